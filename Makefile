@@ -1,0 +1,132 @@
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# canary-bpf build. `make V=1` prints full commands.
+
+OUTPUT := .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+MAKEFILE := $(firstword $(MAKEFILE_LIST))
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+
+INCLUDES := -I$(OUTPUT) -Iinclude -Iuser
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      $(INCLUDES)
+CFLAGS ?= -g -O2
+CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(INCLUDES)
+LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
+.PHONY: all clean test unit demo bench install deps
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+MAIN_SRC := user/main.c
+LIB_SRCS := $(filter-out $(MAIN_SRC),$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
+LIB := $(OUTPUT)/libcanary.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
+
+BPFT_SRCS := $(wildcard tests/bpf/*.c)
+BPFT_OBJS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf/%.o,$(BPFT_SRCS))
+BPFT_BIN := $(OUTPUT)/tests/bpf/test_bpf
+BPFT_LIST := $(OUTPUT)/tests/bpf/tests.h
+
+all: canary-bpf $(UNIT_BINS) $(BPFT_BIN)
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf:
+	$(Q)mkdir -p $@
+
+# vmlinux.h: regenerate into a temp file, replace only when it changed.
+$(OUTPUT)/vmlinux.h: $(MAKEFILE) | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)if [ ! -e "$(VMLINUX_BTF)" ]; then \
+		echo "error: no kernel BTF at $(VMLINUX_BTF) (set VMLINUX_BTF)" >&2; exit 1; fi
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@.tmp
+	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h $(MAKEFILE) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(@:.o=.tmp.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.o=.tmp.o)
+	$(Q)rm -f $(@:.o=.tmp.o)
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(SKELS) $(MAKEFILE) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+canary-bpf: $(OUTPUT)/user/main.o $(LIB)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(MAKEFILE) | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB) $(LDLIBS) -o $@
+
+# The BPF test runner finds tests/bpf/test_<name>.c on its own: each file
+# defines test_<name>(), listed here into tests.h.
+$(BPFT_LIST): $(BPFT_SRCS) $(MAKEFILE) | $(OUTPUT)/tests/bpf
+	$(call msg,GEN,$@)
+	$(Q)for f in $(notdir $(filter tests/bpf/test_%.c,$(BPFT_SRCS))); do \
+		n=$${f%.c}; echo "DEFINE_TEST($${n#test_})"; done > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/tests/bpf/%.o: tests/bpf/%.c $(BPFT_LIST) $(SKELS) $(MAKEFILE) | $(OUTPUT)/tests/bpf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -I$(OUTPUT)/tests/bpf -c $< -o $@
+
+$(BPFT_BIN): $(BPFT_OBJS) $(LIB)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+deps:
+	$(Q)scripts/deps.sh
+
+unit: deps
+	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/run-tests.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory canary-bpf
+	$(Q)scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/bench.sh
+
+install: canary-bpf
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/canary-bpf)
+	$(Q)install -D -m 0755 canary-bpf $(DESTDIR)$(PREFIX)/sbin/canary-bpf
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf $(OUTPUT) canary-bpf
+
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/tests/*/*.d)

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * canary-bpf data plane.
+ *
+ *   canary_xdp     XDP ingress on a node interface: packets to a service
+ *                  VIP:port are rewritten to the endpoint their flow maps to.
+ *   canary_tc_in   the same on tc ingress (attach --mode tc).
+ *   canary_tc_out  tc egress on the same interface: replies from endpoints
+ *                  get the VIP:port back as their source.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "canary.h"
+#define CANARY_INLINE static __always_inline
+#include "canary_hash.h"
+
+#include "ctx.h"
+#include "parse.h"
+#include "csum.h"
+#include "maps.h"
+#include "lb.h"
+
+#define AF_INET 2
+#define ETH_ALEN 6
+#define TC_ACT_UNSPEC (-1) /* tcx: next program, or the kernel's default */
+#define TC_ACT_SHOT 2
+#define TCP_DPORT_OFF 2    /* destination port offset, TCP and UDP alike */
+#define TCP_SPORT_OFF 0
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* ip_decrease_ttl() of the kernel: TTL down by one, checksum adjusted. */
+static __always_inline void ip_decrease_ttl(struct iphdr *iph)
+{
+	__u32 check = iph->check;
+
+	check += bpf_htons(0x0100);
+	iph->check = (__u16)(check + (check >= 0xFFFF));
+	iph->ttl--;
+}
+
+/*
+ * Sends a translated frame on by itself when the kernel's FIB knows the
+ * next hop and the egress device takes XDP frames; otherwise leaves it to
+ * the kernel's forwarding path (XDP_PASS), which resolves neighbours, runs
+ * netfilter and handles VLAN devices.
+ */
+static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
+						const struct pkt *p, __be32 dst,
+						struct canary_global *g)
+{
+	struct bpf_fib_lookup fib = {
+		.family = AF_INET,
+		.tos = p->tos,
+		.l4_protocol = p->proto,
+		.tot_len = p->tot_len,
+		.ipv4_src = p->saddr,
+		.ipv4_dst = dst,
+		.ifindex = ctx->ingress_ifindex,
+	};
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct iphdr *iph = (void *)(eth + 1);
+	__u32 ifindex;
+
+	if (p->vlan || (void *)(iph + 1) > data_end || iph->ttl <= 1)
+		goto pass;
+	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		goto pass;
+	ifindex = fib.ifindex;
+	if (ifindex != ctx->ingress_ifindex &&
+	    !bpf_map_lookup_elem(&canary_tx, &ifindex))
+		goto pass;
+	ip_decrease_ttl(iph);
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	if (g)
+		g->redirected++;
+	if (ifindex == ctx->ingress_ifindex)
+		return V_TX;
+	bpf_redirect_map(&canary_tx, ifindex, 0);
+	return V_REDIRECT;
+pass:
+	if (g)
+		g->fib_fallback++;
+	return V_PASS;
+}
+
+/* The ingress path, written once for XDP and tc. */
+static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
+{
+	struct canary_global *g = global_stats();
+	struct canary_flow f = {};
+	struct canary_svc *svc = NULL;
+	struct pkt p = {};
+	__u32 gen;
+	int ret;
+
+	ctx_pull(ctx, kind, PARSE_MAX_HDR);
+	ret = parse_pkt(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &p);
+	if (ret == PARSE_OK)
+		svc = lb_lookup_service(&p, &gen);
+	if (ret != PARSE_OK || !svc) {
+		if (g && ret == PARSE_FRAGMENT)
+			g->fragments++;
+		else if (g)
+			g->passed++;
+		return V_PASS;
+	}
+	ret = lb_select(&p, svc, gen, &f);
+	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR) {
+		if (g && ret == LB_NO_ENDPOINT)
+			g->no_endpoint++;
+		else if (g)
+			g->errors++;
+		/* Like kube-proxy's reject: a VIP without endpoints must not
+		 * leak towards the default route. */
+		return ret == LB_NO_ENDPOINT ? V_DROP : V_PASS;
+	}
+	if (rewrite_addr_port(ctx, kind, &p,
+			      p.l3_off + offsetof(struct iphdr, daddr),
+			      p.l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port)) {
+		if (g)
+			g->errors++;
+		return V_PASS;
+	}
+	lb_count(&f, ctx_len(ctx, kind), ret);
+	if (g)
+		g->translated++;
+	if (kind == CTX_XDP)
+		return xdp_forward(ctx, &p, f.ep_addr, g);
+	if (g)
+		g->fib_fallback++;
+	return V_PASS;
+}
+
+SEC("xdp")
+int canary_xdp(struct xdp_md *ctx)
+{
+	switch (ingress(ctx, CTX_XDP)) {
+	case V_TX:
+		return XDP_TX;
+	case V_REDIRECT:
+		return XDP_REDIRECT;
+	case V_DROP:
+		return XDP_DROP;
+	default:
+		return XDP_PASS;
+	}
+}
+
+SEC("tc")
+int canary_tc_in(struct __sk_buff *skb)
+{
+	return ingress(skb, CTX_SKB) == V_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+}
+
+/* Replies from an endpoint to a client of a translated flow: restore the
+ * VIP:port the client talked to as the source. */
+SEC("tc")
+int canary_tc_out(struct __sk_buff *skb)
+{
+	struct canary_global *g = global_stats();
+	struct canary_rev_key rk = {};
+	struct canary_rev *rv;
+	struct pkt p = {};
+
+	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR);
+	if (parse_pkt(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB), &p) !=
+	    PARSE_OK)
+		return TC_ACT_UNSPEC;
+	rk.saddr = p.saddr;
+	rk.daddr = p.daddr;
+	rk.sport = p.sport;
+	rk.dport = p.dport;
+	rk.proto = p.proto;
+	rv = bpf_map_lookup_elem(&canary_rev, &rk);
+	if (!rv)
+		return TC_ACT_UNSPEC;
+	if (rewrite_addr_port(skb, CTX_SKB, &p,
+			      p.l3_off + offsetof(struct iphdr, saddr),
+			      p.l4_off + TCP_SPORT_OFF, rv->vip, rv->port)) {
+		if (g)
+			g->errors++;
+		return TC_ACT_UNSPEC;
+	}
+	if (g)
+		g->replies++;
+	return TC_ACT_UNSPEC;
+}

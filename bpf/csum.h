@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Rewriting an address or port with its checksums kept right.
+ *
+ * XDP sees raw frames: checksums are complete, updated incrementally per
+ * RFC 1624 (HC' = ~(~HC + ~m + m')). tc sees skbs that may carry
+ * CHECKSUM_PARTIAL (a pseudo-header sum, not a full checksum, e.g. from a
+ * local socket over veth): there the kernel's bpf_l3/l4_csum_replace()
+ * know which form the field holds, so tc always goes through them.
+ */
+#ifndef CANARY_BPF_CSUM_H
+#define CANARY_BPF_CSUM_H
+
+#include "ctx.h"
+#include "parse.h"
+
+#define CSUM_MANGLED_0 0xffff /* a computed UDP checksum of 0 is sent as this */
+
+static __always_inline __u16 csum_fold64(__u64 s)
+{
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (__u16)s;
+}
+
+/* RFC 1624 incremental update of checksum @sum for a 32-bit field. */
+static __always_inline void csum_replace4(__u16 *sum, __be32 from, __be32 to)
+{
+	__u64 s = (__u16)~*sum;
+
+	s += (__u32)~from;
+	s += (__u32)to;
+	*sum = ~csum_fold64(s);
+}
+
+/* The same for a 16-bit field. */
+static __always_inline void csum_replace2(__u16 *sum, __be16 from, __be16 to)
+{
+	__u64 s = (__u16)~*sum;
+
+	s += (__u16)~from;
+	s += (__u16)to;
+	*sum = ~csum_fold64(s);
+}
+
+/* XDP: the L4 checksum for a changed pseudo-header address or a port.
+ * A zero UDP checksum means "none" and stays zero. */
+static __always_inline void xdp_l4_replace(__u16 *sum, __u8 proto, __u32 from,
+					   __u32 to, int size)
+{
+	if (proto == CANARY_PROTO_UDP && *sum == 0)
+		return;
+	if (size == 4)
+		csum_replace4(sum, from, to);
+	else
+		csum_replace2(sum, from, to);
+	if (proto == CANARY_PROTO_UDP && *sum == 0)
+		*sum = CSUM_MANGLED_0;
+}
+
+/*
+ * Rewrites the address at @addr_off (the IPv4 source or destination) and
+ * the port at @port_off (TCP/UDP source or destination) of packet @p to
+ * @addr:@port, fixing the IPv4 and L4 checksums. Packet pointers are
+ * invalid afterwards. Returns 0, or -1 if the packet shrank under us.
+ */
+static __always_inline int rewrite_addr_port(void *ctx, enum ctx_kind kind,
+					     const struct pkt *p, __u32 addr_off,
+					     __u32 port_off, __be32 addr,
+					     __be16 port)
+{
+	void *data = ctx_data(ctx, kind), *data_end = ctx_data_end(ctx, kind);
+	__u32 l3_csum = p->l3_off + offsetof(struct iphdr, check);
+	__u64 udp_flag = p->proto == CANARY_PROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+	__be32 *a = data + (addr_off & 0xff);
+	__be16 *pt = data + (port_off & 0xff);
+	__u16 *ipsum = data + (l3_csum & 0xff);
+	__u16 *l4sum = data + (p->csum_off & 0xff);
+	__be32 old_addr;
+	__be16 old_port;
+
+	if ((void *)(a + 1) > data_end || (void *)(pt + 1) > data_end ||
+	    (void *)(ipsum + 1) > data_end || (void *)(l4sum + 1) > data_end)
+		return -1;
+	old_addr = *a;
+	old_port = *pt;
+	if (kind == CTX_XDP) {
+		csum_replace4(ipsum, old_addr, addr);
+		xdp_l4_replace(l4sum, p->proto, old_addr, addr, 4);
+		xdp_l4_replace(l4sum, p->proto, old_port, port, 2);
+		*a = addr;
+		*pt = port;
+		return 0;
+	}
+	/* tc: the helpers move the checksums; then store the new fields. */
+	if (bpf_l3_csum_replace(ctx, l3_csum, old_addr, addr, 4) ||
+	    bpf_l4_csum_replace(ctx, p->csum_off, old_addr, addr,
+				BPF_F_PSEUDO_HDR | udp_flag | 4) ||
+	    bpf_l4_csum_replace(ctx, p->csum_off, old_port, port, udp_flag | 2) ||
+	    bpf_skb_store_bytes(ctx, addr_off, &addr, 4, 0) ||
+	    bpf_skb_store_bytes(ctx, port_off, &port, 2, 0))
+		return -1;
+	return 0;
+}
+
+#endif /* CANARY_BPF_CSUM_H */

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The maps, pinned by name under the pin directory so that every load of
+ * the programs (re-attach, upgrade, another interface) shares one state.
+ * Layouts are in include/canary.h.
+ */
+#ifndef CANARY_BPF_MAPS_H
+#define CANARY_BPF_MAPS_H
+
+/* Active config generation (0 or 1), flipped by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_gen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_GENERATIONS);
+	__type(key, struct canary_svc_key);
+	__type(value, struct canary_svc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_svc SEC(".maps");
+
+/* Large values (~9 KiB), so allocated on use rather than up front. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries,
+	       CANARY_MAX_SERVICES * CANARY_MAX_VERSIONS * CANARY_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct canary_ver_key);
+	__type(value, struct canary_ver);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_ver SEC(".maps");
+
+/* Never read by the programs: names and asked-for weights for user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct canary_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CANARY_FLOW_ENTRIES);
+	__type(key, struct canary_flow_key);
+	__type(value, struct canary_flow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_flow SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CANARY_FLOW_ENTRIES);
+	__type(key, struct canary_rev_key);
+	__type(value, struct canary_rev);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_rev SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_MAX_VERSIONS);
+	__type(key, __u32);
+	__type(value, struct canary_vstats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct canary_global);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_global SEC(".maps");
+
+/*
+ * Devices XDP may redirect translated packets to (attach --redirect-dev).
+ * A device that cannot take XDP frames (a bridge, or a veth whose peer has
+ * neither XDP nor GRO) would drop them, so only listed devices qualify;
+ * everything else goes up the kernel's own forwarding path.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 256);
+	/* The kernel forces this flag on devmaps; declaring it lets libbpf
+	 * match the pinned map on reuse. */
+	__uint(map_flags, BPF_F_RDONLY_PROG);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_tx SEC(".maps");
+
+#endif /* CANARY_BPF_MAPS_H */

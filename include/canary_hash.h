@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The flow hashes, shared by the BPF programs and user space so tests and
+ * tools can predict the data plane's choice. Bob Jenkins' lookup3 as in the
+ * kernel's <linux/jhash.h>; the seeds are fixed in canary.h, so every node
+ * picks the same version and endpoint for the same flow and config.
+ *
+ * The includer provides __u32/__be16/__be32 and a definition of
+ * CANARY_INLINE (BPF: static __always_inline; user space: static inline).
+ */
+#ifndef CANARY_HASH_H
+#define CANARY_HASH_H
+
+#define CANARY_ROL32(w, s) (((w) << (s)) | ((w) >> (32 - (s))))
+
+#define CANARY_JHASH_FINAL(a, b, c)                  \
+	do {                                         \
+		c ^= b; c -= CANARY_ROL32(b, 14);    \
+		a ^= c; a -= CANARY_ROL32(c, 11);    \
+		b ^= a; b -= CANARY_ROL32(a, 25);    \
+		c ^= b; c -= CANARY_ROL32(b, 16);    \
+		a ^= c; a -= CANARY_ROL32(c, 4);     \
+		b ^= a; b -= CANARY_ROL32(a, 14);    \
+		c ^= b; c -= CANARY_ROL32(b, 24);    \
+	} while (0)
+
+#define CANARY_JHASH_INITVAL 0xdeadbeefu
+
+/* jhash_3words() of the kernel: hashes three 32-bit words with a seed. */
+CANARY_INLINE __u32 canary_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
+{
+	a += CANARY_JHASH_INITVAL + (3u << 2) + seed;
+	b += CANARY_JHASH_INITVAL + (3u << 2) + seed;
+	c += CANARY_JHASH_INITVAL + (3u << 2) + seed;
+	CANARY_JHASH_FINAL(a, b, c);
+	return c;
+}
+
+/*
+ * Hash of a flow's forward 5-tuple (addresses and ports in network order,
+ * taken as raw words). @seed picks an independent hash: CANARY_SEED_VERSION
+ * for the version pick, CANARY_SEED_ENDPOINT for the ring slot.
+ */
+CANARY_INLINE __u32 canary_flow_hash(__be32 saddr, __be32 daddr, __be16 sport,
+				     __be16 dport, __u8 proto, __u32 seed)
+{
+	__u32 ports = ((__u32)(__u16)sport << 16) | (__u16)dport;
+
+	return canary_jhash_3words((__u32)saddr, (__u32)daddr, ports,
+				   seed ^ proto);
+}
+
+/*
+ * Version pick: the first version whose cumulative weight (basis points)
+ * lies above the flow's bucket. The last version's range is at the top, so
+ * raising its weight only ever adds flows to it (a monotone ramp).
+ * Returns the version index, or n when every weight is zero.
+ */
+CANARY_INLINE __u32 canary_pick_version(__u32 hash, const __u16 *cum_bps,
+					__u32 n)
+{
+	__u32 bucket = hash % CANARY_BPS_TOTAL;
+	__u32 i;
+
+	for (i = 0; i < CANARY_MAX_VERSIONS; i++) {
+		if (i >= n)
+			break;
+		if (bucket < cum_bps[i])
+			return i;
+	}
+	return n;
+}
+
+#endif /* CANARY_HASH_H */

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that build, test and demo need, when missing.
+# Run as root on Debian 12; does nothing when everything is present.
+set -euo pipefail
+
+pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
+      libjson-c-dev pkg-config make gcc iproute2 ethtool python3 util-linux)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* status [NAME]: config next to what the data plane counted. */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <json-c/json.h>
+
+#include "cmd.h"
+#include "links.h"
+#include "log.h"
+#include "output.h"
+#include "parse.h"
+#include "state.h"
+
+struct status_data {
+	struct canary_config cfg;
+	__u32 ids[CANARY_MAX_SERVICES];
+	struct canary_vstats st[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
+	struct canary_global global;
+	int gen;
+};
+
+/* Sums a per-CPU value of @size bytes made of __u64 counters. */
+static int read_percpu(int fd, __u32 key, void *out, size_t size)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	size_t i, n = size / sizeof(__u64);
+	__u64 *vals, *sum = out;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, size);
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, size);
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		free(vals);
+		return -errno;
+	}
+	for (c = 0; c < ncpu; c++)
+		for (i = 0; i < n; i++)
+			sum[i] += vals[c * n + i];
+	free(vals);
+	return 0;
+}
+
+static int load_status(struct canary_state *st, struct status_data *d)
+{
+	int i, v;
+
+	config_init(&d->cfg);
+	d->gen = state_active_gen(st);
+	if (state_read_config(st, &d->cfg, d->ids))
+		return -EIO;
+	for (i = 0; i < d->cfg.n_services; i++)
+		for (v = 0; v < d->cfg.svc[i].n_versions; v++)
+			read_percpu(st->stats_fd,
+				    d->ids[i] * CANARY_MAX_VERSIONS + v,
+				    &d->st[i][v], sizeof(d->st[i][v]));
+	return read_percpu(st->global_fd, 0, &d->global, sizeof(d->global));
+}
+
+static const char *proto_name(__u8 proto)
+{
+	return proto == CANARY_PROTO_UDP ? "udp" : "tcp";
+}
+
+static __u64 service_flows(const struct status_data *d, int i)
+{
+	__u64 total = 0;
+	int v;
+
+	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
+		total += d->st[i][v].new_flows;
+	return total;
+}
+
+static double share_pct(__u64 part, __u64 total)
+{
+	return total ? 100.0 * part / total : 0.0;
+}
+
+/* ---- JSON ---- */
+
+static json_object *json_endpoints(const struct canary_version_cfg *ver)
+{
+	json_object *arr = json_object_new_array();
+	char ip[16];
+	int e;
+
+	for (e = 0; e < ver->n_endpoints; e++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "ip", json_object_new_string(
+			fmt_ipv4(ver->ep[e].addr, ip, sizeof(ip))));
+		json_object_object_add(o, "port",
+				       json_object_new_int(ntohs(ver->ep[e].port)));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static json_object *json_version(const struct status_data *d, int i, int v,
+				 const __u16 *cum)
+{
+	const struct canary_version_cfg *ver = &d->cfg.svc[i].v[v];
+	const struct canary_vstats *s = &d->st[i][v];
+	json_object *o = json_object_new_object();
+	__u16 eff = cum[v] - (v ? cum[v - 1] : 0);
+
+	json_object_object_add(o, "name", json_object_new_string(ver->name));
+	json_object_object_add(o, "weight",
+			       json_object_new_double(ver->weight_bps / 100.0));
+	json_object_object_add(o, "weight_effective",
+			       json_object_new_double(eff / 100.0));
+	json_object_object_add(o, "endpoints", json_endpoints(ver));
+	json_object_object_add(o, "packets", json_object_new_uint64(s->packets));
+	json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
+	json_object_object_add(o, "flows", json_object_new_uint64(s->new_flows));
+	json_object_object_add(o, "flow_share_pct", json_object_new_double(
+		share_pct(s->new_flows, service_flows(d, i))));
+	return o;
+}
+
+static json_object *json_service(const struct status_data *d, int i)
+{
+	const struct canary_service_cfg *svc = &d->cfg.svc[i];
+	json_object *o = json_object_new_object();
+	json_object *vers = json_object_new_array();
+	__u16 cum[CANARY_MAX_VERSIONS] = {};
+	char ip[16];
+	int v;
+
+	config_effective_cum(svc, cum);
+	json_object_object_add(o, "name", json_object_new_string(svc->name));
+	json_object_object_add(o, "id", json_object_new_int(d->ids[i]));
+	json_object_object_add(o, "vip", json_object_new_string(
+		fmt_ipv4(svc->vip, ip, sizeof(ip))));
+	json_object_object_add(o, "port", json_object_new_int(ntohs(svc->port)));
+	json_object_object_add(o, "protocol",
+			       json_object_new_string(proto_name(svc->proto)));
+	for (v = 0; v < svc->n_versions; v++)
+		json_object_array_add(vers, json_version(d, i, v, cum));
+	json_object_object_add(o, "versions", vers);
+	return o;
+}
+
+static void json_iface(const char *path, int ifindex, enum link_kind kind,
+		       void *arg)
+{
+	json_object *o, *arr = arg;
+	char name[IF_NAMESIZE] = "";
+
+	if (kind == LINK_TC_OUT)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "name", json_object_new_string(
+		if_indextoname(ifindex, name) ? name : ""));
+	json_object_object_add(o, "ifindex", json_object_new_int(ifindex));
+	json_object_object_add(o, "mode",
+			       json_object_new_string(link_kind_mode(kind)));
+	json_object_object_add(o, "attached",
+			       json_object_new_boolean(link_is_live(path)));
+	json_object_array_add(arr, o);
+}
+
+static json_object *json_counters(const struct canary_global *g)
+{
+	json_object *o = json_object_new_object();
+
+#define ADD(f) json_object_object_add(o, #f, json_object_new_uint64(g->f))
+	ADD(passed);
+	ADD(translated);
+	ADD(redirected);
+	ADD(fib_fallback);
+	ADD(replies);
+	ADD(fragments);
+	ADD(no_endpoint);
+	ADD(errors);
+#undef ADD
+	return o;
+}
+
+static void print_json(const struct canary_state *st,
+		       const struct status_data *d, int only)
+{
+	json_object *root = json_object_new_object();
+	json_object *svcs = json_object_new_array();
+	json_object *ifaces = json_object_new_array();
+	int i;
+
+	for (i = 0; i < d->cfg.n_services; i++)
+		if (only < 0 || only == i)
+			json_object_array_add(svcs, json_service(d, i));
+	links_for_each(st->pin_dir, 0, json_iface, ifaces);
+	json_object_object_add(root, "pin_dir", json_object_new_string(st->pin_dir));
+	json_object_object_add(root, "generation", json_object_new_int(d->gen));
+	json_object_object_add(root, "services", svcs);
+	json_object_object_add(root, "interfaces", ifaces);
+	json_object_object_add(root, "counters", json_counters(&d->global));
+	puts(json_object_to_json_string_ext(root, json_pretty ?
+					    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE :
+					    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(root);
+}
+
+/* ---- plain ---- */
+
+static void print_service(const struct status_data *d, int i)
+{
+	const struct canary_service_cfg *svc = &d->cfg.svc[i];
+	__u16 cum[CANARY_MAX_VERSIONS] = {};
+	__u64 total = service_flows(d, i);
+	char ip[16], w[8], ep[24];
+	int v, e;
+
+	config_effective_cum(svc, cum);
+	printf("%s  %s:%u/%s\n", svc->name, fmt_ipv4(svc->vip, ip, sizeof(ip)),
+	       ntohs(svc->port), proto_name(svc->proto));
+	printf("  %-10s %7s %10s %8s %12s %14s  %s\n", "VERSION", "WEIGHT",
+	       "NEW-FLOWS", "SHARE", "PACKETS", "BYTES", "ENDPOINTS");
+	for (v = 0; v < svc->n_versions; v++) {
+		const struct canary_version_cfg *ver = &svc->v[v];
+		const struct canary_vstats *s = &d->st[i][v];
+
+		printf("  %-10s %6s%% %10llu %7.2f%% %12llu %14llu ", ver->name,
+		       fmt_percent(ver->weight_bps, w, sizeof(w)),
+		       (unsigned long long)s->new_flows,
+		       share_pct(s->new_flows, total),
+		       (unsigned long long)s->packets,
+		       (unsigned long long)s->bytes);
+		for (e = 0; e < ver->n_endpoints; e++) {
+			snprintf(ep, sizeof(ep), "%s:%u",
+				 fmt_ipv4(ver->ep[e].addr, ip, sizeof(ip)),
+				 ntohs(ver->ep[e].port));
+			printf(" %s", ep);
+		}
+		printf("%s\n", ver->n_endpoints ? "" : " (none: takes no new flows)");
+	}
+}
+
+static void print_iface(const char *path, int ifindex, enum link_kind kind,
+			void *arg)
+{
+	char name[IF_NAMESIZE] = "?";
+
+	(void)arg;
+	if (kind == LINK_TC_OUT)
+		return;
+	printf("  %s (ifindex %d): %s%s\n",
+	       if_indextoname(ifindex, name) ? name : "?", ifindex,
+	       link_kind_mode(kind), link_is_live(path) ? "" : " (detached: device gone)");
+}
+
+static void print_plain(const struct canary_state *st,
+			const struct status_data *d, int only)
+{
+	const struct canary_global *g = &d->global;
+	int i;
+
+	for (i = 0; i < d->cfg.n_services; i++)
+		if (only < 0 || only == i)
+			print_service(d, i);
+	if (!d->cfg.n_services)
+		printf("no services\n");
+	printf("interfaces:\n");
+	if (!links_for_each(st->pin_dir, 0, print_iface, NULL))
+		printf("  none\n");
+	printf("counters: passed %llu, translated %llu (redirected %llu, "
+	       "to kernel %llu), replies %llu, fragments %llu, "
+	       "no endpoint %llu, errors %llu\n",
+	       (unsigned long long)g->passed, (unsigned long long)g->translated,
+	       (unsigned long long)g->redirected,
+	       (unsigned long long)g->fib_fallback,
+	       (unsigned long long)g->replies, (unsigned long long)g->fragments,
+	       (unsigned long long)g->no_endpoint, (unsigned long long)g->errors);
+}
+
+static int find_index(const struct canary_config *cfg, const char *name)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		if (!strcmp(cfg->svc[i].name, name))
+			return i;
+	return -1;
+}
+
+static int do_status(int argc, char **argv)
+{
+	static const struct option longs[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	struct status_data *d = calloc(1, sizeof(*d));
+	struct canary_state st;
+	int opt, ret, only = -1;
+
+	if (!d)
+		return EXIT_FAIL;
+	while ((opt = cmd_getopt(&cmd_status, argc, argv, ":hj", longs)) != -1) {
+		if (opt == 'h' || opt == '?') {
+			free(d);
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		}
+		json_output = true;
+	}
+	if (argc - optind > 1) {
+		free(d);
+		return cmd_usage_error(&cmd_status, "expected at most one NAME");
+	}
+	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	if (!ret && load_status(&st, d)) {
+		p_err("Couldn't read the maps under '%s'", st.pin_dir);
+		ret = EXIT_FAIL;
+	}
+	if (!ret && argc - optind == 1) {
+		only = find_index(&d->cfg, argv[optind]);
+		if (only < 0)
+			ret = cmd_usage_error(&cmd_status, "service '%s' does not exist",
+					      argv[optind]);
+	}
+	if (!ret && json_output)
+		print_json(&st, d, only);
+	else if (!ret)
+		print_plain(&st, d, only);
+	state_close(&st);
+	config_free(&d->cfg);
+	free(d);
+	return ret;
+}
+
+static const struct cmd_opt status_opts[] = {
+	{ "--json", "JSON output (same as the global -j)" },
+	{ "--help", "show this help" },
+	{},
+};
+
+const struct cmd cmd_status = {
+	.name = "status",
+	.fn = do_status,
+	.args = "[NAME] [--json]",
+	.summary = "Show services, weights next to the measured share of new "
+		   "flows, interfaces and counters",
+	.opts = status_opts,
+};

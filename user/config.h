@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The configuration model in user space: what `apply -f` reads from YAML,
+ * what the imperative commands edit, and what state.c writes to (and reads
+ * back from) the pinned maps. Pure logic: no BPF, no root needed.
+ */
+#ifndef CANARY_USER_CONFIG_H
+#define CANARY_USER_CONFIG_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "canary.h"
+
+/* An error message for the user; functions fill it on failure. */
+struct canary_err {
+	char msg[512];
+};
+
+/* printf into err->msg (if err is non-NULL); returns -EINVAL for chaining. */
+int cerr_set(struct canary_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct canary_version_cfg {
+	char name[CANARY_VNAME_LEN];
+	__u16 weight_bps;                 /* weight asked for, 0..10000 */
+	int n_endpoints;
+	struct canary_endpoint ep[CANARY_MAX_ENDPOINTS];
+};
+
+struct canary_service_cfg {
+	char name[CANARY_NAME_LEN];
+	__be32 vip;
+	__be16 port;                      /* network order */
+	__u8 proto;                       /* CANARY_PROTO_TCP or _UDP */
+	int n_versions;
+	struct canary_version_cfg v[CANARY_MAX_VERSIONS];
+};
+
+struct canary_config {
+	int n_services;
+	int cap;
+	struct canary_service_cfg *svc;   /* malloc'd array of cap entries */
+};
+
+void config_init(struct canary_config *cfg);
+void config_free(struct canary_config *cfg);
+
+/* Returns the service named @name, or NULL. */
+struct canary_service_cfg *config_find(struct canary_config *cfg,
+				       const char *name);
+/* Index of version @name in @svc, or -1. */
+int config_find_version(const struct canary_service_cfg *svc, const char *name);
+
+/* Appends a zeroed service; returns it, or NULL when out of memory or full
+ * (CANARY_MAX_SERVICES), with a message in @err. */
+struct canary_service_cfg *config_add_service(struct canary_config *cfg,
+					      struct canary_err *err);
+/* Removes service @name; returns 0 or -ENOENT. */
+int config_del_service(struct canary_config *cfg, const char *name);
+
+/*
+ * Checks the whole config: names present and unique, one service per
+ * (vip, port, proto), 1..MAX_VERSIONS uniquely named versions, weights
+ * totalling 10000 bps, no weighted version without endpoints, no endpoint
+ * listed twice in a service. Returns 0 or -EINVAL with a message naming
+ * the service, version or endpoint.
+ */
+int config_validate(const struct canary_config *cfg, struct canary_err *err);
+/*
+ * The same checks for service @i alone, uniqueness checked against services
+ * 0..i-1 only; config_validate() is this for every i. Lets a caller (the
+ * YAML loader) tie an error to the service that caused it.
+ */
+int config_validate_service(const struct canary_config *cfg, int i,
+			    struct canary_err *err);
+
+/*
+ * The weights the data plane uses: versions without endpoints get 0 and
+ * their share goes to the others in proportion to their weights (equally if
+ * those are all 0). Writes cumulative basis points into @cum (n_versions
+ * entries); all zero when no version has an endpoint.
+ */
+void config_effective_cum(const struct canary_service_cfg *svc, __u16 *cum);
+
+/* Sorts a version's endpoints by (addr, port), the order the ring uses. */
+void config_sort_endpoints(struct canary_version_cfg *ver);
+
+#endif /* CANARY_USER_CONFIG_H */

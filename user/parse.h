@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Parsers for what users type: addresses, ports, protocols, percentages.
+ * Each returns 0 or -EINVAL and, on failure, a reason in @err that names
+ * the offending text, e.g. "'10.0.0.300' is not an IPv4 address".
+ */
+#ifndef CANARY_USER_PARSE_H
+#define CANARY_USER_PARSE_H
+
+#include <linux/types.h>
+#include "config.h"
+
+/* Dotted-quad IPv4 address, nothing else around it. */
+int parse_ipv4(const char *s, __be32 *addr, struct canary_err *err);
+/* Decimal port 1..65535; result in network order. */
+int parse_port(const char *s, __be16 *port, struct canary_err *err);
+/* "tcp" or "udp" (case-insensitive) to CANARY_PROTO_*. */
+int parse_proto(const char *s, __u8 *proto, struct canary_err *err);
+/* "IP:PORT", an endpoint. */
+int parse_endpoint(const char *s, struct canary_endpoint *ep,
+		   struct canary_err *err);
+/* "IP:PORT[/tcp|udp]", a service address; protocol defaults to tcp. */
+int parse_vip(const char *s, __be32 *vip, __be16 *port, __u8 *proto,
+	      struct canary_err *err);
+/* A percentage 0..100 with at most two decimals ("25", "12.5", "0.01")
+ * to basis points (2500, 1250, 1). */
+int parse_percent(const char *s, __u16 *bps, struct canary_err *err);
+/* A name for a service or version: 1..max-1 chars of [A-Za-z0-9._-],
+ * starting with a letter or digit. @what is "service" or "version". */
+int parse_name(const char *s, size_t max, const char *what,
+	       struct canary_err *err);
+
+/* Formats basis points as a percentage: 2500 -> "25", 1250 -> "12.5",
+ * 1 -> "0.01". @buf needs 8 bytes. */
+const char *fmt_percent(__u16 bps, char *buf, size_t len);
+/* Formats an IPv4 address (network order) into @buf (16 bytes). */
+const char *fmt_ipv4(__be32 addr, char *buf, size_t len);
+
+#endif /* CANARY_USER_PARSE_H */

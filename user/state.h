@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The running state: the pinned maps under the pin directory, a lock that
+ * serializes every canary-bpf process changing them, and config
+ * transactions (read the active generation, edit, write the inactive one,
+ * flip).
+ */
+#ifndef CANARY_USER_STATE_H
+#define CANARY_USER_STATE_H
+
+#include <limits.h>
+#include "config.h"
+
+#define CANARY_DEFAULT_PIN_DIR "/sys/fs/bpf/canary-bpf"
+#define CANARY_PIN_DIR_ENV "CANARY_BPF_PIN_DIR"
+
+struct canary_state {
+	char pin_dir[PATH_MAX];
+	int dir_fd;   /* the pin dir, flock()ed while we hold the state */
+	int gen_fd;
+	int svc_fd;
+	int ver_fd;
+	int meta_fd;
+	int flow_fd;
+	int rev_fd;
+	int stats_fd;
+	int global_fd;
+	int tx_fd;
+};
+
+/* The pin dir in effect: --pin-dir, else $CANARY_BPF_PIN_DIR, else the
+ * default. */
+const char *state_pin_dir(const char *opt);
+
+/*
+ * Makes sure @dir is a directory on bpffs (mounting bpffs on /sys/fs/bpf
+ * for the default dir when nothing is mounted there), takes the lock and
+ * opens the pinned maps, creating them by loading the BPF object if they
+ * do not exist yet. Returns an exit code (EXIT_OK, EXIT_FAIL, EXIT_USAGE)
+ * and has printed the error.
+ */
+int state_open(struct canary_state *st, const char *dir);
+/* Like state_open() but never creates anything: EXIT_FAIL with a message
+ * when nothing is pinned. For read-only commands. */
+int state_open_existing(struct canary_state *st, const char *dir);
+void state_close(struct canary_state *st);
+
+/* Service id of each service of @cfg, in order, as in the active gen. */
+int state_read_config(struct canary_state *st, struct canary_config *cfg,
+		      __u32 *ids);
+
+/*
+ * A config edit: changes @cfg in place. Returns 0, or -EINVAL for a usage
+ * error (message in @err: nothing is written), or another negative errno.
+ */
+typedef int (*config_edit_fn)(struct canary_config *cfg, void *arg,
+			      struct canary_err *err);
+
+/* Reads the active config, applies @edit, validates, writes the result to
+ * the inactive generation and flips to it. Returns an exit code. */
+int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg);
+
+/* Active generation, or -1. */
+int state_active_gen(struct canary_state *st);
+
+#endif /* CANARY_USER_STATE_H */

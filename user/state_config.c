@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Config transactions over the pinned maps. The active generation is
+ * never written: a change is built in full in the inactive one, then one
+ * write to canary_gen makes it live (see include/canary.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "maglev.h"
+#include "output.h"
+#include "state.h"
+
+static __u32 meta_index(__u32 gen, __u32 id)
+{
+	return gen * CANARY_MAX_SERVICES + id;
+}
+
+static void read_versions(struct canary_state *st, __u32 id, __u32 gen,
+			  const struct canary_meta *m,
+			  struct canary_service_cfg *svc, struct canary_ver *buf)
+{
+	int v;
+
+	svc->n_versions = m->n_versions;
+	for (v = 0; v < m->n_versions && v < CANARY_MAX_VERSIONS; v++) {
+		struct canary_version_cfg *ver = &svc->v[v];
+		struct canary_ver_key k = { .svc_id = id, .version = v,
+					    .gen = gen };
+
+		memcpy(ver->name, m->vname[v], sizeof(ver->name));
+		ver->name[sizeof(ver->name) - 1] = '\0';
+		ver->weight_bps = m->weight_bps[v];
+		ver->n_endpoints = 0;
+		if (bpf_map_lookup_elem(st->ver_fd, &k, buf) == 0 &&
+		    buf->n_endpoints <= CANARY_MAX_ENDPOINTS) {
+			ver->n_endpoints = buf->n_endpoints;
+			memcpy(ver->ep, buf->ep,
+			       sizeof(ver->ep[0]) * buf->n_endpoints);
+		}
+	}
+}
+
+int state_read_config(struct canary_state *st, struct canary_config *cfg,
+		      __u32 *ids)
+{
+	struct canary_ver *buf = malloc(sizeof(*buf));
+	int gen = state_active_gen(st);
+	struct canary_service_cfg *svc;
+	struct canary_err err;
+	struct canary_meta m;
+	__u32 id, idx;
+
+	if (!buf || gen < 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	for (id = 0; id < CANARY_MAX_SERVICES; id++) {
+		idx = meta_index(gen, id);
+		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m) || !m.in_use)
+			continue;
+		svc = config_add_service(cfg, &err);
+		if (!svc) {
+			free(buf);
+			return -ENOMEM;
+		}
+		memcpy(svc->name, m.name, sizeof(svc->name));
+		svc->name[sizeof(svc->name) - 1] = '\0';
+		svc->vip = m.vip;
+		svc->port = m.port;
+		svc->proto = m.proto;
+		read_versions(st, id, gen, &m, svc, buf);
+		ids[cfg->n_services - 1] = id;
+	}
+	free(buf);
+	return 0;
+}
+
+/* Deletes every entry of generation @gen from a config hash map whose
+ * keys carry the generation at byte @gen_off. Keys are collected first:
+ * deleting while walking would restart the walk. */
+static int clear_gen(int fd, size_t key_size, size_t gen_off, __u32 gen)
+{
+	size_t max = CANARY_MAX_SERVICES * CANARY_MAX_VERSIONS *
+		     CANARY_GENERATIONS, n = 0, i;
+	unsigned char (*keys)[16] = calloc(max, sizeof(*keys));
+	unsigned char next[16];
+	void *prev = NULL;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (n < max && bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(keys[n], next, key_size);
+		prev = keys[n];
+		if (next[gen_off] == gen)
+			n++;
+	}
+	for (i = 0; i < n && !err; i++)
+		if (bpf_map_delete_elem(fd, keys[i]))
+			err = -errno;
+	free(keys);
+	return err;
+}
+
+/* Assigns service ids: a service keeps the id it had (by name); a new one
+ * gets the lowest free id, and its counters start from zero. */
+static void assign_ids(const struct canary_config *old, const __u32 *old_ids,
+		       const struct canary_config *cfg, __u32 *ids,
+		       bool *fresh)
+{
+	static bool used[CANARY_MAX_SERVICES];
+	int i, j;
+	__u32 next = 0;
+
+	memset(used, 0, sizeof(used));
+	for (i = 0; i < cfg->n_services; i++) {
+		fresh[i] = true;
+		for (j = 0; j < old->n_services; j++) {
+			if (strcmp(old->svc[j].name, cfg->svc[i].name))
+				continue;
+			ids[i] = old_ids[j];
+			used[ids[i]] = true;
+			fresh[i] = false;
+		}
+	}
+	for (j = 0; j < old->n_services; j++)
+		used[old_ids[j]] = true;
+	for (i = 0; i < cfg->n_services; i++) {
+		if (!fresh[i])
+			continue;
+		while (next < CANARY_MAX_SERVICES && used[next])
+			next++;
+		ids[i] = next;
+		used[next] = true;
+	}
+}
+
+static int zero_stats(struct canary_state *st, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct canary_vstats *zero;
+	__u32 v, idx;
+	int err = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	for (v = 0; v < CANARY_MAX_VERSIONS && !err; v++) {
+		idx = id * CANARY_MAX_VERSIONS + v;
+		if (bpf_map_update_elem(st->stats_fd, &idx, zero, BPF_ANY))
+			err = -errno;
+	}
+	free(zero);
+	return err;
+}
+
+static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
+			 struct canary_version_cfg *ver, struct canary_ver *buf)
+{
+	struct canary_ver_key k = { .svc_id = id, .version = v, .gen = gen };
+	int err;
+
+	memset(buf, 0, sizeof(*buf));
+	config_sort_endpoints(ver);
+	buf->n_endpoints = ver->n_endpoints;
+	memcpy(buf->ep, ver->ep, sizeof(ver->ep[0]) * ver->n_endpoints);
+	if (ver->n_endpoints) {
+		err = maglev_build(buf->ep, buf->n_endpoints, buf->ring,
+				   CANARY_RING_SIZE);
+		if (err)
+			return err;
+	}
+	return bpf_map_update_elem(st->ver_fd, &k, buf, BPF_ANY) ? -errno : 0;
+}
+
+static int write_service(struct canary_state *st, __u32 id, __u32 gen,
+			 struct canary_service_cfg *svc, struct canary_ver *buf)
+{
+	struct canary_svc_key key = { .vip = svc->vip, .port = svc->port,
+				      .proto = svc->proto, .gen = gen };
+	struct canary_svc val = { .id = id, .n_versions = svc->n_versions };
+	struct canary_meta m = { .in_use = 1, .n_versions = svc->n_versions,
+				 .proto = svc->proto, .vip = svc->vip,
+				 .port = svc->port };
+	__u32 idx = meta_index(gen, id);
+	int v, err;
+
+	config_effective_cum(svc, val.cum_bps);
+	snprintf(m.name, sizeof(m.name), "%s", svc->name);
+	for (v = 0; v < svc->n_versions; v++) {
+		err = write_version(st, id, gen, v, &svc->v[v], buf);
+		if (err)
+			return err;
+		m.weight_bps[v] = svc->v[v].weight_bps;
+		snprintf(m.vname[v], sizeof(m.vname[v]), "%s", svc->v[v].name);
+	}
+	if (bpf_map_update_elem(st->meta_fd, &idx, &m, BPF_ANY) ||
+	    bpf_map_update_elem(st->svc_fd, &key, &val, BPF_NOEXIST))
+		return -errno;
+	return 0;
+}
+
+static int clear_meta(struct canary_state *st, __u32 gen)
+{
+	struct canary_meta m, zero = {};
+	__u32 id, idx;
+
+	for (id = 0; id < CANARY_MAX_SERVICES; id++) {
+		idx = meta_index(gen, id);
+		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m) || !m.in_use)
+			continue;
+		if (bpf_map_update_elem(st->meta_fd, &idx, &zero, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Writes @cfg (with service ids @ids) as generation @gen, from scratch. */
+static int write_config(struct canary_state *st, struct canary_config *cfg,
+			const __u32 *ids, __u32 gen)
+{
+	struct canary_ver *buf = malloc(sizeof(*buf));
+	int i, err;
+
+	if (!buf)
+		return -ENOMEM;
+	err = clear_gen(st->svc_fd, sizeof(struct canary_svc_key),
+			offsetof(struct canary_svc_key, gen), gen);
+	if (!err)
+		err = clear_gen(st->ver_fd, sizeof(struct canary_ver_key),
+				offsetof(struct canary_ver_key, gen), gen);
+	if (!err)
+		err = clear_meta(st, gen);
+	for (i = 0; i < cfg->n_services && !err; i++)
+		err = write_service(st, ids[i], gen, &cfg->svc[i], buf);
+	free(buf);
+	return err;
+}
+
+static int flip(struct canary_state *st, __u32 gen)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(st->gen_fd, &zero, &gen, BPF_ANY) ? -errno : 0;
+}
+
+static int commit(struct canary_state *st, const struct canary_config *old,
+		  const __u32 *old_ids, struct canary_config *cfg)
+{
+	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
+	bool *fresh = calloc(CANARY_MAX_SERVICES, sizeof(*fresh));
+	__u32 gen = !state_active_gen(st);
+	int i, err = -ENOMEM;
+
+	if (!ids || !fresh)
+		goto out;
+	assign_ids(old, old_ids, cfg, ids, fresh);
+	for (i = 0, err = 0; i < cfg->n_services && !err; i++)
+		if (fresh[i])
+			err = zero_stats(st, ids[i]);
+	if (!err)
+		err = write_config(st, cfg, ids, gen);
+	if (!err)
+		err = flip(st, gen);
+out:
+	free(ids);
+	free(fresh);
+	return err;
+}
+
+int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
+{
+	struct canary_config old, cfg;
+	struct canary_err err = {};
+	__u32 *old_ids = calloc(CANARY_MAX_SERVICES, sizeof(*old_ids));
+	int ret = EXIT_FAIL, e;
+
+	config_init(&old);
+	config_init(&cfg);
+	if (!old_ids || state_read_config(st, &old, old_ids) ||
+	    state_read_config(st, &cfg, old_ids)) {
+		p_err("Couldn't read the running config under '%s'",
+		      st->pin_dir);
+		goto out;
+	}
+	e = edit(&cfg, arg, &err);
+	if (!e)
+		e = config_validate(&cfg, &err);
+	if (e) {
+		p_err("%s", err.msg[0] ? err.msg : strerror(-e));
+		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	e = commit(st, &old, old_ids, &cfg);
+	if (e) {
+		p_err("Couldn't write the new config under '%s': %s",
+		      st->pin_dir, strerror(-e));
+		goto out;
+	}
+	ret = EXIT_OK;
+out:
+	config_free(&old);
+	config_free(&cfg);
+	free(old_ids);
+	return ret;
+}
