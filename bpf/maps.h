@@ -85,12 +85,11 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, 256);
-	/* The kernel forces this flag on devmaps; declaring it lets libbpf
-	 * match the pinned map on reuse. */
-	__uint(map_flags, BPF_F_RDONLY_PROG);
 	__type(key, __u32);
 	__type(value, __u32);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	/* Pinned by the loader, not by libbpf: the kernel adds
+	 * BPF_F_RDONLY_PROG to every devmap, and libbpf 1.1 then refuses to
+	 * reuse the pin as "parameter mismatch". */
 } canary_tx SEC(".maps");
 
 #endif /* CANARY_BPF_MAPS_H */

@@ -61,8 +61,9 @@ int config_del_service(struct canary_config *cfg, const char *name);
 /*
  * Checks the whole config: names present and unique, one service per
  * (vip, port, proto), 1..MAX_VERSIONS uniquely named versions, weights
- * totalling 10000 bps, no weighted version without endpoints, no endpoint
- * listed twice in a service. Returns 0 or -EINVAL with a message naming
+ * totalling 10000 bps, no endpoint listed twice in a service. A weighted
+ * version may have no endpoints here (its pods may all be gone: its share
+ * goes to the others); see config_check_weighted_endpoints(). Returns 0 or -EINVAL with a message naming
  * the service, version or endpoint.
  */
 int config_validate(const struct canary_config *cfg, struct canary_err *err);
@@ -73,6 +74,13 @@ int config_validate(const struct canary_config *cfg, struct canary_err *err);
  */
 int config_validate_service(const struct canary_config *cfg, int i,
 			    struct canary_err *err);
+
+/*
+ * For a config the user writes in full (apply -f): a version given weight
+ * must list endpoints. Returns 0 or -EINVAL naming the version.
+ */
+int config_check_weighted_endpoints(const struct canary_service_cfg *svc,
+				    struct canary_err *err);
 
 /*
  * The weights the data plane uses: versions without endpoints get 0 and

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "canary.skel.h"
+#include "bpf_test.h"
+#include "env.h"
+#include "loader.h"
+#include "maglev.h"
+#include "pkt.h"
+
+#define CANARY_INLINE static inline
+#include "canary_hash.h"
+
+static char bpffs[64];
+static int env_seq;
+
+static int mount_bpffs(void)
+{
+	if (bpffs[0])
+		return 0;
+	snprintf(bpffs, sizeof(bpffs), "/tmp/canary-bpftest-%d", getpid());
+	if (mkdir(bpffs, 0700) && errno != EEXIST)
+		return -errno;
+	if (mount("bpf", bpffs, "bpf", 0, "mode=0700")) {
+		rmdir(bpffs);
+		bpffs[0] = '\0';
+		return -errno;
+	}
+	return 0;
+}
+
+void env_global_cleanup(void)
+{
+	if (!bpffs[0])
+		return;
+	umount(bpffs);
+	rmdir(bpffs);
+}
+
+int env_setup(struct test_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	if (!ASSERT_OK(mount_bpffs(), "mount bpffs"))
+		return -1;
+	snprintf(env->pin_dir, sizeof(env->pin_dir), "%s/env%d", bpffs,
+		 env_seq++);
+	if (!ASSERT_OK(state_open(&env->st, env->pin_dir), "state_open"))
+		return -1;
+	if (!ASSERT_OK(loader_load(env->pin_dir, &env->skel), "load programs"))
+		return -1;
+	env->xdp_fd = bpf_program__fd(env->skel->progs.canary_xdp);
+	env->tc_in_fd = bpf_program__fd(env->skel->progs.canary_tc_in);
+	env->tc_out_fd = bpf_program__fd(env->skel->progs.canary_tc_out);
+	return 0;
+}
+
+void env_teardown(struct test_env *env)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d;
+
+	if (env->skel)
+		loader_close(env->skel);
+	env->skel = NULL;
+	state_close(&env->st);
+	d = opendir(env->pin_dir);
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", env->pin_dir, de->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	rmdir(env->pin_dir);
+}
+
+static int replace_config(struct canary_config *cfg, void *arg,
+			  struct canary_err *err)
+{
+	struct canary_config *want = arg;
+	int i;
+
+	(void)err;
+	cfg->n_services = 0;
+	for (i = 0; i < want->n_services; i++) {
+		struct canary_service_cfg *s = config_add_service(cfg, err);
+
+		if (!s)
+			return -ENOMEM;
+		*s = want->svc[i];
+	}
+	return 0;
+}
+
+int env_apply(struct test_env *env, struct canary_config *cfg)
+{
+	return state_transaction(&env->st, replace_config, cfg);
+}
+
+static int clear_map(int fd, size_t key_size)
+{
+	unsigned char key[64];
+
+	while (bpf_map_get_next_key(fd, NULL, key) == 0)
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	(void)key_size;
+	return 0;
+}
+
+int env_clear_flows(struct test_env *env)
+{
+	int err = clear_map(env->st.flow_fd, sizeof(struct canary_flow_key));
+
+	return err ? err : clear_map(env->st.rev_fd, sizeof(struct canary_rev_key));
+}
+
+int env_count_flows(struct test_env *env)
+{
+	struct canary_flow_key key, *prev = NULL;
+	int n = 0;
+
+	while (bpf_map_get_next_key(env->st.flow_fd, prev, &key) == 0) {
+		n++;
+		prev = &key;
+	}
+	return n;
+}
+
+static void set_version(struct canary_service_cfg *svc, int v, const char *name,
+			__u16 bps, const char *const *eps, int n)
+{
+	int i;
+
+	snprintf(svc->v[v].name, sizeof(svc->v[v].name), "%s", name);
+	svc->v[v].weight_bps = bps;
+	svc->v[v].n_endpoints = n;
+	for (i = 0; i < n; i++) {
+		svc->v[v].ep[i].addr = ip4(eps[i]);
+		svc->v[v].ep[i].port = htons(5050);
+	}
+}
+
+void env_seed_config(struct canary_config *cfg, __u16 v2_bps, __u8 proto)
+{
+	static const char *const v1[] = { "10.244.1.11", "10.244.1.12",
+					  "10.244.1.13" };
+	static const char *const v2[] = { "10.244.1.21" };
+	struct canary_service_cfg *svc = config_add_service(cfg, NULL);
+
+	snprintf(svc->name, sizeof(svc->name), "prod-service");
+	svc->vip = ip4("10.96.0.10");
+	svc->port = htons(5000);
+	svc->proto = proto;
+	svc->n_versions = 2;
+	set_version(svc, 0, "v1", CANARY_BPS_TOTAL - v2_bps, v1, 3);
+	set_version(svc, 1, "v2", v2_bps, v2, 1);
+}
+
+int env_run(int prog_fd, const void *in, __u32 len, void *out, __u32 *out_len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
+		    .data_out = out, .data_size_out = PKT_MAX, .repeat = 1);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts))
+		return ENV_RUN_FAILED;
+	*out_len = opts.data_size_out;
+	return opts.retval;
+}
+
+static int sum_percpu(int fd, __u32 key, void *out, size_t size)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	size_t i, n = size / sizeof(__u64);
+	__u64 *vals = calloc(ncpu, size), *sum = out;
+
+	memset(out, 0, size);
+	if (!vals || bpf_map_lookup_elem(fd, &key, vals)) {
+		free(vals);
+		return -1;
+	}
+	for (c = 0; c < ncpu; c++)
+		for (i = 0; i < n; i++)
+			sum[i] += vals[c * n + i];
+	free(vals);
+	return 0;
+}
+
+struct canary_global env_global(struct test_env *env)
+{
+	struct canary_global g;
+
+	sum_percpu(env->st.global_fd, 0, &g, sizeof(g));
+	return g;
+}
+
+struct canary_vstats env_vstats(struct test_env *env, __u32 id, __u32 version)
+{
+	struct canary_vstats s;
+
+	sum_percpu(env->st.stats_fd, id * CANARY_MAX_VERSIONS + version, &s,
+		   sizeof(s));
+	return s;
+}
+
+int env_predict(const struct canary_service_cfg *svc, __be32 saddr,
+		__be32 daddr, __u16 sport, __u16 dport, __u8 proto,
+		struct canary_endpoint *ep)
+{
+	static __u16 ring[CANARY_RING_SIZE];
+	struct canary_version_cfg ver;
+	__u16 cum[CANARY_MAX_VERSIONS] = {};
+	__u32 v, slot;
+
+	config_effective_cum(svc, cum);
+	v = canary_pick_version(canary_flow_hash(saddr, daddr, htons(sport),
+						 htons(dport), proto,
+						 CANARY_SEED_VERSION),
+				cum, svc->n_versions);
+	if (v >= (__u32)svc->n_versions)
+		return -1;
+	ver = svc->v[v];
+	config_sort_endpoints(&ver);
+	if (!ver.n_endpoints ||
+	    maglev_build(ver.ep, ver.n_endpoints, ring, CANARY_RING_SIZE))
+		return -1;
+	slot = canary_flow_hash(saddr, daddr, htons(sport), htons(dport), proto,
+				CANARY_SEED_ENDPOINT) % CANARY_RING_SIZE;
+	*ep = ver.ep[ring[slot]];
+	return v;
+}
+
+int env_run_spec(int prog_fd, const struct pkt_spec *s, struct pkt_view *v)
+{
+	static __u8 in[PKT_MAX], out[PKT_MAX];
+	__u32 len = pkt_build(s, in), out_len = 0;
+	int ret = env_run(prog_fd, in, len, out, &out_len);
+
+	if (ret == ENV_RUN_FAILED)
+		return ret;
+	*v = pkt_parse(out, out_len);
+	return ret;
+}

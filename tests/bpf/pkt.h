@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Crafting test frames and checking what the programs made of them. */
+#ifndef CANARY_TEST_PKT_H
+#define CANARY_TEST_PKT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define PKT_MAX 2048
+
+struct pkt_spec {
+	__u8 proto;          /* 6 TCP, 17 UDP, anything else: raw payload */
+	__be32 saddr;
+	__be32 daddr;
+	__u16 sport;         /* host order */
+	__u16 dport;         /* host order */
+	bool vlan;           /* one 802.1Q tag (VID 42) */
+	int ip_opts;         /* bytes of IPv4 options (NOPs), multiple of 4 */
+	int tcp_opts;        /* bytes of TCP options (NOPs), multiple of 4 */
+	__u8 tcp_flags;      /* default SYN when 0 */
+	bool udp_no_csum;    /* send a zero UDP checksum */
+	__u16 frag_off;      /* host-order IPv4 frag_off field (flags+offset) */
+	int payload;         /* payload bytes */
+};
+
+/* Builds an Ethernet frame with valid checksums; returns its length. */
+size_t pkt_build(const struct pkt_spec *s, void *buf);
+
+struct pkt_view {
+	bool ok;             /* Ethernet/[VLAN]/IPv4/TCP|UDP parsed */
+	bool vlan;
+	__u8 proto;
+	__be32 saddr, daddr;
+	__u16 sport, dport;  /* host order */
+	__u8 ttl;
+	__u16 l4_csum;       /* raw checksum field */
+	bool ip_csum_ok;
+	bool l4_csum_ok;     /* true for a zero UDP checksum */
+};
+
+/* Parses a frame and verifies its checksums. */
+struct pkt_view pkt_parse(const void *buf, size_t len);
+
+__be32 ip4(const char *s);
+
+#endif /* CANARY_TEST_PKT_H */

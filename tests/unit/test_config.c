@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The configuration model: user/config.c. */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "config.h"
+#include "unit.h"
+
+/* Adds service @name on 10.96.0.@id:5000/tcp with versions v1..vN; version
+ * i gets weight @w[i] percent and @eps[i] endpoints 10.244.id.(10i+e). */
+static struct canary_service_cfg *add(struct canary_config *cfg,
+				      const char *name, int id, int n,
+				      const int *w, const int *eps)
+{
+	struct canary_service_cfg *s = config_add_service(cfg, NULL);
+	int i, e;
+
+	if (!s)
+		return NULL;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->vip = htonl(0x0a600000 | id);
+	s->port = htons(5000);
+	s->proto = CANARY_PROTO_TCP;
+	s->n_versions = n;
+	for (i = 0; i < n; i++) {
+		snprintf(s->v[i].name, sizeof(s->v[i].name), "v%d", i + 1);
+		s->v[i].weight_bps = w[i] * 100;
+		s->v[i].n_endpoints = eps[i];
+		for (e = 0; e < eps[i]; e++) {
+			s->v[i].ep[e].addr = htonl(0x0af40000 | id << 8 |
+						   (10 * i + e + 1));
+			s->v[i].ep[e].port = htons(5050);
+		}
+	}
+	return s;
+}
+
+/* Expects config_validate to fail with @needle in the message. */
+static void check_invalid(const struct canary_config *cfg, const char *needle)
+{
+	struct canary_err err = {};
+
+	CHECK_EQ(config_validate(cfg, &err), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, needle);
+}
+
+static void test_add_find_del(void)
+{
+	struct canary_config cfg;
+	struct canary_err err = {};
+	int i;
+
+	config_init(&cfg);
+	for (i = 0; i < 20; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "svc%d", i);
+		CHECK(add(&cfg, name, i + 1, 1, (int[]){ 100 }, (int[]){ 1 }),
+		      "add %d", i);
+	}
+	CHECK_EQ(cfg.n_services, 20);
+	CHECK_EQ(config_validate(&cfg, &err), 0);
+	CHECK(config_find(&cfg, "svc7") == &cfg.svc[7], "find svc7");
+	CHECK(config_find(&cfg, "nope") == NULL, "found nope");
+	CHECK_EQ(config_find_version(&cfg.svc[0], "v1"), 0);
+	CHECK_EQ(config_find_version(&cfg.svc[0], "v2"), -1);
+	CHECK_EQ(config_del_service(&cfg, "svc7"), 0);
+	CHECK_EQ(config_del_service(&cfg, "svc7"), -ENOENT);
+	CHECK_EQ(cfg.n_services, 19);
+	CHECK(!strcmp(cfg.svc[7].name, "svc8"), "order kept: %s", cfg.svc[7].name);
+	CHECK(!strcmp(cfg.svc[18].name, "svc19"), "last: %s", cfg.svc[18].name);
+	config_free(&cfg);
+	CHECK_EQ(cfg.n_services, 0);
+	CHECK(cfg.svc == NULL, "not freed");
+}
+
+static void test_add_limit(void)
+{
+	struct canary_config cfg;
+	struct canary_err err = {};
+	int i;
+
+	config_init(&cfg);
+	for (i = 0; i < CANARY_MAX_SERVICES; i++)
+		if (!config_add_service(&cfg, &err))
+			break;
+	CHECK_EQ(i, CANARY_MAX_SERVICES);
+	CHECK(config_add_service(&cfg, &err) == NULL, "added past the limit");
+	CHECK_STR_CONTAINS(err.msg, "too many services (at most 1024)");
+	CHECK_EQ(cfg.n_services, CANARY_MAX_SERVICES);
+	config_free(&cfg);
+}
+
+static void test_cerr_set(void)
+{
+	struct canary_err err;
+
+	CHECK_EQ(cerr_set(&err, "'%s' is %d", "x", 5), -EINVAL);
+	CHECK(!strcmp(err.msg, "'x' is 5"), "got '%s'", err.msg);
+	CHECK_EQ(cerr_set(NULL, "ignored"), -EINVAL);
+}
+
+static void test_validate_ok(void)
+{
+	struct canary_config cfg;
+	struct canary_err err = {};
+
+	config_init(&cfg);
+	CHECK_EQ(config_validate(&cfg, &err), 0);
+	add(&cfg, "prod-service", 10, 2, (int[]){ 75, 25 }, (int[]){ 3, 1 });
+	/* A version with weight 0 may have no endpoints. */
+	add(&cfg, "other", 11, 2, (int[]){ 100, 0 }, (int[]){ 2, 0 });
+	CHECK(config_validate(&cfg, &err) == 0, "%s", err.msg);
+	config_free(&cfg);
+}
+
+static void test_validate_weights(void)
+{
+	struct canary_config cfg;
+
+	config_init(&cfg);
+	add(&cfg, "prod-service", 10, 2, (int[]){ 75, 15 }, (int[]){ 3, 1 });
+	check_invalid(&cfg, "weights of 'prod-service' total 90, not 100");
+	cfg.svc[0].v[1].weight_bps = 2550;
+	check_invalid(&cfg, "weights of 'prod-service' total 100.5, not 100");
+	cfg.svc[0].v[1].weight_bps = 2500;
+	cfg.svc[0].v[1].n_endpoints = 0;
+	/* Valid as running state (the canary's pods are gone)... */
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	/* ...but not as something a user writes. */
+	{
+		struct canary_err err = {};
+
+		CHECK_EQ(config_check_weighted_endpoints(&cfg.svc[0], &err), -EINVAL);
+		CHECK_STR_CONTAINS(err.msg, "version 'v2' of 'prod-service' has no endpoints");
+	}
+	config_free(&cfg);
+}
+
+static void test_validate_names(void)
+{
+	struct canary_config cfg;
+
+	config_init(&cfg);
+	add(&cfg, "a", 1, 2, (int[]){ 50, 50 }, (int[]){ 1, 1 });
+	strcpy(cfg.svc[0].v[1].name, "v1");
+	check_invalid(&cfg, "version 'v1' appears twice in 'a'");
+	strcpy(cfg.svc[0].v[1].name, "");
+	check_invalid(&cfg, "service 'a': version name is empty");
+	strcpy(cfg.svc[0].v[1].name, "v2");
+	add(&cfg, "a", 2, 1, (int[]){ 100 }, (int[]){ 1 });
+	check_invalid(&cfg, "service 'a' is defined twice");
+	strcpy(cfg.svc[1].name, "b c");
+	check_invalid(&cfg, "service name 'b c' has an invalid character ' '");
+	config_free(&cfg);
+}
+
+static void test_validate_address(void)
+{
+	struct canary_config cfg;
+
+	config_init(&cfg);
+	add(&cfg, "a", 1, 1, (int[]){ 100 }, (int[]){ 1 });
+	add(&cfg, "b", 1, 1, (int[]){ 100 }, (int[]){ 1 });
+	cfg.svc[1].v[0].ep[0].port = htons(6000);
+	check_invalid(&cfg, "services 'a' and 'b' both use 10.96.0.1:5000/tcp");
+	cfg.svc[1].proto = CANARY_PROTO_UDP; /* same VIP:port, other protocol */
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	cfg.svc[1].proto = 1;
+	check_invalid(&cfg, "service 'b' has protocol 1 (tcp or udp)");
+	cfg.svc[1].proto = CANARY_PROTO_UDP;
+	cfg.svc[1].port = 0;
+	check_invalid(&cfg, "service 'b' has no port");
+	cfg.svc[1].port = htons(1);
+	cfg.svc[1].vip = 0;
+	check_invalid(&cfg, "service 'b' has no VIP");
+	config_free(&cfg);
+}
+
+static void test_validate_versions(void)
+{
+	struct canary_config cfg;
+
+	config_init(&cfg);
+	add(&cfg, "a", 1, 4, (int[]){ 25, 25, 25, 25 }, (int[]){ 1, 1, 1, 1 });
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	cfg.svc[0].n_versions = 0;
+	check_invalid(&cfg, "service 'a' has 0 versions (1 to 4)");
+	cfg.svc[0].n_versions = CANARY_MAX_VERSIONS + 1;
+	check_invalid(&cfg, "service 'a' has 5 versions (1 to 4)");
+	cfg.svc[0].n_versions = 4;
+	cfg.svc[0].v[2].n_endpoints = CANARY_MAX_ENDPOINTS + 1;
+	check_invalid(&cfg, "version 'v3' of 'a' has 129 endpoints (at most 128)");
+	config_free(&cfg);
+}
+
+static void test_validate_dup_endpoint(void)
+{
+	struct canary_config cfg;
+
+	config_init(&cfg);
+	add(&cfg, "prod-service", 10, 2, (int[]){ 75, 25 }, (int[]){ 3, 1 });
+	/* Twice in one version. */
+	cfg.svc[0].v[0].ep[2] = cfg.svc[0].v[0].ep[0];
+	check_invalid(&cfg, "endpoint 10.244.10.1:5050 is listed twice in 'prod-service'");
+	/* In two versions. */
+	cfg.svc[0].v[0].ep[2].addr = htonl(0x0af40a03);
+	cfg.svc[0].v[1].ep[0] = cfg.svc[0].v[0].ep[1];
+	check_invalid(&cfg, "endpoint 10.244.10.2:5050 is listed twice in 'prod-service'");
+	/* Same address, other port: a different endpoint. */
+	cfg.svc[0].v[1].ep[0].port = htons(5051);
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	/* The same endpoint in two services is allowed. */
+	add(&cfg, "other", 11, 1, (int[]){ 100 }, (int[]){ 1 });
+	cfg.svc[1].v[0].ep[0] = cfg.svc[0].v[0].ep[0];
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	cfg.svc[1].v[0].ep[0].port = 0;
+	check_invalid(&cfg, "endpoint 10.244.10.1:0 of 'other' needs an address and a port");
+	config_free(&cfg);
+}
+
+/* cum[] of @n versions with weights @w (percent) and endpoint counts @eps. */
+static void cum_of(int n, const int *w, const int *eps, __u16 *cum)
+{
+	struct canary_config cfg;
+
+	config_init(&cfg);
+	add(&cfg, "s", 1, n, w, eps);
+	memset(cum, 0xff, CANARY_MAX_VERSIONS * sizeof(*cum));
+	config_effective_cum(&cfg.svc[0], cum);
+	config_free(&cfg);
+}
+
+static void test_effective_cum(void)
+{
+	__u16 c[CANARY_MAX_VERSIONS];
+
+	cum_of(2, (int[]){ 75, 25 }, (int[]){ 3, 1 }, c);
+	CHECK(c[0] == 7500 && c[1] == 10000, "%u %u", c[0], c[1]);
+	cum_of(2, (int[]){ 100, 0 }, (int[]){ 3, 1 }, c);
+	CHECK(c[0] == 10000 && c[1] == 10000, "%u %u", c[0], c[1]);
+	cum_of(2, (int[]){ 0, 100 }, (int[]){ 3, 1 }, c);
+	CHECK(c[0] == 0 && c[1] == 10000, "%u %u", c[0], c[1]);
+	/* v2 lost its endpoints: v1 takes everything. */
+	cum_of(2, (int[]){ 75, 25 }, (int[]){ 3, 0 }, c);
+	CHECK(c[0] == 10000 && c[1] == 10000, "%u %u", c[0], c[1]);
+	/* v1 lost its endpoints. */
+	cum_of(2, (int[]){ 75, 25 }, (int[]){ 0, 1 }, c);
+	CHECK(c[0] == 0 && c[1] == 10000, "%u %u", c[0], c[1]);
+	/* Nobody has endpoints: all zero. */
+	cum_of(2, (int[]){ 75, 25 }, (int[]){ 0, 0 }, c);
+	CHECK(c[0] == 0 && c[1] == 0, "%u %u", c[0], c[1]);
+	/* Share goes out in proportion: 50/25/25 without v1 -> 0/50/50. */
+	cum_of(3, (int[]){ 50, 25, 25 }, (int[]){ 0, 1, 1 }, c);
+	CHECK(c[0] == 0 && c[1] == 5000 && c[2] == 10000, "%u %u %u", c[0],
+	      c[1], c[2]);
+	/* The only weighted version is empty: equal shares of the rest. */
+	cum_of(3, (int[]){ 100, 0, 0 }, (int[]){ 0, 1, 1 }, c);
+	CHECK(c[0] == 0 && c[1] == 5000 && c[2] == 10000, "%u %u %u", c[0],
+	      c[1], c[2]);
+	cum_of(4, (int[]){ 100, 0, 0, 0 }, (int[]){ 0, 1, 1, 1 }, c);
+	CHECK(c[1] == 3333 && c[2] == 6666 && c[3] == 10000, "%u %u %u", c[1],
+	      c[2], c[3]);
+}
+
+/* Rounding remainder: total exactly 10000, never to a weight-0 version. */
+static void test_effective_rounding(void)
+{
+	struct canary_config cfg;
+	__u16 c[CANARY_MAX_VERSIONS];
+	struct canary_service_cfg *s;
+
+	config_init(&cfg);
+	s = add(&cfg, "s", 1, 4, (int[]){ 0, 0, 0, 0 }, (int[]){ 1, 1, 0, 1 });
+	s->v[0].weight_bps = 3333;
+	s->v[1].weight_bps = 3334;
+	s->v[2].weight_bps = 3333;
+	config_effective_cum(s, c);
+	/* 3333 and 3334 of 6667 -> 4999 + 5000, remainder 1 to v2, not v4. */
+	CHECK(c[0] == 4999 && c[1] == 10000 && c[2] == 10000 && c[3] == 10000,
+	      "%u %u %u %u", c[0], c[1], c[2], c[3]);
+	config_free(&cfg);
+}
+
+static void test_sort(void)
+{
+	struct canary_version_cfg v = { .n_endpoints = 4 };
+
+	v.ep[0] = (struct canary_endpoint){ htonl(0x0a000002), htons(80), 0 };
+	v.ep[1] = (struct canary_endpoint){ htonl(0x0b000001), htons(80), 0 };
+	v.ep[2] = (struct canary_endpoint){ htonl(0x0a000002), htons(79), 0 };
+	v.ep[3] = (struct canary_endpoint){ htonl(0x0a0000ff), htons(1), 0 };
+	config_sort_endpoints(&v);
+	CHECK(v.ep[0].addr == htonl(0x0a000002) && v.ep[0].port == htons(79), "0");
+	CHECK(v.ep[1].addr == htonl(0x0a000002) && v.ep[1].port == htons(80), "1");
+	CHECK(v.ep[2].addr == htonl(0x0a0000ff), "2");
+	CHECK(v.ep[3].addr == htonl(0x0b000001), "3");
+}
+
+int main(void)
+{
+	RUN(test_add_find_del);
+	RUN(test_add_limit);
+	RUN(test_cerr_set);
+	RUN(test_validate_ok);
+	RUN(test_validate_weights);
+	RUN(test_validate_names);
+	RUN(test_validate_address);
+	RUN(test_validate_versions);
+	RUN(test_validate_dup_endpoint);
+	RUN(test_effective_cum);
+	RUN(test_effective_rounding);
+	RUN(test_sort);
+	return UNIT_DONE();
+}

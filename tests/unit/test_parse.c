@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Parsers and formatters of user/parse.c. */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "parse.h"
+#include "unit.h"
+
+/* Expects @ret to be -EINVAL with @needle in the message. */
+#define CHECK_FAILS(ret, err, needle)                                    \
+	do {                                                             \
+		CHECK_EQ(ret, -EINVAL);                                  \
+		CHECK_STR_CONTAINS((err).msg, needle);                   \
+	} while (0)
+
+static void test_ipv4_ok(void)
+{
+	struct canary_err err = {};
+	__be32 a = 0;
+
+	CHECK_EQ(parse_ipv4("10.96.0.10", &a, &err), 0);
+	CHECK_EQ(a, htonl(0x0a60000a));
+	CHECK_EQ(parse_ipv4("255.255.255.255", &a, &err), 0);
+	CHECK_EQ(a, htonl(0xffffffff));
+	CHECK_EQ(parse_ipv4("0.0.0.0", &a, &err), 0);
+	CHECK_EQ(a, 0);
+}
+
+static void test_ipv4_bad(void)
+{
+	static const char *const bad[] = {
+		"10.0.0.300", "10.0.0", "10.0.0.1.2", "10.0.0.1 ", " 10.0.0.1",
+		"10.0.0.1:80", "a.b.c.d", "", "10..0.1", "::1", "10.0.0.-1",
+	};
+	struct canary_err err = {};
+	__be32 a = 0x1234;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.msg[0] = '\0';
+		CHECK_EQ(parse_ipv4(bad[i], &a, &err), -EINVAL);
+		CHECK_STR_CONTAINS(err.msg, "is not an IPv4 address");
+		CHECK(!strncmp(err.msg + 1, bad[i], strlen(bad[i])),
+		      "message '%s' does not name '%s'", err.msg, bad[i]);
+	}
+	CHECK_EQ(a, 0x1234);
+}
+
+static void test_port(void)
+{
+	struct canary_err err = {};
+	__be16 p = 0;
+
+	CHECK_EQ(parse_port("1", &p, &err), 0);
+	CHECK_EQ(p, htons(1));
+	CHECK_EQ(parse_port("65535", &p, &err), 0);
+	CHECK_EQ(p, htons(65535));
+	CHECK_EQ(parse_port("5050", &p, &err), 0);
+	CHECK_EQ(p, htons(5050));
+	CHECK_FAILS(parse_port("0", &p, &err), err, "'0' is not a valid port (1-65535)");
+	CHECK_FAILS(parse_port("65536", &p, &err), err, "'65536' is not a valid port");
+	CHECK_FAILS(parse_port("abc", &p, &err), err, "'abc' is not a valid port");
+	CHECK_FAILS(parse_port("", &p, &err), err, "'' is not a valid port");
+	CHECK_FAILS(parse_port("-1", &p, &err), err, "'-1'");
+	CHECK_FAILS(parse_port("+80", &p, &err), err, "'+80'");
+	CHECK_FAILS(parse_port("80 ", &p, &err), err, "'80 '");
+	CHECK_FAILS(parse_port("0x50", &p, &err), err, "'0x50'");
+	CHECK_FAILS(parse_port("99999999999999999999", &p, &err), err,
+		    "not a valid port");
+	CHECK_EQ(p, htons(5050));
+}
+
+static void test_proto(void)
+{
+	struct canary_err err = {};
+	__u8 p = 0;
+
+	CHECK_EQ(parse_proto("tcp", &p, &err), 0);
+	CHECK_EQ(p, CANARY_PROTO_TCP);
+	CHECK_EQ(parse_proto("UDP", &p, &err), 0);
+	CHECK_EQ(p, CANARY_PROTO_UDP);
+	CHECK_FAILS(parse_proto("sctp", &p, &err), err,
+		    "'sctp' is not a protocol (tcp or udp)");
+	CHECK_FAILS(parse_proto("", &p, &err), err, "'' is not a protocol");
+	CHECK_FAILS(parse_proto("tcp ", &p, &err), err, "'tcp '");
+	CHECK_EQ(p, CANARY_PROTO_UDP);
+}
+
+static void test_endpoint(void)
+{
+	struct canary_endpoint ep;
+	struct canary_err err = {};
+
+	CHECK_EQ(parse_endpoint("10.244.1.11:5050", &ep, &err), 0);
+	CHECK_EQ(ep.addr, htonl(0x0af4010b));
+	CHECK_EQ(ep.port, htons(5050));
+	CHECK_EQ(ep.reserved, 0);
+	CHECK_FAILS(parse_endpoint("10.244.1.11", &ep, &err), err,
+		    "'10.244.1.11' is not an endpoint (IP:PORT)");
+	CHECK_FAILS(parse_endpoint("10.244.1.300:80", &ep, &err), err,
+		    "'10.244.1.300' is not an IPv4 address");
+	CHECK_FAILS(parse_endpoint("10.244.1.1:0", &ep, &err), err,
+		    "'0' is not a valid port");
+	CHECK_FAILS(parse_endpoint("10.244.1.1:80:90", &ep, &err), err,
+		    "'80:90' is not a valid port");
+	CHECK_FAILS(parse_endpoint("10.244.1.1:", &ep, &err), err,
+		    "'' is not a valid port");
+	CHECK_FAILS(parse_endpoint("100.100.100.100:65535/tcp-and-more-text", &ep,
+				   &err), err, "is too long");
+}
+
+static void test_vip(void)
+{
+	struct canary_err err = {};
+	__be32 vip;
+	__be16 port;
+	__u8 proto;
+
+	CHECK_EQ(parse_vip("10.96.0.10:5000", &vip, &port, &proto, &err), 0);
+	CHECK_EQ(vip, htonl(0x0a60000a));
+	CHECK_EQ(port, htons(5000));
+	CHECK_EQ(proto, CANARY_PROTO_TCP);
+	CHECK_EQ(parse_vip("10.96.0.10:53/udp", &vip, &port, &proto, &err), 0);
+	CHECK_EQ(port, htons(53));
+	CHECK_EQ(proto, CANARY_PROTO_UDP);
+	CHECK_FAILS(parse_vip("10.96.0.10:53/icmp", &vip, &port, &proto, &err),
+		    err, "'icmp' is not a protocol");
+	CHECK_FAILS(parse_vip("10.96.0.10", &vip, &port, &proto, &err), err,
+		    "'10.96.0.10' is not a service address (IP:PORT)");
+	CHECK_FAILS(parse_vip("10.96.0:53", &vip, &port, &proto, &err), err,
+		    "'10.96.0' is not an IPv4 address");
+}
+
+static void test_percent_ok(void)
+{
+	static const struct {
+		const char *s;
+		int bps;
+	} ok[] = {
+		{ "25", 2500 },	   { "25.5", 2550 },  { "25.50", 2550 },
+		{ "0.01", 1 },	   { "100", 10000 },  { "100.00", 10000 },
+		{ "0", 0 },	   { "12.5", 1250 },  { "99.99", 9999 },
+		{ "0.1", 10 },	   { "007", 700 },
+	};
+	struct canary_err err = {};
+	size_t i;
+	__u16 bps;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		bps = 0xffff;
+		CHECK(parse_percent(ok[i].s, &bps, &err) == 0, "'%s': %s",
+		      ok[i].s, err.msg);
+		CHECK(bps == ok[i].bps, "'%s' gave %u, not %d", ok[i].s, bps,
+		      ok[i].bps);
+	}
+}
+
+static void test_percent_bad(void)
+{
+	static const struct {
+		const char *s, *needle;
+	} bad[] = {
+		{ "-1", "'-1' is not a percentage" },
+		{ "100.01", "'100.01' is out of range (0-100)" },
+		{ "101", "'101' is out of range" },
+		{ "1000", "'1000' is not a percentage" },
+		{ "1.234", "'1.234' has more than two decimals" },
+		{ "abc", "'abc' is not a percentage" },
+		{ "", "'' is not a percentage" },
+		{ "25%", "write 25, without '%'" },
+		{ " 25", "' 25' is not a percentage" },
+		{ "25 ", "'25 ' is not a percentage" },
+		{ "1e2", "'1e2' is not a percentage" },
+		{ "0x10", "'0x10' is not a percentage" },
+		{ "25.", "'25.' is not a percentage" },
+		{ ".5", "'.5' is not a percentage" },
+		{ "+5", "'+5' is not a percentage" },
+		{ "1.2.3", "'1.2.3' is not a percentage" },
+	};
+	struct canary_err err;
+	size_t i;
+	__u16 bps = 4242;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err.msg[0] = '\0';
+		CHECK(parse_percent(bad[i].s, &bps, &err) == -EINVAL,
+		      "'%s' accepted", bad[i].s);
+		CHECK_STR_CONTAINS(err.msg, bad[i].needle);
+	}
+	CHECK_EQ(bps, 4242);
+}
+
+static void test_name(void)
+{
+	struct canary_err err = {};
+	char longname[CANARY_NAME_LEN + 1];
+
+	CHECK_EQ(parse_name("prod-service", CANARY_NAME_LEN, "service", &err), 0);
+	CHECK_EQ(parse_name("v1.2_b", CANARY_VNAME_LEN, "version", &err), 0);
+	CHECK_FAILS(parse_name("", CANARY_NAME_LEN, "service", &err), err,
+		    "service name is empty");
+	CHECK_FAILS(parse_name("-x", CANARY_NAME_LEN, "service", &err), err,
+		    "service name '-x' must start with a letter or digit");
+	CHECK_FAILS(parse_name("a b", CANARY_VNAME_LEN, "version", &err), err,
+		    "version name 'a b' has an invalid character ' '");
+	memset(longname, 'a', CANARY_NAME_LEN);
+	longname[CANARY_NAME_LEN] = '\0';
+	CHECK_FAILS(parse_name(longname, CANARY_NAME_LEN, "service", &err), err,
+		    "is too long (at most 63 characters)");
+	longname[CANARY_NAME_LEN - 1] = '\0';
+	CHECK_EQ(parse_name(longname, CANARY_NAME_LEN, "service", &err), 0);
+}
+
+static void test_fmt(void)
+{
+	static const struct {
+		int bps;
+		const char *s;
+	} cases[] = {
+		{ 2500, "25" }, { 1250, "12.5" }, { 1, "0.01" }, { 10000, "100" },
+		{ 0, "0" },	{ 1234, "12.34" }, { 9990, "99.9" }, { 5, "0.05" },
+	};
+	char buf[8], ip[16];
+	struct canary_err err;
+	size_t i;
+	__u16 back;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fmt_percent(cases[i].bps, buf, sizeof(buf));
+		CHECK(!strcmp(buf, cases[i].s), "%d bps gave '%s', not '%s'",
+		      cases[i].bps, buf, cases[i].s);
+		CHECK(parse_percent(buf, &back, &err) == 0 &&
+			      back == cases[i].bps,
+		      "'%s' does not parse back to %d", buf, cases[i].bps);
+	}
+	CHECK(!strcmp(fmt_ipv4(htonl(0x0af4010b), ip, sizeof(ip)), "10.244.1.11"),
+	      "got '%s'", ip);
+	CHECK(!strcmp(fmt_ipv4(htonl(0xffffffff), ip, sizeof(ip)),
+		      "255.255.255.255"), "got '%s'", ip);
+}
+
+int main(void)
+{
+	RUN(test_ipv4_ok);
+	RUN(test_ipv4_bad);
+	RUN(test_port);
+	RUN(test_proto);
+	RUN(test_endpoint);
+	RUN(test_vip);
+	RUN(test_percent_ok);
+	RUN(test_percent_bad);
+	RUN(test_name);
+	RUN(test_fmt);
+	return UNIT_DONE();
+}

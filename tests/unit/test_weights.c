@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* `set-weight` semantics: user/weights.c. */
+#include <arpa/inet.h>
+#include <errno.h>
+
+#include "unit.h"
+#include "weights.h"
+
+/* A service with @n versions v1..vN; version i gets @eps[i] endpoints and
+ * weight @w[i] (percent). */
+static void make_svc(struct canary_service_cfg *s, int n, const int *w,
+		     const int *eps)
+{
+	int i, e;
+
+	memset(s, 0, sizeof(*s));
+	strcpy(s->name, "prod-service");
+	s->vip = htonl(0x0a60000a);
+	s->port = htons(5000);
+	s->proto = CANARY_PROTO_TCP;
+	s->n_versions = n;
+	for (i = 0; i < n; i++) {
+		snprintf(s->v[i].name, sizeof(s->v[i].name), "v%d", i + 1);
+		s->v[i].weight_bps = w[i] * 100;
+		s->v[i].n_endpoints = eps[i];
+		for (e = 0; e < eps[i]; e++) {
+			s->v[i].ep[e].addr = htonl(0x0af40000 | (i + 1) << 8 | (e + 1));
+			s->v[i].ep[e].port = htons(5050);
+		}
+	}
+}
+
+/* Runs weights_apply on the args; on failure checks @svc is unchanged. */
+static int apply(struct canary_service_cfg *s, struct canary_err *err,
+		 int n, char *const *args)
+{
+	struct canary_service_cfg before = *s;
+	int ret;
+
+	err->msg[0] = '\0';
+	ret = weights_apply(s, n, args, err);
+	if (ret)
+		CHECK(!memcmp(&before, s, sizeof(before)),
+		      "service changed by a failed call");
+	return ret;
+}
+
+static void test_remainder_two_versions(void)
+{
+	struct canary_service_cfg s;
+	struct canary_err err;
+	char *a1[] = { "v2=25" }, *a2[] = { "v1=12.5" }, *a3[] = { "v2=100" };
+
+	make_svc(&s, 2, (int[]){ 100, 0 }, (int[]){ 3, 1 });
+	CHECK_EQ(apply(&s, &err, 1, a1), 0);
+	CHECK_EQ(s.v[0].weight_bps, 7500);
+	CHECK_EQ(s.v[1].weight_bps, 2500);
+	CHECK_EQ(apply(&s, &err, 1, a2), 0);
+	CHECK_EQ(s.v[0].weight_bps, 1250);
+	CHECK_EQ(s.v[1].weight_bps, 8750);
+	CHECK_EQ(apply(&s, &err, 1, a3), 0);
+	CHECK_EQ(s.v[0].weight_bps, 0);
+	CHECK_EQ(s.v[1].weight_bps, 10000);
+}
+
+static void test_both_named(void)
+{
+	struct canary_service_cfg s;
+	struct canary_err err;
+	char *ok[] = { "v1=60", "v2=40" }, *bad[] = { "v1=60", "v2=30" };
+
+	make_svc(&s, 2, (int[]){ 100, 0 }, (int[]){ 3, 1 });
+	CHECK_EQ(apply(&s, &err, 2, ok), 0);
+	CHECK_EQ(s.v[0].weight_bps, 6000);
+	CHECK_EQ(s.v[1].weight_bps, 4000);
+	CHECK_EQ(apply(&s, &err, 2, bad), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "weights of 'prod-service' total 90, not 100");
+}
+
+static void test_unknown_version(void)
+{
+	struct canary_service_cfg s;
+	struct canary_err err;
+	char *a[] = { "v3=25" };
+
+	make_svc(&s, 2, (int[]){ 100, 0 }, (int[]){ 3, 1 });
+	CHECK_EQ(apply(&s, &err, 1, a), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "'v3=25': 'prod-service' has no version 'v3'");
+}
+
+static void test_named_twice(void)
+{
+	struct canary_service_cfg s;
+	struct canary_err err;
+	char *a[] = { "v2=25", "v2=30" };
+
+	make_svc(&s, 2, (int[]){ 100, 0 }, (int[]){ 3, 1 });
+	CHECK_EQ(apply(&s, &err, 2, a), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "'v2=30': version 'v2' is given a weight twice");
+}
+
+static void test_malformed(void)
+{
+	struct canary_service_cfg s;
+	struct canary_err err;
+	char *a1[] = { "v2" }, *a2[] = { "=25" }, *a3[] = { "v2=abc" },
+	     *a4[] = { "v2=100.01" }, *a5[] = { "v2=25%" };
+
+	make_svc(&s, 2, (int[]){ 100, 0 }, (int[]){ 3, 1 });
+	CHECK_EQ(apply(&s, &err, 1, a1), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "'v2' is not VERSION=PERCENT");
+	CHECK_EQ(apply(&s, &err, 1, a2), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "'=25' is not VERSION=PERCENT");
+	CHECK_EQ(apply(&s, &err, 1, a3), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "'v2=abc': 'abc' is not a percentage");
+	CHECK_EQ(apply(&s, &err, 1, a4), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "'100.01' is out of range");
+	CHECK_EQ(apply(&s, &err, 1, a5), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "'v2=25%'");
+	CHECK_EQ(apply(&s, &err, 0, a1), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "no VERSION=PERCENT given for 'prod-service'");
+}
+
+static void test_three_versions(void)
+{
+	struct canary_service_cfg s;
+	struct canary_err err;
+	char *one[] = { "v3=10" }, *two[] = { "v2=10", "v3=10" },
+	     *all[] = { "v1=50", "v2=25", "v3=25" };
+
+	make_svc(&s, 3, (int[]){ 80, 10, 10 }, (int[]){ 2, 2, 2 });
+	/* No remainder rule beyond two versions: the others keep theirs. */
+	CHECK_EQ(apply(&s, &err, 1, one), 0);
+	CHECK_EQ(s.v[2].weight_bps, 1000);
+	CHECK_EQ(apply(&s, &err, 1, (char *[]){ "v3=20" }), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "total 110, not 100");
+	CHECK_EQ(apply(&s, &err, 2, two), 0);
+	CHECK_EQ(apply(&s, &err, 3, all), 0);
+	CHECK_EQ(s.v[0].weight_bps, 5000);
+	CHECK_EQ(s.v[1].weight_bps, 2500);
+	CHECK_EQ(s.v[2].weight_bps, 2500);
+	CHECK_EQ(apply(&s, &err, 1, (char *[]){ "v1=40" }), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "weights of 'prod-service' total 90, not 100");
+}
+
+static void test_no_endpoints(void)
+{
+	struct canary_service_cfg s;
+	struct canary_err err;
+
+	make_svc(&s, 2, (int[]){ 100, 0 }, (int[]){ 3, 0 });
+	CHECK_EQ(apply(&s, &err, 1, (char *[]){ "v2=25" }), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "version 'v2' of 'prod-service' has no endpoints");
+	/* The remainder counts as giving a weight too. */
+	make_svc(&s, 2, (int[]){ 0, 100 }, (int[]){ 0, 3 });
+	CHECK_EQ(apply(&s, &err, 1, (char *[]){ "v2=75" }), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "version 'v1' of 'prod-service' has no endpoints");
+	/* Zero on an empty version is fine. */
+	CHECK_EQ(apply(&s, &err, 1, (char *[]){ "v1=0" }), 0);
+	CHECK_EQ(s.v[1].weight_bps, 10000);
+}
+
+static void test_single_version(void)
+{
+	struct canary_service_cfg s;
+	struct canary_err err;
+
+	make_svc(&s, 1, (int[]){ 100 }, (int[]){ 1 });
+	CHECK_EQ(apply(&s, &err, 1, (char *[]){ "v1=100" }), 0);
+	CHECK_EQ(s.v[0].weight_bps, 10000);
+	CHECK_EQ(apply(&s, &err, 1, (char *[]){ "v1=50" }), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "total 50, not 100");
+}
+
+int main(void)
+{
+	RUN(test_remainder_two_versions);
+	RUN(test_both_named);
+	RUN(test_unknown_version);
+	RUN(test_named_twice);
+	RUN(test_malformed);
+	RUN(test_three_versions);
+	RUN(test_no_endpoints);
+	RUN(test_single_version);
+	return UNIT_DONE();
+}

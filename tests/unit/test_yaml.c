@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The `apply -f` file format: user/config_yaml.c. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "config_yaml.h"
+#include "unit.h"
+
+static const char example[] =
+	"services:\n"
+	"  - name: prod-service\n"
+	"    vip: 10.96.0.10\n"
+	"    port: 5000\n"
+	"    protocol: tcp          # tcp | udp, default tcp\n"
+	"    versions:\n"
+	"      - name: v1\n"
+	"        weight: 75         # percent, up to two decimals\n"
+	"        endpoints: [10.244.1.11:5050, 10.244.1.12:5050, 10.244.1.13:5050]\n"
+	"      - name: v2\n"
+	"        weight: 25\n"
+	"        endpoints: [10.244.1.21:5050]\n";
+
+/* Writes @text to a temp file, loads it into @cfg; the path goes to @path. */
+static int load_text(const char *text, struct canary_config *cfg,
+		     struct canary_err *err, char *path)
+{
+	size_t len = strlen(text);
+	int fd, ret;
+
+	strcpy(path, "/tmp/canary-unit-XXXXXX");
+	fd = mkstemp(path);
+	if (!CHECK(fd >= 0, "mkstemp failed"))
+		return -EIO;
+	CHECK_EQ(write(fd, text, len), len);
+	close(fd);
+	err->msg[0] = '\0';
+	ret = yaml_load_config(path, cfg, err);
+	unlink(path);
+	return ret;
+}
+
+/* Expects @text to fail with "PATH:@where reason" containing @needle. */
+static void check_error(const char *text, const char *where, const char *needle)
+{
+	struct canary_config cfg;
+	struct canary_err err;
+	char path[32], prefix[64];
+
+	config_init(&cfg);
+	CHECK_EQ(load_text(text, &cfg, &err, path), -EINVAL);
+	snprintf(prefix, sizeof(prefix), "%s:%s", path, where);
+	CHECK(!strncmp(err.msg, prefix, strlen(prefix)),
+	      "'%s' does not start with '%s'", err.msg, prefix);
+	CHECK_STR_CONTAINS(err.msg, needle);
+	CHECK_EQ(cfg.n_services, 0);
+	config_free(&cfg);
+}
+
+static bool ep_is(const struct canary_endpoint *ep, __u32 addr, __u16 port)
+{
+	return ep->addr == htonl(addr) && ep->port == htons(port);
+}
+
+static void test_example(void)
+{
+	struct canary_config cfg;
+	struct canary_err err;
+	struct canary_service_cfg *s;
+	char path[32];
+
+	config_init(&cfg);
+	CHECK(load_text(example, &cfg, &err, path) == 0, "%s", err.msg);
+	CHECK_EQ(cfg.n_services, 1);
+	s = &cfg.svc[0];
+	CHECK(!strcmp(s->name, "prod-service"), "name '%s'", s->name);
+	CHECK_EQ(s->vip, htonl(0x0a60000a));
+	CHECK_EQ(s->port, htons(5000));
+	CHECK_EQ(s->proto, CANARY_PROTO_TCP);
+	CHECK_EQ(s->n_versions, 2);
+	CHECK(!strcmp(s->v[0].name, "v1") && !strcmp(s->v[1].name, "v2"),
+	      "version names");
+	CHECK_EQ(s->v[0].weight_bps, 7500);
+	CHECK_EQ(s->v[1].weight_bps, 2500);
+	CHECK_EQ(s->v[0].n_endpoints, 3);
+	CHECK_EQ(s->v[1].n_endpoints, 1);
+	CHECK(ep_is(&s->v[0].ep[0], 0x0af4010b, 5050), "ep 0");
+	CHECK(ep_is(&s->v[0].ep[1], 0x0af4010c, 5050), "ep 1");
+	CHECK(ep_is(&s->v[0].ep[2], 0x0af4010d, 5050), "ep 2");
+	CHECK(ep_is(&s->v[1].ep[0], 0x0af40115, 5050), "ep v2");
+	config_free(&cfg);
+}
+
+static void test_empty(void)
+{
+	static const char *const texts[] = {
+		"", "# nothing\n", "services: []\n", "services:\n", "---\n",
+	};
+	struct canary_config cfg;
+	struct canary_err err;
+	char path[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		config_init(&cfg);
+		CHECK(load_text(texts[i], &cfg, &err, path) == 0, "'%s': %s",
+		      texts[i], err.msg);
+		CHECK_EQ(cfg.n_services, 0);
+		config_free(&cfg);
+	}
+}
+
+static void test_udp_block_lists(void)
+{
+	struct canary_config cfg;
+	struct canary_err err;
+	char path[32];
+
+	config_init(&cfg);
+	CHECK(load_text("services:\n"
+			"- name: dns\n"
+			"  vip: 10.96.0.53\n"
+			"  port: \"53\"\n"
+			"  protocol: UDP\n"
+			"  versions:\n"
+			"  - name: stable\n"
+			"    weight: 99.5\n"
+			"    endpoints:\n"
+			"    - 10.244.2.2:53\n"
+			"    - 10.244.2.1:53\n"
+			"  - name: canary\n"
+			"    weight: 0.5\n"
+			"    endpoints: [10.244.3.1:5353]\n"
+			"  - name: empty\n"
+			"    weight: 0\n",
+			&cfg, &err, path) == 0, "%s", err.msg);
+	CHECK_EQ(cfg.n_services, 1);
+	CHECK_EQ(cfg.svc[0].proto, CANARY_PROTO_UDP);
+	CHECK_EQ(cfg.svc[0].port, htons(53));
+	CHECK_EQ(cfg.svc[0].n_versions, 3);
+	CHECK_EQ(cfg.svc[0].v[0].weight_bps, 9950);
+	CHECK_EQ(cfg.svc[0].v[1].weight_bps, 50);
+	CHECK_EQ(cfg.svc[0].v[2].n_endpoints, 0);
+	/* Endpoints come back sorted. */
+	CHECK(ep_is(&cfg.svc[0].v[0].ep[0], 0x0af40201, 53), "sorted");
+	config_free(&cfg);
+}
+
+static void test_appends_and_rolls_back(void)
+{
+	struct canary_config cfg;
+	struct canary_err err;
+	char path[32];
+
+	config_init(&cfg);
+	CHECK(load_text(example, &cfg, &err, path) == 0, "%s", err.msg);
+	/* Same service again: a duplicate, and cfg keeps only the first. */
+	CHECK_EQ(load_text(example, &cfg, &err, path), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, ":2:5: service 'prod-service' is defined twice");
+	CHECK_EQ(cfg.n_services, 1);
+	config_free(&cfg);
+}
+
+static void test_syntax_error(void)
+{
+	check_error("services:\n  - name: a\n    vip: [1, 2\n", "4:1: ",
+		    "did not find expected ',' or ']'");
+	check_error("services:\n  - name: a\n    vip: x: y\n", "3:11: ",
+		    "mapping values are not allowed in this context");
+	check_error("services:\n  - name: a\n   vip: x\n", "3:4: ",
+		    "did not find expected '-' indicator");
+}
+
+static void test_unknown_key(void)
+{
+	check_error("services:\n  - name: a\n    vipp: 10.0.0.1\n", "3:5: ",
+		    "unknown key 'vipp' in a service (expected name, vip, port, protocol, versions)");
+	check_error("servics: []\n", "1:1: ", "unknown key 'servics'");
+	check_error("services:\n- name: a\n  versions:\n  - name: v1\n    wieght: 5\n",
+		    "5:5: ", "unknown key 'wieght' in a version");
+}
+
+static void test_bad_values(void)
+{
+	check_error("services:\n- name: a\n  vip: 10.96.0.300\n", "3:8: ",
+		    "'10.96.0.300' is not an IPv4 address");
+	check_error("services:\n- name: a\n  port: 0\n", "3:9: ",
+		    "'0' is not a valid port (1-65535)");
+	check_error("services:\n- name: a\n  protocol: sctp\n", "3:13: ",
+		    "'sctp' is not a protocol");
+	check_error("services:\n- name: a b\n", "2:9: ",
+		    "service name 'a b' has an invalid character");
+	check_error("services:\n- versions:\n  - name: v1\n    weight: 25%\n",
+		    "4:13: ", "'25%' is not a percentage");
+	check_error("services:\n- versions:\n  - name: v1\n    weight: 1\n"
+		    "    endpoints: [10.0.0.1:80, 10.0.0.2]\n",
+		    "5:30: ", "'10.0.0.2' is not an endpoint (IP:PORT)");
+}
+
+static void test_wrong_types(void)
+{
+	check_error("- a\n", "1:1: ", "the file must be a mapping");
+	check_error("services: 5\n", "1:11: ", "'services' must be a list");
+	check_error("services:\n- 5\n", "2:3: ", "a service must be a mapping");
+	check_error("services:\n- vip: [1]\n", "2:8: ",
+		    "'vip' must be a single value, not a list");
+	check_error("services:\n- versions: {a: 1}\n", "2:13: ",
+		    "'versions' must be a list");
+	check_error("services:\n- versions:\n  - name: v1\n    endpoints: 10.0.0.1:80\n",
+		    "4:16: ", "'endpoints' must be a list of IP:PORT");
+}
+
+static void test_missing_and_duplicate_keys(void)
+{
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 80\n",
+		    "2:3: ", "service has no 'versions'");
+	check_error("services:\n- name: a\n  port: 80\n", "2:3: ",
+		    "service has no 'vip'");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 80\n"
+		    "  versions:\n  - name: v1\n", "6:5: ",
+		    "version has no 'weight'");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  vip: 10.0.0.2\n",
+		    "4:3: ", "duplicate key 'vip' in a service");
+}
+
+static void test_validate_errors(void)
+{
+	static const char bad_total[] =
+		"services:\n"
+		"- name: prod-service\n"
+		"  vip: 10.96.0.10\n"
+		"  port: 5000\n"
+		"  versions:\n"
+		"  - {name: v1, weight: 75, endpoints: [10.244.1.11:5050]}\n"
+		"  - {name: v2, weight: 15, endpoints: [10.244.1.21:5050]}\n";
+	static const char dup_ep[] =
+		"services:\n"
+		"- name: ok\n"
+		"  vip: 10.96.0.9\n"
+		"  port: 5000\n"
+		"  versions: [{name: v1, weight: 100, endpoints: [10.244.1.11:5050]}]\n"
+		"- name: prod-service\n"
+		"  vip: 10.96.0.10\n"
+		"  port: 5000\n"
+		"  versions:\n"
+		"  - {name: v1, weight: 75, endpoints: [10.244.1.11:5050]}\n"
+		"  - {name: v2, weight: 25, endpoints: [10.244.1.11:5050]}\n";
+	static const char no_eps[] =
+		"services:\n"
+		"- name: prod-service\n"
+		"  vip: 10.96.0.10\n"
+		"  port: 5000\n"
+		"  versions:\n"
+		"  - {name: v1, weight: 75, endpoints: [10.244.1.11:5050]}\n"
+		"  - {name: v2, weight: 25, endpoints: []}\n";
+
+	check_error(bad_total, "2:3: ", "weights of 'prod-service' total 90, not 100");
+	check_error(dup_ep, "6:3: ",
+		    "endpoint 10.244.1.11:5050 is listed twice in 'prod-service'");
+	check_error(no_eps, "2:3: ", "version 'v2' of 'prod-service' has no endpoints");
+}
+
+static void test_limits(void)
+{
+	char text[8192], *p = text;
+	int i;
+
+	p += sprintf(p, "services:\n- name: a\n  vip: 10.0.0.1\n  port: 80\n"
+		     "  versions:\n");
+	for (i = 0; i <= CANARY_MAX_VERSIONS; i++)
+		p += sprintf(p, "  - {name: v%d, weight: 0}\n", i);
+	check_error(text, "10:5: ", "too many versions (at most 4)");
+
+	p = text;
+	p += sprintf(p, "services:\n- versions:\n  - name: v1\n    endpoints:\n");
+	for (i = 0; i <= CANARY_MAX_ENDPOINTS; i++)
+		p += sprintf(p, "    - 10.0.%d.%d:80\n", i / 256, i % 256 + 1);
+	check_error(text, "133:7: ", "too many endpoints (at most 128)");
+}
+
+static void test_second_document(void)
+{
+	check_error("services: []\n---\nservices: []\n", "3:1: ",
+		    "only one YAML document is allowed");
+}
+
+static void test_missing_file(void)
+{
+	struct canary_config cfg;
+	struct canary_err err;
+
+	config_init(&cfg);
+	CHECK_EQ(yaml_load_config("/nonexistent/canary.yaml", &cfg, &err), -ENOENT);
+	CHECK_STR_CONTAINS(err.msg, "/nonexistent/canary.yaml: No such file or directory");
+	config_free(&cfg);
+}
+
+int main(void)
+{
+	RUN(test_example);
+	RUN(test_empty);
+	RUN(test_udp_block_lists);
+	RUN(test_appends_and_rolls_back);
+	RUN(test_syntax_error);
+	RUN(test_unknown_key);
+	RUN(test_bad_values);
+	RUN(test_wrong_types);
+	RUN(test_missing_and_duplicate_keys);
+	RUN(test_validate_errors);
+	RUN(test_limits);
+	RUN(test_second_document);
+	RUN(test_missing_file);
+	return UNIT_DONE();
+}

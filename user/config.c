@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The configuration model: storage, lookup, validation, effective weights. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "parse.h"
+
+int cerr_set(struct canary_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+void config_init(struct canary_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+void config_free(struct canary_config *cfg)
+{
+	free(cfg->svc);
+	config_init(cfg);
+}
+
+struct canary_service_cfg *config_find(struct canary_config *cfg,
+				       const char *name)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		if (!strcmp(cfg->svc[i].name, name))
+			return &cfg->svc[i];
+	return NULL;
+}
+
+int config_find_version(const struct canary_service_cfg *svc, const char *name)
+{
+	int i;
+
+	for (i = 0; i < svc->n_versions; i++)
+		if (!strcmp(svc->v[i].name, name))
+			return i;
+	return -1;
+}
+
+struct canary_service_cfg *config_add_service(struct canary_config *cfg,
+					      struct canary_err *err)
+{
+	struct canary_service_cfg *svc;
+	int cap;
+
+	if (cfg->n_services >= CANARY_MAX_SERVICES) {
+		cerr_set(err, "too many services (at most %d)", CANARY_MAX_SERVICES);
+		return NULL;
+	}
+	if (cfg->n_services == cfg->cap) {
+		cap = cfg->cap ? cfg->cap * 2 : 8;
+		svc = realloc(cfg->svc, cap * sizeof(*svc));
+		if (!svc) {
+			cerr_set(err, "out of memory adding a service");
+			return NULL;
+		}
+		cfg->svc = svc;
+		cfg->cap = cap;
+	}
+	svc = &cfg->svc[cfg->n_services++];
+	memset(svc, 0, sizeof(*svc));
+	return svc;
+}
+
+int config_del_service(struct canary_config *cfg, const char *name)
+{
+	struct canary_service_cfg *svc = config_find(cfg, name);
+	int i;
+
+	if (!svc)
+		return -ENOENT;
+	i = svc - cfg->svc;
+	memmove(svc, svc + 1, (cfg->n_services - i - 1) * sizeof(*svc));
+	cfg->n_services--;
+	return 0;
+}
+
+static int ep_cmp(const void *a, const void *b)
+{
+	const struct canary_endpoint *x = a, *y = b;
+	__u32 ax = ntohl(x->addr), ay = ntohl(y->addr);
+	__u16 px = ntohs(x->port), py = ntohs(y->port);
+
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	return px < py ? -1 : px > py;
+}
+
+void config_sort_endpoints(struct canary_version_cfg *ver)
+{
+	if (ver->n_endpoints > 1)
+		qsort(ver->ep, ver->n_endpoints, sizeof(ver->ep[0]), ep_cmp);
+}
+
+static bool ep_equal(const struct canary_endpoint *a,
+		     const struct canary_endpoint *b)
+{
+	return a->addr == b->addr && a->port == b->port;
+}
+
+/* Checks one version's name, endpoint count and endpoint values. */
+static int validate_version(const struct canary_service_cfg *svc, int vi,
+			    struct canary_err *err)
+{
+	const struct canary_version_cfg *v = &svc->v[vi];
+	struct canary_err tmp;
+	char ip[16];
+	int i, ret;
+
+	ret = parse_name(v->name, sizeof(v->name), "version", &tmp);
+	if (ret)
+		return cerr_set(err, "service '%s': %s", svc->name, tmp.msg);
+	if (config_find_version(svc, v->name) != vi)
+		return cerr_set(err, "version '%s' appears twice in '%s'",
+				v->name, svc->name);
+	if (v->n_endpoints < 0 || v->n_endpoints > CANARY_MAX_ENDPOINTS)
+		return cerr_set(err, "version '%s' of '%s' has %d endpoints (at most %d)",
+				v->name, svc->name, v->n_endpoints,
+				CANARY_MAX_ENDPOINTS);
+	if (v->weight_bps > CANARY_BPS_TOTAL)
+		return cerr_set(err, "version '%s' of '%s' has weight %u bps (at most %d)",
+				v->name, svc->name, v->weight_bps, CANARY_BPS_TOTAL);
+	for (i = 0; i < v->n_endpoints; i++)
+		if (!v->ep[i].addr || !v->ep[i].port)
+			return cerr_set(err, "endpoint %s:%u of '%s' needs an address and a port",
+					fmt_ipv4(v->ep[i].addr, ip, sizeof(ip)),
+					ntohs(v->ep[i].port), svc->name);
+	return 0;
+}
+
+/* Is endpoint @e of version @vi listed again later in the service? */
+static bool ep_listed_later(const struct canary_service_cfg *svc, int vi, int e)
+{
+	const struct canary_endpoint *ep = &svc->v[vi].ep[e];
+	int v, i;
+
+	for (v = vi; v < svc->n_versions; v++)
+		for (i = v == vi ? e + 1 : 0; i < svc->v[v].n_endpoints; i++)
+			if (ep_equal(ep, &svc->v[v].ep[i]))
+				return true;
+	return false;
+}
+
+static int validate_endpoints_unique(const struct canary_service_cfg *svc,
+				     struct canary_err *err)
+{
+	const struct canary_endpoint *ep;
+	char ip[16];
+	int v, i;
+
+	for (v = 0; v < svc->n_versions; v++) {
+		for (i = 0; i < svc->v[v].n_endpoints; i++) {
+			if (!ep_listed_later(svc, v, i))
+				continue;
+			ep = &svc->v[v].ep[i];
+			return cerr_set(err, "endpoint %s:%u is listed twice in '%s'",
+					fmt_ipv4(ep->addr, ip, sizeof(ip)),
+					ntohs(ep->port), svc->name);
+		}
+	}
+	return 0;
+}
+
+static int validate_weights(const struct canary_service_cfg *svc,
+			    struct canary_err *err)
+{
+	unsigned int total = 0;
+	char buf[16];
+	int i;
+
+	for (i = 0; i < svc->n_versions; i++)
+		total += svc->v[i].weight_bps;
+	if (total != CANARY_BPS_TOTAL)
+		return cerr_set(err, "weights of '%s' total %s, not 100", svc->name,
+				total > 0xffff ? "over 100" :
+				fmt_percent(total, buf, sizeof(buf)));
+	return 0;
+}
+
+/* Does an earlier service than @i use @i's name or (vip, port, proto)? */
+static int validate_unique_service(const struct canary_config *cfg, int i,
+				   struct canary_err *err)
+{
+	const struct canary_service_cfg *s = &cfg->svc[i], *o;
+	char ip[16];
+	int j;
+
+	for (j = 0; j < i; j++) {
+		o = &cfg->svc[j];
+		if (!strcmp(o->name, s->name))
+			return cerr_set(err, "service '%s' is defined twice", s->name);
+		if (o->vip == s->vip && o->port == s->port && o->proto == s->proto)
+			return cerr_set(err, "services '%s' and '%s' both use %s:%u/%s",
+					o->name, s->name,
+					fmt_ipv4(s->vip, ip, sizeof(ip)),
+					ntohs(s->port),
+					s->proto == CANARY_PROTO_UDP ? "udp" : "tcp");
+	}
+	return 0;
+}
+
+/* Checks a service's own fields: name, address, protocol, version count. */
+static int validate_service_fields(const struct canary_service_cfg *s,
+				   struct canary_err *err)
+{
+	int ret;
+
+	ret = parse_name(s->name, sizeof(s->name), "service", err);
+	if (ret)
+		return ret;
+	if (!s->vip)
+		return cerr_set(err, "service '%s' has no VIP", s->name);
+	if (!s->port)
+		return cerr_set(err, "service '%s' has no port", s->name);
+	if (s->proto != CANARY_PROTO_TCP && s->proto != CANARY_PROTO_UDP)
+		return cerr_set(err, "service '%s' has protocol %u (tcp or udp)",
+				s->name, s->proto);
+	if (s->n_versions < 1 || s->n_versions > CANARY_MAX_VERSIONS)
+		return cerr_set(err, "service '%s' has %d versions (1 to %d)",
+				s->name, s->n_versions, CANARY_MAX_VERSIONS);
+	return 0;
+}
+
+int config_validate_service(const struct canary_config *cfg, int i,
+			    struct canary_err *err)
+{
+	const struct canary_service_cfg *s = &cfg->svc[i];
+	int v, ret;
+
+	ret = validate_service_fields(s, err);
+	if (!ret)
+		ret = validate_unique_service(cfg, i, err);
+	for (v = 0; !ret && v < s->n_versions; v++)
+		ret = validate_version(s, v, err);
+	if (!ret)
+		ret = validate_weights(s, err);
+	if (!ret)
+		ret = validate_endpoints_unique(s, err);
+	return ret;
+}
+
+int config_check_weighted_endpoints(const struct canary_service_cfg *svc,
+				    struct canary_err *err)
+{
+	int v;
+
+	for (v = 0; v < svc->n_versions; v++)
+		if (svc->v[v].weight_bps && !svc->v[v].n_endpoints)
+			return cerr_set(err, "version '%s' of '%s' has no endpoints",
+					svc->v[v].name, svc->name);
+	return 0;
+}
+
+int config_validate(const struct canary_config *cfg, struct canary_err *err)
+{
+	int i, ret;
+
+	if (cfg->n_services > CANARY_MAX_SERVICES)
+		return cerr_set(err, "too many services (%d, at most %d)",
+				cfg->n_services, CANARY_MAX_SERVICES);
+	for (i = 0; i < cfg->n_services; i++) {
+		ret = config_validate_service(cfg, i, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * Effective weight of each version in @eff. The rounding remainder goes to
+ * the last version that gets a share, so the total is exactly 10000 and a
+ * version with weight 0 never receives traffic while others have weight.
+ */
+static void effective_weights(const struct canary_service_cfg *svc, int n,
+			      __u32 *eff)
+{
+	__u32 sum = 0, live = 0, given = 0;
+	int i, last = -1;
+
+	for (i = 0; i < n; i++) {
+		if (!svc->v[i].n_endpoints)
+			continue;
+		sum += svc->v[i].weight_bps;
+		live++;
+	}
+	for (i = 0; i < n; i++) {
+		eff[i] = 0;
+		if (!svc->v[i].n_endpoints)
+			continue;
+		if (sum)
+			eff[i] = (__u32)svc->v[i].weight_bps * CANARY_BPS_TOTAL / sum;
+		else
+			eff[i] = CANARY_BPS_TOTAL / live;
+		if (!sum || svc->v[i].weight_bps)
+			last = i;
+		given += eff[i];
+	}
+	if (last >= 0)
+		eff[last] += CANARY_BPS_TOTAL - given;
+}
+
+void config_effective_cum(const struct canary_service_cfg *svc, __u16 *cum)
+{
+	__u32 eff[CANARY_MAX_VERSIONS], acc = 0;
+	int i, n = svc->n_versions;
+
+	if (n > CANARY_MAX_VERSIONS)
+		n = CANARY_MAX_VERSIONS;
+	effective_weights(svc, n, eff);
+	for (i = 0; i < n; i++) {
+		acc += eff[i];
+		cum[i] = (__u16)acc;
+	}
+}

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The `apply -f` YAML file, read with libyaml's document API. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "config_yaml.h"
+#include "parse.h"
+
+struct yctx {
+	const char *path;
+	yaml_document_t *doc;
+	struct canary_err *err;
+};
+
+/* Keys of one kind of mapping; the index of a key is its bit in `seen`. */
+static const char *const svc_keys[] = { "name", "vip", "port", "protocol",
+					"versions", NULL };
+enum { SK_NAME, SK_VIP, SK_PORT, SK_PROTO, SK_VERSIONS };
+static const char *const ver_keys[] = { "name", "weight", "endpoints", NULL };
+enum { VK_NAME, VK_WEIGHT, VK_ENDPOINTS };
+
+/* "FILE:LINE:COL: reason" at @node's start; returns -EINVAL. */
+static int yerr(struct yctx *y, const yaml_node_t *node, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int yerr(struct yctx *y, const yaml_node_t *node, const char *fmt, ...)
+{
+	char reason[sizeof(y->err->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	return cerr_set(y->err, "%s:%zu:%zu: %s", y->path,
+			node->start_mark.line + 1, node->start_mark.column + 1,
+			reason);
+}
+
+static yaml_node_t *ynode(struct yctx *y, int idx)
+{
+	return yaml_document_get_node(y->doc, idx);
+}
+
+static const char *scalar_str(const yaml_node_t *node)
+{
+	return (const char *)node->data.scalar.value;
+}
+
+/* An empty value, "~" or "null", written without quotes. */
+static bool is_null(const yaml_node_t *node)
+{
+	const char *s;
+
+	if (node->type != YAML_SCALAR_NODE ||
+	    node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = scalar_str(node);
+	return !*s || !strcmp(s, "~") || !strcasecmp(s, "null");
+}
+
+/* The text of @node, which must be a scalar: the value of @key. */
+static int get_scalar(struct yctx *y, const yaml_node_t *node,
+		      const char *key, const char **s)
+{
+	if (node->type != YAML_SCALAR_NODE)
+		return yerr(y, node, "'%s' must be a single value, not a %s", key,
+			    node->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
+	*s = scalar_str(node);
+	return 0;
+}
+
+static void join_keys(const char *const *keys, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; keys[i] && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+				keys[i]);
+}
+
+/* Index of @key_node in @keys; an error if unknown, not a scalar or seen. */
+static int lookup_key(struct yctx *y, const yaml_node_t *key_node,
+		      const char *const *keys, const char *what,
+		      unsigned int *seen)
+{
+	char list[128];
+	const char *k;
+	int i;
+
+	if (key_node->type != YAML_SCALAR_NODE)
+		return yerr(y, key_node, "keys of a %s must be plain words", what);
+	k = scalar_str(key_node);
+	for (i = 0; keys[i]; i++)
+		if (!strcmp(keys[i], k))
+			break;
+	if (!keys[i]) {
+		join_keys(keys, list, sizeof(list));
+		return yerr(y, key_node, "unknown key '%s' in a %s (expected %s)",
+			    k, what, list);
+	}
+	if (*seen & (1u << i))
+		return yerr(y, key_node, "duplicate key '%s' in a %s", k, what);
+	*seen |= 1u << i;
+	return i;
+}
+
+/* Error for the first of @keys (indexes in @required) missing in @seen. */
+static int check_required(struct yctx *y, const yaml_node_t *map,
+			  const char *const *keys, unsigned int required,
+			  unsigned int seen, const char *what)
+{
+	int i;
+
+	for (i = 0; keys[i]; i++)
+		if ((required & (1u << i)) && !(seen & (1u << i)))
+			return yerr(y, map, "%s has no '%s'", what, keys[i]);
+	return 0;
+}
+
+/* Parses scalar @node with @parse into @out; errors point at the value. */
+#define PARSE_VALUE(y, node, key, parse, ...)                            \
+	({                                                               \
+		struct canary_err __e;                                   \
+		const char *__s = NULL;                                  \
+		int __r = get_scalar(y, node, key, &__s);                \
+		if (!__r && parse(__s, __VA_ARGS__, &__e))               \
+			__r = yerr(y, node, "%s", __e.msg);              \
+		__r;                                                     \
+	})
+
+static int load_name(struct yctx *y, const yaml_node_t *node, char *name,
+		     size_t len, const char *what)
+{
+	int ret = PARSE_VALUE(y, node, "name", parse_name, len, what);
+
+	if (!ret)
+		strcpy(name, scalar_str(node));
+	return ret;
+}
+
+static int load_endpoints(struct yctx *y, const yaml_node_t *node,
+			  struct canary_version_cfg *ver)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *item;
+	int ret;
+
+	if (is_null(node))
+		return 0;
+	if (node->type != YAML_SEQUENCE_NODE)
+		return yerr(y, node, "'endpoints' must be a list of IP:PORT");
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++) {
+		item = ynode(y, *it);
+		if (ver->n_endpoints == CANARY_MAX_ENDPOINTS)
+			return yerr(y, item, "too many endpoints (at most %d)",
+				    CANARY_MAX_ENDPOINTS);
+		ret = PARSE_VALUE(y, item, "endpoints", parse_endpoint,
+				  &ver->ep[ver->n_endpoints]);
+		if (ret)
+			return ret;
+		ver->n_endpoints++;
+	}
+	config_sort_endpoints(ver);
+	return 0;
+}
+
+static int load_version_key(struct yctx *y, int key, const yaml_node_t *val,
+			    struct canary_version_cfg *ver)
+{
+	switch (key) {
+	case VK_NAME:
+		return load_name(y, val, ver->name, sizeof(ver->name), "version");
+	case VK_WEIGHT:
+		return PARSE_VALUE(y, val, "weight", parse_percent,
+				   &ver->weight_bps);
+	default:
+		return load_endpoints(y, val, ver);
+	}
+}
+
+static int load_version(struct yctx *y, const yaml_node_t *node,
+			struct canary_version_cfg *ver)
+{
+	unsigned int seen = 0;
+	yaml_node_pair_t *p;
+	int key, ret;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return yerr(y, node, "a version must be a mapping (name, weight, endpoints)");
+	for (p = node->data.mapping.pairs.start;
+	     p < node->data.mapping.pairs.top; p++) {
+		key = lookup_key(y, ynode(y, p->key), ver_keys, "version", &seen);
+		if (key < 0)
+			return key;
+		ret = load_version_key(y, key, ynode(y, p->value), ver);
+		if (ret)
+			return ret;
+	}
+	return check_required(y, node, ver_keys,
+			      1u << VK_NAME | 1u << VK_WEIGHT, seen, "version");
+}
+
+static int load_versions(struct yctx *y, const yaml_node_t *node,
+			 struct canary_service_cfg *svc)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *item;
+	int ret;
+
+	if (node->type != YAML_SEQUENCE_NODE)
+		return yerr(y, node, "'versions' must be a list");
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++) {
+		item = ynode(y, *it);
+		if (svc->n_versions == CANARY_MAX_VERSIONS)
+			return yerr(y, item, "too many versions (at most %d)",
+				    CANARY_MAX_VERSIONS);
+		ret = load_version(y, item, &svc->v[svc->n_versions]);
+		if (ret)
+			return ret;
+		svc->n_versions++;
+	}
+	return 0;
+}
+
+static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
+			    struct canary_service_cfg *svc)
+{
+	switch (key) {
+	case SK_NAME:
+		return load_name(y, val, svc->name, sizeof(svc->name), "service");
+	case SK_VIP:
+		return PARSE_VALUE(y, val, "vip", parse_ipv4, &svc->vip);
+	case SK_PORT:
+		return PARSE_VALUE(y, val, "port", parse_port, &svc->port);
+	case SK_PROTO:
+		return PARSE_VALUE(y, val, "protocol", parse_proto, &svc->proto);
+	default:
+		return load_versions(y, val, svc);
+	}
+}
+
+static int load_service(struct yctx *y, const yaml_node_t *node,
+			struct canary_service_cfg *svc)
+{
+	unsigned int seen = 0;
+	yaml_node_pair_t *p;
+	int key, ret;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return yerr(y, node, "a service must be a mapping (name, vip, port, protocol, versions)");
+	svc->proto = CANARY_PROTO_TCP;
+	for (p = node->data.mapping.pairs.start;
+	     p < node->data.mapping.pairs.top; p++) {
+		key = lookup_key(y, ynode(y, p->key), svc_keys, "service", &seen);
+		if (key < 0)
+			return key;
+		ret = load_service_key(y, key, ynode(y, p->value), svc);
+		if (ret)
+			return ret;
+	}
+	return check_required(y, node, svc_keys,
+			      1u << SK_NAME | 1u << SK_VIP | 1u << SK_PORT |
+				      1u << SK_VERSIONS,
+			      seen, "service");
+}
+
+/* Loads one service and checks it against the ones before it. */
+static int add_service(struct yctx *y, const yaml_node_t *node,
+		       struct canary_config *cfg)
+{
+	struct canary_service_cfg *svc;
+	struct canary_err e;
+	int ret;
+
+	svc = config_add_service(cfg, &e);
+	if (!svc)
+		return yerr(y, node, "%s", e.msg);
+	ret = load_service(y, node, svc);
+	if (ret)
+		return ret;
+	if (config_validate_service(cfg, cfg->n_services - 1, &e) ||
+	    config_check_weighted_endpoints(&cfg->svc[cfg->n_services - 1], &e))
+		return yerr(y, node, "%s", e.msg);
+	return 0;
+}
+
+static int load_services(struct yctx *y, const yaml_node_t *node,
+			 struct canary_config *cfg)
+{
+	yaml_node_item_t *it;
+	int ret;
+
+	if (is_null(node))
+		return 0;
+	if (node->type != YAML_SEQUENCE_NODE)
+		return yerr(y, node, "'services' must be a list");
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++) {
+		ret = add_service(y, ynode(y, *it), cfg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int load_root(struct yctx *y, struct canary_config *cfg)
+{
+	static const char *const root_keys[] = { "services", NULL };
+	yaml_node_t *root = yaml_document_get_root_node(y->doc);
+	unsigned int seen = 0;
+	yaml_node_pair_t *p;
+	int ret;
+
+	if (!root || is_null(root))
+		return 0;
+	if (root->type != YAML_MAPPING_NODE)
+		return yerr(y, root, "the file must be a mapping with a 'services' list");
+	for (p = root->data.mapping.pairs.start;
+	     p < root->data.mapping.pairs.top; p++) {
+		ret = lookup_key(y, ynode(y, p->key), root_keys, "file", &seen);
+		if (ret < 0)
+			return ret;
+		ret = load_services(y, ynode(y, p->value), cfg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int syntax_error(const char *path, const yaml_parser_t *parser,
+			struct canary_err *err)
+{
+	const yaml_mark_t *m = &parser->problem_mark;
+
+	if (parser->error == YAML_MEMORY_ERROR) {
+		cerr_set(err, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	if (parser->error == YAML_READER_ERROR)
+		return cerr_set(err, "%s: %s at byte %zu", path,
+				parser->problem ? parser->problem : "read error",
+				parser->problem_offset);
+	return cerr_set(err, "%s:%zu:%zu: %s%s%s", path, m->line + 1,
+			m->column + 1,
+			parser->problem ? parser->problem : "syntax error",
+			parser->context ? " " : "",
+			parser->context ? parser->context : "");
+}
+
+/* Fails if the stream holds a second document after the first. */
+static int check_single_doc(const char *path, yaml_parser_t *parser,
+			    struct canary_err *err)
+{
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int ret = 0;
+
+	if (!yaml_parser_load(parser, &doc))
+		return syntax_error(path, parser, err);
+	root = yaml_document_get_root_node(&doc);
+	if (root)
+		ret = cerr_set(err, "%s:%zu:%zu: only one YAML document is allowed",
+			       path, root->start_mark.line + 1,
+			       root->start_mark.column + 1);
+	yaml_document_delete(&doc);
+	return ret;
+}
+
+static int load_stream(const char *path, FILE *f, struct canary_config *cfg,
+		       struct canary_err *err)
+{
+	struct yctx y = { .path = path, .err = err };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int ret;
+
+	if (!yaml_parser_initialize(&parser)) {
+		cerr_set(err, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		ret = syntax_error(path, &parser, err);
+		goto out_parser;
+	}
+	y.doc = &doc;
+	ret = load_root(&y, cfg);
+	if (!ret)
+		ret = check_single_doc(path, &parser, err);
+	yaml_document_delete(&doc);
+out_parser:
+	yaml_parser_delete(&parser);
+	return ret;
+}
+
+int yaml_load_config(const char *path, struct canary_config *cfg,
+		     struct canary_err *err)
+{
+	struct canary_err e;
+	int n0 = cfg->n_services;
+	FILE *f;
+	int ret;
+
+	f = fopen(path, "r");
+	if (!f) {
+		ret = -errno;
+		cerr_set(err, "%s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = load_stream(path, f, cfg, err);
+	fclose(f);
+	if (!ret && config_validate(cfg, &e))
+		ret = cerr_set(err, "%s: %s", path, e.msg);
+	if (ret)
+		cfg->n_services = n0;
+	return ret;
+}

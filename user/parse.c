@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Parsers and formatters for what users type and read. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "parse.h"
+
+/* Longest "A.B.C.D:PORT/proto" we accept, NUL included. */
+#define TEXT_MAX 32
+
+static bool all_digits(const char *s, size_t len)
+{
+	size_t i;
+
+	if (!len)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+/* Copies @s into @buf, failing (with a message) if it does not fit. */
+static int copy_text(const char *s, char *buf, size_t len, const char *what,
+		     struct canary_err *err)
+{
+	if (strlen(s) >= len)
+		return cerr_set(err, "'%.40s...' is too long for %s", s, what);
+	strcpy(buf, s);
+	return 0;
+}
+
+int parse_ipv4(const char *s, __be32 *addr, struct canary_err *err)
+{
+	struct in_addr in;
+
+	/* glibc's inet_pton() takes exactly four decimal octets, no leading
+	 * zeros and nothing around them, unlike inet_aton(). */
+	if (!s || inet_pton(AF_INET, s, &in) != 1)
+		return cerr_set(err, "'%s' is not an IPv4 address", s ? s : "");
+	*addr = in.s_addr;
+	return 0;
+}
+
+int parse_port(const char *s, __be16 *port, struct canary_err *err)
+{
+	unsigned long v;
+	size_t len = s ? strlen(s) : 0;
+
+	if (!all_digits(s, len) || len > 5)
+		return cerr_set(err, "'%s' is not a valid port (1-65535)",
+				s ? s : "");
+	v = strtoul(s, NULL, 10);
+	if (v < 1 || v > 65535)
+		return cerr_set(err, "'%s' is not a valid port (1-65535)", s);
+	*port = htons((__u16)v);
+	return 0;
+}
+
+int parse_proto(const char *s, __u8 *proto, struct canary_err *err)
+{
+	if (s && !strcasecmp(s, "tcp"))
+		*proto = CANARY_PROTO_TCP;
+	else if (s && !strcasecmp(s, "udp"))
+		*proto = CANARY_PROTO_UDP;
+	else
+		return cerr_set(err, "'%s' is not a protocol (tcp or udp)",
+				s ? s : "");
+	return 0;
+}
+
+/* Splits "IP:PORT" at its colon and parses both halves. */
+static int parse_ip_port(char *buf, const char *orig, const char *what,
+			 __be32 *addr, __be16 *port, struct canary_err *err)
+{
+	char *colon = strchr(buf, ':');
+	int ret;
+
+	if (!colon)
+		return cerr_set(err, "'%s' is not %s (IP:PORT)", orig, what);
+	*colon = '\0';
+	ret = parse_ipv4(buf, addr, err);
+	if (ret)
+		return ret;
+	return parse_port(colon + 1, port, err);
+}
+
+int parse_endpoint(const char *s, struct canary_endpoint *ep,
+		   struct canary_err *err)
+{
+	char buf[TEXT_MAX];
+	int ret;
+
+	if (!s)
+		s = "";
+	ret = copy_text(s, buf, sizeof(buf), "an endpoint", err);
+	if (ret)
+		return ret;
+	memset(ep, 0, sizeof(*ep));
+	return parse_ip_port(buf, s, "an endpoint", &ep->addr, &ep->port, err);
+}
+
+int parse_vip(const char *s, __be32 *vip, __be16 *port, __u8 *proto,
+	      struct canary_err *err)
+{
+	char buf[TEXT_MAX];
+	char *slash;
+	int ret;
+
+	if (!s)
+		s = "";
+	ret = copy_text(s, buf, sizeof(buf), "a service address", err);
+	if (ret)
+		return ret;
+	*proto = CANARY_PROTO_TCP;
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		ret = parse_proto(slash + 1, proto, err);
+		if (ret)
+			return ret;
+	}
+	return parse_ip_port(buf, s, "a service address", vip, port, err);
+}
+
+/*
+ * "25%" is rejected rather than accepted: one spelling keeps YAML files and
+ * scripts uniform, and the message says what to write instead.
+ */
+int parse_percent(const char *s, __u16 *bps, struct canary_err *err)
+{
+	const char *dot;
+	size_t ilen, flen;
+	unsigned long v;
+
+	if (!s)
+		s = "";
+	if (*s && s[strlen(s) - 1] == '%')
+		return cerr_set(err, "'%s' is not a percentage (write %.*s, without '%%')",
+				s, (int)strlen(s) - 1, s);
+	dot = strchr(s, '.');
+	ilen = dot ? (size_t)(dot - s) : strlen(s);
+	flen = dot ? strlen(dot + 1) : 0;
+	if (!all_digits(s, ilen) || (dot && !all_digits(dot + 1, flen)) ||
+	    ilen > 3)
+		return cerr_set(err, "'%s' is not a percentage (0-100, e.g. 25 or 12.5)", s);
+	if (flen > 2)
+		return cerr_set(err, "'%s' has more than two decimals", s);
+	v = strtoul(s, NULL, 10) * 100;
+	if (flen)
+		v += strtoul(dot + 1, NULL, 10) * (flen == 1 ? 10 : 1);
+	if (v > CANARY_BPS_TOTAL)
+		return cerr_set(err, "'%s' is out of range (0-100)", s);
+	*bps = (__u16)v;
+	return 0;
+}
+
+static bool name_char_ok(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-';
+}
+
+int parse_name(const char *s, size_t max, const char *what,
+	       struct canary_err *err)
+{
+	size_t i, len = s ? strlen(s) : 0;
+
+	if (!len)
+		return cerr_set(err, "%s name is empty", what);
+	if (len >= max)
+		return cerr_set(err, "%s name '%s' is too long (at most %zu characters)",
+				what, s, max - 1);
+	if (!isalnum((unsigned char)s[0]))
+		return cerr_set(err, "%s name '%s' must start with a letter or digit",
+				what, s);
+	for (i = 0; i < len && name_char_ok(s[i]); i++)
+		;
+	if (i < len)
+		return cerr_set(err, "%s name '%s' has an invalid character '%c' (allowed: A-Z a-z 0-9 . _ -)",
+				what, s, s[i]);
+	return 0;
+}
+
+const char *fmt_percent(__u16 bps, char *buf, size_t len)
+{
+	unsigned int whole = bps / 100, frac = bps % 100;
+
+	if (!frac)
+		snprintf(buf, len, "%u", whole);
+	else if (frac % 10 == 0)
+		snprintf(buf, len, "%u.%u", whole, frac / 10);
+	else
+		snprintf(buf, len, "%u.%02u", whole, frac);
+	return buf;
+}
+
+const char *fmt_ipv4(__be32 addr, char *buf, size_t len)
+{
+	struct in_addr in = { .s_addr = addr };
+
+	if (!inet_ntop(AF_INET, &in, buf, len) && len)
+		buf[0] = '\0';
+	return buf;
+}
