@@ -109,15 +109,35 @@ int env_apply(struct test_env *env, struct canary_config *cfg)
 	return state_transaction(&env->st, replace_config, cfg);
 }
 
+/* Empties a hash map: keys first, then deletes (restarting a walk after
+ * each delete would be quadratic). */
 static int clear_map(int fd, size_t key_size)
 {
-	unsigned char key[64];
+	size_t cap = 1 << 16, n = 0, i;
+	unsigned char *keys = malloc(cap * key_size), *prev = NULL;
+	int err = 0;
 
-	while (bpf_map_get_next_key(fd, NULL, key) == 0)
-		if (bpf_map_delete_elem(fd, key))
-			return -errno;
-	(void)key_size;
-	return 0;
+	while (keys) {
+		if (n == cap) {
+			unsigned char *more = realloc(keys, 2 * cap * key_size);
+
+			if (!more)
+				break;
+			keys = more;
+			cap *= 2;
+			prev = n ? keys + (n - 1) * key_size : NULL;
+		}
+		if (bpf_map_get_next_key(fd, prev, keys + n * key_size))
+			break;
+		prev = keys + n++ * key_size;
+	}
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < n && !err; i++)
+		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT)
+			err = -errno;
+	free(keys);
+	return err;
 }
 
 int env_clear_flows(struct test_env *env)
