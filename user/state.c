@@ -15,6 +15,7 @@
 #include "log.h"
 #include "maglev.h"
 #include "output.h"
+#include "privs.h"
 #include "state.h"
 
 #ifndef BPF_FS_MAGIC
@@ -151,7 +152,9 @@ static int do_open(struct canary_state *st, const char *dir, bool create)
 	int ret;
 
 	state_init(st, dir);
-	ret = prepare_dir(dir, create);
+	ret = privs_check();
+	if (!ret)
+		ret = prepare_dir(dir, create);
 	if (ret)
 		return ret;
 	ret = lock_dir(st);

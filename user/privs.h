@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Capability checks: what canary-bpf needs, asked of the kernel rather
+ * than inferred from the user id. */
+#ifndef CANARY_USER_PRIVS_H
+#define CANARY_USER_PRIVS_H
+
+/*
+ * Checks that the process can use BPF (CAP_BPF, or CAP_SYS_ADMIN on
+ * kernels without it) and manage interfaces (CAP_NET_ADMIN). Returns 0, or
+ * EXIT_FAIL after naming the missing capabilities.
+ */
+int privs_check(void);
+
+#endif /* CANARY_USER_PRIVS_H */
