@@ -252,6 +252,31 @@ static int flip(struct canary_state *st, __u32 gen)
 	return bpf_map_update_elem(st->gen_fd, &zero, &gen, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * Waits until every BPF program that may still be reading the generation we
+ * just left has finished: an update of a map-in-map makes the kernel call
+ * synchronize_rcu() before returning (maybe_wait_bpf_programs()). After
+ * this, the next change may rewrite that generation safely.
+ */
+static int wait_for_readers(void)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int inner, outer, err = 0;
+	__u32 zero = 0;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+	if (inner < 0)
+		return -errno;
+	opts.inner_map_fd = inner;
+	outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, NULL, 4, 4, 1, &opts);
+	if (outer < 0 || bpf_map_update_elem(outer, &zero, &inner, BPF_ANY))
+		err = -errno;
+	if (outer >= 0)
+		close(outer);
+	close(inner);
+	return err;
+}
+
 static int commit(struct canary_state *st, const struct canary_config *old,
 		  const __u32 *old_ids, struct canary_config *cfg)
 {
@@ -270,6 +295,8 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 		err = write_config(st, cfg, ids, gen);
 	if (!err)
 		err = flip(st, gen);
+	if (!err)
+		err = wait_for_readers();
 out:
 	free(ids);
 	free(fresh);
