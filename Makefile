@@ -14,7 +14,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 INCLUDES := -I$(OUTPUT) -Iinclude -Iuser
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	      $(INCLUDES)
+	      $(INCLUDES) $(EXTRA_BPF_CFLAGS)
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(INCLUDES)
 LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c
@@ -28,7 +28,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(OUTPUT)/bench.bpf.o
 .PHONY: all clean test unit demo bench install deps
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -49,9 +49,12 @@ BPFT_OBJS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf/%.o,$(BPFT_SRCS))
 BPFT_BIN := $(OUTPUT)/tests/bpf/test_bpf
 BPFT_LIST := $(OUTPUT)/tests/bpf/tests.h
 
-all: canary-bpf $(UNIT_BINS) $(BPFT_BIN)
+BENCH_BIN := $(OUTPUT)/bench/bench
+BENCH_SKEL := $(OUTPUT)/bench.skel.h
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf:
+all: canary-bpf $(UNIT_BINS) $(BPFT_BIN) $(BENCH_BIN)
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 # vmlinux.h: regenerate into a temp file, replace only when it changed.
@@ -63,6 +66,13 @@ $(OUTPUT)/vmlinux.h: $(MAKEFILE) | $(OUTPUT)
 	$(Q)if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h $(MAKEFILE) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(@:.o=.tmp.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.o=.tmp.o)
+	$(Q)rm -f $(@:.o=.tmp.o)
+
+# Benchmark-only BPF programs: built like the data plane, never installed.
+$(OUTPUT)/bench.bpf.o: bench/bench.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h $(MAKEFILE) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(@:.o=.tmp.o)
 	$(Q)$(BPFTOOL) gen object $@ $(@:.o=.tmp.o)
@@ -103,6 +113,14 @@ $(BPFT_BIN): $(BPFT_OBJS) $(LIB)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(OUTPUT)/bench/bench.o: bench/bench.c $(BENCH_SKEL) $(SKELS) $(MAKEFILE) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
+
+$(BENCH_BIN): $(OUTPUT)/bench/bench.o $(OUTPUT)/tests/bpf/env.o $(OUTPUT)/tests/bpf/pkt.o $(LIB)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
 deps:
 	$(Q)scripts/deps.sh
 
@@ -129,4 +147,4 @@ clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) canary-bpf
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/tests/*/*.d)
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/tests/*/*.d $(OUTPUT)/bench/*.d)

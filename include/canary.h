@@ -18,7 +18,7 @@
 
 /* Compile-time limits. Each can be overridden with -D at build time. */
 #ifndef CANARY_MAX_SERVICES
-#define CANARY_MAX_SERVICES 1024 /* services (VIP:port/proto); ids are 0..N-1 */
+#define CANARY_MAX_SERVICES 16384 /* services (VIP:port/proto); ids are 0..N-1 */
 #endif
 #ifndef CANARY_MAX_VERSIONS
 #define CANARY_MAX_VERSIONS 4 /* versions per service (v1, v2, ...) */

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Per-packet cost of the data plane with BPF_PROG_TEST_RUN, next to two
+ * baselines measured in the same run, and how it scales with the number of
+ * services and endpoints. Prints name=value lines; exits 0 even when a
+ * target is missed (it says which).
+ *
+ * Method: each scenario runs REPEAT packets in one BPF_PROG_TEST_RUN call
+ * (the kernel reports the mean ns per packet); ROUNDS rounds interleave all
+ * scenarios, and the median round counts. Rewriting scenarios run behind
+ * a wrapper that restores the frame first; the wrapper's own cost (around
+ * a program that only returns) is subtracted. Counters checked after every
+ * call prove each iteration took the measured path.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bench.skel.h"
+#include "canary.skel.h"
+#include "env.h"
+#include "pkt.h"
+
+#define REPEAT 1000000
+#define ROUNDS 5
+#define FRAME 64
+
+/* env.c reports setup failures through the test runner's hooks. */
+void test__fail(void)
+{
+	fprintf(stderr, "bench: setup failed\n");
+}
+
+void test__start_subtest(const char *name)
+{
+	(void)name;
+}
+
+enum counter { C_TRANSLATED, C_NEW_FLOWS, C_PASSED, C_REPLIES, C_NONE };
+
+enum wrapper { W_NONE, W_PLAIN, W_FRESH };
+
+struct scenario {
+	const char *name;
+	int prog_fd;          /* the program measured */
+	int tc;               /* 1: a tc program, else XDP */
+	enum wrapper wrapper; /* run behind which wrapper, if any */
+	__u8 frame[FRAME];
+	enum counter counter; /* must grow by REPEAT per call */
+	int wrapped;          /* 1: subtract wrapper cost @wrap_base */
+	int wrap_base;        /* index of the wrapper-around-pass scenario */
+	int direct_base;      /* index of the unwrapped pass scenario */
+	double ns[ROUNDS];
+	int bad_rounds;
+};
+
+struct bench {
+	struct test_env env;
+	__u32 svc_id; /* id of the service the frames address */
+	struct bench_bpf *plain, *fresh; /* wrappers; fresh_flows = 0 / 1 */
+	struct canary_config cfg;
+};
+
+static __u64 counter_value(struct bench *b, enum counter c)
+{
+	struct canary_global g = env_global(&b->env);
+	__u64 flows = 0;
+	int v;
+
+	if (c == C_NEW_FLOWS) {
+		for (v = 0; v < CANARY_MAX_VERSIONS; v++)
+			flows += env_vstats(&b->env, b->svc_id, v).new_flows;
+		return flows;
+	}
+	return c == C_TRANSLATED ? g.translated :
+	       c == C_PASSED	 ? g.passed :
+	       c == C_REPLIES	 ? g.replies :
+				   0;
+}
+
+/* One BPF_PROG_TEST_RUN of REPEAT packets; mean ns per packet, or -1. */
+static double run_once(struct bench *b, struct scenario *s)
+{
+	__u8 out[PKT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = s->frame,
+		    .data_size_in = FRAME, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = REPEAT);
+	__u64 before = counter_value(b, s->counter), after;
+	struct bench_bpf *w = s->wrapper == W_FRESH ? b->fresh : b->plain;
+	__u32 zero = 0;
+	int fd = s->prog_fd;
+
+	if (s->wrapper != W_NONE) {
+		if (bpf_map_update_elem(bpf_map__fd(w->maps.bench_frame), &zero,
+					s->frame, BPF_ANY) ||
+		    bpf_map_update_elem(bpf_map__fd(s->tc ? w->maps.tc_target :
+							    w->maps.xdp_target),
+					&zero, &s->prog_fd, BPF_ANY))
+			return -1;
+		fd = bpf_program__fd(s->tc ? w->progs.bench_tc_wrap :
+					     w->progs.bench_xdp_wrap);
+	}
+	if (bpf_prog_test_run_opts(fd, &opts))
+		return -1;
+	after = counter_value(b, s->counter);
+	if (s->counter != C_NONE && after - before != REPEAT) {
+		s->bad_rounds++;
+		fprintf(stderr, "bench: %s: %llu of %d packets took the path\n",
+			s->name, (unsigned long long)(after - before), REPEAT);
+	}
+	return opts.duration;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v)
+{
+	double s[ROUNDS];
+
+	memcpy(s, v, sizeof(s));
+	qsort(s, ROUNDS, sizeof(double), cmp_double);
+	return s[ROUNDS / 2];
+}
+
+/* Net per-packet cost of scenario @i with the wrapper subtracted. */
+static double net_ns(struct scenario *sc, int i)
+{
+	struct scenario *s = &sc[i];
+
+	if (!s->wrapped)
+		return median(s->ns);
+	return median(s->ns) - median(sc[s->wrap_base].ns) +
+	       median(sc[s->direct_base].ns);
+}
+
+static void build_frame(__u8 *frame, __u8 proto, const char *dst, __u16 dport,
+			const char *src, __u16 sport)
+{
+	struct pkt_spec s = { .proto = proto, .saddr = ip4(src),
+			      .daddr = ip4(dst), .sport = sport,
+			      .dport = dport, .tcp_flags = 0x10 };
+	__u8 buf[PKT_MAX];
+
+	s.payload = FRAME - 14 - 20 - (proto == IPPROTO_TCP ? 20 : 8);
+	pkt_build(&s, buf);
+	memcpy(frame, buf, FRAME);
+}
+
+static struct bench_bpf *load_wrappers(int fresh)
+{
+	struct bench_bpf *w = bench_bpf__open();
+
+	if (!w)
+		return NULL;
+	w->rodata->fresh_flows = fresh;
+	if (bench_bpf__load(w)) {
+		bench_bpf__destroy(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* The seed TCP service plus a UDP service on the same VIP and port. */
+static void bench_config(struct canary_config *cfg)
+{
+	struct canary_service_cfg *udp;
+
+	env_seed_config(cfg, 2500, IPPROTO_TCP);
+	udp = config_add_service(cfg, NULL);
+	*udp = cfg->svc[0];
+	snprintf(udp->name, sizeof(udp->name), "prod-udp");
+	udp->proto = IPPROTO_UDP;
+}
+
+enum {
+	S_XDP_PASS, S_PARSE_LOOKUP, S_WRAP_PASS, S_WRAP_FRESH_PASS,
+	S_ESTABLISHED, S_NEW_FLOW, S_UDP, S_NOT_SERVICE,
+	S_TC_PASS, S_TC_WRAP_PASS, S_REPLY, S_COUNT,
+};
+
+static void set(struct scenario *s, const char *name, int fd, int tc,
+		enum wrapper w, enum counter c, int wrap_base, int direct_base)
+{
+	s->name = name;
+	s->prog_fd = fd;
+	s->tc = tc;
+	s->wrapper = w;
+	s->counter = c;
+	s->wrapped = wrap_base >= 0;
+	s->wrap_base = wrap_base;
+	s->direct_base = direct_base;
+}
+
+/* The reply to the established flow, as its endpoint sends it. */
+static int reply_frame(struct bench *b, const __u8 *fwd, __u8 *frame)
+{
+	__u8 out[PKT_MAX];
+	__u32 len;
+	struct pkt_view v;
+	char ep[16];
+
+	if (env_run(b->env.xdp_fd, fwd, FRAME, out, &len) < 0)
+		return -1;
+	v = pkt_parse(out, len);
+	if (!v.ok)
+		return -1;
+	inet_ntop(AF_INET, &v.daddr, ep, sizeof(ep));
+	build_frame(frame, IPPROTO_TCP, "10.0.0.2", 40000, ep, v.dport);
+	return 0;
+}
+
+static int setup_scenarios(struct bench *b, struct scenario *sc)
+{
+	struct bench_bpf *p = b->plain;
+	int xdp = b->env.xdp_fd;
+
+	set(&sc[S_XDP_PASS], "xdp_pass", bpf_program__fd(p->progs.bench_xdp_pass),
+	    0, W_NONE, C_NONE, -1, -1);
+	set(&sc[S_PARSE_LOOKUP], "parse_lookup",
+	    bpf_program__fd(p->progs.bench_xdp_parse_lookup), 0, W_NONE, C_NONE,
+	    -1, -1);
+	set(&sc[S_WRAP_PASS], "wrapper", sc[S_XDP_PASS].prog_fd, 0, W_PLAIN,
+	    C_NONE, -1, -1);
+	set(&sc[S_WRAP_FRESH_PASS], "wrapper_fresh", sc[S_XDP_PASS].prog_fd, 0,
+	    W_FRESH, C_NONE, -1, -1);
+	set(&sc[S_ESTABLISHED], "established", xdp, 0, W_PLAIN, C_TRANSLATED,
+	    S_WRAP_PASS, S_XDP_PASS);
+	set(&sc[S_NEW_FLOW], "new_flow", xdp, 0, W_FRESH, C_NEW_FLOWS,
+	    S_WRAP_FRESH_PASS, S_XDP_PASS);
+	set(&sc[S_UDP], "udp", xdp, 0, W_PLAIN, C_TRANSLATED, S_WRAP_PASS,
+	    S_XDP_PASS);
+	set(&sc[S_NOT_SERVICE], "not_service", xdp, 0, W_NONE, C_PASSED, -1, -1);
+	set(&sc[S_TC_PASS], "tc_pass", bpf_program__fd(p->progs.bench_tc_pass), 1,
+	    W_NONE, C_NONE, -1, -1);
+	set(&sc[S_TC_WRAP_PASS], "tc_wrapper", sc[S_TC_PASS].prog_fd, 1, W_PLAIN,
+	    C_NONE, -1, -1);
+	set(&sc[S_REPLY], "reply", b->env.tc_out_fd, 1, W_PLAIN, C_REPLIES,
+	    S_TC_WRAP_PASS, S_TC_PASS);
+	build_frame(sc[S_ESTABLISHED].frame, IPPROTO_TCP, "10.96.0.10", 5000,
+		    "10.0.0.2", 40000);
+	memcpy(sc[S_XDP_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
+	memcpy(sc[S_PARSE_LOOKUP].frame, sc[S_ESTABLISHED].frame, FRAME);
+	memcpy(sc[S_WRAP_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
+	memcpy(sc[S_WRAP_FRESH_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
+	memcpy(sc[S_NEW_FLOW].frame, sc[S_ESTABLISHED].frame, FRAME);
+	memcpy(sc[S_TC_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
+	memcpy(sc[S_TC_WRAP_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
+	build_frame(sc[S_UDP].frame, IPPROTO_UDP, "10.96.0.10", 5000, "10.0.0.2",
+		    40000);
+	build_frame(sc[S_NOT_SERVICE].frame, IPPROTO_TCP, "10.96.0.99", 5000,
+		    "10.0.0.2", 40000);
+	return reply_frame(b, sc[S_ESTABLISHED].frame, sc[S_REPLY].frame);
+}
+
+/* Runs @n scenarios (indexes @which) for ROUNDS interleaved rounds. */
+static int measure(struct bench *b, struct scenario *sc, const int *which,
+		   int n)
+{
+	int r, i;
+
+	for (r = 0; r < ROUNDS; r++) {
+		for (i = 0; i < n; i++) {
+			struct scenario *s = &sc[which[i]];
+
+			s->ns[r] = run_once(b, s);
+			if (s->ns[r] < 0) {
+				fprintf(stderr, "bench: %s: run failed: %s\n",
+					s->name, strerror(errno));
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void target(const char *name, double ratio, double limit)
+{
+	printf("target_%s=%s (%.2fx, limit %.1fx)\n", name,
+	       ratio <= limit ? "met" : "MISSED", ratio, limit);
+}
+
+static __u64 fd_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static __u64 map_memory(struct canary_state *st)
+{
+	int fds[] = { st->gen_fd, st->svc_fd, st->ver_fd, st->meta_fd,
+		      st->flow_fd, st->rev_fd, st->stats_fd, st->global_fd,
+		      st->tx_fd };
+	__u64 sum = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		sum += fd_memlock(fds[i]);
+	return sum;
+}
+
+/* Applies b->cfg and finds the id of 10.96.0.10:5000/tcp. */
+static int apply(struct bench *b)
+{
+	static __u32 ids[CANARY_MAX_SERVICES];
+	struct canary_config now;
+	int i, ret;
+
+	if (env_apply(&b->env, &b->cfg) || env_clear_flows(&b->env))
+		return -1;
+	config_init(&now);
+	ret = state_read_config(&b->env.st, &now, ids);
+	for (i = 0; !ret && i < now.n_services; i++)
+		if (now.svc[i].vip == ip4("10.96.0.10") &&
+		    now.svc[i].proto == IPPROTO_TCP)
+			b->svc_id = ids[i];
+	config_free(&now);
+	return ret;
+}
+
+/* @n services, each with two versions of @eps endpoints; service 0 is the
+ * one the frames address (10.96.0.10:5000/tcp). */
+static void scale_config(struct canary_config *cfg, int n, int eps)
+{
+	__u32 next_ep = ntohl(ip4("10.128.0.1"));
+	int i, v, e;
+
+	config_free(cfg);
+	config_init(cfg);
+	for (i = 0; i < n; i++) {
+		struct canary_service_cfg *s = config_add_service(cfg, NULL);
+
+		snprintf(s->name, sizeof(s->name), "svc%d", i);
+		s->vip = i ? htonl(ntohl(ip4("10.97.0.0")) + i) : ip4("10.96.0.10");
+		s->port = htons(5000);
+		s->proto = IPPROTO_TCP;
+		s->n_versions = 2;
+		for (v = 0; v < 2; v++) {
+			snprintf(s->v[v].name, sizeof(s->v[v].name), "v%d", v + 1);
+			s->v[v].weight_bps = v ? 2500 : 7500;
+			s->v[v].n_endpoints = eps;
+			for (e = 0; e < eps; e++) {
+				s->v[v].ep[e].addr = htonl(next_ep++);
+				s->v[v].ep[e].port = htons(5050);
+			}
+		}
+	}
+}
+
+struct size {
+	const char *axis;
+	int services;
+	int eps_per_version;
+};
+
+static void report_scale(struct scenario *sc, const struct size *sizes,
+			 int n, double res[][3])
+{
+	static const char *const names[] = { "established", "new_flow",
+					     "not_service" };
+	int i, k;
+
+	for (k = 0; k < 3; k++) {
+		double lo = 1e18, hi = 0;
+
+		for (i = 0; i < n; i++) {
+			printf("scale_%s_%d_%s_ns=%.1f\n", sizes[i].axis,
+			       sizes[i].axis[0] == 's' ? sizes[i].services :
+			       sizes[i].services * sizes[i].eps_per_version * 2,
+			       names[k], res[i][k]);
+			lo = res[i][k] < lo ? res[i][k] : lo;
+			hi = res[i][k] > hi ? res[i][k] : hi;
+		}
+		printf("scale_%s_max_over_min=%.2f\n", names[k], hi / lo);
+		target(k == 0 ? "scale_established" :
+		       k == 1 ? "scale_new_flow" : "scale_not_service",
+		       hi / lo, 1.1);
+	}
+	(void)sc;
+}
+
+static int run_scaling(struct bench *b, struct scenario *sc)
+{
+	static const struct size sizes[] = {
+		{ "services", 1, 1 },	  { "services", 1000, 1 },
+		{ "services", 10000, 1 }, { "endpoints", 1, 5 },
+		{ "endpoints", 10, 50 },  { "endpoints", 1000, 50 },
+	};
+	static const int which[] = { S_XDP_PASS, S_WRAP_PASS, S_WRAP_FRESH_PASS,
+				     S_ESTABLISHED, S_NEW_FLOW, S_NOT_SERVICE };
+	const int n = sizeof(sizes) / sizeof(sizes[0]);
+	double res[sizeof(sizes) / sizeof(sizes[0])][3];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		scale_config(&b->cfg, sizes[i].services, sizes[i].eps_per_version);
+		/* Twice: both generations then hold this config, so the map
+		 * memory below is this size's, not the previous size's. */
+		if (apply(b) || apply(b))
+			return -1;
+		if (measure(b, sc, which, sizeof(which) / sizeof(which[0])))
+			return -1;
+		res[i][0] = net_ns(sc, S_ESTABLISHED);
+		res[i][1] = net_ns(sc, S_NEW_FLOW);
+		res[i][2] = net_ns(sc, S_NOT_SERVICE);
+		printf("map_memory_bytes_%d_services_%d_endpoints=%llu\n",
+		       sizes[i].services,
+		       sizes[i].services * sizes[i].eps_per_version * 2,
+		       (unsigned long long)map_memory(&b->env.st));
+	}
+	report_scale(sc, sizes, n, res);
+	return 0;
+}
+
+static void report_basic(struct scenario *sc)
+{
+	double base = median(sc[S_PARSE_LOOKUP].ns);
+	int i, bad = 0;
+
+	printf("rounds=%d\nrepeat=%d\n", ROUNDS, REPEAT);
+	printf("xdp_pass_ns=%.1f\nparse_lookup_ns=%.1f\n",
+	       median(sc[S_XDP_PASS].ns), base);
+	printf("wrapper_ns=%.1f\nwrapper_fresh_ns=%.1f\n",
+	       median(sc[S_WRAP_PASS].ns), median(sc[S_WRAP_FRESH_PASS].ns));
+	for (i = S_ESTABLISHED; i <= S_NOT_SERVICE; i++)
+		printf("%s_ns=%.1f\n%s_ratio=%.2f\n", sc[i].name, net_ns(sc, i),
+		       sc[i].name, net_ns(sc, i) / base);
+	printf("tc_pass_ns=%.1f\nreply_ns=%.1f\nreply_ratio=%.2f\n",
+	       median(sc[S_TC_PASS].ns), net_ns(sc, S_REPLY),
+	       net_ns(sc, S_REPLY) / base);
+	for (i = 0; i < S_COUNT; i++)
+		bad += sc[i].bad_rounds;
+	printf("paths_checked=%s\n", bad ? "FAILED" : "ok");
+	target("established", net_ns(sc, S_ESTABLISHED) / base, 2.0);
+	target("new_flow", net_ns(sc, S_NEW_FLOW) / base, 4.0);
+	target("not_service", net_ns(sc, S_NOT_SERVICE) / base, 1.2);
+}
+
+int main(int argc, char **argv)
+{
+	static struct scenario sc[S_COUNT];
+	/* New flows last in each round: they flush the flow table, and the
+	 * established and reply scenarios' flow is re-made by their first
+	 * packet. */
+	static const int all[] = { S_XDP_PASS, S_PARSE_LOOKUP, S_WRAP_PASS,
+				   S_WRAP_FRESH_PASS, S_ESTABLISHED, S_UDP,
+				   S_REPLY, S_NOT_SERVICE, S_TC_PASS,
+				   S_TC_WRAP_PASS, S_NEW_FLOW };
+	struct bench b = {};
+	int ret = 1;
+
+	if (unshare(CLONE_NEWNET)) {
+		perror("bench: unshare");
+		return 1;
+	}
+	config_init(&b.cfg);
+	b.plain = load_wrappers(0);
+	b.fresh = load_wrappers(1);
+	if (!b.plain || !b.fresh || env_setup(&b.env))
+		goto out;
+	bench_config(&b.cfg);
+	if (apply(&b) || setup_scenarios(&b, sc))
+		goto out;
+	if (measure(&b, sc, all, sizeof(all) / sizeof(all[0])))
+		goto out;
+	report_basic(sc);
+	if (argc < 2 || strcmp(argv[1], "--no-scale"))
+		if (run_scaling(&b, sc))
+			goto out;
+	ret = 0;
+out:
+	if (ret)
+		fprintf(stderr, "bench: failed\n");
+	env_teardown(&b.env);
+	env_global_cleanup();
+	bench_bpf__destroy(b.plain);
+	bench_bpf__destroy(b.fresh);
+	config_free(&b.cfg);
+	return ret;
+}
