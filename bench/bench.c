@@ -310,7 +310,7 @@ static __u64 fd_memlock(int fd)
 static __u64 map_memory(struct canary_state *st)
 {
 	int fds[] = { st->gen_fd, st->svc_fd, st->ver_fd, st->meta_fd,
-		      st->flow_fd, st->rev_fd, st->stats_fd, st->global_fd,
+		      st->flow_fd, st->backend_fd, st->stats_fd, st->global_fd,
 		      st->tx_fd };
 	__u64 sum = 0;
 	size_t i;

@@ -157,31 +157,65 @@ int canary_tc_in(struct __sk_buff *skb)
 	return ingress(skb, CTX_SKB) == V_DROP ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 }
 
+/*
+ * The VIP:port a reply from an endpoint must carry, or NULL when @p is not
+ * a reply of a translated flow: the endpoint's services (canary_backend)
+ * name the candidate forward flows, and only one that went to this very
+ * endpoint counts.
+ */
+static __always_inline const struct canary_backend_svc *
+reply_origin(const struct pkt *p)
+{
+	struct canary_backend_key bk = {
+		.addr = p->saddr,
+		.port = p->sport,
+		.proto = p->proto,
+	};
+	struct canary_flow_key fk = {
+		.saddr = p->daddr,
+		.sport = p->dport,
+		.proto = p->proto,
+	};
+	struct canary_backend *be;
+	struct canary_flow *f;
+	__u32 zero = 0, *gen = bpf_map_lookup_elem(&canary_gen, &zero);
+	int i;
+
+	bk.gen = gen ? (*gen & 1) : 0;
+	be = bpf_map_lookup_elem(&canary_backend, &bk);
+	if (!be)
+		return NULL;
+	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
+		if (i >= be->n)
+			break;
+		fk.daddr = be->svc[i].vip;
+		fk.dport = be->svc[i].port;
+		f = bpf_map_lookup_elem(&canary_flow, &fk);
+		if (f && f->ep_addr == p->saddr && f->ep_port == p->sport)
+			return &be->svc[i];
+	}
+	return NULL;
+}
+
 /* Replies from an endpoint to a client of a translated flow: restore the
  * VIP:port the client talked to as the source. */
 SEC("tc")
 int canary_tc_out(struct __sk_buff *skb)
 {
 	struct canary_global *g = global_stats();
-	struct canary_rev_key rk = {};
-	struct canary_rev *rv;
+	const struct canary_backend_svc *orig;
 	struct pkt p = {};
 
 	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR);
 	if (parse_pkt(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB), &p) !=
 	    PARSE_OK)
 		return TC_ACT_UNSPEC;
-	rk.saddr = p.saddr;
-	rk.daddr = p.daddr;
-	rk.sport = p.sport;
-	rk.dport = p.dport;
-	rk.proto = p.proto;
-	rv = bpf_map_lookup_elem(&canary_rev, &rk);
-	if (!rv)
+	orig = reply_origin(&p);
+	if (!orig)
 		return TC_ACT_UNSPEC;
 	if (rewrite_addr_port(skb, CTX_SKB, &p,
 			      p.l3_off + offsetof(struct iphdr, saddr),
-			      p.l4_off + TCP_SPORT_OFF, rv->vip, rv->port)) {
+			      p.l4_off + TCP_SPORT_OFF, orig->vip, orig->port)) {
 		if (g)
 			g->errors++;
 		return TC_ACT_UNSPEC;

@@ -96,28 +96,6 @@ static __always_inline int lb_pick(const struct pkt *p,
 	return LB_FLOW_NEW;
 }
 
-/* Records a new flow in both directions: forward for ingress, reverse so
- * the egress program can restore the VIP on replies. */
-static __always_inline int lb_record(const struct pkt *p,
-				     const struct canary_flow_key *fk,
-				     const struct canary_flow *f)
-{
-	struct canary_rev_key rk = {
-		.saddr = f->ep_addr,
-		.daddr = p->saddr,
-		.sport = f->ep_port,
-		.dport = p->sport,
-		.proto = p->proto,
-	};
-	struct canary_rev rv = { .vip = p->daddr, .port = p->dport };
-
-	if (bpf_map_update_elem(&canary_rev, &rk, &rv, BPF_ANY))
-		return -1;
-	if (bpf_map_update_elem(&canary_flow, fk, f, BPF_ANY))
-		return -1;
-	return 0;
-}
-
 /* Finds or makes the flow for @p to service @svc; fills @out. */
 static __always_inline int lb_select(const struct pkt *p,
 				     const struct canary_svc *svc, __u32 gen,
@@ -140,7 +118,7 @@ static __always_inline int lb_select(const struct pkt *p,
 	ret = lb_pick(p, svc, gen, out);
 	if (ret != LB_FLOW_NEW)
 		return ret;
-	if (lb_record(p, &fk, out))
+	if (bpf_map_update_elem(&canary_flow, &fk, out, BPF_ANY))
 		return LB_ERROR;
 	return LB_FLOW_NEW;
 }

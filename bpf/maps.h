@@ -56,13 +56,13 @@ struct {
 } canary_flow SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CANARY_FLOW_ENTRIES);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct canary_rev_key);
-	__type(value, struct canary_rev);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_MAX_BACKENDS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct canary_backend_key);
+	__type(value, struct canary_backend);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_rev SEC(".maps");
+} canary_backend SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

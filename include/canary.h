@@ -53,7 +53,7 @@
 #define CANARY_MAP_VER "canary_ver"
 #define CANARY_MAP_META "canary_meta"
 #define CANARY_MAP_FLOW "canary_flow"
-#define CANARY_MAP_REV "canary_rev"
+#define CANARY_MAP_BACKEND "canary_backend"
 #define CANARY_MAP_STATS "canary_stats"
 #define CANARY_MAP_GLOBAL "canary_global"
 #define CANARY_MAP_TX "canary_tx"
@@ -142,7 +142,8 @@ _Static_assert(sizeof(struct canary_meta) ==
 /*
  * canary_flow (LRU hash): the forward 5-tuple of a translated flow as the
  * client sent it, to the endpoint it was given. Config-independent: a flow
- * keeps its endpoint whatever the weights do.
+ * keeps its endpoint whatever the weights do. The reply path looks it up
+ * too (see canary_backend).
  */
 struct canary_flow_key {
 	__be32 saddr;  /* client address */
@@ -165,25 +166,41 @@ struct canary_flow {
 _Static_assert(sizeof(struct canary_flow) == 16, "canary_flow size");
 
 /*
- * canary_rev (LRU hash): the reply 5-tuple (endpoint -> client) of a
- * translated flow, to the VIP:port the client used. Read on egress.
+ * canary_backend (hash): which services an endpoint serves, per config
+ * generation. The reply path needs no per-flow state of its own: a reply
+ * from endpoint E to client C names, through this map, the VIP:port
+ * candidates; the forward flow C -> VIP:port is looked up in canary_flow and
+ * the reply is translated only if that flow really went to E. A new flow
+ * thus costs one flow-table insert, and a client talking to a pod directly
+ * keeps seeing the pod.
  */
-struct canary_rev_key {
-	__be32 saddr;  /* endpoint address */
-	__be32 daddr;  /* client address */
-	__be16 sport;  /* endpoint port */
-	__be16 dport;  /* client port */
-	__u8 proto;    /* CANARY_PROTO_* */
-	__u8 reserved[3]; /* zero */
-};
-_Static_assert(sizeof(struct canary_rev_key) == 16, "canary_rev_key size");
+#ifndef CANARY_BACKEND_SVCS
+#define CANARY_BACKEND_SVCS 4 /* services one endpoint (ip:port/proto) may serve */
+#endif
+#ifndef CANARY_MAX_BACKENDS
+#define CANARY_MAX_BACKENDS 262144 /* endpoint entries, both generations */
+#endif
 
-struct canary_rev {
-	__be32 vip;       /* address to restore as the reply's source */
-	__be16 port;      /* service port to restore */
+struct canary_backend_key {
+	__be32 addr;   /* endpoint address */
+	__be16 port;   /* endpoint (target) port */
+	__u8 proto;    /* CANARY_PROTO_* */
+	__u8 gen;      /* config generation, 0 or 1 */
+};
+_Static_assert(sizeof(struct canary_backend_key) == 8, "canary_backend_key size");
+
+struct canary_backend_svc {
+	__be32 vip;       /* a service this endpoint serves */
+	__be16 port;      /* its service port */
 	__u16 reserved;   /* zero */
 };
-_Static_assert(sizeof(struct canary_rev) == 8, "canary_rev size");
+
+struct canary_backend {
+	__u32 n;                                          /* entries used */
+	struct canary_backend_svc svc[CANARY_BACKEND_SVCS]; /* candidates */
+};
+_Static_assert(sizeof(struct canary_backend) == 4 + 8 * CANARY_BACKEND_SVCS,
+	       "canary_backend size");
 
 /*
  * canary_stats (per-CPU array, MAX_SERVICES * MAX_VERSIONS entries, index

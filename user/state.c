@@ -121,7 +121,7 @@ static int open_maps(struct canary_state *st)
 		{ CANARY_MAP_VER, &st->ver_fd },
 		{ CANARY_MAP_META, &st->meta_fd },
 		{ CANARY_MAP_FLOW, &st->flow_fd },
-		{ CANARY_MAP_REV, &st->rev_fd },
+		{ CANARY_MAP_BACKEND, &st->backend_fd },
 		{ CANARY_MAP_STATS, &st->stats_fd },
 		{ CANARY_MAP_GLOBAL, &st->global_fd },
 		{ CANARY_MAP_TX, &st->tx_fd },
@@ -142,7 +142,7 @@ static void state_init(struct canary_state *st, const char *dir)
 	memset(st, 0, sizeof(*st));
 	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", dir);
 	st->dir_fd = st->gen_fd = st->svc_fd = st->ver_fd = st->meta_fd = -1;
-	st->flow_fd = st->rev_fd = st->stats_fd = st->global_fd = -1;
+	st->flow_fd = st->backend_fd = st->stats_fd = st->global_fd = -1;
 	st->tx_fd = -1;
 }
 
@@ -192,7 +192,7 @@ int state_open_existing(struct canary_state *st, const char *dir)
 void state_close(struct canary_state *st)
 {
 	int *fds[] = { &st->gen_fd,  &st->svc_fd,   &st->ver_fd,
-		       &st->meta_fd, &st->flow_fd,  &st->rev_fd,
+		       &st->meta_fd, &st->flow_fd,  &st->backend_fd,
 		       &st->stats_fd, &st->global_fd, &st->tx_fd,
 		       &st->dir_fd };
 	size_t i;

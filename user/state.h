@@ -22,7 +22,7 @@ struct canary_state {
 	int ver_fd;
 	int meta_fd;
 	int flow_fd;
-	int rev_fd;
+	int backend_fd;
 	int stats_fd;
 	int global_fd;
 	int tx_fd;

@@ -86,13 +86,17 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
  * deleting while walking would restart the walk. */
 static int clear_gen(int fd, size_t key_size, size_t gen_off, __u32 gen)
 {
-	size_t max = CANARY_MAX_SERVICES * CANARY_MAX_VERSIONS *
-		     CANARY_GENERATIONS, n = 0, i;
-	unsigned char (*keys)[16] = calloc(max, sizeof(*keys));
-	unsigned char next[16];
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	unsigned char (*keys)[16], next[16];
+	size_t max, n = 0, i;
 	void *prev = NULL;
 	int err = 0;
 
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return -errno;
+	max = info.max_entries;
+	keys = calloc(max, sizeof(*keys));
 	if (!keys)
 		return -ENOMEM;
 	while (n < max && bpf_map_get_next_key(fd, prev, next) == 0) {
@@ -208,6 +212,38 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	return 0;
 }
 
+/* Adds service @svc to the entry of each of its endpoints in generation
+ * @gen, so replies from them can be traced back to it. */
+static int write_backends(struct canary_state *st, __u32 gen,
+			  const struct canary_service_cfg *svc)
+{
+	struct canary_backend_key k = { .proto = svc->proto, .gen = gen };
+	struct canary_backend be;
+	int v, e;
+
+	for (v = 0; v < svc->n_versions; v++) {
+		for (e = 0; e < svc->v[v].n_endpoints; e++) {
+			k.addr = svc->v[v].ep[e].addr;
+			k.port = svc->v[v].ep[e].port;
+			if (bpf_map_lookup_elem(st->backend_fd, &k, &be))
+				memset(&be, 0, sizeof(be));
+			if (be.n == CANARY_BACKEND_SVCS) {
+				pr_warn("endpoint of '%s' serves more than %d "
+					"services: its replies for '%s' are not "
+					"translated\n", svc->name,
+					CANARY_BACKEND_SVCS, svc->name);
+				continue;
+			}
+			be.svc[be.n].vip = svc->vip;
+			be.svc[be.n].port = svc->port;
+			be.n++;
+			if (bpf_map_update_elem(st->backend_fd, &k, &be, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
 static int clear_meta(struct canary_state *st, __u32 gen)
 {
 	struct canary_meta m, zero = {};
@@ -238,9 +274,14 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 		err = clear_gen(st->ver_fd, sizeof(struct canary_ver_key),
 				offsetof(struct canary_ver_key, gen), gen);
 	if (!err)
+		err = clear_gen(st->backend_fd, sizeof(struct canary_backend_key),
+				offsetof(struct canary_backend_key, gen), gen);
+	if (!err)
 		err = clear_meta(st, gen);
 	for (i = 0; i < cfg->n_services && !err; i++)
 		err = write_service(st, ids[i], gen, &cfg->svc[i], buf);
+	for (i = 0; i < cfg->n_services && !err; i++)
+		err = write_backends(st, gen, &cfg->svc[i]);
 	free(buf);
 	return err;
 }

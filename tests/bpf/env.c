@@ -142,9 +142,7 @@ static int clear_map(int fd, size_t key_size)
 
 int env_clear_flows(struct test_env *env)
 {
-	int err = clear_map(env->st.flow_fd, sizeof(struct canary_flow_key));
-
-	return err ? err : clear_map(env->st.rev_fd, sizeof(struct canary_rev_key));
+	return clear_map(env->st.flow_fd, sizeof(struct canary_flow_key));
 }
 
 int env_count_flows(struct test_env *env)
