@@ -51,22 +51,24 @@ static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
 						const struct pkt *p, __be32 dst,
 						struct canary_global *g)
 {
-	struct bpf_fib_lookup fib = {
-		.family = AF_INET,
-		.tos = p->tos,
-		.l4_protocol = p->proto,
-		.tot_len = p->tot_len,
-		.ipv4_src = p->saddr,
-		.ipv4_dst = dst,
-		.ifindex = ctx->ingress_ifindex,
-	};
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = (void *)(long)ctx->data;
 	struct iphdr *iph = (void *)(eth + 1);
+	struct bpf_fib_lookup fib = {};
 	__u32 ifindex;
 
 	if (p->vlan || (void *)(iph + 1) > data_end || iph->ttl <= 1)
 		goto pass;
+	/* Field by field: clang 14 dropped .family from a designated
+	 * initializer of this struct (it has anonymous unions), and the
+	 * helper then failed every lookup with -EAFNOSUPPORT. */
+	fib.family = AF_INET;
+	fib.tos = iph->tos;
+	fib.l4_protocol = p->proto;
+	fib.tot_len = p->tot_len;
+	fib.ipv4_src = p->saddr;
+	fib.ipv4_dst = dst;
+	fib.ifindex = ctx->ingress_ifindex;
 	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
 		goto pass;
 	ifindex = fib.ifindex;

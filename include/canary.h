@@ -133,10 +133,15 @@ struct canary_meta {
 	__u16 weight_bps[CANARY_MAX_VERSIONS]; /* configured weights */
 	char name[CANARY_NAME_LEN];        /* service name */
 	char vname[CANARY_MAX_VERSIONS][CANARY_VNAME_LEN]; /* version names */
+	__u32 reserved3;                   /* zero; aligns flows_base */
+	/* Each version's new-flow counter when the effective weights last
+	 * changed, so status can show the split since then. */
+	__u64 flows_base[CANARY_MAX_VERSIONS];
 };
 _Static_assert(sizeof(struct canary_meta) ==
 		       12 + 2 * CANARY_MAX_VERSIONS + CANARY_NAME_LEN +
-			       CANARY_MAX_VERSIONS * CANARY_VNAME_LEN,
+			       CANARY_MAX_VERSIONS * CANARY_VNAME_LEN + 4 +
+			       8 * CANARY_MAX_VERSIONS,
 	       "canary_meta size");
 
 /*

@@ -279,6 +279,17 @@ static void unpin_link(const char *path, int ifindex, enum link_kind kind,
 			strerror(errno));
 }
 
+/* The --redirect-dev set is node-wide; once nothing is attached any more
+ * it goes too, so a later attach starts from the kernel path. */
+static void clear_redirect_devs(struct canary_state *st)
+{
+	__u32 key;
+
+	while (bpf_map_get_next_key(st->tx_fd, NULL, &key) == 0)
+		if (bpf_map_delete_elem(st->tx_fd, &key))
+			break;
+}
+
 static int do_detach(int argc, char **argv)
 {
 	static const struct option longs[] = {
@@ -308,6 +319,8 @@ static int do_detach(int argc, char **argv)
 	}
 	links_for_each(st.pin_dir, ifindex, unpin_link, NULL);
 	bpf_map_delete_elem(st.tx_fd, &ifindex);
+	if (!links_for_each(st.pin_dir, 0, NULL, NULL))
+		clear_redirect_devs(&st);
 	p_done("detached from %s", argv[optind]);
 out:
 	state_close(&st);

@@ -186,7 +186,8 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 }
 
 static int write_service(struct canary_state *st, __u32 id, __u32 gen,
-			 struct canary_service_cfg *svc, struct canary_ver *buf)
+			 struct canary_service_cfg *svc, const __u64 *base,
+			 struct canary_ver *buf)
 {
 	struct canary_svc_key key = { .vip = svc->vip, .port = svc->port,
 				      .proto = svc->proto, .gen = gen };
@@ -198,6 +199,7 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	int v, err;
 
 	config_effective_cum(svc, val.cum_bps);
+	memcpy(m.flows_base, base, sizeof(m.flows_base));
 	snprintf(m.name, sizeof(m.name), "%s", svc->name);
 	for (v = 0; v < svc->n_versions; v++) {
 		err = write_version(st, id, gen, v, &svc->v[v], buf);
@@ -259,10 +261,61 @@ static int clear_meta(struct canary_state *st, __u32 gen)
 	return 0;
 }
 
+/* Sum over CPUs of one version's new-flow counter. */
+static __u64 version_flows(struct canary_state *st, __u32 id, int v)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	__u32 idx = id * CANARY_MAX_VERSIONS + v;
+	struct canary_vstats *vals;
+	__u64 sum = 0;
+
+	if (ncpu < 0)
+		return 0;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (vals && bpf_map_lookup_elem(st->stats_fd, &idx, vals) == 0)
+		for (c = 0; c < ncpu; c++)
+			sum += vals[c].new_flows;
+	free(vals);
+	return sum;
+}
+
+/*
+ * Where status starts counting a version's share: carried over while the
+ * effective weights stay, reset to the current counters when they change.
+ */
+static void flows_base(struct canary_state *st, __u32 id, bool fresh,
+		       const struct canary_service_cfg *svc, __u64 *base)
+{
+	__u16 cum[CANARY_MAX_VERSIONS] = {};
+	struct canary_svc_key key = { .vip = svc->vip, .port = svc->port,
+				      .proto = svc->proto };
+	struct canary_svc cur;
+	struct canary_meta m;
+	int gen = state_active_gen(st), v;
+	__u32 idx;
+
+	memset(base, 0, sizeof(__u64) * CANARY_MAX_VERSIONS);
+	if (fresh || gen < 0)
+		return;
+	config_effective_cum(svc, cum);
+	key.gen = gen;
+	idx = meta_index(gen, id);
+	if (bpf_map_lookup_elem(st->svc_fd, &key, &cur) == 0 &&
+	    bpf_map_lookup_elem(st->meta_fd, &idx, &m) == 0 && cur.id == id &&
+	    cur.n_versions == svc->n_versions &&
+	    !memcmp(cur.cum_bps, cum, sizeof(__u16) * svc->n_versions)) {
+		memcpy(base, m.flows_base, sizeof(m.flows_base));
+		return;
+	}
+	for (v = 0; v < svc->n_versions; v++)
+		base[v] = version_flows(st, id, v);
+}
+
 /* Writes @cfg (with service ids @ids) as generation @gen, from scratch. */
 static int write_config(struct canary_state *st, struct canary_config *cfg,
-			const __u32 *ids, __u32 gen)
+			const __u32 *ids, const bool *fresh, __u32 gen)
 {
+	__u64 base[CANARY_MAX_VERSIONS];
 	struct canary_ver *buf = malloc(sizeof(*buf));
 	int i, err;
 
@@ -278,8 +331,10 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 				offsetof(struct canary_backend_key, gen), gen);
 	if (!err)
 		err = clear_meta(st, gen);
-	for (i = 0; i < cfg->n_services && !err; i++)
-		err = write_service(st, ids[i], gen, &cfg->svc[i], buf);
+	for (i = 0; i < cfg->n_services && !err; i++) {
+		flows_base(st, ids[i], fresh[i], &cfg->svc[i], base);
+		err = write_service(st, ids[i], gen, &cfg->svc[i], base, buf);
+	}
 	for (i = 0; i < cfg->n_services && !err; i++)
 		err = write_backends(st, gen, &cfg->svc[i]);
 	free(buf);
@@ -333,7 +388,7 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 		if (fresh[i])
 			err = zero_stats(st, ids[i]);
 	if (!err)
-		err = write_config(st, cfg, ids, gen);
+		err = write_config(st, cfg, ids, fresh, gen);
 	if (!err)
 		err = flip(st, gen);
 	if (!err)

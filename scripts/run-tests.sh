@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Runs every test, in order: the unit test binaries, the BPF test runner,
+# then the e2e scripts (root needed). Each prints "PASS name" / "FAIL name"
+# lines; this script counts them, repeats the FAIL lines at the end and
+# ends with "N passed, N failed"; exit 1 when anything failed. A missing
+# test program, or one that exits non-zero without a FAIL line, counts as
+# one failure under its own name: nothing is skipped silently.
+# `make test` builds everything first.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+passed=0
+failed=0
+fails=()
+interrupted=0
+log=$(mktemp /tmp/cb-tests-XXXXXX) || exit 1
+trap 'rm -f "$log"' EXIT
+trap 'interrupted=1' INT
+
+# note_fail LINE: counts and remembers one failure.
+note_fail() {
+	echo "$1"
+	failed=$((failed + 1))
+	fails+=("$1")
+}
+
+# run_one NAME LIMIT CMD...: runs CMD (LIMIT seconds at most), shows its
+# output and tallies its PASS/FAIL lines.
+run_one() {
+	local name=$1 limit=$2 rc line nfail=0
+	shift 2
+	echo "== $name"
+	# --foreground: Ctrl-C reaches the test, whose trap cleans up;
+	# tee -i keeps the pipe open while it does.
+	timeout --foreground -k 30 "$limit" "$@" 2>&1 | tee -i "$log"
+	rc=${PIPESTATUS[0]}
+	passed=$((passed + $(grep -c '^PASS' "$log")))
+	while IFS= read -r line; do
+		failed=$((failed + 1))
+		nfail=$((nfail + 1))
+		fails+=("$line ($name)")
+	done < <(grep '^FAIL' "$log")
+	if [ "$rc" -ne 0 ] && [ "$nfail" -eq 0 ]; then
+		note_fail "FAIL $name: exited with status $rc without a FAIL line"
+	fi
+}
+
+# run_all WHAT LIMIT FILE...: run_one for each existing executable FILE;
+# none at all is a failure.
+run_all() {
+	local what=$1 limit=$2 f n=0
+	shift 2
+	for f in "$@"; do
+		if [ ! -f "$f" ] || [ ! -x "$f" ]; then continue; fi
+		case $f in *.d | *.o) continue ;; esac
+		[ "$interrupted" -eq 0 ] || return
+		run_one "$f" "$limit" "$f"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || note_fail "FAIL $what: no test programs found (run make all)"
+}
+
+run_all unit-tests 300 .output/tests/unit/test_*
+run_all bpf-tests 300 .output/tests/bpf/test_bpf
+run_all e2e-tests 900 tests/e2e/test_*.sh
+[ "$interrupted" -eq 0 ] || note_fail "FAIL run-tests: interrupted"
+
+echo
+echo "== summary"
+for line in "${fails[@]}"; do echo "$line"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,350 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# Shared helpers for tests/e2e/test_*.sh and scripts/demo.sh; source it.
+#
+# Topology (the seed's cluster, in network namespaces named $PREFIX*):
+#
+#   client ns            node ns                         pod ns (x4)
+#   c0 10.0.0.2/24 ----- n0 10.0.0.1/24   hv10 --------- eth0 10.244.1.11/32
+#   default via .1       ip_forward=1     hv11, hv12 ... (hello-v1-1, -2)
+#                        XDP+tc on n0     hv20 --------- eth0 10.244.1.21/32
+#
+# Pods route Calico-style: "default via 169.254.1.1 dev eth0 onlink"; the
+# node answers ARP for that address with proxy_arp on hvXX and reaches each
+# pod through a POD_IP/32 route. Nothing is added to the root namespace
+# except a private bpffs mount under $WORK, which cleanup unmounts.
+#
+# Reporting: every test case prints exactly one "PASS name" or
+# "FAIL name: reason" line; details go on lines starting with "  ".
+# finish() exits 1 when any case failed.
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$E2E_DIR/../.." && pwd)
+CANARY_BIN=${CANARY_BIN:-$REPO_DIR/canary-bpf}
+PY=/usr/bin/python3
+TEST_NAME=$(basename "$0" .sh)
+
+VIP=10.96.0.10
+VPORT=5000
+PREFIX="cb$$-"
+NS_CLIENT=${PREFIX}cl
+NS_NODE=${PREFIX}nd
+PODS=(hello-v1-0 hello-v1-1 hello-v1-2 hello-v2-0)
+POD_IPS=(10.244.1.11 10.244.1.12 10.244.1.13 10.244.1.21)
+POD_DEVS=(hv10 hv11 hv12 hv20)   # node-side veth; also the pod ns suffix
+
+WORK=""          # temp dir: pin dir, ready files, JSON results
+PIN_DIR=""
+MOUNTED=""
+NSS=()           # namespaces we created
+PIDS=()          # processes we started
+FAILS=0
+SPORT_NEXT=2000  # next free client source port, see take_ports
+SPORT_AT=0
+STATUS_MODE=""   # status_case also checks n0's mode when set
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: ${2//$'\n'/ | }"; FAILS=$((FAILS + 1)); }
+info() { echo "  $*"; }
+# bail REASON: setup failed; report the whole script as one failure.
+bail() { fail "$TEST_NAME" "$1"; exit 1; }
+finish() { [ "$FAILS" -eq 0 ]; exit $?; }
+
+# sys CMD...: runs CMD quietly; on failure shows its output and returns 1.
+sys() {
+	local out
+	if ! out=$("$@" 2>&1); then
+		echo "  command failed: $* :: ${out:0:300}" >&2
+		return 1
+	fi
+}
+
+# sys_nofail CMD...: runs CMD, ignoring failure and output (for cleanup).
+sys_nofail() { "$@" >/dev/null 2>&1 || true; }
+
+# expect NAME CMD...: PASS when CMD exits 0, else FAIL with its last line.
+expect() {
+	local name=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		pass "$name"
+	else
+		fail "$name" "$(printf '%s\n' "$out" | tail -n 1) [rc=$rc]"
+	fi
+}
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+pod_ns() { echo "${PREFIX}${POD_DEVS[$1]}"; }
+
+# cb ARGS...: canary-bpf inside the node ns, with our pin dir.
+cb() { nsx "$NS_NODE" "$CANARY_BIN" --pin-dir "$PIN_DIR" "$@"; }
+
+# attach_args MODE: "attach n0" arguments, redirecting to every pod veth.
+attach_args() {
+	local dev
+	printf '%s\n' n0 --mode "$1"
+	for dev in "${POD_DEVS[@]}"; do printf '%s\n' --redirect-dev "$dev"; done
+}
+
+# e2e_init: checks prerequisites, makes $WORK, installs the cleanup trap.
+e2e_init() {
+	local tool
+	[ "$(id -u)" -eq 0 ] || bail "must run as root"
+	for tool in ip tc ethtool mount umount "$PY"; do
+		command -v "$tool" >/dev/null || bail "missing tool: $tool"
+	done
+	trap topo_down EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	WORK=$(mktemp -d /tmp/cb-XXXXXX) || bail "mktemp failed"
+}
+
+# need_cli: the CLI binary is a prerequisite; missing is a failure.
+need_cli() {
+	[ -x "$CANARY_BIN" ] ||
+		bail "canary-bpf not found at $CANARY_BIN (run make canary-bpf)"
+}
+
+# pin_mount: a private bpffs for --pin-dir; /sys/fs/bpf is not usable
+# under "ip netns exec", which remounts /sys, but this mount stays visible.
+pin_mount() {
+	PIN_DIR=$WORK/bpf
+	mkdir -p "$PIN_DIR" && sys mount -t bpf bpf "$PIN_DIR" || return 1
+	MOUNTED=$PIN_DIR
+}
+
+topo_client() {
+	sys ip -n "$NS_NODE" link add n0 type veth peer name c0 netns "$NS_CLIENT" &&
+	sys ip -n "$NS_CLIENT" addr add 10.0.0.2/24 dev c0 &&
+	sys ip -n "$NS_CLIENT" link set lo up &&
+	sys ip -n "$NS_CLIENT" link set c0 up &&
+	sys ip -n "$NS_CLIENT" route add default via 10.0.0.1 &&
+	# veth hands its peer CHECKSUM_PARTIAL skbs whose L4 checksum field
+	# holds only the pseudo-header sum; a wire delivers finished sums.
+	# XDP sees raw bytes without that skb state, so its incremental
+	# checksum fixups would produce frames the pods drop. Make the
+	# client's kernel compute full checksums, as a real client's NIC does.
+	sys nsx "$NS_CLIENT" ethtool -K c0 tx off &&
+	# Fresh connections must not reuse a 5-tuple during a run.
+	sys nsx "$NS_CLIENT" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+}
+
+topo_node() {
+	sys ip -n "$NS_NODE" addr add 10.0.0.1/24 dev n0 &&
+	sys ip -n "$NS_NODE" link set lo up &&
+	sys ip -n "$NS_NODE" link set n0 up &&
+	sys nsx "$NS_NODE" sysctl -qw net.ipv4.ip_forward=1 &&
+	# Stand-in for the node's uplink (a veth pair: no dummy module
+	# needed): proxy ARP only answers for an address routed out another
+	# device, so the pods' gateway 169.254.1.1 is routed here.
+	sys ip -n "$NS_NODE" link add up0 type veth peer name up1 &&
+	sys ip -n "$NS_NODE" link set up1 up &&
+	sys ip -n "$NS_NODE" link set up0 up &&
+	sys ip -n "$NS_NODE" route add 169.254.1.1/32 dev up0
+}
+
+# topo_pod I: pod ns I with eth0 <-> node-side POD_DEVS[I].
+topo_pod() {
+	local ns dev=${POD_DEVS[$1]} ip=${POD_IPS[$1]}
+	ns=$(pod_ns "$1")
+	NSS+=("$ns")
+	sys ip netns add "$ns" &&
+	sys ip -n "$NS_NODE" link add "$dev" type veth peer name eth0 netns "$ns" &&
+	sys ip -n "$ns" addr add "$ip/32" dev eth0 &&
+	sys ip -n "$ns" link set lo up &&
+	sys ip -n "$ns" link set eth0 up &&
+	sys ip -n "$ns" route add default via 169.254.1.1 dev eth0 onlink &&
+	# XDP_REDIRECT into a veth needs NAPI on the receiving peer, which
+	# the kernel enables for GRO (or an XDP program) on that peer.
+	sys nsx "$ns" ethtool -K eth0 gro on &&
+	sys ip -n "$NS_NODE" link set "$dev" up &&
+	sys nsx "$NS_NODE" sysctl -qw "net.ipv4.conf.$dev.proxy_arp=1" &&
+	sys nsx "$NS_NODE" sysctl -qw "net.ipv4.neigh.$dev.proxy_delay=0" &&
+	sys ip -n "$NS_NODE" route add "$ip/32" dev "$dev"
+}
+
+# topo_up: namespaces, links, addresses, routes and the pin dir.
+topo_up() {
+	local i
+	NSS+=("$NS_CLIENT" "$NS_NODE")
+	sys ip netns add "$NS_CLIENT" && sys ip netns add "$NS_NODE" &&
+		topo_client && topo_node || return 1
+	for i in "${!PODS[@]}"; do
+		topo_pod "$i" || return 1
+	done
+	pin_mount
+}
+
+# pod_start: podserver.py in every pod ns; waits (10 s at most) until each
+# has written its ready file.
+pod_start() {
+	local i n ver ready
+	for i in "${!PODS[@]}"; do
+		ver=${PODS[$i]#hello-}
+		# Not through nsx: $! must be the server itself, not a subshell.
+		ip netns exec "$(pod_ns "$i")" "$PY" "$E2E_DIR/podserver.py" \
+			"${ver%%-*}" "${PODS[$i]}" --ready-file "$WORK/ready.$i" &
+		PIDS+=("$!")
+	done
+	for n in $(seq 100); do
+		ready=0
+		for i in "${!PODS[@]}"; do
+			[ -e "$WORK/ready.$i" ] && ready=$((ready + 1))
+		done
+		[ "$ready" -eq "${#PODS[@]}" ] && return 0
+		[ "$n" -lt 100 ] && sleep 0.1
+	done
+	echo "  pod servers not ready after 10 s" >&2
+	return 1
+}
+
+# topo_down: the EXIT trap. Kills only our PIDs, deletes our namespaces,
+# unmounts our bpffs, removes $WORK. Safe to run twice.
+topo_down() {
+	local pid ns n
+	for pid in "${PIDS[@]}"; do sys_nofail kill "$pid"; done
+	for pid in "${PIDS[@]}"; do
+		for n in $(seq 20); do
+			kill -0 "$pid" 2>/dev/null || break
+			[ "$n" -eq 20 ] && sys_nofail kill -KILL "$pid"
+			sleep 0.1
+		done
+		wait "$pid" 2>/dev/null
+	done
+	PIDS=()
+	for ns in "${NSS[@]}"; do sys_nofail ip netns del "$ns"; done
+	NSS=()
+	[ -n "$MOUNTED" ] && sys_nofail umount "$MOUNTED"
+	MOUNTED=""
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	WORK=""
+}
+
+# yaml_service NAME PROTO V1_PCT V2_PCT [POD_PORT]: one YAML service
+# entry, the seed's three v1 pods and one v2 pod behind $VIP:$VPORT.
+yaml_service() {
+	local pp=${5:-5050}
+	cat <<-EOF
+	  - name: $1
+	    vip: $VIP
+	    port: $VPORT
+	    protocol: $2
+	    versions:
+	      - name: v1
+	        weight: $3
+	        endpoints: [${POD_IPS[0]}:$pp, ${POD_IPS[1]}:$pp, ${POD_IPS[2]}:$pp]
+	      - name: v2
+	        weight: $4
+	        endpoints: [${POD_IPS[3]}:$pp]
+	EOF
+}
+
+# write_yaml FILE V1_PCT V2_PCT: the seed config, prod-service only.
+write_yaml() {
+	{ echo "services:"; yaml_service prod-service tcp "$2" "$3"; } >"$1"
+}
+
+# e2e_setup: prerequisites, topology, pod servers; bails on failure.
+e2e_setup() {
+	e2e_init
+	need_cli
+	topo_up || bail "topology setup failed"
+	pod_start || bail "pod servers did not start"
+}
+
+# attach_case NAME MODE [--no-redirect]: "canary-bpf attach n0" as a case.
+attach_case() {
+	local args
+	mapfile -t args < <(attach_args "$2")
+	[ "${3:-}" = --no-redirect ] && args=(n0 --mode "$2")
+	expect "$1" cb attach "${args[@]}"
+}
+
+# take_ports N: reserves N client source ports; the first is $SPORT_AT.
+take_ports() {
+	SPORT_AT=$SPORT_NEXT
+	SPORT_NEXT=$((SPORT_NEXT + $1))
+	[ "$SPORT_NEXT" -le 65000 ]
+}
+
+# traffic KIND OUT N [ARGS...]: client.py KIND (burst or udp) with N fresh
+# connections from the client ns; JSON goes to $WORK/OUT.json.
+traffic() {
+	local kind=$1 out=$2 n=$3
+	shift 3
+	take_ports "$n" || { echo "  out of source ports" >&2; return 1; }
+	nsx "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" "$kind" --vip "$VIP" \
+		--port "$VPORT" -n "$n" --sport "$SPORT_AT" "$@" >"$WORK/$out.json"
+}
+
+# check_share NAME OUT N TOL VERSION=PCT...: one PASS/FAIL line for the
+# share measured in $WORK/OUT.json.
+check_share() {
+	local name=$1 out=$2 n=$3 tol=$4 res v exp=()
+	shift 4
+	for v in "$@"; do exp+=(--expect "$v"); done
+	if res=$("$PY" "$E2E_DIR/check.py" share --n "$n" --tol "$tol" \
+		"${exp[@]}" <"$WORK/$out.json"); then
+		pass "$name"
+		info "$name: $res"
+	else
+		fail "$name" "$res"
+	fi
+}
+
+# split_case NAME N TOL VERSION=PCT...: burst of N then check_share.
+split_case() {
+	local name=$1 n=$2
+	shift 2
+	if ! traffic burst "$name" "$n"; then
+		fail "$name" "client.py burst failed"
+		return
+	fi
+	check_share "$name" "$name" "$n" "$@"
+}
+
+# status_case NAME SVC VERSION=PCT...: "canary-bpf -j status" has the
+# documented keys, these weights, n0, and packets on every weighted version.
+status_case() {
+	local name=$1 svc=$2 res v exp=()
+	shift 2
+	for v in "$@"; do exp+=(--expect "$v"); done
+	if ! res=$(cb -j status 2>&1); then
+		fail "$name" "canary-bpf -j status failed: ${res:0:200}"
+	elif res=$(printf '%s\n' "$res" | "$PY" "$E2E_DIR/check.py" status \
+		--svc "$svc" --iface n0 --mode "$STATUS_MODE" --traffic \
+		"${exp[@]}"); then
+		pass "$name"
+	else
+		fail "$name" "$res"
+	fi
+}
+
+# counter_snap FILE: saves the current counters for counter_case.
+counter_snap() { cb -j status >"$WORK/$1.json" 2>/dev/null; }
+
+# counter_case NAME PYEXPR [SNAP]: "canary-bpf -j status" counters satisfy
+# PYEXPR, a Python expression over the dict c (e.g. "c['redirected'] > 0");
+# with SNAP, c holds the growth since "counter_snap SNAP".
+counter_case() {
+	local name=$1 expr=$2 snap=${3:+$WORK/$3.json} res
+	if ! res=$(cb -j status 2>&1); then
+		fail "$name" "canary-bpf -j status failed: ${res:0:200}"
+		return
+	fi
+	if res=$(printf '%s\n' "$res" | "$PY" -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+if sys.argv[2]:
+    b = json.load(open(sys.argv[2]))["counters"]
+    c = {k: c[k] - b.get(k, 0) for k in c}
+ok = eval(sys.argv[1], {}, {"c": c})
+print(json.dumps(c))
+sys.exit(0 if ok else 1)' "$expr" "$snap"); then
+		pass "$name"
+	else
+		fail "$name" "counters do not satisfy $expr: $res"
+	fi
+}

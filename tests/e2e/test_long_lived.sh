@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Moving the weights must not break open connections: 100 keep-alive
+# connections opened at v2=0 keep answering from their first pod after
+# set-weight v2=100, a repeated attach and a re-apply with v2=100, while
+# every new connection goes to v2.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+# hold_cmd CMD OUT: sends CMD (none if empty) to client.py hold and saves
+# its one-line JSON answer (60 s at most) as $WORK/OUT.json.
+hold_cmd() {
+	local line
+	[ -n "${HOLD[1]:-}" ] || return 1
+	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
+	read -r -t 60 line <&"${HOLD[0]}" || return 1
+	printf '%s\n' "$line" >"$WORK/$2.json"
+}
+
+e2e_setup
+write_yaml "$WORK/v2_0.yaml" 100 0
+write_yaml "$WORK/v2_100.yaml" 0 100
+attach_case attach_native native
+expect apply_v2_0 cb apply -f "$WORK/v2_0.yaml"
+
+take_ports 100
+coproc HOLD {
+	exec ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
+		--vip "$VIP" --port "$VPORT" --count 100 --sport "$SPORT_AT"
+}
+PIDS+=("$HOLD_PID")
+if hold_cmd "" hold_open; then
+	check_share hold_open_all_v1 hold_open 100 0 v1=100 v2=0
+else
+	fail hold_open_all_v1 "no answer from client.py hold"
+fi
+
+expect set_weight_v2_100 cb set-weight prod-service v2=100
+attach_case reattach native
+expect reapply_v2_100 cb apply -f "$WORK/v2_100.yaml"
+
+if ! hold_cmd check hold_check; then
+	fail long_lived_kept "no answer from client.py hold"
+elif res=$("$PY" "$E2E_DIR/check.py" held --n 100 <"$WORK/hold_check.json"); then
+	pass long_lived_kept
+	info "long_lived_kept: $res"
+else
+	fail long_lived_kept "$res"
+fi
+split_case new_conns_all_v2 500 0 v1=0 v2=100
+[ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"
+finish
