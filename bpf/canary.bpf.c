@@ -94,16 +94,17 @@ pass:
 static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 {
 	struct canary_global *g = global_stats();
+	struct canary_genstate *gs = lb_genstate();
+	__u32 gen = gs ? gen_of(gs->active) : 0;
 	struct canary_flow f = {};
 	struct canary_svc *svc = NULL;
 	struct pkt p = {};
-	__u32 gen;
 	int ret;
 
 	ctx_pull(ctx, kind, PARSE_MAX_HDR);
 	ret = parse_pkt(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &p);
 	if (ret == PARSE_OK)
-		svc = lb_lookup_service(&p, &gen);
+		svc = lb_service(&p, gen);
 	if (ret != PARSE_OK || !svc) {
 		if (g && ret == PARSE_FRAGMENT)
 			g->fragments++;
@@ -111,7 +112,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 			g->passed++;
 		return V_PASS;
 	}
-	ret = lb_select(&p, svc, gen, &f);
+	ret = lb_select(&p, svc, gen, gs, g, &f);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR) {
 		if (g && ret == LB_NO_ENDPOINT)
 			g->no_endpoint++;
@@ -166,12 +167,13 @@ int canary_tc_in(struct __sk_buff *skb)
  * endpoint counts.
  */
 static __always_inline const struct canary_backend_svc *
-reply_origin(const struct pkt *p)
+reply_origin_gen(const struct pkt *p, __u32 gen)
 {
 	struct canary_backend_key bk = {
 		.addr = p->saddr,
 		.port = p->sport,
 		.proto = p->proto,
+		.gen = gen,
 	};
 	struct canary_flow_key fk = {
 		.saddr = p->daddr,
@@ -180,10 +182,8 @@ reply_origin(const struct pkt *p)
 	};
 	struct canary_backend *be;
 	struct canary_flow *f;
-	__u32 zero = 0, *gen = bpf_map_lookup_elem(&canary_gen, &zero);
 	int i;
 
-	bk.gen = gen ? (*gen & 1) : 0;
 	be = bpf_map_lookup_elem(&canary_backend, &bk);
 	if (!be)
 		return NULL;
@@ -197,6 +197,27 @@ reply_origin(const struct pkt *p)
 			return &be->svc[i];
 	}
 	return NULL;
+}
+
+/*
+ * The VIP:port a reply from an endpoint must carry, or NULL when @p is not
+ * a reply of a translated flow: the endpoint's services (canary_backend)
+ * name the candidate forward flows, and only one that went to this very
+ * endpoint counts. The previous generation is asked too: a flow may
+ * outlive its endpoint's place in the config (draining, grace).
+ */
+static __always_inline const struct canary_backend_svc *
+reply_origin(const struct pkt *p)
+{
+	struct canary_genstate *gs = lb_genstate();
+	const struct canary_backend_svc *orig;
+
+	if (!gs)
+		return NULL;
+	orig = reply_origin_gen(p, gen_of(gs->active));
+	if (!orig && gs->prev != gs->active)
+		orig = reply_origin_gen(p, gen_of(gs->prev));
+	return orig;
 }
 
 /* Replies from an endpoint to a client of a translated flow: restore the

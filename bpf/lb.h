@@ -39,56 +39,131 @@ static __always_inline struct canary_vstats *version_stats(__u32 svc_id,
 	return bpf_map_lookup_elem(&canary_stats, &idx);
 }
 
-/* The service packet @p is addressed to in the active generation, or NULL.
- * @gen receives that generation. */
-static __always_inline struct canary_svc *lb_lookup_service(const struct pkt *p,
-							    __u32 *gen)
+/* The live generations, or NULL if user space never wrote any. */
+static __always_inline struct canary_genstate *lb_genstate(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&canary_gen, &zero);
+}
+
+/* Bounds a generation number read from a map (the verifier and a
+ * corrupted map alike). */
+static __always_inline __u32 gen_of(__u32 g)
+{
+	return g < CANARY_GENERATIONS ? g : 0;
+}
+
+/* The service @p is addressed to in generation @gen, or NULL. */
+static __always_inline struct canary_svc *lb_service(const struct pkt *p,
+						     __u32 gen)
 {
 	struct canary_svc_key key = {
 		.vip = p->daddr,
 		.port = p->dport,
 		.proto = p->proto,
+		.gen = gen,
 	};
-	__u32 zero = 0, *g = bpf_map_lookup_elem(&canary_gen, &zero);
 
-	*gen = g ? (*g & 1) : 0;
-	key.gen = *gen;
 	return bpf_map_lookup_elem(&canary_svc, &key);
 }
 
+/* The version a client pin sends @p to, or CANARY_MAX_VERSIONS. */
+static __always_inline __u32 lb_pinned(const struct pkt *p,
+				       const struct canary_svc *svc, __u32 gen,
+				       __u8 *index)
+{
+	struct canary_pin_key k = {
+		.prefixlen = 64,
+		.scope = bpf_htonl(svc->id * CANARY_GENERATIONS + gen),
+		.addr = p->saddr,
+	};
+	struct canary_pin *pin;
+
+	if (!(svc->flags & CANARY_SVC_F_PINS))
+		return CANARY_MAX_VERSIONS;
+	pin = bpf_map_lookup_elem(&canary_pins, &k);
+	if (!pin)
+		return CANARY_MAX_VERSIONS;
+	*index = pin->index;
+	return pin->version;
+}
+
+/* The version's table if it can take new flows. */
+static __always_inline struct canary_ver *lb_version(__u32 svc_id, __u32 v,
+						     __u32 gen)
+{
+	struct canary_ver_key vk = { .svc_id = svc_id, .version = v,
+				     .gen = gen };
+	struct canary_ver *ver;
+
+	if (v >= CANARY_MAX_VERSIONS)
+		return NULL;
+	ver = bpf_map_lookup_elem(&canary_ver, &vk);
+	return ver && ver->n_active ? ver : NULL;
+}
+
+static __always_inline void lb_count_pin(__u32 svc_id, __u8 index)
+{
+	__u32 idx = svc_id * CANARY_MAX_PINS + index;
+	__u64 *n = bpf_map_lookup_elem(&canary_pinstat, &idx);
+
+	if (n)
+		(*n)++;
+}
+
 /*
- * Picks an endpoint for a new flow: a version by the flow's hash against the
- * cumulative weights, then a slot of that version's Maglev ring by a second,
- * independent hash.
+ * Picks an endpoint for a new flow: a client pin's version if one matches,
+ * else a version by the flow's hash against the cumulative weights; then
+ * a slot of that version's Maglev table by a second, independent hash. With
+ * client-IP affinity both hashes see the client address only.
  */
 static __always_inline int lb_pick(const struct pkt *p,
 				   const struct canary_svc *svc, __u32 gen,
 				   struct canary_flow *out)
 {
-	struct canary_ver_key vk = { .svc_id = svc->id, .gen = gen };
-	struct canary_ver *ver;
+	__be16 sport = p->sport, dport = p->dport;
+	struct canary_ring_key rk = {};
+	struct canary_ver *ver = NULL;
+	struct canary_ring *ring;
+	__u8 pin_index = 0;
 	__u32 h, v, slot, idx;
 
-	h = canary_flow_hash(p->saddr, p->daddr, p->sport, p->dport, p->proto,
-			     CANARY_SEED_VERSION);
-	v = canary_pick_version(h, svc->cum_bps, svc->n_versions);
-	if (v >= CANARY_MAX_VERSIONS)
+	if (svc->flags & CANARY_SVC_F_AFFINITY)
+		sport = dport = 0;
+	v = lb_pinned(p, svc, gen, &pin_index);
+	if (v < CANARY_MAX_VERSIONS)
+		ver = lb_version(svc->id, v, gen);
+	if (ver)
+		lb_count_pin(svc->id, pin_index);
+	else {
+		/* No pin, or the pinned version has nowhere to go: by weight,
+		 * never into a black hole. */
+		h = canary_flow_hash(p->saddr, p->daddr, sport, dport, p->proto,
+				     CANARY_SEED_VERSION);
+		v = canary_pick_version(h, svc->cum_bps, svc->n_versions);
+		ver = lb_version(svc->id, v, gen);
+		if (!ver)
+			return LB_NO_ENDPOINT;
+	}
+	if (!ver->ring_size)
 		return LB_NO_ENDPOINT;
-	vk.version = v;
-	ver = bpf_map_lookup_elem(&canary_ver, &vk);
-	if (!ver || ver->n_endpoints == 0)
+	slot = canary_flow_hash(p->saddr, p->daddr, sport, dport, p->proto,
+				CANARY_SEED_ENDPOINT) % ver->ring_size;
+	rk.svc_id = svc->id;
+	rk.version = v;
+	rk.gen = gen;
+	rk.chunk = slot / CANARY_RING_CHUNK;
+	ring = bpf_map_lookup_elem(&canary_ring, &rk);
+	if (!ring)
 		return LB_NO_ENDPOINT;
-	slot = canary_flow_hash(p->saddr, p->daddr, p->sport, p->dport,
-				p->proto, CANARY_SEED_ENDPOINT) %
-	       CANARY_RING_SIZE;
-	/* clang turns % into multiply-subtract and the verifier loses the
-	 * bound; the empty asm hides what clang knows so the check stays. */
-	asm volatile("" : "+r"(slot));
-	if (slot >= CANARY_RING_SIZE)
-		return LB_NO_ENDPOINT;
-	idx = ver->ring[slot];
+	idx = ring->slot[slot % CANARY_RING_CHUNK];
 	if (idx >= CANARY_MAX_ENDPOINTS || idx >= ver->n_endpoints)
 		return LB_NO_ENDPOINT;
+	/* clang folds the two checks above into one the verifier cannot
+	 * use as a bound on idx, and would drop a C mask as redundant; this
+	 * one is that bound (a no-op here). */
+	asm volatile("%0 &= %1" : "+r"(idx) : "i"(CANARY_MAX_ENDPOINTS - 1));
 	out->ep_addr = ver->ep[idx].addr;
 	out->ep_port = ver->ep[idx].port;
 	out->version = v;
@@ -96,9 +171,44 @@ static __always_inline int lb_pick(const struct pkt *p,
 	return LB_FLOW_NEW;
 }
 
+#define TCP_FLAG_SYN 0x02
+
+/* Whether the endpoint of @f serves some service in generation @gen. */
+static __always_inline bool lb_endpoint_exists(const struct pkt *p,
+					       const struct canary_flow *f,
+					       __u32 gen)
+{
+	struct canary_backend_key bk = {
+		.addr = f->ep_addr,
+		.port = f->ep_port,
+		.proto = p->proto,
+		.gen = gen,
+	};
+
+	return bpf_map_lookup_elem(&canary_backend, &bk) != NULL;
+}
+
+/*
+ * A TCP packet in the middle of a connection (no SYN) that has no flow
+ * entry started under some config: while the previous generation is in
+ * its grace period, it is placed by that config, not the current one.
+ */
+static __always_inline bool lb_use_prev(const struct pkt *p,
+					const struct canary_genstate *gs,
+					__u32 gen)
+{
+	if (!gs || p->proto != CANARY_PROTO_TCP || (p->tcp_flags & TCP_FLAG_SYN))
+		return false;
+	if (gen_of(gs->prev) == gen)
+		return false;
+	return bpf_ktime_get_ns() < gs->prev_until_ns;
+}
+
 /* Finds or makes the flow for @p to service @svc; fills @out. */
 static __always_inline int lb_select(const struct pkt *p,
 				     const struct canary_svc *svc, __u32 gen,
+				     const struct canary_genstate *gs,
+				     struct canary_global *g,
 				     struct canary_flow *out)
 {
 	struct canary_flow_key fk = {
@@ -109,13 +219,25 @@ static __always_inline int lb_select(const struct pkt *p,
 		.proto = p->proto,
 	};
 	struct canary_flow *f = bpf_map_lookup_elem(&canary_flow, &fk);
-	int ret;
+	struct canary_svc *prev_svc;
+	int ret = LB_NO_ENDPOINT;
 
 	if (f) {
 		*out = *f;
 		return LB_FLOW_HIT;
 	}
-	ret = lb_pick(p, svc, gen, out);
+	if (lb_use_prev(p, gs, gen)) {
+		prev_svc = lb_service(p, gen_of(gs->prev));
+		if (prev_svc)
+			ret = lb_pick(p, prev_svc, gen_of(gs->prev), out);
+		/* Not to an endpoint the current config removed outright. */
+		if (ret == LB_FLOW_NEW && !lb_endpoint_exists(p, out, gen))
+			ret = LB_NO_ENDPOINT;
+		if (ret == LB_FLOW_NEW && g)
+			g->grace++;
+	}
+	if (ret != LB_FLOW_NEW)
+		ret = lb_pick(p, svc, gen, out);
 	if (ret != LB_FLOW_NEW)
 		return ret;
 	if (bpf_map_update_elem(&canary_flow, &fk, out, BPF_ANY))

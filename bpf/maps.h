@@ -7,12 +7,12 @@
 #ifndef CANARY_BPF_MAPS_H
 #define CANARY_BPF_MAPS_H
 
-/* Active config generation (0 or 1), flipped by user space. */
+/* Active and previous config generation, flipped by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct canary_genstate);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_gen SEC(".maps");
 
@@ -24,7 +24,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_svc SEC(".maps");
 
-/* Large values (~9 KiB), so allocated on use rather than up front. */
+/* Values of about 1 KiB, allocated on use rather than up front. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries,
@@ -34,6 +34,16 @@ struct {
 	__type(value, struct canary_ver);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_ver SEC(".maps");
+
+/* Maglev tables in 4 KiB chunks; read only for new flows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_RING_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct canary_ring_key);
+	__type(value, struct canary_ring);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_ring SEC(".maps");
 
 /* Never read by the programs: names and asked-for weights for user space. */
 struct {
@@ -79,6 +89,24 @@ struct {
 	__type(value, struct canary_global);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_global SEC(".maps");
+
+/* Client pins, read only for new flows of services with pins. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CANARY_MAX_PIN_ENTRIES * CANARY_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct canary_pin_key);
+	__type(value, struct canary_pin);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_pins SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CANARY_MAX_PIN_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_pinstat SEC(".maps");
 
 /*
  * Devices XDP may redirect translated packets to (attach --redirect-dev).

@@ -7,11 +7,14 @@
  * The includer provides __u8/__u16/__u32/__u64/__be16/__be32: vmlinux.h on
  * the BPF side, <linux/types.h> in user space.
  *
- * Configuration is double-buffered: every config entry carries a generation
- * (0 or 1). User space writes the whole new config into the inactive
- * generation, then flips canary_gen. A packet reads canary_gen once and only
- * looks at entries of that generation, so it sees the old or the new config,
- * never a mix.
+ * Configuration is versioned: every config entry carries a generation
+ * (0, 1 or 2). User space writes the whole new config into a generation
+ * that is neither active nor the previous one, then flips canary_gen. A
+ * packet reads canary_gen once and only looks at entries of that
+ * generation, so it sees the old or the new config, never a mix. The
+ * previous generation stays intact for a grace period: a mid-connection TCP
+ * packet whose flow entry is gone (evicted, or the flow arrived at this
+ * node after an ECMP change) is placed by the config it started under.
  */
 #ifndef CANARY_H
 #define CANARY_H
@@ -24,13 +27,29 @@
 #define CANARY_MAX_VERSIONS 4 /* versions per service (v1, v2, ...) */
 #endif
 #ifndef CANARY_MAX_ENDPOINTS
-#define CANARY_MAX_ENDPOINTS 128 /* endpoints per version */
+#define CANARY_MAX_ENDPOINTS 128 /* endpoints per version; a power of 2 <= 256 */
 #endif
+_Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
+		       CANARY_MAX_ENDPOINTS <= 256,
+	       "ring slots are bytes and the BPF side masks endpoint indexes");
+/*
+ * Maglev lookup tables ("rings"), one per version. Maglev gives every
+ * endpoint the same number of slots give or take one; how many other slots
+ * change owner when one endpoint comes or goes shrinks as the table grows
+ * (measured, removing 1 of n endpoints moves 1/n plus: 0.4 point at n=10,
+ * 0.8 at n=30, 1.3 at n=100 with 16381 slots; 0.8, 1.9 and 3.0 with 4093).
+ * The size must not depend on the endpoint count, or every change would
+ * reshuffle the whole table. Slots hold one byte (an index into at most
+ * 128 endpoints), stored in 4 KiB chunks.
+ */
 #ifndef CANARY_RING_SIZE
-/* Maglev lookup-table slots per version. Prime (the permutation needs it)
- * and well above CANARY_MAX_ENDPOINTS, so slots per endpoint differ by at
- * most one: 4093 / 3 endpoints = 1364 or 1365 slots each. */
-#define CANARY_RING_SIZE 4093
+#define CANARY_RING_SIZE 16381  /* slots per version (prime) */
+#endif
+#define CANARY_RING_CHUNK 4096  /* slots per canary_ring entry */
+#define CANARY_RING_MAX_CHUNKS \
+	((CANARY_RING_SIZE + CANARY_RING_CHUNK - 1) / CANARY_RING_CHUNK)
+#ifndef CANARY_RING_ENTRIES
+#define CANARY_RING_ENTRIES 262144 /* chunks, all versions and generations */
 #endif
 #ifndef CANARY_FLOW_ENTRIES
 #define CANARY_FLOW_ENTRIES 65536 /* default flow-table size, in flows */
@@ -39,7 +58,9 @@
 #define CANARY_BPS_TOTAL 10000 /* weights are basis points: 100 % = 10000 */
 #define CANARY_NAME_LEN 64     /* service name, NUL included (k8s: 63 chars) */
 #define CANARY_VNAME_LEN 32    /* version name, NUL included */
-#define CANARY_GENERATIONS 2   /* double buffer: active and inactive */
+#define CANARY_GENERATIONS 3   /* active, previous (grace), being written */
+#define CANARY_MAX_PINS 8      /* client pins (CIDR -> version) per service */
+#define CANARY_GRACE_DEFAULT_S 60 /* previous generation kept, seconds */
 
 /* Hash seeds. Fixed, so every node makes the same choice for the same flow. */
 #define CANARY_SEED_VERSION 0x63616e61u /* version pick over the 5-tuple */
@@ -57,10 +78,22 @@
 #define CANARY_MAP_STATS "canary_stats"
 #define CANARY_MAP_GLOBAL "canary_global"
 #define CANARY_MAP_TX "canary_tx"
+#define CANARY_MAP_RING "canary_ring"
+#define CANARY_MAP_PINS "canary_pins"
+#define CANARY_MAP_PINSTATS "canary_pinstat"
 
 /* IP protocol numbers, as carried in keys. */
 #define CANARY_PROTO_TCP 6
 #define CANARY_PROTO_UDP 17
+
+/* canary_gen (array, one entry): which generations are live. */
+struct canary_genstate {
+	__u32 active;         /* generation new flows use */
+	__u32 prev;           /* generation before the last change */
+	__u64 prev_until_ns;  /* CLOCK_MONOTONIC: prev usable until then */
+	__u64 grace_ns;       /* how long prev stays usable after a change */
+};
+_Static_assert(sizeof(struct canary_genstate) == 24, "canary_genstate size");
 
 /*
  * canary_svc (hash): which (generation, VIP, port, protocol) is a service.
@@ -77,12 +110,16 @@ _Static_assert(sizeof(struct canary_svc_key) == 8, "canary_svc_key size");
 struct canary_svc {
 	__u32 id;                              /* stable service id, indexes stats */
 	__u8 n_versions;                       /* versions in use, <= MAX_VERSIONS */
-	__u8 flags;                            /* CANARY_SVC_F_*, none defined yet */
+	__u8 flags;                            /* CANARY_SVC_F_* */
 	__u16 reserved;                        /* zero */
 	__u16 cum_bps[CANARY_MAX_VERSIONS];    /* cumulative effective weights */
 };
 _Static_assert(sizeof(struct canary_svc) == 8 + 2 * CANARY_MAX_VERSIONS,
 	       "canary_svc size");
+
+/* canary_svc.flags */
+#define CANARY_SVC_F_AFFINITY (1 << 0) /* hash the client address only */
+#define CANARY_SVC_F_PINS (1 << 1)     /* consult canary_pins first */
 
 /*
  * canary_ver (hash, no prealloc): one version of one service in one
@@ -100,36 +137,65 @@ _Static_assert(sizeof(struct canary_ver_key) == 8, "canary_ver_key size");
 struct canary_endpoint {
 	__be32 addr;    /* endpoint (pod) address */
 	__be16 port;    /* target port on the endpoint */
-	__u16 reserved; /* zero */
+	__u16 flags;    /* CANARY_EP_F_* */
 };
+
+/* canary_endpoint.flags */
+#define CANARY_EP_F_DRAINING (1 << 0) /* keeps its flows, takes no new ones */
 _Static_assert(sizeof(struct canary_endpoint) == 8, "canary_endpoint size");
 
 struct canary_ver {
-	__u16 n_endpoints;                 /* 0 means: takes no new flows */
-	__u16 reserved;                    /* zero */
+	__u16 n_endpoints;                 /* entries of ep[], draining included */
+	__u16 n_active;                    /* not draining; 0: takes no new flows */
+	__u32 ring_size;                   /* Maglev slots (prime), see above */
 	struct canary_endpoint ep[CANARY_MAX_ENDPOINTS]; /* sorted by addr, port */
-	__u16 ring[CANARY_RING_SIZE];      /* Maglev slot -> index into ep[] */
-	__u16 pad;                         /* keeps the size a multiple of 4 */
 };
-_Static_assert(sizeof(struct canary_ver) ==
-		       4 + 8 * CANARY_MAX_ENDPOINTS + 2 * CANARY_RING_SIZE + 2 +
-			       (CANARY_RING_SIZE % 2 ? 0 : 2),
+_Static_assert(sizeof(struct canary_ver) == 8 + 8 * CANARY_MAX_ENDPOINTS,
 	       "canary_ver size");
 
 /*
- * canary_meta (array, MAX_SERVICES * 2 entries, index gen * MAX_SERVICES +
- * id): what only user space reads back: names, the weights the user asked
- * for (before a version without endpoints gives its share away) and the
- * service key, so a config can be rebuilt from the maps alone.
+ * canary_ring (hash, no prealloc): one chunk of a version's Maglev table:
+ * slot -> index into canary_ver.ep[], over the endpoints not draining.
+ * Slot s lives in chunk s / CANARY_RING_CHUNK at s % CANARY_RING_CHUNK.
+ */
+struct canary_ring_key {
+	__u32 svc_id;   /* canary_svc.id */
+	__u8 version;   /* version index */
+	__u8 gen;       /* config generation */
+	__u16 chunk;    /* slot / CANARY_RING_CHUNK */
+};
+_Static_assert(sizeof(struct canary_ring_key) == 8, "canary_ring_key size");
+
+struct canary_ring {
+	__u8 slot[CANARY_RING_CHUNK]; /* endpoint index per slot */
+};
+_Static_assert(sizeof(struct canary_ring) == CANARY_RING_CHUNK,
+	       "canary_ring size");
+
+/* A client pin as user space keeps it in canary_meta. */
+struct canary_meta_pin {
+	__be32 addr;      /* client network */
+	__u8 prefixlen;   /* 0..32 */
+	__u8 version;     /* version index */
+	__u16 reserved;   /* zero */
+};
+
+/*
+ * canary_meta (array, MAX_SERVICES * GENERATIONS entries, index
+ * gen * MAX_SERVICES + id): what only user space reads back: names, the
+ * weights the user asked for (before a version without endpoints gives its
+ * share away), pins, affinity and the service key, so a config can be
+ * rebuilt from the maps alone.
  */
 struct canary_meta {
 	__u8 in_use;                       /* 1 if this id is a service in gen */
 	__u8 n_versions;                   /* as canary_svc.n_versions */
 	__u8 proto;                        /* CANARY_PROTO_* */
-	__u8 reserved;                     /* zero */
+	__u8 affinity;                     /* CANARY_AFFINITY_* */
 	__be32 vip;                        /* service VIP */
 	__be16 port;                       /* service port */
-	__u16 reserved2;                   /* zero */
+	__u8 n_pins;                       /* entries of pins[] in use */
+	__u8 reserved2;                    /* zero */
 	__u16 weight_bps[CANARY_MAX_VERSIONS]; /* configured weights */
 	char name[CANARY_NAME_LEN];        /* service name */
 	char vname[CANARY_MAX_VERSIONS][CANARY_VNAME_LEN]; /* version names */
@@ -137,12 +203,17 @@ struct canary_meta {
 	/* Each version's new-flow counter when the effective weights last
 	 * changed, so status can show the split since then. */
 	__u64 flows_base[CANARY_MAX_VERSIONS];
+	struct canary_meta_pin pins[CANARY_MAX_PINS];
 };
 _Static_assert(sizeof(struct canary_meta) ==
 		       12 + 2 * CANARY_MAX_VERSIONS + CANARY_NAME_LEN +
 			       CANARY_MAX_VERSIONS * CANARY_VNAME_LEN + 4 +
-			       8 * CANARY_MAX_VERSIONS,
+			       8 * CANARY_MAX_VERSIONS + 8 * CANARY_MAX_PINS,
 	       "canary_meta size");
+
+/* canary_meta.affinity */
+#define CANARY_AFFINITY_NONE 0      /* 5-tuple hash */
+#define CANARY_AFFINITY_CLIENT_IP 1 /* client address hash (sessionAffinity) */
 
 /*
  * canary_flow (LRU hash): the forward 5-tuple of a translated flow as the
@@ -219,6 +290,31 @@ struct canary_vstats {
 };
 _Static_assert(sizeof(struct canary_vstats) == 24, "canary_vstats size");
 
+/*
+ * canary_pins (LPM trie): clients pinned to a version of a service,
+ * whatever the weights. The key's leading 32 bits scope it to one service
+ * and generation, so prefixlen = 32 + the CIDR's length; longest prefix
+ * wins (0.0.0.0/0 -> v1 with 10.0.1.0/24 -> v2 works).
+ */
+struct canary_pin_key {
+	__u32 prefixlen;  /* 32 + CIDR prefix length */
+	__be32 scope;     /* htonl(svc_id * CANARY_GENERATIONS + gen) */
+	__be32 addr;      /* client network */
+};
+_Static_assert(sizeof(struct canary_pin_key) == 12, "canary_pin_key size");
+
+struct canary_pin {
+	__u8 version;     /* version index the clients go to */
+	__u8 index;       /* pin's position in the service, for canary_pinstat */
+	__u16 reserved;   /* zero */
+};
+_Static_assert(sizeof(struct canary_pin) == 4, "canary_pin size");
+
+#define CANARY_MAX_PIN_ENTRIES (CANARY_MAX_SERVICES * CANARY_MAX_PINS)
+
+/* canary_pinstat (per-CPU array, MAX_SERVICES * MAX_PINS entries, index
+ * id * MAX_PINS + pin index): new flows each pin placed. */
+
 /* canary_global (per-CPU array, one entry): node-wide counters. */
 struct canary_global {
 	__u64 passed;        /* ingress packets not for a service, untouched */
@@ -229,8 +325,10 @@ struct canary_global {
 	__u64 fragments;     /* non-first IPv4 fragments to a VIP port, passed */
 	__u64 no_endpoint;   /* service packets with no endpoint to go to */
 	__u64 errors;        /* malformed service packets, failed map updates */
+	__u64 grace;         /* mid-flow TCP without entry, placed by prev gen */
+	__u64 pinned;        /* new flows placed by a client pin */
 };
-_Static_assert(sizeof(struct canary_global) == 64, "canary_global size");
+_Static_assert(sizeof(struct canary_global) == 80, "canary_global size");
 
 /* Ingress attach modes, as recorded in link pin names. */
 enum canary_mode {

@@ -22,7 +22,7 @@ struct cmd {
 extern const char *opt_pin_dir;
 
 extern const struct cmd cmd_attach, cmd_detach, cmd_apply, cmd_set_weight,
-	cmd_service, cmd_endpoints, cmd_status;
+	cmd_service, cmd_endpoints, cmd_status, cmd_pin, cmd_unpin, cmd_flows;
 
 void cmd_print_usage(const struct cmd *c, const char *prefix);
 

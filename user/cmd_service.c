@@ -19,6 +19,7 @@ static const struct cmd_opt service_opts[] = {
 	{ "--vip IP:PORT[/tcp|udp]", "service address (add; default tcp)" },
 	{ "--versions A,B,...", "version names (add; default v1,v2; the "
 				"first takes 100 %)" },
+	{ "--affinity none|client-ip", "session affinity (add; default none)" },
 	{ "--help", "show this help" },
 	{},
 };
@@ -31,6 +32,7 @@ struct service_edit {
 	__u8 proto;
 	int n_versions;
 	char vnames[CANARY_MAX_VERSIONS][CANARY_VNAME_LEN];
+	__u8 affinity;
 };
 
 static int edit_service(struct canary_config *cfg, void *arg,
@@ -56,6 +58,7 @@ static int edit_service(struct canary_config *cfg, void *arg,
 	svc->vip = e->vip;
 	svc->port = e->port;
 	svc->proto = e->proto;
+	svc->affinity = e->affinity;
 	svc->n_versions = e->n_versions;
 	for (v = 0; v < e->n_versions; v++) {
 		snprintf(svc->v[v].name, sizeof(svc->v[v].name), "%s",
@@ -95,6 +98,7 @@ static int parse_service_args(int argc, char **argv, struct service_edit *e)
 	static const struct option longs[] = {
 		{ "vip", required_argument, NULL, 'V' },
 		{ "versions", required_argument, NULL, 'v' },
+		{ "affinity", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -109,7 +113,10 @@ static int parse_service_args(int argc, char **argv, struct service_edit *e)
 			return EXIT_USAGE;
 		if (opt == 'V')
 			vip = optarg;
-		else
+		else if (opt == 'a' && parse_affinity(optarg, &e->affinity, &err))
+			return cmd_usage_error(&cmd_service, "--affinity: %s",
+					       err.msg);
+		else if (opt == 'v')
 			versions = optarg;
 	}
 	if (argc - optind != 2 || (strcmp(argv[optind], "add") &&
@@ -150,7 +157,8 @@ static int do_service(int argc, char **argv)
 const struct cmd cmd_service = {
 	.name = "service",
 	.fn = do_service,
-	.args = "add NAME --vip IP:PORT[/tcp|udp] [--versions A,B] | del NAME",
+	.args = "add NAME --vip IP:PORT[/tcp|udp] [--versions A,B] "
+		"[--affinity none|client-ip] | del NAME",
 	.summary = "Add or delete one service",
 	.opts = service_opts,
 };
@@ -181,31 +189,49 @@ static int edit_endpoints(struct canary_config *cfg, void *arg,
 	return 0;
 }
 
+/* Appends endpoint @s (with @flags) to @e; returns 0 or EXIT_USAGE. */
+static int add_endpoint(struct endpoints_edit *e, const char *s, __u16 flags)
+{
+	struct canary_err err = {};
+
+	if (e->n == CANARY_MAX_ENDPOINTS)
+		return cmd_usage_error(&cmd_endpoints,
+				       "at most %d endpoints per version",
+				       CANARY_MAX_ENDPOINTS);
+	if (parse_endpoint(s, &e->ep[e->n], &err))
+		return cmd_usage_error(&cmd_endpoints, "%s%s",
+				       flags ? "--draining: " : "", err.msg);
+	e->ep[e->n++].flags = flags;
+	return 0;
+}
+
 static int do_endpoints(int argc, char **argv)
 {
 	static const struct option longs[] = {
+		{ "draining", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct endpoints_edit e = {};
-	struct canary_err err = {};
 	struct canary_state st;
 	int opt, ret, i;
 
-	while ((opt = cmd_getopt(&cmd_endpoints, argc, argv, ":h", longs)) != -1)
-		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	while ((opt = cmd_getopt(&cmd_endpoints, argc, argv, ":hd:", longs)) != -1) {
+		if (opt != 'd')
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		ret = add_endpoint(&e, optarg, CANARY_EP_F_DRAINING);
+		if (ret)
+			return ret;
+	}
 	if (argc - optind < 3 || strcmp(argv[optind], "set"))
 		return cmd_usage_error(&cmd_endpoints,
 				       "expected 'set NAME VERSION [IP:PORT ...]'");
 	e.name = argv[optind + 1];
 	e.version = argv[optind + 2];
 	for (i = optind + 3; i < argc; i++) {
-		if (e.n == CANARY_MAX_ENDPOINTS)
-			return cmd_usage_error(&cmd_endpoints,
-					       "at most %d endpoints per version",
-					       CANARY_MAX_ENDPOINTS);
-		if (parse_endpoint(argv[i], &e.ep[e.n++], &err))
-			return cmd_usage_error(&cmd_endpoints, "%s", err.msg);
+		ret = add_endpoint(&e, argv[i], 0);
+		if (ret)
+			return ret;
 	}
 	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
@@ -217,6 +243,8 @@ static int do_endpoints(int argc, char **argv)
 }
 
 static const struct cmd_opt endpoints_opts[] = {
+	{ "--draining IP:PORT", "an endpoint that keeps its flows but takes "
+				"no new ones (repeatable)" },
 	{ "--help", "show this help" },
 	{},
 };
@@ -224,7 +252,7 @@ static const struct cmd_opt endpoints_opts[] = {
 const struct cmd cmd_endpoints = {
 	.name = "endpoints",
 	.fn = do_endpoints,
-	.args = "set NAME VERSION [IP:PORT ...]",
+	.args = "set NAME VERSION [IP:PORT ...] [--draining IP:PORT]...",
 	.summary = "Replace the endpoints of one version (none: it takes no "
 		   "new flows)",
 	.opts = endpoints_opts,

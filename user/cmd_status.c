@@ -22,7 +22,11 @@ struct status_data {
 	__u32 ids[CANARY_MAX_SERVICES];
 	struct canary_vstats st[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
 	struct canary_global global;
+	struct canary_genstate gs;
 	int gen;
+	/* new flows of each version since its weight last changed */
+	__u64 since[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
+	__u64 pin_flows[CANARY_MAX_SERVICES][CANARY_MAX_PINS];
 };
 
 /* Sums a per-CPU value of @size bytes made of __u64 counters. */
@@ -49,6 +53,22 @@ static int read_percpu(int fd, __u32 key, void *out, size_t size)
 	return 0;
 }
 
+/* Flows since the last weight change, and per pin. */
+static void load_service_extras(struct canary_state *st, struct status_data *d,
+				int i)
+{
+	struct canary_meta m;
+	int v;
+
+	if (state_read_meta(st, d->ids[i], &m))
+		memset(&m, 0, sizeof(m));
+	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
+		d->since[i][v] = d->st[i][v].new_flows - m.flows_base[v];
+	for (v = 0; v < d->cfg.svc[i].n_pins; v++)
+		read_percpu(st->pinstat_fd, d->ids[i] * CANARY_MAX_PINS + v,
+			    &d->pin_flows[i][v], sizeof(__u64));
+}
+
 static int load_status(struct canary_state *st, struct status_data *d)
 {
 	int i, v;
@@ -62,6 +82,9 @@ static int load_status(struct canary_state *st, struct status_data *d)
 			read_percpu(st->stats_fd,
 				    d->ids[i] * CANARY_MAX_VERSIONS + v,
 				    &d->st[i][v], sizeof(d->st[i][v]));
+	for (i = 0; i < d->cfg.n_services; i++)
+		load_service_extras(st, d, i);
+	state_genstate(st, &d->gs);
 	return read_percpu(st->global_fd, 0, &d->global, sizeof(d->global));
 }
 
@@ -77,6 +100,16 @@ static __u64 service_flows(const struct status_data *d, int i)
 
 	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
 		total += d->st[i][v].new_flows;
+	return total;
+}
+
+static __u64 service_flows_since(const struct status_data *d, int i)
+{
+	__u64 total = 0;
+	int v;
+
+	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
+		total += d->since[i][v];
 	return total;
 }
 
@@ -100,6 +133,8 @@ static json_object *json_endpoints(const struct canary_version_cfg *ver)
 			fmt_ipv4(ver->ep[e].addr, ip, sizeof(ip))));
 		json_object_object_add(o, "port",
 				       json_object_new_int(ntohs(ver->ep[e].port)));
+		json_object_object_add(o, "draining", json_object_new_boolean(
+			ver->ep[e].flags & CANARY_EP_F_DRAINING));
 		json_object_array_add(arr, o);
 	}
 	return arr;
@@ -124,7 +159,35 @@ static json_object *json_version(const struct status_data *d, int i, int v,
 	json_object_object_add(o, "flows", json_object_new_uint64(s->new_flows));
 	json_object_object_add(o, "flow_share_pct", json_object_new_double(
 		share_pct(s->new_flows, service_flows(d, i))));
+	json_object_object_add(o, "flows_since_weight_change",
+			       json_object_new_uint64(d->since[i][v]));
+	json_object_object_add(o, "share_since_weight_change_pct",
+			       json_object_new_double(share_pct(
+				       d->since[i][v], service_flows_since(d, i))));
 	return o;
+}
+
+static json_object *json_pins(const struct status_data *d, int i)
+{
+	const struct canary_service_cfg *svc = &d->cfg.svc[i];
+	json_object *arr = json_object_new_array();
+	char ip[16], cidr[24];
+	int p;
+
+	for (p = 0; p < svc->n_pins; p++) {
+		json_object *o = json_object_new_object();
+
+		snprintf(cidr, sizeof(cidr), "%s/%u",
+			 fmt_ipv4(svc->pins[p].addr, ip, sizeof(ip)),
+			 svc->pins[p].prefixlen);
+		json_object_object_add(o, "cidr", json_object_new_string(cidr));
+		json_object_object_add(o, "version",
+				       json_object_new_string(svc->pins[p].version));
+		json_object_object_add(o, "flows",
+				       json_object_new_uint64(d->pin_flows[i][p]));
+		json_object_array_add(arr, o);
+	}
+	return arr;
 }
 
 static json_object *json_service(const struct status_data *d, int i)
@@ -147,6 +210,9 @@ static json_object *json_service(const struct status_data *d, int i)
 	for (v = 0; v < svc->n_versions; v++)
 		json_object_array_add(vers, json_version(d, i, v, cum));
 	json_object_object_add(o, "versions", vers);
+	json_object_object_add(o, "affinity", json_object_new_string(
+		svc->affinity == CANARY_AFFINITY_CLIENT_IP ? "client-ip" : "none"));
+	json_object_object_add(o, "pins", json_pins(d, i));
 	return o;
 }
 
@@ -182,6 +248,8 @@ static json_object *json_counters(const struct canary_global *g)
 	ADD(fragments);
 	ADD(no_endpoint);
 	ADD(errors);
+	ADD(grace);
+	ADD(pinned);
 #undef ADD
 	return o;
 }
@@ -200,6 +268,8 @@ static void print_json(const struct canary_state *st,
 	links_for_each(st->pin_dir, 0, json_iface, ifaces);
 	json_object_object_add(root, "pin_dir", json_object_new_string(st->pin_dir));
 	json_object_object_add(root, "generation", json_object_new_int(d->gen));
+	json_object_object_add(root, "grace_period_s", json_object_new_int(
+		(int)(d->gs.grace_ns / 1000000000ull)));
 	json_object_object_add(root, "services", svcs);
 	json_object_object_add(root, "interfaces", ifaces);
 	json_object_object_add(root, "counters", json_counters(&d->global));
@@ -211,37 +281,66 @@ static void print_json(const struct canary_state *st,
 
 /* ---- plain ---- */
 
+static void print_endpoints(const struct canary_version_cfg *ver)
+{
+	char ip[16];
+	int e;
+
+	for (e = 0; e < ver->n_endpoints; e++)
+		printf(" %s:%u%s", fmt_ipv4(ver->ep[e].addr, ip, sizeof(ip)),
+		       ntohs(ver->ep[e].port),
+		       ver->ep[e].flags & CANARY_EP_F_DRAINING ? "(draining)" : "");
+	printf("%s\n", config_active_endpoints(ver) ? "" :
+						       " (none: takes no new flows)");
+}
+
+static void print_pins(const struct status_data *d, int i)
+{
+	const struct canary_service_cfg *svc = &d->cfg.svc[i];
+	char ip[16];
+	int p;
+
+	for (p = 0; p < svc->n_pins; p++)
+		printf("  pin %s/%u -> %s: %llu flows\n",
+		       fmt_ipv4(svc->pins[p].addr, ip, sizeof(ip)),
+		       svc->pins[p].prefixlen, svc->pins[p].version,
+		       (unsigned long long)d->pin_flows[i][p]);
+}
+
+/*
+ * One service: each version's weight next to the share of new flows it
+ * took since the weights last changed (the figure to compare), and the
+ * totals since the service was created.
+ */
 static void print_service(const struct status_data *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
-	__u16 cum[CANARY_MAX_VERSIONS] = {};
-	__u64 total = service_flows(d, i);
-	char ip[16], w[8], ep[24];
-	int v, e;
+	__u64 since = service_flows_since(d, i);
+	char ip[16], w[8];
+	int v;
 
-	config_effective_cum(svc, cum);
-	printf("%s  %s:%u/%s\n", svc->name, fmt_ipv4(svc->vip, ip, sizeof(ip)),
-	       ntohs(svc->port), proto_name(svc->proto));
-	printf("  %-10s %7s %10s %8s %12s %14s  %s\n", "VERSION", "WEIGHT",
-	       "NEW-FLOWS", "SHARE", "PACKETS", "BYTES", "ENDPOINTS");
+	printf("%s  %s:%u/%s%s\n", svc->name,
+	       fmt_ipv4(svc->vip, ip, sizeof(ip)), ntohs(svc->port),
+	       proto_name(svc->proto),
+	       svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
+		       "  affinity client-ip" : "");
+	printf("  %-10s %7s %8s %10s %11s %12s %14s  %s\n", "VERSION", "WEIGHT",
+	       "SHARE", "NEW-FLOWS", "FLOWS-TOTAL", "PACKETS", "BYTES",
+	       "ENDPOINTS");
 	for (v = 0; v < svc->n_versions; v++) {
 		const struct canary_version_cfg *ver = &svc->v[v];
 		const struct canary_vstats *s = &d->st[i][v];
 
-		printf("  %-10s %6s%% %10llu %7.2f%% %12llu %14llu ", ver->name,
-		       fmt_percent(ver->weight_bps, w, sizeof(w)),
+		printf("  %-10s %6s%% %7.2f%% %10llu %11llu %12llu %14llu ",
+		       ver->name, fmt_percent(ver->weight_bps, w, sizeof(w)),
+		       share_pct(d->since[i][v], since),
+		       (unsigned long long)d->since[i][v],
 		       (unsigned long long)s->new_flows,
-		       share_pct(s->new_flows, total),
 		       (unsigned long long)s->packets,
 		       (unsigned long long)s->bytes);
-		for (e = 0; e < ver->n_endpoints; e++) {
-			snprintf(ep, sizeof(ep), "%s:%u",
-				 fmt_ipv4(ver->ep[e].addr, ip, sizeof(ip)),
-				 ntohs(ver->ep[e].port));
-			printf(" %s", ep);
-		}
-		printf("%s\n", ver->n_endpoints ? "" : " (none: takes no new flows)");
+		print_endpoints(ver);
 	}
+	print_pins(d, i);
 }
 
 static void print_iface(const char *path, int ifindex, enum link_kind kind,
@@ -271,14 +370,19 @@ static void print_plain(const struct canary_state *st,
 	printf("interfaces:\n");
 	if (!links_for_each(st->pin_dir, 0, print_iface, NULL))
 		printf("  none\n");
+	printf("SHARE and NEW-FLOWS count new flows since the weights last "
+	       "changed; FLOWS-TOTAL since the service was created.\n");
+	printf("grace period for mid-connection packets: %llu s\n",
+	       (unsigned long long)(d->gs.grace_ns / 1000000000ull));
 	printf("counters: passed %llu, translated %llu (redirected %llu, "
 	       "to kernel %llu), replies %llu, fragments %llu, "
-	       "no endpoint %llu, errors %llu\n",
+	       "no endpoint %llu, errors %llu, placed by previous config %llu\n",
 	       (unsigned long long)g->passed, (unsigned long long)g->translated,
 	       (unsigned long long)g->redirected,
 	       (unsigned long long)g->fib_fallback,
 	       (unsigned long long)g->replies, (unsigned long long)g->fragments,
-	       (unsigned long long)g->no_endpoint, (unsigned long long)g->errors);
+	       (unsigned long long)g->no_endpoint, (unsigned long long)g->errors,
+	       (unsigned long long)g->grace);
 }
 
 static int find_index(const struct canary_config *cfg, const char *name)

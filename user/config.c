@@ -26,6 +26,7 @@ int cerr_set(struct canary_err *err, const char *fmt, ...)
 void config_init(struct canary_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->grace_s = CANARY_GRACE_KEEP;
 }
 
 void config_free(struct canary_config *cfg)
@@ -239,6 +240,9 @@ static int validate_service_fields(const struct canary_service_cfg *s,
 	return 0;
 }
 
+static int validate_pins(const struct canary_service_cfg *svc,
+			 struct canary_err *err);
+
 int config_validate_service(const struct canary_config *cfg, int i,
 			    struct canary_err *err)
 {
@@ -254,7 +258,57 @@ int config_validate_service(const struct canary_config *cfg, int i,
 		ret = validate_weights(s, err);
 	if (!ret)
 		ret = validate_endpoints_unique(s, err);
+	if (!ret)
+		ret = validate_pins(s, err);
+	if (!ret && s->affinity > CANARY_AFFINITY_CLIENT_IP)
+		ret = cerr_set(err, "service '%s' has affinity %u", s->name,
+			       s->affinity);
 	return ret;
+}
+
+int config_active_endpoints(const struct canary_version_cfg *ver)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ver->n_endpoints; i++)
+		n += !(ver->ep[i].flags & CANARY_EP_F_DRAINING);
+	return n;
+}
+
+int config_find_pin(const struct canary_service_cfg *svc, __be32 addr,
+		    __u8 prefixlen)
+{
+	int i;
+
+	for (i = 0; i < svc->n_pins; i++)
+		if (svc->pins[i].addr == addr &&
+		    svc->pins[i].prefixlen == prefixlen)
+			return i;
+	return -1;
+}
+
+/* Pins name versions of the service, each CIDR at most once. */
+static int validate_pins(const struct canary_service_cfg *svc,
+			 struct canary_err *err)
+{
+	char ip[16];
+	int i;
+
+	if (svc->n_pins < 0 || svc->n_pins > CANARY_MAX_PINS)
+		return cerr_set(err, "service '%s' has %d pins (at most %d)",
+				svc->name, svc->n_pins, CANARY_MAX_PINS);
+	for (i = 0; i < svc->n_pins; i++) {
+		const struct canary_pin_cfg *p = &svc->pins[i];
+
+		fmt_ipv4(p->addr, ip, sizeof(ip));
+		if (config_find_version(svc, p->version) < 0)
+			return cerr_set(err, "pin %s/%u of '%s': no version '%s'",
+					ip, p->prefixlen, svc->name, p->version);
+		if (config_find_pin(svc, p->addr, p->prefixlen) != i)
+			return cerr_set(err, "pin %s/%u is listed twice in '%s'",
+					ip, p->prefixlen, svc->name);
+	}
+	return 0;
 }
 
 int config_check_weighted_endpoints(const struct canary_service_cfg *svc,
@@ -296,14 +350,14 @@ static void effective_weights(const struct canary_service_cfg *svc, int n,
 	int i, last = -1;
 
 	for (i = 0; i < n; i++) {
-		if (!svc->v[i].n_endpoints)
+		if (!config_active_endpoints(&svc->v[i]))
 			continue;
 		sum += svc->v[i].weight_bps;
 		live++;
 	}
 	for (i = 0; i < n; i++) {
 		eff[i] = 0;
-		if (!svc->v[i].n_endpoints)
+		if (!config_active_endpoints(&svc->v[i]))
 			continue;
 		if (sum)
 			eff[i] = (__u32)svc->v[i].weight_bps * CANARY_BPS_TOTAL / sum;

@@ -27,19 +27,34 @@ struct canary_version_cfg {
 	struct canary_endpoint ep[CANARY_MAX_ENDPOINTS];
 };
 
+/* Clients in a CIDR always go to one version, whatever the weights. */
+struct canary_pin_cfg {
+	__be32 addr;                      /* network, host bits zero */
+	__u8 prefixlen;                   /* 0..32 */
+	char version[CANARY_VNAME_LEN];   /* name of the version */
+};
+
 struct canary_service_cfg {
 	char name[CANARY_NAME_LEN];
 	__be32 vip;
 	__be16 port;                      /* network order */
 	__u8 proto;                       /* CANARY_PROTO_TCP or _UDP */
+	__u8 affinity;                    /* CANARY_AFFINITY_* */
 	int n_versions;
 	struct canary_version_cfg v[CANARY_MAX_VERSIONS];
+	int n_pins;
+	struct canary_pin_cfg pins[CANARY_MAX_PINS];
 };
+
+#define CANARY_GRACE_KEEP (-1)
 
 struct canary_config {
 	int n_services;
 	int cap;
 	struct canary_service_cfg *svc;   /* malloc'd array of cap entries */
+	/* Seconds the previous generation stays usable after a change, or
+	 * CANARY_GRACE_KEEP for "as it is". */
+	int grace_s;
 };
 
 void config_init(struct canary_config *cfg);
@@ -92,5 +107,12 @@ void config_effective_cum(const struct canary_service_cfg *svc, __u16 *cum);
 
 /* Sorts a version's endpoints by (addr, port), the order the ring uses. */
 void config_sort_endpoints(struct canary_version_cfg *ver);
+
+/* Endpoints of @ver that take new flows (not draining). */
+int config_active_endpoints(const struct canary_version_cfg *ver);
+
+/* Index of the pin on exactly @addr/@prefixlen in @svc, or -1. */
+int config_find_pin(const struct canary_service_cfg *svc, __be32 addr,
+		    __u8 prefixlen);
 
 #endif /* CANARY_USER_CONFIG_H */

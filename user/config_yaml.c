@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <yaml.h>
@@ -19,10 +20,13 @@ struct yctx {
 
 /* Keys of one kind of mapping; the index of a key is its bit in `seen`. */
 static const char *const svc_keys[] = { "name", "vip", "port", "protocol",
-					"versions", NULL };
-enum { SK_NAME, SK_VIP, SK_PORT, SK_PROTO, SK_VERSIONS };
-static const char *const ver_keys[] = { "name", "weight", "endpoints", NULL };
-enum { VK_NAME, VK_WEIGHT, VK_ENDPOINTS };
+					"versions", "affinity", "pins", NULL };
+enum { SK_NAME, SK_VIP, SK_PORT, SK_PROTO, SK_VERSIONS, SK_AFFINITY, SK_PINS };
+static const char *const ver_keys[] = { "name", "weight", "endpoints",
+					"draining", NULL };
+enum { VK_NAME, VK_WEIGHT, VK_ENDPOINTS, VK_DRAINING };
+static const char *const pin_keys[] = { "cidr", "version", NULL };
+enum { PK_CIDR, PK_VERSION };
 
 /* "FILE:LINE:COL: reason" at @node's start; returns -EINVAL. */
 static int yerr(struct yctx *y, const yaml_node_t *node, const char *fmt, ...)
@@ -144,8 +148,9 @@ static int load_name(struct yctx *y, const yaml_node_t *node, char *name,
 	return ret;
 }
 
+/* Appends the IP:PORT list @node to @ver's endpoints, with @flags. */
 static int load_endpoints(struct yctx *y, const yaml_node_t *node,
-			  struct canary_version_cfg *ver)
+			  struct canary_version_cfg *ver, __u16 flags)
 {
 	yaml_node_item_t *it;
 	yaml_node_t *item;
@@ -161,11 +166,11 @@ static int load_endpoints(struct yctx *y, const yaml_node_t *node,
 		if (ver->n_endpoints == CANARY_MAX_ENDPOINTS)
 			return yerr(y, item, "too many endpoints (at most %d)",
 				    CANARY_MAX_ENDPOINTS);
-		ret = PARSE_VALUE(y, item, "endpoints", parse_endpoint,
-				  &ver->ep[ver->n_endpoints]);
+		ret = PARSE_VALUE(y, item, flags ? "draining" : "endpoints",
+				  parse_endpoint, &ver->ep[ver->n_endpoints]);
 		if (ret)
 			return ret;
-		ver->n_endpoints++;
+		ver->ep[ver->n_endpoints++].flags = flags;
 	}
 	config_sort_endpoints(ver);
 	return 0;
@@ -180,8 +185,10 @@ static int load_version_key(struct yctx *y, int key, const yaml_node_t *val,
 	case VK_WEIGHT:
 		return PARSE_VALUE(y, val, "weight", parse_percent,
 				   &ver->weight_bps);
+	case VK_DRAINING:
+		return load_endpoints(y, val, ver, CANARY_EP_F_DRAINING);
 	default:
-		return load_endpoints(y, val, ver);
+		return load_endpoints(y, val, ver, 0);
 	}
 }
 
@@ -230,6 +237,60 @@ static int load_versions(struct yctx *y, const yaml_node_t *node,
 	return 0;
 }
 
+static int load_pin(struct yctx *y, const yaml_node_t *node,
+		    struct canary_pin_cfg *pin)
+{
+	unsigned int seen = 0;
+	yaml_node_pair_t *p;
+	yaml_node_t *val;
+	int key, ret;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return yerr(y, node, "a pin must be a mapping (cidr, version)");
+	for (p = node->data.mapping.pairs.start;
+	     p < node->data.mapping.pairs.top; p++) {
+		key = lookup_key(y, ynode(y, p->key), pin_keys, "pin", &seen);
+		if (key < 0)
+			return key;
+		val = ynode(y, p->value);
+		if (key == PK_CIDR)
+			ret = PARSE_VALUE(y, val, "cidr", parse_cidr, &pin->addr,
+					  &pin->prefixlen);
+		else
+			ret = load_name(y, val, pin->version, sizeof(pin->version),
+					"version");
+		if (ret)
+			return ret;
+	}
+	return check_required(y, node, pin_keys,
+			      1u << PK_CIDR | 1u << PK_VERSION, seen, "pin");
+}
+
+static int load_pins(struct yctx *y, const yaml_node_t *node,
+		     struct canary_service_cfg *svc)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *item;
+	int ret;
+
+	if (is_null(node))
+		return 0;
+	if (node->type != YAML_SEQUENCE_NODE)
+		return yerr(y, node, "'pins' must be a list of {cidr, version}");
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++) {
+		item = ynode(y, *it);
+		if (svc->n_pins == CANARY_MAX_PINS)
+			return yerr(y, item, "too many pins (at most %d)",
+				    CANARY_MAX_PINS);
+		ret = load_pin(y, item, &svc->pins[svc->n_pins]);
+		if (ret)
+			return ret;
+		svc->n_pins++;
+	}
+	return 0;
+}
+
 static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
 			    struct canary_service_cfg *svc)
 {
@@ -242,6 +303,11 @@ static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
 		return PARSE_VALUE(y, val, "port", parse_port, &svc->port);
 	case SK_PROTO:
 		return PARSE_VALUE(y, val, "protocol", parse_proto, &svc->proto);
+	case SK_AFFINITY:
+		return PARSE_VALUE(y, val, "affinity", parse_affinity,
+				   &svc->affinity);
+	case SK_PINS:
+		return load_pins(y, val, svc);
 	default:
 		return load_versions(y, val, svc);
 	}
@@ -311,9 +377,28 @@ static int load_services(struct yctx *y, const yaml_node_t *node,
 	return 0;
 }
 
+/* grace_period: whole seconds, 0 to 3600. */
+static int load_grace(struct yctx *y, const yaml_node_t *node,
+		      struct canary_config *cfg)
+{
+	const char *s = scalar_str(node);
+	char *end;
+	long v;
+
+	if (node->type != YAML_SCALAR_NODE || !s || !*s)
+		return yerr(y, node, "'grace_period' must be seconds (0 to 3600)");
+	v = strtol(s, &end, 10);
+	if (*end || v < 0 || v > 3600)
+		return yerr(y, node, "grace_period '%s' is not seconds from 0 to 3600",
+			    s);
+	cfg->grace_s = v;
+	return 0;
+}
+
 static int load_root(struct yctx *y, struct canary_config *cfg)
 {
-	static const char *const root_keys[] = { "services", NULL };
+	static const char *const root_keys[] = { "services", "grace_period",
+						 NULL };
 	yaml_node_t *root = yaml_document_get_root_node(y->doc);
 	unsigned int seen = 0;
 	yaml_node_pair_t *p;
@@ -328,7 +413,10 @@ static int load_root(struct yctx *y, struct canary_config *cfg)
 		ret = lookup_key(y, ynode(y, p->key), root_keys, "file", &seen);
 		if (ret < 0)
 			return ret;
-		ret = load_services(y, ynode(y, p->value), cfg);
+		if (ret == 1)
+			ret = load_grace(y, ynode(y, p->value), cfg);
+		else
+			ret = load_services(y, ynode(y, p->value), cfg);
 		if (ret)
 			return ret;
 	}

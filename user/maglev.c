@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Maglev lookup-table population (Eisenbud et al., NSDI 2016, Pseudocode 1). */
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,3 +67,4 @@ int maglev_build(const struct canary_endpoint *ep, int n, __u16 *ring, int m)
 	free(perm);
 	return 0;
 }
+

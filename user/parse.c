@@ -208,3 +208,45 @@ const char *fmt_ipv4(__be32 addr, char *buf, size_t len)
 		buf[0] = '\0';
 	return buf;
 }
+
+int parse_cidr(const char *s, __be32 *addr, __u8 *prefixlen,
+	       struct canary_err *err)
+{
+	char buf[32], *slash, *end;
+	struct canary_err tmp;
+	unsigned long len = 32;
+	__u32 mask;
+
+	if (strlen(s) >= sizeof(buf))
+		return cerr_set(err, "'%.40s...' is not a CIDR (A.B.C.D/LEN)", s);
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		errno = 0;
+		len = strtoul(slash + 1, &end, 10);
+		if (!isdigit((unsigned char)slash[1]) || *end || len > 32)
+			return cerr_set(err, "'%s' is not a CIDR: prefix length "
+				        "must be 0 to 32", s);
+	}
+	if (parse_ipv4(buf, addr, &tmp))
+		return cerr_set(err, "'%s' is not a CIDR (A.B.C.D/LEN)", s);
+	mask = len ? ~0u << (32 - len) : 0;
+	if (ntohl(*addr) & ~mask)
+		return cerr_set(err, "'%s' has host bits set (did you mean "
+				"a /%lu network?)", s, len);
+	*prefixlen = len;
+	return 0;
+}
+
+int parse_affinity(const char *s, __u8 *affinity, struct canary_err *err)
+{
+	if (!strcmp(s, "none"))
+		*affinity = CANARY_AFFINITY_NONE;
+	else if (!strcmp(s, "client-ip"))
+		*affinity = CANARY_AFFINITY_CLIENT_IP;
+	else
+		return cerr_set(err, "'%s' is not an affinity (none or client-ip)",
+				s);
+	return 0;
+}

@@ -30,6 +30,12 @@ int parse_percent(const char *s, __u16 *bps, struct canary_err *err);
 int parse_name(const char *s, size_t max, const char *what,
 	       struct canary_err *err);
 
+/* "A.B.C.D/LEN" (a bare address is /32); host bits must be zero. */
+int parse_cidr(const char *s, __be32 *addr, __u8 *prefixlen,
+	       struct canary_err *err);
+/* "none" or "client-ip" to CANARY_AFFINITY_*. */
+int parse_affinity(const char *s, __u8 *affinity, struct canary_err *err);
+
 /* Formats basis points as a percentage: 2500 -> "25", 1250 -> "12.5",
  * 1 -> "0.01". @buf needs 8 bytes. */
 const char *fmt_percent(__u16 bps, char *buf, size_t len);

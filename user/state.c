@@ -125,6 +125,9 @@ static int open_maps(struct canary_state *st)
 		{ CANARY_MAP_STATS, &st->stats_fd },
 		{ CANARY_MAP_GLOBAL, &st->global_fd },
 		{ CANARY_MAP_TX, &st->tx_fd },
+		{ CANARY_MAP_RING, &st->ring_fd },
+		{ CANARY_MAP_PINS, &st->pins_fd },
+		{ CANARY_MAP_PINSTATS, &st->pinstat_fd },
 	};
 	size_t i;
 	int err;
@@ -143,7 +146,7 @@ static void state_init(struct canary_state *st, const char *dir)
 	snprintf(st->pin_dir, sizeof(st->pin_dir), "%s", dir);
 	st->dir_fd = st->gen_fd = st->svc_fd = st->ver_fd = st->meta_fd = -1;
 	st->flow_fd = st->backend_fd = st->stats_fd = st->global_fd = -1;
-	st->tx_fd = -1;
+	st->tx_fd = st->pins_fd = st->pinstat_fd = st->ring_fd = -1;
 }
 
 static int do_open(struct canary_state *st, const char *dir, bool create)
@@ -194,6 +197,7 @@ void state_close(struct canary_state *st)
 	int *fds[] = { &st->gen_fd,  &st->svc_fd,   &st->ver_fd,
 		       &st->meta_fd, &st->flow_fd,  &st->backend_fd,
 		       &st->stats_fd, &st->global_fd, &st->tx_fd,
+		       &st->pins_fd,  &st->pinstat_fd, &st->ring_fd,
 		       &st->dir_fd };
 	size_t i;
 
@@ -204,11 +208,20 @@ void state_close(struct canary_state *st)
 	}
 }
 
+int state_genstate(struct canary_state *st, struct canary_genstate *gs)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(st->gen_fd, &zero, gs))
+		return -errno;
+	if (gs->active >= CANARY_GENERATIONS || gs->prev >= CANARY_GENERATIONS)
+		return -EINVAL;
+	return 0;
+}
+
 int state_active_gen(struct canary_state *st)
 {
-	__u32 zero = 0, gen;
+	struct canary_genstate gs;
 
-	if (bpf_map_lookup_elem(st->gen_fd, &zero, &gen))
-		return -1;
-	return gen & 1;
+	return state_genstate(st, &gs) ? -1 : (int)gs.active;
 }

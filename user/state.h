@@ -26,6 +26,9 @@ struct canary_state {
 	int stats_fd;
 	int global_fd;
 	int tx_fd;
+	int ring_fd;
+	int pins_fd;
+	int pinstat_fd;
 };
 
 /* The pin dir in effect: --pin-dir, else $CANARY_BPF_PIN_DIR, else the
@@ -62,5 +65,9 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg);
 
 /* Active generation, or -1. */
 int state_active_gen(struct canary_state *st);
+/* Service @id's canary_meta in the active generation; 0 or -errno. */
+int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m);
+/* The live generations (canary_gen); 0 or a negative errno. */
+int state_genstate(struct canary_state *st, struct canary_genstate *gs);
 
 #endif /* CANARY_USER_STATE_H */

@@ -4,9 +4,11 @@
  * never written: a change is built in full in the inactive one, then one
  * write to canary_gen makes it live (see include/canary.h).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -19,6 +21,17 @@
 static __u32 meta_index(__u32 gen, __u32 id)
 {
 	return gen * CANARY_MAX_SERVICES + id;
+}
+
+int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m)
+{
+	int gen = state_active_gen(st);
+	__u32 idx;
+
+	if (gen < 0)
+		return -ENOENT;
+	idx = meta_index(gen, id);
+	return bpf_map_lookup_elem(st->meta_fd, &idx, m) ? -errno : 0;
 }
 
 static void read_versions(struct canary_state *st, __u32 id, __u32 gen,
@@ -43,6 +56,25 @@ static void read_versions(struct canary_state *st, __u32 id, __u32 gen,
 			memcpy(ver->ep, buf->ep,
 			       sizeof(ver->ep[0]) * buf->n_endpoints);
 		}
+	}
+}
+
+static void read_pins(const struct canary_meta *m,
+		      struct canary_service_cfg *svc)
+{
+	int i;
+
+	svc->n_pins = 0;
+	for (i = 0; i < m->n_pins && i < CANARY_MAX_PINS; i++) {
+		struct canary_pin_cfg *p = &svc->pins[svc->n_pins];
+
+		if (m->pins[i].version >= svc->n_versions)
+			continue;
+		p->addr = m->pins[i].addr;
+		p->prefixlen = m->pins[i].prefixlen;
+		memcpy(p->version, svc->v[m->pins[i].version].name,
+		       sizeof(p->version));
+		svc->n_pins++;
 	}
 }
 
@@ -74,7 +106,9 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		svc->vip = m.vip;
 		svc->port = m.port;
 		svc->proto = m.proto;
+		svc->affinity = m.affinity;
 		read_versions(st, id, gen, &m, svc, buf);
+		read_pins(&m, svc);
 		ids[cfg->n_services - 1] = id;
 	}
 	free(buf);
@@ -162,7 +196,59 @@ static int zero_stats(struct canary_state *st, __u32 id)
 		if (bpf_map_update_elem(st->stats_fd, &idx, zero, BPF_ANY))
 			err = -errno;
 	}
+	/* per-CPU __u64 pin counters fit in the same zeroed buffer */
+	for (v = 0; v < CANARY_MAX_PINS && !err; v++) {
+		idx = id * CANARY_MAX_PINS + v;
+		if (bpf_map_update_elem(st->pinstat_fd, &idx, zero, BPF_ANY))
+			err = -errno;
+	}
 	free(zero);
+	return err;
+}
+
+/*
+ * The Maglev table of version @v over its endpoints that take new flows,
+ * written as canary_ring chunks of generation @gen. Slots hold indexes into
+ * the full ep[] (draining endpoints included), so a draining endpoint keeps
+ * its place for status and its flows keep their entries.
+ */
+static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
+		      struct canary_ver *buf)
+{
+	struct canary_ring_key k = { .svc_id = id, .version = v, .gen = gen };
+	struct canary_endpoint active[CANARY_MAX_ENDPOINTS];
+	__u8 map[CANARY_MAX_ENDPOINTS];
+	struct canary_ring chunk;
+	__u16 *table;
+	__u32 m, s;
+	int i, n = 0, err;
+
+	for (i = 0; i < buf->n_endpoints; i++) {
+		if (buf->ep[i].flags & CANARY_EP_F_DRAINING)
+			continue;
+		active[n] = buf->ep[i];
+		active[n].flags = 0; /* the permutation hashes address and port */
+		map[n++] = i;
+	}
+	buf->n_active = n;
+	buf->ring_size = 0;
+	if (!n)
+		return 0;
+	m = CANARY_RING_SIZE;
+	table = malloc(m * sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	err = maglev_build(active, n, table, m);
+	for (s = 0; s < m && !err; s += CANARY_RING_CHUNK) {
+		memset(&chunk, 0, sizeof(chunk));
+		for (i = 0; i < CANARY_RING_CHUNK && s + i < m; i++)
+			chunk.slot[i] = map[table[s + i]];
+		k.chunk = s / CANARY_RING_CHUNK;
+		if (bpf_map_update_elem(st->ring_fd, &k, &chunk, BPF_ANY))
+			err = -errno;
+	}
+	free(table);
+	buf->ring_size = err ? 0 : m;
 	return err;
 }
 
@@ -176,13 +262,58 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 	config_sort_endpoints(ver);
 	buf->n_endpoints = ver->n_endpoints;
 	memcpy(buf->ep, ver->ep, sizeof(ver->ep[0]) * ver->n_endpoints);
-	if (ver->n_endpoints) {
-		err = maglev_build(buf->ep, buf->n_endpoints, buf->ring,
-				   CANARY_RING_SIZE);
-		if (err)
-			return err;
-	}
+	err = write_ring(st, id, gen, v, buf);
+	if (err)
+		return err;
 	return bpf_map_update_elem(st->ver_fd, &k, buf, BPF_ANY) ? -errno : 0;
+}
+
+/* The service's client pins into canary_pins (generation @gen) and @m. */
+static int write_pins(struct canary_state *st, __u32 id, __u32 gen,
+		      const struct canary_service_cfg *svc,
+		      struct canary_meta *m)
+{
+	struct canary_pin_key k = {
+		.scope = htonl(id * CANARY_GENERATIONS + gen),
+	};
+	struct canary_pin val = {};
+	int i;
+
+	m->n_pins = svc->n_pins;
+	for (i = 0; i < svc->n_pins; i++) {
+		const struct canary_pin_cfg *p = &svc->pins[i];
+
+		k.prefixlen = 32 + p->prefixlen;
+		k.addr = p->addr;
+		val.version = config_find_version(svc, p->version);
+		val.index = i;
+		m->pins[i].addr = p->addr;
+		m->pins[i].prefixlen = p->prefixlen;
+		m->pins[i].version = val.version;
+		if (bpf_map_update_elem(st->pins_fd, &k, &val, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Deletes the pins of generation @gen (all services). */
+static int clear_pins(struct canary_state *st, __u32 gen)
+{
+	struct canary_pin_key key, next, *prev = NULL;
+	int err = 0;
+
+	while (bpf_map_get_next_key(st->pins_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (ntohl(key.scope) % CANARY_GENERATIONS != gen)
+			continue;
+		if (bpf_map_delete_elem(st->pins_fd, &key)) {
+			err = -errno;
+			break;
+		}
+		prev = NULL; /* the trie changed: walk again from the start */
+	}
+	return err;
 }
 
 static int write_service(struct canary_state *st, __u32 id, __u32 gen,
@@ -199,6 +330,13 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	int v, err;
 
 	config_effective_cum(svc, val.cum_bps);
+	val.flags = (svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
+			     CANARY_SVC_F_AFFINITY : 0) |
+		    (svc->n_pins ? CANARY_SVC_F_PINS : 0);
+	m.affinity = svc->affinity;
+	err = write_pins(st, id, gen, svc, &m);
+	if (err)
+		return err;
 	memcpy(m.flows_base, base, sizeof(m.flows_base));
 	snprintf(m.name, sizeof(m.name), "%s", svc->name);
 	for (v = 0; v < svc->n_versions; v++) {
@@ -330,7 +468,12 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 		err = clear_gen(st->backend_fd, sizeof(struct canary_backend_key),
 				offsetof(struct canary_backend_key, gen), gen);
 	if (!err)
+		err = clear_gen(st->ring_fd, sizeof(struct canary_ring_key),
+				offsetof(struct canary_ring_key, gen), gen);
+	if (!err)
 		err = clear_meta(st, gen);
+	if (!err)
+		err = clear_pins(st, gen);
 	for (i = 0; i < cfg->n_services && !err; i++) {
 		flows_base(st, ids[i], fresh[i], &cfg->svc[i], base);
 		err = write_service(st, ids[i], gen, &cfg->svc[i], base, buf);
@@ -341,11 +484,47 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 	return err;
 }
 
-static int flip(struct canary_state *st, __u32 gen)
+/* The generation to write: neither the active one nor the previous one,
+ * which mid-flow packets may still be placed by during its grace. */
+static __u32 target_gen(struct canary_state *st)
 {
+	struct canary_genstate gs;
+	__u32 g;
+
+	if (state_genstate(st, &gs))
+		return 1;
+	for (g = 0; g < CANARY_GENERATIONS; g++)
+		if (g != gs.active && g != gs.prev)
+			return g;
+	return (gs.active + 1) % CANARY_GENERATIONS;
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Makes @gen active; the one it replaces becomes the previous generation
+ * for the grace period (@grace_s, or as before, or the default). */
+static int flip(struct canary_state *st, __u32 gen, int grace_s)
+{
+	struct canary_genstate cur = {}, gs = { .active = gen };
 	__u32 zero = 0;
 
-	return bpf_map_update_elem(st->gen_fd, &zero, &gen, BPF_ANY) ? -errno : 0;
+	if (state_genstate(st, &cur))
+		memset(&cur, 0, sizeof(cur));
+	gs.prev = cur.active;
+	if (grace_s != CANARY_GRACE_KEEP)
+		gs.grace_ns = grace_s * 1000000000ull;
+	else if (cur.prev_until_ns) /* configured before */
+		gs.grace_ns = cur.grace_ns;
+	else
+		gs.grace_ns = CANARY_GRACE_DEFAULT_S * 1000000000ull;
+	gs.prev_until_ns = monotonic_ns() + gs.grace_ns;
+	return bpf_map_update_elem(st->gen_fd, &zero, &gs, BPF_ANY) ? -errno : 0;
 }
 
 /*
@@ -373,12 +552,94 @@ static int wait_for_readers(void)
 	return err;
 }
 
+/* Services sorted by (vip, port, proto), to find a flow's quickly. */
+static int svc_cmp(const void *a, const void *b)
+{
+	const struct canary_service_cfg *x = *(const void *const *)a;
+	const struct canary_service_cfg *y = *(const void *const *)b;
+
+	if (x->vip != y->vip)
+		return x->vip < y->vip ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return (int)x->proto - (int)y->proto;
+}
+
+/* Whether flow @f (key @k) still has its service and endpoint in @sorted. */
+static bool flow_still_valid(const struct canary_flow_key *k,
+			     const struct canary_flow *f,
+			     const struct canary_service_cfg **sorted, int n)
+{
+	struct canary_service_cfg probe = { .vip = k->daddr, .port = k->dport,
+					    .proto = k->proto };
+	const struct canary_service_cfg *pp = &probe, **hit;
+	int v, e;
+
+	hit = bsearch(&pp, sorted, n, sizeof(*sorted), svc_cmp);
+	if (!hit)
+		return false;
+	for (v = 0; v < (*hit)->n_versions; v++)
+		for (e = 0; e < (*hit)->v[v].n_endpoints; e++)
+			if ((*hit)->v[v].ep[e].addr == f->ep_addr &&
+			    (*hit)->v[v].ep[e].port == f->ep_port)
+				return true;
+	return false;
+}
+
+/*
+ * Drops flow entries whose endpoint was removed outright (or whose
+ * service is gone): their next packet is placed again instead of being
+ * sent to an endpoint that no longer exists. Draining endpoints keep theirs.
+ */
+static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
+{
+	const struct canary_service_cfg **sorted;
+	struct canary_flow_key key, *prev = NULL, *dead;
+	struct canary_flow f;
+	size_t n_dead = 0, cap = 1024, i;
+	int err = 0;
+
+	sorted = calloc(cfg->n_services + 1, sizeof(*sorted));
+	dead = malloc(cap * sizeof(*dead));
+	if (!sorted || !dead) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < (size_t)cfg->n_services; i++)
+		sorted[i] = &cfg->svc[i];
+	qsort(sorted, cfg->n_services, sizeof(*sorted), svc_cmp);
+	while (bpf_map_get_next_key(st->flow_fd, prev, &key) == 0) {
+		if (bpf_map_lookup_elem(st->flow_fd, &key, &f) == 0 &&
+		    !flow_still_valid(&key, &f, sorted, cfg->n_services)) {
+			if (n_dead == cap) {
+				struct canary_flow_key *more =
+					realloc(dead, 2 * cap * sizeof(*dead));
+
+				if (!more)
+					break;
+				dead = more;
+				cap *= 2;
+			}
+			dead[n_dead++] = key;
+		}
+		prev = &key;
+	}
+	for (i = 0; i < n_dead; i++)
+		bpf_map_delete_elem(st->flow_fd, &dead[i]);
+	if (n_dead)
+		pr_info("dropped %zu flows of removed endpoints\n", n_dead);
+out:
+	free(sorted);
+	free(dead);
+	return err;
+}
+
 static int commit(struct canary_state *st, const struct canary_config *old,
 		  const __u32 *old_ids, struct canary_config *cfg)
 {
 	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	bool *fresh = calloc(CANARY_MAX_SERVICES, sizeof(*fresh));
-	__u32 gen = !state_active_gen(st);
+	__u32 gen = target_gen(st);
 	int i, err = -ENOMEM;
 
 	if (!ids || !fresh)
@@ -390,13 +651,68 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	if (!err)
 		err = write_config(st, cfg, ids, fresh, gen);
 	if (!err)
-		err = flip(st, gen);
+		err = flip(st, gen, cfg->grace_s);
 	if (!err)
 		err = wait_for_readers();
+	if (!err)
+		err = gc_flows(st, cfg);
 out:
 	free(ids);
 	free(fresh);
 	return err;
+}
+
+/* Canonical form for comparing: endpoints sorted, unused bytes zero. */
+static void canonical(const struct canary_service_cfg *in,
+		      struct canary_service_cfg *out)
+{
+	int v;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "%s", in->name);
+	out->vip = in->vip;
+	out->port = in->port;
+	out->proto = in->proto;
+	out->affinity = in->affinity;
+	out->n_versions = in->n_versions;
+	for (v = 0; v < in->n_versions; v++) {
+		snprintf(out->v[v].name, sizeof(out->v[v].name), "%s",
+			 in->v[v].name);
+		out->v[v].weight_bps = in->v[v].weight_bps;
+		out->v[v].n_endpoints = in->v[v].n_endpoints;
+		memcpy(out->v[v].ep, in->v[v].ep,
+		       sizeof(in->v[v].ep[0]) * in->v[v].n_endpoints);
+		config_sort_endpoints(&out->v[v]);
+	}
+	out->n_pins = in->n_pins;
+	for (v = 0; v < in->n_pins; v++) {
+		out->pins[v].addr = in->pins[v].addr;
+		out->pins[v].prefixlen = in->pins[v].prefixlen;
+		snprintf(out->pins[v].version, sizeof(out->pins[v].version),
+			 "%s", in->pins[v].version);
+	}
+}
+
+/* Whether @b asks for exactly what @a runs (services matched by name). */
+static bool config_same(const struct canary_config *a,
+			const struct canary_config *b)
+{
+	static struct canary_service_cfg x, y;
+	const struct canary_service_cfg *o;
+	int i;
+
+	if (a->n_services != b->n_services || b->grace_s != CANARY_GRACE_KEEP)
+		return false;
+	for (i = 0; i < b->n_services; i++) {
+		o = config_find((struct canary_config *)a, b->svc[i].name);
+		if (!o)
+			return false;
+		canonical(o, &x);
+		canonical(&b->svc[i], &y);
+		if (memcmp(&x, &y, sizeof(x)))
+			return false;
+	}
+	return true;
 }
 
 int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
@@ -420,6 +736,13 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 	if (e) {
 		p_err("%s", err.msg[0] ? err.msg : strerror(-e));
 		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		goto out;
+	}
+	if (config_same(&old, &cfg)) {
+		/* Nothing to do, and the previous generation (and its grace
+		 * period) must stay the config before the last real change. */
+		pr_info("config unchanged\n");
+		ret = EXIT_OK;
 		goto out;
 	}
 	e = commit(st, &old, old_ids, &cfg);

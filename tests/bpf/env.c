@@ -94,6 +94,7 @@ static int replace_config(struct canary_config *cfg, void *arg,
 
 	(void)err;
 	cfg->n_services = 0;
+	cfg->grace_s = want->grace_s;
 	for (i = 0; i < want->n_services; i++) {
 		struct canary_service_cfg *s = config_add_service(cfg, err);
 
@@ -237,7 +238,10 @@ int env_predict(const struct canary_service_cfg *svc, __be32 saddr,
 		__be32 daddr, __u16 sport, __u16 dport, __u8 proto,
 		struct canary_endpoint *ep)
 {
-	static __u16 ring[CANARY_RING_SIZE];
+	static __u16 ring[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
+	struct canary_endpoint active[CANARY_MAX_ENDPOINTS];
+	int i, n = 0;
+	__u32 m;
 	struct canary_version_cfg ver;
 	__u16 cum[CANARY_MAX_VERSIONS] = {};
 	__u32 v, slot;
@@ -251,12 +255,15 @@ int env_predict(const struct canary_service_cfg *svc, __be32 saddr,
 		return -1;
 	ver = svc->v[v];
 	config_sort_endpoints(&ver);
-	if (!ver.n_endpoints ||
-	    maglev_build(ver.ep, ver.n_endpoints, ring, CANARY_RING_SIZE))
+	for (i = 0; i < ver.n_endpoints; i++)
+		if (!(ver.ep[i].flags & CANARY_EP_F_DRAINING))
+			active[n++] = ver.ep[i];
+	m = CANARY_RING_SIZE;
+	if (!n || maglev_build(active, n, ring, m))
 		return -1;
 	slot = canary_flow_hash(saddr, daddr, htons(sport), htons(dport), proto,
-				CANARY_SEED_ENDPOINT) % CANARY_RING_SIZE;
-	*ep = ver.ep[ring[slot]];
+				CANARY_SEED_ENDPOINT) % m;
+	*ep = active[ring[slot]];
 	return v;
 }
 

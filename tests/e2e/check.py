@@ -47,6 +47,10 @@ def cmd_share(args, res):
                         for v in sorted(set(got) | set(exp)))
     if bad:
         return "share off by more than %g pts: %s" % (args.tol, summary)
+    hit = [p for p in args.absent_pod or [] if res["pods"].get(p)]
+    if hit:
+        return "pods that must get no connection got some: %s" % ", ".join(
+            "%s %d" % (p, res["pods"][p]) for p in hit)
     print(summary)
     return None
 
@@ -144,6 +148,8 @@ def main():
     ap.add_argument("--traffic", action="store_true",
                     help="status: weighted versions must have packets")
     ap.add_argument("--json", help="read this file instead of stdin")
+    ap.add_argument("--absent-pod", action="append", metavar="POD",
+                    help="share: POD must have got no connection")
     args = ap.parse_args()
     try:
         with open(args.json) if args.json else sys.stdin as f:

@@ -279,12 +279,17 @@ traffic() {
 		--port "$VPORT" -n "$n" --sport "$SPORT_AT" "$@" >"$WORK/$out.json"
 }
 
-# check_share NAME OUT N TOL VERSION=PCT...: one PASS/FAIL line for the
-# share measured in $WORK/OUT.json.
+# check_share NAME OUT N TOL VERSION=PCT... [--absent-pod POD]...: one
+# PASS/FAIL line for the share measured in $WORK/OUT.json.
 check_share() {
 	local name=$1 out=$2 n=$3 tol=$4 res v exp=()
 	shift 4
-	for v in "$@"; do exp+=(--expect "$v"); done
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--*) exp+=("$1" "$2"); shift 2 ;;
+		*) exp+=(--expect "$1"); shift ;;
+		esac
+	done
 	if res=$("$PY" "$E2E_DIR/check.py" share --n "$n" --tol "$tol" \
 		"${exp[@]}" <"$WORK/$out.json"); then
 		pass "$name"

@@ -3,7 +3,9 @@
 # Moving the weights must not break open connections: 100 keep-alive
 # connections opened at v2=0 keep answering from their first pod after
 # set-weight v2=100, a repeated attach and a re-apply with v2=100, while
-# every new connection goes to v2.
+# every new connection goes to v2; and still after the whole flow table
+# is lost (canary-bpf flows clear): mid-connection packets are placed by
+# the previous config during its grace period.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -49,5 +51,17 @@ else
 	fail long_lived_kept "$res"
 fi
 split_case new_conns_all_v2 500 0 v1=0 v2=100
+
+expect flow_table_lost cb flows clear
+if ! hold_cmd check hold_check2; then
+	fail long_lived_survive_table_loss "no answer from client.py hold"
+elif res=$("$PY" "$E2E_DIR/check.py" held --n 100 <"$WORK/hold_check2.json"); then
+	pass long_lived_survive_table_loss
+	info "long_lived_survive_table_loss: $res"
+else
+	fail long_lived_survive_table_loss "$res"
+fi
+counter_case grace_placed_them "c['grace'] > 0"
+split_case new_conns_still_v2 300 0 v1=0 v2=100
 [ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"
 finish

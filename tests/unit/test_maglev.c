@@ -10,7 +10,7 @@
 #define CANARY_INLINE static inline
 #include "canary_hash.h"
 
-#define M CANARY_RING_SIZE
+#define M 4093 /* the former fixed table size; any prime works */
 
 static __u16 ring_a[M], ring_b[M];
 

@@ -94,7 +94,7 @@ static void test_endpoint(void)
 	CHECK_EQ(parse_endpoint("10.244.1.11:5050", &ep, &err), 0);
 	CHECK_EQ(ep.addr, htonl(0x0af4010b));
 	CHECK_EQ(ep.port, htons(5050));
-	CHECK_EQ(ep.reserved, 0);
+	CHECK_EQ(ep.flags, 0);
 	CHECK_FAILS(parse_endpoint("10.244.1.11", &ep, &err), err,
 		    "'10.244.1.11' is not an endpoint (IP:PORT)");
 	CHECK_FAILS(parse_endpoint("10.244.1.300:80", &ep, &err), err,

@@ -175,10 +175,69 @@ static void test_syntax_error(void)
 static void test_unknown_key(void)
 {
 	check_error("services:\n  - name: a\n    vipp: 10.0.0.1\n", "3:5: ",
-		    "unknown key 'vipp' in a service (expected name, vip, port, protocol, versions)");
+		    "unknown key 'vipp' in a service (expected name, vip, port, protocol, versions, affinity, pins)");
 	check_error("servics: []\n", "1:1: ", "unknown key 'servics'");
 	check_error("services:\n- name: a\n  versions:\n  - name: v1\n    wieght: 5\n",
 		    "5:5: ", "unknown key 'wieght' in a version");
+}
+
+static const char steering[] =
+	"grace_period: 30\n"
+	"services:\n"
+	"  - name: prod-service\n"
+	"    vip: 10.96.0.10\n"
+	"    port: 5000\n"
+	"    affinity: client-ip\n"
+	"    pins:\n"
+	"      - {cidr: 0.0.0.0/0, version: v1}\n"
+	"      - {cidr: 10.0.1.0/24, version: v2}\n"
+	"    versions:\n"
+	"      - name: v1\n"
+	"        weight: 90\n"
+	"        endpoints: [10.244.1.11:5050]\n"
+	"        draining: [10.244.1.12:5050]\n"
+	"      - name: v2\n"
+	"        weight: 10\n"
+	"        endpoints: [10.244.1.21:5050]\n";
+
+/* Pins, affinity, draining endpoints and the grace period. */
+static void test_steering_keys(void)
+{
+	struct canary_config cfg;
+	struct canary_err err = {};
+	const struct canary_service_cfg *s;
+	char path[32];
+
+	config_init(&cfg);
+	if (CHECK(load_text(steering, &cfg, &err, path) == 0, "%s", err.msg)) {
+		s = &cfg.svc[0];
+		CHECK_EQ(cfg.grace_s, 30);
+		CHECK_EQ(s->affinity, CANARY_AFFINITY_CLIENT_IP);
+		CHECK_EQ(s->n_pins, 2);
+		CHECK_EQ(s->pins[1].addr, htonl(0x0a000100));
+		CHECK_EQ(s->pins[1].prefixlen, 24);
+		CHECK(!strcmp(s->pins[1].version, "v2"), "pin version");
+		CHECK_EQ(s->v[0].n_endpoints, 2);
+		CHECK_EQ(config_active_endpoints(&s->v[0]), 1);
+		CHECK(ep_is(&s->v[0].ep[1], 0x0af4010c, 5050), "draining endpoint");
+		CHECK_EQ(s->v[0].ep[1].flags, CANARY_EP_F_DRAINING);
+	}
+	config_free(&cfg);
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 1\n"
+		    "  pins: [{cidr: 10.0.1.1/24, version: v1}]\n", "5:17: ",
+		    "has host bits set");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 1\n"
+		    "  pins: [{cidr: 10.0.1.0/33, version: v1}]\n", "5:17: ",
+		    "prefix length must be 0 to 32");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 1\n"
+		    "  affinity: sticky\n", "5:13: ",
+		    "'sticky' is not an affinity (none or client-ip)");
+	check_error("grace_period: -1\nservices: []\n", "1:15: ",
+		    "grace_period '-1' is not seconds from 0 to 3600");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 1\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2:1]}]\n"
+		    "  pins: [{cidr: 10.0.1.0/24, version: v9}]\n", "2:3: ",
+		    "no version 'v9'");
 }
 
 static void test_bad_values(void)
@@ -304,6 +363,7 @@ int main(void)
 	RUN(test_appends_and_rolls_back);
 	RUN(test_syntax_error);
 	RUN(test_unknown_key);
+	RUN(test_steering_keys);
 	RUN(test_bad_values);
 	RUN(test_wrong_types);
 	RUN(test_missing_and_duplicate_keys);
