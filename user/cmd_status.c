@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <json-c/json.h>
 
 #include "cmd.h"
@@ -16,101 +14,11 @@
 #include "output.h"
 #include "parse.h"
 #include "state.h"
-
-struct status_data {
-	struct canary_config cfg;
-	__u32 ids[CANARY_MAX_SERVICES];
-	struct canary_vstats st[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
-	struct canary_global global;
-	struct canary_genstate gs;
-	int gen;
-	/* new flows of each version since its weight last changed */
-	__u64 since[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
-	__u64 pin_flows[CANARY_MAX_SERVICES][CANARY_MAX_PINS];
-};
-
-/* Sums a per-CPU value of @size bytes made of __u64 counters. */
-static int read_percpu(int fd, __u32 key, void *out, size_t size)
-{
-	int ncpu = libbpf_num_possible_cpus(), c;
-	size_t i, n = size / sizeof(__u64);
-	__u64 *vals, *sum = out;
-
-	if (ncpu < 0)
-		return ncpu;
-	vals = calloc(ncpu, size);
-	if (!vals)
-		return -ENOMEM;
-	memset(out, 0, size);
-	if (bpf_map_lookup_elem(fd, &key, vals)) {
-		free(vals);
-		return -errno;
-	}
-	for (c = 0; c < ncpu; c++)
-		for (i = 0; i < n; i++)
-			sum[i] += vals[c * n + i];
-	free(vals);
-	return 0;
-}
-
-/* Flows since the last weight change, and per pin. */
-static void load_service_extras(struct canary_state *st, struct status_data *d,
-				int i)
-{
-	struct canary_meta m;
-	int v;
-
-	if (state_read_meta(st, d->ids[i], &m))
-		memset(&m, 0, sizeof(m));
-	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
-		d->since[i][v] = d->st[i][v].new_flows - m.flows_base[v];
-	for (v = 0; v < d->cfg.svc[i].n_pins; v++)
-		read_percpu(st->pinstat_fd, d->ids[i] * CANARY_MAX_PINS + v,
-			    &d->pin_flows[i][v], sizeof(__u64));
-}
-
-static int load_status(struct canary_state *st, struct status_data *d)
-{
-	int i, v;
-
-	config_init(&d->cfg);
-	d->gen = state_active_gen(st);
-	if (state_read_config(st, &d->cfg, d->ids))
-		return -EIO;
-	for (i = 0; i < d->cfg.n_services; i++)
-		for (v = 0; v < d->cfg.svc[i].n_versions; v++)
-			read_percpu(st->stats_fd,
-				    d->ids[i] * CANARY_MAX_VERSIONS + v,
-				    &d->st[i][v], sizeof(d->st[i][v]));
-	for (i = 0; i < d->cfg.n_services; i++)
-		load_service_extras(st, d, i);
-	state_genstate(st, &d->gs);
-	return read_percpu(st->global_fd, 0, &d->global, sizeof(d->global));
-}
+#include "stats.h"
 
 static const char *proto_name(__u8 proto)
 {
 	return proto == CANARY_PROTO_UDP ? "udp" : "tcp";
-}
-
-static __u64 service_flows(const struct status_data *d, int i)
-{
-	__u64 total = 0;
-	int v;
-
-	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
-		total += d->st[i][v].new_flows;
-	return total;
-}
-
-static __u64 service_flows_since(const struct status_data *d, int i)
-{
-	__u64 total = 0;
-	int v;
-
-	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
-		total += d->since[i][v];
-	return total;
 }
 
 static double share_pct(__u64 part, __u64 total)
@@ -140,7 +48,7 @@ static json_object *json_endpoints(const struct canary_version_cfg *ver)
 	return arr;
 }
 
-static json_object *json_version(const struct status_data *d, int i, int v,
+static json_object *json_version(const struct stats_snap *d, int i, int v,
 				 const __u16 *cum)
 {
 	const struct canary_version_cfg *ver = &d->cfg.svc[i].v[v];
@@ -158,16 +66,16 @@ static json_object *json_version(const struct status_data *d, int i, int v,
 	json_object_object_add(o, "bytes", json_object_new_uint64(s->bytes));
 	json_object_object_add(o, "flows", json_object_new_uint64(s->new_flows));
 	json_object_object_add(o, "flow_share_pct", json_object_new_double(
-		share_pct(s->new_flows, service_flows(d, i))));
+		share_pct(s->new_flows, stats_service_flows(d, i))));
 	json_object_object_add(o, "flows_since_weight_change",
 			       json_object_new_uint64(d->since[i][v]));
 	json_object_object_add(o, "share_since_weight_change_pct",
 			       json_object_new_double(share_pct(
-				       d->since[i][v], service_flows_since(d, i))));
+				       d->since[i][v], stats_service_flows_since(d, i))));
 	return o;
 }
 
-static json_object *json_pins(const struct status_data *d, int i)
+static json_object *json_pins(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
 	json_object *arr = json_object_new_array();
@@ -190,7 +98,7 @@ static json_object *json_pins(const struct status_data *d, int i)
 	return arr;
 }
 
-static json_object *json_service(const struct status_data *d, int i)
+static json_object *json_service(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
 	json_object *o = json_object_new_object();
@@ -255,7 +163,7 @@ static json_object *json_counters(const struct canary_global *g)
 }
 
 static void print_json(const struct canary_state *st,
-		       const struct status_data *d, int only)
+		       const struct stats_snap *d, int only)
 {
 	json_object *root = json_object_new_object();
 	json_object *svcs = json_object_new_array();
@@ -294,7 +202,7 @@ static void print_endpoints(const struct canary_version_cfg *ver)
 						       " (none: takes no new flows)");
 }
 
-static void print_pins(const struct status_data *d, int i)
+static void print_pins(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
 	char ip[16];
@@ -312,10 +220,10 @@ static void print_pins(const struct status_data *d, int i)
  * took since the weights last changed (the figure to compare), and the
  * totals since the service was created.
  */
-static void print_service(const struct status_data *d, int i)
+static void print_service(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
-	__u64 since = service_flows_since(d, i);
+	__u64 since = stats_service_flows_since(d, i);
 	char ip[16], w[8];
 	int v;
 
@@ -357,7 +265,7 @@ static void print_iface(const char *path, int ifindex, enum link_kind kind,
 }
 
 static void print_plain(const struct canary_state *st,
-			const struct status_data *d, int only)
+			const struct stats_snap *d, int only)
 {
 	const struct canary_global *g = &d->global;
 	int i;
@@ -402,7 +310,7 @@ static int do_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	struct status_data *d = calloc(1, sizeof(*d));
+	struct stats_snap *d = calloc(1, sizeof(*d));
 	struct canary_state st;
 	int opt, ret, only = -1;
 
@@ -420,7 +328,7 @@ static int do_status(int argc, char **argv)
 		return cmd_usage_error(&cmd_status, "expected at most one NAME");
 	}
 	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
-	if (!ret && load_status(&st, d)) {
+	if (!ret && stats_load(&st, d)) {
 		p_err("Couldn't read the maps under '%s'", st.pin_dir);
 		ret = EXIT_FAIL;
 	}

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Reading the counters the data plane keeps (see stats.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "stats.h"
+
+/* Sums a per-CPU value of @size bytes made of __u64 counters. */
+static int read_percpu(int fd, __u32 key, void *out, size_t size)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	size_t i, n = size / sizeof(__u64);
+	__u64 *vals, *sum = out;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, size);
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, size);
+	if (bpf_map_lookup_elem(fd, &key, vals)) {
+		free(vals);
+		return -errno;
+	}
+	for (c = 0; c < ncpu; c++)
+		for (i = 0; i < n; i++)
+			sum[i] += vals[c * n + i];
+	free(vals);
+	return 0;
+}
+
+/* Flows since the last weight change, and per pin. */
+static void load_service_extras(struct canary_state *st, struct stats_snap *d,
+				int i)
+{
+	struct canary_meta m;
+	int v;
+
+	if (state_read_meta(st, d->ids[i], &m))
+		memset(&m, 0, sizeof(m));
+	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
+		d->since[i][v] = d->st[i][v].new_flows - m.flows_base[v];
+	for (v = 0; v < d->cfg.svc[i].n_pins; v++)
+		read_percpu(st->pinstat_fd, d->ids[i] * CANARY_MAX_PINS + v,
+			    &d->pin_flows[i][v], sizeof(__u64));
+}
+
+int stats_load(struct canary_state *st, struct stats_snap *d)
+{
+	int i, v;
+
+	config_init(&d->cfg);
+	d->gen = state_active_gen(st);
+	if (state_read_config(st, &d->cfg, d->ids))
+		return -EIO;
+	for (i = 0; i < d->cfg.n_services; i++)
+		for (v = 0; v < d->cfg.svc[i].n_versions; v++)
+			read_percpu(st->stats_fd,
+				    d->ids[i] * CANARY_MAX_VERSIONS + v,
+				    &d->st[i][v], sizeof(d->st[i][v]));
+	for (i = 0; i < d->cfg.n_services; i++)
+		load_service_extras(st, d, i);
+	state_genstate(st, &d->gs);
+	return read_percpu(st->global_fd, 0, &d->global, sizeof(d->global));
+}
+
+__u64 stats_service_flows(const struct stats_snap *d, int i)
+{
+	__u64 total = 0;
+	int v;
+
+	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
+		total += d->st[i][v].new_flows;
+	return total;
+}
+
+__u64 stats_service_flows_since(const struct stats_snap *d, int i)
+{
+	__u64 total = 0;
+	int v;
+
+	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
+		total += d->since[i][v];
+	return total;
+}
