@@ -9,6 +9,10 @@
  *                  get the VIP:port back as their source.
  */
 #include "vmlinux.h"
+/* libbpf's fallback offsetof() is the null-pointer idiom, which clang 14
+ * miscompiles inside a conditional expression (it loaded from address
+ * 16); the builtin is what the compiler understands. */
+#define offsetof(type, member) __builtin_offsetof(type, member)
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -21,6 +25,7 @@
 #include "csum.h"
 #include "maps.h"
 #include "lb.h"
+#include "icmp.h"
 
 #define AF_INET 2
 #define ETH_ALEN 6
@@ -90,6 +95,48 @@ pass:
 	return V_PASS;
 }
 
+/*
+ * An ICMP error about one of our replies, from the client's side (say, a
+ * router that needs fragmentation), is addressed to the VIP and quotes
+ * VIP:port -> client: point it and its quote at the endpoint.
+ */
+static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
+					 struct canary_global *g)
+{
+	struct canary_flow_key fk = {};
+	struct icmp_quote e = {};
+	struct canary_flow *f;
+	__be32 ep;
+	__be16 ep_port;
+
+	if (parse_icmp_err(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &e) ||
+	    e.daddr != e.in.saddr)
+		return;
+	fk.saddr = e.in.daddr;
+	fk.daddr = e.in.saddr;
+	fk.sport = e.in.dport;
+	fk.dport = e.in.sport;
+	fk.proto = e.in.proto;
+	f = bpf_map_lookup_elem(&canary_flow, &fk);
+	if (!f)
+		return;
+	ep = f->ep_addr;
+	ep_port = f->ep_port;
+	if (icmp_rewrite_quoted(ctx, kind, &e,
+				e.in.l3_off + offsetof(struct iphdr, saddr),
+				e.in.saddr, ep, e.in.l4_off + TCP_SPORT_OFF,
+				e.in.sport, ep_port) ||
+	    icmp_rewrite_outer(ctx, kind, &e,
+			       e.l3_off + offsetof(struct iphdr, daddr), e.daddr,
+			       ep)) {
+		if (g)
+			g->errors++;
+		return;
+	}
+	if (g)
+		g->icmp++;
+}
+
 /* The ingress path, written once for XDP and tc. */
 static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 {
@@ -110,6 +157,8 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 			g->fragments++;
 		else if (g)
 			g->passed++;
+		if (ret == PARSE_OTHER)
+			ingress_icmp(ctx, kind, g);
 		return V_PASS;
 	}
 	ret = lb_select(&p, svc, gen, gs, g, &f);
@@ -220,6 +269,52 @@ reply_origin(const struct pkt *p)
 	return orig;
 }
 
+/*
+ * An ICMP error going to a client about its translated packet (from the
+ * endpoint, or a router between us and it) quotes client -> endpoint:
+ * make the quote client -> VIP:port, and the sender the VIP if it was the
+ * endpoint.
+ */
+static __always_inline void egress_icmp(struct __sk_buff *skb,
+					struct canary_global *g)
+{
+	const struct canary_backend_svc *orig;
+	struct icmp_quote e = {};
+	struct pkt r = {};
+	__be32 vip;
+	__be16 vport;
+
+	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR + 8 + 60 + 8);
+	if (parse_icmp_err(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB),
+			   &e))
+		return;
+	/* As the endpoint's reply would look: endpoint -> client. */
+	r.saddr = e.in.daddr;
+	r.sport = e.in.dport;
+	r.daddr = e.in.saddr;
+	r.dport = e.in.sport;
+	r.proto = e.in.proto;
+	orig = reply_origin(&r);
+	if (!orig)
+		return;
+	vip = orig->vip;
+	vport = orig->port;
+	if (icmp_rewrite_quoted(skb, CTX_SKB, &e,
+				e.in.l3_off + offsetof(struct iphdr, daddr),
+				e.in.daddr, vip, e.in.l4_off + TCP_DPORT_OFF,
+				e.in.dport, vport) ||
+	    (e.saddr == e.in.daddr &&
+	     icmp_rewrite_outer(skb, CTX_SKB, &e,
+				e.l3_off + offsetof(struct iphdr, saddr),
+				e.saddr, vip))) {
+		if (g)
+			g->errors++;
+		return;
+	}
+	if (g)
+		g->icmp++;
+}
+
 /* Replies from an endpoint to a client of a translated flow: restore the
  * VIP:port the client talked to as the source. */
 SEC("tc")
@@ -231,8 +326,10 @@ int canary_tc_out(struct __sk_buff *skb)
 
 	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR);
 	if (parse_pkt(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB), &p) !=
-	    PARSE_OK)
+	    PARSE_OK) {
+		egress_icmp(skb, g);
 		return TC_ACT_UNSPEC;
+	}
 	orig = reply_origin(&p);
 	if (!orig)
 		return TC_ACT_UNSPEC;

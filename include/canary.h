@@ -327,8 +327,9 @@ struct canary_global {
 	__u64 errors;        /* malformed service packets, failed map updates */
 	__u64 grace;         /* mid-flow TCP without entry, placed by prev gen */
 	__u64 pinned;        /* new flows placed by a client pin */
+	__u64 icmp;          /* ICMP errors about translated flows, translated */
 };
-_Static_assert(sizeof(struct canary_global) == 80, "canary_global size");
+_Static_assert(sizeof(struct canary_global) == 88, "canary_global size");
 
 /* Ingress attach modes, as recorded in link pin names. */
 enum canary_mode {

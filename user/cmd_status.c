@@ -158,6 +158,7 @@ static json_object *json_counters(const struct canary_global *g)
 	ADD(errors);
 	ADD(grace);
 	ADD(pinned);
+	ADD(icmp);
 #undef ADD
 	return o;
 }

@@ -166,3 +166,58 @@ struct pkt_view pkt_parse(const void *buf, size_t len)
 	v.ok = v.proto == IPPROTO_TCP || v.proto == IPPROTO_UDP;
 	return v;
 }
+
+size_t pkt_build_icmp(__be32 src, __be32 dst, __u8 type, __u8 code,
+		      const void *quoted, size_t qlen, void *buf)
+{
+	struct pkt_spec none = {};
+	__u8 *p = buf;
+	struct iphdr *iph;
+	__u8 *ic;
+
+	memset(buf, 0, PKT_MAX);
+	iph = put_eth(&none, p);
+	ic = (__u8 *)(iph + 1);
+	memcpy(ic + 8, (const __u8 *)quoted + sizeof(struct ethhdr), qlen);
+	ic[0] = type;
+	ic[1] = code;
+	if (type == 3 && code == 4)
+		*(__be16 *)(ic + 6) = htons(1400); /* next-hop MTU */
+	*(__be16 *)(ic + 2) = htons(fold(sum16(ic, 8 + qlen, 0)));
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_ICMP;
+	iph->saddr = src;
+	iph->daddr = dst;
+	iph->tot_len = htons(sizeof(*iph) + 8 + qlen);
+	iph->check = htons(fold(sum16(iph, sizeof(*iph), 0)));
+	return ic + 8 + qlen - p;
+}
+
+struct icmp_view pkt_parse_icmp(const void *buf, size_t len)
+{
+	const __u8 *p = (const __u8 *)buf + sizeof(struct ethhdr);
+	const struct iphdr *iph = (const void *)p, *q;
+	struct icmp_view v = {};
+	const __u8 *ic, *ql4;
+	size_t tot;
+
+	if (len < sizeof(struct ethhdr) + sizeof(*iph) + 8 + sizeof(*q) + 4)
+		return v;
+	tot = ntohs(iph->tot_len);
+	ic = p + iph->ihl * 4;
+	q = (const void *)(ic + 8);
+	ql4 = (const __u8 *)q + q->ihl * 4;
+	v.saddr = iph->saddr;
+	v.daddr = iph->daddr;
+	v.ip_csum_ok = fold(sum16(iph, iph->ihl * 4, 0)) == 0;
+	v.icmp_csum_ok = fold(sum16(ic, tot - iph->ihl * 4, 0)) == 0;
+	v.q_saddr = q->saddr;
+	v.q_daddr = q->daddr;
+	v.q_sport = ntohs(*(const __be16 *)ql4);
+	v.q_dport = ntohs(*(const __be16 *)(ql4 + 2));
+	v.q_ip_csum_ok = fold(sum16(q, q->ihl * 4, 0)) == 0;
+	v.ok = iph->protocol == IPPROTO_ICMP;
+	return v;
+}

@@ -44,4 +44,23 @@ struct pkt_view pkt_parse(const void *buf, size_t len);
 
 __be32 ip4(const char *s);
 
+/*
+ * Builds an ICMP error (@type, @code) from @src to @dst quoting @qlen bytes
+ * of the IPv4 packet in frame @quoted (its Ethernet header skipped).
+ * Returns the frame length.
+ */
+size_t pkt_build_icmp(__be32 src, __be32 dst, __u8 type, __u8 code,
+		      const void *quoted, size_t qlen, void *buf);
+
+struct icmp_view {
+	bool ok;
+	__be32 saddr, daddr;            /* outer */
+	bool ip_csum_ok, icmp_csum_ok;
+	__be32 q_saddr, q_daddr;        /* quoted */
+	__u16 q_sport, q_dport;         /* quoted, host order */
+	bool q_ip_csum_ok;
+};
+
+struct icmp_view pkt_parse_icmp(const void *buf, size_t len);
+
 #endif /* CANARY_TEST_PKT_H */

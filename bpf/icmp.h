@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * ICMP errors about translated flows (destination unreachable, including
+ * fragmentation needed, and time exceeded). They quote the packet that
+ * caused them, as it was when it caused them: a client's packet after
+ * translation (dst endpoint), or an endpoint's reply before the client got
+ * it (src VIP). The quoted header and the outer address are translated
+ * back so the sender of the quoted packet recognises its own flow: path
+ * MTU discovery and connection errors work through the VIP.
+ *
+ * Checksums nest: the ICMP checksum covers the quoted IPv4 header and its
+ * checksum, and the quoted L4 header and its checksum. Every change is
+ * made with its checksum deltas computed in registers and then stored, the
+ * same way for XDP and tc.
+ */
+#ifndef CANARY_BPF_ICMP_H
+#define CANARY_BPF_ICMP_H
+
+#include "ctx.h"
+#include "csum.h"
+#include "parse.h"
+
+#define ICMP_PROTO 1
+#define ICMP_DEST_UNREACH 3
+#define ICMP_TIME_EXCEEDED 11
+
+struct icmp_quote {
+	__u16 l3_off;     /* outer IPv4 header */
+	__u16 icmp_off;   /* ICMP header */
+	__be32 saddr;     /* outer source */
+	__be32 daddr;     /* outer destination */
+	struct pkt in;    /* the quoted packet: l3_off, l4_off, 5-tuple */
+	__u8 l4_csum_in;  /* 1 if the quoted L4 checksum is in the frame */
+};
+
+/* Parses Ethernet/IPv4/ICMP error/quoted IPv4/quoted ports. Returns 0 if
+ * @e is an ICMP error quoting a TCP or UDP packet. */
+static __always_inline int parse_icmp_err(void *data, void *data_end,
+					  struct icmp_quote *e)
+{
+	struct iphdr *iph, *in;
+	struct icmphdr *ic;
+	__u16 *ports;
+	int l3 = parse_eth(data, data_end, &e->in);
+
+	if (l3 < 0)
+		return -1;
+	iph = data + l3;
+	if ((void *)(iph + 1) > data_end || iph->version != 4 || iph->ihl < 5 ||
+	    iph->protocol != ICMP_PROTO || (iph->frag_off & IP_OFFSET_BE))
+		return -1;
+	ic = (void *)iph + iph->ihl * 4;
+	if ((void *)(ic + 1) > data_end ||
+	    (ic->type != ICMP_DEST_UNREACH && ic->type != ICMP_TIME_EXCEEDED))
+		return -1;
+	in = (void *)(ic + 1);
+	if ((void *)(in + 1) > data_end || in->version != 4 || in->ihl < 5 ||
+	    (in->protocol != CANARY_PROTO_TCP && in->protocol != CANARY_PROTO_UDP))
+		return -1;
+	ports = (void *)in + in->ihl * 4;
+	if ((void *)(ports + 2) > data_end)
+		return -1;
+	e->in.sport = ports[0];
+	e->in.dport = ports[1];
+	e->l3_off = l3;
+	e->icmp_off = l3 + iph->ihl * 4;
+	e->saddr = iph->saddr;
+	e->daddr = iph->daddr;
+	e->in.l3_off = e->icmp_off + sizeof(*ic);
+	e->in.l4_off = e->in.l3_off + in->ihl * 4;
+	e->in.proto = in->protocol;
+	e->in.saddr = in->saddr;
+	e->in.daddr = in->daddr;
+	e->in.csum_off = e->in.l4_off + (in->protocol == CANARY_PROTO_TCP ?
+					 offsetof(struct tcphdr, check) :
+					 offsetof(struct udphdr, check));
+	e->l4_csum_in = data + e->in.csum_off + 2 <= data_end;
+	return 0;
+}
+
+/* A 16-bit checksum @c after a 32-bit field went from @from to @to. */
+static __always_inline __u16 csum_upd4(__u16 c, __be32 from, __be32 to)
+{
+	csum_replace4(&c, from, to);
+	return c;
+}
+
+static __always_inline __u16 csum_upd2(__u16 c, __u16 from, __u16 to)
+{
+	csum_replace2(&c, from, to);
+	return c;
+}
+
+/* Reads the 16-bit field at @off, or returns -1. */
+static __always_inline int ctx_load16(void *ctx, enum ctx_kind kind,
+				      __u32 off, __u16 *val)
+{
+	void *data = ctx_data(ctx, kind), *data_end = ctx_data_end(ctx, kind);
+	__u16 *p = data + (off & 0x1ff);
+
+	if ((void *)(p + 1) > data_end)
+		return -1;
+	*val = *p;
+	return 0;
+}
+
+/* Writes @len (2 or 4) bytes at @off. */
+static __always_inline int ctx_store(void *ctx, enum ctx_kind kind, __u32 off,
+				     const void *from, __u32 len)
+{
+	void *data = ctx_data(ctx, kind), *data_end = ctx_data_end(ctx, kind);
+	void *p = data + (off & 0x1ff);
+
+	if (kind == CTX_SKB)
+		return bpf_skb_store_bytes(ctx, off, from, len, 0) ? -1 : 0;
+	if (len == 4) {
+		if (p + 4 > data_end)
+			return -1;
+		*(__u32 *)p = *(const __u32 *)from;
+		return 0;
+	}
+	if (p + 2 > data_end)
+		return -1;
+	*(__u16 *)p = *(const __u16 *)from;
+	return 0;
+}
+
+/* Replaces @len bytes at @off (old @from, new @to) and moves the checksum
+ * at @csum_off by the same delta. */
+static __always_inline int ctx_replace(void *ctx, enum ctx_kind kind, __u32 off,
+				       __u32 from, __u32 to, __u32 len,
+				       __u32 csum_off)
+{
+	__u16 c;
+
+	if (ctx_load16(ctx, kind, csum_off, &c))
+		return -1;
+	c = len == 4 ? csum_upd4(c, from, to) : csum_upd2(c, from, to);
+	if (ctx_store(ctx, kind, csum_off, &c, 2))
+		return -1;
+	return ctx_store(ctx, kind, off, &to, len);
+}
+
+/*
+ * Rewrites the quoted packet's address at @addr_off (in its IPv4 header)
+ * and port at @port_off (in its L4 header) to @addr:@port, with the
+ * quoted IPv4 and L4 checksums and the ICMP checksum.
+ */
+static __always_inline int icmp_rewrite_quoted(void *ctx, enum ctx_kind kind,
+					       const struct icmp_quote *e,
+					       __u32 addr_off, __be32 old_addr,
+					       __be32 addr, __u32 port_off,
+					       __be16 old_port, __be16 port)
+{
+	__u32 icsum = e->icmp_off + offsetof(struct icmphdr, checksum);
+	__u32 ipcsum = e->in.l3_off + offsetof(struct iphdr, check);
+	__u16 c_old, c_new;
+
+	/* The quoted IPv4 header: address and its checksum. */
+	if (ctx_load16(ctx, kind, ipcsum, &c_old))
+		return -1;
+	c_new = csum_upd4(c_old, old_addr, addr);
+	if (ctx_replace(ctx, kind, ipcsum, c_old, c_new, 2, icsum) ||
+	    ctx_replace(ctx, kind, addr_off, old_addr, addr, 4, icsum))
+		return -1;
+	/* The quoted L4 checksum, when quoted and in use. */
+	if (e->l4_csum_in && !ctx_load16(ctx, kind, e->in.csum_off, &c_old) &&
+	    !(e->in.proto == CANARY_PROTO_UDP && c_old == 0)) {
+		c_new = csum_upd2(csum_upd4(c_old, old_addr, addr), old_port, port);
+		if (ctx_replace(ctx, kind, e->in.csum_off, c_old, c_new, 2, icsum))
+			return -1;
+	}
+	return ctx_replace(ctx, kind, port_off, old_port, port, 2, icsum);
+}
+
+/* Rewrites the outer address at @off from @from to @to (ICMPv4 has no
+ * pseudo-header: only the outer IPv4 checksum moves). */
+static __always_inline int icmp_rewrite_outer(void *ctx, enum ctx_kind kind,
+					      const struct icmp_quote *e,
+					      __u32 off, __be32 from, __be32 to)
+{
+	return ctx_replace(ctx, kind, off, from, to, 4,
+			   e->l3_off + offsetof(struct iphdr, check));
+}
+
+#endif /* CANARY_BPF_ICMP_H */
