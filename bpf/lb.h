@@ -165,7 +165,8 @@ static __always_inline int lb_pick(const struct pkt *p,
 	 * one is that bound (a no-op here). */
 	asm volatile("%0 &= %1" : "+r"(idx) : "i"(CANARY_MAX_ENDPOINTS - 1));
 	out->ep_addr = ver->ep[idx].addr;
-	out->ep_port = ver->ep[idx].port;
+	/* A multi-port service names the target port per service port. */
+	out->ep_port = svc->target_port ? svc->target_port : ver->ep[idx].port;
 	out->version = v;
 	out->svc_id = svc->id;
 	return LB_FLOW_NEW;

@@ -60,6 +60,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_VNAME_LEN 32    /* version name, NUL included */
 #define CANARY_GENERATIONS 3   /* active, previous (grace), being written */
 #define CANARY_MAX_PINS 8      /* client pins (CIDR -> version) per service */
+#define CANARY_MAX_PORTS 8     /* ports of one multi-port service */
 #define CANARY_GRACE_DEFAULT_S 60 /* previous generation kept, seconds */
 
 /* Hash seeds. Fixed, so every node makes the same choice for the same flow. */
@@ -111,7 +112,7 @@ struct canary_svc {
 	__u32 id;                              /* stable service id, indexes stats */
 	__u8 n_versions;                       /* versions in use, <= MAX_VERSIONS */
 	__u8 flags;                            /* CANARY_SVC_F_* */
-	__u16 reserved;                        /* zero */
+	__be16 target_port;                    /* 0: each endpoint's own port */
 	__u16 cum_bps[CANARY_MAX_VERSIONS];    /* cumulative effective weights */
 };
 _Static_assert(sizeof(struct canary_svc) == 8 + 2 * CANARY_MAX_VERSIONS,
@@ -172,6 +173,12 @@ struct canary_ring {
 _Static_assert(sizeof(struct canary_ring) == CANARY_RING_CHUNK,
 	       "canary_ring size");
 
+/* A port of a multi-port service as user space keeps it in canary_meta. */
+struct canary_meta_port {
+	__be16 port;      /* service port */
+	__be16 target;    /* target port on the endpoints */
+};
+
 /* A client pin as user space keeps it in canary_meta. */
 struct canary_meta_pin {
 	__be32 addr;      /* client network */
@@ -204,11 +211,15 @@ struct canary_meta {
 	 * changed, so status can show the split since then. */
 	__u64 flows_base[CANARY_MAX_VERSIONS];
 	struct canary_meta_pin pins[CANARY_MAX_PINS];
+	__u32 n_ports;                     /* 0: single port (.port) */
+	struct canary_meta_port ports[CANARY_MAX_PORTS];
+	__u32 reserved4;                   /* zero; keeps 8-byte alignment */
 };
 _Static_assert(sizeof(struct canary_meta) ==
 		       12 + 2 * CANARY_MAX_VERSIONS + CANARY_NAME_LEN +
 			       CANARY_MAX_VERSIONS * CANARY_VNAME_LEN + 4 +
-			       8 * CANARY_MAX_VERSIONS + 8 * CANARY_MAX_PINS,
+			       8 * CANARY_MAX_VERSIONS + 8 * CANARY_MAX_PINS + 4 +
+			       4 * CANARY_MAX_PORTS + 4,
 	       "canary_meta size");
 
 /* canary_meta.affinity */

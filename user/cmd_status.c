@@ -75,6 +75,26 @@ static json_object *json_version(const struct stats_snap *d, int i, int v,
 	return o;
 }
 
+/* Every service port with its target (null: each endpoint's own port). */
+static json_object *json_ports(const struct canary_service_cfg *svc)
+{
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	json_object *arr = json_object_new_array();
+	int p, n = config_ports(svc, ports);
+
+	for (p = 0; p < n; p++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "port",
+				       json_object_new_int(ntohs(ports[p].port)));
+		json_object_object_add(o, "target_port", ports[p].target ?
+				       json_object_new_int(ntohs(ports[p].target)) :
+				       NULL);
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
 static json_object *json_pins(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
@@ -113,6 +133,7 @@ static json_object *json_service(const struct stats_snap *d, int i)
 	json_object_object_add(o, "vip", json_object_new_string(
 		fmt_ipv4(svc->vip, ip, sizeof(ip))));
 	json_object_object_add(o, "port", json_object_new_int(ntohs(svc->port)));
+	json_object_object_add(o, "ports", json_ports(svc));
 	json_object_object_add(o, "protocol",
 			       json_object_new_string(proto_name(svc->proto)));
 	for (v = 0; v < svc->n_versions; v++)
@@ -190,15 +211,37 @@ static void print_json(const struct canary_state *st,
 
 /* ---- plain ---- */
 
+/* "5000", or "80->8080,443->8443" for a multi-port service. */
+static const char *fmt_ports(const struct canary_service_cfg *svc, char *buf,
+			     size_t len)
+{
+	size_t off = 0;
+	int p;
+
+	if (!svc->n_ports) {
+		snprintf(buf, len, "%u", ntohs(svc->port));
+		return buf;
+	}
+	buf[0] = '\0';
+	for (p = 0; p < svc->n_ports && off < len; p++)
+		off += snprintf(buf + off, len - off, "%s%u->%u", p ? "," : "",
+				ntohs(svc->ports[p].port),
+				ntohs(svc->ports[p].target));
+	return buf;
+}
+
 static void print_endpoints(const struct canary_version_cfg *ver)
 {
 	char ip[16];
 	int e;
 
-	for (e = 0; e < ver->n_endpoints; e++)
-		printf(" %s:%u%s", fmt_ipv4(ver->ep[e].addr, ip, sizeof(ip)),
-		       ntohs(ver->ep[e].port),
-		       ver->ep[e].flags & CANARY_EP_F_DRAINING ? "(draining)" : "");
+	for (e = 0; e < ver->n_endpoints; e++) {
+		printf(" %s", fmt_ipv4(ver->ep[e].addr, ip, sizeof(ip)));
+		if (ver->ep[e].port)
+			printf(":%u", ntohs(ver->ep[e].port));
+		printf("%s", ver->ep[e].flags & CANARY_EP_F_DRAINING ?
+			     "(draining)" : "");
+	}
 	printf("%s\n", config_active_endpoints(ver) ? "" :
 						       " (none: takes no new flows)");
 }
@@ -225,11 +268,11 @@ static void print_service(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
 	__u64 since = stats_service_flows_since(d, i);
-	char ip[16], w[8];
+	char ip[16], w[8], ports[96];
 	int v;
 
-	printf("%s  %s:%u/%s%s\n", svc->name,
-	       fmt_ipv4(svc->vip, ip, sizeof(ip)), ntohs(svc->port),
+	printf("%s  %s:%s/%s%s\n", svc->name,
+	       fmt_ipv4(svc->vip, ip, sizeof(ip)), fmt_ports(svc, ports, sizeof(ports)),
 	       proto_name(svc->proto),
 	       svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
 		       "  affinity client-ip" : "");

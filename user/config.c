@@ -139,11 +139,17 @@ static int validate_version(const struct canary_service_cfg *svc, int vi,
 	if (v->weight_bps > CANARY_BPS_TOTAL)
 		return cerr_set(err, "version '%s' of '%s' has weight %u bps (at most %d)",
 				v->name, svc->name, v->weight_bps, CANARY_BPS_TOTAL);
-	for (i = 0; i < v->n_endpoints; i++)
-		if (!v->ep[i].addr || !v->ep[i].port)
+	for (i = 0; i < v->n_endpoints; i++) {
+		fmt_ipv4(v->ep[i].addr, ip, sizeof(ip));
+		if (!svc->n_ports && (!v->ep[i].addr || !v->ep[i].port))
 			return cerr_set(err, "endpoint %s:%u of '%s' needs an address and a port",
-					fmt_ipv4(v->ep[i].addr, ip, sizeof(ip)),
-					ntohs(v->ep[i].port), svc->name);
+					ip, ntohs(v->ep[i].port), svc->name);
+		if (svc->n_ports && (!v->ep[i].addr || v->ep[i].port))
+			return cerr_set(err, "endpoint '%s:%u' of '%s': a service with "
+					"'ports' lists endpoint addresses only (the "
+					"target port comes from 'ports')",
+					ip, ntohs(v->ep[i].port), svc->name);
+	}
 	return 0;
 }
 
@@ -196,11 +202,47 @@ static int validate_weights(const struct canary_service_cfg *svc,
 	return 0;
 }
 
-/* Does an earlier service than @i use @i's name or (vip, port, proto)? */
+int config_ports(const struct canary_service_cfg *svc,
+		 struct canary_port_cfg *out)
+{
+	int i, n = svc->n_ports;
+
+	if (!n) {
+		out[0].port = svc->port;
+		out[0].target = 0;
+		return 1;
+	}
+	if (n > CANARY_MAX_PORTS)
+		n = CANARY_MAX_PORTS;
+	for (i = 0; i < n; i++)
+		out[i] = svc->ports[i];
+	return n;
+}
+
+/* The port of @s already used by @o on the same VIP and protocol, or 0. */
+static __be16 shared_port(const struct canary_service_cfg *s,
+			  const struct canary_service_cfg *o)
+{
+	struct canary_port_cfg a[CANARY_MAX_PORTS], b[CANARY_MAX_PORTS];
+	int na, nb, i, j;
+
+	if (o->vip != s->vip || o->proto != s->proto)
+		return 0;
+	na = config_ports(s, a);
+	nb = config_ports(o, b);
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			if (a[i].port == b[j].port)
+				return a[i].port;
+	return 0;
+}
+
+/* Does an earlier service than @i use @i's name or a (vip, port, proto)? */
 static int validate_unique_service(const struct canary_config *cfg, int i,
 				   struct canary_err *err)
 {
 	const struct canary_service_cfg *s = &cfg->svc[i], *o;
+	__be16 port;
 	char ip[16];
 	int j;
 
@@ -208,12 +250,39 @@ static int validate_unique_service(const struct canary_config *cfg, int i,
 		o = &cfg->svc[j];
 		if (!strcmp(o->name, s->name))
 			return cerr_set(err, "service '%s' is defined twice", s->name);
-		if (o->vip == s->vip && o->port == s->port && o->proto == s->proto)
+		port = shared_port(s, o);
+		if (port)
 			return cerr_set(err, "services '%s' and '%s' both use %s:%u/%s",
 					o->name, s->name,
 					fmt_ipv4(s->vip, ip, sizeof(ip)),
-					ntohs(s->port),
+					ntohs(port),
 					s->proto == CANARY_PROTO_UDP ? "udp" : "tcp");
+	}
+	return 0;
+}
+
+/* Either one port, or a ports list of distinct ports with targets. */
+static int validate_ports(const struct canary_service_cfg *s,
+			  struct canary_err *err)
+{
+	int i, j;
+
+	if (s->n_ports < 0 || s->n_ports > CANARY_MAX_PORTS)
+		return cerr_set(err, "service '%s' has %d ports (at most %d)",
+				s->name, s->n_ports, CANARY_MAX_PORTS);
+	if (!s->n_ports && !s->port)
+		return cerr_set(err, "service '%s' has no port", s->name);
+	if (s->n_ports && s->port)
+		return cerr_set(err, "service '%s' has both 'port' and 'ports'",
+				s->name);
+	for (i = 0; i < s->n_ports; i++) {
+		if (!s->ports[i].port || !s->ports[i].target)
+			return cerr_set(err, "port %d of '%s' needs a port and a "
+					"target port", i + 1, s->name);
+		for (j = 0; j < i; j++)
+			if (s->ports[j].port == s->ports[i].port)
+				return cerr_set(err, "port %u is listed twice in '%s'",
+						ntohs(s->ports[i].port), s->name);
 	}
 	return 0;
 }
@@ -229,8 +298,9 @@ static int validate_service_fields(const struct canary_service_cfg *s,
 		return ret;
 	if (!s->vip)
 		return cerr_set(err, "service '%s' has no VIP", s->name);
-	if (!s->port)
-		return cerr_set(err, "service '%s' has no port", s->name);
+	ret = validate_ports(s, err);
+	if (ret)
+		return ret;
 	if (s->proto != CANARY_PROTO_TCP && s->proto != CANARY_PROTO_UDP)
 		return cerr_set(err, "service '%s' has protocol %u (tcp or udp)",
 				s->name, s->proto);

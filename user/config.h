@@ -27,6 +27,13 @@ struct canary_version_cfg {
 	struct canary_endpoint ep[CANARY_MAX_ENDPOINTS];
 };
 
+/* A port of a multi-port service: traffic to VIP:port goes to
+ * endpoint:target. */
+struct canary_port_cfg {
+	__be16 port;
+	__be16 target;                    /* 0: the endpoint's own port */
+};
+
 /* Clients in a CIDR always go to one version, whatever the weights. */
 struct canary_pin_cfg {
 	__be32 addr;                      /* network, host bits zero */
@@ -37,7 +44,12 @@ struct canary_pin_cfg {
 struct canary_service_cfg {
 	char name[CANARY_NAME_LEN];
 	__be32 vip;
+	/* A single-port service sets port (endpoints carry their port); a
+	 * multi-port one sets ports[] (endpoints are bare addresses) and
+	 * leaves port 0. See config_ports(). */
 	__be16 port;                      /* network order */
+	int n_ports;
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	__u8 proto;                       /* CANARY_PROTO_TCP or _UDP */
 	__u8 affinity;                    /* CANARY_AFFINITY_* */
 	int n_versions;
@@ -107,6 +119,11 @@ void config_effective_cum(const struct canary_service_cfg *svc, __u16 *cum);
 
 /* Sorts a version's endpoints by (addr, port), the order the ring uses. */
 void config_sort_endpoints(struct canary_version_cfg *ver);
+
+/* The (port, target) pairs of @svc into @out (CANARY_MAX_PORTS room):
+ * a single-port service gives (port, 0). Returns how many. */
+int config_ports(const struct canary_service_cfg *svc,
+		 struct canary_port_cfg *out);
 
 /* Endpoints of @ver that take new flows (not draining). */
 int config_active_endpoints(const struct canary_version_cfg *ver);

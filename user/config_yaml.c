@@ -20,8 +20,12 @@ struct yctx {
 
 /* Keys of one kind of mapping; the index of a key is its bit in `seen`. */
 static const char *const svc_keys[] = { "name", "vip", "port", "protocol",
-					"versions", "affinity", "pins", NULL };
-enum { SK_NAME, SK_VIP, SK_PORT, SK_PROTO, SK_VERSIONS, SK_AFFINITY, SK_PINS };
+					"versions", "affinity", "pins", "ports",
+					NULL };
+enum { SK_NAME, SK_VIP, SK_PORT, SK_PROTO, SK_VERSIONS, SK_AFFINITY, SK_PINS,
+       SK_PORTS };
+static const char *const port_keys[] = { "port", "targetPort", NULL };
+enum { PO_PORT, PO_TARGET };
 static const char *const ver_keys[] = { "name", "weight", "endpoints",
 					"draining", NULL };
 enum { VK_NAME, VK_WEIGHT, VK_ENDPOINTS, VK_DRAINING };
@@ -167,7 +171,7 @@ static int load_endpoints(struct yctx *y, const yaml_node_t *node,
 			return yerr(y, item, "too many endpoints (at most %d)",
 				    CANARY_MAX_ENDPOINTS);
 		ret = PARSE_VALUE(y, item, flags ? "draining" : "endpoints",
-				  parse_endpoint, &ver->ep[ver->n_endpoints]);
+				  parse_endpoint_or_ip, &ver->ep[ver->n_endpoints]);
 		if (ret)
 			return ret;
 		ver->ep[ver->n_endpoints++].flags = flags;
@@ -291,6 +295,56 @@ static int load_pins(struct yctx *y, const yaml_node_t *node,
 	return 0;
 }
 
+static int load_port(struct yctx *y, const yaml_node_t *node,
+		     struct canary_port_cfg *port)
+{
+	unsigned int seen = 0;
+	yaml_node_pair_t *p;
+	yaml_node_t *val;
+	int key, ret;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return yerr(y, node, "a port must be a mapping (port, targetPort)");
+	for (p = node->data.mapping.pairs.start;
+	     p < node->data.mapping.pairs.top; p++) {
+		key = lookup_key(y, ynode(y, p->key), port_keys, "port", &seen);
+		if (key < 0)
+			return key;
+		val = ynode(y, p->value);
+		ret = PARSE_VALUE(y, val, port_keys[key], parse_port,
+				  key == PO_PORT ? &port->port : &port->target);
+		if (ret)
+			return ret;
+	}
+	if (!port->target) /* like a Service: targetPort defaults to port */
+		port->target = port->port;
+	return check_required(y, node, port_keys, 1u << PO_PORT, seen, "port");
+}
+
+static int load_ports(struct yctx *y, const yaml_node_t *node,
+		      struct canary_service_cfg *svc)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *item;
+	int ret;
+
+	if (node->type != YAML_SEQUENCE_NODE || !node->data.sequence.items.top ||
+	    node->data.sequence.items.start == node->data.sequence.items.top)
+		return yerr(y, node, "'ports' must be a list of {port, targetPort}");
+	for (it = node->data.sequence.items.start;
+	     it < node->data.sequence.items.top; it++) {
+		item = ynode(y, *it);
+		if (svc->n_ports == CANARY_MAX_PORTS)
+			return yerr(y, item, "too many ports (at most %d)",
+				    CANARY_MAX_PORTS);
+		ret = load_port(y, item, &svc->ports[svc->n_ports]);
+		if (ret)
+			return ret;
+		svc->n_ports++;
+	}
+	return 0;
+}
+
 static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
 			    struct canary_service_cfg *svc)
 {
@@ -308,6 +362,8 @@ static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
 				   &svc->affinity);
 	case SK_PINS:
 		return load_pins(y, val, svc);
+	case SK_PORTS:
+		return load_ports(y, val, svc);
 	default:
 		return load_versions(y, val, svc);
 	}
@@ -332,9 +388,10 @@ static int load_service(struct yctx *y, const yaml_node_t *node,
 		if (ret)
 			return ret;
 	}
+	if (!(seen & (1u << SK_PORT | 1u << SK_PORTS)))
+		return yerr(y, node, "service needs 'port' or 'ports'");
 	return check_required(y, node, svc_keys,
-			      1u << SK_NAME | 1u << SK_VIP | 1u << SK_PORT |
-				      1u << SK_VERSIONS,
+			      1u << SK_NAME | 1u << SK_VIP | 1u << SK_VERSIONS,
 			      seen, "service");
 }
 

@@ -250,3 +250,18 @@ int parse_affinity(const char *s, __u8 *affinity, struct canary_err *err)
 				s);
 	return 0;
 }
+
+int parse_endpoint_or_ip(const char *s, struct canary_endpoint *ep,
+			 struct canary_err *err)
+{
+	struct canary_err tmp;
+
+	if (!strchr(s, ':')) {
+		memset(ep, 0, sizeof(*ep));
+		if (parse_ipv4(s, &ep->addr, &tmp))
+			return cerr_set(err, "'%s' is not an endpoint (IP or IP:PORT)",
+					s);
+		return 0;
+	}
+	return parse_endpoint(s, ep, err);
+}

@@ -19,6 +19,9 @@ int parse_proto(const char *s, __u8 *proto, struct canary_err *err);
 /* "IP:PORT", an endpoint. */
 int parse_endpoint(const char *s, struct canary_endpoint *ep,
 		   struct canary_err *err);
+/* "IP:PORT", or a bare "IP" (port 0), for services with a ports list. */
+int parse_endpoint_or_ip(const char *s, struct canary_endpoint *ep,
+			 struct canary_err *err);
 /* "IP:PORT[/tcp|udp]", a service address; protocol defaults to tcp. */
 int parse_vip(const char *s, __be32 *vip, __be16 *port, __u8 *proto,
 	      struct canary_err *err);

@@ -105,6 +105,8 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		svc->name[sizeof(svc->name) - 1] = '\0';
 		svc->vip = m.vip;
 		svc->port = m.port;
+		svc->n_ports = m.n_ports <= CANARY_MAX_PORTS ? m.n_ports : 0;
+		memcpy(svc->ports, m.ports, sizeof(svc->ports));
 		svc->proto = m.proto;
 		svc->affinity = m.affinity;
 		read_versions(st, id, gen, &m, svc, buf);
@@ -320,14 +322,15 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 			 struct canary_service_cfg *svc, const __u64 *base,
 			 struct canary_ver *buf)
 {
-	struct canary_svc_key key = { .vip = svc->vip, .port = svc->port,
-				      .proto = svc->proto, .gen = gen };
+	struct canary_svc_key key = { .vip = svc->vip, .proto = svc->proto,
+				      .gen = gen };
 	struct canary_svc val = { .id = id, .n_versions = svc->n_versions };
 	struct canary_meta m = { .in_use = 1, .n_versions = svc->n_versions,
 				 .proto = svc->proto, .vip = svc->vip,
 				 .port = svc->port };
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	__u32 idx = meta_index(gen, id);
-	int v, err;
+	int v, n_ports, err;
 
 	config_effective_cum(svc, val.cum_bps);
 	val.flags = (svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
@@ -346,39 +349,60 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 		m.weight_bps[v] = svc->v[v].weight_bps;
 		snprintf(m.vname[v], sizeof(m.vname[v]), "%s", svc->v[v].name);
 	}
-	if (bpf_map_update_elem(st->meta_fd, &idx, &m, BPF_ANY) ||
-	    bpf_map_update_elem(st->svc_fd, &key, &val, BPF_NOEXIST))
+	m.n_ports = svc->n_ports;
+	memcpy(m.ports, svc->ports, sizeof(m.ports));
+	if (bpf_map_update_elem(st->meta_fd, &idx, &m, BPF_ANY))
 		return -errno;
+	/* One entry per service port, each with its target port. */
+	n_ports = config_ports(svc, ports);
+	for (v = 0; v < n_ports; v++) {
+		key.port = ports[v].port;
+		val.target_port = ports[v].target;
+		if (bpf_map_update_elem(st->svc_fd, &key, &val, BPF_NOEXIST))
+			return -errno;
+	}
 	return 0;
 }
 
-/* Adds service @svc to the entry of each of its endpoints in generation
- * @gen, so replies from them can be traced back to it. */
+/* Adds @vip:@port to the services endpoint @k serves. */
+static int add_backend(struct canary_state *st, struct canary_backend_key *k,
+		       __be32 vip, __be16 port, const char *name)
+{
+	struct canary_backend be;
+
+	if (bpf_map_lookup_elem(st->backend_fd, k, &be))
+		memset(&be, 0, sizeof(be));
+	if (be.n == CANARY_BACKEND_SVCS) {
+		pr_warn("an endpoint of '%s' serves more than %d service ports: "
+			"its replies there are not translated\n", name,
+			CANARY_BACKEND_SVCS);
+		return 0;
+	}
+	be.svc[be.n].vip = vip;
+	be.svc[be.n].port = port;
+	be.n++;
+	return bpf_map_update_elem(st->backend_fd, k, &be, BPF_ANY) ? -errno : 0;
+}
+
+/* Adds service @svc to the entry of each of its endpoints (per service
+ * port) in generation @gen, so replies from them can be traced back. */
 static int write_backends(struct canary_state *st, __u32 gen,
 			  const struct canary_service_cfg *svc)
 {
 	struct canary_backend_key k = { .proto = svc->proto, .gen = gen };
-	struct canary_backend be;
-	int v, e;
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	int v, e, p, n_ports = config_ports(svc, ports), err;
 
 	for (v = 0; v < svc->n_versions; v++) {
 		for (e = 0; e < svc->v[v].n_endpoints; e++) {
 			k.addr = svc->v[v].ep[e].addr;
-			k.port = svc->v[v].ep[e].port;
-			if (bpf_map_lookup_elem(st->backend_fd, &k, &be))
-				memset(&be, 0, sizeof(be));
-			if (be.n == CANARY_BACKEND_SVCS) {
-				pr_warn("endpoint of '%s' serves more than %d "
-					"services: its replies for '%s' are not "
-					"translated\n", svc->name,
-					CANARY_BACKEND_SVCS, svc->name);
-				continue;
+			for (p = 0; p < n_ports; p++) {
+				k.port = ports[p].target ?: svc->v[v].ep[e].port;
+				err = add_backend(st, &k, svc->vip, ports[p].port,
+						  svc->name);
+				if (err)
+					return err;
 			}
-			be.svc[be.n].vip = svc->vip;
-			be.svc[be.n].port = svc->port;
-			be.n++;
-			if (bpf_map_update_elem(st->backend_fd, &k, &be, BPF_ANY))
-				return -errno;
 		}
 	}
 	return 0;
@@ -552,11 +576,18 @@ static int wait_for_readers(void)
 	return err;
 }
 
-/* Services sorted by (vip, port, proto), to find a flow's quickly. */
-static int svc_cmp(const void *a, const void *b)
+/* One service port, for finding a flow's service quickly. */
+struct svc_port {
+	__be32 vip;
+	__be16 port;
+	__be16 target;   /* 0: the endpoint's own port */
+	__u8 proto;
+	const struct canary_service_cfg *svc;
+};
+
+static int svc_port_cmp(const void *a, const void *b)
 {
-	const struct canary_service_cfg *x = *(const void *const *)a;
-	const struct canary_service_cfg *y = *(const void *const *)b;
+	const struct svc_port *x = a, *y = b;
 
 	if (x->vip != y->vip)
 		return x->vip < y->vip ? -1 : 1;
@@ -565,23 +596,48 @@ static int svc_cmp(const void *a, const void *b)
 	return (int)x->proto - (int)y->proto;
 }
 
-/* Whether flow @f (key @k) still has its service and endpoint in @sorted. */
+/* Every (vip, port, proto) of @cfg, sorted; *n gets the count. */
+static struct svc_port *index_ports(const struct canary_config *cfg, size_t *n)
+{
+	struct svc_port *idx = calloc((size_t)cfg->n_services * CANARY_MAX_PORTS + 1,
+				      sizeof(*idx));
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	int i, p, np;
+
+	*n = 0;
+	if (!idx)
+		return NULL;
+	for (i = 0; i < cfg->n_services; i++) {
+		np = config_ports(&cfg->svc[i], ports);
+		for (p = 0; p < np; p++)
+			idx[(*n)++] = (struct svc_port){
+				.vip = cfg->svc[i].vip, .port = ports[p].port,
+				.target = ports[p].target,
+				.proto = cfg->svc[i].proto, .svc = &cfg->svc[i] };
+	}
+	qsort(idx, *n, sizeof(*idx), svc_port_cmp);
+	return idx;
+}
+
+/* Whether flow @f (key @k) still has its service and endpoint. */
 static bool flow_still_valid(const struct canary_flow_key *k,
 			     const struct canary_flow *f,
-			     const struct canary_service_cfg **sorted, int n)
+			     const struct svc_port *idx, size_t n)
 {
-	struct canary_service_cfg probe = { .vip = k->daddr, .port = k->dport,
-					    .proto = k->proto };
-	const struct canary_service_cfg *pp = &probe, **hit;
+	struct svc_port probe = { .vip = k->daddr, .port = k->dport,
+				  .proto = k->proto };
+	const struct svc_port *hit = bsearch(&probe, idx, n, sizeof(*idx),
+					     svc_port_cmp);
+	const struct canary_service_cfg *svc;
 	int v, e;
 
-	hit = bsearch(&pp, sorted, n, sizeof(*sorted), svc_cmp);
 	if (!hit)
 		return false;
-	for (v = 0; v < (*hit)->n_versions; v++)
-		for (e = 0; e < (*hit)->v[v].n_endpoints; e++)
-			if ((*hit)->v[v].ep[e].addr == f->ep_addr &&
-			    (*hit)->v[v].ep[e].port == f->ep_port)
+	svc = hit->svc;
+	for (v = 0; v < svc->n_versions; v++)
+		for (e = 0; e < svc->v[v].n_endpoints; e++)
+			if (svc->v[v].ep[e].addr == f->ep_addr &&
+			    (hit->target ?: svc->v[v].ep[e].port) == f->ep_port)
 				return true;
 	return false;
 }
@@ -593,24 +649,21 @@ static bool flow_still_valid(const struct canary_flow_key *k,
  */
 static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
 {
-	const struct canary_service_cfg **sorted;
 	struct canary_flow_key key, *prev = NULL, *dead;
+	size_t n_dead = 0, cap = 1024, i, n_idx;
+	struct svc_port *idx;
 	struct canary_flow f;
-	size_t n_dead = 0, cap = 1024, i;
 	int err = 0;
 
-	sorted = calloc(cfg->n_services + 1, sizeof(*sorted));
+	idx = index_ports(cfg, &n_idx);
 	dead = malloc(cap * sizeof(*dead));
-	if (!sorted || !dead) {
+	if (!idx || !dead) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < (size_t)cfg->n_services; i++)
-		sorted[i] = &cfg->svc[i];
-	qsort(sorted, cfg->n_services, sizeof(*sorted), svc_cmp);
 	while (bpf_map_get_next_key(st->flow_fd, prev, &key) == 0) {
 		if (bpf_map_lookup_elem(st->flow_fd, &key, &f) == 0 &&
-		    !flow_still_valid(&key, &f, sorted, cfg->n_services)) {
+		    !flow_still_valid(&key, &f, idx, n_idx)) {
 			if (n_dead == cap) {
 				struct canary_flow_key *more =
 					realloc(dead, 2 * cap * sizeof(*dead));
@@ -629,7 +682,7 @@ static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
 	if (n_dead)
 		pr_info("dropped %zu flows of removed endpoints\n", n_dead);
 out:
-	free(sorted);
+	free(idx);
 	free(dead);
 	return err;
 }
@@ -672,6 +725,8 @@ static void canonical(const struct canary_service_cfg *in,
 	snprintf(out->name, sizeof(out->name), "%s", in->name);
 	out->vip = in->vip;
 	out->port = in->port;
+	out->n_ports = in->n_ports;
+	memcpy(out->ports, in->ports, sizeof(out->ports));
 	out->proto = in->proto;
 	out->affinity = in->affinity;
 	out->n_versions = in->n_versions;

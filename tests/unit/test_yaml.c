@@ -175,7 +175,7 @@ static void test_syntax_error(void)
 static void test_unknown_key(void)
 {
 	check_error("services:\n  - name: a\n    vipp: 10.0.0.1\n", "3:5: ",
-		    "unknown key 'vipp' in a service (expected name, vip, port, protocol, versions, affinity, pins)");
+		    "unknown key 'vipp' in a service (expected name, vip, port, protocol, versions, affinity, pins, ports)");
 	check_error("servics: []\n", "1:1: ", "unknown key 'servics'");
 	check_error("services:\n- name: a\n  versions:\n  - name: v1\n    wieght: 5\n",
 		    "5:5: ", "unknown key 'wieght' in a version");
@@ -199,6 +199,53 @@ static const char steering[] =
 	"      - name: v2\n"
 	"        weight: 10\n"
 	"        endpoints: [10.244.1.21:5050]\n";
+
+static const char multiport[] =
+	"services:\n"
+	"  - name: web\n"
+	"    vip: 10.96.0.20\n"
+	"    ports: [{port: 80, targetPort: 8080}, {port: 443, targetPort: 8443}, {port: 9000}]\n"
+	"    versions:\n"
+	"      - {name: v1, weight: 100, endpoints: [10.244.1.11, 10.244.1.12]}\n";
+
+/* A service with several ports: bare endpoint addresses, a target each. */
+static void test_multiport(void)
+{
+	struct canary_config cfg;
+	struct canary_err err = {};
+	const struct canary_service_cfg *s;
+	char path[32];
+
+	config_init(&cfg);
+	if (CHECK(load_text(multiport, &cfg, &err, path) == 0, "%s", err.msg)) {
+		s = &cfg.svc[0];
+		CHECK_EQ(s->port, 0);
+		CHECK_EQ(s->n_ports, 3);
+		CHECK_EQ(s->ports[0].port, htons(80));
+		CHECK_EQ(s->ports[0].target, htons(8080));
+		CHECK_EQ(s->ports[2].target, htons(9000));
+		CHECK_EQ(s->v[0].ep[1].port, 0);
+	}
+	config_free(&cfg);
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 80\n"
+		    "  ports: [{port: 81}]\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2]}]\n",
+		    "2:3: ", "service 'a' has both 'port' and 'ports'");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n"
+		    "  ports: [{port: 81}, {port: 81}]\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2]}]\n",
+		    "2:3: ", "port 81 is listed twice in 'a'");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n"
+		    "  ports: [{port: 81}]\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2:5]}]\n",
+		    "2:3: ", "lists endpoint addresses only");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n"
+		    "  ports: [{port: 81, targetPort: 0}]\n", "4:34: ",
+		    "'0' is not a valid port");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2:5]}]\n",
+		    "2:3: ", "service needs 'port' or 'ports'");
+}
 
 /* Pins, affinity, draining endpoints and the grace period. */
 static void test_steering_keys(void)
@@ -253,8 +300,12 @@ static void test_bad_values(void)
 	check_error("services:\n- versions:\n  - name: v1\n    weight: 25%\n",
 		    "4:13: ", "'25%' is not a percentage");
 	check_error("services:\n- versions:\n  - name: v1\n    weight: 1\n"
-		    "    endpoints: [10.0.0.1:80, 10.0.0.2]\n",
-		    "5:30: ", "'10.0.0.2' is not an endpoint (IP:PORT)");
+		    "    endpoints: [10.0.0.1:80, 10.0.0.2/8]\n",
+		    "5:30: ", "'10.0.0.2/8' is not an endpoint (IP or IP:PORT)");
+	/* A bare address needs a ports list to take its port from. */
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 80\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2]}]\n",
+		    "2:3: ", "endpoint 10.0.0.2:0 of 'a' needs an address and a port");
 }
 
 static void test_wrong_types(void)
@@ -364,6 +415,7 @@ int main(void)
 	RUN(test_syntax_error);
 	RUN(test_unknown_key);
 	RUN(test_steering_keys);
+	RUN(test_multiport);
 	RUN(test_bad_values);
 	RUN(test_wrong_types);
 	RUN(test_missing_and_duplicate_keys);
