@@ -17,7 +17,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      $(INCLUDES) $(EXTRA_BPF_CFLAGS)
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(INCLUDES)
-LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c
+LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c -lcurl -lmicrohttpd -lpthread
 
 ifeq ($(V),1)
 Q =
@@ -29,7 +29,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(OUTPUT)/bench.bpf.o
-.PHONY: all clean test unit demo bench install deps
+.PHONY: all clean test unit demo bench install deps image
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
@@ -138,6 +138,18 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/bench.sh
+
+# The agent's container image (deploy/Dockerfile), where an engine runs.
+IMAGE ?= canary-bpf:latest
+image:
+	$(Q)engine=""; for e in docker podman; do \
+		if command -v $$e >/dev/null 2>&1 && $$e info >/dev/null 2>&1; then \
+			engine=$$e; break; fi; done; \
+	if [ -z "$$engine" ]; then \
+		echo "make image: no working docker or podman here; not building $(IMAGE)"; \
+		exit 0; fi; \
+	echo "  IMAGE    $(IMAGE) ($$engine)"; \
+	$$engine build -f deploy/Dockerfile -t $(IMAGE) .
 
 install: canary-bpf
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX)/sbin/canary-bpf)

@@ -4,7 +4,12 @@
 set -euo pipefail
 
 pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
-      libjson-c-dev pkg-config make gcc iproute2 ethtool python3 util-linux)
+      libjson-c-dev pkg-config make gcc iproute2 ethtool python3 util-linux
+      libcurl4-openssl-dev libmicrohttpd-dev openssl)
+# kubectl for people using deploy/ (the tests do not need it: it cannot
+# check manifests without an API server). Debian's kubernetes-client
+# ships /usr/bin/kubectl, which clashes with another kubectl package.
+command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
 
 missing=()
 for p in "${pkgs[@]}"; do

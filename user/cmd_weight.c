@@ -3,12 +3,16 @@
 #include <errno.h>
 
 #include "cmd.h"
+#include "kube_split.h"
 #include "log.h"
 #include "output.h"
 #include "state.h"
 #include "weights.h"
 
 static const struct cmd_opt weight_opts[] = {
+	{ "--kube", "patch the Kubernetes TrafficSplit NAME instead (merge patch)" },
+	{ "--namespace NS", "with --kube: its namespace (default: the context's)" },
+	{ "--kubeconfig FILE", "with --kube: kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)" },
 	{ "--help", "show this help" },
 	{},
 };
@@ -34,21 +38,39 @@ static int edit_weights(struct canary_config *cfg, void *arg,
 static int do_set_weight(int argc, char **argv)
 {
 	static const struct option longs[] = {
+		{ "kube", no_argument, NULL, 'K' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "kubeconfig", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	const char *ns = NULL, *kubeconfig = NULL;
 	struct weight_edit w;
 	struct canary_state st;
+	bool kube = false;
 	int opt, ret;
 
-	while ((opt = cmd_getopt(&cmd_set_weight, argc, argv, ":h", longs)) != -1)
-		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	while ((opt = cmd_getopt(&cmd_set_weight, argc, argv, ":hn:", longs)) != -1) {
+		if (opt == 'K')
+			kube = true;
+		else if (opt == 'n')
+			ns = optarg;
+		else if (opt == 'k')
+			kubeconfig = optarg;
+		else
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	}
 	if (argc - optind < 2)
 		return cmd_usage_error(&cmd_set_weight,
 				       "expected NAME and at least one VERSION=PCT");
+	if (!kube && (ns || kubeconfig))
+		return cmd_usage_error(&cmd_set_weight,
+				       "--namespace and --kubeconfig need --kube");
 	w.name = argv[optind];
 	w.n = argc - optind - 1;
 	w.assign = argv + optind + 1;
+	if (kube)
+		return kube_set_weight(kubeconfig, ns, w.name, w.n, w.assign);
 	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
 		ret = state_transaction(&st, edit_weights, &w);
@@ -61,7 +83,7 @@ static int do_set_weight(int argc, char **argv)
 const struct cmd cmd_set_weight = {
 	.name = "set-weight",
 	.fn = do_set_weight,
-	.args = "NAME VERSION=PCT [VERSION=PCT ...]",
+	.args = "[--kube [--namespace NS]] NAME VERSION=PCT [VERSION=PCT ...]",
 	.summary = "Set version weights in percent (two decimals; on two "
 		   "versions, naming one gives the other the rest)",
 	.opts = weight_opts,

@@ -11,13 +11,14 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "cmd_kube.h"
 #include "log.h"
 #include "output.h"
 
 static const struct cmd *const commands[] = {
 	&cmd_attach,	 &cmd_detach,	&cmd_apply,  &cmd_set_weight,
 	&cmd_service,	 &cmd_endpoints, &cmd_status,	&cmd_pin,
-	&cmd_unpin,	 &cmd_flows,
+	&cmd_unpin,	 &cmd_flows,	 &cmd_agent,	&cmd_kube_status,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,0 +1,356 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# The Kubernetes agent against a fake API server (fakekube.py, HTTPS with
+# a certificate made here, bearer token) in the node namespace: the maps
+# converge to TrafficSplit + Services + EndpointSlices, updates land
+# within a second, terminating endpoints drain, bad weights are
+# refused, the watches survive dropped connections, 410 Gone and server
+# restarts, a SIGKILLed agent resumes without touching established flows,
+# set-weight --kube sends the right merge patch, /metrics /healthz /readyz
+# answer, and SIGTERM leaves the data plane forwarding.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+FK="$E2E_DIR/fakekube.py"
+KPORT=16443
+KURL=https://127.0.0.1:$KPORT
+MADDR=127.0.0.1:19464
+SVC=k8s.default.prod.http
+FK_PID=""
+AGENT_PID=""
+
+# kctl VERB ARGS...: fakekube.py ctl against our server.
+kctl() { nsx "$NS_NODE" "$PY" "$FK" ctl "$KURL" "$@"; }
+
+# fk_start [ARGS...]: the fake API server; waits (5 s) for it.
+fk_start() {
+	local n
+	rm -f "$WORK/fk.ready"
+	ip netns exec "$NS_NODE" "$PY" "$FK" serve --port "$KPORT" \
+		--cert "$WORK/cert.pem" --key "$WORK/key.pem" --token s3cret \
+		--state "$WORK/fk.state" --ready-file "$WORK/fk.ready" "$@" \
+		>>"$WORK/fk.log" 2>&1 &
+	FK_PID=$!
+	PIDS+=("$FK_PID")
+	for n in $(seq 50); do
+		[ -e "$WORK/fk.ready" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# agent_start: the agent in the node ns (the test attached n0 itself).
+agent_start() {
+	ip netns exec "$NS_NODE" "$CANARY_BIN" --pin-dir "$PIN_DIR" agent \
+		--kubeconfig "$WORK/kubeconfig" --no-attach --resync 60 \
+		--metrics-addr "$MADDR" --node-name node-1 >>"$WORK/agent.log" 2>&1 &
+	AGENT_PID=$!
+	PIDS+=("$AGENT_PID")
+}
+
+# http PATH: "CODE BODY" of GET http://$MADDR/PATH in the node ns.
+http() {
+	nsx "$NS_NODE" "$PY" - "http://$MADDR/$1" <<-'EOF'
+	import sys, urllib.request, urllib.error
+	try:
+	    r = urllib.request.urlopen(sys.argv[1], timeout=3)
+	    print(r.status, r.read().decode())
+	except urllib.error.HTTPError as e:
+	    print(e.code, e.read().decode())
+	except OSError as e:
+	    print(0, e)
+	EOF
+}
+
+# svc_state NAME: "W1,W2|E1,E2|ID|FLOWS" from canary-bpf -j status, or "".
+svc_state() {
+	cb -j status 2>/dev/null | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+for s in d["services"]:
+    if s["name"] == sys.argv[1]:
+        print("%s|%s|%d|%d" % (
+            ",".join("%g" % v["weight"] for v in s["versions"]),
+            ",".join(str(len(v["endpoints"])) for v in s["versions"]),
+            s["id"], sum(v["flows"] for v in s["versions"])))' "$1"
+}
+
+# wait_state NAME WANT SECS: polls (every 50 ms, SECS at most) until the
+# weights|endpoints part of svc_state is WANT; prints the time taken (ms).
+wait_state() {
+	local start now got
+	start=$(date +%s%N)
+	while :; do
+		got=$(svc_state "$1")
+		got=${got%|*|*}
+		now=$(date +%s%N)
+		[ "$got" = "$2" ] && { echo $(((now - start) / 1000000)); return 0; }
+		[ $(((now - start) / 1000000000)) -ge "$3" ] && {
+			echo "have '$got', want '$2'"; return 1; }
+		sleep 0.05
+	done
+}
+
+# converge_case NAME WANT SECS: PASS when wait_state gets there in time.
+converge_case() {
+	local out
+	if out=$(wait_state "$SVC" "$2" "$3"); then
+		pass "$1"
+		info "$1: ${out} ms"
+	else
+		fail "$1" "$out"
+	fi
+}
+
+# wait_log TEXT SECS: the agent log gets a line containing TEXT.
+wait_log() {
+	local n
+	for n in $(seq $(($2 * 10))); do
+		grep -q -- "$1" "$WORK/agent.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+make_tls() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+		-addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" \
+		-out "$WORK/cert.pem" >/dev/null 2>&1 || return 1
+	cat >"$WORK/kubeconfig" <<-EOF
+	apiVersion: v1
+	kind: Config
+	current-context: test
+	clusters:
+	- name: fake
+	  cluster:
+	    server: $KURL
+	    certificate-authority-data: $(base64 -w0 "$WORK/cert.pem")
+	users:
+	- name: agent
+	  user:
+	    token: s3cret
+	contexts:
+	- name: test
+	  context: {cluster: fake, user: agent, namespace: default}
+	EOF
+}
+
+# seed: the seed's objects; hello-v1 x3 and hello-v2 x1 on port 5050.
+seed() {
+	kctl service default prod-service "$VIP" "http:$VPORT:5050" &&
+	kctl service default hello-v1 10.96.1.1 "http:$VPORT:5050" &&
+	kctl service default hello-v2 10.96.1.2 "http:$VPORT:5050" &&
+	kctl slice default hello-v1-x7k2p hello-v1 http:5050 \
+		"${POD_IPS[0]}" "${POD_IPS[1]}" "${POD_IPS[2]}" &&
+	kctl slice default hello-v2-q9z4m hello-v2 http:5050 "${POD_IPS[3]}" &&
+	kctl split default prod prod-service hello-v1=75 hello-v2=25
+}
+
+# hold_cmd CMD OUT: as in test_long_lived.sh.
+hold_cmd() {
+	local line
+	[ -n "${HOLD[1]:-}" ] || return 1
+	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
+	read -r -t 60 line <&"${HOLD[0]}" || return 1
+	printf '%s\n' "$line" >"$WORK/$2.json"
+}
+
+e2e_setup
+command -v openssl >/dev/null || bail "openssl missing"
+make_tls || bail "could not make a certificate"
+fk_start || bail "fakekube did not start"
+seed >/dev/null || bail "could not seed the fake API server"
+attach_case attach_native native
+printf 'services:\n  - name: local-svc\n    vip: 10.96.0.99\n    port: 80\n    versions:\n      - name: v1\n        weight: 100\n        endpoints: [10.244.1.11:5050]\n' \
+	>"$WORK/local.yaml"
+expect apply_local cb apply -f "$WORK/local.yaml"
+
+agent_start
+ok=""
+for n in $(seq 100); do
+	[ "$(http readyz | cut -d' ' -f1)" = 200 ] && { ok=1; break; }
+	sleep 0.1
+done
+[ -n "$ok" ] && pass agent_ready || fail agent_ready "/readyz not 200 within 10 s"
+converge_case agent_converges "75,25|3,1" 5
+[ "$(svc_state local-svc | cut -d'|' -f1,2)" = "100|1" ] && pass agent_keeps_local ||
+	fail agent_keeps_local "local-svc changed: $(svc_state local-svc)"
+split_case split_75_25 1000 5 v1=75 v2=25
+
+res=$(http healthz)
+[ "${res%% *}" = 200 ] && pass healthz || fail healthz "$res"
+res=$(http metrics)
+if [[ "$res" == 200* ]] &&
+	grep -q "canary_bpf_version_new_flows_total{service=\"$SVC\",version=\"hello-v2\"" <<<"$res" &&
+	grep -q '^canary_bpf_agent_reconciles_total [1-9]' <<<"$res" &&
+	grep -q '^canary_bpf_agent_last_sync_age_seconds [0-9]' <<<"$res" &&
+	grep -q "canary_bpf_version_weight_percent{service=\"$SVC\",version=\"hello-v1\".* 75" <<<"$res"; then
+	pass metrics
+else
+	fail metrics "$(head -c 300 <<<"$res")"
+fi
+[ "$(http nosuch | cut -d' ' -f1)" = 404 ] && pass metrics_404 || fail metrics_404 "not 404"
+
+kctl split default prod prod-service hello-v1=90 hello-v2=10 >/dev/null
+converge_case weight_update_1s "90,10|3,1" 1
+wait_log "hello-v1 75->90 hello-v2 25->10" 2 && pass change_logged ||
+	fail change_logged "no 'old->new' line in the agent log"
+kctl slice default hello-v1-x7k2p hello-v1 http:5050 "${POD_IPS[0]}" "${POD_IPS[1]}" >/dev/null
+converge_case endpoint_update_1s "90,10|2,1" 1
+kctl slice default hello-v1-x7k2p hello-v1 http:5050 "${POD_IPS[0]}" \
+	"${POD_IPS[1]}:terminating" "${POD_IPS[2]}" >/dev/null
+converge_case terminating_drains "90,10|3,1" 1
+res=$(cb -j status | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+s = [x for x in d["services"] if x["name"] == sys.argv[1]][0]
+print(" ".join("%s=%s" % (e["ip"], e.get("draining")) for e in s["versions"][0]["endpoints"]))' "$SVC")
+if [[ "$res" == *"${POD_IPS[1]}=True"* ]] && [[ "$res" == *"${POD_IPS[2]}=False"* ]] &&
+	wait_log "~${POD_IPS[1]}:5050(draining)" 2 && wait_log "endpoint(s) draining" 2; then
+	pass terminating_logged
+else
+	fail terminating_logged "endpoints: $res"
+fi
+kctl slice default hello-v1-x7k2p hello-v1 http:5050 \
+	"${POD_IPS[0]}" "${POD_IPS[1]}" "${POD_IPS[2]}" >/dev/null
+converge_case endpoints_back "90,10|3,1" 1
+for n in $(seq 20); do
+	res=$(cb -j status | grep -o '"draining": *true' | head -1)
+	[ -z "$res" ] && break
+	sleep 0.05
+done
+[ -z "$res" ] && wait_log "~${POD_IPS[1]}:5050(ready)" 1 && pass drain_ends ||
+	fail drain_ends "an endpoint still drains after 1 s"
+kctl slice default hello-v1-v6xyz hello-v1 http:5050 fd00::1 --address-type=IPv6 >/dev/null
+wait_log "hello-v1-v6xyz: addressType is not IPv4" 2 && pass ipv6_slice_ignored ||
+	fail ipv6_slice_ignored "no log line"
+
+kctl split default prod prod-service hello-v1=-5 hello-v2=10 >/dev/null
+if wait_log "prod: not applied" 2 && [ "$(wait_state "$SVC" "90,10|3,1" 1)" ]; then
+	sleep 0.3
+	[ "$(svc_state "$SVC" | cut -d'|' -f1)" = "90,10" ] && pass bad_weights_refused ||
+		fail bad_weights_refused "weights changed: $(svc_state "$SVC")"
+else
+	fail bad_weights_refused "no 'not applied' line"
+fi
+kctl split default prod prod-service a=1 b=1 c=1 d=1 e=1 >/dev/null
+wait_log "5 backends" 2 && [ "$(svc_state "$SVC" | cut -d'|' -f1)" = "90,10" ] &&
+	pass too_many_backends_refused || fail too_many_backends_refused "$(svc_state "$SVC")"
+kctl split default prod prod-service hello-v1=0 hello-v2=0 >/dev/null
+wait_log "all weights are zero" 2 && pass zero_weights_refused ||
+	fail zero_weights_refused "no log line"
+kctl split default prod prod-service hello-v1=1 hello-v2=1 >/dev/null
+converge_case valid_again "50,50|3,1" 1
+
+kctl drop >/dev/null
+sleep 0.3
+kctl split default prod prod-service hello-v1=70 hello-v2=30 >/dev/null
+converge_case after_dropped_watch "70,30|3,1" 3
+res=$(http metrics)
+grep -q 'canary_bpf_agent_watch_restarts_total{resource="trafficsplits"} [1-9]' <<<"$res" &&
+	pass watch_restarts_counted || fail watch_restarts_counted "counter still 0"
+
+kctl compact >/dev/null
+sleep 0.3
+kctl split default prod prod-service hello-v1=60 hello-v2=40 >/dev/null
+converge_case after_410_relist "60,40|3,1" 3
+gone=$(kctl stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["gone"])')
+[ "${gone:-0}" -gt 0 ] && pass got_410 || fail got_410 "no watch was answered 410"
+
+# API server restart, now serving v1alpha1 (weights are quantities).
+sys_nofail kill "$FK_PID"
+wait "$FK_PID" 2>/dev/null
+sleep 1
+fk_start --split-version v1alpha1 || bail "fakekube did not restart"
+kctl split default prod prod-service hello-v1=800m hello-v2=200m --quantity >/dev/null
+converge_case after_server_restart_v1alpha1 "80,20|3,1" 10
+
+# SIGKILL and restart: held connections keep their pods, ids and
+# counters carry on.
+take_ports 50
+coproc HOLD {
+	exec ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
+		--vip "$VIP" --port "$VPORT" --count 50 --sport "$SPORT_AT"
+}
+PIDS+=("$HOLD_PID")
+hold_cmd "" hold_open || fail kill9_resume "no answer from client.py hold"
+before=$(svc_state "$SVC")
+flows_before=$(nsx "$NS_NODE" bpftool map dump pinned "$PIN_DIR/canary_flow" 2>/dev/null | grep -c '"key"')
+sys_nofail kill -KILL "$AGENT_PID"
+wait "$AGENT_PID" 2>/dev/null
+agent_start
+ok=""
+for n in $(seq 100); do
+	[ "$(http readyz | cut -d' ' -f1)" = 200 ] && { ok=1; break; }
+	sleep 0.1
+done
+after=$(svc_state "$SVC")
+flows_after=$(nsx "$NS_NODE" bpftool map dump pinned "$PIN_DIR/canary_flow" 2>/dev/null | grep -c '"key"')
+if [ -z "$ok" ]; then
+	fail kill9_resume "restarted agent not ready"
+elif [ "${before%|*}" != "${after%|*}" ] || [ "${after##*|}" -lt "${before##*|}" ] ||
+	[ "$flows_after" -lt "$flows_before" ]; then
+	fail kill9_resume "before $before ($flows_before flows), after $after ($flows_after)"
+else
+	pass kill9_resume
+	info "kill9_resume: $before -> $after, flow entries $flows_before -> $flows_after"
+fi
+if ! hold_cmd check hold_check; then
+	fail kill9_flows_kept "no answer from client.py hold"
+elif res=$("$PY" "$E2E_DIR/check.py" held --n 50 <"$WORK/hold_check.json"); then
+	pass kill9_flows_kept
+else
+	fail kill9_flows_kept "$res"
+fi
+echo quit >&"${HOLD[1]}" 2>/dev/null
+
+# set-weight --kube: a merge patch of the whole backends list.
+expect set_weight_kube cb set-weight --kube --kubeconfig "$WORK/kubeconfig" \
+	--namespace default prod hello-v2=35
+res=$(kctl patches | "$PY" -c '
+import json, sys
+p = json.load(sys.stdin)[-1]
+assert p["content_type"] == "application/merge-patch+json", p
+assert p["path"].endswith("/v1alpha1/namespaces/default/trafficsplits/prod"), p
+b = p["body"]["spec"]["backends"]
+assert [x["service"] for x in b] == ["hello-v1", "hello-v2"], b
+assert [x["weight"] for x in b] == ["65", "35"], b
+print(json.dumps(p["body"]))' 2>&1) && pass set_weight_kube_patch ||
+	fail set_weight_kube_patch "$res"
+converge_case set_weight_kube_applied "65,35|3,1" 2
+npatch=$(kctl patches | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
+out=$(cb set-weight --kube --kubeconfig "$WORK/kubeconfig" prod hello-v2=140 2>&1)
+rc=$?
+npatch2=$(kctl patches | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$rc" = 2 ] && [ "$npatch" = "$npatch2" ] && [[ "$out" == *140* ]] &&
+	pass set_weight_kube_bad || fail set_weight_kube_bad "rc $rc, $out"
+res=$(cb -j kube-status --kubeconfig "$WORK/kubeconfig" 2>&1)
+grep -q "\"node_weight_pct\": *{ *\"$SVC\": *65" <<<"$res" && pass kube_status ||
+	fail kube_status "${res:0:300}"
+mkdir -p "$WORK/sa"
+echo s3cret >"$WORK/sa/token"
+cp "$WORK/cert.pem" "$WORK/sa/ca.crt"
+echo default >"$WORK/sa/namespace"
+res=$(env -u KUBECONFIG HOME=/nonexistent KUBERNETES_SERVICE_HOST=127.0.0.1 \
+	KUBERNETES_SERVICE_PORT=$KPORT CANARY_BPF_SA_DIR="$WORK/sa" \
+	ip netns exec "$NS_NODE" "$CANARY_BIN" --pin-dir "$PIN_DIR" -j kube-status 2>&1)
+grep -q '"name": *"prod"' <<<"$res" && pass in_cluster_config ||
+	fail in_cluster_config "${res:0:300}"
+
+# SIGTERM: exit 0, links and services stay.
+sys_nofail kill -TERM "$AGENT_PID"
+rc=""
+for n in $(seq 50); do
+	kill -0 "$AGENT_PID" 2>/dev/null || { wait "$AGENT_PID"; rc=$?; break; }
+	sleep 0.1
+done
+if [ "$rc" = 0 ] && [ -n "$(svc_state "$SVC")" ] &&
+	cb -j status | grep -q '"attached": *true'; then
+	pass sigterm_leaves_data_plane
+else
+	fail sigterm_leaves_data_plane "rc '$rc', state '$(svc_state "$SVC")'"
+fi
+split_case forwarding_after_exit 400 8 v1=65 v2=35
+[ "$FAILS" -eq 0 ] || { echo "  agent log:"; sed 's/^/    /' "$WORK/agent.log" | tail -n 40; }
+finish

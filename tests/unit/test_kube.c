@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The agent's pure logic: quantities, weight normalisation, derived
+ * names, kubeconfig parsing, the default-route interface, and the plan
+ * built from Kubernetes JSON (user/kube_logic.c, kubeconfig.c, iface.c,
+ * kube_objects.c, agent_plan.c). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "agent_plan.h"
+#include "iface.h"
+#include "kube_logic.h"
+#include "kube_split.h"
+#include "kubeconfig.h"
+#include "parse.h"
+#include "unit.h"
+#include "weights.h"
+
+static void test_quantity(void)
+{
+	static const struct {
+		const char *s;
+		int64_t milli;
+	} ok[] = {
+		{ "1", 1000 }, { "500m", 500 }, { "0.5", 500 }, { "0", 0 },
+		{ "2k", 2000000 }, { "1Ki", 1024000 }, { "1e3", 1000000 },
+		{ "1.5", 1500 }, { "100", 100000 }, { "1u", 1 }, { "-1", -1000 },
+		{ "250m", 250 }, { "0.0001", 1 }, { "+3", 3000 }, { "1P", 1000000000000000000LL },
+	};
+	static const char *const bad[] = { "", "m", "1x", "1.2.3", "abc", "1 m",
+					   "1Mi5", "--1" };
+	int64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		v = -42;
+		CHECK(kube_quantity_milli(ok[i].s, &v) == 0, "'%s' refused", ok[i].s);
+		CHECK(v == ok[i].milli, "'%s' -> %lld, want %lld", ok[i].s,
+		      (long long)v, (long long)ok[i].milli);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(kube_quantity_milli(bad[i], &v) == -EINVAL, "'%s' accepted", bad[i]);
+	CHECK_EQ(kube_quantity_milli("1E", &v), -ERANGE);
+}
+
+static void test_weights_bps(void)
+{
+	struct canary_err err;
+	__u16 b[4];
+
+	CHECK_EQ(kube_weights_bps((int64_t[]){ 75, 25 }, 2, b, &err), 0);
+	CHECK(b[0] == 7500 && b[1] == 2500, "%u %u", b[0], b[1]);
+	CHECK_EQ(kube_weights_bps((int64_t[]){ 1, 1, 1 }, 3, b, &err), 0);
+	CHECK(b[0] == 3334 && b[1] == 3333 && b[2] == 3333, "%u %u %u", b[0], b[1], b[2]);
+	CHECK_EQ(kube_weights_bps((int64_t[]){ 500, 500 }, 2, b, &err), 0);
+	CHECK(b[0] == 5000 && b[1] == 5000, "%u %u", b[0], b[1]);
+	CHECK_EQ(kube_weights_bps((int64_t[]){ 2, 1 }, 2, b, &err), 0);
+	CHECK(b[0] == 6667 && b[1] == 3333, "largest remainder: %u %u", b[0], b[1]);
+	CHECK_EQ(kube_weights_bps((int64_t[]){ 0, 7 }, 2, b, &err), 0);
+	CHECK(b[0] == 0 && b[1] == 10000, "%u %u", b[0], b[1]);
+	CHECK_EQ(kube_weights_bps((int64_t[]){ INT64_MAX / 2, INT64_MAX / 2 }, 2, b, &err), 0);
+	CHECK(b[0] == 5000, "huge: %u", b[0]);
+	CHECK_EQ(kube_weights_bps((int64_t[]){ -1, 5 }, 2, b, &err), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "negative");
+	CHECK_EQ(kube_weights_bps((int64_t[]){ 0, 0 }, 2, b, &err), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "zero");
+	CHECK_EQ(kube_weights_bps((int64_t[]){ 1, 1, 1, 1, 1 }, 5, b, &err), -EINVAL);
+	CHECK_EQ(kube_weights_bps(NULL, 0, b, &err), -EINVAL);
+}
+
+static void test_names(void)
+{
+	char out[CANARY_NAME_LEN], again[CANARY_NAME_LEN], other[CANARY_NAME_LEN];
+	struct canary_err err;
+	char longns[80];
+
+	kube_service_name("default", "prod", "http", 5000, 0, out, sizeof(out));
+	CHECK(!strcmp(out, "k8s.default.prod.http"), "%s", out);
+	kube_service_name("default", "prod", "", 5000, 0, out, sizeof(out));
+	CHECK(!strcmp(out, "k8s.default.prod.5000"), "%s", out);
+	kube_service_name("default", "prod", "http", 5000, htonl(0xc0a8010a), out, sizeof(out));
+	CHECK(!strcmp(out, "k8s.default.prod.http.192-168-1-10"), "%s", out);
+	memset(longns, 'n', 63);
+	longns[63] = '\0';
+	kube_service_name(longns, "prod", "http", 80, 0, out, sizeof(out));
+	kube_service_name(longns, "prod", "http", 80, 0, again, sizeof(again));
+	kube_service_name(longns, "prod", "grpc", 80, 0, other, sizeof(other));
+	CHECK_EQ(strlen(out), 63);
+	CHECK(!strcmp(out, again), "not stable: %s %s", out, again);
+	CHECK(strcmp(out, other), "collision: %s", out);
+	CHECK(!strncmp(out, "k8s.", 4), "prefix lost: %s", out);
+	CHECK_EQ(parse_name(out, CANARY_NAME_LEN, "service", &err), 0);
+	kube_name_fit("a-very-long-backend-service-name-for-v2", again, CANARY_VNAME_LEN);
+	CHECK_EQ(strlen(again), CANARY_VNAME_LEN - 1);
+	CHECK_EQ(parse_name(again, CANARY_VNAME_LEN, "version", &err), 0);
+	kube_name_fit("exactly-31-characters-long-name", again, CANARY_VNAME_LEN);
+	CHECK(!strcmp(again, "exactly-31-characters-long-name"), "%s", again);
+}
+
+/* Writes @text to a temp file; returns its name (static buffer). */
+static const char *tmpfile_with(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/cb-unit-XXXXXX");
+	fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return NULL;
+	close(fd);
+	return path;
+}
+
+static void test_kubeconfig(void)
+{
+	struct kube_config kc;
+	struct canary_err err;
+	const char *p;
+
+	p = tmpfile_with(
+		"apiVersion: v1\nkind: Config\ncurrent-context: b\n"
+		"clusters:\n- name: c1\n  cluster:\n    server: https://10.0.0.1:6443/\n"
+		"    certificate-authority-data: aGVsbG8=\n"
+		"- name: c2\n  cluster: {server: 'https://x:1', insecure-skip-tls-verify: true}\n"
+		"users:\n- name: u1\n  user:\n    token: abc\n"
+		"- name: u2\n  user:\n    client-certificate: certs/c.pem\n"
+		"    client-key-data: a2V5\n"
+		"contexts:\n- name: a\n  context: {cluster: c1, user: u1}\n"
+		"- name: b\n  context: {cluster: c2, user: u2, namespace: shop}\n");
+	CHECK_EQ(kubeconfig_load(&kc, p, &err), 0);
+	CHECK(!strcmp(kc.server, "https://x:1"), "%s", kc.server);
+	CHECK(kc.insecure, "insecure not set");
+	CHECK(!strcmp(kc.namespace, "shop"), "%s", kc.namespace);
+	CHECK(kc.cert_file && !strcmp(kc.cert_file, "/tmp/certs/c.pem"), "%s",
+	      kc.cert_file ? kc.cert_file : "(null)");
+	CHECK(kc.key.data && kc.key.len == 3 && !memcmp(kc.key.data, "key", 3), "key data");
+	kubeconfig_free(&kc);
+	unlink(p);
+
+	p = tmpfile_with("current-context: a\nclusters:\n- name: c1\n  cluster:\n"
+			 "    server: https://10.0.0.1:6443/\n"
+			 "    certificate-authority-data: aGVsbG8=\n"
+			 "users:\n- name: u1\n  user:\n    token: abc\n"
+			 "contexts:\n- name: a\n  context: {cluster: c1, user: u1}\n");
+	CHECK_EQ(kubeconfig_load(&kc, p, &err), 0);
+	CHECK(!strcmp(kc.server, "https://10.0.0.1:6443"), "%s", kc.server);
+	CHECK(kc.ca.len == 5 && !memcmp(kc.ca.data, "hello", 5), "CA data");
+	CHECK(kc.token && !strcmp(kc.token, "abc"), "token");
+	CHECK(!strcmp(kc.namespace, "default"), "%s", kc.namespace);
+	kubeconfig_free(&kc);
+	unlink(p);
+
+	p = tmpfile_with("current-context: a\nclusters: []\ncontexts:\n"
+			 "- name: a\n  context: {cluster: zz}\n");
+	CHECK(kubeconfig_load(&kc, p, &err) != 0, "missing cluster accepted");
+	CHECK_STR_CONTAINS(err.msg, "cluster");
+	unlink(p);
+	p = tmpfile_with("current-context: a\nclusters:\n- name: c\n  cluster: {server: https://a}\n"
+			 "users:\n- name: u\n  user: {exec: {command: aws}}\n"
+			 "contexts:\n- name: a\n  context: {cluster: c, user: u}\n");
+	CHECK(kubeconfig_load(&kc, p, &err) != 0, "exec accepted");
+	CHECK_STR_CONTAINS(err.msg, "exec");
+	unlink(p);
+	p = tmpfile_with("clusters: [\n");
+	CHECK(kubeconfig_load(&kc, p, &err) != 0, "syntax error accepted");
+	CHECK_STR_CONTAINS(err.msg, p);
+	unlink(p);
+	CHECK(kubeconfig_load(&kc, "/nonexistent/kc", &err) != 0, "missing file");
+	CHECK_STR_CONTAINS(err.msg, "/nonexistent/kc");
+}
+
+static void test_default_route(void)
+{
+	static const char table[] =
+		"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+		"eth1\t0000000A\t00000000\t0001\t0\t0\t0\t000000FF\t0\t0\t0\n"
+		"eth9\t00000000\t0100000A\t0003\t0\t0\t200\t00000000\t0\t0\t0\n"
+		"ens5\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n";
+	char name[IF_NAMESIZE];
+	FILE *f = fmemopen((void *)table, sizeof(table) - 1, "r");
+
+	CHECK_EQ(iface_default_route(f, name), 0);
+	CHECK(!strcmp(name, "ens5"), "%s", name);
+	fclose(f);
+	f = fmemopen((void *)table, 120, "r");
+	CHECK_EQ(iface_default_route(f, name), -ENOENT);
+	fclose(f);
+}
+
+static struct kube_obj *obj(enum kube_kind k, const char *json)
+{
+	json_object *o = json_tokener_parse(json);
+	struct canary_err err;
+	struct kube_obj *r = o ? kube_obj_decode(k, o, &err) : NULL;
+
+	json_object_put(o);
+	CHECK(r != NULL, "could not decode %.60s", json);
+	return r;
+}
+
+static void put(struct kube_store *s, struct kube_obj *o)
+{
+	s->objs = realloc(s->objs, (s->n + 1) * sizeof(*s->objs));
+	s->objs[s->n++] = o;
+}
+
+static const char svc_json[] =
+	"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"prod\","
+	"\"namespace\":\"shop\"},\"spec\":{\"clusterIP\":\"10.96.0.10\",\"clusterIPs\":"
+	"[\"10.96.0.10\",\"fd00::10\"],\"externalIPs\":[\"192.168.1.10\"],\"ports\":["
+	"{\"name\":\"http\",\"port\":80,\"protocol\":\"TCP\",\"targetPort\":8080},"
+	"{\"name\":\"dns\",\"port\":53,\"protocol\":\"UDP\"},{\"name\":\"s\",\"port\":9,"
+	"\"protocol\":\"SCTP\"}]},\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":"
+	"\"203.0.113.5\"},{\"hostname\":\"lb.example\"}]}}}";
+
+static void test_plan(void)
+{
+	struct kube_store store[KUBE_KINDS] = {};
+	struct agent_plan p;
+	const struct canary_service_cfg *s;
+	char ip[16];
+	int k;
+
+	put(&store[KUBE_SERVICE], obj(KUBE_SERVICE, svc_json));
+	put(&store[KUBE_SLICE], obj(KUBE_SLICE,
+		"{\"metadata\":{\"name\":\"v1-a\",\"namespace\":\"shop\",\"labels\":"
+		"{\"kubernetes.io/service-name\":\"v1\"}},\"addressType\":\"IPv4\","
+		"\"ports\":[{\"name\":\"http\",\"port\":8080,\"protocol\":\"TCP\"}],"
+		"\"endpoints\":[{\"addresses\":[\"10.244.0.1\"],\"conditions\":{\"ready\":true}},"
+		"{\"addresses\":[\"10.244.0.2\"],\"conditions\":{\"ready\":false,"
+		"\"serving\":true,\"terminating\":true}},{\"addresses\":[\"10.244.0.3\"]},"
+		"{\"addresses\":[\"10.244.0.4\"],\"conditions\":{\"ready\":false}}]}"));
+	put(&store[KUBE_SLICE], obj(KUBE_SLICE,
+		"{\"metadata\":{\"name\":\"v2-a\",\"namespace\":\"shop\",\"labels\":"
+		"{\"kubernetes.io/service-name\":\"v2\"}},\"addressType\":\"IPv4\","
+		"\"ports\":[{\"name\":\"http\",\"port\":8080}],"
+		"\"endpoints\":[{\"addresses\":[\"10.244.0.9\"]},{\"addresses\":[\"10.244.0.1\"]}]}"));
+	put(&store[KUBE_SLICE], obj(KUBE_SLICE,
+		"{\"metadata\":{\"name\":\"v2-6\",\"namespace\":\"shop\",\"labels\":"
+		"{\"kubernetes.io/service-name\":\"v2\"}},\"addressType\":\"IPv6\","
+		"\"ports\":[{\"name\":\"http\",\"port\":8081}],"
+		"\"endpoints\":[{\"addresses\":[\"fd00::9\"]}]}"));
+	put(&store[KUBE_SPLIT], obj(KUBE_SPLIT,
+		"{\"apiVersion\":\"split.smi-spec.io/v1alpha1\",\"metadata\":{\"name\":\"ts\","
+		"\"namespace\":\"shop\"},\"spec\":{\"service\":\"prod\",\"backends\":["
+		"{\"service\":\"v1\",\"weight\":\"750m\"},{\"service\":\"v2\",\"weight\":\"250m\"}]}}"));
+	put(&store[KUBE_SPLIT], obj(KUBE_SPLIT,
+		"{\"metadata\":{\"name\":\"bad\",\"namespace\":\"shop\"},\"spec\":{\"service\":"
+		"\"prod\",\"backends\":[{\"service\":\"v1\",\"weight\":-1},{\"service\":\"v2\","
+		"\"weight\":1}]}}"));
+	CHECK_EQ(agent_plan_build(store, &p), 0);
+	CHECK_EQ(p.n_splits, 2);
+	CHECK(!strcmp(p.splits[0].name, "bad") && p.splits[0].bad[0], "bad split kept");
+	CHECK_EQ(p.splits[0].n, 0);
+	/* 3 IPv4 VIPs (cluster, external, LB) x 2 ports (SCTP skipped). */
+	CHECK_EQ(p.splits[1].n, 6);
+	CHECK_EQ(p.splits[1].terminating, 3); /* one per http service */
+	CHECK_EQ(p.cfg.n_services, 6);
+	s = &p.cfg.svc[0];
+	CHECK(!strcmp(s->name, "k8s.shop.ts.http"), "%s", s->name);
+	CHECK(!strcmp(fmt_ipv4(s->vip, ip, sizeof(ip)), "10.96.0.10"), "%s", ip);
+	CHECK_EQ(ntohs(s->port), 80);
+	CHECK_EQ(s->v[0].weight_bps, 7500);
+	CHECK_EQ(s->v[1].weight_bps, 2500);
+	CHECK(!strcmp(s->v[0].name, "v1") && !strcmp(s->v[1].name, "v2"), "names");
+	/* .1, .3 (unset conditions: ready) and .2 draining; not .4 */
+	CHECK_EQ(s->v[0].n_endpoints, 3);
+	CHECK_EQ(config_active_endpoints(&s->v[0]), 2);
+	CHECK(s->v[0].ep[1].flags & CANARY_EP_F_DRAINING, ".2 not draining");
+	CHECK_EQ(ntohs(s->v[0].ep[0].port), 8080);
+	CHECK_EQ(s->v[1].n_endpoints, 1); /* .9; .1 already in v1 */
+	CHECK_EQ(ntohs(s->v[1].ep[0].port), 8080);
+	s = &p.cfg.svc[1];
+	CHECK(!strcmp(s->name, "k8s.shop.ts.dns"), "%s", s->name);
+	CHECK(s->proto == CANARY_PROTO_UDP && s->v[0].n_endpoints == 0, "dns has no slice port");
+	CHECK(!strcmp(p.cfg.svc[2].name, "k8s.shop.ts.http.192-168-1-10"), "%s", p.cfg.svc[2].name);
+	CHECK(!strcmp(p.cfg.svc[4].name, "k8s.shop.ts.http.203-0-113-5"), "%s", p.cfg.svc[4].name);
+	CHECK(config_validate(&p.cfg, &(struct canary_err){}) == 0, "plan does not validate");
+	agent_plan_free(&p);
+	for (k = 0; k < KUBE_KINDS; k++) {
+		while (store[k].n)
+			kube_obj_free(store[k].objs[--store[k].n]);
+		free(store[k].objs);
+	}
+}
+
+static void test_set_weight_patch(void)
+{
+	json_object *o = json_tokener_parse(
+		"{\"apiVersion\":\"split.smi-spec.io/v1alpha4\",\"metadata\":{\"name\":\"ts\"},"
+		"\"spec\":{\"service\":\"prod\",\"backends\":[{\"service\":\"v1\",\"weight\":75},"
+		"{\"service\":\"v2\",\"weight\":25,\"x\":1}]}}");
+	struct canary_service_cfg svc;
+	struct canary_err err;
+	char *a1[] = { "v2=12.5" }, *a2[] = { "v3=5" }, *patch;
+
+	CHECK_EQ(kube_split_to_cfg(o, &svc, &err), 0);
+	CHECK_EQ(svc.v[1].weight_bps, 2500);
+	CHECK_EQ(weights_apply(&svc, 1, a2, &err), -EINVAL);
+	CHECK_STR_CONTAINS(err.msg, "v3");
+	CHECK_EQ(weights_apply(&svc, 1, a1, &err), 0);
+	patch = kube_split_patch(o, &svc);
+	CHECK(patch && !strcmp(patch, "{\"spec\":{\"backends\":[{\"service\":\"v1\","
+		"\"weight\":8750},{\"service\":\"v2\",\"weight\":1250,\"x\":1}]}}"),
+	      "%s", patch ? patch : "(null)");
+	free(patch);
+	json_object_put(o);
+}
+
+int main(void)
+{
+	RUN(test_quantity);
+	RUN(test_weights_bps);
+	RUN(test_names);
+	RUN(test_kubeconfig);
+	RUN(test_default_route);
+	RUN(test_plan);
+	RUN(test_set_weight_patch);
+	return UNIT_DONE();
+}

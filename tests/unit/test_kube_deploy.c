@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * deploy/ parses: every YAML document of deploy/ *.yaml and
+ * deploy/examples/ *.yaml (libyaml; kubectl --dry-run=client needs an API
+ * server for discovery, so it cannot check offline) is a Kubernetes object
+ * with apiVersion, kind and metadata.name; the DaemonSet and the RBAC say
+ * what the issue asks; the Grafana dashboard is JSON. Run from the
+ * repository root (scripts/run-tests.sh does).
+ */
+#include <glob.h>
+#include <yaml.h>
+#include <json-c/json.h>
+
+#include "unit.h"
+
+static yaml_node_t *get(yaml_document_t *d, yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *p;
+	yaml_node_t *k;
+
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		k = yaml_document_get_node(d, p->key);
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    !strcmp((const char *)k->data.scalar.value, key))
+			return yaml_document_get_node(d, p->value);
+	}
+	return NULL;
+}
+
+/* Follows "a.b.0.c" (numbers index sequences). */
+static yaml_node_t *path(yaml_document_t *d, const char *dotted)
+{
+	yaml_node_t *n = yaml_document_get_root_node(d);
+	char buf[256], *tok, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", dotted);
+	for (tok = strtok_r(buf, ".", &save); n && tok; tok = strtok_r(NULL, ".", &save)) {
+		if (n->type == YAML_SEQUENCE_NODE) {
+			long i = atol(tok);
+
+			n = i < n->data.sequence.items.top - n->data.sequence.items.start ?
+				    yaml_document_get_node(d, n->data.sequence.items.start[i]) :
+				    NULL;
+		} else {
+			n = get(d, n, tok);
+		}
+	}
+	return n;
+}
+
+static const char *str(yaml_document_t *d, const char *dotted)
+{
+	yaml_node_t *n = path(d, dotted);
+
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : "";
+}
+
+/* "a,b,c" of a sequence of scalars. */
+static void seq_join(yaml_document_t *d, const char *dotted, char *out, size_t len)
+{
+	yaml_node_t *n = path(d, dotted), *it;
+	yaml_node_item_t *i;
+
+	out[0] = '\0';
+	if (!n || n->type != YAML_SEQUENCE_NODE)
+		return;
+	for (i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
+		it = yaml_document_get_node(d, *i);
+		if (it && it->type == YAML_SCALAR_NODE)
+			snprintf(out + strlen(out), len - strlen(out), "%s%s",
+				 out[0] ? "," : "", it->data.scalar.value);
+	}
+}
+
+static int daemonsets, cluster_roles, roles;
+
+static void check_daemonset(yaml_document_t *d, const char *file)
+{
+	const char *c = "spec.template.spec.containers.0.";
+	char buf[256], key[128];
+
+	daemonsets++;
+	CHECK(!strcmp(str(d, "spec.template.spec.hostNetwork"), "true"), "%s: hostNetwork", file);
+	snprintf(key, sizeof(key), "%ssecurityContext.capabilities.drop", c);
+	seq_join(d, key, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "ALL"), "%s: drop %s", file, buf);
+	snprintf(key, sizeof(key), "%ssecurityContext.capabilities.add", c);
+	seq_join(d, key, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "BPF,NET_ADMIN,PERFMON"), "%s: add %s", file, buf);
+	snprintf(key, sizeof(key), "%sterminationMessagePolicy", c);
+	CHECK(!strcmp(str(d, key), "FallbackToLogsOnError"), "%s: termination policy", file);
+	snprintf(key, sizeof(key), "%svolumeMounts.0.mountPropagation", c);
+	CHECK(!strcmp(str(d, key), "Bidirectional"), "%s: propagation", file);
+	CHECK(!strcmp(str(d, "spec.template.spec.volumes.0.hostPath.path"), "/sys/fs/bpf"),
+	      "%s: bpffs hostPath", file);
+	snprintf(key, sizeof(key), "%sreadinessProbe.httpGet.host", c);
+	CHECK(!strcmp(str(d, key), "127.0.0.1"), "%s: readiness on localhost", file);
+	snprintf(key, sizeof(key), "%sresources.requests.cpu", c);
+	CHECK(*str(d, key), "%s: no resource requests", file);
+	CHECK(!strcmp(str(d, "spec.template.spec.tolerations.0.operator"), "Exists"),
+	      "%s: tolerations", file);
+}
+
+static void check_rules(yaml_document_t *d, const char *file, bool cluster)
+{
+	char verbs[128];
+	int i;
+
+	for (i = 0; path(d, "rules") && i < 8; i++) {
+		char key[64];
+
+		snprintf(key, sizeof(key), "rules.%d.verbs", i);
+		if (!path(d, key))
+			break;
+		seq_join(d, key, verbs, sizeof(verbs));
+		if (cluster)
+			CHECK(!strcmp(verbs, "get,list,watch"), "%s: verbs %s", file, verbs);
+		else
+			CHECK(!strcmp(verbs, "get,patch"), "%s: verbs %s", file, verbs);
+	}
+	CHECK(i > 0, "%s: no rules", file);
+	if (cluster)
+		cluster_roles++;
+	else
+		roles++;
+}
+
+/* Checks every document of @file; returns how many there were. */
+static int check_file(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int n = 0, done = 0;
+	const char *kind;
+
+	if (!CHECK(f != NULL, "cannot open %s", file))
+		return 0;
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_file(&parser, f);
+	while (!done) {
+		if (!CHECK(yaml_parser_load(&parser, &doc), "%s:%zu: %s", file,
+			   parser.problem_mark.line + 1,
+			   parser.problem ? parser.problem : "parse error"))
+			break;
+		if (!yaml_document_get_root_node(&doc)) {
+			done = 1;
+		} else {
+			n++;
+			kind = str(&doc, "kind");
+			CHECK(*str(&doc, "apiVersion") && *kind && *str(&doc, "metadata.name"),
+			      "%s: document %d lacks apiVersion, kind or metadata.name", file, n);
+			if (!strcmp(kind, "DaemonSet"))
+				check_daemonset(&doc, file);
+			else if (!strcmp(kind, "ClusterRole"))
+				check_rules(&doc, file, true);
+			else if (!strcmp(kind, "Role"))
+				check_rules(&doc, file, false);
+		}
+		yaml_document_delete(&doc);
+	}
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return n;
+}
+
+static void test_manifests(void)
+{
+	glob_t g;
+	size_t i;
+	int docs = 0;
+
+	CHECK_EQ(glob("deploy/*.yaml", 0, NULL, &g), 0);
+	glob("deploy/examples/*.yaml", GLOB_APPEND, NULL, &g);
+	CHECK(g.gl_pathc >= 8, "only %zu manifests found (run from the repo root)",
+	      g.gl_pathc);
+	for (i = 0; i < g.gl_pathc; i++)
+		docs += check_file(g.gl_pathv[i]);
+	globfree(&g);
+	CHECK(docs >= 20, "only %d documents", docs);
+	CHECK_EQ(daemonsets, 1);
+	CHECK_EQ(cluster_roles, 1);
+	CHECK_EQ(roles, 1);
+}
+
+static void test_dashboard(void)
+{
+	json_object *o = json_object_from_file("deploy/grafana-dashboard.json"), *p;
+
+	CHECK(o != NULL, "deploy/grafana-dashboard.json is not JSON");
+	CHECK(o && json_object_object_get_ex(o, "panels", &p) &&
+	      json_object_array_length(p) >= 1, "no panels");
+	CHECK(o && strstr(json_object_to_json_string(o),
+			  "canary_bpf_version_new_flows_total") != NULL, "no flow metric");
+	json_object_put(o);
+}
+
+int main(void)
+{
+	RUN(test_manifests);
+	RUN(test_dashboard);
+	return UNIT_DONE();
+}
