@@ -26,6 +26,7 @@
 #include "maps.h"
 #include "lb.h"
 #include "icmp.h"
+#include "sock.h"
 
 #define AF_INET 2
 #define ETH_ALEN 6
@@ -343,4 +344,32 @@ int canary_tc_out(struct __sk_buff *skb)
 	if (g)
 		g->replies++;
 	return TC_ACT_UNSPEC;
+}
+
+SEC("cgroup/connect4")
+int canary_connect4(struct bpf_sock_addr *ctx)
+{
+	sock_translate(ctx);
+	return SOCK_PASS;
+}
+
+SEC("cgroup/sendmsg4")
+int canary_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	sock_translate(ctx);
+	return SOCK_PASS;
+}
+
+SEC("cgroup/recvmsg4")
+int canary_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	sock_restore(ctx);
+	return SOCK_PASS;
+}
+
+SEC("cgroup/getpeername4")
+int canary_getpeername4(struct bpf_sock_addr *ctx)
+{
+	sock_restore(ctx);
+	return SOCK_PASS;
 }

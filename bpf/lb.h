@@ -80,7 +80,9 @@ static __always_inline __u32 lb_pinned(const struct pkt *p,
 	};
 	struct canary_pin *pin;
 
-	if (!(svc->flags & CANARY_SVC_F_PINS))
+	/* A socket that connects has no source address yet: pins, which
+	 * match clients by address, apply to packets only. */
+	if (!(svc->flags & CANARY_SVC_F_PINS) || p->sock)
 		return CANARY_MAX_VERSIONS;
 	pin = bpf_map_lookup_elem(&canary_pins, &k);
 	if (!pin)

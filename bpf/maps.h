@@ -108,6 +108,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_pinstat SEC(".maps");
 
+/* Per-socket choices of cgroup socket load balancing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct canary_sock);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_sock SEC(".maps");
+
 /*
  * Devices XDP may redirect translated packets to (attach --redirect-dev).
  * A device that cannot take XDP frames (a bridge, or a veth whose peer has

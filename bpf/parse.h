@@ -32,6 +32,7 @@ struct pkt {
 	__u8 tos;
 	__u8 tcp_flags;   /* byte 13 of the TCP header, 0 for UDP */
 	__u16 tot_len;    /* IPv4 total length, host order */
+	__u8 sock;        /* 1: a socket, not a packet (cgroup socket LB) */
 };
 
 enum parse_result {

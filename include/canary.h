@@ -82,6 +82,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_RING "canary_ring"
 #define CANARY_MAP_PINS "canary_pins"
 #define CANARY_MAP_PINSTATS "canary_pinstat"
+#define CANARY_MAP_SOCK "canary_sock"
 
 /* IP protocol numbers, as carried in keys. */
 #define CANARY_PROTO_TCP 6
@@ -326,6 +327,24 @@ _Static_assert(sizeof(struct canary_pin) == 4, "canary_pin size");
 /* canary_pinstat (per-CPU array, MAX_SERVICES * MAX_PINS entries, index
  * id * MAX_PINS + pin index): new flows each pin placed. */
 
+/*
+ * canary_sock (socket storage): what cgroup socket load balancing chose
+ * for a socket of a process in an attached cgroup: the connect() or
+ * sendmsg() destination it rewrote and the endpoint it put there, so later
+ * datagrams go to the same endpoint and getpeername()/recvmsg() show the
+ * VIP again.
+ */
+struct canary_sock {
+	__be32 vip;       /* what the application asked for */
+	__be32 ep_addr;   /* what the socket really talks to */
+	__be16 vport;
+	__be16 ep_port;
+	__u32 svc_id;     /* for counters */
+	__u8 version;
+	__u8 reserved[3]; /* zero */
+};
+_Static_assert(sizeof(struct canary_sock) == 20, "canary_sock size");
+
 /* canary_global (per-CPU array, one entry): node-wide counters. */
 struct canary_global {
 	__u64 passed;        /* ingress packets not for a service, untouched */
@@ -339,8 +358,9 @@ struct canary_global {
 	__u64 grace;         /* mid-flow TCP without entry, placed by prev gen */
 	__u64 pinned;        /* new flows placed by a client pin */
 	__u64 icmp;          /* ICMP errors about translated flows, translated */
+	__u64 sock_lb;       /* sockets sent to an endpoint at connect/sendmsg */
 };
-_Static_assert(sizeof(struct canary_global) == 88, "canary_global size");
+_Static_assert(sizeof(struct canary_global) == 96, "canary_global size");
 
 /* Ingress attach modes, as recorded in link pin names. */
 enum canary_mode {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* status [NAME]: config next to what the data plane counted. */
+#include <dirent.h>
 #include <errno.h>
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -180,8 +181,38 @@ static json_object *json_counters(const struct canary_global *g)
 	ADD(grace);
 	ADD(pinned);
 	ADD(icmp);
+	ADD(sock_lb);
 #undef ADD
 	return o;
+}
+
+/* Cgroup ids with socket load balancing (pins "cglink_<id>_connect4"). */
+static int cgroup_ids(const char *dir, unsigned long long *ids, int max)
+{
+	unsigned long long id;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+	char hook[32];
+
+	while (d && (de = readdir(d)) && n < max)
+		if (sscanf(de->d_name, "cglink_%llu_%31s", &id, hook) == 2 &&
+		    !strcmp(hook, "connect4"))
+			ids[n++] = id;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static json_object *json_cgroups(const char *dir)
+{
+	json_object *arr = json_object_new_array();
+	unsigned long long ids[64];
+	int i, n = cgroup_ids(dir, ids, 64);
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_uint64(ids[i]));
+	return arr;
 }
 
 static void print_json(const struct canary_state *st,
@@ -196,6 +227,7 @@ static void print_json(const struct canary_state *st,
 		if (only < 0 || only == i)
 			json_object_array_add(svcs, json_service(d, i));
 	links_for_each(st->pin_dir, 0, json_iface, ifaces);
+	json_object_object_add(root, "socket_lb_cgroups", json_cgroups(st->pin_dir));
 	json_object_object_add(root, "pin_dir", json_object_new_string(st->pin_dir));
 	json_object_object_add(root, "generation", json_object_new_int(d->gen));
 	json_object_object_add(root, "grace_period_s", json_object_new_int(
@@ -319,6 +351,17 @@ static void print_plain(const struct canary_state *st,
 			print_service(d, i);
 	if (!d->cfg.n_services)
 		printf("no services\n");
+	{
+		unsigned long long ids[64];
+		int c, n = cgroup_ids(st->pin_dir, ids, 64);
+
+		if (n)
+			printf("socket load balancing in cgroup ids:");
+		for (c = 0; c < n; c++)
+			printf(" %llu", ids[c]);
+		if (n)
+			printf("\n");
+	}
 	printf("interfaces:\n");
 	if (!links_for_each(st->pin_dir, 0, print_iface, NULL))
 		printf("  none\n");

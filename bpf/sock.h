@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Socket-level load balancing for clients inside the cluster (east-west):
+ * cgroup hooks translate VIP:port to the chosen endpoint when a process
+ * connects (or sends a datagram), so no packet is ever rewritten and no
+ * reply needs translating; getpeername() and recvmsg() show the VIP again.
+ * The choice is lb_pick()'s, over the same services, weights and ramp as
+ * the XDP path, hashing the socket cookie (or, under client-IP affinity,
+ * the network namespace cookie: one pod's sockets go to one endpoint).
+ */
+#ifndef CANARY_BPF_SOCK_H
+#define CANARY_BPF_SOCK_H
+
+#include "lb.h"
+
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOCK_PASS 1 /* cgroup sock_addr: let the call go on */
+
+static __always_inline __u8 sock_proto(const struct bpf_sock_addr *ctx)
+{
+	if (ctx->type == SOCK_STREAM)
+		return CANARY_PROTO_TCP;
+	if (ctx->type == SOCK_DGRAM)
+		return CANARY_PROTO_UDP;
+	return 0;
+}
+
+/* The socket's storage, made if @create. */
+static __always_inline struct canary_sock *sock_state(struct bpf_sock_addr *ctx,
+						      bool create)
+{
+	return bpf_sk_storage_get(&canary_sock, ctx->sk, 0,
+				  create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+}
+
+/*
+ * Rewrites the destination in @ctx (user_ip4/user_port) to an endpoint if
+ * it is a service VIP:port, remembering the choice in the socket's
+ * storage. A socket keeps its endpoint for a VIP:port it used before.
+ */
+static __always_inline void sock_translate(struct bpf_sock_addr *ctx)
+{
+	struct canary_genstate *gs = lb_genstate();
+	__u32 gen = gs ? gen_of(gs->active) : 0;
+	struct canary_global *g = global_stats();
+	struct pkt p = { .sock = 1 };
+	struct canary_flow f = {};
+	struct canary_svc *svc;
+	struct canary_sock *s;
+	__u64 cookie;
+
+	p.proto = sock_proto(ctx);
+	p.daddr = ctx->user_ip4;
+	p.dport = (__be16)ctx->user_port;
+	if (!p.proto)
+		return;
+	s = sock_state(ctx, false);
+	if (s && s->vip == p.daddr && s->vport == p.dport) {
+		ctx->user_ip4 = s->ep_addr;
+		ctx->user_port = s->ep_port;
+		return;
+	}
+	svc = lb_service(&p, gen);
+	if (!svc)
+		return;
+	cookie = svc->flags & CANARY_SVC_F_AFFINITY ? bpf_get_netns_cookie(ctx) :
+						     bpf_get_socket_cookie(ctx);
+	p.saddr = (__u32)cookie;
+	p.sport = (__u16)(cookie >> 32);
+	if (lb_pick(&p, svc, gen, &f) != LB_FLOW_NEW)
+		return;
+	s = sock_state(ctx, true);
+	if (s) {
+		s->vip = p.daddr;
+		s->vport = p.dport;
+		s->ep_addr = f.ep_addr;
+		s->ep_port = f.ep_port;
+		s->svc_id = f.svc_id;
+		s->version = f.version;
+	}
+	ctx->user_ip4 = f.ep_addr;
+	ctx->user_port = f.ep_port;
+	lb_count(&f, 0, LB_FLOW_NEW);
+	if (g)
+		g->sock_lb++;
+}
+
+/* The peer in @ctx back from the endpoint to the VIP:port it stands for. */
+static __always_inline void sock_restore(struct bpf_sock_addr *ctx)
+{
+	struct canary_sock *s = sock_state(ctx, false);
+
+	if (s && s->ep_addr == ctx->user_ip4 &&
+	    s->ep_port == (__be16)ctx->user_port) {
+		ctx->user_ip4 = s->vip;
+		ctx->user_port = s->vport;
+	}
+}
+
+#endif /* CANARY_BPF_SOCK_H */

@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# East-west: socket-level load balancing for processes in a cgroup. Nothing
+# is attached to any interface: connect() and sendmsg() to the VIP go to
+# the chosen pod directly, getpeername() and recvfrom() still show the VIP.
+# The split holds over 4,000 connections, UDP request/response works, and
+# set-weight moves new connections only.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+CG_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+CG=""
+
+cg_down() {
+	[ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
+	CG=""
+}
+
+# in_cg CMD...: runs CMD in the test cgroup, in the client namespace.
+in_cg() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"' \
+		in_cg "$CG" "$NS_CLIENT" "$@"
+}
+
+# cg_burst KIND NAME N [ARGS]: client.py KIND from inside the cgroup.
+cg_burst() {
+	take_ports "$3" || return 1
+	in_cg "$PY" "$E2E_DIR/client.py" "$1" --vip "$VIP" --port "$VPORT" \
+		-n "$3" --sport "$SPORT_AT" "${@:4}" >"$WORK/$2.json"
+}
+
+hold_cmd() {
+	local line
+	[ -n "${HOLD[1]:-}" ] || return 1
+	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
+	read -r -t 60 line <&"${HOLD[0]}" || return 1
+	printf '%s\n' "$line" >"$WORK/$2.json"
+}
+
+e2e_setup
+trap 'topo_down; cg_down' EXIT
+[ -n "$CG_ROOT" ] || bail "no cgroup v2 hierarchy mounted"
+CG="$CG_ROOT/canary-e2e-$$"
+mkdir "$CG" || bail "cannot create cgroup $CG"
+
+{
+	echo "services:"
+	yaml_service prod-service tcp 75 25
+	yaml_service prod-udp udp 50 50 5053
+} >"$WORK/seed.yaml"
+expect apply_seed cb apply -f "$WORK/seed.yaml"
+# In the root mount namespace: `ip netns exec` hides the cgroup mount.
+expect attach_cgroup "$CANARY_BIN" --pin-dir "$PIN_DIR" attach-cgroup "$CG"
+
+# client.py burst fails a connection whose getpeername() is not the VIP.
+if cg_burst burst split 4000; then
+	check_share split_75_25_getpeername_vip split 4000 2 v1=75 v2=25
+else
+	fail split_75_25_getpeername_vip "client.py burst failed"
+fi
+counter_case no_packet_rewritten \
+	"c['translated'] == 0 and c['sock_lb'] >= 4000"
+# client.py udp counts a reply from anything but VIP:port as an error.
+if cg_burst udp udp 1000; then
+	check_share udp_via_sendmsg_recvmsg udp 1000 5 v1=50 v2=50
+else
+	fail udp_via_sendmsg_recvmsg "client.py udp failed"
+fi
+
+take_ports 50
+coproc HOLD {
+	exec sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"' \
+		hold "$CG" "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
+		--vip "$VIP" --port "$VPORT" --count 50 --sport "$SPORT_AT"
+}
+PIDS+=("$HOLD_PID")
+hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
+expect set_weight_v2_100 cb set-weight prod-service v2=100
+if ! hold_cmd check hold_check; then
+	fail open_connections_stay "no answer from client.py hold"
+elif res=$("$PY" "$E2E_DIR/check.py" held --n 50 <"$WORK/hold_check.json"); then
+	pass open_connections_stay
+else
+	fail open_connections_stay "$res"
+fi
+if cg_burst burst after 500; then
+	check_share new_connections_all_v2 after 500 0 v1=0 v2=100
+else
+	fail new_connections_all_v2 "client.py burst failed"
+fi
+[ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"
+
+expect detach_cgroup "$CANARY_BIN" --pin-dir "$PIN_DIR" detach-cgroup "$CG"
+finish
