@@ -8,6 +8,7 @@
 #include "output.h"
 #include "state.h"
 #include "config_yaml.h"
+#include "kube_logic.h"
 
 static const struct cmd_opt apply_opts[] = {
 	{ "-f, --file FILE", "YAML config to apply (required)" },
@@ -15,13 +16,33 @@ static const struct cmd_opt apply_opts[] = {
 	{},
 };
 
-/* Replaces the whole running config with the file's (loaded beforehand). */
+/*
+ * Replaces the running config with the file's (loaded beforehand), except
+ * the services the Kubernetes agent owns ("k8s.*"): the file cannot name
+ * them, and they stay as the agent set them.
+ */
 static int replace_config(struct canary_config *cfg, void *arg,
 			  struct canary_err *err)
 {
 	struct canary_config *want = arg;
+	struct canary_service_cfg *s;
+	int i;
 
-	(void)err;
+	for (i = 0; i < want->n_services; i++)
+		if (!strncmp(want->svc[i].name, KUBE_SVC_PREFIX,
+			     strlen(KUBE_SVC_PREFIX)))
+			return cerr_set(err, "service '%s': names starting with "
+					"'%s' belong to the Kubernetes agent",
+					want->svc[i].name, KUBE_SVC_PREFIX);
+	for (i = 0; i < cfg->n_services; i++) {
+		if (strncmp(cfg->svc[i].name, KUBE_SVC_PREFIX,
+			    strlen(KUBE_SVC_PREFIX)))
+			continue;
+		s = config_add_service(want, err);
+		if (!s)
+			return -EINVAL;
+		*s = cfg->svc[i];
+	}
 	config_free(cfg);
 	*cfg = *want;
 	config_init(want); /* ownership moved to cfg */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* attach IFACE / detach IFACE */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -290,18 +292,75 @@ static void clear_redirect_devs(struct canary_state *st)
 			break;
 }
 
+/* Removes every link pinned under the pin dir, devices gone or not. */
+static void unpin_all(const char *path, int ifindex, enum link_kind kind,
+		      void *arg)
+{
+	struct canary_state *st = arg;
+	__u32 key = ifindex;
+
+	unpin_link(path, ifindex, kind, NULL);
+	bpf_map_delete_elem(st->tx_fd, &key);
+}
+
+/* Removes the cgroup links (attach-cgroup) pinned under @dir. */
+static int unpin_cgroup_links(const char *dir)
+{
+	char path[PATH_MAX + 256];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, "cglink_", 7))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		n += unlink(path) == 0;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* detach --all: the uninstall path (deploy/uninstall-job.yaml): every
+ * interface and cgroup canary-bpf is attached to. */
+static int detach_all(void)
+{
+	struct canary_state st;
+	int ret, n;
+
+	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	if (!ret) {
+		n = links_for_each(st.pin_dir, 0, unpin_all, &st);
+		n += unpin_cgroup_links(st.pin_dir);
+		clear_redirect_devs(&st);
+		p_done("detached %d link(s); maps stay pinned under %s", n,
+		       st.pin_dir);
+	}
+	state_close(&st);
+	return ret;
+}
+
 static int do_detach(int argc, char **argv)
 {
 	static const struct option longs[] = {
+		{ "all", no_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	struct canary_state st;
 	__u32 ifindex;
-	int opt, ret;
+	int opt, ret, all = 0;
 
-	while ((opt = cmd_getopt(&cmd_detach, argc, argv, ":h", longs)) != -1)
-		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+	while ((opt = cmd_getopt(&cmd_detach, argc, argv, ":h", longs)) != -1) {
+		if (opt != 'a')
+			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
+		all = 1;
+	}
+	if (all && optind != argc)
+		return cmd_usage_error(&cmd_detach, "--all takes no IFACE");
+	if (all)
+		return detach_all();
 	if (optind != argc - 1)
 		return cmd_usage_error(&cmd_detach, "expected one IFACE, got %d arguments",
 				       argc - optind);
@@ -328,6 +387,8 @@ out:
 }
 
 static const struct cmd_opt detach_opts[] = {
+	{ "--all", "every interface and cgroup canary-bpf is attached to "
+		   "(uninstall)" },
 	{ "--help", "show this help" },
 	{},
 };
@@ -335,7 +396,7 @@ static const struct cmd_opt detach_opts[] = {
 const struct cmd cmd_detach = {
 	.name = "detach",
 	.fn = do_detach,
-	.args = "IFACE",
+	.args = "IFACE | --all",
 	.summary = "Remove what canary-bpf attached to IFACE (maps stay pinned)",
 	.opts = detach_opts,
 };

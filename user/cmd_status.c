@@ -16,6 +16,7 @@
 #include "parse.h"
 #include "state.h"
 #include "stats.h"
+#include "kube_split.h"
 
 static const char *proto_name(__u8 proto)
 {
@@ -394,21 +395,38 @@ static int do_status(int argc, char **argv)
 {
 	static const struct option longs[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "kube", no_argument, NULL, 'K' },
+		{ "namespace", required_argument, NULL, 'n' },
+		{ "kubeconfig", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
+	const char *ns = NULL, *kubeconfig = NULL;
 	struct stats_snap *d = calloc(1, sizeof(*d));
 	struct canary_state st;
 	int opt, ret, only = -1;
+	bool kube = false;
 
 	if (!d)
 		return EXIT_FAIL;
-	while ((opt = cmd_getopt(&cmd_status, argc, argv, ":hj", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_status, argc, argv, ":hjn:", longs)) != -1) {
 		if (opt == 'h' || opt == '?') {
 			free(d);
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		}
-		json_output = true;
+		if (opt == 'K')
+			kube = true;
+		else if (opt == 'n')
+			ns = optarg;
+		else if (opt == 'k')
+			kubeconfig = optarg;
+		else
+			json_output = true;
+	}
+	if (kube) {
+		free(d);
+		/* What the cluster asks for next to this node's maps. */
+		return kube_status(kubeconfig, ns, state_pin_dir(opt_pin_dir));
 	}
 	if (argc - optind > 1) {
 		free(d);
@@ -437,6 +455,9 @@ static int do_status(int argc, char **argv)
 
 static const struct cmd_opt status_opts[] = {
 	{ "--json", "JSON output (same as the global -j)" },
+	{ "--kube [--namespace NS]", "the cluster's TrafficSplits next to this "
+				     "node's maps (as kube-status)" },
+	{ "--kubeconfig FILE", "with --kube: kubeconfig to use" },
 	{ "--help", "show this help" },
 	{},
 };
@@ -444,7 +465,7 @@ static const struct cmd_opt status_opts[] = {
 const struct cmd cmd_status = {
 	.name = "status",
 	.fn = do_status,
-	.args = "[NAME] [--json]",
+	.args = "[NAME] [--json] [--kube [--namespace NS]]",
 	.summary = "Show services, weights next to the measured share of new "
 		   "flows, interfaces and counters",
 	.opts = status_opts,

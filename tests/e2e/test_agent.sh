@@ -177,6 +177,10 @@ converge_case agent_converges "75,25|3,1" 5
 [ "$(svc_state local-svc | cut -d'|' -f1,2)" = "100|1" ] && pass agent_keeps_local ||
 	fail agent_keeps_local "local-svc changed: $(svc_state local-svc)"
 split_case split_75_25 1000 5 v1=75 v2=25
+# A local apply -f leaves the agent's k8s.* services alone.
+expect reapply_local cb apply -f "$WORK/local.yaml"
+[ "$(svc_state "$SVC" | cut -d'|' -f1,2)" = "75,25|3,1" ] && pass apply_keeps_agent_services ||
+	fail apply_keeps_agent_services "$SVC after apply -f: $(svc_state "$SVC")"
 
 res=$(http healthz)
 [ "${res%% *}" = 200 ] && pass healthz || fail healthz "$res"
@@ -328,6 +332,9 @@ npatch2=$(kctl patches | "$PY" -c 'import json,sys; print(len(json.load(sys.stdi
 res=$(cb -j kube-status --kubeconfig "$WORK/kubeconfig" 2>&1)
 grep -q "\"node_weight_pct\": *{ *\"$SVC\": *65" <<<"$res" && pass kube_status ||
 	fail kube_status "${res:0:300}"
+res=$(cb -j status --kube --kubeconfig "$WORK/kubeconfig" 2>&1)
+grep -q "\"node_weight_pct\": *{ *\"$SVC\": *65" <<<"$res" && pass status_kube ||
+	fail status_kube "${res:0:300}"
 mkdir -p "$WORK/sa"
 echo s3cret >"$WORK/sa/token"
 cp "$WORK/cert.pem" "$WORK/sa/ca.crt"
