@@ -49,7 +49,9 @@ static __always_inline void ip_decrease_ttl(struct iphdr *iph)
 
 /*
  * Sends a translated frame on by itself when the kernel's FIB knows the
- * next hop and the egress device takes XDP frames; otherwise leaves it to
+ * next hop and the egress device was listed as taking XDP frames
+ * (attach --redirect-dev; the ingress device itself for XDP_TX); otherwise
+ * leaves it to
  * the kernel's forwarding path (XDP_PASS), which resolves neighbours, runs
  * netfilter and handles VLAN devices.
  */
@@ -78,8 +80,9 @@ static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
 	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
 		goto pass;
 	ifindex = fib.ifindex;
-	if (ifindex != ctx->ingress_ifindex &&
-	    !bpf_map_lookup_elem(&canary_tx, &ifindex))
+	/* XDP_TX too only onto a listed device: a veth, say, drops XDP
+	 * frames its peer cannot take. */
+	if (!bpf_map_lookup_elem(&canary_tx, &ifindex))
 		goto pass;
 	ip_decrease_ttl(iph);
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
@@ -138,12 +141,45 @@ static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
 		g->icmp++;
 }
 
+/*
+ * The reply of a source-NATed flow, back at this node: endpoint ->
+ * node:port becomes VIP:port -> client, and goes on to the client.
+ */
+static __always_inline enum verdict ingress_snat_reply(void *ctx,
+							enum ctx_kind kind,
+							struct pkt *p,
+							const struct canary_node *n,
+							struct canary_global *g)
+{
+	struct canary_snat *back = snat_back(p, n), way;
+
+	if (!back)
+		return V_PASS;
+	way = *back;
+	if (rewrite_addr_port(ctx, kind, p, p->l3_off + offsetof(struct iphdr, daddr),
+			      p->l4_off + TCP_DPORT_OFF, way.client,
+			      way.client_port) ||
+	    rewrite_addr_port(ctx, kind, p, p->l3_off + offsetof(struct iphdr, saddr),
+			      p->l4_off + TCP_SPORT_OFF, way.vip, way.vport)) {
+		if (g)
+			g->errors++;
+		return V_PASS;
+	}
+	if (g)
+		g->snat_replies++;
+	p->saddr = way.vip;
+	if (kind == CTX_XDP)
+		return xdp_forward(ctx, p, way.client, g);
+	return V_PASS;
+}
+
 /* The ingress path, written once for XDP and tc. */
 static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 {
 	struct canary_global *g = global_stats();
 	struct canary_genstate *gs = lb_genstate();
 	__u32 gen = gs ? gen_of(gs->active) : 0;
+	struct canary_node *node = snat_node();
 	struct canary_flow f = {};
 	struct canary_svc *svc = NULL;
 	struct pkt p = {};
@@ -153,6 +189,8 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	ret = parse_pkt(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &p);
 	if (ret == PARSE_OK)
 		svc = lb_service(&p, gen);
+	if (ret == PARSE_OK && !svc && snat_back(&p, node))
+		return ingress_snat_reply(ctx, kind, &p, node, g);
 	if (ret != PARSE_OK || !svc) {
 		if (g && ret == PARSE_FRAGMENT)
 			g->fragments++;
@@ -162,7 +200,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 			ingress_icmp(ctx, kind, g);
 		return V_PASS;
 	}
-	ret = lb_select(&p, svc, gen, gs, g, &f);
+	ret = lb_select(&p, svc, gen, gs, node, g, &f);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR) {
 		if (g && ret == LB_NO_ENDPOINT)
 			g->no_endpoint++;
@@ -174,7 +212,12 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	}
 	if (rewrite_addr_port(ctx, kind, &p,
 			      p.l3_off + offsetof(struct iphdr, daddr),
-			      p.l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port)) {
+			      p.l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port) ||
+	    (f.flags & CANARY_FLOW_F_SNAT && node &&
+	     rewrite_addr_port(ctx, kind, &p,
+			       p.l3_off + offsetof(struct iphdr, saddr),
+			       p.l4_off + TCP_SPORT_OFF, node->address,
+			       f.snat_port))) {
 		if (g)
 			g->errors++;
 		return V_PASS;
@@ -182,6 +225,8 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	lb_count(&f, ctx_len(ctx, kind), ret);
 	if (g)
 		g->translated++;
+	if (f.flags & CANARY_FLOW_F_SNAT && node)
+		p.saddr = node->address; /* the source the FIB must see */
 	if (kind == CTX_XDP)
 		return xdp_forward(ctx, &p, f.ep_addr, g);
 	if (g)

@@ -8,6 +8,7 @@
 
 #include "maps.h"
 #include "parse.h"
+#include "snat.h"
 
 /* What selection found. */
 enum lb_result {
@@ -211,6 +212,7 @@ static __always_inline bool lb_use_prev(const struct pkt *p,
 static __always_inline int lb_select(const struct pkt *p,
 				     const struct canary_svc *svc, __u32 gen,
 				     const struct canary_genstate *gs,
+				     const struct canary_node *node,
 				     struct canary_global *g,
 				     struct canary_flow *out)
 {
@@ -243,6 +245,13 @@ static __always_inline int lb_select(const struct pkt *p,
 		ret = lb_pick(p, svc, gen, out);
 	if (ret != LB_FLOW_NEW)
 		return ret;
+	if (snat_wanted(svc, out, node) && snat_alloc(p, out, node)) {
+		if (g)
+			g->snat_full++;
+		return LB_NO_ENDPOINT;
+	}
+	if (out->flags & CANARY_FLOW_F_SNAT && g)
+		g->snat++;
 	if (bpf_map_update_elem(&canary_flow, &fk, out, BPF_ANY))
 		return LB_ERROR;
 	return LB_FLOW_NEW;

@@ -117,6 +117,24 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_sock SEC(".maps");
 
+/* The way back for source-NATed flows; as big as the flow table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CANARY_FLOW_ENTRIES);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct canary_snat_key);
+	__type(value, struct canary_snat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_snat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct canary_node);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_node SEC(".maps");
+
 /*
  * Devices XDP may redirect translated packets to (attach --redirect-dev).
  * A device that cannot take XDP frames (a bridge, or a veth whose peer has

@@ -83,6 +83,8 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_PINS "canary_pins"
 #define CANARY_MAP_PINSTATS "canary_pinstat"
 #define CANARY_MAP_SOCK "canary_sock"
+#define CANARY_MAP_SNAT "canary_snat"
+#define CANARY_MAP_NODE "canary_node"
 
 /* IP protocol numbers, as carried in keys. */
 #define CANARY_PROTO_TCP 6
@@ -122,6 +124,8 @@ _Static_assert(sizeof(struct canary_svc) == 8 + 2 * CANARY_MAX_VERSIONS,
 /* canary_svc.flags */
 #define CANARY_SVC_F_AFFINITY (1 << 0) /* hash the client address only */
 #define CANARY_SVC_F_PINS (1 << 1)     /* consult canary_pins first */
+#define CANARY_SVC_F_SNAT (1 << 2)     /* SNAT flows to non-local endpoints */
+#define CANARY_SVC_F_SNAT_ALL (1 << 3) /* SNAT every flow */
 
 /*
  * canary_ver (hash, no prealloc): one version of one service in one
@@ -203,7 +207,7 @@ struct canary_meta {
 	__be32 vip;                        /* service VIP */
 	__be16 port;                       /* service port */
 	__u8 n_pins;                       /* entries of pins[] in use */
-	__u8 reserved2;                    /* zero */
+	__u8 policy;                       /* snat mode | 4 if traffic local */
 	__u16 weight_bps[CANARY_MAX_VERSIONS]; /* configured weights */
 	char name[CANARY_NAME_LEN];        /* service name */
 	char vname[CANARY_MAX_VERSIONS][CANARY_VNAME_LEN]; /* version names */
@@ -247,11 +251,51 @@ struct canary_flow {
 	__be32 ep_addr;  /* endpoint chosen for the flow */
 	__be16 ep_port;  /* target port */
 	__u8 version;    /* version index at the time of the choice */
-	__u8 reserved;   /* zero */
+	__u8 flags;      /* CANARY_FLOW_F_* */
 	__u32 svc_id;    /* service id, for counters */
-	__u32 reserved2; /* zero */
+	__be16 snat_port; /* with CANARY_FLOW_F_SNAT: our source port */
+	__u16 reserved2; /* zero */
 };
 _Static_assert(sizeof(struct canary_flow) == 16, "canary_flow size");
+
+/* canary_flow.flags */
+#define CANARY_FLOW_F_SNAT (1 << 0) /* source rewritten to the node's */
+
+/*
+ * canary_snat (LRU hash): the way back for a source-NATed flow (an
+ * endpoint on another node: without SNAT its reply would go to the client
+ * directly and the connection would break). Keyed by the reply as it
+ * comes back to this node: endpoint -> node address:snat_port.
+ */
+struct canary_snat_key {
+	__be32 ep_addr;   /* reply source: the endpoint */
+	__be16 ep_port;   /* its port */
+	__be16 snat_port; /* reply destination port on this node */
+	__u8 proto;       /* CANARY_PROTO_* */
+	__u8 reserved[3]; /* zero */
+};
+_Static_assert(sizeof(struct canary_snat_key) == 12, "canary_snat_key size");
+
+struct canary_snat {
+	__be32 client;    /* original source */
+	__be32 vip;       /* what the client talked to */
+	__be16 client_port;
+	__be16 vport;
+};
+_Static_assert(sizeof(struct canary_snat) == 12, "canary_snat size");
+
+/*
+ * canary_node (array, one entry): this node, for SNAT. Written by apply
+ * (the file's node: section); all zero = no SNAT possible.
+ */
+struct canary_node {
+	__be32 address;   /* source address for SNAT */
+	__be32 pod_net;   /* this node's pod CIDR: local endpoints */
+	__be32 pod_mask;  /* its netmask */
+	__u16 port_min;   /* SNAT source ports, host order, inclusive */
+	__u16 port_max;
+};
+_Static_assert(sizeof(struct canary_node) == 16, "canary_node size");
 
 /*
  * canary_backend (hash): which services an endpoint serves, per config
@@ -359,8 +403,11 @@ struct canary_global {
 	__u64 pinned;        /* new flows placed by a client pin */
 	__u64 icmp;          /* ICMP errors about translated flows, translated */
 	__u64 sock_lb;       /* sockets sent to an endpoint at connect/sendmsg */
+	__u64 snat;          /* new flows source-NATed to this node */
+	__u64 snat_replies;  /* replies of SNATed flows translated back */
+	__u64 snat_full;     /* new flows that found no free SNAT port */
 };
-_Static_assert(sizeof(struct canary_global) == 96, "canary_global size");
+_Static_assert(sizeof(struct canary_global) == 120, "canary_global size");
 
 /* Ingress attach modes, as recorded in link pin names. */
 enum canary_mode {

@@ -183,6 +183,9 @@ static json_object *json_counters(const struct canary_global *g)
 	ADD(pinned);
 	ADD(icmp);
 	ADD(sock_lb);
+	ADD(snat);
+	ADD(snat_replies);
+	ADD(snat_full);
 #undef ADD
 	return o;
 }

@@ -454,3 +454,10 @@ void config_effective_cum(const struct canary_service_cfg *svc, __u16 *cum)
 		cum[i] = (__u16)acc;
 	}
 }
+
+bool config_is_local(const struct canary_node_cfg *node, __be32 addr)
+{
+	__u32 mask = node->pod_len ? ~0u << (32 - node->pod_len) : 0;
+
+	return node->pod_net && (ntohl(addr) & mask) == ntohl(node->pod_net);
+}

@@ -7,6 +7,7 @@
 #ifndef CANARY_USER_CONFIG_H
 #define CANARY_USER_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "canary.h"
@@ -56,6 +57,22 @@ struct canary_service_cfg {
 	struct canary_version_cfg v[CANARY_MAX_VERSIONS];
 	int n_pins;
 	struct canary_pin_cfg pins[CANARY_MAX_PINS];
+	__u8 snat;                        /* CANARY_SNAT_* */
+	__u8 local;                       /* externalTrafficPolicy: Local */
+};
+
+/* canary_service_cfg.snat */
+#define CANARY_SNAT_AUTO 0   /* endpoints outside this node's pod CIDR */
+#define CANARY_SNAT_ALWAYS 1
+#define CANARY_SNAT_NEVER 2
+
+/* This node, for SNAT and local endpoints (the file's node: section). */
+struct canary_node_cfg {
+	bool set;                         /* given: write it */
+	__be32 address;
+	__be32 pod_net;
+	__u8 pod_len;
+	__u16 port_min, port_max;         /* host order */
 };
 
 #define CANARY_GRACE_KEEP (-1)
@@ -67,7 +84,11 @@ struct canary_config {
 	/* Seconds the previous generation stays usable after a change, or
 	 * CANARY_GRACE_KEEP for "as it is". */
 	int grace_s;
+	struct canary_node_cfg node;
 };
+
+/* Whether @addr is in this node's pod CIDR (false when none is set). */
+bool config_is_local(const struct canary_node_cfg *node, __be32 addr);
 
 void config_init(struct canary_config *cfg);
 void config_free(struct canary_config *cfg);

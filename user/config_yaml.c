@@ -21,9 +21,12 @@ struct yctx {
 /* Keys of one kind of mapping; the index of a key is its bit in `seen`. */
 static const char *const svc_keys[] = { "name", "vip", "port", "protocol",
 					"versions", "affinity", "pins", "ports",
-					NULL };
+					"snat", "traffic_policy", NULL };
 enum { SK_NAME, SK_VIP, SK_PORT, SK_PROTO, SK_VERSIONS, SK_AFFINITY, SK_PINS,
-       SK_PORTS };
+       SK_PORTS, SK_SNAT, SK_POLICY };
+static const char *const node_keys[] = { "address", "pod_cidr", "snat_ports",
+					 NULL };
+enum { NK_ADDRESS, NK_POD_CIDR, NK_SNAT_PORTS };
 static const char *const port_keys[] = { "port", "targetPort", NULL };
 enum { PO_PORT, PO_TARGET };
 static const char *const ver_keys[] = { "name", "weight", "endpoints",
@@ -345,6 +348,29 @@ static int load_ports(struct yctx *y, const yaml_node_t *node,
 	return 0;
 }
 
+static const char *const snat_modes[] = { "auto", "always", "never", NULL };
+static const char *const policies[] = { "cluster", "local", NULL };
+
+/* A scalar that must be one of @choices; its index into @out. */
+static int load_choice(struct yctx *y, const yaml_node_t *node, const char *key,
+		       const char *const *choices, __u8 *out)
+{
+	const char *s = NULL;
+	char list[64];
+	int i, ret = get_scalar(y, node, key, &s);
+
+	if (ret)
+		return ret;
+	for (i = 0; choices[i]; i++) {
+		if (!strcmp(s, choices[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	join_keys(choices, list, sizeof(list));
+	return yerr(y, node, "%s '%s' is not one of %s", key, s, list);
+}
+
 static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
 			    struct canary_service_cfg *svc)
 {
@@ -364,6 +390,11 @@ static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
 		return load_pins(y, val, svc);
 	case SK_PORTS:
 		return load_ports(y, val, svc);
+	case SK_SNAT:
+		return load_choice(y, val, "snat", snat_modes, &svc->snat);
+	case SK_POLICY:
+		return load_choice(y, val, "traffic_policy", policies,
+				   &svc->local);
 	default:
 		return load_versions(y, val, svc);
 	}
@@ -452,10 +483,59 @@ static int load_grace(struct yctx *y, const yaml_node_t *node,
 	return 0;
 }
 
+/* "MIN-MAX" source ports for SNAT. */
+static int parse_port_range(const char *s, __u16 *min, __u16 *max,
+			    struct canary_err *err)
+{
+	unsigned int a, b;
+	char tail;
+
+	if (sscanf(s, "%u-%u%c", &a, &b, &tail) != 2 || !a || a > b || b > 65535)
+		return cerr_set(err, "'%s' is not a port range MIN-MAX (1-65535)", s);
+	*min = a;
+	*max = b;
+	return 0;
+}
+
+/* node: {address, pod_cidr, snat_ports}: this node, for SNAT. */
+static int load_node(struct yctx *y, const yaml_node_t *node,
+		     struct canary_node_cfg *n)
+{
+	unsigned int seen = 0;
+	yaml_node_pair_t *p;
+	yaml_node_t *val;
+	int key, ret;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return yerr(y, node, "'node' must be a mapping (address, pod_cidr, snat_ports)");
+	n->port_min = 30000;
+	n->port_max = 60999;
+	for (p = node->data.mapping.pairs.start;
+	     p < node->data.mapping.pairs.top; p++) {
+		key = lookup_key(y, ynode(y, p->key), node_keys, "node", &seen);
+		if (key < 0)
+			return key;
+		val = ynode(y, p->value);
+		if (key == NK_ADDRESS)
+			ret = PARSE_VALUE(y, val, "address", parse_ipv4, &n->address);
+		else if (key == NK_POD_CIDR)
+			ret = PARSE_VALUE(y, val, "pod_cidr", parse_cidr, &n->pod_net,
+					  &n->pod_len);
+		else
+			ret = PARSE_VALUE(y, val, "snat_ports", parse_port_range,
+					  &n->port_min, &n->port_max);
+		if (ret)
+			return ret;
+	}
+	n->set = true;
+	return check_required(y, node, node_keys,
+			      1u << NK_ADDRESS | 1u << NK_POD_CIDR, seen, "node");
+}
+
 static int load_root(struct yctx *y, struct canary_config *cfg)
 {
 	static const char *const root_keys[] = { "services", "grace_period",
-						 NULL };
+						 "node", NULL };
 	yaml_node_t *root = yaml_document_get_root_node(y->doc);
 	unsigned int seen = 0;
 	yaml_node_pair_t *p;
@@ -472,6 +552,8 @@ static int load_root(struct yctx *y, struct canary_config *cfg)
 			return ret;
 		if (ret == 1)
 			ret = load_grace(y, ynode(y, p->value), cfg);
+		else if (ret == 2)
+			ret = load_node(y, ynode(y, p->value), &cfg->node);
 		else
 			ret = load_services(y, ynode(y, p->value), cfg);
 		if (ret)

@@ -126,6 +126,7 @@ static int open_maps(struct canary_state *st)
 		{ CANARY_MAP_GLOBAL, &st->global_fd },
 		{ CANARY_MAP_TX, &st->tx_fd },
 		{ CANARY_MAP_RING, &st->ring_fd },
+		{ CANARY_MAP_NODE, &st->node_fd },
 		{ CANARY_MAP_PINS, &st->pins_fd },
 		{ CANARY_MAP_PINSTATS, &st->pinstat_fd },
 	};
@@ -147,6 +148,7 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->dir_fd = st->gen_fd = st->svc_fd = st->ver_fd = st->meta_fd = -1;
 	st->flow_fd = st->backend_fd = st->stats_fd = st->global_fd = -1;
 	st->tx_fd = st->pins_fd = st->pinstat_fd = st->ring_fd = -1;
+	st->node_fd = -1;
 }
 
 static int do_open(struct canary_state *st, const char *dir, bool create)
@@ -197,7 +199,7 @@ void state_close(struct canary_state *st)
 	int *fds[] = { &st->gen_fd,  &st->svc_fd,   &st->ver_fd,
 		       &st->meta_fd, &st->flow_fd,  &st->backend_fd,
 		       &st->stats_fd, &st->global_fd, &st->tx_fd,
-		       &st->pins_fd,  &st->pinstat_fd, &st->ring_fd,
+		       &st->pins_fd,  &st->pinstat_fd, &st->ring_fd, &st->node_fd,
 		       &st->dir_fd };
 	size_t i;
 

@@ -27,6 +27,7 @@ struct canary_state {
 	int global_fd;
 	int tx_fd;
 	int ring_fd;
+	int node_fd;
 	int pins_fd;
 	int pinstat_fd;
 };

@@ -109,6 +109,8 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		memcpy(svc->ports, m.ports, sizeof(svc->ports));
 		svc->proto = m.proto;
 		svc->affinity = m.affinity;
+		svc->snat = m.policy & 3;
+		svc->local = !!(m.policy & 4);
 		read_versions(st, id, gen, &m, svc, buf);
 		read_pins(&m, svc);
 		ids[cfg->n_services - 1] = id;
@@ -215,7 +217,7 @@ static int zero_stats(struct canary_state *st, __u32 id)
  * its place for status and its flows keep their entries.
  */
 static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
-		      struct canary_ver *buf)
+		      struct canary_ver *buf, const struct canary_node *only)
 {
 	struct canary_ring_key k = { .svc_id = id, .version = v, .gen = gen };
 	struct canary_endpoint active[CANARY_MAX_ENDPOINTS];
@@ -227,6 +229,9 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 
 	for (i = 0; i < buf->n_endpoints; i++) {
 		if (buf->ep[i].flags & CANARY_EP_F_DRAINING)
+			continue;
+		/* externalTrafficPolicy: Local: this node's pods only */
+		if (only && (buf->ep[i].addr & only->pod_mask) != only->pod_net)
 			continue;
 		active[n] = buf->ep[i];
 		active[n].flags = 0; /* the permutation hashes address and port */
@@ -255,7 +260,8 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 }
 
 static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
-			 struct canary_version_cfg *ver, struct canary_ver *buf)
+			 struct canary_version_cfg *ver,
+			 const struct canary_node *only, struct canary_ver *buf)
 {
 	struct canary_ver_key k = { .svc_id = id, .version = v, .gen = gen };
 	int err;
@@ -264,7 +270,7 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 	config_sort_endpoints(ver);
 	buf->n_endpoints = ver->n_endpoints;
 	memcpy(buf->ep, ver->ep, sizeof(ver->ep[0]) * ver->n_endpoints);
-	err = write_ring(st, id, gen, v, buf);
+	err = write_ring(st, id, gen, v, buf, only);
 	if (err)
 		return err;
 	return bpf_map_update_elem(st->ver_fd, &k, buf, BPF_ANY) ? -errno : 0;
@@ -318,10 +324,48 @@ static int clear_pins(struct canary_state *st, __u32 gen)
 	return err;
 }
 
+/* This node as the maps have it (zero when never set). */
+static void read_node(struct canary_state *st, struct canary_node *n)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(st->node_fd, &zero, n))
+		memset(n, 0, sizeof(*n));
+}
+
+/*
+ * For externalTrafficPolicy: Local, endpoints outside this node's pod
+ * CIDR take no new flows here (the client address is kept and the reply
+ * leaves from this node): for the effective weights they count as
+ * draining, and the rings leave them out.
+ */
+static void keep_local_endpoints(const struct canary_node *n,
+				 struct canary_service_cfg *svc)
+{
+	int v, e;
+
+	for (v = 0; v < svc->n_versions; v++)
+		for (e = 0; e < svc->v[v].n_endpoints; e++)
+			if (!n->pod_net ||
+			    (svc->v[v].ep[e].addr & n->pod_mask) != n->pod_net)
+				svc->v[v].ep[e].flags |= CANARY_EP_F_DRAINING;
+}
+
+static __u8 snat_flags(const struct canary_service_cfg *svc)
+{
+	if (svc->local || svc->snat == CANARY_SNAT_NEVER)
+		return 0;
+	return svc->snat == CANARY_SNAT_ALWAYS ? CANARY_SVC_F_SNAT_ALL :
+						 CANARY_SVC_F_SNAT;
+}
+
 static int write_service(struct canary_state *st, __u32 id, __u32 gen,
-			 struct canary_service_cfg *svc, const __u64 *base,
+			 struct canary_service_cfg *orig, const __u64 *base,
 			 struct canary_ver *buf)
 {
+	static struct canary_service_cfg local;
+	struct canary_service_cfg *svc = orig;
+	struct canary_node node, *only = NULL;
 	struct canary_svc_key key = { .vip = svc->vip, .proto = svc->proto,
 				      .gen = gen };
 	struct canary_svc val = { .id = id, .n_versions = svc->n_versions };
@@ -332,18 +376,26 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	__u32 idx = meta_index(gen, id);
 	int v, n_ports, err;
 
+	if (orig->local) {
+		read_node(st, &node);
+		only = &node;
+		local = *orig;
+		keep_local_endpoints(&node, &local);
+		svc = &local;
+	}
 	config_effective_cum(svc, val.cum_bps);
 	val.flags = (svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
 			     CANARY_SVC_F_AFFINITY : 0) |
-		    (svc->n_pins ? CANARY_SVC_F_PINS : 0);
+		    (svc->n_pins ? CANARY_SVC_F_PINS : 0) | snat_flags(svc);
 	m.affinity = svc->affinity;
+	m.policy = orig->snat | (orig->local ? 4 : 0);
 	err = write_pins(st, id, gen, svc, &m);
 	if (err)
 		return err;
 	memcpy(m.flows_base, base, sizeof(m.flows_base));
 	snprintf(m.name, sizeof(m.name), "%s", svc->name);
 	for (v = 0; v < svc->n_versions; v++) {
-		err = write_version(st, id, gen, v, &svc->v[v], buf);
+		err = write_version(st, id, gen, v, &orig->v[v], only, buf);
 		if (err)
 			return err;
 		m.weight_bps[v] = svc->v[v].weight_bps;
@@ -687,6 +739,27 @@ out:
 	return err;
 }
 
+static void node_of(const struct canary_node_cfg *c, struct canary_node *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->address = c->address;
+	n->pod_net = c->pod_net;
+	n->pod_mask = htonl(c->pod_len ? ~0u << (32 - c->pod_len) : 0);
+	n->port_min = c->port_min;
+	n->port_max = c->port_max;
+}
+
+/* This node's SNAT address, pod CIDR and ports (not versioned: read by
+ * new flows only, and changed rarely). */
+static int write_node(struct canary_state *st, const struct canary_node_cfg *c)
+{
+	struct canary_node n;
+	__u32 zero = 0;
+
+	node_of(c, &n);
+	return bpf_map_update_elem(st->node_fd, &zero, &n, BPF_ANY) ? -errno : 0;
+}
+
 static int commit(struct canary_state *st, const struct canary_config *old,
 		  const __u32 *old_ids, struct canary_config *cfg)
 {
@@ -701,6 +774,8 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	for (i = 0, err = 0; i < cfg->n_services && !err; i++)
 		if (fresh[i])
 			err = zero_stats(st, ids[i]);
+	if (!err && cfg->node.set)
+		err = write_node(st, &cfg->node);
 	if (!err)
 		err = write_config(st, cfg, ids, fresh, gen);
 	if (!err)
@@ -729,6 +804,8 @@ static void canonical(const struct canary_service_cfg *in,
 	memcpy(out->ports, in->ports, sizeof(out->ports));
 	out->proto = in->proto;
 	out->affinity = in->affinity;
+	out->snat = in->snat;
+	out->local = in->local;
 	out->n_versions = in->n_versions;
 	for (v = 0; v < in->n_versions; v++) {
 		snprintf(out->v[v].name, sizeof(out->v[v].name), "%s",
@@ -748,16 +825,24 @@ static void canonical(const struct canary_service_cfg *in,
 	}
 }
 
-/* Whether @b asks for exactly what @a runs (services matched by name). */
-static bool config_same(const struct canary_config *a,
+/* Whether @b asks for exactly what @a runs (services matched by name) and
+ * for the node section the maps hold. */
+static bool config_same(struct canary_state *st, const struct canary_config *a,
 			const struct canary_config *b)
 {
 	static struct canary_service_cfg x, y;
 	const struct canary_service_cfg *o;
+	struct canary_node want, have;
 	int i;
 
 	if (a->n_services != b->n_services || b->grace_s != CANARY_GRACE_KEEP)
 		return false;
+	if (b->node.set) {
+		node_of(&b->node, &want);
+		read_node(st, &have);
+		if (memcmp(&want, &have, sizeof(want)))
+			return false;
+	}
 	for (i = 0; i < b->n_services; i++) {
 		o = config_find((struct canary_config *)a, b->svc[i].name);
 		if (!o)
@@ -793,7 +878,7 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
 	}
-	if (config_same(&old, &cfg)) {
+	if (config_same(st, &old, &cfg)) {
 		/* Nothing to do, and the previous generation (and its grace
 		 * period) must stay the config before the last real change. */
 		pr_info("config unchanged\n");

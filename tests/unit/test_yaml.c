@@ -175,7 +175,7 @@ static void test_syntax_error(void)
 static void test_unknown_key(void)
 {
 	check_error("services:\n  - name: a\n    vipp: 10.0.0.1\n", "3:5: ",
-		    "unknown key 'vipp' in a service (expected name, vip, port, protocol, versions, affinity, pins, ports)");
+		    "unknown key 'vipp' in a service (expected name, vip, port, protocol, versions, affinity, pins, ports, snat, traffic_policy)");
 	check_error("servics: []\n", "1:1: ", "unknown key 'servics'");
 	check_error("services:\n- name: a\n  versions:\n  - name: v1\n    wieght: 5\n",
 		    "5:5: ", "unknown key 'wieght' in a version");
@@ -285,6 +285,40 @@ static void test_steering_keys(void)
 		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2:1]}]\n"
 		    "  pins: [{cidr: 10.0.1.0/24, version: v9}]\n", "2:3: ",
 		    "no version 'v9'");
+}
+
+/* The node section and the per-service SNAT and traffic policy. */
+static void test_node_and_snat(void)
+{
+	static const char text[] =
+		"node: {address: 10.1.0.1, pod_cidr: 10.244.1.0/24, snat_ports: 30000-30099}\n"
+		"services:\n"
+		"  - name: a\n    vip: 10.96.0.10\n    port: 80\n"
+		"    snat: always\n    traffic_policy: local\n"
+		"    versions: [{name: v1, weight: 100, endpoints: [10.244.1.11:80]}]\n";
+	struct canary_config cfg;
+	struct canary_err err = {};
+	char path[32];
+
+	config_init(&cfg);
+	if (CHECK(load_text(text, &cfg, &err, path) == 0, "%s", err.msg)) {
+		CHECK(cfg.node.set, "node section seen");
+		CHECK_EQ(cfg.node.address, htonl(0x0a010001));
+		CHECK_EQ(cfg.node.pod_len, 24);
+		CHECK_EQ(cfg.node.port_min, 30000);
+		CHECK_EQ(cfg.node.port_max, 30099);
+		CHECK_EQ(cfg.svc[0].snat, CANARY_SNAT_ALWAYS);
+		CHECK_EQ(cfg.svc[0].local, 1);
+		CHECK(config_is_local(&cfg.node, htonl(0x0af4010b)), "local pod");
+		CHECK(!config_is_local(&cfg.node, htonl(0x0af4020b)), "remote pod");
+	}
+	config_free(&cfg);
+	check_error("node: {address: 10.1.0.1}\n", "1:7: ",
+		    "node has no 'pod_cidr'");
+	check_error("node: {address: 10.1.0.1, pod_cidr: 10.244.1.0/24, "
+		    "snat_ports: 5-1}\n", "1:64: ", "'5-1' is not a port range");
+	check_error("services:\n- name: a\n  snat: sometimes\n", "3:9: ",
+		    "snat 'sometimes' is not one of auto, always, never");
 }
 
 static void test_bad_values(void)
@@ -416,6 +450,7 @@ int main(void)
 	RUN(test_unknown_key);
 	RUN(test_steering_keys);
 	RUN(test_multiport);
+	RUN(test_node_and_snat);
 	RUN(test_bad_values);
 	RUN(test_wrong_types);
 	RUN(test_missing_and_duplicate_keys);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Source NAT for endpoints on other nodes (kube-proxy's default for
+ * externalTrafficPolicy: Cluster). A client reaches this node, the chosen
+ * endpoint lives on another: without help its reply would leave that node
+ * straight to the client, from an address the client never talked to. So
+ * the flow leaves here from this node's address and a port allocated for
+ * it, and the reply, which comes back here, is translated back to
+ * VIP:port -> client. Endpoints in this node's pod CIDR need no SNAT.
+ */
+#ifndef CANARY_BPF_SNAT_H
+#define CANARY_BPF_SNAT_H
+
+#include "maps.h"
+#include "parse.h"
+
+#define CANARY_SEED_SNAT 0x534e4154u /* the first SNAT port tried */
+#define SNAT_TRIES 8                 /* ports tried before giving up */
+
+static __always_inline struct canary_node *snat_node(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&canary_node, &zero);
+}
+
+/* Whether flow @f of service @svc leaves with this node's address. */
+static __always_inline bool snat_wanted(const struct canary_svc *svc,
+					const struct canary_flow *f,
+					const struct canary_node *n)
+{
+	if (!n || !n->address)
+		return false;
+	if (svc->flags & CANARY_SVC_F_SNAT_ALL)
+		return true;
+	if (!(svc->flags & CANARY_SVC_F_SNAT))
+		return false;
+	return (f->ep_addr & n->pod_mask) != n->pod_net;
+}
+
+/*
+ * Claims a source port for new flow @f of packet @p: ports from a hash of
+ * the flow on, the first whose way back (endpoint, port) is free. The way
+ * back ages out with the flow (both are LRU). Returns 0 or -1 (all tried
+ * ports taken).
+ */
+static __always_inline int snat_alloc(const struct pkt *p,
+				      struct canary_flow *f,
+				      const struct canary_node *n)
+{
+	struct canary_snat_key k = {
+		.ep_addr = f->ep_addr,
+		.ep_port = f->ep_port,
+		.proto = p->proto,
+	};
+	struct canary_snat back = {
+		.client = p->saddr,
+		.client_port = p->sport,
+		.vip = p->daddr,
+		.vport = p->dport,
+	};
+	__u32 range, h, i;
+
+	if (n->port_max < n->port_min)
+		return -1;
+	range = n->port_max - n->port_min + 1;
+	h = canary_flow_hash(p->saddr, p->daddr, p->sport, p->dport, p->proto,
+			     CANARY_SEED_SNAT);
+	for (i = 0; i < SNAT_TRIES; i++) {
+		k.snat_port = bpf_htons(n->port_min + (h + i) % range);
+		if (bpf_map_update_elem(&canary_snat, &k, &back, BPF_NOEXIST))
+			continue;
+		f->snat_port = k.snat_port;
+		f->flags |= CANARY_FLOW_F_SNAT;
+		return 0;
+	}
+	return -1;
+}
+
+/* The way back for a reply @p addressed to this node, or NULL. */
+static __always_inline struct canary_snat *snat_back(const struct pkt *p,
+						     const struct canary_node *n)
+{
+	struct canary_snat_key k = {
+		.ep_addr = p->saddr,
+		.ep_port = p->sport,
+		.snat_port = p->dport,
+		.proto = p->proto,
+	};
+
+	if (!n || !n->address || p->daddr != n->address)
+		return NULL;
+	return bpf_map_lookup_elem(&canary_snat, &k);
+}
+
+#endif /* CANARY_BPF_SNAT_H */

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Source NAT to endpoints on other nodes, the way back, the SNAT modes,
+ * port exhaustion, and externalTrafficPolicy: Local. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <linux/bpf.h>
+
+#include "bpf_test.h"
+#include "env.h"
+#include "pkt.h"
+
+#define NODE "10.1.0.1"
+#define LOCAL_EP "10.244.1.11"
+#define REMOTE_EP "10.244.2.21"
+
+static void snat_config(struct canary_config *cfg, int v2_pct, __u8 snat,
+			bool local)
+{
+	struct canary_service_cfg *s;
+
+	config_free(cfg);
+	config_init(cfg);
+	cfg->node = (struct canary_node_cfg){ .set = true, .address = ip4(NODE),
+					      .pod_net = ip4("10.244.1.0"),
+					      .pod_len = 24, .port_min = 40000,
+					      .port_max = 40009 };
+	s = config_add_service(cfg, NULL);
+	snprintf(s->name, sizeof(s->name), "svc");
+	s->vip = ip4("10.96.0.10");
+	s->port = htons(5000);
+	s->proto = IPPROTO_TCP;
+	s->snat = snat;
+	s->local = local;
+	s->n_versions = 2;
+	snprintf(s->v[0].name, sizeof(s->v[0].name), "v1");
+	snprintf(s->v[1].name, sizeof(s->v[1].name), "v2");
+	s->v[0].weight_bps = (100 - v2_pct) * 100;
+	s->v[1].weight_bps = v2_pct * 100;
+	s->v[0].n_endpoints = s->v[1].n_endpoints = 1;
+	s->v[0].ep[0] = (struct canary_endpoint){ ip4(LOCAL_EP), htons(5050), 0 };
+	s->v[1].ep[0] = (struct canary_endpoint){ ip4(REMOTE_EP), htons(5050), 0 };
+}
+
+static struct pkt_spec syn(__u16 sport)
+{
+	return (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = ip4("10.0.0.2"),
+				  .daddr = ip4("10.96.0.10"), .sport = sport,
+				  .dport = 5000 };
+}
+
+static void remote_and_back(struct test_env *env, struct canary_config *cfg)
+{
+	struct pkt_spec s = syn(41000), r;
+	struct pkt_view v, b;
+
+	test__start_subtest("remote_endpoint_is_snated");
+	snat_config(cfg, 100, CANARY_SNAT_AUTO, false);
+	if (!ASSERT_OK(env_apply(env, cfg), "apply"))
+		return;
+	ASSERT_EQ(env_run_spec(env->xdp_fd, &s, &v), XDP_PASS, "verdict");
+	ASSERT_EQ(v.daddr, ip4(REMOTE_EP), "to the remote endpoint");
+	ASSERT_EQ(v.saddr, ip4(NODE), "from this node");
+	ASSERT_TRUE(v.sport >= 40000 && v.sport <= 40009, "from a SNAT port");
+	ASSERT_TRUE(v.ip_csum_ok && v.l4_csum_ok, "checksums");
+
+	test__start_subtest("reply_translated_back");
+	r = (struct pkt_spec){ .proto = IPPROTO_TCP, .saddr = ip4(REMOTE_EP),
+			       .daddr = ip4(NODE), .sport = 5050,
+			       .dport = v.sport, .tcp_flags = 0x12 };
+	ASSERT_EQ(env_run_spec(env->xdp_fd, &r, &b), XDP_PASS, "verdict");
+	ASSERT_EQ(b.saddr, ip4("10.96.0.10"), "from the VIP");
+	ASSERT_EQ(b.sport, 5000, "from the service port");
+	ASSERT_EQ(b.daddr, ip4("10.0.0.2"), "to the client");
+	ASSERT_EQ(b.dport, 41000, "to the client port");
+	ASSERT_TRUE(b.ip_csum_ok && b.l4_csum_ok, "checksums");
+	ASSERT_EQ(env_global(env).snat_replies, 1, "snat_replies counter");
+
+	test__start_subtest("established_snat_flow_keeps_port");
+	s.tcp_flags = 0x10;
+	env_run_spec(env->xdp_fd, &s, &b);
+	ASSERT_EQ(b.sport, v.sport, "same SNAT port");
+}
+
+static void modes(struct test_env *env, struct canary_config *cfg)
+{
+	struct pkt_spec s;
+	struct pkt_view v;
+
+	test__start_subtest("local_endpoint_not_snated");
+	snat_config(cfg, 0, CANARY_SNAT_AUTO, false);
+	s = syn(42000);
+	if (ASSERT_OK(env_apply(env, cfg), "apply")) {
+		env_run_spec(env->xdp_fd, &s, &v);
+		ASSERT_EQ(v.daddr, ip4(LOCAL_EP), "local endpoint");
+		ASSERT_EQ(v.saddr, ip4("10.0.0.2"), "client address kept");
+	}
+	test__start_subtest("snat_always");
+	snat_config(cfg, 0, CANARY_SNAT_ALWAYS, false);
+	s = syn(42001);
+	if (ASSERT_OK(env_apply(env, cfg), "apply")) {
+		env_run_spec(env->xdp_fd, &s, &v);
+		ASSERT_EQ(v.saddr, ip4(NODE), "SNATed although local");
+	}
+	test__start_subtest("snat_never");
+	snat_config(cfg, 100, CANARY_SNAT_NEVER, false);
+	s = syn(42002);
+	if (ASSERT_OK(env_apply(env, cfg), "apply")) {
+		env_run_spec(env->xdp_fd, &s, &v);
+		ASSERT_EQ(v.daddr, ip4(REMOTE_EP), "remote endpoint");
+		ASSERT_EQ(v.saddr, ip4("10.0.0.2"), "client address kept");
+	}
+	test__start_subtest("traffic_policy_local");
+	snat_config(cfg, 100, CANARY_SNAT_AUTO, true);
+	s = syn(42003);
+	if (ASSERT_OK(env_apply(env, cfg), "apply")) {
+		env_run_spec(env->xdp_fd, &s, &v);
+		ASSERT_EQ(v.daddr, ip4(LOCAL_EP), "only this node's endpoint");
+		ASSERT_EQ(v.saddr, ip4("10.0.0.2"), "client address kept");
+	}
+}
+
+/* Ten SNAT ports to one endpoint and 40 new flows: at most ten get a
+ * port, each a different one; the others are dropped, never sent with a
+ * port already in use. */
+static void exhaustion(struct test_env *env, struct canary_config *cfg)
+{
+	bool used[10] = {};
+	struct pkt_spec s;
+	struct pkt_view v;
+	int i, ok = 0, dropped = 0, reused = 0, ret;
+
+	test__start_subtest("ports_exhausted_drops_not_reuses");
+	snat_config(cfg, 100, CANARY_SNAT_AUTO, false);
+	if (!ASSERT_OK(env_apply(env, cfg), "apply") ||
+	    !ASSERT_OK(env_clear_flows(env), "clear"))
+		return;
+	for (i = 0; i < 40; i++) {
+		s = syn(43000 + i);
+		ret = env_run_spec(env->xdp_fd, &s, &v);
+		dropped += ret == XDP_DROP;
+		if (ret != XDP_PASS || v.saddr != ip4(NODE) || v.sport < 40000 ||
+		    v.sport > 40009)
+			continue;
+		reused += used[v.sport - 40000];
+		used[v.sport - 40000] = true;
+		ok++;
+	}
+	printf("  %d of 40 flows got one of 10 SNAT ports, %d dropped\n", ok,
+	       dropped);
+	ASSERT_EQ(reused, 0, "a SNAT port given twice");
+	ASSERT_EQ(ok + dropped, 40, "every flow SNATed or dropped");
+	ASSERT_TRUE(ok >= 8 && ok <= 10, "the ports were used");
+	ASSERT_EQ(env_global(env).snat_full, dropped, "snat_full counter");
+}
+
+void test_snat(void)
+{
+	struct canary_config cfg;
+	struct test_env env;
+
+	config_init(&cfg);
+	if (env_setup(&env))
+		goto out;
+	remote_and_back(&env, &cfg);
+	modes(&env, &cfg);
+	exhaustion(&env, &cfg);
+	env_teardown(&env);
+out:
+	config_free(&cfg);
+}

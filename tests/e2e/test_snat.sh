@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Two nodes behind a router: the client's traffic to the VIP reaches node A
+# (where canary-bpf runs); v1's pods live on node A, v2's on node B. Flows
+# to node B leave node A source-NATed to node A's address, and their
+# replies, which come back to node A, are translated back. The split holds
+# across both nodes, replies work from both, 100 long-lived connections
+# survive a weight change and a reload (re-attach and re-apply).
+#
+#   client 10.0.0.2 -- router -- node A 10.1.0.1 (pods 10.244.1.11, .12)
+#                             \- node B 10.2.0.1 (pods 10.244.2.21, .22)
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+NS_ROUTER=${PREFIX}rt
+NS_NODE_B=${PREFIX}nb
+PODS=(hello-v1-0 hello-v1-1 hello-v2-0 hello-v2-1)
+POD_IPS=(10.244.1.11 10.244.1.12 10.244.2.21 10.244.2.22)
+POD_DEVS=(hv10 hv11 hv20 hv21)
+
+# link NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B: a veth between two namespaces.
+link() {
+	sys ip -n "$1" link add "$2" type veth peer name "$5" netns "$4" &&
+	sys ip -n "$1" addr add "$3" dev "$2" && sys ip -n "$1" link set "$2" up &&
+	sys ip -n "$4" addr add "$6" dev "$5" && sys ip -n "$4" link set "$5" up
+}
+
+# node NS GW: a node's forwarding, its gateway and the pods' gateway.
+node_setup() {
+	sys ip -n "$1" link set lo up &&
+	sys nsx "$1" sysctl -qw net.ipv4.ip_forward=1 &&
+	sys ip -n "$1" route add default via "$2" &&
+	sys ip -n "$1" link add up0 type veth peer name up1 &&
+	sys ip -n "$1" link set up0 up && sys ip -n "$1" link set up1 up &&
+	sys ip -n "$1" route add 169.254.1.1/32 dev up0
+}
+
+# pod I NODE_NS: pod I on a node, Calico-style routing.
+pod() {
+	local ns dev=${POD_DEVS[$1]} ip=${POD_IPS[$1]}
+	ns=$(pod_ns "$1")
+	NSS+=("$ns")
+	sys ip netns add "$ns" &&
+	sys ip -n "$2" link add "$dev" type veth peer name eth0 netns "$ns" &&
+	sys ip -n "$ns" addr add "$ip/32" dev eth0 &&
+	sys ip -n "$ns" link set lo up && sys ip -n "$ns" link set eth0 up &&
+	sys ip -n "$ns" route add default via 169.254.1.1 dev eth0 onlink &&
+	# Replies reach node A's XDP after crossing veths: full checksums,
+	# as from a wire (see topo_client in lib.sh).
+	sys nsx "$ns" ethtool -K eth0 tx off &&
+	sys ip -n "$2" link set "$dev" up &&
+	sys nsx "$2" sysctl -qw "net.ipv4.conf.$dev.proxy_arp=1" &&
+	sys nsx "$2" sysctl -qw "net.ipv4.neigh.$dev.proxy_delay=0" &&
+	sys ip -n "$2" route add "$ip/32" dev "$dev"
+}
+
+two_nodes_up() {
+	local i
+	NSS+=("$NS_CLIENT" "$NS_ROUTER" "$NS_NODE" "$NS_NODE_B")
+	for ns in "$NS_CLIENT" "$NS_ROUTER" "$NS_NODE" "$NS_NODE_B"; do
+		sys ip netns add "$ns" || return 1
+	done
+	link "$NS_CLIENT" c0 10.0.0.2/24 "$NS_ROUTER" r0 10.0.0.254/24 &&
+	link "$NS_ROUTER" ra 10.1.0.254/24 "$NS_NODE" n0 10.1.0.1/24 &&
+	link "$NS_ROUTER" rb 10.2.0.254/24 "$NS_NODE_B" n0 10.2.0.1/24 &&
+	sys ip -n "$NS_CLIENT" link set lo up &&
+	sys ip -n "$NS_CLIENT" route add default via 10.0.0.254 &&
+	sys nsx "$NS_CLIENT" ethtool -K c0 tx off &&
+	sys nsx "$NS_CLIENT" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" &&
+	sys ip -n "$NS_ROUTER" link set lo up &&
+	# Node A sends SNATed flows and their replies back out of n0 with
+	# XDP_TX; a veth takes XDP frames only when its peer runs NAPI.
+	sys nsx "$NS_ROUTER" ethtool -K ra gro on &&
+	sys nsx "$NS_ROUTER" sysctl -qw net.ipv4.ip_forward=1 &&
+	sys ip -n "$NS_ROUTER" route add "$VIP/32" via 10.1.0.1 &&
+	sys ip -n "$NS_ROUTER" route add 10.244.1.0/24 via 10.1.0.1 &&
+	sys ip -n "$NS_ROUTER" route add 10.244.2.0/24 via 10.2.0.1 &&
+	node_setup "$NS_NODE" 10.1.0.254 && node_setup "$NS_NODE_B" 10.2.0.254 &&
+	# SNATed packets that XDP hands to node A's kernel (XDP_PASS) carry
+	# node A's own address as source: accept them on n0.
+	sys nsx "$NS_NODE" sysctl -qw net.ipv4.conf.n0.accept_local=1 &&
+	sys nsx "$NS_NODE" sysctl -qw net.ipv4.conf.all.rp_filter=0 &&
+	sys nsx "$NS_NODE" sysctl -qw net.ipv4.conf.n0.rp_filter=0 || return 1
+	for i in 0 1; do pod "$i" "$NS_NODE" || return 1; done
+	for i in 2 3; do pod "$i" "$NS_NODE_B" || return 1; done
+	pin_mount
+}
+
+hold_cmd() {
+	local line
+	[ -n "${HOLD[1]:-}" ] || return 1
+	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
+	read -r -t 60 line <&"${HOLD[0]}" || return 1
+	printf '%s\n' "$line" >"$WORK/$2.json"
+}
+
+held_case() {
+	if ! hold_cmd check "$1"; then
+		fail "$1" "no answer from client.py hold"
+	elif res=$("$PY" "$E2E_DIR/check.py" held --n 100 <"$WORK/$1.json"); then
+		pass "$1"
+	else
+		fail "$1" "$res"
+	fi
+}
+
+e2e_init
+need_cli
+two_nodes_up || bail "topology setup failed"
+pod_start || bail "pod servers did not start"
+
+cat >"$WORK/snat.yaml" <<YAML
+node: {address: 10.1.0.1, pod_cidr: 10.244.1.0/24, snat_ports: 30000-39999}
+services:
+  - name: prod-service
+    vip: $VIP
+    port: $VPORT
+    versions:
+      - {name: v1, weight: 50, endpoints: [10.244.1.11:5050, 10.244.1.12:5050]}
+      - {name: v2, weight: 50, endpoints: [10.244.2.21:5050, 10.244.2.22:5050]}
+YAML
+attach_case attach_node_a native --no-redirect
+expect apply_two_nodes cb apply -f "$WORK/snat.yaml"
+split_case split_across_nodes 2000 4 v1=50 v2=50
+counter_case remote_flows_snated_and_back \
+	"c['snat'] >= 900 and c['snat_replies'] > c['snat'] and c['snat_full'] == 0"
+
+take_ports 100
+coproc HOLD {
+	exec ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
+		--vip "$VIP" --port "$VPORT" --count 100 --sport "$SPORT_AT"
+}
+PIDS+=("$HOLD_PID")
+hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
+expect set_weight_v2_100 cb set-weight prod-service v2=100
+held_case long_lived_survive_weight_change
+attach_case reattach native --no-redirect
+expect reapply cb apply -f "$WORK/snat.yaml"
+held_case long_lived_survive_reload
+[ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"
+finish
