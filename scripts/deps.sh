@@ -3,8 +3,10 @@
 # Run as root on Debian 12; does nothing when everything is present.
 set -euo pipefail
 
+# libclang-rt-14-dev: ASan, UBSan and libFuzzer for clang (make sanitize).
 pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
-      libjson-c-dev pkg-config make gcc iproute2 ethtool python3 util-linux)
+      libjson-c-dev pkg-config make gcc iproute2 ethtool python3 util-linux
+      libclang-rt-14-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do
