@@ -12,6 +12,7 @@
 #include "canary.skel.h"
 #include "loader.h"
 #include "output.h"
+#include "privs.h"
 
 /* canary_tx is pinned here rather than by libbpf (see bpf/maps.h). */
 static int reuse_tx_map(struct canary_bpf *skel, const char *path)
@@ -122,6 +123,8 @@ int loader_load(const char *pin_dir, struct canary_bpf **out)
 	struct canary_bpf *skel;
 	int err;
 
+	if (privs_check_load())
+		return -EPERM;
 	snprintf(tx_path, sizeof(tx_path), "%s/%s", pin_dir, CANARY_MAP_TX);
 	skel = canary_bpf__open_opts(&opts);
 	if (!skel) {
