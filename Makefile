@@ -28,8 +28,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS) $(OUTPUT)/bench.bpf.o
-.PHONY: all clean test unit demo bench install deps image
+.PHONY: all clean test unit demo bench install deps image sanitize fuzz
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_HDRS := $(wildcard bpf/*.h) $(wildcard include/*.h)
@@ -51,6 +50,25 @@ BPFT_LIST := $(OUTPUT)/tests/bpf/tests.h
 
 BENCH_BIN := $(OUTPUT)/bench/bench
 BENCH_SKEL := $(OUTPUT)/bench.skel.h
+
+# Sanitizer builds, with clang: the unit tests under ASan+UBSan
+# (.output/asan/), and libFuzzer targets over the user-space parsers
+# (.output/fuzz/). Any UBSan report is fatal, like an ASan one.
+SAN_FLAGS := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	     -fno-sanitize-recover=all
+SAN_CFLAGS := -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(INCLUDES)
+ASAN_LIB := $(OUTPUT)/asan/libcanary.a
+ASAN_OBJS := $(patsubst user/%.c,$(OUTPUT)/asan/user/%.o,$(LIB_SRCS))
+ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/asan/tests/unit/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
+# What the fuzz targets reach: parsers, config model, YAML, weights.
+FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/user/%.o,parse config config_yaml weights)
+FUZZ_SECONDS ?= 60
+FUZZ_PACKETS ?= 1000000
+
+# After the lists it names: a prerequisite list expands when read.
+.SECONDARY: $(BPF_OBJS) $(OUTPUT)/bench.bpf.o $(FUZZ_OBJS)
 
 all: canary-bpf $(UNIT_BINS) $(BPFT_BIN) $(BENCH_BIN)
 
@@ -121,6 +139,32 @@ $(BENCH_BIN): $(OUTPUT)/bench/bench.o $(OUTPUT)/tests/bpf/env.o $(OUTPUT)/tests/
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+$(OUTPUT)/asan/user $(OUTPUT)/asan/tests/unit $(OUTPUT)/fuzz/user:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/asan/user/%.o: user/%.c $(SKELS) $(MAKEFILE) | $(OUTPUT)/asan/user
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(ASAN_LIB): $(ASAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/asan/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB) $(MAKEFILE) | $(OUTPUT)/asan/tests/unit
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(ASAN_LIB) $(LDLIBS) -o $@
+
+$(OUTPUT)/fuzz/user/%.o: user/%.c $(MAKEFILE) | $(OUTPUT)/fuzz/user
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJS) $(MAKEFILE) | $(OUTPUT)/fuzz/user
+	$(call msg,FUZZER,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer -Itests/fuzz \
+		$< $(FUZZ_OBJS) -lyaml -o $@
+
+sanitize: $(ASAN_UNIT_BINS) $(FUZZ_BINS)
+
 deps:
 	$(Q)scripts/deps.sh
 
@@ -128,8 +172,15 @@ unit: deps
 	$(Q)$(MAKE) --no-print-directory $(UNIT_BINS)
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all sanitize
 	$(Q)scripts/run-tests.sh
+
+# The long runs: FUZZ_PACKETS frames through the programs, then each
+# libFuzzer target for FUZZ_SECONDS from its seed corpus.
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory all sanitize
+	$(Q)CANARY_FUZZ_PACKETS=$(FUZZ_PACKETS) $(BPFT_BIN) fuzz
+	$(Q)scripts/fuzz.sh --seconds $(FUZZ_SECONDS) $(FUZZ_BINS)
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory canary-bpf
@@ -159,4 +210,6 @@ clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) canary-bpf
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/tests/*/*.d $(OUTPUT)/bench/*.d)
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/tests/*/*.d $(OUTPUT)/bench/*.d \
+	$(OUTPUT)/asan/user/*.d $(OUTPUT)/asan/tests/unit/*.d $(OUTPUT)/fuzz/*.d \
+	$(OUTPUT)/fuzz/user/*.d)

@@ -68,13 +68,21 @@ static __always_inline int parse_icmp_err(void *data, void *data_end,
 	e->daddr = iph->daddr;
 	e->in.l3_off = e->icmp_off + sizeof(*ic);
 	e->in.l4_off = e->in.l3_off + in->ihl * 4;
+	/* The quote must hold the ports inside the outer packet: what lies
+	 * past its tot_len is not covered by the ICMP checksum. */
+	if (e->in.l4_off + 4 > l3 + bpf_ntohs(iph->tot_len))
+		return -1;
 	e->in.proto = in->protocol;
 	e->in.saddr = in->saddr;
 	e->in.daddr = in->daddr;
 	e->in.csum_off = e->in.l4_off + (in->protocol == CANARY_PROTO_TCP ?
 					 offsetof(struct tcphdr, check) :
 					 offsetof(struct udphdr, check));
-	e->l4_csum_in = data + e->in.csum_off + 2 <= data_end;
+	/* In the quote only if inside the outer packet: bytes after its
+	 * tot_len (Ethernet padding, trailing junk) are not covered by the
+	 * ICMP checksum, so changing them would break it. */
+	e->l4_csum_in = data + e->in.csum_off + 2 <= data_end &&
+			e->in.csum_off + 2 <= l3 + bpf_ntohs(iph->tot_len);
 	return 0;
 }
 

@@ -3,9 +3,10 @@
 # Run as root on Debian 12; does nothing when everything is present.
 set -euo pipefail
 
+# libclang-rt-14-dev: ASan, UBSan and libFuzzer for clang (make sanitize).
 pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
       libjson-c-dev pkg-config make gcc iproute2 ethtool python3 util-linux
-      libcurl4-openssl-dev libmicrohttpd-dev openssl)
+      libcurl4-openssl-dev libmicrohttpd-dev openssl libclang-rt-14-dev)
 # kubectl for people using deploy/ (the tests do not need it: it cannot
 # check manifests without an API server). Debian's kubernetes-client
 # ships /usr/bin/kubectl, which clashes with another kubectl package.

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Runs every test, in order: the unit test binaries, the BPF test runner,
-# then the e2e scripts (root needed). Each prints "PASS name" / "FAIL name"
+# Runs every test, in order: the unit test binaries (plain, then under
+# sanitizers), the libFuzzer corpus pass, the BPF test runner, then the
+# e2e scripts (root needed). Each prints "PASS name" / "FAIL name"
 # lines; this script counts them, repeats the FAIL lines at the end and
 # ends with "N passed, N failed"; exit 1 when anything failed. A missing
 # test program, or one that exits non-zero without a FAIL line, counts as
@@ -62,6 +63,10 @@ run_all() {
 }
 
 run_all unit-tests 300 .output/tests/unit/test_*
+# The same under ASan+UBSan, then every libFuzzer target over its seed
+# corpus (`make sanitize` builds both).
+run_all asan-unit-tests 300 .output/asan/tests/unit/test_*
+[ "$interrupted" -eq 0 ] && run_one fuzz-corpus 300 scripts/fuzz.sh .output/fuzz/fuzz_*
 run_all bpf-tests 300 .output/tests/bpf/test_bpf
 run_all e2e-tests 900 tests/e2e/test_*.sh
 [ "$interrupted" -eq 0 ] || note_fail "FAIL run-tests: interrupted"

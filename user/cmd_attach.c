@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/if_link.h>
@@ -26,6 +27,10 @@
 #endif
 
 #define MAX_REDIRECT_DEVS 64
+/* --flow-entries bounds: below a few thousand the per-CPU LRU lists are
+ * tiny; above 16 Mi flows the table passes a gigabyte. */
+#define MIN_FLOW_ENTRIES 1024
+#define MAX_FLOW_ENTRIES (16u << 20)
 
 struct attach_args {
 	const char *ifname;
@@ -38,6 +43,8 @@ struct attach_args {
 static const struct cmd_opt attach_opts[] = {
 	{ "--mode native|generic|tc", "ingress hook (default: native XDP)" },
 	{ "--redirect-dev DEV", "let XDP redirect to DEV (repeatable)" },
+	{ "--flow-entries N", "flow-table size when the maps are created "
+			      "(default 65536)" },
 	{ "--help", "show this help" },
 	{},
 };
@@ -55,18 +62,37 @@ static int parse_mode(const char *s, enum link_kind *kind)
 	return 0;
 }
 
+/* --flow-entries N: a decimal count in range, handed to the loader. */
+static int parse_flow_entries(const char *s)
+{
+	unsigned long n;
+	char *end;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || n < MIN_FLOW_ENTRIES ||
+	    n > MAX_FLOW_ENTRIES)
+		return cmd_usage_error(&cmd_attach,
+				       "--flow-entries '%s': not a count from "
+				       "%d to %u", s, MIN_FLOW_ENTRIES,
+				       MAX_FLOW_ENTRIES);
+	loader_set_flow_entries(n);
+	return 0;
+}
+
 static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 {
 	static const struct option longs[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "redirect-dev", required_argument, NULL, 'r' },
+		{ "flow-entries", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	int opt, idx;
 
 	a->ingress = LINK_XDP;
-	while ((opt = cmd_getopt(&cmd_attach, argc, argv, ":hm:r:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_attach, argc, argv, ":hm:r:f:", longs)) != -1) {
 		if (opt == 'h')
 			return -1;
 		if (opt == '?')
@@ -75,6 +101,8 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 			return cmd_usage_error(&cmd_attach,
 					       "--mode '%s': not one of native, generic, tc",
 					       optarg);
+		if (opt == 'f' && parse_flow_entries(optarg))
+			return EXIT_USAGE;
 		if (opt != 'r')
 			continue;
 		idx = if_nametoindex(optarg);
@@ -264,7 +292,8 @@ static int do_attach(int argc, char **argv)
 const struct cmd cmd_attach = {
 	.name = "attach",
 	.fn = do_attach,
-	.args = "IFACE [--mode native|generic|tc] [--redirect-dev DEV]...",
+	.args = "IFACE [--mode native|generic|tc] [--redirect-dev DEV]... "
+		"[--flow-entries N]",
 	.summary = "Attach the data plane to IFACE (idempotent; keeps maps, "
 		   "flows and counters)",
 	.opts = attach_opts,

@@ -55,10 +55,13 @@ static int do_flows(int argc, char **argv)
 
 	while ((opt = cmd_getopt(&cmd_flows, argc, argv, ":h", longs)) != -1)
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-	if (argc - optind > 1 || (argc - optind == 1 &&
-				  strcmp(argv[optind], "count") &&
-				  strcmp(argv[optind], "clear")))
-		return cmd_usage_error(&cmd_flows, "expected 'count' or 'clear'");
+	if (argc - optind > 1)
+		return cmd_usage_error(&cmd_flows, "unexpected argument '%s'",
+				       argv[optind + 1]);
+	if (argc - optind == 1 && strcmp(argv[optind], "count") &&
+	    strcmp(argv[optind], "clear"))
+		return cmd_usage_error(&cmd_flows, "'%s' is not count or clear",
+				       argv[optind]);
 	clear = argc - optind == 1 && !strcmp(argv[optind], "clear");
 	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (ret)

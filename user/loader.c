@@ -12,6 +12,7 @@
 #include "canary.skel.h"
 #include "loader.h"
 #include "output.h"
+#include "privs.h"
 
 /* canary_tx is pinned here rather than by libbpf (see bpf/maps.h). */
 static int reuse_tx_map(struct canary_bpf *skel, const char *path)
@@ -32,6 +33,89 @@ static int pin_tx_map(struct canary_bpf *skel, const char *path)
 	return bpf_map__pin(skel->maps.canary_tx, path);
 }
 
+static __u32 flow_entries; /* 0: the pinned table's size, or the default */
+
+void loader_set_flow_entries(__u32 n)
+{
+	flow_entries = n;
+}
+
+/* The flow table's size: a pinned table keeps its own (resizing means a
+ * new, empty table); otherwise the size asked for, or the default. */
+static int size_flow_table(struct canary_bpf *skel, const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX + 32];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, CANARY_MAP_FLOW);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return flow_entries ?
+			bpf_map__set_max_entries(skel->maps.canary_flow, flow_entries) : 0;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	if (flow_entries && info.max_entries != flow_entries) {
+		p_err("the flow table pinned at '%s' holds %u flows, not %u: "
+		      "resizing it would lose every flow; to resize, detach "
+		      "every interface, remove the pin dir '%s', then attach "
+		      "with --flow-entries %u", path, info.max_entries,
+		      flow_entries, pin_dir, flow_entries);
+		return -EEXIST;
+	}
+	return bpf_map__set_max_entries(skel->maps.canary_flow, info.max_entries);
+}
+
+/* Refuses a pinned map whose layout differs from this build's, naming it
+ * (libbpf would only say "incompatible" at load time, without a name). */
+static int check_pinned_map(const struct bpf_map *map)
+{
+	const char *path = bpf_map__pin_path(map);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = path ? bpf_obj_get(path) : -1;
+	if (fd < 0)
+		return 0; /* not pinned yet: it will be created */
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	if (info.type == bpf_map__type(map) &&
+	    info.key_size == bpf_map__key_size(map) &&
+	    info.value_size == bpf_map__value_size(map) &&
+	    info.max_entries == bpf_map__max_entries(map) &&
+	    info.map_flags == bpf_map__map_flags(map))
+		return 0;
+	p_err("map '%s' pinned at '%s' does not match this build (type %u, "
+	      "key %u B, value %u B, %u entries, flags %#x; this build needs "
+	      "type %u, key %u B, value %u B, %u entries, flags %#x): it was "
+	      "made by an incompatible version; detach every interface and "
+	      "remove the pin dir first", bpf_map__name(map), path, info.type,
+	      info.key_size, info.value_size, info.max_entries, info.map_flags,
+	      bpf_map__type(map), bpf_map__key_size(map),
+	      bpf_map__value_size(map), bpf_map__max_entries(map),
+	      bpf_map__map_flags(map));
+	return -EINVAL;
+}
+
+static int check_pinned_maps(struct canary_bpf *skel)
+{
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		err = check_pinned_map(map);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int loader_load(const char *pin_dir, struct canary_bpf **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
@@ -39,11 +123,20 @@ int loader_load(const char *pin_dir, struct canary_bpf **out)
 	struct canary_bpf *skel;
 	int err;
 
+	if (privs_check_load())
+		return -EPERM;
 	snprintf(tx_path, sizeof(tx_path), "%s/%s", pin_dir, CANARY_MAP_TX);
 	skel = canary_bpf__open_opts(&opts);
 	if (!skel) {
 		err = -errno;
 		p_err("Couldn't open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = size_flow_table(skel, pin_dir);
+	if (!err)
+		err = check_pinned_maps(skel);
+	if (err) {
+		canary_bpf__destroy(skel);
 		return err;
 	}
 	err = reuse_tx_map(skel, tx_path);

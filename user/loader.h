@@ -3,12 +3,23 @@
 #ifndef CANARY_USER_LOADER_H
 #define CANARY_USER_LOADER_H
 
+#include <linux/types.h>
+
 struct canary_bpf;
 
 /*
+ * The flow table's size for loads from now on, when none is pinned yet
+ * (attach --flow-entries); 0 means CANARY_FLOW_ENTRIES. A pinned table of
+ * another size makes loader_load() fail with -EEXIST: resizing would lose
+ * every flow.
+ */
+void loader_set_flow_entries(__u32 n);
+
+/*
  * Opens and loads the BPF object; maps pinned under @pin_dir are reused,
- * missing ones created and pinned. Returns 0 or a negative errno, with the
- * error reported.
+ * missing ones created and pinned. A pinned map whose layout differs from
+ * this build's is refused by name (-EINVAL). Returns 0 or a negative
+ * errno, with the error reported.
  */
 int loader_load(const char *pin_dir, struct canary_bpf **skel);
 void loader_close(struct canary_bpf *skel);

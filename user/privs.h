@@ -11,4 +11,11 @@
  */
 int privs_check(void);
 
+/*
+ * Loading the programs (attach, or the first use of a pin dir) needs
+ * CAP_PERFMON too (or CAP_SYS_ADMIN): without it the verifier refuses them
+ * with a bare EPERM. Returns 0, or EXIT_FAIL after saying so.
+ */
+int privs_check_load(void);
+
 #endif /* CANARY_USER_PRIVS_H */

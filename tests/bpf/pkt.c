@@ -35,9 +35,14 @@ static __u16 fold(__u32 sum)
 	return (__u16)~sum;
 }
 
+__u16 pkt_csum(const void *data, size_t len)
+{
+	return fold(sum16(data, len, 0));
+}
+
 /* L4 checksum over the pseudo-header and @len bytes at @l4, in host order
  * of the result (0 when the data's checksum is right). */
-static __u16 l4_sum(const struct iphdr *iph, const void *l4, size_t len)
+__u16 pkt_l4_csum(const struct iphdr *iph, const void *l4, size_t len)
 {
 	__u32 sum = sum16(&iph->saddr, 8, 0);
 
@@ -118,9 +123,9 @@ size_t pkt_build(const struct pkt_spec *s, void *buf)
 	iph->frag_off = htons(s->frag_off);
 	iph->check = htons(fold(sum16(iph, ihl, 0)));
 	if (s->proto == IPPROTO_TCP)
-		((struct tcphdr *)l4)->check = htons(l4_sum(iph, l4, l4len));
+		((struct tcphdr *)l4)->check = htons(pkt_l4_csum(iph, l4, l4len));
 	if (s->proto == IPPROTO_UDP && !s->udp_no_csum) {
-		__u16 c = l4_sum(iph, l4, l4len);
+		__u16 c = pkt_l4_csum(iph, l4, l4len);
 
 		((struct udphdr *)l4)->check = htons(c ? c : 0xffff);
 	}
@@ -162,7 +167,7 @@ struct pkt_view pkt_parse(const void *buf, size_t len)
 	else
 		v.l4_csum = ntohs(((const struct udphdr *)l4)->check);
 	v.l4_csum_ok = (v.proto == IPPROTO_UDP && v.l4_csum == 0) ||
-		       l4_sum(iph, l4, p + ntohs(iph->tot_len) - l4) == 0;
+		       pkt_l4_csum(iph, l4, p + ntohs(iph->tot_len) - l4) == 0;
 	v.ok = v.proto == IPPROTO_TCP || v.proto == IPPROTO_UDP;
 	return v;
 }

@@ -44,6 +44,14 @@ struct pkt_view pkt_parse(const void *buf, size_t len);
 
 __be32 ip4(const char *s);
 
+/* The Internet checksum of @len bytes, in host order: 0 when @data holds
+ * a correct checksum field. */
+__u16 pkt_csum(const void *data, size_t len);
+struct iphdr;
+/* The same for an L4 segment of @len bytes at @l4 with @iph's
+ * pseudo-header. */
+__u16 pkt_l4_csum(const struct iphdr *iph, const void *l4, size_t len);
+
 /*
  * Builds an ICMP error (@type, @code) from @src to @dst quoting @qlen bytes
  * of the IPv4 packet in frame @quoted (its Ethernet header skipped).

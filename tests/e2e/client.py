@@ -10,6 +10,11 @@
          "reset"}: how many still answer from their first pod.
   udp    N datagrams, each from a fresh socket; same JSON as burst, and a
          reply whose source is not VIP:PORT counts as an error.
+  stream numbered datagrams at --rate per second for --seconds over
+         --flows sockets (flow i from port S+i); waits --timeout for the
+         last echoes and prints {"sent","received","lost","bad_source",
+         "flows_moved","pods"}: flows_moved counts flows answered by more
+         than one pod.
 
 --sport S binds connection i to source port S+i, so every connection of a
 run has its own 5-tuple (the data plane pins known 5-tuples to their pod,
@@ -20,6 +25,7 @@ import argparse
 import collections
 import concurrent.futures
 import json
+import select
 import socket
 import sys
 import time
@@ -160,6 +166,66 @@ def one_datagram(args, i):
         return data, None
 
 
+class Stream:
+    """The sockets of cmd_stream and what came back on them."""
+
+    def __init__(self, args):
+        self.socks, self.pods = [], []
+        for i in range(args.flows):
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.bind(("0.0.0.0", args.sport + i if args.sport else 0))
+            s.setblocking(False)
+            self.socks.append(s)
+            self.pods.append(set())
+        self.dst = (args.vip, args.port)
+        self.res = {"sent": 0, "received": 0, "bad_source": 0,
+                    "send_errors": 0}
+
+    def drain(self, wait):
+        """Reads every echo that arrives within @wait seconds."""
+        ready, _, _ = select.select(self.socks, [], [], max(wait, 0))
+        for i, s in enumerate(self.socks):
+            if s not in ready:
+                continue
+            while True:
+                try:
+                    data, addr = s.recvfrom(2048)
+                except BlockingIOError:
+                    break
+                self.res["received"] += 1
+                if addr != self.dst:
+                    self.res["bad_source"] += 1
+                self.pods[i].add(parse_body(data)[1])
+
+    def send(self, seq):
+        try:
+            self.socks[seq % len(self.socks)].sendto(b"seq %d\n" % seq,
+                                                     self.dst)
+            self.res["sent"] += 1
+        except OSError:
+            self.res["send_errors"] += 1
+
+
+def cmd_stream(args):
+    st = Stream(args)
+    start = time.monotonic()
+    for seq in range(int(args.rate * args.seconds)):
+        due = start + seq / args.rate
+        while time.monotonic() < due:
+            st.drain(due - time.monotonic())
+        st.send(seq)
+    end = time.monotonic() + args.timeout
+    while st.res["received"] < st.res["sent"] and time.monotonic() < end:
+        st.drain(end - time.monotonic())
+    res = st.res
+    res["lost"] = res["sent"] - res["received"]
+    res["flows_moved"] = sum(len(p) > 1 for p in st.pods)
+    res["pods"] = dict(collections.Counter(p for ps in st.pods for p in ps))
+    for s in st.socks:
+        s.close()
+    print(json.dumps(res))
+
+
 def hold_request(conn):
     """One keep-alive request on @conn = (socket, file); returns the body."""
     sock, f = conn
@@ -223,7 +289,7 @@ def main():
                                  formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name, fn in (("burst", cmd_burst), ("hold", cmd_hold),
-                     ("udp", cmd_udp)):
+                     ("udp", cmd_udp), ("stream", cmd_stream)):
         p = sub.add_parser(name)
         p.set_defaults(fn=fn)
         p.add_argument("--vip", default="10.96.0.10")
@@ -234,6 +300,11 @@ def main():
                        help="per-operation timeout, seconds")
         if name == "hold":
             p.add_argument("--count", type=int, default=100)
+        elif name == "stream":
+            p.add_argument("--rate", type=float, default=2000,
+                           help="datagrams per second")
+            p.add_argument("--seconds", type=float, default=5)
+            p.add_argument("--flows", type=int, default=8)
         else:
             p.add_argument("-n", type=int, default=1000)
             p.add_argument("--deadline", type=float, default=120.0,

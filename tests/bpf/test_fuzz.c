@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Random and mutated frames (fuzz.c) through XDP, tc ingress and tc
+ * egress, with invariants checked on every one:
+ *   - XDP never aborts; XDP drops and tc shoots only packets for the
+ *     service without endpoints (and always do);
+ *   - a packet for no service (nor a reply of a tracked flow, nor an ICMP
+ *     error) comes out byte-identical;
+ *   - a packet for a service comes out addressed to one of its endpoints,
+ *     only the destination and checksums changed, the checksums valid if
+ *     they were;
+ *   - a reply of a tracked flow gets its VIP:port back the same way;
+ *   - an ICMP error comes out as it was, or with valid checksums.
+ * CANARY_FUZZ_PACKETS sets the count (default 50,000), CANARY_FUZZ_SEED
+ * the seed (default 1); a failure prints the seed and packet index.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+
+#include "bpf_test.h"
+#include "env.h"
+#include "fuzz.h"
+
+#define TC_ACT_UNSPEC (-1)
+#define TC_ACT_SHOT 2
+#define FUZZ_DEFAULT_PACKETS 50000
+#define FUZZ_SHOW 3 /* violations printed per invariant */
+
+enum invariant {
+	I_VERDICT,
+	I_IDENTICAL,
+	I_CHECKSUM,
+	I_DEST,
+	I_REPLY,
+	I_ICMP,
+	I_KERNEL,
+	I_COUNT,
+};
+
+static const char *const inv_names[I_COUNT] = {
+	"verdicts_no_aborted_no_stray_drop",
+	"non_service_byte_identical",
+	"translated_checksums_valid",
+	"translated_destination_in_endpoints",
+	"replies_restore_the_vip",
+	"icmp_errors_stay_valid",
+	"kernel_accepts_frames",
+};
+
+struct fuzz_run {
+	struct test_env *env;
+	struct canary_config *cfg;
+	struct fuzz_flows flows;
+	__u64 seed;
+	long idx;
+	const __u8 *in;
+	size_t len;
+	unsigned long viol[I_COUNT];
+	unsigned long translated, dropped, identical, replies, rejected;
+};
+
+static void violation(struct fuzz_run *fr, enum invariant inv, const char *prog,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	size_t i;
+
+	if (fr->viol[inv]++ >= FUZZ_SHOW)
+		return;
+	fprintf(stderr, "  %s: seed %llu packet %ld on %s: ", inv_names[inv],
+		(unsigned long long)fr->seed, fr->idx, prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n  frame (%zu bytes):", fr->len);
+	for (i = 0; i < fr->len && i < 96; i++)
+		fprintf(stderr, "%s%02x", i % 32 ? " " : "\n    ", fr->in[i]);
+	fprintf(stderr, "\n");
+}
+
+/* The single-port service @v is addressed to, or NULL. */
+static const struct canary_service_cfg *service_of(const struct canary_config *cfg,
+						   const struct fuzz_view *v)
+{
+	int i;
+
+	for (i = 0; v->l4 && i < cfg->n_services; i++)
+		if (cfg->svc[i].vip == v->daddr && cfg->svc[i].port == v->dport &&
+		    cfg->svc[i].proto == v->proto)
+			return &cfg->svc[i];
+	return NULL;
+}
+
+static bool has_endpoint(const struct canary_service_cfg *s, __be32 a, __be16 p)
+{
+	int i, j;
+
+	for (i = 0; i < s->n_versions; i++)
+		for (j = 0; j < s->v[i].n_endpoints; j++)
+			if (s->v[i].ep[j].addr == a && s->v[i].ep[j].port == p)
+				return true;
+	return false;
+}
+
+static bool no_endpoints(const struct canary_service_cfg *s)
+{
+	int i;
+
+	for (i = 0; i < s->n_versions; i++)
+		if (s->v[i].n_endpoints)
+			return false;
+	return true;
+}
+
+/* Whether @out differs from the input only in the @n ranges of @allow
+ * (offset, length pairs). */
+static bool only_changed(const struct fuzz_run *fr, const __u8 *out,
+			 const size_t (*allow)[2], int n)
+{
+	static __u8 mask[PKT_MAX];
+	size_t i;
+	int k;
+
+	memset(mask, 0, fr->len);
+	for (k = 0; k < n; k++)
+		for (i = 0; i < allow[k][1] && allow[k][0] + i < fr->len; i++)
+			mask[allow[k][0] + i] = 1;
+	for (i = 0; i < fr->len; i++)
+		if (!mask[i] && out[i] != fr->in[i])
+			return false;
+	return true;
+}
+
+static bool identical(const struct fuzz_run *fr, const __u8 *out, size_t olen)
+{
+	return olen == fr->len && !memcmp(out, fr->in, olen);
+}
+
+/* Checksums of a rewritten TCP/UDP packet: valid where the input's were,
+ * and a UDP packet without checksum still without. */
+static void check_csums(struct fuzz_run *fr, const char *prog,
+			const struct fuzz_view *in, const struct fuzz_view *out,
+			const __u8 *obuf)
+{
+	size_t off = out->l4_off + (out->proto == IPPROTO_TCP ? 16 : 6);
+	bool udp0_in = in->proto == IPPROTO_UDP &&
+		       !fr->in[off] && !fr->in[off + 1];
+
+	if (in->ip_csum_ok && !out->ip_csum_ok)
+		violation(fr, I_CHECKSUM, prog, "IPv4 checksum broken");
+	if (in->l4_csum_ok && !out->l4_csum_ok)
+		violation(fr, I_CHECKSUM, prog, "L4 checksum broken");
+	if (udp0_in && (obuf[off] || obuf[off + 1]))
+		violation(fr, I_CHECKSUM, prog, "zero UDP checksum not kept");
+}
+
+/* A service packet with endpoints must come out translated. */
+static void check_translated(struct fuzz_run *fr, const char *prog, int ret,
+			     const struct fuzz_view *in,
+			     const struct canary_service_cfg *svc,
+			     const __u8 *out, size_t olen)
+{
+	size_t csum = in->l4_off + (in->proto == IPPROTO_TCP ? 16 : 6);
+	const size_t allow[][2] = { { in->l3 + 16, 4 }, { in->l3 + 10, 2 },
+				    { in->l4_off + 2, 2 }, { csum, 2 },
+				    /* XDP_TX/REDIRECT: MACs and TTL */
+				    { 0, 12 }, { in->l3 + 8, 1 } };
+	bool fwd = ret == XDP_TX || ret == XDP_REDIRECT;
+	struct fuzz_view v = fuzz_parse(out, olen);
+	struct fuzz_flow f;
+
+	if (olen != fr->len || !v.l4 || !only_changed(fr, out, allow, fwd ? 6 : 4))
+		return violation(fr, I_DEST, prog, "not a rewrite of the input");
+	if (!has_endpoint(svc, v.daddr, v.dport))
+		return violation(fr, I_DEST, prog, "destination %08x:%u is no endpoint",
+				 ntohl(v.daddr), ntohs(v.dport));
+	check_csums(fr, prog, in, &v, out);
+	fr->translated++;
+	f = (struct fuzz_flow){ .client = in->saddr, .vip = in->daddr,
+				.ep = v.daddr, .cport = in->sport,
+				.vport = in->dport, .eport = v.dport,
+				.proto = in->proto };
+	fuzz_flows_add(&fr->flows, &f);
+}
+
+/* An ICMP error may be translated; its checksums must then stay valid. */
+static void check_icmp(struct fuzz_run *fr, const char *prog,
+		       const struct fuzz_view *in, const __u8 *out, size_t olen)
+{
+	struct fuzz_view v = fuzz_parse(out, olen);
+
+	if (identical(fr, out, olen))
+		return;
+	if (olen != fr->len || !v.icmp_err)
+		return violation(fr, I_ICMP, prog, "no longer an ICMP error");
+	if ((in->ip_csum_ok && !v.ip_csum_ok) ||
+	    (in->icmp_csum_ok && !v.icmp_csum_ok))
+		violation(fr, I_ICMP, prog, "checksums broken");
+}
+
+static bool verdict_ok(const char *prog, int ret, bool drop)
+{
+	if (!strcmp(prog, "tc_in"))
+		return ret == (drop ? TC_ACT_SHOT : TC_ACT_UNSPEC);
+	if (drop)
+		return ret == XDP_DROP;
+	return ret == XDP_PASS || ret == XDP_TX || ret == XDP_REDIRECT;
+}
+
+static void check_ingress(struct fuzz_run *fr, const char *prog, int ret,
+			  const __u8 *out, size_t olen)
+{
+	struct fuzz_view in = fuzz_parse(fr->in, fr->len);
+	const struct canary_service_cfg *svc = service_of(fr->cfg, &in);
+	bool drop = svc && no_endpoints(svc);
+
+	if (!verdict_ok(prog, ret, drop))
+		return violation(fr, I_VERDICT, prog, "verdict %d%s", ret,
+				 drop ? " (want a drop)" : "");
+	if (drop) {
+		fr->dropped++;
+		return;
+	}
+	if (svc)
+		return check_translated(fr, prog, ret, &in, svc, out, olen);
+	if (in.icmp_err)
+		return check_icmp(fr, prog, &in, out, olen);
+	if (!identical(fr, out, olen))
+		return violation(fr, I_IDENTICAL, prog, "frame changed");
+	fr->identical++;
+}
+
+/* The service whose tracked flow @v (endpoint -> client) replies to. */
+static const struct canary_service_cfg *reply_of(struct fuzz_run *fr,
+						 const struct fuzz_view *v)
+{
+	const struct canary_config *cfg = fr->cfg;
+	struct canary_flow_key k = {};
+	struct canary_flow f;
+	int i;
+
+	for (i = 0; v->l4 && i < cfg->n_services; i++) {
+		if (cfg->svc[i].proto != v->proto ||
+		    !has_endpoint(&cfg->svc[i], v->saddr, v->sport))
+			continue;
+		k = (struct canary_flow_key){ .saddr = v->daddr,
+					      .daddr = cfg->svc[i].vip,
+					      .sport = v->dport,
+					      .dport = cfg->svc[i].port,
+					      .proto = v->proto };
+		if (!bpf_map_lookup_elem(fr->env->st.flow_fd, &k, &f) &&
+		    f.ep_addr == v->saddr && f.ep_port == v->sport)
+			return &cfg->svc[i];
+	}
+	return NULL;
+}
+
+static void check_reply(struct fuzz_run *fr, const struct fuzz_view *in,
+			const struct canary_service_cfg *svc, const __u8 *out,
+			size_t olen)
+{
+	size_t csum = in->l4_off + (in->proto == IPPROTO_TCP ? 16 : 6);
+	const size_t allow[][2] = { { in->l3 + 12, 4 }, { in->l3 + 10, 2 },
+				    { in->l4_off, 2 }, { csum, 2 } };
+	struct fuzz_view v = fuzz_parse(out, olen);
+
+	if (olen != fr->len || !v.l4 || !only_changed(fr, out, allow, 4))
+		return violation(fr, I_REPLY, "tc_out", "not a rewrite of the input");
+	if (v.saddr != svc->vip || v.sport != svc->port)
+		return violation(fr, I_REPLY, "tc_out", "source is not the VIP:port");
+	check_csums(fr, "tc_out", in, &v, out);
+	fr->replies++;
+}
+
+/* @want_reply: looked up before the run (tc_out leaves the flows alone). */
+static void check_egress(struct fuzz_run *fr, int ret, const __u8 *out,
+			 size_t olen, const struct canary_service_cfg *want_reply)
+{
+	struct fuzz_view in = fuzz_parse(fr->in, fr->len);
+
+	if (ret != TC_ACT_UNSPEC)
+		return violation(fr, I_VERDICT, "tc_out", "verdict %d", ret);
+	if (want_reply)
+		return check_reply(fr, &in, want_reply, out, olen);
+	if (in.icmp_err)
+		return check_icmp(fr, "tc_out", &in, out, olen);
+	if (!identical(fr, out, olen))
+		return violation(fr, I_IDENTICAL, "tc_out", "frame changed");
+	fr->identical++;
+}
+
+/* Whether BPF_PROG_TEST_RUN may refuse the frame: shorter than an
+ * Ethernet header, or than the IPv4/IPv6 header its ethertype announces
+ * (the kernel's own checks when it builds an skb). */
+static bool kernel_may_refuse(const struct fuzz_run *fr)
+{
+	__u16 type = fr->len >= 14 ? fr->in[12] << 8 | fr->in[13] : 0;
+
+	return fr->len < 14 || (type == 0x0800 && fr->len < 14 + 20) ||
+	       (type == 0x86dd && fr->len < 14 + 40);
+}
+
+/* Runs the frame on @fd; a refusal the kernel has no reason for is a
+ * violation. Returns false when nothing ran. */
+static bool run_prog(struct fuzz_run *fr, const char *prog, int fd, int *ret,
+		     __u8 *out, __u32 *olen)
+{
+	*ret = env_run(fd, fr->in, fr->len, out, olen);
+	if (*ret != ENV_RUN_FAILED)
+		return true;
+	if (!kernel_may_refuse(fr))
+		violation(fr, I_KERNEL, prog, "BPF_PROG_TEST_RUN failed");
+	fr->rejected++;
+	return false;
+}
+
+static void fuzz_one(struct fuzz_run *fr)
+{
+	static __u8 out[PKT_MAX];
+	const struct canary_service_cfg *reply;
+	__u32 olen = 0;
+	int ret;
+
+	if (run_prog(fr, "xdp", fr->env->xdp_fd, &ret, out, &olen))
+		check_ingress(fr, "xdp", ret, out, olen);
+	if (run_prog(fr, "tc_in", fr->env->tc_in_fd, &ret, out, &olen))
+		check_ingress(fr, "tc_in", ret, out, olen);
+	{
+		struct fuzz_view in = fuzz_parse(fr->in, fr->len);
+
+		reply = reply_of(fr, &in);
+	}
+	if (run_prog(fr, "tc_out", fr->env->tc_out_fd, &ret, out, &olen))
+		check_egress(fr, ret, out, olen, reply);
+}
+
+/* prod-service (tcp) and prod-udp on 10.96.0.10:5000, and "empty" on
+ * 10.96.0.11:6000/tcp with no endpoints at all. */
+static int fuzz_config(struct test_env *env, struct canary_config *cfg)
+{
+	struct canary_service_cfg *s;
+
+	env_seed_config(cfg, 2500, IPPROTO_TCP);
+	env_seed_config(cfg, 5000, IPPROTO_UDP);
+	snprintf(cfg->svc[1].name, sizeof(cfg->svc[1].name), "prod-udp");
+	s = config_add_service(cfg, NULL);
+	if (!s)
+		return -1;
+	snprintf(s->name, sizeof(s->name), "empty");
+	s->vip = ip4("10.96.0.11");
+	s->port = htons(6000);
+	s->proto = IPPROTO_TCP;
+	s->n_versions = 1;
+	snprintf(s->v[0].name, sizeof(s->v[0].name), "v1");
+	s->v[0].weight_bps = CANARY_BPS_TOTAL;
+	return env_apply(env, cfg);
+}
+
+static long env_long(const char *name, long def)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return def;
+	v = strtol(s, &end, 10);
+	return *end || v <= 0 ? def : v;
+}
+
+static void report(struct fuzz_run *fr, long n, double secs)
+{
+	int i;
+
+	printf("  fuzz: %ld packets x 3 programs in %.1f s (seed %llu): "
+	       "%lu translated, %lu replies, %lu dropped, %lu identical, "
+	       "%lu refused by the kernel, %llu ICMP errors translated\n",
+	       n, secs, (unsigned long long)fr->seed, fr->translated,
+	       fr->replies, fr->dropped, fr->identical, fr->rejected,
+	       (unsigned long long)env_global(fr->env).icmp);
+	for (i = 0; i < I_COUNT; i++) {
+		test__start_subtest(inv_names[i]);
+		ASSERT_EQ(fr->viol[i], 0, "violations");
+	}
+	/* A fuzzer that never reaches a path proves nothing about it. */
+	test__start_subtest("every_path_reached");
+	ASSERT_TRUE(fr->translated > (unsigned long)n / 10, "translations");
+	ASSERT_TRUE(fr->replies > 0, "replies");
+	ASSERT_TRUE(fr->dropped > 0, "drops");
+	ASSERT_TRUE(fr->identical > (unsigned long)n / 10, "pass-through");
+	ASSERT_TRUE(env_global(fr->env).icmp > 0, "ICMP errors translated");
+}
+
+void test_fuzz(void)
+{
+	static __u8 in[PKT_MAX];
+	static struct fuzz_run fr;
+	long n = env_long("CANARY_FUZZ_PACKETS", FUZZ_DEFAULT_PACKETS);
+	struct canary_config cfg;
+	struct fuzz_rng rng;
+	struct timespec t0, t1;
+	struct test_env env;
+	enum fuzz_kind kind;
+
+	config_init(&cfg);
+	test__start_subtest("setup");
+	if (env_setup(&env) || !ASSERT_OK(fuzz_config(&env, &cfg), "apply"))
+		goto out;
+	memset(&fr, 0, sizeof(fr));
+	fr.env = &env;
+	fr.cfg = &cfg;
+	fr.seed = env_long("CANARY_FUZZ_SEED", 1);
+	fr.in = in;
+	rng.s = fr.seed * 0x9E3779B97F4A7C15ULL | 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (fr.idx = 0; fr.idx < n; fr.idx++) {
+		fr.len = fuzz_frame(&rng, &fr.flows, in, &kind);
+		fuzz_one(&fr);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	report(&fr, n, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+out:
+	env_teardown(&env);
+	config_free(&cfg);
+}
