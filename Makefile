@@ -62,8 +62,9 @@ ASAN_OBJS := $(patsubst user/%.c,$(OUTPUT)/asan/user/%.o,$(LIB_SRCS))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/asan/tests/unit/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
-# What the fuzz targets reach: parsers, config model, YAML, weights.
-FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/user/%.o,parse config config_yaml weights)
+# What the fuzz targets reach: parsers, config model, YAML, weights, and
+# the agent's Kubernetes JSON decoding.
+FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/user/%.o,parse config config_yaml weights kube_objects kube_logic log)
 FUZZ_SECONDS ?= 60
 FUZZ_PACKETS ?= 1000000
 
@@ -161,7 +162,7 @@ $(OUTPUT)/fuzz/user/%.o: user/%.c $(MAKEFILE) | $(OUTPUT)/fuzz/user
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJS) $(MAKEFILE) | $(OUTPUT)/fuzz/user
 	$(call msg,FUZZER,$@)
 	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer -Itests/fuzz \
-		$< $(FUZZ_OBJS) -lyaml -o $@
+		$< $(FUZZ_OBJS) -lyaml -ljson-c -lbpf -o $@
 
 sanitize: $(ASAN_UNIT_BINS) $(FUZZ_BINS)
 

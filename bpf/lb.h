@@ -254,6 +254,8 @@ static __always_inline int lb_select(const struct pkt *p,
 		g->snat++;
 	if (bpf_map_update_elem(&canary_flow, &fk, out, BPF_ANY))
 		return LB_ERROR;
+	if (g)
+		g->flow_inserts++;
 	return LB_FLOW_NEW;
 }
 

@@ -85,6 +85,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_SOCK "canary_sock"
 #define CANARY_MAP_SNAT "canary_snat"
 #define CANARY_MAP_NODE "canary_node"
+#define CANARY_MAP_USTAT "canary_ustat"
 
 /* IP protocol numbers, as carried in keys. */
 #define CANARY_PROTO_TCP 6
@@ -406,8 +407,19 @@ struct canary_global {
 	__u64 snat;          /* new flows source-NATed to this node */
 	__u64 snat_replies;  /* replies of SNATed flows translated back */
 	__u64 snat_full;     /* new flows that found no free SNAT port */
+	__u64 flow_inserts;  /* entries put into canary_flow */
 };
-_Static_assert(sizeof(struct canary_global) == 120, "canary_global size");
+_Static_assert(sizeof(struct canary_global) == 128, "canary_global size");
+
+/*
+ * canary_ustat (array, one entry): counted by user space, under the pin
+ * dir's lock. Flows the LRU evicted = flow_inserts - flows_deleted - the
+ * entries in canary_flow now.
+ */
+struct canary_ustat {
+	__u64 flows_deleted; /* canary_flow entries removed by canary-bpf */
+};
+_Static_assert(sizeof(struct canary_ustat) == 8, "canary_ustat size");
 
 /* Ingress attach modes, as recorded in link pin names. */
 enum canary_mode {

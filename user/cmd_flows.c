@@ -75,6 +75,8 @@ static int do_flows(int argc, char **argv)
 	for (i = 0; clear && i < n; i++)
 		bpf_map_delete_elem(st.flow_fd, &keys[i]);
 	if (clear)
+		state_count_deleted_flows(&st, n);
+	if (clear)
 		p_done("%ld flows forgotten", n);
 	else if (json_output)
 		printf("{\"flows\":%ld}\n", n);

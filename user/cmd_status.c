@@ -186,6 +186,7 @@ static json_object *json_counters(const struct canary_global *g)
 	ADD(snat);
 	ADD(snat_replies);
 	ADD(snat_full);
+	ADD(flow_inserts);
 #undef ADD
 	return o;
 }
@@ -239,6 +240,10 @@ static void print_json(const struct canary_state *st,
 	json_object_object_add(root, "services", svcs);
 	json_object_object_add(root, "interfaces", ifaces);
 	json_object_object_add(root, "counters", json_counters(&d->global));
+	json_object_object_add(root, "flow_table_entries",
+			       json_object_new_uint64(d->flow_entries));
+	json_object_object_add(root, "flow_evictions",
+			       json_object_new_uint64(d->flow_evictions));
 	puts(json_object_to_json_string_ext(root, json_pretty ?
 					    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE :
 					    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -371,6 +376,9 @@ static void print_plain(const struct canary_state *st,
 		printf("  none\n");
 	printf("SHARE and NEW-FLOWS count new flows since the weights last "
 	       "changed; FLOWS-TOTAL since the service was created.\n");
+	printf("flow table: %llu flows, %llu evicted by its LRU so far\n",
+	       (unsigned long long)d->flow_entries,
+	       (unsigned long long)d->flow_evictions);
 	printf("grace period for mid-connection packets: %llu s\n",
 	       (unsigned long long)(d->gs.grace_ns / 1000000000ull));
 	printf("counters: passed %llu, translated %llu (redirected %llu, "

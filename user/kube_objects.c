@@ -165,7 +165,8 @@ static void decode_weight(json_object *w, struct kube_backend *b)
 		int64_t v = json_object_get_int64(w);
 
 		b->weight_ok = v > -INT64_MAX / 1000 && v < INT64_MAX / 1000;
-		b->weight_milli = v * 1000;
+		/* Multiply only in range: a huge weight is refused, not UB. */
+		b->weight_milli = b->weight_ok ? v * 1000 : 0;
 	} else if (w && json_object_is_type(w, json_type_string)) {
 		b->weight_ok = !kube_quantity_milli(json_object_get_string(w),
 						    &b->weight_milli);

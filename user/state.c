@@ -127,6 +127,7 @@ static int open_maps(struct canary_state *st)
 		{ CANARY_MAP_TX, &st->tx_fd },
 		{ CANARY_MAP_RING, &st->ring_fd },
 		{ CANARY_MAP_NODE, &st->node_fd },
+		{ CANARY_MAP_USTAT, &st->ustat_fd },
 		{ CANARY_MAP_PINS, &st->pins_fd },
 		{ CANARY_MAP_PINSTATS, &st->pinstat_fd },
 	};
@@ -148,7 +149,7 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->dir_fd = st->gen_fd = st->svc_fd = st->ver_fd = st->meta_fd = -1;
 	st->flow_fd = st->backend_fd = st->stats_fd = st->global_fd = -1;
 	st->tx_fd = st->pins_fd = st->pinstat_fd = st->ring_fd = -1;
-	st->node_fd = -1;
+	st->node_fd = st->ustat_fd = -1;
 }
 
 static int do_open(struct canary_state *st, const char *dir, bool create)
@@ -200,6 +201,7 @@ void state_close(struct canary_state *st)
 		       &st->meta_fd, &st->flow_fd,  &st->backend_fd,
 		       &st->stats_fd, &st->global_fd, &st->tx_fd,
 		       &st->pins_fd,  &st->pinstat_fd, &st->ring_fd, &st->node_fd,
+		       &st->ustat_fd,
 		       &st->dir_fd };
 	size_t i;
 
@@ -226,4 +228,15 @@ int state_active_gen(struct canary_state *st)
 	struct canary_genstate gs;
 
 	return state_genstate(st, &gs) ? -1 : (int)gs.active;
+}
+
+void state_count_deleted_flows(struct canary_state *st, __u64 n)
+{
+	struct canary_ustat u = {};
+	__u32 zero = 0;
+
+	if (!n || bpf_map_lookup_elem(st->ustat_fd, &zero, &u))
+		return;
+	u.flows_deleted += n;
+	bpf_map_update_elem(st->ustat_fd, &zero, &u, BPF_ANY);
 }

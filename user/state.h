@@ -28,6 +28,7 @@ struct canary_state {
 	int tx_fd;
 	int ring_fd;
 	int node_fd;
+	int ustat_fd;
 	int pins_fd;
 	int pinstat_fd;
 };
@@ -68,6 +69,8 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg);
 int state_active_gen(struct canary_state *st);
 /* Service @id's canary_meta in the active generation; 0 or -errno. */
 int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m);
+/* Adds @n to the flow entries canary-bpf removed (for the eviction count). */
+void state_count_deleted_flows(struct canary_state *st, __u64 n);
 /* The live generations (canary_gen); 0 or a negative errno. */
 int state_genstate(struct canary_state *st, struct canary_genstate *gs);
 

@@ -731,6 +731,7 @@ static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
 	}
 	for (i = 0; i < n_dead; i++)
 		bpf_map_delete_elem(st->flow_fd, &dead[i]);
+	state_count_deleted_flows(st, n_dead);
 	if (n_dead)
 		pr_info("dropped %zu flows of removed endpoints\n", n_dead);
 out:

@@ -48,9 +48,28 @@ static void load_service_extras(struct canary_state *st, struct stats_snap *d,
 			    &d->pin_flows[i][v], sizeof(__u64));
 }
 
+/* How full the flow table is and how many flows its LRU evicted. */
+static void load_flow_table(struct canary_state *st, struct stats_snap *d)
+{
+	struct canary_flow_key key, *prev = NULL;
+	struct canary_ustat u = {};
+	__u32 zero = 0;
+	__u64 gone;
+
+	d->flow_entries = 0;
+	while (bpf_map_get_next_key(st->flow_fd, prev, &key) == 0) {
+		d->flow_entries++;
+		prev = &key;
+	}
+	bpf_map_lookup_elem(st->ustat_fd, &zero, &u);
+	gone = u.flows_deleted + d->flow_entries;
+	d->flow_evictions = d->global.flow_inserts > gone ?
+				    d->global.flow_inserts - gone : 0;
+}
+
 int stats_load(struct canary_state *st, struct stats_snap *d)
 {
-	int i, v;
+	int i, v, ret;
 
 	config_init(&d->cfg);
 	d->gen = state_active_gen(st);
@@ -64,7 +83,9 @@ int stats_load(struct canary_state *st, struct stats_snap *d)
 	for (i = 0; i < d->cfg.n_services; i++)
 		load_service_extras(st, d, i);
 	state_genstate(st, &d->gs);
-	return read_percpu(st->global_fd, 0, &d->global, sizeof(d->global));
+	ret = read_percpu(st->global_fd, 0, &d->global, sizeof(d->global));
+	load_flow_table(st, d); /* after the global counters it compares with */
+	return ret;
 }
 
 __u64 stats_service_flows(const struct stats_snap *d, int i)

@@ -16,6 +16,8 @@ struct stats_snap {
 	/* new flows of each version since its weight last changed */
 	__u64 since[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
 	__u64 pin_flows[CANARY_MAX_SERVICES][CANARY_MAX_PINS];
+	__u64 flow_entries;   /* in canary_flow now */
+	__u64 flow_evictions; /* inserted, not removed by us, gone: the LRU's */
 };
 
 /* Reads config, per-version counters and node counters into @d (large:

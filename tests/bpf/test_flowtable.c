@@ -15,6 +15,7 @@
 #include "canary.skel.h"
 #include "bpf_test.h"
 #include "env.h"
+#include "stats.h"
 #include "flows.h"
 #include "loader.h"
 
@@ -141,6 +142,29 @@ static void evicted_in_grace(struct test_env *env, struct canary_config *cfg)
 	ASSERT_EQ(v.daddr, new_ep.addr, "SYN: placed by the new weights");
 }
 
+/* What status reports: every flow inserted is in the table or was
+ * evicted by the LRU (nothing was removed by canary-bpf here). */
+static void evictions_counted(struct test_env *env, __u64 flows, __u64 size)
+{
+	struct stats_snap *d = calloc(1, sizeof(*d));
+
+	test__start_subtest("evictions_counted");
+	if (!ASSERT_TRUE(d != NULL, "memory") ||
+	    !ASSERT_OK(stats_load(&env->st, d), "stats"))
+		goto out;
+	printf("  %llu flows inserted, %llu in the table, %llu evicted\n",
+	       (unsigned long long)d->global.flow_inserts,
+	       (unsigned long long)d->flow_entries,
+	       (unsigned long long)d->flow_evictions);
+	ASSERT_EQ(d->global.flow_inserts, flows, "every new flow inserted");
+	ASSERT_LE(d->flow_entries, size, "table within its size");
+	ASSERT_EQ(d->flow_evictions, flows - d->flow_entries, "evictions");
+out:
+	if (d)
+		config_free(&d->cfg);
+	free(d);
+}
+
 /* --flow-entries: a smaller table, and a pinned one of another size
  * refused. */
 static void configured_size(struct canary_config *cfg)
@@ -153,8 +177,10 @@ static void configured_size(struct canary_config *cfg)
 	if (env_setup(&env))
 		goto out;
 	if (ASSERT_EQ(table_size(&env), SMALL_TABLE, "table size") &&
-	    ASSERT_OK(env_apply(&env, cfg), "apply"))
+	    ASSERT_OK(env_apply(&env, cfg), "apply")) {
 		check_split(&env, 3, 10 * SMALL_TABLE, SMALL_TABLE);
+		evictions_counted(&env, 10 * SMALL_TABLE, SMALL_TABLE);
+	}
 
 	test__start_subtest("pinned_size_mismatch_refused");
 	loader_set_flow_entries(2 * SMALL_TABLE);
