@@ -199,9 +199,9 @@ static int load_version_key(struct yctx *y, int key, const yaml_node_t *val,
 	}
 }
 
-static int load_version(struct yctx *y, const yaml_node_t *node,
-			struct canary_version_cfg *ver)
+static int load_version(struct yctx *y, const yaml_node_t *node, void *out)
 {
+	struct canary_version_cfg *ver = out;
 	unsigned int seen = 0;
 	yaml_node_pair_t *p;
 	int key, ret;
@@ -221,32 +221,47 @@ static int load_version(struct yctx *y, const yaml_node_t *node,
 			      1u << VK_NAME | 1u << VK_WEIGHT, seen, "version");
 }
 
-static int load_versions(struct yctx *y, const yaml_node_t *node,
-			 struct canary_service_cfg *svc)
+/* Loads one item of a list into @out. */
+typedef int (*item_loader)(struct yctx *y, const yaml_node_t *item, void *out);
+
+/*
+ * Loads the list @node (called @key, made of @shape): each item into
+ * @base + *n * @size through @load, at most @max of them; *n counts them.
+ */
+static int load_list(struct yctx *y, const yaml_node_t *node, const char *key,
+		     const char *shape, void *base, size_t size, int max, int *n,
+		     item_loader load)
 {
 	yaml_node_item_t *it;
 	yaml_node_t *item;
 	int ret;
 
 	if (node->type != YAML_SEQUENCE_NODE)
-		return yerr(y, node, "'versions' must be a list");
+		return yerr(y, node, "'%s' must be a list%s", key, shape);
 	for (it = node->data.sequence.items.start;
 	     it < node->data.sequence.items.top; it++) {
 		item = ynode(y, *it);
-		if (svc->n_versions == CANARY_MAX_VERSIONS)
-			return yerr(y, item, "too many versions (at most %d)",
-				    CANARY_MAX_VERSIONS);
-		ret = load_version(y, item, &svc->v[svc->n_versions]);
+		if (*n == max)
+			return yerr(y, item, "too many %s (at most %d)", key, max);
+		ret = load((struct yctx *)y, item, (char *)base + *n * size);
 		if (ret)
 			return ret;
-		svc->n_versions++;
+		(*n)++;
 	}
 	return 0;
 }
 
-static int load_pin(struct yctx *y, const yaml_node_t *node,
-		    struct canary_pin_cfg *pin)
+static int load_versions(struct yctx *y, const yaml_node_t *node,
+			 struct canary_service_cfg *svc)
 {
+	return load_list(y, node, "versions", "", svc->v, sizeof(svc->v[0]),
+			 CANARY_MAX_VERSIONS, &svc->n_versions,
+			 load_version);
+}
+
+static int load_pin(struct yctx *y, const yaml_node_t *node, void *out)
+{
+	struct canary_pin_cfg *pin = out;
 	unsigned int seen = 0;
 	yaml_node_pair_t *p;
 	yaml_node_t *val;
@@ -276,31 +291,16 @@ static int load_pin(struct yctx *y, const yaml_node_t *node,
 static int load_pins(struct yctx *y, const yaml_node_t *node,
 		     struct canary_service_cfg *svc)
 {
-	yaml_node_item_t *it;
-	yaml_node_t *item;
-	int ret;
-
 	if (is_null(node))
 		return 0;
-	if (node->type != YAML_SEQUENCE_NODE)
-		return yerr(y, node, "'pins' must be a list of {cidr, version}");
-	for (it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++) {
-		item = ynode(y, *it);
-		if (svc->n_pins == CANARY_MAX_PINS)
-			return yerr(y, item, "too many pins (at most %d)",
-				    CANARY_MAX_PINS);
-		ret = load_pin(y, item, &svc->pins[svc->n_pins]);
-		if (ret)
-			return ret;
-		svc->n_pins++;
-	}
-	return 0;
+	return load_list(y, node, "pins", " of {cidr, version}", svc->pins,
+			 sizeof(svc->pins[0]), CANARY_MAX_PINS, &svc->n_pins,
+			 load_pin);
 }
 
-static int load_port(struct yctx *y, const yaml_node_t *node,
-		     struct canary_port_cfg *port)
+static int load_port(struct yctx *y, const yaml_node_t *node, void *out)
 {
+	struct canary_port_cfg *port = out;
 	unsigned int seen = 0;
 	yaml_node_pair_t *p;
 	yaml_node_t *val;
@@ -327,25 +327,12 @@ static int load_port(struct yctx *y, const yaml_node_t *node,
 static int load_ports(struct yctx *y, const yaml_node_t *node,
 		      struct canary_service_cfg *svc)
 {
-	yaml_node_item_t *it;
-	yaml_node_t *item;
-	int ret;
-
-	if (node->type != YAML_SEQUENCE_NODE || !node->data.sequence.items.top ||
+	if (node->type == YAML_SEQUENCE_NODE &&
 	    node->data.sequence.items.start == node->data.sequence.items.top)
-		return yerr(y, node, "'ports' must be a list of {port, targetPort}");
-	for (it = node->data.sequence.items.start;
-	     it < node->data.sequence.items.top; it++) {
-		item = ynode(y, *it);
-		if (svc->n_ports == CANARY_MAX_PORTS)
-			return yerr(y, item, "too many ports (at most %d)",
-				    CANARY_MAX_PORTS);
-		ret = load_port(y, item, &svc->ports[svc->n_ports]);
-		if (ret)
-			return ret;
-		svc->n_ports++;
-	}
-	return 0;
+		return yerr(y, node, "'ports' must list at least one port");
+	return load_list(y, node, "ports", " of {port, targetPort}", svc->ports,
+			 sizeof(svc->ports[0]), CANARY_MAX_PORTS, &svc->n_ports,
+			 load_port);
 }
 
 static const char *const snat_modes[] = { "auto", "always", "never", NULL };

@@ -353,3 +353,33 @@ sys.exit(0 if ok else 1)' "$expr" "$snap"); then
 		fail "$name" "counters do not satisfy $expr: $res"
 	fi
 }
+
+# Long-lived connections: a test starts `client.py hold` as the coproc HOLD
+# (with --count N), then talks to it with these.
+
+# hold_cmd CMD OUT: sends CMD (none if empty) to the HOLD coproc and saves
+# its one-line JSON answer (60 s at most) as $WORK/OUT.json.
+hold_cmd() {
+	local line
+	[ -n "${HOLD[1]:-}" ] || return 1
+	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
+	read -r -t 60 line <&"${HOLD[0]}" || return 1
+	printf '%s\n' "$line" >"$WORK/$2.json"
+}
+
+# held_case NAME N: one PASS/FAIL line: every one of the N held
+# connections still answers from the pod it first reached.
+held_case() {
+	local res
+	if ! hold_cmd check "$1"; then
+		fail "$1" "no answer from client.py hold"
+	elif res=$("$PY" "$E2E_DIR/check.py" held --n "$2" <"$WORK/$1.json"); then
+		pass "$1"
+		info "$1: $res"
+	else
+		fail "$1" "$res"
+	fi
+}
+
+# hold_quit: ends the HOLD coproc, if any.
+hold_quit() { [ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"; }

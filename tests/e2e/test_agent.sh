@@ -147,15 +147,6 @@ seed() {
 	kctl split default prod prod-service hello-v1=75 hello-v2=25
 }
 
-# hold_cmd CMD OUT: as in test_long_lived.sh.
-hold_cmd() {
-	local line
-	[ -n "${HOLD[1]:-}" ] || return 1
-	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
-	read -r -t 60 line <&"${HOLD[0]}" || return 1
-	printf '%s\n' "$line" >"$WORK/$2.json"
-}
-
 e2e_setup
 command -v openssl >/dev/null || bail "openssl missing"
 make_tls || bail "could not make a certificate"
@@ -300,13 +291,7 @@ else
 	pass kill9_resume
 	info "kill9_resume: $before -> $after, flow entries $flows_before -> $flows_after"
 fi
-if ! hold_cmd check hold_check; then
-	fail kill9_flows_kept "no answer from client.py hold"
-elif res=$("$PY" "$E2E_DIR/check.py" held --n 50 <"$WORK/hold_check.json"); then
-	pass kill9_flows_kept
-else
-	fail kill9_flows_kept "$res"
-fi
+held_case kill9_flows_kept 50
 echo quit >&"${HOLD[1]}" 2>/dev/null
 
 # set-weight --kube: a merge patch of the whole backends list.

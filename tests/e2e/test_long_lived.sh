@@ -10,16 +10,6 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# hold_cmd CMD OUT: sends CMD (none if empty) to client.py hold and saves
-# its one-line JSON answer (60 s at most) as $WORK/OUT.json.
-hold_cmd() {
-	local line
-	[ -n "${HOLD[1]:-}" ] || return 1
-	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
-	read -r -t 60 line <&"${HOLD[0]}" || return 1
-	printf '%s\n' "$line" >"$WORK/$2.json"
-}
-
 e2e_setup
 write_yaml "$WORK/v2_0.yaml" 100 0
 write_yaml "$WORK/v2_100.yaml" 0 100
@@ -42,26 +32,12 @@ expect set_weight_v2_100 cb set-weight prod-service v2=100
 attach_case reattach native
 expect reapply_v2_100 cb apply -f "$WORK/v2_100.yaml"
 
-if ! hold_cmd check hold_check; then
-	fail long_lived_kept "no answer from client.py hold"
-elif res=$("$PY" "$E2E_DIR/check.py" held --n 100 <"$WORK/hold_check.json"); then
-	pass long_lived_kept
-	info "long_lived_kept: $res"
-else
-	fail long_lived_kept "$res"
-fi
+held_case long_lived_kept 100
 split_case new_conns_all_v2 500 0 v1=0 v2=100
 
 expect flow_table_lost cb flows clear
-if ! hold_cmd check hold_check2; then
-	fail long_lived_survive_table_loss "no answer from client.py hold"
-elif res=$("$PY" "$E2E_DIR/check.py" held --n 100 <"$WORK/hold_check2.json"); then
-	pass long_lived_survive_table_loss
-	info "long_lived_survive_table_loss: $res"
-else
-	fail long_lived_survive_table_loss "$res"
-fi
+held_case long_lived_survive_table_loss 100
 counter_case grace_placed_them "c['grace'] > 0"
 split_case new_conns_still_v2 300 0 v1=0 v2=100
-[ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"
+hold_quit
 finish

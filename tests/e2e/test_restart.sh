@@ -19,15 +19,6 @@ RATE=2000
 SECONDS_UDP=5
 FLOWS=8
 
-# hold_cmd CMD OUT: as in test_long_lived.sh.
-hold_cmd() {
-	local line
-	[ -n "${HOLD[1]:-}" ] || return 1
-	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
-	read -r -t 60 line <&"${HOLD[0]}" || return 1
-	printf '%s\n' "$line" >"$WORK/$2.json"
-}
-
 # xdp_prog IFACE: the id of the XDP program on IFACE in the node ns.
 xdp_prog() {
 	ip -n "$NS_NODE" -j -d link show "$1" | "$PY" -c '
@@ -87,18 +78,6 @@ sys.exit(0 if r["sent"] >= int(sys.argv[1]) * 0.99 and r["lost"] == 0
 		pass udp_flows_kept_their_pod
 	else
 		fail udp_flows_kept_their_pod "$(cat "$WORK/stream.json")"
-	fi
-}
-
-held_case() {
-	local res
-	if ! hold_cmd check hold_check; then
-		fail tcp_connections_kept "no answer from client.py hold"
-	elif res=$("$PY" "$E2E_DIR/check.py" held --n 100 <"$WORK/hold_check.json"); then
-		pass tcp_connections_kept
-		info "tcp_connections_kept: $res"
-	else
-		fail tcp_connections_kept "$res"
 	fi
 }
 
@@ -162,8 +141,7 @@ else
 fi
 wait "$stream_pid"
 stream_case
-held_case
-
+held_case tcp_connections_kept 100
 prog_after=$(xdp_prog n0)
 if [ "$prog_before" != 0 ] && [ "$prog_after" != 0 ] &&
 	[ "$prog_before" != "$prog_after" ]; then
@@ -174,5 +152,5 @@ else
 fi
 counter_case counters_kept "c['translated'] >= $translated_before + $((RATE * SECONDS_UDP)) and c['errors'] == 0"
 incompatible_case
-[ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"
+hold_quit
 finish

@@ -87,24 +87,6 @@ two_nodes_up() {
 	pin_mount
 }
 
-hold_cmd() {
-	local line
-	[ -n "${HOLD[1]:-}" ] || return 1
-	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
-	read -r -t 60 line <&"${HOLD[0]}" || return 1
-	printf '%s\n' "$line" >"$WORK/$2.json"
-}
-
-held_case() {
-	if ! hold_cmd check "$1"; then
-		fail "$1" "no answer from client.py hold"
-	elif res=$("$PY" "$E2E_DIR/check.py" held --n 100 <"$WORK/$1.json"); then
-		pass "$1"
-	else
-		fail "$1" "$res"
-	fi
-}
-
 e2e_init
 need_cli
 two_nodes_up || bail "topology setup failed"
@@ -134,9 +116,9 @@ coproc HOLD {
 PIDS+=("$HOLD_PID")
 hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
 expect set_weight_v2_100 cb set-weight prod-service v2=100
-held_case long_lived_survive_weight_change
+held_case long_lived_survive_weight_change 100
 attach_case reattach native --no-redirect
 expect reapply cb apply -f "$WORK/snat.yaml"
-held_case long_lived_survive_reload
-[ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"
+held_case long_lived_survive_reload 100
+hold_quit
 finish

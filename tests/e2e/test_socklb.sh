@@ -30,14 +30,6 @@ cg_burst() {
 		-n "$3" --sport "$SPORT_AT" "${@:4}" >"$WORK/$2.json"
 }
 
-hold_cmd() {
-	local line
-	[ -n "${HOLD[1]:-}" ] || return 1
-	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
-	read -r -t 60 line <&"${HOLD[0]}" || return 1
-	printf '%s\n' "$line" >"$WORK/$2.json"
-}
-
 e2e_setup
 trap 'topo_down; cg_down' EXIT
 [ -n "$CG_ROOT" ] || bail "no cgroup v2 hierarchy mounted"
@@ -77,19 +69,13 @@ coproc HOLD {
 PIDS+=("$HOLD_PID")
 hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
 expect set_weight_v2_100 cb set-weight prod-service v2=100
-if ! hold_cmd check hold_check; then
-	fail open_connections_stay "no answer from client.py hold"
-elif res=$("$PY" "$E2E_DIR/check.py" held --n 50 <"$WORK/hold_check.json"); then
-	pass open_connections_stay
-else
-	fail open_connections_stay "$res"
-fi
+held_case open_connections_stay 50
 if cg_burst burst after 500; then
 	check_share new_connections_all_v2 after 500 0 v1=0 v2=100
 else
 	fail new_connections_all_v2 "client.py burst failed"
 fi
-[ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"
+hold_quit
 
 expect detach_cgroup "$CANARY_BIN" --pin-dir "$PIN_DIR" detach-cgroup "$CG"
 finish

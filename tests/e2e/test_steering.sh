@@ -8,15 +8,6 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# hold_cmd CMD OUT: as in test_long_lived.sh.
-hold_cmd() {
-	local line
-	[ -n "${HOLD[1]:-}" ] || return 1
-	[ -z "$1" ] || echo "$1" >&"${HOLD[1]}" || return 1
-	read -r -t 60 line <&"${HOLD[0]}" || return 1
-	printf '%s\n' "$line" >"$WORK/$2.json"
-}
-
 e2e_setup
 write_yaml "$WORK/seed.yaml" 100 0
 attach_case attach_native native
@@ -47,13 +38,7 @@ hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
 
 expect drain_hello_v1_2 cb endpoints set prod-service v1 \
 	10.244.1.11:5050 10.244.1.12:5050 --draining 10.244.1.13:5050
-if ! hold_cmd check hold_drain; then
-	fail draining_keeps_connections "no answer from client.py hold"
-elif res=$("$PY" "$E2E_DIR/check.py" held --n 30 <"$WORK/hold_drain.json"); then
-	pass draining_keeps_connections
-else
-	fail draining_keeps_connections "$res"
-fi
+held_case draining_keeps_connections 30
 if traffic burst drained 600; then
 	check_share draining_gets_no_new drained 600 0 v1=100 v2=0 \
 		--absent-pod hello-v1-2
@@ -69,5 +54,5 @@ if traffic burst removed 600; then
 else
 	fail removed_gets_nothing "client.py burst failed"
 fi
-[ -z "${HOLD[1]:-}" ] || echo quit >&"${HOLD[1]}"
+hold_quit
 finish
