@@ -43,7 +43,9 @@ void env_global_cleanup(void)
 {
 	if (!bpffs[0])
 		return;
-	umount(bpffs);
+	/* Lazily if busy: a failed setup may still hold a pinned object. */
+	if (umount(bpffs))
+		umount2(bpffs, MNT_DETACH);
 	rmdir(bpffs);
 }
 
