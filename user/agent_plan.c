@@ -154,6 +154,10 @@ static int plan_service(struct kube_store *store, const struct kube_obj *sp,
 	s->vip = root->vips[vi];
 	s->port = htons(rp->port);
 	s->proto = rp->proto;
+	s->local = root->local;
+	s->snat = root->snat;
+	s->affinity = root->affinity ? CANARY_AFFINITY_CLIENT_IP :
+				       CANARY_AFFINITY_NONE;
 	s->n_versions = split->n_backends;
 	for (b = 0; b < split->n_backends; b++) {
 		kube_name_fit(split->b[b].service, s->v[b].name, sizeof(s->v[b].name));
@@ -238,7 +242,8 @@ bool agent_svc_equal(const struct canary_service_cfg *a,
 
 	if (strcmp(a->name, b->name) || a->vip != b->vip || a->port != b->port ||
 	    a->proto != b->proto || a->n_versions != b->n_versions ||
-	    a->affinity != b->affinity || a->n_pins != b->n_pins)
+	    a->affinity != b->affinity || a->n_pins != b->n_pins ||
+	    a->snat != b->snat || a->local != b->local)
 		return false;
 	for (v = 0; v < a->n_versions; v++)
 		if (strcmp(a->v[v].name, b->v[v].name) ||

@@ -96,6 +96,22 @@ static void add_vip(struct kube_service *s, const char *ip)
 		s->vips[s->n_vips++] = a.s_addr;
 }
 
+/* externalTrafficPolicy, sessionAffinity and our SNAT annotation. */
+static void decode_policy(json_object *o, struct kube_service *s)
+{
+	json_object *spec = jget(o, "spec");
+	const char *v;
+
+	v = jstr(spec, "externalTrafficPolicy");
+	s->local = v && !strcmp(v, "Local");
+	v = jstr(spec, "sessionAffinity");
+	s->affinity = v && !strcmp(v, "ClientIP");
+	v = jstr(jget(jget(o, "metadata"), "annotations"), KUBE_SNAT_ANNOTATION);
+	s->snat = !v ? CANARY_SNAT_AUTO :
+		  !strcmp(v, "always") ? CANARY_SNAT_ALWAYS :
+		  !strcmp(v, "never") ? CANARY_SNAT_NEVER : CANARY_SNAT_AUTO;
+}
+
 static int decode_service(json_object *o, struct kube_service *s)
 {
 	json_object *spec = jget(o, "spec"), *arr;
@@ -114,6 +130,7 @@ static int decode_service(json_object *o, struct kube_service *s)
 	for (i = 0; i < jlen(arr); i++)
 		add_vip(s, jstr(json_object_array_get_idx(arr, i), "ip"));
 	decode_ports(jget(spec, "ports"), s->ports, &s->n_ports);
+	decode_policy(o, s);
 	return 0;
 }
 

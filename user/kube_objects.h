@@ -42,7 +42,13 @@ struct kube_service {
 	bool has_cluster_ip;          /* vips[0] is the primary cluster IP */
 	int n_ports;
 	struct kube_port ports[KUBE_MAX_PORTS];
+	bool local;       /* spec.externalTrafficPolicy: Local */
+	bool affinity;    /* spec.sessionAffinity: ClientIP */
+	__u8 snat;        /* annotation canary-bpf.io/snat: CANARY_SNAT_* */
 };
+
+/* The Service annotation that chooses SNAT: auto (default), always, never. */
+#define KUBE_SNAT_ANNOTATION "canary-bpf.io/snat"
 
 struct kube_ep {
 	__be32 addr;        /* addresses[0] */

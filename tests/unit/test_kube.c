@@ -285,6 +285,32 @@ static void test_plan(void)
 	}
 }
 
+/* externalTrafficPolicy, sessionAffinity and the SNAT annotation. */
+static void test_service_policy(void)
+{
+	struct kube_obj *o = obj(KUBE_SERVICE,
+		"{\"metadata\":{\"name\":\"a\",\"namespace\":\"n\",\"annotations\":"
+		"{\"canary-bpf.io/snat\":\"never\"}},\"spec\":{\"clusterIP\":"
+		"\"10.96.0.1\",\"externalTrafficPolicy\":\"Local\","
+		"\"sessionAffinity\":\"ClientIP\",\"ports\":[{\"port\":80}]}}");
+	struct kube_obj *d = obj(KUBE_SERVICE,
+		"{\"metadata\":{\"name\":\"b\",\"namespace\":\"n\"},\"spec\":"
+		"{\"clusterIP\":\"10.96.0.2\",\"externalTrafficPolicy\":\"Cluster\","
+		"\"ports\":[{\"port\":80}]}}");
+
+	if (o) {
+		CHECK(o->svc.local, "externalTrafficPolicy: Local");
+		CHECK(o->svc.affinity, "sessionAffinity: ClientIP");
+		CHECK_EQ(o->svc.snat, CANARY_SNAT_NEVER);
+	}
+	if (d) {
+		CHECK(!d->svc.local && !d->svc.affinity, "defaults");
+		CHECK_EQ(d->svc.snat, CANARY_SNAT_AUTO);
+	}
+	kube_obj_free(o);
+	kube_obj_free(d);
+}
+
 static void test_set_weight_patch(void)
 {
 	json_object *o = json_tokener_parse(
@@ -316,6 +342,7 @@ int main(void)
 	RUN(test_kubeconfig);
 	RUN(test_default_route);
 	RUN(test_plan);
+	RUN(test_service_policy);
 	RUN(test_set_weight_patch);
 	return UNIT_DONE();
 }
