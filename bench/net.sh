@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Part 3 of the benchmarks: real traffic through veth in network namespaces,
+# canary-bpf next to kube-proxy's iptables and nftables data planes set up
+# by hand in the node namespace. Prints name=value lines; always exits 0.
+#
+#   bench/net.sh            (NET_SECS=3 NET_ROUNDS=3 NET_SIZES="1 5000")
+#
+# Topology: tests/e2e/lib.sh (client ns, node ns, 4 pods on routed /32
+# veths), under the prefix cbb$$-. Nothing is added to the root namespace
+# but a private bpffs under /tmp; the EXIT trap removes everything.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+# shellcheck source=../tests/e2e/lib.sh
+. tests/e2e/lib.sh
+PREFIX="cbb$$-"
+NS_CLIENT=${PREFIX}cl
+NS_NODE=${PREFIX}nd
+BO=$PWD/.output/bench
+SECS=${NET_SECS:-3}          # seconds per UDP/TCP round
+ROUNDS=${NET_ROUNDS:-3}      # rounds per figure (median, min, max)
+SIZES=${NET_SIZES:-"1 5000"} # services (the measured TCP+UDP pair counts as 1)
+FLOWS=256                    # UDP flows (source ports) of the generator
+LAT_RATE=1000                # new connections/s for the latency figure
+PODX_SECS=${NET_PODX_SECS:-2} # seconds per round, pod-stack-excluded UDP
+WRK_CONNS=32
+BG=""                        # background XDP helper, see xdp_helper
+PODX=()                      # XDP drop helpers in the pods, see pods_xdp
+OUT=""
+
+note() { echo "# $*" >&2; }
+
+net_down() {
+	[ -n "$BG" ] && { kill "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; }
+	pods_xdp_stop
+	topo_down
+}
+
+# stats NAME < numbers: NAME_median=, NAME_min=, NAME_max=.
+stats() {
+	sort -n | awk -v n="$1" '{ v[NR] = $1 }
+		END { if (!NR) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%s_median=%.0f\n%s_min=%.0f\n%s_max=%.0f\n", n, m, n, v[1], n, v[NR] }'
+}
+
+pod_rx() {
+	local i sum=0 n
+	for i in "${!PODS[@]}"; do
+		n=$(nsx "$(pod_ns "$i")" cat /sys/class/net/eth0/statistics/rx_packets)
+		sum=$((sum + n))
+	done
+	echo "$sum"
+}
+
+softirq_ticks() { awk '/^cpu / { print $8 }' /proc/stat; }
+
+# udp_point NAME: ROUNDS x SECS of generated UDP to VIP:5000/udp.
+udp_point() {
+	local name=$1 rx0 rx1 si0 si1 res secs f=$WORK/udp.$1 hz
+	hz=$(getconf CLK_TCK)
+	: >"$f"
+	: >"$f.si"
+	for _ in $(seq "$ROUNDS"); do
+		rx0=$(pod_rx)
+		si0=$(softirq_ticks)
+		res=$(nsx "$NS_CLIENT" taskset -c 1 "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
+			"$VPORT" "$FLOWS" "$SECS" 2>&1) || { note "$res"; note "$name: generator failed"; return 1; }
+		sleep 0.2
+		rx1=$(pod_rx)
+		si1=$(softirq_ticks)
+		secs=$(sed -n 's/^seconds=//p' <<<"$res")
+		echo "$res" | sed -n 's/^sent_pps=//p' >>"$f.sent"
+		awk -v d=$((rx1 - rx0)) -v s="$secs" 'BEGIN { printf "%.0f\n", d / s }' >>"$f"
+		awk -v d=$((si1 - si0)) -v s="$secs" -v hz="$hz" -v n="$(nproc)" \
+			'BEGIN { printf "%.0f\n", 100 * d / hz / s / n }' >>"$f.si"
+	done
+	stats "net_${name}_udp_pps" <"$f"
+	stats "net_${name}_udp_sent_pps" <"$f.sent"
+	stats "net_${name}_softirq_pct" <"$f.si"
+}
+
+# ceiling_point: ROUNDS x SECS of generated UDP counted and dropped by XDP
+# on n0 (the drop program's own count: nothing reaches the pods).
+ceiling_point() {
+	local res secs f=$WORK/udp.ceiling
+	: >"$f"
+	: >"$f.sent"
+	for _ in $(seq "$ROUNDS"); do
+		xdp_helper drop || return 1
+		res=$(nsx "$NS_CLIENT" taskset -c 1 "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
+			"$VPORT" "$FLOWS" "$SECS" 2>&1) || { note "$res"; xdp_helper_stop; return 1; }
+		xdp_helper_stop
+		secs=$(sed -n 's/^seconds=//p' <<<"$res")
+		sed -n 's/^sent_pps=//p' <<<"$res" >>"$f.sent"
+		sed -n 's/^counted=//p' "$WORK/xdp.out" |
+			awk -v s="$secs" '{ printf "%.0f\n", $1 / s }' >>"$f"
+	done
+	stats net_ceiling_udp_pps <"$f"
+	stats net_ceiling_udp_sent_pps <"$f.sent"
+}
+
+# fresh_tcp: no state left from the previous round: the node's conntrack
+# table and the pods' TIME_WAIT sockets (which a reused, or SNAT-chosen,
+# source port would otherwise run into).
+fresh_tcp() {
+	local i
+	sys_nofail nsx "$NS_NODE" conntrack -F
+	for i in "${!PODS[@]}"; do
+		sys_nofail nsx "$(pod_ns "$i")" ss -K -tan state time-wait
+	done
+}
+
+syn_retrans() { nsx "$NS_CLIENT" nstat -asz TcpExtTCPSynRetrans | awk '$1 == "TcpExtTCPSynRetrans" { print $2 }'; }
+
+# tcp_point NAME: wrk (Connection: close) rounds, then connlat at LAT_RATE.
+tcp_point() {
+	local name=$1 f=$WORK/tcp.$1 res s0
+	: >"$f"
+	: >"$f.err"
+	s0=$(syn_retrans)
+	for _ in $(seq "$ROUNDS"); do
+		fresh_tcp
+		res=$(nsx "$NS_CLIENT" timeout $((SECS + 10)) wrk -t2 -c"$WRK_CONNS" -d"${SECS}s" \
+			-H 'Connection: close' "http://$VIP:$VPORT/" 2>&1)
+		awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' <<<"$res" >>"$f"
+		awk '/Socket errors|Non-2xx/ { print }' <<<"$res" >>"$f.err"
+	done
+	stats "net_${name}_conn_per_s" <"$f"
+	echo "net_${name}_wrk_errors=$(grep -c . "$f.err")"
+	echo "net_${name}_wrk_syn_retrans=$(($(syn_retrans) - s0))"
+	fresh_tcp
+	s0=$(syn_retrans)
+	res=$(nsx "$NS_CLIENT" timeout $((SECS + 10)) "$BO/connlat" "$VIP" "$VPORT" "$LAT_RATE" "$SECS")
+	sed -n "s/^\(conns\|errors\|p50_us\|p99_us\)=/net_${name}_lat_\1=/p" <<<"$res"
+	echo "net_${name}_lat_syn_retrans=$(($(syn_retrans) - s0))"
+	# Who the pods saw as the client: kube-proxy masquerades, canary-bpf not.
+	echo "net_${name}_client_addr_at_pod=$(nsx "$(pod_ns 0)" ss -Htan state time-wait |
+		awk '{ sub(/:[0-9]+$/, "", $4); print $4; exit }')"
+}
+
+# xdp_helper noop|drop: attaches gen's noop or count_drop to n0 in the
+# background (bounded to 10 minutes), waits until it is attached.
+xdp_helper() {
+	local n
+	ip netns exec "$NS_NODE" "$BO/gen" xdp n0 "$1" 600 >"$WORK/xdp.out" 2>&1 &
+	BG=$!
+	for n in $(seq 50); do
+		grep -q '^attached=1' "$WORK/xdp.out" && return 0
+		sleep 0.1
+	done
+	note "XDP helper did not attach: $(cat "$WORK/xdp.out")"
+	return 1
+}
+
+xdp_helper_stop() {
+	[ -n "$BG" ] || return 0
+	kill "$BG" 2>/dev/null
+	wait "$BG" 2>/dev/null
+	BG=""
+}
+
+# pods_xdp: count_drop on every pod's eth0, so a delivered packet costs
+# the pod nothing more (its stack is left out of the figure).
+pods_xdp() {
+	local i n
+	for i in "${!PODS[@]}"; do
+		ip netns exec "$(pod_ns "$i")" "$BO/gen" xdp eth0 drop 600 >"$WORK/podx.$i" 2>&1 &
+		PODX+=("$!")
+	done
+	for n in $(seq 50); do
+		[ "$(cat "$WORK"/podx.* | grep -c '^attached=1')" -eq "${#PODS[@]}" ] && return 0
+		sleep 0.1
+	done
+	note "pod XDP helpers did not attach"
+	pods_xdp_stop
+	return 1
+}
+
+pods_xdp_stop() {
+	local pid
+	for pid in "${PODX[@]}"; do kill "$pid" 2>/dev/null; done
+	for pid in "${PODX[@]}"; do wait "$pid" 2>/dev/null; done
+	PODX=()
+}
+
+# udp_podxdp_point NAME: udp_point NAME_podxdp with pods_xdp in place
+# (PODX_SECS per round).
+udp_podxdp_point() {
+	pods_xdp || return 1
+	SECS=$PODX_SECS udp_point "$1_podxdp"
+	pods_xdp_stop
+}
+
+counters() { cb -j status 2>/dev/null | "$PY" -c '
+import json, sys
+c = json.load(sys.stdin)["counters"]
+print(c["translated"], c["redirected"], c["fib_fallback"], c["passed"])'; }
+
+# canary_point MODE N: canary-bpf attached in MODE with N services.
+canary_point() {
+	local mode=$1 n=$2 name a b args
+	name=canary_$([ "$mode" = native ] && echo xdp || echo tc)_$n
+	mapfile -t args < <(attach_args "$mode")
+	cb attach "${args[@]}" >/dev/null || { note "$name: attach failed"; return 1; }
+	a=$(counters)
+	udp_point "$name"
+	b=$(counters)
+	echo "$a $b" | awk -v n="$name" '{ t = $5 - $1; r = $6 - $2; f = $7 - $3
+		printf "net_%s_udp_translated=%d\nnet_%s_udp_redirected=%d\nnet_%s_udp_fib_fallback=%d\n", n, t, n, r, n, f
+		printf "net_%s_path=%s\n", n, (t > 0 && r >= 0.99 * t) ? "XDP_REDIRECT" : (r > 0 ? "mixed" : "kernel") }'
+	tcp_point "$name"
+	udp_podxdp_point "$name"
+	cb detach n0 >/dev/null
+}
+
+# peer_points KIND N: the kube-proxy rules for N services, plain and with
+# a do-nothing XDP program on n0.
+peer_points() {
+	local kind=$1 n=$2 t0 t1
+	"$PY" bench/kube_rules.py "$kind" $((n > 1 ? n - 1 : 0)) "${EPS[@]}" >"$WORK/rules"
+	t0=$(date +%s.%N)
+	if [ "$kind" = iptables ]; then
+		nsx "$NS_NODE" iptables-restore <"$WORK/rules" || { note "iptables-restore failed"; return 1; }
+	else
+		nsx "$NS_NODE" nft -f "$WORK/rules" || { note "nft -f failed"; return 1; }
+	fi
+	t1=$(date +%s.%N)
+	echo "net_${kind}_${n}_load_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')"
+	echo "net_${kind}_${n}_path=kernel"
+	udp_point "${kind}_$n"
+	tcp_point "${kind}_$n"
+	udp_podxdp_point "${kind}_$n"
+	if xdp_helper noop; then
+		udp_point "${kind}_xdpnoop_$n"
+		tcp_point "${kind}_xdpnoop_$n"
+		udp_podxdp_point "${kind}_xdpnoop_$n"
+		xdp_helper_stop
+	fi
+	nsx "$NS_NODE" nft flush ruleset
+}
+
+# targets: the issue's part-3 targets, from the figures above.
+targets() {
+	awk -F= '{ v[$1] = $2 }
+	function best(k, n,   b, x, i, kinds) {
+		split("iptables iptables_xdpnoop nftables nftables_xdpnoop", kinds, " ")
+		b = 0
+		for (i = 1; i <= 4; i++) { x = v["net_" kinds[i] "_" n "_" k "_median"]; if (x > b) b = x }
+		return b
+	}
+	function mark(ok) { return ok ? "met" : "MISSED" }
+	END {
+		ceil = v["net_ceiling_udp_pps_median"]
+		c1 = v["net_canary_xdp_1_udp_pps_median"]; c5 = v["net_canary_xdp_5000_udp_pps_median"]
+		for (s = 1; s <= 5000; s += 4999) {
+			c = v["net_canary_xdp_" s "_udp_pps_median"]; b = best("udp_pps", s)
+			printf "net_best_peer_%d_udp_pps=%.0f\n", s, b
+			if (b > 0) printf "net_canary_xdp_%d_over_best_peer=%.2f\n", s, c / b
+			printf "target_udp_3x_peer_%d=%s\n", s, mark(b > 0 && c >= 3 * b)
+			if (ceil > 0) printf "net_canary_xdp_%d_of_ceiling_pct=%.1f\ntarget_udp_40pct_ceiling_%d=%s\n", s, 100 * c / ceil, s, mark(c >= 0.4 * ceil)
+			c = v["net_canary_xdp_" s "_podxdp_udp_pps_median"]; b = best("podxdp_udp_pps", s)
+			printf "net_best_peer_%d_podxdp_udp_pps=%.0f\n", s, b
+			if (b > 0) printf "net_canary_xdp_%d_podxdp_over_best_peer=%.2f\n", s, c / b
+			if (ceil > 0) printf "net_canary_xdp_%d_podxdp_of_ceiling_pct=%.1f\n", s, 100 * c / ceil
+			b = best("conn_per_s", s); c = v["net_canary_xdp_" s "_conn_per_s_median"]
+			printf "net_best_peer_%d_conn_per_s=%.0f\n", s, b
+			if (b > 0) printf "net_canary_xdp_%d_conn_over_best_peer=%.2f\n", s, c / b
+		}
+		b = best("conn_per_s", 5000); c = v["net_canary_xdp_5000_conn_per_s_median"]
+		printf "target_conn_1.2x_peer_5000=%s\n", mark(b > 0 && c >= 1.2 * b)
+		if (c1 > 0) printf "net_canary_xdp_5000_over_1=%.3f\ntarget_udp_5000_within_10pct=%s\n", c5 / c1, mark(c5 >= 0.9 * c1 && c5 <= 1.1 * c1)
+	}' "$1"
+}
+
+run() {
+	local n i
+	EPS=()
+	for i in "${!POD_IPS[@]}"; do EPS+=("${POD_IPS[$i]}:5050"); done
+	N0_MAC=$(nsx "$NS_NODE" cat /sys/class/net/n0/address)
+	# veth accepts XDP_TX'd frames from c0 only with NAPI on n0: GRO on.
+	sys nsx "$NS_NODE" ethtool -K n0 gro on || return 1
+	for i in "${!PODS[@]}"; do
+		ip netns exec "$(pod_ns "$i")" "$BO/httpd" 5050 2 1800 >/dev/null 2>&1 &
+		PIDS+=("$!")
+	done
+	sleep 0.5
+	echo "net_secs_per_round=$SECS"
+	echo "net_rounds=$ROUNDS"
+	echo "net_udp_flows=$FLOWS"
+	echo "net_lat_rate=$LAT_RATE"
+	echo "net_wrk_conns=$WRK_CONNS"
+	echo "net_sizes=$SIZES"
+	echo "net_podx_secs_per_round=$PODX_SECS"
+
+	note "ceiling: count and drop on n0"
+	ceiling_point
+	for n in $SIZES; do
+		"$PY" bench/kube_rules.py yaml $((n > 1 ? n - 1 : 0)) "${EPS[@]}" >"$WORK/cfg.yaml"
+		cb apply -f "$WORK/cfg.yaml" >/dev/null || { note "apply of $n services failed"; continue; }
+		note "canary-bpf, $n services: native XDP"
+		canary_point native "$n"
+		note "canary-bpf, $n services: tc"
+		canary_point tc "$n"
+	done
+	# Remove the services so nothing of canary-bpf stays in the path.
+	echo "services: []" >"$WORK/empty.yaml"
+	cb apply -f "$WORK/empty.yaml" >/dev/null 2>&1
+	for n in $SIZES; do
+		note "kube-proxy iptables, $n services"
+		peer_points iptables "$n"
+		note "kube-proxy nftables, $n services"
+		peer_points nftables "$n"
+	done
+}
+
+main() {
+	[ "$(id -u)" -eq 0 ] || { echo "net_error=must run as root"; return; }
+	local tool
+	for tool in ip ss nstat ethtool iptables-restore nft wrk conntrack taskset "$BO/gen" "$BO/httpd" "$BO/connlat"; do
+		command -v "$tool" >/dev/null || { echo "net_error=missing $tool"; return; }
+	done
+	[ -x "$CANARY_BIN" ] || { echo "net_error=no $CANARY_BIN"; return; }
+	trap net_down EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	WORK=$(mktemp -d "/tmp/cbb$$-net-XXXXXX") || return
+	OUT=$WORK/out
+	topo_up || { echo "net_error=topology setup failed"; return; }
+	# Not in a pipeline: run must add to PIDS in this shell for the trap.
+	run >"$OUT"
+	targets "$OUT" >>"$OUT"
+	cat "$OUT"
+}
+
+main
+exit 0
