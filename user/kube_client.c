@@ -7,6 +7,8 @@
 #include <time.h>
 #include <curl/curl.h>
 
+#include "dl.h"
+
 #include "kube_client.h"
 #include "log.h"
 

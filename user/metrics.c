@@ -7,6 +7,8 @@
 #include <string.h>
 #include <microhttpd.h>
 
+#include "dl.h"
+
 #include "metrics.h"
 #include "parse.h"
 #include "stats.h"

@@ -78,9 +78,30 @@ static void read_pins(const struct canary_meta *m,
 	}
 }
 
+/*
+ * Marks in @used the ids of the services of generation @gen, from their
+ * canary_svc entries: a walk over what is configured, not over every id a
+ * service could have.
+ */
+static void gen_ids(struct canary_state *st, __u32 gen, bool *used)
+{
+	struct canary_svc_key key, *prev = NULL;
+	struct canary_svc val;
+
+	memset(used, 0, CANARY_MAX_SERVICES * sizeof(*used));
+	while (bpf_map_get_next_key(st->svc_fd, prev, &key) == 0) {
+		prev = &key;
+		if (key.gen == gen &&
+		    bpf_map_lookup_elem(st->svc_fd, &key, &val) == 0 &&
+		    val.id < CANARY_MAX_SERVICES)
+			used[val.id] = true;
+	}
+}
+
 int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		      __u32 *ids)
 {
+	static bool used[CANARY_MAX_SERVICES];
 	struct canary_ver *buf = malloc(sizeof(*buf));
 	int gen = state_active_gen(st);
 	struct canary_service_cfg *svc;
@@ -92,7 +113,10 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		free(buf);
 		return -ENOMEM;
 	}
+	gen_ids(st, gen, used);
 	for (id = 0; id < CANARY_MAX_SERVICES; id++) {
+		if (!used[id])
+			continue;
 		idx = meta_index(gen, id);
 		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m) || !m.in_use)
 			continue;
@@ -460,15 +484,16 @@ static int write_backends(struct canary_state *st, __u32 gen,
 	return 0;
 }
 
-static int clear_meta(struct canary_state *st, __u32 gen)
+/* Zeroes the canary_meta entries of the ids in @used, generation @gen. */
+static int clear_meta(struct canary_state *st, __u32 gen, const bool *used)
 {
-	struct canary_meta m, zero = {};
+	struct canary_meta zero = {};
 	__u32 id, idx;
 
 	for (id = 0; id < CANARY_MAX_SERVICES; id++) {
-		idx = meta_index(gen, id);
-		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m) || !m.in_use)
+		if (!used[id])
 			continue;
+		idx = meta_index(gen, id);
 		if (bpf_map_update_elem(st->meta_fd, &idx, &zero, BPF_ANY))
 			return -errno;
 	}
@@ -529,12 +554,14 @@ static void flows_base(struct canary_state *st, __u32 id, bool fresh,
 static int write_config(struct canary_state *st, struct canary_config *cfg,
 			const __u32 *ids, const bool *fresh, __u32 gen)
 {
+	static bool used[CANARY_MAX_SERVICES];
 	__u64 base[CANARY_MAX_VERSIONS];
 	struct canary_ver *buf = malloc(sizeof(*buf));
 	int i, err;
 
 	if (!buf)
 		return -ENOMEM;
+	gen_ids(st, gen, used); /* before its canary_svc entries go */
 	err = clear_gen(st->svc_fd, sizeof(struct canary_svc_key),
 			offsetof(struct canary_svc_key, gen), gen);
 	if (!err)
@@ -547,7 +574,7 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 		err = clear_gen(st->ring_fd, sizeof(struct canary_ring_key),
 				offsetof(struct canary_ring_key, gen), gen);
 	if (!err)
-		err = clear_meta(st, gen);
+		err = clear_meta(st, gen, used);
 	if (!err)
 		err = clear_pins(st, gen);
 	for (i = 0; i < cfg->n_services && !err; i++) {
@@ -761,6 +788,21 @@ static int write_node(struct canary_state *st, const struct canary_node_cfg *c)
 	return bpf_map_update_elem(st->node_fd, &zero, &n, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * Whether the last flip was less than a second ago. A packet reads the
+ * maps for microseconds; after a second, none that began before the flip
+ * can still run, and the wait for an RCU grace period (several ms) is
+ * skipped: a lone set-weight stays fast.
+ */
+static bool flipped_recently(struct canary_state *st)
+{
+	struct canary_genstate gs;
+
+	if (state_genstate(st, &gs) || !gs.prev_until_ns)
+		return false;
+	return monotonic_ns() < gs.prev_until_ns - gs.grace_ns + 1000000000ull;
+}
+
 static int commit(struct canary_state *st, const struct canary_config *old,
 		  const __u32 *old_ids, struct canary_config *cfg)
 {
@@ -770,6 +812,10 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	int i, err = -ENOMEM;
 
 	if (!ids || !fresh)
+		goto out;
+	/* Packets read the generation we rewrite until the last flip: until
+	 * then it was the previous one, or the active one before that. */
+	if (flipped_recently(st) && (err = wait_for_readers()))
 		goto out;
 	assign_ids(old, old_ids, cfg, ids, fresh);
 	for (i = 0, err = 0; i < cfg->n_services && !err; i++)
@@ -781,8 +827,6 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 		err = write_config(st, cfg, ids, fresh, gen);
 	if (!err)
 		err = flip(st, gen, cfg->grace_s);
-	if (!err)
-		err = wait_for_readers();
 	if (!err)
 		err = gc_flows(st, cfg);
 out:

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* libcurl, loaded on first use (see dl.h). */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <curl/curl.h>
+
+#include "dl.h"
+
+static struct dl_curl api;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* Resolves @name in @h into @slot; exits when missing. */
+static void sym(void *h, const char *lib, const char *name, void *slot)
+{
+	void *p = dlsym(h, name);
+
+	if (!p) {
+		fprintf(stderr, "canary-bpf: error: %s lacks %s: %s\n", lib,
+			name, dlerror());
+		exit(1);
+	}
+	*(void **)slot = p;
+}
+
+static void load(void)
+{
+	static const char lib[] = "libcurl.so.4";
+	void *h = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		fprintf(stderr, "canary-bpf: error: Couldn't load %s (package "
+			"libcurl4): %s\n", lib, dlerror());
+		exit(1);
+	}
+	sym(h, lib, "curl_global_init", &api.global_init);
+	sym(h, lib, "curl_easy_init", &api.easy_init);
+	sym(h, lib, "curl_easy_setopt", &api.easy_setopt);
+	sym(h, lib, "curl_easy_perform", &api.easy_perform);
+	sym(h, lib, "curl_easy_getinfo", &api.easy_getinfo);
+	sym(h, lib, "curl_easy_cleanup", &api.easy_cleanup);
+	sym(h, lib, "curl_easy_strerror", &api.easy_strerror);
+	sym(h, lib, "curl_slist_append", &api.slist_append);
+	sym(h, lib, "curl_slist_free_all", &api.slist_free_all);
+}
+
+const struct dl_curl *dl_curl(void)
+{
+	pthread_once(&once, load);
+	return &api;
+}
