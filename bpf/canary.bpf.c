@@ -122,7 +122,8 @@ static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
 	fk.dport = e.in.sport;
 	fk.proto = e.in.proto;
 	f = bpf_map_lookup_elem(&canary_flow, &fk);
-	if (!f)
+	/* SNATed flows: not translated (the endpoint knows node:port). */
+	if (!f || (f->flags & CANARY_FLOW_F_SNAT))
 		return;
 	ep = f->ep_addr;
 	ep_port = f->ep_port;
@@ -196,8 +197,11 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 			g->fragments++;
 		else if (g)
 			g->passed++;
-		if (ret == PARSE_OTHER)
+		if (ret == PARSE_OTHER) {
+			/* the quoted header lies past PARSE_MAX_HDR */
+			ctx_pull(ctx, kind, PARSE_MAX_HDR + 8 + 60 + 8);
 			ingress_icmp(ctx, kind, g);
+		}
 		return V_PASS;
 	}
 	ret = lb_select(&p, svc, gen, gs, node, g, &f);
@@ -394,15 +398,13 @@ int canary_tc_out(struct __sk_buff *skb)
 SEC("cgroup/connect4")
 int canary_connect4(struct bpf_sock_addr *ctx)
 {
-	sock_translate(ctx);
-	return SOCK_PASS;
+	return sock_translate(ctx);
 }
 
 SEC("cgroup/sendmsg4")
 int canary_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	sock_translate(ctx);
-	return SOCK_PASS;
+	return sock_translate(ctx);
 }
 
 SEC("cgroup/recvmsg4")

@@ -39,10 +39,34 @@ static __always_inline bool snat_wanted(const struct canary_svc *svc,
 }
 
 /*
+ * Whether the way back @old (for port @port to @f's endpoint) still
+ * serves a live flow: its flow entry exists and uses that port. A way
+ * back whose flow was evicted or cleared is free to take.
+ */
+static __always_inline bool snat_in_use(const struct canary_snat *old,
+					const struct canary_flow *f,
+					__be16 port, __u8 proto)
+{
+	struct canary_flow_key fk = {
+		.saddr = old->client,
+		.daddr = old->vip,
+		.sport = old->client_port,
+		.dport = old->vport,
+		.proto = proto,
+	};
+	struct canary_flow *owner = bpf_map_lookup_elem(&canary_flow, &fk);
+
+	return owner && (owner->flags & CANARY_FLOW_F_SNAT) &&
+	       owner->snat_port == port && owner->ep_addr == f->ep_addr &&
+	       owner->ep_port == f->ep_port;
+}
+
+/*
  * Claims a source port for new flow @f of packet @p: ports from a hash of
- * the flow on, the first whose way back (endpoint, port) is free. The way
- * back ages out with the flow (both are LRU). Returns 0 or -1 (all tried
- * ports taken).
+ * the flow on, the first whose way back (endpoint, port) is free, already
+ * this flow's (its entry was evicted or cleared: it keeps its port, so the
+ * connection goes on), or left by a flow that is gone. Returns 0 or -1
+ * (all tried ports in use).
  */
 static __always_inline int snat_alloc(const struct pkt *p,
 				      struct canary_flow *f,
@@ -67,8 +91,16 @@ static __always_inline int snat_alloc(const struct pkt *p,
 	h = canary_flow_hash(p->saddr, p->daddr, p->sport, p->dport, p->proto,
 			     CANARY_SEED_SNAT);
 	for (i = 0; i < SNAT_TRIES; i++) {
+		struct canary_snat *old;
+
 		k.snat_port = bpf_htons(n->port_min + (h + i) % range);
-		if (bpf_map_update_elem(&canary_snat, &k, &back, BPF_NOEXIST))
+		old = bpf_map_lookup_elem(&canary_snat, &k);
+		if (old && !(old->client == back.client &&
+			     old->client_port == back.client_port &&
+			     old->vip == back.vip && old->vport == back.vport) &&
+		    snat_in_use(old, f, k.snat_port, p->proto))
+			continue;
+		if (bpf_map_update_elem(&canary_snat, &k, &back, BPF_ANY))
 			continue;
 		f->snat_port = k.snat_port;
 		f->flags |= CANARY_FLOW_F_SNAT;

@@ -15,7 +15,8 @@
 
 #define SOCK_STREAM 1
 #define SOCK_DGRAM 2
-#define SOCK_PASS 1 /* cgroup sock_addr: let the call go on */
+#define SOCK_PASS 1   /* cgroup sock_addr: let the call go on */
+#define SOCK_REFUSE 0 /* the call fails (EPERM) */
 
 static __always_inline __u8 sock_proto(const struct bpf_sock_addr *ctx)
 {
@@ -37,9 +38,11 @@ static __always_inline struct canary_sock *sock_state(struct bpf_sock_addr *ctx,
 /*
  * Rewrites the destination in @ctx (user_ip4/user_port) to an endpoint if
  * it is a service VIP:port, remembering the choice in the socket's
- * storage. A socket keeps its endpoint for a VIP:port it used before.
+ * storage. A socket keeps its endpoint for a VIP:port it used before, as
+ * long as that endpoint is still in the config. Returns 0 to refuse the
+ * call: a service without any endpoint (as the packet path drops).
  */
-static __always_inline void sock_translate(struct bpf_sock_addr *ctx)
+static __always_inline int sock_translate(struct bpf_sock_addr *ctx)
 {
 	struct canary_genstate *gs = lb_genstate();
 	__u32 gen = gs ? gen_of(gs->active) : 0;
@@ -54,22 +57,26 @@ static __always_inline void sock_translate(struct bpf_sock_addr *ctx)
 	p.daddr = ctx->user_ip4;
 	p.dport = (__be16)ctx->user_port;
 	if (!p.proto)
-		return;
-	s = sock_state(ctx, false);
-	if (s && s->vip == p.daddr && s->vport == p.dport) {
-		ctx->user_ip4 = s->ep_addr;
-		ctx->user_port = s->ep_port;
-		return;
-	}
+		return SOCK_PASS;
 	svc = lb_service(&p, gen);
 	if (!svc)
-		return;
+		return SOCK_PASS;
+	s = sock_state(ctx, false);
+	if (s && s->vip == p.daddr && s->vport == p.dport) {
+		f.ep_addr = s->ep_addr;
+		f.ep_port = s->ep_port;
+		if (lb_endpoint_exists(&p, &f, gen)) {
+			ctx->user_ip4 = s->ep_addr;
+			ctx->user_port = s->ep_port;
+			return SOCK_PASS;
+		}
+	}
 	cookie = svc->flags & CANARY_SVC_F_AFFINITY ? bpf_get_netns_cookie(ctx) :
 						     bpf_get_socket_cookie(ctx);
 	p.saddr = (__u32)cookie;
 	p.sport = (__u16)(cookie >> 32);
 	if (lb_pick(&p, svc, gen, &f) != LB_FLOW_NEW)
-		return;
+		return SOCK_REFUSE;
 	s = sock_state(ctx, true);
 	if (s) {
 		s->vip = p.daddr;
@@ -84,6 +91,7 @@ static __always_inline void sock_translate(struct bpf_sock_addr *ctx)
 	lb_count(&f, 0, LB_FLOW_NEW);
 	if (g)
 		g->sock_lb++;
+	return SOCK_PASS;
 }
 
 /* The peer in @ctx back from the endpoint to the VIP:port it stands for. */

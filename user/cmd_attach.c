@@ -279,10 +279,12 @@ static int do_attach(int argc, char **argv)
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
 	ret = state_open(&st, state_pin_dir(opt_pin_dir));
-	if (!ret)
-		ret = add_redirect_devs(&st, &a);
+	/* Redirect targets only once attached: a failed attach leaves the
+	 * other interfaces' forwarding as it was. */
 	if (!ret)
 		ret = do_links(&st, &a);
+	if (!ret)
+		ret = add_redirect_devs(&st, &a);
 	state_close(&st);
 	if (!ret)
 		p_done("attached to %s (%s)", a.ifname, link_kind_mode(a.ingress));

@@ -18,12 +18,14 @@
 
 /* Keys of the flow table into a malloc'd array; returns the count or a
  * negative errno. */
-static long flow_keys(int fd, struct canary_flow_key **out)
+static long flow_keys(int fd, __u32 limit, struct canary_flow_key **out)
 {
 	size_t n = 0, cap = 1024;
 	struct canary_flow_key *keys = malloc(cap * sizeof(*keys)), *more;
 
-	while (keys) {
+	__u32 steps = limit;
+
+	while (keys && steps--) {
 		if (n == cap) {
 			more = realloc(keys, 2 * cap * sizeof(*keys));
 			if (!more)
@@ -50,7 +52,7 @@ static int do_flows(int argc, char **argv)
 	struct canary_flow_key *keys = NULL;
 	struct canary_state st;
 	bool clear = false;
-	long n, i;
+	long n, i, gone = 0;
 	int opt, ret;
 
 	while ((opt = cmd_getopt(&cmd_flows, argc, argv, ":h", longs)) != -1)
@@ -66,18 +68,18 @@ static int do_flows(int argc, char **argv)
 	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (ret)
 		goto out;
-	n = flow_keys(st.flow_fd, &keys);
+	n = flow_keys(st.flow_fd, state_flow_walk_limit(&st), &keys);
 	if (n < 0) {
 		p_err("Couldn't read the flow table: %s", strerror(-n));
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	for (i = 0; clear && i < n; i++)
-		bpf_map_delete_elem(st.flow_fd, &keys[i]);
+	for (i = 0, gone = 0; clear && i < n; i++)
+		gone += bpf_map_delete_elem(st.flow_fd, &keys[i]) == 0;
 	if (clear)
-		state_count_deleted_flows(&st, n);
+		state_count_deleted_flows(&st, gone);
 	if (clear)
-		p_done("%ld flows forgotten", n);
+		p_done("%ld flows forgotten", gone);
 	else if (json_output)
 		printf("{\"flows\":%ld}\n", n);
 	else

@@ -40,6 +40,15 @@ void loader_set_flow_entries(__u32 n)
 	flow_entries = n;
 }
 
+/* The flow table and the SNAT ways back (one per SNATed flow) share a
+ * size. */
+static int set_flow_size(struct canary_bpf *skel, __u32 n)
+{
+	int err = bpf_map__set_max_entries(skel->maps.canary_flow, n);
+
+	return err ? err : bpf_map__set_max_entries(skel->maps.canary_snat, n);
+}
+
 /* The flow table's size: a pinned table keeps its own (resizing means a
  * new, empty table); otherwise the size asked for, or the default. */
 static int size_flow_table(struct canary_bpf *skel, const char *pin_dir)
@@ -52,8 +61,7 @@ static int size_flow_table(struct canary_bpf *skel, const char *pin_dir)
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, CANARY_MAP_FLOW);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
-		return flow_entries ?
-			bpf_map__set_max_entries(skel->maps.canary_flow, flow_entries) : 0;
+		return flow_entries ? set_flow_size(skel, flow_entries) : 0;
 	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
 	close(fd);
 	if (err)
@@ -66,7 +74,7 @@ static int size_flow_table(struct canary_bpf *skel, const char *pin_dir)
 		      flow_entries, pin_dir, flow_entries);
 		return -EEXIST;
 	}
-	return bpf_map__set_max_entries(skel->maps.canary_flow, info.max_entries);
+	return set_flow_size(skel, info.max_entries);
 }
 
 /* Refuses a pinned map whose layout differs from this build's, naming it

@@ -240,3 +240,13 @@ void state_count_deleted_flows(struct canary_state *st, __u64 n)
 	u.flows_deleted += n;
 	bpf_map_update_elem(st->ustat_fd, &zero, &u, BPF_ANY);
 }
+
+__u32 state_flow_walk_limit(struct canary_state *st)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(st->flow_fd, &info, &len))
+		return CANARY_FLOW_ENTRIES * 2;
+	return info.max_entries * 2;
+}

@@ -69,6 +69,12 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg);
 int state_active_gen(struct canary_state *st);
 /* Service @id's canary_meta in the active generation; 0 or -errno. */
 int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m);
+/*
+ * How many steps a walk over the flow table may take: the data plane
+ * inserts and evicts meanwhile, and a walk whose last key was evicted
+ * starts again from the first, so an unbounded walk may not end.
+ */
+__u32 state_flow_walk_limit(struct canary_state *st);
 /* Adds @n to the flow entries canary-bpf removed (for the eviction count). */
 void state_count_deleted_flows(struct canary_state *st, __u64 n);
 /* The live generations (canary_gen); 0 or a negative errno. */

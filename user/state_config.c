@@ -175,8 +175,9 @@ static int clear_gen(int fd, size_t key_size, size_t gen_off, __u32 gen)
 }
 
 /* Assigns service ids: a service keeps the id it had (by name); a new one
- * gets the lowest free id, and its counters start from zero. */
-static void assign_ids(const struct canary_config *old, const __u32 *old_ids,
+ * gets the lowest free id, and its counters start from zero. Returns 0, or
+ * -ENOSPC when the old and new services together need too many ids. */
+static int assign_ids(const struct canary_config *old, const __u32 *old_ids,
 		       const struct canary_config *cfg, __u32 *ids,
 		       bool *fresh)
 {
@@ -202,9 +203,12 @@ static void assign_ids(const struct canary_config *old, const __u32 *old_ids,
 			continue;
 		while (next < CANARY_MAX_SERVICES && used[next])
 			next++;
+		if (next == CANARY_MAX_SERVICES)
+			return -ENOSPC;
 		ids[i] = next;
 		used[next] = true;
 	}
+	return 0;
 }
 
 static int zero_stats(struct canary_state *st, __u32 id)
@@ -526,17 +530,29 @@ static void flows_base(struct canary_state *st, __u32 id, bool fresh,
 		       const struct canary_service_cfg *svc, __u64 *base)
 {
 	__u16 cum[CANARY_MAX_VERSIONS] = {};
-	struct canary_svc_key key = { .vip = svc->vip, .port = svc->port,
-				      .proto = svc->proto };
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	struct canary_svc_key key = { .vip = svc->vip, .proto = svc->proto };
+	static struct canary_service_cfg local;
 	struct canary_svc cur;
 	struct canary_meta m;
+	struct canary_node node;
 	int gen = state_active_gen(st), v;
 	__u32 idx;
 
 	memset(base, 0, sizeof(__u64) * CANARY_MAX_VERSIONS);
 	if (fresh || gen < 0)
 		return;
-	config_effective_cum(svc, cum);
+	config_ports(svc, ports);
+	key.port = ports[0].port;
+	if (svc->local) {
+		/* the weights write_service() computes for it */
+		read_node(st, &node);
+		local = *svc;
+		keep_local_endpoints(&node, &local);
+		config_effective_cum(&local, cum);
+	} else {
+		config_effective_cum(svc, cum);
+	}
 	key.gen = gen;
 	idx = meta_index(gen, id);
 	if (bpf_map_lookup_elem(st->svc_fd, &key, &cur) == 0 &&
@@ -729,7 +745,7 @@ static bool flow_still_valid(const struct canary_flow_key *k,
 static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
 {
 	struct canary_flow_key key, *prev = NULL, *dead;
-	size_t n_dead = 0, cap = 1024, i, n_idx;
+	size_t n_dead = 0, cap = 1024, i, n_idx, n;
 	struct svc_port *idx;
 	struct canary_flow f;
 	int err = 0;
@@ -740,7 +756,9 @@ static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
 		err = -ENOMEM;
 		goto out;
 	}
-	while (bpf_map_get_next_key(st->flow_fd, prev, &key) == 0) {
+	__u32 steps = state_flow_walk_limit(st);
+
+	while (steps-- && bpf_map_get_next_key(st->flow_fd, prev, &key) == 0) {
 		if (bpf_map_lookup_elem(st->flow_fd, &key, &f) == 0 &&
 		    !flow_still_valid(&key, &f, idx, n_idx)) {
 			if (n_dead == cap) {
@@ -756,9 +774,9 @@ static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
 		}
 		prev = &key;
 	}
-	for (i = 0; i < n_dead; i++)
-		bpf_map_delete_elem(st->flow_fd, &dead[i]);
-	state_count_deleted_flows(st, n_dead);
+	for (i = 0, n = 0; i < n_dead; i++)
+		n += bpf_map_delete_elem(st->flow_fd, &dead[i]) == 0;
+	state_count_deleted_flows(st, n);
 	if (n_dead)
 		pr_info("dropped %zu flows of removed endpoints\n", n_dead);
 out:
@@ -817,18 +835,23 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	 * then it was the previous one, or the active one before that. */
 	if (flipped_recently(st) && (err = wait_for_readers()))
 		goto out;
-	assign_ids(old, old_ids, cfg, ids, fresh);
+	err = assign_ids(old, old_ids, cfg, ids, fresh);
+	if (err)
+		goto out;
 	for (i = 0, err = 0; i < cfg->n_services && !err; i++)
 		if (fresh[i])
 			err = zero_stats(st, ids[i]);
+	if (!err)
+		err = write_config(st, cfg, ids, fresh, gen);
+	/* Not versioned: only once the new generation is complete. */
 	if (!err && cfg->node.set)
 		err = write_node(st, &cfg->node);
 	if (!err)
-		err = write_config(st, cfg, ids, fresh, gen);
-	if (!err)
 		err = flip(st, gen, cfg->grace_s);
-	if (!err)
-		err = gc_flows(st, cfg);
+	/* The new config is live: a failed clean-up is worth a warning only. */
+	if (!err && gc_flows(st, cfg))
+		pr_warn("Couldn't drop the flows of removed endpoints: they "
+			"go on until evicted\n");
 out:
 	free(ids);
 	free(fresh);
@@ -878,9 +901,14 @@ static bool config_same(struct canary_state *st, const struct canary_config *a,
 	static struct canary_service_cfg x, y;
 	const struct canary_service_cfg *o;
 	struct canary_node want, have;
+	struct canary_genstate gs;
 	int i;
 
-	if (a->n_services != b->n_services || b->grace_s != CANARY_GRACE_KEEP)
+	if (a->n_services != b->n_services)
+		return false;
+	if (b->grace_s != CANARY_GRACE_KEEP &&
+	    (state_genstate(st, &gs) ||
+	     gs.grace_ns != b->grace_s * 1000000000ull))
 		return false;
 	if (b->node.set) {
 		node_of(&b->node, &want);
@@ -931,6 +959,14 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 		goto out;
 	}
 	e = commit(st, &old, old_ids, &cfg);
+	if (e == -ENOSPC) {
+		/* The old services keep their ids until the change is live. */
+		p_err("too many services: the running and the new config "
+		      "together need more than %d service ids; remove some "
+		      "services first", CANARY_MAX_SERVICES);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	if (e) {
 		p_err("Couldn't write the new config under '%s': %s",
 		      st->pin_dir, strerror(-e));

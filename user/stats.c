@@ -56,8 +56,10 @@ static void load_flow_table(struct canary_state *st, struct stats_snap *d)
 	__u32 zero = 0;
 	__u64 gone;
 
+	__u32 steps = state_flow_walk_limit(st);
+
 	d->flow_entries = 0;
-	while (bpf_map_get_next_key(st->flow_fd, prev, &key) == 0) {
+	while (steps-- && bpf_map_get_next_key(st->flow_fd, prev, &key) == 0) {
 		d->flow_entries++;
 		prev = &key;
 	}

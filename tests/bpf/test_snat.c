@@ -79,6 +79,16 @@ static void remote_and_back(struct test_env *env, struct canary_config *cfg)
 	s.tcp_flags = 0x10;
 	env_run_spec(env->xdp_fd, &s, &b);
 	ASSERT_EQ(b.sport, v.sport, "same SNAT port");
+
+	/* The flow table is lost (flows clear, eviction): the flow is placed
+	 * again and must leave from the same port, or the endpoint would
+	 * answer a stranger's segment with a reset. */
+	test__start_subtest("snat_port_kept_after_flow_table_loss");
+	if (ASSERT_OK(env_clear_flows(env), "clear")) {
+		env_run_spec(env->xdp_fd, &s, &b);
+		ASSERT_EQ(b.saddr, ip4(NODE), "still SNATed");
+		ASSERT_EQ(b.sport, v.sport, "same SNAT port");
+	}
 }
 
 static void modes(struct test_env *env, struct canary_config *cfg)
@@ -121,7 +131,8 @@ static void modes(struct test_env *env, struct canary_config *cfg)
 
 /* Ten SNAT ports to one endpoint and 40 new flows: at most ten get a
  * port, each a different one; the others are dropped, never sent with a
- * port already in use. */
+ * port already in use. Once those flows are gone, their ports serve new
+ * ones. */
 static void exhaustion(struct test_env *env, struct canary_config *cfg)
 {
 	bool used[10] = {};
@@ -151,6 +162,16 @@ static void exhaustion(struct test_env *env, struct canary_config *cfg)
 	ASSERT_EQ(ok + dropped, 40, "every flow SNATed or dropped");
 	ASSERT_TRUE(ok >= 8 && ok <= 10, "the ports were used");
 	ASSERT_EQ(env_global(env).snat_full, dropped, "snat_full counter");
+
+	test__start_subtest("ports_of_gone_flows_reused");
+	if (!ASSERT_OK(env_clear_flows(env), "flows gone"))
+		return;
+	for (i = 0, ok = 0; i < 10; i++) {
+		s = syn(44000 + i);
+		ok += env_run_spec(env->xdp_fd, &s, &v) == XDP_PASS &&
+		      v.saddr == ip4(NODE);
+	}
+	ASSERT_TRUE(ok >= 8, "new flows got the freed ports");
 }
 
 void test_snat(void)

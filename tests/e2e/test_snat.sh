@@ -93,7 +93,7 @@ two_nodes_up || bail "topology setup failed"
 pod_start || bail "pod servers did not start"
 
 cat >"$WORK/snat.yaml" <<YAML
-node: {address: 10.1.0.1, pod_cidr: 10.244.1.0/24, snat_ports: 30000-39999}
+node: {address: 10.1.0.1, pod_cidr: 10.244.1.0/24, snat_ports: 20000-29999}
 services:
   - name: prod-service
     vip: $VIP

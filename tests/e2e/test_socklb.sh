@@ -77,5 +77,24 @@ else
 fi
 hold_quit
 
+# A service without any endpoint refuses connect() (the packet path drops).
+expect empty_v1 cb endpoints set prod-service v1
+expect empty_v2 cb endpoints set prod-service v2
+if res=$(in_cg "$PY" -c '
+import socket, sys
+s = socket.socket()
+s.settimeout(2)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+except PermissionError:
+    sys.exit(0)
+except OSError as e:
+    print(e)
+sys.exit(1)' "$VIP" "$VPORT" 2>&1); then
+	pass no_endpoint_connect_refused
+else
+	fail no_endpoint_connect_refused "connect() did not fail with EPERM: $res"
+fi
+
 expect detach_cgroup "$CANARY_BIN" --pin-dir "$PIN_DIR" detach-cgroup "$CG"
 finish
