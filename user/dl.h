@@ -11,6 +11,10 @@
 #ifndef CANARY_USER_DL_H
 #define CANARY_USER_DL_H
 
+/* Resolves @name in library @h (named @lib) into the function pointer at
+ * @slot; exits with a message naming both when it is missing. */
+void dl_sym(void *h, const char *lib, const char *name, void *slot);
+
 #ifdef CURLINC_CURL_H
 struct dl_curl {
 	CURLcode (*global_init)(long flags);

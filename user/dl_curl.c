@@ -11,19 +11,6 @@
 static struct dl_curl api;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* Resolves @name in @h into @slot; exits when missing. */
-static void sym(void *h, const char *lib, const char *name, void *slot)
-{
-	void *p = dlsym(h, name);
-
-	if (!p) {
-		fprintf(stderr, "canary-bpf: error: %s lacks %s: %s\n", lib,
-			name, dlerror());
-		exit(1);
-	}
-	*(void **)slot = p;
-}
-
 static void load(void)
 {
 	static const char lib[] = "libcurl.so.4";
@@ -34,15 +21,15 @@ static void load(void)
 			"libcurl4): %s\n", lib, dlerror());
 		exit(1);
 	}
-	sym(h, lib, "curl_global_init", &api.global_init);
-	sym(h, lib, "curl_easy_init", &api.easy_init);
-	sym(h, lib, "curl_easy_setopt", &api.easy_setopt);
-	sym(h, lib, "curl_easy_perform", &api.easy_perform);
-	sym(h, lib, "curl_easy_getinfo", &api.easy_getinfo);
-	sym(h, lib, "curl_easy_cleanup", &api.easy_cleanup);
-	sym(h, lib, "curl_easy_strerror", &api.easy_strerror);
-	sym(h, lib, "curl_slist_append", &api.slist_append);
-	sym(h, lib, "curl_slist_free_all", &api.slist_free_all);
+	dl_sym(h, lib, "curl_global_init", &api.global_init);
+	dl_sym(h, lib, "curl_easy_init", &api.easy_init);
+	dl_sym(h, lib, "curl_easy_setopt", &api.easy_setopt);
+	dl_sym(h, lib, "curl_easy_perform", &api.easy_perform);
+	dl_sym(h, lib, "curl_easy_getinfo", &api.easy_getinfo);
+	dl_sym(h, lib, "curl_easy_cleanup", &api.easy_cleanup);
+	dl_sym(h, lib, "curl_easy_strerror", &api.easy_strerror);
+	dl_sym(h, lib, "curl_slist_append", &api.slist_append);
+	dl_sym(h, lib, "curl_slist_free_all", &api.slist_free_all);
 }
 
 const struct dl_curl *dl_curl(void)

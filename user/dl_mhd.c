@@ -14,18 +14,6 @@
 static struct dl_mhd api;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-static void sym(void *h, const char *lib, const char *name, void *slot)
-{
-	void *p = dlsym(h, name);
-
-	if (!p) {
-		fprintf(stderr, "canary-bpf: error: %s lacks %s: %s\n", lib,
-			name, dlerror());
-		exit(1);
-	}
-	*(void **)slot = p;
-}
-
 static void load(void)
 {
 	static const char lib[] = "libmicrohttpd.so.12";
@@ -36,13 +24,13 @@ static void load(void)
 			"libmicrohttpd12): %s\n", lib, dlerror());
 		exit(1);
 	}
-	sym(h, lib, "MHD_start_daemon", &api.start_daemon);
-	sym(h, lib, "MHD_stop_daemon", &api.stop_daemon);
-	sym(h, lib, "MHD_create_response_from_buffer",
+	dl_sym(h, lib, "MHD_start_daemon", &api.start_daemon);
+	dl_sym(h, lib, "MHD_stop_daemon", &api.stop_daemon);
+	dl_sym(h, lib, "MHD_create_response_from_buffer",
 	    &api.create_response_from_buffer);
-	sym(h, lib, "MHD_add_response_header", &api.add_response_header);
-	sym(h, lib, "MHD_queue_response", &api.queue_response);
-	sym(h, lib, "MHD_destroy_response", &api.destroy_response);
+	dl_sym(h, lib, "MHD_add_response_header", &api.add_response_header);
+	dl_sym(h, lib, "MHD_queue_response", &api.queue_response);
+	dl_sym(h, lib, "MHD_destroy_response", &api.destroy_response);
 }
 
 const struct dl_mhd *dl_mhd(void)
