@@ -145,13 +145,14 @@ topo_node() {
 	sys ip -n "$NS_NODE" route add 169.254.1.1/32 dev up0
 }
 
-# topo_pod I: pod ns I with eth0 <-> node-side POD_DEVS[I].
+# topo_pod I [NODE_NS]: pod ns I with eth0 <-> node-side POD_DEVS[I] in
+# NODE_NS (default: the node).
 topo_pod() {
-	local ns dev=${POD_DEVS[$1]} ip=${POD_IPS[$1]}
+	local ns dev=${POD_DEVS[$1]} ip=${POD_IPS[$1]} node=${2:-$NS_NODE}
 	ns=$(pod_ns "$1")
 	NSS+=("$ns")
 	sys ip netns add "$ns" &&
-	sys ip -n "$NS_NODE" link add "$dev" type veth peer name eth0 netns "$ns" &&
+	sys ip -n "$node" link add "$dev" type veth peer name eth0 netns "$ns" &&
 	sys ip -n "$ns" addr add "$ip/32" dev eth0 &&
 	sys ip -n "$ns" link set lo up &&
 	sys ip -n "$ns" link set eth0 up &&
@@ -159,10 +160,10 @@ topo_pod() {
 	# XDP_REDIRECT into a veth needs NAPI on the receiving peer, which
 	# the kernel enables for GRO (or an XDP program) on that peer.
 	sys nsx "$ns" ethtool -K eth0 gro on &&
-	sys ip -n "$NS_NODE" link set "$dev" up &&
-	sys nsx "$NS_NODE" sysctl -qw "net.ipv4.conf.$dev.proxy_arp=1" &&
-	sys nsx "$NS_NODE" sysctl -qw "net.ipv4.neigh.$dev.proxy_delay=0" &&
-	sys ip -n "$NS_NODE" route add "$ip/32" dev "$dev"
+	sys ip -n "$node" link set "$dev" up &&
+	sys nsx "$node" sysctl -qw "net.ipv4.conf.$dev.proxy_arp=1" &&
+	sys nsx "$node" sysctl -qw "net.ipv4.neigh.$dev.proxy_delay=0" &&
+	sys ip -n "$node" route add "$ip/32" dev "$dev"
 }
 
 # topo_up: namespaces, links, addresses, routes and the pin dir.
@@ -354,8 +355,17 @@ sys.exit(0 if ok else 1)' "$expr" "$snap"); then
 	fi
 }
 
-# Long-lived connections: a test starts `client.py hold` as the coproc HOLD
-# (with --count N), then talks to it with these.
+# Long-lived connections: `client.py hold` runs as the coproc HOLD.
+
+# hold_start N: N keep-alive connections from the client namespace.
+hold_start() {
+	take_ports "$1" || return 1
+	coproc HOLD {
+		exec ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
+			--vip "$VIP" --port "$VPORT" --count "$1" --sport "$SPORT_AT"
+	}
+	PIDS+=("$HOLD_PID")
+}
 
 # hold_cmd CMD OUT: sends CMD (none if empty) to the HOLD coproc and saves
 # its one-line JSON answer (60 s at most) as $WORK/OUT.json.

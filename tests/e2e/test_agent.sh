@@ -263,12 +263,7 @@ converge_case after_server_restart_v1alpha1 "80,20|3,1" 10
 
 # SIGKILL and restart: held connections keep their pods, ids and
 # counters carry on.
-take_ports 50
-coproc HOLD {
-	exec ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
-		--vip "$VIP" --port "$VPORT" --count 50 --sport "$SPORT_AT"
-}
-PIDS+=("$HOLD_PID")
+hold_start 50
 hold_cmd "" hold_open || fail kill9_resume "no answer from client.py hold"
 before=$(svc_state "$SVC")
 flows_before=$(nsx "$NS_NODE" bpftool map dump pinned "$PIN_DIR/canary_flow" 2>/dev/null | grep -c '"key"')

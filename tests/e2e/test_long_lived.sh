@@ -16,12 +16,7 @@ write_yaml "$WORK/v2_100.yaml" 0 100
 attach_case attach_native native
 expect apply_v2_0 cb apply -f "$WORK/v2_0.yaml"
 
-take_ports 100
-coproc HOLD {
-	exec ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
-		--vip "$VIP" --port "$VPORT" --count 100 --sport "$SPORT_AT"
-}
-PIDS+=("$HOLD_PID")
+hold_start 100
 if hold_cmd "" hold_open; then
 	check_share hold_open_all_v1 hold_open 100 0 v1=100 v2=0
 else

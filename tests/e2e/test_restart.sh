@@ -112,12 +112,7 @@ e2e_setup
 attach_case attach_native native
 expect apply_tcp_and_udp cb apply -f "$WORK/cfg.yaml"
 
-take_ports 100
-coproc HOLD {
-	exec ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
-		--vip "$VIP" --port "$VPORT" --count 100 --sport "$SPORT_AT"
-}
-PIDS+=("$HOLD_PID")
+hold_start 100
 if hold_cmd "" hold_open; then
 	check_share hold_opened hold_open 100 100 v1=75 v2=25
 else

@@ -36,23 +36,11 @@ node_setup() {
 	sys ip -n "$1" route add 169.254.1.1/32 dev up0
 }
 
-# pod I NODE_NS: pod I on a node, Calico-style routing.
+# pod I NODE_NS: pod I on a node (lib.sh's topo_pod). Its replies reach
+# node A's XDP after crossing veths: full checksums, as from a wire (see
+# topo_client in lib.sh).
 pod() {
-	local ns dev=${POD_DEVS[$1]} ip=${POD_IPS[$1]}
-	ns=$(pod_ns "$1")
-	NSS+=("$ns")
-	sys ip netns add "$ns" &&
-	sys ip -n "$2" link add "$dev" type veth peer name eth0 netns "$ns" &&
-	sys ip -n "$ns" addr add "$ip/32" dev eth0 &&
-	sys ip -n "$ns" link set lo up && sys ip -n "$ns" link set eth0 up &&
-	sys ip -n "$ns" route add default via 169.254.1.1 dev eth0 onlink &&
-	# Replies reach node A's XDP after crossing veths: full checksums,
-	# as from a wire (see topo_client in lib.sh).
-	sys nsx "$ns" ethtool -K eth0 tx off &&
-	sys ip -n "$2" link set "$dev" up &&
-	sys nsx "$2" sysctl -qw "net.ipv4.conf.$dev.proxy_arp=1" &&
-	sys nsx "$2" sysctl -qw "net.ipv4.neigh.$dev.proxy_delay=0" &&
-	sys ip -n "$2" route add "$ip/32" dev "$dev"
+	topo_pod "$1" "$2" && sys nsx "$(pod_ns "$1")" ethtool -K eth0 tx off
 }
 
 two_nodes_up() {
@@ -108,12 +96,7 @@ split_case split_across_nodes 2000 4 v1=50 v2=50
 counter_case remote_flows_snated_and_back \
 	"c['snat'] >= 900 and c['snat_replies'] > c['snat'] and c['snat_full'] == 0"
 
-take_ports 100
-coproc HOLD {
-	exec ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
-		--vip "$VIP" --port "$VPORT" --count 100 --sport "$SPORT_AT"
-}
-PIDS+=("$HOLD_PID")
+hold_start 100
 hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
 expect set_weight_v2_100 cb set-weight prod-service v2=100
 held_case long_lived_survive_weight_change 100

@@ -28,12 +28,7 @@ fi
 expect unpin_client_net cb unpin prod-service 10.0.0.0/24
 split_case unpinned_clients_on_v1 300 0 v1=100 v2=0
 
-take_ports 30
-coproc HOLD {
-	exec ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" hold \
-		--vip "$VIP" --port "$VPORT" --count 30 --sport "$SPORT_AT"
-}
-PIDS+=("$HOLD_PID")
+hold_start 30
 hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
 
 expect drain_hello_v1_2 cb endpoints set prod-service v1 \
