@@ -187,11 +187,7 @@ static int ensure_link(const char *dir, const struct attach_args *a,
 
 	link_pin_path(path, sizeof(path), dir, a->ifindex, kind);
 	if (present > 0) {
-		fd = bpf_obj_get(path);
-		if (fd < 0 || bpf_link_update(fd, prog_fd, NULL))
-			err = -errno;
-		if (fd >= 0)
-			close(fd);
+		err = link_update_pinned(path, prog_fd);
 		if (err)
 			p_err("Couldn't update %s link on iface '%s': %s",
 			      link_kind_name(kind), a->ifname, strerror(-err));
@@ -205,12 +201,7 @@ static int ensure_link(const char *dir, const struct attach_args *a,
 		explain_attach_error(a, kind, err);
 		return err;
 	}
-	if (bpf_obj_pin(fd, path)) {
-		err = -errno;
-		p_err("Couldn't pin link at '%s': %s", path, strerror(-err));
-	}
-	close(fd);
-	return err;
+	return link_pin_new(fd, path);
 }
 
 static int other_ingress(const struct found_link *f, enum link_kind want)

@@ -19,6 +19,7 @@
 
 #include "canary.skel.h"
 #include "cmd.h"
+#include "links.h"
 #include "loader.h"
 #include "log.h"
 #include "output.h"
@@ -100,12 +101,8 @@ static int ensure_cglink(const char *dir, int cg_fd, __u64 id, size_t hook,
 	int fd, err = 0;
 
 	pin_path(path, sizeof(path), dir, id, hook);
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		if (bpf_link_update(fd, prog_fd, NULL))
-			err = -errno;
-		close(fd);
-		if (!err)
+	if (access(path, F_OK) == 0) {
+		if (!link_update_pinned(path, prog_fd))
 			return 0;
 		unlink(path); /* stale: its cgroup went away */
 	}
@@ -116,12 +113,7 @@ static int ensure_cglink(const char *dir, int cg_fd, __u64 id, size_t hook,
 		      path_arg, strerror(-err));
 		return err;
 	}
-	if (bpf_obj_pin(fd, path)) {
-		err = -errno;
-		p_err("Couldn't pin link at '%s': %s", path, strerror(-err));
-	}
-	close(fd);
-	return err;
+	return link_pin_new(fd, path);
 }
 
 static int parse_args(const struct cmd *c, int argc, char **argv,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "links.h"
+#include "output.h"
 
 static const char *const kind_names[LINK_KIND_MAX] = {
 	[LINK_XDP] = "xdp",
@@ -100,4 +102,27 @@ int link_is_live(const char *path)
 		live = info.xdp.ifindex != 0;
 	close(fd);
 	return live;
+}
+
+int link_update_pinned(const char *path, int prog_fd)
+{
+	int fd = bpf_obj_get(path), err = 0;
+
+	if (fd < 0 || bpf_link_update(fd, prog_fd, NULL))
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int link_pin_new(int fd, const char *path)
+{
+	int err = 0;
+
+	if (bpf_obj_pin(fd, path)) {
+		err = -errno;
+		p_err("Couldn't pin link at '%s': %s", path, strerror(-err));
+	}
+	close(fd);
+	return err;
 }

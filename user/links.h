@@ -32,6 +32,14 @@ int links_for_each(const char *dir, int ifindex,
 			      void *arg),
 		   void *arg);
 
+/* Swaps the program of the link pinned at @path for @prog_fd, in place
+ * (bpf_link_update: nothing is detached, even for a moment). Returns 0 or
+ * a negative errno. */
+int link_update_pinned(const char *path, int prog_fd);
+/* Pins the new link @fd at @path and closes @fd. Returns 0 or a negative
+ * errno, reported. */
+int link_pin_new(int fd, const char *path);
+
 /* Whether the pinned link at @path is still attached to a device. */
 int link_is_live(const char *path);
 
