@@ -166,12 +166,9 @@ static int want_build(struct agent *a, const struct agent_plan *p,
 static const struct canary_service_cfg *find_svc(const struct canary_config *c,
 						 const char *name)
 {
-	int i;
+	int i = config_find_index(c, name);
 
-	for (i = 0; i < c->n_services; i++)
-		if (!strcmp(c->svc[i].name, name))
-			return &c->svc[i];
-	return NULL;
+	return i < 0 ? NULL : &c->svc[i];
 }
 
 /* Whether the "k8s.*" parts of @a and @b differ. */

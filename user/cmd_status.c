@@ -392,16 +392,6 @@ static void print_plain(const struct canary_state *st,
 	       (unsigned long long)g->grace);
 }
 
-static int find_index(const struct canary_config *cfg, const char *name)
-{
-	int i;
-
-	for (i = 0; i < cfg->n_services; i++)
-		if (!strcmp(cfg->svc[i].name, name))
-			return i;
-	return -1;
-}
-
 static int do_status(int argc, char **argv)
 {
 	static const struct option longs[] = {
@@ -449,7 +439,7 @@ static int do_status(int argc, char **argv)
 		ret = EXIT_FAIL;
 	}
 	if (!ret && argc - optind == 1) {
-		only = find_index(&d->cfg, argv[optind]);
+		only = config_find_index(&d->cfg, argv[optind]);
 		if (only < 0)
 			ret = cmd_usage_error(&cmd_status, "service '%s' does not exist",
 					      argv[optind]);

@@ -35,15 +35,22 @@ void config_free(struct canary_config *cfg)
 	config_init(cfg);
 }
 
-struct canary_service_cfg *config_find(struct canary_config *cfg,
-				       const char *name)
+int config_find_index(const struct canary_config *cfg, const char *name)
 {
 	int i;
 
 	for (i = 0; i < cfg->n_services; i++)
 		if (!strcmp(cfg->svc[i].name, name))
-			return &cfg->svc[i];
-	return NULL;
+			return i;
+	return -1;
+}
+
+struct canary_service_cfg *config_find(struct canary_config *cfg,
+				       const char *name)
+{
+	int i = config_find_index(cfg, name);
+
+	return i < 0 ? NULL : &cfg->svc[i];
 }
 
 int config_find_version(const struct canary_service_cfg *svc, const char *name)

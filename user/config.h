@@ -93,6 +93,8 @@ bool config_is_local(const struct canary_node_cfg *node, __be32 addr);
 void config_init(struct canary_config *cfg);
 void config_free(struct canary_config *cfg);
 
+/* Index of the service named @name in @cfg, or -1. */
+int config_find_index(const struct canary_config *cfg, const char *name);
 /* Returns the service named @name, or NULL. */
 struct canary_service_cfg *config_find(struct canary_config *cfg,
 				       const char *name);
