@@ -63,3 +63,23 @@ int cmd_usage_error(const struct cmd *c, const char *fmt, ...)
 	}
 	return EXIT_USAGE;
 }
+
+bool cmd_kube_opt(struct cmd_kube_opts *k, int opt)
+{
+	if (opt == 'K')
+		k->on = true;
+	else if (opt == 'n')
+		k->ns = optarg;
+	else if (opt == 'k')
+		k->kubeconfig = optarg;
+	else
+		return false;
+	return true;
+}
+
+int cmd_kube_check(const struct cmd *c, const struct cmd_kube_opts *k)
+{
+	if (!k->on && (k->ns || k->kubeconfig))
+		return cmd_usage_error(c, "--namespace and --kubeconfig need --kube");
+	return 0;
+}

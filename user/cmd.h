@@ -4,6 +4,7 @@
 #define CANARY_USER_CMD_H
 
 #include <getopt.h>
+#include <stdbool.h>
 
 struct cmd_opt {
 	const char *flag;  /* "--mode native|generic|tc" */
@@ -40,5 +41,24 @@ int cmd_getopt(const struct cmd *c, int argc, char **argv, const char *short_opt
  * returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* --kube, --namespace and --kubeconfig, as set-weight and status take them. */
+#define CMD_KUBE_LONG_OPTS					\
+	{ "kube", no_argument, NULL, 'K' },			\
+	{ "namespace", required_argument, NULL, 'n' },		\
+	{ "kubeconfig", required_argument, NULL, 'k' }
+
+struct cmd_kube_opts {
+	bool on;		/* --kube */
+	const char *ns;		/* NULL: the context's namespace */
+	const char *kubeconfig;	/* NULL: the default lookup */
+};
+
+/* Takes option @opt into @k if it is one of CMD_KUBE_LONG_OPTS; returns
+ * whether it was. */
+bool cmd_kube_opt(struct cmd_kube_opts *k, int opt);
+/* After parsing: a usage error (EXIT_USAGE) when --namespace or
+ * --kubeconfig came without --kube, else 0. */
+int cmd_kube_check(const struct cmd *c, const struct cmd_kube_opts *k);
 
 #endif /* CANARY_USER_CMD_H */

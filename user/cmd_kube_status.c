@@ -22,25 +22,21 @@ static int do_kube_status(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	const char *ns = NULL, *kubeconfig = NULL;
+	struct cmd_kube_opts k = { .on = true }; /* --kube is implied */
 	int opt, all = 0;
 
 	while ((opt = cmd_getopt(&cmd_kube_status, argc, argv, ":hn:A", longs)) != -1) {
-		if (opt == 'n')
-			ns = optarg;
-		else if (opt == 'A')
+		if (opt == 'A')
 			all = 1;
-		else if (opt == 'k')
-			kubeconfig = optarg;
-		else
+		else if (!cmd_kube_opt(&k, opt))
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	}
 	if (optind != argc)
 		return cmd_usage_error(&cmd_kube_status, "unexpected argument '%s'",
 				       argv[optind]);
-	if (all && ns)
+	if (all && k.ns)
 		return cmd_usage_error(&cmd_kube_status, "--namespace and -A exclude each other");
-	return kube_status(kubeconfig, all ? "" : ns, state_pin_dir(opt_pin_dir));
+	return kube_status(k.kubeconfig, all ? "" : k.ns, state_pin_dir(opt_pin_dir));
 }
 
 const struct cmd cmd_kube_status = {

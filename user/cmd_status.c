@@ -396,43 +396,31 @@ static int do_status(int argc, char **argv)
 {
 	static const struct option longs[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "kube", no_argument, NULL, 'K' },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "kubeconfig", required_argument, NULL, 'k' },
+		CMD_KUBE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	const char *ns = NULL, *kubeconfig = NULL;
-	struct stats_snap *d = calloc(1, sizeof(*d));
+	struct cmd_kube_opts k = {};
+	struct stats_snap *d;
 	struct canary_state st;
 	int opt, ret, only = -1;
-	bool kube = false;
 
-	if (!d)
-		return EXIT_FAIL;
 	while ((opt = cmd_getopt(&cmd_status, argc, argv, ":hjn:", longs)) != -1) {
-		if (opt == 'h' || opt == '?') {
-			free(d);
+		if (opt == 'h' || opt == '?')
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		}
-		if (opt == 'K')
-			kube = true;
-		else if (opt == 'n')
-			ns = optarg;
-		else if (opt == 'k')
-			kubeconfig = optarg;
-		else
+		if (!cmd_kube_opt(&k, opt))
 			json_output = true;
 	}
-	if (kube) {
-		free(d);
-		/* What the cluster asks for next to this node's maps. */
-		return kube_status(kubeconfig, ns, state_pin_dir(opt_pin_dir));
-	}
-	if (argc - optind > 1) {
-		free(d);
+	ret = cmd_kube_check(&cmd_status, &k);
+	if (ret)
+		return ret;
+	if (k.on) /* What the cluster asks for next to this node's maps. */
+		return kube_status(k.kubeconfig, k.ns, state_pin_dir(opt_pin_dir));
+	if (argc - optind > 1)
 		return cmd_usage_error(&cmd_status, "expected at most one NAME");
-	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return EXIT_FAIL;
 	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret && stats_load(&st, d)) {
 		p_err("Couldn't read the maps under '%s'", st.pin_dir);

@@ -38,39 +38,29 @@ static int edit_weights(struct canary_config *cfg, void *arg,
 static int do_set_weight(int argc, char **argv)
 {
 	static const struct option longs[] = {
-		{ "kube", no_argument, NULL, 'K' },
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "kubeconfig", required_argument, NULL, 'k' },
+		CMD_KUBE_LONG_OPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	const char *ns = NULL, *kubeconfig = NULL;
+	struct cmd_kube_opts k = {};
 	struct weight_edit w;
 	struct canary_state st;
-	bool kube = false;
 	int opt, ret;
 
-	while ((opt = cmd_getopt(&cmd_set_weight, argc, argv, ":hn:", longs)) != -1) {
-		if (opt == 'K')
-			kube = true;
-		else if (opt == 'n')
-			ns = optarg;
-		else if (opt == 'k')
-			kubeconfig = optarg;
-		else
+	while ((opt = cmd_getopt(&cmd_set_weight, argc, argv, ":hn:", longs)) != -1)
+		if (!cmd_kube_opt(&k, opt))
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-	}
 	if (argc - optind < 2)
 		return cmd_usage_error(&cmd_set_weight,
 				       "expected NAME and at least one VERSION=PCT");
-	if (!kube && (ns || kubeconfig))
-		return cmd_usage_error(&cmd_set_weight,
-				       "--namespace and --kubeconfig need --kube");
+	ret = cmd_kube_check(&cmd_set_weight, &k);
+	if (ret)
+		return ret;
 	w.name = argv[optind];
 	w.n = argc - optind - 1;
 	w.assign = argv + optind + 1;
-	if (kube)
-		return kube_set_weight(kubeconfig, ns, w.name, w.n, w.assign);
+	if (k.on)
+		return kube_set_weight(k.kubeconfig, k.ns, w.name, w.n, w.assign);
 	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
 		ret = state_transaction(&st, edit_weights, &w);

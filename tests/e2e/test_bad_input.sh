@@ -157,6 +157,8 @@ endpoint_pin_cases() {
 other_cases() {
 	bad_case flows_bad_action "'flush'" cb flows flush
 	bad_case status_unknown_service nosuch-svc cb status nosuch-svc
+	bad_case status_namespace_without_kube '--namespace and --kubeconfig need --kube' cb status --namespace prod
+	bad_case set_weight_namespace_without_kube '--namespace and --kubeconfig need --kube' cb set-weight --namespace prod prod-service v2=10
 	bad_case unknown_command frobnicate cb frobnicate
 	mkdir -p "$WORK/plain"
 	for args in status "set-weight prod-service v2=10" "apply -f $WORK/seed.yaml" \
