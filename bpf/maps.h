@@ -52,7 +52,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct canary_meta);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_meta SEC(".maps");
+} canary_meta_v2 SEC(".maps"); /* CANARY_MAP_META */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -144,6 +144,53 @@ struct {
 	__type(value, struct canary_ustat);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_ustat SEC(".maps");
+
+/* IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend and
+ * canary_pins (see include/canary.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_GENERATIONS);
+	__type(key, struct canary_svc6_key);
+	__type(value, struct canary_svc);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_svc6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries,
+	       CANARY_MAX_SERVICES * CANARY_MAX_VERSIONS * CANARY_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct canary_ver_key);
+	__type(value, struct canary_ver6);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_ver6 SEC(".maps");
+
+/* Sized like canary_flow by the loader (attach --flow-entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CANARY_FLOW_ENTRIES);
+	__type(key, struct canary_flow6_key);
+	__type(value, struct canary_flow6);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_flow6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_MAX_BACKENDS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct canary_backend6_key);
+	__type(value, struct canary_backend6);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_backend6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, CANARY_MAX_PIN_ENTRIES * CANARY_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct canary_pin6_key);
+	__type(value, struct canary_pin);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_pins6 SEC(".maps");
 
 /*
  * Devices XDP may redirect translated packets to (attach --redirect-dev).

@@ -73,7 +73,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_GEN "canary_gen"
 #define CANARY_MAP_SVC "canary_svc"
 #define CANARY_MAP_VER "canary_ver"
-#define CANARY_MAP_META "canary_meta"
+#define CANARY_MAP_META "canary_meta_v2" /* v2: IPv6 fields */
 #define CANARY_MAP_FLOW "canary_flow"
 #define CANARY_MAP_BACKEND "canary_backend"
 #define CANARY_MAP_STATS "canary_stats"
@@ -86,8 +86,19 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_SNAT "canary_snat"
 #define CANARY_MAP_NODE "canary_node"
 #define CANARY_MAP_USTAT "canary_ustat"
+/* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
+ * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
+ * own maps so its keys (and so its per-packet hashing) stay small. Service
+ * ids are shared: one id is one service of either family, and canary_ring,
+ * canary_meta and the counters are indexed by it alike. */
+#define CANARY_MAP_SVC6 "canary_svc6"
+#define CANARY_MAP_VER6 "canary_ver6"
+#define CANARY_MAP_FLOW6 "canary_flow6"
+#define CANARY_MAP_BACKEND6 "canary_backend6"
+#define CANARY_MAP_PINS6 "canary_pins6"
 
 /* IP protocol numbers, as carried in keys. */
+#define CANARY_PROTO_ICMPV6 58
 #define CANARY_PROTO_TCP 6
 #define CANARY_PROTO_UDP 17
 
@@ -219,14 +230,22 @@ struct canary_meta {
 	struct canary_meta_pin pins[CANARY_MAX_PINS];
 	__u32 n_ports;                     /* 0: single port (.port) */
 	struct canary_meta_port ports[CANARY_MAX_PORTS];
-	__u32 reserved4;                   /* zero; keeps 8-byte alignment */
+	__u8 family;                       /* CANARY_FAMILY_* */
+	__u8 reserved4[3];                 /* zero */
+	__be32 vip6[4];                    /* IPv6 VIP (vip unused) */
+	__be32 pin6[CANARY_MAX_PINS][4];   /* IPv6 pin networks (pins[].addr unused) */
 };
 _Static_assert(sizeof(struct canary_meta) ==
 		       12 + 2 * CANARY_MAX_VERSIONS + CANARY_NAME_LEN +
 			       CANARY_MAX_VERSIONS * CANARY_VNAME_LEN + 4 +
 			       8 * CANARY_MAX_VERSIONS + 8 * CANARY_MAX_PINS + 4 +
-			       4 * CANARY_MAX_PORTS + 4,
+			       4 * CANARY_MAX_PORTS + 4 + 16 +
+			       16 * CANARY_MAX_PINS,
 	       "canary_meta size");
+
+/* canary_meta.family */
+#define CANARY_FAMILY_IPV4 0
+#define CANARY_FAMILY_IPV6 1
 
 /* canary_meta.affinity */
 #define CANARY_AFFINITY_NONE 0      /* 5-tuple hash */
@@ -420,6 +439,88 @@ struct canary_ustat {
 	__u64 flows_deleted; /* canary_flow entries removed by canary-bpf */
 };
 _Static_assert(sizeof(struct canary_ustat) == 8, "canary_ustat size");
+
+/*
+ * IPv6. The maps below mirror their IPv4 namesakes field for field; only
+ * the addresses grow to 16 bytes. Hashes fold an IPv6 address to 32 bits
+ * (canary_addr6_fold) and then go through the IPv4 formulas, so both
+ * families split alike.
+ */
+struct canary_svc6_key {
+	__be32 vip[4];  /* service VIP */
+	__be16 port;    /* service port */
+	__u8 proto;     /* CANARY_PROTO_TCP or CANARY_PROTO_UDP */
+	__u8 gen;       /* config generation */
+};
+_Static_assert(sizeof(struct canary_svc6_key) == 20, "canary_svc6_key size");
+/* value: struct canary_svc */
+
+struct canary_endpoint6 {
+	__be32 addr[4]; /* endpoint (pod) address */
+	__be16 port;    /* target port on the endpoint */
+	__u16 flags;    /* CANARY_EP_F_* */
+};
+_Static_assert(sizeof(struct canary_endpoint6) == 20, "canary_endpoint6 size");
+
+/* canary_ver6 (hash, no prealloc), key struct canary_ver_key. */
+struct canary_ver6 {
+	__u16 n_endpoints;                 /* entries of ep[], draining included */
+	__u16 n_active;                    /* not draining; 0: takes no new flows */
+	__u32 ring_size;                   /* Maglev slots (prime) */
+	struct canary_endpoint6 ep[CANARY_MAX_ENDPOINTS]; /* sorted by addr, port */
+};
+_Static_assert(sizeof(struct canary_ver6) == 8 + 20 * CANARY_MAX_ENDPOINTS,
+	       "canary_ver6 size");
+
+struct canary_flow6_key {
+	__be32 saddr[4];  /* client address */
+	__be32 daddr[4];  /* VIP */
+	__be16 sport;     /* client port */
+	__be16 dport;     /* service port */
+	__u8 proto;       /* CANARY_PROTO_* */
+	__u8 reserved[3]; /* zero */
+};
+_Static_assert(sizeof(struct canary_flow6_key) == 40, "canary_flow6_key size");
+
+struct canary_flow6 {
+	__be32 ep_addr[4]; /* endpoint chosen for the flow */
+	__be16 ep_port;    /* target port */
+	__u8 version;      /* version index at the time of the choice */
+	__u8 flags;        /* CANARY_FLOW_F_* (no SNAT for IPv6 yet) */
+	__u32 svc_id;      /* service id, for counters */
+};
+_Static_assert(sizeof(struct canary_flow6) == 24, "canary_flow6 size");
+
+struct canary_backend6_key {
+	__be32 addr[4];  /* endpoint address */
+	__be16 port;     /* endpoint (target) port */
+	__u8 proto;      /* CANARY_PROTO_* */
+	__u8 gen;        /* config generation */
+};
+_Static_assert(sizeof(struct canary_backend6_key) == 20,
+	       "canary_backend6_key size");
+
+struct canary_backend6_svc {
+	__be32 vip[4];    /* a service this endpoint serves */
+	__be16 port;      /* its service port */
+	__u16 reserved;   /* zero */
+};
+
+struct canary_backend6 {
+	__u32 n;                                           /* entries used */
+	struct canary_backend6_svc svc[CANARY_BACKEND_SVCS]; /* candidates */
+};
+_Static_assert(sizeof(struct canary_backend6) == 4 + 20 * CANARY_BACKEND_SVCS,
+	       "canary_backend6 size");
+
+/* canary_pins6 (LPM trie): as canary_pins; prefixlen = 32 + CIDR length. */
+struct canary_pin6_key {
+	__u32 prefixlen;  /* 32 + CIDR prefix length (0..128) */
+	__be32 scope;     /* htonl(svc_id * CANARY_GENERATIONS + gen) */
+	__be32 addr[4];   /* client network */
+};
+_Static_assert(sizeof(struct canary_pin6_key) == 24, "canary_pin6_key size");
+/* value: struct canary_pin */
 
 /* Ingress attach modes, as recorded in link pin names. */
 enum canary_mode {

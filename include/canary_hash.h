@@ -51,6 +51,16 @@ CANARY_INLINE __u32 canary_flow_hash(__be32 saddr, __be32 daddr, __be16 sport,
 }
 
 /*
+ * An IPv6 address folded to the 32 bits the flow hash takes (the words
+ * XORed, as the kernel's ipv6_addr_hash() does), so an IPv6 flow hashes
+ * through canary_flow_hash() like an IPv4 one.
+ */
+CANARY_INLINE __be32 canary_addr6_fold(const __be32 *a)
+{
+	return a[0] ^ a[1] ^ a[2] ^ a[3];
+}
+
+/*
  * Version pick: the first version whose cumulative weight (basis points)
  * lies above the flow's bucket. The last version's range is at the top, so
  * raising its weight only ever adds flows to it (a monotone ramp).

@@ -40,12 +40,14 @@ void loader_set_flow_entries(__u32 n)
 	flow_entries = n;
 }
 
-/* The flow table and the SNAT ways back (one per SNATed flow) share a
- * size. */
+/* The flow tables of both families and the SNAT ways back (one per
+ * SNATed flow) share a size. */
 static int set_flow_size(struct canary_bpf *skel, __u32 n)
 {
 	int err = bpf_map__set_max_entries(skel->maps.canary_flow, n);
 
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.canary_flow6, n);
 	return err ? err : bpf_map__set_max_entries(skel->maps.canary_snat, n);
 }
 

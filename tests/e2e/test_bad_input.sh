@@ -15,7 +15,7 @@ set -u
 
 SMALL_MAPS=(canary_gen canary_svc canary_ver canary_ring canary_flow
 	    canary_backend canary_global canary_pins canary_tx)
-BIG_MAPS=(canary_meta canary_stats canary_pinstat)
+BIG_MAPS=(canary_meta_v2 canary_stats canary_pinstat)
 
 # dump_state FILE MAP...: the maps' JSON dumps and the pin dir's listing.
 dump_state() {
