@@ -25,10 +25,13 @@
 #include "csum.h"
 #include "maps.h"
 #include "lb.h"
+#include "lb6.h"
 #include "icmp.h"
 #include "sock.h"
 
 #define AF_INET 2
+#define AF_INET6 10
+#define IPV6_FLOWINFO_MASK bpf_htonl(0x0FFFFFFF)
 #define ETH_ALEN 6
 #define TC_ACT_UNSPEC (-1) /* tcx: next program, or the kernel's default */
 #define TC_ACT_SHOT 2
@@ -49,44 +52,37 @@ static __always_inline void ip_decrease_ttl(struct iphdr *iph)
 
 /*
  * Sends a translated frame on by itself when the kernel's FIB knows the
- * next hop and the egress device was listed as taking XDP frames
- * (attach --redirect-dev; the ingress device itself for XDP_TX); otherwise
- * leaves it to
- * the kernel's forwarding path (XDP_PASS), which resolves neighbours, runs
- * netfilter and handles VLAN devices.
+ * next hop (@fib, filled in by the caller for its family) and the egress
+ * device was listed as taking XDP frames (attach --redirect-dev; the
+ * ingress device itself for XDP_TX); otherwise leaves it to the kernel's
+ * forwarding path (XDP_PASS), which resolves neighbours, runs netfilter
+ * and handles VLAN devices. @hop points at the TTL / hop limit, which
+ * goes down by one (with the IPv4 checksum if @iph).
  */
-static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
-						const struct pkt *p, __be32 dst,
-						struct canary_global *g)
+static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
+						 struct bpf_fib_lookup *fib,
+						 struct iphdr *iph, __u8 *hop,
+						 struct canary_global *g)
 {
-	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = (void *)(long)ctx->data;
-	struct iphdr *iph = (void *)(eth + 1);
-	struct bpf_fib_lookup fib = {};
+	void *data_end = (void *)(long)ctx->data_end;
 	__u32 ifindex;
 
-	if (p->vlan || (void *)(iph + 1) > data_end || iph->ttl <= 1)
+	fib->ifindex = ctx->ingress_ifindex;
+	if ((void *)(eth + 1) > data_end ||
+	    bpf_fib_lookup(ctx, fib, sizeof(*fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
 		goto pass;
-	/* Field by field: clang 14 dropped .family from a designated
-	 * initializer of this struct (it has anonymous unions), and the
-	 * helper then failed every lookup with -EAFNOSUPPORT. */
-	fib.family = AF_INET;
-	fib.tos = iph->tos;
-	fib.l4_protocol = p->proto;
-	fib.tot_len = p->tot_len;
-	fib.ipv4_src = p->saddr;
-	fib.ipv4_dst = dst;
-	fib.ifindex = ctx->ingress_ifindex;
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
-		goto pass;
-	ifindex = fib.ifindex;
+	ifindex = fib->ifindex;
 	/* XDP_TX too only onto a listed device: a veth, say, drops XDP
 	 * frames its peer cannot take. */
 	if (!bpf_map_lookup_elem(&canary_tx, &ifindex))
 		goto pass;
-	ip_decrease_ttl(iph);
-	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	if (iph)
+		ip_decrease_ttl(iph);
+	else
+		(*hop)--;
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
 	if (g)
 		g->redirected++;
 	if (ifindex == ctx->ingress_ifindex)
@@ -97,6 +93,58 @@ pass:
 	if (g)
 		g->fib_fallback++;
 	return V_PASS;
+}
+
+/* xdp_fib_send() for an IPv4 frame now addressed to @dst. */
+static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
+						const struct pkt *p, __be32 dst,
+						struct canary_global *g)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct iphdr *iph = (void *)(eth + 1);
+	struct bpf_fib_lookup fib = {};
+
+	if (p->vlan || (void *)(iph + 1) > data_end || iph->ttl <= 1) {
+		if (g)
+			g->fib_fallback++;
+		return V_PASS;
+	}
+	/* Field by field: clang 14 dropped .family from a designated
+	 * initializer of this struct (it has anonymous unions), and the
+	 * helper then failed every lookup with -EAFNOSUPPORT. */
+	fib.family = AF_INET;
+	fib.tos = iph->tos;
+	fib.l4_protocol = p->proto;
+	fib.tot_len = p->tot_len;
+	fib.ipv4_src = p->saddr;
+	fib.ipv4_dst = dst;
+	return xdp_fib_send(ctx, &fib, iph, NULL, g);
+}
+
+/* xdp_fib_send() for an IPv6 frame now addressed to @dst. */
+static __always_inline enum verdict xdp_forward6(struct xdp_md *ctx,
+						 const struct pkt *p,
+						 const __be32 *dst,
+						 struct canary_global *g)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct bpf_fib_lookup fib = {};
+
+	if (p->vlan || (void *)(ip6 + 1) > data_end || ip6->hop_limit <= 1) {
+		if (g)
+			g->fib_fallback++;
+		return V_PASS;
+	}
+	fib.family = AF_INET6;
+	fib.flowinfo = *(__be32 *)ip6 & IPV6_FLOWINFO_MASK;
+	fib.l4_protocol = p->proto;
+	fib.tot_len = p->tot_len;
+	addr6_copy(fib.ipv6_src, p->saddr6);
+	addr6_copy(fib.ipv6_dst, dst);
+	return xdp_fib_send(ctx, &fib, NULL, &ip6->hop_limit, g);
 }
 
 /*
@@ -174,6 +222,55 @@ static __always_inline enum verdict ingress_snat_reply(void *ctx,
 	return V_PASS;
 }
 
+/* What a packet whose flow found no endpoint (or no flow-table room)
+ * becomes, counted. */
+static __always_inline enum verdict ingress_no_flow(int ret,
+						    struct canary_global *g)
+{
+	if (g && ret == LB_NO_ENDPOINT)
+		g->no_endpoint++;
+	else if (g)
+		g->errors++;
+	/* Like kube-proxy's reject: a VIP without endpoints must not leak
+	 * towards the default route. */
+	return ret == LB_NO_ENDPOINT ? V_DROP : V_PASS;
+}
+
+/* The ingress path for an IPv6 TCP/UDP packet @p. */
+static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
+					     struct pkt *p, __u32 gen,
+					     const struct canary_genstate *gs,
+					     struct canary_global *g)
+{
+	struct canary_svc *svc = lb6_service(p, gen);
+	struct canary_flow6 f = {};
+	int ret;
+
+	if (!svc) {
+		if (g)
+			g->passed++;
+		return V_PASS;
+	}
+	ret = lb6_select(p, svc, gen, gs, g, &f);
+	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
+		return ingress_no_flow(ret, g);
+	if (rewrite_addr6_port(ctx, kind, p,
+			       p->l3_off + offsetof(struct ipv6hdr, daddr),
+			       p->l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port)) {
+		if (g)
+			g->errors++;
+		return V_PASS;
+	}
+	lb_count(f.svc_id, f.version, ctx_len(ctx, kind), ret);
+	if (g)
+		g->translated++;
+	if (kind == CTX_XDP)
+		return xdp_forward6(ctx, p, f.ep_addr, g);
+	if (g)
+		g->fib_fallback++;
+	return V_PASS;
+}
+
 /* The ingress path, written once for XDP and tc. */
 static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 {
@@ -188,6 +285,8 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 
 	ctx_pull(ctx, kind, PARSE_MAX_HDR);
 	ret = parse_pkt(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &p);
+	if (ret == PARSE_OK && p.v6)
+		return ingress6(ctx, kind, &p, gen, gs, g);
 	if (ret == PARSE_OK)
 		svc = lb_service(&p, gen);
 	if (ret == PARSE_OK && !svc && snat_back(&p, node))
@@ -205,15 +304,8 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 		return V_PASS;
 	}
 	ret = lb_select(&p, svc, gen, gs, node, g, &f);
-	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR) {
-		if (g && ret == LB_NO_ENDPOINT)
-			g->no_endpoint++;
-		else if (g)
-			g->errors++;
-		/* Like kube-proxy's reject: a VIP without endpoints must not
-		 * leak towards the default route. */
-		return ret == LB_NO_ENDPOINT ? V_DROP : V_PASS;
-	}
+	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
+		return ingress_no_flow(ret, g);
 	if (rewrite_addr_port(ctx, kind, &p,
 			      p.l3_off + offsetof(struct iphdr, daddr),
 			      p.l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port) ||
@@ -226,7 +318,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 			g->errors++;
 		return V_PASS;
 	}
-	lb_count(&f, ctx_len(ctx, kind), ret);
+	lb_count(f.svc_id, f.version, ctx_len(ctx, kind), ret);
 	if (g)
 		g->translated++;
 	if (f.flags & CANARY_FLOW_F_SNAT && node)
@@ -365,6 +457,66 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 		g->icmp++;
 }
 
+/* reply_origin_gen() for IPv6. */
+static __always_inline const struct canary_backend6_svc *
+reply6_origin_gen(const struct pkt *p, __u32 gen)
+{
+	struct canary_backend6_key bk = {
+		.port = p->sport,
+		.proto = p->proto,
+		.gen = gen,
+	};
+	struct canary_flow6_key fk = {
+		.sport = p->dport,
+		.proto = p->proto,
+	};
+	struct canary_backend6 *be;
+	struct canary_flow6 *f;
+	int i;
+
+	addr6_copy(bk.addr, p->saddr6);
+	be = bpf_map_lookup_elem(&canary_backend6, &bk);
+	if (!be)
+		return NULL;
+	addr6_copy(fk.saddr, p->daddr6);
+	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
+		if (i >= be->n)
+			break;
+		addr6_copy(fk.daddr, be->svc[i].vip);
+		fk.dport = be->svc[i].port;
+		f = bpf_map_lookup_elem(&canary_flow6, &fk);
+		if (f && addr6_eq(f->ep_addr, p->saddr6) &&
+		    f->ep_port == p->sport)
+			return &be->svc[i];
+	}
+	return NULL;
+}
+
+/* A reply from an IPv6 endpoint: the VIP:port back as its source. */
+static __always_inline void egress6(struct __sk_buff *skb, const struct pkt *p,
+				    struct canary_global *g)
+{
+	struct canary_genstate *gs = lb_genstate();
+	const struct canary_backend6_svc *orig;
+
+	if (!gs)
+		return;
+	orig = reply6_origin_gen(p, gen_of(gs->active));
+	if (!orig && gs->prev != gs->active)
+		orig = reply6_origin_gen(p, gen_of(gs->prev));
+	if (!orig)
+		return;
+	if (rewrite_addr6_port(skb, CTX_SKB, p,
+			       p->l3_off + offsetof(struct ipv6hdr, saddr),
+			       p->l4_off + TCP_SPORT_OFF, orig->vip, orig->port)) {
+		if (g)
+			g->errors++;
+		return;
+	}
+	if (g)
+		g->replies++;
+}
+
 /* Replies from an endpoint to a client of a translated flow: restore the
  * VIP:port the client talked to as the source. */
 SEC("tc")
@@ -378,6 +530,10 @@ int canary_tc_out(struct __sk_buff *skb)
 	if (parse_pkt(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB), &p) !=
 	    PARSE_OK) {
 		egress_icmp(skb, g);
+		return TC_ACT_UNSPEC;
+	}
+	if (p.v6) {
+		egress6(skb, &p, g);
 		return TC_ACT_UNSPEC;
 	}
 	orig = reply_origin(&p);

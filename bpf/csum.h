@@ -104,4 +104,51 @@ static __always_inline int rewrite_addr_port(void *ctx, enum ctx_kind kind,
 	return 0;
 }
 
+/*
+ * The IPv6 twin of rewrite_addr_port(): the address at @addr_off is 16
+ * bytes. IPv6 has no header checksum; the L4 checksum covers the address
+ * through the pseudo-header, one 32-bit word at a time.
+ */
+static __always_inline int rewrite_addr6_port(void *ctx, enum ctx_kind kind,
+					      const struct pkt *p,
+					      __u32 addr_off, __u32 port_off,
+					      const __be32 *addr, __be16 port)
+{
+	void *data = ctx_data(ctx, kind), *data_end = ctx_data_end(ctx, kind);
+	__u64 udp_flag = p->proto == CANARY_PROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+	__be32 *a = data + (addr_off & 0xff);
+	__be16 *pt = data + (port_off & 0xff);
+	__u16 *l4sum = data + (p->csum_off & 0xff);
+	__be32 old[4], new[4];
+	__be16 old_port;
+	int i;
+
+	if ((void *)(a + 4) > data_end || (void *)(pt + 1) > data_end ||
+	    (void *)(l4sum + 1) > data_end)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		old[i] = a[i];
+		new[i] = addr[i];
+	}
+	old_port = *pt;
+	if (kind == CTX_XDP) {
+		for (i = 0; i < 4; i++) {
+			xdp_l4_replace(l4sum, p->proto, old[i], new[i], 4);
+			a[i] = new[i];
+		}
+		xdp_l4_replace(l4sum, p->proto, old_port, port, 2);
+		*pt = port;
+		return 0;
+	}
+	for (i = 0; i < 4; i++)
+		if (bpf_l4_csum_replace(ctx, p->csum_off, old[i], new[i],
+					BPF_F_PSEUDO_HDR | udp_flag | 4))
+			return -1;
+	if (bpf_l4_csum_replace(ctx, p->csum_off, old_port, port, udp_flag | 2) ||
+	    bpf_skb_store_bytes(ctx, addr_off, new, 16, 0) ||
+	    bpf_skb_store_bytes(ctx, port_off, &port, 2, 0))
+		return -1;
+	return 0;
+}
+
 #endif /* CANARY_BPF_CSUM_H */

@@ -43,7 +43,7 @@ static __always_inline int parse_icmp_err(void *data, void *data_end,
 	__u16 *ports;
 	int l3 = parse_eth(data, data_end, &e->in);
 
-	if (l3 < 0)
+	if (l3 < 0 || e->in.v6)
 		return -1;
 	iph = data + l3;
 	if ((void *)(iph + 1) > data_end || iph->version != 4 || iph->ihl < 5 ||

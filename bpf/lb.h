@@ -116,6 +116,39 @@ static __always_inline void lb_count_pin(__u32 svc_id, __u8 index)
 }
 
 /*
+ * The endpoint index slot @hash % @ring_size of version @v's Maglev table
+ * names, or CANARY_MAX_ENDPOINTS when there is none. Both families' version
+ * tables share the ring map.
+ */
+static __always_inline __u32 lb_ring_index(__u32 svc_id, __u32 v, __u32 gen,
+					   __u32 ring_size, __u32 n_endpoints,
+					   __u32 hash)
+{
+	struct canary_ring_key rk = {};
+	struct canary_ring *ring;
+	__u32 slot, idx;
+
+	if (!ring_size)
+		return CANARY_MAX_ENDPOINTS;
+	slot = hash % ring_size;
+	rk.svc_id = svc_id;
+	rk.version = v;
+	rk.gen = gen;
+	rk.chunk = slot / CANARY_RING_CHUNK;
+	ring = bpf_map_lookup_elem(&canary_ring, &rk);
+	if (!ring)
+		return CANARY_MAX_ENDPOINTS;
+	idx = ring->slot[slot % CANARY_RING_CHUNK];
+	if (idx >= CANARY_MAX_ENDPOINTS || idx >= n_endpoints)
+		return CANARY_MAX_ENDPOINTS;
+	/* clang folds the two checks above into one the verifier cannot
+	 * use as a bound on idx, and would drop a C mask as redundant; this
+	 * one is that bound (a no-op here). */
+	asm volatile("%0 &= %1" : "+r"(idx) : "i"(CANARY_MAX_ENDPOINTS - 1));
+	return idx;
+}
+
+/*
  * Picks an endpoint for a new flow: a client pin's version if one matches,
  * else a version by the flow's hash against the cumulative weights; then
  * a slot of that version's Maglev table by a second, independent hash. With
@@ -126,11 +159,9 @@ static __always_inline int lb_pick(const struct pkt *p,
 				   struct canary_flow *out)
 {
 	__be16 sport = p->sport, dport = p->dport;
-	struct canary_ring_key rk = {};
 	struct canary_ver *ver = NULL;
-	struct canary_ring *ring;
 	__u8 pin_index = 0;
-	__u32 h, v, slot, idx;
+	__u32 h, v, idx;
 
 	if (svc->flags & CANARY_SVC_F_AFFINITY)
 		sport = dport = 0;
@@ -149,24 +180,11 @@ static __always_inline int lb_pick(const struct pkt *p,
 		if (!ver)
 			return LB_NO_ENDPOINT;
 	}
-	if (!ver->ring_size)
+	idx = lb_ring_index(svc->id, v, gen, ver->ring_size, ver->n_endpoints,
+			    canary_flow_hash(p->saddr, p->daddr, sport, dport,
+					     p->proto, CANARY_SEED_ENDPOINT));
+	if (idx >= CANARY_MAX_ENDPOINTS)
 		return LB_NO_ENDPOINT;
-	slot = canary_flow_hash(p->saddr, p->daddr, sport, dport, p->proto,
-				CANARY_SEED_ENDPOINT) % ver->ring_size;
-	rk.svc_id = svc->id;
-	rk.version = v;
-	rk.gen = gen;
-	rk.chunk = slot / CANARY_RING_CHUNK;
-	ring = bpf_map_lookup_elem(&canary_ring, &rk);
-	if (!ring)
-		return LB_NO_ENDPOINT;
-	idx = ring->slot[slot % CANARY_RING_CHUNK];
-	if (idx >= CANARY_MAX_ENDPOINTS || idx >= ver->n_endpoints)
-		return LB_NO_ENDPOINT;
-	/* clang folds the two checks above into one the verifier cannot
-	 * use as a bound on idx, and would drop a C mask as redundant; this
-	 * one is that bound (a no-op here). */
-	asm volatile("%0 &= %1" : "+r"(idx) : "i"(CANARY_MAX_ENDPOINTS - 1));
 	out->ep_addr = ver->ep[idx].addr;
 	/* A multi-port service names the target port per service port. */
 	out->ep_port = svc->target_port ? svc->target_port : ver->ep[idx].port;
@@ -260,10 +278,10 @@ static __always_inline int lb_select(const struct pkt *p,
 }
 
 /* Counts a translated packet (and a new flow) for its service and version. */
-static __always_inline void lb_count(const struct canary_flow *f, __u32 len,
+static __always_inline void lb_count(__u32 svc_id, __u32 version, __u32 len,
 				     int result)
 {
-	struct canary_vstats *st = version_stats(f->svc_id, f->version);
+	struct canary_vstats *st = version_stats(svc_id, version);
 
 	if (!st)
 		return;

@@ -10,14 +10,28 @@
 #include "ctx.h"
 
 #define ETH_P_IP_BE bpf_htons(0x0800)
+#define ETH_P_IPV6_BE bpf_htons(0x86DD)
 #define ETH_P_8021Q_BE bpf_htons(0x8100)
 #define ETH_P_8021AD_BE bpf_htons(0x88A8)
 #define IP_MF_BE bpf_htons(0x2000)
 #define IP_OFFSET_BE bpf_htons(0x1FFF)
 
 /* Longest header chain we read: Ethernet, one VLAN tag, IPv4 with full
- * options, TCP without options. */
-#define PARSE_MAX_HDR (14 + 4 + 60 + 20)
+ * options or IPv6 with up to PARSE_IPV6_EXT_BYTES of extension headers,
+ * TCP without options. */
+#define PARSE_IPV6_EXT_BYTES 64
+#define PARSE_MAX_HDR (14 + 4 + 40 + PARSE_IPV6_EXT_BYTES + 20)
+/* Extension headers skipped before giving up on a packet (the kernel
+ * walks them all; real traffic carries zero or one). */
+#define PARSE_IPV6_MAX_EXT 4
+
+/* IPv6 next-header values (IPPROTO_*). */
+#define NEXTHDR_HOP 0
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_AUTH 51
+#define NEXTHDR_DEST 60
+#define IP6_OFFSET_BE bpf_htons(0xFFF8)
 
 struct pkt {
 	__u16 l3_off;     /* IPv4 header offset from the frame start */
@@ -25,23 +39,31 @@ struct pkt {
 	__u16 csum_off;   /* L4 checksum field offset */
 	__u8 proto;       /* CANARY_PROTO_TCP / _UDP */
 	__u8 vlan;        /* 1 if an 802.1Q/802.1ad tag was skipped */
-	__be32 saddr;
-	__be32 daddr;
+	union {
+		__be32 saddr;     /* IPv4 */
+		__be32 saddr6[4]; /* IPv6 */
+	};
+	union {
+		__be32 daddr;
+		__be32 daddr6[4];
+	};
 	__be16 sport;
 	__be16 dport;
 	__u8 tos;
 	__u8 tcp_flags;   /* byte 13 of the TCP header, 0 for UDP */
-	__u16 tot_len;    /* IPv4 total length, host order */
+	__u16 tot_len;    /* IP total length (IPv6: header + payload), host order */
 	__u8 sock;        /* 1: a socket, not a packet (cgroup socket LB) */
+	__u8 v6;          /* 1: IPv6, addresses in saddr6/daddr6 */
 };
 
 enum parse_result {
-	PARSE_OK,       /* IPv4 TCP/UDP, ports read */
-	PARSE_OTHER,    /* not IPv4 TCP/UDP, or truncated: not ours */
-	PARSE_FRAGMENT, /* a non-first IPv4 fragment: no ports to match */
+	PARSE_OK,       /* IPv4 or IPv6 TCP/UDP, ports read */
+	PARSE_OTHER,    /* not TCP/UDP over IP, or truncated: not ours */
+	PARSE_FRAGMENT, /* a non-first fragment: no ports to match */
 };
 
-/* Ethernet and at most one VLAN tag. Returns the L3 offset or -1. */
+/* Ethernet and at most one VLAN tag, to IPv4 or IPv6 (@p->v6 says
+ * which). Returns the L3 offset or -1. */
 static __always_inline int parse_eth(void *data, void *data_end, struct pkt *p)
 {
 	struct ethhdr *eth = data;
@@ -59,8 +81,9 @@ static __always_inline int parse_eth(void *data, void *data_end, struct pkt *p)
 		proto = vh->h_vlan_encapsulated_proto;
 		p->vlan = 1;
 	}
-	if (proto != ETH_P_IP_BE)
+	if (proto != ETH_P_IP_BE && proto != ETH_P_IPV6_BE)
 		return -1;
+	p->v6 = proto == ETH_P_IPV6_BE;
 	return sizeof(*eth) + (p->vlan ? sizeof(*vh) : 0);
 }
 
@@ -89,6 +112,70 @@ static __always_inline int parse_l4(void *l4, void *data_end, struct pkt *p)
 	return PARSE_OK;
 }
 
+/*
+ * Skips IPv6 extension headers the way the kernel's ipv6_skip_exthdr()
+ * does (hop-by-hop, routing, destination options, AH, and a fragment
+ * header: the first fragment carries the ports, later ones none). On
+ * return @*nexthdr is the upper-layer protocol and @*off its offset.
+ */
+static __always_inline enum parse_result
+parse_ipv6_ext(void *data, void *data_end, __u8 *nexthdr, __u32 *off)
+{
+	__u8 *h;
+	int i;
+
+	for (i = 0; i < PARSE_IPV6_MAX_EXT; i++) {
+		if (*nexthdr != NEXTHDR_HOP && *nexthdr != NEXTHDR_ROUTING &&
+		    *nexthdr != NEXTHDR_DEST && *nexthdr != NEXTHDR_AUTH &&
+		    *nexthdr != NEXTHDR_FRAGMENT)
+			return PARSE_OK;
+		if (*off > PARSE_MAX_HDR)
+			return PARSE_OTHER;
+		h = data + *off;
+		if ((void *)(h + 8) > data_end)
+			return PARSE_OTHER;
+		if (*nexthdr == NEXTHDR_FRAGMENT) {
+			if (*(__be16 *)(h + 2) & IP6_OFFSET_BE)
+				return PARSE_FRAGMENT;
+			*off += 8;
+		} else if (*nexthdr == NEXTHDR_AUTH) {
+			*off += (h[1] + 2) * 4;
+		} else {
+			*off += (h[1] + 1) * 8;
+		}
+		*nexthdr = h[0];
+	}
+	return PARSE_OTHER;
+}
+
+/* IPv6 at @l3 up to the L4 ports. */
+static __always_inline enum parse_result parse_ipv6(void *data, void *data_end,
+						    int l3, struct pkt *p)
+{
+	struct ipv6hdr *ip6 = data + l3;
+	__u32 off = l3 + sizeof(*ip6);
+	__u8 nexthdr;
+	int ret;
+
+	if ((void *)(ip6 + 1) > data_end || ip6->version != 6)
+		return PARSE_OTHER;
+	nexthdr = ip6->nexthdr;
+	__builtin_memcpy(p->saddr6, &ip6->saddr, 16);
+	__builtin_memcpy(p->daddr6, &ip6->daddr, 16);
+	p->tot_len = bpf_ntohs(ip6->payload_len) + sizeof(*ip6);
+	p->l3_off = l3;
+	ret = parse_ipv6_ext(data, data_end, &nexthdr, &off);
+	if (ret != PARSE_OK)
+		return ret;
+	if (nexthdr != CANARY_PROTO_TCP && nexthdr != CANARY_PROTO_UDP)
+		return PARSE_OTHER;
+	if (off > PARSE_MAX_HDR)
+		return PARSE_OTHER;
+	p->proto = nexthdr;
+	p->l4_off = off;
+	return parse_l4(data + off, data_end, p);
+}
+
 /* Parses a frame up to the L4 ports. */
 static __always_inline enum parse_result parse_pkt(void *data, void *data_end,
 						   struct pkt *p)
@@ -99,6 +186,8 @@ static __always_inline enum parse_result parse_pkt(void *data, void *data_end,
 
 	if (l3 < 0)
 		return PARSE_OTHER;
+	if (p->v6)
+		return parse_ipv6(data, data_end, l3, p);
 	iph = data + l3;
 	if ((void *)(iph + 1) > data_end)
 		return PARSE_OTHER;

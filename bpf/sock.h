@@ -88,7 +88,7 @@ static __always_inline int sock_translate(struct bpf_sock_addr *ctx)
 	}
 	ctx->user_ip4 = f.ep_addr;
 	ctx->user_port = f.ep_port;
-	lb_count(&f, 0, LB_FLOW_NEW);
+	lb_count(f.svc_id, f.version, 0, LB_FLOW_NEW);
 	if (g)
 		g->sock_lb++;
 	return SOCK_PASS;

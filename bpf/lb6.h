@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Service lookup and endpoint selection for IPv6: the twins of lb.h's
+ * lb_service/lb_pinned/lb_version/lb_pick/lb_select over the IPv6 maps
+ * (cilium keeps lb4_ and lb6_ twins the same way, so IPv4 keys and
+ * hashing stay small). What does not depend on the address family is
+ * shared with lb.h: the version pick, the Maglev ring, the grace rule and
+ * the counters. IPv6 flows are never source-NATed.
+ */
+#ifndef CANARY_BPF_LB6_H
+#define CANARY_BPF_LB6_H
+
+#include "lb.h"
+
+static __always_inline void addr6_copy(__be32 *dst, const __be32 *src)
+{
+	dst[0] = src[0];
+	dst[1] = src[1];
+	dst[2] = src[2];
+	dst[3] = src[3];
+}
+
+static __always_inline bool addr6_eq(const __be32 *a, const __be32 *b)
+{
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) |
+		(a[3] ^ b[3])) == 0;
+}
+
+static __always_inline struct canary_svc *lb6_service(const struct pkt *p,
+						      __u32 gen)
+{
+	struct canary_svc6_key key = {
+		.port = p->dport,
+		.proto = p->proto,
+		.gen = gen,
+	};
+
+	addr6_copy(key.vip, p->daddr6);
+	return bpf_map_lookup_elem(&canary_svc6, &key);
+}
+
+static __always_inline __u32 lb6_pinned(const struct pkt *p,
+					const struct canary_svc *svc,
+					__u32 gen, __u8 *index)
+{
+	struct canary_pin6_key k = {
+		.prefixlen = 32 + 128,
+		.scope = bpf_htonl(svc->id * CANARY_GENERATIONS + gen),
+	};
+	struct canary_pin *pin;
+
+	if (!(svc->flags & CANARY_SVC_F_PINS) || p->sock)
+		return CANARY_MAX_VERSIONS;
+	addr6_copy(k.addr, p->saddr6);
+	pin = bpf_map_lookup_elem(&canary_pins6, &k);
+	if (!pin)
+		return CANARY_MAX_VERSIONS;
+	*index = pin->index;
+	return pin->version;
+}
+
+static __always_inline struct canary_ver6 *lb6_version(__u32 svc_id, __u32 v,
+						       __u32 gen)
+{
+	struct canary_ver_key vk = { .svc_id = svc_id, .version = v,
+				     .gen = gen };
+	struct canary_ver6 *ver;
+
+	if (v >= CANARY_MAX_VERSIONS)
+		return NULL;
+	ver = bpf_map_lookup_elem(&canary_ver6, &vk);
+	return ver && ver->n_active ? ver : NULL;
+}
+
+/* lb_pick() for IPv6: the addresses enter the hashes folded. */
+static __always_inline int lb6_pick(const struct pkt *p,
+				    const struct canary_svc *svc, __u32 gen,
+				    struct canary_flow6 *out)
+{
+	__be32 saddr = canary_addr6_fold(p->saddr6);
+	__be32 daddr = canary_addr6_fold(p->daddr6);
+	__be16 sport = p->sport, dport = p->dport;
+	struct canary_ver6 *ver = NULL;
+	__u8 pin_index = 0;
+	__u32 h, v, idx;
+
+	if (svc->flags & CANARY_SVC_F_AFFINITY)
+		sport = dport = 0;
+	v = lb6_pinned(p, svc, gen, &pin_index);
+	if (v < CANARY_MAX_VERSIONS)
+		ver = lb6_version(svc->id, v, gen);
+	if (ver) {
+		lb_count_pin(svc->id, pin_index);
+	} else {
+		h = canary_flow_hash(saddr, daddr, sport, dport, p->proto,
+				     CANARY_SEED_VERSION);
+		v = canary_pick_version(h, svc->cum_bps, svc->n_versions);
+		ver = lb6_version(svc->id, v, gen);
+		if (!ver)
+			return LB_NO_ENDPOINT;
+	}
+	idx = lb_ring_index(svc->id, v, gen, ver->ring_size, ver->n_endpoints,
+			    canary_flow_hash(saddr, daddr, sport, dport,
+					     p->proto, CANARY_SEED_ENDPOINT));
+	if (idx >= CANARY_MAX_ENDPOINTS)
+		return LB_NO_ENDPOINT;
+	addr6_copy(out->ep_addr, ver->ep[idx].addr);
+	out->ep_port = svc->target_port ? svc->target_port : ver->ep[idx].port;
+	out->version = v;
+	out->svc_id = svc->id;
+	return LB_FLOW_NEW;
+}
+
+static __always_inline bool lb6_endpoint_exists(const struct pkt *p,
+						const struct canary_flow6 *f,
+						__u32 gen)
+{
+	struct canary_backend6_key bk = {
+		.port = f->ep_port,
+		.proto = p->proto,
+		.gen = gen,
+	};
+
+	addr6_copy(bk.addr, f->ep_addr);
+	return bpf_map_lookup_elem(&canary_backend6, &bk) != NULL;
+}
+
+/* lb_select() for IPv6. */
+static __always_inline int lb6_select(const struct pkt *p,
+				      const struct canary_svc *svc, __u32 gen,
+				      const struct canary_genstate *gs,
+				      struct canary_global *g,
+				      struct canary_flow6 *out)
+{
+	struct canary_flow6_key fk = {
+		.sport = p->sport,
+		.dport = p->dport,
+		.proto = p->proto,
+	};
+	struct canary_svc *prev_svc;
+	struct canary_flow6 *f;
+	int ret = LB_NO_ENDPOINT;
+
+	addr6_copy(fk.saddr, p->saddr6);
+	addr6_copy(fk.daddr, p->daddr6);
+	f = bpf_map_lookup_elem(&canary_flow6, &fk);
+	if (f) {
+		*out = *f;
+		return LB_FLOW_HIT;
+	}
+	if (lb_use_prev(p, gs, gen)) {
+		prev_svc = lb6_service(p, gen_of(gs->prev));
+		if (prev_svc)
+			ret = lb6_pick(p, prev_svc, gen_of(gs->prev), out);
+		if (ret == LB_FLOW_NEW && !lb6_endpoint_exists(p, out, gen))
+			ret = LB_NO_ENDPOINT;
+		if (ret == LB_FLOW_NEW && g)
+			g->grace++;
+	}
+	if (ret != LB_FLOW_NEW)
+		ret = lb6_pick(p, svc, gen, out);
+	if (ret != LB_FLOW_NEW)
+		return ret;
+	if (bpf_map_update_elem(&canary_flow6, &fk, out, BPF_ANY))
+		return LB_ERROR;
+	if (g)
+		g->flow_inserts++;
+	return LB_FLOW_NEW;
+}
+
+#endif /* CANARY_BPF_LB6_H */
