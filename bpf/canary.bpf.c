@@ -27,7 +27,9 @@
 #include "lb.h"
 #include "lb6.h"
 #include "icmp.h"
+#include "icmp6.h"
 #include "sock.h"
+#include "sock6.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -190,6 +192,45 @@ static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
 		g->icmp++;
 }
 
+/* ingress_icmp() for ICMPv6: an error quoting VIP:port -> client, sent
+ * to the VIP, is pointed at the endpoint. */
+static __always_inline void ingress_icmp6(void *ctx, enum ctx_kind kind,
+					  struct canary_global *g)
+{
+	struct canary_flow6_key fk = {};
+	struct icmp6_quote e = {};
+	struct canary_flow6 *f;
+	__be32 ep[4];
+	__be16 ep_port;
+
+	if (parse_icmp6_err(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &e) ||
+	    !addr6_eq(e.daddr, e.in.saddr6))
+		return;
+	addr6_copy(fk.saddr, e.in.daddr6);
+	addr6_copy(fk.daddr, e.in.saddr6);
+	fk.sport = e.in.dport;
+	fk.dport = e.in.sport;
+	fk.proto = e.in.proto;
+	f = bpf_map_lookup_elem(&canary_flow6, &fk);
+	if (!f)
+		return;
+	addr6_copy(ep, f->ep_addr);
+	ep_port = f->ep_port;
+	if (icmp6_rewrite_quoted(ctx, kind, &e,
+				 e.in.l3_off + offsetof(struct ipv6hdr, saddr),
+				 e.in.saddr6, ep, e.in.l4_off + TCP_SPORT_OFF,
+				 e.in.sport, ep_port) ||
+	    icmp6_rewrite_outer(ctx, kind, &e,
+				e.l3_off + offsetof(struct ipv6hdr, daddr),
+				e.daddr, ep)) {
+		if (g)
+			g->errors++;
+		return;
+	}
+	if (g)
+		g->icmp++;
+}
+
 /*
  * The reply of a source-NATed flow, back at this node: endpoint ->
  * node:port becomes VIP:port -> client, and goes on to the client.
@@ -299,7 +340,10 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 		if (ret == PARSE_OTHER) {
 			/* the quoted header lies past PARSE_MAX_HDR */
 			ctx_pull(ctx, kind, PARSE_MAX_HDR + 8 + 60 + 8);
-			ingress_icmp(ctx, kind, g);
+			if (p.v6)
+				ingress_icmp6(ctx, kind, g);
+			else
+				ingress_icmp(ctx, kind, g);
 		}
 		return V_PASS;
 	}
@@ -492,18 +536,66 @@ reply6_origin_gen(const struct pkt *p, __u32 gen)
 	return NULL;
 }
 
-/* A reply from an IPv6 endpoint: the VIP:port back as its source. */
-static __always_inline void egress6(struct __sk_buff *skb, const struct pkt *p,
-				    struct canary_global *g)
+/* reply_origin() for IPv6. */
+static __always_inline const struct canary_backend6_svc *
+reply6_origin(const struct pkt *p)
 {
 	struct canary_genstate *gs = lb_genstate();
 	const struct canary_backend6_svc *orig;
 
 	if (!gs)
-		return;
+		return NULL;
 	orig = reply6_origin_gen(p, gen_of(gs->active));
 	if (!orig && gs->prev != gs->active)
 		orig = reply6_origin_gen(p, gen_of(gs->prev));
+	return orig;
+}
+
+/* egress_icmp() for ICMPv6. */
+static __always_inline void egress_icmp6(struct __sk_buff *skb,
+					 struct canary_global *g)
+{
+	const struct canary_backend6_svc *orig;
+	struct icmp6_quote e = {};
+	struct pkt r = {};
+	__be32 vip[4];
+	__be16 vport;
+
+	if (parse_icmp6_err(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB),
+			    &e))
+		return;
+	addr6_copy(r.saddr6, e.in.daddr6);
+	addr6_copy(r.daddr6, e.in.saddr6);
+	r.sport = e.in.dport;
+	r.dport = e.in.sport;
+	r.proto = e.in.proto;
+	orig = reply6_origin(&r);
+	if (!orig)
+		return;
+	addr6_copy(vip, orig->vip);
+	vport = orig->port;
+	if (icmp6_rewrite_quoted(skb, CTX_SKB, &e,
+				 e.in.l3_off + offsetof(struct ipv6hdr, daddr),
+				 e.in.daddr6, vip, e.in.l4_off + TCP_DPORT_OFF,
+				 e.in.dport, vport) ||
+	    (addr6_eq(e.saddr, e.in.daddr6) &&
+	     icmp6_rewrite_outer(skb, CTX_SKB, &e,
+				 e.l3_off + offsetof(struct ipv6hdr, saddr),
+				 e.saddr, vip))) {
+		if (g)
+			g->errors++;
+		return;
+	}
+	if (g)
+		g->icmp++;
+}
+
+/* A reply from an IPv6 endpoint: the VIP:port back as its source. */
+static __always_inline void egress6(struct __sk_buff *skb, const struct pkt *p,
+				    struct canary_global *g)
+{
+	const struct canary_backend6_svc *orig = reply6_origin(p);
+
 	if (!orig)
 		return;
 	if (rewrite_addr6_port(skb, CTX_SKB, p,
@@ -529,7 +621,12 @@ int canary_tc_out(struct __sk_buff *skb)
 	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR);
 	if (parse_pkt(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB), &p) !=
 	    PARSE_OK) {
-		egress_icmp(skb, g);
+		if (p.v6) {
+			ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR + 8 + 60 + 8);
+			egress_icmp6(skb, g);
+		} else {
+			egress_icmp(skb, g);
+		}
 		return TC_ACT_UNSPEC;
 	}
 	if (p.v6) {
@@ -574,5 +671,31 @@ SEC("cgroup/getpeername4")
 int canary_getpeername4(struct bpf_sock_addr *ctx)
 {
 	sock_restore(ctx);
+	return SOCK_PASS;
+}
+
+SEC("cgroup/connect6")
+int canary_connect6(struct bpf_sock_addr *ctx)
+{
+	return sock6_translate(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int canary_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return sock6_translate(ctx);
+}
+
+SEC("cgroup/recvmsg6")
+int canary_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	sock6_restore(ctx);
+	return SOCK_PASS;
+}
+
+SEC("cgroup/getpeername6")
+int canary_getpeername6(struct bpf_sock_addr *ctx)
+{
+	sock6_restore(ctx);
 	return SOCK_PASS;
 }

@@ -192,6 +192,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_pins6 SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct canary_sock6);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_sock6 SEC(".maps");
+
 /*
  * Devices XDP may redirect translated packets to (attach --redirect-dev).
  * A device that cannot take XDP frames (a bridge, or a veth whose peer has

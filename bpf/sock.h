@@ -36,13 +36,16 @@ static __always_inline struct canary_sock *sock_state(struct bpf_sock_addr *ctx,
 }
 
 /*
- * Rewrites the destination in @ctx (user_ip4/user_port) to an endpoint if
- * it is a service VIP:port, remembering the choice in the socket's
- * storage. A socket keeps its endpoint for a VIP:port it used before, as
- * long as that endpoint is still in the config. Returns 0 to refuse the
- * call: a service without any endpoint (as the packet path drops).
+ * The endpoint for a socket of @ctx going to @daddr:@dport, in @ep and
+ * @ep_port, remembering the choice in the socket's storage. A socket keeps
+ * its endpoint for a VIP:port it used before, as long as that endpoint is
+ * still in the config. Returns 1 with an endpoint, 0 when the destination
+ * is no service, -1 to refuse the call: a service without any endpoint
+ * (as the packet path drops).
  */
-static __always_inline int sock_translate(struct bpf_sock_addr *ctx)
+static __always_inline int sock_choose(struct bpf_sock_addr *ctx, __be32 daddr,
+				       __be16 dport, __be32 *ep,
+				       __be16 *ep_port)
 {
 	struct canary_genstate *gs = lb_genstate();
 	__u32 gen = gs ? gen_of(gs->active) : 0;
@@ -54,21 +57,21 @@ static __always_inline int sock_translate(struct bpf_sock_addr *ctx)
 	__u64 cookie;
 
 	p.proto = sock_proto(ctx);
-	p.daddr = ctx->user_ip4;
-	p.dport = (__be16)ctx->user_port;
+	p.daddr = daddr;
+	p.dport = dport;
 	if (!p.proto)
-		return SOCK_PASS;
+		return 0;
 	svc = lb_service(&p, gen);
 	if (!svc)
-		return SOCK_PASS;
+		return 0;
 	s = sock_state(ctx, false);
 	if (s && s->vip == p.daddr && s->vport == p.dport) {
 		f.ep_addr = s->ep_addr;
 		f.ep_port = s->ep_port;
 		if (lb_endpoint_exists(&p, &f, gen)) {
-			ctx->user_ip4 = s->ep_addr;
-			ctx->user_port = s->ep_port;
-			return SOCK_PASS;
+			*ep = s->ep_addr;
+			*ep_port = s->ep_port;
+			return 1;
 		}
 	}
 	cookie = svc->flags & CANARY_SVC_F_AFFINITY ? bpf_get_netns_cookie(ctx) :
@@ -76,7 +79,7 @@ static __always_inline int sock_translate(struct bpf_sock_addr *ctx)
 	p.saddr = (__u32)cookie;
 	p.sport = (__u16)(cookie >> 32);
 	if (lb_pick(&p, svc, gen, &f) != LB_FLOW_NEW)
-		return SOCK_REFUSE;
+		return -1;
 	s = sock_state(ctx, true);
 	if (s) {
 		s->vip = p.daddr;
@@ -86,11 +89,29 @@ static __always_inline int sock_translate(struct bpf_sock_addr *ctx)
 		s->svc_id = f.svc_id;
 		s->version = f.version;
 	}
-	ctx->user_ip4 = f.ep_addr;
-	ctx->user_port = f.ep_port;
+	*ep = f.ep_addr;
+	*ep_port = f.ep_port;
 	lb_count(f.svc_id, f.version, 0, LB_FLOW_NEW);
 	if (g)
 		g->sock_lb++;
+	return 1;
+}
+
+/* Rewrites the destination in @ctx (user_ip4/user_port) to an endpoint if
+ * it is a service VIP:port. */
+static __always_inline int sock_translate(struct bpf_sock_addr *ctx)
+{
+	__be32 ep = 0;
+	__be16 ep_port = 0;
+	int ret = sock_choose(ctx, ctx->user_ip4, (__be16)ctx->user_port, &ep,
+			      &ep_port);
+
+	if (ret < 0)
+		return SOCK_REFUSE;
+	if (ret > 0) {
+		ctx->user_ip4 = ep;
+		ctx->user_port = ep_port;
+	}
 	return SOCK_PASS;
 }
 

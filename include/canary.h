@@ -96,6 +96,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_FLOW6 "canary_flow6"
 #define CANARY_MAP_BACKEND6 "canary_backend6"
 #define CANARY_MAP_PINS6 "canary_pins6"
+#define CANARY_MAP_SOCK6 "canary_sock6"
 
 /* IP protocol numbers, as carried in keys. */
 #define CANARY_PROTO_ICMPV6 58
@@ -521,6 +522,18 @@ struct canary_pin6_key {
 };
 _Static_assert(sizeof(struct canary_pin6_key) == 24, "canary_pin6_key size");
 /* value: struct canary_pin */
+
+/* canary_sock6 (socket storage): canary_sock for IPv6 services. */
+struct canary_sock6 {
+	__be32 vip[4];     /* what the application asked for */
+	__be32 ep_addr[4]; /* what the socket really talks to */
+	__be16 vport;
+	__be16 ep_port;
+	__u32 svc_id;      /* for counters */
+	__u8 version;
+	__u8 reserved[3];  /* zero */
+};
+_Static_assert(sizeof(struct canary_sock6) == 44, "canary_sock6 size");
 
 /* Ingress attach modes, as recorded in link pin names. */
 enum canary_mode {

@@ -35,6 +35,10 @@ static const struct hook hooks[] = {
 	{ "sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
 	{ "recvmsg4", BPF_CGROUP_UDP4_RECVMSG },
 	{ "getpeername4", BPF_CGROUP_INET4_GETPEERNAME },
+	{ "connect6", BPF_CGROUP_INET6_CONNECT },
+	{ "sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
+	{ "recvmsg6", BPF_CGROUP_UDP6_RECVMSG },
+	{ "getpeername6", BPF_CGROUP_INET6_GETPEERNAME },
 };
 
 #define N_HOOKS (sizeof(hooks) / sizeof(hooks[0]))
@@ -44,6 +48,8 @@ static int hook_prog(struct canary_bpf *skel, size_t i)
 	struct bpf_program *progs[] = {
 		skel->progs.canary_connect4, skel->progs.canary_sendmsg4,
 		skel->progs.canary_recvmsg4, skel->progs.canary_getpeername4,
+		skel->progs.canary_connect6, skel->progs.canary_sendmsg6,
+		skel->progs.canary_recvmsg6, skel->progs.canary_getpeername6,
 	};
 
 	return bpf_program__fd(progs[i]);
