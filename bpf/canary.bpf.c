@@ -192,6 +192,20 @@ static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
 		g->icmp++;
 }
 
+__noinline int parse_ipv6_xdp(struct xdp_md *ctx, struct pkt *p)
+{
+	if (!p)
+		return PARSE_OTHER;
+	return parse_ipv6(ctx_data(ctx, CTX_XDP), ctx_data_end(ctx, CTX_XDP), p);
+}
+
+__noinline int parse_ipv6_skb(struct __sk_buff *skb, struct pkt *p)
+{
+	if (!p)
+		return PARSE_OTHER;
+	return parse_ipv6(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB), p);
+}
+
 /* ingress_icmp() for ICMPv6: an error quoting VIP:port -> client, sent
  * to the VIP, is pointed at the endpoint. */
 static __always_inline void ingress_icmp6(void *ctx, enum ctx_kind kind,
@@ -325,7 +339,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	int ret;
 
 	ctx_pull(ctx, kind, PARSE_MAX_HDR);
-	ret = parse_pkt(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &p);
+	ret = parse_ctx(ctx, kind, &p);
 	if (ret == PARSE_OK && p.v6)
 		return ingress6(ctx, kind, &p, gen, gs, g);
 	if (ret == PARSE_OK)
@@ -619,8 +633,7 @@ int canary_tc_out(struct __sk_buff *skb)
 	struct pkt p = {};
 
 	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR);
-	if (parse_pkt(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB), &p) !=
-	    PARSE_OK) {
+	if (parse_ctx(skb, CTX_SKB, &p) != PARSE_OK) {
 		if (p.v6) {
 			ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR + 8 + 60 + 8);
 			egress_icmp6(skb, g);
