@@ -58,9 +58,10 @@ static void check_error(const char *text, const char *where, const char *needle)
 	config_free(&cfg);
 }
 
-static bool ep_is(const struct canary_endpoint *ep, __u32 addr, __u16 port)
+static bool ep_is(const struct canary_ep_cfg *ep, __u32 addr, __u16 port)
 {
-	return ep->addr == htonl(addr) && ep->port == htons(port);
+	return ep->addr.af == AF_INET && ep->addr.v4 == htonl(addr) &&
+	       ep->port == htons(port);
 }
 
 static void test_example(void)
@@ -75,7 +76,8 @@ static void test_example(void)
 	CHECK_EQ(cfg.n_services, 1);
 	s = &cfg.svc[0];
 	CHECK(!strcmp(s->name, "prod-service"), "name '%s'", s->name);
-	CHECK_EQ(s->vip, htonl(0x0a60000a));
+	CHECK_EQ(s->vip.af, AF_INET);
+	CHECK_EQ(s->vip.v4, htonl(0x0a60000a));
 	CHECK_EQ(s->port, htons(5000));
 	CHECK_EQ(s->proto, CANARY_PROTO_TCP);
 	CHECK_EQ(s->n_versions, 2);
@@ -261,7 +263,7 @@ static void test_steering_keys(void)
 		CHECK_EQ(cfg.grace_s, 30);
 		CHECK_EQ(s->affinity, CANARY_AFFINITY_CLIENT_IP);
 		CHECK_EQ(s->n_pins, 2);
-		CHECK_EQ(s->pins[1].addr, htonl(0x0a000100));
+		CHECK_EQ(s->pins[1].addr.v4, htonl(0x0a000100));
 		CHECK_EQ(s->pins[1].prefixlen, 24);
 		CHECK(!strcmp(s->pins[1].version, "v2"), "pin version");
 		CHECK_EQ(s->v[0].n_endpoints, 2);
