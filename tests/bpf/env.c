@@ -146,7 +146,10 @@ static int clear_map(int fd, size_t key_size)
 
 int env_clear_flows(struct test_env *env)
 {
-	return clear_map(env->st.flow_fd, sizeof(struct canary_flow_key));
+	int err = clear_map(env->st.flow_fd, sizeof(struct canary_flow_key));
+
+	return err ? err : clear_map(env->st.flow6_fd,
+				     sizeof(struct canary_flow6_key));
 }
 
 int env_count_flows(struct test_env *env)

@@ -32,7 +32,7 @@ void env_global_cleanup(void);
 
 /* Makes the running config exactly @cfg. Returns the CLI's exit code. */
 int env_apply(struct test_env *env, struct canary_config *cfg);
-/* Empties the flow and reverse-flow tables. */
+/* Empties the flow tables (IPv4 and IPv6). */
 int env_clear_flows(struct test_env *env);
 /* Number of entries in the flow table. */
 int env_count_flows(struct test_env *env);
