@@ -122,7 +122,9 @@ int config_del_service(struct canary_config *cfg, const char *name);
 /*
  * Checks the whole config: names present and unique, one service per
  * (vip, port, proto), 1..MAX_VERSIONS uniquely named versions, weights
- * totalling 10000 bps, no endpoint listed twice in a service. A weighted
+ * totalling 10000 bps, no endpoint listed twice in a service, endpoints
+ * and pins of the VIP's family, and for IPv6 neither snat: always nor
+ * traffic_policy: local (no IPv6 node address or pod CIDR yet). A weighted
  * version may have no endpoints here (its pods may all be gone: its share
  * goes to the others); see config_check_weighted_endpoints(). Returns 0 or -EINVAL with a message naming
  * the service, version or endpoint.
