@@ -16,6 +16,9 @@
 #include "bpf_test.h"
 #include "env.h"
 
+#define CANARY_INLINE static inline
+#include "canary_hash.h"
+
 #define VIP6 "2001:db8::10"
 
 static struct canary_addr a6(const char *s)
@@ -278,6 +281,63 @@ static void check_flow_gc(struct test_env *env, struct canary_config *cfg,
 	ASSERT_TRUE(!has_flow6(env, "2001:db8:c::2"), "flow to the removed endpoint dropped");
 }
 
+/*
+ * The endpoint the maps give flow @client:@sport -> VIP:80 of service
+ * @id (version @v): the ring slot the flow hashes to (the folded
+ * addresses through the IPv4 formula), then that slot's ver6 entry.
+ */
+static int map_choice(struct test_env *env, __u32 id, int v,
+		      const struct canary_addr *client, __u16 sport,
+		      struct canary_endpoint6 *ep)
+{
+	int gen = state_active_gen(&env->st);
+	struct canary_ver_key vk = { .svc_id = id, .version = v, .gen = gen };
+	struct canary_ring_key rk = { .svc_id = id, .version = v, .gen = gen };
+	struct canary_addr vip = a6(VIP6);
+	static struct canary_ver6 ver;
+	static struct canary_ring ring;
+	__u32 slot;
+
+	if (bpf_map_lookup_elem(env->st.ver6_fd, &vk, &ver) || !ver.ring_size)
+		return -1;
+	slot = canary_flow_hash(addr_hash_word(client), addr_hash_word(&vip),
+				htons(sport), htons(80), IPPROTO_TCP,
+				CANARY_SEED_ENDPOINT) % ver.ring_size;
+	rk.chunk = slot / CANARY_RING_CHUNK;
+	if (bpf_map_lookup_elem(env->st.ring_fd, &rk, &ring) ||
+	    ring.slot[slot % CANARY_RING_CHUNK] >= ver.n_endpoints)
+		return -1;
+	*ep = ver.ep[ring.slot[slot % CANARY_RING_CHUNK]];
+	return 0;
+}
+
+/* env_predict_addr() (what the BPF tests expect of IPv6 flows) agrees
+ * with the ring and endpoints written to the maps, and never picks the
+ * draining endpoint. */
+static void check_predict(struct test_env *env, const struct canary_config *cfg,
+			  __u32 id)
+{
+	const struct canary_service_cfg *svc = &cfg->svc[config_find_index(cfg, "six")];
+	struct canary_addr client = a6("2001:db8:c::1"), vip = a6(VIP6);
+	struct canary_endpoint6 got;
+	struct canary_ep_cfg want;
+	int i, v, bad = 0, draining = 0;
+
+	for (i = 0; i < 500; i++) {
+		client.v6[3] = htonl(i + 1);
+		v = env_predict_addr(svc, &client, &vip, 40000 + i, 80,
+				     IPPROTO_TCP, &want);
+		if (v < 0 || map_choice(env, id, v, &client, 40000 + i, &got)) {
+			bad++;
+			continue;
+		}
+		bad += memcmp(got.addr, want.addr.v6, 16) || got.port != want.port;
+		draining += !!(want.flags & CANARY_EP_F_DRAINING);
+	}
+	ASSERT_EQ(bad, 0, "predictions that differ from the maps");
+	ASSERT_EQ(draining, 0, "flows predicted to a draining endpoint");
+}
+
 /* Once the IPv6 services are gone and every generation was rewritten,
  * no IPv6 config entry is left. */
 static void check_deleted(struct test_env *env, struct canary_config *cfg)
@@ -328,6 +388,10 @@ void test_dualstack(void)
 	}
 	if (ASSERT_TRUE(id6 >= 0, "id of six"))
 		check_v6_maps(&env, id6);
+
+	test__start_subtest("v6_predict_matches_maps");
+	if (id6 >= 0)
+		check_predict(&env, &cfg, id6);
 
 	test__start_subtest("v6_weight_change_read_back");
 	dual_config(&cfg, 5000);
