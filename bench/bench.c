@@ -332,7 +332,7 @@ static int apply(struct bench *b)
 	config_init(&now);
 	ret = state_read_config(&b->env.st, &now, ids);
 	for (i = 0; !ret && i < now.n_services; i++)
-		if (now.svc[i].vip == ip4("10.96.0.10") &&
+		if (now.svc[i].vip.v4 == ip4("10.96.0.10") &&
 		    now.svc[i].proto == IPPROTO_TCP)
 			b->svc_id = ids[i];
 	config_free(&now);
@@ -352,7 +352,8 @@ static void scale_config(struct canary_config *cfg, int n, int eps)
 		struct canary_service_cfg *s = config_add_service(cfg, NULL);
 
 		snprintf(s->name, sizeof(s->name), "svc%d", i);
-		s->vip = i ? htonl(ntohl(ip4("10.97.0.0")) + i) : ip4("10.96.0.10");
+		s->vip = addr_v4(i ? htonl(ntohl(ip4("10.97.0.0")) + i) :
+				 ip4("10.96.0.10"));
 		s->port = htons(5000);
 		s->proto = IPPROTO_TCP;
 		s->n_versions = 2;
@@ -361,7 +362,7 @@ static void scale_config(struct canary_config *cfg, int n, int eps)
 			s->v[v].weight_bps = v ? 2500 : 7500;
 			s->v[v].n_endpoints = eps;
 			for (e = 0; e < eps; e++) {
-				s->v[v].ep[e].addr = htonl(next_ep++);
+				s->v[v].ep[e].addr = addr_v4(htonl(next_ep++));
 				s->v[v].ep[e].port = htons(5050);
 			}
 		}

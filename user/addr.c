@@ -19,6 +19,15 @@ static const void *addr_bytes(const struct canary_addr *a)
 	return addr_is_v6(a) ? (const void *)a->v6 : (const void *)&a->v4;
 }
 
+bool addr_is_unset(const struct canary_addr *a)
+{
+	static const __u8 zero[16];
+
+	if (a->af != AF_INET && a->af != AF_INET6)
+		return true;
+	return !memcmp(addr_bytes(a), zero, addr_bits(a) / 8);
+}
+
 int addr_cmp(const struct canary_addr *x, const struct canary_addr *y)
 {
 	if (x->af != y->af)

@@ -49,6 +49,8 @@ static inline bool addr_is_v6(const struct canary_addr *a)
 	return a->af == AF_INET6;
 }
 
+/* Whether @a is unset: a zeroed struct, 0.0.0.0 or ::. */
+bool addr_is_unset(const struct canary_addr *a);
 /* Total order: IPv4 before IPv6, then by address bytes (network order). */
 int addr_cmp(const struct canary_addr *x, const struct canary_addr *y);
 bool addr_eq(const struct canary_addr *x, const struct canary_addr *y);

@@ -196,16 +196,17 @@ static bool ours_differ(const struct canary_config *a, const struct canary_confi
 static void ep_diff(char *buf, size_t len, const struct canary_version_cfg *x,
 		    const struct canary_version_cfg *y, char sign)
 {
-	const struct canary_endpoint *p, *q;
+	const struct canary_ep_cfg *p, *q;
 	bool drains, drained;
-	char ip[16];
+	char ip[CANARY_ADDR_STRLEN];
 	size_t n;
 	int e, f;
 
 	for (e = 0; e < x->n_endpoints; e++) {
 		p = &x->ep[e];
 		for (q = NULL, f = 0; y && f < y->n_endpoints && !q; f++)
-			if (p->addr == y->ep[f].addr && p->port == y->ep[f].port)
+			if (addr_eq(&p->addr, &y->ep[f].addr) &&
+			    p->port == y->ep[f].port)
 				q = &y->ep[f];
 		drains = p->flags & CANARY_EP_F_DRAINING;
 		drained = q && (q->flags & CANARY_EP_F_DRAINING);
@@ -213,7 +214,7 @@ static void ep_diff(char *buf, size_t len, const struct canary_version_cfg *x,
 			continue;
 		n = strlen(buf);
 		snprintf(buf + n, len - n, " %c%s:%u%s", q ? '~' : sign,
-			 fmt_ipv4(p->addr, ip, sizeof(ip)), ntohs(p->port),
+			 addr_str(&p->addr, ip, sizeof(ip)), ntohs(p->port),
 			 drains && sign == '+' ? "(draining)" : q ? "(ready)" : "");
 	}
 }
@@ -249,7 +250,7 @@ static void log_changes(const struct canary_config *old,
 			const struct canary_config *want)
 {
 	const struct canary_service_cfg *o, *n;
-	char w[2048], e[2048], ip[16];
+	char w[2048], e[2048], ip[CANARY_ADDR_STRLEN];
 	int i;
 
 	for (i = 0; i < want->n_services; i++) {
@@ -259,7 +260,7 @@ static void log_changes(const struct canary_config *old,
 			continue;
 		describe(o, n, w, e, sizeof(w));
 		alog("service %s %s %s:%u/%s: weights%s; endpoints%s", n->name,
-		     o ? "changed" : "added", fmt_ipv4(n->vip, ip, sizeof(ip)),
+		     o ? "changed" : "added", addr_str(&n->vip, ip, sizeof(ip)),
 		     ntohs(n->port), n->proto == CANARY_PROTO_UDP ? "udp" : "tcp",
 		     w, e[0] ? e : " unchanged");
 	}

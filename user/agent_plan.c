@@ -47,12 +47,12 @@ static int split_weights(const struct kube_split *sp, __u16 *bps,
 	return 0;
 }
 
-static bool has_ep(const struct canary_version_cfg *v, const struct canary_endpoint *ep)
+static bool has_ep(const struct canary_version_cfg *v, const struct canary_ep_cfg *ep)
 {
 	int i;
 
 	for (i = 0; i < v->n_endpoints; i++)
-		if (v->ep[i].addr == ep->addr && v->ep[i].port == ep->port)
+		if (addr_eq(&v->ep[i].addr, &ep->addr) && v->ep[i].port == ep->port)
 			return true;
 	return false;
 }
@@ -71,12 +71,12 @@ static int slice_port(const struct kube_slice *slice, const struct kube_port *rp
 
 /* Adds @ep to @ver unless it is there (a ready copy wins over a draining
  * one: two slices may list one address while it moves). */
-static void add_ep(struct canary_version_cfg *ver, const struct canary_endpoint *ep)
+static void add_ep(struct canary_version_cfg *ver, const struct canary_ep_cfg *ep)
 {
 	int i;
 
 	for (i = 0; i < ver->n_endpoints; i++)
-		if (ver->ep[i].addr == ep->addr && ver->ep[i].port == ep->port) {
+		if (addr_eq(&ver->ep[i].addr, &ep->addr) && ver->ep[i].port == ep->port) {
 			ver->ep[i].flags &= ep->flags;
 			return;
 		}
@@ -92,7 +92,7 @@ static void version_endpoints(const struct kube_store *slices, const char *ns,
 			      const char *svc, const struct kube_port *rp,
 			      struct canary_version_cfg *ver, int *terminating)
 {
-	struct canary_endpoint ep = {};
+	struct canary_ep_cfg ep = {};
 	const struct kube_slice *sl;
 	const struct kube_ep *ke;
 	int i, e, port;
@@ -108,7 +108,7 @@ static void version_endpoints(const struct kube_store *slices, const char *ns,
 				continue;
 			if (!ke->terminating && !ke->ready)
 				continue;
-			ep.addr = ke->addr;
+			ep.addr = addr_v4(ke->addr);
 			ep.port = htons((__u16)port);
 			ep.flags = ke->terminating ? CANARY_EP_F_DRAINING : 0;
 			*terminating += ke->terminating;
@@ -151,7 +151,7 @@ static int plan_service(struct kube_store *store, const struct kube_obj *sp,
 	kube_service_name(sp->ns, sp->name, rp->name, rp->port,
 			  vi == 0 && root->has_cluster_ip ? 0 : root->vips[vi],
 			  s->name, sizeof(s->name));
-	s->vip = root->vips[vi];
+	s->vip = addr_v4(root->vips[vi]);
 	s->port = htons(rp->port);
 	s->proto = rp->proto;
 	s->local = root->local;
@@ -240,7 +240,7 @@ bool agent_svc_equal(const struct canary_service_cfg *a,
 {
 	int v;
 
-	if (strcmp(a->name, b->name) || a->vip != b->vip || a->port != b->port ||
+	if (strcmp(a->name, b->name) || !addr_eq(&a->vip, &b->vip) || a->port != b->port ||
 	    a->proto != b->proto || a->n_versions != b->n_versions ||
 	    a->affinity != b->affinity || a->n_pins != b->n_pins ||
 	    a->snat != b->snat || a->local != b->local)

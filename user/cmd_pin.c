@@ -16,7 +16,7 @@
 struct pin_edit {
 	const char *name;
 	const char *cidr;
-	__be32 addr;
+	struct canary_addr addr; /* of the service's family (validated) */
 	__u8 prefixlen;
 	const char *version; /* NULL: unpin */
 };
@@ -31,7 +31,7 @@ static int edit_pin(struct canary_config *cfg, void *arg,
 
 	if (!svc)
 		return cerr_set(err, "service '%s' does not exist", e->name);
-	i = config_find_pin(svc, e->addr, e->prefixlen);
+	i = config_find_pin(svc, &e->addr, e->prefixlen);
 	if (!e->version) {
 		if (i < 0)
 			return cerr_set(err, "'%s' is not pinned in '%s'", e->cidr,

@@ -4,6 +4,7 @@
  *   service add NAME --vip IP:PORT[/tcp|udp] [--versions v1,v2]
  *   service del NAME
  *   endpoints set NAME VERSION [IP:PORT ...]
+ * An IPv6 address goes in brackets: [2001:db8::10]:80.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +17,8 @@
 #include "state.h"
 
 static const struct cmd_opt service_opts[] = {
-	{ "--vip IP:PORT[/tcp|udp]", "service address (add; default tcp)" },
+	{ "--vip IP:PORT[/tcp|udp]", "service address (add; default tcp; "
+				     "IPv6 as [ADDR]:PORT)" },
 	{ "--versions A,B,...", "version names (add; default v1,v2; the "
 				"first takes 100 %)" },
 	{ "--affinity none|client-ip", "session affinity (add; default none)" },
@@ -27,7 +29,7 @@ static const struct cmd_opt service_opts[] = {
 struct service_edit {
 	const char *name;
 	bool del;
-	__be32 vip;
+	struct canary_addr vip;
 	__be16 port;
 	__u8 proto;
 	int n_versions;
@@ -167,7 +169,7 @@ struct endpoints_edit {
 	const char *name;
 	const char *version;
 	int n;
-	struct canary_endpoint ep[CANARY_MAX_ENDPOINTS];
+	struct canary_ep_cfg ep[CANARY_MAX_ENDPOINTS];
 };
 
 static int edit_endpoints(struct canary_config *cfg, void *arg,
@@ -244,7 +246,7 @@ static int do_endpoints(int argc, char **argv)
 
 static const struct cmd_opt endpoints_opts[] = {
 	{ "--draining IP:PORT", "an endpoint that keeps its flows but takes "
-				"no new ones (repeatable)" },
+				"no new ones (repeatable; IPv6 as [ADDR]:PORT)" },
 	{ "--help", "show this help" },
 	{},
 };

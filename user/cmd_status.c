@@ -33,14 +33,14 @@ static double share_pct(__u64 part, __u64 total)
 static json_object *json_endpoints(const struct canary_version_cfg *ver)
 {
 	json_object *arr = json_object_new_array();
-	char ip[16];
+	char ip[CANARY_ADDR_STRLEN];
 	int e;
 
 	for (e = 0; e < ver->n_endpoints; e++) {
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "ip", json_object_new_string(
-			fmt_ipv4(ver->ep[e].addr, ip, sizeof(ip))));
+			addr_str(&ver->ep[e].addr, ip, sizeof(ip))));
 		json_object_object_add(o, "port",
 				       json_object_new_int(ntohs(ver->ep[e].port)));
 		json_object_object_add(o, "draining", json_object_new_boolean(
@@ -101,14 +101,14 @@ static json_object *json_pins(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
 	json_object *arr = json_object_new_array();
-	char ip[16], cidr[24];
+	char ip[CANARY_ADDR_STRLEN], cidr[CANARY_ADDR_STRLEN + 4];
 	int p;
 
 	for (p = 0; p < svc->n_pins; p++) {
 		json_object *o = json_object_new_object();
 
 		snprintf(cidr, sizeof(cidr), "%s/%u",
-			 fmt_ipv4(svc->pins[p].addr, ip, sizeof(ip)),
+			 addr_str(&svc->pins[p].addr, ip, sizeof(ip)),
 			 svc->pins[p].prefixlen);
 		json_object_object_add(o, "cidr", json_object_new_string(cidr));
 		json_object_object_add(o, "version",
@@ -126,14 +126,16 @@ static json_object *json_service(const struct stats_snap *d, int i)
 	json_object *o = json_object_new_object();
 	json_object *vers = json_object_new_array();
 	__u16 cum[CANARY_MAX_VERSIONS] = {};
-	char ip[16];
+	char ip[CANARY_ADDR_STRLEN];
 	int v;
 
 	config_effective_cum(svc, cum);
 	json_object_object_add(o, "name", json_object_new_string(svc->name));
 	json_object_object_add(o, "id", json_object_new_int(d->ids[i]));
 	json_object_object_add(o, "vip", json_object_new_string(
-		fmt_ipv4(svc->vip, ip, sizeof(ip))));
+		addr_str(&svc->vip, ip, sizeof(ip))));
+	json_object_object_add(o, "family", json_object_new_string(
+		config_is_v6(svc) ? "ipv6" : "ipv4"));
 	json_object_object_add(o, "port", json_object_new_int(ntohs(svc->port)));
 	json_object_object_add(o, "ports", json_ports(svc));
 	json_object_object_add(o, "protocol",
@@ -273,13 +275,17 @@ static const char *fmt_ports(const struct canary_service_cfg *svc, char *buf,
 
 static void print_endpoints(const struct canary_version_cfg *ver)
 {
-	char ip[16];
+	char ip[CANARY_ADDR_STRLEN + 8];
 	int e;
 
 	for (e = 0; e < ver->n_endpoints; e++) {
-		printf(" %s", fmt_ipv4(ver->ep[e].addr, ip, sizeof(ip)));
+		/* a multi-port service's endpoints are bare addresses */
 		if (ver->ep[e].port)
-			printf(":%u", ntohs(ver->ep[e].port));
+			addr_port_str(&ver->ep[e].addr, ntohs(ver->ep[e].port),
+				      ip, sizeof(ip));
+		else
+			addr_str(&ver->ep[e].addr, ip, sizeof(ip));
+		printf(" %s", ip);
 		printf("%s", ver->ep[e].flags & CANARY_EP_F_DRAINING ?
 			     "(draining)" : "");
 	}
@@ -290,12 +296,12 @@ static void print_endpoints(const struct canary_version_cfg *ver)
 static void print_pins(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
-	char ip[16];
+	char ip[CANARY_ADDR_STRLEN];
 	int p;
 
 	for (p = 0; p < svc->n_pins; p++)
 		printf("  pin %s/%u -> %s: %llu flows\n",
-		       fmt_ipv4(svc->pins[p].addr, ip, sizeof(ip)),
+		       addr_str(&svc->pins[p].addr, ip, sizeof(ip)),
 		       svc->pins[p].prefixlen, svc->pins[p].version,
 		       (unsigned long long)d->pin_flows[i][p]);
 }
@@ -309,11 +315,13 @@ static void print_service(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
 	__u64 since = stats_service_flows_since(d, i);
-	char ip[16], w[8], ports[96];
+	char ip[CANARY_ADDR_STRLEN], w[8], ports[96];
 	int v;
 
-	printf("%s  %s:%s/%s%s\n", svc->name,
-	       fmt_ipv4(svc->vip, ip, sizeof(ip)), fmt_ports(svc, ports, sizeof(ports)),
+	/* "10.96.0.10:80/tcp", "[2001:db8::10]:80/tcp" */
+	printf(config_is_v6(svc) ? "%s  [%s]:%s/%s%s\n" : "%s  %s:%s/%s%s\n",
+	       svc->name, addr_str(&svc->vip, ip, sizeof(ip)),
+	       fmt_ports(svc, ports, sizeof(ports)),
 	       proto_name(svc->proto),
 	       svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
 		       "  affinity client-ip" : "");

@@ -101,14 +101,15 @@ int config_del_service(struct canary_config *cfg, const char *name)
 	return 0;
 }
 
+/* By address (addr_cmp: for IPv4 the numeric order), then port. */
 static int ep_cmp(const void *a, const void *b)
 {
-	const struct canary_endpoint *x = a, *y = b;
-	__u32 ax = ntohl(x->addr), ay = ntohl(y->addr);
+	const struct canary_ep_cfg *x = a, *y = b;
 	__u16 px = ntohs(x->port), py = ntohs(y->port);
+	int c = addr_cmp(&x->addr, &y->addr);
 
-	if (ax != ay)
-		return ax < ay ? -1 : 1;
+	if (c)
+		return c;
 	return px < py ? -1 : px > py;
 }
 
@@ -118,19 +119,24 @@ void config_sort_endpoints(struct canary_version_cfg *ver)
 		qsort(ver->ep, ver->n_endpoints, sizeof(ver->ep[0]), ep_cmp);
 }
 
-static bool ep_equal(const struct canary_endpoint *a,
-		     const struct canary_endpoint *b)
+static bool ep_equal(const struct canary_ep_cfg *a,
+		     const struct canary_ep_cfg *b)
 {
-	return a->addr == b->addr && a->port == b->port;
+	return addr_eq(&a->addr, &b->addr) && a->port == b->port;
 }
+
+/* "10.0.0.1:80" or "[2001:db8::1]:80", for messages. */
+#define EP_STR(ep) addr_port_str(&(ep)->addr, ntohs((ep)->port), \
+				 (char[CANARY_ADDR_STRLEN + 8]){0}, \
+				 CANARY_ADDR_STRLEN + 8)
 
 /* Checks one version's name, endpoint count and endpoint values. */
 static int validate_version(const struct canary_service_cfg *svc, int vi,
 			    struct canary_err *err)
 {
 	const struct canary_version_cfg *v = &svc->v[vi];
+	const struct canary_ep_cfg *ep;
 	struct canary_err tmp;
-	char ip[16];
 	int i, ret;
 
 	ret = parse_name(v->name, sizeof(v->name), "version", &tmp);
@@ -147,15 +153,24 @@ static int validate_version(const struct canary_service_cfg *svc, int vi,
 		return cerr_set(err, "version '%s' of '%s' has weight %u bps (at most %d)",
 				v->name, svc->name, v->weight_bps, CANARY_BPS_TOTAL);
 	for (i = 0; i < v->n_endpoints; i++) {
-		fmt_ipv4(v->ep[i].addr, ip, sizeof(ip));
-		if (!svc->n_ports && (!v->ep[i].addr || !v->ep[i].port))
-			return cerr_set(err, "endpoint %s:%u of '%s' needs an address and a port",
-					ip, ntohs(v->ep[i].port), svc->name);
-		if (svc->n_ports && (!v->ep[i].addr || v->ep[i].port))
-			return cerr_set(err, "endpoint '%s:%u' of '%s': a service with "
+		ep = &v->ep[i];
+		if (!svc->n_ports && (addr_is_unset(&ep->addr) || !ep->port))
+			return cerr_set(err, "endpoint %s of '%s' needs an address and a port",
+					EP_STR(ep), svc->name);
+		if (svc->n_ports && (addr_is_unset(&ep->addr) || ep->port))
+			return cerr_set(err, "endpoint '%s' of '%s': a service with "
 					"'ports' lists endpoint addresses only (the "
 					"target port comes from 'ports')",
-					ip, ntohs(v->ep[i].port), svc->name);
+					EP_STR(ep), svc->name);
+		/* One family per service: the maps of a family hold its
+		 * VIP, endpoints and pins together. */
+		if (ep->addr.af != svc->vip.af)
+			return cerr_set(err, "endpoint %s of '%s' is %s but the VIP %s is %s: "
+					"a service's endpoints are of its VIP's family",
+					EP_STR(ep), svc->name,
+					addr_is_v6(&ep->addr) ? "IPv6" : "IPv4",
+					ADDR_STR(&svc->vip),
+					addr_is_v6(&svc->vip) ? "IPv6" : "IPv4");
 	}
 	return 0;
 }
@@ -163,7 +178,7 @@ static int validate_version(const struct canary_service_cfg *svc, int vi,
 /* Is endpoint @e of version @vi listed again later in the service? */
 static bool ep_listed_later(const struct canary_service_cfg *svc, int vi, int e)
 {
-	const struct canary_endpoint *ep = &svc->v[vi].ep[e];
+	const struct canary_ep_cfg *ep = &svc->v[vi].ep[e];
 	int v, i;
 
 	for (v = vi; v < svc->n_versions; v++)
@@ -176,18 +191,14 @@ static bool ep_listed_later(const struct canary_service_cfg *svc, int vi, int e)
 static int validate_endpoints_unique(const struct canary_service_cfg *svc,
 				     struct canary_err *err)
 {
-	const struct canary_endpoint *ep;
-	char ip[16];
 	int v, i;
 
 	for (v = 0; v < svc->n_versions; v++) {
 		for (i = 0; i < svc->v[v].n_endpoints; i++) {
 			if (!ep_listed_later(svc, v, i))
 				continue;
-			ep = &svc->v[v].ep[i];
-			return cerr_set(err, "endpoint %s:%u is listed twice in '%s'",
-					fmt_ipv4(ep->addr, ip, sizeof(ip)),
-					ntohs(ep->port), svc->name);
+			return cerr_set(err, "endpoint %s is listed twice in '%s'",
+					EP_STR(&svc->v[v].ep[i]), svc->name);
 		}
 	}
 	return 0;
@@ -233,7 +244,7 @@ static __be16 shared_port(const struct canary_service_cfg *s,
 	struct canary_port_cfg a[CANARY_MAX_PORTS], b[CANARY_MAX_PORTS];
 	int na, nb, i, j;
 
-	if (o->vip != s->vip || o->proto != s->proto)
+	if (!addr_eq(&o->vip, &s->vip) || o->proto != s->proto)
 		return 0;
 	na = config_ports(s, a);
 	nb = config_ports(o, b);
@@ -249,8 +260,8 @@ static int validate_unique_service(const struct canary_config *cfg, int i,
 				   struct canary_err *err)
 {
 	const struct canary_service_cfg *s = &cfg->svc[i], *o;
+	char where[CANARY_ADDR_STRLEN + 8];
 	__be16 port;
-	char ip[16];
 	int j;
 
 	for (j = 0; j < i; j++) {
@@ -259,10 +270,10 @@ static int validate_unique_service(const struct canary_config *cfg, int i,
 			return cerr_set(err, "service '%s' is defined twice", s->name);
 		port = shared_port(s, o);
 		if (port)
-			return cerr_set(err, "services '%s' and '%s' both use %s:%u/%s",
+			return cerr_set(err, "services '%s' and '%s' both use %s/%s",
 					o->name, s->name,
-					fmt_ipv4(s->vip, ip, sizeof(ip)),
-					ntohs(port),
+					addr_port_str(&s->vip, ntohs(port), where,
+						      sizeof(where)),
 					s->proto == CANARY_PROTO_UDP ? "udp" : "tcp");
 	}
 	return 0;
@@ -303,7 +314,7 @@ static int validate_service_fields(const struct canary_service_cfg *s,
 	ret = parse_name(s->name, sizeof(s->name), "service", err);
 	if (ret)
 		return ret;
-	if (!s->vip)
+	if (addr_is_unset(&s->vip))
 		return cerr_set(err, "service '%s' has no VIP", s->name);
 	ret = validate_ports(s, err);
 	if (ret)
@@ -320,6 +331,27 @@ static int validate_service_fields(const struct canary_service_cfg *s,
 static int validate_pins(const struct canary_service_cfg *svc,
 			 struct canary_err *err);
 
+/*
+ * SNAT and traffic_policy: local need this node's address and pod CIDR,
+ * which the node section only has for IPv4 so far. snat: auto on an IPv6
+ * service means no SNAT: the client address is kept.
+ */
+static int validate_v6_policy(const struct canary_service_cfg *s,
+			      struct canary_err *err)
+{
+	if (!config_is_v6(s))
+		return 0;
+	if (s->snat == CANARY_SNAT_ALWAYS)
+		return cerr_set(err, "service '%s': snat: always is not supported "
+				"for an IPv6 service yet (no IPv6 SNAT address); "
+				"use auto or never", s->name);
+	if (s->local)
+		return cerr_set(err, "service '%s': traffic_policy: local is not "
+				"supported for an IPv6 service yet (the node has "
+				"no IPv6 pod CIDR)", s->name);
+	return 0;
+}
+
 int config_validate_service(const struct canary_config *cfg, int i,
 			    struct canary_err *err)
 {
@@ -327,6 +359,8 @@ int config_validate_service(const struct canary_config *cfg, int i,
 	int v, ret;
 
 	ret = validate_service_fields(s, err);
+	if (!ret)
+		ret = validate_v6_policy(s, err);
 	if (!ret)
 		ret = validate_unique_service(cfg, i, err);
 	for (v = 0; !ret && v < s->n_versions; v++)
@@ -352,13 +386,13 @@ int config_active_endpoints(const struct canary_version_cfg *ver)
 	return n;
 }
 
-int config_find_pin(const struct canary_service_cfg *svc, __be32 addr,
-		    __u8 prefixlen)
+int config_find_pin(const struct canary_service_cfg *svc,
+		    const struct canary_addr *addr, __u8 prefixlen)
 {
 	int i;
 
 	for (i = 0; i < svc->n_pins; i++)
-		if (svc->pins[i].addr == addr &&
+		if (addr_eq(&svc->pins[i].addr, addr) &&
 		    svc->pins[i].prefixlen == prefixlen)
 			return i;
 	return -1;
@@ -368,7 +402,7 @@ int config_find_pin(const struct canary_service_cfg *svc, __be32 addr,
 static int validate_pins(const struct canary_service_cfg *svc,
 			 struct canary_err *err)
 {
-	char ip[16];
+	char ip[CANARY_ADDR_STRLEN];
 	int i;
 
 	if (svc->n_pins < 0 || svc->n_pins > CANARY_MAX_PINS)
@@ -377,11 +411,23 @@ static int validate_pins(const struct canary_service_cfg *svc,
 	for (i = 0; i < svc->n_pins; i++) {
 		const struct canary_pin_cfg *p = &svc->pins[i];
 
-		fmt_ipv4(p->addr, ip, sizeof(ip));
+		addr_str(&p->addr, ip, sizeof(ip));
+		if (p->addr.af != svc->vip.af)
+			return cerr_set(err, "pin %s/%u of '%s' is %s but the VIP %s is %s: "
+					"a service's pins are of its VIP's family",
+					ip, p->prefixlen, svc->name,
+					addr_is_v6(&p->addr) ? "IPv6" : "IPv4",
+					ADDR_STR(&svc->vip),
+					addr_is_v6(&svc->vip) ? "IPv6" : "IPv4");
+		if (p->prefixlen > addr_bits(&p->addr) ||
+		    !addr_host_bits_zero(&p->addr, p->prefixlen))
+			return cerr_set(err, "pin %s/%u of '%s' is not a network "
+					"(prefix too long or host bits set)",
+					ip, p->prefixlen, svc->name);
 		if (config_find_version(svc, p->version) < 0)
 			return cerr_set(err, "pin %s/%u of '%s': no version '%s'",
 					ip, p->prefixlen, svc->name, p->version);
-		if (config_find_pin(svc, p->addr, p->prefixlen) != i)
+		if (config_find_pin(svc, &p->addr, p->prefixlen) != i)
 			return cerr_set(err, "pin %s/%u is listed twice in '%s'",
 					ip, p->prefixlen, svc->name);
 	}

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include "addr.h"
 #include "canary.h"
 
 /* An error message for the user; functions fill it on failure. */
@@ -21,11 +22,19 @@ struct canary_err {
 int cerr_set(struct canary_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* An endpoint of either family; the maps hold it as canary_endpoint or
+ * canary_endpoint6 by the service's family. */
+struct canary_ep_cfg {
+	struct canary_addr addr;          /* the service's family */
+	__be16 port;                      /* 0 in a multi-port service */
+	__u16 flags;                      /* CANARY_EP_F_* */
+};
+
 struct canary_version_cfg {
 	char name[CANARY_VNAME_LEN];
 	__u16 weight_bps;                 /* weight asked for, 0..10000 */
 	int n_endpoints;
-	struct canary_endpoint ep[CANARY_MAX_ENDPOINTS];
+	struct canary_ep_cfg ep[CANARY_MAX_ENDPOINTS];
 };
 
 /* A port of a multi-port service: traffic to VIP:port goes to
@@ -37,14 +46,15 @@ struct canary_port_cfg {
 
 /* Clients in a CIDR always go to one version, whatever the weights. */
 struct canary_pin_cfg {
-	__be32 addr;                      /* network, host bits zero */
-	__u8 prefixlen;                   /* 0..32 */
+	struct canary_addr addr;          /* network, host bits zero */
+	__u8 prefixlen;                   /* 0..32, or 0..128 for IPv6 */
 	char version[CANARY_VNAME_LEN];   /* name of the version */
 };
 
 struct canary_service_cfg {
 	char name[CANARY_NAME_LEN];
-	__be32 vip;
+	/* IPv4 or IPv6; the endpoints and pins are of the same family. */
+	struct canary_addr vip;
 	/* A single-port service sets port (endpoints carry their port); a
 	 * multi-port one sets ports[] (endpoints are bare addresses) and
 	 * leaves port 0. See config_ports(). */
@@ -66,7 +76,8 @@ struct canary_service_cfg {
 #define CANARY_SNAT_ALWAYS 1
 #define CANARY_SNAT_NEVER 2
 
-/* This node, for SNAT and local endpoints (the file's node: section). */
+/* This node, for SNAT and local endpoints (the file's node: section).
+ * IPv4 only: IPv6 services get neither SNAT nor traffic_policy: local. */
 struct canary_node_cfg {
 	bool set;                         /* given: write it */
 	__be32 address;
@@ -111,7 +122,9 @@ int config_del_service(struct canary_config *cfg, const char *name);
 /*
  * Checks the whole config: names present and unique, one service per
  * (vip, port, proto), 1..MAX_VERSIONS uniquely named versions, weights
- * totalling 10000 bps, no endpoint listed twice in a service. A weighted
+ * totalling 10000 bps, no endpoint listed twice in a service, endpoints
+ * and pins of the VIP's family, and for IPv6 neither snat: always nor
+ * traffic_policy: local (no IPv6 node address or pod CIDR yet). A weighted
  * version may have no endpoints here (its pods may all be gone: its share
  * goes to the others); see config_check_weighted_endpoints(). Returns 0 or -EINVAL with a message naming
  * the service, version or endpoint.
@@ -152,7 +165,13 @@ int config_ports(const struct canary_service_cfg *svc,
 int config_active_endpoints(const struct canary_version_cfg *ver);
 
 /* Index of the pin on exactly @addr/@prefixlen in @svc, or -1. */
-int config_find_pin(const struct canary_service_cfg *svc, __be32 addr,
-		    __u8 prefixlen);
+int config_find_pin(const struct canary_service_cfg *svc,
+		    const struct canary_addr *addr, __u8 prefixlen);
+
+/* Whether @svc is an IPv6 service (by its VIP). */
+static inline bool config_is_v6(const struct canary_service_cfg *svc)
+{
+	return addr_is_v6(&svc->vip);
+}
 
 #endif /* CANARY_USER_CONFIG_H */

@@ -365,7 +365,7 @@ static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
 	case SK_NAME:
 		return load_name(y, val, svc->name, sizeof(svc->name), "service");
 	case SK_VIP:
-		return PARSE_VALUE(y, val, "vip", parse_ipv4, &svc->vip);
+		return PARSE_VALUE(y, val, "vip", parse_addr, &svc->vip);
 	case SK_PORT:
 		return PARSE_VALUE(y, val, "port", parse_port, &svc->port);
 	case SK_PROTO:
@@ -508,7 +508,7 @@ static int load_node(struct yctx *y, const yaml_node_t *node,
 		if (key == NK_ADDRESS)
 			ret = PARSE_VALUE(y, val, "address", parse_ipv4, &n->address);
 		else if (key == NK_POD_CIDR)
-			ret = PARSE_VALUE(y, val, "pod_cidr", parse_cidr, &n->pod_net,
+			ret = PARSE_VALUE(y, val, "pod_cidr", parse_cidr4, &n->pod_net,
 					  &n->pod_len);
 		else
 			ret = PARSE_VALUE(y, val, "snat_ports", parse_port_range,

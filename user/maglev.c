@@ -19,13 +19,16 @@ struct maglev_perm {
 	__u32 next;
 };
 
-/* Address and port go in as raw network-order words, like the flow hash. */
-static void perm_init(struct maglev_perm *p, const struct canary_endpoint *ep,
+/* Address and port go in as raw network-order words, like the flow hash;
+ * an IPv6 address as its 32-bit fold, so IPv4 tables stay as they were. */
+static void perm_init(struct maglev_perm *p, const struct canary_ep_cfg *ep,
 		      int m)
 {
-	p->offset = canary_jhash_3words(ep->addr, ep->port, 0,
+	__be32 a = addr_hash_word(&ep->addr);
+
+	p->offset = canary_jhash_3words(a, ep->port, 0,
 					CANARY_SEED_MAGLEV_OFF) % m;
-	p->skip = canary_jhash_3words(ep->addr, ep->port, 0,
+	p->skip = canary_jhash_3words(a, ep->port, 0,
 				      CANARY_SEED_MAGLEV_SKIP) % (m - 1) + 1;
 	p->next = 0;
 }
@@ -43,7 +46,7 @@ static __u32 perm_claim(struct maglev_perm *p, const __u16 *ring, int m)
 	return c;
 }
 
-int maglev_build(const struct canary_endpoint *ep, int n, __u16 *ring, int m)
+int maglev_build(const struct canary_ep_cfg *ep, int n, __u16 *ring, int m)
 {
 	struct maglev_perm *perm;
 	int i, filled = 0;

@@ -4,7 +4,8 @@
  * table of @m slots (m prime) with endpoint indexes so that each endpoint
  * owns m/n slots give or take one, and adding or removing one endpoint moves
  * few slots. Each endpoint's permutation comes from hashing its address and
- * port (CANARY_SEED_MAGLEV_*), so the table depends only on the endpoint
+ * port (CANARY_SEED_MAGLEV_*; an IPv6 address folded by addr_hash_word()
+ * first, an IPv4 one as it is), so the table depends only on the endpoint
  * set, given the endpoints in a fixed (sorted) order.
  */
 #ifndef CANARY_USER_MAGLEV_H
@@ -12,8 +13,9 @@
 
 #include <linux/types.h>
 #include "canary.h"
+#include "config.h"
 
 /* Returns 0, -EINVAL if n < 1 or n >= m, or -ENOMEM. */
-int maglev_build(const struct canary_endpoint *ep, int n, __u16 *ring, int m);
+int maglev_build(const struct canary_ep_cfg *ep, int n, __u16 *ring, int m);
 
 #endif /* CANARY_USER_MAGLEV_H */

@@ -35,7 +35,7 @@ static void per_version(FILE *f, const struct stats_snap *d, const char *name,
 			double (*pick)(const struct stats_snap *d, int i, int v))
 {
 	const struct canary_service_cfg *s;
-	char ip[16];
+	char ip[CANARY_ADDR_STRLEN];
 	int i, v;
 
 	help(f, name, type, text);
@@ -44,7 +44,7 @@ static void per_version(FILE *f, const struct stats_snap *d, const char *name,
 		for (v = 0; v < s->n_versions; v++)
 			fprintf(f, "%s{service=\"%s\",version=\"%s\",vip=\"%s\","
 				"port=\"%u\",protocol=\"%s\"} %.17g\n", name,
-				s->name, s->v[v].name, fmt_ipv4(s->vip, ip, sizeof(ip)),
+				s->name, s->v[v].name, addr_str(&s->vip, ip, sizeof(ip)),
 				ntohs(s->port), s->proto == CANARY_PROTO_UDP ? "udp" : "tcp",
 				pick(d, i, v));
 	}
@@ -222,12 +222,16 @@ static struct MHD_Daemon *serve_one(const char *addr, struct agent *a,
 				    struct canary_err *err)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
-	struct canary_endpoint ep;
+	struct canary_ep_cfg ep;
 	struct MHD_Daemon *d;
 
 	if (parse_endpoint(addr, &ep, err))
 		return NULL;
-	sa.sin_addr.s_addr = ep.addr;
+	if (addr_is_v6(&ep.addr)) {
+		cerr_set(err, "--metrics-addr '%s': IPv4 only", addr);
+		return NULL;
+	}
+	sa.sin_addr.s_addr = ep.addr.v4;
 	sa.sin_port = ep.port;
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, ntohs(ep.port),
 			     NULL, NULL, handle, a, MHD_OPTION_SOCK_ADDR, &sa,

@@ -11,8 +11,8 @@
 
 #include "parse.h"
 
-/* Longest "A.B.C.D:PORT/proto" we accept, NUL included. */
-#define TEXT_MAX 32
+/* Longest "[IPv6]:PORT/proto" we accept, NUL included. */
+#define TEXT_MAX 64
 
 static bool all_digits(const char *s, size_t len)
 {
@@ -48,6 +48,25 @@ int parse_ipv4(const char *s, __be32 *addr, struct canary_err *err)
 	return 0;
 }
 
+/*
+ * Text with a colon can only be meant as IPv6; without one it keeps the
+ * IPv4 message, so what users of IPv4 see does not change.
+ */
+int parse_addr(const char *s, struct canary_addr *addr, struct canary_err *err)
+{
+	if (!s || !strchr(s, ':')) {
+		struct canary_addr a = { .af = AF_INET };
+		int ret = parse_ipv4(s, &a.v4, err);
+
+		if (!ret)
+			*addr = a;
+		return ret;
+	}
+	if (addr_from_str(s, addr) || !addr_is_v6(addr))
+		return cerr_set(err, "'%s' is not an IP address", s);
+	return 0;
+}
+
 int parse_port(const char *s, __be16 *port, struct canary_err *err)
 {
 	unsigned long v;
@@ -75,23 +94,58 @@ int parse_proto(const char *s, __u8 *proto, struct canary_err *err)
 	return 0;
 }
 
-/* Splits "IP:PORT" at its colon and parses both halves. */
-static int parse_ip_port(char *buf, const char *orig, const char *what,
-			 __be32 *addr, __be16 *port, struct canary_err *err)
+/*
+ * Splits "IP:PORT" or "[IPv6]:PORT" in @buf (a copy of @orig) into its
+ * address and port texts. An IPv6 address needs the brackets: without
+ * them its last group could be read as the port.
+ */
+static int split_host_port(char *buf, const char *orig, const char *what,
+			   char **host, char **port, struct canary_err *err)
 {
-	char *colon = strchr(buf, ':');
-	int ret;
+	char *close, *colon;
 
+	if (buf[0] == '[') {
+		close = strchr(buf, ']');
+		if (!close || close[1] != ':')
+			return cerr_set(err, "'%s' is not %s ([IPv6]:PORT)",
+					orig, what);
+		*close = '\0';
+		*host = buf + 1;
+		*port = close + 2;
+		return 0;
+	}
+	colon = strchr(buf, ':');
 	if (!colon)
 		return cerr_set(err, "'%s' is not %s (IP:PORT)", orig, what);
+	/* "2001:db8::1:80": an IPv6 address without brackets (an IPv4
+	 * host part has dots, and then what follows is the port). */
+	if (strchr(colon + 1, ':') && !memchr(buf, '.', colon - buf))
+		return cerr_set(err, "'%s' is not %s (write an IPv6 address "
+				"in brackets: [IPv6]:PORT)", orig, what);
 	*colon = '\0';
-	ret = parse_ipv4(buf, addr, err);
-	if (ret)
-		return ret;
-	return parse_port(colon + 1, port, err);
+	*host = buf;
+	*port = colon + 1;
+	return 0;
 }
 
-int parse_endpoint(const char *s, struct canary_endpoint *ep,
+/* Parses "IP:PORT" or "[IPv6]:PORT" in @buf into its two halves. */
+static int parse_ip_port(char *buf, const char *orig, const char *what,
+			 struct canary_addr *addr, __be16 *port,
+			 struct canary_err *err)
+{
+	char *host = NULL, *ptext = NULL;
+	int ret;
+
+	ret = split_host_port(buf, orig, what, &host, &ptext, err);
+	if (!ret)
+		ret = parse_addr(host, addr, err);
+	if (!ret && buf[0] == '[' && !addr_is_v6(addr))
+		ret = cerr_set(err, "'%s' is not %s (brackets are for IPv6 "
+			       "addresses only)", orig, what);
+	return ret ? ret : parse_port(ptext, port, err);
+}
+
+int parse_endpoint(const char *s, struct canary_ep_cfg *ep,
 		   struct canary_err *err)
 {
 	char buf[TEXT_MAX];
@@ -106,8 +160,8 @@ int parse_endpoint(const char *s, struct canary_endpoint *ep,
 	return parse_ip_port(buf, s, "an endpoint", &ep->addr, &ep->port, err);
 }
 
-int parse_vip(const char *s, __be32 *vip, __be16 *port, __u8 *proto,
-	      struct canary_err *err)
+int parse_vip(const char *s, struct canary_addr *vip, __be16 *port,
+	      __u8 *proto, struct canary_err *err)
 {
 	char buf[TEXT_MAX];
 	char *slash;
@@ -209,34 +263,59 @@ const char *fmt_ipv4(__be32 addr, char *buf, size_t len)
 	return buf;
 }
 
-int parse_cidr(const char *s, __be32 *addr, __u8 *prefixlen,
+/* The prefix length after the slash of a CIDR, at most @max. */
+static int cidr_len(const char *s, const char *text, int max, unsigned long *len,
+		    struct canary_err *err)
+{
+	char *end;
+
+	*len = strtoul(text, &end, 10);
+	if (!isdigit((unsigned char)text[0]) || *end || *len > (unsigned long)max)
+		return cerr_set(err, "'%s' is not a CIDR: prefix length "
+				"must be 0 to %d", s, max);
+	return 0;
+}
+
+int parse_cidr(const char *s, struct canary_addr *addr, __u8 *prefixlen,
 	       struct canary_err *err)
 {
-	char buf[32], *slash, *end;
+	char buf[TEXT_MAX], *slash;
+	struct canary_addr a;
 	struct canary_err tmp;
-	unsigned long len = 32;
-	__u32 mask;
+	unsigned long len;
 
 	if (strlen(s) >= sizeof(buf))
 		return cerr_set(err, "'%.40s...' is not a CIDR (A.B.C.D/LEN)", s);
 	snprintf(buf, sizeof(buf), "%s", s);
 	slash = strchr(buf, '/');
-	if (slash) {
+	if (slash)
 		*slash = '\0';
-		errno = 0;
-		len = strtoul(slash + 1, &end, 10);
-		if (!isdigit((unsigned char)slash[1]) || *end || len > 32)
-			return cerr_set(err, "'%s' is not a CIDR: prefix length "
-				        "must be 0 to 32", s);
-	}
-	if (parse_ipv4(buf, addr, &tmp))
-		return cerr_set(err, "'%s' is not a CIDR (A.B.C.D/LEN)", s);
-	mask = len ? ~0u << (32 - len) : 0;
-	if (ntohl(*addr) & ~mask)
+	if (parse_addr(buf, &a, &tmp))
+		return cerr_set(err, strchr(buf, ':') ?
+				"'%s' is not a CIDR (IPv6ADDR/LEN)" :
+				"'%s' is not a CIDR (A.B.C.D/LEN)", s);
+	len = addr_bits(&a);
+	if (slash && cidr_len(s, slash + 1, addr_bits(&a), &len, err))
+		return -EINVAL;
+	if (!addr_host_bits_zero(&a, len))
 		return cerr_set(err, "'%s' has host bits set (did you mean "
 				"a /%lu network?)", s, len);
+	*addr = a;
 	*prefixlen = len;
 	return 0;
+}
+
+int parse_cidr4(const char *s, __be32 *addr, __u8 *prefixlen,
+		struct canary_err *err)
+{
+	struct canary_addr a;
+	int ret = parse_cidr(s, &a, prefixlen, err);
+
+	if (!ret && addr_is_v6(&a))
+		return cerr_set(err, "'%s' is not an IPv4 CIDR (A.B.C.D/LEN)", s);
+	if (!ret)
+		*addr = a.v4;
+	return ret;
 }
 
 int parse_affinity(const char *s, __u8 *affinity, struct canary_err *err)
@@ -251,17 +330,38 @@ int parse_affinity(const char *s, __u8 *affinity, struct canary_err *err)
 	return 0;
 }
 
-int parse_endpoint_or_ip(const char *s, struct canary_endpoint *ep,
+/* A bare address is one without a port: IPv4 has no colon, IPv6 is in
+ * brackets with nothing after them, or is just the address. */
+static bool bare_address(const char *s)
+{
+	const char *close;
+
+	if (s[0] == '[') {
+		close = strchr(s, ']');
+		return close && !close[1];
+	}
+	return !strchr(s, ':') || strchr(s, ':') != strrchr(s, ':');
+}
+
+int parse_endpoint_or_ip(const char *s, struct canary_ep_cfg *ep,
 			 struct canary_err *err)
 {
+	char buf[TEXT_MAX], *host = buf;
 	struct canary_err tmp;
+	size_t len;
 
-	if (!strchr(s, ':')) {
-		memset(ep, 0, sizeof(*ep));
-		if (parse_ipv4(s, &ep->addr, &tmp))
-			return cerr_set(err, "'%s' is not an endpoint (IP or IP:PORT)",
-					s);
-		return 0;
+	if (!bare_address(s))
+		return parse_endpoint(s, ep, err);
+	memset(ep, 0, sizeof(*ep));
+	if (copy_text(s, buf, sizeof(buf), "an endpoint", err))
+		return -EINVAL;
+	len = strlen(buf);
+	if (buf[0] == '[') {
+		buf[len - 1] = '\0';
+		host = buf + 1;
 	}
-	return parse_endpoint(s, ep, err);
+	if (parse_addr(host, &ep->addr, &tmp) ||
+	    (host != buf && !addr_is_v6(&ep->addr)))
+		return cerr_set(err, "'%s' is not an endpoint (IP or IP:PORT)", s);
+	return 0;
 }

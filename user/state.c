@@ -130,6 +130,11 @@ static int open_maps(struct canary_state *st)
 		{ CANARY_MAP_USTAT, &st->ustat_fd },
 		{ CANARY_MAP_PINS, &st->pins_fd },
 		{ CANARY_MAP_PINSTATS, &st->pinstat_fd },
+		{ CANARY_MAP_SVC6, &st->svc6_fd },
+		{ CANARY_MAP_VER6, &st->ver6_fd },
+		{ CANARY_MAP_FLOW6, &st->flow6_fd },
+		{ CANARY_MAP_BACKEND6, &st->backend6_fd },
+		{ CANARY_MAP_PINS6, &st->pins6_fd },
 	};
 	size_t i;
 	int err;
@@ -150,6 +155,8 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->flow_fd = st->backend_fd = st->stats_fd = st->global_fd = -1;
 	st->tx_fd = st->pins_fd = st->pinstat_fd = st->ring_fd = -1;
 	st->node_fd = st->ustat_fd = -1;
+	st->svc6_fd = st->ver6_fd = st->flow6_fd = st->backend6_fd = -1;
+	st->pins6_fd = -1;
 }
 
 static int do_open(struct canary_state *st, const char *dir, bool create)
@@ -201,7 +208,8 @@ void state_close(struct canary_state *st)
 		       &st->meta_fd, &st->flow_fd,  &st->backend_fd,
 		       &st->stats_fd, &st->global_fd, &st->tx_fd,
 		       &st->pins_fd,  &st->pinstat_fd, &st->ring_fd, &st->node_fd,
-		       &st->ustat_fd,
+		       &st->ustat_fd, &st->svc6_fd, &st->ver6_fd,
+		       &st->flow6_fd, &st->backend6_fd, &st->pins6_fd,
 		       &st->dir_fd };
 	size_t i;
 

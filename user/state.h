@@ -31,6 +31,12 @@ struct canary_state {
 	int ustat_fd;
 	int pins_fd;
 	int pinstat_fd;
+	/* IPv6 twins of svc, ver, flow, backend and pins */
+	int svc6_fd;
+	int ver6_fd;
+	int flow6_fd;
+	int backend6_fd;
+	int pins6_fd;
 };
 
 /* The pin dir in effect: --pin-dir, else $CANARY_BPF_PIN_DIR, else the

@@ -23,6 +23,91 @@ static __u32 meta_index(__u32 gen, __u32 id)
 	return gen * CANARY_MAX_SERVICES + id;
 }
 
+/* A version's map value, of either family (one buffer, reused). */
+struct ver_buf {
+	struct canary_ver v4;
+	struct canary_ver6 v6;
+};
+
+/* A service key of either family; zeroed, so no padding differs. */
+union svc_key {
+	struct canary_svc_key v4;
+	struct canary_svc6_key v6;
+};
+
+/*
+ * The canary_svc (IPv4) or canary_svc6 (IPv6) key of @svc's @port in
+ * generation @gen, in @k. Returns the map's fd.
+ */
+static int svc_key(struct canary_state *st, const struct canary_service_cfg *svc,
+		   __u32 gen, __be16 port, union svc_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (config_is_v6(svc)) {
+		memcpy(k->v6.vip, svc->vip.v6, sizeof(k->v6.vip));
+		k->v6.port = port;
+		k->v6.proto = svc->proto;
+		k->v6.gen = gen;
+		return st->svc6_fd;
+	}
+	k->v4.vip = svc->vip.v4;
+	k->v4.port = port;
+	k->v4.proto = svc->proto;
+	k->v4.gen = gen;
+	return st->svc_fd;
+}
+
+static struct canary_ep_cfg ep_from_map(const struct canary_endpoint *e)
+{
+	return (struct canary_ep_cfg){ .addr = addr_v4(e->addr),
+				       .port = e->port, .flags = e->flags };
+}
+
+static struct canary_ep_cfg ep_from_map6(const struct canary_endpoint6 *e)
+{
+	return (struct canary_ep_cfg){ .addr = addr_v6(e->addr),
+				       .port = e->port, .flags = e->flags };
+}
+
+static struct canary_endpoint ep_to_map(const struct canary_ep_cfg *e)
+{
+	return (struct canary_endpoint){ .addr = e->addr.v4, .port = e->port,
+					 .flags = e->flags };
+}
+
+static struct canary_endpoint6 ep_to_map6(const struct canary_ep_cfg *e)
+{
+	struct canary_endpoint6 r = { .port = e->port, .flags = e->flags };
+
+	memcpy(r.addr, e->addr.v6, sizeof(r.addr));
+	return r;
+}
+
+/* Version @k's endpoints from canary_ver or canary_ver6 into @ver. */
+static void read_endpoints(struct canary_state *st, bool v6,
+			   const struct canary_ver_key *k,
+			   struct canary_version_cfg *ver, struct ver_buf *buf)
+{
+	int i;
+
+	ver->n_endpoints = 0;
+	if (v6) {
+		if (bpf_map_lookup_elem(st->ver6_fd, k, &buf->v6) ||
+		    buf->v6.n_endpoints > CANARY_MAX_ENDPOINTS)
+			return;
+		ver->n_endpoints = buf->v6.n_endpoints;
+		for (i = 0; i < ver->n_endpoints; i++)
+			ver->ep[i] = ep_from_map6(&buf->v6.ep[i]);
+		return;
+	}
+	if (bpf_map_lookup_elem(st->ver_fd, k, &buf->v4) ||
+	    buf->v4.n_endpoints > CANARY_MAX_ENDPOINTS)
+		return;
+	ver->n_endpoints = buf->v4.n_endpoints;
+	for (i = 0; i < ver->n_endpoints; i++)
+		ver->ep[i] = ep_from_map(&buf->v4.ep[i]);
+}
+
 int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m)
 {
 	int gen = state_active_gen(st);
@@ -36,7 +121,7 @@ int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m)
 
 static void read_versions(struct canary_state *st, __u32 id, __u32 gen,
 			  const struct canary_meta *m,
-			  struct canary_service_cfg *svc, struct canary_ver *buf)
+			  struct canary_service_cfg *svc, struct ver_buf *buf)
 {
 	int v;
 
@@ -49,13 +134,8 @@ static void read_versions(struct canary_state *st, __u32 id, __u32 gen,
 		memcpy(ver->name, m->vname[v], sizeof(ver->name));
 		ver->name[sizeof(ver->name) - 1] = '\0';
 		ver->weight_bps = m->weight_bps[v];
-		ver->n_endpoints = 0;
-		if (bpf_map_lookup_elem(st->ver_fd, &k, buf) == 0 &&
-		    buf->n_endpoints <= CANARY_MAX_ENDPOINTS) {
-			ver->n_endpoints = buf->n_endpoints;
-			memcpy(ver->ep, buf->ep,
-			       sizeof(ver->ep[0]) * buf->n_endpoints);
-		}
+		read_endpoints(st, m->family == CANARY_FAMILY_IPV6, &k, ver,
+			       buf);
 	}
 }
 
@@ -70,7 +150,8 @@ static void read_pins(const struct canary_meta *m,
 
 		if (m->pins[i].version >= svc->n_versions)
 			continue;
-		p->addr = m->pins[i].addr;
+		p->addr = m->family == CANARY_FAMILY_IPV6 ?
+				  addr_v6(m->pin6[i]) : addr_v4(m->pins[i].addr);
 		p->prefixlen = m->pins[i].prefixlen;
 		memcpy(p->version, svc->v[m->pins[i].version].name,
 		       sizeof(p->version));
@@ -78,31 +159,41 @@ static void read_pins(const struct canary_meta *m,
 	}
 }
 
-/*
- * Marks in @used the ids of the services of generation @gen, from their
- * canary_svc entries: a walk over what is configured, not over every id a
- * service could have.
- */
-static void gen_ids(struct canary_state *st, __u32 gen, bool *used)
+/* Marks in @used the ids of generation @gen in canary_svc or canary_svc6
+ * (@fd), whose keys carry the generation at byte @gen_off. */
+static void mark_gen_ids(int fd, size_t gen_off, __u32 gen, bool *used)
 {
-	struct canary_svc_key key, *prev = NULL;
+	unsigned char key[sizeof(union svc_key)], *prev = NULL;
 	struct canary_svc val;
 
-	memset(used, 0, CANARY_MAX_SERVICES * sizeof(*used));
-	while (bpf_map_get_next_key(st->svc_fd, prev, &key) == 0) {
-		prev = &key;
-		if (key.gen == gen &&
-		    bpf_map_lookup_elem(st->svc_fd, &key, &val) == 0 &&
+	while (bpf_map_get_next_key(fd, prev, key) == 0) {
+		prev = key;
+		if (key[gen_off] == gen &&
+		    bpf_map_lookup_elem(fd, key, &val) == 0 &&
 		    val.id < CANARY_MAX_SERVICES)
 			used[val.id] = true;
 	}
+}
+
+/*
+ * Marks in @used the ids of the services of generation @gen, from their
+ * canary_svc and canary_svc6 entries: a walk over what is configured, not
+ * over every id a service could have.
+ */
+static void gen_ids(struct canary_state *st, __u32 gen, bool *used)
+{
+	memset(used, 0, CANARY_MAX_SERVICES * sizeof(*used));
+	mark_gen_ids(st->svc_fd, offsetof(struct canary_svc_key, gen), gen,
+		     used);
+	mark_gen_ids(st->svc6_fd, offsetof(struct canary_svc6_key, gen), gen,
+		     used);
 }
 
 int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		      __u32 *ids)
 {
 	static bool used[CANARY_MAX_SERVICES];
-	struct canary_ver *buf = malloc(sizeof(*buf));
+	struct ver_buf *buf = malloc(sizeof(*buf));
 	int gen = state_active_gen(st);
 	struct canary_service_cfg *svc;
 	struct canary_err err;
@@ -127,7 +218,8 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		}
 		memcpy(svc->name, m.name, sizeof(svc->name));
 		svc->name[sizeof(svc->name) - 1] = '\0';
-		svc->vip = m.vip;
+		svc->vip = m.family == CANARY_FAMILY_IPV6 ? addr_v6(m.vip6) :
+							    addr_v4(m.vip);
 		svc->port = m.port;
 		svc->n_ports = m.n_ports <= CANARY_MAX_PORTS ? m.n_ports : 0;
 		memcpy(svc->ports, m.ports, sizeof(svc->ports));
@@ -150,7 +242,7 @@ static int clear_gen(int fd, size_t key_size, size_t gen_off, __u32 gen)
 {
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);
-	unsigned char (*keys)[16], next[16];
+	unsigned char (*keys)[24], next[24]; /* the longest key: svc6, backend6 */
 	size_t max, n = 0, i;
 	void *prev = NULL;
 	int err = 0;
@@ -239,34 +331,38 @@ static int zero_stats(struct canary_state *st, __u32 id)
 }
 
 /*
- * The Maglev table of version @v over its endpoints that take new flows,
- * written as canary_ring chunks of generation @gen. Slots hold indexes into
- * the full ep[] (draining endpoints included), so a draining endpoint keeps
- * its place for status and its flows keep their entries.
+ * The Maglev table of version @v over its endpoints that take new flows
+ * (@ver, sorted), written as canary_ring chunks of generation @gen. Slots
+ * hold indexes into the full ep[] (draining endpoints included), so a
+ * draining endpoint keeps its place for status and its flows keep their
+ * entries. The ring is shared by both families. Sets *@n_active and
+ * *@ring_size for the version's map value.
  */
 static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
-		      struct canary_ver *buf, const struct canary_node *only)
+		      const struct canary_version_cfg *ver,
+		      const struct canary_node *only, __u16 *n_active,
+		      __u32 *ring_size)
 {
 	struct canary_ring_key k = { .svc_id = id, .version = v, .gen = gen };
-	struct canary_endpoint active[CANARY_MAX_ENDPOINTS];
+	struct canary_ep_cfg active[CANARY_MAX_ENDPOINTS];
 	__u8 map[CANARY_MAX_ENDPOINTS];
 	struct canary_ring chunk;
 	__u16 *table;
 	__u32 m, s;
 	int i, n = 0, err;
 
-	for (i = 0; i < buf->n_endpoints; i++) {
-		if (buf->ep[i].flags & CANARY_EP_F_DRAINING)
+	for (i = 0; i < ver->n_endpoints; i++) {
+		if (ver->ep[i].flags & CANARY_EP_F_DRAINING)
 			continue;
-		/* externalTrafficPolicy: Local: this node's pods only */
-		if (only && (buf->ep[i].addr & only->pod_mask) != only->pod_net)
+		/* externalTrafficPolicy: Local (IPv4 only): this node's pods */
+		if (only && (ver->ep[i].addr.v4 & only->pod_mask) != only->pod_net)
 			continue;
-		active[n] = buf->ep[i];
+		active[n] = ver->ep[i];
 		active[n].flags = 0; /* the permutation hashes address and port */
 		map[n++] = i;
 	}
-	buf->n_active = n;
-	buf->ring_size = 0;
+	*n_active = n;
+	*ring_size = 0;
 	if (!n)
 		return 0;
 	m = CANARY_RING_SIZE;
@@ -283,73 +379,121 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 			err = -errno;
 	}
 	free(table);
-	buf->ring_size = err ? 0 : m;
+	*ring_size = err ? 0 : m;
 	return err;
 }
 
+/* Version @v of @svc into canary_ver or canary_ver6, with its ring. */
 static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
+			 const struct canary_service_cfg *svc,
 			 struct canary_version_cfg *ver,
-			 const struct canary_node *only, struct canary_ver *buf)
+			 const struct canary_node *only, struct ver_buf *buf)
 {
 	struct canary_ver_key k = { .svc_id = id, .version = v, .gen = gen };
-	int err;
+	bool v6 = config_is_v6(svc);
+	__u16 n_active;
+	__u32 ring_size;
+	int i, err;
 
 	memset(buf, 0, sizeof(*buf));
 	config_sort_endpoints(ver);
-	buf->n_endpoints = ver->n_endpoints;
-	memcpy(buf->ep, ver->ep, sizeof(ver->ep[0]) * ver->n_endpoints);
-	err = write_ring(st, id, gen, v, buf, only);
+	err = write_ring(st, id, gen, v, ver, only, &n_active, &ring_size);
 	if (err)
 		return err;
-	return bpf_map_update_elem(st->ver_fd, &k, buf, BPF_ANY) ? -errno : 0;
+	if (v6) {
+		buf->v6.n_endpoints = ver->n_endpoints;
+		buf->v6.n_active = n_active;
+		buf->v6.ring_size = ring_size;
+		for (i = 0; i < ver->n_endpoints; i++)
+			buf->v6.ep[i] = ep_to_map6(&ver->ep[i]);
+		err = bpf_map_update_elem(st->ver6_fd, &k, &buf->v6, BPF_ANY);
+	} else {
+		buf->v4.n_endpoints = ver->n_endpoints;
+		buf->v4.n_active = n_active;
+		buf->v4.ring_size = ring_size;
+		for (i = 0; i < ver->n_endpoints; i++)
+			buf->v4.ep[i] = ep_to_map(&ver->ep[i]);
+		err = bpf_map_update_elem(st->ver_fd, &k, &buf->v4, BPF_ANY);
+	}
+	return err ? -errno : 0;
 }
 
-/* The service's client pins into canary_pins (generation @gen) and @m. */
+/* Pin @p (index @i) of a service into canary_pins or canary_pins6. */
+static int write_pin(struct canary_state *st, __be32 scope,
+		     const struct canary_pin_cfg *p, const struct canary_pin *val)
+{
+	struct canary_pin6_key k6 = { .prefixlen = 32 + p->prefixlen,
+				      .scope = scope };
+	struct canary_pin_key k = { .prefixlen = 32 + p->prefixlen,
+				    .scope = scope, .addr = p->addr.v4 };
+
+	if (addr_is_v6(&p->addr)) {
+		memcpy(k6.addr, p->addr.v6, sizeof(k6.addr));
+		return bpf_map_update_elem(st->pins6_fd, &k6, val, BPF_ANY) ?
+			       -errno : 0;
+	}
+	return bpf_map_update_elem(st->pins_fd, &k, val, BPF_ANY) ? -errno : 0;
+}
+
+/* The service's client pins into canary_pins or canary_pins6 (generation
+ * @gen) and @m. */
 static int write_pins(struct canary_state *st, __u32 id, __u32 gen,
 		      const struct canary_service_cfg *svc,
 		      struct canary_meta *m)
 {
-	struct canary_pin_key k = {
-		.scope = htonl(id * CANARY_GENERATIONS + gen),
-	};
+	__be32 scope = htonl(id * CANARY_GENERATIONS + gen);
 	struct canary_pin val = {};
-	int i;
+	int i, err;
 
 	m->n_pins = svc->n_pins;
 	for (i = 0; i < svc->n_pins; i++) {
 		const struct canary_pin_cfg *p = &svc->pins[i];
 
-		k.prefixlen = 32 + p->prefixlen;
-		k.addr = p->addr;
 		val.version = config_find_version(svc, p->version);
 		val.index = i;
-		m->pins[i].addr = p->addr;
+		if (addr_is_v6(&p->addr))
+			memcpy(m->pin6[i], p->addr.v6, sizeof(m->pin6[i]));
+		else
+			m->pins[i].addr = p->addr.v4;
 		m->pins[i].prefixlen = p->prefixlen;
 		m->pins[i].version = val.version;
-		if (bpf_map_update_elem(st->pins_fd, &k, &val, BPF_ANY))
-			return -errno;
+		err = write_pin(st, scope, p, &val);
+		if (err)
+			return err;
 	}
 	return 0;
 }
 
-/* Deletes the pins of generation @gen (all services). */
-static int clear_pins(struct canary_state *st, __u32 gen)
+/* Deletes the pins of generation @gen (all services) from canary_pins or
+ * canary_pins6 (@fd): both keys start with prefixlen and scope. */
+static int clear_pins_map(int fd, __u32 gen)
 {
-	struct canary_pin_key key, next, *prev = NULL;
+	unsigned char key[sizeof(struct canary_pin6_key)];
+	unsigned char next[sizeof(key)], *prev = NULL;
+	__be32 scope;
 	int err = 0;
 
-	while (bpf_map_get_next_key(st->pins_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (ntohl(key.scope) % CANARY_GENERATIONS != gen)
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		memcpy(&scope, key + offsetof(struct canary_pin_key, scope),
+		       sizeof(scope));
+		if (ntohl(scope) % CANARY_GENERATIONS != gen)
 			continue;
-		if (bpf_map_delete_elem(st->pins_fd, &key)) {
+		if (bpf_map_delete_elem(fd, key)) {
 			err = -errno;
 			break;
 		}
 		prev = NULL; /* the trie changed: walk again from the start */
 	}
 	return err;
+}
+
+static int clear_pins(struct canary_state *st, __u32 gen)
+{
+	int err = clear_pins_map(st->pins_fd, gen);
+
+	return err ? err : clear_pins_map(st->pins6_fd, gen);
 }
 
 /* This node as the maps have it (zero when never set). */
@@ -375,34 +519,46 @@ static void keep_local_endpoints(const struct canary_node *n,
 	for (v = 0; v < svc->n_versions; v++)
 		for (e = 0; e < svc->v[v].n_endpoints; e++)
 			if (!n->pod_net ||
-			    (svc->v[v].ep[e].addr & n->pod_mask) != n->pod_net)
+			    (svc->v[v].ep[e].addr.v4 & n->pod_mask) != n->pod_net)
 				svc->v[v].ep[e].flags |= CANARY_EP_F_DRAINING;
 }
 
+/* No SNAT for IPv6 yet: snat: auto keeps the client address there. */
 static __u8 snat_flags(const struct canary_service_cfg *svc)
 {
-	if (svc->local || svc->snat == CANARY_SNAT_NEVER)
+	if (svc->local || svc->snat == CANARY_SNAT_NEVER || config_is_v6(svc))
 		return 0;
 	return svc->snat == CANARY_SNAT_ALWAYS ? CANARY_SVC_F_SNAT_ALL :
 						 CANARY_SVC_F_SNAT;
 }
 
+/* The service key fields of canary_meta: family, VIP, port, protocol. */
+static void meta_key(const struct canary_service_cfg *svc, struct canary_meta *m)
+{
+	m->proto = svc->proto;
+	m->port = svc->port;
+	if (config_is_v6(svc)) {
+		m->family = CANARY_FAMILY_IPV6;
+		memcpy(m->vip6, svc->vip.v6, sizeof(m->vip6));
+	} else {
+		m->family = CANARY_FAMILY_IPV4;
+		m->vip = svc->vip.v4;
+	}
+}
+
 static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 			 struct canary_service_cfg *orig, const __u64 *base,
-			 struct canary_ver *buf)
+			 struct ver_buf *buf)
 {
 	static struct canary_service_cfg local;
 	struct canary_service_cfg *svc = orig;
 	struct canary_node node, *only = NULL;
-	struct canary_svc_key key = { .vip = svc->vip, .proto = svc->proto,
-				      .gen = gen };
 	struct canary_svc val = { .id = id, .n_versions = svc->n_versions };
-	struct canary_meta m = { .in_use = 1, .n_versions = svc->n_versions,
-				 .proto = svc->proto, .vip = svc->vip,
-				 .port = svc->port };
+	struct canary_meta m = { .in_use = 1, .n_versions = svc->n_versions };
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	__u32 idx = meta_index(gen, id);
-	int v, n_ports, err;
+	union svc_key key;
+	int v, n_ports, fd, err;
 
 	if (orig->local) {
 		read_node(st, &node);
@@ -411,6 +567,7 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 		keep_local_endpoints(&node, &local);
 		svc = &local;
 	}
+	meta_key(svc, &m);
 	config_effective_cum(svc, val.cum_bps);
 	val.flags = (svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
 			     CANARY_SVC_F_AFFINITY : 0) |
@@ -423,7 +580,7 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	memcpy(m.flows_base, base, sizeof(m.flows_base));
 	snprintf(m.name, sizeof(m.name), "%s", svc->name);
 	for (v = 0; v < svc->n_versions; v++) {
-		err = write_version(st, id, gen, v, &orig->v[v], only, buf);
+		err = write_version(st, id, gen, v, svc, &orig->v[v], only, buf);
 		if (err)
 			return err;
 		m.weight_bps[v] = svc->v[v].weight_bps;
@@ -436,9 +593,9 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	/* One entry per service port, each with its target port. */
 	n_ports = config_ports(svc, ports);
 	for (v = 0; v < n_ports; v++) {
-		key.port = ports[v].port;
+		fd = svc_key(st, svc, gen, ports[v].port, &key);
 		val.target_port = ports[v].target;
-		if (bpf_map_update_elem(st->svc_fd, &key, &val, BPF_NOEXIST))
+		if (bpf_map_update_elem(fd, &key, &val, BPF_NOEXIST))
 			return -errno;
 	}
 	return 0;
@@ -464,22 +621,61 @@ static int add_backend(struct canary_state *st, struct canary_backend_key *k,
 	return bpf_map_update_elem(st->backend_fd, k, &be, BPF_ANY) ? -errno : 0;
 }
 
+/* Adds @vip:@port to the services IPv6 endpoint @k serves. */
+static int add_backend6(struct canary_state *st, struct canary_backend6_key *k,
+			const __be32 *vip, __be16 port, const char *name)
+{
+	struct canary_backend6 be;
+
+	if (bpf_map_lookup_elem(st->backend6_fd, k, &be))
+		memset(&be, 0, sizeof(be));
+	if (be.n == CANARY_BACKEND_SVCS) {
+		pr_warn("an endpoint of '%s' serves more than %d service ports: "
+			"its replies there are not translated\n", name,
+			CANARY_BACKEND_SVCS);
+		return 0;
+	}
+	memcpy(be.svc[be.n].vip, vip, sizeof(be.svc[be.n].vip));
+	be.svc[be.n].port = port;
+	be.n++;
+	return bpf_map_update_elem(st->backend6_fd, k, &be, BPF_ANY) ? -errno : 0;
+}
+
+/* Adds @svc's service port @port to endpoint @ep's entry (target port
+ * @target) in canary_backend or canary_backend6. */
+static int add_endpoint_backend(struct canary_state *st, __u32 gen,
+				const struct canary_service_cfg *svc,
+				const struct canary_ep_cfg *ep, __be16 target,
+				__be16 port)
+{
+	struct canary_backend6_key k6 = { .port = target, .proto = svc->proto,
+					  .gen = gen };
+	struct canary_backend_key k = { .addr = ep->addr.v4, .port = target,
+					.proto = svc->proto, .gen = gen };
+
+	if (config_is_v6(svc)) {
+		memcpy(k6.addr, ep->addr.v6, sizeof(k6.addr));
+		return add_backend6(st, &k6, svc->vip.v6, port, svc->name);
+	}
+	return add_backend(st, &k, svc->vip.v4, port, svc->name);
+}
+
 /* Adds service @svc to the entry of each of its endpoints (per service
  * port) in generation @gen, so replies from them can be traced back. */
 static int write_backends(struct canary_state *st, __u32 gen,
 			  const struct canary_service_cfg *svc)
 {
-	struct canary_backend_key k = { .proto = svc->proto, .gen = gen };
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	int v, e, p, n_ports = config_ports(svc, ports), err;
+	const struct canary_ep_cfg *ep;
 
 	for (v = 0; v < svc->n_versions; v++) {
 		for (e = 0; e < svc->v[v].n_endpoints; e++) {
-			k.addr = svc->v[v].ep[e].addr;
+			ep = &svc->v[v].ep[e];
 			for (p = 0; p < n_ports; p++) {
-				k.port = ports[p].target ?: svc->v[v].ep[e].port;
-				err = add_backend(st, &k, svc->vip, ports[p].port,
-						  svc->name);
+				err = add_endpoint_backend(st, gen, svc, ep,
+							   ports[p].target ?: ep->port,
+							   ports[p].port);
 				if (err)
 					return err;
 			}
@@ -531,19 +727,18 @@ static void flows_base(struct canary_state *st, __u32 id, bool fresh,
 {
 	__u16 cum[CANARY_MAX_VERSIONS] = {};
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
-	struct canary_svc_key key = { .vip = svc->vip, .proto = svc->proto };
 	static struct canary_service_cfg local;
 	struct canary_svc cur;
 	struct canary_meta m;
 	struct canary_node node;
-	int gen = state_active_gen(st), v;
+	int gen = state_active_gen(st), v, fd;
+	union svc_key key;
 	__u32 idx;
 
 	memset(base, 0, sizeof(__u64) * CANARY_MAX_VERSIONS);
 	if (fresh || gen < 0)
 		return;
 	config_ports(svc, ports);
-	key.port = ports[0].port;
 	if (svc->local) {
 		/* the weights write_service() computes for it */
 		read_node(st, &node);
@@ -553,9 +748,9 @@ static void flows_base(struct canary_state *st, __u32 id, bool fresh,
 	} else {
 		config_effective_cum(svc, cum);
 	}
-	key.gen = gen;
+	fd = svc_key(st, svc, gen, ports[0].port, &key);
 	idx = meta_index(gen, id);
-	if (bpf_map_lookup_elem(st->svc_fd, &key, &cur) == 0 &&
+	if (bpf_map_lookup_elem(fd, &key, &cur) == 0 &&
 	    bpf_map_lookup_elem(st->meta_fd, &idx, &m) == 0 && cur.id == id &&
 	    cur.n_versions == svc->n_versions &&
 	    !memcmp(cur.cum_bps, cum, sizeof(__u16) * svc->n_versions)) {
@@ -572,7 +767,7 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 {
 	static bool used[CANARY_MAX_SERVICES];
 	__u64 base[CANARY_MAX_VERSIONS];
-	struct canary_ver *buf = malloc(sizeof(*buf));
+	struct ver_buf *buf = malloc(sizeof(*buf));
 	int i, err;
 
 	if (!buf)
@@ -586,6 +781,15 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 	if (!err)
 		err = clear_gen(st->backend_fd, sizeof(struct canary_backend_key),
 				offsetof(struct canary_backend_key, gen), gen);
+	if (!err)
+		err = clear_gen(st->svc6_fd, sizeof(struct canary_svc6_key),
+				offsetof(struct canary_svc6_key, gen), gen);
+	if (!err)
+		err = clear_gen(st->ver6_fd, sizeof(struct canary_ver_key),
+				offsetof(struct canary_ver_key, gen), gen);
+	if (!err)
+		err = clear_gen(st->backend6_fd, sizeof(struct canary_backend6_key),
+				offsetof(struct canary_backend6_key, gen), gen);
 	if (!err)
 		err = clear_gen(st->ring_fd, sizeof(struct canary_ring_key),
 				offsetof(struct canary_ring_key, gen), gen);
@@ -673,7 +877,7 @@ static int wait_for_readers(void)
 
 /* One service port, for finding a flow's service quickly. */
 struct svc_port {
-	__be32 vip;
+	struct canary_addr vip;
 	__be16 port;
 	__be16 target;   /* 0: the endpoint's own port */
 	__u8 proto;
@@ -683,9 +887,10 @@ struct svc_port {
 static int svc_port_cmp(const void *a, const void *b)
 {
 	const struct svc_port *x = a, *y = b;
+	int c = addr_cmp(&x->vip, &y->vip);
 
-	if (x->vip != y->vip)
-		return x->vip < y->vip ? -1 : 1;
+	if (c)
+		return c;
 	if (x->port != y->port)
 		return x->port < y->port ? -1 : 1;
 	return (int)x->proto - (int)y->proto;
@@ -714,74 +919,148 @@ static struct svc_port *index_ports(const struct canary_config *cfg, size_t *n)
 	return idx;
 }
 
-/* Whether flow @f (key @k) still has its service and endpoint. */
-static bool flow_still_valid(const struct canary_flow_key *k,
-			     const struct canary_flow *f,
+/* What a flow entry of either family names: its service and endpoint. */
+struct flow_ref {
+	struct canary_addr vip;
+	__be16 dport;
+	__u8 proto;
+	struct canary_addr ep;
+	__be16 ep_port;
+};
+
+static void flow_ref4(const void *key, const void *val, struct flow_ref *r)
+{
+	const struct canary_flow_key *k = key;
+	const struct canary_flow *f = val;
+
+	*r = (struct flow_ref){ .vip = addr_v4(k->daddr), .dport = k->dport,
+				.proto = k->proto, .ep = addr_v4(f->ep_addr),
+				.ep_port = f->ep_port };
+}
+
+static void flow_ref6(const void *key, const void *val, struct flow_ref *r)
+{
+	const struct canary_flow6_key *k = key;
+	const struct canary_flow6 *f = val;
+
+	*r = (struct flow_ref){ .vip = addr_v6(k->daddr), .dport = k->dport,
+				.proto = k->proto, .ep = addr_v6(f->ep_addr),
+				.ep_port = f->ep_port };
+}
+
+/* Whether flow @r still has its service and endpoint. */
+static bool flow_still_valid(const struct flow_ref *r,
 			     const struct svc_port *idx, size_t n)
 {
-	struct svc_port probe = { .vip = k->daddr, .port = k->dport,
-				  .proto = k->proto };
+	struct svc_port probe = { .vip = r->vip, .port = r->dport,
+				  .proto = r->proto };
 	const struct svc_port *hit = bsearch(&probe, idx, n, sizeof(*idx),
 					     svc_port_cmp);
 	const struct canary_service_cfg *svc;
+	const struct canary_ep_cfg *ep;
 	int v, e;
 
 	if (!hit)
 		return false;
 	svc = hit->svc;
-	for (v = 0; v < svc->n_versions; v++)
-		for (e = 0; e < svc->v[v].n_endpoints; e++)
-			if (svc->v[v].ep[e].addr == f->ep_addr &&
-			    (hit->target ?: svc->v[v].ep[e].port) == f->ep_port)
+	for (v = 0; v < svc->n_versions; v++) {
+		for (e = 0; e < svc->v[v].n_endpoints; e++) {
+			ep = &svc->v[v].ep[e];
+			if (addr_eq(&ep->addr, &r->ep) &&
+			    (hit->target ?: ep->port) == r->ep_port)
 				return true;
+		}
+	}
 	return false;
 }
 
+/* A flow table of one family: canary_flow or canary_flow6. */
+struct flow_map {
+	int fd;
+	size_t key_size;   /* struct canary_flow_key or canary_flow6_key */
+	void (*ref)(const void *key, const void *val, struct flow_ref *r);
+};
+
+/* The keys in @fm of flows no longer valid under @idx, in *@dead
+ * (malloc'd, @key_size each); returns how many, or -ENOMEM. */
+static long dead_flows(struct canary_state *st, const struct flow_map *fm,
+		       const struct svc_port *idx, size_t n_idx,
+		       unsigned char **dead)
+{
+	unsigned char key[sizeof(struct canary_flow6_key)], *prev = NULL;
+	unsigned char val[sizeof(struct canary_flow6)], *more;
+	size_t n_dead = 0, cap = 1024;
+	__u32 steps = state_flow_walk_limit(st);
+	struct flow_ref r;
+
+	*dead = malloc(cap * fm->key_size);
+	if (!*dead)
+		return -ENOMEM;
+	while (steps-- && bpf_map_get_next_key(fm->fd, prev, key) == 0) {
+		prev = key;
+		if (bpf_map_lookup_elem(fm->fd, key, val))
+			continue;
+		fm->ref(key, val, &r);
+		if (flow_still_valid(&r, idx, n_idx))
+			continue;
+		if (n_dead == cap) {
+			more = realloc(*dead, 2 * cap * fm->key_size);
+			if (!more)
+				break;
+			*dead = more;
+			cap *= 2;
+		}
+		memcpy(*dead + n_dead++ * fm->key_size, key, fm->key_size);
+	}
+	return n_dead;
+}
+
+/* Drops the dead flows of one flow table; returns how many or -errno. */
+static long gc_flow_map(struct canary_state *st, const struct flow_map *fm,
+			const struct svc_port *idx, size_t n_idx)
+{
+	unsigned char *dead;
+	long n_dead = dead_flows(st, fm, idx, n_idx, &dead), i, n = 0;
+
+	if (n_dead < 0)
+		return n_dead;
+	for (i = 0; i < n_dead; i++)
+		n += bpf_map_delete_elem(fm->fd, dead + i * fm->key_size) == 0;
+	state_count_deleted_flows(st, n);
+	free(dead);
+	return n_dead;
+}
+
 /*
- * Drops flow entries whose endpoint was removed outright (or whose
- * service is gone): their next packet is placed again instead of being
- * sent to an endpoint that no longer exists. Draining endpoints keep theirs.
+ * Drops flow entries (of both families) whose endpoint was removed
+ * outright (or whose service is gone): their next packet is placed again
+ * instead of being sent to an endpoint that no longer exists. Draining
+ * endpoints keep theirs.
  */
 static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
 {
-	struct canary_flow_key key, *prev = NULL, *dead;
-	size_t n_dead = 0, cap = 1024, i, n_idx, n;
+	const struct flow_map maps[] = {
+		{ st->flow_fd, sizeof(struct canary_flow_key), flow_ref4 },
+		{ st->flow6_fd, sizeof(struct canary_flow6_key), flow_ref6 },
+	};
+	long n, total = 0;
 	struct svc_port *idx;
-	struct canary_flow f;
+	size_t n_idx, i;
 	int err = 0;
 
 	idx = index_ports(cfg, &n_idx);
-	dead = malloc(cap * sizeof(*dead));
-	if (!idx || !dead) {
-		err = -ENOMEM;
-		goto out;
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++) {
+		n = gc_flow_map(st, &maps[i], idx, n_idx);
+		if (n < 0)
+			err = n;
+		else
+			total += n;
 	}
-	__u32 steps = state_flow_walk_limit(st);
-
-	while (steps-- && bpf_map_get_next_key(st->flow_fd, prev, &key) == 0) {
-		if (bpf_map_lookup_elem(st->flow_fd, &key, &f) == 0 &&
-		    !flow_still_valid(&key, &f, idx, n_idx)) {
-			if (n_dead == cap) {
-				struct canary_flow_key *more =
-					realloc(dead, 2 * cap * sizeof(*dead));
-
-				if (!more)
-					break;
-				dead = more;
-				cap *= 2;
-			}
-			dead[n_dead++] = key;
-		}
-		prev = &key;
-	}
-	for (i = 0, n = 0; i < n_dead; i++)
-		n += bpf_map_delete_elem(st->flow_fd, &dead[i]) == 0;
-	state_count_deleted_flows(st, n);
-	if (n_dead)
-		pr_info("dropped %zu flows of removed endpoints\n", n_dead);
-out:
+	if (total)
+		pr_info("dropped %ld flows of removed endpoints\n", total);
 	free(idx);
-	free(dead);
 	return err;
 }
 

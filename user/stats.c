@@ -48,21 +48,30 @@ static void load_service_extras(struct canary_state *st, struct stats_snap *d,
 			    &d->pin_flows[i][v], sizeof(__u64));
 }
 
-/* How full the flow table is and how many flows its LRU evicted. */
+/* Entries of the flow table @fd (canary_flow or canary_flow6), walking
+ * at most @steps keys. */
+static __u64 count_flows(int fd, __u32 steps)
+{
+	unsigned char key[sizeof(struct canary_flow6_key)], *prev = NULL;
+	__u64 n = 0;
+
+	while (steps-- && bpf_map_get_next_key(fd, prev, key) == 0) {
+		n++;
+		prev = key;
+	}
+	return n;
+}
+
+/* How full the flow tables (both families) are and how many flows their
+ * LRUs evicted. */
 static void load_flow_table(struct canary_state *st, struct stats_snap *d)
 {
-	struct canary_flow_key key, *prev = NULL;
 	struct canary_ustat u = {};
-	__u32 zero = 0;
+	__u32 zero = 0, steps = state_flow_walk_limit(st);
 	__u64 gone;
 
-	__u32 steps = state_flow_walk_limit(st);
-
-	d->flow_entries = 0;
-	while (steps-- && bpf_map_get_next_key(st->flow_fd, prev, &key) == 0) {
-		d->flow_entries++;
-		prev = &key;
-	}
+	d->flow_entries = count_flows(st->flow_fd, steps) +
+			  count_flows(st->flow6_fd, steps);
 	bpf_map_lookup_elem(st->ustat_fd, &zero, &u);
 	gone = u.flows_deleted + d->flow_entries;
 	d->flow_evictions = d->global.flow_inserts > gone ?

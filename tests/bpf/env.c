@@ -146,7 +146,10 @@ static int clear_map(int fd, size_t key_size)
 
 int env_clear_flows(struct test_env *env)
 {
-	return clear_map(env->st.flow_fd, sizeof(struct canary_flow_key));
+	int err = clear_map(env->st.flow_fd, sizeof(struct canary_flow_key));
+
+	return err ? err : clear_map(env->st.flow6_fd,
+				     sizeof(struct canary_flow6_key));
 }
 
 int env_count_flows(struct test_env *env)
@@ -170,7 +173,7 @@ static void set_version(struct canary_service_cfg *svc, int v, const char *name,
 	svc->v[v].weight_bps = bps;
 	svc->v[v].n_endpoints = n;
 	for (i = 0; i < n; i++) {
-		svc->v[v].ep[i].addr = ip4(eps[i]);
+		svc->v[v].ep[i].addr = addr_v4(ip4(eps[i]));
 		svc->v[v].ep[i].port = htons(5050);
 	}
 }
@@ -183,7 +186,7 @@ void env_seed_config(struct canary_config *cfg, __u16 v2_bps, __u8 proto)
 	struct canary_service_cfg *svc = config_add_service(cfg, NULL);
 
 	snprintf(svc->name, sizeof(svc->name), "prod-service");
-	svc->vip = ip4("10.96.0.10");
+	svc->vip = addr_v4(ip4("10.96.0.10"));
 	svc->port = htons(5000);
 	svc->proto = proto;
 	svc->n_versions = 2;
@@ -237,15 +240,18 @@ struct canary_vstats env_vstats(struct test_env *env, __u32 id, __u32 version)
 	return s;
 }
 
-int env_predict(const struct canary_service_cfg *svc, __be32 saddr,
-		__be32 daddr, __u16 sport, __u16 dport, __u8 proto,
-		struct canary_endpoint *ep)
+int env_predict_addr(const struct canary_service_cfg *svc,
+		     const struct canary_addr *src, const struct canary_addr *dst,
+		     __u16 sport, __u16 dport, __u8 proto,
+		     struct canary_ep_cfg *ep)
 {
 	static __u16 ring[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
-	struct canary_endpoint active[CANARY_MAX_ENDPOINTS];
+	struct canary_ep_cfg active[CANARY_MAX_ENDPOINTS];
+	/* both families hash through the same 32-bit words */
+	__be32 saddr = addr_hash_word(src), daddr = addr_hash_word(dst);
 	int i, n = 0;
 	__u32 m;
-	struct canary_version_cfg ver;
+	static struct canary_version_cfg ver;
 	__u16 cum[CANARY_MAX_VERSIONS] = {};
 	__u32 v, slot;
 
@@ -267,6 +273,19 @@ int env_predict(const struct canary_service_cfg *svc, __be32 saddr,
 	slot = canary_flow_hash(saddr, daddr, htons(sport), htons(dport), proto,
 				CANARY_SEED_ENDPOINT) % m;
 	*ep = active[ring[slot]];
+	return v;
+}
+
+int env_predict(const struct canary_service_cfg *svc, __be32 saddr,
+		__be32 daddr, __u16 sport, __u16 dport, __u8 proto,
+		struct canary_endpoint *ep)
+{
+	struct canary_addr s = addr_v4(saddr), d = addr_v4(daddr);
+	struct canary_ep_cfg e = {};
+	int v = env_predict_addr(svc, &s, &d, sport, dport, proto, &e);
+
+	*ep = (struct canary_endpoint){ .addr = e.addr.v4, .port = e.port,
+					.flags = e.flags };
 	return v;
 }
 

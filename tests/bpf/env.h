@@ -32,7 +32,7 @@ void env_global_cleanup(void);
 
 /* Makes the running config exactly @cfg. Returns the CLI's exit code. */
 int env_apply(struct test_env *env, struct canary_config *cfg);
-/* Empties the flow and reverse-flow tables. */
+/* Empties the flow tables (IPv4 and IPv6). */
 int env_clear_flows(struct test_env *env);
 /* Number of entries in the flow table. */
 int env_count_flows(struct test_env *env);
@@ -58,6 +58,12 @@ struct canary_vstats env_vstats(struct test_env *env, __u32 id, __u32 version);
 int env_predict(const struct canary_service_cfg *svc, __be32 saddr,
 		__be32 daddr, __u16 sport, __u16 dport, __u8 proto,
 		struct canary_endpoint *ep);
+/* env_predict() for either family: an IPv6 flow hashes its addresses
+ * folded (addr_hash_word()), like the data plane. */
+int env_predict_addr(const struct canary_service_cfg *svc,
+		     const struct canary_addr *saddr,
+		     const struct canary_addr *daddr, __u16 sport, __u16 dport,
+		     __u8 proto, struct canary_ep_cfg *ep);
 
 
 struct pkt_spec;

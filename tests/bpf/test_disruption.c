@@ -38,7 +38,7 @@ static void set_v1(struct canary_config *cfg, int n)
 
 	v1->n_endpoints = n;
 	for (e = 0; e < n; e++) {
-		v1->ep[e].addr = htonl(ntohl(ip4("10.244.2.1")) + e);
+		v1->ep[e].addr = addr_v4(htonl(ntohl(ip4("10.244.2.1")) + e));
 		v1->ep[e].port = htons(5050);
 		v1->ep[e].flags = 0;
 	}

@@ -89,7 +89,7 @@ static const struct canary_service_cfg *service_of(const struct canary_config *c
 	int i;
 
 	for (i = 0; v->l4 && i < cfg->n_services; i++)
-		if (cfg->svc[i].vip == v->daddr && cfg->svc[i].port == v->dport &&
+		if (cfg->svc[i].vip.v4 == v->daddr && cfg->svc[i].port == v->dport &&
 		    cfg->svc[i].proto == v->proto)
 			return &cfg->svc[i];
 	return NULL;
@@ -101,7 +101,7 @@ static bool has_endpoint(const struct canary_service_cfg *s, __be32 a, __be16 p)
 
 	for (i = 0; i < s->n_versions; i++)
 		for (j = 0; j < s->v[i].n_endpoints; j++)
-			if (s->v[i].ep[j].addr == a && s->v[i].ep[j].port == p)
+			if (s->v[i].ep[j].addr.v4 == a && s->v[i].ep[j].port == p)
 				return true;
 	return false;
 }
@@ -248,7 +248,7 @@ static const struct canary_service_cfg *reply_of(struct fuzz_run *fr,
 		    !has_endpoint(&cfg->svc[i], v->saddr, v->sport))
 			continue;
 		k = (struct canary_flow_key){ .saddr = v->daddr,
-					      .daddr = cfg->svc[i].vip,
+					      .daddr = cfg->svc[i].vip.v4,
 					      .sport = v->dport,
 					      .dport = cfg->svc[i].port,
 					      .proto = v->proto };
@@ -270,7 +270,7 @@ static void check_reply(struct fuzz_run *fr, const struct fuzz_view *in,
 
 	if (olen != fr->len || !v.l4 || !only_changed(fr, out, allow, 4))
 		return violation(fr, I_REPLY, "tc_out", "not a rewrite of the input");
-	if (v.saddr != svc->vip || v.sport != svc->port)
+	if (v.saddr != svc->vip.v4 || v.sport != svc->port)
 		return violation(fr, I_REPLY, "tc_out", "source is not the VIP:port");
 	check_csums(fr, "tc_out", in, &v, out);
 	fr->replies++;
@@ -351,7 +351,7 @@ static int fuzz_config(struct test_env *env, struct canary_config *cfg)
 	if (!s)
 		return -1;
 	snprintf(s->name, sizeof(s->name), "empty");
-	s->vip = ip4("10.96.0.11");
+	s->vip = addr_v4(ip4("10.96.0.11"));
 	s->port = htons(6000);
 	s->proto = IPPROTO_TCP;
 	s->n_versions = 1;

@@ -20,7 +20,7 @@ static void web_config(struct canary_config *cfg)
 	int e;
 
 	snprintf(web->name, sizeof(web->name), "web");
-	web->vip = ip4(WEB_VIP);
+	web->vip = addr_v4(ip4(WEB_VIP));
 	web->proto = IPPROTO_TCP;
 	web->n_ports = 2;
 	web->ports[0] = (struct canary_port_cfg){ htons(80), htons(8080) };
@@ -30,16 +30,16 @@ static void web_config(struct canary_config *cfg)
 	web->v[0].weight_bps = 10000;
 	web->v[0].n_endpoints = 2;
 	for (e = 0; e < 2; e++)
-		web->v[0].ep[e].addr = htonl(ntohl(ip4("10.244.1.11")) + e);
+		web->v[0].ep[e].addr = addr_v4(htonl(ntohl(ip4("10.244.1.11")) + e));
 	snprintf(api->name, sizeof(api->name), "api");
-	api->vip = ip4(WEB_VIP);
+	api->vip = addr_v4(ip4(WEB_VIP));
 	api->port = htons(5000);
 	api->proto = IPPROTO_TCP;
 	api->n_versions = 1;
 	snprintf(api->v[0].name, sizeof(api->v[0].name), "v1");
 	api->v[0].weight_bps = 10000;
 	api->v[0].n_endpoints = 1;
-	api->v[0].ep[0].addr = ip4("10.244.1.21");
+	api->v[0].ep[0].addr = addr_v4(ip4("10.244.1.21"));
 	api->v[0].ep[0].port = htons(5050);
 }
 

@@ -26,7 +26,7 @@ static void snat_config(struct canary_config *cfg, int v2_pct, __u8 snat,
 					      .port_max = 40009 };
 	s = config_add_service(cfg, NULL);
 	snprintf(s->name, sizeof(s->name), "svc");
-	s->vip = ip4("10.96.0.10");
+	s->vip = addr_v4(ip4("10.96.0.10"));
 	s->port = htons(5000);
 	s->proto = IPPROTO_TCP;
 	s->snat = snat;
@@ -37,8 +37,8 @@ static void snat_config(struct canary_config *cfg, int v2_pct, __u8 snat,
 	s->v[0].weight_bps = (100 - v2_pct) * 100;
 	s->v[1].weight_bps = v2_pct * 100;
 	s->v[0].n_endpoints = s->v[1].n_endpoints = 1;
-	s->v[0].ep[0] = (struct canary_endpoint){ ip4(LOCAL_EP), htons(5050), 0 };
-	s->v[1].ep[0] = (struct canary_endpoint){ ip4(REMOTE_EP), htons(5050), 0 };
+	s->v[0].ep[0] = (struct canary_ep_cfg){ addr_v4(ip4(LOCAL_EP)), htons(5050), 0 };
+	s->v[1].ep[0] = (struct canary_ep_cfg){ addr_v4(ip4(REMOTE_EP)), htons(5050), 0 };
 }
 
 static struct pkt_spec syn(__u16 sport)

@@ -26,7 +26,7 @@ static void add_pin(struct canary_service_cfg *svc, const char *net, int len,
 {
 	struct canary_pin_cfg *p = &svc->pins[svc->n_pins++];
 
-	p->addr = ip4(net);
+	p->addr = addr_v4(ip4(net));
 	p->prefixlen = len;
 	snprintf(p->version, sizeof(p->version), "%s", version);
 }

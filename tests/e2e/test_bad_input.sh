@@ -14,7 +14,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 SMALL_MAPS=(canary_gen canary_svc canary_ver canary_ring canary_flow
-	    canary_backend canary_global canary_pins canary_tx)
+	    canary_backend canary_global canary_pins canary_tx
+	    canary_svc6 canary_ver6 canary_flow6 canary_backend6 canary_pins6)
 BIG_MAPS=(canary_meta_v2 canary_stats canary_pinstat)
 
 # dump_state FILE MAP...: the maps' JSON dumps and the pin dir's listing.
@@ -79,6 +80,24 @@ make_yamls() {
 	yaml_edit no-eps 's/endpoints: \[10.244.1.21:5050\]/endpoints: []/'
 	yaml_edit bad-cidr 's/^\(    protocol: tcp\)$/\1\n    pins: [{cidr: 10.0.1.0\/33, version: v2}]/'
 	yaml_edit pin-version 's/^\(    protocol: tcp\)$/\1\n    pins: [{cidr: 10.0.1.0\/24, version: v9}]/'
+	six_yaml six-snat '    snat: always'
+	six_yaml six-local '    traffic_policy: local'
+	six_yaml six-mixed-ep '' '10.244.1.11:8080'
+	six_yaml six-mixed-pin '    pins: [{cidr: 10.0.0.0/8, version: v1}]'
+	six_yaml six-host-bits '    pins: [{cidr: "2001:db8:ff::1/48", version: v1}]'
+	six_yaml six-bad-ip '' '"[2001:db8::zz]:8080"'
+}
+
+# six_yaml NAME EXTRA [ENDPOINT]: the seed config plus an IPv6 service,
+# with the line EXTRA and ENDPOINT (default [2001:db8::11]:8080).
+six_yaml() {
+	{
+		cat "$WORK/seed.yaml"
+		printf '  - name: six\n    vip: 2001:db8::10\n    port: 80\n'
+		[ -n "$2" ] && printf '%s\n' "$2"
+		printf '    versions:\n      - name: v1\n        weight: 100\n'
+		printf '        endpoints: [%s]\n' "${3:-\"[2001:db8::11]:8080\"}"
+	} >"$WORK/$1.yaml"
 }
 
 # at FILE: the FILE:LINE:COLUMN: prefix YAML errors carry.
@@ -102,6 +121,18 @@ apply_cases() {
 	bad_case apply_weighted_no_endpoints "$(at no-eps).*v2" cb apply -f "$WORK/no-eps.yaml"
 	bad_case apply_bad_pin_cidr "$(at bad-cidr).*10\\.0\\.1\\.0/33" cb apply -f "$WORK/bad-cidr.yaml"
 	bad_case apply_pin_unknown_version "$(at pin-version).*v9" cb apply -f "$WORK/pin-version.yaml"
+	bad_case apply_ipv6_snat_always "$(at six-snat).*'six'.*snat: always is not supported for an IPv6" \
+		cb apply -f "$WORK/six-snat.yaml"
+	bad_case apply_ipv6_traffic_local "$(at six-local).*'six'.*traffic_policy: local is not supported for an IPv6" \
+		cb apply -f "$WORK/six-local.yaml"
+	bad_case apply_ipv6_mixed_endpoint "$(at six-mixed-ep).*10\\.244\\.1\\.11:8080 of 'six' is IPv4" \
+		cb apply -f "$WORK/six-mixed-ep.yaml"
+	bad_case apply_ipv6_mixed_pin "$(at six-mixed-pin).*pin 10\\.0\\.0\\.0/8 of 'six' is IPv4" \
+		cb apply -f "$WORK/six-mixed-pin.yaml"
+	bad_case apply_ipv6_pin_host_bits "$(at six-host-bits).*2001:db8:ff::1/48.*host bits" \
+		cb apply -f "$WORK/six-host-bits.yaml"
+	bad_case apply_ipv6_bad_endpoint "$(at six-bad-ip).*'2001:db8::zz' is not an IP address" \
+		cb apply -f "$WORK/six-bad-ip.yaml"
 }
 
 attach_cases() {
@@ -136,6 +167,10 @@ service_cases() {
 	bad_case service_add_existing "prod-service.*exists" cb service add prod-service --vip 10.96.0.11:80
 	bad_case service_add_vip_taken 10\\.96\\.0\\.10:5000 cb service add x --vip 10.96.0.10:5000
 	bad_case service_del_unknown nosuch-svc cb service del nosuch-svc
+	bad_case service_add_bad_ipv6 "'2001:db8::zz' is not an IP address" cb service add x --vip '[2001:db8::zz]:80'
+	bad_case service_add_ipv6_no_brackets "2001:db8::10:80.*brackets" cb service add x --vip 2001:db8::10:80
+	bad_case service_add_ipv6_unclosed "'\\[2001:db8::10:80'" cb service add x --vip '[2001:db8::10:80'
+	bad_case service_add_ipv6_vip_taken "\\[2001:db8::10\\]:80/tcp" cb service add x --vip '[2001:db8::10]:80'
 }
 
 endpoint_pin_cases() {
@@ -152,6 +187,16 @@ endpoint_pin_cases() {
 	bad_case unpin_unknown_service nosuch-svc cb unpin nosuch-svc 10.0.1.0/24
 	bad_case unpin_bad_cidr 10\\.0\\.1\\.0/40 cb unpin prod-service 10.0.1.0/40
 	bad_case unpin_not_pinned 10\\.0\\.9\\.0/24 cb unpin prod-service 10.0.9.0/24
+	bad_case endpoints_ipv4_in_ipv6_service "10\\.244\\.1\\.11:8080 of 'six' is IPv4" cb endpoints set six v1 10.244.1.11:8080
+	bad_case endpoints_ipv6_in_ipv4_service "\\[2001:db8::11\\]:5050 of 'prod-service' is IPv6" cb endpoints set prod-service v1 '[2001:db8::11]:5050'
+	bad_case endpoints_bad_ipv6 "'2001:db8::zz' is not an IP address" cb endpoints set six v1 '[2001:db8::zz]:8080'
+	bad_case endpoints_ipv6_duplicate "\\[2001:db8::11\\]:8080 is listed twice" cb endpoints set six v1 '[2001:db8::11]:8080' '[2001:db8::11]:8080'
+	bad_case pin_ipv6_host_bits "2001:db8:ff::1/48.*host bits" cb pin six 2001:db8:ff::1/48 v1
+	bad_case pin_ipv6_prefix_129 "2001:db8::/129.*0 to 128" cb pin six 2001:db8::/129 v1
+	bad_case pin_ipv6_bad_cidr "2001:db8::zz/64" cb pin six 2001:db8::zz/64 v1
+	bad_case pin_ipv6_in_ipv4_service "pin 2001:db8::/32 of 'prod-service' is IPv6" cb pin prod-service 2001:db8::/32 v2
+	bad_case pin_ipv4_in_ipv6_service "pin 10\\.0\\.0\\.0/8 of 'six' is IPv4" cb pin six 10.0.0.0/8 v1
+	bad_case unpin_ipv6_not_pinned "2001:db8:ee::/48" cb unpin six 2001:db8:ee::/48
 }
 
 other_cases() {
@@ -174,6 +219,31 @@ other_cases() {
 	fi
 }
 
+# six_status: status shows the IPv6 service as users write it, plain and
+# JSON.
+six_status() {
+	local out
+	out=$(cb status six 2>&1)
+	if [[ $out == *"six  [2001:db8::10]:80/tcp"* &&
+	      $out == *"[2001:db8::11]:8080 [2001:db8::12]:8080(draining)"* &&
+	      $out == *"pin 2001:db8:ff::/48 -> v1"* ]]; then
+		pass status_ipv6_service
+	else
+		fail status_ipv6_service "${out:0:300}"
+	fi
+	out=$(cb -j status six 2>&1)
+	if python3 -c 'import json, sys
+s = json.loads(sys.argv[1])["services"][0]
+eps = s["versions"][0]["endpoints"]
+sys.exit(0 if s["vip"] == "2001:db8::10" and s["family"] == "ipv6" and
+         s["port"] == 80 and eps[0]["ip"] == "2001:db8::11" and
+         s["pins"][0]["cidr"] == "2001:db8:ff::/48" else 1)' "$out"; then
+		pass status_json_ipv6_service
+	else
+		fail status_json_ipv6_service "${out:0:300}"
+	fi
+}
+
 e2e_init
 need_cli
 command -v bpftool >/dev/null || bail "missing tool: bpftool"
@@ -182,6 +252,12 @@ make_yamls
 expect attach_n0 cb attach n0 --mode native
 expect apply_seed cb apply -f "$WORK/seed.yaml"
 expect pin_seed cb pin prod-service 10.0.5.0/24 v2
+# An IPv6 service too, so the IPv6 maps have entries to keep.
+expect service_add_six cb service add six --vip '[2001:db8::10]:80/tcp'
+expect endpoints_six cb endpoints set six v1 '[2001:db8::11]:8080' \
+	--draining '[2001:db8::12]:8080'
+expect pin_six cb pin six 2001:db8:ff::/48 v1
+six_status
 dump_state "$WORK/big.before" "${BIG_MAPS[@]}" &&
 	dump_state "$WORK/small.before" "${SMALL_MAPS[@]}" ||
 	bail "bpftool map dump failed"

@@ -23,21 +23,20 @@ static void percent(const char *s, struct canary_err *err)
 
 static void endpoint(const char *s, struct canary_err *err)
 {
-	struct canary_endpoint ep, again;
-	char ip[16], buf[32];
+	struct canary_ep_cfg ep, again;
+	char buf[CANARY_ADDR_STRLEN + 8];
 
 	if (parse_endpoint(s, &ep, err))
 		return;
 	FUZZ_CHECK(ep.port != 0);
-	snprintf(buf, sizeof(buf), "%s:%u", fmt_ipv4(ep.addr, ip, sizeof(ip)),
-		 ntohs(ep.port));
+	addr_port_str(&ep.addr, ntohs(ep.port), buf, sizeof(buf));
 	FUZZ_CHECK(!parse_endpoint(buf, &again, err));
-	FUZZ_CHECK(again.addr == ep.addr && again.port == ep.port);
+	FUZZ_CHECK(addr_eq(&again.addr, &ep.addr) && again.port == ep.port);
 }
 
 static void vip(const char *s, struct canary_err *err)
 {
-	__be32 addr;
+	struct canary_addr addr;
 	__be16 port;
 	__u8 proto;
 
@@ -49,18 +48,20 @@ static void vip(const char *s, struct canary_err *err)
 
 static void cidr(const char *s, struct canary_err *err)
 {
-	__be32 addr;
+	struct canary_addr addr;
 	__u8 len;
 
 	if (parse_cidr(s, &addr, &len, err))
 		return;
-	FUZZ_CHECK(len <= 32);
-	FUZZ_CHECK(len == 32 || !(ntohl(addr) & (0xffffffffu >> len)));
+	FUZZ_CHECK(len <= addr_bits(&addr));
+	FUZZ_CHECK(addr_host_bits_zero(&addr, len));
+	FUZZ_CHECK(addr_is_v6(&addr) || len == 32 ||
+		   !(ntohl(addr.v4) & (0xffffffffu >> len)));
 }
 
 static void others(const char *s, struct canary_err *err)
 {
-	struct canary_endpoint ep;
+	struct canary_ep_cfg ep;
 	__be32 addr;
 	__be16 port;
 	__u8 b;

@@ -2,6 +2,7 @@
 /* The configuration model: user/config.c. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <string.h>
 
 #include "config.h"
 #include "unit.h"
@@ -18,7 +19,7 @@ static struct canary_service_cfg *add(struct canary_config *cfg,
 	if (!s)
 		return NULL;
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->vip = htonl(0x0a600000 | id);
+	s->vip = addr_v4(htonl(0x0a600000 | id));
 	s->port = htons(5000);
 	s->proto = CANARY_PROTO_TCP;
 	s->n_versions = n;
@@ -27,8 +28,8 @@ static struct canary_service_cfg *add(struct canary_config *cfg,
 		s->v[i].weight_bps = w[i] * 100;
 		s->v[i].n_endpoints = eps[i];
 		for (e = 0; e < eps[i]; e++) {
-			s->v[i].ep[e].addr = htonl(0x0af40000 | id << 8 |
-						   (10 * i + e + 1));
+			s->v[i].ep[e].addr = addr_v4(htonl(0x0af40000 | id << 8 |
+						   (10 * i + e + 1)));
 			s->v[i].ep[e].port = htons(5050);
 		}
 	}
@@ -178,7 +179,7 @@ static void test_validate_address(void)
 	cfg.svc[1].port = 0;
 	check_invalid(&cfg, "service 'b' has no port");
 	cfg.svc[1].port = htons(1);
-	cfg.svc[1].vip = 0;
+	cfg.svc[1].vip = (struct canary_addr){};
 	check_invalid(&cfg, "service 'b' has no VIP");
 	config_free(&cfg);
 }
@@ -210,7 +211,7 @@ static void test_validate_dup_endpoint(void)
 	cfg.svc[0].v[0].ep[2] = cfg.svc[0].v[0].ep[0];
 	check_invalid(&cfg, "endpoint 10.244.10.1:5050 is listed twice in 'prod-service'");
 	/* In two versions. */
-	cfg.svc[0].v[0].ep[2].addr = htonl(0x0af40a03);
+	cfg.svc[0].v[0].ep[2].addr = addr_v4(htonl(0x0af40a03));
 	cfg.svc[0].v[1].ep[0] = cfg.svc[0].v[0].ep[1];
 	check_invalid(&cfg, "endpoint 10.244.10.2:5050 is listed twice in 'prod-service'");
 	/* Same address, other port: a different endpoint. */
@@ -288,24 +289,117 @@ static void test_effective_rounding(void)
 	config_free(&cfg);
 }
 
+static struct canary_ep_cfg ep4(__u32 addr, __u16 port)
+{
+	return (struct canary_ep_cfg){ addr_v4(htonl(addr)), htons(port), 0 };
+}
+
 static void test_sort(void)
 {
 	struct canary_version_cfg v = { .n_endpoints = 4 };
 
-	v.ep[0] = (struct canary_endpoint){ htonl(0x0a000002), htons(80), 0 };
-	v.ep[1] = (struct canary_endpoint){ htonl(0x0b000001), htons(80), 0 };
-	v.ep[2] = (struct canary_endpoint){ htonl(0x0a000002), htons(79), 0 };
-	v.ep[3] = (struct canary_endpoint){ htonl(0x0a0000ff), htons(1), 0 };
+	v.ep[0] = ep4(0x0a000002, 80);
+	v.ep[1] = ep4(0x0b000001, 80);
+	v.ep[2] = ep4(0x0a000002, 79);
+	v.ep[3] = ep4(0x0a0000ff, 1);
 	config_sort_endpoints(&v);
-	CHECK(v.ep[0].addr == htonl(0x0a000002) && v.ep[0].port == htons(79), "0");
-	CHECK(v.ep[1].addr == htonl(0x0a000002) && v.ep[1].port == htons(80), "1");
-	CHECK(v.ep[2].addr == htonl(0x0a0000ff), "2");
-	CHECK(v.ep[3].addr == htonl(0x0b000001), "3");
+	CHECK(v.ep[0].addr.v4 == htonl(0x0a000002) && v.ep[0].port == htons(79), "0");
+	CHECK(v.ep[1].addr.v4 == htonl(0x0a000002) && v.ep[1].port == htons(80), "1");
+	CHECK(v.ep[2].addr.v4 == htonl(0x0a0000ff), "2");
+	CHECK(v.ep[3].addr.v4 == htonl(0x0b000001), "3");
+}
+
+static struct canary_ep_cfg ep6(const char *addr, __u16 port)
+{
+	struct canary_ep_cfg ep = { .port = htons(port) };
+
+	addr_from_str(addr, &ep.addr);
+	return ep;
+}
+
+/* IPv6 endpoints sort by address bytes (network order), then port. */
+static void test_sort_v6(void)
+{
+	struct canary_version_cfg v = { .n_endpoints = 5 };
+	char buf[CANARY_ADDR_STRLEN + 8];
+	static const char *const want[] = {
+		"[2001:db8::2]:79", "[2001:db8::2]:80", "[2001:db8::ff]:1",
+		"[2001:db8::1:0]:1", "[2001:db9::1]:1",
+	};
+	int i;
+
+	v.ep[0] = ep6("2001:db8::2", 80);
+	v.ep[1] = ep6("2001:db9::1", 1);
+	v.ep[2] = ep6("2001:db8::2", 79);
+	v.ep[3] = ep6("2001:db8::1:0", 1);
+	v.ep[4] = ep6("2001:db8::ff", 1);
+	config_sort_endpoints(&v);
+	for (i = 0; i < 5; i++) {
+		addr_port_str(&v.ep[i].addr, ntohs(v.ep[i].port), buf, sizeof(buf));
+		CHECK(!strcmp(buf, want[i]), "%d: %s, want %s", i, buf, want[i]);
+	}
+}
+
+/* An IPv6 service: validation of families and of what IPv6 lacks yet. */
+static void test_validate_v6(void)
+{
+	struct canary_config cfg;
+	struct canary_service_cfg *s;
+
+	config_init(&cfg);
+	s = add(&cfg, "six", 1, 2, (int[]){ 90, 10 }, (int[]){ 0, 0 });
+	addr_from_str("2001:db8::10", &s->vip);
+	s->v[0].n_endpoints = 2;
+	s->v[0].ep[0] = ep6("2001:db8::11", 8080);
+	s->v[0].ep[1] = ep6("2001:db8::12", 8080);
+	s->v[1].n_endpoints = 1;
+	s->v[1].ep[0] = ep6("2001:db8::21", 8080);
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	/* snat: auto is fine (no SNAT); always and local are not yet */
+	cfg.svc[0].snat = CANARY_SNAT_ALWAYS;
+	check_invalid(&cfg, "service 'six': snat: always is not supported for "
+		      "an IPv6 service yet");
+	cfg.svc[0].snat = CANARY_SNAT_NEVER;
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	cfg.svc[0].local = 1;
+	check_invalid(&cfg, "service 'six': traffic_policy: local is not "
+		      "supported for an IPv6 service yet");
+	cfg.svc[0].local = 0;
+	/* mixed families */
+	cfg.svc[0].v[1].ep[0] = ep4(0x0af40115, 8080);
+	check_invalid(&cfg, "endpoint 10.244.1.21:8080 of 'six' is IPv4 but the "
+		      "VIP 2001:db8::10 is IPv6");
+	cfg.svc[0].v[1].ep[0] = ep6("2001:db8::11", 8080);
+	check_invalid(&cfg, "endpoint [2001:db8::11]:8080 is listed twice in 'six'");
+	cfg.svc[0].v[1].ep[0] = ep6("2001:db8::21", 8080);
+	cfg.svc[0].n_pins = 1;
+	cfg.svc[0].pins[0].addr = addr_v4(htonl(0x0a000000));
+	cfg.svc[0].pins[0].prefixlen = 8;
+	snprintf(cfg.svc[0].pins[0].version, CANARY_VNAME_LEN, "v2");
+	check_invalid(&cfg, "pin 10.0.0.0/8 of 'six' is IPv4 but the VIP "
+		      "2001:db8::10 is IPv6");
+	addr_from_str("2001:db8:1::", &cfg.svc[0].pins[0].addr);
+	cfg.svc[0].pins[0].prefixlen = 48;
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	cfg.svc[0].pins[0].prefixlen = 32; /* host bits set now */
+	check_invalid(&cfg, "pin 2001:db8:1::/32 of 'six' is not a network");
+	cfg.svc[0].pins[0].prefixlen = 48;
+	/* an IPv4 service on the same port is another service */
+	add(&cfg, "four", 1, 1, (int[]){ 100 }, (int[]){ 1 });
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	/* the same IPv6 VIP, port and protocol twice is not */
+	s = add(&cfg, "six-again", 2, 1, (int[]){ 100 }, (int[]){ 0 });
+	addr_from_str("2001:db8::10", &s->vip);
+	check_invalid(&cfg, "services 'six' and 'six-again' both use "
+		      "[2001:db8::10]:5000/tcp");
+	config_free(&cfg);
 }
 
 int main(void)
 {
 	RUN(test_add_find_del);
+	RUN(test_sort_v6);
+	RUN(test_validate_v6);
 	RUN(test_add_limit);
 	RUN(test_cerr_set);
 	RUN(test_validate_ok);

@@ -219,7 +219,7 @@ static void test_plan(void)
 	struct kube_store store[KUBE_KINDS] = {};
 	struct agent_plan p;
 	const struct canary_service_cfg *s;
-	char ip[16];
+	char ip[CANARY_ADDR_STRLEN];
 	int k;
 
 	put(&store[KUBE_SERVICE], obj(KUBE_SERVICE, svc_json));
@@ -259,7 +259,7 @@ static void test_plan(void)
 	CHECK_EQ(p.cfg.n_services, 6);
 	s = &p.cfg.svc[0];
 	CHECK(!strcmp(s->name, "k8s.shop.ts.http"), "%s", s->name);
-	CHECK(!strcmp(fmt_ipv4(s->vip, ip, sizeof(ip)), "10.96.0.10"), "%s", ip);
+	CHECK(!strcmp(addr_str(&s->vip, ip, sizeof(ip)), "10.96.0.10"), "%s", ip);
 	CHECK_EQ(ntohs(s->port), 80);
 	CHECK_EQ(s->v[0].weight_bps, 7500);
 	CHECK_EQ(s->v[1].weight_bps, 2500);

@@ -15,13 +15,13 @@
 static __u16 ring_a[M], ring_b[M];
 
 /* Endpoints 10.244.x.y:5050, sorted as the callers pass them. */
-static void make_eps(struct canary_endpoint *ep, int n)
+static void make_eps(struct canary_ep_cfg *ep, int n)
 {
 	int i;
 
 	memset(ep, 0, n * sizeof(*ep));
 	for (i = 0; i < n; i++) {
-		ep[i].addr = htonl(0x0af40000 + i + 1);
+		ep[i].addr = addr_v4(htonl(0x0af40000 + i + 1));
 		ep[i].port = htons(5050);
 	}
 }
@@ -44,7 +44,7 @@ static bool count_slots(const __u16 *ring, int n, int *cnt)
  * ceil(M/n) slots: max - min <= 1. */
 static void check_balance(int n)
 {
-	struct canary_endpoint ep[CANARY_MAX_ENDPOINTS];
+	struct canary_ep_cfg ep[CANARY_MAX_ENDPOINTS];
 	int cnt[CANARY_MAX_ENDPOINTS], i, lo = M, hi = 0;
 
 	make_eps(ep, n);
@@ -71,7 +71,7 @@ static void test_balance(void)
 
 static void test_three_exact(void)
 {
-	struct canary_endpoint ep[3];
+	struct canary_ep_cfg ep[3];
 	int cnt[3], i;
 
 	make_eps(ep, 3);
@@ -85,7 +85,7 @@ static void test_three_exact(void)
 
 static void test_deterministic(void)
 {
-	struct canary_endpoint ep[10];
+	struct canary_ep_cfg ep[10];
 
 	make_eps(ep, 10);
 	CHECK_EQ(maglev_build(ep, 10, ring_a, M), 0);
@@ -99,9 +99,9 @@ static void test_deterministic(void)
 }
 
 /* Slot owner by identity: the address, as indexes shift on removal. */
-static __be32 owner(const struct canary_endpoint *ep, const __u16 *ring, int s)
+static __be32 owner(const struct canary_ep_cfg *ep, const __u16 *ring, int s)
 {
-	return ep[ring[s]].addr;
+	return ep[ring[s]].addr.v4;
 }
 
 /*
@@ -113,7 +113,7 @@ static __be32 owner(const struct canary_endpoint *ep, const __u16 *ring, int s)
  */
 static void check_removal(int n, int r, double max_pct)
 {
-	struct canary_endpoint ep[CANARY_MAX_ENDPOINTS], less[CANARY_MAX_ENDPOINTS];
+	struct canary_ep_cfg ep[CANARY_MAX_ENDPOINTS], less[CANARY_MAX_ENDPOINTS];
 	int s, k = 0, moved = 0;
 
 	make_eps(ep, n);
@@ -124,7 +124,7 @@ static void check_removal(int n, int r, double max_pct)
 	CHECK_EQ(maglev_build(less, n - 1, ring_b, M), 0);
 	for (s = 0; s < M; s++) {
 		if (ring_a[s] == r) {
-			CHECK(owner(less, ring_b, s) != ep[r].addr, "slot %d kept", s);
+			CHECK(owner(less, ring_b, s) != ep[r].addr.v4, "slot %d kept", s);
 			continue;
 		}
 		moved += owner(ep, ring_a, s) != owner(less, ring_b, s);
@@ -147,18 +147,27 @@ static void test_disruption(void)
 	check_removal(80, 79, 5.0);
 }
 
+/* The address word the permutation hashes: the IPv4 address itself, or
+ * the four words of an IPv6 address XORed (the documented fold). */
+static __u32 ref_word(const struct canary_addr *a)
+{
+	if (a->af == AF_INET6)
+		return a->v6[0] ^ a->v6[1] ^ a->v6[2] ^ a->v6[3];
+	return a->v4;
+}
+
 /* Pseudocode 1 of the Maglev paper, written out plainly with the whole
  * permutation table and the documented offset/skip hashes. */
-static void reference_ring(const struct canary_endpoint *ep, int n, __u16 *ring)
+static void reference_ring(const struct canary_ep_cfg *ep, int n, __u16 *ring)
 {
 	static __u32 perm[10][M];
 	int next[10] = {}, i, j, filled = 0;
 	__u32 off, skip, c;
 
 	for (i = 0; i < n; i++) {
-		off = canary_jhash_3words(ep[i].addr, ep[i].port, 0,
+		off = canary_jhash_3words(ref_word(&ep[i].addr), ep[i].port, 0,
 					  CANARY_SEED_MAGLEV_OFF) % M;
-		skip = canary_jhash_3words(ep[i].addr, ep[i].port, 0,
+		skip = canary_jhash_3words(ref_word(&ep[i].addr), ep[i].port, 0,
 					   CANARY_SEED_MAGLEV_SKIP) % (M - 1) + 1;
 		for (j = 0; j < M; j++)
 			perm[i][j] = (off + (__u64)j * skip) % M;
@@ -178,7 +187,7 @@ static void reference_ring(const struct canary_endpoint *ep, int n, __u16 *ring)
 
 static void test_matches_reference(void)
 {
-	struct canary_endpoint ep[10];
+	struct canary_ep_cfg ep[10];
 	int n;
 
 	for (n = 1; n <= 10; n += 3) {
@@ -190,9 +199,45 @@ static void test_matches_reference(void)
 	}
 }
 
+/* IPv6 endpoints 2001:db8:0:X::Y, sorted: the permutation takes the
+ * folded address, so the table is the reference's over those words. */
+static void make_eps6(struct canary_ep_cfg *ep, int n)
+{
+	int i;
+
+	memset(ep, 0, n * sizeof(*ep));
+	for (i = 0; i < n; i++) {
+		ep[i].addr.af = AF_INET6;
+		ep[i].addr.v6[0] = htonl(0x20010db8);
+		ep[i].addr.v6[1] = htonl(i / 3);
+		ep[i].addr.v6[3] = htonl(i + 1);
+		ep[i].port = htons(8080);
+	}
+}
+
+static void test_v6_matches_reference(void)
+{
+	struct canary_ep_cfg ep[10];
+	int n, cnt[10], i, lo = M, hi = 0;
+
+	for (n = 1; n <= 10; n += 3) {
+		make_eps6(ep, n);
+		CHECK_EQ(maglev_build(ep, n, ring_a, M), 0);
+		reference_ring(ep, n, ring_b);
+		CHECK(!memcmp(ring_a, ring_b, sizeof(ring_a)),
+		      "n=%d: IPv6 ring differs from the reference", n);
+	}
+	CHECK(count_slots(ring_a, 10, cnt), "invalid slot");
+	for (i = 0; i < 10; i++) {
+		lo = cnt[i] < lo ? cnt[i] : lo;
+		hi = cnt[i] > hi ? cnt[i] : hi;
+	}
+	CHECK(hi - lo <= 1, "IPv6 slots per endpoint %d..%d", lo, hi);
+}
+
 static void test_bad_args(void)
 {
-	struct canary_endpoint ep[3];
+	struct canary_ep_cfg ep[3];
 
 	make_eps(ep, 3);
 	CHECK_EQ(maglev_build(ep, 0, ring_a, M), -EINVAL);
@@ -211,6 +256,7 @@ int main(void)
 	RUN(test_deterministic);
 	RUN(test_disruption);
 	RUN(test_matches_reference);
+	RUN(test_v6_matches_reference);
 	RUN(test_bad_args);
 	return UNIT_DONE();
 }

@@ -2,6 +2,7 @@
 /* Parsers and formatters of user/parse.c. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <string.h>
 
 #include "parse.h"
 #include "unit.h"
@@ -88,11 +89,12 @@ static void test_proto(void)
 
 static void test_endpoint(void)
 {
-	struct canary_endpoint ep;
+	struct canary_ep_cfg ep;
 	struct canary_err err = {};
 
 	CHECK_EQ(parse_endpoint("10.244.1.11:5050", &ep, &err), 0);
-	CHECK_EQ(ep.addr, htonl(0x0af4010b));
+	CHECK_EQ(ep.addr.af, AF_INET);
+	CHECK_EQ(ep.addr.v4, htonl(0x0af4010b));
 	CHECK_EQ(ep.port, htons(5050));
 	CHECK_EQ(ep.flags, 0);
 	CHECK_FAILS(parse_endpoint("10.244.1.11", &ep, &err), err,
@@ -105,19 +107,21 @@ static void test_endpoint(void)
 		    "'80:90' is not a valid port");
 	CHECK_FAILS(parse_endpoint("10.244.1.1:", &ep, &err), err,
 		    "'' is not a valid port");
-	CHECK_FAILS(parse_endpoint("100.100.100.100:65535/tcp-and-more-text", &ep,
-				   &err), err, "is too long");
+	CHECK_FAILS(parse_endpoint("100.100.100.100:65535/tcp-and-more-text-"
+				   "and-yet-more-text-to-be-long", &ep, &err),
+		    err, "is too long");
 }
 
 static void test_vip(void)
 {
 	struct canary_err err = {};
-	__be32 vip;
+	struct canary_addr vip;
 	__be16 port;
 	__u8 proto;
 
 	CHECK_EQ(parse_vip("10.96.0.10:5000", &vip, &port, &proto, &err), 0);
-	CHECK_EQ(vip, htonl(0x0a60000a));
+	CHECK_EQ(vip.af, AF_INET);
+	CHECK_EQ(vip.v4, htonl(0x0a60000a));
 	CHECK_EQ(port, htons(5000));
 	CHECK_EQ(proto, CANARY_PROTO_TCP);
 	CHECK_EQ(parse_vip("10.96.0.10:53/udp", &vip, &port, &proto, &err), 0);
@@ -129,6 +133,118 @@ static void test_vip(void)
 		    "'10.96.0.10' is not a service address (IP:PORT)");
 	CHECK_FAILS(parse_vip("10.96.0:53", &vip, &port, &proto, &err), err,
 		    "'10.96.0' is not an IPv4 address");
+}
+
+static bool addr_is(const struct canary_addr *a, const char *want)
+{
+	char buf[CANARY_ADDR_STRLEN];
+
+	return !strcmp(addr_str(a, buf, sizeof(buf)), want);
+}
+
+static void test_endpoint_v6(void)
+{
+	struct canary_ep_cfg ep;
+	struct canary_err err = {};
+
+	CHECK_EQ(parse_endpoint("[2001:db8::11]:5050", &ep, &err), 0);
+	CHECK_EQ(ep.addr.af, AF_INET6);
+	CHECK(addr_is(&ep.addr, "2001:db8::11"), "addr");
+	CHECK_EQ(ep.addr.v6[0], htonl(0x20010db8));
+	CHECK_EQ(ep.addr.v6[3], htonl(0x11));
+	CHECK_EQ(ep.port, htons(5050));
+	CHECK_EQ(parse_endpoint("[::ffff:10.0.0.1]:80", &ep, &err), 0);
+	CHECK_EQ(ep.addr.af, AF_INET6);
+	CHECK_FAILS(parse_endpoint("[2001:db8::zz]:80", &ep, &err), err,
+		    "'2001:db8::zz' is not an IP address");
+	CHECK_FAILS(parse_endpoint("2001:db8::11:5050", &ep, &err), err,
+		    "'2001:db8::11:5050' is not an endpoint (write an IPv6 "
+		    "address in brackets: [IPv6]:PORT)");
+	CHECK_FAILS(parse_endpoint("[2001:db8::11]", &ep, &err), err,
+		    "'[2001:db8::11]' is not an endpoint ([IPv6]:PORT)");
+	CHECK_FAILS(parse_endpoint("[2001:db8::11:5050", &ep, &err), err,
+		    "is not an endpoint ([IPv6]:PORT)");
+	CHECK_FAILS(parse_endpoint("[2001:db8::11]:0", &ep, &err), err,
+		    "'0' is not a valid port");
+	CHECK_FAILS(parse_endpoint("[10.0.0.1]:80", &ep, &err), err,
+		    "brackets are for IPv6 addresses only");
+	/* bare addresses, for a service with a ports list */
+	CHECK_EQ(parse_endpoint_or_ip("2001:db8::11", &ep, &err), 0);
+	CHECK(addr_is(&ep.addr, "2001:db8::11") && !ep.port, "bare");
+	CHECK_EQ(parse_endpoint_or_ip("[2001:db8::12]", &ep, &err), 0);
+	CHECK(addr_is(&ep.addr, "2001:db8::12") && !ep.port, "bracketed");
+	CHECK_EQ(parse_endpoint_or_ip("[2001:db8::12]:80", &ep, &err), 0);
+	CHECK(ep.port == htons(80), "with port");
+	CHECK_EQ(parse_endpoint_or_ip("10.0.0.1", &ep, &err), 0);
+	CHECK(ep.addr.af == AF_INET && !ep.port, "bare IPv4");
+	CHECK_FAILS(parse_endpoint_or_ip("2001:db8::zz", &ep, &err), err,
+		    "'2001:db8::zz' is not an endpoint (IP or IP:PORT)");
+	CHECK_FAILS(parse_endpoint_or_ip("[10.0.0.1]", &ep, &err), err,
+		    "'[10.0.0.1]' is not an endpoint (IP or IP:PORT)");
+}
+
+static void test_vip_v6(void)
+{
+	struct canary_err err = {};
+	struct canary_addr vip;
+	__be16 port;
+	__u8 proto;
+
+	CHECK_EQ(parse_vip("[2001:db8::10]:5000", &vip, &port, &proto, &err), 0);
+	CHECK(addr_is(&vip, "2001:db8::10") && vip.af == AF_INET6, "vip");
+	CHECK_EQ(port, htons(5000));
+	CHECK_EQ(proto, CANARY_PROTO_TCP);
+	CHECK_EQ(parse_vip("[2001:db8::10]:53/udp", &vip, &port, &proto, &err), 0);
+	CHECK_EQ(proto, CANARY_PROTO_UDP);
+	CHECK_EQ(parse_vip("[ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255]:65535/udp",
+			   &vip, &port, &proto, &err), 0);
+	CHECK_FAILS(parse_vip("[2001:db8::zz]:53", &vip, &port, &proto, &err),
+		    err, "'2001:db8::zz' is not an IP address");
+	CHECK_FAILS(parse_vip("2001:db8::10:53", &vip, &port, &proto, &err),
+		    err, "write an IPv6 address in brackets");
+}
+
+static void test_cidr(void)
+{
+	struct canary_err err = {};
+	struct canary_addr a;
+	__be32 a4;
+	__u8 len;
+
+	CHECK_EQ(parse_cidr("10.0.1.0/24", &a, &len, &err), 0);
+	CHECK(a.af == AF_INET && a.v4 == htonl(0x0a000100) && len == 24, "v4");
+	CHECK_EQ(parse_cidr("10.0.1.7", &a, &len, &err), 0);
+	CHECK_EQ(len, 32);
+	CHECK_EQ(parse_cidr("0.0.0.0/0", &a, &len, &err), 0);
+	CHECK_EQ(len, 0);
+	CHECK_FAILS(parse_cidr("10.0.1.1/24", &a, &len, &err), err,
+		    "'10.0.1.1/24' has host bits set (did you mean a /24 network?)");
+	CHECK_FAILS(parse_cidr("10.0.1.0/33", &a, &len, &err), err,
+		    "prefix length must be 0 to 32");
+	CHECK_FAILS(parse_cidr("10.0.1/24", &a, &len, &err), err,
+		    "'10.0.1/24' is not a CIDR (A.B.C.D/LEN)");
+	CHECK_EQ(parse_cidr("2001:db8:1::/48", &a, &len, &err), 0);
+	CHECK(a.af == AF_INET6 && addr_is(&a, "2001:db8:1::") && len == 48, "v6");
+	CHECK_EQ(parse_cidr("2001:db8::1", &a, &len, &err), 0);
+	CHECK_EQ(len, 128);
+	CHECK_EQ(parse_cidr("::/0", &a, &len, &err), 0);
+	CHECK_EQ(len, 0);
+	CHECK_EQ(parse_cidr("2001:db8:1:2::/63", &a, &len, &err), 0);
+	CHECK_FAILS(parse_cidr("2001:db8:1:3::/63", &a, &len, &err), err,
+		    "'2001:db8:1:3::/63' has host bits set (did you mean a /63 network?)");
+	CHECK_FAILS(parse_cidr("2001:db8::1/64", &a, &len, &err), err,
+		    "has host bits set");
+	CHECK_FAILS(parse_cidr("2001:db8::/129", &a, &len, &err), err,
+		    "prefix length must be 0 to 128");
+	CHECK_FAILS(parse_cidr("2001:db8::zz/64", &a, &len, &err), err,
+		    "'2001:db8::zz/64' is not a CIDR (IPv6ADDR/LEN)");
+	CHECK_FAILS(parse_cidr("[2001:db8::]/64", &a, &len, &err), err,
+		    "is not a CIDR");
+	/* the node's pod CIDR stays IPv4 */
+	CHECK_EQ(parse_cidr4("10.244.1.0/24", &a4, &len, &err), 0);
+	CHECK_EQ(a4, htonl(0x0af40100));
+	CHECK_FAILS(parse_cidr4("2001:db8::/64", &a4, &len, &err), err,
+		    "'2001:db8::/64' is not an IPv4 CIDR");
 }
 
 static void test_percent_ok(void)
@@ -247,6 +363,9 @@ int main(void)
 	RUN(test_proto);
 	RUN(test_endpoint);
 	RUN(test_vip);
+	RUN(test_endpoint_v6);
+	RUN(test_vip_v6);
+	RUN(test_cidr);
 	RUN(test_percent_ok);
 	RUN(test_percent_bad);
 	RUN(test_name);

@@ -15,7 +15,7 @@ static void make_svc(struct canary_service_cfg *s, int n, const int *w,
 
 	memset(s, 0, sizeof(*s));
 	strcpy(s->name, "prod-service");
-	s->vip = htonl(0x0a60000a);
+	s->vip = addr_v4(htonl(0x0a60000a));
 	s->port = htons(5000);
 	s->proto = CANARY_PROTO_TCP;
 	s->n_versions = n;
@@ -24,7 +24,7 @@ static void make_svc(struct canary_service_cfg *s, int n, const int *w,
 		s->v[i].weight_bps = w[i] * 100;
 		s->v[i].n_endpoints = eps[i];
 		for (e = 0; e < eps[i]; e++) {
-			s->v[i].ep[e].addr = htonl(0x0af40000 | (i + 1) << 8 | (e + 1));
+			s->v[i].ep[e].addr = addr_v4(htonl(0x0af40000 | (i + 1) << 8 | (e + 1)));
 			s->v[i].ep[e].port = htons(5050);
 		}
 	}

@@ -58,9 +58,10 @@ static void check_error(const char *text, const char *where, const char *needle)
 	config_free(&cfg);
 }
 
-static bool ep_is(const struct canary_endpoint *ep, __u32 addr, __u16 port)
+static bool ep_is(const struct canary_ep_cfg *ep, __u32 addr, __u16 port)
 {
-	return ep->addr == htonl(addr) && ep->port == htons(port);
+	return ep->addr.af == AF_INET && ep->addr.v4 == htonl(addr) &&
+	       ep->port == htons(port);
 }
 
 static void test_example(void)
@@ -75,7 +76,8 @@ static void test_example(void)
 	CHECK_EQ(cfg.n_services, 1);
 	s = &cfg.svc[0];
 	CHECK(!strcmp(s->name, "prod-service"), "name '%s'", s->name);
-	CHECK_EQ(s->vip, htonl(0x0a60000a));
+	CHECK_EQ(s->vip.af, AF_INET);
+	CHECK_EQ(s->vip.v4, htonl(0x0a60000a));
 	CHECK_EQ(s->port, htons(5000));
 	CHECK_EQ(s->proto, CANARY_PROTO_TCP);
 	CHECK_EQ(s->n_versions, 2);
@@ -261,7 +263,7 @@ static void test_steering_keys(void)
 		CHECK_EQ(cfg.grace_s, 30);
 		CHECK_EQ(s->affinity, CANARY_AFFINITY_CLIENT_IP);
 		CHECK_EQ(s->n_pins, 2);
-		CHECK_EQ(s->pins[1].addr, htonl(0x0a000100));
+		CHECK_EQ(s->pins[1].addr.v4, htonl(0x0a000100));
 		CHECK_EQ(s->pins[1].prefixlen, 24);
 		CHECK(!strcmp(s->pins[1].version, "v2"), "pin version");
 		CHECK_EQ(s->v[0].n_endpoints, 2);
@@ -285,6 +287,107 @@ static void test_steering_keys(void)
 		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2:1]}]\n"
 		    "  pins: [{cidr: 10.0.1.0/24, version: v9}]\n", "2:3: ",
 		    "no version 'v9'");
+}
+
+static const char dualstack[] =
+	"services:\n"
+	"  - name: six\n"
+	"    vip: 2001:db8::10\n"
+	"    port: 80\n"
+	"    pins:\n"
+	"      - {cidr: \"2001:db8:ff::/48\", version: v2}\n"
+	"      - cidr: 2001:db8:ff::7\n"
+	"        version: v1\n"
+	"    versions:\n"
+	"      - name: v1\n"
+	"        weight: 90\n"
+	"        endpoints:\n"
+	"          - \"[2001:db8:1::12]:8080\"\n"
+	"          - \"[2001:db8:1::11]:8080\"\n"
+	"      - name: v2\n"
+	"        weight: 10\n"
+	"        endpoints: [\"[2001:db8:1::21]:8080\"]\n"
+	"  - name: six-mp\n"
+	"    vip: \"2001:db8::20\"\n"
+	"    ports: [{port: 80, targetPort: 8080}]\n"
+	"    versions:\n"
+	"      - name: v1\n"
+	"        weight: 100\n"
+	"        endpoints: [\"2001:db8:2::1\", \"[2001:db8:2::2]\"]\n"
+	"  - name: four\n"
+	"    vip: 10.96.0.10\n"
+	"    port: 80\n"
+	"    versions: [{name: v1, weight: 100, endpoints: [10.244.1.11:80]}]\n";
+
+static bool addr_text_is(const struct canary_addr *a, const char *want)
+{
+	char buf[CANARY_ADDR_STRLEN];
+
+	return !strcmp(addr_str(a, buf, sizeof(buf)), want);
+}
+
+/* IPv6 VIPs, endpoints (bracketed, or bare for a ports list) and pins,
+ * next to an IPv4 service on the same port. */
+static void test_ipv6(void)
+{
+	struct canary_config cfg;
+	struct canary_err err = {};
+	const struct canary_service_cfg *s;
+	char path[32];
+
+	config_init(&cfg);
+	if (CHECK(load_text(dualstack, &cfg, &err, path) == 0, "%s", err.msg)) {
+		CHECK_EQ(cfg.n_services, 3);
+		s = &cfg.svc[0];
+		CHECK(config_is_v6(s) && addr_text_is(&s->vip, "2001:db8::10"), "vip");
+		CHECK_EQ(s->n_pins, 2);
+		CHECK(addr_text_is(&s->pins[0].addr, "2001:db8:ff::") &&
+		      s->pins[0].prefixlen == 48, "pin /48");
+		CHECK_EQ(s->pins[1].prefixlen, 128);
+		CHECK_EQ(s->v[0].n_endpoints, 2);
+		CHECK(addr_text_is(&s->v[0].ep[0].addr, "2001:db8:1::11"), "sorted");
+		CHECK_EQ(s->v[0].ep[0].port, htons(8080));
+		s = &cfg.svc[1];
+		CHECK(config_is_v6(s), "six-mp is IPv6");
+		CHECK(addr_text_is(&s->v[0].ep[1].addr, "2001:db8:2::2") &&
+		      !s->v[0].ep[1].port, "bracketed bare endpoint");
+		CHECK(!config_is_v6(&cfg.svc[2]), "four is IPv4");
+	}
+	config_free(&cfg);
+	check_error("services:\n- name: a\n  vip: 2001:db8::zz\n", "3:8: ",
+		    "'2001:db8::zz' is not an IP address");
+	check_error("services:\n- name: a\n  vip: 2001:db8::1\n  port: 1\n"
+		    "  pins: [{cidr: \"2001:db8:1::1/48\", version: v1}]\n", "5:17: ",
+		    "'2001:db8:1::1/48' has host bits set (did you mean a /48 network?)");
+	check_error("services:\n- name: a\n  vip: 2001:db8::1\n  port: 1\n"
+		    "  pins: [{cidr: \"2001:db8::/129\", version: v1}]\n", "5:17: ",
+		    "prefix length must be 0 to 128");
+	check_error("services:\n- name: a\n  vip: 2001:db8::1\n  port: 1\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2:1]}]\n",
+		    "2:3: ", "endpoint 10.0.0.2:1 of 'a' is IPv4 but the VIP "
+		    "2001:db8::1 is IPv6");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 1\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [\"[2001:db8::2]:1\"]}]\n",
+		    "2:3: ", "endpoint [2001:db8::2]:1 of 'a' is IPv6 but the VIP "
+		    "10.0.0.1 is IPv4");
+	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 1\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [10.0.0.2:1]}]\n"
+		    "  pins: [{cidr: \"2001:db8::/32\", version: v1}]\n",
+		    "2:3: ", "pin 2001:db8::/32 of 'a' is IPv6 but the VIP");
+	check_error("services:\n- name: a\n  vip: 2001:db8::1\n  port: 1\n"
+		    "  snat: always\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [\"[2001:db8::2]:1\"]}]\n",
+		    "2:3: ", "snat: always is not supported for an IPv6 service yet");
+	check_error("services:\n- name: a\n  vip: 2001:db8::1\n  port: 1\n"
+		    "  traffic_policy: local\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [\"[2001:db8::2]:1\"]}]\n",
+		    "2:3: ", "traffic_policy: local is not supported for an IPv6 "
+		    "service yet");
+	check_error("services:\n- name: a\n  vip: 2001:db8::1\n  port: 1\n"
+		    "  versions: [{name: v1, weight: 100, endpoints: [\"2001:db8::2:1\"]}]\n",
+		    "2:3: ", "endpoint [2001:db8::2:1]:0 of 'a' needs an address and a port");
+	check_error("node: {address: 10.1.0.1, pod_cidr: \"2001:db8::/64\"}\n",
+		    "1:37: ", "'2001:db8::/64' is not an IPv4 CIDR");
 }
 
 /* The node section and the per-service SNAT and traffic policy. */
@@ -450,6 +553,7 @@ int main(void)
 	RUN(test_unknown_key);
 	RUN(test_steering_keys);
 	RUN(test_multiport);
+	RUN(test_ipv6);
 	RUN(test_node_and_snat);
 	RUN(test_bad_values);
 	RUN(test_wrong_types);
