@@ -310,7 +310,8 @@ int agent_plan_build(struct kube_store *store, const char *node,
 
 	memset(p, 0, sizeof(*p));
 	config_init(&p->cfg);
-	qsort(splits->objs, splits->n, sizeof(*splits->objs), plan_cmp_obj);
+	if (splits->n) /* qsort() wants a non-NULL base even for none */
+		qsort(splits->objs, splits->n, sizeof(*splits->objs), plan_cmp_obj);
 	p->splits = calloc(splits->n + store[KUBE_TCPROUTE].n +
 			   store[KUBE_UDPROUTE].n + 1, sizeof(*p->splits));
 	if (!p->splits)

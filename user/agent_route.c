@@ -163,7 +163,8 @@ int plan_routes(struct kube_store *store, enum kube_kind kind, struct agent_plan
 	struct kube_store *routes = &store[kind];
 	int i, ret = 0;
 
-	qsort(routes->objs, routes->n, sizeof(*routes->objs), plan_cmp_obj);
+	if (routes->n)
+		qsort(routes->objs, routes->n, sizeof(*routes->objs), plan_cmp_obj);
 	for (i = 0; i < routes->n && !ret; i++)
 		ret = plan_route(store, routes->objs[i], p, &p->splits[p->n_splits++]);
 	return ret;

@@ -77,7 +77,8 @@ static int send_event(struct kube_events *e, const struct kube_event *ev)
 	if (!o)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", ev->ns);
-	ret = kube_request(e->kc, "POST", path, json_object_to_json_string(o),
+	ret = kube_request(e->kc, "POST", path,
+			   json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
 			   "application/json", EVENT_TIMEOUT_S, &r, &err);
 	json_object_put(o);
 	if (ret) {
