@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* agent: keep this node's maps equal to the cluster's TrafficSplits. */
+/* agent: keep this node's maps equal to the cluster's TrafficSplits and
+ * Gateway API routes. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -207,6 +208,7 @@ const struct cmd cmd_agent = {
 	.args = "[--kubeconfig FILE] [--metrics-addr IP:PORT] [--node-name NAME] "
 		"[--resync SECONDS] [--iface IFACE | --no-attach]",
 	.summary = "Kubernetes DaemonSet agent: program this node from "
-		   "TrafficSplits, Services and EndpointSlices",
+		   "TrafficSplits, TCPRoutes and UDPRoutes, Services, "
+		   "EndpointSlices and its Node",
 	.opts = agent_opts,
 };
