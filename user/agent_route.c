@@ -150,6 +150,8 @@ static int plan_route(struct kube_store *store, const struct kube_obj *ro,
 	if (r->n_rules > 1)
 		snprintf(out->note, sizeof(out->note),
 			 "%d rules: only the first is used (no matches at L4)", r->n_rules);
+	if (!r->n_parents)
+		snprintf(out->note, sizeof(out->note), "no parentRefs: attached to no Gateway");
 	for (i = 0; i < r->n_parents; i++) {
 		ret = route_parent(store, ro, &r->p[i], bps, p, out);
 		if (ret)

@@ -159,7 +159,6 @@ struct kube_obj {
 	char ns[KUBE_NS_LEN];           /* "" for cluster-scoped kinds (Node) */
 	char name[KUBE_OBJ_LEN];
 	char uid[KUBE_UID_LEN];         /* metadata.uid, for Events */
-	char rv[64];                    /* metadata.resourceVersion */
 	union {
 		struct kube_split split;
 		struct kube_service svc;

@@ -39,20 +39,21 @@ seed() {
 	kctl split default np np-service hello-v1=90 hello-v2=10
 }
 
-# events_case NAME PYEXPR: the Events fakekube received satisfy PYEXPR
-# over the list ev (newest last).
+# events_case NAME PYEXPR: within 3 s, the Events fakekube received
+# satisfy PYEXPR over the list ev (newest last). Events are sent after
+# the maps change, by a thread of their own: poll.
 events_case() {
-	local res
-	if res=$(kctl events | "$PY" -c '
+	local res n
+	for n in $(seq 30); do
+		res=$(kctl events | "$PY" -c '
 import json, sys
 ev = json.load(sys.stdin)
 ok = eval(sys.argv[1], {}, {"ev": ev})
 print("%d events; last: %s" % (len(ev), json.dumps(ev[-1:])[:400]))
-sys.exit(0 if ok else 1)' "$2" 2>&1); then
-		pass "$1"
-	else
-		fail "$1" "$res"
-	fi
+sys.exit(0 if ok else 1)' "$2" 2>&1) && { pass "$1"; return; }
+		sleep 0.1
+	done
+	fail "$1" "$res"
 }
 
 # metric NAME: the value of one /metrics line starting with NAME.
