@@ -64,7 +64,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 # What the fuzz targets reach: parsers, config model, YAML, weights, and
 # the agent's Kubernetes JSON decoding.
-FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/user/%.o,addr parse config config_yaml weights kube_objects kube_logic log)
+FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/user/%.o,addr parse config config_yaml weights kube_objects kube_gateway kube_logic log)
 FUZZ_SECONDS ?= 60
 FUZZ_PACKETS ?= 1000000
 

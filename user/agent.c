@@ -26,6 +26,19 @@ static const char *const service_paths[] = { "/api/v1/services", NULL };
 static const char *const slice_paths[] = {
 	"/apis/discovery.k8s.io/v1/endpointslices", NULL,
 };
+/* Gateway API: optional CRDs; a 404 lists as none. */
+static const char *const gateway_paths[] = {
+	"/apis/gateway.networking.k8s.io/v1/gateways",
+	"/apis/gateway.networking.k8s.io/v1beta1/gateways",
+	"/apis/gateway.networking.k8s.io/v1alpha2/gateways", NULL,
+};
+static const char *const tcproute_paths[] = {
+	"/apis/gateway.networking.k8s.io/v1alpha2/tcproutes", NULL,
+};
+static const char *const udproute_paths[] = {
+	"/apis/gateway.networking.k8s.io/v1alpha2/udproutes", NULL,
+};
+static const char *const node_paths[] = { "/api/v1/nodes", NULL };
 
 void alog(const char *fmt, ...)
 {
@@ -159,7 +172,7 @@ static void on_restart(void *arg, enum kube_kind kind, const char *why)
 	struct agent *a = arg;
 
 	a->cnt.restarts[kind]++;
-	pr_info("agent: watch %d restarted: %s\n", kind, why);
+	pr_info("agent: watch %s restarted: %s\n", kube_kind_names[kind], why);
 }
 
 static const struct kube_watch_ops watch_ops = {
@@ -169,13 +182,14 @@ static const struct kube_watch_ops watch_ops = {
 };
 
 int agent_init(struct agent *a, const struct kube_config *kc,
-	       const char *pin_dir, long resync_s)
+	       const char *pin_dir, const char *node, long resync_s)
 {
-	static const char *const *paths[KUBE_KINDS] = { split_paths,
-							service_paths,
-							slice_paths };
-	static const char *const what[KUBE_KINDS] = { "trafficsplits", "services",
-						      "endpointslices" };
+	static const char *const *paths[KUBE_KINDS] = {
+		[KUBE_SPLIT] = split_paths, [KUBE_SERVICE] = service_paths,
+		[KUBE_SLICE] = slice_paths, [KUBE_GATEWAY] = gateway_paths,
+		[KUBE_TCPROUTE] = tcproute_paths, [KUBE_UDPROUTE] = udproute_paths,
+		[KUBE_NODE] = node_paths,
+	};
 	pthread_condattr_t ca;
 	int k;
 
@@ -183,6 +197,10 @@ int agent_init(struct agent *a, const struct kube_config *kc,
 	a->kc = kc;
 	a->resync_s = resync_s;
 	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", pin_dir);
+	snprintf(a->node, sizeof(a->node), "%s", node ? node : "");
+	/* Node names are DNS subdomains: nothing to escape in a query. */
+	snprintf(a->node_query, sizeof(a->node_query),
+		 "fieldSelector=metadata.name%%3D%s", a->node);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -190,13 +208,17 @@ int agent_init(struct agent *a, const struct kube_config *kc,
 	pthread_condattr_destroy(&ca);
 	for (k = 0; k < KUBE_KINDS; k++) {
 		a->watch[k].kind = k;
-		a->watch[k].what = what[k];
+		a->watch[k].what = kube_kind_names[k];
 		a->watch[k].paths = paths[k];
 		a->watch[k].kc = kc;
 		a->watch[k].resync_s = resync_s;
 		a->watch[k].ops = &watch_ops;
 		a->watch[k].arg = a;
 	}
+	/* Only our own Node, and none when we do not know our name. */
+	a->watch[KUBE_NODE].query = a->node_query;
+	if (!a->node[0])
+		a->watch[KUBE_NODE].paths = NULL;
 	return 0;
 }
 
@@ -204,7 +226,8 @@ int agent_init(struct agent *a, const struct kube_config *kc,
 static bool wait_work(struct agent *a, long refresh_at, long retry_at)
 {
 	struct timespec ts;
-	bool all, go;
+	bool all = true, go;
+	int k;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	ts.tv_nsec += 200 * 1000000L;
@@ -215,7 +238,8 @@ static bool wait_work(struct agent *a, long refresh_at, long retry_at)
 	pthread_mutex_lock(&a->lock);
 	if (!a->dirty)
 		pthread_cond_timedwait(&a->cond, &a->lock, &ts);
-	all = a->listed[KUBE_SPLIT] && a->listed[KUBE_SERVICE] && a->listed[KUBE_SLICE];
+	for (k = 0; k < KUBE_KINDS; k++)
+		all = all && a->listed[k];
 	go = all && ((a->dirty && !retry_at) || mono_s() >= refresh_at ||
 		     (retry_at && mono_s() >= retry_at));
 	pthread_mutex_unlock(&a->lock);
@@ -230,7 +254,7 @@ static int reconcile(struct agent *a)
 
 	pthread_mutex_lock(&a->lock);
 	a->dirty = false;
-	ret = agent_plan_build(a->store, &plan);
+	ret = agent_plan_build(a->store, a->node, &plan);
 	pthread_mutex_unlock(&a->lock);
 	if (!ret)
 		ret = agent_apply(a, &plan);
@@ -244,6 +268,8 @@ int agent_run(struct agent *a)
 	long refresh_at = 0, retry_at = 0;
 	int k, started, ret = 0;
 
+	if (kube_events_start(&a->events, a->kc, a->node))
+		pr_warn("agent: no Events: could not start their sender\n");
 	for (started = 0; started < KUBE_KINDS && !ret; started++)
 		ret = kube_watch_start(&a->watch[started]);
 	while (!ret && !kube_stop) {
@@ -267,6 +293,7 @@ int agent_run(struct agent *a)
 	kube_stop = 1;
 	for (k = 0; k < started - (ret ? 1 : 0); k++)
 		kube_watch_join(&a->watch[k]);
+	kube_events_stop(&a->events);
 	return ret;
 }
 

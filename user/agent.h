@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The Kubernetes agent: caches TrafficSplits, Services and EndpointSlices
- * fed by three list+watch threads, and keeps the node's "k8s.*" services
- * equal to what they ask for (reconcile). Only services named with
- * KUBE_SVC_PREFIX are touched.
+ * The Kubernetes agent: caches TrafficSplits, Services, EndpointSlices,
+ * Gateways, TCPRoutes, UDPRoutes and this node's Node, fed by one
+ * list+watch thread each, and keeps the node's "k8s.*" services (and the
+ * node section) equal to what they ask for (reconcile), with one Event
+ * per change. Only services named with KUBE_SVC_PREFIX are touched.
  */
 #ifndef CANARY_USER_AGENT_H
 #define CANARY_USER_AGENT_H
@@ -12,6 +13,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include "kube_events.h"
 #include "kube_objects.h"
 #include "kube_watch.h"
 #include "kubeconfig.h"
@@ -32,8 +34,9 @@ struct kube_store {
 	int n, cap;
 };
 
-/* What the agent remembers of one TrafficSplit between passes. */
+/* What the agent remembers of one TrafficSplit or route between passes. */
 struct split_mem {
+	enum kube_kind kind;
 	char ns[KUBE_NS_LEN];
 	char name[KUBE_OBJ_LEN];
 	char bad[256];            /* why it is not applied, "" when fine */
@@ -46,6 +49,8 @@ struct split_mem {
 struct agent {
 	const struct kube_config *kc;
 	char pin_dir[PATH_MAX];
+	char node[KUBE_OBJ_LEN];  /* this node's name, "" if unknown */
+	char node_query[KUBE_OBJ_LEN + 32]; /* fieldSelector for its Node */
 	long resync_s;
 	pthread_mutex_t lock;     /* guards store, listed, dirty */
 	pthread_cond_t cond;
@@ -54,13 +59,17 @@ struct agent {
 	bool dirty;
 	struct kube_watch watch[KUBE_KINDS];
 	struct agent_counters cnt;
+	struct kube_events events;
 	/* reconcile thread only */
 	struct split_mem *mem;
 	int n_mem;
+	struct canary_node_cfg node_applied; /* node section last written */
 };
 
+/* @node: this node's name (NULL or "": no Node watch, no NodePorts, no
+ * node section). */
 int agent_init(struct agent *a, const struct kube_config *kc,
-	       const char *pin_dir, long resync_s);
+	       const char *pin_dir, const char *node, long resync_s);
 /* Starts the watches, then reconciles until kube_stop. Returns 0 or a
  * negative errno when the watches could not start. */
 int agent_run(struct agent *a);

@@ -18,13 +18,15 @@ static bool is_ours(const char *name)
 	return !strncmp(name, KUBE_SVC_PREFIX, strlen(KUBE_SVC_PREFIX));
 }
 
-static struct split_mem *mem_get(struct agent *a, const char *ns, const char *name)
+static struct split_mem *mem_get(struct agent *a, enum kube_kind kind,
+				 const char *ns, const char *name)
 {
 	struct split_mem *m;
 	int i;
 
 	for (i = 0; i < a->n_mem; i++)
-		if (!strcmp(a->mem[i].ns, ns) && !strcmp(a->mem[i].name, name))
+		if (a->mem[i].kind == kind && !strcmp(a->mem[i].ns, ns) &&
+		    !strcmp(a->mem[i].name, name))
 			return &a->mem[i];
 	m = realloc(a->mem, (a->n_mem + 1) * sizeof(*m));
 	if (!m)
@@ -32,6 +34,7 @@ static struct split_mem *mem_get(struct agent *a, const char *ns, const char *na
 	a->mem = m;
 	m = &a->mem[a->n_mem++];
 	memset(m, 0, sizeof(*m));
+	m->kind = kind;
 	snprintf(m->ns, sizeof(m->ns), "%s", ns);
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	return m;
@@ -58,13 +61,14 @@ static void mem_sweep(struct agent *a)
  * decides. */
 static bool mem_owns(const struct split_mem *m, const char *name)
 {
-	char prefix[KUBE_NS_LEN + KUBE_OBJ_LEN + 8];
+	char prefix[KUBE_NS_LEN + KUBE_OBJ_LEN + 32], stem[KUBE_OBJ_LEN + 16];
 	int i;
 
 	for (i = 0; i < m->n_names; i++)
 		if (!strcmp(m->names[i], name))
 			return true;
-	snprintf(prefix, sizeof(prefix), KUBE_SVC_PREFIX "%s.%s.", m->ns, m->name);
+	agent_owner_stem(m->kind, m->name, stem, sizeof(stem));
+	snprintf(prefix, sizeof(prefix), KUBE_SVC_PREFIX "%s.%s.", m->ns, stem);
 	return !m->names && !strncmp(name, prefix, strlen(prefix));
 }
 
@@ -81,8 +85,7 @@ static int append_checked(struct canary_config *cfg,
 	*s = *svc;
 	if (!config_validate_service(cfg, cfg->n_services - 1, &err))
 		return 0;
-	alog("trafficsplit %s: service %s not applied: %s", owner, svc->name,
-	     err.msg);
+	alog("%s: service %s not applied: %s", owner, svc->name, err.msg);
 	cfg->n_services--;
 	return -EINVAL;
 }
@@ -100,20 +103,48 @@ static void mem_record(struct split_mem *m, const struct canary_config *cfg,
 		snprintf(m->names[i], sizeof(m->names[i]), "%s", cfg->svc[first + i].name);
 }
 
+/* An Event about the owner of @sp. */
+static void post_event(struct agent *a, const struct split_plan *sp,
+		       bool warning, const char *reason, const char *msg)
+{
+	struct kube_event ev = { .warning = warning };
+
+	snprintf(ev.kind, sizeof(ev.kind), "%s", agent_owner_kind(sp->kind));
+	snprintf(ev.api_version, sizeof(ev.api_version), "%s", sp->api_version);
+	snprintf(ev.ns, sizeof(ev.ns), "%s", sp->ns);
+	snprintf(ev.name, sizeof(ev.name), "%s", sp->name);
+	snprintf(ev.uid, sizeof(ev.uid), "%s", sp->uid);
+	snprintf(ev.reason, sizeof(ev.reason), "%s", reason);
+	snprintf(ev.message, sizeof(ev.message), "%s", msg);
+	kube_events_post(&a->events, &ev);
+}
+
+/* "trafficsplit ns/name", "tcproute ns/name": who a log line is about. */
+static void owner_of(const struct split_plan *sp, char *out, size_t len)
+{
+	snprintf(out, len, "%s %s/%s", sp->kind == KUBE_TCPROUTE ? "tcproute" :
+		 sp->kind == KUBE_UDPROUTE ? "udproute" : "trafficsplit",
+		 sp->ns, sp->name);
+}
+
 /* Logs a rejection or a note once per change of its text. */
 static void split_report(struct agent *a, struct split_mem *m,
 			 const struct split_plan *sp, const char *owner)
 {
+	char msg[512];
+
 	if (sp->bad[0] && strcmp(m->bad, sp->bad)) {
-		alog("trafficsplit %s: not applied (what runs for it stays): %s",
-		     owner, sp->bad);
+		snprintf(msg, sizeof(msg), "not applied (what runs for it stays): %s",
+			 sp->bad);
+		alog("%s: %s", owner, msg);
+		post_event(a, sp, true, "NotApplied", msg);
 		a->cnt.errors++;
 	} else if (!sp->bad[0] && m->bad[0]) {
-		alog("trafficsplit %s: valid again", owner);
+		alog("%s: valid again", owner);
 	}
 	snprintf(m->bad, sizeof(m->bad), "%s", sp->bad);
 	if (sp->note[0] && strcmp(m->note, sp->note))
-		alog("trafficsplit %s: %s", owner, sp->note);
+		alog("%s: %s", owner, sp->note);
 	snprintf(m->note, sizeof(m->note), "%s", sp->note);
 	m->seen = true;
 }
@@ -121,16 +152,16 @@ static void split_report(struct agent *a, struct split_mem *m,
 /* One split into @want: its planned services, or, when rejected, the
  * ones running for it now. */
 static int want_split(struct agent *a, const struct agent_plan *p,
-		      const struct split_plan *sp, const struct canary_config *old,
+		      struct split_plan *sp, const struct canary_config *old,
 		      struct canary_config *want)
 {
-	struct split_mem *m = mem_get(a, sp->ns, sp->name);
-	char owner[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
+	struct split_mem *m = mem_get(a, sp->kind, sp->ns, sp->name);
+	char owner[KUBE_NS_LEN + KUBE_OBJ_LEN + 16];
 	int i, first = want->n_services;
 
 	if (!m)
 		return -ENOMEM;
-	snprintf(owner, sizeof(owner), "%s/%s", sp->ns, sp->name);
+	owner_of(sp, owner, sizeof(owner));
 	split_report(a, m, sp, owner);
 	for (i = 0; sp->bad[0] && i < old->n_services; i++)
 		if (is_ours(old->svc[i].name) && mem_owns(m, old->svc[i].name) &&
@@ -140,11 +171,14 @@ static int want_split(struct agent *a, const struct agent_plan *p,
 		if (append_checked(want, &p->cfg.svc[i], owner) == -ENOMEM)
 			return -ENOMEM;
 	mem_record(m, want, first);
+	sp->applied_first = first;
+	sp->applied_n = want->n_services - first;
 	return 0;
 }
 
-/* The whole wanted config: others' services as they are, then ours. */
-static int want_build(struct agent *a, const struct agent_plan *p,
+/* The whole wanted config: others' services as they are, then ours, and
+ * the node section when this node's Node is known. */
+static int want_build(struct agent *a, struct agent_plan *p,
 		      const struct canary_config *old, struct canary_config *want)
 {
 	struct canary_err err;
@@ -160,6 +194,7 @@ static int want_build(struct agent *a, const struct agent_plan *p,
 	for (i = 0; i < p->n_splits && !ret; i++)
 		ret = want_split(a, p, &p->splits[i], old, want);
 	mem_sweep(a);
+	want->node = p->cfg.node;
 	return ret;
 }
 
@@ -246,27 +281,77 @@ static void describe(const struct canary_service_cfg *o,
 	}
 }
 
-static void log_changes(const struct canary_config *old,
-			const struct canary_config *want)
+/* Whether some version of @n has a weight other than in @o (or @o is
+ * new). */
+static bool weights_differ(const struct canary_service_cfg *o,
+			   const struct canary_service_cfg *n)
+{
+	int v, i;
+
+	for (v = 0; o && v < n->n_versions; v++) {
+		i = config_find_version(o, n->v[v].name);
+		if (i < 0 || o->v[i].weight_bps != n->v[v].weight_bps)
+			return true;
+	}
+	return !o || o->n_versions != n->n_versions;
+}
+
+/* One line (and one Event about its owner) per changed service of @sp. */
+static void log_split_changes(struct agent *a, const struct split_plan *sp,
+			      const struct canary_config *old,
+			      const struct canary_config *want)
 {
 	const struct canary_service_cfg *o, *n;
-	char w[2048], e[2048], ip[CANARY_ADDR_STRLEN];
+	char w[2048], e[2048], ip[CANARY_ADDR_STRLEN], line[4800];
 	int i;
 
-	for (i = 0; i < want->n_services; i++) {
+	for (i = sp->applied_first; i < sp->applied_first + sp->applied_n; i++) {
 		n = &want->svc[i];
 		o = find_svc(old, n->name);
-		if (!is_ours(n->name) || (o && agent_svc_equal(o, n)))
+		if (o && agent_svc_equal(o, n))
 			continue;
 		describe(o, n, w, e, sizeof(w));
-		alog("service %s %s %s:%u/%s: weights%s; endpoints%s", n->name,
-		     o ? "changed" : "added", addr_str(&n->vip, ip, sizeof(ip)),
-		     ntohs(n->port), n->proto == CANARY_PROTO_UDP ? "udp" : "tcp",
-		     w, e[0] ? e : " unchanged");
+		snprintf(line, sizeof(line), "service %s %s %s:%u/%s: weights%s; endpoints%s",
+			 n->name, o ? "changed" : "added", addr_str(&n->vip, ip, sizeof(ip)),
+			 ntohs(n->port), n->proto == CANARY_PROTO_UDP ? "udp" : "tcp",
+			 w, e[0] ? e : " unchanged");
+		alog("%s", line);
+		post_event(a, sp, false, weights_differ(o, n) ? "WeightsChanged" :
+			   "EndpointsChanged", line);
 	}
+}
+
+static void log_changes(struct agent *a, const struct agent_plan *p,
+			const struct canary_config *old,
+			const struct canary_config *want)
+{
+	int i;
+
+	for (i = 0; i < p->n_splits; i++)
+		if (!p->splits[i].bad[0])
+			log_split_changes(a, &p->splits[i], old, want);
 	for (i = 0; i < old->n_services; i++)
 		if (is_ours(old->svc[i].name) && !find_svc(want, old->svc[i].name))
 			alog("service %s removed", old->svc[i].name);
+}
+
+/* Whether @want's node section is news (always, once after a start). */
+static bool node_differs(const struct agent *a, const struct canary_config *want)
+{
+	const struct canary_node_cfg *w = &want->node, *h = &a->node_applied;
+
+	return w->set && (!h->set || w->address != h->address ||
+			  w->pod_net != h->pod_net || w->pod_len != h->pod_len ||
+			  w->port_min != h->port_min || w->port_max != h->port_max);
+}
+
+static void log_node(const struct agent *a, const struct canary_node_cfg *n)
+{
+	char ip[16], net[16];
+
+	alog("node %s: SNAT address %s, pod CIDR %s/%u", a->node,
+	     fmt_ipv4(n->address, ip, sizeof(ip)),
+	     fmt_ipv4(n->pod_net, net, sizeof(net)), n->pod_len);
 }
 
 static int replace_cfg(struct canary_config *cfg, void *arg, struct canary_err *err)
@@ -275,6 +360,8 @@ static int replace_cfg(struct canary_config *cfg, void *arg, struct canary_err *
 	int i;
 
 	(void)err;
+	if (want->node.set)
+		cfg->node = want->node;
 	cfg->n_services = 0;
 	for (i = 0; i < want->n_services; i++) {
 		if (!config_add_service(cfg, err))
@@ -286,14 +373,17 @@ static int replace_cfg(struct canary_config *cfg, void *arg, struct canary_err *
 
 static void log_terminating(const struct agent_plan *p)
 {
+	char owner[KUBE_NS_LEN + KUBE_OBJ_LEN + 16];
 	int i;
 
-	for (i = 0; i < p->n_splits; i++)
-		if (p->splits[i].terminating)
-			alog("trafficsplit %s/%s: %d serving-but-terminating "
-			     "endpoint(s) draining: they keep their flows and "
-			     "take no new ones",
-			     p->splits[i].ns, p->splits[i].name, p->splits[i].terminating);
+	for (i = 0; i < p->n_splits; i++) {
+		if (!p->splits[i].terminating)
+			continue;
+		owner_of(&p->splits[i], owner, sizeof(owner));
+		alog("%s: %d serving-but-terminating endpoint(s) draining: they "
+		     "keep their flows and take no new ones", owner,
+		     p->splits[i].terminating);
+	}
 }
 
 int agent_apply(struct agent *a, struct agent_plan *p)
@@ -314,10 +404,13 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 	ret = state_read_config(&st, &old, ids);
 	if (!ret)
 		ret = want_build(a, p, &old, &want);
-	if (!ret && ours_differ(&old, &want)) {
+	if (!ret && (ours_differ(&old, &want) || node_differs(a, &want))) {
 		ret = state_transaction(&st, replace_cfg, &want) ? -EIO : 0;
 		if (!ret) {
-			log_changes(&old, &want);
+			if (node_differs(a, &want))
+				log_node(a, &want.node);
+			a->node_applied = want.node;
+			log_changes(a, p, &old, &want);
 			log_terminating(p);
 			a->cnt.changes++;
 		}

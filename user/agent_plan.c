@@ -9,8 +9,8 @@
 #include "agent_plan.h"
 #include "kube_logic.h"
 
-static const struct kube_obj *store_find(const struct kube_store *s,
-					 const char *ns, const char *name)
+const struct kube_obj *plan_store_find(const struct kube_store *s,
+				       const char *ns, const char *name)
 {
 	int i;
 
@@ -20,29 +20,28 @@ static const struct kube_obj *store_find(const struct kube_store *s,
 	return NULL;
 }
 
-/* Checks the backends and turns their weights into basis points. */
-static int split_weights(const struct kube_split *sp, __u16 *bps,
-			 char *bad, size_t len)
+int plan_weights(const struct kube_backend *b, int n, __u16 *bps,
+		 char *bad, size_t len)
 {
 	int64_t w[CANARY_MAX_VERSIONS];
 	struct canary_err err;
 	int i, j;
 
-	if (sp->n_backends > CANARY_MAX_VERSIONS || sp->n_backends < 1)
+	if (n > CANARY_MAX_VERSIONS || n < 1)
 		return snprintf(bad, len, "%d backends (1 to %d supported)",
-				sp->n_backends, CANARY_MAX_VERSIONS), -EINVAL;
-	for (i = 0; i < sp->n_backends; i++) {
-		if (!sp->b[i].service[0] || !sp->b[i].weight_ok)
+				n, CANARY_MAX_VERSIONS), -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (!b[i].service[0] || !b[i].weight_ok)
 			return snprintf(bad, len, "backend %d: %s", i + 1,
-					sp->b[i].service[0] ? "weight is not a number" :
-							      "no service"), -EINVAL;
+					b[i].service[0] ? "weight is not a number" :
+							  "no service"), -EINVAL;
 		for (j = 0; j < i; j++)
-			if (!strcmp(sp->b[i].service, sp->b[j].service))
+			if (!strcmp(b[i].service, b[j].service))
 				return snprintf(bad, len, "backend '%s' listed twice",
-						sp->b[i].service), -EINVAL;
-		w[i] = sp->b[i].weight_milli;
+						b[i].service), -EINVAL;
+		w[i] = b[i].weight_milli;
 	}
-	if (kube_weights_bps(w, sp->n_backends, bps, &err))
+	if (kube_weights_bps(w, n, bps, &err))
 		return snprintf(bad, len, "bad weights: %.200s", err.msg), -EINVAL;
 	return 0;
 }
@@ -88,9 +87,9 @@ static void add_ep(struct canary_version_cfg *ver, const struct canary_ep_cfg *e
  * port @rp to @ver: ready ones take new flows; serving-but-terminating
  * ones drain (keep their flows, take no new ones), counted in
  * @terminating; the others are left out. */
-static void version_endpoints(const struct kube_store *slices, const char *ns,
-			      const char *svc, const struct kube_port *rp,
-			      struct canary_version_cfg *ver, int *terminating)
+void plan_version_endpoints(const struct kube_store *slices, const char *ns,
+			    const char *svc, const struct kube_port *rp,
+			    struct canary_version_cfg *ver, int *terminating)
 {
 	struct canary_ep_cfg ep = {};
 	const struct kube_slice *sl;
@@ -119,7 +118,7 @@ static void version_endpoints(const struct kube_store *slices, const char *ns,
 }
 
 /* An endpoint may appear once per service: later versions lose it. */
-static void dedup_across_versions(struct canary_service_cfg *s)
+void plan_dedup(struct canary_service_cfg *s)
 {
 	int v, u, e, k;
 
@@ -134,76 +133,153 @@ static void dedup_across_versions(struct canary_service_cfg *s)
 	}
 }
 
-/* One service: VIP @vi of root Service @root, port @rp. */
+struct canary_service_cfg *plan_add_service(struct agent_plan *p,
+					    const char *name, __be32 vip,
+					    __u16 port, __u8 proto,
+					    const struct kube_backend *b,
+					    int n, const __u16 *bps)
+{
+	struct canary_service_cfg *s;
+	struct canary_err err;
+	int i;
+
+	s = config_add_service(&p->cfg, &err);
+	if (!s)
+		return NULL;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->vip = addr_v4(vip);
+	s->port = htons(port);
+	s->proto = proto;
+	s->affinity = CANARY_AFFINITY_NONE;
+	s->n_versions = n;
+	for (i = 0; i < n; i++) {
+		kube_name_fit(b[i].service, s->v[i].name, sizeof(s->v[i].name));
+		s->v[i].weight_bps = bps[i];
+	}
+	return s;
+}
+
+/* One service of TrafficSplit @sp: @vip:@port (host order) serving root
+ * Service @root's port @rp; @vip_tag names a VIP other than the primary
+ * cluster IP, @port_tag the port when it is not @rp's own (NodePort). */
 static int plan_service(struct kube_store *store, const struct kube_obj *sp,
-			const struct kube_service *root, int vi,
+			const struct kube_service *root, __be32 vip, __u16 port,
+			__be32 vip_tag, const char *port_tag,
 			const struct kube_port *rp, const __u16 *bps,
 			struct agent_plan *p, struct split_plan *out)
 {
 	const struct kube_split *split = &sp->split;
 	struct canary_service_cfg *s;
-	struct canary_err err;
+	char name[CANARY_NAME_LEN];
 	int b;
 
-	s = config_add_service(&p->cfg, &err);
+	kube_service_name(sp->ns, sp->name, port_tag ? port_tag : rp->name,
+			  rp->port, vip_tag, name, sizeof(name));
+	s = plan_add_service(p, name, vip, port, rp->proto, split->b,
+			     split->n_backends, bps);
 	if (!s)
 		return -ENOMEM;
-	kube_service_name(sp->ns, sp->name, rp->name, rp->port,
-			  vi == 0 && root->has_cluster_ip ? 0 : root->vips[vi],
-			  s->name, sizeof(s->name));
-	s->vip = addr_v4(root->vips[vi]);
-	s->port = htons(rp->port);
-	s->proto = rp->proto;
 	s->local = root->local;
 	s->snat = root->snat;
 	s->affinity = root->affinity ? CANARY_AFFINITY_CLIENT_IP :
 				       CANARY_AFFINITY_NONE;
-	s->n_versions = split->n_backends;
-	for (b = 0; b < split->n_backends; b++) {
-		kube_name_fit(split->b[b].service, s->v[b].name, sizeof(s->v[b].name));
-		s->v[b].weight_bps = bps[b];
-		version_endpoints(&store[KUBE_SLICE], sp->ns, split->b[b].service,
-				  rp, &s->v[b], &out->terminating);
-	}
-	dedup_across_versions(s);
+	for (b = 0; b < split->n_backends; b++)
+		plan_version_endpoints(&store[KUBE_SLICE], sp->ns, split->b[b].service,
+				       rp, &s->v[b], &out->terminating);
+	plan_dedup(s);
 	out->n++;
 	return 0;
 }
 
-static int plan_split(struct kube_store *store, const struct kube_obj *sp,
-		      struct agent_plan *p, struct split_plan *out)
+/* The NodePorts of @root on this node's addresses (@node, may be NULL). */
+static int plan_node_ports(struct kube_store *store, const struct kube_obj *sp,
+			   const struct kube_service *root,
+			   const struct kube_node *node, const __u16 *bps,
+			   struct agent_plan *p, struct split_plan *out)
 {
-	const struct kube_obj *root;
+	const struct kube_port *rp;
+	char tag[24];
+	int ai, pi, ret;
+
+	for (pi = 0; node && pi < root->n_ports; pi++) {
+		rp = &root->ports[pi];
+		if (!rp->proto || !rp->node_port)
+			continue;
+		snprintf(tag, sizeof(tag), "nodeport-%u", rp->node_port);
+		for (ai = 0; ai < node->n_addrs; ai++) {
+			ret = plan_service(store, sp, root, node->addrs[ai],
+					   rp->node_port, node->addrs[ai], tag, rp,
+					   bps, p, out);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+static void plan_owner(struct split_plan *out, const struct kube_obj *o,
+		       const char *api_version)
+{
+	out->kind = o->kind;
+	snprintf(out->ns, sizeof(out->ns), "%s", o->ns);
+	snprintf(out->name, sizeof(out->name), "%s", o->name);
+	snprintf(out->uid, sizeof(out->uid), "%s", o->uid);
+	snprintf(out->api_version, sizeof(out->api_version), "%s", api_version);
+}
+
+static int plan_split(struct kube_store *store, const struct kube_obj *sp,
+		      const struct kube_node *node, struct agent_plan *p,
+		      struct split_plan *out)
+{
+	const struct kube_service *root;
+	const struct kube_obj *ro;
 	__u16 bps[CANARY_MAX_VERSIONS];
 	int vi, pi, ret;
 
-	snprintf(out->ns, sizeof(out->ns), "%s", sp->ns);
-	snprintf(out->name, sizeof(out->name), "%s", sp->name);
+	plan_owner(out, sp, sp->split.api_version);
 	out->first = p->cfg.n_services;
-	if (split_weights(&sp->split, bps, out->bad, sizeof(out->bad)))
+	if (plan_weights(sp->split.b, sp->split.n_backends, bps, out->bad,
+			 sizeof(out->bad)))
 		return 0;
 	if (sp->split.has_matches)
 		snprintf(out->note, sizeof(out->note),
 			 "spec.matches is L7 and ignored: all traffic is split");
-	root = store_find(&store[KUBE_SERVICE], sp->ns, sp->split.service);
-	if (!root) {
-		snprintf(out->note, sizeof(out->note), "root service '%s' not found",
+	ro = plan_store_find(&store[KUBE_SERVICE], sp->ns, sp->split.service);
+	if (!ro) {
+		snprintf(out->note, sizeof(out->note), "root service '%.200s' not found",
 			 sp->split.service);
 		return 0;
 	}
-	for (vi = 0; vi < root->svc.n_vips; vi++)
-		for (pi = 0; pi < root->svc.n_ports; pi++) {
-			if (!root->svc.ports[pi].proto)
+	root = &ro->svc;
+	for (vi = 0; vi < root->n_vips; vi++)
+		for (pi = 0; pi < root->n_ports; pi++) {
+			if (!root->ports[pi].proto)
 				continue; /* SCTP: not translated */
-			ret = plan_service(store, sp, &root->svc, vi,
-					   &root->svc.ports[pi], bps, p, out);
+			ret = plan_service(store, sp, root, root->vips[vi],
+					   root->ports[pi].port,
+					   vi == 0 && root->has_cluster_ip ? 0 : root->vips[vi],
+					   NULL, &root->ports[pi], bps, p, out);
 			if (ret)
 				return ret;
 		}
-	return 0;
+	return plan_node_ports(store, sp, root, node, bps, p, out);
 }
 
-static int cmp_obj(const void *a, const void *b)
+/* The node section from this node's Node: its InternalIP is the SNAT
+ * address, its pod CIDR tells local endpoints from remote ones. */
+static void plan_node(const struct kube_node *n, struct canary_node_cfg *cfg)
+{
+	if (!n || !n->internal_ip)
+		return;
+	cfg->set = true;
+	cfg->address = n->internal_ip;
+	cfg->pod_net = n->pod_net;
+	cfg->pod_len = n->pod_len;
+	cfg->port_min = CANARY_SNAT_PORT_MIN;
+	cfg->port_max = CANARY_SNAT_PORT_MAX;
+}
+
+int plan_cmp_obj(const void *a, const void *b)
 {
 	const struct kube_obj *x = *(const struct kube_obj *const *)a;
 	const struct kube_obj *y = *(const struct kube_obj *const *)b;
@@ -212,19 +288,44 @@ static int cmp_obj(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
-int agent_plan_build(struct kube_store *store, struct agent_plan *p)
+const char *agent_owner_kind(enum kube_kind kind)
+{
+	return kind == KUBE_TCPROUTE ? "TCPRoute" :
+	       kind == KUBE_UDPROUTE ? "UDPRoute" : "TrafficSplit";
+}
+
+void agent_owner_stem(enum kube_kind kind, const char *name, char *out,
+		      size_t len)
+{
+	snprintf(out, len, "%s%s", kind == KUBE_TCPROUTE ? "tcproute." :
+				   kind == KUBE_UDPROUTE ? "udproute." : "", name);
+}
+
+int agent_plan_build(struct kube_store *store, const char *node,
+		     struct agent_plan *p)
 {
 	struct kube_store *splits = &store[KUBE_SPLIT];
+	const struct kube_obj *no = NULL;
 	int i, ret = 0;
 
 	memset(p, 0, sizeof(*p));
 	config_init(&p->cfg);
-	qsort(splits->objs, splits->n, sizeof(*splits->objs), cmp_obj);
-	p->splits = calloc(splits->n + 1, sizeof(*p->splits));
+	if (splits->n) /* qsort() wants a non-NULL base even for none */
+		qsort(splits->objs, splits->n, sizeof(*splits->objs), plan_cmp_obj);
+	p->splits = calloc(splits->n + store[KUBE_TCPROUTE].n +
+			   store[KUBE_UDPROUTE].n + 1, sizeof(*p->splits));
 	if (!p->splits)
 		return -ENOMEM;
+	if (node)
+		no = plan_store_find(&store[KUBE_NODE], "", node);
+	plan_node(no ? &no->node : NULL, &p->cfg.node);
 	for (i = 0; i < splits->n && !ret; i++)
-		ret = plan_split(store, splits->objs[i], p, &p->splits[p->n_splits++]);
+		ret = plan_split(store, splits->objs[i], no ? &no->node : NULL, p,
+				 &p->splits[p->n_splits++]);
+	if (!ret)
+		ret = plan_routes(store, KUBE_TCPROUTE, p);
+	if (!ret)
+		ret = plan_routes(store, KUBE_UDPROUTE, p);
 	return ret;
 }
 

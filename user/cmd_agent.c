@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* agent: keep this node's maps equal to the cluster's TrafficSplits. */
+/* agent: keep this node's maps equal to the cluster's TrafficSplits and
+ * Gateway API routes. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "cmd_kube.h"
 #include "iface.h"
 #include "kube_client.h"
+#include "kube_logic.h"
 #include "log.h"
 #include "metrics.h"
 #include "output.h"
@@ -24,7 +26,7 @@
 static const struct cmd_opt agent_opts[] = {
 	{ "--kubeconfig FILE", "kubeconfig to use (default: in-cluster, $KUBECONFIG, ~/.kube/config)" },
 	{ "--metrics-addr IP:PORT[,...]", "serve /metrics /healthz /readyz (default " DEFAULT_METRICS_ADDR ")" },
-	{ "--node-name NAME", "this node's name, for messages (default $NODE_NAME)" },
+	{ "--node-name NAME", "this node's name: its Node gives NodePort addresses and the node section, Events name it (default $NODE_NAME)" },
 	{ "--resync SECONDS", "relist every watched resource this often (default 300)" },
 	{ "--iface IFACE", "attach to IFACE (default: the default-route interface)" },
 	{ "--mode native|generic|tc", "attach mode (default: attach's default)" },
@@ -94,6 +96,10 @@ static int parse_args(struct agent_args *a, int argc, char **argv)
 	}
 	if (optind != argc)
 		return cmd_usage_error(&cmd_agent, "unexpected argument '%s'", argv[optind]);
+	if (a->node && *a->node && !kube_dns_subdomain(a->node))
+		return cmd_usage_error(&cmd_agent, "--node-name '%s' (or $NODE_NAME): "
+				       "not a Kubernetes node name (lowercase letters, "
+				       "digits, '-' and '.')", a->node);
 	return 0;
 }
 
@@ -150,7 +156,7 @@ static int agent_main(const struct agent_args *args, struct kube_config *kc,
 	struct agent a;
 	int ret;
 
-	agent_init(&a, kc, pin_dir, args->resync_s);
+	agent_init(&a, kc, pin_dir, args->node, args->resync_s);
 	m = metrics_start(args->metrics_addr, &a, &err);
 	if (!m) {
 		p_err("agent: %s", err.msg);
@@ -202,6 +208,7 @@ const struct cmd cmd_agent = {
 	.args = "[--kubeconfig FILE] [--metrics-addr IP:PORT] [--node-name NAME] "
 		"[--resync SECONDS] [--iface IFACE | --no-attach]",
 	.summary = "Kubernetes DaemonSet agent: program this node from "
-		   "TrafficSplits, Services and EndpointSlices",
+		   "TrafficSplits, TCPRoutes and UDPRoutes, Services, "
+		   "EndpointSlices and its Node",
 	.opts = agent_opts,
 };

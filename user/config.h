@@ -86,6 +86,12 @@ struct canary_node_cfg {
 	__u16 port_min, port_max;         /* host order */
 };
 
+/* SNAT source ports when none are given: below NodePorts (30000-32767)
+ * and the kernel's ephemeral ports (32768-60999), whose replies SNAT must
+ * never take. */
+#define CANARY_SNAT_PORT_MIN 20000
+#define CANARY_SNAT_PORT_MAX 29999
+
 #define CANARY_GRACE_KEEP (-1)
 
 struct canary_config {

@@ -495,10 +495,8 @@ static int load_node(struct yctx *y, const yaml_node_t *node,
 
 	if (node->type != YAML_MAPPING_NODE)
 		return yerr(y, node, "'node' must be a mapping (address, pod_cidr, snat_ports)");
-	/* Below NodePorts (30000-32767) and the kernel's ephemeral ports
-	 * (32768-60999), whose replies SNAT must never take. */
-	n->port_min = 20000;
-	n->port_max = 29999;
+	n->port_min = CANARY_SNAT_PORT_MIN;
+	n->port_max = CANARY_SNAT_PORT_MAX;
 	for (p = node->data.mapping.pairs.start;
 	     p < node->data.mapping.pairs.top; p++) {
 		key = lookup_key(y, ynode(y, p->key), node_keys, "node", &seen);

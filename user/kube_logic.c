@@ -161,3 +161,15 @@ void kube_service_name(const char *ns, const char *split,
 		 port_name && *port_name ? port_name : pnum, vip);
 	kube_name_fit(full, out, len);
 }
+
+bool kube_dns_subdomain(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	for (i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
+		    s[i] != '-' && s[i] != '.')
+			return false;
+	return n > 0 && n <= 253 && isalnum((unsigned char)s[0]) &&
+	       isalnum((unsigned char)s[n - 1]);
+}

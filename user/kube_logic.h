@@ -7,6 +7,7 @@
 #ifndef CANARY_USER_KUBE_LOGIC_H
 #define CANARY_USER_KUBE_LOGIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "config.h"
@@ -53,5 +54,12 @@ void kube_name_fit(const char *in, char *out, size_t len);
 void kube_service_name(const char *ns, const char *split,
 		       const char *port_name, __u16 port, __be32 extra_vip,
 		       char *out, size_t len);
+
+/*
+ * Whether @s is a DNS subdomain as Kubernetes names objects (RFC 1123):
+ * 1 to 253 characters of [a-z0-9.-], starting and ending with [a-z0-9].
+ * Node names are; the agent puts its own in a query string.
+ */
+bool kube_dns_subdomain(const char *s);
 
 #endif /* CANARY_USER_KUBE_LOGIC_H */

@@ -7,43 +7,30 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kube_json.h"
 #include "kube_logic.h"
 #include "kube_objects.h"
 #include "log.h"
+#include "parse.h"
 
-/* @o[@key], or NULL when @o is not an object or lacks it. */
-static json_object *jget(json_object *o, const char *key)
+const char *const kube_kind_names[KUBE_KINDS] = {
+	[KUBE_SPLIT] = "trafficsplits",
+	[KUBE_SERVICE] = "services",
+	[KUBE_SLICE] = "endpointslices",
+	[KUBE_GATEWAY] = "gateways",
+	[KUBE_TCPROUTE] = "tcproutes",
+	[KUBE_UDPROUTE] = "udproutes",
+	[KUBE_NODE] = "nodes",
+};
+
+bool kube_addr_parse(const char *s, __be32 *out)
 {
-	json_object *v;
+	struct in_addr a;
 
-	if (!o || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v))
-		return NULL;
-	return v;
-}
-
-/* The string @o[@key], or NULL. */
-static const char *jstr(json_object *o, const char *key)
-{
-	json_object *v = jget(o, key);
-
-	return v && json_object_is_type(v, json_type_string) ?
-		       json_object_get_string(v) : NULL;
-}
-
-/* A condition: the boolean @o[@key], or @dflt when unset or null. */
-static bool jbool(json_object *o, const char *key, bool dflt)
-{
-	json_object *v = jget(o, key);
-
-	return v && json_object_is_type(v, json_type_boolean) ?
-		       json_object_get_boolean(v) : dflt;
-}
-
-static size_t jlen(json_object *arr)
-{
-	return arr && json_object_is_type(arr, json_type_array) ?
-		       json_object_array_length(arr) : 0;
+	if (!s || inet_pton(AF_INET, s, &a) != 1 || !a.s_addr)
+		return false;
+	*out = a.s_addr;
+	return true;
 }
 
 const char *kube_resource_version(json_object *o)
@@ -77,6 +64,7 @@ static void decode_ports(json_object *arr, struct kube_port *ports, int *n)
 		snprintf(ports[*n].name, sizeof(ports[*n].name), "%s", name ? name : "");
 		ports[*n].port = (__u16)json_object_get_int(num);
 		ports[*n].proto = proto_of(jstr(p, "protocol"));
+		ports[*n].node_port = (__u16)jint(p, "nodePort", 1, 65535, 0);
 		(*n)++;
 	}
 }
@@ -174,6 +162,54 @@ static int decode_slice(json_object *o, struct kube_slice *s,
 	return 0;
 }
 
+/* Adds IPv4 @ip to @n's addresses unless present. */
+static void node_addr(struct kube_node *n, const char *ip)
+{
+	__be32 a;
+	int i;
+
+	if (!kube_addr_parse(ip, &a))
+		return;
+	for (i = 0; i < n->n_addrs; i++)
+		if (n->addrs[i] == a)
+			return;
+	if (n->n_addrs < KUBE_MAX_VIPS)
+		n->addrs[n->n_addrs++] = a;
+}
+
+/* "a.b.c.d/len" into @n's pod CIDR unless one is set; IPv6 skipped. */
+static void node_cidr(struct kube_node *n, const char *cidr)
+{
+	struct canary_err err;
+
+	if (!n->pod_net && cidr && strchr(cidr, '.') &&
+	    parse_cidr4(cidr, &n->pod_net, &n->pod_len, &err))
+		n->pod_net = 0;
+}
+
+static int decode_node(json_object *o, struct kube_node *n)
+{
+	json_object *arr = jget(jget(o, "status"), "addresses"), *a;
+	json_object *spec = jget(o, "spec");
+	const char *type;
+	size_t i;
+
+	for (i = 0; i < jlen(arr); i++) {
+		a = json_object_array_get_idx(arr, i);
+		type = jstr(a, "type");
+		if (!type || (strcmp(type, "InternalIP") && strcmp(type, "ExternalIP")))
+			continue;
+		if (!n->internal_ip && !strcmp(type, "InternalIP"))
+			kube_addr_parse(jstr(a, "address"), &n->internal_ip);
+		node_addr(n, jstr(a, "address"));
+	}
+	node_cidr(n, jstr(spec, "podCIDR"));
+	arr = jget(spec, "podCIDRs");
+	for (i = 0; i < jlen(arr); i++)
+		node_cidr(n, json_object_get_string(json_object_array_get_idx(arr, i)));
+	return 0;
+}
+
 /* A backend weight: an integer (v1alpha2+) or a quantity (v1alpha1). */
 static void decode_weight(json_object *w, struct kube_backend *b)
 {
@@ -220,6 +256,7 @@ struct kube_obj *kube_obj_decode(enum kube_kind kind, json_object *o,
 {
 	json_object *meta = jget(o, "metadata");
 	const char *name = jstr(meta, "name"), *ns = jstr(meta, "namespace");
+	const char *uid = jstr(meta, "uid");
 	struct kube_obj *obj;
 	int ret = 0;
 
@@ -230,14 +267,25 @@ struct kube_obj *kube_obj_decode(enum kube_kind kind, json_object *o,
 		return cerr_set(err, "out of memory"), NULL;
 	obj->kind = kind;
 	snprintf(obj->name, sizeof(obj->name), "%s", name);
-	snprintf(obj->ns, sizeof(obj->ns), "%s", ns ? ns : "default");
+	snprintf(obj->ns, sizeof(obj->ns), "%s",
+		 ns ? ns : kind == KUBE_NODE ? "" : "default");
+	snprintf(obj->uid, sizeof(obj->uid), "%s", uid ? uid : "");
 	if (kind == KUBE_SPLIT)
 		ret = decode_split(o, &obj->split);
 	else if (kind == KUBE_SERVICE)
 		ret = decode_service(o, &obj->svc);
-	else
+	else if (kind == KUBE_SLICE)
 		ret = decode_slice(o, &obj->slice, err);
+	else if (kind == KUBE_GATEWAY)
+		ret = kube_gateway_decode(o, &obj->gw);
+	else if (kind == KUBE_TCPROUTE || kind == KUBE_UDPROUTE)
+		ret = kube_route_decode(o, obj->ns, kind == KUBE_TCPROUTE ?
+				       CANARY_PROTO_TCP : CANARY_PROTO_UDP,
+				       &obj->route);
+	else
+		ret = decode_node(o, &obj->node);
 	if (ret) {
+		cerr_set(err, "%s %s: %s", kube_kind_names[kind], name, strerror(-ret));
 		kube_obj_free(obj);
 		return NULL;
 	}
@@ -250,5 +298,9 @@ void kube_obj_free(struct kube_obj *obj)
 		return;
 	if (obj->kind == KUBE_SLICE)
 		free(obj->slice.eps);
+	else if (obj->kind == KUBE_GATEWAY)
+		free(obj->gw.l);
+	else if (obj->kind == KUBE_TCPROUTE || obj->kind == KUBE_UDPROUTE)
+		free(obj->route.p);
 	free(obj);
 }

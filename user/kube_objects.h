@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * The parts of Kubernetes objects the agent uses, decoded from their JSON
- * (Kubernetes API reference; SMI TrafficSplit v1alpha1..v1alpha4): core/v1
- * Service, discovery.k8s.io/v1 EndpointSlice, split.smi-spec.io
- * TrafficSplit. IPv4 only for now: other addresses are skipped.
+ * (Kubernetes API reference; SMI TrafficSplit v1alpha1..v1alpha4; Gateway
+ * API v1alpha2): core/v1 Service and Node, discovery.k8s.io/v1
+ * EndpointSlice, split.smi-spec.io TrafficSplit, gateway.networking.k8s.io
+ * Gateway, TCPRoute and UDPRoute. IPv4 only for now: other addresses are
+ * skipped.
  */
 #ifndef CANARY_USER_KUBE_OBJECTS_H
 #define CANARY_USER_KUBE_OBJECTS_H
@@ -21,19 +23,31 @@
 #define KUBE_MAX_PORTS 32     /* ports per Service or EndpointSlice */
 #define KUBE_MAX_BACKENDS 16  /* decoded; more than CANARY_MAX_VERSIONS is
 			       * rejected by the agent, not here */
+#define KUBE_MAX_LISTENERS 64 /* Gateway spec.listeners: 64 by the API */
+#define KUBE_MAX_PARENTS 32   /* route spec.parentRefs: 32 by the API */
+#define KUBE_UID_LEN 64       /* metadata.uid: a UUID, 36 chars */
 
 /* Object kinds the agent watches. */
 enum kube_kind {
 	KUBE_SPLIT,
 	KUBE_SERVICE,
 	KUBE_SLICE,
+	KUBE_GATEWAY,
+	KUBE_TCPROUTE,
+	KUBE_UDPROUTE,
+	KUBE_NODE,
 	KUBE_KINDS,
 };
+
+/* The resource name of each kind ("trafficsplits", ...), for messages
+ * and metric labels. */
+extern const char *const kube_kind_names[KUBE_KINDS];
 
 struct kube_port {
 	char name[KUBE_PORT_NAME_LEN];
 	__u16 port;    /* host order */
 	__u8 proto;    /* CANARY_PROTO_*, or 0 for another protocol */
+	__u16 node_port; /* Service spec.ports[].nodePort, 0 if none */
 };
 
 struct kube_service {
@@ -70,7 +84,16 @@ struct kube_backend {
 	char service[KUBE_OBJ_LEN];
 	int64_t weight_milli;   /* thousandths of the weight as written */
 	bool weight_ok;         /* the weight parsed */
+	__u16 port;             /* a route's backendRef port (the Service
+				 * port), 0 if unset; TrafficSplits: 0 */
+	__u8 ref;               /* KUBE_REF_*: whether a route's backendRef
+				 * is usable */
 };
+
+/* kube_backend.ref */
+#define KUBE_REF_OK 0
+#define KUBE_REF_NOT_SERVICE 1   /* group/kind other than core Service */
+#define KUBE_REF_OTHER_NS 2      /* another namespace (ReferenceGrant) */
 
 struct kube_split {
 	char service[KUBE_OBJ_LEN];   /* spec.service, the root service */
@@ -80,15 +103,69 @@ struct kube_split {
 	char api_version[48];         /* e.g. split.smi-spec.io/v1alpha4 */
 };
 
+/* A Gateway listener a route can attach to. */
+struct kube_listener {
+	char name[KUBE_PORT_NAME_LEN]; /* sectionName; 253 by the API,
+					* longer ones never match */
+	__u16 port;                    /* host order */
+	__u8 proto;                    /* CANARY_PROTO_* for TCP and UDP,
+					* 0 for HTTP, TLS and the rest */
+};
+
+/* gateway.networking.k8s.io Gateway: where routes are served. */
+struct kube_gateway {
+	int n_addrs;
+	__be32 addrs[KUBE_MAX_VIPS];   /* status.addresses, else
+					* spec.addresses (IPv4 IPAddress) */
+	int n_listeners;
+	struct kube_listener *l;       /* malloc'd */
+};
+
+/* A route's spec.parentRefs entry naming a Gateway. */
+struct kube_parent {
+	char ns[KUBE_NS_LEN];          /* default: the route's namespace */
+	char name[KUBE_OBJ_LEN];
+	char section[KUBE_PORT_NAME_LEN]; /* sectionName, "" if unset */
+	__u16 port;                    /* port, 0 if unset */
+	bool gateway;                  /* group/kind are Gateway's */
+};
+
+/* TCPRoute or UDPRoute (v1alpha2): parents and the first rule's
+ * weighted backendRefs (the others are counted, not used: with no
+ * matches at L4 only one rule can apply). */
+struct kube_route {
+	__u8 proto;                    /* CANARY_PROTO_TCP or _UDP */
+	int n_parents;
+	struct kube_parent *p;         /* malloc'd */
+	int n_rules;
+	int n_backends;                /* of rules[0], may exceed the array */
+	struct kube_backend b[KUBE_MAX_BACKENDS];
+	char api_version[48];          /* e.g. gateway.networking.k8s.io/v1alpha2 */
+};
+
+/* core/v1 Node: this node's addresses and pod CIDR. */
+struct kube_node {
+	__be32 internal_ip;            /* first IPv4 InternalIP, 0 if none */
+	int n_addrs;
+	__be32 addrs[KUBE_MAX_VIPS];   /* IPv4 InternalIPs and ExternalIPs */
+	__be32 pod_net;                /* spec.podCIDR, else the first IPv4
+					* of spec.podCIDRs; 0 if none */
+	__u8 pod_len;
+};
+
 /* A decoded object of any kind, with its identity. */
 struct kube_obj {
 	enum kube_kind kind;
-	char ns[KUBE_NS_LEN];
+	char ns[KUBE_NS_LEN];           /* "" for cluster-scoped kinds (Node) */
 	char name[KUBE_OBJ_LEN];
+	char uid[KUBE_UID_LEN];         /* metadata.uid, for Events */
 	union {
 		struct kube_split split;
 		struct kube_service svc;
 		struct kube_slice slice;
+		struct kube_gateway gw;
+		struct kube_route route;
+		struct kube_node node;
 	};
 };
 
@@ -103,5 +180,17 @@ void kube_obj_free(struct kube_obj *obj);
 
 /* metadata.resourceVersion of @o, or "". */
 const char *kube_resource_version(json_object *o);
+
+/*
+ * The one place the agent turns an address string from the API into the
+ * config's address type: true with @out set for a non-zero IPv4 address,
+ * false for anything else (IPv6, hostnames, garbage).
+ */
+bool kube_addr_parse(const char *s, __be32 *out);
+
+/* Decoders of the Gateway API kinds (kube_gateway.c). 0 or -errno. */
+int kube_gateway_decode(json_object *o, struct kube_gateway *gw);
+int kube_route_decode(json_object *o, const char *ns, __u8 proto,
+		      struct kube_route *r);
 
 #endif /* CANARY_USER_KUBE_OBJECTS_H */

@@ -89,8 +89,9 @@ static int do_list(struct kube_watch *w, struct kube_obj ***objs, int *n)
 	int ret;
 
 	do {
-		snprintf(path, sizeof(path), "%s?limit=%d%s%s",
-			 w->paths[w->path_idx], LIST_PAGE, cont[0] ? "&continue=" : "", cont);
+		snprintf(path, sizeof(path), "%s?limit=%d%s%s%s%s",
+			 w->paths[w->path_idx], LIST_PAGE, cont[0] ? "&continue=" : "", cont,
+			 w->query ? "&" : "", w->query ? w->query : "");
 		ret = kube_request(w->kc, "GET", path, NULL, NULL, LIST_TIMEOUT_S,
 				   &r, &err);
 		if (ret) {
@@ -126,12 +127,18 @@ static int relist(struct kube_watch *w)
 	if (ret == -ENOENT) {
 		w->path_idx = 0;
 		w->rv[0] = '\0';
-		pr_warn("agent: %s: not served by the API server (CRD not "
-			"installed?); treating as none, asking again in %d s\n",
-			w->what, ABSENT_RETRY_S);
+		/* Once: an optional CRD may never be installed. */
+		if (!w->absent_logged)
+			pr_warn("agent: %s: not served by the API server (CRD not "
+				"installed?); treating as none, asking again every %d s\n",
+				w->what, ABSENT_RETRY_S);
+		w->absent_logged = true;
 	} else if (ret) {
 		free_objs(objs, n);
 		return ret;
+	} else if (w->absent_logged) {
+		pr_warn("agent: %s: served now\n", w->what);
+		w->absent_logged = false;
 	}
 	w->ops->replace(w->arg, w->kind, objs, n);
 	free(objs); /* the objects now belong to the cache */
@@ -180,8 +187,9 @@ static int do_watch(struct kube_watch *w, long secs)
 	int ret;
 
 	snprintf(path, sizeof(path),
-		 "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%ld",
-		 w->paths[w->path_idx], w->rv, secs);
+		 "%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%ld%s%s",
+		 w->paths[w->path_idx], w->rv, secs, w->query ? "&" : "",
+		 w->query ? w->query : "");
 	w->gone = false;
 	ret = kube_stream(w->kc, path, WATCH_IDLE_S, on_event, w, &r, &err);
 	if (!ret && (r.status < 200 || r.status >= 300)) {
@@ -249,10 +257,15 @@ static void *watch_main(void *arg)
 
 int kube_watch_start(struct kube_watch *w)
 {
+	if (!w->paths) {
+		w->ops->replace(w->arg, w->kind, NULL, 0);
+		return 0;
+	}
 	return -pthread_create(&w->thread, NULL, watch_main, w);
 }
 
 void kube_watch_join(struct kube_watch *w)
 {
-	pthread_join(w->thread, NULL);
+	if (w->paths)
+		pthread_join(w->thread, NULL);
 }

@@ -32,7 +32,10 @@ struct kube_watch {
 	enum kube_kind kind;
 	const char *what;                  /* "trafficsplits", for messages */
 	const char *const *paths;          /* NULL-terminated candidates: the
-					    * first the server has is used */
+					    * first the server has is used;
+					    * NULL: not watched, lists as none */
+	const char *query;                 /* extra list/watch parameters
+					    * ("fieldSelector=..."), or NULL */
 	const struct kube_config *kc;
 	long resync_s;                     /* relist period */
 	const struct kube_watch_ops *ops;
@@ -42,12 +45,14 @@ struct kube_watch {
 	int path_idx;
 	char rv[64];
 	bool gone;
+	bool absent_logged;                /* "not served" said once */
 	int failures;                      /* consecutive, for the backoff */
 };
 
-/* Starts @w's thread. Returns 0 or a negative errno. */
+/* Starts @w's thread (or, without paths, reports an empty list at once).
+ * Returns 0 or a negative errno. */
 int kube_watch_start(struct kube_watch *w);
-/* Waits for the thread (after kube_stop is set). */
+/* Waits for the thread, if one was started (after kube_stop is set). */
 void kube_watch_join(struct kube_watch *w);
 
 /* The backoff before retry number @failures (1, 2, ...): 200 ms doubling

@@ -21,9 +21,6 @@ struct metrics_server {
 	struct agent *a;
 };
 
-static const char *const kind_names[KUBE_KINDS] = { "trafficsplits", "services",
-						    "endpointslices" };
-
 static void help(FILE *f, const char *name, const char *type, const char *text)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
@@ -128,13 +125,19 @@ static void agent_part(FILE *f, struct agent *a, int maps_ok)
 	     "Reconcile passes that changed the maps.");
 	fprintf(f, "canary_bpf_agent_changes_total %lu\n", (unsigned long)a->cnt.changes);
 	help(f, "canary_bpf_agent_errors_total", "counter",
-	     "Failed reconcile passes and rejected TrafficSplits.");
+	     "Failed reconcile passes and rejected TrafficSplits and routes.");
 	fprintf(f, "canary_bpf_agent_errors_total %lu\n", (unsigned long)a->cnt.errors);
 	help(f, "canary_bpf_agent_watch_restarts_total", "counter",
 	     "Watch connections lost or refused, by resource.");
 	for (k = 0; k < KUBE_KINDS; k++)
 		fprintf(f, "canary_bpf_agent_watch_restarts_total{resource=\"%s\"} %lu\n",
-			kind_names[k], (unsigned long)a->cnt.restarts[k]);
+			kube_kind_names[k], (unsigned long)a->cnt.restarts[k]);
+	help(f, "canary_bpf_agent_events_total", "counter",
+	     "Kubernetes Events created, and those refused, unreachable or dropped.");
+	fprintf(f, "canary_bpf_agent_events_total{result=\"sent\"} %lu\n",
+		(unsigned long)a->events.sent);
+	fprintf(f, "canary_bpf_agent_events_total{result=\"failed\"} %lu\n",
+		(unsigned long)a->events.failed);
 	help(f, "canary_bpf_agent_last_sync_age_seconds", "gauge",
 	     "Seconds since the last successful reconcile (-1: none yet).");
 	fprintf(f, "canary_bpf_agent_last_sync_age_seconds %ld\n", agent_sync_age(a));

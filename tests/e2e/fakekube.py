@@ -3,23 +3,31 @@
 """A fake Kubernetes API server for the agent tests (stdlib only).
 
   fakekube.py serve --port P [--cert C --key K] [--token T] [--state FILE]
-                    [--split-version v1alpha4] [--ready-file F]
-  fakekube.py ctl URL VERB ARGS...     (see ctl_* below)
+                    [--split-version v1alpha4] [--gateway-api]
+                    [--ready-file F]
+  fakekube.py ctl URL VERB ARGS...     (see ctl() below)
 
 serve speaks the real protocol for what the agent uses: paged lists
-(limit/continue) and watches (?watch=1: a chunked stream of JSON events,
-one per line, BOOKMARK events when allowWatchBookmarks is set, 410 Gone as
-an ERROR event for a compacted resourceVersion) of core/v1 services,
-discovery.k8s.io/v1 endpointslices and split.smi-spec.io trafficsplits
-(only --split-version is served; the others answer 404), GET and PATCH
-(merge patch, recorded) of one trafficsplit. Objects are shaped as in the
-Kubernetes API reference and the SMI spec.
+(limit/continue, fieldSelector=metadata.name=X) and watches (?watch=1: a
+chunked stream of JSON events, one per line, BOOKMARK events when
+allowWatchBookmarks is set, 410 Gone as an ERROR event for a compacted
+resourceVersion) of core/v1 services and nodes, discovery.k8s.io/v1
+endpointslices, split.smi-spec.io trafficsplits (only --split-version is
+served; the others answer 404) and, with --gateway-api, the Gateway API's
+gateways (v1), tcproutes and udproutes (v1alpha2; 404 without it, as
+when the CRDs are not installed); GET and PATCH (merge patch, recorded)
+of one trafficsplit; POST of core/v1 events (validated as the API server
+does for involvedObject, recorded). Objects are shaped as in the
+Kubernetes API reference, the SMI spec and the Gateway API reference.
 
 Test control lives under /_ctl/ (no auth): apply or delete an object,
 drop every watch connection, compact the event history (so watches from
-an older resourceVersion get 410), read recorded PATCHes and counters.
-With --state the objects and resourceVersion survive a restart; history
-does not, so watches resuming from before it get 410 and relist.
+an older resourceVersion get 410), switch the accepted bearer token
+(the old one is refused from then on and open watches end, as when a
+projected token expires), make event POSTs fail, read recorded PATCHes,
+Events and counters. With --state the objects and resourceVersion
+survive a restart; history does not, so watches resuming from before it
+get 410 and relist.
 """
 import argparse
 import json
@@ -31,14 +39,22 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+GW = "gateway.networking.k8s.io"
 KINDS = {
     "services": ("v1", "Service", "/api/v1/services"),
     "endpointslices": ("discovery.k8s.io/v1", "EndpointSlice",
                        "/apis/discovery.k8s.io/v1/endpointslices"),
     "trafficsplits": (None, "TrafficSplit", None),
+    "gateways": (GW + "/v1", "Gateway", "/apis/" + GW + "/v1/gateways"),
+    "tcproutes": (GW + "/v1alpha2", "TCPRoute",
+                  "/apis/" + GW + "/v1alpha2/tcproutes"),
+    "udproutes": (GW + "/v1alpha2", "UDPRoute",
+                  "/apis/" + GW + "/v1alpha2/udproutes"),
+    "nodes": ("v1", "Node", "/api/v1/nodes"),
 }
-KIND_OF = {"Service": "services", "EndpointSlice": "endpointslices",
-           "TrafficSplit": "trafficsplits"}
+KIND_OF = {v[1]: k for k, v in KINDS.items()}
+GATEWAY_KINDS = ("gateways", "tcproutes", "udproutes")
+CLUSTER_SCOPED = ("nodes",)
 BOOKMARK_EVERY = 1.0
 
 
@@ -51,7 +67,10 @@ class Store:
         self.compacted = 0
         self.drop_gen = 0
         self.patches = []
-        self.counts = {"lists": 0, "watches": 0, "gone": 0}
+        self.events_posted = []
+        self.events_fail = False
+        self.counts = {"lists": 0, "watches": 0, "gone": 0,
+                       "unauthorized": 0}
         self.state_file = state_file
         self.split_version = split_version
         self.load()
@@ -71,7 +90,7 @@ class Store:
                 m = o["metadata"]
                 if kind == "trafficsplits":   # served as the new version
                     o["apiVersion"] = "split.smi-spec.io/" + self.split_version
-                self.objs[kind][(m["namespace"], m["name"])] = o
+                self.objs[kind][(m.get("namespace", ""), m["name"])] = o
 
     def save(self):
         if not self.state_file:
@@ -86,8 +105,9 @@ class Store:
     def put(self, obj):
         kind = KIND_OF[obj["kind"]]
         m = obj.setdefault("metadata", {})
-        m.setdefault("namespace", "default")
-        key = (m["namespace"], m["name"])
+        if kind not in CLUSTER_SCOPED:
+            m.setdefault("namespace", "default")
+        key = (m.get("namespace", ""), m["name"])
         with self.lock:
             self.rv += 1
             old = self.objs[kind].get(key)
@@ -151,6 +171,8 @@ class Handler(BaseHTTPRequestHandler):
             return True
         if self.headers.get("Authorization") == "Bearer " + tok:
             return True
+        with self.store.lock:
+            self.store.counts["unauthorized"] += 1
         self.send_json(401, status(401, "Unauthorized", "Unauthorized"))
         return False
 
@@ -162,9 +184,15 @@ class Handler(BaseHTTPRequestHandler):
         for kind, (_, _, base) in KINDS.items():
             if kind == "trafficsplits":
                 base = "/apis/split.smi-spec.io/" + ver + "/trafficsplits"
+            if kind in GATEWAY_KINDS and not self.server.gateway_api:
+                continue
             bparts = [p for p in base.split("/") if p]
             if parts == bparts:
                 return kind, None, None
+            if kind in CLUSTER_SCOPED:
+                if parts[:-1] == bparts and len(parts) == len(bparts) + 1:
+                    return kind, "", parts[-1]
+                continue
             pre, res = bparts[:-1], bparts[-1]
             if (parts[:len(pre)] == pre and len(parts) in (len(pre) + 3,
                                                             len(pre) + 4) and
@@ -197,10 +225,13 @@ class Handler(BaseHTTPRequestHandler):
     def list(self, kind, q, ns=None):
         limit = int(q.get("limit", ["0"])[0] or 0)
         start = int(q.get("continue", ["0"])[0] or 0)
+        sel = field_selector(q)
         with self.store.lock:
             items = sorted((o for o in self.store.objs[kind].values()
-                            if ns is None or o["metadata"]["namespace"] == ns),
-                           key=lambda o: (o["metadata"]["namespace"],
+                            if (ns is None or
+                                o["metadata"].get("namespace", "") == ns) and
+                            sel(o)),
+                           key=lambda o: (o["metadata"].get("namespace", ""),
                                           o["metadata"]["name"]))
             rv = self.store.rv
             self.store.counts["lists"] += 1
@@ -222,6 +253,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def watch(self, kind, q):
         st = self.store
+        sel = field_selector(q)
         rv = int(q.get("resourceVersion", ["0"])[0] or 0)
         timeout = float(q.get("timeoutSeconds", ["300"])[0])
         bookmarks = q.get("allowWatchBookmarks", ["false"])[0] == "true"
@@ -258,7 +290,8 @@ class Handler(BaseHTTPRequestHandler):
                     self.connection.shutdown(2)
                     return
                 for ev in evs:
-                    self.chunk({"type": ev[2], "object": ev[3]})
+                    if sel(ev[3]):
+                        self.chunk({"type": ev[2], "object": ev[3]})
                     rv = ev[0]
                 if bookmarks and time.monotonic() - last_bm > BOOKMARK_EVERY:
                     api, k, _ = KINDS[kind]
@@ -299,11 +332,22 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         if not self.path.startswith("/_ctl/"):
-            return self.send_json(405, status(405, "MethodNotAllowed", "no"))
+            return self.post_api()
         body = json.loads(self.read_body() or b"null")
         st, verb = self.store, self.path[len("/_ctl/"):]
         if verb == "apply":
             return self.send_json(200, st.put(body))
+        if verb == "token":
+            # The old token stops working: new requests need the new one
+            # and open watches end, as when a bound token expires.
+            with st.lock:
+                self.server.token = body["token"]
+                st.drop_gen += 1
+                st.lock.notify_all()
+            return self.send_json(200, {"ok": True})
+        if verb == "events-fail":
+            st.events_fail = bool(body["fail"])
+            return self.send_json(200, {"ok": True})
         if verb == "delete":
             return self.send_json(200, st.delete(body["kind"], body["namespace"],
                                                  body["name"]))
@@ -317,13 +361,75 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"ok": True})
         self.send_json(404, {"error": "unknown control " + verb})
 
+    def post_api(self):
+        """POST /api/v1/namespaces/NS/events: create an Event."""
+        body = self.read_body()
+        if not self.authorized():
+            return
+        parts = [p for p in urllib.parse.urlparse(self.path).path.split("/")
+                 if p]
+        if (len(parts) != 5 or parts[:3] != ["api", "v1", "namespaces"] or
+                parts[4] != "events"):
+            return self.send_json(405, status(405, "MethodNotAllowed", "no"))
+        if self.headers.get("Content-Type", "") != "application/json":
+            return self.send_json(415, status(415, "UnsupportedMediaType",
+                                              "application/json only"))
+        ev = json.loads(body or b"null")
+        why = check_event(ev, parts[3])
+        if why:
+            return self.send_json(422, status(422, "Invalid", why))
+        if self.store.events_fail:
+            return self.send_json(503, status(503, "ServiceUnavailable",
+                                              "events are failing (test)"))
+        with self.store.lock:
+            self.store.rv += 1
+            ev["metadata"]["resourceVersion"] = str(self.store.rv)
+            ev["metadata"]["uid"] = "uid-event-%d" % self.store.rv
+            self.store.events_posted.append(ev)
+        self.send_json(201, ev)
+
     def ctl_get(self):
         st = self.store
+        if self.path == "/_ctl/events":
+            return self.send_json(200, st.events_posted)
         if self.path == "/_ctl/patches":
             return self.send_json(200, st.patches)
         if self.path == "/_ctl/stats":
             return self.send_json(200, dict(st.counts, rv=st.rv))
         self.send_json(404, {"error": "unknown"})
+
+
+def field_selector(q):
+    """A predicate for ?fieldSelector=metadata.name=X (the only field
+    selector the agent uses; others are refused as the API server does
+    for unsupported fields)."""
+    sel = q.get("fieldSelector", [""])[0]
+    if not sel:
+        return lambda o: True
+    key, _, val = sel.partition("=")
+    if key != "metadata.name":
+        raise ValueError("field selector " + sel)
+    return lambda o: o["metadata"]["name"] == val
+
+
+def check_event(ev, ns):
+    """Why the API server would refuse this core/v1 Event, or None."""
+    if not isinstance(ev, dict) or ev.get("kind") != "Event" or \
+            ev.get("apiVersion") != "v1":
+        return "not a v1 Event"
+    m, io = ev.get("metadata") or {}, ev.get("involvedObject") or {}
+    if not m.get("name") or len(m["name"]) > 253:
+        return "metadata.name: required, at most 253 characters"
+    if m.get("namespace", ns) != ns or io.get("namespace") != ns:
+        return "involvedObject.namespace: does not match event.namespace"
+    for k in ("kind", "name", "apiVersion"):
+        if not io.get(k):
+            return "involvedObject.%s: required" % k
+    if ev.get("type") not in ("Normal", "Warning"):
+        return "type: Normal or Warning"
+    if not ev.get("reason") or not ev.get("message"):
+        return "reason and message: required"
+    return None
 
 
 def merge_patch(target, patch):
@@ -345,6 +451,7 @@ def serve(args):
     srv.daemon_threads = True
     srv.store = Store(args.state, args.split_version)
     srv.token = args.token
+    srv.gateway_api = args.gateway_api
     srv.verbose = args.verbose
     if args.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -358,8 +465,9 @@ def serve(args):
 # ---- objects, shaped as in the API reference and the SMI spec ----
 
 def obj_service(ns, name, vip, ports, external=()):
-    """ports: "name:port[:targetPort][/UDP]" (name may be empty)."""
-    sp = []
+    """ports: "name:port[:targetPort[:nodePort]][/UDP]" (name may be
+    empty); a nodePort makes it a NodePort Service."""
+    sp, stype = [], "ClusterIP"
     for p in ports:
         proto = "TCP"
         if "/" in p:
@@ -367,19 +475,24 @@ def obj_service(ns, name, vip, ports, external=()):
         f = p.split(":")
         sp.append({"name": f[0], "port": int(f[1]), "protocol": proto,
                    "targetPort": int(f[2]) if len(f) > 2 else int(f[1])})
+        if len(f) > 3:
+            sp[-1]["nodePort"] = int(f[3])
+            stype = "NodePort"
         if not f[0]:
             del sp[-1]["name"]
+    spec_extra = {"externalTrafficPolicy": "Cluster"} if stype != "ClusterIP" else {}
     return {"apiVersion": "v1", "kind": "Service",
             "metadata": {"name": name, "namespace": ns},
-            "spec": {"type": "ClusterIP", "clusterIP": vip, "clusterIPs": [vip],
+            "spec": dict(spec_extra, **{"type": stype, "clusterIP": vip,
+                     "clusterIPs": [vip],
                      "externalIPs": list(external), "ipFamilies": ["IPv4"],
                      "ipFamilyPolicy": "SingleStack", "ports": sp,
-                     "selector": {"app": name}, "sessionAffinity": "None"},
+                     "selector": {"app": name}, "sessionAffinity": "None"}),
             "status": {"loadBalancer": {}}}
 
 
 def obj_slice(ns, name, svc, ports, eps, addr_type="IPv4"):
-    """ports: "name:port"; eps: "IP[:ready|terminating|notready]"."""
+    """ports: "name:port[/UDP]"; eps: "IP[:ready|terminating|notready]"."""
     endpoints = []
     for i, e in enumerate(eps):
         ip, _, state = e.partition(":")
@@ -394,8 +507,9 @@ def obj_slice(ns, name, svc, ports, eps, addr_type="IPv4"):
                                         "name": "%s-%d" % (svc, i)}})
     sp = []
     for p in ports:
+        p, _, proto = p.partition("/")
         n, _, port = p.partition(":")
-        sp.append({"name": n, "port": int(port), "protocol": "TCP"})
+        sp.append({"name": n, "port": int(port), "protocol": proto or "TCP"})
     return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
             "metadata": {"name": name, "namespace": ns, "labels": {
                 "kubernetes.io/service-name": svc,
@@ -415,6 +529,75 @@ def obj_split(ns, name, root, backends, quantity=False, matches=False):
         spec["matches"] = [{"kind": "HTTPRouteGroup", "name": "ab-test"}]
     return {"apiVersion": "split.smi-spec.io/v1alpha4", "kind": "TrafficSplit",
             "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+
+def obj_gateway(ns, name, addrs, listeners):
+    """addrs: "IP,IP" (in status, as a controller assigns them);
+    listeners: "name:port/PROTO"."""
+    ls, st = [], []
+    for x in listeners:
+        x, _, proto = x.partition("/")
+        n, _, port = x.partition(":")
+        ls.append({"name": n, "port": int(port), "protocol": proto,
+                   "allowedRoutes": {"namespaces": {"from": "Same"}}})
+        st.append({"name": n, "attachedRoutes": 0, "supportedKinds": [
+            {"group": GW, "kind": proto + "Route"}], "conditions": []})
+    cond = [{"type": t, "status": "True", "reason": t, "message": "",
+             "observedGeneration": 1,
+             "lastTransitionTime": "2025-01-01T00:00:00Z"}
+            for t in ("Accepted", "Programmed")]
+    return {"apiVersion": GW + "/v1", "kind": "Gateway",
+            "metadata": {"name": name, "namespace": ns, "generation": 1},
+            "spec": {"gatewayClassName": "canary-bpf", "listeners": ls},
+            "status": {"addresses": [{"type": "IPAddress", "value": a}
+                                     for a in addrs.split(",") if a],
+                       "conditions": cond, "listeners": st}}
+
+
+def obj_route(kind, ns, name, parents, backends):
+    """parents: "[ns/]gateway[#section][@port]"; backends:
+    "service:port[=weight]" (no weight: the API's default of 1)."""
+    prefs = []
+    for p in parents:
+        p, _, port = p.partition("@")
+        p, _, section = p.partition("#")
+        pns, _, gw = p.rpartition("/")
+        ref = {"group": GW, "kind": "Gateway", "name": gw}
+        if pns:
+            ref["namespace"] = pns
+        if section:
+            ref["sectionName"] = section
+        if port:
+            ref["port"] = int(port)
+        prefs.append(ref)
+    brefs = []
+    for b in backends:
+        b, _, w = b.partition("=")
+        svc, _, port = b.partition(":")
+        ref = {"group": "", "kind": "Service", "name": svc, "port": int(port)}
+        if w:
+            ref["weight"] = int(w)
+        brefs.append(ref)
+    return {"apiVersion": GW + "/v1alpha2", "kind": kind,
+            "metadata": {"name": name, "namespace": ns, "generation": 1},
+            "spec": {"parentRefs": prefs, "rules": [{"backendRefs": brefs}]},
+            "status": {"parents": []}}
+
+
+def obj_node(name, internal_ip, pod_cidr, external=()):
+    addrs = [{"type": "InternalIP", "address": internal_ip}]
+    addrs += [{"type": "ExternalIP", "address": a} for a in external]
+    addrs.append({"type": "Hostname", "address": name})
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {
+                "kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
+            "spec": {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr],
+                     "providerID": "fake://" + name},
+            "status": {"addresses": addrs, "conditions": [
+                {"type": "Ready", "status": "True", "reason": "KubeletReady",
+                 "message": "kubelet is posting ready status",
+                 "lastHeartbeatTime": "2025-01-01T00:00:00Z",
+                 "lastTransitionTime": "2025-01-01T00:00:00Z"}]}}
 
 
 def ctl(args):
@@ -437,12 +620,24 @@ def ctl(args):
     elif verb == "split":
         body = obj_split(rest[0], rest[1], rest[2], rest[3:], args.quantity,
                          args.matches)
+    elif verb == "gateway":
+        body = obj_gateway(rest[0], rest[1], rest[2], rest[3:])
+    elif verb in ("tcproute", "udproute"):
+        kind = "TCPRoute" if verb == "tcproute" else "UDPRoute"
+        body = obj_route(kind, rest[0], rest[1], rest[2].split(","), rest[3:])
+    elif verb == "node":
+        body = obj_node(rest[0], rest[1], rest[2],
+                        [x[len("ext="):] for x in rest[3:]])
     elif verb == "delete":
         path = "/_ctl/delete"
         body = {"kind": rest[0], "namespace": rest[1], "name": rest[2]}
+    elif verb == "token":
+        path, body = "/_ctl/token", {"token": rest[0]}
+    elif verb == "events-fail":
+        path, body = "/_ctl/events-fail", {"fail": rest[0] == "on"}
     elif verb in ("drop", "compact"):
         path, body = "/_ctl/" + verb, {}
-    elif verb in ("patches", "stats"):
+    elif verb in ("patches", "stats", "events"):
         method, path = "GET", "/_ctl/" + verb
     else:
         sys.exit("unknown verb " + verb)
@@ -466,6 +661,8 @@ def main():
     s.add_argument("--token")
     s.add_argument("--state")
     s.add_argument("--split-version", default="v1alpha4")
+    s.add_argument("--gateway-api", action="store_true",
+                   help="serve gateways, tcproutes, udproutes")
     s.add_argument("--ready-file")
     s.add_argument("-v", "--verbose", action="store_true")
     c = sub.add_parser("ctl")

@@ -204,6 +204,11 @@ other_cases() {
 	bad_case status_unknown_service nosuch-svc cb status nosuch-svc
 	bad_case status_namespace_without_kube '--namespace and --kubeconfig need --kube' cb status --namespace prod
 	bad_case set_weight_namespace_without_kube '--namespace and --kubeconfig need --kube' cb set-weight --namespace prod prod-service v2=10
+	bad_case agent_node_name_bad "--node-name 'Node_1'.*node name" \
+		cb agent --no-attach --kubeconfig "$WORK/nonexistent" --node-name Node_1
+	bad_case agent_node_name_env_bad "'n&x=1' \(or \\\$NODE_NAME\)" \
+		env NODE_NAME='n&x=1' "$CANARY_BIN" --pin-dir "$PIN_DIR" agent --no-attach \
+		--kubeconfig "$WORK/nonexistent"
 	bad_case unknown_command frobnicate cb frobnicate
 	mkdir -p "$WORK/plain"
 	for args in status "set-weight prod-service v2=10" "apply -f $WORK/seed.yaml" \

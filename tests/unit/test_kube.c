@@ -249,7 +249,7 @@ static void test_plan(void)
 		"{\"metadata\":{\"name\":\"bad\",\"namespace\":\"shop\"},\"spec\":{\"service\":"
 		"\"prod\",\"backends\":[{\"service\":\"v1\",\"weight\":-1},{\"service\":\"v2\","
 		"\"weight\":1}]}}"));
-	CHECK_EQ(agent_plan_build(store, &p), 0);
+	CHECK_EQ(agent_plan_build(store, NULL, &p), 0);
 	CHECK_EQ(p.n_splits, 2);
 	CHECK(!strcmp(p.splits[0].name, "bad") && p.splits[0].bad[0], "bad split kept");
 	CHECK_EQ(p.splits[0].n, 0);

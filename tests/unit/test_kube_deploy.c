@@ -4,7 +4,10 @@
  * deploy/examples/ *.yaml (libyaml; kubectl --dry-run=client needs an API
  * server for discovery, so it cannot check offline) is a Kubernetes object
  * with apiVersion, kind and metadata.name; the DaemonSet and the RBAC say
- * what the issue asks; the Grafana dashboard is JSON. Run from the
+ * what the issue asks (read-only on every kind the agent watches, create
+ * and patch on events, the node name from the downward API); the TCPRoute
+ * example splits the seed 75/25 behind a Gateway of its own file; the
+ * Grafana dashboard is JSON. Run from the
  * repository root (scripts/run-tests.sh does).
  */
 #include <glob.h>
@@ -74,7 +77,12 @@ static void seq_join(yaml_document_t *d, const char *dotted, char *out, size_t l
 	}
 }
 
-static int daemonsets, cluster_roles, roles;
+static int daemonsets, cluster_roles, roles, tcproutes;
+/* "group/resource," for each resource the agent's ClusterRole reads, and
+ * the same for what it may create and patch. */
+static char readable[1024], writable[256];
+/* metadata.name of each Gateway, per file: "file:name," */
+static char gateways[1024];
 
 static void check_daemonset(yaml_document_t *d, const char *file)
 {
@@ -101,6 +109,37 @@ static void check_daemonset(yaml_document_t *d, const char *file)
 	CHECK(*str(d, key), "%s: no resource requests", file);
 	CHECK(!strcmp(str(d, "spec.template.spec.tolerations.0.operator"), "Exists"),
 	      "%s: tolerations", file);
+	/* The agent's own Node, by the downward API. */
+	snprintf(key, sizeof(key), "%senv.0.name", c);
+	CHECK(!strcmp(str(d, key), "NODE_NAME"), "%s: first env is not NODE_NAME", file);
+	snprintf(key, sizeof(key), "%senv.0.valueFrom.fieldRef.fieldPath", c);
+	CHECK(!strcmp(str(d, key), "spec.nodeName"), "%s: NODE_NAME not from spec.nodeName",
+	      file);
+}
+
+/* Adds "group/resource," to @out for every group and resource of rule
+ * @i (the core group is ""). */
+static void rule_resources(yaml_document_t *d, int i, char *out, size_t len)
+{
+	yaml_node_t *groups, *res, *g, *r;
+	yaml_node_item_t *gi, *ri;
+	char key[64];
+
+	snprintf(key, sizeof(key), "rules.%d.apiGroups", i);
+	groups = path(d, key);
+	snprintf(key, sizeof(key), "rules.%d.resources", i);
+	res = path(d, key);
+	if (!CHECK(groups && res && groups->type == YAML_SEQUENCE_NODE &&
+		   res->type == YAML_SEQUENCE_NODE, "rule %d: apiGroups, resources", i))
+		return;
+	for (gi = groups->data.sequence.items.start; gi < groups->data.sequence.items.top; gi++)
+		for (ri = res->data.sequence.items.start; ri < res->data.sequence.items.top; ri++) {
+			g = yaml_document_get_node(d, *gi);
+			r = yaml_document_get_node(d, *ri);
+			if (g && r && g->type == YAML_SCALAR_NODE && r->type == YAML_SCALAR_NODE)
+				snprintf(out + strlen(out), len - strlen(out), "%s/%s,",
+					 g->data.scalar.value, r->data.scalar.value);
+		}
 }
 
 static void check_rules(yaml_document_t *d, const char *file, bool cluster)
@@ -115,16 +154,45 @@ static void check_rules(yaml_document_t *d, const char *file, bool cluster)
 		if (!path(d, key))
 			break;
 		seq_join(d, key, verbs, sizeof(verbs));
-		if (cluster)
-			CHECK(!strcmp(verbs, "get,list,watch"), "%s: verbs %s", file, verbs);
-		else
+		if (!cluster) {
 			CHECK(!strcmp(verbs, "get,patch"), "%s: verbs %s", file, verbs);
+		} else if (!strcmp(verbs, "create,patch")) {
+			rule_resources(d, i, writable, sizeof(writable));
+		} else {
+			CHECK(!strcmp(verbs, "get,list,watch"), "%s: verbs %s", file, verbs);
+			rule_resources(d, i, readable, sizeof(readable));
+		}
 	}
 	CHECK(i > 0, "%s: no rules", file);
 	if (cluster)
 		cluster_roles++;
 	else
 		roles++;
+}
+
+/* The example: the seed's versions 75/25 behind a Gateway of its file
+ * (Gateways come first in it). */
+static void check_tcproute(yaml_document_t *d, const char *file)
+{
+	const char *r = "spec.rules.0.backendRefs.";
+	char key[128], gw[512];
+
+	tcproutes++;
+	snprintf(gw, sizeof(gw), "%s:%s,", file, str(d, "spec.parentRefs.0.name"));
+	CHECK(strstr(gateways, gw) != NULL, "%s: parent '%s' is not a Gateway of the file",
+	      file, str(d, "spec.parentRefs.0.name"));
+	CHECK(!strcmp(str(d, "apiVersion"), "gateway.networking.k8s.io/v1alpha2"),
+	      "%s: TCPRoute is v1alpha2", file);
+	snprintf(key, sizeof(key), "%s0.name", r);
+	CHECK(!strcmp(str(d, key), "hello-v1"), "%s: first backend %s", file, str(d, key));
+	snprintf(key, sizeof(key), "%s0.weight", r);
+	CHECK(!strcmp(str(d, key), "75"), "%s: hello-v1 weight %s", file, str(d, key));
+	snprintf(key, sizeof(key), "%s1.name", r);
+	CHECK(!strcmp(str(d, key), "hello-v2"), "%s: second backend %s", file, str(d, key));
+	snprintf(key, sizeof(key), "%s1.weight", r);
+	CHECK(!strcmp(str(d, key), "25"), "%s: hello-v2 weight %s", file, str(d, key));
+	snprintf(key, sizeof(key), "%s1.port", r);
+	CHECK(!strcmp(str(d, key), "5000"), "%s: backend port %s", file, str(d, key));
 }
 
 /* Checks every document of @file; returns how many there were. */
@@ -158,6 +226,12 @@ static int check_file(const char *file)
 				check_rules(&doc, file, true);
 			else if (!strcmp(kind, "Role"))
 				check_rules(&doc, file, false);
+			else if (!strcmp(kind, "Gateway"))
+				snprintf(gateways + strlen(gateways),
+					 sizeof(gateways) - strlen(gateways), "%s:%s,",
+					 file, str(&doc, "metadata.name"));
+			else if (!strcmp(kind, "TCPRoute"))
+				check_tcproute(&doc, file);
 		}
 		yaml_document_delete(&doc);
 	}
@@ -183,6 +257,28 @@ static void test_manifests(void)
 	CHECK_EQ(daemonsets, 1);
 	CHECK_EQ(cluster_roles, 1);
 	CHECK_EQ(roles, 1);
+	CHECK_EQ(tcproutes, 1);
+}
+
+/* The ClusterRole covers exactly what the agent reads and writes. */
+static void test_agent_rbac(void)
+{
+	static const char *const reads[] = {
+		"split.smi-spec.io/trafficsplits", "/services", "/nodes",
+		"discovery.k8s.io/endpointslices", "gateway.networking.k8s.io/gateways",
+		"gateway.networking.k8s.io/tcproutes", "gateway.networking.k8s.io/udproutes",
+	};
+	char want[64];
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		snprintf(want, sizeof(want), "%s,", reads[i]);
+		CHECK(strstr(readable, want) != NULL, "ClusterRole cannot read %s (%s)",
+		      reads[i], readable);
+		n += strlen(want);
+	}
+	CHECK_EQ(strlen(readable), n);
+	CHECK(!strcmp(writable, "/events,events.k8s.io/events,"), "writes: %s", writable);
 }
 
 static void test_dashboard(void)
@@ -200,6 +296,7 @@ static void test_dashboard(void)
 int main(void)
 {
 	RUN(test_manifests);
+	RUN(test_agent_rbac);
 	RUN(test_dashboard);
 	return UNIT_DONE();
 }
