@@ -152,16 +152,22 @@ int env_clear_flows(struct test_env *env)
 				     sizeof(struct canary_flow6_key));
 }
 
-int env_count_flows(struct test_env *env)
+/* Entries in map @fd, whose keys are at most 64 bytes. */
+static int count_keys(int fd)
 {
-	struct canary_flow_key key, *prev = NULL;
+	unsigned char key[64], prev[64];
 	int n = 0;
 
-	while (bpf_map_get_next_key(env->st.flow_fd, prev, &key) == 0) {
+	while (bpf_map_get_next_key(fd, n ? prev : NULL, key) == 0) {
+		memcpy(prev, key, sizeof(prev));
 		n++;
-		prev = &key;
 	}
 	return n;
+}
+
+int env_count_flows(struct test_env *env)
+{
+	return count_keys(env->st.flow_fd) + count_keys(env->st.flow6_fd);
 }
 
 static void set_version(struct canary_service_cfg *svc, int v, const char *name,

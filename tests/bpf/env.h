@@ -34,7 +34,7 @@ void env_global_cleanup(void);
 int env_apply(struct test_env *env, struct canary_config *cfg);
 /* Empties the flow tables (IPv4 and IPv6). */
 int env_clear_flows(struct test_env *env);
-/* Number of entries in the flow table. */
+/* Number of entries in the flow tables (IPv4 and IPv6). */
 int env_count_flows(struct test_env *env);
 
 /* The seed service: prod-service 10.96.0.10:5000/tcp, v1 on
