@@ -69,17 +69,27 @@ def parse_body(body):
     return words[0], words[1]
 
 
+def family(vip):
+    """The address family of @vip (an IPv6 address has a colon)."""
+    return socket.AF_INET6 if ":" in vip else socket.AF_INET
+
+
+def any_addr(vip):
+    """The wildcard address of @vip's family, to bind a source port."""
+    return "::" if ":" in vip else "0.0.0.0"
+
+
 def tcp_socket(vip, port, sport, timeout):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(family(vip), socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
         if sport:
             # a port of ours may still be in TIME_WAIT from an earlier run
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(("0.0.0.0", sport))
+            s.bind((any_addr(vip), sport))
         s.connect((vip, port))
-        if s.getpeername() != (vip, port):
-            raise ValueError("peer is %s:%d" % s.getpeername())
+        if s.getpeername()[:2] != (vip, port):
+            raise ValueError("peer is %s:%d" % s.getpeername()[:2])
     except BaseException:
         s.close()
         raise
@@ -153,16 +163,16 @@ def cmd_udp(args):
 
 
 def one_datagram(args, i):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with socket.socket(family(args.vip), socket.SOCK_DGRAM) as s:
         s.settimeout(args.timeout)
         try:
-            s.bind(("0.0.0.0", args.sport + i if args.sport else 0))
+            s.bind((any_addr(args.vip), args.sport + i if args.sport else 0))
             s.sendto(b"hello\n", (args.vip, args.port))
             data, addr = s.recvfrom(2048)
         except OSError as e:
             return None, type(e).__name__ + ": " + str(e)[:80]
-        if addr != (args.vip, args.port):
-            return None, "reply from %s:%d" % addr
+        if addr[:2] != (args.vip, args.port):
+            return None, "reply from %s:%d" % addr[:2]
         return data, None
 
 
@@ -172,8 +182,8 @@ class Stream:
     def __init__(self, args):
         self.socks, self.pods = [], []
         for i in range(args.flows):
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            s.bind(("0.0.0.0", args.sport + i if args.sport else 0))
+            s = socket.socket(family(args.vip), socket.SOCK_DGRAM)
+            s.bind((any_addr(args.vip), args.sport + i if args.sport else 0))
             s.setblocking(False)
             self.socks.append(s)
             self.pods.append(set())
@@ -193,7 +203,7 @@ class Stream:
                 except BlockingIOError:
                     break
                 self.res["received"] += 1
-                if addr != self.dst:
+                if addr[:2] != self.dst:
                     self.res["bad_source"] += 1
                 self.pods[i].add(parse_body(data)[1])
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 """A stand-in for one pod of the seed's hello app (stdlib only).
 
-Serves HTTP/1.1 (keep-alive, Content-Length) on 0.0.0.0:HTTP_PORT and
-echoes on UDP 0.0.0.0:UDP_PORT; both answer "VERSION POD\\n". Once both
+Serves HTTP/1.1 (keep-alive, Content-Length) on [::]:HTTP_PORT and
+echoes on UDP [::]:UDP_PORT, IPv4 and IPv6 alike (dual-stack sockets); both answer "VERSION POD\\n". Once both
 sockets are bound it writes READY_FILE, so the harness need not race the
 bind. Exits cleanly on SIGTERM or SIGINT.
 """
@@ -38,6 +38,13 @@ class Server(http.server.ThreadingHTTPServer):
     # The default backlog of 5 overflows under a parallel burst: dropped
     # SYNs come back as client timeouts that look like data-plane loss.
     request_queue_size = 256
+    # One socket for both families: an IPv6 listener on [::] also takes
+    # IPv4 (as ::ffff:a.b.c.d) unless IPV6_V6ONLY is set.
+    address_family = socket.AF_INET6
+
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
 
 
 def udp_echo(sock, body):
@@ -59,10 +66,11 @@ def main():
     args = ap.parse_args()
     body = ("%s %s\n" % (args.version, args.pod)).encode()
 
-    srv = Server(("0.0.0.0", args.http_port), make_handler(body))
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    srv = Server(("::", args.http_port), make_handler(body))
+    udp = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     udp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    udp.bind(("0.0.0.0", args.udp_port))
+    udp.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    udp.bind(("::", args.udp_port))
     threading.Thread(target=udp_echo, args=(udp, body), daemon=True).start()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# IPv6 end to end: the seed topology gets IPv6 addresses next to its IPv4
+# ones (client 2001:db8:c::2, node 2001:db8:c::1, pods 2001:db8:1::11..21
+# routed Calico-style through fe80::1), and an IPv6 service
+# [2001:db8::10]:5000 sits beside the IPv4 one. Real TCP and UDP from the
+# client are split by weight through native XDP (redirected straight to
+# the pods' veths) and through tc; replies come from the VIP; held
+# connections keep their pod through a weight change; a pod's ICMPv6 port
+# unreachable reaches the client about the VIP; an AF_INET6 socket
+# in a cgroup is balanced at connect() (IPv6, and IPv4-mapped to the IPv4
+# service) with getpeername() showing the VIP.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+VIP4=$VIP
+VIP6=2001:db8::10
+POD6=(2001:db8:1::11 2001:db8:1::12 2001:db8:1::13 2001:db8:1::21)
+CG_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+CG=""
+
+cg_down() {
+	[ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
+	CG=""
+}
+
+# addr6 NS DEV ADDR: an IPv6 address usable at once (no DAD wait).
+addr6() { sys ip -n "$1" -6 addr add "$3" dev "$2" nodad; }
+
+# topo6: IPv6 on the running IPv4 topology.
+topo6() {
+	local i ns dev
+	addr6 "$NS_CLIENT" c0 2001:db8:c::2/64 &&
+	sys ip -n "$NS_CLIENT" -6 route add default via 2001:db8:c::1 &&
+	addr6 "$NS_NODE" n0 2001:db8:c::1/64 &&
+	sys nsx "$NS_NODE" sysctl -qw net.ipv6.conf.all.forwarding=1 || return 1
+	for i in "${!POD6[@]}"; do
+		ns=$(pod_ns "$i")
+		dev=${POD_DEVS[$i]}
+		addr6 "$ns" eth0 "${POD6[$i]}/128" &&
+		# Pods answer 20 dead datagrams in a row below; ICMPv6
+		# errors are rate limited per destination by default.
+		sys nsx "$ns" sysctl -qw net.ipv6.icmp.ratelimit=0 &&
+		addr6 "$NS_NODE" "$dev" fe80::1/64 &&
+		sys ip -n "$ns" -6 route add default via fe80::1 dev eth0 &&
+		sys ip -n "$NS_NODE" -6 route add "${POD6[$i]}/128" dev "$dev" ||
+			return 1
+	done
+	# The link-local addresses the kernel made itself go through DAD,
+	# and neighbour discovery waits for it: at most 5 s.
+	for i in $(seq 50); do
+		tentative=""
+		for ns in "$NS_CLIENT" "$NS_NODE" "${NSS[@]}"; do
+			[ -n "$(ip -n "$ns" -6 addr show tentative 2>/dev/null)" ] &&
+				tentative=$ns
+		done
+		[ -z "$tentative" ] && return 0
+		sleep 0.1
+	done
+	echo "  addresses still tentative in $tentative" >&2
+	return 1
+}
+
+# yaml6 V1 V2: the IPv4 seed service and its IPv6 twin, TCP and UDP.
+yaml6() {
+	local eps="\"[${POD6[0]}]:5050\", \"[${POD6[1]}]:5050\", \"[${POD6[2]}]:5050\""
+	echo "services:"
+	VIP=$VIP4 yaml_service prod-service tcp "$1" "$2"
+	cat <<-EOF
+	  - name: prod-six
+	    vip: $VIP6
+	    port: $VPORT
+	    protocol: tcp
+	    versions:
+	      - name: v1
+	        weight: $1
+	        endpoints: [$eps]
+	      - name: v2
+	        weight: $2
+	        endpoints: ["[${POD6[3]}]:5050"]
+	  - name: prod-six-udp
+	    vip: $VIP6
+	    port: $VPORT
+	    protocol: udp
+	    versions:
+	      - name: v1
+	        weight: 50
+	        endpoints: [${eps//5050/5053}]
+	      - name: v2
+	        weight: 50
+	        endpoints: ["[${POD6[3]}]:5053"]
+	EOF
+}
+
+# in_cg CMD...: runs CMD in the test cgroup, in the client namespace.
+in_cg() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"' \
+		in_cg "$CG" "$NS_CLIENT" "$@"
+}
+
+e2e_setup
+trap 'topo_down; cg_down' EXIT
+topo6 || bail "IPv6 topology setup failed"
+VIP=$VIP6
+
+attach_case attach_native native
+yaml6 75 25 >"$WORK/six.yaml"
+expect apply_ipv6_service cb apply -f "$WORK/six.yaml"
+counter_snap before
+split_case xdp_tcp_split_75_25 2000 3 v1=75 v2=25
+counter_case xdp_redirected_to_pods \
+	"c['translated'] >= 2000 and c['redirected'] >= 2000 and c['errors'] == 0" before
+if traffic udp udp6 400; then
+	check_share udp_replies_from_vip udp6 400 8 v1=50 v2=50
+else
+	fail udp_replies_from_vip "client.py udp failed"
+fi
+if res=$(cb -j status | "$PY" -c '
+import json, sys
+s = {x["name"]: x for x in json.load(sys.stdin)["services"]}["prod-six"]
+ok = s["family"] == "ipv6" and s["vip"] == sys.argv[1] and \
+     sum(v["flows"] for v in s["versions"]) >= 2000
+print(json.dumps({k: s[k] for k in ("name", "family", "vip")}))
+sys.exit(0 if ok else 1)' "$VIP6" 2>&1); then
+	pass status_shows_ipv6_service
+else
+	fail status_shows_ipv6_service "$res"
+fi
+
+# ICMPv6: a pod's port unreachable comes back about the VIP, so a
+# connected socket sees ECONNREFUSED instead of a timeout.
+expect add_dead_udp6 cb service add dead-six --vip "[$VIP6]:5001/udp" --versions v1
+expect dead_udp6_endpoints cb endpoints set dead-six v1 \
+	"[${POD6[0]}]:5999" "[${POD6[1]}]:5999"
+counter_snap before_icmp
+if res=$(nsx "$NS_CLIENT" "$PY" - "$VIP6" <<'PY'
+import socket, sys
+refused = 0
+for i in range(20):
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((sys.argv[1], 5001))
+    try:
+        s.send(b"ping")
+        s.recv(100)
+    except ConnectionRefusedError:
+        refused += 1
+    except socket.timeout:
+        pass
+    s.close()
+print(refused)
+sys.exit(0 if refused == 20 else 1)
+PY
+); then
+	pass icmp6_port_unreachable_reaches_client
+else
+	fail icmp6_port_unreachable_reaches_client "ECONNREFUSED on $res of 20 sockets"
+fi
+counter_case icmp6_counted "c['icmp'] >= 20" before_icmp
+
+hold_start 50
+hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
+expect set_weight_v2_50 cb set-weight prod-six v2=50
+held_case held_connections_keep_pod 50
+split_case xdp_tcp_split_50_50 2000 3 v1=50 v2=50
+hold_quit
+
+expect detach_native cb detach n0
+attach_case attach_tc tc
+split_case tc_tcp_split_50_50 1000 4 v1=50 v2=50
+
+# East-west: AF_INET6 sockets balanced at connect().
+if [ -z "$CG_ROOT" ]; then
+	fail socket_lb_ipv6 "no cgroup v2 hierarchy mounted"
+else
+	CG="$CG_ROOT/canary-e2e6-$$"
+	mkdir "$CG" || bail "cannot create cgroup $CG"
+	expect detach_interface cb detach n0
+	expect attach_cgroup "$CANARY_BIN" --pin-dir "$PIN_DIR" attach-cgroup "$CG"
+	counter_snap before_sock
+	take_ports 1000
+	if in_cg "$PY" "$E2E_DIR/client.py" burst --vip "$VIP6" --port "$VPORT" \
+		-n 1000 --sport "$SPORT_AT" >"$WORK/sock6.json"; then
+		check_share socket_lb_ipv6_getpeername_vip sock6 1000 5 v1=50 v2=50
+	else
+		fail socket_lb_ipv6_getpeername_vip "client.py burst failed"
+	fi
+	take_ports 400
+	if in_cg "$PY" "$E2E_DIR/client.py" burst --vip "::ffff:$VIP4" \
+		--port "$VPORT" -n 400 --sport "$SPORT_AT" >"$WORK/mapped.json"; then
+		check_share socket_lb_v4_mapped_75_25 mapped 400 8 v1=75 v2=25
+	else
+		fail socket_lb_v4_mapped_75_25 "client.py burst failed"
+	fi
+	counter_case sockets_balanced_not_packets \
+		"c['sock_lb'] >= 1400 and c['translated'] == 0" before_sock
+	expect detach_cgroup "$CANARY_BIN" --pin-dir "$PIN_DIR" detach-cgroup "$CG"
+fi
+finish
