@@ -8,6 +8,8 @@
 #        to kube-proxy's iptables and nftables data planes (NET_SECS,
 #        NET_ROUNDS, NET_SIZES; BENCH_SKIP_NET=1 skips it)
 #   4.   bench/ctl.sh: control plane (set-weight, apply, split accuracy)
+#   5.   scripts/demo.sh: the seed rollout, measured v2 share per step
+#        (BENCH_SKIP_DEMO=1 skips it)
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -32,6 +34,20 @@ bench_deps() {
 		echo "bench: could not install ${missing[*]}" >&2
 }
 
+# demo_rollout: scripts/demo.sh's steps as demo_step_N=TARGET,MEASURED,
+# CONNECTIONS,ERRORS lines (v2 percentages).
+demo_rollout() {
+	local f=.output/bench-demo.dat step target measured total errors
+	rm -f "$f"
+	if ! DEMO_RESULTS=$PWD/$f scripts/demo.sh >/dev/null 2>&1 || ! [ -s "$f" ]; then
+		echo "demo_error=scripts/demo.sh failed"
+		return
+	fi
+	while read -r step target measured total errors; do
+		echo "demo_step_$step=$target,$measured,$total,$errors"
+	done <"$f"
+}
+
 # BENCH_REPORT_ONLY=1: rewrite BENCHMARKS.md from the last raw output.
 if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
 start=$(date +%s)
@@ -52,6 +68,10 @@ if [ "$helpers" = ok ]; then
 	fi
 else
 	echo "bench_helpers=failed" >> "$out"
+fi
+if [ "${BENCH_SKIP_DEMO:-0}" != 1 ]; then
+	echo "bench: the demo's rollout (about 30 s)"
+	demo_rollout >> "$out"
 fi
 echo "bench_seconds=$(($(date +%s) - start))" >> "$out"
 cat "$out"
@@ -253,6 +273,50 @@ Largest error $(val split_max_error_pt) pt (target < 0.1): $(val target_split_ac
 MD
 }
 
+md_demo() {
+	local line step rest target measured total errors
+	grep -q '^demo_step_' "$out" || { echo "Not run (\`BENCH_SKIP_DEMO=1\`, or: $(val demo_error))."; return; }
+	cat <<MD
+\`scripts/demo.sh\` (what \`make demo\` runs): the seed's prod-service with 3
+v1 pods and 1 v2 pod, native XDP, v2's weight set with \`canary-bpf
+set-weight\` at each step, then fresh HTTP connections from the client
+namespace, each answered by the pod that got it.
+
+| step | v2 weight | v2 share measured | error | connections (failed) |
+| ---: | ---: | ---: | ---: | ---: |
+MD
+	while IFS= read -r line; do
+		step=${line%%=*}
+		step=${step#demo_step_}
+		rest=${line#*=}
+		IFS=, read -r target measured total errors <<<"$rest"
+		echo "| $step | $target % | $measured % | $(awk -v a="$measured" -v b="$target" 'BEGIN { printf "%+.2f", a - b }') pt | $total ($errors) |"
+	done < <(grep '^demo_step_' "$out")
+	echo
+	echo "![measured v2 share against its weight during the rollout](docs/bench-demo.png)"
+}
+
+plot_demo() {
+	command -v gnuplot >/dev/null || return 0
+	local data=.output/bench-demo-plot.dat
+	grep -q '^demo_step_' "$out" || return 0
+	sed -n 's/^demo_step_\([0-9]*\)=\([^,]*\),\([^,]*\),.*/\1 \2 \3/p' "$out" >"$data"
+	gnuplot <<GP 2>/dev/null || true
+set terminal pngcairo size 900,420
+set output 'docs/bench-demo.png'
+set title 'make demo: canary (v2) share of new connections, weight vs measured'
+set xlabel 'rollout step'
+set ylabel 'v2 share (%)'
+set yrange [0:105]
+set xtics 1
+set key top left
+set style fill solid 0.6
+set boxwidth 0.35
+plot '$data' u (\$1-0.18):2 w boxes lc rgb '#999999' t 'weight set', \
+     '$data' u (\$1+0.18):3 w boxes lc rgb '#d95f02' t 'measured share'
+GP
+}
+
 plot_net() {
 	command -v gnuplot >/dev/null || return 0
 	local data=.output/bench-net.dat n k b x
@@ -296,6 +360,7 @@ GP
 
 plot_scale
 plot_net
+plot_demo
 date=$(date -u +%Y-%m-%d)
 kernel=$(uname -r)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -360,6 +425,10 @@ MD
 	echo "## 4. The control plane"
 	echo
 	md_ctl
+	echo
+	echo "## 5. The demo's rollout"
+	echo
+	md_demo
 	echo
 	[ -f docs/BENCH-NOTES.md ] && cat docs/BENCH-NOTES.md
 } > BENCHMARKS.md

@@ -8,7 +8,8 @@
 # 2000 fresh HTTP connections per step; then one canary pod takes 10 %
 # while the three stable pods share 90 %. Builds nothing: `make demo`
 # builds canary-bpf first. Root needed; cleans up on every exit, Ctrl-C
-# included.
+# included. DEMO_RESULTS=FILE appends one line per step to FILE, "STEP
+# TARGET_V2_PCT MEASURED_V2_PCT CONNECTIONS ERRORS" (make bench plots it).
 set -u
 # shellcheck source-path=SCRIPTDIR source=../tests/e2e/lib.sh
 . "$(dirname "$0")/../tests/e2e/lib.sh"
@@ -27,6 +28,20 @@ step() {
 	traffic burst "step$w2" "$CONNS" || die "client.py burst failed"
 	"$PY" "$E2E_DIR/check.py" table --expect "v1=$w1" --expect "v2=$w2" \
 		--json "$WORK/step$w2.json"
+	[ -z "${DEMO_RESULTS:-}" ] || record "$w2" "$WORK/step$w2.json"
+}
+
+STEP=0
+# record V2_PCT JSON: a DEMO_RESULTS line for client.py's burst JSON.
+record() {
+	STEP=$((STEP + 1))
+	"$PY" -c '
+import json, sys
+r = json.load(open(sys.argv[3]))
+ok = sum(r["versions"].values())
+v2 = r["versions"].get("v2", 0)
+print(sys.argv[1], sys.argv[2], "%.2f" % (100.0 * v2 / ok if ok else 0),
+      r["total"], r["errors"])' "$STEP" "$1" "$2" >>"$DEMO_RESULTS"
 }
 
 echo "Setting up the client, the node and 4 pods (namespaces ${PREFIX}*)..."
