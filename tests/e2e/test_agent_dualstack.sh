@@ -7,7 +7,8 @@
 # TrafficSplit's weights; real IPv4 and IPv6 TCP traffic is split by
 # them (IPv6 on the lib.sh topology with topo_v6 addresses); weight and
 # IPv6 endpoint changes land within a second; status, kube-status,
-# /metrics and the log show the IPv6 service with its address; NodePorts
+# /metrics, the log and kube-status show the IPv6 service with its
+# address; NodePorts
 # answer on the Node's IPv6 address too; externalTrafficPolicy Local
 # drops the IPv6 twin with one log line and keeps IPv4.
 set -u
@@ -115,11 +116,18 @@ s = json.loads(sys.argv[1])[0]
 b = s["backends"][0]
 assert b["node_weight_pct"] == {sys.argv[2]: 90, sys.argv[2] + ".v6": 90}, b
 assert sorted(s["node_services"]) == [sys.argv[2], sys.argv[2] + ".v6"], s
-' "$res" "$SVC" 2>&1; then
+assert s["node_service_addrs"] == {sys.argv[2]: sys.argv[3] + ":5000/tcp",
+    sys.argv[2] + ".v6": "[" + sys.argv[4] + "]:5000/tcp"}, s
+' "$res" "$SVC" "$VIP" "$VIP6" 2>&1; then
 	pass kube_status_both_families
 else
 	fail kube_status_both_families "${res:0:300}"
 fi
+res=$(cb kube-status --kubeconfig "$WORK/kubeconfig" 2>&1)
+[[ "$res" == *"on this node: $SVC6 [$VIP6]:$VPORT/tcp"* ]] &&
+	[[ "$res" == *"$SVC6=90.00%"* ]] && pass kube_status_plain_v6 ||
+	fail kube_status_plain_v6 "${res:0:400}"
+
 res=$(cb status "$SVC6" 2>&1)
 [[ "$res" == *"[$VIP6]:$VPORT/tcp"* ]] && [[ "$res" == *"[${POD_IPS6[3]}]:5050"* ]] &&
 	pass v6_status_plain || fail v6_status_plain "${res:0:300}"
