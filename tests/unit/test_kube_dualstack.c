@@ -353,8 +353,8 @@ static void test_plan_v6_skipped(void)
 {
 	static const char *const roots[] = {
 		"\"spec\":{\"type\":\"NodePort\",\"externalTrafficPolicy\":\"Local\",",
-		"\"metadata\":{\"name\":\"prod\",\"namespace\":\"shop\",\"annotations\":"
-		"{\"canary-bpf.io/snat\":\"always\"}},\"spec\":{",
+		("\"metadata\":{\"name\":\"prod\",\"namespace\":\"shop\",\"annotations\":"
+		 "{\"canary-bpf.io/snat\":\"always\"}},\"spec\":{"),
 		"\"spec\":{\"externalIPs\":[\"2001:db8::10\"],",
 	};
 	static const char *const notes[] = { "externalTrafficPolicy Local",
