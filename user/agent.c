@@ -117,13 +117,14 @@ static void store_del(struct kube_store *s, const char *ns, const char *name)
 	s->objs[i] = s->objs[--s->n];
 }
 
-/* IPv6 comes later (the config model is IPv4 only): one line per slice. */
+/* FQDN slices (and any other addressType) carry no addresses to
+ * translate to: one line per slice. */
 static void note_slice(const struct kube_store *s, const struct kube_obj *obj)
 {
-	if (obj->kind == KUBE_SLICE && !obj->slice.ipv4 &&
+	if (obj->kind == KUBE_SLICE && !obj->slice.af &&
 	    store_index(s, obj->ns, obj->name) < 0)
-		alog("endpointslice %s/%s: addressType is not IPv4: ignored "
-		     "(IPv4 only for now)", obj->ns, obj->name);
+		alog("endpointslice %s/%s: addressType is neither IPv4 nor IPv6: "
+		     "ignored", obj->ns, obj->name);
 }
 
 static void mark_dirty(struct agent *a)

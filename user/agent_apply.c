@@ -233,7 +233,7 @@ static void ep_diff(char *buf, size_t len, const struct canary_version_cfg *x,
 {
 	const struct canary_ep_cfg *p, *q;
 	bool drains, drained;
-	char ip[CANARY_ADDR_STRLEN];
+	char ip[CANARY_ADDR_STRLEN + 8];
 	size_t n;
 	int e, f;
 
@@ -248,8 +248,8 @@ static void ep_diff(char *buf, size_t len, const struct canary_version_cfg *x,
 		if (q && (sign == '-' || drains == drained))
 			continue;
 		n = strlen(buf);
-		snprintf(buf + n, len - n, " %c%s:%u%s", q ? '~' : sign,
-			 addr_str(&p->addr, ip, sizeof(ip)), ntohs(p->port),
+		snprintf(buf + n, len - n, " %c%s%s", q ? '~' : sign,
+			 addr_port_str(&p->addr, ntohs(p->port), ip, sizeof(ip)),
 			 drains && sign == '+' ? "(draining)" : q ? "(ready)" : "");
 	}
 }
@@ -302,7 +302,7 @@ static void log_split_changes(struct agent *a, const struct split_plan *sp,
 			      const struct canary_config *want)
 {
 	const struct canary_service_cfg *o, *n;
-	char w[2048], e[2048], ip[CANARY_ADDR_STRLEN], line[4800];
+	char w[2048], e[2048], ip[CANARY_ADDR_STRLEN + 8], line[4800];
 	int i;
 
 	for (i = sp->applied_first; i < sp->applied_first + sp->applied_n; i++) {
@@ -311,9 +311,10 @@ static void log_split_changes(struct agent *a, const struct split_plan *sp,
 		if (o && agent_svc_equal(o, n))
 			continue;
 		describe(o, n, w, e, sizeof(w));
-		snprintf(line, sizeof(line), "service %s %s %s:%u/%s: weights%s; endpoints%s",
-			 n->name, o ? "changed" : "added", addr_str(&n->vip, ip, sizeof(ip)),
-			 ntohs(n->port), n->proto == CANARY_PROTO_UDP ? "udp" : "tcp",
+		snprintf(line, sizeof(line), "service %s %s %s/%s: weights%s; endpoints%s",
+			 n->name, o ? "changed" : "added",
+			 addr_port_str(&n->vip, ntohs(n->port), ip, sizeof(ip)),
+			 n->proto == CANARY_PROTO_UDP ? "udp" : "tcp",
 			 w, e[0] ? e : " unchanged");
 		alog("%s", line);
 		post_event(a, sp, false, weights_differ(o, n) ? "WeightsChanged" :

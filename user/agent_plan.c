@@ -88,7 +88,7 @@ static void add_ep(struct canary_version_cfg *ver, const struct canary_ep_cfg *e
  * ones drain (keep their flows, take no new ones), counted in
  * @terminating; the others are left out. */
 void plan_version_endpoints(const struct kube_store *slices, const char *ns,
-			    const char *svc, const struct kube_port *rp,
+			    const char *svc, const struct kube_port *rp, int af,
 			    struct canary_version_cfg *ver, int *terminating)
 {
 	struct canary_ep_cfg ep = {};
@@ -99,7 +99,7 @@ void plan_version_endpoints(const struct kube_store *slices, const char *ns,
 	for (i = 0; i < slices->n; i++) {
 		sl = &slices->objs[i]->slice;
 		if (strcmp(slices->objs[i]->ns, ns) || strcmp(sl->service, svc) ||
-		    !sl->ipv4 || !(port = slice_port(sl, rp)))
+		    sl->af != af || !(port = slice_port(sl, rp)))
 			continue;
 		for (e = 0; e < sl->n_eps; e++) {
 			ke = &sl->eps[e];
@@ -107,7 +107,7 @@ void plan_version_endpoints(const struct kube_store *slices, const char *ns,
 				continue;
 			if (!ke->terminating && !ke->ready)
 				continue;
-			ep.addr = addr_v4(ke->addr);
+			ep.addr = ke->addr;
 			ep.port = htons((__u16)port);
 			ep.flags = ke->terminating ? CANARY_EP_F_DRAINING : 0;
 			*terminating += ke->terminating;
@@ -134,7 +134,8 @@ void plan_dedup(struct canary_service_cfg *s)
 }
 
 struct canary_service_cfg *plan_add_service(struct agent_plan *p,
-					    const char *name, __be32 vip,
+					    const char *name,
+					    const struct canary_addr *vip,
 					    __u16 port, __u8 proto,
 					    const struct kube_backend *b,
 					    int n, const __u16 *bps)
@@ -147,7 +148,7 @@ struct canary_service_cfg *plan_add_service(struct agent_plan *p,
 	if (!s)
 		return NULL;
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->vip = addr_v4(vip);
+	s->vip = *vip;
 	s->port = htons(port);
 	s->proto = proto;
 	s->affinity = CANARY_AFFINITY_NONE;
@@ -159,14 +160,25 @@ struct canary_service_cfg *plan_add_service(struct agent_plan *p,
 	return s;
 }
 
+void plan_note(struct split_plan *out, const char *text)
+{
+	size_t n = strlen(out->note);
+
+	if (strstr(out->note, text))
+		return;
+	snprintf(out->note + n, sizeof(out->note) - n, "%s%s", n ? "; " : "", text);
+}
+
 /* One service of TrafficSplit @sp: @vip:@port (host order) serving root
- * Service @root's port @rp; @vip_tag names a VIP other than the primary
- * cluster IP, @port_tag the port when it is not @rp's own (NodePort). */
+ * Service @root's port @rp; @primary when @vip is the first cluster IP of
+ * its family, @port_tag names the port when it is not @rp's own
+ * (NodePort). */
 static int plan_service(struct kube_store *store, const struct kube_obj *sp,
-			const struct kube_service *root, __be32 vip, __u16 port,
-			__be32 vip_tag, const char *port_tag,
-			const struct kube_port *rp, const __u16 *bps,
-			struct agent_plan *p, struct split_plan *out)
+			const struct kube_service *root,
+			const struct canary_addr *vip, __u16 port, bool primary,
+			const char *port_tag, const struct kube_port *rp,
+			const __u16 *bps, struct agent_plan *p,
+			struct split_plan *out)
 {
 	const struct kube_split *split = &sp->split;
 	struct canary_service_cfg *s;
@@ -174,7 +186,7 @@ static int plan_service(struct kube_store *store, const struct kube_obj *sp,
 	int b;
 
 	kube_service_name(sp->ns, sp->name, port_tag ? port_tag : rp->name,
-			  rp->port, vip_tag, name, sizeof(name));
+			  rp->port, vip, primary, name, sizeof(name));
 	s = plan_add_service(p, name, vip, port, rp->proto, split->b,
 			     split->n_backends, bps);
 	if (!s)
@@ -185,17 +197,19 @@ static int plan_service(struct kube_store *store, const struct kube_obj *sp,
 				       CANARY_AFFINITY_NONE;
 	for (b = 0; b < split->n_backends; b++)
 		plan_version_endpoints(&store[KUBE_SLICE], sp->ns, split->b[b].service,
-				       rp, &s->v[b], &out->terminating);
+				       rp, vip->af, &s->v[b], &out->terminating);
 	plan_dedup(s);
 	out->n++;
 	return 0;
 }
 
-/* The NodePorts of @root on this node's addresses (@node, may be NULL). */
+/* The NodePorts of @root on this node's addresses of family @af (@node,
+ * may be NULL). */
 static int plan_node_ports(struct kube_store *store, const struct kube_obj *sp,
 			   const struct kube_service *root,
-			   const struct kube_node *node, const __u16 *bps,
-			   struct agent_plan *p, struct split_plan *out)
+			   const struct kube_node *node, int af,
+			   const __u16 *bps, struct agent_plan *p,
+			   struct split_plan *out)
 {
 	const struct kube_port *rp;
 	char tag[24];
@@ -207,14 +221,53 @@ static int plan_node_ports(struct kube_store *store, const struct kube_obj *sp,
 			continue;
 		snprintf(tag, sizeof(tag), "nodeport-%u", rp->node_port);
 		for (ai = 0; ai < node->n_addrs; ai++) {
-			ret = plan_service(store, sp, root, node->addrs[ai],
-					   rp->node_port, node->addrs[ai], tag, rp,
-					   bps, p, out);
+			if (node->addrs[ai].af != af)
+				continue;
+			ret = plan_service(store, sp, root, &node->addrs[ai],
+					   rp->node_port, false, tag, rp, bps, p, out);
 			if (ret)
 				return ret;
 		}
 	}
 	return 0;
+}
+
+/* Why the IPv6 family of @root cannot be served (IPv6 services have no
+ * SNAT address and no pod CIDR: see config_validate()), or NULL. */
+static const char *v6_problem(const struct kube_service *root)
+{
+	if (root->local)
+		return "IPv6 addresses skipped: externalTrafficPolicy Local is "
+		       "not supported for IPv6 services yet (no IPv6 pod CIDR)";
+	if (root->snat == CANARY_SNAT_ALWAYS)
+		return "IPv6 addresses skipped: " KUBE_SNAT_ANNOTATION " always is "
+		       "not supported for IPv6 services yet (no IPv6 SNAT address)";
+	return NULL;
+}
+
+/* The services of @root's addresses of family @af: its VIPs, then its
+ * NodePorts on this node's addresses. IPv4 is served as it always was;
+ * IPv6 only when the Service has that family (an IPv6 cluster IP or
+ * IPv6 in spec.ipFamilies), as kube-proxy drops external IPs of a family
+ * the Service lacks. */
+static int plan_family(struct kube_store *store, const struct kube_obj *sp,
+		       const struct kube_service *root,
+		       const struct kube_node *node, int af, const __u16 *bps,
+		       struct agent_plan *p, struct split_plan *out)
+{
+	int vi, pi, ret;
+
+	for (vi = 0; vi < root->n_vips; vi++)
+		for (pi = 0; root->vips[vi].af == af && pi < root->n_ports; pi++) {
+			if (!root->ports[pi].proto)
+				continue; /* SCTP: not translated */
+			ret = plan_service(store, sp, root, &root->vips[vi],
+					   root->ports[pi].port, root->primary[vi],
+					   NULL, &root->ports[pi], bps, p, out);
+			if (ret)
+				return ret;
+		}
+	return plan_node_ports(store, sp, root, node, af, bps, p, out);
 }
 
 static void plan_owner(struct split_plan *out, const struct kube_obj *o,
@@ -234,7 +287,7 @@ static int plan_split(struct kube_store *store, const struct kube_obj *sp,
 	const struct kube_service *root;
 	const struct kube_obj *ro;
 	__u16 bps[CANARY_MAX_VERSIONS];
-	int vi, pi, ret;
+	int ret;
 
 	plan_owner(out, sp, sp->split.api_version);
 	out->first = p->cfg.n_services;
@@ -242,8 +295,7 @@ static int plan_split(struct kube_store *store, const struct kube_obj *sp,
 			 sizeof(out->bad)))
 		return 0;
 	if (sp->split.has_matches)
-		snprintf(out->note, sizeof(out->note),
-			 "spec.matches is L7 and ignored: all traffic is split");
+		plan_note(out, "spec.matches is L7 and ignored: all traffic is split");
 	ro = plan_store_find(&store[KUBE_SERVICE], sp->ns, sp->split.service);
 	if (!ro) {
 		snprintf(out->note, sizeof(out->note), "root service '%.200s' not found",
@@ -251,18 +303,14 @@ static int plan_split(struct kube_store *store, const struct kube_obj *sp,
 		return 0;
 	}
 	root = &ro->svc;
-	for (vi = 0; vi < root->n_vips; vi++)
-		for (pi = 0; pi < root->n_ports; pi++) {
-			if (!root->ports[pi].proto)
-				continue; /* SCTP: not translated */
-			ret = plan_service(store, sp, root, root->vips[vi],
-					   root->ports[pi].port,
-					   vi == 0 && root->has_cluster_ip ? 0 : root->vips[vi],
-					   NULL, &root->ports[pi], bps, p, out);
-			if (ret)
-				return ret;
-		}
-	return plan_node_ports(store, sp, root, node, bps, p, out);
+	ret = plan_family(store, sp, root, node, AF_INET, bps, p, out);
+	if (ret || !(root->families & KUBE_FAMILY_V6))
+		return ret;
+	if (v6_problem(root)) {
+		plan_note(out, v6_problem(root));
+		return 0;
+	}
+	return plan_family(store, sp, root, node, AF_INET6, bps, p, out);
 }
 
 /* The node section from this node's Node: its InternalIP is the SNAT

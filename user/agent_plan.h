@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * From cached Kubernetes objects to the canary-bpf services they ask for
- * (pure: no maps, no I/O). Each TrafficSplit gives, for every IPv4 VIP of
- * its root Service (cluster IPs, external IPs, LoadBalancer ingress IPs,
- * and each NodePort on this node's addresses) and every TCP or UDP port,
+ * (pure: no maps, no I/O). Each TrafficSplit gives, for every VIP of its
+ * root Service (cluster IPs, external IPs, LoadBalancer ingress IPs, and
+ * each NodePort on this node's addresses of the Service's families), IPv4
+ * ones first, and every TCP or UDP port,
  * one service whose versions are the backends, weighted in basis points,
  * with the ready endpoints of each backend's EndpointSlices on the slice
  * port named like the root Service port, and the serving-but-terminating
- * ones as draining endpoints. Each TCPRoute or UDPRoute gives one service
+ * ones as draining endpoints. A service's endpoints come from the slices
+ * of its VIP's family (addressType IPv4 or IPv6) only. A root Service
+ * asking for what IPv6 services cannot have (externalTrafficPolicy:
+ * Local, SNAT always) gets no IPv6 services, with a note. Each TCPRoute or UDPRoute gives one service
  * per address of each parent Gateway and listener it attaches to, its
  * backendRefs as versions (agent_route.c). This node's Node object gives
  * the config's node section.
@@ -66,16 +70,19 @@ int plan_weights(const struct kube_backend *b, int n, __u16 *bps,
 /* A new service in @p named @name for @vip:@port (host order) of @proto,
  * one version per backend with weights @bps; NULL when out of memory. */
 struct canary_service_cfg *plan_add_service(struct agent_plan *p,
-					    const char *name, __be32 vip,
+					    const char *name,
+					    const struct canary_addr *vip,
 					    __u16 port, __u8 proto,
 					    const struct kube_backend *b,
 					    int n, const __u16 *bps);
 /* Fills version @ver with backend Service @svc's endpoints (namespace
- * @ns) on the slice port named and typed like @sp; counts draining ones
- * in @terminating. */
+ * @ns) of family @af (the service's) on the slice port named and typed
+ * like @sp; counts draining ones in @terminating. */
 void plan_version_endpoints(const struct kube_store *slices, const char *ns,
-			    const char *svc, const struct kube_port *sp,
+			    const char *svc, const struct kube_port *sp, int af,
 			    struct canary_version_cfg *ver, int *terminating);
+/* Appends @text to @out's note ("; " between notes). */
+void plan_note(struct split_plan *out, const char *text);
 /* qsort() order of kube_obj pointers: namespace, then name. */
 int plan_cmp_obj(const void *a, const void *b);
 /* Drops endpoints listed by an earlier version of @s. */

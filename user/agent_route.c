@@ -63,9 +63,11 @@ static const struct kube_port *backend_port(struct kube_store *store,
 	return NULL;
 }
 
-/* One service: address @vip of a parent Gateway, listener @l. */
+/* One service: address @vip of a parent Gateway, listener @l; the
+ * backends' endpoints of @vip's family. */
 static int route_service(struct kube_store *store, const struct kube_obj *ro,
-			 __be32 vip, const struct kube_listener *l,
+			 const struct canary_addr *vip,
+			 const struct kube_listener *l,
 			 const __u16 *bps, struct agent_plan *p,
 			 struct split_plan *out)
 {
@@ -76,7 +78,8 @@ static int route_service(struct kube_store *store, const struct kube_obj *ro,
 	int b;
 
 	agent_owner_stem(ro->kind, ro->name, stem, sizeof(stem));
-	kube_service_name(ro->ns, stem, l->name, l->port, vip, name, sizeof(name));
+	kube_service_name(ro->ns, stem, l->name, l->port, vip, false, name,
+			  sizeof(name));
 	s = plan_add_service(p, name, vip, l->port, r->proto, r->b, r->n_backends, bps);
 	if (!s)
 		return -ENOMEM;
@@ -84,7 +87,7 @@ static int route_service(struct kube_store *store, const struct kube_obj *ro,
 		bp = backend_port(store, ro->ns, &r->b[b], r->proto);
 		if (bp)
 			plan_version_endpoints(&store[KUBE_SLICE], ro->ns, r->b[b].service,
-					       bp, &s->v[b], &out->terminating);
+					       bp, vip->af, &s->v[b], &out->terminating);
 		else
 			snprintf(out->note, sizeof(out->note),
 				 "backend service '%.150s' not found or has no %s port %u",
@@ -116,7 +119,7 @@ static int route_parent(struct kube_store *store, const struct kube_obj *ro,
 			continue;
 		n++;
 		for (ai = 0; ai < gw->gw.n_addrs; ai++) {
-			ret = route_service(store, ro, gw->gw.addrs[ai], &gw->gw.l[li],
+			ret = route_service(store, ro, &gw->gw.addrs[ai], &gw->gw.l[li],
 					    bps, p, out);
 			if (ret)
 				return ret;
@@ -127,7 +130,7 @@ static int route_parent(struct kube_store *store, const struct kube_obj *ro,
 			 "gateway %.60s/%.150s has no matching %s listener", pr->ns, pr->name,
 			 ro->route.proto == CANARY_PROTO_UDP ? "UDP" : "TCP");
 	else if (!gw->gw.n_addrs)
-		snprintf(out->note, sizeof(out->note), "gateway %.60s/%.150s has no IPv4 address yet",
+		snprintf(out->note, sizeof(out->note), "gateway %.60s/%.150s has no address yet",
 			 pr->ns, pr->name);
 	return 0;
 }

@@ -11,12 +11,12 @@
 
 #define GATEWAY_GROUP "gateway.networking.k8s.io"
 
-/* The IPv4 "IPAddress" entries (the type's default) of @arr. */
+/* The "IPAddress" entries (the type's default) of @arr, either family. */
 static void gateway_addrs(json_object *arr, struct kube_gateway *gw)
 {
+	struct canary_addr ip;
 	const char *type;
 	json_object *a;
-	__be32 ip;
 	size_t i;
 	int k;
 
@@ -24,9 +24,9 @@ static void gateway_addrs(json_object *arr, struct kube_gateway *gw)
 		a = json_object_array_get_idx(arr, i);
 		type = jstr(a, "type");
 		if ((type && strcmp(type, "IPAddress")) ||
-		    !kube_addr_parse(jstr(a, "value"), &ip))
+		    !kube_addr_parse(jstr(a, "value"), 0, &ip))
 			continue;
-		for (k = 0; k < gw->n_addrs && gw->addrs[k] != ip; k++)
+		for (k = 0; k < gw->n_addrs && !addr_eq(&gw->addrs[k], &ip); k++)
 			;
 		if (k == gw->n_addrs)
 			gw->addrs[gw->n_addrs++] = ip;

@@ -147,18 +147,36 @@ void kube_name_fit(const char *in, char *out, size_t len)
 	snprintf(out + len - 10, 10, "-%08x", fnv1a(in));
 }
 
+/* The name tag of @vip (see kube_service_name()), "" for none. */
+static void vip_tag(const struct canary_addr *vip, bool primary, char *out,
+		    size_t len)
+{
+	char ip[CANARY_ADDR_STRLEN], *c;
+
+	out[0] = '\0';
+	if (primary) {
+		if (addr_is_v6(vip))
+			snprintf(out, len, ".v6");
+		return;
+	}
+	addr_str(vip, ip, sizeof(ip));
+	for (c = ip; *c; c++)
+		if (*c == '.' || *c == ':')
+			*c = '-';
+	snprintf(out, len, ".%s", ip);
+}
+
 void kube_service_name(const char *ns, const char *split,
-		       const char *port_name, __u16 port, __be32 extra_vip,
+		       const char *port_name, __u16 port,
+		       const struct canary_addr *vip, bool primary,
 		       char *out, size_t len)
 {
-	char full[512], pnum[8], vip[24] = "";
-	const unsigned char *b = (const unsigned char *)&extra_vip;
+	char full[512], pnum[8], tag[CANARY_ADDR_STRLEN + 2];
 
 	snprintf(pnum, sizeof(pnum), "%u", port);
-	if (extra_vip)
-		snprintf(vip, sizeof(vip), ".%u-%u-%u-%u", b[0], b[1], b[2], b[3]);
+	vip_tag(vip, primary, tag, sizeof(tag));
 	snprintf(full, sizeof(full), KUBE_SVC_PREFIX "%s.%s.%s%s", ns, split,
-		 port_name && *port_name ? port_name : pnum, vip);
+		 port_name && *port_name ? port_name : pnum, tag);
 	kube_name_fit(full, out, len);
 }
 

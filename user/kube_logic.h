@@ -46,13 +46,18 @@ void kube_name_fit(const char *in, char *out, size_t len);
 
 /*
  * The canary-bpf service name for port @port_name (or number @port when
- * the port has no name) of TrafficSplit @ns/@split:
- * "k8s.<ns>.<split>.<port>", with ".<a-b-c-d>" appended for a VIP other
- * than the Service's primary cluster IP (@extra_vip non-zero, network
- * order). Fitted with kube_name_fit() into CANARY_NAME_LEN.
+ * the port has no name) of TrafficSplit @ns/@split serving @vip:
+ * "k8s.<ns>.<split>.<port>" and a tag telling the VIP apart:
+ *   - none for the primary IPv4 cluster IP (@primary, IPv4 @vip), so
+ *     IPv4 names are what they were before dual stack;
+ *   - ".v6" for the primary IPv6 cluster IP (@primary, IPv6 @vip);
+ *   - otherwise the address, ".192-168-1-10" or ".2001-db8--10" (its
+ *     text form with '.' and ':' turned into '-').
+ * Fitted with kube_name_fit() into CANARY_NAME_LEN.
  */
 void kube_service_name(const char *ns, const char *split,
-		       const char *port_name, __u16 port, __be32 extra_vip,
+		       const char *port_name, __u16 port,
+		       const struct canary_addr *vip, bool primary,
 		       char *out, size_t len);
 
 /*

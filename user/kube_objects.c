@@ -23,13 +23,16 @@ const char *const kube_kind_names[KUBE_KINDS] = {
 	[KUBE_NODE] = "nodes",
 };
 
-bool kube_addr_parse(const char *s, __be32 *out)
+bool kube_addr_parse(const char *s, int af, struct canary_addr *out)
 {
-	struct in_addr a;
+	struct canary_addr a;
 
-	if (!s || inet_pton(AF_INET, s, &a) != 1 || !a.s_addr)
+	if (!s || addr_from_str(s, &a) || addr_is_unset(&a) || (af && a.af != af))
 		return false;
-	*out = a.s_addr;
+	/* ::ffff:a.b.c.d is an IPv4 address in disguise, not an IPv6 one. */
+	if (addr_is_v6(&a) && IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a.v6))
+		return false;
+	*out = a;
 	return true;
 }
 
@@ -69,19 +72,27 @@ static void decode_ports(json_object *arr, struct kube_port *ports, int *n)
 	}
 }
 
-/* Adds IPv4 @ip to the service's VIPs unless present; others skipped. */
-static void add_vip(struct kube_service *s, const char *ip)
+/* Adds @ip (either family) to the service's VIPs unless present; a
+ * cluster IP (@cluster) is primary when it is the first of its family. */
+static void add_vip(struct kube_service *s, const char *ip, bool cluster)
 {
-	struct in_addr a;
+	struct canary_addr a;
 	int i;
 
-	if (!ip || inet_pton(AF_INET, ip, &a) != 1 || !a.s_addr)
+	if (!kube_addr_parse(ip, 0, &a))
 		return;
-	for (i = 0; i < s->n_vips; i++)
-		if (s->vips[i] == a.s_addr)
+	for (i = 0; i < s->n_vips; i++) {
+		if (addr_eq(&s->vips[i], &a))
 			return;
-	if (s->n_vips < KUBE_MAX_VIPS)
-		s->vips[s->n_vips++] = a.s_addr;
+		if (s->primary[i] && s->vips[i].af == a.af)
+			cluster = false;
+	}
+	if (s->n_vips == KUBE_MAX_VIPS)
+		return;
+	s->primary[s->n_vips] = cluster;
+	s->vips[s->n_vips++] = a;
+	if (cluster)
+		s->families |= kube_family_bit(&a);
 }
 
 /* externalTrafficPolicy, sessionAffinity and our SNAT annotation. */
@@ -103,35 +114,41 @@ static void decode_policy(json_object *o, struct kube_service *s)
 static int decode_service(json_object *o, struct kube_service *s)
 {
 	json_object *spec = jget(o, "spec"), *arr;
+	const char *fam;
 	size_t i;
 
 	arr = jget(spec, "clusterIPs");
 	for (i = 0; i < jlen(arr); i++)
-		add_vip(s, json_object_get_string(json_object_array_get_idx(arr, i)));
+		add_vip(s, json_object_get_string(json_object_array_get_idx(arr, i)), true);
 	if (!s->n_vips)
-		add_vip(s, jstr(spec, "clusterIP"));
-	s->has_cluster_ip = s->n_vips > 0;
+		add_vip(s, jstr(spec, "clusterIP"), true);
+	arr = jget(spec, "ipFamilies");
+	for (i = 0; i < jlen(arr); i++) {
+		fam = json_object_get_string(json_object_array_get_idx(arr, i));
+		s->families |= fam && !strcmp(fam, "IPv4") ? KUBE_FAMILY_V4 :
+			       fam && !strcmp(fam, "IPv6") ? KUBE_FAMILY_V6 : 0;
+	}
 	arr = jget(spec, "externalIPs");
 	for (i = 0; i < jlen(arr); i++)
-		add_vip(s, json_object_get_string(json_object_array_get_idx(arr, i)));
+		add_vip(s, json_object_get_string(json_object_array_get_idx(arr, i)), false);
 	arr = jget(jget(jget(o, "status"), "loadBalancer"), "ingress");
 	for (i = 0; i < jlen(arr); i++)
-		add_vip(s, jstr(json_object_array_get_idx(arr, i), "ip"));
+		add_vip(s, jstr(json_object_array_get_idx(arr, i), "ip"), false);
 	decode_ports(jget(spec, "ports"), s->ports, &s->n_ports);
 	decode_policy(o, s);
 	return 0;
 }
 
-static void decode_endpoint(json_object *e, struct kube_ep *ep)
+/* One endpoint; its address stays unset unless addresses[0] is of
+ * family @af. */
+static void decode_endpoint(json_object *e, int af, struct kube_ep *ep)
 {
 	json_object *cond = jget(e, "conditions");
 	json_object *addrs = jget(e, "addresses");
-	struct in_addr a = {};
 
 	if (jlen(addrs))
-		inet_pton(AF_INET, json_object_get_string(
-				  json_object_array_get_idx(addrs, 0)), &a);
-	ep->addr = a.s_addr;
+		kube_addr_parse(json_object_get_string(json_object_array_get_idx(addrs, 0)),
+				af, &ep->addr);
 	ep->ready = jbool(cond, "ready", true);
 	ep->serving = jbool(cond, "serving", ep->ready);
 	ep->terminating = jbool(cond, "terminating", false);
@@ -147,31 +164,35 @@ static int decode_slice(json_object *o, struct kube_slice *s,
 	size_t i, n = jlen(eps);
 
 	snprintf(s->service, sizeof(s->service), "%s", svc ? svc : "");
-	s->ipv4 = type && !strcmp(type, "IPv4");
+	s->af = !type ? 0 : !strcmp(type, "IPv4") ? AF_INET :
+		!strcmp(type, "IPv6") ? AF_INET6 : 0;
 	decode_ports(jget(o, "ports"), s->ports, &s->n_ports);
-	if (!s->ipv4 || !n)
+	if (!s->af || !n)
 		return 0;
 	s->eps = calloc(n, sizeof(*s->eps));
 	if (!s->eps)
 		return cerr_set(err, "out of memory"), -ENOMEM;
 	for (i = 0; i < n; i++) {
-		decode_endpoint(json_object_array_get_idx(eps, i), &s->eps[s->n_eps]);
-		if (s->eps[s->n_eps].addr)
+		decode_endpoint(json_object_array_get_idx(eps, i), s->af,
+				&s->eps[s->n_eps]);
+		if (s->eps[s->n_eps].addr.af)
 			s->n_eps++;
+		else
+			memset(&s->eps[s->n_eps], 0, sizeof(s->eps[s->n_eps]));
 	}
 	return 0;
 }
 
-/* Adds IPv4 @ip to @n's addresses unless present. */
+/* Adds @ip (either family) to @n's addresses unless present. */
 static void node_addr(struct kube_node *n, const char *ip)
 {
-	__be32 a;
+	struct canary_addr a;
 	int i;
 
-	if (!kube_addr_parse(ip, &a))
+	if (!kube_addr_parse(ip, 0, &a))
 		return;
 	for (i = 0; i < n->n_addrs; i++)
-		if (n->addrs[i] == a)
+		if (addr_eq(&n->addrs[i], &a))
 			return;
 	if (n->n_addrs < KUBE_MAX_VIPS)
 		n->addrs[n->n_addrs++] = a;
@@ -191,6 +212,7 @@ static int decode_node(json_object *o, struct kube_node *n)
 {
 	json_object *arr = jget(jget(o, "status"), "addresses"), *a;
 	json_object *spec = jget(o, "spec");
+	struct canary_addr ip;
 	const char *type;
 	size_t i;
 
@@ -199,8 +221,10 @@ static int decode_node(json_object *o, struct kube_node *n)
 		type = jstr(a, "type");
 		if (!type || (strcmp(type, "InternalIP") && strcmp(type, "ExternalIP")))
 			continue;
-		if (!n->internal_ip && !strcmp(type, "InternalIP"))
-			kube_addr_parse(jstr(a, "address"), &n->internal_ip);
+		/* The SNAT address: IPv4 only (no IPv6 SNAT). */
+		if (!n->internal_ip && !strcmp(type, "InternalIP") &&
+		    kube_addr_parse(jstr(a, "address"), AF_INET, &ip))
+			n->internal_ip = ip.v4;
 		node_addr(n, jstr(a, "address"));
 	}
 	node_cidr(n, jstr(spec, "podCIDR"));

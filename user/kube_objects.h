@@ -4,8 +4,8 @@
  * (Kubernetes API reference; SMI TrafficSplit v1alpha1..v1alpha4; Gateway
  * API v1alpha2): core/v1 Service and Node, discovery.k8s.io/v1
  * EndpointSlice, split.smi-spec.io TrafficSplit, gateway.networking.k8s.io
- * Gateway, TCPRoute and UDPRoute. IPv4 only for now: other addresses are
- * skipped.
+ * Gateway, TCPRoute and UDPRoute. Addresses of both families are kept
+ * (struct canary_addr); hostnames and FQDN EndpointSlices are skipped.
  */
 #ifndef CANARY_USER_KUBE_OBJECTS_H
 #define CANARY_USER_KUBE_OBJECTS_H
@@ -52,8 +52,12 @@ struct kube_port {
 
 struct kube_service {
 	int n_vips;
-	__be32 vips[KUBE_MAX_VIPS];   /* first: the primary cluster IP if any */
-	bool has_cluster_ip;          /* vips[0] is the primary cluster IP */
+	struct canary_addr vips[KUBE_MAX_VIPS]; /* cluster IPs first, then
+						 * external, then LB ingress */
+	bool primary[KUBE_MAX_VIPS];  /* vips[i] is the first cluster IP of
+				       * its family (named without a VIP tag) */
+	__u8 families;                /* KUBE_FAMILY_* of spec.clusterIPs and
+				       * spec.ipFamilies: where NodePorts go */
 	int n_ports;
 	struct kube_port ports[KUBE_MAX_PORTS];
 	bool local;       /* spec.externalTrafficPolicy: Local */
@@ -61,11 +65,21 @@ struct kube_service {
 	__u8 snat;        /* annotation canary-bpf.io/snat: CANARY_SNAT_* */
 };
 
+/* kube_service.families */
+#define KUBE_FAMILY_V4 0x1
+#define KUBE_FAMILY_V6 0x2
+
+/* The KUBE_FAMILY_* bit of @a's family. */
+static inline __u8 kube_family_bit(const struct canary_addr *a)
+{
+	return addr_is_v6(a) ? KUBE_FAMILY_V6 : KUBE_FAMILY_V4;
+}
+
 /* The Service annotation that chooses SNAT: auto (default), always, never. */
 #define KUBE_SNAT_ANNOTATION "canary-bpf.io/snat"
 
 struct kube_ep {
-	__be32 addr;        /* addresses[0] */
+	struct canary_addr addr; /* addresses[0], of the slice's family */
 	bool ready;         /* conditions.ready (unset: true) */
 	bool serving;       /* conditions.serving (unset: ready) */
 	bool terminating;   /* conditions.terminating (unset: false) */
@@ -73,7 +87,9 @@ struct kube_ep {
 
 struct kube_slice {
 	char service[KUBE_OBJ_LEN];   /* label kubernetes.io/service-name */
-	bool ipv4;                    /* addressType is IPv4 */
+	__u8 af;                      /* addressType: AF_INET (IPv4) or
+				       * AF_INET6 (IPv6); 0 for FQDN and
+				       * anything else (no endpoints kept) */
 	int n_ports;
 	struct kube_port ports[KUBE_MAX_PORTS];
 	int n_eps;
@@ -115,8 +131,9 @@ struct kube_listener {
 /* gateway.networking.k8s.io Gateway: where routes are served. */
 struct kube_gateway {
 	int n_addrs;
-	__be32 addrs[KUBE_MAX_VIPS];   /* status.addresses, else
-					* spec.addresses (IPv4 IPAddress) */
+	struct canary_addr addrs[KUBE_MAX_VIPS]; /* status.addresses, else
+						  * spec.addresses (IPAddress
+						  * type, either family) */
 	int n_listeners;
 	struct kube_listener *l;       /* malloc'd */
 };
@@ -143,11 +160,14 @@ struct kube_route {
 	char api_version[48];          /* e.g. gateway.networking.k8s.io/v1alpha2 */
 };
 
-/* core/v1 Node: this node's addresses and pod CIDR. */
+/* core/v1 Node: this node's addresses and pod CIDR. The node section
+ * (SNAT address, pod CIDR) is IPv4 only; NodePorts use both families. */
 struct kube_node {
 	__be32 internal_ip;            /* first IPv4 InternalIP, 0 if none */
 	int n_addrs;
-	__be32 addrs[KUBE_MAX_VIPS];   /* IPv4 InternalIPs and ExternalIPs */
+	struct canary_addr addrs[KUBE_MAX_VIPS]; /* InternalIPs and
+						  * ExternalIPs, both
+						  * families, as listed */
 	__be32 pod_net;                /* spec.podCIDR, else the first IPv4
 					* of spec.podCIDRs; 0 if none */
 	__u8 pod_len;
@@ -183,10 +203,12 @@ const char *kube_resource_version(json_object *o);
 
 /*
  * The one place the agent turns an address string from the API into the
- * config's address type: true with @out set for a non-zero IPv4 address,
- * false for anything else (IPv6, hostnames, garbage).
+ * config's address type (addr_from_str()): true with @out set for an IPv4
+ * or IPv6 address other than 0.0.0.0 and ::, false for anything else
+ * (hostnames, CIDRs, garbage). When @af is AF_INET or AF_INET6, an
+ * address of the other family is refused too; 0 takes either.
  */
-bool kube_addr_parse(const char *s, __be32 *out);
+bool kube_addr_parse(const char *s, int af, struct canary_addr *out);
 
 /* Decoders of the Gateway API kinds (kube_gateway.c). 0 or -errno. */
 int kube_gateway_decode(json_object *o, struct kube_gateway *gw);

@@ -238,10 +238,23 @@ static bool node_owned(const struct kube_obj *o, const char *svc_name)
 	return !strncmp(svc_name, prefix, strlen(prefix));
 }
 
+/* "10.96.0.10:80/tcp", "[fd00::a]:80/tcp" (static buffer). */
+static const char *svc_addr(const struct canary_service_cfg *s)
+{
+	static char buf[CANARY_ADDR_STRLEN + 16];
+	char ap[CANARY_ADDR_STRLEN + 8];
+
+	snprintf(buf, sizeof(buf), "%s/%s",
+		 addr_port_str(&s->vip, ntohs(s->port), ap, sizeof(ap)),
+		 s->proto == CANARY_PROTO_UDP ? "udp" : "tcp");
+	return buf;
+}
+
 static json_object *status_one(const struct kube_obj *o, const struct canary_config *node)
 {
 	json_object *j = json_object_new_object(), *bs = json_object_new_array();
 	json_object *ns = json_object_new_array(), *b, *nw;
+	json_object *addrs = json_object_new_object();
 	int64_t w[KUBE_MAX_BACKENDS];
 	__u16 bps[CANARY_MAX_VERSIONS] = {};
 	struct canary_err err;
@@ -271,10 +284,14 @@ static json_object *status_one(const struct kube_obj *o, const struct canary_con
 		json_object_array_add(bs, b);
 	}
 	for (k = 0; node && k < node->n_services; k++)
-		if (node_owned(o, node->svc[k].name))
+		if (node_owned(o, node->svc[k].name)) {
 			json_object_array_add(ns, json_object_new_string(node->svc[k].name));
+			json_object_object_add(addrs, node->svc[k].name,
+					       json_object_new_string(svc_addr(&node->svc[k])));
+		}
 	json_object_object_add(j, "backends", bs);
 	json_object_object_add(j, "node_services", ns);
+	json_object_object_add(j, "node_service_addrs", addrs);
 	return j;
 }
 
@@ -304,6 +321,8 @@ static void print_plain_one(json_object *j)
 			printf(" %s=%.2f%%", key, json_object_get_double(val));
 		printf("\n");
 	}
+	json_object_object_foreach(json_object_object_get(j, "node_service_addrs"), name, a)
+		printf("  on this node: %s %s\n", name, json_object_get_string(a));
 }
 
 int kube_status(const char *kubeconfig, const char *ns, const char *pin_dir)

@@ -464,9 +464,12 @@ def serve(args):
 
 # ---- objects, shaped as in the API reference and the SMI spec ----
 
-def obj_service(ns, name, vip, ports, external=()):
-    """ports: "name:port[:targetPort[:nodePort]][/UDP]" (name may be
-    empty); a nodePort makes it a NodePort Service."""
+def obj_service(ns, name, vips, ports, external=(), local=False):
+    """vips: "IP[,IP]", the cluster IPs, primary family first (two of
+    different families make a dual-stack Service); ports:
+    "name:port[:targetPort[:nodePort]][/UDP]" (name may be empty); a
+    nodePort makes it a NodePort Service; local: externalTrafficPolicy
+    Local (a NodePort Service only, as the API requires)."""
     sp, stype = [], "ClusterIP"
     for p in ports:
         proto = "TCP"
@@ -480,22 +483,33 @@ def obj_service(ns, name, vip, ports, external=()):
             stype = "NodePort"
         if not f[0]:
             del sp[-1]["name"]
-    spec_extra = {"externalTrafficPolicy": "Cluster"} if stype != "ClusterIP" else {}
+    if local and stype == "ClusterIP":
+        # The API refuses externalTrafficPolicy on a ClusterIP Service.
+        sys.exit("--local needs a nodePort")
+    spec_extra = {}
+    if stype != "ClusterIP":
+        spec_extra["externalTrafficPolicy"] = "Local" if local else "Cluster"
+    cips = vips.split(",")
+    fams = ["IPv6" if ":" in ip else "IPv4" for ip in cips]
     return {"apiVersion": "v1", "kind": "Service",
             "metadata": {"name": name, "namespace": ns},
-            "spec": dict(spec_extra, **{"type": stype, "clusterIP": vip,
-                     "clusterIPs": [vip],
-                     "externalIPs": list(external), "ipFamilies": ["IPv4"],
-                     "ipFamilyPolicy": "SingleStack", "ports": sp,
+            "spec": dict(spec_extra, **{"type": stype, "clusterIP": cips[0],
+                     "clusterIPs": cips,
+                     "externalIPs": list(external), "ipFamilies": fams,
+                     "ipFamilyPolicy": "RequireDualStack" if len(cips) > 1
+                                       else "SingleStack", "ports": sp,
                      "selector": {"app": name}, "sessionAffinity": "None"}),
             "status": {"loadBalancer": {}}}
 
 
 def obj_slice(ns, name, svc, ports, eps, addr_type="IPv4"):
-    """ports: "name:port[/UDP]"; eps: "IP[:ready|terminating|notready]"."""
+    """ports: "name:port[/UDP]"; eps: "IP[:ready|terminating|notready]"
+    (IP of addr_type: IPv4, IPv6 or FQDN)."""
     endpoints = []
     for i, e in enumerate(eps):
-        ip, _, state = e.partition(":")
+        ip, _, state = e.rpartition(":")
+        if state not in ("ready", "terminating", "notready"):
+            ip, state = e, ""
         cond = {"ready": True, "serving": True, "terminating": False}
         if state == "terminating":
             cond = {"ready": False, "serving": True, "terminating": True}
@@ -584,14 +598,17 @@ def obj_route(kind, ns, name, parents, backends):
             "status": {"parents": []}}
 
 
-def obj_node(name, internal_ip, pod_cidr, external=()):
-    addrs = [{"type": "InternalIP", "address": internal_ip}]
+def obj_node(name, internal_ips, pod_cidrs, external=()):
+    """internal_ips, pod_cidrs: "A[,B]", one per family, primary first."""
+    addrs = [{"type": "InternalIP", "address": a}
+             for a in internal_ips.split(",")]
     addrs += [{"type": "ExternalIP", "address": a} for a in external]
     addrs.append({"type": "Hostname", "address": name})
+    cidrs = pod_cidrs.split(",")
     return {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": name, "labels": {
                 "kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
-            "spec": {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr],
+            "spec": {"podCIDR": cidrs[0], "podCIDRs": cidrs,
                      "providerID": "fake://" + name},
             "status": {"addresses": addrs, "conditions": [
                 {"type": "Ready", "status": "True", "reason": "KubeletReady",
@@ -605,6 +622,7 @@ def ctl(args):
     rest = [x for x in args.rest if not x.startswith("--")]
     args.quantity = "--quantity" in args.rest
     args.matches = "--matches" in args.rest
+    args.local = "--local" in args.rest
     for x in args.rest:
         if x.startswith("--address-type="):
             args.address_type = x.split("=", 1)[1]
@@ -612,7 +630,8 @@ def ctl(args):
     if verb == "service":
         ext = [x[len("ext="):] for x in rest[3:] if x.startswith("ext=")]
         body = obj_service(rest[0], rest[1], rest[2],
-                           [x for x in rest[3:] if not x.startswith("ext=")], ext)
+                           [x for x in rest[3:] if not x.startswith("ext=")], ext,
+                           args.local)
     elif verb == "slice":
         ports = rest[3].split(",") if rest[3] else []
         body = obj_slice(rest[0], rest[1], rest[2], ports, rest[4:],
@@ -670,7 +689,7 @@ def main():
     c.add_argument("verb")
     c.add_argument("rest", nargs=argparse.REMAINDER,
                    help="ARGS; flags among them: --quantity --matches "
-                   "--address-type=T")
+                   "--address-type=T --local")
     c.set_defaults(address_type="IPv4")
     a = ap.parse_args()
     serve(a) if a.cmd == "serve" else ctl(a)

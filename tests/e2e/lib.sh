@@ -34,6 +34,9 @@ PODS=(hello-v1-0 hello-v1-1 hello-v1-2 hello-v2-0)
 POD_IPS=(10.244.1.11 10.244.1.12 10.244.1.13 10.244.1.21)
 POD_DEVS=(hv10 hv11 hv12 hv20)   # node-side veth; also the pod ns suffix
 
+# Dual stack (topo_v6): IPv6 addresses next to the IPv4 ones above.
+POD_IPS6=(fd00:244:1::11 fd00:244:1::12 fd00:244:1::13 fd00:244:1::21)
+
 WORK=""          # temp dir: pin dir, ready files, JSON results
 PIN_DIR=""
 MOUNTED=""
@@ -176,6 +179,46 @@ topo_up() {
 		topo_pod "$i" || return 1
 	done
 	pin_mount
+}
+
+# topo_v6: IPv6 on the topo_up topology (nodad: usable at once). Client
+# c0 fd00:10::2/64 via n0 fd00:10::1/64, IPv6 forwarding in the node;
+# pod I gets POD_IPS6[I]/128 and, Calico-style again, "default via
+# fe80::1 dev eth0", fe80::1 being the node side of its veth, with a
+# POD_IP6/128 route back. Only our namespaces are touched.
+topo_v6() {
+	local i ns dev
+	sys ip -n "$NS_CLIENT" addr add fd00:10::2/64 dev c0 nodad &&
+	sys ip -n "$NS_CLIENT" -6 route add default via fd00:10::1 &&
+	sys ip -n "$NS_NODE" addr add fd00:10::1/64 dev n0 nodad &&
+	sys nsx "$NS_NODE" sysctl -qw net.ipv6.conf.all.forwarding=1 || return 1
+	for i in "${!PODS[@]}"; do
+		ns=$(pod_ns "$i")
+		dev=${POD_DEVS[$i]}
+		sys ip -n "$ns" addr add "${POD_IPS6[$i]}/128" dev eth0 nodad &&
+		sys ip -n "$NS_NODE" addr add fe80::1/64 dev "$dev" nodad &&
+		sys ip -n "$ns" -6 route add default via fe80::1 dev eth0 &&
+		sys ip -n "$NS_NODE" -6 route add "${POD_IPS6[$i]}/128" dev "$dev" ||
+			return 1
+	done
+	v6_settle
+}
+
+# v6_settle: waits (5 s at most) until no address of our namespaces is
+# tentative: the link-local ones the kernel made itself go through DAD,
+# and neighbour discovery waits for it.
+v6_settle() {
+	local n ns busy
+	for n in $(seq 50); do
+		busy=""
+		for ns in "${NSS[@]}"; do
+			[ -n "$(ip -n "$ns" -6 addr show tentative 2>/dev/null)" ] && busy=$ns
+		done
+		[ -z "$busy" ] && return 0
+		[ "$n" -lt 50 ] && sleep 0.1
+	done
+	echo "  addresses still tentative in $busy" >&2
+	return 1
 }
 
 # pod_start: podserver.py in every pod ns; waits (10 s at most) until each

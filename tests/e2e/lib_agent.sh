@@ -120,11 +120,12 @@ converge_case() {
 	fi
 }
 
-# wait_log TEXT SECS: the agent log gets a line containing TEXT.
+# wait_log TEXT SECS: the agent log gets a line containing TEXT (a fixed
+# string: "[fd00::1]:80" is no bracket expression).
 wait_log() {
 	local n
 	for n in $(seq $(($2 * 10))); do
-		grep -q -- "$1" "$WORK/agent.log" && return 0
+		grep -qF -- "$1" "$WORK/agent.log" && return 0
 		sleep 0.1
 	done
 	return 1

@@ -96,9 +96,19 @@ for n in $(seq 20); do
 done
 [ -z "$res" ] && wait_log "~${POD_IPS[1]}:5050(ready)" 1 && pass drain_ends ||
 	fail drain_ends "an endpoint still drains after 1 s"
+# An IPv6 slice feeds only IPv6 services (prod-service has none); an
+# FQDN slice feeds nothing, with one log line.
 kctl slice default hello-v1-v6xyz hello-v1 http:5050 fd00::1 --address-type=IPv6 >/dev/null
-wait_log "hello-v1-v6xyz: addressType is not IPv4" 2 && pass ipv6_slice_ignored ||
-	fail ipv6_slice_ignored "no log line"
+kctl slice default hello-v1-fqdn hello-v1 http:5050 pod.example --address-type=FQDN >/dev/null
+if wait_log "hello-v1-fqdn: addressType is neither IPv4 nor IPv6: ignored" 2; then
+	sleep 0.2
+	[ "$(svc_state "$SVC" | cut -d'|' -f1,2)" = "90,10|3,1" ] && pass other_family_slices_ignored ||
+		fail other_family_slices_ignored "$SVC changed: $(svc_state "$SVC")"
+else
+	fail other_family_slices_ignored "no log line for the FQDN slice"
+fi
+kctl delete endpointslices default hello-v1-v6xyz >/dev/null
+kctl delete endpointslices default hello-v1-fqdn >/dev/null
 
 kctl split default prod prod-service hello-v1=-5 hello-v2=10 >/dev/null
 if wait_log "prod: not applied" 2 && [ "$(wait_state "$SVC" "90,10|3,1" 1)" ]; then

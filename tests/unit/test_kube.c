@@ -69,23 +69,52 @@ static void test_weights_bps(void)
 	CHECK_EQ(kube_weights_bps(NULL, 0, b, &err), -EINVAL);
 }
 
+/* Addresses for the tests: a static ring, so a few can be alive at once. */
+static const struct canary_addr *A(const char *s)
+{
+	static struct canary_addr ring[8];
+	static int i;
+
+	i = (i + 1) % 8;
+	CHECK_EQ(addr_from_str(s, &ring[i]), 0);
+	return &ring[i];
+}
+
 static void test_names(void)
 {
 	char out[CANARY_NAME_LEN], again[CANARY_NAME_LEN], other[CANARY_NAME_LEN];
+	const struct canary_addr *cip = A("10.96.0.10");
 	struct canary_err err;
 	char longns[80];
 
-	kube_service_name("default", "prod", "http", 5000, 0, out, sizeof(out));
+	kube_service_name("default", "prod", "http", 5000, cip, true, out, sizeof(out));
 	CHECK(!strcmp(out, "k8s.default.prod.http"), "%s", out);
-	kube_service_name("default", "prod", "", 5000, 0, out, sizeof(out));
+	kube_service_name("default", "prod", "", 5000, cip, true, out, sizeof(out));
 	CHECK(!strcmp(out, "k8s.default.prod.5000"), "%s", out);
-	kube_service_name("default", "prod", "http", 5000, htonl(0xc0a8010a), out, sizeof(out));
+	kube_service_name("default", "prod", "http", 5000, A("192.168.1.10"), false,
+			  out, sizeof(out));
 	CHECK(!strcmp(out, "k8s.default.prod.http.192-168-1-10"), "%s", out);
+	/* IPv6: the primary cluster IP is ".v6", the others their address. */
+	kube_service_name("default", "prod", "http", 5000, A("fd00::10"), true,
+			  out, sizeof(out));
+	CHECK(!strcmp(out, "k8s.default.prod.http.v6"), "%s", out);
+	kube_service_name("default", "prod", "http", 5000, A("2001:db8::a:10"), false,
+			  out, sizeof(out));
+	CHECK(!strcmp(out, "k8s.default.prod.http.2001-db8--a-10"), "%s", out);
+	CHECK_EQ(parse_name(out, CANARY_NAME_LEN, "service", &err), 0);
+	/* The longest IPv6 text still fits, hashed, and stays apart. */
+	kube_service_name("default", "production", "http", 5000,
+			  A("2001:db8:1111:2222:3333:4444:5555:6666"), false, out, sizeof(out));
+	kube_service_name("default", "production", "http", 5000,
+			  A("2001:db8:1111:2222:3333:4444:5555:6667"), false, other,
+			  sizeof(other));
+	CHECK(strcmp(out, other) && strlen(out) == 63, "%s %s", out, other);
+	CHECK_EQ(parse_name(out, CANARY_NAME_LEN, "service", &err), 0);
 	memset(longns, 'n', 63);
 	longns[63] = '\0';
-	kube_service_name(longns, "prod", "http", 80, 0, out, sizeof(out));
-	kube_service_name(longns, "prod", "http", 80, 0, again, sizeof(again));
-	kube_service_name(longns, "prod", "grpc", 80, 0, other, sizeof(other));
+	kube_service_name(longns, "prod", "http", 80, cip, true, out, sizeof(out));
+	kube_service_name(longns, "prod", "http", 80, cip, true, again, sizeof(again));
+	kube_service_name(longns, "prod", "grpc", 80, cip, true, other, sizeof(other));
 	CHECK_EQ(strlen(out), 63);
 	CHECK(!strcmp(out, again), "not stable: %s %s", out, again);
 	CHECK(strcmp(out, other), "collision: %s", out);
@@ -253,10 +282,11 @@ static void test_plan(void)
 	CHECK_EQ(p.n_splits, 2);
 	CHECK(!strcmp(p.splits[0].name, "bad") && p.splits[0].bad[0], "bad split kept");
 	CHECK_EQ(p.splits[0].n, 0);
-	/* 3 IPv4 VIPs (cluster, external, LB) x 2 ports (SCTP skipped). */
-	CHECK_EQ(p.splits[1].n, 6);
-	CHECK_EQ(p.splits[1].terminating, 3); /* one per http service */
-	CHECK_EQ(p.cfg.n_services, 6);
+	/* 3 IPv4 VIPs (cluster, external, LB), then the IPv6 cluster IP,
+	 * x 2 ports (SCTP skipped). */
+	CHECK_EQ(p.splits[1].n, 8);
+	CHECK_EQ(p.splits[1].terminating, 3); /* one per IPv4 http service */
+	CHECK_EQ(p.cfg.n_services, 8);
 	s = &p.cfg.svc[0];
 	CHECK(!strcmp(s->name, "k8s.shop.ts.http"), "%s", s->name);
 	CHECK(!strcmp(addr_str(&s->vip, ip, sizeof(ip)), "10.96.0.10"), "%s", ip);
@@ -276,6 +306,15 @@ static void test_plan(void)
 	CHECK(s->proto == CANARY_PROTO_UDP && s->v[0].n_endpoints == 0, "dns has no slice port");
 	CHECK(!strcmp(p.cfg.svc[2].name, "k8s.shop.ts.http.192-168-1-10"), "%s", p.cfg.svc[2].name);
 	CHECK(!strcmp(p.cfg.svc[4].name, "k8s.shop.ts.http.203-0-113-5"), "%s", p.cfg.svc[4].name);
+	/* The IPv6 twin: only the IPv6 slice's endpoint, on its own port. */
+	s = &p.cfg.svc[6];
+	CHECK(!strcmp(s->name, "k8s.shop.ts.http.v6"), "%s", s->name);
+	CHECK(!strcmp(addr_str(&s->vip, ip, sizeof(ip)), "fd00::10"), "%s", ip);
+	CHECK(s->v[0].n_endpoints == 0 && s->v[1].n_endpoints == 1, "v6 endpoints %d %d",
+	      s->v[0].n_endpoints, s->v[1].n_endpoints);
+	CHECK(!strcmp(addr_str(&s->v[1].ep[0].addr, ip, sizeof(ip)), "fd00::9") &&
+	      ntohs(s->v[1].ep[0].port) == 8081, "%s", ip);
+	CHECK(!strcmp(p.cfg.svc[7].name, "k8s.shop.ts.dns.v6"), "%s", p.cfg.svc[7].name);
 	CHECK(config_validate(&p.cfg, &(struct canary_err){}) == 0, "plan does not validate");
 	agent_plan_free(&p);
 	for (k = 0; k < KUBE_KINDS; k++) {

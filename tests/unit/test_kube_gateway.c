@@ -54,9 +54,19 @@ static const char *ip(__be32 a)
 	return fmt_ipv4(a, buf[i], sizeof(buf[i]));
 }
 
+/* Text of an address of either family (a static ring, like ip()). */
+static const char *as(const struct canary_addr *a)
+{
+	static char buf[4][CANARY_ADDR_STRLEN];
+	static int i;
+
+	i = (i + 1) % 4;
+	return addr_str(a, buf[i], sizeof(buf[i]));
+}
+
 /* As in the Gateway API reference: status addresses win over spec ones,
- * Hostname and IPv6 addresses are skipped, every listener is kept with
- * its protocol (0 for L7 ones). */
+ * Hostname addresses are skipped, IPv6 ones kept, every listener is kept
+ * with its protocol (0 for L7 ones). */
 static const char gw_json[] =
 	"{\"apiVersion\":\"gateway.networking.k8s.io/v1beta1\",\"kind\":\"Gateway\","
 	"\"metadata\":{\"name\":\"edge\",\"namespace\":\"infra\",\"uid\":\"u-gw\"},"
@@ -76,9 +86,11 @@ static void test_gateway_decode(void)
 
 	if (g) {
 		CHECK(!strcmp(g->ns, "infra") && !strcmp(g->uid, "u-gw"), "%s %s", g->ns, g->uid);
-		CHECK_EQ(g->gw.n_addrs, 2);
-		CHECK(!strcmp(ip(g->gw.addrs[0]), "10.96.0.10") &&
-		      !strcmp(ip(g->gw.addrs[1]), "10.96.0.11"), "addresses");
+		CHECK_EQ(g->gw.n_addrs, 3);
+		CHECK(!strcmp(as(&g->gw.addrs[0]), "10.96.0.10") &&
+		      !strcmp(as(&g->gw.addrs[1]), "10.96.0.11") &&
+		      !strcmp(as(&g->gw.addrs[2]), "fd00::10") &&
+		      g->gw.addrs[2].af == AF_INET6, "addresses");
 		CHECK_EQ(g->gw.n_listeners, 4);
 		CHECK(!strcmp(g->gw.l[1].name, "dns") && g->gw.l[1].port == 53 &&
 		      g->gw.l[1].proto == CANARY_PROTO_UDP, "dns listener");
@@ -91,7 +103,7 @@ static void test_gateway_decode(void)
 		"\"protocol\":\"TCP\"}]}}");
 	if (s) {
 		CHECK_EQ(s->gw.n_addrs, 1);
-		CHECK(!strcmp(ip(s->gw.addrs[0]), "192.0.2.1"), "spec address");
+		CHECK(!strcmp(as(&s->gw.addrs[0]), "192.0.2.1"), "spec address");
 		CHECK(!strcmp(s->ns, "default"), "%s", s->ns);
 	}
 	kube_obj_free(s);
@@ -155,8 +167,12 @@ static void test_node_decode(void)
 	if (n) {
 		CHECK(!strcmp(n->ns, ""), "a Node has no namespace: '%s'", n->ns);
 		CHECK(!strcmp(ip(n->node.internal_ip), "10.0.0.1"), "InternalIP");
-		CHECK_EQ(n->node.n_addrs, 2);
-		CHECK(!strcmp(ip(n->node.addrs[1]), "203.0.113.7"), "ExternalIP");
+		/* Every InternalIP and ExternalIP, as listed; the SNAT address
+		 * and pod CIDR IPv4 only. */
+		CHECK_EQ(n->node.n_addrs, 3);
+		CHECK(!strcmp(as(&n->node.addrs[0]), "fd00::1") &&
+		      !strcmp(as(&n->node.addrs[1]), "10.0.0.1") &&
+		      !strcmp(as(&n->node.addrs[2]), "203.0.113.7"), "addresses");
 		CHECK(!strcmp(ip(n->node.pod_net), "10.244.1.0") && n->node.pod_len == 24,
 		      "first IPv4 of podCIDRs: %s/%u", ip(n->node.pod_net), n->node.pod_len);
 	}
@@ -201,7 +217,8 @@ static void test_route_plan(void)
 
 	backends(store);
 	put(&store[KUBE_GATEWAY], obj(KUBE_GATEWAY, gw_json));
-	/* sectionName "tcp": one listener x two addresses. */
+	/* sectionName "tcp": one listener x three addresses (two IPv4, one
+	 * IPv6 without IPv6 endpoints: the backends have IPv4 slices only). */
 	put(&store[KUBE_TCPROUTE], obj(KUBE_TCPROUTE,
 		"{\"metadata\":{\"name\":\"prod\",\"namespace\":\"shop\",\"uid\":\"u1\"},"
 		"\"spec\":{\"parentRefs\":[{\"name\":\"edge\",\"namespace\":\"infra\","
@@ -237,7 +254,11 @@ static void test_route_plan(void)
 	CHECK_EQ(p.n_splits, 4);
 	CHECK(p.splits[0].kind == KUBE_TCPROUTE && !strcmp(p.splits[0].name, "prod") &&
 	      !strcmp(p.splits[0].uid, "u1"), "owner 0");
-	CHECK_EQ(p.splits[0].n, 2);
+	CHECK_EQ(p.splits[0].n, 3);
+	s = &p.cfg.svc[p.splits[0].first + 2];
+	CHECK(!strcmp(s->name, "k8s.shop.tcproute.prod.tcp.fd00--10") &&
+	      !strcmp(as(&s->vip), "fd00::10") && !s->v[0].n_endpoints &&
+	      !s->v[1].n_endpoints, "IPv6 address: %s", s->name);
 	s = &p.cfg.svc[p.splits[0].first];
 	CHECK(!strcmp(s->name, "k8s.shop.tcproute.prod.tcp.10-96-0-10"), "%s", s->name);
 	CHECK(!strcmp(ip(s->vip.v4), "10.96.0.10") && ntohs(s->port) == 5000 &&
@@ -256,7 +277,7 @@ static void test_route_plan(void)
 	CHECK(p.splits[2].kind == KUBE_UDPROUTE && p.splits[2].bad[0] &&
 	      p.splits[2].n == 0, "bad route refused: '%s'", p.splits[2].bad);
 	CHECK_STR_CONTAINS(p.splits[2].bad, "another namespace");
-	CHECK_EQ(p.splits[3].n, 2);
+	CHECK_EQ(p.splits[3].n, 3);
 	s = &p.cfg.svc[p.splits[3].first];
 	CHECK(s->proto == CANARY_PROTO_UDP && ntohs(s->port) == 53 &&
 	      s->v[1].n_endpoints == 1 && ntohs(s->v[1].ep[0].port) == 53 &&
@@ -298,7 +319,7 @@ static void test_route_notes(void)
 	CHECK_STR_CONTAINS(p.splits[0].note, "gateway shop/nosuch not found");
 	CHECK_STR_CONTAINS(p.splits[1].note, "no matching TCP listener");
 	CHECK_EQ(p.splits[1].n, 0);
-	CHECK_EQ(p.splits[2].n, 2);
+	CHECK_EQ(p.splits[2].n, 3);
 	CHECK_STR_CONTAINS(p.splits[2].note, "v9");
 	CHECK_STR_CONTAINS(p.splits[3].bad, "zero");
 	agent_plan_free(&p);
