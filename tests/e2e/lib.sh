@@ -196,6 +196,9 @@ topo_v6() {
 		ns=$(pod_ns "$i")
 		dev=${POD_DEVS[$i]}
 		sys ip -n "$ns" addr add "${POD_IPS6[$i]}/128" dev eth0 nodad &&
+		# ICMPv6 errors are rate limited per destination by default;
+		# tests count a pod's port unreachables.
+		sys nsx "$ns" sysctl -qw net.ipv6.icmp.ratelimit=0 &&
 		sys ip -n "$NS_NODE" addr add fe80::1/64 dev "$dev" nodad &&
 		sys ip -n "$ns" -6 route add default via fe80::1 dev eth0 &&
 		sys ip -n "$NS_NODE" -6 route add "${POD_IPS6[$i]}/128" dev "$dev" ||

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # IPv6 end to end: the seed topology gets IPv6 addresses next to its IPv4
-# ones (client 2001:db8:c::2, node 2001:db8:c::1, pods 2001:db8:1::11..21
-# routed Calico-style through fe80::1), and an IPv6 service
+# ones (lib.sh's topo_v6: client fd00:10::2, node fd00:10::1, pods
+# fd00:244:1::11..21 routed Calico-style through fe80::1), and an IPv6 service
 # [2001:db8::10]:5000 sits beside the IPv4 one. Real TCP and UDP from the
 # client are split by weight through native XDP (redirected straight to
 # the pods' veths) and through tc; replies come from the VIP; held
@@ -16,50 +16,13 @@ set -u
 
 VIP4=$VIP
 VIP6=2001:db8::10
-POD6=(2001:db8:1::11 2001:db8:1::12 2001:db8:1::13 2001:db8:1::21)
+POD6=("${POD_IPS6[@]}")
 CG_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 CG=""
 
 cg_down() {
 	[ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
 	CG=""
-}
-
-# addr6 NS DEV ADDR: an IPv6 address usable at once (no DAD wait).
-addr6() { sys ip -n "$1" -6 addr add "$3" dev "$2" nodad; }
-
-# topo6: IPv6 on the running IPv4 topology.
-topo6() {
-	local i ns dev
-	addr6 "$NS_CLIENT" c0 2001:db8:c::2/64 &&
-	sys ip -n "$NS_CLIENT" -6 route add default via 2001:db8:c::1 &&
-	addr6 "$NS_NODE" n0 2001:db8:c::1/64 &&
-	sys nsx "$NS_NODE" sysctl -qw net.ipv6.conf.all.forwarding=1 || return 1
-	for i in "${!POD6[@]}"; do
-		ns=$(pod_ns "$i")
-		dev=${POD_DEVS[$i]}
-		addr6 "$ns" eth0 "${POD6[$i]}/128" &&
-		# Pods answer 20 dead datagrams in a row below; ICMPv6
-		# errors are rate limited per destination by default.
-		sys nsx "$ns" sysctl -qw net.ipv6.icmp.ratelimit=0 &&
-		addr6 "$NS_NODE" "$dev" fe80::1/64 &&
-		sys ip -n "$ns" -6 route add default via fe80::1 dev eth0 &&
-		sys ip -n "$NS_NODE" -6 route add "${POD6[$i]}/128" dev "$dev" ||
-			return 1
-	done
-	# The link-local addresses the kernel made itself go through DAD,
-	# and neighbour discovery waits for it: at most 5 s.
-	for i in $(seq 50); do
-		tentative=""
-		for ns in "$NS_CLIENT" "$NS_NODE" "${NSS[@]}"; do
-			[ -n "$(ip -n "$ns" -6 addr show tentative 2>/dev/null)" ] &&
-				tentative=$ns
-		done
-		[ -z "$tentative" ] && return 0
-		sleep 0.1
-	done
-	echo "  addresses still tentative in $tentative" >&2
-	return 1
 }
 
 # yaml6 V1 V2: the IPv4 seed service and its IPv6 twin, TCP and UDP.
@@ -101,7 +64,7 @@ in_cg() {
 
 e2e_setup
 trap 'topo_down; cg_down' EXIT
-topo6 || bail "IPv6 topology setup failed"
+topo_v6 || bail "IPv6 topology setup failed"
 VIP=$VIP6
 
 attach_case attach_native native
