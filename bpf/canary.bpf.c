@@ -149,47 +149,138 @@ static __always_inline enum verdict xdp_forward6(struct xdp_md *ctx,
 	return xdp_fib_send(ctx, &fib, NULL, &ip6->hop_limit, g);
 }
 
+/* What an ICMP translation below made of an error. */
+enum icmp_result {
+	ICMP_NOT_OURS, /* about no flow of ours: left as it is */
+	ICMP_DONE,     /* translated */
+	ICMP_FAILED,   /* ours, but the frame shrank under us */
+};
+
 /*
- * An ICMP error about one of our replies, from the client's side (say, a
- * router that needs fragmentation), is addressed to the VIP and quotes
- * VIP:port -> client: point it and its quote at the endpoint.
+ * An ICMP error about one of our replies, from the client's side (the
+ * client, or a router that needs fragmentation), is addressed to the VIP
+ * and quotes VIP:port -> client: point it and its quote at the endpoint.
+ *
+ * A source-NATed endpoint knows its peer only as @node:snat_port, so the
+ * quote's destination becomes that, and the error comes from @node: the
+ * client and the routers on its side are hidden behind the SNAT and may
+ * not be reachable from the endpoint's node, and an endpoint (or a policy
+ * in front of it) has no reason to take an error from an address it never
+ * talked to. Netfilter's NAT does the same to ICMP errors of masqueraded
+ * connections. The endpoint's node must accept its own address as a
+ * source on the way in when the kernel forwards it (accept_local), as for
+ * the source-NATed packets themselves.
+ */
+static __always_inline int icmp_to_endpoint(void *ctx, enum ctx_kind kind,
+					    const struct icmp_quote *e,
+					    __be32 node)
+{
+	struct canary_flow_key fk = {
+		.saddr = e->in.daddr,
+		.daddr = e->in.saddr,
+		.sport = e->in.dport,
+		.dport = e->in.sport,
+		.proto = e->in.proto,
+	};
+	struct canary_flow *f = bpf_map_lookup_elem(&canary_flow, &fk);
+	struct canary_flow way;
+	bool snat;
+
+	if (!f)
+		return ICMP_NOT_OURS;
+	way = *f;
+	snat = way.flags & CANARY_FLOW_F_SNAT;
+	if (snat && !node)
+		return ICMP_NOT_OURS;
+	if (icmp_rewrite_quoted(ctx, kind, e,
+				e->in.l3_off + offsetof(struct iphdr, saddr),
+				e->in.saddr, way.ep_addr,
+				e->in.l4_off + TCP_SPORT_OFF, e->in.sport,
+				way.ep_port) ||
+	    (snat &&
+	     (icmp_rewrite_quoted(ctx, kind, e,
+				  e->in.l3_off + offsetof(struct iphdr, daddr),
+				  e->in.daddr, node,
+				  e->in.l4_off + TCP_DPORT_OFF, e->in.dport,
+				  way.snat_port) ||
+	      icmp_rewrite_outer(ctx, kind, e,
+				 e->l3_off + offsetof(struct iphdr, saddr),
+				 e->saddr, node))) ||
+	    icmp_rewrite_outer(ctx, kind, e,
+			       e->l3_off + offsetof(struct iphdr, daddr),
+			       e->daddr, way.ep_addr))
+		return ICMP_FAILED;
+	return ICMP_DONE;
+}
+
+/*
+ * An ICMP error from the far side of a source-NATed flow (the endpoint,
+ * its node, or a router between) is addressed to this node and quotes
+ * @node:snat_port -> endpoint: make it the error the client would have
+ * got from a VIP without SNAT. The quote becomes client -> VIP:port, the
+ * destination the client, and the sender the VIP if it was the endpoint
+ * (a router stays the sender, as in egress_icmp()). This is what makes
+ * path-MTU discovery work through a SNATed flow.
+ */
+static __always_inline int icmp_snat_to_client(void *ctx, enum ctx_kind kind,
+					       const struct icmp_quote *e,
+					       __be32 node)
+{
+	struct canary_snat *back;
+	struct canary_snat way;
+
+	if (!node || e->in.saddr != node)
+		return ICMP_NOT_OURS;
+	back = snat_lookup(e->in.daddr, e->in.dport, e->in.sport, e->in.proto);
+	if (!back)
+		return ICMP_NOT_OURS;
+	way = *back;
+	if (icmp_rewrite_quoted(ctx, kind, e,
+				e->in.l3_off + offsetof(struct iphdr, saddr),
+				e->in.saddr, way.client,
+				e->in.l4_off + TCP_SPORT_OFF, e->in.sport,
+				way.client_port) ||
+	    icmp_rewrite_quoted(ctx, kind, e,
+				e->in.l3_off + offsetof(struct iphdr, daddr),
+				e->in.daddr, way.vip,
+				e->in.l4_off + TCP_DPORT_OFF, e->in.dport,
+				way.vport) ||
+	    (e->saddr == e->in.daddr &&
+	     icmp_rewrite_outer(ctx, kind, e,
+				e->l3_off + offsetof(struct iphdr, saddr),
+				e->saddr, way.vip)) ||
+	    icmp_rewrite_outer(ctx, kind, e,
+			       e->l3_off + offsetof(struct iphdr, daddr),
+			       e->daddr, way.client))
+		return ICMP_FAILED;
+	return ICMP_DONE;
+}
+
+/*
+ * ICMP errors coming in about our flows: addressed to the sender of the
+ * quoted packet, which is the VIP (a reply) or this node (a SNATed
+ * packet). Translated ones go on through the kernel (XDP_PASS, as every
+ * ICMP error here): errors are rare and rate limited, and the kernel's
+ * forwarding resolves neighbours and runs netfilter for them.
  */
 static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
+					 const struct canary_node *n,
 					 struct canary_global *g)
 {
-	struct canary_flow_key fk = {};
+	__be32 node = n ? n->address : 0;
 	struct icmp_quote e = {};
-	struct canary_flow *f;
-	__be32 ep;
-	__be16 ep_port;
+	int ret;
 
 	if (parse_icmp_err(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &e) ||
 	    e.daddr != e.in.saddr)
 		return;
-	fk.saddr = e.in.daddr;
-	fk.daddr = e.in.saddr;
-	fk.sport = e.in.dport;
-	fk.dport = e.in.sport;
-	fk.proto = e.in.proto;
-	f = bpf_map_lookup_elem(&canary_flow, &fk);
-	/* SNATed flows: not translated (the endpoint knows node:port). */
-	if (!f || (f->flags & CANARY_FLOW_F_SNAT))
-		return;
-	ep = f->ep_addr;
-	ep_port = f->ep_port;
-	if (icmp_rewrite_quoted(ctx, kind, &e,
-				e.in.l3_off + offsetof(struct iphdr, saddr),
-				e.in.saddr, ep, e.in.l4_off + TCP_SPORT_OFF,
-				e.in.sport, ep_port) ||
-	    icmp_rewrite_outer(ctx, kind, &e,
-			       e.l3_off + offsetof(struct iphdr, daddr), e.daddr,
-			       ep)) {
-		if (g)
-			g->errors++;
-		return;
-	}
-	if (g)
+	ret = icmp_to_endpoint(ctx, kind, &e, node);
+	if (ret == ICMP_NOT_OURS)
+		ret = icmp_snat_to_client(ctx, kind, &e, node);
+	if (g && ret == ICMP_DONE)
 		g->icmp++;
+	else if (g && ret == ICMP_FAILED)
+		g->errors++;
 }
 
 __noinline int parse_ipv6_xdp(struct xdp_md *ctx, struct pkt *p)
@@ -357,7 +448,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 			if (p.v6)
 				ingress_icmp6(ctx, kind, g);
 			else
-				ingress_icmp(ctx, kind, g);
+				ingress_icmp(ctx, kind, node, g);
 		}
 		return V_PASS;
 	}
