@@ -217,10 +217,17 @@ static __always_inline int icmp_to_endpoint(void *ctx, enum ctx_kind kind,
  * An ICMP error from the far side of a source-NATed flow (the endpoint,
  * its node, or a router between) is addressed to this node and quotes
  * @node:snat_port -> endpoint: make it the error the client would have
- * got from a VIP without SNAT. The quote becomes client -> VIP:port, the
- * destination the client, and the sender the VIP if it was the endpoint
- * (a router stays the sender, as in egress_icmp()). This is what makes
- * path-MTU discovery work through a SNATed flow.
+ * got from a VIP without SNAT. The quote becomes client -> VIP:port and
+ * the destination the client. This is what makes path-MTU discovery work
+ * through a SNATed flow.
+ *
+ * The sender becomes the VIP whoever it was, unlike egress_icmp(), which
+ * keeps a router: the far side of the SNAT is hidden from the client, as
+ * the client's side is from the endpoint, and a router there is often on
+ * the way to the client too (this node's gateway), where an error sent
+ * on from its own address is a martian it drops. Netfilter's NAT does
+ * the same. The price: a traceroute through the VIP shows the VIP for
+ * the hops past this node.
  */
 static __always_inline int icmp_snat_to_client(void *ctx, enum ctx_kind kind,
 					       const struct icmp_quote *e,
@@ -245,10 +252,9 @@ static __always_inline int icmp_snat_to_client(void *ctx, enum ctx_kind kind,
 				e->in.daddr, way.vip,
 				e->in.l4_off + TCP_DPORT_OFF, e->in.dport,
 				way.vport) ||
-	    (e->saddr == e->in.daddr &&
-	     icmp_rewrite_outer(ctx, kind, e,
-				e->l3_off + offsetof(struct iphdr, saddr),
-				e->saddr, way.vip)) ||
+	    icmp_rewrite_outer(ctx, kind, e,
+			       e->l3_off + offsetof(struct iphdr, saddr),
+			       e->saddr, way.vip) ||
 	    icmp_rewrite_outer(ctx, kind, e,
 			       e->l3_off + offsetof(struct iphdr, daddr),
 			       e->daddr, way.client))

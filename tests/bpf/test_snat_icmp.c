@@ -5,7 +5,8 @@
  *     to this node, quoting node:snat_port -> endpoint; must come out to
  *     the client quoting exactly the client's own packet (client:cport ->
  *     VIP:vport, byte for byte: addresses, ports, IPv4 and L4 checksums),
- *     from the VIP if the endpoint sent it;
+ *     from the VIP whoever sent it (the far side is hidden, see
+ *     icmp_snat_to_client());
  *   - from the client's side: addressed to the VIP, quoting VIP:vport ->
  *     client; must come out to the endpoint, from this node, quoting
  *     exactly the endpoint's own packet (endpoint -> node:snat_port).
@@ -140,13 +141,13 @@ static const struct icmp_case cases[] = {
 	{ "endpoint_unreachable_udp_no_checksum", F_UDP_NOCSUM, 'f', EP, NODE,
 	  3, 3, 0, VIP, CLIENT },
 	{ "router_frag_needed_tcp_to_client", F_TCP, 'f', ROUTER_B, NODE, 3, 4,
-	  0, ROUTER_B, CLIENT },
+	  0, VIP, CLIENT },
 	{ "router_frag_needed_tcp_no_l4_checksum", F_TCP, 'f', ROUTER_B, NODE,
-	  3, 4, IPH + 8, ROUTER_B, CLIENT },
+	  3, 4, IPH + 8, VIP, CLIENT },
 	{ "router_time_exceeded_tcp_to_client", F_TCP, 'f', "10.2.0.254", NODE,
-	  11, 0, IPH + 8, "10.2.0.254", CLIENT },
+	  11, 0, IPH + 8, VIP, CLIENT },
 	{ "endpoint_node_host_unreachable", F_TCP, 'f', "10.2.0.1", NODE, 3, 1,
-	  0, "10.2.0.1", CLIENT },
+	  0, VIP, CLIENT },
 	/* The client's side, to the endpoint. */
 	{ "router_frag_needed_tcp_to_endpoint", F_TCP, 'r', ROUTER_C, VIP, 3, 4,
 	  0, NODE, EP },
