@@ -149,13 +149,6 @@ static __always_inline enum verdict xdp_forward6(struct xdp_md *ctx,
 	return xdp_fib_send(ctx, &fib, NULL, &ip6->hop_limit, g);
 }
 
-/* What an ICMP translation below made of an error. */
-enum icmp_result {
-	ICMP_NOT_OURS, /* about no flow of ours: left as it is */
-	ICMP_DONE,     /* translated */
-	ICMP_FAILED,   /* ours, but the frame shrank under us */
-};
-
 /*
  * An ICMP error about one of our replies, from the client's side (the
  * client, or a router that needs fragmentation), is addressed to the VIP
@@ -170,10 +163,11 @@ enum icmp_result {
  * connections. The endpoint's node must accept its own address as a
  * source on the way in when the kernel forwards it (accept_local), as for
  * the source-NATed packets themselves.
+ *
+ * Fills in @to; returns 0, or -1 when @e is about none of our replies.
  */
-static __always_inline int icmp_to_endpoint(void *ctx, enum ctx_kind kind,
-					    const struct icmp_quote *e,
-					    __be32 node)
+static __always_inline int icmp_to_endpoint(const struct icmp_quote *e,
+					    __be32 node, struct icmp_nat *to)
 {
 	struct canary_flow_key fk = {
 		.saddr = e->in.daddr,
@@ -183,34 +177,18 @@ static __always_inline int icmp_to_endpoint(void *ctx, enum ctx_kind kind,
 		.proto = e->in.proto,
 	};
 	struct canary_flow *f = bpf_map_lookup_elem(&canary_flow, &fk);
-	struct canary_flow way;
-	bool snat;
 
-	if (!f)
-		return ICMP_NOT_OURS;
-	way = *f;
-	snat = way.flags & CANARY_FLOW_F_SNAT;
-	if (snat && !node)
-		return ICMP_NOT_OURS;
-	if (icmp_rewrite_quoted(ctx, kind, e,
-				e->in.l3_off + offsetof(struct iphdr, saddr),
-				e->in.saddr, way.ep_addr,
-				e->in.l4_off + TCP_SPORT_OFF, e->in.sport,
-				way.ep_port) ||
-	    (snat &&
-	     (icmp_rewrite_quoted(ctx, kind, e,
-				  e->in.l3_off + offsetof(struct iphdr, daddr),
-				  e->in.daddr, node,
-				  e->in.l4_off + TCP_DPORT_OFF, e->in.dport,
-				  way.snat_port) ||
-	      icmp_rewrite_outer(ctx, kind, e,
-				 e->l3_off + offsetof(struct iphdr, saddr),
-				 e->saddr, node))) ||
-	    icmp_rewrite_outer(ctx, kind, e,
-			       e->l3_off + offsetof(struct iphdr, daddr),
-			       e->daddr, way.ep_addr))
-		return ICMP_FAILED;
-	return ICMP_DONE;
+	if (!f || (f->flags & CANARY_FLOW_F_SNAT && !node))
+		return -1;
+	to->q_saddr = f->ep_addr;
+	to->q_sport = f->ep_port;
+	to->daddr = f->ep_addr;
+	if (f->flags & CANARY_FLOW_F_SNAT) {
+		to->q_daddr = node;
+		to->q_dport = f->snat_port;
+		to->saddr = node;
+	}
+	return 0;
 }
 
 /*
@@ -228,38 +206,26 @@ static __always_inline int icmp_to_endpoint(void *ctx, enum ctx_kind kind,
  * on from its own address is a martian it drops. Netfilter's NAT does
  * the same. The price: a traceroute through the VIP shows the VIP for
  * the hops past this node.
+ *
+ * Fills in @to; returns 0, or -1 when @e is about no SNATed flow of ours.
  */
-static __always_inline int icmp_snat_to_client(void *ctx, enum ctx_kind kind,
-					       const struct icmp_quote *e,
-					       __be32 node)
+static __always_inline int icmp_snat_to_client(const struct icmp_quote *e,
+					       __be32 node, struct icmp_nat *to)
 {
 	struct canary_snat *back;
-	struct canary_snat way;
 
 	if (!node || e->in.saddr != node)
-		return ICMP_NOT_OURS;
+		return -1;
 	back = snat_lookup(e->in.daddr, e->in.dport, e->in.sport, e->in.proto);
 	if (!back)
-		return ICMP_NOT_OURS;
-	way = *back;
-	if (icmp_rewrite_quoted(ctx, kind, e,
-				e->in.l3_off + offsetof(struct iphdr, saddr),
-				e->in.saddr, way.client,
-				e->in.l4_off + TCP_SPORT_OFF, e->in.sport,
-				way.client_port) ||
-	    icmp_rewrite_quoted(ctx, kind, e,
-				e->in.l3_off + offsetof(struct iphdr, daddr),
-				e->in.daddr, way.vip,
-				e->in.l4_off + TCP_DPORT_OFF, e->in.dport,
-				way.vport) ||
-	    icmp_rewrite_outer(ctx, kind, e,
-			       e->l3_off + offsetof(struct iphdr, saddr),
-			       e->saddr, way.vip) ||
-	    icmp_rewrite_outer(ctx, kind, e,
-			       e->l3_off + offsetof(struct iphdr, daddr),
-			       e->daddr, way.client))
-		return ICMP_FAILED;
-	return ICMP_DONE;
+		return -1;
+	to->q_saddr = back->client;
+	to->q_sport = back->client_port;
+	to->q_daddr = back->vip;
+	to->q_dport = back->vport;
+	to->daddr = back->client;
+	to->saddr = back->vip;
+	return 0;
 }
 
 /*
@@ -275,18 +241,22 @@ static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
 {
 	__be32 node = n ? n->address : 0;
 	struct icmp_quote e = {};
-	int ret;
+	struct icmp_nat to;
 
 	if (parse_icmp_err(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &e) ||
 	    e.daddr != e.in.saddr)
 		return;
-	ret = icmp_to_endpoint(ctx, kind, &e, node);
-	if (ret == ICMP_NOT_OURS)
-		ret = icmp_snat_to_client(ctx, kind, &e, node);
-	if (g && ret == ICMP_DONE)
+	icmp_nat_init(&to, &e);
+	if (icmp_to_endpoint(&e, node, &to) &&
+	    icmp_snat_to_client(&e, node, &to))
+		return;
+	if (icmp_rewrite(ctx, kind, &e, &to)) {
+		if (g)
+			g->errors++;
+		return;
+	}
+	if (g)
 		g->icmp++;
-	else if (g && ret == ICMP_FAILED)
-		g->errors++;
 }
 
 __noinline int parse_ipv6_xdp(struct xdp_md *ctx, struct pkt *p)
@@ -577,9 +547,8 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 {
 	const struct canary_backend_svc *orig;
 	struct icmp_quote e = {};
+	struct icmp_nat to;
 	struct pkt r = {};
-	__be32 vip;
-	__be16 vport;
 
 	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR + 8 + 60 + 8);
 	if (parse_icmp_err(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB),
@@ -594,16 +563,12 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 	orig = reply_origin(&r);
 	if (!orig)
 		return;
-	vip = orig->vip;
-	vport = orig->port;
-	if (icmp_rewrite_quoted(skb, CTX_SKB, &e,
-				e.in.l3_off + offsetof(struct iphdr, daddr),
-				e.in.daddr, vip, e.in.l4_off + TCP_DPORT_OFF,
-				e.in.dport, vport) ||
-	    (e.saddr == e.in.daddr &&
-	     icmp_rewrite_outer(skb, CTX_SKB, &e,
-				e.l3_off + offsetof(struct iphdr, saddr),
-				e.saddr, vip))) {
+	icmp_nat_init(&to, &e);
+	to.q_daddr = orig->vip;
+	to.q_dport = orig->port;
+	if (e.saddr == e.in.daddr)
+		to.saddr = orig->vip;
+	if (icmp_rewrite(skb, CTX_SKB, &e, &to)) {
 		if (g)
 			g->errors++;
 		return;
