@@ -12,7 +12,9 @@
  *     exactly the endpoint's own packet (endpoint -> node:snat_port).
  * Outer IPv4 and ICMP checksums are verified on every frame, the icmp
  * counter counts each translation, and errors about nothing of ours pass
- * byte-identical. tc egress must leave translated errors alone.
+ * byte-identical. tc egress must leave translated errors alone. Mutated
+ * copies of the cases come out unchanged or as ICMP errors whose valid
+ * checksums stayed valid.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -21,6 +23,7 @@
 
 #include "bpf_test.h"
 #include "env.h"
+#include "fuzz.h"
 #include "pkt.h"
 
 #define TC_ACT_UNSPEC (-1)
@@ -275,6 +278,95 @@ static void not_ours(struct test_env *env)
 	untouched(env, "quote_without_ports_untouched", in, len);
 }
 
+#define MUTATIONS 20000 /* mutated errors, each through XDP and tc */
+
+/* Fixes the outer IPv4 and ICMP checksums of @buf, where they fit. */
+static void fix_csums(__u8 *buf, __u32 len)
+{
+	__u8 *ip = buf + ETH, *ic;
+	__u32 ihl = (ip[0] & 0xf) * 4, tot = ip[2] << 8 | ip[3];
+
+	if (ihl < IPH || ETH + ihl > len)
+		return;
+	ip[10] = ip[11] = 0;
+	*(__be16 *)(ip + 10) = htons(pkt_csum(ip, ihl));
+	ic = ip + ihl;
+	if (tot < ihl + 4 || ETH + tot > len)
+		return;
+	ic[2] = ic[3] = 0;
+	*(__be16 *)(ic + 2) = htons(pkt_csum(ic, tot - ihl));
+}
+
+/* Whether the quoted IPv4 header of ICMP error @buf has a right checksum. */
+static bool quoted_ip_ok(const __u8 *buf, __u32 len)
+{
+	const __u8 *q = buf + ETH + (buf[ETH] & 0xf) * 4 + 8;
+	__u32 qihl;
+
+	if (q >= buf + len)
+		return false;
+	qihl = (q[0] & 0xf) * 4;
+	return q + qihl <= buf + len && pkt_csum(q, qihl) == 0;
+}
+
+static void mutated(struct test_env *env)
+{
+	static __u8 in[PKT_MAX], out[PKT_MAX];
+	const int fds[2] = { env->xdp_fd, env->tc_in_fd };
+	const int pass[2] = { XDP_PASS, TC_ACT_UNSPEC };
+	struct fuzz_rng rng = { .s = 0x5eed1c3bULL };
+	unsigned long bad = 0, changed = 0;
+	int i, k, m;
+
+	test__start_subtest("mutated_errors_stay_valid");
+	for (i = 0; i < MUTATIONS; i++) {
+		const struct icmp_case *c =
+			&cases[fuzz_below(&rng, sizeof(cases) / sizeof(cases[0]))];
+		const struct flow *fl = &flows[c->flow];
+		__u32 qlen = c->qlen ? c->qlen :
+			     (c->dir == 'f' ? fl->fwd_len : fl->reply_len) - ETH;
+		__u32 len = pkt_build_icmp(ip4(c->src), ip4(c->dst), c->type,
+					   c->code, c->dir == 'f' ? fl->fwd :
+					   fl->reply, qlen, in), olen = 0;
+		struct fuzz_view vin, vout;
+
+		for (m = 1 + fuzz_below(&rng, 3); m > 0; m--)
+			in[ETH + fuzz_below(&rng, len - ETH)] ^=
+				1 << fuzz_below(&rng, 8);
+		if (fuzz_below(&rng, 4) == 0)
+			len -= fuzz_below(&rng, len - ETH - IPH);
+		if (fuzz_below(&rng, 2))
+			fix_csums(in, len);
+		vin = fuzz_parse(in, len);
+		for (k = 0; k < 2; k++) {
+			int ret = env_run(fds[k], in, len, out, &olen);
+
+			if (ret == ENV_RUN_FAILED)
+				continue;
+			if (ret != pass[k]) {
+				bad++;
+				continue;
+			}
+			if (olen == len && !memcmp(out, in, len))
+				continue;
+			changed++;
+			vout = fuzz_parse(out, olen);
+			if (olen != len || !vout.icmp_err ||
+			    (vin.ip_csum_ok && !vout.ip_csum_ok) ||
+			    (vin.icmp_csum_ok && !vout.icmp_csum_ok) ||
+			    (quoted_ip_ok(in, len) && !quoted_ip_ok(out, olen))) {
+				if (bad++ < 3)
+					fprintf(stderr, "  mutation %d (%s) on %s "
+						"broke the error\n", i, c->name,
+						k ? "tc_in" : "xdp");
+			}
+		}
+	}
+	printf("  %d mutated errors: %lu translated runs\n", MUTATIONS, changed);
+	ASSERT_EQ(bad, 0, "broken or wrongly passed frames");
+	ASSERT_TRUE(changed > MUTATIONS / 10, "mutations still translated");
+}
+
 void test_snat_icmp(void)
 {
 	struct canary_config cfg;
@@ -295,6 +387,7 @@ void test_snat_icmp(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(&env, &cases[i]);
 	not_ours(&env);
+	mutated(&env);
 teardown:
 	env_teardown(&env);
 out:
