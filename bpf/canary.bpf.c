@@ -150,40 +150,107 @@ static __always_inline enum verdict xdp_forward6(struct xdp_md *ctx,
 }
 
 /*
- * An ICMP error about one of our replies, from the client's side (say, a
- * router that needs fragmentation), is addressed to the VIP and quotes
- * VIP:port -> client: point it and its quote at the endpoint.
+ * An ICMP error about one of our replies, from the client's side (the
+ * client, or a router that needs fragmentation), is addressed to the VIP
+ * and quotes VIP:port -> client: point it and its quote at the endpoint.
+ *
+ * A source-NATed endpoint knows its peer only as @node:snat_port, so the
+ * quote's destination becomes that, and the error comes from @node: the
+ * client and the routers on its side are hidden behind the SNAT and may
+ * not be reachable from the endpoint's node, and an endpoint (or a policy
+ * in front of it) has no reason to take an error from an address it never
+ * talked to. Netfilter's NAT does the same to ICMP errors of masqueraded
+ * connections. The endpoint's node must accept its own address as a
+ * source on the way in when the kernel forwards it (accept_local), as for
+ * the source-NATed packets themselves.
+ *
+ * Fills in @to; returns 0, or -1 when @e is about none of our replies.
+ */
+static __always_inline int icmp_to_endpoint(const struct icmp_quote *e,
+					    __be32 node, struct icmp_nat *to)
+{
+	struct canary_flow_key fk = {
+		.saddr = e->in.daddr,
+		.daddr = e->in.saddr,
+		.sport = e->in.dport,
+		.dport = e->in.sport,
+		.proto = e->in.proto,
+	};
+	struct canary_flow *f = bpf_map_lookup_elem(&canary_flow, &fk);
+
+	if (!f || (f->flags & CANARY_FLOW_F_SNAT && !node))
+		return -1;
+	to->q_saddr = f->ep_addr;
+	to->q_sport = f->ep_port;
+	to->daddr = f->ep_addr;
+	if (f->flags & CANARY_FLOW_F_SNAT) {
+		to->q_daddr = node;
+		to->q_dport = f->snat_port;
+		to->saddr = node;
+	}
+	return 0;
+}
+
+/*
+ * An ICMP error from the far side of a source-NATed flow (the endpoint,
+ * its node, or a router between) is addressed to this node and quotes
+ * @node:snat_port -> endpoint: make it the error the client would have
+ * got from a VIP without SNAT. The quote becomes client -> VIP:port and
+ * the destination the client. This is what makes path-MTU discovery work
+ * through a SNATed flow.
+ *
+ * The sender becomes the VIP whoever it was, unlike egress_icmp(), which
+ * keeps a router: the far side of the SNAT is hidden from the client, as
+ * the client's side is from the endpoint, and a router there is often on
+ * the way to the client too (this node's gateway), where an error sent
+ * on from its own address is a martian it drops. Netfilter's NAT does
+ * the same. The price: a traceroute through the VIP shows the VIP for
+ * the hops past this node.
+ *
+ * Fills in @to; returns 0, or -1 when @e is about no SNATed flow of ours.
+ */
+static __always_inline int icmp_snat_to_client(const struct icmp_quote *e,
+					       __be32 node, struct icmp_nat *to)
+{
+	struct canary_snat *back;
+
+	if (!node || e->in.saddr != node)
+		return -1;
+	back = snat_lookup(e->in.daddr, e->in.dport, e->in.sport, e->in.proto);
+	if (!back)
+		return -1;
+	to->q_saddr = back->client;
+	to->q_sport = back->client_port;
+	to->q_daddr = back->vip;
+	to->q_dport = back->vport;
+	to->daddr = back->client;
+	to->saddr = back->vip;
+	return 0;
+}
+
+/*
+ * ICMP errors coming in about our flows: addressed to the sender of the
+ * quoted packet, which is the VIP (a reply) or this node (a SNATed
+ * packet). Translated ones go on through the kernel (XDP_PASS, as every
+ * ICMP error here): errors are rare and rate limited, and the kernel's
+ * forwarding resolves neighbours and runs netfilter for them.
  */
 static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
+					 const struct canary_node *n,
 					 struct canary_global *g)
 {
-	struct canary_flow_key fk = {};
+	__be32 node = n ? n->address : 0;
 	struct icmp_quote e = {};
-	struct canary_flow *f;
-	__be32 ep;
-	__be16 ep_port;
+	struct icmp_nat to;
 
 	if (parse_icmp_err(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &e) ||
 	    e.daddr != e.in.saddr)
 		return;
-	fk.saddr = e.in.daddr;
-	fk.daddr = e.in.saddr;
-	fk.sport = e.in.dport;
-	fk.dport = e.in.sport;
-	fk.proto = e.in.proto;
-	f = bpf_map_lookup_elem(&canary_flow, &fk);
-	/* SNATed flows: not translated (the endpoint knows node:port). */
-	if (!f || (f->flags & CANARY_FLOW_F_SNAT))
+	icmp_nat_init(&to, &e);
+	if (icmp_to_endpoint(&e, node, &to) &&
+	    icmp_snat_to_client(&e, node, &to))
 		return;
-	ep = f->ep_addr;
-	ep_port = f->ep_port;
-	if (icmp_rewrite_quoted(ctx, kind, &e,
-				e.in.l3_off + offsetof(struct iphdr, saddr),
-				e.in.saddr, ep, e.in.l4_off + TCP_SPORT_OFF,
-				e.in.sport, ep_port) ||
-	    icmp_rewrite_outer(ctx, kind, &e,
-			       e.l3_off + offsetof(struct iphdr, daddr), e.daddr,
-			       ep)) {
+	if (icmp_rewrite(ctx, kind, &e, &to)) {
 		if (g)
 			g->errors++;
 		return;
@@ -357,7 +424,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 			if (p.v6)
 				ingress_icmp6(ctx, kind, g);
 			else
-				ingress_icmp(ctx, kind, g);
+				ingress_icmp(ctx, kind, node, g);
 		}
 		return V_PASS;
 	}
@@ -480,9 +547,8 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 {
 	const struct canary_backend_svc *orig;
 	struct icmp_quote e = {};
+	struct icmp_nat to;
 	struct pkt r = {};
-	__be32 vip;
-	__be16 vport;
 
 	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR + 8 + 60 + 8);
 	if (parse_icmp_err(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB),
@@ -497,16 +563,12 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 	orig = reply_origin(&r);
 	if (!orig)
 		return;
-	vip = orig->vip;
-	vport = orig->port;
-	if (icmp_rewrite_quoted(skb, CTX_SKB, &e,
-				e.in.l3_off + offsetof(struct iphdr, daddr),
-				e.in.daddr, vip, e.in.l4_off + TCP_DPORT_OFF,
-				e.in.dport, vport) ||
-	    (e.saddr == e.in.daddr &&
-	     icmp_rewrite_outer(skb, CTX_SKB, &e,
-				e.l3_off + offsetof(struct iphdr, saddr),
-				e.saddr, vip))) {
+	icmp_nat_init(&to, &e);
+	to.q_daddr = orig->vip;
+	to.q_dport = orig->port;
+	if (e.saddr == e.in.daddr)
+		to.saddr = orig->vip;
+	if (icmp_rewrite(skb, CTX_SKB, &e, &to)) {
 		if (g)
 			g->errors++;
 		return;

@@ -150,45 +150,100 @@ static __always_inline int ctx_replace(void *ctx, enum ctx_kind kind, __u32 off,
 }
 
 /*
- * Rewrites the quoted packet's address at @addr_off (in its IPv4 header)
- * and port at @port_off (in its L4 header) to @addr:@port, with the
- * quoted IPv4 and L4 checksums and the ICMP checksum.
+ * What an ICMP error becomes: its outer addresses, and the quoted
+ * packet's addresses and ports. Fields left as parse_icmp_err() found
+ * them (icmp_nat_init()) stay as they are.
  */
-static __always_inline int icmp_rewrite_quoted(void *ctx, enum ctx_kind kind,
-					       const struct icmp_quote *e,
-					       __u32 addr_off, __be32 old_addr,
-					       __be32 addr, __u32 port_off,
-					       __be16 old_port, __be16 port)
-{
-	__u32 icsum = e->icmp_off + offsetof(struct icmphdr, checksum);
-	__u32 ipcsum = e->in.l3_off + offsetof(struct iphdr, check);
-	__u16 c_old, c_new;
+struct icmp_nat {
+	__be32 saddr;    /* outer source */
+	__be32 daddr;    /* outer destination */
+	__be32 q_saddr;  /* quoted source */
+	__be32 q_daddr;  /* quoted destination */
+	__be16 q_sport;
+	__be16 q_dport;
+};
 
-	/* The quoted IPv4 header: address and its checksum. */
-	if (ctx_load16(ctx, kind, ipcsum, &c_old))
-		return -1;
-	c_new = csum_upd4(c_old, old_addr, addr);
-	if (ctx_replace(ctx, kind, ipcsum, c_old, c_new, 2, icsum) ||
-	    ctx_replace(ctx, kind, addr_off, old_addr, addr, 4, icsum))
-		return -1;
-	/* The quoted L4 checksum, when quoted and in use. */
-	if (e->l4_csum_in && !ctx_load16(ctx, kind, e->in.csum_off, &c_old) &&
-	    !(e->in.proto == CANARY_PROTO_UDP && c_old == 0)) {
-		c_new = csum_upd2(csum_upd4(c_old, old_addr, addr), old_port, port);
-		if (ctx_replace(ctx, kind, e->in.csum_off, c_old, c_new, 2, icsum))
-			return -1;
-	}
-	return ctx_replace(ctx, kind, port_off, old_port, port, 2, icsum);
+static __always_inline void icmp_nat_init(struct icmp_nat *to,
+					  const struct icmp_quote *e)
+{
+	to->saddr = e->saddr;
+	to->daddr = e->daddr;
+	to->q_saddr = e->in.saddr;
+	to->q_daddr = e->in.daddr;
+	to->q_sport = e->in.sport;
+	to->q_dport = e->in.dport;
 }
 
-/* Rewrites the outer address at @off from @from to @to (ICMPv4 has no
- * pseudo-header: only the outer IPv4 checksum moves). */
-static __always_inline int icmp_rewrite_outer(void *ctx, enum ctx_kind kind,
-					      const struct icmp_quote *e,
-					      __u32 off, __be32 from, __be32 to)
+/* The quoted L4 checksum @c after the quote's addresses and ports went
+ * from @e's to @to's (through the pseudo-header for the addresses). */
+static __always_inline __u16 icmp_quoted_l4(__u16 c, const struct icmp_quote *e,
+					    const struct icmp_nat *to)
 {
-	return ctx_replace(ctx, kind, off, from, to, 4,
-			   e->l3_off + offsetof(struct iphdr, check));
+	c = csum_upd4(c, e->in.saddr, to->q_saddr);
+	c = csum_upd4(c, e->in.daddr, to->q_daddr);
+	c = csum_upd2(c, e->in.sport, to->q_sport);
+	c = csum_upd2(c, e->in.dport, to->q_dport);
+	/* a computed 0 would read as "no checksum" */
+	if (e->in.proto == CANARY_PROTO_UDP && c == 0)
+		c = CSUM_MANGLED_0;
+	return c;
+}
+
+/*
+ * Rewrites the error @e into @to. All four checksums are computed in
+ * registers from the fields' old and new values, then every field is
+ * stored: the outer IPv4 checksum (outer addresses; ICMPv4 has no
+ * pseudo-header), the quoted IPv4 checksum (quoted addresses), the quoted
+ * L4 checksum when quoted and in use, and the ICMP checksum, which covers
+ * the whole quote: its addresses, ports and both its checksums. Returns
+ * 0, or -1 if the frame shrank under us (then it may be half written).
+ */
+static __always_inline int icmp_rewrite(void *ctx, enum ctx_kind kind,
+					const struct icmp_quote *e,
+					const struct icmp_nat *to)
+{
+	__u32 ip_off = e->l3_off + offsetof(struct iphdr, check);
+	__u32 ic_off = e->icmp_off + offsetof(struct icmphdr, checksum);
+	__u32 q_off = e->in.l3_off + offsetof(struct iphdr, check);
+	__u16 ipc, icc, qc, qc_new, l4c = 0, l4c_new = 0;
+	bool l4;
+
+	if (ctx_load16(ctx, kind, ip_off, &ipc) ||
+	    ctx_load16(ctx, kind, ic_off, &icc) ||
+	    ctx_load16(ctx, kind, q_off, &qc))
+		return -1;
+	l4 = e->l4_csum_in && !ctx_load16(ctx, kind, e->in.csum_off, &l4c) &&
+	     !(e->in.proto == CANARY_PROTO_UDP && l4c == 0);
+	ipc = csum_upd4(csum_upd4(ipc, e->saddr, to->saddr), e->daddr, to->daddr);
+	qc_new = csum_upd4(csum_upd4(qc, e->in.saddr, to->q_saddr), e->in.daddr,
+			   to->q_daddr);
+	icc = csum_upd4(csum_upd4(icc, e->in.saddr, to->q_saddr), e->in.daddr,
+			to->q_daddr);
+	icc = csum_upd2(csum_upd2(icc, e->in.sport, to->q_sport), e->in.dport,
+			to->q_dport);
+	icc = csum_upd2(icc, qc, qc_new);
+	if (l4) {
+		l4c_new = icmp_quoted_l4(l4c, e, to);
+		icc = csum_upd2(icc, l4c, l4c_new);
+	}
+	if (ctx_store(ctx, kind, e->l3_off + offsetof(struct iphdr, saddr),
+		      &to->saddr, 4) ||
+	    ctx_store(ctx, kind, e->l3_off + offsetof(struct iphdr, daddr),
+		      &to->daddr, 4) ||
+	    ctx_store(ctx, kind, ip_off, &ipc, 2) ||
+	    ctx_store(ctx, kind, e->in.l3_off + offsetof(struct iphdr, saddr),
+		      &to->q_saddr, 4) ||
+	    ctx_store(ctx, kind, e->in.l3_off + offsetof(struct iphdr, daddr),
+		      &to->q_daddr, 4) ||
+	    ctx_store(ctx, kind, q_off, &qc_new, 2) ||
+	    /* the ports sit alike in TCP and UDP */
+	    ctx_store(ctx, kind, e->in.l4_off + offsetof(struct udphdr, source),
+		      &to->q_sport, 2) ||
+	    ctx_store(ctx, kind, e->in.l4_off + offsetof(struct udphdr, dest),
+		      &to->q_dport, 2) ||
+	    (l4 && ctx_store(ctx, kind, e->in.csum_off, &l4c_new, 2)))
+		return -1;
+	return ctx_store(ctx, kind, ic_off, &icc, 2);
 }
 
 #endif /* CANARY_BPF_ICMP_H */

@@ -109,20 +109,29 @@ static __always_inline int snat_alloc(const struct pkt *p,
 	return -1;
 }
 
+/* The way back for what endpoint @ep:@ep_port sends to this node's
+ * @snat_port, or NULL. */
+static __always_inline struct canary_snat *snat_lookup(__be32 ep, __be16 ep_port,
+						       __be16 snat_port,
+						       __u8 proto)
+{
+	struct canary_snat_key k = {
+		.ep_addr = ep,
+		.ep_port = ep_port,
+		.snat_port = snat_port,
+		.proto = proto,
+	};
+
+	return bpf_map_lookup_elem(&canary_snat, &k);
+}
+
 /* The way back for a reply @p addressed to this node, or NULL. */
 static __always_inline struct canary_snat *snat_back(const struct pkt *p,
 						     const struct canary_node *n)
 {
-	struct canary_snat_key k = {
-		.ep_addr = p->saddr,
-		.ep_port = p->sport,
-		.snat_port = p->dport,
-		.proto = p->proto,
-	};
-
 	if (!n || !n->address || p->daddr != n->address)
 		return NULL;
-	return bpf_map_lookup_elem(&canary_snat, &k);
+	return snat_lookup(p->saddr, p->sport, p->dport, p->proto);
 }
 
 #endif /* CANARY_BPF_SNAT_H */

@@ -206,7 +206,7 @@ struct icmp_view pkt_parse_icmp(const void *buf, size_t len)
 	const struct iphdr *iph = (const void *)p, *q;
 	struct icmp_view v = {};
 	const __u8 *ic, *ql4;
-	size_t tot;
+	size_t tot, check;
 
 	if (len < sizeof(struct ethhdr) + sizeof(*iph) + 8 + sizeof(*q) + 4)
 		return v;
@@ -223,6 +223,18 @@ struct icmp_view pkt_parse_icmp(const void *buf, size_t len)
 	v.q_sport = ntohs(*(const __be16 *)ql4);
 	v.q_dport = ntohs(*(const __be16 *)(ql4 + 2));
 	v.q_ip_csum_ok = fold(sum16(q, q->ihl * 4, 0)) == 0;
+	v.q_proto = q->protocol;
+	check = q->protocol == IPPROTO_TCP ? 16 : 6;
+	if ((const __u8 *)q + ntohs(q->tot_len) <= p + tot &&
+	    p + tot <= (const __u8 *)buf + len) {
+		v.q_l4_whole = true;
+		v.q_l4_csum = ntohs(*(const __be16 *)(ql4 + check));
+		v.q_l4_csum_ok = (q->protocol == IPPROTO_UDP && !v.q_l4_csum) ||
+				 pkt_l4_csum(q, ql4, (const __u8 *)q +
+						 ntohs(q->tot_len) - ql4) == 0;
+	} else if (ql4 + check + 2 <= p + tot) {
+		v.q_l4_csum = ntohs(*(const __be16 *)(ql4 + check));
+	}
 	v.ok = iph->protocol == IPPROTO_ICMP;
 	return v;
 }

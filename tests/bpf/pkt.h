@@ -67,6 +67,11 @@ struct icmp_view {
 	__be32 q_saddr, q_daddr;        /* quoted */
 	__u16 q_sport, q_dport;         /* quoted, host order */
 	bool q_ip_csum_ok;
+	__u8 q_proto;
+	__u16 q_l4_csum;                /* quoted L4 checksum field, if quoted */
+	bool q_l4_whole;                /* the quote holds the whole packet */
+	bool q_l4_csum_ok;              /* with q_l4_whole: its L4 checksum
+					 * is right (or a zero UDP one) */
 };
 
 struct icmp_view pkt_parse_icmp(const void *buf, size_t len);

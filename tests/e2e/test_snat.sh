@@ -104,4 +104,116 @@ attach_case reattach native --no-redirect
 expect reapply cb apply -f "$WORK/snat.yaml"
 held_case long_lived_survive_reload 100
 hold_quit
+
+# ICMP errors through SNATed flows. A UDP port nobody listens on at node
+# B's pods: their port unreachable, sent to node A about node A's packet,
+# must reach the client as about its own (ECONNREFUSED at once). And a
+# bulk echo through a SNATed flow with 1280-byte route MTUs on the router
+# both ways (to node B's pods, and to the client): the frag-needed errors
+# the router sends to node A (about the forward packets) and to the VIP
+# (about the replies) must be translated for the client and the endpoint,
+# or the transfer stalls (no MTU probing without them). The router is on
+# both paths: an error that came back to it from its own address would be
+# dropped as a martian, which is why node A sends it on from the VIP.
+cat >"$WORK/bulk.py" <<'PY'
+import socket, sys, threading
+def serve(c):
+    data = bytearray()
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        data += b
+    c.sendall(data)
+    c.close()
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("0.0.0.0", 5060))
+ls.listen(16)
+open(sys.argv[1], "w").close()
+while True:
+    c, _ = ls.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+ip netns exec "$(pod_ns 2)" "$PY" "$WORK/bulk.py" "$WORK/bulk.ready" &
+PIDS+=("$!")
+cat >"$WORK/snat_icmp.yaml" <<YAML
+node: {address: 10.1.0.1, pod_cidr: 10.244.1.0/24, snat_ports: 20000-29999}
+services:
+  - name: dead-udp
+    vip: $VIP
+    port: 5001
+    protocol: udp
+    versions:
+      - {name: v1, weight: 100, endpoints: [10.244.2.21:5999, 10.244.2.22:5999]}
+  - name: bulk
+    vip: $VIP
+    port: 5002
+    versions:
+      - {name: v1, weight: 100, endpoints: [10.244.2.21:5060]}
+YAML
+expect apply_snat_icmp cb apply -f "$WORK/snat_icmp.yaml"
+for i in 2 3; do nsx "$(pod_ns "$i")" sysctl -qw net.ipv4.icmp_ratelimit=0; done
+counter_snap before_icmp
+
+if res=$(nsx "$NS_CLIENT" "$PY" - "$VIP" <<'PY'
+import socket, sys
+refused = 0
+for i in range(20):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((sys.argv[1], 5001))
+    try:
+        s.send(b"ping")
+        s.recv(100)
+    except ConnectionRefusedError:
+        refused += 1
+    except socket.timeout:
+        pass
+    s.close()
+print(refused)
+sys.exit(0 if refused == 20 else 1)
+PY
+); then
+	pass snat_port_unreachable_reaches_client
+else
+	fail snat_port_unreachable_reaches_client "ECONNREFUSED on $res of 20 sockets"
+fi
+
+for n in $(seq 50); do [ -e "$WORK/bulk.ready" ] && break; sleep 0.1; done
+if sys ip -n "$NS_ROUTER" route replace 10.244.2.0/24 via 10.2.0.1 mtu 1280 &&
+	sys ip -n "$NS_ROUTER" route add 10.0.0.2/32 dev r0 mtu 1280 &&
+	res=$(nsx "$NS_CLIENT" "$PY" - "$VIP" <<'PY'
+import os, socket, sys
+data = os.urandom(256 * 1024)
+s = socket.create_connection((sys.argv[1], 5002), timeout=20)
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)
+back = bytearray()
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    back += b
+print("%d of %d bytes echoed" % (len(back), len(data)))
+sys.exit(0 if back == data else 1)
+PY
+); then
+	pass snat_pmtu_bulk_echo_completes
+	info "snat_pmtu_bulk_echo_completes: $res"
+else
+	fail snat_pmtu_bulk_echo_completes "${res:-transfer failed or timed out}"
+fi
+# Both ends learned the path MTU from the translated errors.
+if ip -n "$NS_CLIENT" route get "$VIP" | grep -q "mtu 1280"; then
+	pass client_learned_pmtu
+else
+	fail client_learned_pmtu "$(ip -n "$NS_CLIENT" route get "$VIP")"
+fi
+if nsx "$(pod_ns 2)" ip route get 10.1.0.1 | grep -q "mtu 1280"; then
+	pass endpoint_learned_pmtu
+else
+	fail endpoint_learned_pmtu "$(nsx "$(pod_ns 2)" ip route get 10.1.0.1)"
+fi
+counter_case snat_icmp_counted "c['icmp'] >= 22 and c['errors'] == 0" before_icmp
 finish
