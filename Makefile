@@ -136,7 +136,8 @@ $(OUTPUT)/bench/bench.o: bench/bench.c $(BENCH_SKEL) $(SKELS) $(MAKEFILE) | $(OU
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
 
-$(BENCH_BIN): $(OUTPUT)/bench/bench.o $(OUTPUT)/tests/bpf/env.o $(OUTPUT)/tests/bpf/pkt.o $(LIB)
+$(BENCH_BIN): $(OUTPUT)/bench/bench.o $(OUTPUT)/tests/bpf/env.o $(OUTPUT)/tests/bpf/pkt.o \
+	      $(OUTPUT)/tests/bpf/pkt6.o $(LIB)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

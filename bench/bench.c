@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * Per-packet cost of the data plane with BPF_PROG_TEST_RUN, next to two
- * baselines measured in the same run, and how it scales with the number of
- * services and endpoints. Prints name=value lines; exits 0 even when a
- * target is missed (it says which).
+ * baselines measured in the same run, for IPv4 and IPv6 frames, and how the
+ * IPv4 cost scales with the number of services and endpoints. Prints
+ * name=value lines (an IPv6 case's name ends in 6: established6_ns); exits
+ * 0 even when a target is missed (it says which; IPv6 has none).
  *
  * Method: each scenario runs REPEAT packets in one BPF_PROG_TEST_RUN call
  * (the kernel reports the mean ns per packet); ROUNDS rounds interleave all
@@ -27,10 +28,18 @@
 #include "canary.skel.h"
 #include "env.h"
 #include "pkt.h"
+#include "pkt6.h"
 
 #define REPEAT 1000000
 #define ROUNDS 5
+/* Frame lengths, in bytes (bench.bpf.c's BENCH_FRAME and BENCH_FRAME6). IPv4
+ * frames stay 64 bytes so that their figures compare with earlier runs; an
+ * IPv6 TCP frame without payload is 74. */
 #define FRAME 64
+#define FRAME6 74
+/* The IPv6 service's VIP, and the client its frames come from. */
+#define VIP6 "2001:db8::10"
+#define CLIENT6 "2001:db8:c::2"
 
 /* env.c reports setup failures through the test runner's hooks. */
 void test__fail(void)
@@ -52,7 +61,8 @@ struct scenario {
 	int prog_fd;          /* the program measured */
 	int tc;               /* 1: a tc program, else XDP */
 	enum wrapper wrapper; /* run behind which wrapper, if any */
-	__u8 frame[FRAME];
+	int v6;               /* 1: an IPv6 frame of FRAME6 bytes, else FRAME */
+	__u8 frame[FRAME6];
 	enum counter counter; /* must grow by REPEAT per call */
 	int wrapped;          /* 1: subtract wrapper cost @wrap_base */
 	int wrap_base;        /* index of the wrapper-around-pass scenario */
@@ -63,20 +73,24 @@ struct scenario {
 
 struct bench {
 	struct test_env env;
-	__u32 svc_id; /* id of the service the frames address */
+	__u32 svc_id;  /* id of the service the IPv4 frames address */
+	__u32 svc6_id; /* id of the service the IPv6 frames address */
 	struct bench_bpf *plain, *fresh; /* wrappers; fresh_flows = 0 / 1 */
 	struct canary_config cfg;
 };
 
-static __u64 counter_value(struct bench *b, enum counter c)
+/* What @s's counter reads now. */
+static __u64 counter_value(struct bench *b, const struct scenario *s)
 {
 	struct canary_global g = env_global(&b->env);
+	__u32 id = s->v6 ? b->svc6_id : b->svc_id;
+	enum counter c = s->counter;
 	__u64 flows = 0;
 	int v;
 
 	if (c == C_NEW_FLOWS) {
 		for (v = 0; v < CANARY_MAX_VERSIONS; v++)
-			flows += env_vstats(&b->env, b->svc_id, v).new_flows;
+			flows += env_vstats(&b->env, id, v).new_flows;
 		return flows;
 	}
 	return c == C_TRANSLATED ? g.translated :
@@ -85,14 +99,23 @@ static __u64 counter_value(struct bench *b, enum counter c)
 				   0;
 }
 
+/* The program of @w that @s runs behind: per hook and family. */
+static struct bpf_program *wrapper_prog(struct bench_bpf *w,
+					const struct scenario *s)
+{
+	if (s->tc)
+		return s->v6 ? w->progs.bench_tc_wrap6 : w->progs.bench_tc_wrap;
+	return s->v6 ? w->progs.bench_xdp_wrap6 : w->progs.bench_xdp_wrap;
+}
+
 /* One BPF_PROG_TEST_RUN of REPEAT packets; mean ns per packet, or -1. */
 static double run_once(struct bench *b, struct scenario *s)
 {
 	__u8 out[PKT_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = s->frame,
-		    .data_size_in = FRAME, .data_out = out,
+		    .data_size_in = s->v6 ? FRAME6 : FRAME, .data_out = out,
 		    .data_size_out = sizeof(out), .repeat = REPEAT);
-	__u64 before = counter_value(b, s->counter), after;
+	__u64 before = counter_value(b, s), after;
 	struct bench_bpf *w = s->wrapper == W_FRESH ? b->fresh : b->plain;
 	__u32 zero = 0;
 	int fd = s->prog_fd;
@@ -104,12 +127,11 @@ static double run_once(struct bench *b, struct scenario *s)
 							    w->maps.xdp_target),
 					&zero, &s->prog_fd, BPF_ANY))
 			return -1;
-		fd = bpf_program__fd(s->tc ? w->progs.bench_tc_wrap :
-					     w->progs.bench_xdp_wrap);
+		fd = bpf_program__fd(wrapper_prog(w, s));
 	}
 	if (bpf_prog_test_run_opts(fd, &opts))
 		return -1;
-	after = counter_value(b, s->counter);
+	after = counter_value(b, s);
 	if (s->counter != C_NONE && after - before != REPEAT) {
 		s->bad_rounds++;
 		fprintf(stderr, "bench: %s: %llu of %d packets took the path\n",
@@ -158,6 +180,21 @@ static void build_frame(__u8 *frame, __u8 proto, const char *dst, __u16 dport,
 	memcpy(frame, buf, FRAME);
 }
 
+/* build_frame() for IPv6: FRAME6 bytes. */
+static void build_frame6(__u8 *frame, __u8 proto, const char *dst,
+			 __u16 dport, const char *src, __u16 sport)
+{
+	struct pkt6_spec s = { .proto = proto, .sport = sport, .dport = dport,
+			       .tcp_flags = 0x10 };
+	__u8 buf[PKT_MAX];
+
+	ip6(src, s.saddr);
+	ip6(dst, s.daddr);
+	s.payload = FRAME6 - 14 - 40 - (proto == IPPROTO_TCP ? 20 : 8);
+	pkt6_build(&s, buf);
+	memcpy(frame, buf, FRAME6);
+}
+
 static struct bench_bpf *load_wrappers(int fresh)
 {
 	struct bench_bpf *w = bench_bpf__open();
@@ -172,22 +209,69 @@ static struct bench_bpf *load_wrappers(int fresh)
 	return w;
 }
 
-/* The seed TCP service plus a UDP service on the same VIP and port. */
-static void bench_config(struct canary_config *cfg)
+static struct canary_addr a6(const char *s)
 {
-	struct canary_service_cfg *udp;
+	struct canary_addr a = {};
 
-	env_seed_config(cfg, 2500, IPPROTO_TCP);
-	udp = config_add_service(cfg, NULL);
-	*udp = cfg->svc[0];
-	snprintf(udp->name, sizeof(udp->name), "prod-udp");
+	addr_from_str(s, &a);
+	return a;
+}
+
+/* The seed service's IPv6 twin: [VIP6]:5000/tcp, v1 on 2001:db8:1::11-13,
+ * v2 on 2001:db8:1::21 (port 5050), v2 at 25 %. */
+static void seed6_config(struct canary_config *cfg)
+{
+	static const char *const eps[] = { "2001:db8:1::11", "2001:db8:1::12",
+					   "2001:db8:1::13", "2001:db8:1::21" };
+	struct canary_service_cfg *s = config_add_service(cfg, NULL);
+	int i;
+
+	snprintf(s->name, sizeof(s->name), "prod6");
+	s->vip = a6(VIP6);
+	s->port = htons(5000);
+	s->proto = IPPROTO_TCP;
+	s->n_versions = 2;
+	snprintf(s->v[0].name, sizeof(s->v[0].name), "v1");
+	snprintf(s->v[1].name, sizeof(s->v[1].name), "v2");
+	s->v[0].weight_bps = 7500;
+	s->v[1].weight_bps = 2500;
+	for (i = 0; i < 4; i++) {
+		struct canary_version_cfg *v = &s->v[i < 3 ? 0 : 1];
+
+		v->ep[v->n_endpoints].addr = a6(eps[i]);
+		v->ep[v->n_endpoints++].port = htons(5050);
+	}
+}
+
+/* Adds a UDP service like @tcp's, on the same VIP and port. */
+static void add_udp(struct canary_config *cfg, int tcp, const char *name)
+{
+	struct canary_service_cfg *udp = config_add_service(cfg, NULL);
+
+	*udp = cfg->svc[tcp];
+	snprintf(udp->name, sizeof(udp->name), "%s", name);
 	udp->proto = IPPROTO_UDP;
 }
 
+/* The seed TCP service plus a UDP service on the same VIP and port, and
+ * their IPv6 twins. */
+static void bench_config(struct canary_config *cfg)
+{
+	env_seed_config(cfg, 2500, IPPROTO_TCP);
+	add_udp(cfg, 0, "prod-udp");
+	seed6_config(cfg);
+	add_udp(cfg, 2, "prod6-udp");
+}
+
+/* report_basic() prints S_ESTABLISHED..S_NOT_SERVICE, and their IPv6
+ * twins, as ranges. */
 enum {
 	S_XDP_PASS, S_PARSE_LOOKUP, S_WRAP_PASS, S_WRAP_FRESH_PASS,
 	S_ESTABLISHED, S_NEW_FLOW, S_UDP, S_NOT_SERVICE,
-	S_TC_PASS, S_TC_WRAP_PASS, S_REPLY, S_COUNT,
+	S_TC_PASS, S_TC_WRAP_PASS, S_REPLY,
+	S_XDP_PASS6, S_WRAP_PASS6, S_WRAP_FRESH_PASS6,
+	S_ESTABLISHED6, S_NEW_FLOW6, S_UDP6, S_NOT_SERVICE6,
+	S_TC_PASS6, S_TC_WRAP_PASS6, S_REPLY6, S_COUNT,
 };
 
 static void set(struct scenario *s, const char *name, int fd, int tc,
@@ -264,6 +348,61 @@ static int setup_scenarios(struct bench *b, struct scenario *sc)
 	return reply_frame(b, sc[S_ESTABLISHED].frame, sc[S_REPLY].frame);
 }
 
+/* reply_frame() for IPv6. */
+static int reply_frame6(struct bench *b, const __u8 *fwd, __u8 *frame)
+{
+	__u8 out[PKT_MAX];
+	__u32 len;
+	struct pkt6_view v;
+	char ep[INET6_ADDRSTRLEN];
+
+	if (env_run(b->env.xdp_fd, fwd, FRAME6, out, &len) < 0)
+		return -1;
+	v = pkt6_parse(out, len);
+	if (!v.ok)
+		return -1;
+	inet_ntop(AF_INET6, v.daddr, ep, sizeof(ep));
+	build_frame6(frame, IPPROTO_TCP, CLIENT6, 40000, ep, v.dport);
+	return 0;
+}
+
+/* The IPv6 twins of setup_scenarios()' cases, with their own baselines
+ * and wrappers (IPv6 frames are longer). */
+static int setup_scenarios6(struct bench *b, struct scenario *sc)
+{
+	int pass = bpf_program__fd(b->plain->progs.bench_xdp_pass);
+	int tc_pass = bpf_program__fd(b->plain->progs.bench_tc_pass);
+	int xdp = b->env.xdp_fd, i;
+	__u8 fwd[FRAME6];
+
+	set(&sc[S_XDP_PASS6], "xdp_pass6", pass, 0, W_NONE, C_NONE, -1, -1);
+	set(&sc[S_WRAP_PASS6], "wrapper6", pass, 0, W_PLAIN, C_NONE, -1, -1);
+	set(&sc[S_WRAP_FRESH_PASS6], "wrapper6_fresh", pass, 0, W_FRESH, C_NONE,
+	    -1, -1);
+	set(&sc[S_ESTABLISHED6], "established6", xdp, 0, W_PLAIN, C_TRANSLATED,
+	    S_WRAP_PASS6, S_XDP_PASS6);
+	set(&sc[S_NEW_FLOW6], "new_flow6", xdp, 0, W_FRESH, C_NEW_FLOWS,
+	    S_WRAP_FRESH_PASS6, S_XDP_PASS6);
+	set(&sc[S_UDP6], "udp6", xdp, 0, W_PLAIN, C_TRANSLATED, S_WRAP_PASS6,
+	    S_XDP_PASS6);
+	set(&sc[S_NOT_SERVICE6], "not_service6", xdp, 0, W_NONE, C_PASSED, -1,
+	    -1);
+	set(&sc[S_TC_PASS6], "tc_pass6", tc_pass, 1, W_NONE, C_NONE, -1, -1);
+	set(&sc[S_TC_WRAP_PASS6], "tc_wrapper6", tc_pass, 1, W_PLAIN, C_NONE,
+	    -1, -1);
+	set(&sc[S_REPLY6], "reply6", b->env.tc_out_fd, 1, W_PLAIN, C_REPLIES,
+	    S_TC_WRAP_PASS6, S_TC_PASS6);
+	for (i = S_XDP_PASS6; i <= S_REPLY6; i++)
+		sc[i].v6 = 1;
+	build_frame6(fwd, IPPROTO_TCP, VIP6, 5000, CLIENT6, 40000);
+	for (i = S_XDP_PASS6; i <= S_TC_WRAP_PASS6; i++)
+		memcpy(sc[i].frame, fwd, FRAME6);
+	build_frame6(sc[S_UDP6].frame, IPPROTO_UDP, VIP6, 5000, CLIENT6, 40000);
+	build_frame6(sc[S_NOT_SERVICE6].frame, IPPROTO_TCP, "2001:db8::99",
+		     5000, CLIENT6, 40000);
+	return reply_frame6(b, fwd, sc[S_REPLY6].frame);
+}
+
 /* Runs @n scenarios (indexes @which) for ROUNDS interleaved rounds. */
 static int measure(struct bench *b, struct scenario *sc, const int *which,
 		   int n)
@@ -320,10 +459,12 @@ static __u64 map_memory(struct canary_state *st)
 	return sum;
 }
 
-/* Applies b->cfg and finds the id of 10.96.0.10:5000/tcp. */
+/* Applies b->cfg and finds the ids of 10.96.0.10:5000/tcp and, when
+ * configured, [VIP6]:5000/tcp. */
 static int apply(struct bench *b)
 {
 	static __u32 ids[CANARY_MAX_SERVICES];
+	struct canary_addr vip = addr_v4(ip4("10.96.0.10")), vip6 = a6(VIP6);
 	struct canary_config now;
 	int i, ret;
 
@@ -331,10 +472,14 @@ static int apply(struct bench *b)
 		return -1;
 	config_init(&now);
 	ret = state_read_config(&b->env.st, &now, ids);
-	for (i = 0; !ret && i < now.n_services; i++)
-		if (now.svc[i].vip.v4 == ip4("10.96.0.10") &&
-		    now.svc[i].proto == IPPROTO_TCP)
+	for (i = 0; !ret && i < now.n_services; i++) {
+		if (now.svc[i].proto != IPPROTO_TCP)
+			continue;
+		if (addr_eq(&now.svc[i].vip, &vip))
 			b->svc_id = ids[i];
+		else if (addr_eq(&now.svc[i].vip, &vip6))
+			b->svc6_id = ids[i];
+	}
 	config_free(&now);
 	return ret;
 }
@@ -434,6 +579,23 @@ static int run_scaling(struct bench *b, struct scenario *sc)
 	return 0;
 }
 
+/* The IPv6 figures; ratios against the IPv4 parse+lookup baseline @base. */
+static void report_ipv6(struct scenario *sc, double base)
+{
+	int i;
+
+	printf("frame_bytes=%d\nframe6_bytes=%d\n", FRAME, FRAME6);
+	printf("xdp_pass6_ns=%.1f\n", median(sc[S_XDP_PASS6].ns));
+	printf("wrapper6_ns=%.1f\nwrapper6_fresh_ns=%.1f\n",
+	       median(sc[S_WRAP_PASS6].ns), median(sc[S_WRAP_FRESH_PASS6].ns));
+	for (i = S_ESTABLISHED6; i <= S_NOT_SERVICE6; i++)
+		printf("%s_ns=%.1f\n%s_ratio=%.2f\n", sc[i].name, net_ns(sc, i),
+		       sc[i].name, net_ns(sc, i) / base);
+	printf("tc_pass6_ns=%.1f\nreply6_ns=%.1f\nreply6_ratio=%.2f\n",
+	       median(sc[S_TC_PASS6].ns), net_ns(sc, S_REPLY6),
+	       net_ns(sc, S_REPLY6) / base);
+}
+
 static void report_basic(struct scenario *sc)
 {
 	double base = median(sc[S_PARSE_LOOKUP].ns);
@@ -450,6 +612,7 @@ static void report_basic(struct scenario *sc)
 	printf("tc_pass_ns=%.1f\nreply_ns=%.1f\nreply_ratio=%.2f\n",
 	       median(sc[S_TC_PASS].ns), net_ns(sc, S_REPLY),
 	       net_ns(sc, S_REPLY) / base);
+	report_ipv6(sc, base);
 	for (i = 0; i < S_COUNT; i++)
 		bad += sc[i].bad_rounds;
 	printf("paths_checked=%s\n", bad ? "FAILED" : "ok");
@@ -467,7 +630,10 @@ int main(int argc, char **argv)
 	static const int all[] = { S_XDP_PASS, S_PARSE_LOOKUP, S_WRAP_PASS,
 				   S_WRAP_FRESH_PASS, S_ESTABLISHED, S_UDP,
 				   S_REPLY, S_NOT_SERVICE, S_TC_PASS,
-				   S_TC_WRAP_PASS, S_NEW_FLOW };
+				   S_TC_WRAP_PASS, S_XDP_PASS6, S_WRAP_PASS6,
+				   S_WRAP_FRESH_PASS6, S_ESTABLISHED6, S_UDP6,
+				   S_REPLY6, S_NOT_SERVICE6, S_TC_PASS6,
+				   S_TC_WRAP_PASS6, S_NEW_FLOW, S_NEW_FLOW6 };
 	struct bench b = {};
 	int ret = 1;
 
@@ -481,7 +647,7 @@ int main(int argc, char **argv)
 	if (!b.plain || !b.fresh || env_setup(&b.env))
 		goto out;
 	bench_config(&b.cfg);
-	if (apply(&b) || setup_scenarios(&b, sc))
+	if (apply(&b) || setup_scenarios(&b, sc) || setup_scenarios6(&b, sc))
 		goto out;
 	if (measure(&b, sc, all, sizeof(all) / sizeof(all[0])))
 		goto out;

@@ -395,6 +395,25 @@ iteration took the path measured (\`paths_checked=$(val paths_checked)\`).
 | not for any service | $(val not_service_ns) | $(val not_service_ratio) | <= 1.2: $(val target_not_service | cut -d' ' -f1) |
 | reply path (tc egress, VIP restored) | $(val reply_ns) | $(val reply_ratio) | (tc baseline: $(val tc_pass_ns) ns) |
 
+IPv6: the same cases, in the same rounds, with $(val frame6_bytes)-byte IPv6 frames
+(Ethernet, IPv6 and TCP headers alone are 74 bytes; the IPv4 frames above
+stay $(val frame_bytes) bytes, as in earlier runs) to the seed service's IPv6 twin,
+[2001:db8::10]:5000 over TCP and UDP. They run behind wrappers of their own
+(new flows get a fresh IPv6 source), whose cost is measured and subtracted
+the same way, and the same counter check covers them. Ratios are to the
+IPv4 parse+lookup baseline above. The IPv6 keys are larger: 20-byte
+service and 40-byte flow keys against IPv4's 8 and 16, and the flow hash
+folds the addresses first. No targets.
+
+| case (IPv6) | ns/packet | ratio to parse+lookup | IPv4 ns |
+| --- | ---: | ---: | ---: |
+| baseline: XDP_PASS | $(val xdp_pass6_ns) | | $(val xdp_pass_ns) |
+| established TCP flow (flow-table hit) | $(val established6_ns) | $(val established6_ratio) | $(val established_ns) |
+| new TCP flow (version + endpoint pick, flow insert) | $(val new_flow6_ns) | $(val new_flow6_ratio) | $(val new_flow_ns) |
+| UDP datagram of a known flow | $(val udp6_ns) | $(val udp6_ratio) | $(val udp_ns) |
+| not for any service | $(val not_service6_ns) | $(val not_service6_ratio) | $(val not_service_ns) |
+| reply path (tc egress, VIP restored) | $(val reply6_ns) | $(val reply6_ratio) | $(val reply_ns) |
+
 ## 2. Cost against cluster size
 
 Same method, service 0 addressed, flow table emptied before each size.
