@@ -48,7 +48,7 @@ if [ "$helpers" = ok ]; then
 	echo "bench: control plane (about 30 s)"
 	bench/ctl.sh >> "$out"
 	if [ "${BENCH_SKIP_NET:-0}" != 1 ]; then
-		echo "bench: real traffic in network namespaces (about 11 minutes)"
+		echo "bench: real traffic in network namespaces (about 13 minutes)"
 		bench/net.sh >> "$out"
 	fi
 else
@@ -128,9 +128,11 @@ pct() {
 }
 
 md_net() {
-	local s=net_
+	local s=net_ r=""
 	[ -n "$(val net_rounds)" ] || s=net_bridge_
 	[ -n "$(val ${s}rounds)" ] || { echo "Not run (\`BENCH_SKIP_NET=1\`, or a helper failed: $(val net_error))."; return; }
+	[ -z "$(val net_rounds)" ] || r="$(val net_rounds) rounds (routed)"
+	[ -z "$(val net_bridge_rounds)" ] || r="${r:+$r or }$(val net_bridge_rounds) rounds (bridge)"
 	cat <<MD
 Topology of \`tests/e2e/lib.sh\`: client ns -- veth c0/n0 -- node ns -- 4 pod
 namespaces (3 v1 pods, 1 v2 pod; canary-bpf at v1=75/v2=25, kube-proxy at
@@ -138,9 +140,8 @@ namespaces (3 v1 pods, 1 v2 pod; canary-bpf at v1=75/v2=25, kube-proxy at
 use, each measured with every data plane (\`NET_WIRINGS\`):
 **routed** per-pod veths hvXX with /32 routes (like Calico and Cilium), and
 pods on a **bridge** cni0 (like flannel). GRO on n0 and on every pod's
-eth0. Each figure: median (min-max) of $(val net_rounds) rounds (routed) or $(val net_bridge_rounds) rounds
-(bridge) of $(val ${s}secs_per_round) s (shortened from the issue's 10 s to keep \`make bench\` near
-12 minutes).
+eth0. Each figure: median (min-max) of $r of $(val ${s}secs_per_round) s
+(shortened from the issue's 10 s to keep \`make bench\` near 15 minutes).
 
 - **UDP pps delivered**: 64-byte UDP frames to 10.96.0.10:5000 from $(val ${s}udp_flows)
   source ports, generated in the client ns by \`.output/bench/gen\`
