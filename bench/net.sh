@@ -4,11 +4,15 @@
 # canary-bpf next to kube-proxy's iptables and nftables data planes set up
 # by hand in the node namespace. Prints name=value lines; always exits 0.
 #
-#   bench/net.sh            (NET_SECS=3 NET_ROUNDS=3 NET_SIZES="1 5000")
+#   bench/net.sh  (NET_SECS=3 NET_ROUNDS=3 NET_SIZES="1 5000"
+#                  NET_WIRINGS="routed bridge" NET_BRIDGE_ROUNDS=2)
 #
-# Topology: tests/e2e/lib.sh (client ns, node ns, 4 pods on routed /32
-# veths), under the prefix cbb$$-. Nothing is added to the root namespace
-# but a private bpffs under /tmp; the EXIT trap removes everything.
+# Topology: tests/e2e/lib.sh (client ns, node ns, 4 pods), under the prefix
+# cbb$$-, set up once per pod wiring (see wiring): routed /32 veths, as
+# Calico and Cilium wire pods, then a bridge cni0, as flannel does. Figures
+# of the routed wiring are named net_*, those of the bridge net_bridge_*.
+# Nothing is added to the root namespace but a private bpffs under /tmp;
+# the EXIT trap removes everything.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 # shellcheck source=../tests/e2e/lib.sh
@@ -19,6 +23,9 @@ NS_NODE=${PREFIX}nd
 BO=$PWD/.output/bench
 SECS=${NET_SECS:-3}          # seconds per UDP/TCP round
 ROUNDS=${NET_ROUNDS:-3}      # rounds per figure (median, min, max)
+# The bridge wiring repeats every figure; fewer rounds keep make bench short.
+BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-2}
+WIRINGS=${NET_WIRINGS:-"routed bridge"}
 SIZES=${NET_SIZES:-"1 5000"} # services (the measured TCP+UDP pair counts as 1)
 FLOWS=256                    # UDP flows (source ports) of the generator
 LAT_RATE=1000                # new connections/s for the latency figure
@@ -27,13 +34,17 @@ WRK_CONNS=32
 BG=""                        # background XDP helper, see xdp_helper
 PODX=()                      # XDP drop helpers in the pods, see pods_xdp
 OUT=""
+BASE=""                      # temp dir: OUT, and each wiring's WORK
+NP=net_                      # name prefix of the current wiring's figures
 
-note() { echo "# $*" >&2; }
+note() { echo "# $POD_WIRING: $*" >&2; }
 
 net_down() {
 	[ -n "$BG" ] && { kill "$BG" 2>/dev/null; wait "$BG" 2>/dev/null; }
 	pods_xdp_stop
 	topo_down
+	[ -n "$BASE" ] && rm -rf "$BASE"
+	BASE=""
 }
 
 # stats NAME < numbers: NAME_median=, NAME_min=, NAME_max=.
@@ -74,9 +85,9 @@ udp_point() {
 		awk -v d=$((si1 - si0)) -v s="$secs" -v hz="$hz" -v n="$(nproc)" \
 			'BEGIN { printf "%.0f\n", 100 * d / hz / s / n }' >>"$f.si"
 	done
-	stats "net_${name}_udp_pps" <"$f"
-	stats "net_${name}_udp_sent_pps" <"$f.sent"
-	stats "net_${name}_softirq_pct" <"$f.si"
+	stats "${NP}${name}_udp_pps" <"$f"
+	stats "${NP}${name}_udp_sent_pps" <"$f.sent"
+	stats "${NP}${name}_softirq_pct" <"$f.si"
 }
 
 # ceiling_point: ROUNDS x SECS of generated UDP counted and dropped by XDP
@@ -95,8 +106,8 @@ ceiling_point() {
 		sed -n 's/^counted=//p' "$WORK/xdp.out" |
 			awk -v s="$secs" '{ printf "%.0f\n", $1 / s }' >>"$f"
 	done
-	stats net_ceiling_udp_pps <"$f"
-	stats net_ceiling_udp_sent_pps <"$f.sent"
+	stats "${NP}ceiling_udp_pps" <"$f"
+	stats "${NP}ceiling_udp_sent_pps" <"$f.sent"
 }
 
 # fresh_tcp: no state left from the previous round: the node's conntrack
@@ -125,16 +136,16 @@ tcp_point() {
 		awk '/^Requests\/sec:/ { printf "%.0f\n", $2 }' <<<"$res" >>"$f"
 		awk '/Socket errors|Non-2xx/ { print }' <<<"$res" >>"$f.err"
 	done
-	stats "net_${name}_conn_per_s" <"$f"
-	echo "net_${name}_wrk_errors=$(grep -c . "$f.err")"
-	echo "net_${name}_wrk_syn_retrans=$(($(syn_retrans) - s0))"
+	stats "${NP}${name}_conn_per_s" <"$f"
+	echo "${NP}${name}_wrk_errors=$(grep -c . "$f.err")"
+	echo "${NP}${name}_wrk_syn_retrans=$(($(syn_retrans) - s0))"
 	fresh_tcp
 	s0=$(syn_retrans)
 	res=$(nsx "$NS_CLIENT" timeout $((SECS + 10)) "$BO/connlat" "$VIP" "$VPORT" "$LAT_RATE" "$SECS")
-	sed -n "s/^\(conns\|errors\|p50_us\|p99_us\)=/net_${name}_lat_\1=/p" <<<"$res"
-	echo "net_${name}_lat_syn_retrans=$(($(syn_retrans) - s0))"
+	sed -n "s/^\(conns\|errors\|p50_us\|p99_us\)=/${NP}${name}_lat_\1=/p" <<<"$res"
+	echo "${NP}${name}_lat_syn_retrans=$(($(syn_retrans) - s0))"
 	# Who the pods saw as the client: kube-proxy masquerades, canary-bpf not.
-	echo "net_${name}_client_addr_at_pod=$(nsx "$(pod_ns 0)" ss -Htan state time-wait |
+	echo "${NP}${name}_client_addr_at_pod=$(nsx "$(pod_ns 0)" ss -Htan state time-wait |
 		awk '{ sub(/:[0-9]+$/, "", $4); print $4; exit }')"
 }
 
@@ -205,9 +216,9 @@ canary_point() {
 	a=$(counters)
 	udp_point "$name"
 	b=$(counters)
-	echo "$a $b" | awk -v n="$name" '{ t = $5 - $1; r = $6 - $2; f = $7 - $3
-		printf "net_%s_udp_translated=%d\nnet_%s_udp_redirected=%d\nnet_%s_udp_fib_fallback=%d\n", n, t, n, r, n, f
-		printf "net_%s_path=%s\n", n, (t > 0 && r >= 0.99 * t) ? "XDP_REDIRECT" : (r > 0 ? "mixed" : "kernel") }'
+	echo "$a $b" | awk -v n="$NP$name" '{ t = $5 - $1; r = $6 - $2; f = $7 - $3
+		printf "%s_udp_translated=%d\n%s_udp_redirected=%d\n%s_udp_fib_fallback=%d\n", n, t, n, r, n, f
+		printf "%s_path=%s\n", n, (t > 0 && r >= 0.99 * t) ? "XDP_REDIRECT" : (r > 0 ? "mixed" : "kernel") }'
 	tcp_point "$name"
 	udp_podxdp_point "$name"
 	cb detach n0 >/dev/null
@@ -225,8 +236,8 @@ peer_points() {
 		nsx "$NS_NODE" nft -f "$WORK/rules" || { note "nft -f failed"; return 1; }
 	fi
 	t1=$(date +%s.%N)
-	echo "net_${kind}_${n}_load_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')"
-	echo "net_${kind}_${n}_path=kernel"
+	echo "${NP}${kind}_${n}_load_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')"
+	echo "${NP}${kind}_${n}_path=kernel"
 	udp_point "${kind}_$n"
 	tcp_point "${kind}_$n"
 	udp_podxdp_point "${kind}_$n"
@@ -239,36 +250,41 @@ peer_points() {
 	nsx "$NS_NODE" nft flush ruleset
 }
 
-# targets: the issue's part-3 targets, from the figures above.
+# targets FILE: the issue's part-3 targets, from the current wiring's
+# figures in FILE. They are judged (target_* lines) on the routed wiring
+# only; the bridge wiring gets the same ratios, for information.
 targets() {
-	awk -F= '{ v[$1] = $2 }
+	awk -F= -v p="$NP" -v judge="$([ "$NP" = net_ ] && echo 1)" '{ v[$1] = $2 }
 	function best(k, n,   b, x, i, kinds) {
 		split("iptables iptables_xdpnoop nftables nftables_xdpnoop", kinds, " ")
 		b = 0
-		for (i = 1; i <= 4; i++) { x = v["net_" kinds[i] "_" n "_" k "_median"]; if (x > b) b = x }
+		for (i = 1; i <= 4; i++) { x = v[p kinds[i] "_" n "_" k "_median"]; if (x > b) b = x }
 		return b
 	}
 	function mark(ok) { return ok ? "met" : "MISSED" }
+	function target(name, ok) { if (judge) printf "target_%s=%s\n", name, mark(ok) }
 	END {
-		ceil = v["net_ceiling_udp_pps_median"]
-		c1 = v["net_canary_xdp_1_udp_pps_median"]; c5 = v["net_canary_xdp_5000_udp_pps_median"]
+		ceil = v[p "ceiling_udp_pps_median"]
+		c1 = v[p "canary_xdp_1_udp_pps_median"]; c5 = v[p "canary_xdp_5000_udp_pps_median"]
 		for (s = 1; s <= 5000; s += 4999) {
-			c = v["net_canary_xdp_" s "_udp_pps_median"]; b = best("udp_pps", s)
-			printf "net_best_peer_%d_udp_pps=%.0f\n", s, b
-			if (b > 0) printf "net_canary_xdp_%d_over_best_peer=%.2f\n", s, c / b
-			printf "target_udp_3x_peer_%d=%s\n", s, mark(b > 0 && c >= 3 * b)
-			if (ceil > 0) printf "net_canary_xdp_%d_of_ceiling_pct=%.1f\ntarget_udp_40pct_ceiling_%d=%s\n", s, 100 * c / ceil, s, mark(c >= 0.4 * ceil)
-			c = v["net_canary_xdp_" s "_podxdp_udp_pps_median"]; b = best("podxdp_udp_pps", s)
-			printf "net_best_peer_%d_podxdp_udp_pps=%.0f\n", s, b
-			if (b > 0) printf "net_canary_xdp_%d_podxdp_over_best_peer=%.2f\n", s, c / b
-			if (ceil > 0) printf "net_canary_xdp_%d_podxdp_of_ceiling_pct=%.1f\n", s, 100 * c / ceil
-			b = best("conn_per_s", s); c = v["net_canary_xdp_" s "_conn_per_s_median"]
-			printf "net_best_peer_%d_conn_per_s=%.0f\n", s, b
-			if (b > 0) printf "net_canary_xdp_%d_conn_over_best_peer=%.2f\n", s, c / b
+			c = v[p "canary_xdp_" s "_udp_pps_median"]; b = best("udp_pps", s)
+			printf "%sbest_peer_%d_udp_pps=%.0f\n", p, s, b
+			if (b > 0) printf "%scanary_xdp_%d_over_best_peer=%.2f\n", p, s, c / b
+			target("udp_3x_peer_" s, b > 0 && c >= 3 * b)
+			if (ceil > 0) printf "%scanary_xdp_%d_of_ceiling_pct=%.1f\n", p, s, 100 * c / ceil
+			if (ceil > 0) target("udp_40pct_ceiling_" s, c >= 0.4 * ceil)
+			c = v[p "canary_xdp_" s "_podxdp_udp_pps_median"]; b = best("podxdp_udp_pps", s)
+			printf "%sbest_peer_%d_podxdp_udp_pps=%.0f\n", p, s, b
+			if (b > 0) printf "%scanary_xdp_%d_podxdp_over_best_peer=%.2f\n", p, s, c / b
+			if (ceil > 0) printf "%scanary_xdp_%d_podxdp_of_ceiling_pct=%.1f\n", p, s, 100 * c / ceil
+			b = best("conn_per_s", s); c = v[p "canary_xdp_" s "_conn_per_s_median"]
+			printf "%sbest_peer_%d_conn_per_s=%.0f\n", p, s, b
+			if (b > 0) printf "%scanary_xdp_%d_conn_over_best_peer=%.2f\n", p, s, c / b
 		}
-		b = best("conn_per_s", 5000); c = v["net_canary_xdp_5000_conn_per_s_median"]
-		printf "target_conn_1.2x_peer_5000=%s\n", mark(b > 0 && c >= 1.2 * b)
-		if (c1 > 0) printf "net_canary_xdp_5000_over_1=%.3f\ntarget_udp_5000_within_10pct=%s\n", c5 / c1, mark(c5 >= 0.9 * c1 && c5 <= 1.1 * c1)
+		b = best("conn_per_s", 5000); c = v[p "canary_xdp_5000_conn_per_s_median"]
+		target("conn_1.2x_peer_5000", b > 0 && c >= 1.2 * b)
+		if (c1 > 0) printf "%scanary_xdp_5000_over_1=%.3f\n", p, c5 / c1
+		if (c1 > 0) target("udp_5000_within_10pct", c5 >= 0.9 * c1 && c5 <= 1.1 * c1)
 	}' "$1"
 }
 
@@ -284,13 +300,13 @@ run() {
 		PIDS+=("$!")
 	done
 	sleep 0.5
-	echo "net_secs_per_round=$SECS"
-	echo "net_rounds=$ROUNDS"
-	echo "net_udp_flows=$FLOWS"
-	echo "net_lat_rate=$LAT_RATE"
-	echo "net_wrk_conns=$WRK_CONNS"
-	echo "net_sizes=$SIZES"
-	echo "net_podx_secs_per_round=$PODX_SECS"
+	echo "${NP}secs_per_round=$SECS"
+	echo "${NP}rounds=$ROUNDS"
+	echo "${NP}udp_flows=$FLOWS"
+	echo "${NP}lat_rate=$LAT_RATE"
+	echo "${NP}wrk_conns=$WRK_CONNS"
+	echo "${NP}sizes=$SIZES"
+	echo "${NP}podx_secs_per_round=$PODX_SECS"
 
 	note "ceiling: count and drop on n0"
 	ceiling_point
@@ -313,9 +329,38 @@ run() {
 	done
 }
 
+# wiring routed|bridge: the topology with that pod wiring (lib.sh's
+# POD_WIRING), every figure, its targets, the topology torn down again.
+# Figures go to stdout, named ${NP}*.
+wiring() {
+	local t0=$SECONDS ROUNDS=$ROUNDS f
+	case $1 in
+	routed) NP=net_ ;;
+	bridge) NP=net_bridge_ ROUNDS=$BRIDGE_ROUNDS ;;
+	*) echo "net_error=unknown wiring $1"; return ;;
+	esac
+	POD_WIRING=$1
+	WORK=$BASE/$1
+	f=$BASE/out.$1
+	mkdir "$WORK" || return
+	if ! topo_up; then
+		echo "${NP}error=topology setup failed"
+		topo_down
+		return
+	fi
+	[ "$1" = bridge ] &&
+		echo "${NP}nf_call_iptables=$(nsx "$NS_NODE" cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)"
+	# Not in a pipeline: run must add to PIDS in this shell for the trap.
+	run >"$f"
+	cat "$f"
+	targets "$f"
+	topo_down
+	echo "${NP}seconds=$((SECONDS - t0))"
+}
+
 main() {
 	[ "$(id -u)" -eq 0 ] || { echo "net_error=must run as root"; return; }
-	local tool
+	local tool w
 	for tool in ip ss nstat ethtool iptables-restore nft wrk conntrack taskset "$BO/gen" "$BO/httpd" "$BO/connlat"; do
 		command -v "$tool" >/dev/null || { echo "net_error=missing $tool"; return; }
 	done
@@ -323,12 +368,12 @@ main() {
 	trap net_down EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	WORK=$(mktemp -d "/tmp/cbb$$-net-XXXXXX") || return
-	OUT=$WORK/out
-	topo_up || { echo "net_error=topology setup failed"; return; }
-	# Not in a pipeline: run must add to PIDS in this shell for the trap.
-	run >"$OUT"
-	targets "$OUT" >>"$OUT"
+	BASE=$(mktemp -d "/tmp/cbb$$-net-XXXXXX") || return
+	OUT=$BASE/out
+	echo "net_wirings=$WIRINGS" >"$OUT"
+	for w in $WIRINGS; do
+		wiring "$w" >>"$OUT"
+	done
 	cat "$OUT"
 }
 

@@ -5,8 +5,9 @@
 #
 #   1-2. .output/bench/bench: per-packet cost with BPF_PROG_TEST_RUN
 #   3.   bench/net.sh: real traffic in network namespaces, canary-bpf next
-#        to kube-proxy's iptables and nftables data planes (NET_SECS,
-#        NET_ROUNDS, NET_SIZES; BENCH_SKIP_NET=1 skips it)
+#        to kube-proxy's iptables and nftables data planes, pods routed and
+#        on a bridge (NET_SECS, NET_ROUNDS, NET_SIZES, NET_WIRINGS,
+#        NET_BRIDGE_ROUNDS; BENCH_SKIP_NET=1 skips it)
 #   4.   bench/ctl.sh: control plane (set-weight, apply, split accuracy)
 #   5.   scripts/demo.sh: the seed rollout, measured v2 share per step
 #        (BENCH_SKIP_DEMO=1 skips it)
@@ -63,7 +64,7 @@ if [ "$helpers" = ok ]; then
 	echo "bench: control plane (about 30 s)"
 	bench/ctl.sh >> "$out"
 	if [ "${BENCH_SKIP_NET:-0}" != 1 ]; then
-		echo "bench: real traffic in network namespaces (about 6 minutes)"
+		echo "bench: real traffic in network namespaces (about 13 minutes)"
 		bench/net.sh >> "$out"
 	fi
 else
@@ -123,15 +124,20 @@ dp_label() {
 	esac
 }
 
-# dp_path KIND N: which path the figure took.
+# dp_path KIND N [PREFIX]: which path the figure took, for the wiring
+# whose figures are named PREFIX* (net_, the routed one, by default).
 dp_path() {
+	local p=${3:-net_} to="" r
+	[ "$p" = net_bridge_ ] && to=", cni0"
 	case $1 in
 	ceiling) echo "XDP_DROP on n0" ;;
-	canary_*) local p
-		p=$(val "net_$1_$2_path")
-		echo "${p:-n/a} ($(val "net_$1_$2_udp_redirected")/$(val "net_$1_$2_udp_translated") redirected)" ;;
-	*_xdpnoop) echo "XDP_PASS, then netfilter" ;;
-	*) echo "kernel: GRO, netfilter" ;;
+	canary_*)
+		r=$(val "$p$1_$2_path")
+		[ "$p" = net_bridge_ ] && [ "$r" = kernel ] &&
+			r="$([ "$1" = canary_xdp ] && echo XDP_PASS || echo TC_ACT_OK), kernel forwarding$to"
+		echo "${r:-n/a} ($(val "$p$1_$2_udp_redirected")/$(val "$p$1_$2_udp_translated") redirected, $(val "$p$1_$2_udp_fib_fallback") fib_fallback)" ;;
+	*_xdpnoop) echo "XDP_PASS, then netfilter$to" ;;
+	*) echo "kernel: GRO, netfilter$to" ;;
 	esac
 }
 
@@ -142,17 +148,22 @@ pct() {
 }
 
 md_net() {
-	local n k row ceil
-	[ -n "$(val net_rounds)" ] || { echo "Not run (\`BENCH_SKIP_NET=1\`, or a helper failed: $(val net_error))."; return; }
-	ceil=$(val net_ceiling_udp_pps_median)
+	local s=net_ r=""
+	[ -n "$(val net_rounds)" ] || s=net_bridge_
+	[ -n "$(val ${s}rounds)" ] || { echo "Not run (\`BENCH_SKIP_NET=1\`, or a helper failed: $(val net_error))."; return; }
+	[ -z "$(val net_rounds)" ] || r="$(val net_rounds) rounds (routed)"
+	[ -z "$(val net_bridge_rounds)" ] || r="${r:+$r or }$(val net_bridge_rounds) rounds (bridge)"
 	cat <<MD
-Topology of \`tests/e2e/lib.sh\`: client ns -- veth c0/n0 -- node ns -- routed
-/32 veths (hvXX) -- 4 pod namespaces (3 v1 pods, 1 v2 pod; canary-bpf at
-v1=75/v2=25, kube-proxy at 1/4 per endpoint: the same split). GRO on n0 and
-on every pod's eth0. Each figure: median (min-max) of $(val net_rounds) rounds of
-$(val net_secs_per_round) s (shortened from the issue's 10 s to keep \`make bench\` near 10 minutes).
+Topology of \`tests/e2e/lib.sh\`: client ns -- veth c0/n0 -- node ns -- 4 pod
+namespaces (3 v1 pods, 1 v2 pod; canary-bpf at v1=75/v2=25, kube-proxy at
+1/4 per endpoint: the same split), in the two pod wirings Kubernetes CNIs
+use, each measured with every data plane (\`NET_WIRINGS\`):
+**routed** per-pod veths hvXX with /32 routes (like Calico and Cilium), and
+pods on a **bridge** cni0 (like flannel). GRO on n0 and on every pod's
+eth0. Each figure: median (min-max) of $r of $(val ${s}secs_per_round) s
+(shortened from the issue's 10 s to keep \`make bench\` near 15 minutes).
 
-- **UDP pps delivered**: 64-byte UDP frames to 10.96.0.10:5000 from $(val net_udp_flows)
+- **UDP pps delivered**: 64-byte UDP frames to 10.96.0.10:5000 from $(val ${s}udp_flows)
   source ports, generated in the client ns by \`.output/bench/gen\`
   (BPF_PROG_RUN, BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of c0; every header
   byte rewritten per frame), counted by the sum of the pods' eth0
@@ -165,16 +176,17 @@ $(val net_secs_per_round) s (shortened from the issue's 10 s to keep \`make benc
   connections do walk them: iptables' linear KUBE-SERVICES shows there,
   nftables' vmap does not.
 - **UDP pps, pod stack excluded**: the same, with a count-and-drop XDP
-  program on every pod's eth0 ($(val net_podx_secs_per_round) s rounds). Delivered packets then cost the
+  program on every pod's eth0 ($(val ${s}podx_secs_per_round) s rounds). Delivered packets then cost the
   pod nothing, so the figure is the node's data plane plus the veth hops.
   In the main column every pod runs each datagram through its own stack
   (skb, GRO, IP, UDP lookup, port unreachable), the same work for every
   data plane, which is most of the per-packet cost and compresses the
   ratios. For the peers, veth runs the pod's XDP program on an skb (it may
-  copy it first), a cost canary-bpf's XDP_REDIRECT path does not pay.
+  copy it first), a cost canary-bpf's XDP_REDIRECT path (routed wiring)
+  does not pay.
 - **softirq %**: the whole machine's softirq time over both cores during
   the UDP rounds (/proc/stat; nothing else of ours runs meanwhile).
-- **new conn/s**: \`wrk -t2 -c$(val net_wrk_conns) -H 'Connection: close'\` (Debian's wrk), one
+- **new conn/s**: \`wrk -t2 -c$(val ${s}wrk_conns) -H 'Connection: close'\` (Debian's wrk), one
   HTTP request per TCP connection, against a small C server in each pod
   (\`bench/traffic/httpd.c\`; the python pod servers would be the
   bottleneck). Before each round the node's conntrack table and the pods'
@@ -184,40 +196,64 @@ $(val net_secs_per_round) s (shortened from the issue's 10 s to keep \`make benc
   node picks source ports that can meet a pod's TIME_WAIT entry of an
   earlier connection of the same round (the pods then count PAWS
   rejections), and the client waits for its SYN timeout; canary-bpf keeps
-  the client's own ports and shows none. At the fixed $(val net_lat_rate)/s
+  the client's own ports and shows none. At the fixed $(val ${s}lat_rate)/s
   retransmissions are rare on every data plane (second number).
-- **p50/p99**: \`bench/traffic/connlat.c\`, open loop, $(val net_lat_rate) new connections/s for
-  $(val net_secs_per_round) s, connect() to EOF.
+- **p50/p99**: \`bench/traffic/connlat.c\`, open loop, $(val ${s}lat_rate) new connections/s for
+  $(val ${s}secs_per_round) s, connect() to EOF.
 - **Services**: "1" is prod-service (a TCP and a UDP port on the VIP); 5000
   adds 4,999 filler services, with the measured ones in the middle of
   KUBE-SERVICES (a linear chain walks half of it on average).
 - kube-proxy's rules are written by \`bench/kube_rules.py\` as kube-proxy
   writes them (iptables-nft backend, Debian 12's default). **kube-proxy
   masquerades** the off-cluster client (KUBE-MARK-MASQ, MASQUERADE
-  --random-fully): pods see the node's address. **canary-bpf keeps the
-  client's address**: pods see 10.0.0.2.
+  --random-fully): pods see the node's address (10.0.0.1 routed,
+  10.244.1.1 on the bridge). **canary-bpf keeps the client's address**:
+  pods see 10.0.0.2.
 - Fairness: each peer also runs with a do-nothing XDP program on n0; the
   targets compare against the better of the two.
+MD
+	if [ -n "$(val net_rounds)" ]; then md_net_routed; fi
+	if [ -n "$(val net_bridge_rounds)" ]; then md_net_bridge; fi
+}
 
-| data plane | services | path | UDP pps delivered | % of ceiling | softirq % | UDP pps, pod stack excluded | new conn/s | p50 / p99 us @$(val net_lat_rate)/s | SYN retrans (wrk / lat) | client at pod |
+# net_table PREFIX: the table of the wiring whose figures are named PREFIX*.
+net_table() {
+	local p=$1 n k row ceil
+	ceil=$(val "${p}ceiling_udp_pps_median")
+	cat <<MD
+| data plane | services | path | UDP pps delivered | % of ceiling | softirq % | UDP pps, pod stack excluded | new conn/s | p50 / p99 us @$(val "${p}lat_rate")/s | SYN retrans (wrk / lat) | client at pod |
 | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 MD
-	echo "| $(dp_label ceiling) | - | $(dp_path ceiling) | $(fig net_ceiling_udp_pps) | 100 | | | | | | |"
-	for n in $(val net_sizes); do
+	echo "| $(dp_label ceiling) | - | $(dp_path ceiling) | $(fig "${p}ceiling_udp_pps") | 100 | | | | | | |"
+	for n in $(val "${p}sizes"); do
 		for k in canary_xdp canary_tc iptables iptables_xdpnoop nftables nftables_xdpnoop; do
-			row=net_${k}_$n
+			row=$p${k}_$n
 			[ -n "$(val "${row}_udp_pps_median")$(val "${row}_conn_per_s_median")" ] || continue
-			echo "| $(dp_label $k) | $n | $(dp_path $k "$n") | $(fig "${row}_udp_pps") | $(pct "$(val "${row}_udp_pps_median")" "$ceil") | $(val "${row}_softirq_pct_median") | $(fig "${row}_podxdp_udp_pps") | $(fig "${row}_conn_per_s") | $(val "${row}_lat_p50_us") / $(val "${row}_lat_p99_us") | $(val "${row}_wrk_syn_retrans") / $(val "${row}_lat_syn_retrans") | $(val "${row}_client_addr_at_pod") |"
+			echo "| $(dp_label $k) | $n | $(dp_path $k "$n" "$p") | $(fig "${row}_udp_pps") | $(pct "$(val "${row}_udp_pps_median")" "$ceil") | $(val "${row}_softirq_pct_median") | $(fig "${row}_podxdp_udp_pps") | $(fig "${row}_conn_per_s") | $(val "${row}_lat_p50_us") / $(val "${row}_lat_p99_us") | $(val "${row}_wrk_syn_retrans") / $(val "${row}_lat_syn_retrans") | $(val "${row}_client_addr_at_pod") |"
 		done
 	done
+}
+
+md_net_routed() {
+	cat <<MD
+
+### Routed pod veths (like Calico and Cilium)
+
+Pods have POD_IP/32 and "default via 169.254.1.1 onlink"; the node reaches
+each pod through a /32 route to its veth hvXX (proxy ARP answers for the
+gateway). canary-bpf is attached with a \`--redirect-dev\` per pod veth, so
+native XDP redirects a translated packet straight into the pod's veth.
+
+MD
+	net_table net_
 	cat <<MD
 
 Generator offered load (sent pps, median): ceiling run $(val net_ceiling_udp_sent_pps_median);
 each row's is in the raw output (\`net_*_udp_sent_pps_*\`).
 
-![delivered UDP pps against services](docs/bench-net.png)
+![delivered UDP pps against services, routed](docs/bench-net.png)
 
-Targets:
+Targets (judged on this wiring only):
 
 | target | figure | verdict |
 | --- | --- | --- |
@@ -234,6 +270,45 @@ For information, pod stack excluded: native XDP is $(val net_canary_xdp_1_podxdp
 
 Rule load time for 5,000 services: iptables-restore $(val net_iptables_5000_load_ms) ms,
 nft -f $(val net_nftables_5000_load_ms) ms.
+MD
+}
+
+md_net_bridge() {
+	cat <<MD
+
+### Pods on a bridge (like flannel's cni0)
+
+The pods' node-side veths hvXX are ports of a bridge cni0 (10.244.1.1/24)
+in the node ns; pods have 10.244.1.x/24 and "default via 10.244.1.1".
+bridge-nf-call-iptables is $(val net_bridge_nf_call_iptables) in the node ns (the kernel's default and
+what kube-proxy requires), so frames the bridge forwards also pass
+netfilter. Same traffic, rules, columns and canary-bpf attach command as
+above, $(val net_bridge_rounds) rounds per figure (\`NET_BRIDGE_ROUNDS\`, fewer to keep \`make bench\`
+shorter), with its own ceiling measured in the same topology.
+
+**Path**: XDP cannot redirect into a bridge device (a bridge has no
+ndo_xdp_xmit). canary-bpf's FIB lookup resolves a pod's address to cni0,
+which is not a \`--redirect-dev\`, so native XDP rewrites each packet and
+returns XDP_PASS: the kernel forwards it into cni0, which bridges it to the
+pod's port. The path column shows this per figure from the counters
+(redirected out of translated, and fib_fallback: packets left to the
+kernel); tc mode leaves every packet to the kernel in both wirings. A fast
+path for this wiring would have the loader resolve each local endpoint's
+bridge port (its hvXX) and MAC and redirect straight into that veth, past
+the bridge; it is not built.
+
+MD
+	net_table net_bridge_
+	cat <<MD
+
+![delivered UDP pps against services, bridge](docs/bench-net-bridge.png)
+
+The targets are judged on the routed wiring only. For information, on
+the bridge native XDP delivers $(val net_bridge_canary_xdp_1_over_best_peer)x the UDP pps of the better peer with 1
+service and $(val net_bridge_canary_xdp_5000_over_best_peer)x with 5,000 ($(val net_bridge_canary_xdp_1_of_ceiling_pct) % / $(val net_bridge_canary_xdp_5000_of_ceiling_pct) % of the ceiling; pod stack
+excluded $(val net_bridge_canary_xdp_1_podxdp_over_best_peer)x / $(val net_bridge_canary_xdp_5000_podxdp_over_best_peer)x), and $(val net_bridge_canary_xdp_1_conn_over_best_peer)x / $(val net_bridge_canary_xdp_5000_conn_over_best_peer)x its new connections per
+second. Rule load time for 5,000 services: iptables-restore
+$(val net_bridge_iptables_5000_load_ms) ms, nft -f $(val net_bridge_nftables_5000_load_ms) ms.
 MD
 }
 
@@ -317,29 +392,34 @@ plot '$data' u (\$1-0.18):2 w boxes lc rgb '#999999' t 'weight set', \
 GP
 }
 
+# plot_net PREFIX PNG NAME TITLE: delivered UDP pps against services for
+# the wiring whose figures are named PREFIX*, into PNG.
 plot_net() {
 	command -v gnuplot >/dev/null || return 0
-	local data=.output/bench-net.dat n k b x
-	[ -n "$(val net_rounds)" ] || return 0
+	local p=$1 png=$2 data=.output/bench-$3.dat n k b x path
+	[ -n "$(val "${p}rounds")" ] || return 0
+	path=$(val "${p}canary_xdp_$(val "${p}sizes" | cut -d' ' -f1)_path")
+	[ "$path" = kernel ] && path=XDP_PASS
+	path=${path//_/\\_} # gnuplot's enhanced text: _ makes a subscript
 	: >"$data"
-	for n in $(val net_sizes); do
+	for n in $(val "${p}sizes"); do
 		printf '%s' "$n" >>"$data"
 		for k in canary_xdp canary_tc iptables nftables; do
-			b=$(val "net_${k}_${n}_udp_pps_median")
-			x=$(val "net_${k}_xdpnoop_${n}_udp_pps_median")
+			b=$(val "$p${k}_${n}_udp_pps_median")
+			x=$(val "$p${k}_xdpnoop_${n}_udp_pps_median")
 			[ -n "$x" ] && [ "${x%.*}" -gt "${b%.*}" ] 2>/dev/null && b=$x
 			printf ' %s' "${b:-NaN}" >>"$data"
 		done
-		printf ' %s' "$(val net_ceiling_udp_pps_median)" >>"$data"
-		b=$(val "net_canary_xdp_${n}_podxdp_udp_pps_median")
+		printf ' %s' "$(val "${p}ceiling_udp_pps_median")" >>"$data"
+		b=$(val "${p}canary_xdp_${n}_podxdp_udp_pps_median")
 		printf ' %s' "${b:-NaN}" >>"$data"
-		b=$(val "net_best_peer_${n}_podxdp_udp_pps")
+		b=$(val "${p}best_peer_${n}_podxdp_udp_pps")
 		printf ' %s\n' "${b:-NaN}" >>"$data"
 	done
 	gnuplot <<GP 2>/dev/null || true
 set terminal pngcairo size 900,520
-set output 'docs/bench-net.png'
-set title 'UDP packets/s delivered to the pods (veth, network namespaces)'
+set output '$png'
+set title 'UDP packets/s delivered to the pods (veth, network namespaces; $4)'
 set logscale x
 set xrange [0.5:10000]
 set xtics (1, 10, 100, 1000, 5000)
@@ -349,7 +429,7 @@ set key below maxcols 2
 set xlabel 'services  (* better of plain and with a no-op XDP on n0)'
 set ylabel 'packets/s'
 plot '$data' u 1:6 w l dt 2 lw 2 t 'ceiling (XDP drop)', \
-     '$data' u 1:2 w lp lw 2 pt 7 t 'canary-bpf XDP', \
+     '$data' u 1:2 w lp lw 2 pt 7 t 'canary-bpf XDP${path:+ ($path)}', \
      '$data' u 1:3 w lp lw 2 pt 5 t 'canary-bpf tc', \
      '$data' u 1:4 w lp lw 2 pt 9 t 'kube-proxy iptables*', \
      '$data' u 1:5 w lp lw 2 pt 11 t 'kube-proxy nftables*', \
@@ -359,8 +439,9 @@ GP
 }
 
 plot_scale
-plot_net
 plot_demo
+plot_net net_ docs/bench-net.png net 'routed /32 pod veths'
+plot_net net_bridge_ docs/bench-net-bridge.png net-bridge 'pods on a bridge cni0'
 date=$(date -u +%Y-%m-%d)
 kernel=$(uname -r)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -371,7 +452,7 @@ mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 
 Made by \`make bench\` (which runs \`scripts/bench.sh\`) on $date, in $(val bench_seconds) s.
 Machine: $(nproc) cores ($cpu), $mem of memory, kernel $kernel, Debian $(cat /etc/debian_version 2>/dev/null).
-Settings: NET_SECS=${NET_SECS:-3} NET_ROUNDS=${NET_ROUNDS:-3} NET_SIZES="${NET_SIZES:-1 5000}".
+Settings: NET_SECS=${NET_SECS:-3} NET_ROUNDS=${NET_ROUNDS:-3} NET_SIZES="${NET_SIZES:-1 5000}" NET_WIRINGS="${NET_WIRINGS:-routed bridge}" NET_BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-2}.
 These machines are shared and noisy: read ratios against the baselines
 measured in the same run, not absolute figures. Every figure is in the raw
 output as name=value lines; a missed target says MISSED.

@@ -15,6 +15,11 @@
 # pod through a POD_IP/32 route. Nothing is added to the root namespace
 # except a private bpffs mount under $WORK, which cleanup unmounts.
 #
+# POD_WIRING=bridge (set it after sourcing; the tests keep "routed") wires
+# the pods flannel-style instead: hvXX are ports of a bridge cni0
+# 10.244.1.1/24 in the node ns, pods have POD_IP/24 and "default via
+# 10.244.1.1", no proxy_arp and no /32 routes.
+#
 # Reporting: every test case prints exactly one "PASS name" or
 # "FAIL name: reason" line; details go on lines starting with "  ".
 # finish() exits 1 when any case failed.
@@ -46,6 +51,7 @@ FAILS=0
 SPORT_NEXT=2000  # next free client source port, see take_ports
 SPORT_AT=0
 STATUS_MODE=""   # status_case also checks n0's mode when set
+POD_WIRING=routed # routed or bridge, see the top of this file
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: ${2//$'\n'/ | }"; FAILS=$((FAILS + 1)); }
@@ -138,7 +144,13 @@ topo_node() {
 	sys ip -n "$NS_NODE" addr add 10.0.0.1/24 dev n0 &&
 	sys ip -n "$NS_NODE" link set lo up &&
 	sys ip -n "$NS_NODE" link set n0 up &&
-	sys nsx "$NS_NODE" sysctl -qw net.ipv4.ip_forward=1 &&
+	sys nsx "$NS_NODE" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	if [ "$POD_WIRING" = bridge ]; then
+		sys ip -n "$NS_NODE" link add cni0 type bridge &&
+		sys ip -n "$NS_NODE" addr add 10.244.1.1/24 dev cni0 &&
+		sys ip -n "$NS_NODE" link set cni0 up
+		return
+	fi
 	# Stand-in for the node's uplink (a veth pair: no dummy module
 	# needed): proxy ARP only answers for an address routed out another
 	# device, so the pods' gateway 169.254.1.1 is routed here.
@@ -149,20 +161,27 @@ topo_node() {
 }
 
 # topo_pod I [NODE_NS]: pod ns I with eth0 <-> node-side POD_DEVS[I] in
-# NODE_NS (default: the node).
+# NODE_NS (default: the node), wired as POD_WIRING says.
 topo_pod() {
 	local ns dev=${POD_DEVS[$1]} ip=${POD_IPS[$1]} node=${2:-$NS_NODE}
 	ns=$(pod_ns "$1")
 	NSS+=("$ns")
 	sys ip netns add "$ns" &&
 	sys ip -n "$node" link add "$dev" type veth peer name eth0 netns "$ns" &&
-	sys ip -n "$ns" addr add "$ip/32" dev eth0 &&
 	sys ip -n "$ns" link set lo up &&
 	sys ip -n "$ns" link set eth0 up &&
-	sys ip -n "$ns" route add default via 169.254.1.1 dev eth0 onlink &&
 	# XDP_REDIRECT into a veth needs NAPI on the receiving peer, which
 	# the kernel enables for GRO (or an XDP program) on that peer.
-	sys nsx "$ns" ethtool -K eth0 gro on &&
+	sys nsx "$ns" ethtool -K eth0 gro on || return 1
+	if [ "$POD_WIRING" = bridge ]; then
+		sys ip -n "$ns" addr add "$ip/24" dev eth0 &&
+		sys ip -n "$ns" route add default via 10.244.1.1 dev eth0 &&
+		sys ip -n "$node" link set "$dev" master cni0 &&
+		sys ip -n "$node" link set "$dev" up
+		return
+	fi
+	sys ip -n "$ns" addr add "$ip/32" dev eth0 &&
+	sys ip -n "$ns" route add default via 169.254.1.1 dev eth0 onlink &&
 	sys ip -n "$node" link set "$dev" up &&
 	sys nsx "$node" sysctl -qw "net.ipv4.conf.$dev.proxy_arp=1" &&
 	sys nsx "$node" sysctl -qw "net.ipv4.neigh.$dev.proxy_delay=0" &&
