@@ -7,9 +7,10 @@ set -euo pipefail
 pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
       libjson-c-dev pkg-config make gcc iproute2 ethtool python3 util-linux
       libcurl4-openssl-dev libmicrohttpd-dev openssl libclang-rt-14-dev)
-# kubectl for people using deploy/ (the tests do not need it: it cannot
-# check manifests without an API server). Debian's kubernetes-client
-# ships /usr/bin/kubectl, which clashes with another kubectl package.
+# kubectl for deploy/ and for tests/e2e/test_manifests.sh (kubectl
+# --dry-run=client against a discovery-only fake server). Debian's
+# kubernetes-client ships /usr/bin/kubectl, which clashes with another
+# kubectl package: an existing kubectl is kept.
 command -v kubectl >/dev/null 2>&1 || pkgs+=(kubernetes-client)
 
 missing=()

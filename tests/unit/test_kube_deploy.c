@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * deploy/ parses: every YAML document of deploy/ *.yaml and
- * deploy/examples/ *.yaml (libyaml; kubectl --dry-run=client needs an API
- * server for discovery, so it cannot check offline) is a Kubernetes object
+ * deploy/examples/ *.yaml (libyaml; tests/e2e/test_manifests.sh also runs
+ * them through kubectl --dry-run=client against a discovery-only server)
+ * is a Kubernetes object
  * with apiVersion, kind and metadata.name; the DaemonSet and the RBAC say
  * what the issue asks (read-only on every kind the agent watches, create
  * and patch on events, the node name from the downward API); the TCPRoute
