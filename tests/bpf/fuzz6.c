@@ -563,6 +563,14 @@ void fuzz_fix_csums6(__u8 *buf, size_t len, size_t l3)
 
 /* --- The data plane's view ------------------------------------------ */
 
+/* A zero UDP checksum: "none", which IPv6 does not allow, so never a
+ * valid one, even where the sum works out (the data plane keeps it zero,
+ * and the sum would not stay right). */
+static bool udp_csum_none(const __u8 *buf, size_t l4, __u8 proto)
+{
+	return proto == IPPROTO_UDP && !fuzz_rd16(buf + l4 + 6);
+}
+
 /* bpf/icmp6.h parse_icmp6_err(): an error (1, 2, 3) right after the IPv6
  * header, quoting IPv6 TCP/UDP with its ports inside payload_len. */
 static void parse_icmp6(const __u8 *buf, size_t len, struct fuzz_view *v)
@@ -590,7 +598,8 @@ static void parse_icmp6(const __u8 *buf, size_t len, struct fuzz_view *v)
 		return;
 	memcpy(qs, buf + in + 8, 16);
 	memcpy(qd, buf + in + 24, 16);
-	v->q_l4_csum_ok = pkt6_l4_csum(qs, qd, v->proto, buf + v->q_l4,
+	v->q_l4_csum_ok = !udp_csum_none(buf, v->q_l4, v->proto) &&
+			  pkt6_l4_csum(qs, qd, v->proto, buf + v->q_l4,
 				       qend - v->q_l4) == 0;
 }
 
@@ -644,6 +653,7 @@ void fuzz_parse6(const __u8 *buf, size_t len, struct fuzz_view *v)
 	v->dport = fuzz_rd16(buf + off + 2);
 	if (end < off + hdr || end > len)
 		return;
-	v->l4_csum_ok = pkt6_l4_csum(v->saddr6, v->daddr6, nh, buf + off,
+	v->l4_csum_ok = !udp_csum_none(buf, off, nh) &&
+			pkt6_l4_csum(v->saddr6, v->daddr6, nh, buf + off,
 				     end - off) == 0;
 }
