@@ -451,6 +451,12 @@ static void parse_icmp(const __u8 *buf, size_t len, size_t l3,
 	v->q_l3 = ic + 8;
 	v->q_l4 = ic + 8 + (in[0] & 0xf) * 4;
 	v->proto = in[9];
+	memcpy(&v->saddr, ip + 12, 4);
+	memcpy(&v->daddr, ip + 16, 4);
+	memcpy(&v->q_saddr, in + 12, 4);
+	memcpy(&v->q_daddr, in + 16, 4);
+	v->q_sport = fuzz_rd16(buf + v->q_l4);
+	v->q_dport = fuzz_rd16(buf + v->q_l4 + 2);
 	v->icmp_csum_ok = tot >= ic - l3 && l3 + tot <= len &&
 			  pkt_csum(buf + ic, tot - (ic - l3)) == 0;
 	qend = v->q_l3 + ntohs(fuzz_rd16(in + 2));

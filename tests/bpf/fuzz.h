@@ -100,6 +100,15 @@ struct fuzz_view {
 		__be32 daddr6[4];
 	};
 	__be16 sport, dport;
+	union {              /* the quoted packet's (icmp_err only) */
+		__be32 q_saddr;
+		__be32 q_saddr6[4];
+	};
+	union {
+		__be32 q_daddr;
+		__be32 q_daddr6[4];
+	};
+	__be16 q_sport, q_dport;
 	bool ip_csum_ok;     /* IPv4 header checksum right; IPv6: true */
 	bool l4_csum_ok;     /* L4 checksum right over tot_len (IPv4) or up
 			      * to payload_len's end (IPv6), or IPv4 UDP 0;

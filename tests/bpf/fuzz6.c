@@ -577,7 +577,6 @@ static void parse_icmp6(const __u8 *buf, size_t len, struct fuzz_view *v)
 {
 	size_t ic = v->l3 + IP6_HLEN, in = ic + 8, qend;
 	size_t end = ic + ntohs(fuzz_rd16(buf + v->l3 + 4));
-	__be32 qs[4], qd[4];
 
 	if (ic + 8 > len || buf[ic] < 1 || buf[ic] > 3 || in + IP6_HLEN > len ||
 	    buf[in] >> 4 != 6 ||
@@ -589,6 +588,10 @@ static void parse_icmp6(const __u8 *buf, size_t len, struct fuzz_view *v)
 	v->q_l3 = in;
 	v->q_l4 = in + IP6_HLEN;
 	v->proto = buf[in + 6];
+	memcpy(v->q_saddr6, buf + in + 8, 16);
+	memcpy(v->q_daddr6, buf + in + 24, 16);
+	v->q_sport = fuzz_rd16(buf + v->q_l4);
+	v->q_dport = fuzz_rd16(buf + v->q_l4 + 2);
 	v->icmp_csum_ok = end <= len &&
 			  pkt6_l4_csum(v->saddr6, v->daddr6, IPPROTO_ICMPV6,
 				       buf + ic, end - ic) == 0;
@@ -596,11 +599,9 @@ static void parse_icmp6(const __u8 *buf, size_t len, struct fuzz_view *v)
 	if (qend > end || qend > len ||
 	    qend < v->q_l4 + (v->proto == IPPROTO_TCP ? 20 : 8))
 		return;
-	memcpy(qs, buf + in + 8, 16);
-	memcpy(qd, buf + in + 24, 16);
 	v->q_l4_csum_ok = !udp_csum_none(buf, v->q_l4, v->proto) &&
-			  pkt6_l4_csum(qs, qd, v->proto, buf + v->q_l4,
-				       qend - v->q_l4) == 0;
+			  pkt6_l4_csum(v->q_saddr6, v->q_daddr6, v->proto,
+				       buf + v->q_l4, qend - v->q_l4) == 0;
 }
 
 /*

@@ -11,7 +11,9 @@
  *     they were;
  *   - a reply of a tracked flow gets its VIP:port back the same way;
  *   - an ICMP(v6) error comes out as it was, or with valid checksums and
- *     only its addresses, ports and checksums changed.
+ *     only its addresses, ports and checksums changed; it is changed if
+ *     and only if it is about a tracked flow, and then names the flow's
+ *     endpoint (to the VIP) or its VIP:port (to the client).
  * CANARY_FUZZ_PACKETS sets the count (default 50,000), CANARY_FUZZ_SEED
  * the seed (default 1); a failure prints the seed and packet index.
  */
@@ -38,6 +40,7 @@ enum invariant {
 	I_DEST,
 	I_REPLY,
 	I_ICMP,
+	I_ICMP_FLOW,
 	I_KERNEL,
 	I_COUNT,
 };
@@ -49,6 +52,7 @@ static const char *const inv_names[I_COUNT] = {
 	"translated_destination_in_endpoints",
 	"replies_restore_the_vip",
 	"icmp_errors_stay_valid",
+	"icmp_errors_follow_tracked_flows",
 	"kernel_accepts_frames",
 };
 
@@ -223,69 +227,6 @@ static void check_translated(struct fuzz_run *fr, const char *prog, int ret,
 	add_flow(fr, in, &v);
 }
 
-/*
- * An ICMP error may be translated: then only the outer and quoted
- * addresses and ports may change, with the checksums (outer and quoted
- * IPv4 headers, ICMP(v6), quoted L4), and the checksums must stay valid:
- * the ICMPv6 one over its pseudo-header with the outer addresses.
- */
-static void check_icmp(struct fuzz_run *fr, const char *prog,
-		       const struct fuzz_view *in, const __u8 *out, size_t olen)
-{
-	size_t qcsum = in->q_l4 + (in->proto == IPPROTO_TCP ? 16 : 6);
-	const size_t allow4[][2] = { { in->l3 + 10, 10 }, { in->icmp_off + 2, 2 },
-				     { in->q_l3 + 10, 10 }, { in->q_l4, 4 },
-				     { qcsum, 2 } };
-	const size_t allow6[][2] = { { in->l3 + 8, 32 }, { in->icmp_off + 2, 2 },
-				     { in->q_l3 + 8, 32 }, { in->q_l4, 4 },
-				     { qcsum, 2 } };
-	struct fuzz_view v = fuzz_parse(out, olen);
-
-	if (identical(fr, out, olen))
-		return;
-	if (olen != fr->len || !v.icmp_err || v.v6 != in->v6 ||
-	    !only_changed(fr, out, in->v6 ? allow6 : allow4, 5))
-		return violation(fr, I_ICMP, prog, "no longer an ICMP error");
-	if ((in->ip_csum_ok && !v.ip_csum_ok) ||
-	    (in->icmp_csum_ok && !v.icmp_csum_ok) ||
-	    (in->q_l4_csum_ok && !v.q_l4_csum_ok))
-		return violation(fr, I_ICMP, prog, "checksums broken");
-	fr->icmp_changed[in->v6]++;
-}
-
-static bool verdict_ok(const char *prog, int ret, bool drop)
-{
-	if (!strcmp(prog, "tc_in"))
-		return ret == (drop ? TC_ACT_SHOT : TC_ACT_UNSPEC);
-	if (drop)
-		return ret == XDP_DROP;
-	return ret == XDP_PASS || ret == XDP_TX || ret == XDP_REDIRECT;
-}
-
-static void check_ingress(struct fuzz_run *fr, const char *prog, int ret,
-			  const __u8 *out, size_t olen)
-{
-	struct fuzz_view in = fuzz_parse(fr->in, fr->len);
-	const struct canary_service_cfg *svc = service_of(fr->cfg, &in);
-	bool drop = svc && no_endpoints(svc);
-
-	if (!verdict_ok(prog, ret, drop))
-		return violation(fr, I_VERDICT, prog, "verdict %d%s", ret,
-				 drop ? " (want a drop)" : "");
-	if (drop) {
-		fr->dropped++;
-		fr->dropped6 += in.v6;
-		return;
-	}
-	if (svc)
-		return check_translated(fr, prog, ret, &in, svc, out, olen);
-	if (in.icmp_err)
-		return check_icmp(fr, prog, &in, out, olen);
-	if (!identical(fr, out, olen))
-		return violation(fr, I_IDENTICAL, prog, "frame changed");
-	fr->identical++;
-}
-
 /* Whether the tracked IPv6 flow of client @v->daddr6:@v->dport to
  * @svc's VIP:port went to @v->saddr6:@v->sport. */
 static bool flow6_to(struct fuzz_run *fr, const struct fuzz_view *v,
@@ -332,6 +273,157 @@ static const struct canary_service_cfg *reply_of(struct fuzz_run *fr,
 	return NULL;
 }
 
+/* What an ICMP error about a tracked flow must become (bpf/canary.bpf.c
+ * ingress_icmp*(), egress_icmp*()): the quoted packet's service side is
+ * @addr:@port, and so is the outer address on that side if it was the
+ * quoted one. */
+struct icmp_want {
+	bool set;
+	bool egress;         /* quoted client -> endpoint, made the VIP */
+	__be32 addr[4];
+	__be16 port;
+};
+
+/* An error to the VIP quoting VIP:port -> client of a tracked flow not
+ * source-NATed: the endpoint's address and port. */
+static struct icmp_want icmp_in_want(struct fuzz_run *fr,
+				     const struct fuzz_view *in)
+{
+	struct canary_flow6_key k6 = { .sport = in->q_dport,
+				       .dport = in->q_sport, .proto = in->proto };
+	struct canary_flow_key k = { .saddr = in->q_daddr, .daddr = in->q_saddr,
+				     .sport = in->q_dport, .dport = in->q_sport,
+				     .proto = in->proto };
+	struct icmp_want w = {};
+	struct canary_flow6 f6;
+	struct canary_flow f;
+
+	if (!in->icmp_err || memcmp(in->daddr6, in->q_saddr6, in->v6 ? 16 : 4))
+		return w;
+	memcpy(k6.saddr, in->q_daddr6, 16);
+	memcpy(k6.daddr, in->q_saddr6, 16);
+	if (in->v6 && !bpf_map_lookup_elem(fr->env->st.flow6_fd, &k6, &f6)) {
+		w = (struct icmp_want){ .set = true, .port = f6.ep_port };
+		memcpy(w.addr, f6.ep_addr, 16);
+	} else if (!in->v6 && !bpf_map_lookup_elem(fr->env->st.flow_fd, &k, &f) &&
+		   !(f.flags & CANARY_FLOW_F_SNAT)) {
+		w = (struct icmp_want){ .set = true, .port = f.ep_port };
+		w.addr[0] = f.ep_addr;
+	}
+	return w;
+}
+
+/* An error to a client quoting client -> endpoint of a tracked flow: the
+ * VIP:port the client talked to. */
+static struct icmp_want icmp_out_want(struct fuzz_run *fr,
+				      const struct fuzz_view *in)
+{
+	struct fuzz_view r = { .l4 = in->icmp_err, .v6 = in->v6,
+			       .proto = in->proto, .sport = in->q_dport,
+			       .dport = in->q_sport };
+	const struct canary_service_cfg *svc;
+	struct icmp_want w = { .egress = true };
+
+	memcpy(r.saddr6, in->q_daddr6, 16);
+	memcpy(r.daddr6, in->q_saddr6, 16);
+	svc = reply_of(fr, &r);
+	if (!svc)
+		return w;
+	w.set = true;
+	w.port = svc->port;
+	memcpy(w.addr, svc->vip.v6, in->v6 ? 16 : 4);
+	return w;
+}
+
+/* Whether ICMP error @v (the output for input @in) carries @w. */
+static bool icmp_as_wanted(const struct fuzz_view *in,
+			   const struct fuzz_view *v, const struct icmp_want *w)
+{
+	size_t n = in->v6 ? 16 : 4;
+
+	if (w->egress)
+		return !memcmp(v->q_daddr6, w->addr, n) && v->q_dport == w->port &&
+		       !memcmp(v->saddr6, memcmp(in->saddr6, in->q_daddr6, n) ?
+					  in->saddr6 : w->addr, n);
+	return !memcmp(v->q_saddr6, w->addr, n) && v->q_sport == w->port &&
+	       !memcmp(v->daddr6, w->addr, n);
+}
+
+/*
+ * An ICMP error about a tracked flow (@w) must be translated, and no
+ * other: then only the outer and quoted addresses and ports may change,
+ * with the checksums (outer and quoted IPv4 headers, ICMP(v6), quoted
+ * L4), and the checksums must stay valid: the ICMPv6 one over its
+ * pseudo-header with the outer addresses.
+ */
+static void check_icmp(struct fuzz_run *fr, const char *prog,
+		       const struct fuzz_view *in, const struct icmp_want *w,
+		       const __u8 *out, size_t olen)
+{
+	size_t qcsum = in->q_l4 + (in->proto == IPPROTO_TCP ? 16 : 6);
+	const size_t allow4[][2] = { { in->l3 + 10, 10 }, { in->icmp_off + 2, 2 },
+				     { in->q_l3 + 10, 10 }, { in->q_l4, 4 },
+				     { qcsum, 2 } };
+	const size_t allow6[][2] = { { in->l3 + 8, 32 }, { in->icmp_off + 2, 2 },
+				     { in->q_l3 + 8, 32 }, { in->q_l4, 4 },
+				     { qcsum, 2 } };
+	struct fuzz_view v = fuzz_parse(out, olen);
+
+	if (identical(fr, out, olen)) {
+		if (w->set)
+			violation(fr, I_ICMP_FLOW, prog, "error about a tracked flow untouched");
+		return;
+	}
+	if (!w->set)
+		return violation(fr, I_ICMP_FLOW, prog, "error about no tracked flow changed");
+	if (olen != fr->len || !v.icmp_err || v.v6 != in->v6 ||
+	    !only_changed(fr, out, in->v6 ? allow6 : allow4, 5))
+		return violation(fr, I_ICMP, prog, "no longer an ICMP error");
+	if ((in->ip_csum_ok && !v.ip_csum_ok) ||
+	    (in->icmp_csum_ok && !v.icmp_csum_ok) ||
+	    (in->q_l4_csum_ok && !v.q_l4_csum_ok))
+		return violation(fr, I_ICMP, prog, "checksums broken");
+	if (!icmp_as_wanted(in, &v, w))
+		return violation(fr, I_ICMP_FLOW, prog, "not translated to the flow");
+	fr->icmp_changed[in->v6]++;
+}
+
+static bool verdict_ok(const char *prog, int ret, bool drop)
+{
+	if (!strcmp(prog, "tc_in"))
+		return ret == (drop ? TC_ACT_SHOT : TC_ACT_UNSPEC);
+	if (drop)
+		return ret == XDP_DROP;
+	return ret == XDP_PASS || ret == XDP_TX || ret == XDP_REDIRECT;
+}
+
+static void check_ingress(struct fuzz_run *fr, const char *prog, int ret,
+			  const __u8 *out, size_t olen)
+{
+	struct fuzz_view in = fuzz_parse(fr->in, fr->len);
+	const struct canary_service_cfg *svc = service_of(fr->cfg, &in);
+	bool drop = svc && no_endpoints(svc);
+
+	if (!verdict_ok(prog, ret, drop))
+		return violation(fr, I_VERDICT, prog, "verdict %d%s", ret,
+				 drop ? " (want a drop)" : "");
+	if (drop) {
+		fr->dropped++;
+		fr->dropped6 += in.v6;
+		return;
+	}
+	if (svc)
+		return check_translated(fr, prog, ret, &in, svc, out, olen);
+	if (in.icmp_err) {
+		struct icmp_want w = icmp_in_want(fr, &in);
+
+		return check_icmp(fr, prog, &in, &w, out, olen);
+	}
+	if (!identical(fr, out, olen))
+		return violation(fr, I_IDENTICAL, prog, "frame changed");
+	fr->identical++;
+}
+
 static void check_reply(struct fuzz_run *fr, const struct fuzz_view *in,
 			const struct canary_service_cfg *svc, const __u8 *out,
 			size_t olen)
@@ -363,8 +455,11 @@ static void check_egress(struct fuzz_run *fr, int ret, const __u8 *out,
 		return violation(fr, I_VERDICT, "tc_out", "verdict %d", ret);
 	if (want_reply)
 		return check_reply(fr, &in, want_reply, out, olen);
-	if (in.icmp_err)
-		return check_icmp(fr, "tc_out", &in, out, olen);
+	if (in.icmp_err) {
+		struct icmp_want w = icmp_out_want(fr, &in);
+
+		return check_icmp(fr, "tc_out", &in, &w, out, olen);
+	}
 	if (!identical(fr, out, olen))
 		return violation(fr, I_IDENTICAL, "tc_out", "frame changed");
 	fr->identical++;
