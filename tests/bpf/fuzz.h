@@ -111,8 +111,9 @@ struct fuzz_view {
 	__be16 q_sport, q_dport;
 	bool ip_csum_ok;     /* IPv4 header checksum right; IPv6: true */
 	bool l4_csum_ok;     /* L4 checksum right over tot_len (IPv4) or up
-			      * to payload_len's end (IPv6), or IPv4 UDP 0;
-			      * false when that exceeds the frame */
+			      * to payload_len's end (IPv6), or IPv4 UDP 0
+			      * (IPv6 UDP 0 never); false when that exceeds
+			      * the frame */
 	bool icmp_csum_ok;   /* ICMP(v6) checksum right (icmp_err only) */
 	bool q_l4_csum_ok;   /* the quoted L4 checksum right, the quoted
 			      * packet whole inside the outer one (icmp_err
