@@ -113,6 +113,14 @@ static __always_inline int parse_l4(void *l4, void *data_end, struct pkt *p)
 	return PARSE_OK;
 }
 
+/* Whether @nexthdr is an extension header parse_ipv6_ext() skips. */
+static __always_inline bool ipv6_skippable(__u8 nexthdr)
+{
+	return nexthdr == NEXTHDR_HOP || nexthdr == NEXTHDR_ROUTING ||
+	       nexthdr == NEXTHDR_DEST || nexthdr == NEXTHDR_AUTH ||
+	       nexthdr == NEXTHDR_FRAGMENT;
+}
+
 /*
  * Skips IPv6 extension headers the way the kernel's ipv6_skip_exthdr()
  * does (hop-by-hop, routing, destination options, AH, and a fragment
@@ -126,9 +134,7 @@ parse_ipv6_ext(void *data, void *data_end, __u8 *nexthdr, __u32 *off)
 	int i;
 
 	for (i = 0; i < PARSE_IPV6_MAX_EXT; i++) {
-		if (*nexthdr != NEXTHDR_HOP && *nexthdr != NEXTHDR_ROUTING &&
-		    *nexthdr != NEXTHDR_DEST && *nexthdr != NEXTHDR_AUTH &&
-		    *nexthdr != NEXTHDR_FRAGMENT)
+		if (!ipv6_skippable(*nexthdr))
 			return PARSE_OK;
 		if (*off > PARSE_MAX_HDR)
 			return PARSE_OTHER;
@@ -146,7 +152,8 @@ parse_ipv6_ext(void *data, void *data_end, __u8 *nexthdr, __u32 *off)
 		}
 		*nexthdr = h[0];
 	}
-	return PARSE_OTHER;
+	/* PARSE_IPV6_MAX_EXT headers skipped: the upper layer may follow. */
+	return ipv6_skippable(*nexthdr) ? PARSE_OTHER : PARSE_OK;
 }
 
 /* IPv6 at @p->l3_off up to the L4 ports. */

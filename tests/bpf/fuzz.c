@@ -8,7 +8,6 @@
 
 #include "fuzz.h"
 
-#define ETH_P_8021AD_ 0x88A8
 #define ICMP_ERR_TYPES 2 /* destination unreachable, time exceeded */
 
 __u64 fuzz_next(struct fuzz_rng *r)
@@ -29,7 +28,12 @@ void fuzz_flows_add(struct fuzz_flows *fl, const struct fuzz_flow *f)
 	fl->f[fl->n++ % FUZZ_FLOWS] = *f;
 }
 
-static __be16 rd16(const __u8 *p)
+void fuzz_flows_add6(struct fuzz_flows *fl, const struct fuzz_flow6 *f)
+{
+	fl->f6[fl->n6++ % FUZZ_FLOWS] = *f;
+}
+
+__be16 fuzz_rd16(const __u8 *p)
 {
 	__be16 v;
 
@@ -37,7 +41,7 @@ static __be16 rd16(const __u8 *p)
 	return v;
 }
 
-static void wr16(__u8 *p, __u16 host)
+void fuzz_wr16(__u8 *p, __u16 host)
 {
 	__be16 v = htons(host);
 
@@ -193,20 +197,22 @@ static size_t random_bytes(struct fuzz_rng *r, __u8 *buf)
 	for (i = 0; i < len; i++)
 		buf[i] = (__u8)fuzz_next(r);
 	if (len >= 15 && fuzz_below(r, 2)) { /* make it look like IPv4 */
-		wr16(buf + 12, ETH_P_IP);
+		fuzz_wr16(buf + 12, ETH_P_IP);
 		buf[14] = 0x45;
+	} else if (len >= 15 && fuzz_below(r, 2)) { /* or IPv6 */
+		fuzz_wr16(buf + 12, ETH_P_IPV6);
+		buf[14] = 0x60;
 	}
 	return len;
 }
 
 /* --- Mutations ------------------------------------------------------ */
 
-/* Offset of the IPv4 header by the frame's ethertype (one tag at most). */
-static size_t l3_of(const __u8 *buf, size_t len)
+size_t fuzz_l3_of(const __u8 *buf, size_t len)
 {
-	__u16 type = len >= 14 ? ntohs(rd16(buf + 12)) : 0;
+	__u16 type = len >= 14 ? ntohs(fuzz_rd16(buf + 12)) : 0;
 
-	return type == ETH_P_8021Q || type == ETH_P_8021AD_ ? 18 : 14;
+	return type == ETH_P_8021Q || type == FUZZ_ETH_P_8021AD ? 18 : 14;
 }
 
 static size_t mut_extend(struct fuzz_rng *r, __u8 *buf, size_t len)
@@ -233,29 +239,30 @@ static size_t mut_vlan(struct fuzz_rng *r, __u8 *buf, size_t len)
 	if (len < 12 || len + 4 > PKT_MAX)
 		return len;
 	memmove(buf + 16, buf + 12, len - 12);
-	wr16(buf + 12, fuzz_below(r, 2) ? ETH_P_8021Q : ETH_P_8021AD_);
-	wr16(buf + 14, fuzz_below(r, 4096));
+	fuzz_wr16(buf + 12, fuzz_below(r, 2) ? ETH_P_8021Q : FUZZ_ETH_P_8021AD);
+	fuzz_wr16(buf + 14, fuzz_below(r, 4096));
 	return len + 4;
 }
 
 /* Inserts 4 to 40 bytes of random IPv4 options (ihl and tot_len follow). */
 static size_t mut_ip_opts(struct fuzz_rng *r, __u8 *buf, size_t len)
 {
-	size_t l3 = l3_of(buf, len), at, n, i;
+	size_t l3 = fuzz_l3_of(buf, len), at, n, i;
 	__u8 ihl;
 
 	if (len < l3 + 20)
 		return len;
 	ihl = buf[l3] & 0xf;
 	n = 4 * (1 + fuzz_below(r, 10));
-	if (ihl < 5 || ihl * 4 + n > 60 || len + n > PKT_MAX)
+	if (ihl < 5 || ihl * 4 + n > 60 || len + n > PKT_MAX ||
+	    l3 + ihl * 4 > len)
 		return len;
 	at = l3 + ihl * 4;
 	memmove(buf + at + n, buf + at, len - at);
 	for (i = 0; i < n; i++)
 		buf[at + i] = fuzz_below(r, 2) ? 1 : (__u8)fuzz_next(r);
 	buf[l3] = (buf[l3] & 0xf0) | (ihl + n / 4);
-	wr16(buf + l3 + 2, ntohs(rd16(buf + l3 + 2)) + n);
+	fuzz_wr16(buf + l3 + 2, ntohs(fuzz_rd16(buf + l3 + 2)) + n);
 	return len + n;
 }
 
@@ -278,8 +285,8 @@ static void set_ip_field(struct fuzz_rng *r, __u8 *ip, int which)
 	switch (which) {
 	case 0: ip[0] = (ip[0] & 0xf0) | fuzz_below(r, 16); break;
 	case 1: ip[0] = (ip[0] & 0x0f) | fuzz_below(r, 16) << 4; break;
-	case 2: wr16(ip + 2, fuzz_below(r, 0x10000)); break;
-	case 3: wr16(ip + 6, frags[fuzz_below(r, 4)]); break;
+	case 2: fuzz_wr16(ip + 2, fuzz_below(r, 0x10000)); break;
+	case 3: fuzz_wr16(ip + 6, frags[fuzz_below(r, 4)]); break;
 	case 4: ip[9] = protos[fuzz_below(r, 5)]; break;
 	case 5: ip[8] = fuzz_below(r, 3); break;
 	case 6: a = some_addr(r); memcpy(ip + 16, &a, 4); break;
@@ -292,25 +299,25 @@ static void set_l4_field(struct fuzz_rng *r, __u8 *l4, int which)
 	static const __u16 ports[] = { 5000, 6000, 5050, 0 };
 
 	switch (which) {
-	case 0: wr16(l4 + 2, ports[fuzz_below(r, 4)]); break;
-	case 1: wr16(l4, fuzz_below(r, 0x10000)); break;
+	case 0: fuzz_wr16(l4 + 2, ports[fuzz_below(r, 4)]); break;
+	case 1: fuzz_wr16(l4, fuzz_below(r, 0x10000)); break;
 	case 2: l4[13] = fuzz_below(r, 256); break;       /* TCP flags */
 	case 3: l4[12] = fuzz_below(r, 256); break;       /* TCP doff */
-	default: wr16(l4 + 4, fuzz_below(r, 0x10000)); break; /* UDP len */
+	default: fuzz_wr16(l4 + 4, fuzz_below(r, 0x10000)); break; /* UDP len */
 	}
 }
 
 /* Sets one Ethernet, IPv4 or L4 header field to an odd value. */
 static size_t mut_field(struct fuzz_rng *r, __u8 *buf, size_t len)
 {
-	static const __u16 types[] = { ETH_P_IP, ETH_P_8021Q, ETH_P_8021AD_,
+	static const __u16 types[] = { ETH_P_IP, ETH_P_8021Q, FUZZ_ETH_P_8021AD,
 				       ETH_P_IPV6, ETH_P_ARP };
-	size_t l3 = l3_of(buf, len), l4;
+	size_t l3 = fuzz_l3_of(buf, len), l4;
 	int which = fuzz_below(r, 14);
 
 	if (which == 13 && len >= 14) {
-		wr16(buf + 12, fuzz_below(r, 8) ? types[fuzz_below(r, 5)] :
-						  fuzz_below(r, 0x10000));
+		fuzz_wr16(buf + 12, fuzz_below(r, 8) ? types[fuzz_below(r, 5)] :
+						       fuzz_below(r, 0x10000));
 		return len;
 	}
 	if (len < l3 + 20)
@@ -329,28 +336,31 @@ static size_t mut_field(struct fuzz_rng *r, __u8 *buf, size_t len)
 
 static void put_csum(__u8 *field, __u16 host)
 {
-	wr16(field, host);
+	fuzz_wr16(field, host);
 }
 
-/* Recomputes the IPv4, and the L4 or ICMP, checksums where they fit. */
+/* Recomputes the IPv4, and the L4 or ICMP, checksums where they fit
+ * (IPv6: fuzz_fix_csums6()). */
 static void fix_csums(__u8 *buf, size_t len)
 {
-	size_t l3 = l3_of(buf, len), ihl, tot, l4;
+	size_t l3 = fuzz_l3_of(buf, len), ihl, tot, l4;
 	__u8 *ip = buf + l3;
 
+	if (len >= l3 && fuzz_rd16(buf + l3 - 2) == htons(ETH_P_IPV6))
+		return fuzz_fix_csums6(buf, len, l3);
 	if (len < l3 + 20 || (ip[0] >> 4) != 4 || (ihl = (ip[0] & 0xf) * 4) < 20 ||
 	    l3 + ihl > len)
 		return;
 	put_csum(ip + 10, 0);
 	put_csum(ip + 10, pkt_csum(ip, ihl));
-	tot = ntohs(rd16(ip + 2));
+	tot = ntohs(fuzz_rd16(ip + 2));
 	l4 = l3 + ihl;
 	if (tot < ihl + 8 || l3 + tot > len)
 		return;
 	if (ip[9] == IPPROTO_TCP && tot >= ihl + 20) {
 		put_csum(buf + l4 + 16, 0);
 		put_csum(buf + l4 + 16, pkt_l4_csum((void *)ip, buf + l4, tot - ihl));
-	} else if (ip[9] == IPPROTO_UDP && rd16(buf + l4 + 6)) {
+	} else if (ip[9] == IPPROTO_UDP && fuzz_rd16(buf + l4 + 6)) {
 		__u16 c;
 
 		put_csum(buf + l4 + 6, 0);
@@ -371,12 +381,19 @@ static size_t base_frame(struct fuzz_rng *r, const struct fuzz_flows *fl,
 	case FK_REPLY: return reply_packet(r, fl, buf);
 	case FK_ICMP_IN: return icmp_in_packet(r, fl, buf);
 	case FK_ICMP_OUT: return icmp_out_packet(r, fl, buf);
-	default: return random_bytes(r, buf);
+	case FK_RANDOM: return random_bytes(r, buf);
+	default: return fuzz_frame6(r, fl, buf, kind);
 	}
 }
 
 static size_t mutate(struct fuzz_rng *r, __u8 *buf, size_t len)
 {
+	size_t l3 = fuzz_l3_of(buf, len);
+
+	/* IPv6 frames get their own mutations half the time. */
+	if (len >= l3 && fuzz_rd16(buf + l3 - 2) == htons(ETH_P_IPV6) &&
+	    fuzz_below(r, 2))
+		return fuzz_mutate6(r, buf, len);
 	switch (fuzz_below(r, 8)) {
 	case 0: return fuzz_below(r, len + 1);  /* truncate */
 	case 1: return mut_extend(r, buf, len);
@@ -390,11 +407,14 @@ static size_t mutate(struct fuzz_rng *r, __u8 *buf, size_t len)
 size_t fuzz_frame(struct fuzz_rng *r, const struct fuzz_flows *fl, __u8 *buf,
 		  enum fuzz_kind *kind)
 {
-	/* Weighted: most frames are service traffic, the interesting kind. */
-	static const enum fuzz_kind kinds[] = { FK_VIP, FK_VIP, FK_VIP, FK_VIP,
-						FK_OTHER, FK_REPLY, FK_REPLY,
-						FK_ICMP_IN, FK_ICMP_OUT,
-						FK_RANDOM };
+	/* Weighted: most frames are service traffic, the interesting kind;
+	 * IPv4 and IPv6 alike. */
+	static const enum fuzz_kind kinds[] = {
+		FK_VIP, FK_VIP, FK_VIP, FK_VIP, FK_OTHER, FK_REPLY, FK_REPLY,
+		FK_ICMP_IN, FK_ICMP_OUT, FK_RANDOM,
+		FK_VIP6, FK_VIP6, FK_VIP6, FK_VIP6, FK_OTHER6, FK_REPLY6,
+		FK_REPLY6, FK_ICMP_IN6, FK_ICMP_OUT6, FK_ICMP6,
+	};
 	int n_mut = fuzz_below(r, 3) ? fuzz_below(r, 4) : 0, i;
 	size_t len;
 
@@ -414,7 +434,9 @@ static void parse_icmp(const __u8 *buf, size_t len, size_t l3,
 		       struct fuzz_view *v)
 {
 	const __u8 *ip = buf + l3, *in;
-	size_t ic = l3 + (ip[0] & 0xf) * 4, tot = ntohs(rd16(ip + 2));
+	size_t ic = l3 + (ip[0] & 0xf) * 4, tot = ntohs(fuzz_rd16(ip + 2));
+	size_t qend, hdr;
+	__be16 c;
 
 	if (ic + 8 > len || (buf[ic] != 3 && buf[ic] != 11) || ic + 8 + 20 > len)
 		return;
@@ -425,8 +447,26 @@ static void parse_icmp(const __u8 *buf, size_t len, size_t l3,
 	    ic + 8 + (in[0] & 0xf) * 4 + 4 > l3 + tot)
 		return;
 	v->icmp_err = true;
+	v->icmp_off = ic;
+	v->q_l3 = ic + 8;
+	v->q_l4 = ic + 8 + (in[0] & 0xf) * 4;
+	v->proto = in[9];
+	memcpy(&v->saddr, ip + 12, 4);
+	memcpy(&v->daddr, ip + 16, 4);
+	memcpy(&v->q_saddr, in + 12, 4);
+	memcpy(&v->q_daddr, in + 16, 4);
+	v->q_sport = fuzz_rd16(buf + v->q_l4);
+	v->q_dport = fuzz_rd16(buf + v->q_l4 + 2);
 	v->icmp_csum_ok = tot >= ic - l3 && l3 + tot <= len &&
 			  pkt_csum(buf + ic, tot - (ic - l3)) == 0;
+	qend = v->q_l3 + ntohs(fuzz_rd16(in + 2));
+	hdr = v->proto == IPPROTO_TCP ? 20 : 8;
+	if (qend > l3 + tot || qend > len || qend < v->q_l4 + hdr)
+		return;
+	c = fuzz_rd16(buf + v->q_l4 + (v->proto == IPPROTO_TCP ? 16 : 6));
+	v->q_l4_csum_ok = (v->proto == IPPROTO_UDP && !c) ||
+			  pkt_l4_csum((const void *)in, buf + v->q_l4,
+				      qend - v->q_l4) == 0;
 }
 
 /* bpf/parse.h parse_l4() and the checksums, for IPv4 at @l3. */
@@ -434,7 +474,7 @@ static void parse_l4(const __u8 *buf, size_t len, size_t l3,
 		     struct fuzz_view *v)
 {
 	const __u8 *ip = buf + l3;
-	size_t ihl = (ip[0] & 0xf) * 4, tot = ntohs(rd16(ip + 2));
+	size_t ihl = (ip[0] & 0xf) * 4, tot = ntohs(fuzz_rd16(ip + 2));
 	size_t hdr = ip[9] == IPPROTO_TCP ? 20 : 8;
 	__u16 l4csum;
 
@@ -445,10 +485,10 @@ static void parse_l4(const __u8 *buf, size_t len, size_t l3,
 	v->proto = ip[9];
 	memcpy(&v->saddr, ip + 12, 4);
 	memcpy(&v->daddr, ip + 16, 4);
-	v->sport = rd16(buf + v->l4_off);
-	v->dport = rd16(buf + v->l4_off + 2);
+	v->sport = fuzz_rd16(buf + v->l4_off);
+	v->dport = fuzz_rd16(buf + v->l4_off + 2);
 	v->ip_csum_ok = pkt_csum(ip, ihl) == 0;
-	l4csum = rd16(buf + v->l4_off + (v->proto == IPPROTO_TCP ? 16 : 6));
+	l4csum = fuzz_rd16(buf + v->l4_off + (v->proto == IPPROTO_TCP ? 16 : 6));
 	if (tot < ihl + hdr || l3 + tot > len)
 		return;
 	v->l4_csum_ok = (v->proto == IPPROTO_UDP && !l4csum) ||
@@ -463,24 +503,28 @@ struct fuzz_view fuzz_parse(const __u8 *buf, size_t len)
 
 	if (len < 14)
 		return v;
-	type = ntohs(rd16(buf + 12));
+	type = ntohs(fuzz_rd16(buf + 12));
 	v.l3 = 14;
-	if (type == ETH_P_8021Q || type == ETH_P_8021AD_) {
+	if (type == ETH_P_8021Q || type == FUZZ_ETH_P_8021AD) {
 		if (len < 18)
 			return v;
-		type = ntohs(rd16(buf + 16));
+		type = ntohs(fuzz_rd16(buf + 16));
 		v.l3 = 18;
 	}
 	ip = buf + v.l3;
+	if (type == ETH_P_IPV6 && len >= v.l3 + 40 && (ip[0] >> 4) == 6) {
+		fuzz_parse6(buf, len, &v);
+		return v;
+	}
 	if (type != ETH_P_IP || len < v.l3 + 20 || (ip[0] >> 4) != 4 ||
 	    (ip[0] & 0xf) < 5)
 		return v;
 	v.ip_csum_ok = v.l3 + (ip[0] & 0xf) * 4 <= len &&
 		       pkt_csum(ip, (ip[0] & 0xf) * 4) == 0;
-	if (ip[9] == IPPROTO_ICMP && !(rd16(ip + 6) & htons(0x1fff)))
+	if (ip[9] == IPPROTO_ICMP && !(fuzz_rd16(ip + 6) & htons(0x1fff)))
 		parse_icmp(buf, len, v.l3, &v);
 	if ((ip[9] == IPPROTO_TCP || ip[9] == IPPROTO_UDP) &&
-	    !(rd16(ip + 6) & htons(0x1fff)))
+	    !(fuzz_rd16(ip + 6) & htons(0x1fff)))
 		parse_l4(buf, len, v.l3, &v);
 	return v;
 }

@@ -21,18 +21,27 @@ bool ip6_eq(const __be32 *a, const __be32 *b)
 	return !memcmp(a, b, 16);
 }
 
-/* The checksum over the IPv6 pseudo-header and @len bytes at @l4. */
-static __u16 l4_csum6(const __be32 *src, const __be32 *dst, __u8 proto,
-		      const void *l4, size_t len)
+/* The one's complement sum of @len bytes folded to 16 bits, before
+ * pkt_csum() inverts it. */
+static __u32 sum_of(const void *data, size_t len)
 {
-	__u8 buf[PKT_MAX + 40] = {};
+	return (__u16)~pkt_csum(data, len);
+}
 
-	memcpy(buf, src, 16);
-	memcpy(buf + 16, dst, 16);
-	*(__be32 *)(buf + 32) = htonl(len);
-	buf[39] = proto;
-	memcpy(buf + 40, l4, len);
-	return pkt_csum(buf, 40 + len);
+__u16 pkt6_l4_csum(const __be32 *src, const __be32 *dst, __u8 proto,
+		   const void *l4, size_t len)
+{
+	__u8 ph[40] = {};
+	__u32 sum;
+
+	memcpy(ph, src, 16);
+	memcpy(ph + 16, dst, 16);
+	*(__be32 *)(ph + 32) = htonl(len);
+	ph[39] = proto;
+	/* The pseudo-header is 40 bytes: the data's words line up after it. */
+	sum = sum_of(ph, sizeof(ph)) + sum_of(l4, len);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
 }
 
 static __u8 *put_eth6(bool vlan, __u8 *p)
@@ -115,12 +124,12 @@ static void set_l4_csum(__u8 proto, const __be32 *src, const __be32 *dst,
 	__u16 c;
 
 	if (proto == IPPROTO_TCP) {
-		((struct tcphdr *)l4)->check = htons(l4_csum6(src, dst, proto, l4, len));
+		((struct tcphdr *)l4)->check = htons(pkt6_l4_csum(src, dst, proto, l4, len));
 	} else if (proto == IPPROTO_UDP) {
-		c = l4_csum6(src, dst, proto, l4, len);
+		c = pkt6_l4_csum(src, dst, proto, l4, len);
 		((struct udphdr *)l4)->check = htons(c ? c : 0xffff);
 	} else if (proto == IPPROTO_ICMPV6) {
-		*(__be16 *)(l4 + 2) = htons(l4_csum6(src, dst, proto, l4, len));
+		*(__be16 *)(l4 + 2) = htons(pkt6_l4_csum(src, dst, proto, l4, len));
 	}
 }
 
@@ -187,7 +196,7 @@ struct pkt6_view pkt6_parse(const void *buf, size_t len)
 	v.sport = ntohs(*(__be16 *)p);
 	v.dport = ntohs(*(__be16 *)(p + 2));
 	v.hop_limit = ip6h->hop_limit;
-	v.l4_csum_ok = l4_csum6(v.saddr, v.daddr, nh, p, l4len) == 0;
+	v.l4_csum_ok = pkt6_l4_csum(v.saddr, v.daddr, nh, p, l4len) == 0;
 	return v;
 }
 
@@ -233,12 +242,12 @@ struct icmp6_view pkt6_parse_icmp(const void *buf, size_t len)
 	v.ok = true;
 	memcpy(v.saddr, &ip6h->saddr, 16);
 	memcpy(v.daddr, &ip6h->daddr, 16);
-	v.icmp_csum_ok = l4_csum6(v.saddr, v.daddr, IPPROTO_ICMPV6, ic, plen) == 0;
+	v.icmp_csum_ok = pkt6_l4_csum(v.saddr, v.daddr, IPPROTO_ICMPV6, ic, plen) == 0;
 	memcpy(v.q_saddr, &in->saddr, 16);
 	memcpy(v.q_daddr, &in->daddr, 16);
 	v.q_sport = ntohs(*(__be16 *)l4);
 	v.q_dport = ntohs(*(__be16 *)(l4 + 2));
 	qlen = plen - 8 - sizeof(*in);
-	v.q_l4_csum_ok = l4_csum6(v.q_saddr, v.q_daddr, in->nexthdr, l4, qlen) == 0;
+	v.q_l4_csum_ok = pkt6_l4_csum(v.q_saddr, v.q_daddr, in->nexthdr, l4, qlen) == 0;
 	return v;
 }

@@ -42,6 +42,12 @@ struct pkt6_view {
  * verifies its L4 checksum. */
 struct pkt6_view pkt6_parse(const void *buf, size_t len);
 
+/* The L4 checksum over the IPv6 pseudo-header (@src, @dst, @proto, length
+ * @len) and @len bytes at @l4, in host order: 0 when the data's checksum
+ * is right (pkt_l4_csum()'s twin). */
+__u16 pkt6_l4_csum(const __be32 *src, const __be32 *dst, __u8 proto,
+		   const void *l4, size_t len);
+
 /* An IPv6 address from text; all zero if it does not parse. */
 void ip6(const char *s, __be32 *out);
 bool ip6_eq(const __be32 *a, const __be32 *b);

@@ -175,6 +175,18 @@ static void extension_headers(struct test_env *env)
 	s.ext[2] = 60;
 	s.n_ext = 3;
 	check_translated(&cfg, env->tc_in_fd, TC_ACT_UNSPEC, &s);
+	/* As many headers as the parser skips (PARSE_IPV6_MAX_EXT): it used
+	 * to give up after skipping the last one, ports in sight. */
+	test__start_subtest("four_ext_headers");
+	s = to_vip6(IPPROTO_UDP, 6003);
+	s.ext[0] = 0;
+	s.ext[1] = 60;
+	s.ext[2] = 44;
+	s.ext[3] = 60;
+	s.n_ext = 4;
+	check_translated(&cfg, env->xdp_fd, XDP_PASS, &s);
+	s.sport = 6004;
+	check_translated(&cfg, env->tc_in_fd, TC_ACT_UNSPEC, &s);
 	test__start_subtest("first_fragment");
 	s = to_vip6(IPPROTO_UDP, 6002);
 	s.ext[0] = 44;
