@@ -136,7 +136,9 @@ parse_ipv6_ext(void *data, void *data_end, __u8 *nexthdr, __u32 *off)
 	for (i = 0; i < PARSE_IPV6_MAX_EXT; i++) {
 		if (!ipv6_skippable(*nexthdr))
 			return PARSE_OK;
-		if (*off > PARSE_MAX_HDR)
+		/* Within what tc pulls into the linear area (ctx_pull), so
+		 * XDP and tc take the same packets. */
+		if (*off + 8 > PARSE_MAX_HDR)
 			return PARSE_OTHER;
 		h = data + *off;
 		if ((void *)(h + 8) > data_end)
@@ -177,7 +179,8 @@ static __always_inline enum parse_result parse_ipv6(void *data, void *data_end,
 		return ret;
 	if (nexthdr != CANARY_PROTO_TCP && nexthdr != CANARY_PROTO_UDP)
 		return PARSE_OTHER;
-	if (off > PARSE_MAX_HDR)
+	/* The whole TCP header (without options) within PARSE_MAX_HDR. */
+	if (off + sizeof(struct tcphdr) > PARSE_MAX_HDR)
 		return PARSE_OTHER;
 	p->proto = nexthdr;
 	p->l4_off = off;

@@ -606,7 +606,7 @@ static void parse_icmp6(const __u8 *buf, size_t len, struct fuzz_view *v)
 
 /*
  * bpf/parse.h parse_ipv6_ext(): up to MAX_EXT headers of the skippable
- * kinds, each starting at most at MAX_HDR and whole in the frame; a
+ * kinds, each whole within MAX_HDR and in the frame, the L4 header too; a
  * fragment header with a non-zero offset ends it (no ports). Returns the
  * upper-layer offset with its protocol in *@nh, or 0.
  */
@@ -618,7 +618,7 @@ static size_t skip_ext(const __u8 *buf, size_t len, size_t l3, __u8 *nh)
 
 	*nh = buf[l3 + 6];
 	for (i = 0; i < MAX_EXT && is_ext(*nh); i++) {
-		if (off > MAX_HDR || off + 8 > len)
+		if (off + 8 > MAX_HDR || off + 8 > len)
 			return 0;
 		h = buf + off;
 		if (*nh == NEXTHDR_FRAGMENT && fuzz_rd16(h + 2) & htons(IP6_OFFSET))
@@ -642,7 +642,7 @@ void fuzz_parse6(const __u8 *buf, size_t len, struct fuzz_view *v)
 	if (ip[6] == IPPROTO_ICMPV6)
 		return parse_icmp6(buf, len, v);
 	off = skip_ext(buf, len, v->l3, &nh);
-	if (!off || (nh != IPPROTO_TCP && nh != IPPROTO_UDP) || off > MAX_HDR)
+	if (!off || (nh != IPPROTO_TCP && nh != IPPROTO_UDP) || off + 20 > MAX_HDR)
 		return;
 	hdr = nh == IPPROTO_TCP ? 20 : 8;
 	if (off + hdr > len)
