@@ -347,8 +347,8 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	struct canary_ep_cfg active[CANARY_MAX_ENDPOINTS];
 	__u8 map[CANARY_MAX_ENDPOINTS];
 	struct canary_ring chunk;
-	__u16 *table;
-	__u32 m, s;
+	__u8 *table;
+	__u32 m, s, len;
 	int i, n = 0, err;
 
 	for (i = 0; i < ver->n_endpoints; i++) {
@@ -370,10 +370,13 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	if (!table)
 		return -ENOMEM;
 	err = maglev_build(active, n, table, m);
+	if (n < ver->n_endpoints) /* else map[] is the identity */
+		for (s = 0; s < m; s++)
+			table[s] = map[table[s]];
 	for (s = 0; s < m && !err; s += CANARY_RING_CHUNK) {
-		memset(&chunk, 0, sizeof(chunk));
-		for (i = 0; i < CANARY_RING_CHUNK && s + i < m; i++)
-			chunk.slot[i] = map[table[s + i]];
+		len = m - s < CANARY_RING_CHUNK ? m - s : CANARY_RING_CHUNK;
+		memcpy(chunk.slot, table + s, len);
+		memset(chunk.slot + len, 0, CANARY_RING_CHUNK - len);
 		k.chunk = s / CANARY_RING_CHUNK;
 		if (bpf_map_update_elem(st->ring_fd, &k, &chunk, BPF_ANY))
 			err = -errno;

@@ -12,7 +12,7 @@
 
 #define M 4093 /* the former fixed table size; any prime works */
 
-static __u16 ring_a[M], ring_b[M];
+static __u8 ring_a[M], ring_b[M];
 
 /* Endpoints 10.244.x.y:5050, sorted as the callers pass them. */
 static void make_eps(struct canary_ep_cfg *ep, int n)
@@ -27,7 +27,7 @@ static void make_eps(struct canary_ep_cfg *ep, int n)
 }
 
 /* Slots owned by each endpoint; false if a slot holds no valid index. */
-static bool count_slots(const __u16 *ring, int n, int *cnt)
+static bool count_slots(const __u8 *ring, int n, int *cnt)
 {
 	int i;
 
@@ -99,7 +99,7 @@ static void test_deterministic(void)
 }
 
 /* Slot owner by identity: the address, as indexes shift on removal. */
-static __be32 owner(const struct canary_ep_cfg *ep, const __u16 *ring, int s)
+static __be32 owner(const struct canary_ep_cfg *ep, const __u8 *ring, int s)
 {
 	return ep[ring[s]].addr.v4;
 }
@@ -158,7 +158,7 @@ static __u32 ref_word(const struct canary_addr *a)
 
 /* Pseudocode 1 of the Maglev paper, written out plainly with the whole
  * permutation table and the documented offset/skip hashes. */
-static void reference_ring(const struct canary_ep_cfg *ep, int n, __u16 *ring)
+static void reference_ring(const struct canary_ep_cfg *ep, int n, __u8 *ring)
 {
 	static __u32 perm[10][M];
 	int next[10] = {}, i, j, filled = 0;
@@ -177,7 +177,7 @@ static void reference_ring(const struct canary_ep_cfg *ep, int n, __u16 *ring)
 		for (i = 0; i < n; i++) {
 			do {
 				c = perm[i][next[i]++];
-			} while (ring[c] != 0xffff);
+			} while (ring[c] != 0xff);
 			ring[c] = i;
 			if (++filled == M)
 				return;
