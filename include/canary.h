@@ -67,7 +67,8 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 	((CANARY_RING_SIZE + CANARY_RING_CHUNK - 1) / CANARY_RING_CHUNK)
 /* Chunks, all versions and generations: 65,536 version tables (as with the
  * former 4-chunk tables), e.g. 21,845 versions in all three generations
- * (3 GiB at most; entries are allocated as written). Not every
+ * (3 GiB at most; entries are allocated as written, but the hash buckets,
+ * 16 MiB, from the start: 4 MiB before). Not every
  * MAX_SERVICES * MAX_VERSIONS * GENERATIONS table fits: apply fails with
  * E2BIG past this. */
 #ifndef CANARY_RING_ENTRIES
