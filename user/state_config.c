@@ -350,14 +350,15 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
 
 /*
  * The active generation if version @v of service @id there lists exactly
- * the endpoints of @buf (addresses, ports, flags, order) with a table of
- * this build's size, else -1. Such a table is the one write_ring() would
- * build (a table depends only on its endpoints), and copying it is cheaper:
- * a weight change rewrites every version. Not for Local services, whose
- * tables also depend on the node.
+ * the endpoints of @buf (addresses, ports, flags, order), all of those not
+ * draining in its table (a Local service's table leaves out other nodes'
+ * pods), at this build's size; else -1. Such a table is the one
+ * write_ring() would build for a service that is not Local (a table
+ * depends only on its endpoints), and copying it is cheaper: a weight
+ * change rewrites every version. @n_taking: endpoints not draining.
  */
 static int same_as_active(struct canary_state *st, __u32 id, int v, bool v6,
-			  const struct ver_buf *buf)
+			  const struct ver_buf *buf, int n_taking)
 {
 	struct canary_ver_key k = { .svc_id = id, .version = v };
 	static struct ver_buf cur;
@@ -370,12 +371,14 @@ static int same_as_active(struct canary_state *st, __u32 id, int v, bool v6,
 	if (v6)
 		same = !bpf_map_lookup_elem(st->ver6_fd, &k, &cur.v6) &&
 		       cur.v6.ring_size == CANARY_RING_SIZE &&
+		       cur.v6.n_active == n_taking &&
 		       cur.v6.n_endpoints == buf->v6.n_endpoints &&
 		       !memcmp(cur.v6.ep, buf->v6.ep,
 			       cur.v6.n_endpoints * sizeof(cur.v6.ep[0]));
 	else
 		same = !bpf_map_lookup_elem(st->ver_fd, &k, &cur.v4) &&
 		       cur.v4.ring_size == CANARY_RING_SIZE &&
+		       cur.v4.n_active == n_taking &&
 		       cur.v4.n_endpoints == buf->v4.n_endpoints &&
 		       !memcmp(cur.v4.ep, buf->v4.ep,
 			       cur.v4.n_endpoints * sizeof(cur.v4.ep[0]));
@@ -451,7 +454,7 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 {
 	struct canary_ver_key k = { .svc_id = id, .version = v, .gen = gen };
 	bool v6 = config_is_v6(svc);
-	int i, err, from;
+	int i, err, from, n_taking = 0;
 
 	memset(buf, 0, sizeof(*buf));
 	config_sort_endpoints(ver);
@@ -461,8 +464,9 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 			buf->v6.ep[i] = ep_to_map6(&ver->ep[i]);
 		else
 			buf->v4.ep[i] = ep_to_map(&ver->ep[i]);
+		n_taking += !(ver->ep[i].flags & CANARY_EP_F_DRAINING);
 	}
-	from = only ? -1 : same_as_active(st, id, v, v6, buf);
+	from = only ? -1 : same_as_active(st, id, v, v6, buf, n_taking);
 	if (v6)
 		err = write_ring(st, id, gen, v, ver, only, from,
 				 &buf->v6.n_active, &buf->v6.ring_size);
