@@ -135,7 +135,7 @@ static __always_inline __u32 lb_ring_index(__u32 svc_id, __u32 v, __u32 gen,
 	rk.version = v;
 	rk.gen = gen;
 	rk.chunk = slot / CANARY_RING_CHUNK;
-	ring = bpf_map_lookup_elem(&canary_ring, &rk);
+	ring = bpf_map_lookup_elem(&canary_ring_v2, &rk);
 	if (!ring)
 		return CANARY_MAX_ENDPOINTS;
 	idx = ring->slot[slot % CANARY_RING_CHUNK];

@@ -43,7 +43,7 @@ struct {
 	__type(key, struct canary_ring_key);
 	__type(value, struct canary_ring);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_ring SEC(".maps");
+} canary_ring_v2 SEC(".maps"); /* CANARY_MAP_RING */
 
 /* Never read by the programs: names and asked-for weights for user space. */
 struct {

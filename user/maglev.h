@@ -15,7 +15,8 @@
 #include "canary.h"
 #include "config.h"
 
-/* Returns 0, -EINVAL if n < 1 or n >= m, or -ENOMEM. */
-int maglev_build(const struct canary_ep_cfg *ep, int n, __u16 *ring, int m);
+/* Fills @ring[0..m-1] with indexes into @ep. Returns 0, -EINVAL if n < 1,
+ * n >= m or n >= 255, or -ENOMEM. */
+int maglev_build(const struct canary_ep_cfg *ep, int n, __u8 *ring, int m);
 
 #endif /* CANARY_USER_MAGLEV_H */

@@ -330,25 +330,81 @@ static int zero_stats(struct canary_state *st, __u32 id)
 	return err;
 }
 
+/* Copies version @v's table chunks from generation @from to @gen. */
+static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
+		     __u32 gen)
+{
+	struct canary_ring_key src = { .svc_id = id, .version = v, .gen = from };
+	struct canary_ring_key dst = { .svc_id = id, .version = v, .gen = gen };
+	static struct canary_ring chunk;
+	__u16 c;
+
+	for (c = 0; c < CANARY_RING_MAX_CHUNKS; c++) {
+		src.chunk = dst.chunk = c;
+		if (bpf_map_lookup_elem(st->ring_fd, &src, &chunk) ||
+		    bpf_map_update_elem(st->ring_fd, &dst, &chunk, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * The active generation if version @v of service @id there lists exactly
+ * the endpoints of @buf (addresses, ports, flags, order), all of those not
+ * draining in its table (a Local service's table leaves out other nodes'
+ * pods), at this build's size; else -1. Such a table is the one
+ * write_ring() would build for a service that is not Local (a table
+ * depends only on its endpoints), and copying it is cheaper: a weight
+ * change rewrites every version. @n_taking: endpoints not draining.
+ */
+static int same_as_active(struct canary_state *st, __u32 id, int v, bool v6,
+			  const struct ver_buf *buf, int n_taking)
+{
+	struct canary_ver_key k = { .svc_id = id, .version = v };
+	static struct ver_buf cur;
+	struct canary_genstate gs;
+	bool same;
+
+	if (state_genstate(st, &gs))
+		return -1;
+	k.gen = gs.active;
+	if (v6)
+		same = !bpf_map_lookup_elem(st->ver6_fd, &k, &cur.v6) &&
+		       cur.v6.ring_size == CANARY_RING_SIZE &&
+		       cur.v6.n_active == n_taking &&
+		       cur.v6.n_endpoints == buf->v6.n_endpoints &&
+		       !memcmp(cur.v6.ep, buf->v6.ep,
+			       cur.v6.n_endpoints * sizeof(cur.v6.ep[0]));
+	else
+		same = !bpf_map_lookup_elem(st->ver_fd, &k, &cur.v4) &&
+		       cur.v4.ring_size == CANARY_RING_SIZE &&
+		       cur.v4.n_active == n_taking &&
+		       cur.v4.n_endpoints == buf->v4.n_endpoints &&
+		       !memcmp(cur.v4.ep, buf->v4.ep,
+			       cur.v4.n_endpoints * sizeof(cur.v4.ep[0]));
+	return same ? (int)gs.active : -1;
+}
+
 /*
  * The Maglev table of version @v over its endpoints that take new flows
- * (@ver, sorted), written as canary_ring chunks of generation @gen. Slots
+ * (@ver, sorted), written as canary_ring_v2 chunks of generation @gen. Slots
  * hold indexes into the full ep[] (draining endpoints included), so a
  * draining endpoint keeps its place for status and its flows keep their
- * entries. The ring is shared by both families. Sets *@n_active and
- * *@ring_size for the version's map value.
+ * entries. The ring is shared by both families. With @copy_from >= 0,
+ * that generation holds this very table: it is copied, not built. Sets
+ * *@n_active and *@ring_size for the version's map value.
  */
 static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 		      const struct canary_version_cfg *ver,
-		      const struct canary_node *only, __u16 *n_active,
-		      __u32 *ring_size)
+		      const struct canary_node *only, int copy_from,
+		      __u16 *n_active, __u32 *ring_size)
 {
 	struct canary_ring_key k = { .svc_id = id, .version = v, .gen = gen };
 	struct canary_ep_cfg active[CANARY_MAX_ENDPOINTS];
 	__u8 map[CANARY_MAX_ENDPOINTS];
 	struct canary_ring chunk;
-	__u16 *table;
-	__u32 m, s;
+	__u8 *table;
+	__u32 m, s, len;
 	int i, n = 0, err;
 
 	for (i = 0; i < ver->n_endpoints; i++) {
@@ -366,14 +422,21 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	if (!n)
 		return 0;
 	m = CANARY_RING_SIZE;
+	if (copy_from >= 0 && !copy_ring(st, id, v, copy_from, gen)) {
+		*ring_size = m;
+		return 0;
+	}
 	table = malloc(m * sizeof(*table));
 	if (!table)
 		return -ENOMEM;
 	err = maglev_build(active, n, table, m);
+	if (n < ver->n_endpoints) /* else map[] is the identity */
+		for (s = 0; s < m; s++)
+			table[s] = map[table[s]];
 	for (s = 0; s < m && !err; s += CANARY_RING_CHUNK) {
-		memset(&chunk, 0, sizeof(chunk));
-		for (i = 0; i < CANARY_RING_CHUNK && s + i < m; i++)
-			chunk.slot[i] = map[table[s + i]];
+		len = m - s < CANARY_RING_CHUNK ? m - s : CANARY_RING_CHUNK;
+		memcpy(chunk.slot, table + s, len);
+		memset(chunk.slot + len, 0, CANARY_RING_CHUNK - len);
 		k.chunk = s / CANARY_RING_CHUNK;
 		if (bpf_map_update_elem(st->ring_fd, &k, &chunk, BPF_ANY))
 			err = -errno;
@@ -391,30 +454,31 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 {
 	struct canary_ver_key k = { .svc_id = id, .version = v, .gen = gen };
 	bool v6 = config_is_v6(svc);
-	__u16 n_active;
-	__u32 ring_size;
-	int i, err;
+	int i, err, from, n_taking = 0;
 
 	memset(buf, 0, sizeof(*buf));
 	config_sort_endpoints(ver);
-	err = write_ring(st, id, gen, v, ver, only, &n_active, &ring_size);
+	buf->v4.n_endpoints = buf->v6.n_endpoints = ver->n_endpoints;
+	for (i = 0; i < ver->n_endpoints; i++) {
+		if (v6)
+			buf->v6.ep[i] = ep_to_map6(&ver->ep[i]);
+		else
+			buf->v4.ep[i] = ep_to_map(&ver->ep[i]);
+		n_taking += !(ver->ep[i].flags & CANARY_EP_F_DRAINING);
+	}
+	from = only ? -1 : same_as_active(st, id, v, v6, buf, n_taking);
+	if (v6)
+		err = write_ring(st, id, gen, v, ver, only, from,
+				 &buf->v6.n_active, &buf->v6.ring_size);
+	else
+		err = write_ring(st, id, gen, v, ver, only, from,
+				 &buf->v4.n_active, &buf->v4.ring_size);
 	if (err)
 		return err;
-	if (v6) {
-		buf->v6.n_endpoints = ver->n_endpoints;
-		buf->v6.n_active = n_active;
-		buf->v6.ring_size = ring_size;
-		for (i = 0; i < ver->n_endpoints; i++)
-			buf->v6.ep[i] = ep_to_map6(&ver->ep[i]);
+	if (v6)
 		err = bpf_map_update_elem(st->ver6_fd, &k, &buf->v6, BPF_ANY);
-	} else {
-		buf->v4.n_endpoints = ver->n_endpoints;
-		buf->v4.n_active = n_active;
-		buf->v4.ring_size = ring_size;
-		for (i = 0; i < ver->n_endpoints; i++)
-			buf->v4.ep[i] = ep_to_map(&ver->ep[i]);
+	else
 		err = bpf_map_update_elem(st->ver_fd, &k, &buf->v4, BPF_ANY);
-	}
 	return err ? -errno : 0;
 }
 

@@ -251,7 +251,7 @@ int env_predict_addr(const struct canary_service_cfg *svc,
 		     __u16 sport, __u16 dport, __u8 proto,
 		     struct canary_ep_cfg *ep)
 {
-	static __u16 ring[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
+	static __u8 ring[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
 	struct canary_ep_cfg active[CANARY_MAX_ENDPOINTS];
 	/* both families hash through the same 32-bit words */
 	__be32 saddr = addr_hash_word(src), daddr = addr_hash_word(dst);

@@ -129,6 +129,35 @@ static void modes(struct test_env *env, struct canary_config *cfg)
 	}
 }
 
+/* A Local service's table leaves other nodes' pods out: when the service
+ * stops being Local with the same endpoints, the table is built again,
+ * not copied from the active generation (where it was Local). */
+static void local_then_cluster(struct test_env *env, struct canary_config *cfg)
+{
+	struct canary_ep_cfg remote = { addr_v4(ip4("10.244.2.22")),
+					htons(5050), 0 };
+	struct pkt_spec s;
+	struct pkt_view v;
+	int i, to_remote = 0;
+
+	test__start_subtest("local_then_cluster_table");
+	snat_config(cfg, 0, CANARY_SNAT_NEVER, true);
+	cfg->svc[0].v[0].ep[cfg->svc[0].v[0].n_endpoints++] = remote;
+	if (!ASSERT_OK(env_apply(env, cfg), "apply local"))
+		return;
+	cfg->svc[0].local = false;
+	if (!ASSERT_OK(env_apply(env, cfg), "apply cluster") ||
+	    !ASSERT_OK(env_clear_flows(env), "clear"))
+		return;
+	for (i = 0; i < 64; i++) {
+		s = syn(44000 + i);
+		env_run_spec(env->xdp_fd, &s, &v);
+		to_remote += v.daddr == remote.addr.v4;
+	}
+	ASSERT_TRUE(to_remote > 0 && to_remote < 64,
+		    "new flows on both endpoints");
+}
+
 /* Ten SNAT ports to one endpoint and 40 new flows: at most ten get a
  * port, each a different one; the others are dropped, never sent with a
  * port already in use. Once those flows are gone, their ports serve new
@@ -183,6 +212,7 @@ void test_snat(void)
 	if (env_setup(&env))
 		goto out;
 	remote_and_back(&env, &cfg);
+	local_then_cluster(&env, &cfg);
 	modes(&env, &cfg);
 	exhaustion(&env, &cfg);
 	env_teardown(&env);
