@@ -11,7 +11,8 @@
 # and redirected ~= translated; held connections keep their pod through a
 # weight change; a deleted canary_port entry and a pod whose veth was
 # re-created (new ifindex, same MAC) fall back to the kernel path without
-# losing a datagram, and the next refresh brings the fast path back.
+# losing a datagram, and the next refresh brings the fast path back; a
+# port whose pod stops taking XDP frames (GRO off) leaves canary_tx.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -84,6 +85,25 @@ port_case() {
 		pass "$1"
 	else
 		fail "$1" "want '$want' in canary_port: $got"
+	fi
+}
+
+# tx_case NAME I yes|no: whether pod I's node-side veth is in canary_tx.
+tx_case() {
+	local idx got
+	idx=$(ifindex "$NS_NODE" "${POD_DEVS[$2]}")
+	got=$(bpftool -j map dump pinned "$PIN_DIR/canary_tx" | "$PY" -c '
+import json, sys
+for e in json.load(sys.stdin):
+    k = e.get("formatted", {}).get("key")
+    if k is None:
+        k = int.from_bytes(bytes(int(b, 16) for b in e["key"]), "little")
+    print(k)')
+	if grep -qx "$idx" <<<"$got"; then got="yes ($got)"; else got="no ($got)"; fi
+	if [ "${got%% *}" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "ifindex $idx in canary_tx: want $3, got $got"
 	fi
 }
 
@@ -160,12 +180,22 @@ recreate_pod() {
 	sys ip -n "$ns" addr add "${POD_IPS6[$1]}/64" dev eth0 nodad &&
 	sys ip -n "$ns" route add default via 10.244.1.1 dev eth0 &&
 	sys ip -n "$ns" -6 route add default via fd00:244:1::1 dev eth0 &&
-	v6_settle
+	v6_settle &&
+	# The pod says hello, as a starting pod does (DAD, router
+	# solicitation): the bridge learns its MAC on the new port.
+	sys nsx "$ns" "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.sendto(b"hello", (sys.argv[1], 9))' fd00:244:1::1
 }
 
 FAST="c['translated'] >= 2000 and c['redirected'] >= 0.98 * c['translated'] and c['errors'] == 0"
 
 e2e_setup
+# A bridge whose MAC was never set takes its lowest port's, so deleting a
+# port can change it under the pods' neighbour caches; CNIs pin it.
+sys ip -n "$NS_NODE" link set cni0 address "$(mac "$NS_NODE" cni0)" ||
+	bail "could not pin cni0's MAC"
 topo_bridge_v6 || bail "IPv6 bridge topology setup failed"
 yaml_bridge 75 25 >"$WORK/b.yaml"
 
@@ -245,6 +275,22 @@ port_case port_entry_moved 3
 counter_snap back
 split_case tcp4_fast_again 2000 3 v1=75 v2=25
 counter_case fast_path_again "$FAST" back
+
+# A pod whose eth0 stops taking XDP frames (GRO off: no NAPI, so the
+# kernel would drop frames redirected to its veth) leaves canary_tx and
+# canary_port at the next refresh: the kernel path serves it.
+tx_case port_in_tx 3 yes
+sys nsx "$(pod_ns 3)" ethtool -K eth0 gro off || bail "ethtool failed"
+refresh refresh_after_gro_off
+tx_case port_without_napi_left_tx 3 no
+counter_snap nonapi
+split_case split_pod_without_napi 1000 4 v1=75 v2=25
+counter_case pod_without_napi_kernel_path \
+	"c['fib_fallback'] > 100 and c['redirected'] > 100 and c['errors'] == 0" nonapi
+sys nsx "$(pod_ns 3)" ethtool -K eth0 gro on || bail "ethtool failed"
+refresh refresh_after_gro_on
+tx_case port_with_napi_back 3 yes
+port_case port_entry_with_napi_back 3
 
 expect detach_all cb detach n0
 if [ -z "$(port_map)" ]; then
