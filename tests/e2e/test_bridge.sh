@@ -201,7 +201,7 @@ yaml_bridge 75 25 >"$WORK/b.yaml"
 
 bad_bridge_case bad_bridge_not_a_bridge n0
 bad_bridge_case bad_bridge_no_such_iface nosuch0
-if [ -z "$(ip -n "$NS_NODE" -j -d link show n0 | grep -o '"xdp"')" ] &&
+if ! ip -n "$NS_NODE" -j -d link show n0 | grep -q '"xdp"' &&
 	! [ -e "$PIN_DIR/canary_tx" ]; then
 	pass bad_bridge_nothing_attached
 else
