@@ -17,7 +17,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      $(INCLUDES) $(EXTRA_BPF_CFLAGS)
 CFLAGS ?= -g -O2
 CFLAGS += -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(INCLUDES)
-LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c -lpthread -ldl
+LDLIBS := -lbpf -lelf -lz -lyaml -ljson-c -lmnl -lpthread -ldl
 
 ifeq ($(V),1)
 Q =

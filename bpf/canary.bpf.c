@@ -53,13 +53,29 @@ static __always_inline void ip_decrease_ttl(struct iphdr *iph)
 }
 
 /*
+ * The bridge port to send to when the FIB resolved @fib->ifindex to a
+ * bridge: the port that user space found @fib->dmac behind (canary_port),
+ * or 0.
+ */
+static __always_inline __u32 bridge_port(const struct bpf_fib_lookup *fib)
+{
+	struct canary_port_key k = { .ifindex = fib->ifindex };
+	struct canary_port *port;
+
+	__builtin_memcpy(k.mac, fib->dmac, ETH_ALEN);
+	port = bpf_map_lookup_elem(&canary_port, &k);
+	return port ? port->ifindex : 0;
+}
+
+/*
  * Sends a translated frame on by itself when the kernel's FIB knows the
  * next hop (@fib, filled in by the caller for its family) and the egress
  * device was listed as taking XDP frames (attach --redirect-dev; the
- * ingress device itself for XDP_TX); otherwise leaves it to the kernel's
- * forwarding path (XDP_PASS), which resolves neighbours, runs netfilter
- * and handles VLAN devices. @hop points at the TTL / hop limit, which
- * goes down by one (with the IPv4 checksum if @iph).
+ * ingress device itself for XDP_TX), or is a bridge whose port for the
+ * next hop's MAC is listed (attach --bridge); otherwise leaves it to the
+ * kernel's forwarding path (XDP_PASS), which resolves neighbours, runs
+ * netfilter and handles VLAN devices. @hop points at the TTL / hop limit,
+ * which goes down by one (with the IPv4 checksum if @iph).
  */
 static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 						 struct bpf_fib_lookup *fib,
@@ -77,20 +93,28 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 	ifindex = fib->ifindex;
 	/* XDP_TX too only onto a listed device: a veth, say, drops XDP
 	 * frames its peer cannot take. */
-	if (!bpf_map_lookup_elem(&canary_tx, &ifindex))
-		goto pass;
+	if (bpf_map_lookup_elem(&canary_tx, &ifindex)) {
+		if (ifindex != ctx->ingress_ifindex)
+			bpf_redirect_map(&canary_tx, ifindex, 0);
+	} else {
+		/* Redirect before rewriting: a port no longer in canary_tx
+		 * (the kernel drops a deleted veth from it by itself) then
+		 * falls back to the kernel with the frame unchanged. */
+		ifindex = bridge_port(fib);
+		if (!ifindex ||
+		    bpf_redirect_map(&canary_tx, ifindex, XDP_PASS) != XDP_REDIRECT)
+			goto pass;
+	}
 	if (iph)
 		ip_decrease_ttl(iph);
 	else
 		(*hop)--;
+	/* Past a bridge, fib->smac is the bridge's: the pod's gateway. */
 	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
 	if (g)
 		g->redirected++;
-	if (ifindex == ctx->ingress_ifindex)
-		return V_TX;
-	bpf_redirect_map(&canary_tx, ifindex, 0);
-	return V_REDIRECT;
+	return ifindex == ctx->ingress_ifindex ? V_TX : V_REDIRECT;
 pass:
 	if (g)
 		g->fib_fallback++;

@@ -216,4 +216,14 @@ struct {
 	 * reuse the pin as "parameter mismatch". */
 } canary_tx SEC(".maps");
 
+/* Bridge FDB copy for redirecting past a bridge (see include/canary.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_MAX_PORT_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct canary_port_key);
+	__type(value, struct canary_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_port SEC(".maps");
+
 #endif /* CANARY_BPF_MAPS_H */

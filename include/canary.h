@@ -109,6 +109,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_SNAT "canary_snat"
 #define CANARY_MAP_NODE "canary_node"
 #define CANARY_MAP_USTAT "canary_ustat"
+#define CANARY_MAP_PORT "canary_port"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
@@ -327,6 +328,32 @@ struct canary_snat {
 	__be16 vport;
 };
 _Static_assert(sizeof(struct canary_snat) == 12, "canary_snat size");
+
+/*
+ * canary_port (hash): the bridge port behind a MAC, for the XDP fast path
+ * to endpoints on a local bridge (flannel-style cni0). The kernel's FIB
+ * resolves such an endpoint to the bridge, which cannot take XDP frames;
+ * there is no BPF helper for the bridge's FDB, so user space copies it
+ * here (user/bridge.c: at attach and after every config transaction) and
+ * XDP redirects straight to the port, if that port is in canary_tx.
+ * A key with an all-zero MAC marks a bridge registered with attach
+ * --bridge (value: the bridge's ifindex): its ports join canary_tx.
+ */
+#ifndef CANARY_MAX_PORT_ENTRIES
+#define CANARY_MAX_PORT_ENTRIES 8192 /* bridge FDB entries, all bridges */
+#endif
+
+struct canary_port_key {
+	__u32 ifindex;     /* the bridge, as the FIB returned it */
+	__u8 mac[6];       /* the next hop's MAC (fib.dmac) */
+	__u8 reserved[2];  /* zero */
+};
+_Static_assert(sizeof(struct canary_port_key) == 12, "canary_port_key size");
+
+struct canary_port {
+	__u32 ifindex;     /* the bridge port (a pod's host-side veth) */
+};
+_Static_assert(sizeof(struct canary_port) == 4, "canary_port size");
 
 /*
  * canary_node (array, one entry): this node, for SNAT. Written by apply

@@ -135,6 +135,8 @@ dp_path() {
 		r=$(val "$p$1_$2_path")
 		[ "$p" = net_bridge_ ] && [ "$r" = kernel ] &&
 			r="$([ "$1" = canary_xdp ] && echo XDP_PASS || echo TC_ACT_OK), kernel forwarding$to"
+		[ "$p" = net_bridge_ ] && [ "$r" = XDP_REDIRECT ] &&
+			r="XDP_REDIRECT past cni0 to the pod's veth"
 		echo "${r:-n/a} ($(val "$p$1_$2_udp_redirected")/$(val "$p$1_$2_udp_translated") redirected, $(val "$p$1_$2_udp_fib_fallback") fib_fallback)" ;;
 	*_xdpnoop) echo "XDP_PASS, then netfilter$to" ;;
 	*) echo "kernel: GRO, netfilter$to" ;;
@@ -282,20 +284,21 @@ The pods' node-side veths hvXX are ports of a bridge cni0 (10.244.1.1/24)
 in the node ns; pods have 10.244.1.x/24 and "default via 10.244.1.1".
 bridge-nf-call-iptables is $(val net_bridge_nf_call_iptables) in the node ns (the kernel's default and
 what kube-proxy requires), so frames the bridge forwards also pass
-netfilter. Same traffic, rules, columns and canary-bpf attach command as
-above, $(val net_bridge_rounds) rounds per figure (\`NET_BRIDGE_ROUNDS\`, fewer to keep \`make bench\`
+netfilter. Same traffic, rules and columns as above; canary-bpf attaches
+with \`--bridge cni0\` as well. $(val net_bridge_rounds) rounds per figure (\`NET_BRIDGE_ROUNDS\`, fewer to keep \`make bench\`
 shorter), with its own ceiling measured in the same topology.
 
 **Path**: XDP cannot redirect into a bridge device (a bridge has no
-ndo_xdp_xmit). canary-bpf's FIB lookup resolves a pod's address to cni0,
-which is not a \`--redirect-dev\`, so native XDP rewrites each packet and
-returns XDP_PASS: the kernel forwards it into cni0, which bridges it to the
-pod's port. The path column shows this per figure from the counters
-(redirected out of translated, and fib_fallback: packets left to the
-kernel); tc mode leaves every packet to the kernel in both wirings. A fast
-path for this wiring would have the loader resolve each local endpoint's
-bridge port (its hvXX) and MAC and redirect straight into that veth, past
-the bridge; it is not built.
+ndo_xdp_xmit), and canary-bpf's FIB lookup resolves a pod's address to
+cni0. With \`attach --bridge cni0\` the loader copies the bridge's FDB
+({cni0, pod MAC} -> port hvXX) into the canary_port map, and native XDP
+redirects straight into the pod's veth, past the bridge and its netfilter
+hooks (XDP_REDIRECT, hvXX). A pod whose MAC is not (yet) in that copy, or
+whose veth cannot take XDP frames, goes the kernel path: XDP_PASS, the
+kernel forwards into cni0, which bridges to the port. The path column
+shows which per figure from the counters (redirected out of translated,
+and fib_fallback: packets left to the kernel); tc mode leaves every
+packet to the kernel in both wirings.
 
 MD
 	net_table net_bridge_

@@ -5,7 +5,7 @@ set -euo pipefail
 
 # libclang-rt-14-dev: ASan, UBSan and libFuzzer for clang (make sanitize).
 pkgs=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
-      libjson-c-dev pkg-config make gcc iproute2 ethtool python3 util-linux
+      libjson-c-dev libmnl-dev pkg-config make gcc iproute2 ethtool python3 util-linux
       libcurl4-openssl-dev libmicrohttpd-dev openssl libclang-rt-14-dev)
 # kubectl for deploy/ and for tests/e2e/test_manifests.sh (kubectl
 # --dry-run=client against a discovery-only fake server). Debian's

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agent_plan.h"
+#include "bridge.h"
 #include "kube_logic.h"
 #include "log.h"
 #include "parse.h"
@@ -415,6 +416,10 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 			log_terminating(p);
 			a->cnt.changes++;
 		}
+	} else if (!ret) {
+		/* Every pass (at least each REFRESH_S) refreshes the bridge
+		 * FDB copy: a new pod's MAC is learned once it has talked. */
+		bridge_sync(&st);
 	}
 out_close:
 	state_close(&st);

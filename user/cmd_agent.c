@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include "agent.h"
+#include "bridge.h"
 #include "cmd.h"
 #include "cmd_kube.h"
 #include "iface.h"
@@ -30,13 +31,14 @@ static const struct cmd_opt agent_opts[] = {
 	{ "--resync SECONDS", "relist every watched resource this often (default 300)" },
 	{ "--iface IFACE", "attach to IFACE (default: the default-route interface)" },
 	{ "--mode native|generic|tc", "attach mode (default: attach's default)" },
+	{ "--bridge BR", "attach with --bridge BR: XDP forwards past bridge BR (e.g. cni0)" },
 	{ "--no-attach", "only program the maps; something else attaches" },
 	{ "--help", "show this help" },
 	{},
 };
 
 struct agent_args {
-	const char *kubeconfig, *metrics_addr, *node, *iface, *mode;
+	const char *kubeconfig, *metrics_addr, *node, *iface, *mode, *bridge;
 	long resync_s;
 	bool attach;
 };
@@ -66,6 +68,7 @@ static int parse_args(struct agent_args *a, int argc, char **argv)
 		{ "resync", required_argument, NULL, 'r' },
 		{ "iface", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'M' },
+		{ "bridge", required_argument, NULL, 'b' },
 		{ "no-attach", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -85,6 +88,12 @@ static int parse_args(struct agent_args *a, int argc, char **argv)
 		case 'i': a->iface = optarg; break;
 		case 'M': a->mode = optarg; break;
 		case 'A': a->attach = false; break;
+		case 'b':
+			if (!bridge_is_bridge(optarg))
+				return cmd_usage_error(&cmd_agent, "--bridge '%s': "
+						       "not a bridge", optarg);
+			a->bridge = optarg;
+			break;
 		case 'r':
 			a->resync_s = strtol(optarg, &end, 10);
 			if (*end || a->resync_s < 10 || a->resync_s > 86400)
@@ -123,6 +132,10 @@ static int run_attach(const struct agent_args *a, const char *pin_dir)
 	if (a->mode) {
 		argv[n++] = "--mode";
 		argv[n++] = a->mode;
+	}
+	if (a->bridge) {
+		argv[n++] = "--bridge";
+		argv[n++] = a->bridge;
 	}
 	alog("attaching to %s", iface);
 	pid = fork();
@@ -206,7 +219,7 @@ const struct cmd cmd_agent = {
 	.name = "agent",
 	.fn = do_agent,
 	.args = "[--kubeconfig FILE] [--metrics-addr IP:PORT] [--node-name NAME] "
-		"[--resync SECONDS] [--iface IFACE | --no-attach]",
+		"[--resync SECONDS] [--iface IFACE [--bridge BR] | --no-attach]",
 	.summary = "Kubernetes DaemonSet agent: program this node from "
 		   "TrafficSplits, TCPRoutes and UDPRoutes, Services, "
 		   "EndpointSlices and its Node",

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bridge.h"
 #include "canary.skel.h"
 #include "cmd.h"
 #include "links.h"
@@ -38,11 +39,15 @@ struct attach_args {
 	enum link_kind ingress;
 	int n_redirect;
 	int redirect[MAX_REDIRECT_DEVS];
+	int n_bridge;
+	int bridge[BRIDGE_MAX];
 };
 
 static const struct cmd_opt attach_opts[] = {
 	{ "--mode native|generic|tc", "ingress hook (default: native XDP)" },
 	{ "--redirect-dev DEV", "let XDP redirect to DEV (repeatable)" },
+	{ "--bridge BR", "let XDP redirect to the veth ports of bridge BR, "
+			 "past BR (repeatable)" },
 	{ "--flow-entries N", "flow-table size when the maps are created "
 			      "(default 65536)" },
 	{ "--help", "show this help" },
@@ -80,11 +85,30 @@ static int parse_flow_entries(const char *s)
 	return 0;
 }
 
+/* --bridge BR: an existing bridge device. */
+static int parse_bridge(const char *s, struct attach_args *a)
+{
+	int idx = if_nametoindex(s);
+
+	if (!idx)
+		return cmd_usage_error(&cmd_attach, "--bridge '%s': no such "
+				       "interface", s);
+	if (!bridge_is_bridge(s))
+		return cmd_usage_error(&cmd_attach, "--bridge '%s': not a "
+				       "bridge", s);
+	if (a->n_bridge == BRIDGE_MAX)
+		return cmd_usage_error(&cmd_attach, "--bridge: at most %d "
+				       "bridges", BRIDGE_MAX);
+	a->bridge[a->n_bridge++] = idx;
+	return 0;
+}
+
 static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 {
 	static const struct option longs[] = {
 		{ "mode", required_argument, NULL, 'm' },
 		{ "redirect-dev", required_argument, NULL, 'r' },
+		{ "bridge", required_argument, NULL, 'b' },
 		{ "flow-entries", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
@@ -92,7 +116,7 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 	int opt, idx;
 
 	a->ingress = LINK_XDP;
-	while ((opt = cmd_getopt(&cmd_attach, argc, argv, ":hm:r:f:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_attach, argc, argv, ":hm:r:f:b:", longs)) != -1) {
 		if (opt == 'h')
 			return -1;
 		if (opt == '?')
@@ -102,6 +126,8 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 					       "--mode '%s': not one of native, generic, tc",
 					       optarg);
 		if (opt == 'f' && parse_flow_entries(optarg))
+			return EXIT_USAGE;
+		if (opt == 'b' && parse_bridge(optarg, a))
 			return EXIT_USAGE;
 		if (opt != 'r')
 			continue;
@@ -230,6 +256,22 @@ static int add_redirect_devs(struct canary_state *st, const struct attach_args *
 	return EXIT_OK;
 }
 
+/* Registers the --bridge devices, then copies the bridge FDB for the
+ * listed ports (ports listed with --redirect-dev count too). */
+static int add_bridges(struct canary_state *st, const struct attach_args *a)
+{
+	int i, err = state_open_port(st);
+
+	for (i = 0; !err && i < a->n_bridge; i++)
+		err = bridge_register(st, a->bridge[i]);
+	if (!err)
+		err = bridge_sync(st);
+	if (err)
+		p_err("Couldn't set up the XDP path past the bridge(s) in %s: %s",
+		      CANARY_MAP_PORT, strerror(-err));
+	return err ? EXIT_FAIL : EXIT_OK;
+}
+
 static int do_links(struct canary_state *st, const struct attach_args *a)
 {
 	struct found_link f = {};
@@ -276,6 +318,8 @@ static int do_attach(int argc, char **argv)
 		ret = do_links(&st, &a);
 	if (!ret)
 		ret = add_redirect_devs(&st, &a);
+	if (!ret)
+		ret = add_bridges(&st, &a);
 	state_close(&st);
 	if (!ret)
 		p_done("attached to %s (%s)", a.ifname, link_kind_mode(a.ingress));
@@ -286,7 +330,7 @@ const struct cmd cmd_attach = {
 	.name = "attach",
 	.fn = do_attach,
 	.args = "IFACE [--mode native|generic|tc] [--redirect-dev DEV]... "
-		"[--flow-entries N]",
+		"[--bridge BR]... [--flow-entries N]",
 	.summary = "Attach the data plane to IFACE (idempotent; keeps maps, "
 		   "flows and counters)",
 	.opts = attach_opts,
@@ -303,8 +347,9 @@ static void unpin_link(const char *path, int ifindex, enum link_kind kind,
 			strerror(errno));
 }
 
-/* The --redirect-dev set is node-wide; once nothing is attached any more
- * it goes too, so a later attach starts from the kernel path. */
+/* The --redirect-dev and --bridge sets are node-wide; once nothing is
+ * attached any more they go too, so a later attach starts from the kernel
+ * path. */
 static void clear_redirect_devs(struct canary_state *st)
 {
 	__u32 key;
@@ -312,6 +357,7 @@ static void clear_redirect_devs(struct canary_state *st)
 	while (bpf_map_get_next_key(st->tx_fd, NULL, &key) == 0)
 		if (bpf_map_delete_elem(st->tx_fd, &key))
 			break;
+	bridge_clear(st);
 }
 
 /* Removes every link pinned under the pin dir, devices gone or not. */

@@ -37,6 +37,9 @@ struct canary_state {
 	int flow6_fd;
 	int backend6_fd;
 	int pins6_fd;
+	/* canary_port; -1 in a pin dir made before it existed, until an
+	 * attach loads this build (state_open_port) */
+	int port_fd;
 };
 
 /* The pin dir in effect: --pin-dir, else $CANARY_BPF_PIN_DIR, else the
@@ -55,6 +58,8 @@ int state_open(struct canary_state *st, const char *dir);
  * when nothing is pinned. For read-only commands. */
 int state_open_existing(struct canary_state *st, const char *dir);
 void state_close(struct canary_state *st);
+/* Opens canary_port if it is pinned and not open yet; 0 or -errno. */
+int state_open_port(struct canary_state *st);
 
 /* Service id of each service of @cfg, in order, as in the active gen. */
 int state_read_config(struct canary_state *st, struct canary_config *cfg,

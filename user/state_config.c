@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bridge.h"
 #include "log.h"
 #include "maglev.h"
 #include "output.h"
@@ -1317,6 +1318,10 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 	}
 	ret = EXIT_OK;
 out:
+	/* Endpoints may have come or gone (and a no-op apply is a way to
+	 * ask): the bridge FDB copy follows, failing only the fast path. */
+	if (ret == EXIT_OK)
+		bridge_sync(st);
 	config_free(&old);
 	config_free(&cfg);
 	free(old_ids);

@@ -90,11 +90,13 @@ pod_ns() { echo "${PREFIX}${POD_DEVS[$1]}"; }
 # cb ARGS...: canary-bpf inside the node ns, with our pin dir.
 cb() { nsx "$NS_NODE" "$CANARY_BIN" --pin-dir "$PIN_DIR" "$@"; }
 
-# attach_args MODE: "attach n0" arguments, redirecting to every pod veth.
+# attach_args MODE: "attach n0" arguments, redirecting to every pod veth
+# (with POD_WIRING=bridge, past cni0 too: --bridge cni0).
 attach_args() {
 	local dev
 	printf '%s\n' n0 --mode "$1"
 	for dev in "${POD_DEVS[@]}"; do printf '%s\n' --redirect-dev "$dev"; done
+	if [ "$POD_WIRING" = bridge ]; then printf '%s\n' --bridge cni0; fi
 }
 
 # e2e_init: checks prerequisites, makes $WORK, installs the cleanup trap.
