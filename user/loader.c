@@ -11,6 +11,7 @@
 #include "canary.h"
 #include "canary.skel.h"
 #include "loader.h"
+#include "migrate.h"
 #include "output.h"
 #include "privs.h"
 
@@ -154,6 +155,10 @@ int loader_load(const char *pin_dir, struct canary_bpf **out)
 		err = canary_bpf__load(skel);
 	if (!err)
 		err = pin_tx_map(skel, tx_path);
+	if (!err && migrate_old_maps(pin_dir, skel)) {
+		canary_bpf__destroy(skel);
+		return -EINVAL;
+	}
 	if (err) {
 		p_err("Couldn't load the BPF programs and maps under '%s': %s "
 		      "(an incompatible map pinned there is refused; -vv shows "

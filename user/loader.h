@@ -18,7 +18,8 @@ void loader_set_flow_entries(__u32 n);
 /*
  * Opens and loads the BPF object; maps pinned under @pin_dir are reused,
  * missing ones created and pinned. A pinned map whose layout differs from
- * this build's is refused by name (-EINVAL). Returns 0 or a negative
+ * this build's is refused by name (-EINVAL); one an older release pinned
+ * under a name since retired is carried over (migrate.h). Returns 0 or a negative
  * errno, with the error reported.
  */
 int loader_load(const char *pin_dir, struct canary_bpf **skel);

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * In-place upgrades across a map rename (the _v2 rule of include/canary.h):
+ * the entries of a map an older release pinned under its old name are
+ * carried into its successor, so a re-attach with a new build keeps the
+ * running config, flows and counters.
+ */
+#ifndef CANARY_USER_MIGRATE_H
+#define CANARY_USER_MIGRATE_H
+
+struct canary_bpf;
+
+/*
+ * Copies canary_meta (352-byte entries, before IPv6) into canary_meta_v2
+ * and canary_ring (the Maglev chunks; the tables keep the size their
+ * version records, so the data plane picks exactly as before) into
+ * canary_ring_v2, then unpins the old maps. Does nothing when @pin_dir
+ * holds neither. Returns 0 or a negative errno, with the error reported;
+ * the old pins stay until a copy succeeds, so a retry starts over.
+ */
+int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel);
+
+#endif /* CANARY_USER_MIGRATE_H */
