@@ -145,7 +145,9 @@ static __always_inline int rewrite_addr6_port(void *ctx, enum ctx_kind kind,
 					BPF_F_PSEUDO_HDR | udp_flag | 4))
 			return -1;
 	if (bpf_l4_csum_replace(ctx, p->csum_off, old_port, port, udp_flag | 2) ||
-	    bpf_skb_store_bytes(ctx, addr_off, new, 16, 0) ||
+	    /* IPv6 has no header checksum to absorb the address change:
+	     * have a CHECKSUM_COMPLETE skb's csum follow it. */
+	    bpf_skb_store_bytes(ctx, addr_off, new, 16, BPF_F_RECOMPUTE_CSUM) ||
 	    bpf_skb_store_bytes(ctx, port_off, &port, 2, 0))
 		return -1;
 	return 0;

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <linux/bpf.h>
+#include <bpf/bpf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,25 @@ static void translate(struct test_env *env)
 	config_free(&cfg);
 }
 
+#ifndef BPF_F_TEST_SKB_CHECKSUM_COMPLETE
+#define BPF_F_TEST_SKB_CHECKSUM_COMPLETE (1U << 2)
+#endif
+
+/* Runs @in through tc program @fd as a CHECKSUM_COMPLETE skb; the
+ * program's return value, or ENV_RUN_FAILED (the kernel's verdict on the
+ * checksum included). */
+static int run_csum_complete(int fd, const void *in, __u32 len)
+{
+	__u8 out[PKT_MAX];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1,
+		    .flags = BPF_F_TEST_SKB_CHECKSUM_COMPLETE);
+
+	if (bpf_prog_test_run_opts(fd, &opts))
+		return ENV_RUN_FAILED;
+	return opts.retval;
+}
+
 /* Hop-by-hop and destination options, and the first fragment, are
  * skipped to the ports; a later fragment has none and passes. */
 static void extension_headers(struct test_env *env)
@@ -187,6 +207,22 @@ static void extension_headers(struct test_env *env)
 	check_translated(&cfg, env->xdp_fd, XDP_PASS, &s);
 	s.sport = 6004;
 	check_translated(&cfg, env->tc_in_fd, TC_ACT_UNSPEC, &s);
+	test__start_subtest("routing_header_with_segments_left_passes");
+	/* daddr is then the next segment, not the destination. */
+	s = to_vip6(IPPROTO_UDP, 6003);
+	s.ext[0] = 43; /* pkt6_build: type 1, segments left 4 */
+	s.n_ext = 1;
+	len = pkt6_build(&s, in);
+	ASSERT_EQ(env_run(env->xdp_fd, in, len, out, &out_len), XDP_PASS, "verdict");
+	ASSERT_TRUE(out_len == len && !memcmp(in, out, len), "frame unchanged");
+	test__start_subtest("tc_checksum_complete_skb");
+	/* No IPv6 header checksum absorbs the address change: the skb's
+	 * complete checksum must follow it, or the kernel reports a bad
+	 * hardware checksum (test_run: -EBADMSG). */
+	s = to_vip6(IPPROTO_UDP, 6004);
+	len = pkt6_build(&s, in);
+	ASSERT_EQ(run_csum_complete(env->tc_in_fd, in, len), TC_ACT_UNSPEC,
+		  "tc_in on a CHECKSUM_COMPLETE skb");
 	test__start_subtest("first_fragment");
 	s = to_vip6(IPPROTO_UDP, 6002);
 	s.ext[0] = 44;
