@@ -143,6 +143,10 @@ parse_ipv6_ext(void *data, void *data_end, __u8 *nexthdr, __u32 *off)
 		h = data + *off;
 		if ((void *)(h + 8) > data_end)
 			return PARSE_OTHER;
+		/* A routing header with segments left: daddr is only the
+		 * next hop, not the destination; not ours to translate. */
+		if (*nexthdr == NEXTHDR_ROUTING && h[3])
+			return PARSE_OTHER;
 		if (*nexthdr == NEXTHDR_FRAGMENT) {
 			if (*(__be16 *)(h + 2) & IP6_OFFSET_BE)
 				return PARSE_FRAGMENT;

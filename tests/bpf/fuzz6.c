@@ -623,6 +623,8 @@ static size_t skip_ext(const __u8 *buf, size_t len, size_t l3, __u8 *nh)
 		h = buf + off;
 		if (*nh == NEXTHDR_FRAGMENT && fuzz_rd16(h + 2) & htons(IP6_OFFSET))
 			return 0;
+		if (*nh == NEXTHDR_ROUTING && h[3]) /* segments left */
+			return 0;
 		off += ext_size(*nh, h);
 		*nh = h[0];
 	}
