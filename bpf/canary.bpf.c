@@ -94,8 +94,11 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 	/* XDP_TX too only onto a listed device: a veth, say, drops XDP
 	 * frames its peer cannot take. */
 	if (bpf_map_lookup_elem(&canary_tx, &ifindex)) {
-		if (ifindex != ctx->ingress_ifindex)
-			bpf_redirect_map(&canary_tx, ifindex, 0);
+		/* A device leaving canary_tx since the lookup: the kernel's
+		 * path, frame unchanged, rather than a silent drop. */
+		if (ifindex != ctx->ingress_ifindex &&
+		    bpf_redirect_map(&canary_tx, ifindex, XDP_PASS) != XDP_REDIRECT)
+			goto pass;
 	} else {
 		/* Redirect before rewriting: a port no longer in canary_tx
 		 * (the kernel drops a deleted veth from it by itself) then

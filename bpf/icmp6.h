@@ -124,6 +124,8 @@ static __always_inline int icmp6_rewrite_quoted(void *ctx, enum ctx_kind kind,
 		for (i = 0; i < 4; i++)
 			c_new = csum_upd4(c_new, old_addr[i], addr[i]);
 		c_new = csum_upd2(c_new, old_port, port);
+		if (e->in.proto == CANARY_PROTO_UDP && !c_new)
+			c_new = CSUM_MANGLED_0;
 		if (ctx_replace(ctx, kind, e->in.csum_off, c_old, c_new, 2, icsum))
 			return -1;
 	}
