@@ -86,13 +86,17 @@ static int fdb_cb(const struct nlmsghdr *nlh, void *data)
 	struct fdb_entry e, *grown;
 	int ret = bridge_fdb_parse(nlh, &e);
 
+	if (ret < 0)
+		errno = EBADMSG; /* nl_talk() reports -errno */
 	if (ret <= 0)
 		return ret < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 	if (f->n == f->cap) {
 		f->cap = f->cap ? f->cap * 2 : 64;
 		grown = realloc(f->e, f->cap * sizeof(*f->e));
-		if (!grown)
+		if (!grown) {
+			errno = ENOMEM;
 			return MNL_CB_ERROR;
+		}
 		f->e = grown;
 	}
 	f->e[f->n++] = e;
@@ -133,7 +137,8 @@ static int nl_talk(int bus, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 		errno = E2BIG;
 	}
 out:
-	ret = ret < 0 ? -errno : 0;
+	/* A failure must never read as success, whatever errno holds. */
+	ret = ret < 0 ? (errno ? -errno : -EIO) : 0;
 	mnl_socket_close(nl);
 	return ret;
 }
@@ -190,8 +195,10 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 	if (x->n == x->cap) {
 		x->cap = x->cap ? x->cap * 2 : 64;
 		grown = realloc(x->ifindex, x->cap * sizeof(*x->ifindex));
-		if (!grown)
+		if (!grown) {
+			errno = ENOMEM;
 			return MNL_CB_ERROR;
+		}
 		x->ifindex = grown;
 	}
 	x->ifindex[x->n++] = ifindex;

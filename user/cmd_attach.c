@@ -264,12 +264,20 @@ static int add_bridges(struct canary_state *st, const struct attach_args *a)
 
 	for (i = 0; !err && i < a->n_bridge; i++)
 		err = bridge_register(st, a->bridge[i]);
-	if (!err)
-		err = bridge_sync(st);
-	if (err)
+	if (err) {
 		p_err("Couldn't set up the XDP path past the bridge(s) in %s: %s",
 		      CANARY_MAP_PORT, strerror(-err));
-	return err ? EXIT_FAIL : EXIT_OK;
+		return EXIT_FAIL;
+	}
+	/* The programs are attached and forwarding by now: a failed copy
+	 * of the FDB only leaves the fast path for the next refresh (every
+	 * config change), the kernel's path meanwhile. */
+	err = bridge_sync(st);
+	if (err)
+		pr_warn("attach: the bridge FDB could not be copied into %s (%s); "
+			"packets past the bridge take the kernel path until the next "
+			"config change refreshes it", CANARY_MAP_PORT, strerror(-err));
+	return EXIT_OK;
 }
 
 static int do_links(struct canary_state *st, const struct attach_args *a)
