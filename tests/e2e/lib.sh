@@ -378,6 +378,38 @@ split_case() {
 	check_share "$name" "$name" "$n" "$@"
 }
 
+# unreachable_case NAME VIP PORT: 20 connected UDP sockets of VIP's family
+# send to VIP:PORT, where the endpoints listen on nothing; PASS when every
+# one gets ECONNREFUSED (the pod's ICMP port unreachable, translated back
+# to be about VIP:PORT) rather than a timeout.
+unreachable_case() {
+	local res
+	if res=$(nsx "$NS_CLIENT" "$PY" - "$2" "$3" <<'PY'
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+refused = 0
+for i in range(20):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(2)
+    s.connect((sys.argv[1], int(sys.argv[2])))
+    try:
+        s.send(b"ping")
+        s.recv(100)
+    except ConnectionRefusedError:
+        refused += 1
+    except socket.timeout:
+        pass
+    s.close()
+print(refused)
+sys.exit(0 if refused == 20 else 1)
+PY
+	); then
+		pass "$1"
+	else
+		fail "$1" "ECONNREFUSED on $res of 20 sockets"
+	fi
+}
+
 # status_case NAME SVC VERSION=PCT...: "canary-bpf -j status" has the
 # documented keys, these weights, n0, and packets on every weighted version.
 status_case() {

@@ -156,29 +156,7 @@ expect apply_snat_icmp cb apply -f "$WORK/snat_icmp.yaml"
 for i in 2 3; do nsx "$(pod_ns "$i")" sysctl -qw net.ipv4.icmp_ratelimit=0; done
 counter_snap before_icmp
 
-if res=$(nsx "$NS_CLIENT" "$PY" - "$VIP" <<'PY'
-import socket, sys
-refused = 0
-for i in range(20):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(2)
-    s.connect((sys.argv[1], 5001))
-    try:
-        s.send(b"ping")
-        s.recv(100)
-    except ConnectionRefusedError:
-        refused += 1
-    except socket.timeout:
-        pass
-    s.close()
-print(refused)
-sys.exit(0 if refused == 20 else 1)
-PY
-); then
-	pass snat_port_unreachable_reaches_client
-else
-	fail snat_port_unreachable_reaches_client "ECONNREFUSED on $res of 20 sockets"
-fi
+unreachable_case snat_port_unreachable_reaches_client "$VIP" 5001
 
 for n in $(seq 50); do [ -e "$WORK/bulk.ready" ] && break; sleep 0.1; done
 if sys ip -n "$NS_ROUTER" route replace 10.244.2.0/24 via 10.2.0.1 mtu 1280 &&
