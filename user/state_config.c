@@ -666,63 +666,53 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	return 0;
 }
 
-/* Adds @vip:@port to the services endpoint @k serves. */
-static int add_backend(struct canary_state *st, struct canary_backend_key *k,
-		       __be32 vip, __be16 port, const char *name)
-{
-	struct canary_backend be;
-
-	if (bpf_map_lookup_elem(st->backend_fd, k, &be))
-		memset(&be, 0, sizeof(be));
-	if (be.n == CANARY_BACKEND_SVCS) {
-		pr_warn("an endpoint of '%s' serves more than %d service ports: "
-			"its replies there are not translated\n", name,
-			CANARY_BACKEND_SVCS);
-		return 0;
-	}
-	be.svc[be.n].vip = vip;
-	be.svc[be.n].port = port;
-	be.n++;
-	return bpf_map_update_elem(st->backend_fd, k, &be, BPF_ANY) ? -errno : 0;
-}
-
-/* Adds @vip:@port to the services IPv6 endpoint @k serves. */
-static int add_backend6(struct canary_state *st, struct canary_backend6_key *k,
-			const __be32 *vip, __be16 port, const char *name)
-{
-	struct canary_backend6 be;
-
-	if (bpf_map_lookup_elem(st->backend6_fd, k, &be))
-		memset(&be, 0, sizeof(be));
-	if (be.n == CANARY_BACKEND_SVCS) {
-		pr_warn("an endpoint of '%s' serves more than %d service ports: "
-			"its replies there are not translated\n", name,
-			CANARY_BACKEND_SVCS);
-		return 0;
-	}
-	memcpy(be.svc[be.n].vip, vip, sizeof(be.svc[be.n].vip));
-	be.svc[be.n].port = port;
-	be.n++;
-	return bpf_map_update_elem(st->backend6_fd, k, &be, BPF_ANY) ? -errno : 0;
-}
-
 /* Adds @svc's service port @port to endpoint @ep's entry (target port
- * @target) in canary_backend or canary_backend6. */
+ * @target) in canary_backend or canary_backend6, by @svc's family. */
 static int add_endpoint_backend(struct canary_state *st, __u32 gen,
 				const struct canary_service_cfg *svc,
 				const struct canary_ep_cfg *ep, __be16 target,
 				__be16 port)
 {
-	struct canary_backend6_key k6 = { .port = target, .proto = svc->proto,
-					  .gen = gen };
-	struct canary_backend_key k = { .addr = ep->addr.v4, .port = target,
-					.proto = svc->proto, .gen = gen };
+	union {
+		struct canary_backend_key v4;
+		struct canary_backend6_key v6;
+	} k = {};
+	union {
+		struct canary_backend v4;
+		struct canary_backend6 v6;
+	} be;
+	bool v6 = config_is_v6(svc);
+	int fd = v6 ? st->backend6_fd : st->backend_fd;
+	__u32 n;
 
-	if (config_is_v6(svc)) {
-		memcpy(k6.addr, ep->addr.v6, sizeof(k6.addr));
-		return add_backend6(st, &k6, svc->vip.v6, port, svc->name);
+	if (v6) {
+		memcpy(k.v6.addr, ep->addr.v6, sizeof(k.v6.addr));
+		k.v6.port = target;
+		k.v6.proto = svc->proto;
+		k.v6.gen = gen;
+	} else {
+		k.v4 = (struct canary_backend_key){ .addr = ep->addr.v4,
+			.port = target, .proto = svc->proto, .gen = gen };
 	}
-	return add_backend(st, &k, svc->vip.v4, port, svc->name);
+	if (bpf_map_lookup_elem(fd, &k, &be))
+		memset(&be, 0, sizeof(be));
+	n = v6 ? be.v6.n : be.v4.n;
+	if (n == CANARY_BACKEND_SVCS) {
+		pr_warn("an endpoint of '%s' serves more than %d service ports: "
+			"its replies there are not translated\n", svc->name,
+			CANARY_BACKEND_SVCS);
+		return 0;
+	}
+	if (v6) {
+		memcpy(be.v6.svc[n].vip, svc->vip.v6, sizeof(be.v6.svc[n].vip));
+		be.v6.svc[n].port = port;
+		be.v6.n++;
+	} else {
+		be.v4.svc[n].vip = svc->vip.v4;
+		be.v4.svc[n].port = port;
+		be.v4.n++;
+	}
+	return bpf_map_update_elem(fd, &k, &be, BPF_ANY) ? -errno : 0;
 }
 
 /* Adds service @svc to the entry of each of its endpoints (per service
