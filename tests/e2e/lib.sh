@@ -268,6 +268,22 @@ pod_start() {
 	return 1
 }
 
+# The cgroup v2 mount, and the test's own cgroup (socket load balancing)
+# once a test makes one as $CG; topo_down removes it.
+CG_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+CG=""
+
+cg_down() {
+	[ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
+	CG=""
+}
+
+# in_cg CMD...: runs CMD in the test cgroup, in the client namespace.
+in_cg() {
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"' \
+		in_cg "$CG" "$NS_CLIENT" "$@"
+}
+
 # topo_down: the EXIT trap. Kills only our PIDs, deletes our namespaces,
 # unmounts our bpffs, removes $WORK. Safe to run twice.
 topo_down() {
@@ -282,6 +298,7 @@ topo_down() {
 		wait "$pid" 2>/dev/null
 	done
 	PIDS=()
+	cg_down
 	for ns in "${NSS[@]}"; do sys_nofail ip netns del "$ns"; done
 	NSS=()
 	[ -n "$MOUNTED" ] && sys_nofail umount "$MOUNTED"

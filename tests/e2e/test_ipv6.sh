@@ -17,14 +17,6 @@ set -u
 VIP4=$VIP
 VIP6=2001:db8::10
 POD6=("${POD_IPS6[@]}")
-CG_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-CG=""
-
-cg_down() {
-	[ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
-	CG=""
-}
-
 # yaml6 V1 V2: the IPv4 seed service and its IPv6 twin, TCP and UDP.
 yaml6() {
 	local eps="\"[${POD6[0]}]:5050\", \"[${POD6[1]}]:5050\", \"[${POD6[2]}]:5050\""
@@ -56,14 +48,7 @@ yaml6() {
 	EOF
 }
 
-# in_cg CMD...: runs CMD in the test cgroup, in the client namespace.
-in_cg() {
-	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"' \
-		in_cg "$CG" "$NS_CLIENT" "$@"
-}
-
 e2e_setup
-trap 'topo_down; cg_down' EXIT
 topo_v6 || bail "IPv6 topology setup failed"
 VIP=$VIP6
 

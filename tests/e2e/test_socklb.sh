@@ -9,20 +9,6 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-CG_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
-CG=""
-
-cg_down() {
-	[ -n "$CG" ] && [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
-	CG=""
-}
-
-# in_cg CMD...: runs CMD in the test cgroup, in the client namespace.
-in_cg() {
-	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"' \
-		in_cg "$CG" "$NS_CLIENT" "$@"
-}
-
 # cg_burst KIND NAME N [ARGS]: client.py KIND from inside the cgroup.
 cg_burst() {
 	take_ports "$3" || return 1
@@ -31,7 +17,6 @@ cg_burst() {
 }
 
 e2e_setup
-trap 'topo_down; cg_down' EXIT
 [ -n "$CG_ROOT" ] || bail "no cgroup v2 hierarchy mounted"
 CG="$CG_ROOT/canary-e2e-$$"
 mkdir "$CG" || bail "cannot create cgroup $CG"
