@@ -69,7 +69,7 @@ static void *put_eth(const struct pkt_spec *s, __u8 *p)
 	return p + 4;
 }
 
-static size_t put_l4(const struct pkt_spec *s, __u8 *p)
+size_t pkt_put_l4(const struct pkt_spec *s, __u8 *p)
 {
 	size_t len;
 
@@ -111,7 +111,7 @@ size_t pkt_build(const struct pkt_spec *s, void *buf)
 	iph = put_eth(s, start);
 	l4 = (__u8 *)iph + ihl;
 	memset(iph + 1, 1, s->ip_opts); /* IPv4 NOP options */
-	l4len = put_l4(s, l4);
+	l4len = pkt_put_l4(s, l4);
 	iph->version = 4;
 	iph->ihl = ihl / 4;
 	iph->ttl = 64;

@@ -26,6 +26,9 @@ struct pkt_spec {
 
 /* Builds an Ethernet frame with valid checksums; returns its length. */
 size_t pkt_build(const struct pkt_spec *s, void *buf);
+/* Writes @s's TCP or UDP header (checksum zero) and payload at @l4, or
+ * only the payload for another protocol; returns their length. */
+size_t pkt_put_l4(const struct pkt_spec *s, __u8 *l4);
 
 struct pkt_view {
 	bool ok;             /* Ethernet/[VLAN]/IPv4/TCP|UDP parsed */

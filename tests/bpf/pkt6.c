@@ -86,36 +86,19 @@ static size_t put_ext(const struct pkt6_spec *s, __u8 *p, __u8 l4proto,
 	return off;
 }
 
+/* pkt_put_l4() for @s, with an ICMPv6 header for proto 58. */
 static size_t put_l4_6(const struct pkt6_spec *s, __u8 *p)
 {
-	size_t len = 0;
+	struct pkt_spec l4 = { .proto = s->proto, .sport = s->sport,
+			       .dport = s->dport, .tcp_flags = s->tcp_flags,
+			       .payload = s->payload };
 
-	if (s->proto == IPPROTO_TCP) {
-		struct tcphdr *th = (void *)p;
-
-		len = sizeof(*th);
-		memset(th, 0, len);
-		th->source = htons(s->sport);
-		th->dest = htons(s->dport);
-		th->seq = htonl(1000);
-		th->doff = len / 4;
-		((__u8 *)th)[13] = s->tcp_flags ? s->tcp_flags : 0x02;
-		th->window = htons(64240);
-	} else if (s->proto == IPPROTO_UDP) {
-		struct udphdr *uh = (void *)p;
-
-		len = sizeof(*uh);
-		uh->source = htons(s->sport);
-		uh->dest = htons(s->dport);
-		uh->len = htons(len + s->payload);
-		uh->check = 0;
-	} else if (s->proto == IPPROTO_ICMPV6) {
-		len = 8;
-		memset(p, 0, len);
-		p[0] = s->icmp_type;
-	}
-	memset(p + len, 0xab, s->payload);
-	return len + s->payload;
+	if (s->proto != IPPROTO_ICMPV6)
+		return pkt_put_l4(&l4, p);
+	memset(p, 0, 8);
+	p[0] = s->icmp_type;
+	memset(p + 8, 0xab, s->payload);
+	return 8 + s->payload;
 }
 
 static void set_l4_csum(__u8 proto, const __be32 *src, const __be32 *dst,
