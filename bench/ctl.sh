@@ -60,21 +60,28 @@ s = json.load(sys.stdin)["services"][0]
 print(s["versions"][1]["weight"])'
 }
 
-# set_weight_case TAG PIN SVC: RUNS timed set-weight runs, alternating 10 %
-# and 20 %, checking every 10th that the map holds the new weight.
+# set_weight_case TAG PIN SVC: RUNS timed set-weight runs back to back,
+# alternating 10 % and 20 %, checking every 10th that the map holds the
+# new weight. Two figures per run: start to the flip that made the weight
+# live (timeexec --gen-map reads the flip's stamp from canary_gen), and
+# the whole process (it waits for an RCU grace period after the flip).
 set_weight_case() {
 	local tag=$1 pin=$2 svc=$3 runs=$4 i w bad=0 f=$WORK/sw.$1
 	: >"$f"
+	: >"$f.wall"
 	for i in $(seq "$runs"); do
 		w=$((i % 2 ? 20 : 10))
-		"$TX" "$BIN" --pin-dir "$pin" set-weight "$svc" "v2=$w" >"$WORK/tx" ||
-			bad=$((bad + 1))
-		sed -n 's/^wall_us=//p' "$WORK/tx" | awk '{ print $1 / 1000 }' >>"$f"
+		"$TX" --gen-map "$pin/canary_gen" "$BIN" --pin-dir "$pin" \
+			set-weight "$svc" "v2=$w" >"$WORK/tx" || bad=$((bad + 1))
+		sed -n 's/^visible_us=//p' "$WORK/tx" | awk '$1 >= 0 { print $1 / 1000 }' >>"$f"
+		grep -q '^visible_us=[0-9]' "$WORK/tx" || bad=$((bad + 1))
+		sed -n 's/^wall_us=//p' "$WORK/tx" | awk '{ print $1 / 1000 }' >>"$f.wall"
 		if [ $((i % 10)) -eq 0 ] && [ "$(v2_weight "$pin" "$svc")" != "$w.0" ]; then
 			bad=$((bad + 1))
 		fi
 	done
 	stats "ctl_set_weight_${tag}_ms" <"$f"
+	stats "ctl_set_weight_${tag}_wall_ms" <"$f.wall"
 	echo "ctl_set_weight_${tag}_runs=$runs"
 	echo "ctl_set_weight_${tag}_failed=$bad"
 }

@@ -145,6 +145,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_ustat SEC(".maps");
 
+/* Read by no program: user space's record of its transactions. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct canary_txn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_txn SEC(".maps");
+
 /* IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend and
  * canary_pins (see include/canary.h). */
 struct {

@@ -110,6 +110,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_NODE "canary_node"
 #define CANARY_MAP_USTAT "canary_ustat"
 #define CANARY_MAP_PORT "canary_port"
+#define CANARY_MAP_TXN "canary_txn"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
@@ -490,6 +491,28 @@ struct canary_ustat {
 	__u64 flows_deleted; /* canary_flow entries removed by canary-bpf */
 };
 _Static_assert(sizeof(struct canary_ustat) == 8, "canary_ustat size");
+
+/*
+ * canary_txn (array, one entry): what config transactions know of the
+ * generations; read and written by user space only, under the pin dir's
+ * lock. A pin dir made before it existed lacks it: every change then
+ * waits and walks the maps as before.
+ */
+struct canary_txn {
+	/* After a flip, the process that flipped waits for an RCU grace
+	 * period (no program can still read the generation the flip retired)
+	 * and records the flip here by its stamp (canary_gen's prev_until_ns
+	 * - grace_ns). The next change may then rewrite that generation at
+	 * once: the wait is paid after the new config is live, not before. */
+	__u64 quiet_flip_ns;
+	/* Bit g: generation g holds exactly what a finished transaction
+	 * wrote (cleared before a transaction starts writing g, set once it
+	 * flipped to g). Such a generation's entries follow from its
+	 * services, so clearing it need not walk the big maps. */
+	__u32 clean_gens;
+	__u32 reserved;  /* zero */
+};
+_Static_assert(sizeof(struct canary_txn) == 16, "canary_txn size");
 
 /*
  * IPv6. The maps below mirror their IPv4 namesakes field for field; only

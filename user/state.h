@@ -40,6 +40,8 @@ struct canary_state {
 	/* canary_port; -1 in a pin dir made before it existed, until an
 	 * attach loads this build (state_open_port) */
 	int port_fd;
+	/* canary_txn; -1 likewise (see include/canary.h) */
+	int txn_fd;
 };
 
 /* The pin dir in effect: --pin-dir, else $CANARY_BPF_PIN_DIR, else the

@@ -238,27 +238,31 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 
 /* Deletes every entry of generation @gen from a config hash map whose
  * keys carry the generation at byte @gen_off. Keys are collected first:
- * deleting while walking would restart the walk. */
+ * deleting while walking would restart the walk. The key list grows as
+ * needed: sized for max_entries up front, it cost more to zero than the
+ * walk itself. */
 static int clear_gen(int fd, size_t key_size, size_t gen_off, __u32 gen)
 {
-	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info);
-	unsigned char (*keys)[24], next[24]; /* the longest key: svc6, backend6 */
-	size_t max, n = 0, i;
+	unsigned char (*keys)[24] = NULL, (*grown)[24], next[24], last[24];
+	size_t cap = 0, n = 0, i;
 	void *prev = NULL;
 	int err = 0;
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
-		return -errno;
-	max = info.max_entries;
-	keys = calloc(max, sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	while (n < max && bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(keys[n], next, key_size);
-		prev = keys[n];
-		if (next[gen_off] == gen)
-			n++;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(last, next, key_size);
+		prev = last;
+		if (next[gen_off] != gen)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(keys, cap * sizeof(*keys));
+			if (!grown) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = grown;
+		}
+		memcpy(keys[n++], next, key_size);
 	}
 	for (i = 0; i < n && !err; i++)
 		if (bpf_map_delete_elem(fd, keys[i]))
@@ -816,6 +820,85 @@ static void flows_base(struct canary_state *st, __u32 id, bool fresh,
 		base[v] = version_flows(st, id, v);
 }
 
+/* canary_txn's entry; all zero when the map is missing or unreadable. */
+static struct canary_txn read_txn(struct canary_state *st)
+{
+	struct canary_txn t = {};
+	__u32 zero = 0;
+
+	if (st->txn_fd < 0 || bpf_map_lookup_elem(st->txn_fd, &zero, &t))
+		memset(&t, 0, sizeof(t));
+	return t;
+}
+
+static int write_txn(struct canary_state *st, const struct canary_txn *t)
+{
+	__u32 zero = 0;
+
+	if (st->txn_fd < 0)
+		return -ENOENT;
+	return bpf_map_update_elem(st->txn_fd, &zero, t, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Before writing generation @gen: *@clean tells whether it holds exactly
+ * what a finished transaction wrote; it is then marked unclean until the
+ * flip to it, so that a transaction that dies half way leaves it for a
+ * full walk.
+ */
+static int begin_gen(struct canary_state *st, __u32 gen, bool *clean)
+{
+	struct canary_txn t = read_txn(st);
+
+	*clean = t.clean_gens & (1u << gen);
+	if (!*clean)
+		return 0;
+	t.clean_gens &= ~(1u << gen);
+	return write_txn(st, &t);
+}
+
+/* Deletes @key from @fd; a missing entry is fine. */
+static int delete_if_there(int fd, const void *key)
+{
+	return bpf_map_delete_elem(fd, key) && errno != ENOENT ? -errno : 0;
+}
+
+/*
+ * Deletes the version and Maglev table entries of the services (@used) of
+ * generation @gen, a clean one: they follow from each service's meta
+ * entry, so the big maps are not walked (the ring map's buckets alone are
+ * 16 MiB, a few ms to walk).
+ */
+static int clear_versions(struct canary_state *st, __u32 gen,
+			  const bool *used)
+{
+	struct canary_ring_key rk = { .gen = gen };
+	struct canary_ver_key vk = { .gen = gen };
+	struct canary_meta m;
+	__u32 id, idx;
+	int v, c, err = 0;
+
+	for (id = 0; id < CANARY_MAX_SERVICES && !err; id++) {
+		if (!used[id])
+			continue;
+		idx = meta_index(gen, id);
+		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m))
+			return -errno;
+		vk.svc_id = rk.svc_id = id;
+		for (v = 0; v < m.n_versions && !err; v++) {
+			vk.version = rk.version = v;
+			err = delete_if_there(m.family == CANARY_FAMILY_IPV6 ?
+						      st->ver6_fd : st->ver_fd,
+					      &vk);
+			for (c = 0; c < CANARY_RING_MAX_CHUNKS && !err; c++) {
+				rk.chunk = c;
+				err = delete_if_there(st->ring_fd, &rk);
+			}
+		}
+	}
+	return err;
+}
+
 /* Writes @cfg (with service ids @ids) as generation @gen, from scratch. */
 static int write_config(struct canary_state *st, struct canary_config *cfg,
 			const __u32 *ids, const bool *fresh, __u32 gen)
@@ -823,16 +906,16 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 	static bool used[CANARY_MAX_SERVICES];
 	__u64 base[CANARY_MAX_VERSIONS];
 	struct ver_buf *buf = malloc(sizeof(*buf));
+	bool clean;
 	int i, err;
 
 	if (!buf)
 		return -ENOMEM;
 	gen_ids(st, gen, used); /* before its canary_svc entries go */
-	err = clear_gen(st->svc_fd, sizeof(struct canary_svc_key),
-			offsetof(struct canary_svc_key, gen), gen);
+	err = begin_gen(st, gen, &clean);
 	if (!err)
-		err = clear_gen(st->ver_fd, sizeof(struct canary_ver_key),
-				offsetof(struct canary_ver_key, gen), gen);
+		err = clear_gen(st->svc_fd, sizeof(struct canary_svc_key),
+				offsetof(struct canary_svc_key, gen), gen);
 	if (!err)
 		err = clear_gen(st->backend_fd, sizeof(struct canary_backend_key),
 				offsetof(struct canary_backend_key, gen), gen);
@@ -840,12 +923,17 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 		err = clear_gen(st->svc6_fd, sizeof(struct canary_svc6_key),
 				offsetof(struct canary_svc6_key, gen), gen);
 	if (!err)
-		err = clear_gen(st->ver6_fd, sizeof(struct canary_ver_key),
-				offsetof(struct canary_ver_key, gen), gen);
-	if (!err)
 		err = clear_gen(st->backend6_fd, sizeof(struct canary_backend6_key),
 				offsetof(struct canary_backend6_key, gen), gen);
-	if (!err)
+	if (!err && clean)
+		err = clear_versions(st, gen, used);
+	if (!err && !clean)
+		err = clear_gen(st->ver_fd, sizeof(struct canary_ver_key),
+				offsetof(struct canary_ver_key, gen), gen);
+	if (!err && !clean)
+		err = clear_gen(st->ver6_fd, sizeof(struct canary_ver_key),
+				offsetof(struct canary_ver_key, gen), gen);
+	if (!err && !clean)
 		err = clear_gen(st->ring_fd, sizeof(struct canary_ring_key),
 				offsetof(struct canary_ring_key, gen), gen);
 	if (!err)
@@ -1140,19 +1228,48 @@ static int write_node(struct canary_state *st, const struct canary_node_cfg *c)
 	return bpf_map_update_elem(st->node_fd, &zero, &n, BPF_ANY) ? -errno : 0;
 }
 
-/*
- * Whether the last flip was less than a second ago. A packet reads the
- * maps for microseconds; after a second, none that began before the flip
- * can still run, and the wait for an RCU grace period (several ms) is
- * skipped: a lone set-weight stays fast.
- */
-static bool flipped_recently(struct canary_state *st)
+/* The stamp of the last flip (CLOCK_MONOTONIC), 0 if none. */
+static __u64 last_flip_ns(struct canary_state *st)
 {
 	struct canary_genstate gs;
 
 	if (state_genstate(st, &gs) || !gs.prev_until_ns)
+		return 0;
+	return gs.prev_until_ns - gs.grace_ns;
+}
+
+/*
+ * Whether a program may still read the generation the next change
+ * rewrites (the one the last flip retired). Not when the process that
+ * flipped has since waited for an RCU grace period (canary_txn), nor
+ * when the flip was more than a second ago: a packet reads the maps for
+ * microseconds.
+ */
+static bool readers_may_remain(struct canary_state *st)
+{
+	__u64 flip = last_flip_ns(st);
+
+	if (!flip || monotonic_ns() >= flip + 1000000000ull)
 		return false;
-	return monotonic_ns() < gs.prev_until_ns - gs.grace_ns + 1000000000ull;
+	return read_txn(st).quiet_flip_ns != flip;
+}
+
+/*
+ * After the flip to @gen: @gen is clean (it holds exactly this config);
+ * then waits for the programs still reading the generation the flip
+ * retired and records that, so that the next change need not wait before
+ * it writes. The new config is already live: a failure here only costs
+ * the next change a wait or a walk.
+ */
+static void settle_flip(struct canary_state *st, __u32 gen)
+{
+	struct canary_txn t = read_txn(st);
+
+	t.clean_gens |= 1u << gen;
+	if (write_txn(st, &t) || wait_for_readers())
+		return;
+	t.quiet_flip_ns = last_flip_ns(st);
+	write_txn(st, &t);
 }
 
 static int commit(struct canary_state *st, const struct canary_config *old,
@@ -1167,7 +1284,7 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 		goto out;
 	/* Packets read the generation we rewrite until the last flip: until
 	 * then it was the previous one, or the active one before that. */
-	if (flipped_recently(st) && (err = wait_for_readers()))
+	if (readers_may_remain(st) && (err = wait_for_readers()))
 		goto out;
 	err = assign_ids(old, old_ids, cfg, ids, fresh);
 	if (err)
@@ -1182,6 +1299,8 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 		err = write_node(st, &cfg->node);
 	if (!err)
 		err = flip(st, gen, cfg->grace_s);
+	if (!err)
+		settle_flip(st, gen);
 	/* The new config is live: a failed clean-up is worth a warning only. */
 	if (!err && gc_flows(st, cfg))
 		pr_warn("Couldn't drop the flows of removed endpoints: they "

@@ -1,0 +1,169 @@
+#!/bin/bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+# Config transactions and canary_txn (include/canary.h): a transaction
+# killed half way through writing a generation leaves nothing behind once
+# the next one has run, although a finished one lets the next clear that
+# generation without walking the big maps; and the RCU wait happens after
+# the flip, recorded so that back-to-back changes do not wait before
+# writing.
+#
+# No traffic: a private bpffs, and the CLI writing pinned maps.
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+BIG=600   # services in the apply that gets killed (it takes about 1 s)
+
+ctl() { "$CANARY_BIN" --pin-dir "$PIN_DIR" "$@"; }
+
+# gen_yaml N FIRST: N services svc-FIRST.., 2 versions x 10 endpoints each.
+gen_yaml() {
+	"$PY" - "$1" "$2" <<-'EOF'
+	import sys
+	n, first = int(sys.argv[1]), int(sys.argv[2])
+	print("services:")
+	for s in range(first, first + n):
+	    print(f"  - name: svc-{s}\n    vip: 10.96.{s // 250}.{s % 250 + 1}\n    port: 80")
+	    print("    protocol: tcp\n    versions:")
+	    for v in (1, 2):
+	        eps = ", ".join(f"10.{128 + i // 65536}.{i // 256 % 256}.{i % 256}:8080"
+	                        for i in (s * 20 + (v - 1) * 10 + e for e in range(10)))
+	        print(f"      - name: v{v}\n        weight: {90 if v == 1 else 10}\n        endpoints: [{eps}]")
+	EOF
+}
+
+# gen_state: "active prev" from canary_gen.
+gen_state() {
+	bpftool -j map dump pinned "$PIN_DIR/canary_gen" | "$PY" -c '
+import json, sys
+v = json.load(sys.stdin)[0]["formatted"]["value"]
+print(v["active"], v["prev"])'
+}
+
+# svc_count GEN: canary_svc entries of generation GEN.
+svc_count() {
+	bpftool -j map dump pinned "$PIN_DIR/canary_svc" 2>/dev/null | "$PY" -c '
+import json, sys
+print(sum(e["formatted"]["key"]["gen"] == int(sys.argv[1]) for e in json.load(sys.stdin)))' "$1"
+}
+
+# orphans: entries of canary_ver, canary_ring_v2 and canary_backend that
+# belong to no service of their generation, and services whose tables are
+# incomplete. Prints them (nothing when clean) and the entry counts.
+orphans() {
+	local m
+	for m in canary_svc canary_ver canary_ring_v2 canary_backend; do
+		bpftool -j map dump pinned "$PIN_DIR/$m" >"$WORK/$m.json" ||
+			{ echo "bpftool dump of $m failed"; return 1; }
+	done
+	"$PY" - "$WORK" <<-'EOF'
+	import json, sys
+	w = sys.argv[1]
+	load = lambda m: [e["formatted"] for e in json.load(open(f"{w}/{m}.json"))]
+	svc, ver, ring, be = load("canary_svc"), load("canary_ver"), load("canary_ring_v2"), load("canary_backend")
+	ids = {(e["key"]["gen"], e["value"]["id"]) for e in svc}
+	bad = [f"ver {e['key']}" for e in ver if (e["key"]["gen"], e["key"]["svc_id"]) not in ids]
+	bad += [f"ring {e['key']}" for e in ring if (e["key"]["gen"], e["key"]["svc_id"]) not in ids]
+	eps = {(e["key"]["gen"], ep["addr"], ep["port"]) for e in ver
+	       for ep in e["value"]["ep"][:e["value"]["n_endpoints"]]}
+	bad += [f"backend {e['key']}" for e in be
+	        if (e["key"]["gen"], e["key"]["addr"], e["key"]["port"]) not in eps]
+	chunks = {}
+	for e in ring:
+	    k = (e["key"]["gen"], e["key"]["svc_id"], e["key"]["version"])
+	    chunks[k] = chunks.get(k, 0) + 1
+	bad += [f"ring {k}: {n} chunks" for k, n in chunks.items() if n != 12]
+	print(f"{len(svc)} svc, {len(ver)} ver, {len(ring)} ring, {len(be)} backend entries")
+	for b in bad[:5]:
+	    print(b)
+	sys.exit(1 if bad else 0)
+	EOF
+}
+
+# plant_orphan GEN: a canary_ver entry of generation GEN for id 9999.
+plant_orphan() {
+	local key value
+	key=$(printf '0x%02x ' $((9999 & 255)) $((9999 >> 8)) 0 0 0 "$1" 0 0)
+	value=$(printf '0x01 0x00 0x01 0x00 0x00 0x00 0x00 0x00 0x0a 0x80 0x00 0x01 0x1f 0x90 0x00 0x00 ')
+	value+=$(printf '0x00 %.0s' $(seq $((8 * 127))))
+	# shellcheck disable=SC2086 # one argument per byte
+	bpftool map update pinned "$PIN_DIR/canary_ver" key $key value $value
+}
+
+# txn_state: "clean_gens quiet_flip_ns flip_ns" from canary_txn and canary_gen.
+txn_state() {
+	local t g
+	t=$(bpftool -j map dump pinned "$PIN_DIR/canary_txn") &&
+	g=$(bpftool -j map dump pinned "$PIN_DIR/canary_gen") || return 1
+	"$PY" -c '
+import json, sys
+t = json.loads(sys.argv[1])[0]["formatted"]["value"]
+g = json.loads(sys.argv[2])[0]["formatted"]["value"]
+print(t["clean_gens"], t["quiet_flip_ns"], g["prev_until_ns"] - g["grace_ns"])' "$t" "$g"
+}
+
+e2e_init
+need_cli
+command -v bpftool >/dev/null || bail "missing tool: bpftool"
+pin_mount || bail "bpffs mount failed"
+gen_yaml 2 0 >"$WORK/small.yaml"
+gen_yaml "$BIG" 100 >"$WORK/big.yaml"
+expect apply_small ctl apply -f "$WORK/small.yaml"
+expect set_weight ctl set-weight svc-0 v2=20
+expect set_weight_again ctl set-weight svc-0 v2=30
+
+# Each flip is recorded clean and quiet by the process that made it.
+read -r clean quiet flip <<<"$(txn_state)"
+read -r active prev <<<"$(gen_state)"
+if [ -n "$flip" ] && [ "$quiet" = "$flip" ] && [ $((clean >> active & 1)) -eq 1 ] &&
+	[ $((clean >> prev & 1)) -eq 1 ]; then
+	pass txn_records_flip
+	info "txn_records_flip: clean_gens=$clean, active $active, prev $prev"
+else
+	fail txn_records_flip "clean_gens=$clean quiet=$quiet flip=$flip active=$active prev=$prev"
+fi
+if res=$(orphans); then pass no_orphans_after_changes; info "no_orphans_after_changes: $res"
+else fail no_orphans_after_changes "$res"; fi
+
+# A big apply, killed once it has written services into its generation.
+target=$((3 - active - prev))
+"$CANARY_BIN" --pin-dir "$PIN_DIR" apply -f "$WORK/big.yaml" >/dev/null 2>&1 &
+APID=$!   # the CLI itself, not a subshell: kill -9 must hit it
+PIDS+=("$APID")
+n=0
+for _ in $(seq 200); do
+	n=$(svc_count "$target")
+	[ "${n:-0}" -ge 5 ] && break
+	kill -0 "$APID" 2>/dev/null || break
+	sleep 0.02
+done
+kill -9 "$APID" 2>/dev/null
+wait "$APID" 2>/dev/null
+PIDS=()
+read -r clean _ _ <<<"$(txn_state)"
+read -r a2 _ <<<"$(gen_state)"
+if [ "${n:-0}" -ge 5 ] && [ "$a2" = "$active" ] && [ $((clean >> target & 1)) -eq 0 ]; then
+	pass killed_apply_left_partial
+	info "killed_apply_left_partial: $n services written into generation $target, still active: $a2"
+else
+	fail killed_apply_left_partial "svc entries in gen $target: $n, active $a2 (was $active), clean_gens=$clean"
+fi
+# Whatever the kill interrupted (a Maglev table without its version entry,
+# say), one such entry for certain: a version of service id 9999.
+plant_orphan "$target" || fail plant_orphan "bpftool map update failed"
+if orphans >/dev/null; then fail orphan_planted "orphans() did not see it"; fi
+expect status_after_kill ctl status svc-0
+expect apply_after_kill ctl apply -f "$WORK/small.yaml"
+expect set_weight_after_kill ctl set-weight svc-1 v2=40
+if res=$(orphans); then pass killed_apply_leaves_nothing; info "killed_apply_leaves_nothing: $res"
+else fail killed_apply_leaves_nothing "$res"; fi
+if ctl -j status | "$PY" -c '
+import json, sys
+s = json.load(sys.stdin)["services"]
+w = {x["name"]: x["versions"][1]["weight"] for x in s}
+sys.exit(0 if w == {"svc-0": 10.0, "svc-1": 40.0} else 1)'; then
+	pass weights_after_kill
+else
+	fail weights_after_kill "$(ctl status 2>&1 | head -n 6)"
+fi
+finish
