@@ -15,7 +15,8 @@ set -u
 
 SMALL_MAPS=(canary_gen canary_svc canary_ver canary_ring_v2 canary_flow
 	    canary_backend canary_global canary_pins canary_tx
-	    canary_svc6 canary_ver6 canary_flow6 canary_backend6 canary_pins6)
+	    canary_svc6 canary_ver6 canary_flow6_v2 canary_backend6 canary_pins6
+	    canary_node_v2 canary_snat6)
 BIG_MAPS=(canary_meta_v2 canary_stats canary_pinstat)
 
 # dump_state FILE MAP...: the maps' JSON dumps and the pin dir's listing.
