@@ -386,6 +386,22 @@ static int same_as_active(struct canary_state *st, __u32 id, int v, bool v6,
 	return same ? (int)gs.active : -1;
 }
 
+/* Whether endpoint @a is in the pod CIDR of its family of node @n (as
+ * the maps hold it); false when the node has none of that family. */
+static bool node_has_pod(const struct canary_node *n, const struct canary_addr *a)
+{
+	int i;
+
+	if (!addr_is_v6(a))
+		return n->pod_net && (a->v4 & n->pod_mask) == n->pod_net;
+	if (!n->pod_len6)
+		return false;
+	for (i = 0; i < 4; i++)
+		if ((a->v6[i] & n->pod_mask6[i]) != n->pod_net6[i])
+			return false;
+	return true;
+}
+
 /*
  * The Maglev table of version @v over its endpoints that take new flows
  * (@ver, sorted), written as canary_ring_v2 chunks of generation @gen. Slots
@@ -411,8 +427,8 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	for (i = 0; i < ver->n_endpoints; i++) {
 		if (ver->ep[i].flags & CANARY_EP_F_DRAINING)
 			continue;
-		/* externalTrafficPolicy: Local (IPv4 only): this node's pods */
-		if (only && (ver->ep[i].addr.v4 & only->pod_mask) != only->pod_net)
+		/* externalTrafficPolicy: Local: this node's pods */
+		if (only && !node_has_pod(only, &ver->ep[i].addr))
 			continue;
 		active[n] = ver->ep[i];
 		active[n].flags = 0; /* the permutation hashes address and port */
@@ -583,15 +599,16 @@ static void keep_local_endpoints(const struct canary_node *n,
 
 	for (v = 0; v < svc->n_versions; v++)
 		for (e = 0; e < svc->v[v].n_endpoints; e++)
-			if (!n->pod_net ||
-			    (svc->v[v].ep[e].addr.v4 & n->pod_mask) != n->pod_net)
+			if (!node_has_pod(n, &svc->v[v].ep[e].addr))
 				svc->v[v].ep[e].flags |= CANARY_EP_F_DRAINING;
 }
 
-/* No SNAT for IPv6 yet: snat: auto keeps the client address there. */
+/* The data plane decides per flow, with the node's address of the flow's
+ * family: without one (an IPv6 service on a node without address6), no
+ * SNAT. */
 static __u8 snat_flags(const struct canary_service_cfg *svc)
 {
-	if (svc->local || svc->snat == CANARY_SNAT_NEVER || config_is_v6(svc))
+	if (svc->local || svc->snat == CANARY_SNAT_NEVER)
 		return 0;
 	return svc->snat == CANARY_SNAT_ALWAYS ? CANARY_SVC_F_SNAT_ALL :
 						 CANARY_SVC_F_SNAT;
@@ -1119,6 +1136,17 @@ static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
 	return err;
 }
 
+/* The netmask of an IPv6 prefix of @len bits into @mask. */
+static void mask6(__u8 len, __be32 *mask)
+{
+	int i, bits;
+
+	for (i = 0; i < 4; i++) {
+		bits = len > 32 * i ? len - 32 * i : 0;
+		mask[i] = htonl(bits >= 32 ? ~0u : bits ? ~0u << (32 - bits) : 0);
+	}
+}
+
 static void node_of(const struct canary_node_cfg *c, struct canary_node *n)
 {
 	memset(n, 0, sizeof(*n));
@@ -1127,6 +1155,28 @@ static void node_of(const struct canary_node_cfg *c, struct canary_node *n)
 	n->pod_mask = htonl(c->pod_len ? ~0u << (32 - c->pod_len) : 0);
 	n->port_min = c->port_min;
 	n->port_max = c->port_max;
+	memcpy(n->address6, c->address6, sizeof(n->address6));
+	memcpy(n->pod_net6, c->pod_net6, sizeof(n->pod_net6));
+	n->pod_len6 = c->pod_len6;
+	mask6(c->pod_len6, n->pod_mask6);
+}
+
+void state_read_node(struct canary_state *st, struct canary_node_cfg *c)
+{
+	static const struct canary_node zero;
+	struct canary_node n;
+
+	read_node(st, &n);
+	memset(c, 0, sizeof(*c));
+	c->set = memcmp(&n, &zero, sizeof(n)) != 0;
+	c->address = n.address;
+	c->pod_net = n.pod_net;
+	c->pod_len = __builtin_popcount(n.pod_mask);
+	c->port_min = n.port_min;
+	c->port_max = n.port_max;
+	memcpy(c->address6, n.address6, sizeof(c->address6));
+	memcpy(c->pod_net6, n.pod_net6, sizeof(c->pod_net6));
+	c->pod_len6 = n.pod_len6;
 }
 
 /* This node's SNAT address, pod CIDR and ports (not versioned: read by
@@ -1262,6 +1312,18 @@ static bool config_same(struct canary_state *st, const struct canary_config *a,
 	return true;
 }
 
+/* config_check_node() against the node the maps hold, for a config
+ * that brings no node section of its own. */
+static int check_running_node(struct canary_state *st,
+			      const struct canary_config *cfg,
+			      struct canary_err *err)
+{
+	struct canary_node_cfg node;
+
+	state_read_node(st, &node);
+	return config_check_node(cfg, &node, err);
+}
+
 int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 {
 	struct canary_config old, cfg;
@@ -1280,6 +1342,8 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 	e = edit(&cfg, arg, &err);
 	if (!e)
 		e = config_validate(&cfg, &err);
+	if (!e && !cfg.node.set)
+		e = check_running_node(st, &cfg, &err);
 	if (e) {
 		p_err("%s", err.msg[0] ? err.msg : strerror(-e));
 		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
