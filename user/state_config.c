@@ -628,13 +628,15 @@ static void meta_key(const struct canary_service_cfg *svc, struct canary_meta *m
 	}
 }
 
+/* Service @orig as generation @gen; a Local one keeps the endpoints in
+ * @node's pod CIDRs. */
 static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 			 struct canary_service_cfg *orig, const __u64 *base,
-			 struct ver_buf *buf)
+			 const struct canary_node *node, struct ver_buf *buf)
 {
 	static struct canary_service_cfg local;
 	struct canary_service_cfg *svc = orig;
-	struct canary_node node, *only = NULL;
+	const struct canary_node *only = NULL;
 	struct canary_svc val = { .id = id, .n_versions = svc->n_versions };
 	struct canary_meta m = { .in_use = 1, .n_versions = svc->n_versions };
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
@@ -643,10 +645,9 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	int v, n_ports, fd, err;
 
 	if (orig->local) {
-		read_node(st, &node);
-		only = &node;
+		only = node;
 		local = *orig;
-		keep_local_endpoints(&node, &local);
+		keep_local_endpoints(node, &local);
 		svc = &local;
 	}
 	meta_key(svc, &m);
@@ -795,14 +796,14 @@ static __u64 version_flows(struct canary_state *st, __u32 id, int v)
  * effective weights stay, reset to the current counters when they change.
  */
 static void flows_base(struct canary_state *st, __u32 id, bool fresh,
-		       const struct canary_service_cfg *svc, __u64 *base)
+		       const struct canary_service_cfg *svc,
+		       const struct canary_node *node, __u64 *base)
 {
 	__u16 cum[CANARY_MAX_VERSIONS] = {};
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	static struct canary_service_cfg local;
 	struct canary_svc cur;
 	struct canary_meta m;
-	struct canary_node node;
 	int gen = state_active_gen(st), v, fd;
 	union svc_key key;
 	__u32 idx;
@@ -813,9 +814,8 @@ static void flows_base(struct canary_state *st, __u32 id, bool fresh,
 	config_ports(svc, ports);
 	if (svc->local) {
 		/* the weights write_service() computes for it */
-		read_node(st, &node);
 		local = *svc;
-		keep_local_endpoints(&node, &local);
+		keep_local_endpoints(node, &local);
 		config_effective_cum(&local, cum);
 	} else {
 		config_effective_cum(svc, cum);
@@ -833,9 +833,12 @@ static void flows_base(struct canary_state *st, __u32 id, bool fresh,
 		base[v] = version_flows(st, id, v);
 }
 
-/* Writes @cfg (with service ids @ids) as generation @gen, from scratch. */
+/* Writes @cfg (with service ids @ids) as generation @gen, from scratch,
+ * for this node as @node (the node it will run with, which user space
+ * writes only after the flip). */
 static int write_config(struct canary_state *st, struct canary_config *cfg,
-			const __u32 *ids, const bool *fresh, __u32 gen)
+			const __u32 *ids, const bool *fresh, __u32 gen,
+			const struct canary_node *node)
 {
 	static bool used[CANARY_MAX_SERVICES];
 	__u64 base[CANARY_MAX_VERSIONS];
@@ -870,8 +873,8 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 	if (!err)
 		err = clear_pins(st, gen);
 	for (i = 0; i < cfg->n_services && !err; i++) {
-		flows_base(st, ids[i], fresh[i], &cfg->svc[i], base);
-		err = write_service(st, ids[i], gen, &cfg->svc[i], base, buf);
+		flows_base(st, ids[i], fresh[i], &cfg->svc[i], node, base);
+		err = write_service(st, ids[i], gen, &cfg->svc[i], base, node, buf);
 	}
 	for (i = 0; i < cfg->n_services && !err; i++)
 		err = write_backends(st, gen, &cfg->svc[i]);
@@ -1211,6 +1214,7 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	bool *fresh = calloc(CANARY_MAX_SERVICES, sizeof(*fresh));
 	__u32 gen = target_gen(st);
+	struct canary_node node;
 	int i, err = -ENOMEM;
 
 	if (!ids || !fresh)
@@ -1225,8 +1229,14 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	for (i = 0, err = 0; i < cfg->n_services && !err; i++)
 		if (fresh[i])
 			err = zero_stats(st, ids[i]);
+	/* A Local service's endpoints are those of the node section being
+	 * applied, not of the one it replaces. */
+	if (cfg->node.set)
+		node_of(&cfg->node, &node);
+	else
+		read_node(st, &node);
 	if (!err)
-		err = write_config(st, cfg, ids, fresh, gen);
+		err = write_config(st, cfg, ids, fresh, gen, &node);
 	/* Not versioned: only once the new generation is complete. */
 	if (!err && cfg->node.set)
 		err = write_node(st, &cfg->node);

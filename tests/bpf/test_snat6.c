@@ -250,6 +250,27 @@ static void modes(struct test_env *env, struct canary_config *cfg)
 	}
 }
 
+/* Local and the node section that gives it an IPv6 pod CIDR come in the
+ * same apply: the endpoints are chosen by the node being applied, not by
+ * the one the maps held before (none with IPv6 here). */
+static void local_with_new_node(struct test_env *env, struct canary_config *cfg)
+{
+	int local, snated, dropped;
+
+	test__start_subtest("local6_with_its_node_in_the_same_apply");
+	snat6_config(cfg, 50, CANARY_SNAT_AUTO, false);
+	memset(cfg->node.address6, 0, sizeof(cfg->node.address6));
+	memset(cfg->node.pod_net6, 0, sizeof(cfg->node.pod_net6));
+	cfg->node.pod_len6 = 0;
+	if (!ASSERT_OK(env_apply(env, cfg), "apply IPv4-only node"))
+		return;
+	snat6_config(cfg, 50, CANARY_SNAT_AUTO, true);
+	if (ASSERT_OK(env_apply(env, cfg), "apply Local with address6, pod_cidr6")) {
+		flows(env, 50, 42700, &local, &snated, &dropped);
+		ASSERT_TRUE(local == 50 && dropped == 0, "all to the local pod");
+	}
+}
+
 /* Ten SNAT ports to one endpoint and 40 new flows: each flow gets a port
  * nobody holds, or is dropped; the ports of flows that are gone serve new
  * ones. */
@@ -468,6 +489,7 @@ void test_snat6(void)
 		goto out;
 	translation(&env, &cfg);
 	modes(&env, &cfg);
+	local_with_new_node(&env, &cfg);
 	exhaustion(&env, &cfg);
 	env_teardown(&env);
 	/* Fresh maps: the ways back left by the flows above (the LRU keeps
