@@ -358,9 +358,12 @@ static void log_node(const struct agent *a, const struct canary_node_cfg *n)
 	alog("node %s: SNAT address %s, pod CIDR %s/%u", a->node,
 	     fmt_ipv4(n->address, ip, sizeof(ip)),
 	     fmt_ipv4(n->pod_net, net, sizeof(net)), n->pod_len);
-	if (config_node_has_address6(n) || config_node_has_cidr6(n))
+	if (config_node_has_cidr6(n))
 		alog("node %s: IPv6 SNAT address %s, pod CIDR %s/%u", a->node,
 		     ADDR_STR(&ip6), ADDR_STR(&net6), n->pod_len6);
+	else if (config_node_has_address6(n))
+		alog("node %s: IPv6 SNAT address %s, no IPv6 pod CIDR", a->node,
+		     ADDR_STR(&ip6));
 }
 
 static int replace_cfg(struct canary_config *cfg, void *arg, struct canary_err *err)

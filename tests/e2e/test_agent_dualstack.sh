@@ -175,7 +175,7 @@ for n in $(seq 40); do
 	sleep 0.05
 done
 res="v6 '$(svc_policy "$SVC6")' $(svc_state "$SVC6" | cut -d'|' -f1,2)"
-[ "$res" = "v6 'auto local' 90,10|3,1" ] && pass local_keeps_v6 ||
+[ "$res" = "v6 'auto local' 90,10|2,1" ] && pass local_keeps_v6 ||
 	fail local_keeps_v6 "$res"
 VIP=$VIP6 split_case v6_local_split 400 8 v1=90 v2=10
 kctl node node-1 "10.0.0.1,$NODE_IP6" 10.244.1.0/24 >/dev/null
