@@ -300,43 +300,128 @@ __noinline int parse_ipv6_skb(struct __sk_buff *skb, struct pkt *p)
 	return parse_ipv6(ctx_data(skb, CTX_SKB), ctx_data_end(skb, CTX_SKB), p);
 }
 
-/* ingress_icmp() for ICMPv6: an error quoting VIP:port -> client, sent
- * to the VIP, is pointed at the endpoint. */
-static __always_inline void ingress_icmp6(void *ctx, enum ctx_kind kind,
-					  struct canary_global *g)
+/*
+ * icmp_to_endpoint() for ICMPv6: an error quoting VIP:port -> client,
+ * sent to the VIP, is pointed at the endpoint; for a source-NATed flow
+ * it quotes @n's address6:snat_port -> endpoint and comes from @n, for
+ * the reasons icmp_to_endpoint() gives. Fills in @to; returns 0, or -1
+ * when @e is about none of our replies.
+ */
+static __always_inline int icmp6_to_endpoint(const struct icmp6_quote *e,
+					     const struct canary_node *n,
+					     struct icmp6_nat *to)
 {
-	struct canary_flow6_key fk = {};
-	struct icmp6_quote e = {};
+	struct canary_flow6_key fk = {
+		.sport = e->in.dport,
+		.dport = e->in.sport,
+		.proto = e->in.proto,
+	};
 	struct canary_flow6 *f;
-	__be32 ep[4];
-	__be16 ep_port;
+	bool snat;
 
-	if (parse_icmp6_err(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &e) ||
-	    !addr6_eq(e.daddr, e.in.saddr6))
-		return;
-	addr6_copy(fk.saddr, e.in.daddr6);
-	addr6_copy(fk.daddr, e.in.saddr6);
-	fk.sport = e.in.dport;
-	fk.dport = e.in.sport;
-	fk.proto = e.in.proto;
-	f = bpf_map_lookup_elem(&canary_flow6, &fk);
+	addr6_copy(fk.saddr, e->in.daddr6);
+	addr6_copy(fk.daddr, e->in.saddr6);
+	f = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
 	if (!f)
+		return -1;
+	snat = f->flags & CANARY_FLOW_F_SNAT;
+	if (snat && (!n || addr6_zero(n->address6)))
+		return -1;
+	addr6_copy(to->q_saddr, f->ep_addr);
+	to->q_sport = f->ep_port;
+	addr6_copy(to->daddr, f->ep_addr);
+	if (snat && n) {
+		addr6_copy(to->q_daddr, n->address6);
+		to->q_dport = f->snat_port;
+		addr6_copy(to->saddr, n->address6);
+	}
+	return 0;
+}
+
+/*
+ * icmp_snat_to_client() for ICMPv6: an error from the far side of a
+ * source-NATed flow, quoting @n's address6:snat_port -> endpoint, becomes
+ * the error the client would have got from the VIP (packet too big: path
+ * MTU discovery through the SNAT). Fills in @to; returns 0, or -1 when
+ * @e is about no SNATed flow of ours.
+ */
+static __always_inline int icmp6_snat_to_client(const struct icmp6_quote *e,
+						const struct canary_node *n,
+						struct icmp6_nat *to)
+{
+	struct canary_snat6 *back;
+
+	if (!n || addr6_zero(n->address6) || !addr6_eq(e->in.saddr6, n->address6))
+		return -1;
+	back = snat6_lookup(e->in.daddr6, e->in.dport, e->in.sport, e->in.proto);
+	if (!back)
+		return -1;
+	addr6_copy(to->q_saddr, back->client);
+	to->q_sport = back->client_port;
+	addr6_copy(to->q_daddr, back->vip);
+	to->q_dport = back->vport;
+	addr6_copy(to->daddr, back->client);
+	addr6_copy(to->saddr, back->vip);
+	return 0;
+}
+
+/* ingress_icmp() for ICMPv6: errors addressed to the sender of the quoted
+ * packet, the VIP (a reply) or this node (a SNATed packet). */
+static __always_inline void ingress_icmp6(void *ctx, enum ctx_kind kind)
+{
+	struct canary_global *g = global_stats();
+	struct canary_node *n = snat_node();
+	struct icmp6_scratch *sc = icmp6_scratch();
+
+	if (!sc)
 		return;
-	addr6_copy(ep, f->ep_addr);
-	ep_port = f->ep_port;
-	if (icmp6_rewrite_quoted(ctx, kind, &e,
-				 e.in.l3_off + offsetof(struct ipv6hdr, saddr),
-				 e.in.saddr6, ep, e.in.l4_off + TCP_SPORT_OFF,
-				 e.in.sport, ep_port) ||
-	    icmp6_rewrite_outer(ctx, kind, &e,
-				e.l3_off + offsetof(struct ipv6hdr, daddr),
-				e.daddr, ep)) {
+	__builtin_memset(&sc->e, 0, sizeof(sc->e));
+	if (parse_icmp6_err(ctx_data(ctx, kind), ctx_data_end(ctx, kind), &sc->e) ||
+	    !addr6_eq(sc->e.daddr, sc->e.in.saddr6))
+		return;
+	icmp6_nat_init(&sc->to, &sc->e);
+	if (icmp6_to_endpoint(&sc->e, n, &sc->to) &&
+	    icmp6_snat_to_client(&sc->e, n, &sc->to))
+		return;
+	if (icmp6_rewrite(ctx, kind, &sc->e, &sc->to)) {
 		if (g)
 			g->errors++;
 		return;
 	}
 	if (g)
 		g->icmp++;
+}
+
+/*
+ * The reply of a source-NATed IPv6 flow, back at this node: endpoint ->
+ * node address6:port becomes VIP:port -> client, and goes on to the
+ * client.
+ */
+static __always_inline enum verdict ingress_snat6_reply(void *ctx,
+							 enum ctx_kind kind,
+							 struct pkt *p,
+							 const struct canary_snat6 *back,
+							 struct canary_global *g)
+{
+	struct canary_snat6 way = *back;
+
+	if (rewrite_addr6_port(ctx, kind, p,
+			       p->l3_off + offsetof(struct ipv6hdr, daddr),
+			       p->l4_off + TCP_DPORT_OFF, way.client,
+			       way.client_port) ||
+	    rewrite_addr6_port(ctx, kind, p,
+			       p->l3_off + offsetof(struct ipv6hdr, saddr),
+			       p->l4_off + TCP_SPORT_OFF, way.vip, way.vport)) {
+		if (g)
+			g->errors++;
+		return V_PASS;
+	}
+	if (g)
+		g->snat_replies++;
+	addr6_copy(p->saddr6, way.vip);
+	if (kind == CTX_XDP)
+		return xdp_forward6(ctx, p, way.client, g);
+	return V_PASS;
 }
 
 /*
@@ -392,20 +477,31 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 					     struct canary_global *g)
 {
 	struct canary_svc *svc = lb6_service(p, gen);
+	struct canary_node *node = snat_node();
 	struct canary_flow6 f = {};
+	struct canary_snat6 *back;
+	bool snat;
 	int ret;
 
 	if (!svc) {
+		back = snat6_back(p, node);
+		if (back)
+			return ingress_snat6_reply(ctx, kind, p, back, g);
 		if (g)
 			g->passed++;
 		return V_PASS;
 	}
-	ret = lb6_select(p, svc, gen, gs, g, &f);
+	ret = lb6_select(p, svc, gen, gs, node, g, &f);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
+	snat = f.flags & CANARY_FLOW_F_SNAT && node;
 	if (rewrite_addr6_port(ctx, kind, p,
 			       p->l3_off + offsetof(struct ipv6hdr, daddr),
-			       p->l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port)) {
+			       p->l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port) ||
+	    (snat && rewrite_addr6_port(ctx, kind, p,
+					p->l3_off + offsetof(struct ipv6hdr, saddr),
+					p->l4_off + TCP_SPORT_OFF,
+					node->address6, f.snat_port))) {
 		if (g)
 			g->errors++;
 		return V_PASS;
@@ -413,6 +509,8 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 	lb_count(f.svc_id, f.version, ctx_len(ctx, kind), ret);
 	if (g)
 		g->translated++;
+	if (snat)
+		addr6_copy(p->saddr6, node->address6); /* what the FIB must see */
 	if (kind == CTX_XDP)
 		return xdp_forward6(ctx, p, f.ep_addr, g);
 	if (g)
@@ -449,7 +547,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 			/* the quoted header lies past PARSE_MAX_HDR */
 			ctx_pull(ctx, kind, PARSE_MAX_HDR + 8 + 60 + 8);
 			if (p.v6)
-				ingress_icmp6(ctx, kind, g);
+				ingress_icmp6(ctx, kind);
 			else
 				ingress_icmp(ctx, kind, node, g);
 		}
@@ -631,7 +729,7 @@ reply6_origin_gen(const struct pkt *p, __u32 gen)
 			break;
 		addr6_copy(fk.daddr, be->svc[i].vip);
 		fk.dport = be->svc[i].port;
-		f = bpf_map_lookup_elem(&canary_flow6, &fk);
+		f = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
 		if (f && addr6_eq(f->ep_addr, p->saddr6) &&
 		    f->ep_port == p->sport)
 			return &be->svc[i];

@@ -143,4 +143,81 @@ static __always_inline int icmp6_rewrite_outer(void *ctx, enum ctx_kind kind,
 			    e->icmp_off + offsetof(struct icmp6hdr, icmp6_cksum));
 }
 
+/* icmp_nat for ICMPv6: what an error becomes (icmp6_nat_init() leaves
+ * every field as parse_icmp6_err() found it). */
+struct icmp6_nat {
+	__be32 saddr[4];    /* outer source */
+	__be32 daddr[4];    /* outer destination */
+	__be32 q_saddr[4];  /* quoted source */
+	__be32 q_daddr[4];  /* quoted destination */
+	__be16 q_sport;
+	__be16 q_dport;
+};
+
+static __always_inline void icmp6_nat_init(struct icmp6_nat *to,
+					   const struct icmp6_quote *e)
+{
+	addr6_copy(to->saddr, e->saddr);
+	addr6_copy(to->daddr, e->daddr);
+	addr6_copy(to->q_saddr, e->in.saddr6);
+	addr6_copy(to->q_daddr, e->in.daddr6);
+	to->q_sport = e->in.sport;
+	to->q_dport = e->in.dport;
+}
+
+/*
+ * Rewrites the error @e into @to: the quoted source and destination
+ * (each with the quoted L4 checksum), then the outer addresses, every
+ * step moving the ICMPv6 checksum along. An unchanged field costs a
+ * zero delta. Returns 0, or -1 if the frame shrank under us.
+ */
+static __always_inline int icmp6_rewrite(void *ctx, enum ctx_kind kind,
+					 const struct icmp6_quote *e,
+					 const struct icmp6_nat *to)
+{
+	return icmp6_rewrite_quoted(ctx, kind, e,
+				    e->in.l3_off + offsetof(struct ipv6hdr, saddr),
+				    e->in.saddr6, to->q_saddr,
+				    e->in.l4_off + offsetof(struct udphdr, source),
+				    e->in.sport, to->q_sport) ||
+	       icmp6_rewrite_quoted(ctx, kind, e,
+				    e->in.l3_off + offsetof(struct ipv6hdr, daddr),
+				    e->in.daddr6, to->q_daddr,
+				    e->in.l4_off + offsetof(struct udphdr, dest),
+				    e->in.dport, to->q_dport) ||
+	       icmp6_rewrite_outer(ctx, kind, e,
+				   e->l3_off + offsetof(struct ipv6hdr, saddr),
+				   e->saddr, to->saddr) ||
+	       icmp6_rewrite_outer(ctx, kind, e,
+				   e->l3_off + offsetof(struct ipv6hdr, daddr),
+				   e->daddr, to->daddr);
+}
+
+/*
+ * Per-CPU room for the error being translated on the ingress path. On the
+ * stack, the quote and its rewrite (about 160 bytes) pushed the inlined
+ * ingress program past the 512-byte BPF stack; as a global function's
+ * frame they did too, on top of the caller's. A packet's program runs to
+ * its end on one CPU, and nothing here outlives it: not pinned, never
+ * read by user space.
+ */
+struct icmp6_scratch {
+	struct icmp6_quote e;
+	struct icmp6_nat to;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct icmp6_scratch);
+} canary_scratch6 SEC(".maps");
+
+static __always_inline struct icmp6_scratch *icmp6_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&canary_scratch6, &zero);
+}
+
 #endif /* CANARY_BPF_ICMP6_H */

@@ -5,26 +5,13 @@
  * (cilium keeps lb4_ and lb6_ twins the same way, so IPv4 keys and
  * hashing stay small). What does not depend on the address family is
  * shared with lb.h: the version pick, the Maglev ring, the grace rule and
- * the counters. IPv6 flows are never source-NATed.
+ * the counters. Source NAT is snat6.h's.
  */
 #ifndef CANARY_BPF_LB6_H
 #define CANARY_BPF_LB6_H
 
 #include "lb.h"
-
-static __always_inline void addr6_copy(__be32 *dst, const __be32 *src)
-{
-	dst[0] = src[0];
-	dst[1] = src[1];
-	dst[2] = src[2];
-	dst[3] = src[3];
-}
-
-static __always_inline bool addr6_eq(const __be32 *a, const __be32 *b)
-{
-	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) |
-		(a[3] ^ b[3])) == 0;
-}
+#include "snat6.h"
 
 static __always_inline struct canary_svc *lb6_service(const struct pkt *p,
 						      __u32 gen)
@@ -129,6 +116,7 @@ static __always_inline bool lb6_endpoint_exists(const struct pkt *p,
 static __always_inline int lb6_select(const struct pkt *p,
 				      const struct canary_svc *svc, __u32 gen,
 				      const struct canary_genstate *gs,
+				      const struct canary_node *node,
 				      struct canary_global *g,
 				      struct canary_flow6 *out)
 {
@@ -143,7 +131,7 @@ static __always_inline int lb6_select(const struct pkt *p,
 
 	addr6_copy(fk.saddr, p->saddr6);
 	addr6_copy(fk.daddr, p->daddr6);
-	f = bpf_map_lookup_elem(&canary_flow6, &fk);
+	f = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
 	if (f) {
 		*out = *f;
 		return LB_FLOW_HIT;
@@ -161,7 +149,14 @@ static __always_inline int lb6_select(const struct pkt *p,
 		ret = lb6_pick(p, svc, gen, out);
 	if (ret != LB_FLOW_NEW)
 		return ret;
-	if (bpf_map_update_elem(&canary_flow6, &fk, out, BPF_ANY))
+	if (snat6_wanted(svc, out, node) && snat6_alloc(p, out, node)) {
+		if (g)
+			g->snat_full++;
+		return LB_NO_ENDPOINT;
+	}
+	if (out->flags & CANARY_FLOW_F_SNAT && g)
+		g->snat++;
+	if (bpf_map_update_elem(&canary_flow6_v2, &fk, out, BPF_ANY))
 		return LB_ERROR;
 	if (g)
 		g->flow_inserts++;

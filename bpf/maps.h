@@ -134,7 +134,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct canary_node);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_node SEC(".maps");
+} canary_node_v2 SEC(".maps"); /* CANARY_MAP_NODE */
 
 /* Never read by the programs: counters user space keeps. */
 struct {
@@ -181,7 +181,16 @@ struct {
 	__type(key, struct canary_flow6_key);
 	__type(value, struct canary_flow6);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_flow6 SEC(".maps");
+} canary_flow6_v2 SEC(".maps"); /* CANARY_MAP_FLOW6 */
+
+/* The way back for source-NATed IPv6 flows; sized like the flow table. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CANARY_FLOW_ENTRIES);
+	__type(key, struct canary_snat6_key);
+	__type(value, struct canary_snat6);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_snat6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -56,6 +56,20 @@ struct pkt {
 	__u8 v6;          /* 1: IPv6, addresses in saddr6/daddr6 */
 };
 
+static __always_inline void addr6_copy(__be32 *dst, const __be32 *src)
+{
+	dst[0] = src[0];
+	dst[1] = src[1];
+	dst[2] = src[2];
+	dst[3] = src[3];
+}
+
+static __always_inline bool addr6_eq(const __be32 *a, const __be32 *b)
+{
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) |
+		(a[3] ^ b[3])) == 0;
+}
+
 enum parse_result {
 	PARSE_OK,       /* IPv4 or IPv6 TCP/UDP, ports read */
 	PARSE_OTHER,    /* not TCP/UDP over IP, or truncated: not ours */

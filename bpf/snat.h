@@ -21,7 +21,7 @@ static __always_inline struct canary_node *snat_node(void)
 {
 	__u32 zero = 0;
 
-	return bpf_map_lookup_elem(&canary_node, &zero);
+	return bpf_map_lookup_elem(&canary_node_v2, &zero);
 }
 
 /* Whether flow @f of service @svc leaves with this node's address. */

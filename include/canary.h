@@ -2,7 +2,11 @@
 /*
  * canary-bpf map layout: the ABI shared by the BPF programs (bpf/) and the
  * loader/CLI (user/). Every key and value below is read by both sides, so a
- * layout change needs a new map name (the _v2 rule, see CANARY_MAP_*).
+ * layout change needs a new map name (the _v2 rule, see CANARY_MAP_*):
+ * an old pin is never reused with the wrong layout, and user/migrate.c
+ * carries the old map's entries into its successor on an in-place
+ * upgrade (canary_meta, canary_ring, canary_node, canary_flow6 so far),
+ * so nothing already forwarding is lost.
  *
  * The includer provides __u8/__u16/__u32/__u64/__be16/__be32: vmlinux.h on
  * the BPF side, <linux/types.h> in user space.
@@ -107,7 +111,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_PINSTATS "canary_pinstat"
 #define CANARY_MAP_SOCK "canary_sock"
 #define CANARY_MAP_SNAT "canary_snat"
-#define CANARY_MAP_NODE "canary_node"
+#define CANARY_MAP_NODE "canary_node_v2" /* v2: IPv6 address and pod CIDR */
 #define CANARY_MAP_USTAT "canary_ustat"
 #define CANARY_MAP_PORT "canary_port"
 #define CANARY_MAP_TXN "canary_txn"
@@ -118,10 +122,11 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
  * canary_ring_v2, canary_meta and the counters are indexed by it alike. */
 #define CANARY_MAP_SVC6 "canary_svc6"
 #define CANARY_MAP_VER6 "canary_ver6"
-#define CANARY_MAP_FLOW6 "canary_flow6"
+#define CANARY_MAP_FLOW6 "canary_flow6_v2" /* v2: snat_port */
 #define CANARY_MAP_BACKEND6 "canary_backend6"
 #define CANARY_MAP_PINS6 "canary_pins6"
 #define CANARY_MAP_SOCK6 "canary_sock6"
+#define CANARY_MAP_SNAT6 "canary_snat6"
 
 /* IP protocol numbers, as carried in keys. */
 #define CANARY_PROTO_ICMPV6 58
@@ -357,8 +362,14 @@ struct canary_port {
 _Static_assert(sizeof(struct canary_port) == 4, "canary_port size");
 
 /*
- * canary_node (array, one entry): this node, for SNAT. Written by apply
- * (the file's node: section); all zero = no SNAT possible.
+ * canary_node_v2 (array, one entry): this node, for SNAT and local
+ * endpoints, both families. Written by apply (the file's node: section)
+ * or the agent (the Node object); an all-zero address of a family = no
+ * SNAT for it, an all-zero mask = every endpoint of it is local (so
+ * snat: auto does nothing there). v2: the IPv6 fields; the first 16 bytes
+ * are canary_node's layout, which user/migrate.c carries over. The SNAT
+ * port range serves both families: their ways back are in separate maps
+ * keyed by the endpoint, so one port may serve an IPv4 and an IPv6 flow.
  */
 struct canary_node {
 	__be32 address;   /* source address for SNAT */
@@ -366,8 +377,14 @@ struct canary_node {
 	__be32 pod_mask;  /* its netmask */
 	__u16 port_min;   /* SNAT source ports, host order, inclusive */
 	__u16 port_max;
+	__be32 address6[4];  /* IPv6 source address for SNAT */
+	__be32 pod_net6[4];  /* this node's IPv6 pod CIDR */
+	__be32 pod_mask6[4]; /* its netmask */
+	__u8 pod_len6;       /* its prefix length, for user space */
+	__u8 reserved[3];    /* zero */
 };
-_Static_assert(sizeof(struct canary_node) == 16, "canary_node size");
+_Static_assert(sizeof(struct canary_node) == 16 + 48 + 4, "canary_node size");
+#define CANARY_NODE_V1_SIZE 16 /* canary_node's value, before v2 */
 
 /*
  * canary_backend (hash): which services an endpoint serves, per config
@@ -556,14 +573,41 @@ struct canary_flow6_key {
 };
 _Static_assert(sizeof(struct canary_flow6_key) == 40, "canary_flow6_key size");
 
+/* canary_flow6_v2 (LRU hash): canary_flow for IPv6. v2: snat_port (the
+ * first 24 bytes are canary_flow6's layout, carried over by migrate.c). */
 struct canary_flow6 {
 	__be32 ep_addr[4]; /* endpoint chosen for the flow */
 	__be16 ep_port;    /* target port */
 	__u8 version;      /* version index at the time of the choice */
-	__u8 flags;        /* CANARY_FLOW_F_* (no SNAT for IPv6 yet) */
+	__u8 flags;        /* CANARY_FLOW_F_* */
 	__u32 svc_id;      /* service id, for counters */
+	__be16 snat_port;  /* with CANARY_FLOW_F_SNAT: our source port */
+	__u16 reserved2;   /* zero */
 };
-_Static_assert(sizeof(struct canary_flow6) == 24, "canary_flow6 size");
+_Static_assert(sizeof(struct canary_flow6) == 28, "canary_flow6 size");
+#define CANARY_FLOW6_V1_SIZE 24 /* canary_flow6's value, before v2 */
+
+/*
+ * canary_snat6 (LRU hash): canary_snat for IPv6, the way back of a
+ * source-NATed IPv6 flow, keyed by its reply as it comes back to this
+ * node: endpoint -> node address6:snat_port.
+ */
+struct canary_snat6_key {
+	__be32 ep_addr[4]; /* reply source: the endpoint */
+	__be16 ep_port;    /* its port */
+	__be16 snat_port;  /* reply destination port on this node */
+	__u8 proto;        /* CANARY_PROTO_* */
+	__u8 reserved[3];  /* zero */
+};
+_Static_assert(sizeof(struct canary_snat6_key) == 24, "canary_snat6_key size");
+
+struct canary_snat6 {
+	__be32 client[4];  /* original source */
+	__be32 vip[4];     /* what the client talked to */
+	__be16 client_port;
+	__be16 vport;
+};
+_Static_assert(sizeof(struct canary_snat6) == 36, "canary_snat6 size");
 
 struct canary_backend6_key {
 	__be32 addr[4];  /* endpoint address */

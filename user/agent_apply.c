@@ -344,16 +344,26 @@ static bool node_differs(const struct agent *a, const struct canary_config *want
 
 	return w->set && (!h->set || w->address != h->address ||
 			  w->pod_net != h->pod_net || w->pod_len != h->pod_len ||
-			  w->port_min != h->port_min || w->port_max != h->port_max);
+			  w->port_min != h->port_min || w->port_max != h->port_max ||
+			  memcmp(w->address6, h->address6, sizeof(w->address6)) ||
+			  memcmp(w->pod_net6, h->pod_net6, sizeof(w->pod_net6)) ||
+			  w->pod_len6 != h->pod_len6);
 }
 
 static void log_node(const struct agent *a, const struct canary_node_cfg *n)
 {
+	struct canary_addr ip6 = addr_v6(n->address6), net6 = addr_v6(n->pod_net6);
 	char ip[16], net[16];
 
 	alog("node %s: SNAT address %s, pod CIDR %s/%u", a->node,
 	     fmt_ipv4(n->address, ip, sizeof(ip)),
 	     fmt_ipv4(n->pod_net, net, sizeof(net)), n->pod_len);
+	if (config_node_has_cidr6(n))
+		alog("node %s: IPv6 SNAT address %s, pod CIDR %s/%u", a->node,
+		     ADDR_STR(&ip6), ADDR_STR(&net6), n->pod_len6);
+	else if (config_node_has_address6(n))
+		alog("node %s: IPv6 SNAT address %s, no IPv6 pod CIDR", a->node,
+		     ADDR_STR(&ip6));
 }
 
 static int replace_cfg(struct canary_config *cfg, void *arg, struct canary_err *err)

@@ -232,16 +232,18 @@ static int plan_node_ports(struct kube_store *store, const struct kube_obj *sp,
 	return 0;
 }
 
-/* Why the IPv6 family of @root cannot be served (IPv6 services have no
- * SNAT address and no pod CIDR: see config_validate()), or NULL. */
-static const char *v6_problem(const struct kube_service *root)
+/* Why the IPv6 family of @root cannot be served on this node (@node, the
+ * node section from its Node: see config_check_node()), or NULL. */
+static const char *v6_problem(const struct kube_service *root,
+			      const struct canary_node_cfg *node)
 {
-	if (root->local)
-		return "IPv6 addresses skipped: externalTrafficPolicy Local is "
-		       "not supported for IPv6 services yet (no IPv6 pod CIDR)";
-	if (root->snat == CANARY_SNAT_ALWAYS)
-		return "IPv6 addresses skipped: " KUBE_SNAT_ANNOTATION " always is "
-		       "not supported for IPv6 services yet (no IPv6 SNAT address)";
+	if (root->local && !config_node_has_cidr6(node))
+		return "IPv6 addresses skipped: externalTrafficPolicy Local needs "
+		       "this node's IPv6 pod CIDR (none in its spec.podCIDRs)";
+	if (!root->local && root->snat == CANARY_SNAT_ALWAYS &&
+	    !config_node_has_address6(node))
+		return "IPv6 addresses skipped: " KUBE_SNAT_ANNOTATION " always "
+		       "needs this node's IPv6 address (no IPv6 InternalIP)";
 	return NULL;
 }
 
@@ -306,23 +308,32 @@ static int plan_split(struct kube_store *store, const struct kube_obj *sp,
 	ret = plan_family(store, sp, root, node, AF_INET, bps, p, out);
 	if (ret || !(root->families & KUBE_FAMILY_V6))
 		return ret;
-	if (v6_problem(root)) {
-		plan_note(out, v6_problem(root));
+	if (v6_problem(root, &p->cfg.node)) {
+		plan_note(out, v6_problem(root, &p->cfg.node));
 		return 0;
 	}
 	return plan_family(store, sp, root, node, AF_INET6, bps, p, out);
 }
 
-/* The node section from this node's Node: its InternalIP is the SNAT
- * address, its pod CIDR tells local endpoints from remote ones. */
+/* The node section from this node's Node: its InternalIPs are the SNAT
+ * addresses, its pod CIDRs tell local endpoints from remote ones, one of
+ * each per family. */
 static void plan_node(const struct kube_node *n, struct canary_node_cfg *cfg)
 {
-	if (!n || !n->internal_ip)
+	bool v6 = n && (n->internal_ip6[0] | n->internal_ip6[1] |
+			n->internal_ip6[2] | n->internal_ip6[3]);
+
+	if (!n || (!n->internal_ip && !v6))
 		return;
 	cfg->set = true;
 	cfg->address = n->internal_ip;
 	cfg->pod_net = n->pod_net;
 	cfg->pod_len = n->pod_len;
+	if (v6) {
+		memcpy(cfg->address6, n->internal_ip6, sizeof(cfg->address6));
+		memcpy(cfg->pod_net6, n->pod_net6, sizeof(cfg->pod_net6));
+		cfg->pod_len6 = n->pod_len6;
+	}
 	cfg->port_min = CANARY_SNAT_PORT_MIN;
 	cfg->port_max = CANARY_SNAT_PORT_MAX;
 }

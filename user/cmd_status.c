@@ -146,6 +146,11 @@ static json_object *json_service(const struct stats_snap *d, int i)
 	json_object_object_add(o, "affinity", json_object_new_string(
 		svc->affinity == CANARY_AFFINITY_CLIENT_IP ? "client-ip" : "none"));
 	json_object_object_add(o, "pins", json_pins(d, i));
+	json_object_object_add(o, "snat", json_object_new_string(
+		svc->snat == CANARY_SNAT_ALWAYS ? "always" :
+		svc->snat == CANARY_SNAT_NEVER ? "never" : "auto"));
+	json_object_object_add(o, "traffic_policy", json_object_new_string(
+		svc->local ? "local" : "cluster"));
 	return o;
 }
 
@@ -222,6 +227,44 @@ static json_object *json_cgroups(const char *dir)
 	return arr;
 }
 
+/* A CIDR's text ("10.244.1.0/24"), or NULL when @len says none. */
+static const char *cidr_str(const struct canary_addr *net, __u8 len, char *buf,
+			    size_t size)
+{
+	char a[CANARY_ADDR_STRLEN];
+
+	if (!len)
+		return NULL;
+	snprintf(buf, size, "%s/%u", addr_str(net, a, sizeof(a)), len);
+	return buf;
+}
+
+/* The node section: its addresses and pod CIDRs per family (null when
+ * unset) and the SNAT port range; null when never written. */
+static json_object *json_node(const struct canary_node_cfg *n)
+{
+	struct canary_addr a4 = addr_v4(n->address), net4 = addr_v4(n->pod_net),
+			   a6 = addr_v6(n->address6), net6 = addr_v6(n->pod_net6);
+	char buf[CANARY_ADDR_STRLEN + 8];
+	json_object *o;
+	const char *c;
+
+	if (!n->set)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "address", n->address ?
+			       json_object_new_string(ADDR_STR(&a4)) : NULL);
+	c = cidr_str(&net4, n->pod_net ? n->pod_len : 0, buf, sizeof(buf));
+	json_object_object_add(o, "pod_cidr", c ? json_object_new_string(c) : NULL);
+	json_object_object_add(o, "address6", config_node_has_address6(n) ?
+			       json_object_new_string(ADDR_STR(&a6)) : NULL);
+	c = cidr_str(&net6, n->pod_len6, buf, sizeof(buf));
+	json_object_object_add(o, "pod_cidr6", c ? json_object_new_string(c) : NULL);
+	json_object_object_add(o, "snat_port_min", json_object_new_int(n->port_min));
+	json_object_object_add(o, "snat_port_max", json_object_new_int(n->port_max));
+	return o;
+}
+
 static void print_json(const struct canary_state *st,
 		       const struct stats_snap *d, int only)
 {
@@ -239,6 +282,7 @@ static void print_json(const struct canary_state *st,
 	json_object_object_add(root, "generation", json_object_new_int(d->gen));
 	json_object_object_add(root, "grace_period_s", json_object_new_int(
 		(int)(d->gs.grace_ns / 1000000000ull)));
+	json_object_object_add(root, "node", json_node(&d->cfg.node));
 	json_object_object_add(root, "services", svcs);
 	json_object_object_add(root, "interfaces", ifaces);
 	json_object_object_add(root, "counters", json_counters(&d->global));
@@ -357,6 +401,30 @@ static void print_iface(const char *path, int ifindex, enum link_kind kind,
 	       link_kind_mode(kind), link_is_live(path) ? "" : " (detached: device gone)");
 }
 
+/* "node: address 10.1.0.1, pod CIDR 10.244.1.0/24, address6 ..., SNAT
+ * ports 20000-29999", each family when set. */
+static void print_node(const struct canary_node_cfg *n)
+{
+	struct canary_addr a4 = addr_v4(n->address), net4 = addr_v4(n->pod_net),
+			   a6 = addr_v6(n->address6), net6 = addr_v6(n->pod_net6);
+	char buf[CANARY_ADDR_STRLEN + 8];
+
+	if (!n->set) {
+		printf("node: not set (no SNAT, no local endpoints)\n");
+		return;
+	}
+	printf("node:");
+	if (n->address)
+		printf(" address %s,", ADDR_STR(&a4));
+	if (n->pod_net)
+		printf(" pod CIDR %s,", cidr_str(&net4, n->pod_len, buf, sizeof(buf)));
+	if (config_node_has_address6(n))
+		printf(" address6 %s,", ADDR_STR(&a6));
+	if (config_node_has_cidr6(n))
+		printf(" pod CIDR6 %s,", cidr_str(&net6, n->pod_len6, buf, sizeof(buf)));
+	printf(" SNAT ports %u-%u\n", n->port_min, n->port_max);
+}
+
 static void print_plain(const struct canary_state *st,
 			const struct stats_snap *d, int only)
 {
@@ -379,6 +447,7 @@ static void print_plain(const struct canary_state *st,
 		if (n)
 			printf("\n");
 	}
+	print_node(&d->cfg.node);
 	printf("interfaces:\n");
 	if (!links_for_each(st->pin_dir, 0, print_iface, NULL))
 		printf("  none\n");
@@ -434,6 +503,8 @@ static int do_status(int argc, char **argv)
 		p_err("Couldn't read the maps under '%s'", st.pin_dir);
 		ret = EXIT_FAIL;
 	}
+	if (!ret)
+		state_read_node(&st, &d->cfg.node);
 	if (!ret && argc - optind == 1) {
 		only = config_find_index(&d->cfg, argv[optind]);
 		if (only < 0)

@@ -331,27 +331,6 @@ static int validate_service_fields(const struct canary_service_cfg *s,
 static int validate_pins(const struct canary_service_cfg *svc,
 			 struct canary_err *err);
 
-/*
- * SNAT and traffic_policy: local need this node's address and pod CIDR,
- * which the node section only has for IPv4 so far. snat: auto on an IPv6
- * service means no SNAT: the client address is kept.
- */
-static int validate_v6_policy(const struct canary_service_cfg *s,
-			      struct canary_err *err)
-{
-	if (!config_is_v6(s))
-		return 0;
-	if (s->snat == CANARY_SNAT_ALWAYS)
-		return cerr_set(err, "service '%s': snat: always is not supported "
-				"for an IPv6 service yet (no IPv6 SNAT address); "
-				"use auto or never", s->name);
-	if (s->local)
-		return cerr_set(err, "service '%s': traffic_policy: local is not "
-				"supported for an IPv6 service yet (the node has "
-				"no IPv6 pod CIDR)", s->name);
-	return 0;
-}
-
 int config_validate_service(const struct canary_config *cfg, int i,
 			    struct canary_err *err)
 {
@@ -359,8 +338,6 @@ int config_validate_service(const struct canary_config *cfg, int i,
 	int v, ret;
 
 	ret = validate_service_fields(s, err);
-	if (!ret)
-		ret = validate_v6_policy(s, err);
 	if (!ret)
 		ret = validate_unique_service(cfg, i, err);
 	for (v = 0; !ret && v < s->n_versions; v++)
@@ -458,7 +435,7 @@ int config_validate(const struct canary_config *cfg, struct canary_err *err)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return cfg->node.set ? config_check_node(cfg, &cfg->node, err) : 0;
 }
 
 /*
@@ -513,4 +490,50 @@ bool config_is_local(const struct canary_node_cfg *node, __be32 addr)
 	__u32 mask = node->pod_len ? ~0u << (32 - node->pod_len) : 0;
 
 	return node->pod_net && (ntohl(addr) & mask) == ntohl(node->pod_net);
+}
+
+bool config_node_has_address6(const struct canary_node_cfg *node)
+{
+	return node->address6[0] | node->address6[1] | node->address6[2] |
+	       node->address6[3];
+}
+
+bool config_node_has_cidr6(const struct canary_node_cfg *node)
+{
+	return node->pod_len6 > 0;
+}
+
+bool config_is_local_addr(const struct canary_node_cfg *node,
+			  const struct canary_addr *addr)
+{
+	struct canary_addr net;
+
+	if (!addr_is_v6(addr))
+		return config_is_local(node, addr->v4);
+	net = addr_v6(node->pod_net6);
+	return config_node_has_cidr6(node) &&
+	       addr_in_prefix(addr, &net, node->pod_len6);
+}
+
+int config_check_node(const struct canary_config *cfg,
+		      const struct canary_node_cfg *node, struct canary_err *err)
+{
+	const struct canary_service_cfg *s;
+	int i;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		s = &cfg->svc[i];
+		if (!config_is_v6(s))
+			continue;
+		if (s->snat == CANARY_SNAT_ALWAYS && !s->local &&
+		    !config_node_has_address6(node))
+			return cerr_set(err, "service '%s': snat: always on an IPv6 "
+					"service needs this node's IPv6 address "
+					"(node: address6)", s->name);
+		if (s->local && !config_node_has_cidr6(node))
+			return cerr_set(err, "service '%s': traffic_policy: local on "
+					"an IPv6 service needs this node's IPv6 pod "
+					"CIDR (node: pod_cidr6)", s->name);
+	}
+	return 0;
 }

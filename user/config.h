@@ -76,15 +76,23 @@ struct canary_service_cfg {
 #define CANARY_SNAT_ALWAYS 1
 #define CANARY_SNAT_NEVER 2
 
-/* This node, for SNAT and local endpoints (the file's node: section).
- * IPv4 only: IPv6 services get neither SNAT nor traffic_policy: local. */
+/* This node, for SNAT and local endpoints (the file's node: section, or
+ * the agent's Node): an address and a pod CIDR per family, each family
+ * optional, and one SNAT port range for both. */
 struct canary_node_cfg {
 	bool set;                         /* given: write it */
-	__be32 address;
-	__be32 pod_net;
+	__be32 address;                   /* 0: no IPv4 SNAT */
+	__be32 pod_net;                   /* 0: no IPv4 pod CIDR */
 	__u8 pod_len;
 	__u16 port_min, port_max;         /* host order */
+	__be32 address6[4];               /* all zero: no IPv6 SNAT */
+	__be32 pod_net6[4];
+	__u8 pod_len6;                    /* 0: no IPv6 pod CIDR */
 };
+
+/* Whether @node has an IPv6 SNAT address / an IPv6 pod CIDR. */
+bool config_node_has_address6(const struct canary_node_cfg *node);
+bool config_node_has_cidr6(const struct canary_node_cfg *node);
 
 /* SNAT source ports when none are given: below NodePorts (30000-32767)
  * and the kernel's ephemeral ports (32768-60999), whose replies SNAT must
@@ -106,6 +114,18 @@ struct canary_config {
 
 /* Whether @addr is in this node's pod CIDR (false when none is set). */
 bool config_is_local(const struct canary_node_cfg *node, __be32 addr);
+/* The same for an address of either family, against that family's CIDR. */
+bool config_is_local_addr(const struct canary_node_cfg *node,
+			  const struct canary_addr *addr);
+
+/*
+ * What IPv6 services ask of the node: snat: always needs its IPv6 address
+ * (node: address6), traffic_policy: local its IPv6 pod CIDR (node:
+ * pod_cidr6). Checks every IPv6 service of @cfg against @node. Returns 0
+ * or -EINVAL with a message naming the service and the missing key.
+ */
+int config_check_node(const struct canary_config *cfg,
+		      const struct canary_node_cfg *node, struct canary_err *err);
 
 void config_init(struct canary_config *cfg);
 void config_free(struct canary_config *cfg);
@@ -129,8 +149,9 @@ int config_del_service(struct canary_config *cfg, const char *name);
  * Checks the whole config: names present and unique, one service per
  * (vip, port, proto), 1..MAX_VERSIONS uniquely named versions, weights
  * totalling 10000 bps, no endpoint listed twice in a service, endpoints
- * and pins of the VIP's family, and for IPv6 neither snat: always nor
- * traffic_policy: local (no IPv6 node address or pod CIDR yet). A weighted
+ * and pins of the VIP's family, and, when @cfg's node section is set,
+ * config_check_node() against it (else state_transaction() checks
+ * against the node the maps hold). A weighted
  * version may have no endpoints here (its pods may all be gone: its share
  * goes to the others); see config_check_weighted_endpoints(). Returns 0 or -EINVAL with a message naming
  * the service, version or endpoint.

@@ -25,8 +25,8 @@ static const char *const svc_keys[] = { "name", "vip", "port", "protocol",
 enum { SK_NAME, SK_VIP, SK_PORT, SK_PROTO, SK_VERSIONS, SK_AFFINITY, SK_PINS,
        SK_PORTS, SK_SNAT, SK_POLICY };
 static const char *const node_keys[] = { "address", "pod_cidr", "snat_ports",
-					 NULL };
-enum { NK_ADDRESS, NK_POD_CIDR, NK_SNAT_PORTS };
+					 "address6", "pod_cidr6", NULL };
+enum { NK_ADDRESS, NK_POD_CIDR, NK_SNAT_PORTS, NK_ADDRESS6, NK_POD_CIDR6 };
 static const char *const port_keys[] = { "port", "targetPort", NULL };
 enum { PO_PORT, PO_TARGET };
 static const char *const ver_keys[] = { "name", "weight", "endpoints",
@@ -484,17 +484,44 @@ static int parse_port_range(const char *s, __u16 *min, __u16 *max,
 	return 0;
 }
 
-/* node: {address, pod_cidr, snat_ports}: this node, for SNAT. */
+static int load_node_key(struct yctx *y, int key, const yaml_node_t *val,
+			 struct canary_node_cfg *n)
+{
+	switch (key) {
+	case NK_ADDRESS:
+		return PARSE_VALUE(y, val, "address", parse_ipv4, &n->address);
+	case NK_POD_CIDR:
+		return PARSE_VALUE(y, val, "pod_cidr", parse_cidr4, &n->pod_net,
+				   &n->pod_len);
+	case NK_ADDRESS6:
+		return PARSE_VALUE(y, val, "address6", parse_ipv6, n->address6);
+	case NK_POD_CIDR6:
+		return PARSE_VALUE(y, val, "pod_cidr6", parse_cidr6, n->pod_net6,
+				   &n->pod_len6);
+	default:
+		return PARSE_VALUE(y, val, "snat_ports", parse_port_range,
+				   &n->port_min, &n->port_max);
+	}
+}
+
+/*
+ * node: {address, pod_cidr, address6, pod_cidr6, snat_ports}: this node,
+ * for SNAT and local endpoints. One key per family and field, as the
+ * service keys are single values: an address and its pod CIDR come
+ * together; IPv4, IPv6 or both (IPv4 when neither is given).
+ */
 static int load_node(struct yctx *y, const yaml_node_t *node,
 		     struct canary_node_cfg *n)
 {
+	const unsigned int v4 = 1u << NK_ADDRESS | 1u << NK_POD_CIDR,
+			   v6 = 1u << NK_ADDRESS6 | 1u << NK_POD_CIDR6;
 	unsigned int seen = 0;
 	yaml_node_pair_t *p;
-	yaml_node_t *val;
 	int key, ret;
 
 	if (node->type != YAML_MAPPING_NODE)
-		return yerr(y, node, "'node' must be a mapping (address, pod_cidr, snat_ports)");
+		return yerr(y, node, "'node' must be a mapping (address, pod_cidr, "
+			    "address6, pod_cidr6, snat_ports)");
 	n->port_min = CANARY_SNAT_PORT_MIN;
 	n->port_max = CANARY_SNAT_PORT_MAX;
 	for (p = node->data.mapping.pairs.start;
@@ -502,21 +529,15 @@ static int load_node(struct yctx *y, const yaml_node_t *node,
 		key = lookup_key(y, ynode(y, p->key), node_keys, "node", &seen);
 		if (key < 0)
 			return key;
-		val = ynode(y, p->value);
-		if (key == NK_ADDRESS)
-			ret = PARSE_VALUE(y, val, "address", parse_ipv4, &n->address);
-		else if (key == NK_POD_CIDR)
-			ret = PARSE_VALUE(y, val, "pod_cidr", parse_cidr4, &n->pod_net,
-					  &n->pod_len);
-		else
-			ret = PARSE_VALUE(y, val, "snat_ports", parse_port_range,
-					  &n->port_min, &n->port_max);
+		ret = load_node_key(y, key, ynode(y, p->value), n);
 		if (ret)
 			return ret;
 	}
 	n->set = true;
-	return check_required(y, node, node_keys,
-			      1u << NK_ADDRESS | 1u << NK_POD_CIDR, seen, "node");
+	ret = (seen & v4) || !(seen & v6) ?
+		      check_required(y, node, node_keys, v4, seen, "node") : 0;
+	return ret ? ret : (seen & v6) ?
+		      check_required(y, node, node_keys, v6, seen, "node") : 0;
 }
 
 static int load_root(struct yctx *y, struct canary_config *cfg)
@@ -524,7 +545,9 @@ static int load_root(struct yctx *y, struct canary_config *cfg)
 	static const char *const root_keys[] = { "services", "grace_period",
 						 "node", NULL };
 	yaml_node_t *root = yaml_document_get_root_node(y->doc);
+	const yaml_node_t *node_sec = NULL;
 	unsigned int seen = 0;
+	struct canary_err e;
 	yaml_node_pair_t *p;
 	int ret;
 
@@ -540,12 +563,16 @@ static int load_root(struct yctx *y, struct canary_config *cfg)
 		if (ret == 1)
 			ret = load_grace(y, ynode(y, p->value), cfg);
 		else if (ret == 2)
-			ret = load_node(y, ynode(y, p->value), &cfg->node);
+			ret = load_node(y, node_sec = ynode(y, p->value), &cfg->node);
 		else
 			ret = load_services(y, ynode(y, p->value), cfg);
 		if (ret)
 			return ret;
 	}
+	/* What the services ask of the node section, told at the section
+	 * (without one, apply checks against the node the maps hold). */
+	if (node_sec && config_check_node(cfg, &cfg->node, &e))
+		return yerr(y, node_sec, "%s", e.msg);
 	return 0;
 }
 

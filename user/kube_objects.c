@@ -198,21 +198,41 @@ static void node_addr(struct kube_node *n, const char *ip)
 		n->addrs[n->n_addrs++] = a;
 }
 
-/* "a.b.c.d/len" into @n's pod CIDR unless one is set; IPv6 skipped. */
+/* @cidr into @n's pod CIDR of its family unless that one is set. */
 static void node_cidr(struct kube_node *n, const char *cidr)
 {
 	struct canary_err err;
 
-	if (!n->pod_net && cidr && strchr(cidr, '.') &&
-	    parse_cidr4(cidr, &n->pod_net, &n->pod_len, &err))
+	if (!cidr)
+		return;
+	if (strchr(cidr, ':')) {
+		if (!n->pod_len6 &&
+		    parse_cidr6(cidr, n->pod_net6, &n->pod_len6, &err))
+			n->pod_len6 = 0;
+		return;
+	}
+	if (!n->pod_net && parse_cidr4(cidr, &n->pod_net, &n->pod_len, &err))
 		n->pod_net = 0;
+}
+
+/* The first InternalIP of each family: the SNAT addresses. */
+static void node_internal_ip(struct kube_node *n, const char *ip)
+{
+	struct canary_addr a;
+
+	if (!kube_addr_parse(ip, 0, &a))
+		return;
+	if (!addr_is_v6(&a) && !n->internal_ip)
+		n->internal_ip = a.v4;
+	else if (addr_is_v6(&a) && !(n->internal_ip6[0] | n->internal_ip6[1] |
+				     n->internal_ip6[2] | n->internal_ip6[3]))
+		memcpy(n->internal_ip6, a.v6, sizeof(a.v6));
 }
 
 static int decode_node(json_object *o, struct kube_node *n)
 {
 	json_object *arr = jget(jget(o, "status"), "addresses"), *a;
 	json_object *spec = jget(o, "spec");
-	struct canary_addr ip;
 	const char *type;
 	size_t i;
 
@@ -221,10 +241,8 @@ static int decode_node(json_object *o, struct kube_node *n)
 		type = jstr(a, "type");
 		if (!type || (strcmp(type, "InternalIP") && strcmp(type, "ExternalIP")))
 			continue;
-		/* The SNAT address: IPv4 only (no IPv6 SNAT). */
-		if (!n->internal_ip && !strcmp(type, "InternalIP") &&
-		    kube_addr_parse(jstr(a, "address"), AF_INET, &ip))
-			n->internal_ip = ip.v4;
+		if (!strcmp(type, "InternalIP"))
+			node_internal_ip(n, jstr(a, "address"));
 		node_addr(n, jstr(a, "address"));
 	}
 	node_cidr(n, jstr(spec, "podCIDR"));

@@ -160,10 +160,12 @@ struct kube_route {
 	char api_version[48];          /* e.g. gateway.networking.k8s.io/v1alpha2 */
 };
 
-/* core/v1 Node: this node's addresses and pod CIDR. The node section
- * (SNAT address, pod CIDR) is IPv4 only; NodePorts use both families. */
+/* core/v1 Node: this node's addresses and pod CIDRs. The node section
+ * (SNAT address, pod CIDR) gets one of each per family; NodePorts use
+ * every address of both families. */
 struct kube_node {
 	__be32 internal_ip;            /* first IPv4 InternalIP, 0 if none */
+	__be32 internal_ip6[4];        /* first IPv6 InternalIP, :: if none */
 	int n_addrs;
 	struct canary_addr addrs[KUBE_MAX_VIPS]; /* InternalIPs and
 						  * ExternalIPs, both
@@ -171,6 +173,9 @@ struct kube_node {
 	__be32 pod_net;                /* spec.podCIDR, else the first IPv4
 					* of spec.podCIDRs; 0 if none */
 	__u8 pod_len;
+	__be32 pod_net6[4];            /* the first IPv6 of spec.podCIDR and
+					* spec.podCIDRs */
+	__u8 pod_len6;                 /* 0 if none */
 };
 
 /* A decoded object of any kind, with its identity. */

@@ -48,7 +48,9 @@ static int set_flow_size(struct canary_bpf *skel, __u32 n)
 	int err = bpf_map__set_max_entries(skel->maps.canary_flow, n);
 
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.canary_flow6, n);
+		err = bpf_map__set_max_entries(skel->maps.canary_flow6_v2, n);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.canary_snat6, n);
 	return err ? err : bpf_map__set_max_entries(skel->maps.canary_snat, n);
 }
 

@@ -67,10 +67,50 @@ static int copy_ring(int from, int to)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/* canary_node (16 bytes, IPv4 only) into canary_node_v2: the same first
+ * 16 bytes, no IPv6 address or pod CIDR. */
+static int copy_node(int from, int to)
+{
+	struct canary_node n = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(from, &zero, &n))
+		return -errno;
+	return bpf_map_update_elem(to, &zero, &n, BPF_ANY) ? -errno : 0;
+}
+
+/* canary_flow6 (24-byte values) into canary_flow6_v2: the same first 24
+ * bytes; the IPv6 flows of that release were never source-NATed, so
+ * snat_port stays 0. Keys first: the LRU may evict under the walk. */
+static int copy_flow6(int from, int to)
+{
+	struct canary_flow6_key k, prev;
+	struct canary_flow6 f;
+	bool first = true;
+
+	_Static_assert(CANARY_FLOW6_V1_SIZE <= sizeof(f), "old flow6 size");
+	while (!bpf_map_get_next_key(from, first ? NULL : &prev, &k)) {
+		first = false;
+		prev = k;
+		memset(&f, 0, sizeof(f));
+		if (bpf_map_lookup_elem(from, &k, &f)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (bpf_map_update_elem(to, &k, &f, BPF_ANY))
+			return -errno;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
 static const struct old_map old_maps[] = {
 	{ "canary_meta", sizeof(__u32), OLD_META_SIZE, copy_meta },
 	{ "canary_ring", sizeof(struct canary_ring_key),
 	  sizeof(struct canary_ring), copy_ring },
+	{ "canary_node", sizeof(__u32), CANARY_NODE_V1_SIZE, copy_node },
+	{ "canary_flow6", sizeof(struct canary_flow6_key), CANARY_FLOW6_V1_SIZE,
+	  copy_flow6 },
 };
 
 /* Copies old map @o pinned at @path into @to, then unpins it. */
@@ -110,7 +150,9 @@ static int migrate_one(const struct old_map *o, const char *path, int to)
 int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel)
 {
 	int to[] = { bpf_map__fd(skel->maps.canary_meta_v2),
-		     bpf_map__fd(skel->maps.canary_ring_v2) };
+		     bpf_map__fd(skel->maps.canary_ring_v2),
+		     bpf_map__fd(skel->maps.canary_node_v2),
+		     bpf_map__fd(skel->maps.canary_flow6_v2) };
 	char path[PATH_MAX + 32];
 	size_t i;
 	int err;

@@ -318,6 +318,29 @@ int parse_cidr4(const char *s, __be32 *addr, __u8 *prefixlen,
 	return ret;
 }
 
+int parse_cidr6(const char *s, __be32 *addr, __u8 *prefixlen,
+		struct canary_err *err)
+{
+	struct canary_addr a;
+	int ret = parse_cidr(s, &a, prefixlen, err);
+
+	if (!ret && !addr_is_v6(&a))
+		return cerr_set(err, "'%s' is not an IPv6 CIDR (IPv6ADDR/LEN)", s);
+	if (!ret)
+		memcpy(addr, a.v6, sizeof(a.v6));
+	return ret;
+}
+
+int parse_ipv6(const char *s, __be32 *addr, struct canary_err *err)
+{
+	struct canary_addr a;
+
+	if (!s || addr_from_str(s, &a) || !addr_is_v6(&a))
+		return cerr_set(err, "'%s' is not an IPv6 address", s ? s : "");
+	memcpy(addr, a.v6, sizeof(a.v6));
+	return 0;
+}
+
 int parse_affinity(const char *s, __u8 *affinity, struct canary_err *err)
 {
 	if (!strcmp(s, "none"))

@@ -44,6 +44,11 @@ int parse_cidr(const char *s, struct canary_addr *addr, __u8 *prefixlen,
 /* parse_cidr() for IPv4 only (the node's pod CIDR). */
 int parse_cidr4(const char *s, __be32 *addr, __u8 *prefixlen,
 		struct canary_err *err);
+/* parse_cidr() for IPv6 only (the node's IPv6 pod CIDR). */
+int parse_cidr6(const char *s, __be32 *addr, __u8 *prefixlen,
+		struct canary_err *err);
+/* An IPv6 address (no brackets), nothing else around it. */
+int parse_ipv6(const char *s, __be32 *addr, struct canary_err *err);
 /* "none" or "client-ip" to CANARY_AFFINITY_*. */
 int parse_affinity(const char *s, __u8 *affinity, struct canary_err *err);
 

@@ -63,6 +63,9 @@ void state_close(struct canary_state *st);
 /* Opens canary_port if it is pinned and not open yet; 0 or -errno. */
 int state_open_port(struct canary_state *st);
 
+/* This node as the maps hold it (node->set: anything was ever written). */
+void state_read_node(struct canary_state *st, struct canary_node_cfg *node);
+
 /* Service id of each service of @cfg, in order, as in the active gen. */
 int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		      __u32 *ids);

@@ -390,6 +390,22 @@ static int same_as_active(struct canary_state *st, __u32 id, int v, bool v6,
 	return same ? (int)gs.active : -1;
 }
 
+/* Whether endpoint @a is in the pod CIDR of its family of node @n (as
+ * the maps hold it); false when the node has none of that family. */
+static bool node_has_pod(const struct canary_node *n, const struct canary_addr *a)
+{
+	int i;
+
+	if (!addr_is_v6(a))
+		return n->pod_net && (a->v4 & n->pod_mask) == n->pod_net;
+	if (!n->pod_len6)
+		return false;
+	for (i = 0; i < 4; i++)
+		if ((a->v6[i] & n->pod_mask6[i]) != n->pod_net6[i])
+			return false;
+	return true;
+}
+
 /*
  * The Maglev table of version @v over its endpoints that take new flows
  * (@ver, sorted), written as canary_ring_v2 chunks of generation @gen. Slots
@@ -415,8 +431,8 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	for (i = 0; i < ver->n_endpoints; i++) {
 		if (ver->ep[i].flags & CANARY_EP_F_DRAINING)
 			continue;
-		/* externalTrafficPolicy: Local (IPv4 only): this node's pods */
-		if (only && (ver->ep[i].addr.v4 & only->pod_mask) != only->pod_net)
+		/* externalTrafficPolicy: Local: this node's pods */
+		if (only && !node_has_pod(only, &ver->ep[i].addr))
 			continue;
 		active[n] = ver->ep[i];
 		active[n].flags = 0; /* the permutation hashes address and port */
@@ -587,15 +603,16 @@ static void keep_local_endpoints(const struct canary_node *n,
 
 	for (v = 0; v < svc->n_versions; v++)
 		for (e = 0; e < svc->v[v].n_endpoints; e++)
-			if (!n->pod_net ||
-			    (svc->v[v].ep[e].addr.v4 & n->pod_mask) != n->pod_net)
+			if (!node_has_pod(n, &svc->v[v].ep[e].addr))
 				svc->v[v].ep[e].flags |= CANARY_EP_F_DRAINING;
 }
 
-/* No SNAT for IPv6 yet: snat: auto keeps the client address there. */
+/* The data plane decides per flow, with the node's address of the flow's
+ * family: without one (an IPv6 service on a node without address6), no
+ * SNAT. */
 static __u8 snat_flags(const struct canary_service_cfg *svc)
 {
-	if (svc->local || svc->snat == CANARY_SNAT_NEVER || config_is_v6(svc))
+	if (svc->local || svc->snat == CANARY_SNAT_NEVER)
 		return 0;
 	return svc->snat == CANARY_SNAT_ALWAYS ? CANARY_SVC_F_SNAT_ALL :
 						 CANARY_SVC_F_SNAT;
@@ -615,13 +632,15 @@ static void meta_key(const struct canary_service_cfg *svc, struct canary_meta *m
 	}
 }
 
+/* Service @orig as generation @gen; a Local one keeps the endpoints in
+ * @node's pod CIDRs. */
 static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 			 struct canary_service_cfg *orig, const __u64 *base,
-			 struct ver_buf *buf)
+			 const struct canary_node *node, struct ver_buf *buf)
 {
 	static struct canary_service_cfg local;
 	struct canary_service_cfg *svc = orig;
-	struct canary_node node, *only = NULL;
+	const struct canary_node *only = NULL;
 	struct canary_svc val = { .id = id, .n_versions = svc->n_versions };
 	struct canary_meta m = { .in_use = 1, .n_versions = svc->n_versions };
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
@@ -630,10 +649,9 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	int v, n_ports, fd, err;
 
 	if (orig->local) {
-		read_node(st, &node);
-		only = &node;
+		only = node;
 		local = *orig;
-		keep_local_endpoints(&node, &local);
+		keep_local_endpoints(node, &local);
 		svc = &local;
 	}
 	meta_key(svc, &m);
@@ -782,14 +800,14 @@ static __u64 version_flows(struct canary_state *st, __u32 id, int v)
  * effective weights stay, reset to the current counters when they change.
  */
 static void flows_base(struct canary_state *st, __u32 id, bool fresh,
-		       const struct canary_service_cfg *svc, __u64 *base)
+		       const struct canary_service_cfg *svc,
+		       const struct canary_node *node, __u64 *base)
 {
 	__u16 cum[CANARY_MAX_VERSIONS] = {};
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	static struct canary_service_cfg local;
 	struct canary_svc cur;
 	struct canary_meta m;
-	struct canary_node node;
 	int gen = state_active_gen(st), v, fd;
 	union svc_key key;
 	__u32 idx;
@@ -800,9 +818,8 @@ static void flows_base(struct canary_state *st, __u32 id, bool fresh,
 	config_ports(svc, ports);
 	if (svc->local) {
 		/* the weights write_service() computes for it */
-		read_node(st, &node);
 		local = *svc;
-		keep_local_endpoints(&node, &local);
+		keep_local_endpoints(node, &local);
 		config_effective_cum(&local, cum);
 	} else {
 		config_effective_cum(svc, cum);
@@ -899,9 +916,12 @@ static int clear_versions(struct canary_state *st, __u32 gen,
 	return err;
 }
 
-/* Writes @cfg (with service ids @ids) as generation @gen, from scratch. */
+/* Writes @cfg (with service ids @ids) as generation @gen, from scratch,
+ * for this node as @node (the node it will run with, which user space
+ * writes only after the flip). */
 static int write_config(struct canary_state *st, struct canary_config *cfg,
-			const __u32 *ids, const bool *fresh, __u32 gen)
+			const __u32 *ids, const bool *fresh, __u32 gen,
+			const struct canary_node *node)
 {
 	static bool used[CANARY_MAX_SERVICES];
 	__u64 base[CANARY_MAX_VERSIONS];
@@ -941,8 +961,8 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 	if (!err)
 		err = clear_pins(st, gen);
 	for (i = 0; i < cfg->n_services && !err; i++) {
-		flows_base(st, ids[i], fresh[i], &cfg->svc[i], base);
-		err = write_service(st, ids[i], gen, &cfg->svc[i], base, buf);
+		flows_base(st, ids[i], fresh[i], &cfg->svc[i], node, base);
+		err = write_service(st, ids[i], gen, &cfg->svc[i], base, node, buf);
 	}
 	for (i = 0; i < cfg->n_services && !err; i++)
 		err = write_backends(st, gen, &cfg->svc[i]);
@@ -1207,6 +1227,17 @@ static int gc_flows(struct canary_state *st, const struct canary_config *cfg)
 	return err;
 }
 
+/* The netmask of an IPv6 prefix of @len bits into @mask. */
+static void mask6(__u8 len, __be32 *mask)
+{
+	int i, bits;
+
+	for (i = 0; i < 4; i++) {
+		bits = len > 32 * i ? len - 32 * i : 0;
+		mask[i] = htonl(bits >= 32 ? ~0u : bits ? ~0u << (32 - bits) : 0);
+	}
+}
+
 static void node_of(const struct canary_node_cfg *c, struct canary_node *n)
 {
 	memset(n, 0, sizeof(*n));
@@ -1215,6 +1246,28 @@ static void node_of(const struct canary_node_cfg *c, struct canary_node *n)
 	n->pod_mask = htonl(c->pod_len ? ~0u << (32 - c->pod_len) : 0);
 	n->port_min = c->port_min;
 	n->port_max = c->port_max;
+	memcpy(n->address6, c->address6, sizeof(n->address6));
+	memcpy(n->pod_net6, c->pod_net6, sizeof(n->pod_net6));
+	n->pod_len6 = c->pod_len6;
+	mask6(c->pod_len6, n->pod_mask6);
+}
+
+void state_read_node(struct canary_state *st, struct canary_node_cfg *c)
+{
+	static const struct canary_node zero;
+	struct canary_node n;
+
+	read_node(st, &n);
+	memset(c, 0, sizeof(*c));
+	c->set = memcmp(&n, &zero, sizeof(n)) != 0;
+	c->address = n.address;
+	c->pod_net = n.pod_net;
+	c->pod_len = __builtin_popcount(n.pod_mask);
+	c->port_min = n.port_min;
+	c->port_max = n.port_max;
+	memcpy(c->address6, n.address6, sizeof(c->address6));
+	memcpy(c->pod_net6, n.pod_net6, sizeof(c->pod_net6));
+	c->pod_len6 = n.pod_len6;
 }
 
 /* This node's SNAT address, pod CIDR and ports (not versioned: read by
@@ -1278,6 +1331,7 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	bool *fresh = calloc(CANARY_MAX_SERVICES, sizeof(*fresh));
 	__u32 gen = target_gen(st);
+	struct canary_node node;
 	int i, err = -ENOMEM;
 
 	if (!ids || !fresh)
@@ -1292,8 +1346,14 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	for (i = 0, err = 0; i < cfg->n_services && !err; i++)
 		if (fresh[i])
 			err = zero_stats(st, ids[i]);
+	/* A Local service's endpoints are those of the node section being
+	 * applied, not of the one it replaces. */
+	if (cfg->node.set)
+		node_of(&cfg->node, &node);
+	else
+		read_node(st, &node);
 	if (!err)
-		err = write_config(st, cfg, ids, fresh, gen);
+		err = write_config(st, cfg, ids, fresh, gen, &node);
 	/* Not versioned: only once the new generation is complete. */
 	if (!err && cfg->node.set)
 		err = write_node(st, &cfg->node);
@@ -1381,6 +1441,18 @@ static bool config_same(struct canary_state *st, const struct canary_config *a,
 	return true;
 }
 
+/* config_check_node() against the node the maps hold, for a config
+ * that brings no node section of its own. */
+static int check_running_node(struct canary_state *st,
+			      const struct canary_config *cfg,
+			      struct canary_err *err)
+{
+	struct canary_node_cfg node;
+
+	state_read_node(st, &node);
+	return config_check_node(cfg, &node, err);
+}
+
 int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 {
 	struct canary_config old, cfg;
@@ -1399,6 +1471,8 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 	e = edit(&cfg, arg, &err);
 	if (!e)
 		e = config_validate(&cfg, &err);
+	if (!e && !cfg.node.set)
+		e = check_running_node(st, &cfg, &err);
 	if (e) {
 		p_err("%s", err.msg[0] ? err.msg : strerror(-e));
 		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;

@@ -162,7 +162,7 @@ static int count_all(int fd)
 }
 
 /* The IPv6 service's entries: svc6 key, ver6 endpoints, pins6 (longest
- * prefix), backend6, meta_v2 and the shared ring; no SNAT flags. */
+ * prefix), backend6, meta_v2 and the shared ring; snat: auto's flag. */
 static void check_v6_maps(struct test_env *env, __u32 id)
 {
 	int gen = state_active_gen(&env->st);
@@ -187,8 +187,10 @@ static void check_v6_maps(struct test_env *env, __u32 id)
 	if (ASSERT_OK(bpf_map_lookup_elem(env->st.svc6_fd, &sk, &sv), "svc6 entry")) {
 		ASSERT_EQ(sv.id, id, "svc6 id");
 		ASSERT_EQ(sv.n_versions, 2, "svc6 versions");
-		ASSERT_EQ(sv.flags & (CANARY_SVC_F_SNAT | CANARY_SVC_F_SNAT_ALL), 0,
-			  "no SNAT for IPv6 (snat: auto)");
+		/* snat: auto as for IPv4: the data plane decides per flow,
+		 * with the node's IPv6 address and pod CIDR (none here). */
+		ASSERT_EQ(sv.flags & (CANARY_SVC_F_SNAT | CANARY_SVC_F_SNAT_ALL),
+			  CANARY_SVC_F_SNAT, "snat: auto flag");
 		ASSERT_TRUE(sv.flags & CANARY_SVC_F_AFFINITY, "affinity flag");
 		ASSERT_TRUE(sv.flags & CANARY_SVC_F_PINS, "pins flag");
 	}

@@ -9,8 +9,10 @@
 # IPv6 endpoint changes land within a second; status, kube-status,
 # /metrics, the log and kube-status show the IPv6 service with its
 # address; NodePorts
-# answer on the Node's IPv6 address too; externalTrafficPolicy Local
-# drops the IPv6 twin with one log line and keeps IPv4.
+# answer on the Node's IPv6 address too; the node section gets the Node's
+# IPv6 InternalIP and pod CIDR; externalTrafficPolicy Local keeps the
+# IPv6 twin (Local) while the Node has an IPv6 pod CIDR, and drops it
+# with one log line and keeps IPv4 when it has none.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -140,9 +142,43 @@ detail_case v6_nodeport_address "$NP_SVC6" \
 VIP=$NODE_IP6 VPORT=$NODE_PORT split_case v6_nodeport_split 400 8 v1=90 v2=10 \
 	--absent-pod hello-v1-2
 
-# externalTrafficPolicy Local: not for IPv6 services yet; the IPv6 twin
-# goes (one log line), IPv4 stays.
+# svc_policy NAME: "snat traffic_policy" of NAME in canary-bpf -j status.
+svc_policy() {
+	cb -j status 2>/dev/null | "$PY" -c '
+import json, sys
+for s in json.load(sys.stdin)["services"]:
+    if s["name"] == sys.argv[1]:
+        print(s["snat"], s["traffic_policy"])' "$1"
+}
+
+# node_status: "address pod_cidr address6 pod_cidr6" of -j status's node.
+node_status() {
+	cb -j status 2>/dev/null | "$PY" -c '
+import json, sys
+n = json.load(sys.stdin)["node"] or {}
+print(n.get("address"), n.get("pod_cidr"), n.get("address6"), n.get("pod_cidr6"))'
+}
+
+# The node section from the Node, both families.
+res=$(node_status)
+[ "$res" = "10.0.0.1 10.244.1.0/24 $NODE_IP6 fd00:244:1::/64" ] &&
+	wait_log "node node-1: IPv6 SNAT address $NODE_IP6, pod CIDR fd00:244:1::/64" 2 &&
+	pass node_section_ipv6_from_node || fail node_section_ipv6_from_node "$res"
+
+# externalTrafficPolicy Local: the Node has an IPv6 pod CIDR, so the IPv6
+# twin stays, Local (its pods are all in fd00:244:1::/64), and IPv6
+# traffic keeps splitting; a Node without an IPv6 pod CIDR drops the
+# IPv6 twin with one log line and keeps IPv4.
 kctl service default prod-service "$VIP,$VIP6" "http:$VPORT:5050:$NODE_PORT" --local >/dev/null
+for n in $(seq 40); do
+	[ "$(svc_policy "$SVC6")" = "auto local" ] && break
+	sleep 0.05
+done
+res="v6 '$(svc_policy "$SVC6")' $(svc_state "$SVC6" | cut -d'|' -f1,2)"
+[ "$res" = "v6 'auto local' 90,10|2,1" ] && pass local_keeps_v6 ||
+	fail local_keeps_v6 "$res"
+VIP=$VIP6 split_case v6_local_split 400 8 v1=90 v2=10
+kctl node node-1 "10.0.0.1,$NODE_IP6" 10.244.1.0/24 >/dev/null
 for n in $(seq 40); do
 	[ -z "$(svc_state "$SVC6")" ] && [ -z "$(svc_state "$NP_SVC6")" ] && break
 	sleep 0.05
@@ -152,10 +188,12 @@ if [ -z "$(svc_state "$SVC6")" ] && [ -z "$(svc_state "$NP_SVC6")" ] &&
 	wait_log "prod: IPv6 addresses skipped: externalTrafficPolicy Local" 2; then
 	sleep 0.3
 	n=$(grep -c "IPv6 addresses skipped" "$WORK/agent.log")
-	[ "$n" = 1 ] && pass local_skips_v6 || fail local_skips_v6 "$n log lines"
+	[ "$n" = 1 ] && pass local_without_cidr6_skips_v6 ||
+		fail local_without_cidr6_skips_v6 "$n log lines"
 else
-	fail local_skips_v6 "v6 '$(svc_state "$SVC6")', v4 '$(svc_state "$SVC")'"
+	fail local_without_cidr6_skips_v6 "v6 '$(svc_state "$SVC6")', v4 '$(svc_state "$SVC")'"
 fi
+kctl node node-1 "10.0.0.1,$NODE_IP6" 10.244.1.0/24,fd00:244:1::/64 >/dev/null
 kctl service default prod-service "$VIP,$VIP6" "http:$VPORT:5050" >/dev/null
 converge_case v6_back_without_local "90,10|2,1" 2 "$SVC6"
 

@@ -59,9 +59,9 @@ sys.exit(0 if ok else 1)' "$2" 2>&1) && { pass "$1"; return; }
 # metric NAME: the value of one /metrics line starting with NAME.
 metric() { http metrics | grep -F "$1 " | head -1 | awk '{print $NF}'; }
 
-# node_map: "address pod_net pod_mask" of the pinned canary_node map.
+# node_map: "address pod_net pod_mask" of the pinned canary_node_v2 map.
 node_map() {
-	nsx "$NS_NODE" bpftool -j map dump pinned "$PIN_DIR/canary_node" 2>/dev/null |
+	nsx "$NS_NODE" bpftool -j map dump pinned "$PIN_DIR/canary_node_v2" 2>/dev/null |
 		"$PY" -c '
 import json, socket, struct, sys
 v = json.load(sys.stdin)[0]["formatted"]["value"]

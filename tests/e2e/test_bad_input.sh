@@ -15,7 +15,8 @@ set -u
 
 SMALL_MAPS=(canary_gen canary_svc canary_ver canary_ring_v2 canary_flow
 	    canary_backend canary_global canary_pins canary_tx
-	    canary_svc6 canary_ver6 canary_flow6 canary_backend6 canary_pins6)
+	    canary_svc6 canary_ver6 canary_flow6_v2 canary_backend6 canary_pins6
+	    canary_node_v2 canary_snat6)
 BIG_MAPS=(canary_meta_v2 canary_stats canary_pinstat)
 
 # dump_state FILE MAP...: the maps' JSON dumps and the pin dir's listing.
@@ -86,6 +87,16 @@ make_yamls() {
 	six_yaml six-mixed-pin '    pins: [{cidr: 10.0.0.0/8, version: v1}]'
 	six_yaml six-host-bits '    pins: [{cidr: "2001:db8:ff::1/48", version: v1}]'
 	six_yaml six-bad-ip '' '"[2001:db8::zz]:8080"'
+	node_yaml six-snat-node six-snat 'address: 10.1.0.1, pod_cidr: 10.244.1.0/24'
+	node_yaml six-local-node six-local 'address: 10.1.0.1, pod_cidr: 10.244.1.0/24, address6: "fd00::1"'
+	node_yaml node6-bad-address seed \
+		'address: 10.1.0.1, pod_cidr: 10.244.1.0/24, address6: 10.1.0.2, pod_cidr6: "fd00::/64"'
+	node_yaml node6-bad-cidr seed 'address6: "fd00::1", pod_cidr6: "fd00::1/64"'
+}
+
+# node_yaml NAME FROM NODE: $WORK/FROM.yaml with "node: {NODE}" first.
+node_yaml() {
+	{ printf 'node: {%s}\n' "$3"; cat "$WORK/$2.yaml"; } >"$WORK/$1.yaml"
 }
 
 # six_yaml NAME EXTRA [ENDPOINT]: the seed config plus an IPv6 service,
@@ -121,10 +132,23 @@ apply_cases() {
 	bad_case apply_weighted_no_endpoints "$(at no-eps).*v2" cb apply -f "$WORK/no-eps.yaml"
 	bad_case apply_bad_pin_cidr "$(at bad-cidr).*10\\.0\\.1\\.0/33" cb apply -f "$WORK/bad-cidr.yaml"
 	bad_case apply_pin_unknown_version "$(at pin-version).*v9" cb apply -f "$WORK/pin-version.yaml"
-	bad_case apply_ipv6_snat_always "$(at six-snat).*'six'.*snat: always is not supported for an IPv6" \
+	# No node section: checked against the node the maps hold (none).
+	bad_case apply_ipv6_snat_always_running_node_without_address6 \
+		"service 'six': snat: always on an IPv6 service needs this node's IPv6 address \\(node: address6\\)" \
 		cb apply -f "$WORK/six-snat.yaml"
-	bad_case apply_ipv6_traffic_local "$(at six-local).*'six'.*traffic_policy: local is not supported for an IPv6" \
+	bad_case apply_ipv6_traffic_local_running_node_without_pod_cidr6 \
+		"service 'six': traffic_policy: local on an IPv6 service needs this node's IPv6 pod CIDR \\(node: pod_cidr6\\)" \
 		cb apply -f "$WORK/six-local.yaml"
+	bad_case apply_ipv6_snat_always_node_without_address6 \
+		"$(at six-snat-node)service 'six': snat: always .*\\(node: address6\\)" \
+		cb apply -f "$WORK/six-snat-node.yaml"
+	bad_case apply_ipv6_traffic_local_node_without_pod_cidr6 \
+		"$(at six-local-node)node has no 'pod_cidr6'" \
+		cb apply -f "$WORK/six-local-node.yaml"
+	bad_case apply_node_address6_not_ipv6 "$(at node6-bad-address).*'10\\.1\\.0\\.2' is not an IPv6 address" \
+		cb apply -f "$WORK/node6-bad-address.yaml"
+	bad_case apply_node_pod_cidr6_host_bits "$(at node6-bad-cidr).*'fd00::1/64' has host bits" \
+		cb apply -f "$WORK/node6-bad-cidr.yaml"
 	bad_case apply_ipv6_mixed_endpoint "$(at six-mixed-ep).*10\\.244\\.1\\.11:8080 of 'six' is IPv4" \
 		cb apply -f "$WORK/six-mixed-ep.yaml"
 	bad_case apply_ipv6_mixed_pin "$(at six-mixed-pin).*pin 10\\.0\\.0\\.0/8 of 'six' is IPv4" \

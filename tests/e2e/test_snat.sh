@@ -6,9 +6,14 @@
 # replies, which come back to node A, are translated back. The split holds
 # across both nodes, replies work from both, 100 long-lived connections
 # survive a weight change and a reload (re-attach and re-apply).
+# Then the same for IPv6 on the same namespaces (dual stack, TCP and UDP),
+# where the pods also see who talks to them: node A for SNATed flows, the
+# client for node A's pods and for traffic_policy: local.
 #
 #   client 10.0.0.2 -- router -- node A 10.1.0.1 (pods 10.244.1.11, .12)
 #                             \- node B 10.2.0.1 (pods 10.244.2.21, .22)
+#   client fd00:c::2 -- router -- node A fd00:a::1 (pods fd00:244:1::11, ::12)
+#                              \- node B fd00:b::1 (pods fd00:244:2::21, ::22)
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -18,6 +23,8 @@ NS_NODE_B=${PREFIX}nb
 PODS=(hello-v1-0 hello-v1-1 hello-v2-0 hello-v2-1)
 POD_IPS=(10.244.1.11 10.244.1.12 10.244.2.21 10.244.2.22)
 POD_DEVS=(hv10 hv11 hv20 hv21)
+POD_IPS6=(fd00:244:1::11 fd00:244:1::12 fd00:244:2::21 fd00:244:2::22)
+VIP6=2001:db8::10
 
 # link NS_A DEV_A ADDR_A NS_B DEV_B ADDR_B: a veth between two namespaces.
 link() {
@@ -75,9 +82,46 @@ two_nodes_up() {
 	pin_mount
 }
 
+# node6 NS ADDR GW: a node's IPv6 address on n0, forwarding, gateway.
+node6() {
+	sys ip -n "$1" addr add "$2/64" dev n0 nodad &&
+	sys nsx "$1" sysctl -qw net.ipv6.conf.all.forwarding=1 &&
+	sys ip -n "$1" -6 route add default via "$3"
+}
+
+# pod6 I NODE_NS: POD_IPS6[I] on pod I, routed Calico-style through
+# fe80::1 on the node side of its veth (as lib.sh's topo_v6).
+pod6() {
+	local ns dev=${POD_DEVS[$1]}
+	ns=$(pod_ns "$1")
+	sys ip -n "$ns" addr add "${POD_IPS6[$1]}/128" dev eth0 nodad &&
+	sys nsx "$ns" sysctl -qw net.ipv6.icmp.ratelimit=0 &&
+	sys ip -n "$2" addr add fe80::1/64 dev "$dev" nodad &&
+	sys ip -n "$ns" -6 route add default via fe80::1 dev eth0 &&
+	sys ip -n "$2" -6 route add "${POD_IPS6[$1]}/128" dev "$dev"
+}
+
+# two_nodes_v6: IPv6 on the two-node topology.
+two_nodes_v6() {
+	sys ip -n "$NS_CLIENT" addr add fd00:c::2/64 dev c0 nodad &&
+	sys ip -n "$NS_CLIENT" -6 route add default via fd00:c::fe &&
+	sys ip -n "$NS_ROUTER" addr add fd00:c::fe/64 dev r0 nodad &&
+	sys ip -n "$NS_ROUTER" addr add fd00:a::fe/64 dev ra nodad &&
+	sys ip -n "$NS_ROUTER" addr add fd00:b::fe/64 dev rb nodad &&
+	sys nsx "$NS_ROUTER" sysctl -qw net.ipv6.conf.all.forwarding=1 &&
+	sys ip -n "$NS_ROUTER" -6 route add "$VIP6/128" via fd00:a::1 &&
+	sys ip -n "$NS_ROUTER" -6 route add fd00:244:1::/64 via fd00:a::1 &&
+	sys ip -n "$NS_ROUTER" -6 route add fd00:244:2::/64 via fd00:b::1 &&
+	node6 "$NS_NODE" fd00:a::1 fd00:a::fe &&
+	node6 "$NS_NODE_B" fd00:b::1 fd00:b::fe &&
+	pod6 0 "$NS_NODE" && pod6 1 "$NS_NODE" &&
+	pod6 2 "$NS_NODE_B" && pod6 3 "$NS_NODE_B" && v6_settle
+}
+
 e2e_init
 need_cli
 two_nodes_up || bail "topology setup failed"
+two_nodes_v6 || bail "IPv6 topology setup failed"
 pod_start || bail "pod servers did not start"
 
 cat >"$WORK/snat.yaml" <<YAML
@@ -194,4 +238,120 @@ else
 	fail endpoint_learned_pmtu "$(nsx "$(pod_ns 2)" ip route get 10.1.0.1)"
 fi
 counter_case snat_icmp_counted "c['icmp'] >= 22 and c['errors'] == 0" before_icmp
+
+# ---- IPv6 ----
+# whoami.py PORT READY: answers each TCP connection with "POD PEER\n",
+# the address it sees the connection come from.
+cat >"$WORK/whoami.py" <<'PY'
+import socket, sys, threading
+def serve(c, peer):
+    c.sendall(("%s %s\n" % (sys.argv[3], peer[0])).encode())
+    c.close()
+ls = socket.socket(socket.AF_INET6)
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind(("::", int(sys.argv[1])))
+ls.listen(64)
+open(sys.argv[2], "w").close()
+while True:
+    c, peer = ls.accept()
+    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+PY
+for i in 0 2; do
+	ip netns exec "$(pod_ns "$i")" "$PY" "$WORK/whoami.py" 5070 \
+		"$WORK/whoami.$i" "${PODS[$i]}" &
+	PIDS+=("$!")
+done
+# who_case NAME PORT N WANT: N connections to [VIP6]:PORT; PASS when the
+# sorted "POD PEER: count" lines are WANT (counts as POD PEER=MIN..MAX).
+who_case() {
+	local res
+	if res=$(nsx "$NS_CLIENT" "$PY" - "$VIP6" "$2" "$3" "$4" <<'PY'
+import collections, socket, sys, time
+vip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+seen = collections.Counter()
+deadline = time.time() + 30
+for i in range(n):
+    if time.time() > deadline:
+        break
+    try:
+        s = socket.create_connection((vip, port), timeout=2)
+        seen[s.makefile().readline().strip()] += 1
+        s.close()
+    except OSError as e:
+        seen["error " + type(e).__name__] += 1
+print(", ".join("%s: %d" % kv for kv in sorted(seen.items())))
+want = dict(w.split("=") for w in sys.argv[4].split(","))
+ok = set(want) == set(seen) and all(
+    int(r.split("..")[0]) <= seen[k] <= int(r.split("..")[-1])
+    for k, r in want.items())
+sys.exit(0 if ok else 1)
+PY
+	); then
+		pass "$1"
+		info "$1: $res"
+	else
+		fail "$1" "${res:-client failed}"
+	fi
+}
+
+cat >"$WORK/snat6.yaml" <<YAML
+node: {address: 10.1.0.1, pod_cidr: 10.244.1.0/24, address6: "fd00:a::1",
+       pod_cidr6: "fd00:244:1::/64", snat_ports: 20000-29999}
+services:
+  - name: prod-six
+    vip: "$VIP6"
+    port: $VPORT
+    versions:
+      - {name: v1, weight: 50, endpoints: ["[${POD_IPS6[0]}]:5050", "[${POD_IPS6[1]}]:5050"]}
+      - {name: v2, weight: 50, endpoints: ["[${POD_IPS6[2]}]:5050", "[${POD_IPS6[3]}]:5050"]}
+  - name: prod-six-udp
+    vip: "$VIP6"
+    port: $VPORT
+    protocol: udp
+    versions:
+      - {name: v1, weight: 50, endpoints: ["[${POD_IPS6[0]}]:5053", "[${POD_IPS6[1]}]:5053"]}
+      - {name: v2, weight: 50, endpoints: ["[${POD_IPS6[2]}]:5053", "[${POD_IPS6[3]}]:5053"]}
+  - name: who-six
+    vip: "$VIP6"
+    port: 5070
+    versions:
+      - {name: v1, weight: 100, endpoints: ["[${POD_IPS6[0]}]:5070", "[${POD_IPS6[2]}]:5070"]}
+  - name: who-six-local
+    vip: "$VIP6"
+    port: 5071
+    traffic_policy: local
+    versions:
+      - {name: v1, weight: 100, endpoints: ["[${POD_IPS6[0]}]:5070", "[${POD_IPS6[2]}]:5070"]}
+  - name: dead-six
+    vip: "$VIP6"
+    port: 5001
+    protocol: udp
+    versions:
+      - {name: v1, weight: 100, endpoints: ["[${POD_IPS6[2]}]:5999", "[${POD_IPS6[3]}]:5999"]}
+YAML
+VIP=$VIP6
+expect apply_ipv6_two_nodes cb apply -f "$WORK/snat6.yaml"
+counter_snap before6
+split_case split_across_nodes6 2000 4 v1=50 v2=50
+if traffic udp udp6 400; then
+	check_share udp_split_across_nodes6_replies_from_vip udp6 400 8 v1=50 v2=50
+else
+	fail udp_split_across_nodes6_replies_from_vip "client.py udp failed"
+fi
+counter_case remote_flows6_snated_and_back \
+	"c['snat'] >= 1000 and c['snat_replies'] > c['snat'] and c['snat_full'] == 0 and c['errors'] == 0" before6
+for n in $(seq 50); do [ -e "$WORK/whoami.0" ] && [ -e "$WORK/whoami.2" ] && break; sleep 0.1; done
+who_case snat6_remote_pod_sees_node_a 5070 60 \
+	"${PODS[0]} fd00:c::2=10..50,${PODS[2]} fd00:a::1=10..50"
+who_case local6_keeps_client_address 5071 30 "${PODS[0]} fd00:c::2=30"
+unreachable_case snat6_port_unreachable_reaches_client "$VIP6" 5001
+
+hold_start 100
+hold_cmd "" hold_open6 || fail hold_open6 "no answer from client.py hold"
+expect set_weight_v2_100_six cb set-weight prod-six v2=100
+held_case long_lived6_survive_weight_change 100
+attach_case reattach6 native --no-redirect
+expect reapply6 cb apply -f "$WORK/snat6.yaml"
+held_case long_lived6_survive_reload 100
+hold_quit
 finish

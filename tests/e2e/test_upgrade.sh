@@ -1,21 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# An in-place upgrade across a map rename: a pin dir as the release before
-# IPv6 left it (canary_meta with 352-byte entries, Maglev chunks in
-# canary_ring; made here from the running maps with bpftool, the new
-# names unpinned) is taken over by a re-attach of this build, which
-# carries both maps into canary_meta_v2 and canary_ring_v2. Held
-# connections keep their pods, the config and its weights survive, new
-# connections split as before, and set-weight works on the carried config.
+# An in-place upgrade across map renames: a pin dir as older releases
+# left it (canary_meta with 352-byte entries, Maglev chunks in
+# canary_ring, canary_node with IPv4 fields only, canary_flow6 without
+# snat_port; made here from the running maps with bpftool, the new names
+# unpinned) is taken over by a re-attach of this build, which carries
+# them into canary_meta_v2, canary_ring_v2, canary_node_v2 and
+# canary_flow6_v2. Two upgrades in turn, each from the release that had
+# those maps: held IPv6 connections keep their pods through a weight
+# change after it (no grace period: only their carried flow entries keep
+# them) and the node section survives; then held IPv4 connections keep
+# their pods, the config and its weights survive, new connections split
+# as before, and set-weight works on the carried config.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# old_layout: the pre-IPv6 pins, filled from the running v2 maps.
+# old_layout MAP...: older releases' pins of the MAPs named (canary_meta,
+# canary_ring: before IPv6; canary_node, canary_flow6: before IPv6 SNAT),
+# filled from their running successors, which are unpinned. Prints the
+# number of entries copied per map.
 old_layout() {
-	"$PY" - "$PIN_DIR" <<'PY'
+	"$PY" - "$PIN_DIR" "$@" <<'PY' || return 1
 import json, subprocess, sys
-pin = sys.argv[1]
+pin, maps = sys.argv[1], sys.argv[2:]
 def bt(*a):
     return subprocess.run(["bpftool", "-j"] + list(a), check=True,
                           capture_output=True, text=True).stdout
@@ -23,48 +31,136 @@ def hexs(b):
     return [format(x, "02x") for x in b]
 def key32(i):
     return hexs(i.to_bytes(4, "little"))
-bt("map", "create", pin + "/canary_meta", "type", "array", "key", "4",
-   "value", "352", "entries", str(16384 * 3), "name", "canary_meta")
-for gen in range(3):
-    k = gen * 16384  # service id 0 in each generation
-    v = json.loads(bt("map", "lookup", "pinned", pin + "/canary_meta_v2",
-                      "key", "hex", *key32(k)))["value"]
-    raw = bytes(int(x, 16) for x in v)
-    bt("map", "update", "pinned", pin + "/canary_meta", "key", "hex",
-       *key32(k), "value", "hex", *hexs(raw[:352]))
-bt("map", "create", pin + "/canary_ring", "type", "hash", "key", "8",
-   "value", "4096", "entries", "262144", "flags", "1", "name", "canary_ring")
-n = 0
-for e in json.loads(bt("map", "dump", "pinned", pin + "/canary_ring_v2")):
-    bt("map", "update", "pinned", pin + "/canary_ring", "key", "hex",
-       *[x[2:] for x in e["key"]], "value", "hex", *[x[2:] for x in e["value"]])
-    n += 1
-print(n)
+def meta():
+    bt("map", "create", pin + "/canary_meta", "type", "array", "key", "4",
+       "value", "352", "entries", str(16384 * 3), "name", "canary_meta")
+    for gen in range(3):
+        k = gen * 16384  # service id 0 in each generation
+        v = json.loads(bt("map", "lookup", "pinned", pin + "/canary_meta_v2",
+                          "key", "hex", *key32(k)))["value"]
+        raw = bytes(int(x, 16) for x in v)
+        bt("map", "update", "pinned", pin + "/canary_meta", "key", "hex",
+           *key32(k), "value", "hex", *hexs(raw[:352]))
+    return 3
+def copy_hash(name, kind, key, value, size):
+    bt("map", "create", pin + "/" + name, "type", kind, "key", str(key),
+       "value", str(size), "entries", "262144" if kind == "hash" else "65536",
+       *(["flags", "1"] if kind == "hash" else []), "name", name)
+    n = 0
+    for e in json.loads(bt("map", "dump", "pinned", pin + "/" + name + "_v2")):
+        bt("map", "update", "pinned", pin + "/" + name, "key", "hex",
+           *[x[2:] for x in e["key"]], "value", "hex",
+           *[x[2:] for x in e["value"][:size]])
+        n += 1
+    return n
+def node():
+    bt("map", "create", pin + "/canary_node", "type", "array", "key", "4",
+       "value", "16", "entries", "1", "name", "canary_node")
+    v = json.loads(bt("map", "lookup", "pinned", pin + "/canary_node_v2",
+                      "key", "hex", *key32(0)))["value"]
+    bt("map", "update", "pinned", pin + "/canary_node", "key", "hex",
+       *key32(0), "value", "hex", *[x[2:] for x in v[:16]])
+    return 1
+make = {"canary_meta": meta, "canary_node": node,
+        "canary_ring": lambda: copy_hash("canary_ring", "hash", 8, 4096, 4096),
+        "canary_flow6": lambda: copy_hash("canary_flow6", "lru_hash", 40, 28, 24)}
+counts = [str(make[m]()) for m in maps]
+for m in maps:
+    subprocess.run(["rm", pin + "/" + m + "_v2"], check=True)
+print(" ".join(counts))
 PY
 }
 
+VIP6=2001:db8::10
+# upgrade.yaml: the seed service, its IPv6 twin at 75/25, this node, and
+# no grace period.
+upgrade_yaml() {
+	local eps="\"[${POD_IPS6[0]}]:5050\", \"[${POD_IPS6[1]}]:5050\", \"[${POD_IPS6[2]}]:5050\""
+	cat <<-EOF
+	grace_period: 0
+	node: {address: 10.0.0.1, pod_cidr: 10.244.1.0/24, snat_ports: 21000-21999}
+	services:
+	EOF
+	yaml_service prod-service tcp 75 25
+	cat <<-EOF
+	  - name: prod-six
+	    vip: "$VIP6"
+	    port: $VPORT
+	    versions:
+	      - {name: v1, weight: 75, endpoints: [$eps]}
+	      - {name: v2, weight: 25, endpoints: ["[${POD_IPS6[3]}]:5050"]}
+	EOF
+}
+
+# node_section: "address pod_cidr address6 ports" from -j status.
+node_section() {
+	cb -j status 2>/dev/null | "$PY" -c '
+import json, sys
+n = json.load(sys.stdin)["node"] or {}
+print(n.get("address"), n.get("pod_cidr"), n.get("address6"),
+      "%s-%s" % (n.get("snat_port_min"), n.get("snat_port_max")))'
+}
+
+# old_pins_case NAME MAP...: the MAPs' old pins are gone, their _v2 there.
+old_pins_case() {
+	local name=$1 m bad=""
+	shift
+	for m in "$@"; do
+		[ -e "$PIN_DIR/$m" ] && bad+=" $m"
+		[ -e "$PIN_DIR/${m}_v2" ] || bad+=" no ${m}_v2"
+	done
+	[ -z "$bad" ] && pass "$name" || fail "$name" "$bad"
+}
+
+reattach_case() {
+	expect "$1" cb attach "$(attach_args native | head -1)" \
+		$(attach_args native | tail -n +2)
+}
+
 e2e_setup
+topo_v6 || bail "IPv6 topology setup failed"
 attach_case attach_native native
+
+# From the release before IPv6 SNAT: canary_node and canary_flow6.
+upgrade_yaml >"$WORK/six.yaml"
+expect apply_dual_stack cb apply -f "$WORK/six.yaml"
+VIP=$VIP6 hold_start 50
+hold_cmd "" hold_open6 || fail hold_open6 "no answer from client.py hold"
+if counts=$(old_layout canary_node canary_flow6 2>&1) &&
+	read -r _ flows6 <<<"$counts" && [ "$flows6" -ge 50 ]; then
+	pass old_node_and_flow6_pinned
+	info "old_node_and_flow6_pinned: $flows6 canary_flow6 entries"
+else
+	fail old_node_and_flow6_pinned "${counts:-}"
+fi
+reattach_case reattach_carries_node_and_flow6
+old_pins_case old_node_and_flow6_pins_removed canary_node canary_flow6
+res=$(nsx "$NS_NODE" bpftool -j map dump pinned "$PIN_DIR/canary_flow6_v2" |
+	"$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')
+[ "${res:-0}" -ge 50 ] && pass ipv6_flows_carried ||
+	fail ipv6_flows_carried "canary_flow6_v2 holds '$res' entries"
+res=$(node_section)
+[ "$res" = "10.0.0.1 10.244.1.0/24 None 21000-21999" ] &&
+	pass node_section_carried || fail node_section_carried "$res"
+expect set_weight_six_v2_100 cb set-weight prod-six v2=100
+held_case held_ipv6_connections_keep_pod 50
+hold_quit
+wait "$HOLD_PID" 2>/dev/null
+
+# From the release before IPv6: canary_meta, canary_ring (and canary_node).
 write_yaml "$WORK/seed.yaml" 75 25
 expect apply_seed cb apply -f "$WORK/seed.yaml"
 hold_start 50
 hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
-
-if chunks=$(old_layout 2>&1) && [ "$chunks" -gt 0 ] &&
-	rm "$PIN_DIR/canary_meta_v2" "$PIN_DIR/canary_ring_v2"; then
+if counts=$(old_layout canary_meta canary_ring canary_node 2>&1) &&
+	read -r _ chunks _ <<<"$counts" && [ "$chunks" -gt 0 ]; then
 	pass old_layout_pinned
-	info "old_layout_pinned: canary_meta and $chunks canary_ring chunks"
+	info "old_layout_pinned: canary_meta, canary_node, $chunks canary_ring chunks"
 else
-	fail old_layout_pinned "${chunks:-}"
+	fail old_layout_pinned "${counts:-}"
 fi
-expect reattach_carries_maps_over cb attach "$(attach_args native | head -1)" \
-	$(attach_args native | tail -n +2)
-if [ ! -e "$PIN_DIR/canary_meta" ] && [ ! -e "$PIN_DIR/canary_ring" ] &&
-	[ -e "$PIN_DIR/canary_meta_v2" ] && [ -e "$PIN_DIR/canary_ring_v2" ]; then
-	pass old_pins_removed
-else
-	fail old_pins_removed "$(ls "$PIN_DIR" | tr '\n' ' ')"
-fi
+reattach_case reattach_carries_maps_over
+old_pins_case old_pins_removed canary_meta canary_ring canary_node
 status_case config_and_weights_kept prod-service v1=75 v2=25
 held_case held_connections_keep_pod 50
 split_case new_connections_split_75_25 1000 4 v1=75 v2=25

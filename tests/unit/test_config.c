@@ -355,15 +355,32 @@ static void test_validate_v6(void)
 	s->v[1].n_endpoints = 1;
 	s->v[1].ep[0] = ep6("2001:db8::21", 8080);
 	CHECK_EQ(config_validate(&cfg, NULL), 0);
-	/* snat: auto is fine (no SNAT); always and local are not yet */
+	/* snat: always needs the node's IPv6 address, local its IPv6 pod
+	 * CIDR; without a node section the running node decides (apply) */
 	cfg.svc[0].snat = CANARY_SNAT_ALWAYS;
-	check_invalid(&cfg, "service 'six': snat: always is not supported for "
-		      "an IPv6 service yet");
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	cfg.node = (struct canary_node_cfg){ .set = true, .address = htonl(0x0a010001),
+					     .pod_net = htonl(0x0af40100),
+					     .pod_len = 24 };
+	check_invalid(&cfg, "service 'six': snat: always on an IPv6 service needs "
+		      "this node's IPv6 address (node: address6)");
+	cfg.node.address6[0] = htonl(0xfd000000);
+	cfg.node.address6[3] = htonl(1);
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
 	cfg.svc[0].snat = CANARY_SNAT_NEVER;
 	CHECK_EQ(config_validate(&cfg, NULL), 0);
 	cfg.svc[0].local = 1;
-	check_invalid(&cfg, "service 'six': traffic_policy: local is not "
-		      "supported for an IPv6 service yet");
+	check_invalid(&cfg, "service 'six': traffic_policy: local on an IPv6 "
+		      "service needs this node's IPv6 pod CIDR (node: pod_cidr6)");
+	cfg.node.pod_net6[0] = htonl(0x20010db8);
+	cfg.node.pod_len6 = 64;
+	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	CHECK(config_is_local_addr(&cfg.node, &s->v[0].ep[0].addr),
+	      "2001:db8::11 in 2001:db8::/64");
+	cfg.node.pod_net6[1] = htonl(1);
+	CHECK(!config_is_local_addr(&cfg.node, &s->v[0].ep[0].addr),
+	      "2001:db8::11 not in 2001:db8:0:1::/64");
+	cfg.node = (struct canary_node_cfg){};
 	cfg.svc[0].local = 0;
 	/* mixed families */
 	cfg.svc[0].v[1].ep[0] = ep4(0x0af40115, 8080);

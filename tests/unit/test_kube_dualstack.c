@@ -201,6 +201,11 @@ static void test_node_decode(void)
 	a4 = addr_v4(n->node.pod_net);
 	CHECK(!strcmp(as(&a4), "10.244.1.0") && n->node.pod_len == 24, "pod CIDR %s/%u",
 	      as(&a4), n->node.pod_len);
+	a4 = addr_v6(n->node.internal_ip6);
+	CHECK(!strcmp(as(&a4), "fd00::1"), "SNAT address IPv6: %s", as(&a4));
+	a4 = addr_v6(n->node.pod_net6);
+	CHECK(!strcmp(as(&a4), "fd00:244:1::") && n->node.pod_len6 == 64,
+	      "IPv6 pod CIDR %s/%u", as(&a4), n->node.pod_len6);
 	CHECK_EQ(n->node.n_addrs, 3);
 	CHECK(!strcmp(as(&n->node.addrs[0]), "fd00::1") &&
 	      !strcmp(as(&n->node.addrs[1]), "10.0.0.1") &&
@@ -337,8 +342,10 @@ static void test_plan(void)
 	      "v6 v2 endpoints");
 	CHECK(s->snat == CANARY_SNAT_AUTO && !s->local, "IPv6 policy");
 	CHECK_EQ(p.splits[0].terminating, 10); /* 2 per IPv6 service */
-	/* The node section stays IPv4. */
+	/* The node section: both families' InternalIP and pod CIDR. */
 	CHECK(p.cfg.node.set && p.cfg.node.address == htonl(0x0a000001), "node section");
+	CHECK(config_node_has_address6(&p.cfg.node) &&
+	      p.cfg.node.pod_len6 == 64, "node section IPv6");
 	CHECK(config_validate(&p.cfg, &err) == 0, "plan does not validate: %s", err.msg);
 free:
 	agent_plan_free(&p);
@@ -381,6 +388,45 @@ static void test_plan_v6_skipped(void)
 			} else {
 				CHECK(!p.splits[0].note[0], "note '%s'", p.splits[0].note);
 			}
+			agent_plan_free(&p);
+		}
+		store_free(store);
+	}
+}
+
+/* With a Node that has an IPv6 InternalIP and pod CIDR, Local and SNAT
+ * always are served on the IPv6 family too, without a note, and the plan
+ * validates against its node section. */
+static void test_plan_v6_with_node(void)
+{
+	static const char *const roots[] = {
+		"\"metadata\":{\"name\":\"prod\",\"namespace\":\"shop\"},"
+		"\"spec\":{\"externalTrafficPolicy\":\"Local\",",
+		"\"metadata\":{\"name\":\"prod\",\"namespace\":\"shop\",\"annotations\":"
+		"{\"canary-bpf.io/snat\":\"always\"}},\"spec\":{",
+	};
+	struct kube_store store[KUBE_KINDS] = {};
+	struct canary_err err = {};
+	struct agent_plan p;
+	char buf[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		backends(store);
+		put(&store[KUBE_NODE], obj(KUBE_NODE, node_json));
+		snprintf(buf, sizeof(buf), "{%s\"clusterIPs\":[\"10.96.0.10\","
+			 "\"fd00:10:96::a\"],\"ports\":[{\"name\":\"http\","
+			 "\"port\":80}]}}", roots[i]);
+		put(&store[KUBE_SERVICE], obj(KUBE_SERVICE, buf));
+		if (CHECK_EQ(agent_plan_build(store, "node-1", &p), 0)) {
+			CHECK(p.cfg.n_services == 2 && config_is_v6(&p.cfg.svc[1]),
+			      "case %zu: %d services", i, p.cfg.n_services);
+			CHECK(p.cfg.n_services == 2 &&
+			      (i ? p.cfg.svc[1].snat == CANARY_SNAT_ALWAYS :
+				   p.cfg.svc[1].local), "case %zu: IPv6 policy", i);
+			CHECK(!p.splits[0].note[0], "note '%s'", p.splits[0].note);
+			CHECK(config_validate(&p.cfg, &err) == 0,
+			      "case %zu does not validate: %s", i, err.msg);
 			agent_plan_free(&p);
 		}
 		store_free(store);
@@ -433,6 +479,7 @@ int main(void)
 	RUN(test_gateway_decode);
 	RUN(test_plan);
 	RUN(test_plan_v6_skipped);
+	RUN(test_plan_v6_with_node);
 	RUN(test_route_plan);
 	return UNIT_DONE();
 }

@@ -375,15 +375,6 @@ static void test_ipv6(void)
 		    "  pins: [{cidr: \"2001:db8::/32\", version: v1}]\n",
 		    "2:3: ", "pin 2001:db8::/32 of 'a' is IPv6 but the VIP");
 	check_error("services:\n- name: a\n  vip: 2001:db8::1\n  port: 1\n"
-		    "  snat: always\n"
-		    "  versions: [{name: v1, weight: 100, endpoints: [\"[2001:db8::2]:1\"]}]\n",
-		    "2:3: ", "snat: always is not supported for an IPv6 service yet");
-	check_error("services:\n- name: a\n  vip: 2001:db8::1\n  port: 1\n"
-		    "  traffic_policy: local\n"
-		    "  versions: [{name: v1, weight: 100, endpoints: [\"[2001:db8::2]:1\"]}]\n",
-		    "2:3: ", "traffic_policy: local is not supported for an IPv6 "
-		    "service yet");
-	check_error("services:\n- name: a\n  vip: 2001:db8::1\n  port: 1\n"
 		    "  versions: [{name: v1, weight: 100, endpoints: [\"2001:db8::2:1\"]}]\n",
 		    "2:3: ", "endpoint [2001:db8::2:1]:0 of 'a' needs an address and a port");
 	check_error("node: {address: 10.1.0.1, pod_cidr: \"2001:db8::/64\"}\n",
@@ -422,6 +413,75 @@ static void test_node_and_snat(void)
 		    "snat_ports: 5-1}\n", "1:64: ", "'5-1' is not a port range");
 	check_error("services:\n- name: a\n  snat: sometimes\n", "3:9: ",
 		    "snat 'sometimes' is not one of auto, always, never");
+}
+
+/* The node section's IPv6 keys, and what IPv6 services ask of them. */
+static void test_node6(void)
+{
+	static const char six[] =
+		"  - name: a\n    vip: 2001:db8::1\n    port: 1\n"
+		"    snat: always\n"
+		"    versions: [{name: v1, weight: 100, endpoints: [\"[fd00:244:1::11]:1\"]}]\n"
+		"  - name: b\n    vip: 2001:db8::1\n    port: 2\n"
+		"    traffic_policy: local\n"
+		"    versions: [{name: v1, weight: 100, endpoints: [\"[fd00:244:2::21]:1\"]}]\n";
+	char text[1024], path[32];
+	struct canary_config cfg;
+	struct canary_err err = {};
+	struct canary_addr local, remote;
+
+	snprintf(text, sizeof(text), "node: {address: 10.1.0.1, pod_cidr: "
+		 "10.244.1.0/24, address6: \"fd00:10::1\", pod_cidr6: "
+		 "\"fd00:244:1::/64\"}\nservices:\n%s", six);
+	config_init(&cfg);
+	if (CHECK(load_text(text, &cfg, &err, path) == 0, "%s", err.msg)) {
+		addr_from_str("fd00:244:1::11", &local);
+		addr_from_str("fd00:244:2::21", &remote);
+		CHECK_EQ(cfg.node.address, htonl(0x0a010001));
+		CHECK_EQ(cfg.node.address6[0], htonl(0xfd000010));
+		CHECK_EQ(cfg.node.address6[3], htonl(1));
+		CHECK_EQ(cfg.node.pod_len6, 64);
+		CHECK_EQ(cfg.node.pod_net6[1], htonl(0x00010000));
+		CHECK(config_is_local_addr(&cfg.node, &local), "local pod");
+		CHECK(!config_is_local_addr(&cfg.node, &remote), "remote pod");
+		CHECK_EQ(cfg.n_services, 2);
+	}
+	config_free(&cfg);
+	/* IPv6 only */
+	config_init(&cfg);
+	if (CHECK(load_text("node: {address6: \"fd00:10::1\", pod_cidr6: "
+			    "\"fd00:244:1::/64\"}\n", &cfg, &err, path) == 0,
+		  "%s", err.msg)) {
+		CHECK_EQ(cfg.node.address, 0);
+		CHECK_EQ(cfg.node.pod_len6, 64);
+		CHECK_EQ(cfg.node.port_min, CANARY_SNAT_PORT_MIN);
+	}
+	config_free(&cfg);
+	/* Without a node section, apply checks against the running node. */
+	snprintf(text, sizeof(text), "services:\n%s", six);
+	config_init(&cfg);
+	CHECK(load_text(text, &cfg, &err, path) == 0, "%s", err.msg);
+	config_free(&cfg);
+	snprintf(text, sizeof(text), "node: {address: 10.1.0.1, pod_cidr: "
+		 "10.244.1.0/24}\nservices:\n%s", six);
+	check_error(text, "1:7: ", "service 'a': snat: always on an IPv6 service "
+		    "needs this node's IPv6 address (node: address6)");
+	snprintf(text, sizeof(text), "node: {address: 10.1.0.1, pod_cidr: "
+		 "10.244.1.0/24, address6: \"fd00:10::1\"}\nservices:\n%s", six);
+	check_error(text, "1:7: ", "node has no 'pod_cidr6'");
+	snprintf(text, sizeof(text), "node: {address6: \"fd00:10::1\", "
+		 "pod_cidr6: \"fd00:244:1::/64\", pod_cidr: 10.244.1.0/24}\n");
+	check_error(text, "1:7: ", "node has no 'address'");
+	check_error("node: {pod_cidr6: \"fd00:244:1::/64\"}\n", "1:7: ",
+		    "node has no 'address6'");
+	check_error("node: {address: 10.1.0.1, pod_cidr: 10.244.1.0/24, "
+		    "address6: 10.1.0.2, pod_cidr6: \"fd00::/64\"}\n", "1:62: ",
+		    "'10.1.0.2' is not an IPv6 address");
+	check_error("node: {address6: \"fd00::1\", pod_cidr6: 10.244.0.0/16}\n",
+		    "1:40: ", "'10.244.0.0/16' is not an IPv6 CIDR");
+	check_error("node: {address6: \"fd00::1\", pod_cidr6: \"fd00::1/64\"}\n",
+		    "1:40: ", "has host bits set");
+	check_error("node: {}\n", "1:7: ", "node has no 'address'");
 }
 
 static void test_bad_values(void)
@@ -555,6 +615,7 @@ int main(void)
 	RUN(test_multiport);
 	RUN(test_ipv6);
 	RUN(test_node_and_snat);
+	RUN(test_node6);
 	RUN(test_bad_values);
 	RUN(test_wrong_types);
 	RUN(test_missing_and_duplicate_keys);
