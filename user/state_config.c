@@ -30,6 +30,30 @@ struct ver_buf {
 	struct canary_ver6 v6;
 };
 
+/*
+ * The version entries of a clean target generation, read before they are
+ * deleted (clear_versions()). A version that the new config lists with
+ * the same endpoints finds its Maglev table already in place there (a
+ * table depends only on its endpoints): it is kept, neither copied nor
+ * built. The tables of the others go once the new ones are written
+ * (drop_old_tables()). A weight change thus writes no table at all.
+ */
+struct old_table {
+	__u32 id;
+	__u8 version;
+	bool v6;
+	bool keep;  /* its table stays: kept in place, or overwritten */
+	union {
+		struct canary_ver v4;
+		struct canary_ver6 v6;
+	} ver;
+};
+
+struct old_tables {
+	struct old_table *t;
+	size_t n, cap;
+};
+
 /* A service key of either family; zeroed, so no padding differs. */
 union svc_key {
 	struct canary_svc_key v4;
@@ -236,34 +260,92 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 	return 0;
 }
 
+/* Appends key @k (@key_size bytes) to @keys (*@n used, *@cap room). */
+static int keys_add(unsigned char (**keys)[24], size_t *n, size_t *cap,
+		    const void *k, size_t key_size)
+{
+	unsigned char (*grown)[24];
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		grown = realloc(*keys, *cap * sizeof(**keys));
+		if (!grown)
+			return -ENOMEM;
+		*keys = grown;
+	}
+	memcpy((*keys)[(*n)++], k, key_size);
+	return 0;
+}
+
+#define CLEAR_BATCH 4096        /* entries per BPF_MAP_LOOKUP_BATCH */
+#define CLEAR_BATCH_VALUE 1024  /* larger values: walk key by key */
+
+/*
+ * The keys of generation @gen in hash map @fd, into *@keys (*@n of them).
+ * Maps with small values are read in batches, one syscall per
+ * CLEAR_BATCH entries; the others (the Maglev tables' 4 KiB chunks)
+ * key by key, which copies no value.
+ */
+static int gen_keys(int fd, size_t key_size, size_t gen_off, __u32 gen,
+		    unsigned char (**keys)[24], size_t *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info), count, i;
+	unsigned char next[24], last[24], *kb = NULL, *vb = NULL;
+	__u64 token;
+	size_t cap = 0;
+	void *prev = NULL;
+	int err = 0, r;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return -errno;
+	if (info.value_size > CLEAR_BATCH_VALUE)
+		goto walk;
+	kb = malloc((size_t)CLEAR_BATCH * key_size);
+	vb = malloc((size_t)CLEAR_BATCH * info.value_size);
+	if (!kb || !vb) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (prev = NULL;; prev = &token) {
+		count = CLEAR_BATCH;
+		r = bpf_map_lookup_batch(fd, prev, &token, kb, vb, &count, &opts);
+		if (r && errno != ENOENT) {
+			/* e.g. a bucket longer than a batch: walk instead */
+			*n = 0;
+			goto walk;
+		}
+		for (i = 0; i < count && !err; i++)
+			if (kb[i * key_size + gen_off] == gen)
+				err = keys_add(keys, n, &cap, kb + i * key_size,
+					       key_size);
+		if (r || err)
+			goto out;
+	}
+walk:
+	for (prev = NULL; !err && bpf_map_get_next_key(fd, prev, next) == 0;
+	     prev = last) {
+		memcpy(last, next, key_size);
+		if (next[gen_off] == gen)
+			err = keys_add(keys, n, &cap, next, key_size);
+	}
+out:
+	free(kb);
+	free(vb);
+	return err;
+}
+
 /* Deletes every entry of generation @gen from a config hash map whose
  * keys carry the generation at byte @gen_off. Keys are collected first:
- * deleting while walking would restart the walk. The key list grows as
- * needed: sized for max_entries up front, it cost more to zero than the
- * walk itself. */
+ * deleting while walking would restart the walk. */
 static int clear_gen(int fd, size_t key_size, size_t gen_off, __u32 gen)
 {
-	unsigned char (*keys)[24] = NULL, (*grown)[24], next[24], last[24];
-	size_t cap = 0, n = 0, i;
-	void *prev = NULL;
-	int err = 0;
+	unsigned char (*keys)[24] = NULL;
+	size_t n = 0, i;
+	int err;
 
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		memcpy(last, next, key_size);
-		prev = last;
-		if (next[gen_off] != gen)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(keys, cap * sizeof(*keys));
-			if (!grown) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = grown;
-		}
-		memcpy(keys[n++], next, key_size);
-	}
+	err = gen_keys(fd, key_size, gen_off, gen, &keys, &n);
 	for (i = 0; i < n && !err; i++)
 		if (bpf_map_delete_elem(fd, keys[i]))
 			err = -errno;
@@ -354,40 +436,85 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
 }
 
 /*
- * The active generation if version @v of service @id there lists exactly
- * the endpoints of @buf (addresses, ports, flags, order), all of those not
- * draining in its table (a Local service's table leaves out other nodes'
- * pods), at this build's size; else -1. Such a table is the one
- * write_ring() would build for a service that is not Local (a table
- * depends only on its endpoints), and copying it is cheaper: a weight
- * change rewrites every version. @n_taking: endpoints not draining.
+ * Whether a version entry (@v4 or @v6, by @is_v6) lists exactly the
+ * endpoints of @buf (addresses, ports, flags, order), with all of those
+ * not draining in its table (a Local service's table leaves out other
+ * nodes' pods), at this build's size. Its table is then the one
+ * write_ring() would build for a service that is not Local: a table
+ * depends only on its endpoints. @n_taking: endpoints not draining.
  */
-static int same_as_active(struct canary_state *st, __u32 id, int v, bool v6,
-			  const struct ver_buf *buf, int n_taking)
+static bool same_endpoints(bool is_v6, const struct canary_ver *v4,
+			   const struct canary_ver6 *v6,
+			   const struct ver_buf *buf, int n_taking)
+{
+	if (is_v6)
+		return v6->ring_size == CANARY_RING_SIZE &&
+		       v6->n_active == n_taking &&
+		       v6->n_endpoints == buf->v6.n_endpoints &&
+		       !memcmp(v6->ep, buf->v6.ep,
+			       v6->n_endpoints * sizeof(v6->ep[0]));
+	return v4->ring_size == CANARY_RING_SIZE && v4->n_active == n_taking &&
+	       v4->n_endpoints == buf->v4.n_endpoints &&
+	       !memcmp(v4->ep, buf->v4.ep, v4->n_endpoints * sizeof(v4->ep[0]));
+}
+
+static int old_table_cmp(const void *a, const void *b)
+{
+	const struct old_table *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (int)x->version - (int)y->version;
+}
+
+/* The old table of version @v of service @id in @old, if any. */
+static struct old_table *old_table_find(struct old_tables *old, __u32 id,
+					int v)
+{
+	struct old_table k = { .id = id, .version = v };
+
+	return old->n ? bsearch(&k, old->t, old->n, sizeof(*old->t),
+				old_table_cmp) : NULL;
+}
+
+static void old_table_keep(struct old_tables *old, __u32 id, int v)
+{
+	struct old_table *t = old_table_find(old, id, v);
+
+	if (t)
+		t->keep = true;
+}
+
+/*
+ * Where version @v of service @id, about to be written to generation @gen
+ * with the endpoints of @buf, can take its Maglev table from: @gen itself
+ * when its old table there is the same (@old), else the active generation
+ * when its table there is, else -1 (build it). Copying beats building: a
+ * weight change rewrites every version.
+ */
+static int table_source(struct canary_state *st, __u32 id, int v, bool v6,
+			const struct ver_buf *buf, int n_taking, __u32 gen,
+			struct old_tables *old)
 {
 	struct canary_ver_key k = { .svc_id = id, .version = v };
 	static struct ver_buf cur;
 	struct canary_genstate gs;
-	bool same;
+	struct old_table *t;
 
+	t = old_table_find(old, id, v);
+	if (t && t->v6 == v6 &&
+	    same_endpoints(v6, &t->ver.v4, &t->ver.v6, buf, n_taking)) {
+		t->keep = true;
+		return gen;
+	}
 	if (state_genstate(st, &gs))
 		return -1;
 	k.gen = gs.active;
-	if (v6)
-		same = !bpf_map_lookup_elem(st->ver6_fd, &k, &cur.v6) &&
-		       cur.v6.ring_size == CANARY_RING_SIZE &&
-		       cur.v6.n_active == n_taking &&
-		       cur.v6.n_endpoints == buf->v6.n_endpoints &&
-		       !memcmp(cur.v6.ep, buf->v6.ep,
-			       cur.v6.n_endpoints * sizeof(cur.v6.ep[0]));
-	else
-		same = !bpf_map_lookup_elem(st->ver_fd, &k, &cur.v4) &&
-		       cur.v4.ring_size == CANARY_RING_SIZE &&
-		       cur.v4.n_active == n_taking &&
-		       cur.v4.n_endpoints == buf->v4.n_endpoints &&
-		       !memcmp(cur.v4.ep, buf->v4.ep,
-			       cur.v4.n_endpoints * sizeof(cur.v4.ep[0]));
-	return same ? (int)gs.active : -1;
+	if (bpf_map_lookup_elem(v6 ? st->ver6_fd : st->ver_fd, &k,
+				v6 ? (void *)&cur.v6 : (void *)&cur.v4))
+		return -1;
+	return same_endpoints(v6, &cur.v4, &cur.v6, buf, n_taking) ?
+		       (int)gs.active : -1;
 }
 
 /* Whether endpoint @a is in the pod CIDR of its family of node @n (as
@@ -412,7 +539,8 @@ static bool node_has_pod(const struct canary_node *n, const struct canary_addr *
  * hold indexes into the full ep[] (draining endpoints included), so a
  * draining endpoint keeps its place for status and its flows keep their
  * entries. The ring is shared by both families. With @copy_from >= 0,
- * that generation holds this very table: it is copied, not built. Sets
+ * that generation holds this very table: it is copied, not built (or,
+ * being @gen, left where it is). Sets
  * *@n_active and *@ring_size for the version's map value.
  */
 static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
@@ -443,6 +571,10 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	if (!n)
 		return 0;
 	m = CANARY_RING_SIZE;
+	if (copy_from == (int)gen) {
+		*ring_size = m;
+		return 0;
+	}
 	if (copy_from >= 0 && !copy_ring(st, id, v, copy_from, gen)) {
 		*ring_size = m;
 		return 0;
@@ -471,7 +603,8 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 			 const struct canary_service_cfg *svc,
 			 struct canary_version_cfg *ver,
-			 const struct canary_node *only, struct ver_buf *buf)
+			 const struct canary_node *only, struct ver_buf *buf,
+			 struct old_tables *old)
 {
 	struct canary_ver_key k = { .svc_id = id, .version = v, .gen = gen };
 	bool v6 = config_is_v6(svc);
@@ -487,7 +620,7 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 			buf->v4.ep[i] = ep_to_map(&ver->ep[i]);
 		n_taking += !(ver->ep[i].flags & CANARY_EP_F_DRAINING);
 	}
-	from = only ? -1 : same_as_active(st, id, v, v6, buf, n_taking);
+	from = only ? -1 : table_source(st, id, v, v6, buf, n_taking, gen, old);
 	if (v6)
 		err = write_ring(st, id, gen, v, ver, only, from,
 				 &buf->v6.n_active, &buf->v6.ring_size);
@@ -496,6 +629,9 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 				 &buf->v4.n_active, &buf->v4.ring_size);
 	if (err)
 		return err;
+	/* A table written over the old one's chunks: they must stay. */
+	if (v6 ? buf->v6.ring_size : buf->v4.ring_size)
+		old_table_keep(old, id, v);
 	if (v6)
 		err = bpf_map_update_elem(st->ver6_fd, &k, &buf->v6, BPF_ANY);
 	else
@@ -636,7 +772,8 @@ static void meta_key(const struct canary_service_cfg *svc, struct canary_meta *m
  * @node's pod CIDRs. */
 static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 			 struct canary_service_cfg *orig, const __u64 *base,
-			 const struct canary_node *node, struct ver_buf *buf)
+			 const struct canary_node *node, struct ver_buf *buf,
+			 struct old_tables *old)
 {
 	static struct canary_service_cfg local;
 	struct canary_service_cfg *svc = orig;
@@ -667,7 +804,8 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	memcpy(m.flows_base, base, sizeof(m.flows_base));
 	snprintf(m.name, sizeof(m.name), "%s", svc->name);
 	for (v = 0; v < svc->n_versions; v++) {
-		err = write_version(st, id, gen, v, svc, &orig->v[v], only, buf);
+		err = write_version(st, id, gen, v, svc, &orig->v[v], only, buf,
+				    old);
 		if (err)
 			return err;
 		m.weight_bps[v] = svc->v[v].weight_bps;
@@ -874,46 +1012,87 @@ static int begin_gen(struct canary_state *st, __u32 gen, bool *clean)
 	return write_txn(st, &t);
 }
 
-/* Deletes @key from @fd; a missing entry is fine. */
-static int delete_if_there(int fd, const void *key)
+/* Room for one more entry in @old; NULL when out of memory. */
+static struct old_table *old_table_add(struct old_tables *old)
 {
-	return bpf_map_delete_elem(fd, key) && errno != ENOENT ? -errno : 0;
+	struct old_table *t;
+
+	if (old->n == old->cap) {
+		old->cap = old->cap ? old->cap * 2 : 64;
+		t = realloc(old->t, old->cap * sizeof(*t));
+		if (!t)
+			return NULL;
+		old->t = t;
+	}
+	t = &old->t[old->n++];
+	memset(t, 0, sizeof(*t));
+	return t;
 }
 
 /*
- * Deletes the version and Maglev table entries of the services (@used) of
- * generation @gen, a clean one: they follow from each service's meta
- * entry, so the big maps are not walked (the ring map's buckets alone are
- * 16 MiB, a few ms to walk).
+ * Deletes the version entries of the services (@used) of generation @gen,
+ * a clean one, keeping them in @old (their tables stay for now, see
+ * struct old_tables). They follow from each service's meta entry, so the
+ * big maps are not walked (the ring map's buckets alone are 16 MiB, a few
+ * ms to walk). @old comes out sorted by id, then version.
  */
 static int clear_versions(struct canary_state *st, __u32 gen,
-			  const bool *used)
+			  const bool *used, struct old_tables *old)
 {
-	struct canary_ring_key rk = { .gen = gen };
 	struct canary_ver_key vk = { .gen = gen };
+	struct old_table *t;
 	struct canary_meta m;
 	__u32 id, idx;
-	int v, c, err = 0;
+	int v, fd;
 
-	for (id = 0; id < CANARY_MAX_SERVICES && !err; id++) {
+	for (id = 0; id < CANARY_MAX_SERVICES; id++) {
 		if (!used[id])
 			continue;
 		idx = meta_index(gen, id);
 		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m))
 			return -errno;
-		vk.svc_id = rk.svc_id = id;
-		for (v = 0; v < m.n_versions && !err; v++) {
-			vk.version = rk.version = v;
-			err = delete_if_there(m.family == CANARY_FAMILY_IPV6 ?
-						      st->ver6_fd : st->ver_fd,
-					      &vk);
-			for (c = 0; c < CANARY_RING_MAX_CHUNKS && !err; c++) {
-				rk.chunk = c;
-				err = delete_if_there(st->ring_fd, &rk);
+		vk.svc_id = id;
+		for (v = 0; v < m.n_versions; v++) {
+			vk.version = v;
+			t = old_table_add(old);
+			if (!t)
+				return -ENOMEM;
+			t->id = id;
+			t->version = v;
+			t->v6 = m.family == CANARY_FAMILY_IPV6;
+			fd = t->v6 ? st->ver6_fd : st->ver_fd;
+			if (bpf_map_lookup_elem(fd, &vk, &t->ver)) {
+				old->n--; /* a version without entry has no table */
+				continue;
 			}
+			if (bpf_map_delete_elem(fd, &vk))
+				return -errno;
 		}
 	}
-	return err;
+	return 0;
+}
+
+/* Deletes the tables of @old that the new config neither kept nor
+ * overwrote. */
+static int drop_old_tables(struct canary_state *st, __u32 gen,
+			   const struct old_tables *old)
+{
+	struct canary_ring_key rk = { .gen = gen };
+	size_t i;
+	int c;
+
+	for (i = 0; i < old->n; i++) {
+		if (old->t[i].keep)
+			continue;
+		rk.svc_id = old->t[i].id;
+		rk.version = old->t[i].version;
+		for (c = 0; c < CANARY_RING_MAX_CHUNKS; c++) {
+			rk.chunk = c;
+			if (bpf_map_delete_elem(st->ring_fd, &rk) && errno != ENOENT)
+				return -errno;
+		}
+	}
+	return 0;
 }
 
 /* Writes @cfg (with service ids @ids) as generation @gen, from scratch,
@@ -926,6 +1105,7 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 	static bool used[CANARY_MAX_SERVICES];
 	__u64 base[CANARY_MAX_VERSIONS];
 	struct ver_buf *buf = malloc(sizeof(*buf));
+	struct old_tables old = {};
 	bool clean;
 	int i, err;
 
@@ -946,7 +1126,7 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 		err = clear_gen(st->backend6_fd, sizeof(struct canary_backend6_key),
 				offsetof(struct canary_backend6_key, gen), gen);
 	if (!err && clean)
-		err = clear_versions(st, gen, used);
+		err = clear_versions(st, gen, used, &old);
 	if (!err && !clean)
 		err = clear_gen(st->ver_fd, sizeof(struct canary_ver_key),
 				offsetof(struct canary_ver_key, gen), gen);
@@ -962,10 +1142,14 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 		err = clear_pins(st, gen);
 	for (i = 0; i < cfg->n_services && !err; i++) {
 		flows_base(st, ids[i], fresh[i], &cfg->svc[i], node, base);
-		err = write_service(st, ids[i], gen, &cfg->svc[i], base, node, buf);
+		err = write_service(st, ids[i], gen, &cfg->svc[i], base, node, buf,
+				    &old);
 	}
+	if (!err)
+		err = drop_old_tables(st, gen, &old);
 	for (i = 0; i < cfg->n_services && !err; i++)
 		err = write_backends(st, gen, &cfg->svc[i]);
+	free(old.t);
 	free(buf);
 	return err;
 }

@@ -48,8 +48,8 @@ print(sum(e["formatted"]["key"]["gen"] == int(sys.argv[1]) for e in json.load(sy
 }
 
 # orphans: entries of canary_ver, canary_ring_v2 and canary_backend that
-# belong to no service of their generation, and services whose tables are
-# incomplete. Prints them (nothing when clean) and the entry counts.
+# belong to no service of their generation, and versions whose tables are
+# missing or incomplete. Prints them (nothing when clean) and the entry counts.
 orphans() {
 	local m
 	for m in canary_svc canary_ver canary_ring_v2 canary_backend; do
@@ -73,6 +73,8 @@ orphans() {
 	    k = (e["key"]["gen"], e["key"]["svc_id"], e["key"]["version"])
 	    chunks[k] = chunks.get(k, 0) + 1
 	bad += [f"ring {k}: {n} chunks" for k, n in chunks.items() if n != 12]
+	bad += [f"ver {e['key']} has no table" for e in ver if e["value"]["ring_size"]
+	        and (e["key"]["gen"], e["key"]["svc_id"], e["key"]["version"]) not in chunks]
 	print(f"{len(svc)} svc, {len(ver)} ver, {len(ring)} ring, {len(be)} backend entries")
 	for b in bad[:5]:
 	    print(b)
@@ -124,6 +126,22 @@ else
 fi
 if res=$(orphans); then pass no_orphans_after_changes; info "no_orphans_after_changes: $res"
 else fail no_orphans_after_changes "$res"; fi
+
+# Endpoints change, then weights: each generation gets a new table for
+# the changed version and keeps or copies the others.
+sed 's/10.128.0.0:8080, //' "$WORK/small.yaml" >"$WORK/fewer.yaml"
+expect apply_fewer_endpoints ctl apply -f "$WORK/fewer.yaml"
+for w in 21 22 23; do
+	expect "set_weight_$w" ctl set-weight svc-0 "v2=$w"
+done
+if res=$(orphans); then pass tables_after_endpoint_change; info "tables_after_endpoint_change: $res"
+else fail tables_after_endpoint_change "$res"; fi
+n=$(ctl -j status svc-0 | "$PY" -c '
+import json, sys
+print(len(json.load(sys.stdin)["services"][0]["versions"][0]["endpoints"]))')
+if [ "$n" = 9 ]; then pass endpoint_removed; else fail endpoint_removed "v1 lists $n endpoints, want 9"; fi
+expect apply_small_again ctl apply -f "$WORK/small.yaml"
+read -r active prev <<<"$(gen_state)"
 
 # A big apply, killed once it has written services into its generation.
 target=$((3 - active - prev))
