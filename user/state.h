@@ -96,4 +96,17 @@ void state_count_deleted_flows(struct canary_state *st, __u64 n);
 /* The live generations (canary_gen); 0 or a negative errno. */
 int state_genstate(struct canary_state *st, struct canary_genstate *gs);
 
+/*
+ * For the config transactions (state_*.c). The keys (and, with @vals,
+ * the values) of generation @gen in config hash map @fd, whose keys carry
+ * the generation at byte @gen_off: packed arrays of *@n entries, to free.
+ * Small values are read in batches, one syscall per 4,096 entries.
+ */
+int state_gen_entries(int fd, size_t key_size, size_t gen_off, __u32 gen,
+		      void **keys, void **vals, size_t *n);
+/* Makes generation @gen's canary_backend and canary_backend6 entries
+ * those of @cfg, writing only what differs. */
+int state_write_backends(struct canary_state *st,
+			 const struct canary_config *cfg, __u32 gen);
+
 #endif /* CANARY_USER_STATE_H */

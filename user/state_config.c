@@ -186,18 +186,24 @@ static void read_pins(const struct canary_meta *m,
 
 /* Marks in @used the ids of generation @gen in canary_svc or canary_svc6
  * (@fd), whose keys carry the generation at byte @gen_off. */
-static void mark_gen_ids(int fd, size_t gen_off, __u32 gen, bool *used)
+static int mark_gen_ids(int fd, size_t key_size, size_t gen_off, __u32 gen,
+			bool *used)
 {
-	unsigned char key[sizeof(union svc_key)], *prev = NULL;
-	struct canary_svc val;
+	struct canary_svc *vals;
+	void *keys;
+	size_t n, i;
+	int err;
 
-	while (bpf_map_get_next_key(fd, prev, key) == 0) {
-		prev = key;
-		if (key[gen_off] == gen &&
-		    bpf_map_lookup_elem(fd, key, &val) == 0 &&
-		    val.id < CANARY_MAX_SERVICES)
-			used[val.id] = true;
-	}
+	err = state_gen_entries(fd, key_size, gen_off, gen, &keys,
+				(void **)&vals, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (vals[i].id < CANARY_MAX_SERVICES)
+			used[vals[i].id] = true;
+	free(keys);
+	free(vals);
+	return 0;
 }
 
 /*
@@ -205,13 +211,13 @@ static void mark_gen_ids(int fd, size_t gen_off, __u32 gen, bool *used)
  * canary_svc and canary_svc6 entries: a walk over what is configured, not
  * over every id a service could have.
  */
-static void gen_ids(struct canary_state *st, __u32 gen, bool *used)
+static int gen_ids(struct canary_state *st, __u32 gen, bool *used)
 {
 	memset(used, 0, CANARY_MAX_SERVICES * sizeof(*used));
-	mark_gen_ids(st->svc_fd, offsetof(struct canary_svc_key, gen), gen,
-		     used);
-	mark_gen_ids(st->svc6_fd, offsetof(struct canary_svc6_key, gen), gen,
-		     used);
+	return mark_gen_ids(st->svc_fd, sizeof(struct canary_svc_key),
+			    offsetof(struct canary_svc_key, gen), gen, used) ?:
+	       mark_gen_ids(st->svc6_fd, sizeof(struct canary_svc6_key),
+			    offsetof(struct canary_svc6_key, gen), gen, used);
 }
 
 int state_read_config(struct canary_state *st, struct canary_config *cfg,
@@ -225,11 +231,10 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 	struct canary_meta m;
 	__u32 id, idx;
 
-	if (!buf || gen < 0) {
+	if (!buf || gen < 0 || gen_ids(st, gen, used)) {
 		free(buf);
 		return -ENOMEM;
 	}
-	gen_ids(st, gen, used);
 	for (id = 0; id < CANARY_MAX_SERVICES; id++) {
 		if (!used[id])
 			continue;
@@ -260,94 +265,19 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 	return 0;
 }
 
-/* Appends key @k (@key_size bytes) to @keys (*@n used, *@cap room). */
-static int keys_add(unsigned char (**keys)[24], size_t *n, size_t *cap,
-		    const void *k, size_t key_size)
-{
-	unsigned char (*grown)[24];
-
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		grown = realloc(*keys, *cap * sizeof(**keys));
-		if (!grown)
-			return -ENOMEM;
-		*keys = grown;
-	}
-	memcpy((*keys)[(*n)++], k, key_size);
-	return 0;
-}
-
-#define CLEAR_BATCH 4096        /* entries per BPF_MAP_LOOKUP_BATCH */
-#define CLEAR_BATCH_VALUE 1024  /* larger values: walk key by key */
-
-/*
- * The keys of generation @gen in hash map @fd, into *@keys (*@n of them).
- * Maps with small values are read in batches, one syscall per
- * CLEAR_BATCH entries; the others (the Maglev tables' 4 KiB chunks)
- * key by key, which copies no value.
- */
-static int gen_keys(int fd, size_t key_size, size_t gen_off, __u32 gen,
-		    unsigned char (**keys)[24], size_t *n)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info), count, i;
-	unsigned char next[24], last[24], *kb = NULL, *vb = NULL;
-	__u64 token;
-	size_t cap = 0;
-	void *prev = NULL;
-	int err = 0, r;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
-		return -errno;
-	if (info.value_size > CLEAR_BATCH_VALUE)
-		goto walk;
-	kb = malloc((size_t)CLEAR_BATCH * key_size);
-	vb = malloc((size_t)CLEAR_BATCH * info.value_size);
-	if (!kb || !vb) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (prev = NULL;; prev = &token) {
-		count = CLEAR_BATCH;
-		r = bpf_map_lookup_batch(fd, prev, &token, kb, vb, &count, &opts);
-		if (r && errno != ENOENT) {
-			/* e.g. a bucket longer than a batch: walk instead */
-			*n = 0;
-			goto walk;
-		}
-		for (i = 0; i < count && !err; i++)
-			if (kb[i * key_size + gen_off] == gen)
-				err = keys_add(keys, n, &cap, kb + i * key_size,
-					       key_size);
-		if (r || err)
-			goto out;
-	}
-walk:
-	for (prev = NULL; !err && bpf_map_get_next_key(fd, prev, next) == 0;
-	     prev = last) {
-		memcpy(last, next, key_size);
-		if (next[gen_off] == gen)
-			err = keys_add(keys, n, &cap, next, key_size);
-	}
-out:
-	free(kb);
-	free(vb);
-	return err;
-}
-
 /* Deletes every entry of generation @gen from a config hash map whose
  * keys carry the generation at byte @gen_off. Keys are collected first:
  * deleting while walking would restart the walk. */
 static int clear_gen(int fd, size_t key_size, size_t gen_off, __u32 gen)
 {
-	unsigned char (*keys)[24] = NULL;
-	size_t n = 0, i;
+	unsigned char *keys;
+	size_t n, i;
 	int err;
 
-	err = gen_keys(fd, key_size, gen_off, gen, &keys, &n);
+	err = state_gen_entries(fd, key_size, gen_off, gen, (void **)&keys,
+				NULL, &n);
 	for (i = 0; i < n && !err; i++)
-		if (bpf_map_delete_elem(fd, keys[i]))
+		if (bpf_map_delete_elem(fd, keys + i * key_size))
 			err = -errno;
 	free(keys);
 	return err;
@@ -826,78 +756,6 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	return 0;
 }
 
-/* Adds @svc's service port @port to endpoint @ep's entry (target port
- * @target) in canary_backend or canary_backend6, by @svc's family. */
-static int add_endpoint_backend(struct canary_state *st, __u32 gen,
-				const struct canary_service_cfg *svc,
-				const struct canary_ep_cfg *ep, __be16 target,
-				__be16 port)
-{
-	union {
-		struct canary_backend_key v4;
-		struct canary_backend6_key v6;
-	} k = {};
-	union {
-		struct canary_backend v4;
-		struct canary_backend6 v6;
-	} be;
-	bool v6 = config_is_v6(svc);
-	int fd = v6 ? st->backend6_fd : st->backend_fd;
-	__u32 n;
-
-	if (v6) {
-		memcpy(k.v6.addr, ep->addr.v6, sizeof(k.v6.addr));
-		k.v6.port = target;
-		k.v6.proto = svc->proto;
-		k.v6.gen = gen;
-	} else {
-		k.v4 = (struct canary_backend_key){ .addr = ep->addr.v4,
-			.port = target, .proto = svc->proto, .gen = gen };
-	}
-	if (bpf_map_lookup_elem(fd, &k, &be))
-		memset(&be, 0, sizeof(be));
-	n = v6 ? be.v6.n : be.v4.n;
-	if (n == CANARY_BACKEND_SVCS) {
-		pr_warn("an endpoint of '%s' serves more than %d service ports: "
-			"its replies there are not translated\n", svc->name,
-			CANARY_BACKEND_SVCS);
-		return 0;
-	}
-	if (v6) {
-		memcpy(be.v6.svc[n].vip, svc->vip.v6, sizeof(be.v6.svc[n].vip));
-		be.v6.svc[n].port = port;
-		be.v6.n++;
-	} else {
-		be.v4.svc[n].vip = svc->vip.v4;
-		be.v4.svc[n].port = port;
-		be.v4.n++;
-	}
-	return bpf_map_update_elem(fd, &k, &be, BPF_ANY) ? -errno : 0;
-}
-
-/* Adds service @svc to the entry of each of its endpoints (per service
- * port) in generation @gen, so replies from them can be traced back. */
-static int write_backends(struct canary_state *st, __u32 gen,
-			  const struct canary_service_cfg *svc)
-{
-	struct canary_port_cfg ports[CANARY_MAX_PORTS];
-	int v, e, p, n_ports = config_ports(svc, ports), err;
-	const struct canary_ep_cfg *ep;
-
-	for (v = 0; v < svc->n_versions; v++) {
-		for (e = 0; e < svc->v[v].n_endpoints; e++) {
-			ep = &svc->v[v].ep[e];
-			for (p = 0; p < n_ports; p++) {
-				err = add_endpoint_backend(st, gen, svc, ep,
-							   ports[p].target ?: ep->port,
-							   ports[p].port);
-				if (err)
-					return err;
-			}
-		}
-	}
-	return 0;
-}
 
 /* Zeroes the canary_meta entries of the ids in @used, generation @gen. */
 static int clear_meta(struct canary_state *st, __u32 gen, const bool *used)
@@ -1111,20 +969,15 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 
 	if (!buf)
 		return -ENOMEM;
-	gen_ids(st, gen, used); /* before its canary_svc entries go */
-	err = begin_gen(st, gen, &clean);
+	err = gen_ids(st, gen, used); /* before its canary_svc entries go */
+	if (!err)
+		err = begin_gen(st, gen, &clean);
 	if (!err)
 		err = clear_gen(st->svc_fd, sizeof(struct canary_svc_key),
 				offsetof(struct canary_svc_key, gen), gen);
 	if (!err)
-		err = clear_gen(st->backend_fd, sizeof(struct canary_backend_key),
-				offsetof(struct canary_backend_key, gen), gen);
-	if (!err)
 		err = clear_gen(st->svc6_fd, sizeof(struct canary_svc6_key),
 				offsetof(struct canary_svc6_key, gen), gen);
-	if (!err)
-		err = clear_gen(st->backend6_fd, sizeof(struct canary_backend6_key),
-				offsetof(struct canary_backend6_key, gen), gen);
 	if (!err && clean)
 		err = clear_versions(st, gen, used, &old);
 	if (!err && !clean)
@@ -1147,8 +1000,10 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 	}
 	if (!err)
 		err = drop_old_tables(st, gen, &old);
-	for (i = 0; i < cfg->n_services && !err; i++)
-		err = write_backends(st, gen, &cfg->svc[i]);
+	/* Endpoint entries: only those that differ from what the
+	 * generation holds (user/state_backend.c). */
+	if (!err)
+		err = state_write_backends(st, cfg, gen);
 	free(old.t);
 	free(buf);
 	return err;
