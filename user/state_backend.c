@@ -40,17 +40,81 @@ static int grow(void **buf, size_t *cap, size_t want, size_t size)
 	return 0;
 }
 
+/* What state_gen_entries() hands back, as it grows. */
+struct gen_out {
+	void **keys, **vals; /* vals NULL: keys only */
+	size_t *n, kcap, vcap, ks, vs;
+};
+
+static int out_add(struct gen_out *o, const void *key, const void *val)
+{
+	if (grow(o->keys, &o->kcap, *o->n + 1, o->ks) ||
+	    (o->vals && grow(o->vals, &o->vcap, *o->n + 1, o->vs)))
+		return -ENOMEM;
+	memcpy((unsigned char *)*o->keys + *o->n * o->ks, key, o->ks);
+	if (o->vals)
+		memcpy((unsigned char *)*o->vals + *o->n * o->vs, val, o->vs);
+	(*o->n)++;
+	return 0;
+}
+
+/* The batched read; -EAGAIN when the map wants a walk instead (a bucket
+ * longer than a batch, say). */
+static int read_batched(int fd, size_t gen_off, __u32 gen, struct gen_out *o)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	unsigned char *kb = malloc((size_t)GEN_BATCH * o->ks);
+	unsigned char *vb = malloc((size_t)GEN_BATCH * o->vs);
+	void *prev = NULL;
+	__u32 count, i;
+	__u64 token;
+	int err = kb && vb ? 0 : -ENOMEM, r;
+
+	for (; !err; prev = &token) {
+		count = GEN_BATCH;
+		r = bpf_map_lookup_batch(fd, prev, &token, kb, vb, &count, &opts);
+		if (r && errno != ENOENT) {
+			err = -EAGAIN;
+			break;
+		}
+		for (i = 0; i < count && !err; i++)
+			if (kb[i * o->ks + gen_off] == gen)
+				err = out_add(o, kb + i * o->ks, vb + i * o->vs);
+		if (r)
+			break;
+	}
+	free(kb);
+	free(vb);
+	return err;
+}
+
+/* Key by key: no value is copied unless asked for. */
+static int read_walked(int fd, size_t gen_off, __u32 gen, struct gen_out *o)
+{
+	unsigned char next[64], last[64], *val = o->vals ? malloc(o->vs) : NULL;
+	void *prev = NULL;
+	int err = !o->vals || val ? 0 : -ENOMEM;
+
+	for (; !err && bpf_map_get_next_key(fd, prev, next) == 0; prev = last) {
+		memcpy(last, next, o->ks);
+		if (next[gen_off] != gen)
+			continue;
+		/* Gone meanwhile only if not ours: we hold the lock. */
+		if (val && bpf_map_lookup_elem(fd, next, val))
+			continue;
+		err = out_add(o, next, val);
+	}
+	free(val);
+	return err;
+}
+
 int state_gen_entries(int fd, size_t key_size, size_t gen_off, __u32 gen,
 		      void **keys, void **vals, size_t *n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct gen_out o = { .keys = keys, .vals = vals, .n = n, .ks = key_size };
 	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info), count, i;
-	unsigned char next[64], last[64], *kb = NULL, *vb = NULL;
-	size_t kcap = 0, vcap = 0;
-	void *prev = NULL;
-	__u64 token;
-	int err = 0, r;
+	__u32 info_len = sizeof(info);
+	int err = -EAGAIN;
 
 	*keys = NULL;
 	if (vals)
@@ -58,62 +122,15 @@ int state_gen_entries(int fd, size_t key_size, size_t gen_off, __u32 gen,
 	*n = 0;
 	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
 		return -errno;
-	if (key_size > sizeof(next) || info.key_size != key_size)
+	if (key_size > 64 || info.key_size != key_size)
 		return -EINVAL;
-	if (info.value_size > GEN_BATCH_VALUE)
-		goto walk;
-	kb = malloc((size_t)GEN_BATCH * key_size);
-	vb = malloc((size_t)GEN_BATCH * info.value_size);
-	if (!kb || !vb) {
-		err = -ENOMEM;
-		goto out;
+	o.vs = info.value_size;
+	if (info.value_size <= GEN_BATCH_VALUE)
+		err = read_batched(fd, gen_off, gen, &o);
+	if (err == -EAGAIN) {
+		*n = 0;
+		err = read_walked(fd, gen_off, gen, &o);
 	}
-	for (;; prev = &token) {
-		count = GEN_BATCH;
-		r = bpf_map_lookup_batch(fd, prev, &token, kb, vb, &count, &opts);
-		if (r && errno != ENOENT) {
-			*n = 0; /* e.g. a bucket longer than a batch */
-			goto walk;
-		}
-		for (i = 0; i < count && !err; i++) {
-			if (kb[i * key_size + gen_off] != gen)
-				continue;
-			err = grow(keys, &kcap, *n + 1, key_size);
-			if (!err && vals)
-				err = grow(vals, &vcap, *n + 1, info.value_size);
-			if (err)
-				break;
-			memcpy((unsigned char *)*keys + *n * key_size,
-			       kb + i * key_size, key_size);
-			if (vals)
-				memcpy((unsigned char *)*vals + *n * info.value_size,
-				       vb + (size_t)i * info.value_size,
-				       info.value_size);
-			(*n)++;
-		}
-		if (r || err)
-			goto out;
-	}
-walk:
-	for (prev = NULL; !err && bpf_map_get_next_key(fd, prev, next) == 0;
-	     prev = last) {
-		memcpy(last, next, key_size);
-		if (next[gen_off] != gen)
-			continue;
-		err = grow(keys, &kcap, *n + 1, key_size);
-		if (!err && vals)
-			err = grow(vals, &vcap, *n + 1, info.value_size);
-		if (err)
-			break;
-		if (vals && bpf_map_lookup_elem(fd, next,
-				(unsigned char *)*vals + *n * info.value_size))
-			continue; /* deleted meanwhile: not ours, we hold the lock */
-		memcpy((unsigned char *)*keys + *n * key_size, next, key_size);
-		(*n)++;
-	}
-out:
-	free(kb);
-	free(vb);
 	if (err) {
 		free(*keys);
 		*keys = NULL;
