@@ -471,16 +471,18 @@ static __always_inline enum verdict ingress_no_flow(int ret,
 }
 
 /*
- * A packet of a source-NATed flow while this node has no address of the
- * flow's family (the node section lost it): dropped, as MASQUERADE drops
- * what it has no source address for, and counted like a new flow that
- * found no SNAT port (snat_full, no_endpoint). Rewriting it would send it
- * from the all-zero address; sending it unSNATed would show the endpoint
- * a peer it never talked to, and its reply would bypass this node. The
- * flow entry stays: if the address comes back, the flow goes on with its
- * port, and its way back is still there.
+ * A packet of a source-NATed flow that has no SNAT source to leave from:
+ * this node has no address of the flow's family (the node section lost
+ * it), or (IPv6) another flow holds its port now (snat6_keep()). Dropped,
+ * as MASQUERADE drops what it has no source address for, and counted
+ * like a new flow that found no SNAT port (snat_full, no_endpoint).
+ * Rewriting it would send it from the all-zero address, or into the
+ * other flow; sending it unSNATed would show the endpoint a peer it never
+ * talked to, and its reply would bypass this node. The flow entry stays:
+ * if the address comes back, the flow goes on with its port, and its way
+ * back is still there.
  */
-static __always_inline enum verdict ingress_snat_no_addr(struct canary_global *g)
+static __always_inline enum verdict ingress_snat_drop(struct canary_global *g)
 {
 	if (g)
 		g->snat_full++;
@@ -517,10 +519,12 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 		/* One read of the address, checked and then used: user space
 		 * may rewrite the node entry under us. */
 		if (!node)
-			return ingress_snat_no_addr(g);
+			return ingress_snat_drop(g);
 		addr6_copy(snat_src, node->address6);
 		if (addr6_zero(snat_src))
-			return ingress_snat_no_addr(g);
+			return ingress_snat_drop(g);
+		if (snat6_keep(p, &f))
+			return ingress_snat_drop(g);
 	}
 	if (rewrite_addr6_port(ctx, kind, p,
 			       p->l3_off + offsetof(struct ipv6hdr, daddr),
@@ -589,7 +593,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	if (f.flags & CANARY_FLOW_F_SNAT) {
 		snat_src = node ? node->address : 0;
 		if (!snat_src)
-			return ingress_snat_no_addr(g);
+			return ingress_snat_drop(g);
 	}
 	if (rewrite_addr_port(ctx, kind, &p,
 			      p.l3_off + offsetof(struct iphdr, daddr),

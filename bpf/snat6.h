@@ -109,6 +109,44 @@ static __always_inline int snat6_alloc(const struct pkt *p,
 	return -1;
 }
 
+/*
+ * Keeps the way back of SNATed flow @f (of packet @p) on each of its
+ * forward packets. The lookup marks it used, so canary_snat6's LRU, full
+ * of ways back that outlived their flows, evicts those first; one evicted
+ * all the same is put back. Without this, an evicted way back lost the
+ * flow's replies, and its port looked free to snat6_alloc(): the next new
+ * flow to that endpoint took it, and the endpoint saw two flows as one
+ * (node:port -> endpoint). Returns 0, or -1 when another flow holds the
+ * port now: this flow's packets must not be mixed into that one.
+ */
+static __always_inline int snat6_keep(const struct pkt *p,
+				      const struct canary_flow6 *f)
+{
+	struct canary_snat6_key k = {
+		.ep_port = f->ep_port,
+		.snat_port = f->snat_port,
+		.proto = p->proto,
+	};
+	struct canary_snat6 back = {
+		.client_port = p->sport,
+		.vport = p->dport,
+	};
+	struct canary_snat6 *old;
+
+	addr6_copy(k.ep_addr, f->ep_addr);
+	old = bpf_map_lookup_elem(&canary_snat6, &k);
+	if (old)
+		return snat6_same_flow(old, p) ? 0 : -1;
+	addr6_copy(back.client, p->saddr6);
+	addr6_copy(back.vip, p->daddr6);
+	/* BPF_NOEXIST: a flow that took the port meanwhile keeps it (and
+	 * this flow's own packet on another CPU wins as well). */
+	if (!bpf_map_update_elem(&canary_snat6, &k, &back, BPF_NOEXIST))
+		return 0;
+	old = bpf_map_lookup_elem(&canary_snat6, &k);
+	return old && snat6_same_flow(old, p) ? 0 : -1;
+}
+
 /* snat_lookup() for IPv6: the way back for what endpoint @ep:@ep_port
  * sends to this node's @snat_port, or NULL. */
 static __always_inline struct canary_snat6 *
