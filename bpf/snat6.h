@@ -100,7 +100,12 @@ static __always_inline int snat6_alloc(const struct pkt *p,
 		if (old && !snat6_same_flow(old, p) &&
 		    snat6_in_use(old, f, k.snat_port, p->proto))
 			continue;
-		if (bpf_map_update_elem(&canary_snat6, &k, &back, BPF_ANY))
+		/* A port no way back held is claimed only if still free:
+		 * another CPU placing a flow to the same endpoint may have
+		 * taken it since the lookup, and overwriting its way back
+		 * would give both flows one port. */
+		if (bpf_map_update_elem(&canary_snat6, &k, &back,
+					old ? BPF_EXIST : BPF_NOEXIST))
 			continue;
 		f->snat_port = k.snat_port;
 		f->flags |= CANARY_FLOW_F_SNAT;
