@@ -31,6 +31,13 @@ static __always_inline bool snat_wanted(const struct canary_svc *svc,
 {
 	if (!n || !n->address)
 		return false;
+	/* An endpoint at this node's own address (a hostNetwork pod) is
+	 * answered by this node's stack: its reply to node:port would be
+	 * delivered right here, never seen by the program that translates
+	 * it back. Unchanged, its reply goes to the client through tc
+	 * egress, like a local pod's. */
+	if (f->ep_addr == n->address)
+		return false;
 	if (svc->flags & CANARY_SVC_F_SNAT_ALL)
 		return true;
 	if (!(svc->flags & CANARY_SVC_F_SNAT))

@@ -32,6 +32,9 @@ static __always_inline bool snat6_wanted(const struct canary_svc *svc,
 {
 	if (!n || addr6_zero(n->address6))
 		return false;
+	/* Not to this node itself (see snat_wanted()). */
+	if (addr6_eq(f->ep_addr, n->address6))
+		return false;
 	if (svc->flags & CANARY_SVC_F_SNAT_ALL)
 		return true;
 	if (!(svc->flags & CANARY_SVC_F_SNAT))

@@ -5,7 +5,9 @@
  * counted (snat_full, no_endpoint), never sent from the all-zero address,
  * through XDP and tc, IPv4 and IPv6; new flows then go unSNATed, with the
  * client address; and when the address comes back the flow goes on from
- * the port it had.
+ * the port it had. An endpoint at the node's own address (a hostNetwork
+ * pod) is never SNATed: its reply would be delivered locally, never
+ * translated back.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@ struct seen {
 	bool from_client; /* source: the client */
 	bool zero_src;    /* source: the all-zero address */
 	bool to_remote;   /* destination: the remote endpoint */
+	bool to_node;     /* destination: the node's address of the family */
 	bool csum_ok;
 	__u16 sport;
 };
@@ -106,6 +109,7 @@ static struct seen send_tcp(int fd, bool v6, __u16 cport, __u8 flags)
 		r.from_client = v.saddr == ip4(CLIENT);
 		r.zero_src = v.saddr == 0;
 		r.to_remote = v.daddr == ip4(REMOTE_EP);
+		r.to_node = v.daddr == ip4(NODE);
 		r.csum_ok = v.ip_csum_ok && v.l4_csum_ok;
 		r.sport = v.sport;
 		return r;
@@ -128,6 +132,7 @@ static struct seen send_tcp(int fd, bool v6, __u16 cport, __u8 flags)
 	r.from_client = ip6_eq(v.saddr, client6);
 	r.zero_src = ip6_eq(v.saddr, zero6);
 	r.to_remote = ip6_eq(v.daddr, ep6);
+	r.to_node = ip6_eq(v.daddr, node6);
 	r.csum_ok = v.l4_csum_ok;
 	r.sport = v.sport;
 	return r;
@@ -190,6 +195,30 @@ static void family(struct test_env *env, struct canary_config *cfg, bool v6,
 	ASSERT_EQ(r.sport, first.sport, "the same SNAT port");
 }
 
+/* Services whose only endpoint is the node's own address, SNAT @mode:
+ * new flows of both families keep the client address. */
+static void endpoint_at_node(struct test_env *env, struct canary_config *cfg,
+			     __u8 mode, const char *name)
+{
+	struct seen r;
+	int v6;
+
+	test__start_subtest(name);
+	noaddr_config(cfg, false, false);
+	cfg->svc[0].v[0].ep[0].addr = addr_v4(ip4(NODE));
+	cfg->svc[1].v[0].ep[0].addr = a6(NODE6);
+	cfg->svc[0].snat = cfg->svc[1].snat = mode;
+	if (!ASSERT_OK(env_apply(env, cfg), "apply"))
+		return;
+	for (v6 = 0; v6 < 2; v6++) {
+		r = send_tcp(env->xdp_fd, v6, 46200 + v6 + 10 * mode, 0);
+		ASSERT_EQ(r.verdict, XDP_PASS, "verdict");
+		ASSERT_TRUE(r.ok && r.to_node && r.from_client && r.csum_ok,
+			    v6 ? "IPv6: to the node from the client" :
+				 "IPv4: to the node from the client");
+	}
+}
+
 void test_snat_noaddr(void)
 {
 	struct canary_config cfg;
@@ -205,6 +234,10 @@ void test_snat_noaddr(void)
 		family(&env, &cfg, v6, env.tc_in_fd, -1, TC_ACT_SHOT, "tc",
 		       46100 + 10 * v6);
 	}
+	endpoint_at_node(&env, &cfg, CANARY_SNAT_AUTO,
+			 "endpoint_at_node_address_not_snated_auto");
+	endpoint_at_node(&env, &cfg, CANARY_SNAT_ALWAYS,
+			 "endpoint_at_node_address_not_snated_always");
 	env_teardown(&env);
 out:
 	config_free(&cfg);

@@ -269,6 +269,10 @@ for i in 0 2; do
 		"$WORK/whoami.$i" "${PODS[$i]}" &
 	PIDS+=("$!")
 done
+# A hostNetwork pod on node A: its endpoint is node A's own address.
+ip netns exec "$NS_NODE" "$PY" "$WORK/whoami.py" 5072 "$WORK/whoami.node" \
+	host-net &
+PIDS+=("$!")
 # who_case NAME PORT N WANT: N connections to [VIP6]:PORT; PASS when the
 # sorted "POD PEER: count" lines are WANT (counts as POD PEER=MIN..MAX).
 who_case() {
@@ -330,6 +334,11 @@ services:
     traffic_policy: local
     versions:
       - {name: v1, weight: 100, endpoints: ["[${POD_IPS6[0]}]:5070", "[${POD_IPS6[2]}]:5070"]}
+  - name: who-node-six
+    vip: "$VIP6"
+    port: 5072
+    versions:
+      - {name: v1, weight: 100, endpoints: ["[fd00:a::1]:5072"]}
   - name: dead-six
     vip: "$VIP6"
     port: 5001
@@ -357,6 +366,10 @@ for n in $(seq 50); do [ -e "$WORK/whoami.0" ] && [ -e "$WORK/whoami.2" ] && bre
 who_case snat6_remote_pod_sees_node_a 5070 60 \
 	"${PODS[0]} fd00:c::2=10..50,${PODS[2]} fd00:a::1=10..50"
 who_case local6_keeps_client_address 5071 30 "${PODS[0]} fd00:c::2=30"
+# Not SNATed (node A to itself): the reply of a socket on node A to node
+# A's own address and SNAT port would be delivered there, never translated.
+for n in $(seq 50); do [ -e "$WORK/whoami.node" ] && break; sleep 0.1; done
+who_case snat6_endpoint_at_node_address_keeps_client 5072 10 "host-net fd00:c::2=10"
 unreachable_case snat6_port_unreachable_reaches_client "$VIP6" 5001
 
 hold_start 100
