@@ -8,7 +8,9 @@
 # survive a weight change and a reload (re-attach and re-apply).
 # Then the same for IPv6 on the same namespaces (dual stack, TCP and UDP),
 # where the pods also see who talks to them: node A for SNATed flows, the
-# client for node A's pods and for traffic_policy: local.
+# client for node A's pods, for traffic_policy: local and for a listener
+# on node A's own address (a hostNetwork pod); and path MTU discovery
+# through a SNATed flow.
 #
 #   client 10.0.0.2 -- router -- node A 10.1.0.1 (pods 10.244.1.11, .12)
 #                             \- node B 10.2.0.1 (pods 10.244.2.21, .22)
