@@ -147,8 +147,9 @@ static __always_inline int snat6_keep(const struct pkt *p,
 		return snat6_same_flow(old, p) ? 0 : -1;
 	addr6_copy(back.client, p->saddr6);
 	addr6_copy(back.vip, p->daddr6);
-	/* BPF_NOEXIST: a flow that took the port meanwhile keeps it (and
-	 * this flow's own packet on another CPU wins as well). */
+	/* BPF_NOEXIST: if the way back appeared since the lookup, whoever
+	 * put it there keeps it; go on only if that was this flow (its
+	 * packet on another CPU). */
 	if (!bpf_map_update_elem(&canary_snat6, &k, &back, BPF_NOEXIST))
 		return 0;
 	old = bpf_map_lookup_elem(&canary_snat6, &k);

@@ -497,8 +497,9 @@ struct canary_global {
 	__u64 snat;          /* new flows source-NATed to this node */
 	__u64 snat_replies;  /* replies of SNATed flows translated back */
 	/* Packets dropped for want of a SNAT source: a new flow that found
-	 * no free port, or a SNATed flow while the node has no address of
-	 * its family (both also count in no_endpoint). */
+	 * no free port, a SNATed flow while the node has no address of its
+	 * family, or an IPv6 SNATed flow whose port another flow took after
+	 * its way back was evicted (all also count in no_endpoint). */
 	__u64 snat_full;
 	__u64 flow_inserts;  /* entries put into canary_flow */
 };
