@@ -470,6 +470,25 @@ static __always_inline enum verdict ingress_no_flow(int ret,
 	return ret == LB_NO_ENDPOINT ? V_DROP : V_PASS;
 }
 
+/*
+ * A packet of a source-NATed flow that has no SNAT source to leave from:
+ * this node has no address of the flow's family (the node section lost
+ * it), or (IPv6) another flow holds its port now (snat6_keep()). Dropped,
+ * as MASQUERADE drops what it has no source address for, and counted
+ * like a new flow that found no SNAT port (snat_full, no_endpoint).
+ * Rewriting it would send it from the all-zero address, or into the
+ * other flow; sending it unSNATed would show the endpoint a peer it never
+ * talked to, and its reply would bypass this node. The flow entry stays:
+ * if the address comes back, the flow goes on with its port, and its way
+ * back is still there.
+ */
+static __always_inline enum verdict ingress_snat_drop(struct canary_global *g)
+{
+	if (g)
+		g->snat_full++;
+	return ingress_no_flow(LB_NO_ENDPOINT, g);
+}
+
 /* The ingress path for an IPv6 TCP/UDP packet @p. */
 static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 					     struct pkt *p, __u32 gen,
@@ -480,6 +499,7 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 	struct canary_node *node = snat_node();
 	struct canary_flow6 f = {};
 	struct canary_snat6 *back;
+	__be32 snat_src[4];
 	bool snat;
 	int ret;
 
@@ -494,14 +514,25 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 	ret = lb6_select(p, svc, gen, gs, node, g, &f);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
-	snat = f.flags & CANARY_FLOW_F_SNAT && node;
+	snat = f.flags & CANARY_FLOW_F_SNAT;
+	if (snat) {
+		/* One read of the address, checked and then used: user space
+		 * may rewrite the node entry under us. */
+		if (!node)
+			return ingress_snat_drop(g);
+		addr6_copy(snat_src, node->address6);
+		if (addr6_zero(snat_src))
+			return ingress_snat_drop(g);
+		if (snat6_keep(p, &f))
+			return ingress_snat_drop(g);
+	}
 	if (rewrite_addr6_port(ctx, kind, p,
 			       p->l3_off + offsetof(struct ipv6hdr, daddr),
 			       p->l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port) ||
 	    (snat && rewrite_addr6_port(ctx, kind, p,
 					p->l3_off + offsetof(struct ipv6hdr, saddr),
 					p->l4_off + TCP_SPORT_OFF,
-					node->address6, f.snat_port))) {
+					snat_src, f.snat_port))) {
 		if (g)
 			g->errors++;
 		return V_PASS;
@@ -510,7 +541,7 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 	if (g)
 		g->translated++;
 	if (snat)
-		addr6_copy(p->saddr6, node->address6); /* what the FIB must see */
+		addr6_copy(p->saddr6, snat_src); /* what the FIB must see */
 	if (kind == CTX_XDP)
 		return xdp_forward6(ctx, p, f.ep_addr, g);
 	if (g)
@@ -528,6 +559,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	struct canary_flow f = {};
 	struct canary_svc *svc = NULL;
 	struct pkt p = {};
+	__be32 snat_src = 0;
 	int ret;
 
 	ctx_pull(ctx, kind, PARSE_MAX_HDR);
@@ -556,13 +588,20 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	ret = lb_select(&p, svc, gen, gs, node, g, &f);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
+	/* Only SNATed flows pay for the address check (read once: user
+	 * space may rewrite the node entry under us). */
+	if (f.flags & CANARY_FLOW_F_SNAT) {
+		snat_src = node ? node->address : 0;
+		if (!snat_src)
+			return ingress_snat_drop(g);
+	}
 	if (rewrite_addr_port(ctx, kind, &p,
 			      p.l3_off + offsetof(struct iphdr, daddr),
 			      p.l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port) ||
-	    (f.flags & CANARY_FLOW_F_SNAT && node &&
+	    (snat_src &&
 	     rewrite_addr_port(ctx, kind, &p,
 			       p.l3_off + offsetof(struct iphdr, saddr),
-			       p.l4_off + TCP_SPORT_OFF, node->address,
+			       p.l4_off + TCP_SPORT_OFF, snat_src,
 			       f.snat_port))) {
 		if (g)
 			g->errors++;
@@ -571,8 +610,8 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	lb_count(f.svc_id, f.version, ctx_len(ctx, kind), ret);
 	if (g)
 		g->translated++;
-	if (f.flags & CANARY_FLOW_F_SNAT && node)
-		p.saddr = node->address; /* the source the FIB must see */
+	if (snat_src)
+		p.saddr = snat_src; /* the source the FIB must see */
 	if (kind == CTX_XDP)
 		return xdp_forward(ctx, &p, f.ep_addr, g);
 	if (g)

@@ -31,6 +31,13 @@ static __always_inline bool snat_wanted(const struct canary_svc *svc,
 {
 	if (!n || !n->address)
 		return false;
+	/* An endpoint at this node's own address (a hostNetwork pod) is
+	 * answered by this node's stack: its reply to node:port would be
+	 * delivered right here, never seen by the program that translates
+	 * it back. Unchanged, its reply goes to the client through tc
+	 * egress, like a local pod's. */
+	if (f->ep_addr == n->address)
+		return false;
 	if (svc->flags & CANARY_SVC_F_SNAT_ALL)
 		return true;
 	if (!(svc->flags & CANARY_SVC_F_SNAT))
@@ -100,7 +107,12 @@ static __always_inline int snat_alloc(const struct pkt *p,
 			     old->vip == back.vip && old->vport == back.vport) &&
 		    snat_in_use(old, f, k.snat_port, p->proto))
 			continue;
-		if (bpf_map_update_elem(&canary_snat, &k, &back, BPF_ANY))
+		/* A port no way back held is claimed only if still free:
+		 * another CPU placing a flow to the same endpoint may have
+		 * taken it since the lookup, and overwriting its way back
+		 * would give both flows one port. */
+		if (bpf_map_update_elem(&canary_snat, &k, &back,
+					old ? BPF_EXIST : BPF_NOEXIST))
 			continue;
 		f->snat_port = k.snat_port;
 		f->flags |= CANARY_FLOW_F_SNAT;

@@ -32,6 +32,9 @@ static __always_inline bool snat6_wanted(const struct canary_svc *svc,
 {
 	if (!n || addr6_zero(n->address6))
 		return false;
+	/* Not to this node itself (see snat_wanted()). */
+	if (addr6_eq(f->ep_addr, n->address6))
+		return false;
 	if (svc->flags & CANARY_SVC_F_SNAT_ALL)
 		return true;
 	if (!(svc->flags & CANARY_SVC_F_SNAT))
@@ -100,13 +103,57 @@ static __always_inline int snat6_alloc(const struct pkt *p,
 		if (old && !snat6_same_flow(old, p) &&
 		    snat6_in_use(old, f, k.snat_port, p->proto))
 			continue;
-		if (bpf_map_update_elem(&canary_snat6, &k, &back, BPF_ANY))
+		/* A port no way back held is claimed only if still free:
+		 * another CPU placing a flow to the same endpoint may have
+		 * taken it since the lookup, and overwriting its way back
+		 * would give both flows one port. */
+		if (bpf_map_update_elem(&canary_snat6, &k, &back,
+					old ? BPF_EXIST : BPF_NOEXIST))
 			continue;
 		f->snat_port = k.snat_port;
 		f->flags |= CANARY_FLOW_F_SNAT;
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * Keeps the way back of SNATed flow @f (of packet @p) on each of its
+ * forward packets. The lookup marks it used, so canary_snat6's LRU, full
+ * of ways back that outlived their flows, evicts those first; one evicted
+ * all the same is put back. Without this, an evicted way back lost the
+ * flow's replies, and its port looked free to snat6_alloc(): the next new
+ * flow to that endpoint took it, and the endpoint saw two flows as one
+ * (node:port -> endpoint). Returns 0, or -1 when another flow holds the
+ * port now: this flow's packets must not be mixed into that one.
+ */
+static __always_inline int snat6_keep(const struct pkt *p,
+				      const struct canary_flow6 *f)
+{
+	struct canary_snat6_key k = {
+		.ep_port = f->ep_port,
+		.snat_port = f->snat_port,
+		.proto = p->proto,
+	};
+	struct canary_snat6 back = {
+		.client_port = p->sport,
+		.vport = p->dport,
+	};
+	struct canary_snat6 *old;
+
+	addr6_copy(k.ep_addr, f->ep_addr);
+	old = bpf_map_lookup_elem(&canary_snat6, &k);
+	if (old)
+		return snat6_same_flow(old, p) ? 0 : -1;
+	addr6_copy(back.client, p->saddr6);
+	addr6_copy(back.vip, p->daddr6);
+	/* BPF_NOEXIST: if the way back appeared since the lookup, whoever
+	 * put it there keeps it; go on only if that was this flow (its
+	 * packet on another CPU). */
+	if (!bpf_map_update_elem(&canary_snat6, &k, &back, BPF_NOEXIST))
+		return 0;
+	old = bpf_map_lookup_elem(&canary_snat6, &k);
+	return old && snat6_same_flow(old, p) ? 0 : -1;
 }
 
 /* snat_lookup() for IPv6: the way back for what endpoint @ep:@ep_port

@@ -365,7 +365,9 @@ _Static_assert(sizeof(struct canary_port) == 4, "canary_port size");
  * canary_node_v2 (array, one entry): this node, for SNAT and local
  * endpoints, both families. Written by apply (the file's node: section)
  * or the agent (the Node object); an all-zero address of a family = no
- * SNAT for it, an all-zero mask = every endpoint of it is local (so
+ * SNAT for it (new flows keep the client address, packets of flows
+ * SNATed before are dropped: never sent from the zero address), an
+ * all-zero mask = every endpoint of it is local (so
  * snat: auto does nothing there). v2: the IPv6 fields; the first 16 bytes
  * are canary_node's layout, which user/migrate.c carries over. The SNAT
  * port range serves both families: their ways back are in separate maps
@@ -494,7 +496,11 @@ struct canary_global {
 	__u64 sock_lb;       /* sockets sent to an endpoint at connect/sendmsg */
 	__u64 snat;          /* new flows source-NATed to this node */
 	__u64 snat_replies;  /* replies of SNATed flows translated back */
-	__u64 snat_full;     /* new flows that found no free SNAT port */
+	/* Packets dropped for want of a SNAT source: a new flow that found
+	 * no free port, a SNATed flow while the node has no address of its
+	 * family, or an IPv6 SNATed flow whose port another flow took after
+	 * its way back was evicted (all also count in no_endpoint). */
+	__u64 snat_full;
 	__u64 flow_inserts;  /* entries put into canary_flow */
 };
 _Static_assert(sizeof(struct canary_global) == 128, "canary_global size");

@@ -467,6 +467,10 @@ static void print_plain(const struct canary_state *st,
 	       (unsigned long long)g->replies, (unsigned long long)g->fragments,
 	       (unsigned long long)g->no_endpoint, (unsigned long long)g->errors,
 	       (unsigned long long)g->grace);
+	/* Dropped: no free port, or no node address of the flow's family. */
+	printf("SNAT: new flows %llu, replies %llu, dropped %llu\n",
+	       (unsigned long long)g->snat, (unsigned long long)g->snat_replies,
+	       (unsigned long long)g->snat_full);
 }
 
 static int do_status(int argc, char **argv)

@@ -152,6 +152,15 @@ int env_clear_flows(struct test_env *env)
 				     sizeof(struct canary_flow6_key));
 }
 
+int env_clear_snat(struct test_env *env)
+{
+	int err = clear_map(bpf_map__fd(env->skel->maps.canary_snat),
+			    sizeof(struct canary_snat_key));
+
+	return err ? err : clear_map(bpf_map__fd(env->skel->maps.canary_snat6),
+				     sizeof(struct canary_snat6_key));
+}
+
 /* Entries in map @fd, whose keys are at most 64 bytes. */
 static int count_keys(int fd)
 {

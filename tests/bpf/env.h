@@ -34,6 +34,9 @@ void env_global_cleanup(void);
 int env_apply(struct test_env *env, struct canary_config *cfg);
 /* Empties the flow tables (IPv4 and IPv6). */
 int env_clear_flows(struct test_env *env);
+/* Empties the SNAT ways back (IPv4 and IPv6), as their LRU evicting
+ * them would. */
+int env_clear_snat(struct test_env *env);
 /* Number of entries in the flow tables (IPv4 and IPv6). */
 int env_count_flows(struct test_env *env);
 

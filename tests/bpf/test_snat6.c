@@ -5,7 +5,9 @@
  * SNAT port, with a valid TCP/UDP checksum (pseudo-header), through XDP
  * and tc; the reply coming back to that address and port becomes VIP ->
  * client; the modes (auto, always, never) and traffic_policy: local; port
- * exhaustion drops rather than reuses. ICMPv6 errors about SNATed flows
+ * exhaustion drops rather than reuses; a way back the LRU evicted is put
+ * back by its flow's next packet, and a port serves one live flow only
+ * whichever comes first. ICMPv6 errors about SNATed flows
  * are translated both ways (destination unreachable, packet too big,
  * time exceeded): from the far side to the client, quoting exactly the
  * client's own packet, from the VIP; from the client's side to the
@@ -464,6 +466,68 @@ static void not_ours(struct test_env *env)
 	ASSERT_EQ(env_global(env).icmp, g0.icmp, "icmp counter unchanged");
 }
 
+/* The endpoint's reply to this node's SNAT port @snat_port, through XDP:
+ * the client port it went back to, 0 if not translated. */
+static __u16 back_to(struct test_env *env, __u16 snat_port)
+{
+	struct pkt6_spec r = to_vip(IPPROTO_TCP, 0);
+	struct pkt6_view b;
+
+	ip6(REMOTE_EP6, r.saddr);
+	ip6(NODE6, r.daddr);
+	r.sport = 5050;
+	r.dport = snat_port;
+	r.tcp_flags = 0x10;
+	if (run6(env->xdp_fd, &r, &b) != XDP_PASS || !is6(b.daddr, CLIENT6))
+		return 0;
+	return b.dport;
+}
+
+/*
+ * One SNAT port, flow A holding it, and A's way back evicted (the LRU
+ * of canary_snat6, full of ways back that outlived their flows, takes
+ * whichever it likes). Whichever comes first, A's next packet or a new
+ * flow B to the same endpoint, the port serves one flow only: A's packet
+ * puts its way back again, and B finds no port (dropped); or B takes the
+ * free port, and A's packets are dropped rather than mixed into B's
+ * flow. The replies go to the flow that holds the port.
+ */
+static void evicted_way_back(struct test_env *env, struct canary_config *cfg)
+{
+	struct pkt6_spec a = to_vip(IPPROTO_TCP, 47000), b = to_vip(IPPROTO_TCP, 47001);
+	struct canary_global g0;
+	struct pkt6_view v;
+
+	snat6_config(cfg, 100, CANARY_SNAT_AUTO, false);
+	cfg->node.port_max = cfg->node.port_min;
+	test__start_subtest("evicted_way_back6_put_back_by_its_flow");
+	if (!ASSERT_OK(env_apply(env, cfg), "apply one SNAT port") ||
+	    !ASSERT_OK(env_clear_flows(env), "clear flows") ||
+	    !ASSERT_OK(env_clear_snat(env), "clear ways back") ||
+	    !ASSERT_EQ(run6(env->xdp_fd, &a, &v), XDP_PASS, "A opens") ||
+	    !ASSERT_EQ(v.sport, 40000, "A's port"))
+		return;
+	ASSERT_OK(env_clear_snat(env), "A's way back evicted");
+	a.tcp_flags = 0x10;
+	ASSERT_EQ(run6(env->xdp_fd, &a, &v), XDP_PASS, "A goes on");
+	ASSERT_TRUE(is6(v.saddr, NODE6) && v.sport == 40000, "from its port");
+	g0 = env_global(env);
+	ASSERT_EQ(run6(env->xdp_fd, &b, &v), XDP_DROP, "B finds no port");
+	ASSERT_EQ(env_global(env).snat_full - g0.snat_full, 1, "snat_full counter");
+	ASSERT_EQ(back_to(env, 40000), 47000, "the reply goes to A");
+
+	test__start_subtest("evicted_way_back6_taken_drops_its_flow");
+	ASSERT_OK(env_clear_snat(env), "A's way back evicted");
+	b.tcp_flags = 0;
+	ASSERT_EQ(run6(env->xdp_fd, &b, &v), XDP_PASS, "B opens");
+	ASSERT_TRUE(is6(v.saddr, NODE6) && v.sport == 40000, "B has the port");
+	g0 = env_global(env);
+	ASSERT_EQ(run6(env->xdp_fd, &a, &v), XDP_DROP, "A's packet not into B's flow");
+	ASSERT_EQ(run6(env->tc_in_fd, &a, &v), 2 /* TC_ACT_SHOT */, "nor through tc");
+	ASSERT_EQ(env_global(env).snat_full - g0.snat_full, 2, "snat_full counter");
+	ASSERT_EQ(back_to(env, 40000), 47001, "the reply goes to B");
+}
+
 static void icmp6_errors(struct test_env *env, struct canary_config *cfg)
 {
 	size_t i;
@@ -491,6 +555,7 @@ void test_snat6(void)
 	modes(&env, &cfg);
 	local_with_new_node(&env, &cfg);
 	exhaustion(&env, &cfg);
+	evicted_way_back(&env, &cfg);
 	env_teardown(&env);
 	/* Fresh maps: the ways back left by the flows above (the LRU keeps
 	 * them) would make errors about their ports ours. */

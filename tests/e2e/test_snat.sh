@@ -8,7 +8,9 @@
 # survive a weight change and a reload (re-attach and re-apply).
 # Then the same for IPv6 on the same namespaces (dual stack, TCP and UDP),
 # where the pods also see who talks to them: node A for SNATed flows, the
-# client for node A's pods and for traffic_policy: local.
+# client for node A's pods, for traffic_policy: local and for a listener
+# on node A's own address (a hostNetwork pod); and path MTU discovery
+# through a SNATed flow.
 #
 #   client 10.0.0.2 -- router -- node A 10.1.0.1 (pods 10.244.1.11, .12)
 #                             \- node B 10.2.0.1 (pods 10.244.2.21, .22)
@@ -159,6 +161,8 @@ hold_quit
 # or the transfer stalls (no MTU probing without them). The router is on
 # both paths: an error that came back to it from its own address would be
 # dropped as a martian, which is why node A sends it on from the VIP.
+# One dual-stack listener (IPv4-mapped too) serves the IPv4 and the IPv6
+# bulk echo.
 cat >"$WORK/bulk.py" <<'PY'
 import socket, sys, threading
 def serve(c):
@@ -170,9 +174,10 @@ def serve(c):
         data += b
     c.sendall(data)
     c.close()
-ls = socket.socket()
+ls = socket.socket(socket.AF_INET6)
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("0.0.0.0", 5060))
+ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+ls.bind(("::", 5060))
 ls.listen(16)
 open(sys.argv[1], "w").close()
 while True:
@@ -202,17 +207,17 @@ counter_snap before_icmp
 
 unreachable_case snat_port_unreachable_reaches_client "$VIP" 5001
 
-for n in $(seq 50); do [ -e "$WORK/bulk.ready" ] && break; sleep 0.1; done
-if sys ip -n "$NS_ROUTER" route replace 10.244.2.0/24 via 10.2.0.1 mtu 1280 &&
-	sys ip -n "$NS_ROUTER" route add 10.0.0.2/32 dev r0 mtu 1280 &&
-	res=$(nsx "$NS_CLIENT" "$PY" - "$VIP" <<'PY'
-import os, socket, sys
+# bulk_echo VIP: 256 KiB echoed through VIP:5002 within 60 s (20 s at
+# most without progress); prints what came back.
+cat >"$WORK/bulk_client.py" <<'PY'
+import os, socket, sys, time
+deadline = time.time() + 60
 data = os.urandom(256 * 1024)
 s = socket.create_connection((sys.argv[1], 5002), timeout=20)
 s.sendall(data)
 s.shutdown(socket.SHUT_WR)
 back = bytearray()
-while True:
+while time.time() < deadline:
     b = s.recv(65536)
     if not b:
         break
@@ -220,7 +225,12 @@ while True:
 print("%d of %d bytes echoed" % (len(back), len(data)))
 sys.exit(0 if back == data else 1)
 PY
-); then
+bulk_echo() { nsx "$NS_CLIENT" timeout 90 "$PY" "$WORK/bulk_client.py" "$1"; }
+
+for n in $(seq 50); do [ -e "$WORK/bulk.ready" ] && break; sleep 0.1; done
+if sys ip -n "$NS_ROUTER" route replace 10.244.2.0/24 via 10.2.0.1 mtu 1280 &&
+	sys ip -n "$NS_ROUTER" route add 10.0.0.2/32 dev r0 mtu 1280 &&
+	res=$(bulk_echo "$VIP"); then
 	pass snat_pmtu_bulk_echo_completes
 	info "snat_pmtu_bulk_echo_completes: $res"
 else
@@ -261,6 +271,10 @@ for i in 0 2; do
 		"$WORK/whoami.$i" "${PODS[$i]}" &
 	PIDS+=("$!")
 done
+# A hostNetwork pod on node A: its endpoint is node A's own address.
+ip netns exec "$NS_NODE" "$PY" "$WORK/whoami.py" 5072 "$WORK/whoami.node" \
+	host-net &
+PIDS+=("$!")
 # who_case NAME PORT N WANT: N connections to [VIP6]:PORT; PASS when the
 # sorted "POD PEER: count" lines are WANT (counts as POD PEER=MIN..MAX).
 who_case() {
@@ -322,12 +336,22 @@ services:
     traffic_policy: local
     versions:
       - {name: v1, weight: 100, endpoints: ["[${POD_IPS6[0]}]:5070", "[${POD_IPS6[2]}]:5070"]}
+  - name: who-node-six
+    vip: "$VIP6"
+    port: 5072
+    versions:
+      - {name: v1, weight: 100, endpoints: ["[fd00:a::1]:5072"]}
   - name: dead-six
     vip: "$VIP6"
     port: 5001
     protocol: udp
     versions:
       - {name: v1, weight: 100, endpoints: ["[${POD_IPS6[2]}]:5999", "[${POD_IPS6[3]}]:5999"]}
+  - name: bulk-six
+    vip: "$VIP6"
+    port: 5002
+    versions:
+      - {name: v1, weight: 100, endpoints: ["[${POD_IPS6[2]}]:5060"]}
 YAML
 VIP=$VIP6
 expect apply_ipv6_two_nodes cb apply -f "$WORK/snat6.yaml"
@@ -344,6 +368,10 @@ for n in $(seq 50); do [ -e "$WORK/whoami.0" ] && [ -e "$WORK/whoami.2" ] && bre
 who_case snat6_remote_pod_sees_node_a 5070 60 \
 	"${PODS[0]} fd00:c::2=10..50,${PODS[2]} fd00:a::1=10..50"
 who_case local6_keeps_client_address 5071 30 "${PODS[0]} fd00:c::2=30"
+# Not SNATed (node A to itself): the reply of a socket on node A to node
+# A's own address and SNAT port would be delivered there, never translated.
+for n in $(seq 50); do [ -e "$WORK/whoami.node" ] && break; sleep 0.1; done
+who_case snat6_endpoint_at_node_address_keeps_client 5072 10 "host-net fd00:c::2=10"
 unreachable_case snat6_port_unreachable_reaches_client "$VIP6" 5001
 
 hold_start 100
@@ -354,4 +382,35 @@ attach_case reattach6 native --no-redirect
 expect reapply6 cb apply -f "$WORK/snat6.yaml"
 held_case long_lived6_survive_reload 100
 hold_quit
+
+# Path MTU discovery through a SNATed IPv6 flow, as for IPv4 above: the
+# router's routes to node B's pods and to the client allow 1280 bytes
+# (IPv6's minimum MTU), every link 1500. Its packet-too-big errors, to
+# node A about the forward packets and to the VIP about the replies,
+# must reach the client and the endpoint translated, or the echo stalls.
+counter_snap before_pmtu6
+if sys ip -n "$NS_ROUTER" -6 route replace fd00:244:2::/64 via fd00:b::1 mtu 1280 &&
+	sys ip -n "$NS_ROUTER" -6 route add fd00:c::2/128 dev r0 mtu 1280 &&
+	res=$(bulk_echo "$VIP6"); then
+	pass snat6_pmtu_bulk_echo_completes
+	info "snat6_pmtu_bulk_echo_completes: $res"
+else
+	fail snat6_pmtu_bulk_echo_completes "${res:-transfer failed or timed out}"
+fi
+if ip -n "$NS_CLIENT" -6 route get "$VIP6" | grep -q "mtu 1280"; then
+	pass client_learned_pmtu6
+else
+	fail client_learned_pmtu6 "$(ip -n "$NS_CLIENT" -6 route get "$VIP6")"
+fi
+if nsx "$(pod_ns 2)" ip -6 route get fd00:a::1 | grep -q "mtu 1280"; then
+	pass endpoint_learned_pmtu6
+else
+	fail endpoint_learned_pmtu6 "$(nsx "$(pod_ns 2)" ip -6 route get fd00:a::1)"
+fi
+counter_case snat6_pmtu_errors_translated \
+	"c['icmp'] >= 2 and c['errors'] == 0 and c['snat_full'] == 0" before_pmtu6
+info "snat6_pmtu_errors_translated: $(cb -j status 2>/dev/null | "$PY" -c '
+import json, sys
+print(json.load(sys.stdin)["counters"]["icmp"] -
+      json.load(open(sys.argv[1]))["counters"]["icmp"])' "$WORK/before_pmtu6.json") ICMPv6 errors translated"
 finish
