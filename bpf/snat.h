@@ -38,11 +38,16 @@ static __always_inline bool snat_wanted(const struct canary_svc *svc,
 	 * egress, like a local pod's. */
 	if (f->ep_addr == n->address)
 		return false;
+	/* Nor to this node's pods, even with snat: always: their replies
+	 * to node:port come in through their veths, where no program of
+	 * ours runs, and would be delivered to this node's stack. They
+	 * reach the client unchanged through tc egress instead. */
+	if (n->pod_mask && (f->ep_addr & n->pod_mask) == n->pod_net)
+		return false;
 	if (svc->flags & CANARY_SVC_F_SNAT_ALL)
 		return true;
-	if (!(svc->flags & CANARY_SVC_F_SNAT))
-		return false;
-	return (f->ep_addr & n->pod_mask) != n->pod_net;
+	/* auto: every endpoint outside the pod CIDR, so none without one */
+	return (svc->flags & CANARY_SVC_F_SNAT) && n->pod_mask;
 }
 
 /*

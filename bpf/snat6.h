@@ -35,11 +35,12 @@ static __always_inline bool snat6_wanted(const struct canary_svc *svc,
 	/* Not to this node itself (see snat_wanted()). */
 	if (addr6_eq(f->ep_addr, n->address6))
 		return false;
+	/* Nor to this node's pods (see snat_wanted()). */
+	if (n->pod_len6 && addr6_in(f->ep_addr, n->pod_net6, n->pod_mask6))
+		return false;
 	if (svc->flags & CANARY_SVC_F_SNAT_ALL)
 		return true;
-	if (!(svc->flags & CANARY_SVC_F_SNAT))
-		return false;
-	return !addr6_in(f->ep_addr, n->pod_net6, n->pod_mask6);
+	return (svc->flags & CANARY_SVC_F_SNAT) && n->pod_len6;
 }
 
 /* snat_in_use() for IPv6: the way back @old still serves a live flow. */

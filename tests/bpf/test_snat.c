@@ -104,12 +104,31 @@ static void modes(struct test_env *env, struct canary_config *cfg)
 		ASSERT_EQ(v.daddr, ip4(LOCAL_EP), "local endpoint");
 		ASSERT_EQ(v.saddr, ip4("10.0.0.2"), "client address kept");
 	}
-	test__start_subtest("snat_always");
+	/* always: every endpoint but this node's own pods, whose replies to
+	 * node:port would never reach a program that translates them. */
+	test__start_subtest("snat_always_local_endpoint_kept");
 	snat_config(cfg, 0, CANARY_SNAT_ALWAYS, false);
 	s = syn(42001);
 	if (ASSERT_OK(env_apply(env, cfg), "apply")) {
 		env_run_spec(env->xdp_fd, &s, &v);
-		ASSERT_EQ(v.saddr, ip4(NODE), "SNATed although local");
+		ASSERT_EQ(v.daddr, ip4(LOCAL_EP), "local endpoint");
+		ASSERT_EQ(v.saddr, ip4("10.0.0.2"), "client address kept");
+	}
+	test__start_subtest("snat_always_without_pod_cidr");
+	snat_config(cfg, 0, CANARY_SNAT_ALWAYS, false);
+	cfg->node.pod_net = 0;
+	cfg->node.pod_len = 0; /* no pod is known to be local */
+	s = syn(42004);
+	if (ASSERT_OK(env_apply(env, cfg), "apply")) {
+		env_run_spec(env->xdp_fd, &s, &v);
+		ASSERT_EQ(v.saddr, ip4(NODE), "SNATed");
+	}
+	test__start_subtest("snat_auto_without_pod_cidr");
+	cfg->svc[0].snat = CANARY_SNAT_AUTO;
+	s = syn(42005);
+	if (ASSERT_OK(env_apply(env, cfg), "apply")) {
+		env_run_spec(env->xdp_fd, &s, &v);
+		ASSERT_EQ(v.saddr, ip4("10.0.0.2"), "not SNATed: no endpoint known remote");
 	}
 	test__start_subtest("snat_never");
 	snat_config(cfg, 100, CANARY_SNAT_NEVER, false);

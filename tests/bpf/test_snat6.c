@@ -215,11 +215,17 @@ static void modes(struct test_env *env, struct canary_config *cfg)
 		flows(env, 20, 42000, &local, &snated, &dropped);
 		ASSERT_TRUE(local == 20 && snated == 0, "local, client address kept");
 	}
-	test__start_subtest("snat6_always");
+	test__start_subtest("snat6_always_local_endpoint_kept");
 	snat6_config(cfg, 0, CANARY_SNAT_ALWAYS, false);
 	if (ASSERT_OK(env_apply(env, cfg), "apply")) {
 		flows(env, 5, 42100, &local, &snated, &dropped);
-		ASSERT_TRUE(local == 5 && snated == 5, "SNATed although local");
+		ASSERT_TRUE(local == 5 && snated == 0, "local, client address kept");
+	}
+	test__start_subtest("snat6_always_remote");
+	snat6_config(cfg, 100, CANARY_SNAT_ALWAYS, false);
+	if (ASSERT_OK(env_apply(env, cfg), "apply")) {
+		flows(env, 5, 42150, &local, &snated, &dropped);
+		ASSERT_TRUE(local == 0 && snated == 5, "remote, SNATed");
 	}
 	test__start_subtest("snat6_never");
 	snat6_config(cfg, 100, CANARY_SNAT_NEVER, false);

@@ -336,6 +336,12 @@ services:
     traffic_policy: local
     versions:
       - {name: v1, weight: 100, endpoints: ["[${POD_IPS6[0]}]:5070", "[${POD_IPS6[2]}]:5070"]}
+  - name: who-six-always
+    vip: "$VIP6"
+    port: 5073
+    snat: always
+    versions:
+      - {name: v1, weight: 100, endpoints: ["[${POD_IPS6[0]}]:5070", "[${POD_IPS6[2]}]:5070"]}
   - name: who-node-six
     vip: "$VIP6"
     port: 5072
@@ -368,6 +374,8 @@ for n in $(seq 50); do [ -e "$WORK/whoami.0" ] && [ -e "$WORK/whoami.2" ] && bre
 who_case snat6_remote_pod_sees_node_a 5070 60 \
 	"${PODS[0]} fd00:c::2=10..50,${PODS[2]} fd00:a::1=10..50"
 who_case local6_keeps_client_address 5071 30 "${PODS[0]} fd00:c::2=30"
+who_case snat6_always_both_nodes 5073 60 \
+	"${PODS[0]} fd00:c::2=10..50,${PODS[2]} fd00:a::1=10..50"
 # Not SNATed (node A to itself): the reply of a socket on node A to node
 # A's own address and SNAT port would be delivered there, never translated.
 for n in $(seq 50); do [ -e "$WORK/whoami.node" ] && break; sleep 0.1; done
