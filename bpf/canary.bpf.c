@@ -40,6 +40,8 @@
 #define TCP_DPORT_OFF 2    /* destination port offset, TCP and UDP alike */
 #define TCP_SPORT_OFF 0
 
+#include "fib.h"
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ip_decrease_ttl() of the kernel: TTL down by one, checksum adjusted. */
@@ -88,7 +90,7 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 
 	fib->ifindex = ctx->ingress_ifindex;
 	if ((void *)(eth + 1) > data_end ||
-	    bpf_fib_lookup(ctx, fib, sizeof(*fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+	    fib_lookup_cached(ctx, fib) != BPF_FIB_LKUP_RET_SUCCESS)
 		goto pass;
 	ifindex = fib->ifindex;
 	/* XDP_TX too only onto a listed device: a veth, say, drops XDP

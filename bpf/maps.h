@@ -226,4 +226,36 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_port SEC(".maps");
 
+/*
+ * XDP's cache of FIB lookups (bpf/fib.h): per CPU, direct mapped. Private
+ * to one load of the programs (not pinned, never read by user space): it
+ * starts empty, and is only ever a copy of what the kernel's FIB says.
+ */
+#ifndef FIB_CACHE_SLOTS
+#define FIB_CACHE_SLOTS 256 /* slots per CPU, a power of 2 (80 B each) */
+#endif
+#define FIB_CACHE_KEY_WORDS 12 /* the lookup's first 48 bytes */
+
+struct fib_cache_slot {
+	__u32 in[FIB_CACHE_KEY_WORDS]; /* the question: struct bpf_fib_lookup
+					* up to the destination (word 1, ports
+					* and length, is not compared) */
+	__u64 expires_ns;  /* coarse CLOCK_MONOTONIC; 0: empty */
+	__u32 ifindex;     /* answer: egress device */
+	__u16 mtu;         /* its MTU for this route (mtu_result) */
+	__u8 ok;           /* 1: BPF_FIB_LKUP_RET_SUCCESS, 0: any failure */
+	__u8 reserved;
+	__u8 smac[6];      /* answer: MACs */
+	__u8 dmac[6];
+	__u32 reserved2;
+};
+_Static_assert(sizeof(struct fib_cache_slot) == 80, "fib_cache_slot size");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FIB_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fib_cache_slot);
+} canary_fibc SEC(".maps");
+
 #endif /* CANARY_BPF_MAPS_H */
