@@ -232,24 +232,27 @@ struct {
  * starts empty, and is only ever a copy of what the kernel's FIB says.
  */
 #ifndef FIB_CACHE_SLOTS
-#define FIB_CACHE_SLOTS 256 /* slots per CPU, a power of 2 (80 B each) */
+#define FIB_CACHE_SLOTS 256 /* slots per CPU, a power of 2 (72 B each) */
 #endif
-#define FIB_CACHE_KEY_WORDS 12 /* the lookup's first 48 bytes */
 
 struct fib_cache_slot {
-	__u32 in[FIB_CACHE_KEY_WORDS]; /* the question: struct bpf_fib_lookup
-					* up to the destination (word 1, ports
-					* and length, is not compared) */
-	__u64 expires_ns;  /* coarse CLOCK_MONOTONIC; 0: empty */
-	__u32 ifindex;     /* answer: egress device */
-	__u16 mtu;         /* its MTU for this route (mtu_result) */
-	__u8 ok;           /* 1: BPF_FIB_LKUP_RET_SUCCESS, 0: any failure */
-	__u8 reserved;
-	__u8 smac[6];      /* answer: MACs */
+	__u32 src[4];      /* the question: source (IPv4: src[0]) */
+	__u32 dst[4];      /* destination */
+	__u32 iif;         /* ingress device */
+	__be32 flowinfo;   /* IPv6 flow label; 0 for IPv4 */
+	__u8 family;       /* AF_INET or AF_INET6 */
+	__u8 proto;        /* L4 protocol */
+	__u8 tos;          /* IPv4 TOS */
+	__u8 ok;           /* the answer: 1 BPF_FIB_LKUP_RET_SUCCESS, 0 any
+			    * failure (XDP_PASS) */
+	__u16 mtu;         /* egress MTU for this route (mtu_result) */
+	__u16 reserved;
+	__u64 expires;     /* jiffies; 0: empty */
+	__u32 ifindex;     /* egress device */
+	__u8 smac[6];      /* MACs */
 	__u8 dmac[6];
-	__u32 reserved2;
 };
-_Static_assert(sizeof(struct fib_cache_slot) == 80, "fib_cache_slot size");
+_Static_assert(sizeof(struct fib_cache_slot) == 72, "fib_cache_slot size");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -24,7 +24,7 @@
 #include "env.h"
 #include "pkt.h"
 
-/* bpf/fib.h's FIB_CACHE_NS, in ms, plus a tick of the coarse clock at
+/* bpf/fib.h's FIB_CACHE_MS, plus a tick (10 ms at
  * HZ=100 and room for a slow test machine. */
 #define FIB_CACHE_MS 100
 #define PAST_BOUND_MS (FIB_CACHE_MS + 10 + 30)
