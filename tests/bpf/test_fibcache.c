@@ -180,12 +180,20 @@ static void cases(struct test_env *env)
 
 void test_fibcache(void)
 {
-	int orig = open("/proc/self/ns/net", O_RDONLY);
 	struct canary_config cfg;
 	struct test_env env;
+	cpu_set_t cpus, one;
+	int orig;
 
-	config_init(&cfg);
 	test__start_subtest("setup");
+	/* The cache is per CPU: every packet of the test on the same one. */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	if (!ASSERT_OK(sched_getaffinity(0, sizeof(cpus), &cpus), "affinity") ||
+	    !ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "one CPU"))
+		return;
+	config_init(&cfg);
+	orig = open("/proc/self/ns/net", O_RDONLY);
 	if (!ASSERT_TRUE(orig >= 0, "save netns") ||
 	    !ASSERT_OK(unshare(CLONE_NEWNET), "own netns") ||
 	    !ASSERT_TRUE(topology(), "topology") ||
@@ -197,6 +205,7 @@ void test_fibcache(void)
 		cases(&env);
 	env_teardown(&env);
 out:
+	sched_setaffinity(0, sizeof(cpus), &cpus);
 	config_free(&cfg);
 	if (orig >= 0) {
 		/* Leaving the namespace deletes it and its devices. */
