@@ -438,7 +438,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	ret = parse_ctx(ctx, kind, &p);
 	if (ret == PARSE_OK && p.v6)
 		return ingress6(ctx, kind, &p, gen, gs, g);
-	if (ret == PARSE_OK)
+	if (ret == PARSE_OK && lb_maybe_vip(gs, p.daddr, gen))
 		svc = lb_service(&p, gen);
 	if (ret == PARSE_OK && !svc && snat_back(&p, node))
 		return ingress_snat_reply(ctx, kind, &p, node, g);

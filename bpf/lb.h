@@ -69,6 +69,30 @@ static __always_inline struct canary_svc *lb_service(const struct pkt *p,
 	return bpf_map_lookup_elem(&canary_svc, &key);
 }
 
+/*
+ * Whether IPv4 address @vip may be a VIP in generation @gen of @gs: false
+ * only when that generation's canary_vips bitmap, written for the flip
+ * now live, has its bit clear (then canary_svc has no entry for it).
+ */
+static __always_inline bool lb_maybe_vip(const struct canary_genstate *gs,
+					 __be32 vip, __u32 gen)
+{
+	struct canary_vips *v;
+	__u32 bit;
+
+	if (!gs)
+		return true;
+	v = bpf_map_lookup_elem(&canary_vips, &gen);
+	if (!v)
+		return true;
+	bit = canary_vip_bit(vip);
+	/* A set bit needs no trust: the lookup follows anyway. */
+	if ((v->bits[bit / 64] >> (bit % 64)) & 1)
+		return true;
+	return v->valid != CANARY_VIPS_VALID ||
+	       v->flip_ns != gs->prev_until_ns - gs->grace_ns;
+}
+
 /* The version a client pin sends @p to, or CANARY_MAX_VERSIONS. */
 static __always_inline __u32 lb_pinned(const struct pkt *p,
 				       const struct canary_svc *svc, __u32 gen,

@@ -45,6 +45,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_ring_v2 SEC(".maps"); /* CANARY_MAP_RING */
 
+/* May this address be a VIP? (include/canary.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CANARY_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct canary_vips);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_vips SEC(".maps");
+
 /* Never read by the programs: names and asked-for weights for user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

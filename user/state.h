@@ -40,7 +40,13 @@ struct canary_state {
 	/* canary_port; -1 in a pin dir made before it existed, until an
 	 * attach loads this build (state_open_port) */
 	int port_fd;
+	/* canary_vips; -1 until programs of a build that has it are loaded
+	 * (commits open it when they find it) */
+	int vips_fd;
 };
+
+/* Opens canary_vips if pinned and not open yet; 0 or -errno. */
+int state_open_vips(struct canary_state *st);
 
 /* The pin dir in effect: --pin-dir, else $CANARY_BPF_PIN_DIR, else the
  * default. */
