@@ -393,10 +393,12 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 					     const struct canary_genstate *gs,
 					     struct canary_global *g)
 {
-	struct canary_svc *svc = lb6_service(p, gen);
+	struct canary_svc *svc = NULL;
 	struct canary_flow6 f = {};
 	int ret;
 
+	if (lb_maybe_vip(gs, canary_addr6_fold(p->daddr6), gen))
+		svc = lb6_service(p, gen);
 	if (!svc) {
 		if (g)
 			g->passed++;

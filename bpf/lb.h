@@ -70,7 +70,8 @@ static __always_inline struct canary_svc *lb_service(const struct pkt *p,
 }
 
 /*
- * Whether IPv4 address @vip may be a VIP in generation @gen of @gs: false
+ * Whether address @vip (IPv4, or IPv6 folded by canary_addr6_fold()) may
+ * be a VIP in generation @gen of @gs: false
  * only when that generation's canary_vips bitmap, written for the flip
  * now live, has its bit clear (then canary_svc has no entry for it).
  */

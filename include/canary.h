@@ -160,9 +160,10 @@ _Static_assert(sizeof(struct canary_svc) == 8 + 2 * CANARY_MAX_VERSIONS,
 	       "canary_svc size");
 
 /*
- * canary_vips (array, CANARY_GENERATIONS entries, index gen): which IPv4
+ * canary_vips (array, CANARY_GENERATIONS entries, index gen): which
  * addresses may be a VIP in a generation, one bit per canary_vip_bit()
- * value (include/canary_hash.h), set for every IPv4 service's VIP. Most
+ * value (include/canary_hash.h), set for every service's VIP (an IPv6 one
+ * folded by canary_addr6_fold() first). Most
  * packets a node receives are for no VIP; a clear bit spares them the
  * canary_svc lookup. Written by user space with the generation, before
  * the flip; the program trusts a bitmap only when it says it was written

@@ -1159,8 +1159,8 @@ static bool flipped_recently(struct canary_state *st)
 }
 
 /*
- * Writes generation @gen's canary_vips bitmap (the VIPs of @cfg's IPv4
- * services) for the flip at @flip_ns. Without the map (programs of an
+ * Writes generation @gen's canary_vips bitmap (the VIPs of @cfg's
+ * services, IPv6 ones folded) for the flip at @flip_ns. Without the map (programs of an
  * older build) there is nothing to write.
  */
 static int write_vips(struct canary_state *st, const struct canary_config *cfg,
@@ -1176,9 +1176,7 @@ static int write_vips(struct canary_state *st, const struct canary_config *cfg,
 	if (!v)
 		return -ENOMEM;
 	for (i = 0; i < cfg->n_services; i++) {
-		if (config_is_v6(&cfg->svc[i]))
-			continue;
-		bit = canary_vip_bit(cfg->svc[i].vip.v4);
+		bit = canary_vip_bit(addr_hash_word(&cfg->svc[i].vip));
 		v->bits[bit / 64] |= 1ull << (bit % 64);
 	}
 	v->valid = CANARY_VIPS_VALID;
