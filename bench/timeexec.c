@@ -12,7 +12,8 @@
  * With --gen-map (a pinned canary_gen), also visible_us=: from the start
  * to the generation flip that made the command's change live. canary-bpf
  * stamps each flip in canary_gen (prev_until_ns - grace_ns, taken on the
- * same CLOCK_MONOTONIC just before the map write), so this is read back
+ * same CLOCK_MONOTONIC just before its last writes: the VIP bitmap and the
+ * flip, tens of microseconds), so this is read back
  * after the command exits; -1 when the command flipped nothing.
  */
 #define _GNU_SOURCE

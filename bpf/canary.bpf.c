@@ -40,6 +40,8 @@
 #define TCP_DPORT_OFF 2    /* destination port offset, TCP and UDP alike */
 #define TCP_SPORT_OFF 0
 
+#include "fib.h"
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* ip_decrease_ttl() of the kernel: TTL down by one, checksum adjusted. */
@@ -88,7 +90,7 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 
 	fib->ifindex = ctx->ingress_ifindex;
 	if ((void *)(eth + 1) > data_end ||
-	    bpf_fib_lookup(ctx, fib, sizeof(*fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+	    fib_lookup_cached(ctx, fib) != BPF_FIB_LKUP_RET_SUCCESS)
 		goto pass;
 	ifindex = fib->ifindex;
 	/* XDP_TX too only onto a listed device: a veth, say, drops XDP
@@ -495,7 +497,7 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 					     const struct canary_genstate *gs,
 					     struct canary_global *g)
 {
-	struct canary_svc *svc = lb6_service(p, gen);
+	struct canary_svc *svc = NULL;
 	struct canary_node *node = snat_node();
 	struct canary_flow6 f = {};
 	struct canary_snat6 *back;
@@ -503,6 +505,8 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 	bool snat;
 	int ret;
 
+	if (lb_maybe_vip(gs, canary_addr6_fold(p->daddr6), gen))
+		svc = lb6_service(p, gen);
 	if (!svc) {
 		back = snat6_back(p, node);
 		if (back)
@@ -566,7 +570,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	ret = parse_ctx(ctx, kind, &p);
 	if (ret == PARSE_OK && p.v6)
 		return ingress6(ctx, kind, &p, gen, gs, g);
-	if (ret == PARSE_OK)
+	if (ret == PARSE_OK && lb_maybe_vip(gs, p.daddr, gen))
 		svc = lb_service(&p, gen);
 	if (ret == PARSE_OK && !svc && snat_back(&p, node))
 		return ingress_snat_reply(ctx, kind, &p, node, g);

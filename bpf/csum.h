@@ -60,6 +60,69 @@ static __always_inline void xdp_l4_replace(__u16 *sum, __u8 proto, __u32 from,
 }
 
 /*
+ * tc rewrites an IPv4 address, its port and the IPv4 header checksum with
+ * one bpf_skb_store_bytes() call instead of bpf_l3_csum_replace() and two
+ * stores, when they lie close together, as they do without IPv4 options:
+ * from the header checksum to the source port is 12 bytes, to the
+ * destination port 14 (the fields between are stored back unchanged). The
+ * header checksum is complete in every skb (only L4 checksums can be
+ * partial), so it is computed here as bpf_l3_csum_replace() would. No L4
+ * checksum lies in either span. Two helper calls less per rewrite.
+ */
+#define TC_SPAN_SRC_ADDR 2  /* saddr's offset from the header checksum */
+#define TC_SPAN_SRC_PORT 10 /* then the source port's */
+#define TC_SPAN_DST_ADDR 6  /* daddr's */
+#define TC_SPAN_DST_PORT 12 /* then the destination port's */
+#define TC_SPAN_MAX (TC_SPAN_DST_PORT + 2)
+
+struct tc_span {
+	__u8 bytes[TC_SPAN_MAX]; /* the packet's from the header checksum on */
+	__u8 dst;                /* 1: daddr .. dport, 0: saddr .. sport */
+	__u8 ok;                 /* 1: bytes[] read, store in one go */
+};
+
+/* Reads the span at @ipsum into @sp when the address and port lie at
+ * @addr_rel and @port_rel from it as above; else leaves sp->ok 0. */
+static __always_inline void tc_read_span(const void *ipsum, void *data_end,
+					 __u32 addr_rel, __u32 port_rel,
+					 struct tc_span *sp)
+{
+	if (addr_rel == TC_SPAN_SRC_ADDR && port_rel == TC_SPAN_SRC_PORT)
+		sp->dst = 0;
+	else if (addr_rel == TC_SPAN_DST_ADDR && port_rel == TC_SPAN_DST_PORT)
+		sp->dst = 1;
+	else
+		return;
+	if (ipsum + TC_SPAN_MAX > data_end)
+		return;
+	__builtin_memcpy(sp->bytes, ipsum, TC_SPAN_MAX);
+	sp->ok = 1;
+}
+
+/* Stores the span read by tc_read_span() at @l3_csum with the checksum
+ * moved from @old_addr to @addr, and @addr:@port in place. */
+static __always_inline int tc_store_span(struct __sk_buff *skb, __u32 l3_csum,
+					 struct tc_span *sp, __be32 old_addr,
+					 __be32 addr, __be16 port)
+{
+	__u16 check;
+
+	__builtin_memcpy(&check, sp->bytes, 2);
+	csum_replace4(&check, old_addr, addr);
+	__builtin_memcpy(sp->bytes, &check, 2);
+	if (!sp->dst) {
+		__builtin_memcpy(sp->bytes + TC_SPAN_SRC_ADDR, &addr, 4);
+		__builtin_memcpy(sp->bytes + TC_SPAN_SRC_PORT, &port, 2);
+		return bpf_skb_store_bytes(skb, l3_csum, sp->bytes,
+					   TC_SPAN_SRC_PORT + 2, 0) ? -1 : 0;
+	}
+	__builtin_memcpy(sp->bytes + TC_SPAN_DST_ADDR, &addr, 4);
+	__builtin_memcpy(sp->bytes + TC_SPAN_DST_PORT, &port, 2);
+	return bpf_skb_store_bytes(skb, l3_csum, sp->bytes, TC_SPAN_DST_PORT + 2,
+				   0) ? -1 : 0;
+}
+
+/*
  * Rewrites the address at @addr_off (the IPv4 source or destination) and
  * the port at @port_off (TCP/UDP source or destination) of packet @p to
  * @addr:@port, fixing the IPv4 and L4 checksums. Packet pointers are
@@ -77,6 +140,7 @@ static __always_inline int rewrite_addr_port(void *ctx, enum ctx_kind kind,
 	__be16 *pt = data + (port_off & 0xff);
 	__u16 *ipsum = data + (l3_csum & 0xff);
 	__u16 *l4sum = data + (p->csum_off & 0xff);
+	struct tc_span span = {};
 	__be32 old_addr;
 	__be16 old_port;
 
@@ -85,6 +149,9 @@ static __always_inline int rewrite_addr_port(void *ctx, enum ctx_kind kind,
 		return -1;
 	old_addr = *a;
 	old_port = *pt;
+	if (kind == CTX_SKB)
+		tc_read_span(ipsum, data_end, addr_off - l3_csum,
+			     port_off - l3_csum, &span);
 	if (kind == CTX_XDP) {
 		csum_replace4(ipsum, old_addr, addr);
 		xdp_l4_replace(l4sum, p->proto, old_addr, addr, 4);
@@ -93,11 +160,15 @@ static __always_inline int rewrite_addr_port(void *ctx, enum ctx_kind kind,
 		*pt = port;
 		return 0;
 	}
-	/* tc: the helpers move the checksums; then store the new fields. */
-	if (bpf_l3_csum_replace(ctx, l3_csum, old_addr, addr, 4) ||
-	    bpf_l4_csum_replace(ctx, p->csum_off, old_addr, addr,
+	/* tc: the helpers move the L4 checksum; then store the new fields
+	 * (with the header checksum, in one go when they are close). */
+	if (bpf_l4_csum_replace(ctx, p->csum_off, old_addr, addr,
 				BPF_F_PSEUDO_HDR | udp_flag | 4) ||
-	    bpf_l4_csum_replace(ctx, p->csum_off, old_port, port, udp_flag | 2) ||
+	    bpf_l4_csum_replace(ctx, p->csum_off, old_port, port, udp_flag | 2))
+		return -1;
+	if (span.ok)
+		return tc_store_span(ctx, l3_csum, &span, old_addr, addr, port);
+	if (bpf_l3_csum_replace(ctx, l3_csum, old_addr, addr, 4) ||
 	    bpf_skb_store_bytes(ctx, addr_off, &addr, 4, 0) ||
 	    bpf_skb_store_bytes(ctx, port_off, &port, 2, 0))
 		return -1;

@@ -69,6 +69,31 @@ static __always_inline struct canary_svc *lb_service(const struct pkt *p,
 	return bpf_map_lookup_elem(&canary_svc, &key);
 }
 
+/*
+ * Whether address @vip (IPv4, or IPv6 folded by canary_addr6_fold()) may
+ * be a VIP in generation @gen of @gs: false
+ * only when that generation's canary_vips bitmap, written for the flip
+ * now live, has its bit clear (then canary_svc has no entry for it).
+ */
+static __always_inline bool lb_maybe_vip(const struct canary_genstate *gs,
+					 __be32 vip, __u32 gen)
+{
+	struct canary_vips *v;
+	__u32 bit;
+
+	if (!gs)
+		return true;
+	v = bpf_map_lookup_elem(&canary_vips, &gen);
+	if (!v)
+		return true;
+	bit = canary_vip_bit(vip);
+	/* A set bit needs no trust: the lookup follows anyway. */
+	if ((v->bits[bit / 64] >> (bit % 64)) & 1)
+		return true;
+	return v->valid != CANARY_VIPS_VALID ||
+	       v->flip_ns != gs->prev_until_ns - gs->grace_ns;
+}
+
 /* The version a client pin sends @p to, or CANARY_MAX_VERSIONS. */
 static __always_inline __u32 lb_pinned(const struct pkt *p,
 				       const struct canary_svc *svc, __u32 gen,
@@ -211,19 +236,39 @@ static __always_inline bool lb_endpoint_exists(const struct pkt *p,
 }
 
 /*
+ * How far CLOCK_MONOTONIC_COARSE may lag CLOCK_MONOTONIC, in ns: one tick
+ * (10 ms at HZ=100, the slowest tick there is), with room for a late one.
+ */
+#define COARSE_LAG_NS (50 * 1000 * 1000ull)
+
+/*
  * A TCP packet in the middle of a connection (no SYN) that has no flow
  * entry started under some config: while the previous generation is in
  * its grace period, it is placed by that config, not the current one.
+ *
+ * The coarse clock (no TSC read; about 20 ns less per new flow here) is
+ * never ahead of bpf_ktime_get_ns() and at most COARSE_LAG_NS behind, so
+ * it decides alone outside the last COARSE_LAG_NS of the grace period;
+ * only in that window is the precise clock read. The cut-off stays
+ * exactly where user space put it (grace 0 means none at all).
  */
 static __always_inline bool lb_use_prev(const struct pkt *p,
 					const struct canary_genstate *gs,
 					__u32 gen)
 {
+	__u64 until, now;
+
 	if (!gs || p->proto != CANARY_PROTO_TCP || (p->tcp_flags & TCP_FLAG_SYN))
 		return false;
 	if (gen_of(gs->prev) == gen)
 		return false;
-	return bpf_ktime_get_ns() < gs->prev_until_ns;
+	until = gs->prev_until_ns;
+	now = bpf_ktime_get_coarse_ns();
+	if (now >= until)
+		return false;
+	if (now + COARSE_LAG_NS < until)
+		return true;
+	return bpf_ktime_get_ns() < until;
 }
 
 /* Finds or makes the flow for @p to service @svc; fills @out. */

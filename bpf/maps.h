@@ -45,6 +45,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_ring_v2 SEC(".maps"); /* CANARY_MAP_RING */
 
+/* May this address be a VIP? (include/canary.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CANARY_GENERATIONS);
+	__type(key, __u32);
+	__type(value, struct canary_vips);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_vips SEC(".maps");
+
 /* Never read by the programs: names and asked-for weights for user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -243,5 +252,40 @@ struct {
 	__type(value, struct canary_port);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_port SEC(".maps");
+
+/*
+ * XDP's cache of FIB lookups (bpf/fib.h): per CPU, direct mapped. Private
+ * to one load of the programs (not pinned, never read by user space): it
+ * starts empty, and is only ever a copy of what the kernel's FIB says.
+ */
+#ifndef FIB_CACHE_SLOTS
+#define FIB_CACHE_SLOTS 256 /* slots per CPU, a power of 2 (72 B each) */
+#endif
+
+struct fib_cache_slot {
+	__u32 src[4];      /* the question: source (IPv4: src[0]) */
+	__u32 dst[4];      /* destination */
+	__u32 iif;         /* ingress device */
+	__be32 flowinfo;   /* IPv6 flow label; 0 for IPv4 */
+	__u8 family;       /* AF_INET or AF_INET6 */
+	__u8 proto;        /* L4 protocol */
+	__u8 tos;          /* IPv4 TOS */
+	__u8 ok;           /* the answer: 1 BPF_FIB_LKUP_RET_SUCCESS, 0 any
+			    * failure (XDP_PASS) */
+	__u16 mtu;         /* egress MTU for this route (mtu_result) */
+	__u16 reserved;
+	__u64 expires;     /* jiffies; 0: empty */
+	__u32 ifindex;     /* egress device */
+	__u8 smac[6];      /* MACs */
+	__u8 dmac[6];
+};
+_Static_assert(sizeof(struct fib_cache_slot) == 72, "fib_cache_slot size");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FIB_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct fib_cache_slot);
+} canary_fibc SEC(".maps");
 
 #endif /* CANARY_BPF_MAPS_H */

@@ -115,6 +115,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_USTAT "canary_ustat"
 #define CANARY_MAP_PORT "canary_port"
 #define CANARY_MAP_TXN "canary_txn"
+#define CANARY_MAP_VIPS "canary_vips"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
@@ -163,6 +164,30 @@ struct canary_svc {
 };
 _Static_assert(sizeof(struct canary_svc) == 8 + 2 * CANARY_MAX_VERSIONS,
 	       "canary_svc size");
+
+/*
+ * canary_vips (array, CANARY_GENERATIONS entries, index gen): which
+ * addresses may be a VIP in a generation, one bit per canary_vip_bit()
+ * value (include/canary_hash.h), set for every service's VIP (an IPv6 one
+ * folded by canary_addr6_fold() first). Most
+ * packets a node receives are for no VIP; a clear bit spares them the
+ * canary_svc lookup. Written by user space with the generation, before
+ * the flip; the program trusts a bitmap only when it says it was written
+ * for the flip now live (flip_ns, the monotonic time of that flip, is
+ * canary_genstate's prev_until_ns - grace_ns), else looks every packet up
+ * as before: a map created empty at an upgrade, or a generation written
+ * by a canary-bpf that does not know this map, cost speed, never packets.
+ */
+#define CANARY_VIPS_BITS 65536 /* bits per generation (8 KiB) */
+#define CANARY_VIPS_VALID 0x7669707362697473ull /* "vipsbits" */
+
+struct canary_vips {
+	__u64 valid;   /* CANARY_VIPS_VALID once bits[] is complete */
+	__u64 flip_ns; /* the flip this bitmap was written for */
+	__u64 bits[CANARY_VIPS_BITS / 64]; /* bit n: some VIP hashes to n */
+};
+_Static_assert(sizeof(struct canary_vips) == 16 + CANARY_VIPS_BITS / 8,
+	       "canary_vips size");
 
 /* canary_svc.flags */
 #define CANARY_SVC_F_AFFINITY (1 << 0) /* hash the client address only */

@@ -50,6 +50,13 @@ CANARY_INLINE __u32 canary_flow_hash(__be32 saddr, __be32 daddr, __be16 sport,
 				   seed ^ proto);
 }
 
+/* The canary_vips bit of IPv4 address @vip (raw network-order word):
+ * a multiplicative hash's top 16 bits. */
+CANARY_INLINE __u32 canary_vip_bit(__be32 vip)
+{
+	return ((__u32)vip * 0x9E3779B1u) >> 16;
+}
+
 /*
  * An IPv6 address folded to the 32 bits the flow hash takes (the words
  * XORed, as the kernel's ipv6_addr_hash() does), so an IPv6 flow hashes

@@ -345,7 +345,8 @@ Private bpffs under /tmp, no attach (the CLI only writes pinned maps).
 Times are measured from just before fork() (\`bench/timeexec.c\`), so
 they cover exec and dynamic linking. For set-weight, "to visible" ends at
 the generation flip that makes the new weight live: the CLI stamps each
-flip in canary_gen with CLOCK_MONOTONIC just before the map write, and
+flip in canary_gen with CLOCK_MONOTONIC just before its last writes (the
+VIP bitmap and the flip itself, tens of microseconds), and
 timeexec reads that stamp back (\`--gen-map\`). The runs go back to back,
 alternating two weights. "Whole process" ends when the CLI exits. After
 the flip it waits for an RCU grace period, so that the next change may

@@ -150,6 +150,11 @@ static int open_maps(struct canary_state *st)
 	return 0;
 }
 
+int state_open_vips(struct canary_state *st)
+{
+	return st->vips_fd >= 0 ? 0 : get_map(st, CANARY_MAP_VIPS, &st->vips_fd);
+}
+
 int state_open_port(struct canary_state *st)
 {
 	return st->port_fd >= 0 ? 0 : get_map(st, CANARY_MAP_PORT, &st->port_fd);
@@ -164,7 +169,7 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->tx_fd = st->pins_fd = st->pinstat_fd = st->ring_fd = -1;
 	st->node_fd = st->ustat_fd = -1;
 	st->svc6_fd = st->ver6_fd = st->flow6_fd = st->backend6_fd = -1;
-	st->pins6_fd = st->port_fd = st->txn_fd = -1;
+	st->pins6_fd = st->port_fd = st->txn_fd = st->vips_fd = -1;
 }
 
 static int do_open(struct canary_state *st, const char *dir, bool create)
@@ -218,7 +223,7 @@ void state_close(struct canary_state *st)
 		       &st->pins_fd,  &st->pinstat_fd, &st->ring_fd, &st->node_fd,
 		       &st->ustat_fd, &st->svc6_fd, &st->ver6_fd,
 		       &st->flow6_fd, &st->backend6_fd, &st->pins6_fd,
-		       &st->port_fd, &st->txn_fd, &st->dir_fd };
+		       &st->port_fd, &st->txn_fd, &st->vips_fd, &st->dir_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

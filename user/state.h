@@ -42,7 +42,13 @@ struct canary_state {
 	int port_fd;
 	/* canary_txn; -1 likewise (see include/canary.h) */
 	int txn_fd;
+	/* canary_vips; -1 until programs of a build that has it are loaded
+	 * (commits open it when they find it) */
+	int vips_fd;
 };
+
+/* Opens canary_vips if pinned and not open yet; 0 or -errno. */
+int state_open_vips(struct canary_state *st);
 
 /* The pin dir in effect: --pin-dir, else $CANARY_BPF_PIN_DIR, else the
  * default. */

@@ -19,6 +19,9 @@
 #include "output.h"
 #include "state.h"
 
+#define CANARY_INLINE static inline
+#include "canary_hash.h"
+
 static __u32 meta_index(__u32 gen, __u32 id)
 {
 	return gen * CANARY_MAX_SERVICES + id;
@@ -1034,7 +1037,7 @@ static __u64 monotonic_ns(void)
 
 /* Makes @gen active; the one it replaces becomes the previous generation
  * for the grace period (@grace_s, or as before, or the default). */
-static int flip(struct canary_state *st, __u32 gen, int grace_s)
+static int flip(struct canary_state *st, __u32 gen, int grace_s, __u64 now)
 {
 	struct canary_genstate cur = {}, gs = { .active = gen };
 	__u32 zero = 0;
@@ -1048,7 +1051,7 @@ static int flip(struct canary_state *st, __u32 gen, int grace_s)
 		gs.grace_ns = cur.grace_ns;
 	else
 		gs.grace_ns = CANARY_GRACE_DEFAULT_S * 1000000000ull;
-	gs.prev_until_ns = monotonic_ns() + gs.grace_ns;
+	gs.prev_until_ns = now + gs.grace_ns;
 	return bpf_map_update_elem(st->gen_fd, &zero, &gs, BPF_ANY) ? -errno : 0;
 }
 
@@ -1364,6 +1367,35 @@ static void settle_flip(struct canary_state *st, __u32 gen)
 	write_txn(st, &t);
 }
 
+/*
+ * Writes generation @gen's canary_vips bitmap (the VIPs of @cfg's
+ * services, IPv6 ones folded) for the flip at @flip_ns. Without the map (programs of an
+ * older build) there is nothing to write.
+ */
+static int write_vips(struct canary_state *st, const struct canary_config *cfg,
+		      __u32 gen, __u64 flip_ns)
+{
+	struct canary_vips *v;
+	__u32 bit;
+	int i, err = 0;
+
+	if (state_open_vips(st))
+		return 0;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < cfg->n_services; i++) {
+		bit = canary_vip_bit(addr_hash_word(&cfg->svc[i].vip));
+		v->bits[bit / 64] |= 1ull << (bit % 64);
+	}
+	v->valid = CANARY_VIPS_VALID;
+	v->flip_ns = flip_ns;
+	if (bpf_map_update_elem(st->vips_fd, &gen, v, BPF_ANY))
+		err = -errno;
+	free(v);
+	return err;
+}
+
 static int commit(struct canary_state *st, const struct canary_config *old,
 		  const __u32 *old_ids, struct canary_config *cfg)
 {
@@ -1372,6 +1404,7 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	__u32 gen = target_gen(st);
 	struct canary_node node;
 	int i, err = -ENOMEM;
+	__u64 now;
 
 	if (!ids || !fresh)
 		goto out;
@@ -1393,11 +1426,17 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 		read_node(st, &node);
 	if (!err)
 		err = write_config(st, cfg, ids, fresh, gen, &node);
+	/* A bitmap that failed to be written is one for an older flip:
+	 * the programs ignore it and look every packet up. */
+	now = monotonic_ns();
+	if (!err && write_vips(st, cfg, gen, now))
+		pr_warn("Couldn't write the VIP bitmap: packets to no service "
+			"take the slower path\n");
 	/* Not versioned: only once the new generation is complete. */
 	if (!err && cfg->node.set)
 		err = write_node(st, &cfg->node);
 	if (!err)
-		err = flip(st, gen, cfg->grace_s);
+		err = flip(st, gen, cfg->grace_s, now);
 	if (!err)
 		settle_flip(st, gen);
 	/* The new config is live: a failed clean-up is worth a warning only. */
