@@ -475,7 +475,7 @@ static __always_inline enum verdict ingress_no_flow(int ret,
 /*
  * A packet of a source-NATed flow that has no SNAT source to leave from:
  * this node has no address of the flow's family (the node section lost
- * it), or (IPv6) another flow holds its port now (snat6_keep()). Dropped,
+ * it), or another flow holds its port now (snat_keep(), snat6_keep()). Dropped,
  * as MASQUERADE drops what it has no source address for, and counted
  * like a new flow that found no SNAT port (snat_full, no_endpoint).
  * Rewriting it would send it from the all-zero address, or into the
@@ -596,7 +596,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	 * space may rewrite the node entry under us). */
 	if (f.flags & CANARY_FLOW_F_SNAT) {
 		snat_src = node ? node->address : 0;
-		if (!snat_src)
+		if (!snat_src || snat_keep(&p, &f))
 			return ingress_snat_drop(g);
 	}
 	if (rewrite_addr_port(ctx, kind, &p,

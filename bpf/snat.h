@@ -50,6 +50,14 @@ static __always_inline bool snat_wanted(const struct canary_svc *svc,
 	return (svc->flags & CANARY_SVC_F_SNAT) && n->pod_mask;
 }
 
+/* Whether way back @old is the one of packet @p's flow. */
+static __always_inline bool snat_same_flow(const struct canary_snat *old,
+					   const struct pkt *p)
+{
+	return old->client == p->saddr && old->vip == p->daddr &&
+	       old->client_port == p->sport && old->vport == p->dport;
+}
+
 /*
  * Whether the way back @old (for port @port to @f's endpoint) still
  * serves a live flow: its flow entry exists and uses that port. A way
@@ -107,9 +115,7 @@ static __always_inline int snat_alloc(const struct pkt *p,
 
 		k.snat_port = bpf_htons(n->port_min + (h + i) % range);
 		old = bpf_map_lookup_elem(&canary_snat, &k);
-		if (old && !(old->client == back.client &&
-			     old->client_port == back.client_port &&
-			     old->vip == back.vip && old->vport == back.vport) &&
+		if (old && !snat_same_flow(old, p) &&
 		    snat_in_use(old, f, k.snat_port, p->proto))
 			continue;
 		/* A port no way back held is claimed only if still free:
@@ -124,6 +130,41 @@ static __always_inline int snat_alloc(const struct pkt *p,
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * Keeps the way back of SNATed flow @f (packet @p) in canary_snat: that
+ * LRU map, full of ways back of finished flows, may have evicted it
+ * while the flow lived, and then the flow's replies are lost and its
+ * port looks free to the next flow to the same endpoint. Put back if
+ * missing; 0, or -1 when another flow holds the port now (the packet
+ * must not be mixed into that flow). Only SNATed flows pay the lookup.
+ */
+static __always_inline int snat_keep(const struct pkt *p,
+				     const struct canary_flow *f)
+{
+	struct canary_snat_key k = {
+		.ep_addr = f->ep_addr,
+		.ep_port = f->ep_port,
+		.snat_port = f->snat_port,
+		.proto = p->proto,
+	};
+	struct canary_snat back = {
+		.client = p->saddr,
+		.client_port = p->sport,
+		.vip = p->daddr,
+		.vport = p->dport,
+	};
+	struct canary_snat *old = bpf_map_lookup_elem(&canary_snat, &k);
+
+	if (old)
+		return snat_same_flow(old, p) ? 0 : -1;
+	/* BPF_NOEXIST: if the way back appeared since the lookup, whoever
+	 * put it there keeps it; go on only if that was this flow. */
+	if (!bpf_map_update_elem(&canary_snat, &k, &back, BPF_NOEXIST))
+		return 0;
+	old = bpf_map_lookup_elem(&canary_snat, &k);
+	return old && snat_same_flow(old, p) ? 0 : -1;
 }
 
 /* The way back for what endpoint @ep:@ep_port sends to this node's

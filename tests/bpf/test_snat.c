@@ -222,6 +222,68 @@ static void exhaustion(struct test_env *env, struct canary_config *cfg)
 	ASSERT_TRUE(ok >= 8, "new flows got the freed ports");
 }
 
+/* Where a reply from the remote endpoint to this node's @snat_port goes:
+ * the client port it is translated to, 0 if it is not. */
+static __u16 back_to(struct test_env *env, __u16 snat_port)
+{
+	struct pkt_spec r = { .proto = IPPROTO_TCP, .saddr = ip4(REMOTE_EP),
+			      .daddr = ip4(NODE), .sport = 5050,
+			      .dport = snat_port, .tcp_flags = 0x10 };
+	struct pkt_view b;
+
+	if (env_run_spec(env->xdp_fd, &r, &b) != XDP_PASS ||
+	    b.daddr != ip4("10.0.0.2"))
+		return 0;
+	return b.dport;
+}
+
+/*
+ * One SNAT port, flow A holding it, and A's way back evicted (the LRU of
+ * canary_snat, full of ways back that outlived their flows, takes
+ * whichever it likes). Whichever comes first, A's next packet or a new
+ * flow B to the same endpoint, the port serves one flow only: A's packet
+ * puts its way back again and B finds no port (dropped); or B takes the
+ * free port, and A's packets are dropped rather than mixed into B's
+ * flow. The replies go to the flow that holds the port.
+ */
+static void evicted_way_back(struct test_env *env, struct canary_config *cfg)
+{
+	struct pkt_spec a = syn(47000), b = syn(47001);
+	struct canary_global g0;
+	struct pkt_view v;
+
+	snat_config(cfg, 100, CANARY_SNAT_AUTO, false);
+	cfg->node.port_max = cfg->node.port_min;
+	test__start_subtest("evicted_way_back_put_back_by_its_flow");
+	if (!ASSERT_OK(env_apply(env, cfg), "apply one SNAT port") ||
+	    !ASSERT_OK(env_clear_flows(env), "clear flows") ||
+	    !ASSERT_OK(env_clear_snat(env), "clear ways back") ||
+	    !ASSERT_EQ(env_run_spec(env->xdp_fd, &a, &v), XDP_PASS, "A opens") ||
+	    !ASSERT_EQ(v.sport, 40000, "A's port"))
+		return;
+	ASSERT_OK(env_clear_snat(env), "A's way back evicted");
+	a.tcp_flags = 0x10;
+	ASSERT_EQ(env_run_spec(env->xdp_fd, &a, &v), XDP_PASS, "A goes on");
+	ASSERT_TRUE(v.saddr == ip4(NODE) && v.sport == 40000, "from its port");
+	g0 = env_global(env);
+	ASSERT_EQ(env_run_spec(env->xdp_fd, &b, &v), XDP_DROP, "B finds no port");
+	ASSERT_EQ(env_global(env).snat_full - g0.snat_full, 1, "snat_full counter");
+	ASSERT_EQ(back_to(env, 40000), 47000, "the reply goes to A");
+
+	test__start_subtest("evicted_way_back_taken_drops_its_flow");
+	ASSERT_OK(env_clear_snat(env), "A's way back evicted");
+	b.tcp_flags = 0;
+	ASSERT_EQ(env_run_spec(env->xdp_fd, &b, &v), XDP_PASS, "B opens");
+	ASSERT_TRUE(v.saddr == ip4(NODE) && v.sport == 40000, "B has the port");
+	g0 = env_global(env);
+	ASSERT_EQ(env_run_spec(env->xdp_fd, &a, &v), XDP_DROP,
+		  "A's packet not into B's flow");
+	ASSERT_EQ(env_run_spec(env->tc_in_fd, &a, &v), 2 /* TC_ACT_SHOT */,
+		  "nor through tc");
+	ASSERT_EQ(env_global(env).snat_full - g0.snat_full, 2, "snat_full counter");
+	ASSERT_EQ(back_to(env, 40000), 47001, "the reply goes to B");
+}
+
 void test_snat(void)
 {
 	struct canary_config cfg;
@@ -234,6 +296,7 @@ void test_snat(void)
 	local_then_cluster(&env, &cfg);
 	modes(&env, &cfg);
 	exhaustion(&env, &cfg);
+	evicted_way_back(&env, &cfg);
 	env_teardown(&env);
 out:
 	config_free(&cfg);
