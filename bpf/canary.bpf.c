@@ -502,12 +502,15 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 	struct canary_flow6 f = {};
 	struct canary_snat6 *back;
 	__be32 snat_src[4];
-	bool snat;
+	bool snat, hit = false;
 	int ret;
 
-	if (lb_maybe_vip(gs, canary_addr6_fold(p->daddr6), gen))
-		svc = lb6_service(p, gen);
-	if (!svc) {
+	if (lb_maybe_vip(gs, canary_addr6_fold(p->daddr6), gen)) {
+		hit = lb6_flow(p, &f);
+		if (!hit)
+			svc = lb6_service(p, gen);
+	}
+	if (!svc && !hit) {
 		back = snat6_back(p, node);
 		if (back)
 			return ingress_snat6_reply(ctx, kind, p, back, g);
@@ -515,7 +518,7 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 			g->passed++;
 		return V_PASS;
 	}
-	ret = lb6_select(p, svc, gen, gs, node, g, &f);
+	ret = hit ? LB_FLOW_HIT : lb6_place(p, svc, gen, gs, node, g, &f);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
 	snat = f.flags & CANARY_FLOW_F_SNAT;
@@ -564,17 +567,21 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	struct canary_svc *svc = NULL;
 	struct pkt p = {};
 	__be32 snat_src = 0;
+	bool hit = false;
 	int ret;
 
 	ctx_pull(ctx, kind, PARSE_MAX_HDR);
 	ret = parse_ctx(ctx, kind, &p);
 	if (ret == PARSE_OK && p.v6)
 		return ingress6(ctx, kind, &p, gen, gs, g);
-	if (ret == PARSE_OK && lb_maybe_vip(gs, p.daddr, gen))
-		svc = lb_service(&p, gen);
-	if (ret == PARSE_OK && !svc && snat_back(&p, node))
+	if (ret == PARSE_OK && lb_maybe_vip(gs, p.daddr, gen)) {
+		hit = lb_flow(&p, &f);
+		if (!hit)
+			svc = lb_service(&p, gen);
+	}
+	if (ret == PARSE_OK && !svc && !hit && snat_back(&p, node))
 		return ingress_snat_reply(ctx, kind, &p, node, g);
-	if (ret != PARSE_OK || !svc) {
+	if (ret != PARSE_OK || (!svc && !hit)) {
 		if (g && ret == PARSE_FRAGMENT)
 			g->fragments++;
 		else if (g)
@@ -589,7 +596,7 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 		}
 		return V_PASS;
 	}
-	ret = lb_select(&p, svc, gen, gs, node, g, &f);
+	ret = hit ? LB_FLOW_HIT : lb_place(&p, svc, gen, gs, node, g, &f);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
 	/* Only SNATed flows pay for the address check (read once: user

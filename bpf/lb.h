@@ -272,28 +272,54 @@ static __always_inline bool lb_use_prev(const struct pkt *p,
 }
 
 /* Finds or makes the flow for @p to service @svc; fills @out. */
-static __always_inline int lb_select(const struct pkt *p,
-				     const struct canary_svc *svc, __u32 gen,
-				     const struct canary_genstate *gs,
-				     const struct canary_node *node,
-				     struct canary_global *g,
-				     struct canary_flow *out)
+static __always_inline void lb_flow_key(const struct pkt *p,
+					struct canary_flow_key *fk)
 {
-	struct canary_flow_key fk = {
-		.saddr = p->saddr,
-		.daddr = p->daddr,
-		.sport = p->sport,
-		.dport = p->dport,
-		.proto = p->proto,
-	};
-	struct canary_flow *f = bpf_map_lookup_elem(&canary_flow, &fk);
+	fk->saddr = p->saddr;
+	fk->daddr = p->daddr;
+	fk->sport = p->sport;
+	fk->dport = p->dport;
+	fk->proto = p->proto;
+}
+
+/*
+ * The flow entry of @p into @out: true when there is one. Asked before
+ * the service itself: an established flow's packet needs nothing else
+ * (its service's config cannot take it anywhere else), so it is spared
+ * the service lookup. A flow whose service or endpoint a change removed
+ * loses its entry in that change's clean-up (gc_flows), right after the
+ * flip, as before.
+ */
+static __always_inline bool lb_flow(const struct pkt *p,
+				    struct canary_flow *out)
+{
+	struct canary_flow_key fk = {};
+	struct canary_flow *f;
+
+	lb_flow_key(p, &fk);
+	f = bpf_map_lookup_elem(&canary_flow, &fk);
+	if (!f)
+		return false;
+	*out = *f;
+	return true;
+}
+
+/*
+ * Places a packet of service @svc that has no flow entry (lb_flow() said
+ * so): a new flow, or one whose entry was lost.
+ */
+static __always_inline int lb_place(const struct pkt *p,
+				    const struct canary_svc *svc, __u32 gen,
+				    const struct canary_genstate *gs,
+				    const struct canary_node *node,
+				    struct canary_global *g,
+				    struct canary_flow *out)
+{
+	struct canary_flow_key fk = {};
 	struct canary_svc *prev_svc;
 	int ret = LB_NO_ENDPOINT;
 
-	if (f) {
-		*out = *f;
-		return LB_FLOW_HIT;
-	}
+	lb_flow_key(p, &fk);
 	if (lb_use_prev(p, gs, gen)) {
 		prev_svc = lb_service(p, gen_of(gs->prev));
 		if (prev_svc)

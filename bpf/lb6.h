@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Service lookup and endpoint selection for IPv6: the twins of lb.h's
- * lb_service/lb_pinned/lb_version/lb_pick/lb_select over the IPv6 maps
+ * lb_service/lb_pinned/lb_version/lb_pick/lb_flow/lb_place over the IPv6 maps
  * (cilium keeps lb4_ and lb6_ twins the same way, so IPv4 keys and
  * hashing stay small). What does not depend on the address family is
  * shared with lb.h: the version pick, the Maglev ring, the grace rule and
@@ -112,30 +112,44 @@ static __always_inline bool lb6_endpoint_exists(const struct pkt *p,
 	return bpf_map_lookup_elem(&canary_backend6, &bk) != NULL;
 }
 
-/* lb_select() for IPv6. */
-static __always_inline int lb6_select(const struct pkt *p,
-				      const struct canary_svc *svc, __u32 gen,
-				      const struct canary_genstate *gs,
-				      const struct canary_node *node,
-				      struct canary_global *g,
-				      struct canary_flow6 *out)
+static __always_inline void lb6_flow_key(const struct pkt *p,
+					 struct canary_flow6_key *fk)
 {
-	struct canary_flow6_key fk = {
-		.sport = p->sport,
-		.dport = p->dport,
-		.proto = p->proto,
-	};
-	struct canary_svc *prev_svc;
+	addr6_copy(fk->saddr, p->saddr6);
+	addr6_copy(fk->daddr, p->daddr6);
+	fk->sport = p->sport;
+	fk->dport = p->dport;
+	fk->proto = p->proto;
+}
+
+/* lb_flow() for IPv6. */
+static __always_inline bool lb6_flow(const struct pkt *p,
+				     struct canary_flow6 *out)
+{
+	struct canary_flow6_key fk = {};
 	struct canary_flow6 *f;
+
+	lb6_flow_key(p, &fk);
+	f = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
+	if (!f)
+		return false;
+	*out = *f;
+	return true;
+}
+
+/* lb_place() for IPv6. */
+static __always_inline int lb6_place(const struct pkt *p,
+				     const struct canary_svc *svc, __u32 gen,
+				     const struct canary_genstate *gs,
+				     const struct canary_node *node,
+				     struct canary_global *g,
+				     struct canary_flow6 *out)
+{
+	struct canary_flow6_key fk = {};
+	struct canary_svc *prev_svc;
 	int ret = LB_NO_ENDPOINT;
 
-	addr6_copy(fk.saddr, p->saddr6);
-	addr6_copy(fk.daddr, p->daddr6);
-	f = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
-	if (f) {
-		*out = *f;
-		return LB_FLOW_HIT;
-	}
+	lb6_flow_key(p, &fk);
 	if (lb_use_prev(p, gs, gen)) {
 		prev_svc = lb6_service(p, gen_of(gs->prev));
 		if (prev_svc)

@@ -52,10 +52,29 @@ void test_endpoints(void)
 	ASSERT_EQ(dropped, 100, "dropped, not leaked to the default route");
 	ASSERT_EQ(env_global(&env).no_endpoint, 100, "no_endpoint counter");
 
-	test__start_subtest("removed_service_passes");
+	/* Established flows are looked up before their service (lb_flow()):
+	 * the change that removes the service must take its flows along. */
+	test__start_subtest("removed_service_takes_its_flows");
+	config_free(&cfg);
+	config_init(&cfg);
+	env_seed_config(&cfg, 2500, IPPROTO_TCP);
+	if (!ASSERT_OK(env_apply(&env, &cfg), "apply") ||
+	    !ASSERT_EQ(count_to(&env, ip4("10.96.0.10"), 100, &dropped), 0,
+		       "100 flows translated"))
+		goto out;
+	/* Another service stays on the VIP (another port), so its packets
+	 * are not told apart by the VIP bitmap. */
+	cfg.svc[0].port = htons(5001);
+	snprintf(cfg.svc[0].name, sizeof(cfg.svc[0].name), "other-port");
+	ASSERT_OK(env_apply(&env, &cfg), "apply without the service");
+	ASSERT_EQ(count_to(&env, ip4("10.96.0.10"), 100, &dropped), 100,
+		  "their packets pass untranslated");
 	config_free(&cfg);
 	config_init(&cfg);
 	ASSERT_OK(env_apply(&env, &cfg), "apply empty config");
+
+	test__start_subtest("removed_service_passes");
+	ASSERT_OK(env_clear_flows(&env), "clear flows");
 	ASSERT_EQ(count_to(&env, ip4("10.96.0.10"), 100, &dropped), 100,
 		  "packets to the VIP pass untranslated");
 out:
