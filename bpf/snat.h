@@ -50,6 +50,30 @@ static __always_inline bool snat_wanted(const struct canary_svc *svc,
 	return (svc->flags & CANARY_SVC_F_SNAT) && n->pod_mask;
 }
 
+/* The way back of flow @f to its endpoint through this node's @port. */
+static __always_inline struct canary_snat_key snat_key(const struct pkt *p,
+							const struct canary_flow *f,
+							__be16 port)
+{
+	return (struct canary_snat_key){
+		.ep_addr = f->ep_addr,
+		.ep_port = f->ep_port,
+		.snat_port = port,
+		.proto = p->proto,
+	};
+}
+
+/* Where a reply of packet @p's flow must go back to. */
+static __always_inline struct canary_snat snat_way_of(const struct pkt *p)
+{
+	return (struct canary_snat){
+		.client = p->saddr,
+		.client_port = p->sport,
+		.vip = p->daddr,
+		.vport = p->dport,
+	};
+}
+
 /* Whether way back @old is the one of packet @p's flow. */
 static __always_inline bool snat_same_flow(const struct canary_snat *old,
 					   const struct pkt *p)
@@ -92,17 +116,8 @@ static __always_inline int snat_alloc(const struct pkt *p,
 				      struct canary_flow *f,
 				      const struct canary_node *n)
 {
-	struct canary_snat_key k = {
-		.ep_addr = f->ep_addr,
-		.ep_port = f->ep_port,
-		.proto = p->proto,
-	};
-	struct canary_snat back = {
-		.client = p->saddr,
-		.client_port = p->sport,
-		.vip = p->daddr,
-		.vport = p->dport,
-	};
+	struct canary_snat_key k = snat_key(p, f, 0);
+	struct canary_snat back = snat_way_of(p);
 	__u32 range, h, i;
 
 	if (n->port_max < n->port_min)
@@ -143,18 +158,8 @@ static __always_inline int snat_alloc(const struct pkt *p,
 static __always_inline int snat_keep(const struct pkt *p,
 				     const struct canary_flow *f)
 {
-	struct canary_snat_key k = {
-		.ep_addr = f->ep_addr,
-		.ep_port = f->ep_port,
-		.snat_port = f->snat_port,
-		.proto = p->proto,
-	};
-	struct canary_snat back = {
-		.client = p->saddr,
-		.client_port = p->sport,
-		.vip = p->daddr,
-		.vport = p->dport,
-	};
+	struct canary_snat_key k = snat_key(p, f, f->snat_port);
+	struct canary_snat back = snat_way_of(p);
 	struct canary_snat *old = bpf_map_lookup_elem(&canary_snat, &k);
 
 	if (old)
