@@ -29,7 +29,8 @@
  *   says FRAG_NEEDED.
  * A failed lookup is cached as "leave it to the kernel" (XDP_PASS): a
  * route that appears is used by XDP within the bound, and meanwhile the
- * kernel forwards, as it did before the route was known.
+ * kernel forwards, as it did before the route was known. Not a neighbour
+ * that is not resolved yet (see fib_lookup_cached()).
  */
 #ifndef CANARY_BPF_FIB_H
 #define CANARY_BPF_FIB_H
@@ -143,8 +144,14 @@ static __always_inline int fib_lookup_cached(struct xdp_md *ctx,
 	s->expires = 0;
 	fib_cache_ask(s, fib);
 	ret = bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
-	if (ret == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return ret; /* about this frame's length, not the route */
+	/* Not cached (the slot stays invalid): a frame too long is about
+	 * this frame, not the route; a neighbour not resolved yet is being
+	 * resolved by the kernel this very moment, since it takes the frame,
+	 * and the flow's next packets should find it, not 100 ms of the
+	 * kernel's path. */
+	if (ret == BPF_FIB_LKUP_RET_FRAG_NEEDED ||
+	    ret == BPF_FIB_LKUP_RET_NO_NEIGH)
+		return ret;
 	s->ok = ret == BPF_FIB_LKUP_RET_SUCCESS;
 	if (s->ok) {
 		s->mtu = fib->mtu_result;

@@ -171,6 +171,28 @@ static void cases(struct test_env *env)
 	if (!redirected_to(env, MAC_A, "route added past the bound"))
 		return;
 
+	/* The first packets to a pod whose neighbour entry is not there yet
+	 * go to the kernel, which resolves it; the next ones must not wait
+	 * out the bound on the kernel's path. */
+	test__start_subtest("unresolved_neighbour_not_cached");
+	if (!sys("ip route replace 10.244.1.0/24 dev fcb") ||
+	    !sys("for i in 11 12 13 21; do ip neigh del 10.244.1.$i dev fcb; done"))
+		return;
+	sleep_ms(PAST_BOUND_MS);
+	t = now_ms();
+	if (!ASSERT_EQ(send_one(env, 0x10, dmac), XDP_PASS, "no neighbour: kernel") ||
+	    !neighbours("fcb", MAC_B))
+		return;
+	/* A failure cached by the first packet would still serve now (when
+	 * the machine was quick enough to tell). */
+	if (send_one(env, 0x10, dmac) == XDP_REDIRECT)
+		ASSERT_MEM_EQ(dmac, MAC_B, 6, "to the resolved neighbour");
+	else if (now_ms() - t < WITHIN_BOUND_MS)
+		ASSERT_TRUE(false, "resolved neighbour used at once");
+	if (!sys("ip route replace 10.244.1.0/24 dev fca"))
+		return;
+	sleep_ms(PAST_BOUND_MS);
+
 	test__start_subtest("deleted_device_passes_at_once");
 	if (!redirected_to(env, MAC_A, "fill") || !sys("ip link del fca"))
 		return;
