@@ -113,7 +113,7 @@ canary-bpf: $(OUTPUT)/user/main.o $(LIB)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(LIB) $(MAKEFILE) | $(OUTPUT)/tests/unit
+$(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) $(MAKEFILE) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB) $(LDLIBS) -o $@
 
@@ -152,7 +152,7 @@ $(ASAN_LIB): $(ASAN_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUTPUT)/asan/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB) $(MAKEFILE) | $(OUTPUT)/asan/tests/unit
+$(OUTPUT)/asan/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_LIB) $(MAKEFILE) | $(OUTPUT)/asan/tests/unit
 	$(call msg,CC-ASAN,$@)
 	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(ASAN_LIB) $(LDLIBS) -o $@
 

@@ -14,6 +14,7 @@
 #include "kube_split.h"
 #include "kubeconfig.h"
 #include "parse.h"
+#include "kube_fixture.h"
 #include "unit.h"
 #include "weights.h"
 
@@ -217,23 +218,6 @@ static void test_default_route(void)
 	fclose(f);
 }
 
-static struct kube_obj *obj(enum kube_kind k, const char *json)
-{
-	json_object *o = json_tokener_parse(json);
-	struct canary_err err;
-	struct kube_obj *r = o ? kube_obj_decode(k, o, &err) : NULL;
-
-	json_object_put(o);
-	CHECK(r != NULL, "could not decode %.60s", json);
-	return r;
-}
-
-static void put(struct kube_store *s, struct kube_obj *o)
-{
-	s->objs = realloc(s->objs, (s->n + 1) * sizeof(*s->objs));
-	s->objs[s->n++] = o;
-}
-
 static const char svc_json[] =
 	"{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"prod\","
 	"\"namespace\":\"shop\"},\"spec\":{\"clusterIP\":\"10.96.0.10\",\"clusterIPs\":"
@@ -249,7 +233,6 @@ static void test_plan(void)
 	struct agent_plan p;
 	const struct canary_service_cfg *s;
 	char ip[CANARY_ADDR_STRLEN];
-	int k;
 
 	put(&store[KUBE_SERVICE], obj(KUBE_SERVICE, svc_json));
 	put(&store[KUBE_SLICE], obj(KUBE_SLICE,
@@ -317,11 +300,7 @@ static void test_plan(void)
 	CHECK(!strcmp(p.cfg.svc[7].name, "k8s.shop.ts.dns.v6"), "%s", p.cfg.svc[7].name);
 	CHECK(config_validate(&p.cfg, &(struct canary_err){}) == 0, "plan does not validate");
 	agent_plan_free(&p);
-	for (k = 0; k < KUBE_KINDS; k++) {
-		while (store[k].n)
-			kube_obj_free(store[k].objs[--store[k].n]);
-		free(store[k].objs);
-	}
+	store_free(store);
 }
 
 /* externalTrafficPolicy, sessionAffinity and the SNAT annotation. */

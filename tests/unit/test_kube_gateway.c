@@ -12,38 +12,8 @@
 #include "kube_events.h"
 #include "kube_logic.h"
 #include "parse.h"
+#include "kube_fixture.h"
 #include "unit.h"
-
-static struct kube_obj *obj(enum kube_kind k, const char *json)
-{
-	json_object *o = json_tokener_parse(json);
-	struct canary_err err;
-	struct kube_obj *r = o ? kube_obj_decode(k, o, &err) : NULL;
-
-	json_object_put(o);
-	CHECK(r != NULL, "could not decode %.60s", json);
-	return r;
-}
-
-static void put(struct kube_store *s, struct kube_obj *o)
-{
-	if (!o)
-		return;
-	s->objs = realloc(s->objs, (s->n + 1) * sizeof(*s->objs));
-	s->objs[s->n++] = o;
-}
-
-static void store_free(struct kube_store *store)
-{
-	int k;
-
-	for (k = 0; k < KUBE_KINDS; k++) {
-		while (store[k].n)
-			kube_obj_free(store[k].objs[--store[k].n]);
-		free(store[k].objs);
-		store[k].objs = NULL;
-	}
-}
 
 static const char *ip(__be32 a)
 {

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * A kube_store filled from JSON literals, for the agent's unit tests
+ * (test_kube.c, test_kube_gateway.c, test_kube_dualstack.c): decode an
+ * object, add it to its kind's list, free them all.
+ */
+#ifndef CANARY_TEST_KUBE_FIXTURE_H
+#define CANARY_TEST_KUBE_FIXTURE_H
+
+#include <stdlib.h>
+
+#include "kube_logic.h"
+#include "unit.h"
+
+/* @json decoded as kind @k; a failure is a failed check (and NULL). */
+static inline struct kube_obj *obj(enum kube_kind k, const char *json)
+{
+	json_object *o = json_tokener_parse(json);
+	struct canary_err err;
+	struct kube_obj *r = o ? kube_obj_decode(k, o, &err) : NULL;
+
+	json_object_put(o);
+	CHECK(r != NULL, "could not decode %.60s", json);
+	return r;
+}
+
+/* Adds @o (obj()'s result: NULL is skipped) to @s. */
+static inline void put(struct kube_store *s, struct kube_obj *o)
+{
+	if (!o)
+		return;
+	s->objs = realloc(s->objs, (s->n + 1) * sizeof(*s->objs));
+	s->objs[s->n++] = o;
+}
+
+/* Frees every object of the KUBE_KINDS lists @store and the lists. */
+static inline void store_free(struct kube_store *store)
+{
+	int k;
+
+	for (k = 0; k < KUBE_KINDS; k++) {
+		while (store[k].n)
+			kube_obj_free(store[k].objs[--store[k].n]);
+		free(store[k].objs);
+		store[k].objs = NULL;
+	}
+}
+
+#endif /* CANARY_TEST_KUBE_FIXTURE_H */
