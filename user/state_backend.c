@@ -181,18 +181,11 @@ static size_t be_val_size(bool v6)
 		    sizeof(struct canary_backend);
 }
 
-static int pair_cmp4(const void *a, const void *b)
+/* By key (@key_size bytes), then in config order. */
+static int pair_cmp(const void *a, const void *b, void *key_size)
 {
 	const struct be_pair *x = a, *y = b;
-	int c = memcmp(&x->e.k, &y->e.k, sizeof(struct canary_backend_key));
-
-	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
-}
-
-static int pair_cmp6(const void *a, const void *b)
-{
-	const struct be_pair *x = a, *y = b;
-	int c = memcmp(&x->e.k, &y->e.k, sizeof(struct canary_backend6_key));
+	int c = memcmp(&x->e.k, &y->e.k, *(size_t *)key_size);
 
 	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
@@ -282,16 +275,17 @@ static size_t group_pairs(struct be_pairs *pairs, bool v6)
 	return n;
 }
 
-/* The index of key @k among the @n sorted keys @keys, or -1. */
-static long find_key(const unsigned char *keys, size_t n, size_t ks,
-		     const void *k)
+/* The index of the record with key @k (@ks bytes) among the @n records
+ * of @stride bytes at @recs, sorted by key; -1 if none. */
+static long find_key(const unsigned char *recs, size_t n, size_t stride,
+		     size_t ks, const void *k)
 {
 	size_t lo = 0, hi = n, mid;
 	int c;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		c = memcmp(keys + mid * ks, k, ks);
+		c = memcmp(recs + mid * stride, k, ks);
 		if (!c)
 			return (long)mid;
 		if (c < 0)
@@ -328,13 +322,13 @@ static int sync_family(int fd, const struct canary_config *cfg, bool v6,
 	err = collect_pairs(cfg, v6, gen, &pairs);
 	if (err)
 		goto out;
-	qsort(pairs.p, pairs.n, sizeof(*pairs.p), v6 ? pair_cmp6 : pair_cmp4);
+	qsort_r(pairs.p, pairs.n, sizeof(*pairs.p), pair_cmp, &ks);
 	n_new = group_pairs(&pairs, v6);
 	err = state_gen_entries(fd, ks, gen_off, gen, (void **)&okeys,
 				(void **)&ovals, &n_old);
 	if (err)
 		goto out;
-	/* Sort old keys and values together: key + value records. */
+	/* What the generation holds, as key + value records sorted by key. */
 	sorted = malloc(n_old * (ks + vs) + 1);
 	needed = calloc(n_old + 1, sizeof(*needed));
 	if (!sorted || !needed) {
@@ -346,12 +340,10 @@ static int sync_family(int fd, const struct canary_config *cfg, bool v6,
 		memcpy(sorted + i * (ks + vs) + ks, ovals + i * vs, vs);
 	}
 	qsort_r(sorted, n_old, ks + vs, key_cmp, &ks);
-	for (i = 0; i < n_old; i++) /* the keys alone, for find_key */
-		memcpy(okeys + i * ks, sorted + i * (ks + vs), ks);
 	for (i = 0; i < n_new && !err; i++) {
 		const struct be_entry *e = &pairs.p[i].e;
 
-		j = find_key(okeys, n_old, ks, &e->k);
+		j = find_key(sorted, n_old, ks + vs, ks, &e->k);
 		if (j >= 0) {
 			needed[j] = true;
 			if (!memcmp(sorted + j * (ks + vs) + ks, &e->val, vs))
@@ -361,7 +353,8 @@ static int sync_family(int fd, const struct canary_config *cfg, bool v6,
 			err = -errno;
 	}
 	for (i = 0; i < n_old && !err; i++)
-		if (!needed[i] && bpf_map_delete_elem(fd, okeys + i * ks) &&
+		if (!needed[i] &&
+		    bpf_map_delete_elem(fd, sorted + i * (ks + vs)) &&
 		    errno != ENOENT)
 			err = -errno;
 out:
