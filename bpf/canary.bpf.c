@@ -505,12 +505,11 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 	bool snat, hit = false;
 	int ret;
 
-	/* Not gated by the VIP bitmap as IPv4 is: with the gate, about one
-	 * test_snat.sh run in seven lost an IPv6 connection (none in 35
-	 * without it), cause not found yet. */
-	hit = lb6_flow(p, &f);
-	if (!hit)
-		svc = lb6_service(p, gen);
+	if (lb_maybe_vip(gs, canary_addr6_fold(p->daddr6), gen)) {
+		hit = lb6_flow(p, &f);
+		if (!hit)
+			svc = lb6_service(p, gen);
+	}
 	if (!svc && !hit) {
 		back = snat6_back(p, node);
 		if (back)
