@@ -171,12 +171,18 @@ static double net_ns(struct scenario *sc, int i)
 	       median(&sc[s->direct_base]);
 }
 
+/* TCP flags of the frames: a new flow's first packet is a SYN (a packet
+ * in the middle of a connection without a flow entry may take the grace
+ * period's path, see lb_use_prev()); every other frame an ACK. */
+#define TCP_SYN 0x02
+#define TCP_ACK 0x10
+
 static void build_frame(__u8 *frame, __u8 proto, const char *dst, __u16 dport,
-			const char *src, __u16 sport)
+			const char *src, __u16 sport, __u8 flags)
 {
 	struct pkt_spec s = { .proto = proto, .saddr = ip4(src),
 			      .daddr = ip4(dst), .sport = sport,
-			      .dport = dport, .tcp_flags = 0x10 };
+			      .dport = dport, .tcp_flags = flags };
 	__u8 buf[PKT_MAX];
 
 	s.payload = FRAME - 14 - 20 - (proto == IPPROTO_TCP ? 20 : 8);
@@ -186,10 +192,10 @@ static void build_frame(__u8 *frame, __u8 proto, const char *dst, __u16 dport,
 
 /* build_frame() for IPv6: FRAME6 bytes. */
 static void build_frame6(__u8 *frame, __u8 proto, const char *dst,
-			 __u16 dport, const char *src, __u16 sport)
+			 __u16 dport, const char *src, __u16 sport, __u8 flags)
 {
 	struct pkt6_spec s = { .proto = proto, .sport = sport, .dport = dport,
-			       .tcp_flags = 0x10 };
+			       .tcp_flags = flags };
 	__u8 buf[PKT_MAX];
 
 	ip6(src, s.saddr);
@@ -305,7 +311,7 @@ static int reply_frame(struct bench *b, const __u8 *fwd, __u8 *frame)
 	if (!v.ok)
 		return -1;
 	inet_ntop(AF_INET, &v.daddr, ep, sizeof(ep));
-	build_frame(frame, IPPROTO_TCP, "10.0.0.2", 40000, ep, v.dport);
+	build_frame(frame, IPPROTO_TCP, "10.0.0.2", 40000, ep, v.dport, TCP_ACK);
 	return 0;
 }
 
@@ -337,18 +343,19 @@ static int setup_scenarios(struct bench *b, struct scenario *sc)
 	set(&sc[S_REPLY], "reply", b->env.tc_out_fd, 1, W_PLAIN, C_REPLIES,
 	    S_TC_WRAP_PASS, S_TC_PASS);
 	build_frame(sc[S_ESTABLISHED].frame, IPPROTO_TCP, "10.96.0.10", 5000,
-		    "10.0.0.2", 40000);
+		    "10.0.0.2", 40000, TCP_ACK);
 	memcpy(sc[S_XDP_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
 	memcpy(sc[S_PARSE_LOOKUP].frame, sc[S_ESTABLISHED].frame, FRAME);
 	memcpy(sc[S_WRAP_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
 	memcpy(sc[S_WRAP_FRESH_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
-	memcpy(sc[S_NEW_FLOW].frame, sc[S_ESTABLISHED].frame, FRAME);
+	build_frame(sc[S_NEW_FLOW].frame, IPPROTO_TCP, "10.96.0.10", 5000,
+		    "10.0.0.2", 40000, TCP_SYN);
 	memcpy(sc[S_TC_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
 	memcpy(sc[S_TC_WRAP_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
 	build_frame(sc[S_UDP].frame, IPPROTO_UDP, "10.96.0.10", 5000, "10.0.0.2",
-		    40000);
+		    40000, 0);
 	build_frame(sc[S_NOT_SERVICE].frame, IPPROTO_TCP, "10.96.0.99", 5000,
-		    "10.0.0.2", 40000);
+		    "10.0.0.2", 40000, TCP_ACK);
 	return reply_frame(b, sc[S_ESTABLISHED].frame, sc[S_REPLY].frame);
 }
 
@@ -366,7 +373,7 @@ static int reply_frame6(struct bench *b, const __u8 *fwd, __u8 *frame)
 	if (!v.ok)
 		return -1;
 	inet_ntop(AF_INET6, v.daddr, ep, sizeof(ep));
-	build_frame6(frame, IPPROTO_TCP, CLIENT6, 40000, ep, v.dport);
+	build_frame6(frame, IPPROTO_TCP, CLIENT6, 40000, ep, v.dport, TCP_ACK);
 	return 0;
 }
 
@@ -398,12 +405,15 @@ static int setup_scenarios6(struct bench *b, struct scenario *sc)
 	    S_TC_WRAP_PASS6, S_TC_PASS6);
 	for (i = S_XDP_PASS6; i <= S_REPLY6; i++)
 		sc[i].v6 = 1;
-	build_frame6(fwd, IPPROTO_TCP, VIP6, 5000, CLIENT6, 40000);
+	build_frame6(fwd, IPPROTO_TCP, VIP6, 5000, CLIENT6, 40000, TCP_ACK);
 	for (i = S_XDP_PASS6; i <= S_TC_WRAP_PASS6; i++)
 		memcpy(sc[i].frame, fwd, FRAME6);
-	build_frame6(sc[S_UDP6].frame, IPPROTO_UDP, VIP6, 5000, CLIENT6, 40000);
+	build_frame6(sc[S_NEW_FLOW6].frame, IPPROTO_TCP, VIP6, 5000, CLIENT6,
+		     40000, TCP_SYN);
+	build_frame6(sc[S_UDP6].frame, IPPROTO_UDP, VIP6, 5000, CLIENT6, 40000,
+		     0);
 	build_frame6(sc[S_NOT_SERVICE6].frame, IPPROTO_TCP, "2001:db8::99",
-		     5000, CLIENT6, 40000);
+		     5000, CLIENT6, 40000, TCP_ACK);
 	return reply_frame6(b, fwd, sc[S_REPLY6].frame);
 }
 
