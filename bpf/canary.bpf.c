@@ -55,23 +55,23 @@ static __always_inline void ip_decrease_ttl(struct iphdr *iph)
 }
 
 /*
- * The bridge port to send to when the FIB resolved @fib->ifindex to a
- * bridge: the port that user space found @fib->dmac behind (canary_port),
+ * The bridge port to send to when the FIB resolved @a->ifindex to a
+ * bridge: the port that user space found @a->dmac behind (canary_port),
  * or 0.
  */
-static __always_inline __u32 bridge_port(const struct bpf_fib_lookup *fib)
+static __always_inline __u32 bridge_port(const struct fib_answer *a)
 {
-	struct canary_port_key k = { .ifindex = fib->ifindex };
+	struct canary_port_key k = { .ifindex = a->ifindex };
 	struct canary_port *port;
 
-	__builtin_memcpy(k.mac, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(k.mac, a->dmac, ETH_ALEN);
 	port = bpf_map_lookup_elem(&canary_port, &k);
 	return port ? port->ifindex : 0;
 }
 
 /*
  * Sends a translated frame on by itself when the kernel's FIB knows the
- * next hop (@fib, filled in by the caller for its family) and the egress
+ * next hop (@q, filled in by the caller for its family) and the egress
  * device was listed as taking XDP frames (attach --redirect-dev; the
  * ingress device itself for XDP_TX), or is a bridge whose port for the
  * next hop's MAC is listed (attach --bridge); otherwise leaves it to the
@@ -80,19 +80,20 @@ static __always_inline __u32 bridge_port(const struct bpf_fib_lookup *fib)
  * which goes down by one (with the IPv4 checksum if @iph).
  */
 static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
-						 struct bpf_fib_lookup *fib,
+						 struct fib_question *q,
 						 struct iphdr *iph, __u8 *hop,
 						 struct canary_global *g)
 {
 	struct ethhdr *eth = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	struct fib_answer a = {};
 	__u32 ifindex;
 
-	fib->ifindex = ctx->ingress_ifindex;
+	q->iif = ctx->ingress_ifindex;
 	if ((void *)(eth + 1) > data_end ||
-	    fib_lookup_cached(ctx, fib) != BPF_FIB_LKUP_RET_SUCCESS)
+	    fib_lookup_cached(ctx, q, &a) != BPF_FIB_LKUP_RET_SUCCESS)
 		goto pass;
-	ifindex = fib->ifindex;
+	ifindex = a.ifindex;
 	/* XDP_TX too only onto a listed device: a veth, say, drops XDP
 	 * frames its peer cannot take. */
 	if (bpf_map_lookup_elem(&canary_tx, &ifindex)) {
@@ -105,7 +106,7 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 		/* Redirect before rewriting: a port no longer in canary_tx
 		 * (the kernel drops a deleted veth from it by itself) then
 		 * falls back to the kernel with the frame unchanged. */
-		ifindex = bridge_port(fib);
+		ifindex = bridge_port(&a);
 		if (!ifindex ||
 		    bpf_redirect_map(&canary_tx, ifindex, XDP_PASS) != XDP_REDIRECT)
 			goto pass;
@@ -114,9 +115,9 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 		ip_decrease_ttl(iph);
 	else
 		(*hop)--;
-	/* Past a bridge, fib->smac is the bridge's: the pod's gateway. */
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	/* Past a bridge, the source MAC is the bridge's: the pod's gateway. */
+	__builtin_memcpy(eth->h_dest, a.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, a.smac, ETH_ALEN);
 	if (g)
 		g->redirected++;
 	return ifindex == ctx->ingress_ifindex ? V_TX : V_REDIRECT;
@@ -134,23 +135,20 @@ static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = (void *)(long)ctx->data;
 	struct iphdr *iph = (void *)(eth + 1);
-	struct bpf_fib_lookup fib = {};
+	struct fib_question q;
 
 	if (p->vlan || (void *)(iph + 1) > data_end || iph->ttl <= 1) {
 		if (g)
 			g->fib_fallback++;
 		return V_PASS;
 	}
-	/* Field by field: clang 14 dropped .family from a designated
-	 * initializer of this struct (it has anonymous unions), and the
-	 * helper then failed every lookup with -EAFNOSUPPORT. */
-	fib.family = AF_INET;
-	fib.tos = iph->tos;
-	fib.l4_protocol = p->proto;
-	fib.tot_len = p->tot_len;
-	fib.ipv4_src = p->saddr;
-	fib.ipv4_dst = dst;
-	return xdp_fib_send(ctx, &fib, iph, NULL, g);
+	q.family = AF_INET;
+	q.tos = iph->tos;
+	q.proto = p->proto;
+	q.tot_len = p->tot_len;
+	q.src[0] = p->saddr;
+	q.dst[0] = dst;
+	return xdp_fib_send(ctx, &q, iph, NULL, g);
 }
 
 /* xdp_fib_send() for an IPv6 frame now addressed to @dst. */
@@ -162,20 +160,20 @@ static __always_inline enum verdict xdp_forward6(struct xdp_md *ctx,
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = (void *)(long)ctx->data;
 	struct ipv6hdr *ip6 = (void *)(eth + 1);
-	struct bpf_fib_lookup fib = {};
+	struct fib_question q;
 
 	if (p->vlan || (void *)(ip6 + 1) > data_end || ip6->hop_limit <= 1) {
 		if (g)
 			g->fib_fallback++;
 		return V_PASS;
 	}
-	fib.family = AF_INET6;
-	fib.flowinfo = *(__be32 *)ip6 & IPV6_FLOWINFO_MASK;
-	fib.l4_protocol = p->proto;
-	fib.tot_len = p->tot_len;
-	addr6_copy(fib.ipv6_src, p->saddr6);
-	addr6_copy(fib.ipv6_dst, dst);
-	return xdp_fib_send(ctx, &fib, NULL, &ip6->hop_limit, g);
+	q.family = AF_INET6;
+	q.flowinfo = *(__be32 *)ip6 & IPV6_FLOWINFO_MASK;
+	q.proto = p->proto;
+	q.tot_len = p->tot_len;
+	addr6_copy(q.src, p->saddr6);
+	addr6_copy(q.dst, dst);
+	return xdp_fib_send(ctx, &q, NULL, &ip6->hop_limit, g);
 }
 
 /*

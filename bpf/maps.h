@@ -262,6 +262,13 @@ struct {
 #define FIB_CACHE_SLOTS 256 /* slots per CPU, a power of 2 (72 B each) */
 #endif
 
+/* Where a forwarded frame goes: what a successful FIB lookup found. */
+struct fib_answer {
+	__u32 ifindex; /* egress device */
+	__u8 smac[6];  /* MACs */
+	__u8 dmac[6];
+};
+
 struct fib_cache_slot {
 	__u32 src[4];      /* the question: source (IPv4: src[0]) */
 	__u32 dst[4];      /* destination */
@@ -275,9 +282,7 @@ struct fib_cache_slot {
 	__u16 mtu;         /* egress MTU for this route (mtu_result) */
 	__u16 reserved;
 	__u64 expires;     /* jiffies; 0: empty */
-	__u32 ifindex;     /* egress device */
-	__u8 smac[6];      /* MACs */
-	__u8 dmac[6];
+	struct fib_answer ans; /* when ok */
 };
 _Static_assert(sizeof(struct fib_cache_slot) == 72, "fib_cache_slot size");
 

@@ -494,7 +494,8 @@ output as name=value lines; a missed target says MISSED.
 
 Median of $(val rounds) interleaved rounds of $(val repeat) packets each.
 Rewriting cases run behind a wrapper that restores the frame before every
-iteration (and, for new flows, gives it a fresh source address and port);
+iteration (and, for new flows, gives it a fresh source address and port;
+a new flow's frame is a SYN, every other TCP frame an ACK);
 the wrapper's own cost, measured around a program that only returns, is
 subtracted. After every call the data plane's counters are checked: every
 iteration took the path measured (\`paths_checked=$(val paths_checked)\`).
@@ -530,7 +531,10 @@ folds the addresses first. No targets.
 
 ## 2. Cost against cluster size
 
-Same method, service 0 addressed, flow table emptied before each size.
+Same method, service 0 addressed. Each size has its own load of the
+programs and maps, and the rounds of all six sizes interleave (round 1 of
+every size, then round 2, ...), so a drift of the machine spreads over all
+sizes. Scaling paths checked: \`scale_paths_checked=$(val scale_paths_checked)\`.
 
 | size | established ns | new flow ns | not a service ns | map memory |
 | --- | ---: | ---: | ---: | ---: |
