@@ -497,7 +497,9 @@ Rewriting cases run behind a wrapper that restores the frame before every
 iteration (and, for new flows, gives it a fresh source address and port;
 a new flow's frame is a SYN, every other TCP frame an ACK);
 the wrapper's own cost, measured around a program that only returns, is
-subtracted. After every call the data plane's counters are checked: every
+subtracted. A ratio is the median of the rounds' own ratios (each case
+against the baseline measured in the same round), so it need not equal
+the quotient of the two medians shown. After every call the data plane's counters are checked: every
 iteration took the path measured (\`paths_checked=$(val paths_checked)\`).
 
 | case | ns/packet | ratio to parse+lookup | target |
