@@ -173,6 +173,13 @@ static __always_inline __u32 lb_ring_index(__u32 svc_id, __u32 v, __u32 gen,
 	return idx;
 }
 
+/* Where lb_pick_at() found a flow's endpoint: the index into its
+ * version's ep[], and the hash whose Maglev slot named it. */
+struct lb_slot {
+	__u32 idx;
+	__u32 hash;
+};
+
 /*
  * Picks an endpoint for a new flow: a client pin's version if one matches,
  * else a version by the flow's hash against the cumulative weights; then
@@ -181,7 +188,7 @@ static __always_inline __u32 lb_ring_index(__u32 svc_id, __u32 v, __u32 gen,
  */
 static __always_inline int lb_pick_at(const struct pkt *p,
 				      const struct canary_svc *svc, __u32 gen,
-				      struct canary_flow *out, __u32 *idx_out)
+				      struct canary_flow *out, struct lb_slot *at)
 {
 	__be16 sport = p->sport, dport = p->dport;
 	struct canary_ver *ver = NULL;
@@ -205,9 +212,10 @@ static __always_inline int lb_pick_at(const struct pkt *p,
 		if (!ver)
 			return LB_NO_ENDPOINT;
 	}
+	at->hash = canary_flow_hash(p->saddr, p->daddr, sport, dport, p->proto,
+				    CANARY_SEED_ENDPOINT);
 	idx = lb_ring_index(svc->id, v, gen, ver->ring_size, ver->n_endpoints,
-			    canary_flow_hash(p->saddr, p->daddr, sport, dport,
-					     p->proto, CANARY_SEED_ENDPOINT));
+			    at->hash);
 	if (idx >= CANARY_MAX_ENDPOINTS)
 		return LB_NO_ENDPOINT;
 	out->ep_addr = ver->ep[idx].addr;
@@ -215,7 +223,7 @@ static __always_inline int lb_pick_at(const struct pkt *p,
 	out->ep_port = svc->target_port ? svc->target_port : ver->ep[idx].port;
 	out->version = v;
 	out->svc_id = svc->id;
-	*idx_out = idx;
+	at->idx = idx;
 	return LB_FLOW_NEW;
 }
 
@@ -223,17 +231,18 @@ static __always_inline int lb_pick(const struct pkt *p,
 				   const struct canary_svc *svc, __u32 gen,
 				   struct canary_flow *out)
 {
-	__u32 idx;
+	struct lb_slot at;
 
-	return lb_pick_at(p, svc, gen, out, &idx);
+	return lb_pick_at(p, svc, gen, out, &at);
 }
 
 #define TCP_FLAG_SYN 0x02
 
 #ifndef CANARY_CLASH_TRIES
-/* Other endpoints of the version a new flow that would clash tries (see
- * lb_avoid_clash()): a handful keeps the loop small for the verifier. */
-#define CANARY_CLASH_TRIES 4
+/* Maglev slots a new flow that would clash tries next (see
+ * lb_avoid_clash()): with two endpoints, all eight name the same one
+ * 1 time in 256; a handful keeps the loop small for the verifier. */
+#define CANARY_CLASH_TRIES 8
 #endif
 
 /*
@@ -286,53 +295,48 @@ static __always_inline bool lb_clashes(const struct pkt *p,
 }
 
 /*
- * Moves new flow @out, endpoint @idx of its version of @psvc in generation
- * @pgen, off an endpoint where it would clash (lb_clashes(), asked of the
- * current generation @gen, which the reply path asks first): conntrack
- * would refuse such a flow, we would break the older one. The next
- * endpoints of the same version are tried, so the split holds, up to
- * CANARY_CLASH_TRIES of them, and the first that does not clash takes the
- * flow. When all clash (a version of one endpoint) the pick stays, as it
- * was before. A flow source-NATed cannot clash: its source port is its own
- * per endpoint (snat.h). @svc decides source NAT, as in lb_place().
+ * Moves new flow @out (its endpoint found at @at in its version's Maglev
+ * table of @psvc in generation @pgen) off an endpoint where it would clash
+ * (lb_clashes(), asked of the current generation @gen, which the reply
+ * path asks first): conntrack would refuse such a flow, we would break the
+ * older one. The next slots of the same table are tried, up to
+ * CANARY_CLASH_TRIES, and the first other endpoint that does not clash
+ * takes the flow: the split holds, and only endpoints the table holds
+ * (not draining; this node's pods for traffic_policy: local) are
+ * candidates. When none is found (a version of one endpoint) the pick
+ * stays, as it was before. A flow source-NATed cannot clash: its source
+ * port is its own per endpoint (snat.h). @svc decides source NAT, as in
+ * lb_place().
  */
 static __always_inline void lb_avoid_clash(const struct pkt *p,
 					   const struct canary_svc *svc,
 					   const struct canary_svc *psvc,
 					   __u32 pgen, __u32 gen,
 					   const struct canary_node *node,
-					   __u32 idx, struct canary_flow *out)
+					   const struct lb_slot *at,
+					   struct canary_flow *out)
 {
 	struct canary_flow c = *out;
 	struct canary_ver *ver;
-	__u32 k, j, n;
 	bool known;
+	__u32 k, j;
 
 	if (snat_wanted(svc, out, node) || !lb_clashes(p, out, gen, &known))
 		return;
 	ver = lb_version(out->svc_id, out->version, pgen);
 	if (!ver)
 		return;
-	n = ver->n_endpoints;
-	if (!n || n > CANARY_MAX_ENDPOINTS)
-		return;
 	for (k = 1; k <= CANARY_CLASH_TRIES; k++) {
-		j = (idx + k) % n;
-		if (j == idx)
-			break; /* around the version: every endpoint tried */
-		/* The verifier's bound on j, as in lb_ring_index(). */
-		asm volatile("%0 &= %1" : "+r"(j) : "i"(CANARY_MAX_ENDPOINTS - 1));
-		if (ver->ep[j].flags & CANARY_EP_F_DRAINING)
+		j = lb_ring_index(out->svc_id, out->version, pgen,
+				  ver->ring_size, ver->n_endpoints, at->hash + k);
+		if (j >= CANARY_MAX_ENDPOINTS || j == at->idx)
 			continue;
 		c.ep_addr = ver->ep[j].addr;
 		c.ep_port = psvc->target_port ? psvc->target_port :
 						ver->ep[j].port;
-		if (snat_wanted(svc, &c, node)) {
-			*out = c;
-			return;
-		}
 		/* Not to an endpoint the current config does not have. */
-		if (!lb_clashes(p, &c, gen, &known) && known) {
+		if (snat_wanted(svc, &c, node) ||
+		    (!lb_clashes(p, &c, gen, &known) && known)) {
 			*out = c;
 			return;
 		}
@@ -438,14 +442,15 @@ static __always_inline int lb_place(const struct pkt *p,
 	struct canary_flow_key fk = {};
 	struct canary_svc *prev_svc;
 	int ret = LB_NO_ENDPOINT;
-	__u32 pgen = gen, idx = 0;
+	struct lb_slot at = {};
+	__u32 pgen = gen;
 
 	lb_flow_key(p, &fk);
 	if (lb_use_prev(p, gs, gen)) {
 		prev_svc = lb_service(p, gen_of(gs->prev));
 		if (prev_svc) {
 			ret = lb_pick_at(p, prev_svc, gen_of(gs->prev), out,
-					 &idx);
+					 &at);
 			psvc = prev_svc;
 			pgen = gen_of(gs->prev);
 		}
@@ -458,11 +463,11 @@ static __always_inline int lb_place(const struct pkt *p,
 	if (ret != LB_FLOW_NEW) {
 		psvc = svc;
 		pgen = gen;
-		ret = lb_pick_at(p, svc, gen, out, &idx);
+		ret = lb_pick_at(p, svc, gen, out, &at);
 	}
 	if (ret != LB_FLOW_NEW)
 		return ret;
-	lb_avoid_clash(p, svc, psvc, pgen, gen, node, idx, out);
+	lb_avoid_clash(p, svc, psvc, pgen, gen, node, &at, out);
 	if (snat_wanted(svc, out, node) && snat_alloc(p, out, node)) {
 		if (g)
 			g->snat_full++;

@@ -62,7 +62,7 @@ static __always_inline struct canary_ver6 *lb6_version(__u32 svc_id, __u32 v,
 /* lb_pick() for IPv6: the addresses enter the hashes folded. */
 static __always_inline int lb6_pick_at(const struct pkt *p,
 				       const struct canary_svc *svc, __u32 gen,
-				       struct canary_flow6 *out, __u32 *idx_out)
+				       struct canary_flow6 *out, struct lb_slot *at)
 {
 	__be32 saddr = canary_addr6_fold(p->saddr6);
 	__be32 daddr = canary_addr6_fold(p->daddr6);
@@ -86,16 +86,17 @@ static __always_inline int lb6_pick_at(const struct pkt *p,
 		if (!ver)
 			return LB_NO_ENDPOINT;
 	}
+	at->hash = canary_flow_hash(saddr, daddr, sport, dport, p->proto,
+				    CANARY_SEED_ENDPOINT);
 	idx = lb_ring_index(svc->id, v, gen, ver->ring_size, ver->n_endpoints,
-			    canary_flow_hash(saddr, daddr, sport, dport,
-					     p->proto, CANARY_SEED_ENDPOINT));
+			    at->hash);
 	if (idx >= CANARY_MAX_ENDPOINTS)
 		return LB_NO_ENDPOINT;
 	addr6_copy(out->ep_addr, ver->ep[idx].addr);
 	out->ep_port = svc->target_port ? svc->target_port : ver->ep[idx].port;
 	out->version = v;
 	out->svc_id = svc->id;
-	*idx_out = idx;
+	at->idx = idx;
 	return LB_FLOW_NEW;
 }
 
@@ -103,9 +104,9 @@ static __always_inline int lb6_pick(const struct pkt *p,
 				    const struct canary_svc *svc, __u32 gen,
 				    struct canary_flow6 *out)
 {
-	__u32 idx;
+	struct lb_slot at;
 
-	return lb6_pick_at(p, svc, gen, out, &idx);
+	return lb6_pick_at(p, svc, gen, out, &at);
 }
 
 static __always_inline bool lb6_endpoint_exists(const struct pkt *p,
@@ -178,27 +179,23 @@ static __always_inline void lb6_avoid_clash(const struct pkt *p,
 					    const struct canary_svc *psvc,
 					    __u32 pgen, __u32 gen,
 					    const struct canary_node *node,
-					    __u32 idx, struct canary_flow6 *out)
+					    const struct lb_slot *at,
+					    struct canary_flow6 *out)
 {
 	struct canary_flow6 c = *out;
 	struct canary_ver6 *ver;
-	__u32 k, j, n;
 	bool known;
+	__u32 k, j;
 
 	if (snat6_wanted(svc, out, node) || !lb6_clashes(p, out, gen, &known))
 		return;
 	ver = lb6_version(out->svc_id, out->version, pgen);
 	if (!ver)
 		return;
-	n = ver->n_endpoints;
-	if (!n || n > CANARY_MAX_ENDPOINTS)
-		return;
 	for (k = 1; k <= CANARY_CLASH_TRIES; k++) {
-		j = (idx + k) % n;
-		if (j == idx)
-			break;
-		asm volatile("%0 &= %1" : "+r"(j) : "i"(CANARY_MAX_ENDPOINTS - 1));
-		if (ver->ep[j].flags & CANARY_EP_F_DRAINING)
+		j = lb_ring_index(out->svc_id, out->version, pgen,
+				  ver->ring_size, ver->n_endpoints, at->hash + k);
+		if (j >= CANARY_MAX_ENDPOINTS || j == at->idx)
 			continue;
 		addr6_copy(c.ep_addr, ver->ep[j].addr);
 		c.ep_port = psvc->target_port ? psvc->target_port :
@@ -238,14 +235,15 @@ static __always_inline int lb6_place(const struct pkt *p,
 	struct canary_flow6_key fk = {};
 	struct canary_svc *prev_svc;
 	int ret = LB_NO_ENDPOINT;
-	__u32 pgen = gen, idx = 0;
+	struct lb_slot at = {};
+	__u32 pgen = gen;
 
 	lb6_flow_key(p, &fk);
 	if (lb_use_prev(p, gs, gen)) {
 		prev_svc = lb6_service(p, gen_of(gs->prev));
 		if (prev_svc) {
 			ret = lb6_pick_at(p, prev_svc, gen_of(gs->prev), out,
-					  &idx);
+					  &at);
 			psvc = prev_svc;
 			pgen = gen_of(gs->prev);
 		}
@@ -257,11 +255,11 @@ static __always_inline int lb6_place(const struct pkt *p,
 	if (ret != LB_FLOW_NEW) {
 		psvc = svc;
 		pgen = gen;
-		ret = lb6_pick_at(p, svc, gen, out, &idx);
+		ret = lb6_pick_at(p, svc, gen, out, &at);
 	}
 	if (ret != LB_FLOW_NEW)
 		return ret;
-	lb6_avoid_clash(p, svc, psvc, pgen, gen, node, idx, out);
+	lb6_avoid_clash(p, svc, psvc, pgen, gen, node, &at, out);
 	if (snat6_wanted(svc, out, node) && snat6_alloc(p, out, node)) {
 		if (g)
 			g->snat_full++;

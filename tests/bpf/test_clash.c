@@ -217,6 +217,26 @@ static void clash4(struct test_env *env)
 		ASSERT_EQ(b.daddr, ip4(eps4[0]), "second flow: nowhere else");
 		ASSERT_EQ(env_count_flows(env), 2, "two flow entries");
 	}
+
+	/* traffic_policy: local with one of the two endpoints on this node:
+	 * the other is no candidate, even SNATed; the pick stays. */
+	test__start_subtest("v4_local_keeps_node_pod");
+	config_free(&cfg);
+	clash_config(&cfg, VIP4, eps4, 2);
+	cfg.node = (struct canary_node_cfg){ .set = true,
+					     .address = ip4("10.1.0.1"),
+					     .pod_net = ip4(eps4[0]),
+					     .pod_len = 32, .port_min = 40000,
+					     .port_max = 40009 };
+	cfg.svc[0].local = cfg.svc[1].local = true;
+	env_clear_flows(env);
+	if (ASSERT_OK(env_apply(env, &cfg), "apply") &&
+	    to_vip4(env, 39200, PORT_A, 0, &a) &&
+	    to_vip4(env, 39200, PORT_B, 0, &b)) {
+		ASSERT_EQ(a.daddr, ip4(eps4[0]), "first flow: this node's pod");
+		ASSERT_EQ(b.daddr, ip4(eps4[0]), "second flow: this node's pod");
+		ASSERT_EQ(b.saddr, ip4(CLIENT4), "client address kept");
+	}
 out:
 	config_free(&cfg);
 }
