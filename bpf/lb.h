@@ -173,15 +173,22 @@ static __always_inline __u32 lb_ring_index(__u32 svc_id, __u32 v, __u32 gen,
 	return idx;
 }
 
+/* Where lb_pick_at() found a flow's endpoint: the index into its
+ * version's ep[], and the hash whose Maglev slot named it. */
+struct lb_slot {
+	__u32 idx;
+	__u32 hash;
+};
+
 /*
  * Picks an endpoint for a new flow: a client pin's version if one matches,
  * else a version by the flow's hash against the cumulative weights; then
  * a slot of that version's Maglev table by a second, independent hash. With
  * client-IP affinity both hashes see the client address only.
  */
-static __always_inline int lb_pick(const struct pkt *p,
-				   const struct canary_svc *svc, __u32 gen,
-				   struct canary_flow *out)
+static __always_inline int lb_pick_at(const struct pkt *p,
+				      const struct canary_svc *svc, __u32 gen,
+				      struct canary_flow *out, struct lb_slot *at)
 {
 	__be16 sport = p->sport, dport = p->dport;
 	struct canary_ver *ver = NULL;
@@ -205,9 +212,10 @@ static __always_inline int lb_pick(const struct pkt *p,
 		if (!ver)
 			return LB_NO_ENDPOINT;
 	}
+	at->hash = canary_flow_hash(p->saddr, p->daddr, sport, dport, p->proto,
+				    CANARY_SEED_ENDPOINT);
 	idx = lb_ring_index(svc->id, v, gen, ver->ring_size, ver->n_endpoints,
-			    canary_flow_hash(p->saddr, p->daddr, sport, dport,
-					     p->proto, CANARY_SEED_ENDPOINT));
+			    at->hash);
 	if (idx >= CANARY_MAX_ENDPOINTS)
 		return LB_NO_ENDPOINT;
 	out->ep_addr = ver->ep[idx].addr;
@@ -215,10 +223,125 @@ static __always_inline int lb_pick(const struct pkt *p,
 	out->ep_port = svc->target_port ? svc->target_port : ver->ep[idx].port;
 	out->version = v;
 	out->svc_id = svc->id;
+	at->idx = idx;
 	return LB_FLOW_NEW;
 }
 
+static __always_inline int lb_pick(const struct pkt *p,
+				   const struct canary_svc *svc, __u32 gen,
+				   struct canary_flow *out)
+{
+	struct lb_slot at;
+
+	return lb_pick_at(p, svc, gen, out, &at);
+}
+
 #define TCP_FLAG_SYN 0x02
+
+#ifndef CANARY_CLASH_TRIES
+/* Maglev slots a new flow that would clash tries next (see
+ * lb_avoid_clash()): with two endpoints, all eight name the same one
+ * 1 time in 256; a handful keeps the loop small for the verifier. */
+#define CANARY_CLASH_TRIES 8
+#endif
+
+/*
+ * Whether a new flow of @p to the endpoint of @f would clash: another
+ * service (VIP:port) of that endpoint in generation @gen (canary_backend)
+ * has a flow from the same client address:port that went to this same
+ * endpoint address:port without source NAT. Seen from the endpoint the two
+ * are one connection (ep:port <-> client:port), and reply_origin_gen()
+ * would give the replies of both the VIP:port it finds first. *@known
+ * tells whether the endpoint has a canary_backend entry in @gen at all.
+ * An endpoint of one service costs this one lookup.
+ */
+static __always_inline bool lb_clashes(const struct pkt *p,
+				       const struct canary_flow *f, __u32 gen,
+				       bool *known)
+{
+	struct canary_backend_key bk = {
+		.addr = f->ep_addr,
+		.port = f->ep_port,
+		.proto = p->proto,
+		.gen = gen,
+	};
+	struct canary_flow_key fk = {
+		.saddr = p->saddr,
+		.sport = p->sport,
+		.proto = p->proto,
+	};
+	struct canary_backend *be;
+	struct canary_flow *o;
+	int i;
+
+	be = bpf_map_lookup_elem(&canary_backend, &bk);
+	*known = be != NULL;
+	if (!be)
+		return false;
+	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
+		if (i >= be->n)
+			break;
+		/* This flow's own service: its key is the one being made. */
+		if (be->svc[i].vip == p->daddr && be->svc[i].port == p->dport)
+			continue;
+		fk.daddr = be->svc[i].vip;
+		fk.dport = be->svc[i].port;
+		o = bpf_map_lookup_elem(&canary_flow, &fk);
+		if (o && !(o->flags & CANARY_FLOW_F_SNAT) &&
+		    o->ep_addr == f->ep_addr && o->ep_port == f->ep_port)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Moves new flow @out (its endpoint found at @at in its version's Maglev
+ * table of @psvc in generation @pgen) off an endpoint where it would clash
+ * (lb_clashes(), asked of the current generation @gen, which the reply
+ * path asks first): conntrack would refuse such a flow, we would break the
+ * older one. The next slots of the same table are tried, up to
+ * CANARY_CLASH_TRIES, and the first other endpoint that does not clash
+ * takes the flow: the split holds, and only endpoints the table holds
+ * (not draining; this node's pods for traffic_policy: local) are
+ * candidates. When none is found (a version of one endpoint) the pick
+ * stays, as it was before. A flow source-NATed cannot clash: its source
+ * port is its own per endpoint (snat.h). @svc decides source NAT, as in
+ * lb_place().
+ */
+static __always_inline void lb_avoid_clash(const struct pkt *p,
+					   const struct canary_svc *svc,
+					   const struct canary_svc *psvc,
+					   __u32 pgen, __u32 gen,
+					   const struct canary_node *node,
+					   const struct lb_slot *at,
+					   struct canary_flow *out)
+{
+	struct canary_flow c = *out;
+	struct canary_ver *ver;
+	bool known;
+	__u32 k, j;
+
+	if (snat_wanted(svc, out, node) || !lb_clashes(p, out, gen, &known))
+		return;
+	ver = lb_version(out->svc_id, out->version, pgen);
+	if (!ver)
+		return;
+	for (k = 1; k <= CANARY_CLASH_TRIES; k++) {
+		j = lb_ring_index(out->svc_id, out->version, pgen,
+				  ver->ring_size, ver->n_endpoints, at->hash + k);
+		if (j >= CANARY_MAX_ENDPOINTS || j == at->idx)
+			continue;
+		c.ep_addr = ver->ep[j].addr;
+		c.ep_port = psvc->target_port ? psvc->target_port :
+						ver->ep[j].port;
+		/* Not to an endpoint the current config does not have. */
+		if (snat_wanted(svc, &c, node) ||
+		    (!lb_clashes(p, &c, gen, &known) && known)) {
+			*out = c;
+			return;
+		}
+	}
+}
 
 /* Whether the endpoint of @f serves some service in generation @gen. */
 static __always_inline bool lb_endpoint_exists(const struct pkt *p,
@@ -315,25 +438,36 @@ static __always_inline int lb_place(const struct pkt *p,
 				    struct canary_global *g,
 				    struct canary_flow *out)
 {
+	const struct canary_svc *psvc = svc;
 	struct canary_flow_key fk = {};
 	struct canary_svc *prev_svc;
 	int ret = LB_NO_ENDPOINT;
+	struct lb_slot at = {};
+	__u32 pgen = gen;
 
 	lb_flow_key(p, &fk);
 	if (lb_use_prev(p, gs, gen)) {
 		prev_svc = lb_service(p, gen_of(gs->prev));
-		if (prev_svc)
-			ret = lb_pick(p, prev_svc, gen_of(gs->prev), out);
+		if (prev_svc) {
+			ret = lb_pick_at(p, prev_svc, gen_of(gs->prev), out,
+					 &at);
+			psvc = prev_svc;
+			pgen = gen_of(gs->prev);
+		}
 		/* Not to an endpoint the current config removed outright. */
 		if (ret == LB_FLOW_NEW && !lb_endpoint_exists(p, out, gen))
 			ret = LB_NO_ENDPOINT;
 		if (ret == LB_FLOW_NEW && g)
 			g->grace++;
 	}
-	if (ret != LB_FLOW_NEW)
-		ret = lb_pick(p, svc, gen, out);
+	if (ret != LB_FLOW_NEW) {
+		psvc = svc;
+		pgen = gen;
+		ret = lb_pick_at(p, svc, gen, out, &at);
+	}
 	if (ret != LB_FLOW_NEW)
 		return ret;
+	lb_avoid_clash(p, svc, psvc, pgen, gen, node, &at, out);
 	if (snat_wanted(svc, out, node) && snat_alloc(p, out, node)) {
 		if (g)
 			g->snat_full++;

@@ -60,9 +60,9 @@ static __always_inline struct canary_ver6 *lb6_version(__u32 svc_id, __u32 v,
 }
 
 /* lb_pick() for IPv6: the addresses enter the hashes folded. */
-static __always_inline int lb6_pick(const struct pkt *p,
-				    const struct canary_svc *svc, __u32 gen,
-				    struct canary_flow6 *out)
+static __always_inline int lb6_pick_at(const struct pkt *p,
+				       const struct canary_svc *svc, __u32 gen,
+				       struct canary_flow6 *out, struct lb_slot *at)
 {
 	__be32 saddr = canary_addr6_fold(p->saddr6);
 	__be32 daddr = canary_addr6_fold(p->daddr6);
@@ -86,16 +86,27 @@ static __always_inline int lb6_pick(const struct pkt *p,
 		if (!ver)
 			return LB_NO_ENDPOINT;
 	}
+	at->hash = canary_flow_hash(saddr, daddr, sport, dport, p->proto,
+				    CANARY_SEED_ENDPOINT);
 	idx = lb_ring_index(svc->id, v, gen, ver->ring_size, ver->n_endpoints,
-			    canary_flow_hash(saddr, daddr, sport, dport,
-					     p->proto, CANARY_SEED_ENDPOINT));
+			    at->hash);
 	if (idx >= CANARY_MAX_ENDPOINTS)
 		return LB_NO_ENDPOINT;
 	addr6_copy(out->ep_addr, ver->ep[idx].addr);
 	out->ep_port = svc->target_port ? svc->target_port : ver->ep[idx].port;
 	out->version = v;
 	out->svc_id = svc->id;
+	at->idx = idx;
 	return LB_FLOW_NEW;
+}
+
+static __always_inline int lb6_pick(const struct pkt *p,
+				    const struct canary_svc *svc, __u32 gen,
+				    struct canary_flow6 *out)
+{
+	struct lb_slot at;
+
+	return lb6_pick_at(p, svc, gen, out, &at);
 }
 
 static __always_inline bool lb6_endpoint_exists(const struct pkt *p,
@@ -122,6 +133,81 @@ static __always_inline void lb6_flow_key(const struct pkt *p,
 	fk->proto = p->proto;
 }
 
+/* lb_clashes() for IPv6. */
+static __always_inline bool lb6_clashes(const struct pkt *p,
+					const struct canary_flow6 *f,
+					__u32 gen, bool *known)
+{
+	struct canary_backend6_key bk = {
+		.port = f->ep_port,
+		.proto = p->proto,
+		.gen = gen,
+	};
+	struct canary_flow6_key fk = {
+		.sport = p->sport,
+		.proto = p->proto,
+	};
+	struct canary_backend6 *be;
+	struct canary_flow6 *o;
+	int i;
+
+	addr6_copy(bk.addr, f->ep_addr);
+	be = bpf_map_lookup_elem(&canary_backend6, &bk);
+	*known = be != NULL;
+	if (!be)
+		return false;
+	addr6_copy(fk.saddr, p->saddr6);
+	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
+		if (i >= be->n)
+			break;
+		if (addr6_eq(be->svc[i].vip, p->daddr6) &&
+		    be->svc[i].port == p->dport)
+			continue;
+		addr6_copy(fk.daddr, be->svc[i].vip);
+		fk.dport = be->svc[i].port;
+		o = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
+		if (o && !(o->flags & CANARY_FLOW_F_SNAT) &&
+		    addr6_eq(o->ep_addr, f->ep_addr) && o->ep_port == f->ep_port)
+			return true;
+	}
+	return false;
+}
+
+/* lb_avoid_clash() for IPv6. */
+static __always_inline void lb6_avoid_clash(const struct pkt *p,
+					    const struct canary_svc *svc,
+					    const struct canary_svc *psvc,
+					    __u32 pgen, __u32 gen,
+					    const struct canary_node *node,
+					    const struct lb_slot *at,
+					    struct canary_flow6 *out)
+{
+	struct canary_flow6 c = *out;
+	struct canary_ver6 *ver;
+	bool known;
+	__u32 k, j;
+
+	if (snat6_wanted(svc, out, node) || !lb6_clashes(p, out, gen, &known))
+		return;
+	ver = lb6_version(out->svc_id, out->version, pgen);
+	if (!ver)
+		return;
+	for (k = 1; k <= CANARY_CLASH_TRIES; k++) {
+		j = lb_ring_index(out->svc_id, out->version, pgen,
+				  ver->ring_size, ver->n_endpoints, at->hash + k);
+		if (j >= CANARY_MAX_ENDPOINTS || j == at->idx)
+			continue;
+		addr6_copy(c.ep_addr, ver->ep[j].addr);
+		c.ep_port = psvc->target_port ? psvc->target_port :
+						ver->ep[j].port;
+		if (snat6_wanted(svc, &c, node) ||
+		    (!lb6_clashes(p, &c, gen, &known) && known)) {
+			*out = c;
+			return;
+		}
+	}
+}
+
 /* lb_flow() for IPv6. */
 static __always_inline bool lb6_flow(const struct pkt *p,
 				     struct canary_flow6 *out)
@@ -145,24 +231,35 @@ static __always_inline int lb6_place(const struct pkt *p,
 				     struct canary_global *g,
 				     struct canary_flow6 *out)
 {
+	const struct canary_svc *psvc = svc;
 	struct canary_flow6_key fk = {};
 	struct canary_svc *prev_svc;
 	int ret = LB_NO_ENDPOINT;
+	struct lb_slot at = {};
+	__u32 pgen = gen;
 
 	lb6_flow_key(p, &fk);
 	if (lb_use_prev(p, gs, gen)) {
 		prev_svc = lb6_service(p, gen_of(gs->prev));
-		if (prev_svc)
-			ret = lb6_pick(p, prev_svc, gen_of(gs->prev), out);
+		if (prev_svc) {
+			ret = lb6_pick_at(p, prev_svc, gen_of(gs->prev), out,
+					  &at);
+			psvc = prev_svc;
+			pgen = gen_of(gs->prev);
+		}
 		if (ret == LB_FLOW_NEW && !lb6_endpoint_exists(p, out, gen))
 			ret = LB_NO_ENDPOINT;
 		if (ret == LB_FLOW_NEW && g)
 			g->grace++;
 	}
-	if (ret != LB_FLOW_NEW)
-		ret = lb6_pick(p, svc, gen, out);
+	if (ret != LB_FLOW_NEW) {
+		psvc = svc;
+		pgen = gen;
+		ret = lb6_pick_at(p, svc, gen, out, &at);
+	}
 	if (ret != LB_FLOW_NEW)
 		return ret;
+	lb6_avoid_clash(p, svc, psvc, pgen, gen, node, &at, out);
 	if (snat6_wanted(svc, out, node) && snat6_alloc(p, out, node)) {
 		if (g)
 			g->snat_full++;

@@ -50,6 +50,11 @@ PIDS=()          # processes we started
 FAILS=0
 SPORT_NEXT=2000  # next free client source port, see take_ports
 SPORT_AT=0
+# take_ports hands out ports up to SPORT_LAST; the client namespaces'
+# automatic ports (connect() without bind) come from above it, or one
+# could take a port client.py is about to bind (EADDRINUSE).
+SPORT_LAST=39999
+CLIENT_AUTO_PORTS="40000 65000"
 STATUS_MODE=""   # status_case also checks n0's mode when set
 POD_WIRING=routed # routed or bridge, see the top of this file
 
@@ -138,8 +143,14 @@ topo_client() {
 	# checksum fixups would produce frames the pods drop. Make the
 	# client's kernel compute full checksums, as a real client's NIC does.
 	sys nsx "$NS_CLIENT" ethtool -K c0 tx off &&
-	# Fresh connections must not reuse a 5-tuple during a run.
-	sys nsx "$NS_CLIENT" sysctl -qw net.ipv4.ip_local_port_range="1024 65000"
+	client_auto_ports "$NS_CLIENT"
+}
+
+# client_auto_ports NS: client ns NS's automatic source ports, apart from
+# take_ports' and still many, so fresh connections do not reuse a 5-tuple
+# during a run.
+client_auto_ports() {
+	sys nsx "$1" sysctl -qw net.ipv4.ip_local_port_range="$CLIENT_AUTO_PORTS"
 }
 
 topo_node() {
@@ -351,7 +362,7 @@ attach_case() {
 take_ports() {
 	SPORT_AT=$SPORT_NEXT
 	SPORT_NEXT=$((SPORT_NEXT + $1))
-	[ "$SPORT_NEXT" -le 65000 ]
+	[ "$SPORT_NEXT" -le $((SPORT_LAST + 1)) ]
 }
 
 # traffic KIND OUT N [ARGS...]: client.py KIND (burst or udp) with N fresh

@@ -64,7 +64,7 @@ two_nodes_up() {
 	sys ip -n "$NS_CLIENT" link set lo up &&
 	sys ip -n "$NS_CLIENT" route add default via 10.0.0.254 &&
 	sys nsx "$NS_CLIENT" ethtool -K c0 tx off &&
-	sys nsx "$NS_CLIENT" sysctl -qw net.ipv4.ip_local_port_range="1024 65000" &&
+	client_auto_ports "$NS_CLIENT" &&
 	sys ip -n "$NS_ROUTER" link set lo up &&
 	# Node A sends SNATed flows and their replies back out of n0 with
 	# XDP_TX; a veth takes XDP frames only when its peer runs NAPI.
