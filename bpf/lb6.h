@@ -195,17 +195,17 @@ static __always_inline void lb6_avoid_clash(const struct pkt *p,
 	for (k = 1; k <= CANARY_CLASH_TRIES; k++) {
 		j = lb_ring_index(out->svc_id, out->version, pgen,
 				  ver->ring_size, ver->n_endpoints, at->hash + k);
-		if (j >= CANARY_MAX_ENDPOINTS || j == at->idx)
-			continue;
-		addr6_copy(c.ep_addr, ver->ep[j].addr);
-		c.ep_port = psvc->target_port ? psvc->target_port :
-						ver->ep[j].port;
-		if (snat6_wanted(svc, &c, node) ||
-		    (!lb6_clashes(p, &c, gen, &known) && known)) {
-			*out = c;
-			return;
-		}
+		if (j < CANARY_MAX_ENDPOINTS && j != at->idx)
+			break;
 	}
+	if (k > CANARY_CLASH_TRIES)
+		return;
+	asm volatile("%0 &= %1" : "+r"(j) : "i"(CANARY_MAX_ENDPOINTS - 1));
+	addr6_copy(c.ep_addr, ver->ep[j].addr);
+	c.ep_port = psvc->target_port ? psvc->target_port : ver->ep[j].port;
+	if (snat6_wanted(svc, &c, node) ||
+	    (!lb6_clashes(p, &c, gen, &known) && known))
+		*out = c;
 }
 
 /* lb_flow() for IPv6. */

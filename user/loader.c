@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,10 +130,12 @@ static int check_pinned_maps(struct canary_bpf *skel)
 	return 0;
 }
 
-int loader_load(const char *pin_dir, struct canary_bpf **out)
+/* loader_load(), with the programs too when @progs, else the maps only. */
+static int load(const char *pin_dir, struct canary_bpf **out, bool progs)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	char tx_path[PATH_MAX + 32];
+	struct bpf_program *prog;
 	struct canary_bpf *skel;
 	int err;
 
@@ -145,6 +148,9 @@ int loader_load(const char *pin_dir, struct canary_bpf **out)
 		p_err("Couldn't open the BPF object: %s", strerror(-err));
 		return err;
 	}
+	if (!progs)
+		bpf_object__for_each_program(prog, skel->obj)
+			bpf_program__set_autoload(prog, false);
 	err = size_flow_table(skel, pin_dir);
 	if (!err)
 		err = check_pinned_maps(skel);
@@ -171,6 +177,16 @@ int loader_load(const char *pin_dir, struct canary_bpf **out)
 	}
 	*out = skel;
 	return 0;
+}
+
+int loader_load(const char *pin_dir, struct canary_bpf **out)
+{
+	return load(pin_dir, out, true);
+}
+
+int loader_load_maps(const char *pin_dir, struct canary_bpf **out)
+{
+	return load(pin_dir, out, false);
 }
 
 void loader_close(struct canary_bpf *skel)

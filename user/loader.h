@@ -23,6 +23,13 @@ void loader_set_flow_entries(__u32 n);
  * errno, with the error reported.
  */
 int loader_load(const char *pin_dir, struct canary_bpf **skel);
+/*
+ * loader_load() without the programs: creates (or checks, or carries
+ * over) the pinned maps only, sparing the verifier's few hundred ms when
+ * no program is wanted (a first apply into an empty pin dir). The
+ * skeleton's programs are then not loaded.
+ */
+int loader_load_maps(const char *pin_dir, struct canary_bpf **skel);
 void loader_close(struct canary_bpf *skel);
 
 #endif /* CANARY_USER_LOADER_H */

@@ -193,8 +193,9 @@ static int do_open(struct canary_state *st, const char *dir, bool create)
 		      "or 'canary-bpf apply' first", dir);
 		return EXIT_FAIL;
 	}
-	/* First use of this pin dir: loading the object creates the maps. */
-	if (loader_load(st->pin_dir, &skel))
+	/* First use of this pin dir: loading the object creates the maps
+	 * (not the programs: attach loads those). */
+	if (loader_load_maps(st->pin_dir, &skel))
 		return EXIT_FAIL;
 	loader_close(skel);
 	if (open_maps(st)) {
