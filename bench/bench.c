@@ -166,6 +166,17 @@ static double median(const struct scenario *sc)
 	return median_of(sc->ns);
 }
 
+/* Scenario @i's net cost in round @r: the wrapper subtracted as measured
+ * in that same round. */
+static double net_round(const struct scenario *sc, int i, int r)
+{
+	const struct scenario *s = &sc[i];
+
+	if (!s->wrapped)
+		return s->ns[r];
+	return s->ns[r] - sc[s->wrap_base].ns[r] + sc[s->direct_base].ns[r];
+}
+
 /* Net per-packet cost of scenario @i with the wrapper subtracted. */
 static double net_ns(struct scenario *sc, int i)
 {
@@ -550,22 +561,33 @@ struct size {
 	int eps_per_version;
 };
 
-static void report_scale(const struct size *sizes, int n, double res[][3])
+/*
+ * @res: each size's median cost; @rel: its cost over the smallest size's
+ * (sizes[0]) measured in the same round, the median over the rounds. The
+ * target compares @rel: rounds drift together (the machine warming up,
+ * another process), sizes within a round hardly.
+ */
+static void report_scale(const struct size *sizes, int n, double res[][3],
+			 double rel[][3])
 {
 	static const char *const names[] = { "established", "new_flow",
 					     "not_service" };
-	int i, k;
+	int i, k, size;
 
 	for (k = 0; k < 3; k++) {
 		double lo = 1e18, hi = 0;
 
 		for (i = 0; i < n; i++) {
-			printf("scale_%s_%d_%s_ns=%.1f\n", sizes[i].axis,
-			       sizes[i].axis[0] == 's' ? sizes[i].services :
-			       sizes[i].services * sizes[i].eps_per_version * 2,
+			size = sizes[i].axis[0] == 's' ?
+				       sizes[i].services :
+				       sizes[i].services *
+					       sizes[i].eps_per_version * 2;
+			printf("scale_%s_%d_%s_ns=%.1f\n", sizes[i].axis, size,
 			       names[k], res[i][k]);
-			lo = res[i][k] < lo ? res[i][k] : lo;
-			hi = res[i][k] > hi ? res[i][k] : hi;
+			printf("scale_%s_%d_%s_rel=%.3f\n", sizes[i].axis, size,
+			       names[k], rel[i][k]);
+			lo = rel[i][k] < lo ? rel[i][k] : lo;
+			hi = rel[i][k] > hi ? rel[i][k] : hi;
 		}
 		printf("scale_%s_max_over_min=%.2f\n", names[k], hi / lo);
 		target(k == 0 ? "scale_established" :
@@ -585,11 +607,7 @@ struct sized {
  * Every size gets its own load of the programs and maps, so that the
  * sizes' rounds interleave like the scenarios of one size do: a drift of
  * the machine over the minutes the sizes take then spreads over all of
- * them, instead of landing on the sizes measured last. All share one IPv4
- * flow table: its size does not grow with the cluster, and a new flow's
- * cost is mostly its cache misses, which depend on where that table's
- * memory happens to lie; with a table each, sizes differed by up to 16 %
- * in no order that repeated from run to run.
+ * them, instead of landing on the sizes measured last.
  */
 static int run_scaling(struct bench *b)
 {
@@ -602,7 +620,8 @@ static int run_scaling(struct bench *b)
 				     S_ESTABLISHED, S_NEW_FLOW, S_NOT_SERVICE };
 	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
 	static struct sized z[N];
-	double res[N][3];
+	static const int cases[] = { S_ESTABLISHED, S_NEW_FLOW, S_NOT_SERVICE };
+	double res[N][3], rel[N][3], v[ROUNDS];
 	int i, k, r, bad = 0, ret = -1;
 
 	for (i = 0; i < N; i++) {
@@ -611,8 +630,7 @@ static int run_scaling(struct bench *b)
 		zb->plain = b->plain;
 		zb->fresh = b->fresh;
 		config_init(&zb->cfg);
-		if (i ? env_setup_sharing_flows(&zb->env, &z[0].b.env) :
-			env_setup(&zb->env))
+		if (env_setup(&zb->env))
 			goto out;
 		z[i].ready = 1;
 		scale_config(&zb->cfg, sizes[i].services,
@@ -630,14 +648,18 @@ static int run_scaling(struct bench *b)
 					  sizeof(which) / sizeof(which[0]), r))
 				goto out;
 	for (i = 0; i < N; i++) {
-		res[i][0] = net_ns(z[i].sc, S_ESTABLISHED);
-		res[i][1] = net_ns(z[i].sc, S_NEW_FLOW);
-		res[i][2] = net_ns(z[i].sc, S_NOT_SERVICE);
+		for (k = 0; k < 3; k++) {
+			res[i][k] = net_ns(z[i].sc, cases[k]);
+			for (r = 0; r < ROUNDS; r++)
+				v[r] = net_round(z[i].sc, cases[k], r) /
+				       net_round(z[0].sc, cases[k], r);
+			rel[i][k] = median_of(v);
+		}
 		for (k = 0; k < S_COUNT; k++)
 			bad += z[i].sc[k].bad_rounds;
 	}
 	printf("scale_paths_checked=%s\n", bad ? "FAILED" : "ok");
-	report_scale(sizes, N, res);
+	report_scale(sizes, N, res, rel);
 	ret = 0;
 out:
 	for (i = 0; i < N; i++) {
@@ -656,16 +678,11 @@ out:
  */
 static double ratio(struct scenario *sc, int i)
 {
-	struct scenario *s = &sc[i];
-	double v[ROUNDS], net;
+	double v[ROUNDS];
 	int r;
 
-	for (r = 0; r < ROUNDS; r++) {
-		net = s->ns[r];
-		if (s->wrapped)
-			net += sc[s->direct_base].ns[r] - sc[s->wrap_base].ns[r];
-		v[r] = net / sc[S_PARSE_LOOKUP].ns[r];
-	}
+	for (r = 0; r < ROUNDS; r++)
+		v[r] = net_round(sc, i, r) / sc[S_PARSE_LOOKUP].ns[r];
 	return median_of(v);
 }
 

@@ -49,26 +49,13 @@ void env_global_cleanup(void)
 	rmdir(bpffs);
 }
 
-/* env_setup(), with @share's IPv4 flow table pinned in first when given:
- * the loader then reuses it (LIBBPF_PIN_BY_NAME), and both envs run on one
- * instance of it. */
-static int setup(struct test_env *env, const struct test_env *share)
+int env_setup(struct test_env *env)
 {
-	char path[PATH_MAX + 32];
-
 	memset(env, 0, sizeof(*env));
 	if (!ASSERT_OK(mount_bpffs(), "mount bpffs"))
 		return -1;
 	snprintf(env->pin_dir, sizeof(env->pin_dir), "%s/env%d", bpffs,
 		 env_seq++);
-	if (share) {
-		snprintf(path, sizeof(path), "%s/%s", env->pin_dir,
-			 CANARY_MAP_FLOW);
-		if (!ASSERT_OK(mkdir(env->pin_dir, 0700), "mkdir pin dir") ||
-		    !ASSERT_OK(bpf_obj_pin(share->st.flow_fd, path),
-			       "pin the shared flow table"))
-			return -1;
-	}
 	if (!ASSERT_OK(state_open(&env->st, env->pin_dir), "state_open"))
 		return -1;
 	if (!ASSERT_OK(loader_load(env->pin_dir, &env->skel), "load programs"))
@@ -77,16 +64,6 @@ static int setup(struct test_env *env, const struct test_env *share)
 	env->tc_in_fd = bpf_program__fd(env->skel->progs.canary_tc_in);
 	env->tc_out_fd = bpf_program__fd(env->skel->progs.canary_tc_out);
 	return 0;
-}
-
-int env_setup(struct test_env *env)
-{
-	return setup(env, NULL);
-}
-
-int env_setup_sharing_flows(struct test_env *env, const struct test_env *share)
-{
-	return setup(env, share);
 }
 
 void env_teardown(struct test_env *env)

@@ -26,8 +26,6 @@ struct test_env {
 
 /* Returns 0 or -1 (and the test has failed). */
 int env_setup(struct test_env *env);
-/* env_setup() on @share's IPv4 flow table (one instance for both). */
-int env_setup_sharing_flows(struct test_env *env, const struct test_env *share);
 void env_teardown(struct test_env *env);
 /* Unmounts the bpffs; called once by the runner. */
 void env_global_cleanup(void);
