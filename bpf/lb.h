@@ -306,7 +306,8 @@ static __always_inline bool lb_clashes(const struct pkt *p,
  * Otherwise (a version of one endpoint, or the other clashes as well) the
  * pick stays, as it was before. A flow source-NATed cannot clash: its source
  * port is its own per endpoint (snat.h). @svc decides source NAT, as in
- * lb_place().
+ * lb_place(). A service none of whose endpoints serves another service
+ * port (no CANARY_SVC_F_SHARED, the common case) is not checked at all.
  */
 static __always_inline void lb_avoid_clash(const struct pkt *p,
 					   const struct canary_svc *svc,
@@ -321,7 +322,8 @@ static __always_inline void lb_avoid_clash(const struct pkt *p,
 	bool known;
 	__u32 k, j;
 
-	if (snat_wanted(svc, out, node) || !lb_clashes(p, out, gen, &known))
+	if (!(svc->flags & CANARY_SVC_F_SHARED) || snat_wanted(svc, out, node) ||
+	    !lb_clashes(p, out, gen, &known))
 		return;
 	ver = lb_version(out->svc_id, out->version, pgen);
 	if (!ver)

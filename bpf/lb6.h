@@ -187,7 +187,8 @@ static __always_inline void lb6_avoid_clash(const struct pkt *p,
 	bool known;
 	__u32 k, j;
 
-	if (snat6_wanted(svc, out, node) || !lb6_clashes(p, out, gen, &known))
+	if (!(svc->flags & CANARY_SVC_F_SHARED) || snat6_wanted(svc, out, node) ||
+	    !lb6_clashes(p, out, gen, &known))
 		return;
 	ver = lb6_version(out->svc_id, out->version, pgen);
 	if (!ver)

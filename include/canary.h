@@ -194,6 +194,10 @@ _Static_assert(sizeof(struct canary_vips) == 16 + CANARY_VIPS_BITS / 8,
 #define CANARY_SVC_F_PINS (1 << 1)     /* consult canary_pins first */
 #define CANARY_SVC_F_SNAT (1 << 2)     /* SNAT flows to non-local endpoints */
 #define CANARY_SVC_F_SNAT_ALL (1 << 3) /* SNAT every flow */
+/* An endpoint of this service serves another service port too: a new flow
+ * may clash there (bpf/lb.h, lb_avoid_clash()); without the flag it is
+ * not checked for, at no cost. */
+#define CANARY_SVC_F_SHARED (1 << 4)
 
 /*
  * canary_ver (hash, no prealloc): one version of one service in one

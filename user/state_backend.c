@@ -162,6 +162,7 @@ struct be_pair {
 	struct be_entry e; /* the key and, in val.svc[0], the service */
 	size_t seq;
 	const char *svc_name;
+	int svc; /* index in the config */
 };
 
 struct be_pairs {
@@ -216,6 +217,7 @@ static int collect_pairs(const struct canary_config *cfg, bool v6, __u32 gen,
 					memset(q, 0, sizeof(*q));
 					q->seq = out->n++;
 					q->svc_name = svc->name;
+					q->svc = i;
 					if (v6) {
 						memcpy(q->e.k.v6.addr, ep->addr.v6,
 						       sizeof(q->e.k.v6.addr));
@@ -364,6 +366,39 @@ out:
 	free(sorted);
 	free(needed);
 	return err;
+}
+
+/* state_shared_endpoints() for family @v6. */
+static int shared_family(const struct canary_config *cfg, bool v6,
+			 bool *shared)
+{
+	size_t ks = be_key_size(v6), i, j;
+	struct be_pairs pairs = {};
+	int err;
+
+	err = collect_pairs(cfg, v6, 0, &pairs);
+	if (!err)
+		qsort_r(pairs.p, pairs.n, sizeof(*pairs.p), pair_cmp, &ks);
+	for (i = 0; !err && i < pairs.n; i = j) {
+		for (j = i + 1; j < pairs.n; j++)
+			if (memcmp(&pairs.p[i].e.k, &pairs.p[j].e.k, ks))
+				break;
+		if (j - i < 2)
+			continue;
+		for (; i < j; i++)
+			shared[pairs.p[i].svc] = true;
+	}
+	free(pairs.p);
+	return err;
+}
+
+int state_shared_endpoints(const struct canary_config *cfg, bool *shared)
+{
+	int err;
+
+	memset(shared, 0, cfg->n_services * sizeof(*shared));
+	err = shared_family(cfg, false, shared);
+	return err ? err : shared_family(cfg, true, shared);
 }
 
 int state_write_backends(struct canary_state *st,

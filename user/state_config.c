@@ -705,8 +705,8 @@ static void meta_key(const struct canary_service_cfg *svc, struct canary_meta *m
  * @node's pod CIDRs. */
 static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 			 struct canary_service_cfg *orig, const __u64 *base,
-			 const struct canary_node *node, struct ver_buf *buf,
-			 struct old_tables *old)
+			 const struct canary_node *node, bool shared,
+			 struct ver_buf *buf, struct old_tables *old)
 {
 	static struct canary_service_cfg local;
 	struct canary_service_cfg *svc = orig;
@@ -728,7 +728,8 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	config_effective_cum(svc, val.cum_bps);
 	val.flags = (svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
 			     CANARY_SVC_F_AFFINITY : 0) |
-		    (svc->n_pins ? CANARY_SVC_F_PINS : 0) | snat_flags(svc);
+		    (svc->n_pins ? CANARY_SVC_F_PINS : 0) | snat_flags(svc) |
+		    (shared ? CANARY_SVC_F_SHARED : 0);
 	m.affinity = svc->affinity;
 	m.policy = orig->snat | (orig->local ? 4 : 0);
 	err = write_pins(st, id, gen, svc, &m);
@@ -963,7 +964,7 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 			const __u32 *ids, const bool *fresh, __u32 gen,
 			const struct canary_node *node)
 {
-	static bool used[CANARY_MAX_SERVICES];
+	static bool used[CANARY_MAX_SERVICES], shared[CANARY_MAX_SERVICES];
 	__u64 base[CANARY_MAX_VERSIONS];
 	struct ver_buf *buf = malloc(sizeof(*buf));
 	struct old_tables old = {};
@@ -972,7 +973,9 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 
 	if (!buf)
 		return -ENOMEM;
-	err = gen_ids(st, gen, used); /* before its canary_svc entries go */
+	err = state_shared_endpoints(cfg, shared);
+	if (!err)
+		err = gen_ids(st, gen, used); /* before its canary_svc entries go */
 	if (!err)
 		err = begin_gen(st, gen, &clean);
 	if (!err)
@@ -998,8 +1001,8 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 		err = clear_pins(st, gen);
 	for (i = 0; i < cfg->n_services && !err; i++) {
 		flows_base(st, ids[i], fresh[i], &cfg->svc[i], node, base);
-		err = write_service(st, ids[i], gen, &cfg->svc[i], base, node, buf,
-				    &old);
+		err = write_service(st, ids[i], gen, &cfg->svc[i], base, node,
+				    shared[i], buf, &old);
 	}
 	if (!err)
 		err = drop_old_tables(st, gen, &old);

@@ -147,6 +147,20 @@ static bool put_flow4(struct test_env *env, __u16 sport, __u16 dport,
 			 "leftover flow");
 }
 
+/* The live generation's flags of service VIP4:@port. */
+static __u8 svc_flags4(struct test_env *env, __u16 port)
+{
+	struct canary_genstate gs = {};
+	struct canary_svc_key k = { .vip = ip4(VIP4), .port = htons(port),
+				    .proto = IPPROTO_TCP };
+	struct canary_svc v = {};
+
+	if (state_genstate(&env->st, &gs))
+		return 0xff;
+	k.gen = gs.active;
+	return bpf_map_lookup_elem(env->st.svc_fd, &k, &v) ? 0xff : v.flags;
+}
+
 static void clash4(struct test_env *env)
 {
 	struct canary_ep_cfg ep;
@@ -159,6 +173,24 @@ static void clash4(struct test_env *env)
 		goto out;
 	sport = clashing_sport(&cfg, CLIENT4, VIP4, &ep);
 	if (!ASSERT_TRUE(sport, "a client port that would clash"))
+		goto out;
+
+	/* Only a service with an endpoint another service port also has is
+	 * checked at all (CANARY_SVC_F_SHARED). */
+	test__start_subtest("v4_shared_flag");
+	ASSERT_TRUE(svc_flags4(env, PORT_A) & CANARY_SVC_F_SHARED, "a: shared");
+	ASSERT_TRUE(svc_flags4(env, PORT_B) & CANARY_SVC_F_SHARED, "b: shared");
+	cfg.svc[1].v[0].ep[0].port = htons(TARGET + 1);
+	cfg.svc[1].v[0].ep[1].port = htons(TARGET + 1);
+	if (ASSERT_OK(env_apply(env, &cfg), "apply unshared")) {
+		ASSERT_EQ(svc_flags4(env, PORT_A) & CANARY_SVC_F_SHARED, 0,
+			     "a: not shared");
+		ASSERT_EQ(svc_flags4(env, PORT_B) & CANARY_SVC_F_SHARED, 0,
+			     "b: not shared");
+	}
+	config_free(&cfg);
+	clash_config(&cfg, VIP4, eps4, 2);
+	if (!ASSERT_OK(env_apply(env, &cfg), "apply"))
 		goto out;
 
 	test__start_subtest("v4_second_service_other_endpoint");
