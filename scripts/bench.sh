@@ -551,6 +551,12 @@ MD
 
 Largest over smallest (target <= 1.1): established $(val scale_established_max_over_min),
 new flow $(val scale_new_flow_max_over_min), not a service $(val scale_not_service_max_over_min).
+These compare each size with the smallest (1 service) measured in the same
+round: the median over the rounds of that round's quotient
+(\`scale_*_rel\` in the raw output). All sizes drift together over a run,
+more than they differ within a round (new flows here: rounds 1 to 4 at 700
+to 900 ns, rounds 5 to 9 at 500 to 550 ns, in one run), so the medians in
+the table above may differ by more.
 
 ![cost against cluster size](docs/bench-scale.png)
 
