@@ -653,7 +653,7 @@ int canary_tc_in(struct __sk_buff *skb)
  * The VIP:port a reply from an endpoint must carry, or NULL when @p is not
  * a reply of a translated flow: the endpoint's services (canary_backend)
  * name the candidate forward flows, and only one that went to this very
- * endpoint counts.
+ * endpoint without source NAT counts (lb_backend_flow()).
  */
 static __always_inline const struct canary_backend_svc *
 reply_origin_gen(const struct pkt *p, __u32 gen)
@@ -664,28 +664,13 @@ reply_origin_gen(const struct pkt *p, __u32 gen)
 		.proto = p->proto,
 		.gen = gen,
 	};
-	struct canary_flow_key fk = {
-		.saddr = p->daddr,
-		.sport = p->dport,
-		.proto = p->proto,
-	};
 	struct canary_backend *be;
-	struct canary_flow *f;
-	int i;
 
 	be = bpf_map_lookup_elem(&canary_backend, &bk);
 	if (!be)
 		return NULL;
-	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
-		if (i >= be->n)
-			break;
-		fk.daddr = be->svc[i].vip;
-		fk.dport = be->svc[i].port;
-		f = bpf_map_lookup_elem(&canary_flow, &fk);
-		if (f && f->ep_addr == p->saddr && f->ep_port == p->sport)
-			return &be->svc[i];
-	}
-	return NULL;
+	return lb_backend_flow(be, p->daddr, p->dport, p->proto, p->saddr,
+			       p->sport, NULL, 0);
 }
 
 /*
@@ -759,30 +744,14 @@ reply6_origin_gen(const struct pkt *p, __u32 gen)
 		.proto = p->proto,
 		.gen = gen,
 	};
-	struct canary_flow6_key fk = {
-		.sport = p->dport,
-		.proto = p->proto,
-	};
 	struct canary_backend6 *be;
-	struct canary_flow6 *f;
-	int i;
 
 	addr6_copy(bk.addr, p->saddr6);
 	be = bpf_map_lookup_elem(&canary_backend6, &bk);
 	if (!be)
 		return NULL;
-	addr6_copy(fk.saddr, p->daddr6);
-	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
-		if (i >= be->n)
-			break;
-		addr6_copy(fk.daddr, be->svc[i].vip);
-		fk.dport = be->svc[i].port;
-		f = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
-		if (f && addr6_eq(f->ep_addr, p->saddr6) &&
-		    f->ep_port == p->sport)
-			return &be->svc[i];
-	}
-	return NULL;
+	return lb6_backend_flow(be, p->daddr6, p->dport, p->proto, p->saddr6,
+				p->sport, NULL, 0);
 }
 
 /* reply_origin() for IPv6. */

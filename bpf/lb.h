@@ -246,14 +246,51 @@ static __always_inline int lb_pick(const struct pkt *p,
 #endif
 
 /*
+ * The service of endpoint entry @be (the services of @ep:@ep_port) whose
+ * flow from @client:@cport went to that very endpoint without source NAT,
+ * service @skip_vip:@skip_port left out (@skip_vip NULL: none); NULL if
+ * none. Such a flow's replies come from the endpoint straight to the
+ * client (a source-NATed flow's go to this node, see snat.h): the reply
+ * path finds their VIP:port so, and a new flow must not look the same to
+ * the endpoint (lb_clashes()).
+ */
+static __always_inline const struct canary_backend_svc *
+lb_backend_flow(const struct canary_backend *be, __be32 client, __be16 cport,
+		__u8 proto, __be32 ep, __be16 ep_port, const __be32 *skip_vip,
+		__be16 skip_port)
+{
+	struct canary_flow_key fk = {
+		.saddr = client,
+		.sport = cport,
+		.proto = proto,
+	};
+	struct canary_flow *f;
+	int i;
+
+	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
+		if (i >= be->n)
+			break;
+		if (skip_vip && be->svc[i].vip == *skip_vip &&
+		    be->svc[i].port == skip_port)
+			continue;
+		fk.daddr = be->svc[i].vip;
+		fk.dport = be->svc[i].port;
+		f = bpf_map_lookup_elem(&canary_flow, &fk);
+		if (f && !(f->flags & CANARY_FLOW_F_SNAT) && f->ep_addr == ep &&
+		    f->ep_port == ep_port)
+			return &be->svc[i];
+	}
+	return NULL;
+}
+
+/*
  * Whether a new flow of @p to the endpoint of @f would clash: another
  * service (VIP:port) of that endpoint in generation @gen (canary_backend)
  * has a flow from the same client address:port that went to this same
  * endpoint address:port without source NAT. Seen from the endpoint the two
- * are one connection (ep:port <-> client:port), and reply_origin_gen()
- * would give the replies of both the VIP:port it finds first. *@known
- * tells whether the endpoint has a canary_backend entry in @gen at all.
- * An endpoint of one service costs this one lookup.
+ * are one connection (ep:port <-> client:port), and the reply path could
+ * not tell them apart. *@known tells whether the endpoint has a
+ * canary_backend entry in @gen at all.
  */
 static __always_inline bool lb_clashes(const struct pkt *p,
 				       const struct canary_flow *f, __u32 gen,
@@ -265,33 +302,14 @@ static __always_inline bool lb_clashes(const struct pkt *p,
 		.proto = p->proto,
 		.gen = gen,
 	};
-	struct canary_flow_key fk = {
-		.saddr = p->saddr,
-		.sport = p->sport,
-		.proto = p->proto,
-	};
 	struct canary_backend *be;
-	struct canary_flow *o;
-	int i;
 
 	be = bpf_map_lookup_elem(&canary_backend, &bk);
 	*known = be != NULL;
-	if (!be)
-		return false;
-	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
-		if (i >= be->n)
-			break;
-		/* This flow's own service: its key is the one being made. */
-		if (be->svc[i].vip == p->daddr && be->svc[i].port == p->dport)
-			continue;
-		fk.daddr = be->svc[i].vip;
-		fk.dport = be->svc[i].port;
-		o = bpf_map_lookup_elem(&canary_flow, &fk);
-		if (o && !(o->flags & CANARY_FLOW_F_SNAT) &&
-		    o->ep_addr == f->ep_addr && o->ep_port == f->ep_port)
-			return true;
-	}
-	return false;
+	/* This flow's own service left out: its key is the one being made. */
+	return be && lb_backend_flow(be, p->saddr, p->sport, p->proto,
+				     f->ep_addr, f->ep_port, &p->daddr,
+				     p->dport);
 }
 
 /*

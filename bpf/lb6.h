@@ -133,6 +133,36 @@ static __always_inline void lb6_flow_key(const struct pkt *p,
 	fk->proto = p->proto;
 }
 
+/* lb_backend_flow() for IPv6. */
+static __always_inline const struct canary_backend6_svc *
+lb6_backend_flow(const struct canary_backend6 *be, const __be32 *client,
+		 __be16 cport, __u8 proto, const __be32 *ep, __be16 ep_port,
+		 const __be32 *skip_vip, __be16 skip_port)
+{
+	struct canary_flow6_key fk = {
+		.sport = cport,
+		.proto = proto,
+	};
+	struct canary_flow6 *f;
+	int i;
+
+	addr6_copy(fk.saddr, client);
+	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
+		if (i >= be->n)
+			break;
+		if (skip_vip && addr6_eq(be->svc[i].vip, skip_vip) &&
+		    be->svc[i].port == skip_port)
+			continue;
+		addr6_copy(fk.daddr, be->svc[i].vip);
+		fk.dport = be->svc[i].port;
+		f = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
+		if (f && !(f->flags & CANARY_FLOW_F_SNAT) &&
+		    addr6_eq(f->ep_addr, ep) && f->ep_port == ep_port)
+			return &be->svc[i];
+	}
+	return NULL;
+}
+
 /* lb_clashes() for IPv6. */
 static __always_inline bool lb6_clashes(const struct pkt *p,
 					const struct canary_flow6 *f,
@@ -143,34 +173,14 @@ static __always_inline bool lb6_clashes(const struct pkt *p,
 		.proto = p->proto,
 		.gen = gen,
 	};
-	struct canary_flow6_key fk = {
-		.sport = p->sport,
-		.proto = p->proto,
-	};
 	struct canary_backend6 *be;
-	struct canary_flow6 *o;
-	int i;
 
 	addr6_copy(bk.addr, f->ep_addr);
 	be = bpf_map_lookup_elem(&canary_backend6, &bk);
 	*known = be != NULL;
-	if (!be)
-		return false;
-	addr6_copy(fk.saddr, p->saddr6);
-	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
-		if (i >= be->n)
-			break;
-		if (addr6_eq(be->svc[i].vip, p->daddr6) &&
-		    be->svc[i].port == p->dport)
-			continue;
-		addr6_copy(fk.daddr, be->svc[i].vip);
-		fk.dport = be->svc[i].port;
-		o = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
-		if (o && !(o->flags & CANARY_FLOW_F_SNAT) &&
-		    addr6_eq(o->ep_addr, f->ep_addr) && o->ep_port == f->ep_port)
-			return true;
-	}
-	return false;
+	return be && lb6_backend_flow(be, p->saddr6, p->sport, p->proto,
+				      f->ep_addr, f->ep_port, p->daddr6,
+				      p->dport);
 }
 
 /* lb_avoid_clash() for IPv6. */

@@ -221,8 +221,11 @@ static void clash4(struct test_env *env)
 	test__start_subtest("v4_snat_entry_no_clash");
 	env_clear_flows(env);
 	if (put_flow4(env, sport, PORT_A, ep.addr.v4, CANARY_FLOW_F_SNAT) &&
-	    to_vip4(env, sport, PORT_B, 0, &b))
-		ASSERT_EQ(b.daddr, ep.addr.v4, "the plain pick");
+	    to_vip4(env, sport, PORT_B, 0, &b) &&
+	    ASSERT_EQ(b.daddr, ep.addr.v4, "the plain pick"))
+		/* The SNATed flow's replies go to the node, never to the
+		 * client: this one is b's. */
+		reply4(env, b.daddr, sport, PORT_B);
 	config_free(&cfg);
 
 	/* Three endpoints: still the pick's version, any other endpoint. */
@@ -322,12 +325,13 @@ static bool reply6(struct test_env *env, const __be32 *ep, __u16 sport,
 }
 
 static bool put_flow6(struct test_env *env, __u16 sport, __u16 dport,
-		      const __be32 *ep)
+		      const __be32 *ep, __u8 flags)
 {
 	struct canary_flow6_key k = { .sport = htons(sport),
 				      .dport = htons(dport),
 				      .proto = IPPROTO_TCP };
-	struct canary_flow6 f = { .ep_port = htons(TARGET) };
+	struct canary_flow6 f = { .ep_port = htons(TARGET), .flags = flags,
+				  .snat_port = flags ? htons(40000) : 0 };
 
 	ip6(CLIENT6, k.saddr);
 	ip6(VIP6, k.daddr);
@@ -370,9 +374,16 @@ static void clash6(struct test_env *env)
 
 	test__start_subtest("v6_stale_entry");
 	env_clear_flows(env);
-	if (put_flow6(env, sport, PORT_A, ep.addr.v6) &&
+	if (put_flow6(env, sport, PORT_A, ep.addr.v6, 0) &&
 	    to_vip6(env, sport, PORT_B, 0, &b) &&
 	    ASSERT_TRUE(!ip6_eq(b.daddr, ep.addr.v6), "new flow: another endpoint"))
+		reply6(env, b.daddr, sport, PORT_B);
+
+	test__start_subtest("v6_snat_entry_no_clash");
+	env_clear_flows(env);
+	if (put_flow6(env, sport, PORT_A, ep.addr.v6, CANARY_FLOW_F_SNAT) &&
+	    to_vip6(env, sport, PORT_B, 0, &b) &&
+	    ASSERT_TRUE(ip6_eq(b.daddr, ep.addr.v6), "the plain pick"))
 		reply6(env, b.daddr, sport, PORT_B);
 	config_free(&cfg);
 
