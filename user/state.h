@@ -110,13 +110,13 @@ int state_genstate(struct canary_state *st, struct canary_genstate *gs);
  */
 int state_gen_entries(int fd, size_t key_size, size_t gen_off, __u32 gen,
 		      void **keys, void **vals, size_t *n);
-/* Sets @shared[i] (one per service of @cfg) when an endpoint of service i
- * (address, target port, protocol) also serves another service port:
- * only such a service's new flows can clash (CANARY_SVC_F_SHARED). */
-int state_shared_endpoints(const struct canary_config *cfg, bool *shared);
 /* Makes generation @gen's canary_backend and canary_backend6 entries
- * those of @cfg, writing only what differs. */
+ * those of @cfg, writing only what differs, and sets @shared[i] (one per
+ * service of @cfg) when an endpoint of service i (address, target port,
+ * protocol) also serves another service port: only such a service's new
+ * flows can clash (CANARY_SVC_F_SHARED). */
 int state_write_backends(struct canary_state *st,
-			 const struct canary_config *cfg, __u32 gen);
+			 const struct canary_config *cfg, __u32 gen,
+			 bool *shared);
 
 #endif /* CANARY_USER_STATE_H */

@@ -242,18 +242,21 @@ static int collect_pairs(const struct canary_config *cfg, bool v6, __u32 gen,
 	return 0;
 }
 
-/* Sorted @pairs grouped into entries, in place at the start of @pairs.
- * Returns how many entries. */
-static size_t group_pairs(struct be_pairs *pairs, bool v6)
+/* Sorted @pairs grouped into entries, in place at the start of @pairs;
+ * @shared[i] set for each service i whose endpoint's entry has another
+ * service port. Returns how many entries. */
+static size_t group_pairs(struct be_pairs *pairs, bool v6, bool *shared)
 {
 	size_t i, n = 0, ks = be_key_size(v6);
 	struct be_entry *cur = NULL;
+	int first = 0; /* the service of cur's first pair */
 	__u32 *cnt;
 
 	for (i = 0; i < pairs->n; i++) {
 		struct be_pair *q = &pairs->p[i];
 
 		if (!cur || memcmp(&cur->k, &q->e.k, ks)) {
+			first = q->svc;
 			cur = &pairs->p[n++].e;
 			if (cur != &q->e)
 				*cur = q->e;
@@ -261,6 +264,7 @@ static size_t group_pairs(struct be_pairs *pairs, bool v6)
 			*cnt = 1;
 			continue;
 		}
+		shared[first] = shared[q->svc] = true;
 		cnt = v6 ? &cur->val.v6.n : &cur->val.v4.n;
 		if (*cnt == CANARY_BACKEND_SVCS) {
 			pr_warn("an endpoint of '%s' serves more than %d service "
@@ -310,7 +314,7 @@ static int key_cmp(const void *a, const void *b, void *key_size)
  * needs any more are deleted.
  */
 static int sync_family(int fd, const struct canary_config *cfg, bool v6,
-		       __u32 gen)
+		       __u32 gen, bool *shared)
 {
 	size_t ks = be_key_size(v6), vs = be_val_size(v6), n_old, n_new, i;
 	size_t gen_off = v6 ? offsetof(struct canary_backend6_key, gen) :
@@ -325,7 +329,7 @@ static int sync_family(int fd, const struct canary_config *cfg, bool v6,
 	if (err)
 		goto out;
 	qsort_r(pairs.p, pairs.n, sizeof(*pairs.p), pair_cmp, &ks);
-	n_new = group_pairs(&pairs, v6);
+	n_new = group_pairs(&pairs, v6, shared);
 	err = state_gen_entries(fd, ks, gen_off, gen, (void **)&okeys,
 				(void **)&ovals, &n_old);
 	if (err)
@@ -368,43 +372,13 @@ out:
 	return err;
 }
 
-/* state_shared_endpoints() for family @v6. */
-static int shared_family(const struct canary_config *cfg, bool v6,
+int state_write_backends(struct canary_state *st,
+			 const struct canary_config *cfg, __u32 gen,
 			 bool *shared)
-{
-	size_t ks = be_key_size(v6), i, j;
-	struct be_pairs pairs = {};
-	int err;
-
-	err = collect_pairs(cfg, v6, 0, &pairs);
-	if (!err)
-		qsort_r(pairs.p, pairs.n, sizeof(*pairs.p), pair_cmp, &ks);
-	for (i = 0; !err && i < pairs.n; i = j) {
-		for (j = i + 1; j < pairs.n; j++)
-			if (memcmp(&pairs.p[i].e.k, &pairs.p[j].e.k, ks))
-				break;
-		if (j - i < 2)
-			continue;
-		for (; i < j; i++)
-			shared[pairs.p[i].svc] = true;
-	}
-	free(pairs.p);
-	return err;
-}
-
-int state_shared_endpoints(const struct canary_config *cfg, bool *shared)
 {
 	int err;
 
 	memset(shared, 0, cfg->n_services * sizeof(*shared));
-	err = shared_family(cfg, false, shared);
-	return err ? err : shared_family(cfg, true, shared);
-}
-
-int state_write_backends(struct canary_state *st,
-			 const struct canary_config *cfg, __u32 gen)
-{
-	int err = sync_family(st->backend_fd, cfg, false, gen);
-
-	return err ? err : sync_family(st->backend6_fd, cfg, true, gen);
+	err = sync_family(st->backend_fd, cfg, false, gen, shared);
+	return err ? err : sync_family(st->backend6_fd, cfg, true, gen, shared);
 }

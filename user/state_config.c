@@ -973,9 +973,7 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 
 	if (!buf)
 		return -ENOMEM;
-	err = state_shared_endpoints(cfg, shared);
-	if (!err)
-		err = gen_ids(st, gen, used); /* before its canary_svc entries go */
+	err = gen_ids(st, gen, used); /* before its canary_svc entries go */
 	if (!err)
 		err = begin_gen(st, gen, &clean);
 	if (!err)
@@ -999,6 +997,11 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 		err = clear_meta(st, gen, used);
 	if (!err)
 		err = clear_pins(st, gen);
+	/* Endpoint entries: only those that differ from what the
+	 * generation holds (user/state_backend.c); first, for the services'
+	 * CANARY_SVC_F_SHARED. */
+	if (!err)
+		err = state_write_backends(st, cfg, gen, shared);
 	for (i = 0; i < cfg->n_services && !err; i++) {
 		flows_base(st, ids[i], fresh[i], &cfg->svc[i], node, base);
 		err = write_service(st, ids[i], gen, &cfg->svc[i], base, node,
@@ -1006,10 +1009,6 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 	}
 	if (!err)
 		err = drop_old_tables(st, gen, &old);
-	/* Endpoint entries: only those that differ from what the
-	 * generation holds (user/state_backend.c). */
-	if (!err)
-		err = state_write_backends(st, cfg, gen);
 	free(old.t);
 	free(buf);
 	return err;
