@@ -86,6 +86,9 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 {
 	struct ethhdr *eth = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	/* Zeroed although filled on success: without it clang 14 read
+	 * a.ifindex on a path it could not prove filled, from a register the
+	 * verifier then refused to spill ("invalid size of register spill"). */
 	struct fib_answer a = {};
 	__u32 ifindex;
 
