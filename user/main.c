@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
-#include "cmd_kube.h"
-#include "log.h"
-#include "output.h"
+#include "cli/cmd.h"
+#include "cli/cmd_kube.h"
+#include "util/log.h"
+#include "cli/output.h"
 
 static const struct cmd *const commands[] = {
 	&cmd_attach,	 &cmd_detach,	&cmd_apply,  &cmd_set_weight,
