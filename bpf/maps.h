@@ -54,6 +54,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_vips SEC(".maps");
 
+/* Flow idle timeouts (include/canary.h); all zero: the defaults. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct canary_timeouts);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_tmo SEC(".maps");
+
 /* Never read by the programs: names and asked-for weights for user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

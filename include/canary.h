@@ -116,6 +116,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_PORT "canary_port"
 #define CANARY_MAP_TXN "canary_txn"
 #define CANARY_MAP_VIPS "canary_vips"
+#define CANARY_MAP_TMO "canary_tmo"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
@@ -334,12 +335,78 @@ struct canary_flow {
 	__u8 flags;      /* CANARY_FLOW_F_* */
 	__u32 svc_id;    /* service id, for counters */
 	__be16 snat_port; /* with CANARY_FLOW_F_SNAT: our source port */
-	__u16 reserved2; /* zero */
+	__u16 seen;      /* last packet, canary_stamp() units; 0: unknown */
 };
 _Static_assert(sizeof(struct canary_flow) == 16, "canary_flow size");
 
 /* canary_flow.flags */
 #define CANARY_FLOW_F_SNAT (1 << 0) /* source rewritten to the node's */
+/* TCP: a FIN or RST went by, from either side: the flow ages out after
+ * the closing timeout (canary_timeouts), not the open one. */
+#define CANARY_FLOW_F_CLOSING (1 << 1)
+
+/*
+ * Flow ageing, like conntrack's and Cilium's CT timeouts. A flow entry
+ * (both families) carries the time of its last packet in `seen`: a
+ * 16-bit stamp of CLOCK_MONOTONIC (bpf_ktime_get_coarse_ns()) in units
+ * of 2^32 ns (4.29 s), so it spans 78 hours and the programs write it at
+ * most once per unit per flow (no write per packet), plus once when the
+ * flow starts closing. An entry idle past its state's timeout counts as
+ * absent: the next packet is placed anew. Stamp 0 never occurs in a
+ * fresh stamp; it means "unknown" (an entry an older release wrote, whose
+ * reserved field was zero), taken as fresh and stamped on its next
+ * packet, so an in-place upgrade keeps every flow. The ageing is exact
+ * to one unit either way: an entry expires between its timeout and its
+ * timeout plus two units (never early).
+ */
+#define CANARY_STAMP_SHIFT 32 /* ns per stamp unit: 1 << 32 */
+
+/* The stamp of monotonic time @ns (never 0). */
+static inline __attribute__((always_inline)) __u16 canary_stamp(__u64 ns)
+{
+	__u16 s = (__u16)(ns >> CANARY_STAMP_SHIFT);
+
+	return s ? s : 1;
+}
+
+/* Whether an entry stamped @seen is past @timeout_s at stamp @now. */
+static inline __attribute__((always_inline)) int
+canary_stamp_expired(__u16 seen, __u16 now, __u32 timeout_s)
+{
+	__u16 age = (__u16)(now - seen);
+
+	/* (age - 1) units surely elapsed; more than the timeout: gone. */
+	return seen && age > 1 &&
+	       ((__u64)(age - 1) << CANARY_STAMP_SHIFT) > timeout_s * 1000000000ull;
+}
+
+/*
+ * canary_tmo (array, one entry): the idle timeouts, in seconds; a zero
+ * field means its default below, so the all-zero entry a new pin dir (or
+ * an upgrade) starts with is the defaults. Written by apply (the file's
+ * timeouts: section), read by the programs once per packet of a tracked
+ * flow (an array lookup the verifier inlines).
+ *
+ * Defaults: TCP 6 hours and closing 10 s are Cilium's CT (CT_CONNECTION_
+ * LIFETIME_TCP, CT_CLOSE_TIMEOUT); conntrack keeps an established TCP
+ * connection 5 days, which a 16-bit stamp could not span, and Cilium's
+ * choice is the one for a load balancer in front of pods. Non-TCP 60 s
+ * is Cilium's CT_CONNECTION_LIFETIME_NONTCP and about conntrack's UDP
+ * stream timeout (120 s; 30 s for a one-way flow).
+ */
+#define CANARY_TMO_TCP_DEFAULT_S 21600   /* open TCP flow, idle */
+#define CANARY_TMO_CLOSING_DEFAULT_S 10  /* after a FIN or RST */
+#define CANARY_TMO_UDP_DEFAULT_S 60      /* UDP flow, idle */
+/* The longest timeout: well within the stamp's span (2^16 units). */
+#define CANARY_TMO_MAX_S 259200          /* 72 hours */
+
+struct canary_timeouts {
+	__u32 tcp_s;         /* open TCP flows; 0: default */
+	__u32 tcp_closing_s; /* TCP flows after a FIN or RST; 0: default */
+	__u32 udp_s;         /* UDP flows; 0: default */
+	__u32 reserved;      /* zero */
+};
+_Static_assert(sizeof(struct canary_timeouts) == 16, "canary_timeouts size");
 
 /*
  * canary_snat (LRU hash): the way back for a source-NATed flow (an
@@ -617,7 +684,7 @@ struct canary_flow6 {
 	__u8 flags;        /* CANARY_FLOW_F_* */
 	__u32 svc_id;      /* service id, for counters */
 	__be16 snat_port;  /* with CANARY_FLOW_F_SNAT: our source port */
-	__u16 reserved2;   /* zero */
+	__u16 seen;        /* last packet, canary_stamp() units; 0: unknown */
 };
 _Static_assert(sizeof(struct canary_flow6) == 28, "canary_flow6 size");
 #define CANARY_FLOW6_V1_SIZE 24 /* canary_flow6's value, before v2 */

@@ -289,6 +289,41 @@ static void test_steering_keys(void)
 		    "no version 'v9'");
 }
 
+/* timeouts: {tcp, tcp_closing, udp}: keys left out take the defaults,
+ * no section leaves the running ones; each bad value is named. */
+static void test_timeouts(void)
+{
+	struct canary_config cfg;
+	struct canary_err err = {};
+	char path[32];
+
+	config_init(&cfg);
+	if (CHECK(load_text("timeouts: {tcp: 3600, udp: 5}\nservices: []\n",
+			    &cfg, &err, path) == 0, "%s", err.msg)) {
+		CHECK(cfg.timeouts.set, "timeouts set");
+		CHECK_EQ(cfg.timeouts.tcp_s, 3600);
+		CHECK_EQ(cfg.timeouts.tcp_closing_s, CANARY_TMO_CLOSING_DEFAULT_S);
+		CHECK_EQ(cfg.timeouts.udp_s, 5);
+	}
+	config_free(&cfg);
+	config_init(&cfg);
+	if (CHECK(load_text("services: []\n", &cfg, &err, path) == 0, "%s",
+		  err.msg))
+		CHECK(!cfg.timeouts.set, "no section: running timeouts kept");
+	config_free(&cfg);
+	check_error("timeouts: {udp: 0}\n", "1:17: ",
+		    "timeouts: 'udp' is '0', not seconds from 1 to 259200");
+	check_error("timeouts: {tcp_closing: 10s}\n", "1:25: ",
+		    "'tcp_closing' is '10s', not seconds");
+	check_error("timeouts: {tcp: 259201}\n", "1:17: ",
+		    "'tcp' is '259201', not seconds from 1 to 259200");
+	check_error("timeouts: {tcp: [1]}\n", "1:17: ",
+		    "'tcp' must be a single value, not a list");
+	check_error("timeouts: {icmp: 5}\n", "1:12: ",
+		    "unknown key 'icmp' in a timeouts section (expected tcp, tcp_closing, udp)");
+	check_error("timeouts: 60\n", "1:11: ", "'timeouts' must be a mapping");
+}
+
 static const char dualstack[] =
 	"services:\n"
 	"  - name: six\n"
@@ -616,6 +651,7 @@ int main(void)
 	RUN(test_ipv6);
 	RUN(test_node_and_snat);
 	RUN(test_node6);
+	RUN(test_timeouts);
 	RUN(test_bad_values);
 	RUN(test_wrong_types);
 	RUN(test_missing_and_duplicate_keys);

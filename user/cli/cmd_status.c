@@ -265,6 +265,17 @@ static json_object *json_node(const struct canary_node_cfg *n)
 	return o;
 }
 
+static json_object *json_timeouts(const struct canary_timeouts_cfg *t)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "tcp_s", json_object_new_int64(t->tcp_s));
+	json_object_object_add(o, "tcp_closing_s",
+			       json_object_new_int64(t->tcp_closing_s));
+	json_object_object_add(o, "udp_s", json_object_new_int64(t->udp_s));
+	return o;
+}
+
 static void print_json(const struct canary_state *st,
 		       const struct stats_snap *d, int only)
 {
@@ -282,6 +293,7 @@ static void print_json(const struct canary_state *st,
 	json_object_object_add(root, "generation", json_object_new_int(d->gen));
 	json_object_object_add(root, "grace_period_s", json_object_new_int(
 		(int)(d->gs.grace_ns / 1000000000ull)));
+	json_object_object_add(root, "timeouts", json_timeouts(&d->timeouts));
 	json_object_object_add(root, "node", json_node(&d->cfg.node));
 	json_object_object_add(root, "services", svcs);
 	json_object_object_add(root, "interfaces", ifaces);
@@ -458,6 +470,8 @@ static void print_plain(const struct canary_state *st,
 	       (unsigned long long)d->flow_evictions);
 	printf("grace period for mid-connection packets: %llu s\n",
 	       (unsigned long long)(d->gs.grace_ns / 1000000000ull));
+	printf("flow idle timeouts: tcp %u s, tcp closing %u s, udp %u s\n",
+	       d->timeouts.tcp_s, d->timeouts.tcp_closing_s, d->timeouts.udp_s);
 	printf("counters: passed %llu, translated %llu (redirected %llu, "
 	       "to kernel %llu), replies %llu, fragments %llu, "
 	       "no endpoint %llu, errors %llu, placed by previous config %llu\n",

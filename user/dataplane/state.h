@@ -45,6 +45,8 @@ struct canary_state {
 	/* canary_vips; -1 until programs of a build that has it are loaded
 	 * (commits open it when they find it) */
 	int vips_fd;
+	/* canary_tmo; -1 likewise */
+	int tmo_fd;
 };
 
 /* Opens canary_vips if pinned and not open yet; 0 or -errno. */
@@ -71,6 +73,17 @@ int state_open_port(struct canary_state *st);
 
 /* This node as the maps hold it (node->set: anything was ever written). */
 void state_read_node(struct canary_state *st, struct canary_node_cfg *node);
+
+/* The flow idle timeouts in effect (defaults for zero fields, and for
+ * all when canary_tmo is not pinned: then -ENOENT); 0 or -errno. */
+int state_read_timeouts(struct canary_state *st, struct canary_timeouts_cfg *t);
+/* Whether @t, when set, asks for other timeouts than canary_tmo holds. */
+bool state_timeouts_differ(struct canary_state *st,
+			   const struct canary_timeouts_cfg *t);
+/* Writes @t into canary_tmo when set; 0, -ENOENT (not pinned: programs
+ * older than flow timeouts) or -errno. */
+int state_write_timeouts(struct canary_state *st,
+			 const struct canary_timeouts_cfg *t);
 
 /* Service id of each service of @cfg, in order, as in the active gen. */
 int state_read_config(struct canary_state *st, struct canary_config *cfg,

@@ -1438,6 +1438,8 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	if (!err && cfg->node.set)
 		err = write_node(st, &cfg->node);
 	if (!err)
+		err = state_write_timeouts(st, &cfg->timeouts);
+	if (!err)
 		err = flip(st, gen, cfg->grace_s, now);
 	if (!err)
 		settle_flip(st, gen);
@@ -1503,6 +1505,8 @@ static bool config_same(struct canary_state *st, const struct canary_config *a,
 	    (state_genstate(st, &gs) ||
 	     gs.grace_ns != b->grace_s * 1000000000ull))
 		return false;
+	if (state_timeouts_differ(st, &b->timeouts))
+		return false;
 	if (b->node.set) {
 		node_of(&b->node, &want);
 		read_node(st, &have);
@@ -1553,6 +1557,11 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 		e = config_validate(&cfg, &err);
 	if (!e && !cfg.node.set)
 		e = check_running_node(st, &cfg, &err);
+	if (!e && cfg.timeouts.set && st->tmo_fd < 0) {
+		p_err("timeouts: the programs under '%s' predate flow timeouts; "
+		      "attach this build first", st->pin_dir);
+		goto out;
+	}
 	if (e) {
 		p_err("%s", err.msg[0] ? err.msg : strerror(-e));
 		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
