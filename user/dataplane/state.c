@@ -175,7 +175,8 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->tmo_fd = -1;
 }
 
-static int do_open(struct canary_state *st, const char *dir, bool create)
+static int do_open(struct canary_state *st, const char *dir, bool create,
+		   bool lock)
 {
 	struct canary_bpf *skel;
 	int ret;
@@ -186,7 +187,7 @@ static int do_open(struct canary_state *st, const char *dir, bool create)
 		ret = prepare_dir(dir, create);
 	if (ret)
 		return ret;
-	ret = lock_dir(st);
+	ret = lock ? lock_dir(st) : EXIT_OK;
 	if (ret)
 		return ret;
 	if (open_maps(st) == 0)
@@ -211,12 +212,17 @@ static int do_open(struct canary_state *st, const char *dir, bool create)
 
 int state_open(struct canary_state *st, const char *dir)
 {
-	return do_open(st, dir, true);
+	return do_open(st, dir, true, true);
 }
 
 int state_open_existing(struct canary_state *st, const char *dir)
 {
-	return do_open(st, dir, false);
+	return do_open(st, dir, false, true);
+}
+
+int state_open_unlocked(struct canary_state *st, const char *dir)
+{
+	return do_open(st, dir, false, false);
 }
 
 void state_close(struct canary_state *st)

@@ -67,6 +67,9 @@ int state_open(struct canary_state *st, const char *dir);
 /* Like state_open() but never creates anything: EXIT_FAIL with a message
  * when nothing is pinned. For read-only commands. */
 int state_open_existing(struct canary_state *st, const char *dir);
+/* Like state_open_existing() without taking the lock: for readers that
+ * may see a change half made (flows list), never for writers. */
+int state_open_unlocked(struct canary_state *st, const char *dir);
 void state_close(struct canary_state *st);
 /* Opens canary_port if it is pinned and not open yet; 0 or -errno. */
 int state_open_port(struct canary_state *st);
