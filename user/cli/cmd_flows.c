@@ -258,49 +258,79 @@ static int parse_limit(const char *s, unsigned long *out)
 	return 0;
 }
 
+/* What the command line asked for. */
+struct flows_args {
+	struct list_ctx l;
+	bool list_opts; /* --service or --limit given */
+};
+
+static int flows_verb_count(int argc, char **argv, void *arg)
+{
+	(void)argc;
+	(void)argv;
+	if (((struct flows_args *)arg)->list_opts)
+		return cmd_usage_error(&cmd_flows, "--service and --limit go "
+				       "with 'list' only");
+	return flows_count(false);
+}
+
+static int flows_verb_clear(int argc, char **argv, void *arg)
+{
+	(void)argc;
+	(void)argv;
+	if (((struct flows_args *)arg)->list_opts)
+		return cmd_usage_error(&cmd_flows, "--service and --limit go "
+				       "with 'list' only");
+	return flows_count(true);
+}
+
+static int flows_verb_list(int argc, char **argv, void *arg)
+{
+	(void)argc;
+	(void)argv;
+	return flows_list(&((struct flows_args *)arg)->l);
+}
+
+static const struct cmd_verb flows_verbs[] = {
+	{ "count", flows_verb_count },
+	{ "clear", flows_verb_clear },
+	{ "list", flows_verb_list },
+	{},
+};
+
 static int do_flows(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "service", required_argument, NULL, 's' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	struct list_ctx l = { .limit = FLOWS_LIMIT_DEFAULT };
-	const char *what = "count";
-	bool list_opts = false;
-	int opt;
+	struct flows_args a = { .l.limit = FLOWS_LIMIT_DEFAULT };
+	int opt, ret;
 
-	while ((opt = cmd_getopt(&cmd_flows, argc, argv, ":hs:l:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_flows, argc, argv)) != -1) {
 		if (opt == 'h' || opt == '?')
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
-		list_opts = true;
+		a.list_opts = true;
 		if (opt == 's')
-			l.service = optarg;
-		else if (parse_limit(optarg, &l.limit))
+			a.l.service = optarg;
+		else if (parse_limit(optarg, &a.l.limit))
 			return EXIT_USAGE;
 	}
 	if (argc - optind > 1)
 		return cmd_usage_error(&cmd_flows, "unexpected argument '%s'",
 				       argv[optind + 1]);
-	if (argc - optind == 1)
-		what = argv[optind];
-	if (strcmp(what, "count") && strcmp(what, "clear") && strcmp(what, "list"))
+	ret = cmd_run_verb(&cmd_flows, flows_verbs, argc - optind, argv + optind,
+			   &a);
+	if (ret == CMD_NO_VERB && argc - optind == 1)
 		return cmd_usage_error(&cmd_flows, "'%s' is not count, clear or "
-				       "list", what);
-	if (list_opts && strcmp(what, "list"))
-		return cmd_usage_error(&cmd_flows, "--service and --limit go with "
-				       "'list' only");
-	if (!strcmp(what, "list"))
-		return flows_list(&l);
-	return flows_count(!strcmp(what, "clear"));
+				       "list", argv[optind]);
+	if (ret == CMD_NO_VERB)
+		return flows_verb_count(0, NULL, &a);
+	return ret;
 }
 
-static const struct cmd_opt flows_opts[] = {
-	{ "--service NAME", "list: only this service's flows" },
-	{ "--limit N", "list: print at most N flows (default 1000; 0: all); "
-		       "the count covers all" },
-	{ "--help", "show this help" },
+static const struct cli_opt flows_opts[] = {
+	{ .name = "service", .val = 's', .short_opt = true, .metavar = "NAME",
+	  .help = "list: only this service's flows" },
+	{ .name = "limit", .val = 'l', .short_opt = true, .metavar = "N",
+	  .help = "list: print at most N flows (default 1000; 0: all); the "
+		  "count covers all" },
 	{},
 };
 
