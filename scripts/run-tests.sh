@@ -1,13 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Runs every test, in order: the unit test binaries (plain, then under
-# sanitizers), the libFuzzer corpus pass, the BPF test runner, then the
-# e2e scripts (root needed). Each prints "PASS name" / "FAIL name"
-# lines; this script counts them, repeats the FAIL lines at the end and
-# ends with "N passed, N failed"; exit 1 when anything failed. A missing
-# test program, or one that exits non-zero without a FAIL line, counts as
-# one failure under its own name: nothing is skipped silently.
-# `make test` builds everything first.
+# Runs every test, in order: the include-layer check, the unit test
+# binaries (plain, then under sanitizers), the libFuzzer corpus pass, the
+# BPF test runner, then the e2e scripts (root needed). Each prints
+# "PASS name" / "FAIL name" lines; this script counts them, repeats the
+# FAIL lines at the end and ends with "N passed, N failed"; exit 1 when
+# anything failed. A missing test program, or one that exits non-zero
+# without a FAIL line, counts as one failure under its own name: nothing
+# is skipped silently. `make test` builds everything first.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -62,6 +62,8 @@ run_all() {
 	[ "$n" -gt 0 ] || note_fail "FAIL $what: no test programs found (run make all)"
 }
 
+# The layers of user/ depend one way (docs/ARCHITECTURE.md).
+run_one layers 60 scripts/check-layers.sh
 run_all unit-tests 300 .output/tests/unit/test_*
 # The same under ASan+UBSan, then every libFuzzer target over its seed
 # corpus (`make sanitize` builds both).

@@ -16,7 +16,6 @@
 #include "dataplane/bridge.h"
 #include "util/log.h"
 #include "core/maglev.h"
-#include "cli/output.h"
 #include "dataplane/state.h"
 
 #define CANARY_INLINE static inline
@@ -1533,28 +1532,30 @@ static int check_running_node(struct canary_state *st,
 	return config_check_node(cfg, &node, err);
 }
 
-int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
+int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
+		      struct canary_err *err)
 {
 	struct canary_config old, cfg;
-	struct canary_err err = {};
 	__u32 *old_ids = calloc(CANARY_MAX_SERVICES, sizeof(*old_ids));
 	int ret = EXIT_FAIL, e;
 
+	cerr_clear(err);
 	config_init(&old);
 	config_init(&cfg);
 	if (!old_ids || state_read_config(st, &old, old_ids) ||
 	    state_read_config(st, &cfg, old_ids)) {
-		p_err("Couldn't read the running config under '%s'",
-		      st->pin_dir);
+		cerr_set(err, "Couldn't read the running config under '%s'",
+			 st->pin_dir);
 		goto out;
 	}
-	e = edit(&cfg, arg, &err);
+	e = edit(&cfg, arg, err);
 	if (!e)
-		e = config_validate(&cfg, &err);
+		e = config_validate(&cfg, err);
 	if (!e && !cfg.node.set)
-		e = check_running_node(st, &cfg, &err);
+		e = check_running_node(st, &cfg, err);
 	if (e) {
-		p_err("%s", err.msg[0] ? err.msg : strerror(-e));
+		if (cerr_unset(err))
+			cerr_set(err, "%s", strerror(-e));
 		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
 	}
@@ -1568,15 +1569,15 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 	e = commit(st, &old, old_ids, &cfg);
 	if (e == -ENOSPC) {
 		/* The old services keep their ids until the change is live. */
-		p_err("too many services: the running and the new config "
-		      "together need more than %d service ids; remove some "
-		      "services first", CANARY_MAX_SERVICES);
+		cerr_set(err, "too many services: the running and the new "
+			 "config together need more than %d service ids; remove "
+			 "some services first", CANARY_MAX_SERVICES);
 		ret = EXIT_USAGE;
 		goto out;
 	}
 	if (e) {
-		p_err("Couldn't write the new config under '%s': %s",
-		      st->pin_dir, strerror(-e));
+		cerr_set(err, "Couldn't write the new config under '%s': %s",
+			 st->pin_dir, strerror(-e));
 		goto out;
 	}
 	ret = EXIT_OK;
