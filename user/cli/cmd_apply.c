@@ -11,9 +11,9 @@
 #include "core/config_yaml.h"
 #include "kube/kube_logic.h"
 
-static const struct cmd_opt apply_opts[] = {
-	{ "-f, --file FILE", "YAML config to apply (required)" },
-	{ "--help", "show this help" },
+static const struct cli_opt apply_opts[] = {
+	{ .name = "file", .val = 'f', .short_opt = true, .metavar = "FILE",
+	  .help = "YAML config to apply (required)" },
 	{},
 };
 
@@ -52,18 +52,13 @@ static int replace_config(struct canary_config *cfg, void *arg,
 
 static int do_apply(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct canary_config want;
 	struct canary_err err = {};
 	struct canary_state st;
 	const char *file = NULL;
 	int opt, ret;
 
-	while ((opt = cmd_getopt(&cmd_apply, argc, argv, ":hf:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_apply, argc, argv)) != -1) {
 		if (opt == 'h')
 			return EXIT_OK;
 		if (opt == '?')

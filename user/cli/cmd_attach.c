@@ -44,14 +44,18 @@ struct attach_args {
 	int bridge[BRIDGE_MAX];
 };
 
-static const struct cmd_opt attach_opts[] = {
-	{ "--mode native|generic|tc", "ingress hook (default: native XDP)" },
-	{ "--redirect-dev DEV", "let XDP redirect to DEV (repeatable)" },
-	{ "--bridge BR", "let XDP redirect to the veth ports of bridge BR, "
-			 "past BR (repeatable)" },
-	{ "--flow-entries N", "flow-table size when the maps are created "
-			      "(default 65536)" },
-	{ "--help", "show this help" },
+static const struct cli_opt attach_opts[] = {
+	{ .name = "mode", .val = 'm', .short_opt = true,
+	  .metavar = "native|generic|tc",
+	  .help = "ingress hook (default: native XDP)" },
+	{ .name = "redirect-dev", .val = 'r', .short_opt = true,
+	  .metavar = "DEV", .help = "let XDP redirect to DEV (repeatable)" },
+	{ .name = "bridge", .val = 'b', .short_opt = true, .metavar = "BR",
+	  .help = "let XDP redirect to the veth ports of bridge BR, past BR "
+		  "(repeatable)" },
+	{ .name = "flow-entries", .val = 'f', .short_opt = true,
+	  .metavar = "N",
+	  .help = "flow-table size when the maps are created (default 65536)" },
 	{},
 };
 
@@ -106,18 +110,10 @@ static int parse_bridge(const char *s, struct attach_args *a)
 
 static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 {
-	static const struct option longs[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "redirect-dev", required_argument, NULL, 'r' },
-		{ "bridge", required_argument, NULL, 'b' },
-		{ "flow-entries", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	int opt, idx;
 
 	a->ingress = LINK_XDP;
-	while ((opt = cmd_getopt(&cmd_attach, argc, argv, ":hm:r:f:b:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_attach, argc, argv)) != -1) {
 		if (opt == 'h')
 			return -1;
 		if (opt == '?')
@@ -420,16 +416,11 @@ static int detach_all(void)
 
 static int do_detach(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct canary_state st;
 	__u32 ifindex;
 	int opt, ret, all = 0;
 
-	while ((opt = cmd_getopt(&cmd_detach, argc, argv, ":h", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_detach, argc, argv)) != -1) {
 		if (opt != 'a')
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		all = 1;
@@ -463,10 +454,10 @@ out:
 	return ret;
 }
 
-static const struct cmd_opt detach_opts[] = {
-	{ "--all", "every interface and cgroup canary-bpf is attached to "
-		   "(uninstall)" },
-	{ "--help", "show this help" },
+static const struct cli_opt detach_opts[] = {
+	{ .name = "all", .val = 'a',
+	  .help = "every interface and cgroup canary-bpf is attached to "
+		  "(uninstall)" },
 	{},
 };
 

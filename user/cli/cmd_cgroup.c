@@ -126,13 +126,9 @@ static int ensure_cglink(const char *dir, int cg_fd, __u64 id, size_t hook,
 static int parse_args(const struct cmd *c, int argc, char **argv,
 		      const char **path)
 {
-	static const struct option longs[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	int opt;
 
-	while ((opt = cmd_getopt(c, argc, argv, ":h", longs)) != -1)
+	while ((opt = cmd_getopt(c, argc, argv)) != -1)
 		return opt == 'h' ? -1 : EXIT_USAGE;
 	if (argc - optind > 1)
 		return cmd_usage_error(c, "expected at most one PATH");
@@ -206,18 +202,12 @@ out:
 	return ret;
 }
 
-static const struct cmd_opt cgroup_opts[] = {
-	{ "--help", "show this help" },
-	{},
-};
-
 const struct cmd cmd_attach_cgroup = {
 	.name = "attach-cgroup",
 	.fn = do_attach_cgroup,
 	.args = "[PATH]",
 	.summary = "Balance at connect()/sendmsg() for processes of a cgroup v2 "
 		   "(default: the hierarchy's root)",
-	.opts = cgroup_opts,
 };
 
 const struct cmd cmd_detach_cgroup = {
@@ -225,5 +215,4 @@ const struct cmd cmd_detach_cgroup = {
 	.fn = do_detach_cgroup,
 	.args = "[PATH]",
 	.summary = "Remove socket load balancing from a cgroup",
-	.opts = cgroup_opts,
 };
