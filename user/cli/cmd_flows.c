@@ -16,6 +16,7 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/flows.h"
 #include "dataplane/state.h"
 
@@ -181,7 +182,7 @@ static bool service_exists(struct canary_state *st, const char *name)
 static int flows_list(struct list_ctx *l)
 {
 	struct canary_state st;
-	int ret = state_open_unlocked(&st, state_pin_dir(opt_pin_dir)), err;
+	int ret = cli_state_open_unlocked(&st, state_pin_dir(opt_pin_dir)), err;
 
 	if (ret)
 		goto out;
@@ -217,7 +218,7 @@ static int flows_count(bool clear)
 	long n4, n6, gone = 0;
 	int ret;
 
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (ret)
 		goto out;
 	n4 = flow_table(&st, st.flow_fd, sizeof(struct canary_flow_key), clear,
