@@ -121,12 +121,10 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 	/* Past a bridge, the source MAC is the bridge's: the pod's gateway. */
 	__builtin_memcpy(eth->h_dest, a.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, a.smac, ETH_ALEN);
-	if (g)
-		g->redirected++;
+	GLOBAL_INC(g, redirected);
 	return ifindex == ctx->ingress_ifindex ? V_TX : V_REDIRECT;
 pass:
-	if (g)
-		g->fib_fallback++;
+	GLOBAL_INC(g, fib_fallback);
 	return V_PASS;
 }
 
@@ -141,8 +139,7 @@ static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
 	struct fib_question q;
 
 	if (p->vlan || (void *)(iph + 1) > data_end || iph->ttl <= 1) {
-		if (g)
-			g->fib_fallback++;
+		GLOBAL_INC(g, fib_fallback);
 		return V_PASS;
 	}
 	q.family = AF_INET;
@@ -166,8 +163,7 @@ static __always_inline enum verdict xdp_forward6(struct xdp_md *ctx,
 	struct fib_question q;
 
 	if (p->vlan || (void *)(ip6 + 1) > data_end || ip6->hop_limit <= 1) {
-		if (g)
-			g->fib_fallback++;
+		GLOBAL_INC(g, fib_fallback);
 		return V_PASS;
 	}
 	q.family = AF_INET6;
@@ -281,12 +277,10 @@ static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
 	    icmp_snat_to_client(&e, node, &to))
 		return;
 	if (icmp_rewrite(ctx, kind, &e, &to)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->icmp++;
+	GLOBAL_INC(g, icmp);
 }
 
 __noinline int parse_ipv6_xdp(struct xdp_md *ctx, struct pkt *p)
@@ -387,12 +381,10 @@ static __always_inline void ingress_icmp6(void *ctx, enum ctx_kind kind)
 	    icmp6_snat_to_client(&sc->e, n, &sc->to))
 		return;
 	if (icmp6_rewrite(ctx, kind, &sc->e, &sc->to)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->icmp++;
+	GLOBAL_INC(g, icmp);
 }
 
 /*
@@ -415,12 +407,10 @@ static __always_inline enum verdict ingress_snat6_reply(void *ctx,
 	    rewrite_addr6_port(ctx, kind, p,
 			       p->l3_off + offsetof(struct ipv6hdr, saddr),
 			       p->l4_off + TCP_SPORT_OFF, way.vip, way.vport)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return V_PASS;
 	}
-	if (g)
-		g->snat_replies++;
+	GLOBAL_INC(g, snat_replies);
 	addr6_copy(p->saddr6, way.vip);
 	if (kind == CTX_XDP)
 		return xdp_forward6(ctx, p, way.client, g);
@@ -447,12 +437,10 @@ static __always_inline enum verdict ingress_snat_reply(void *ctx,
 			      way.client_port) ||
 	    rewrite_addr_port(ctx, kind, p, p->l3_off + offsetof(struct iphdr, saddr),
 			      p->l4_off + TCP_SPORT_OFF, way.vip, way.vport)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return V_PASS;
 	}
-	if (g)
-		g->snat_replies++;
+	GLOBAL_INC(g, snat_replies);
 	p->saddr = way.vip;
 	if (kind == CTX_XDP)
 		return xdp_forward(ctx, p, way.client, g);
@@ -464,10 +452,10 @@ static __always_inline enum verdict ingress_snat_reply(void *ctx,
 static __always_inline enum verdict ingress_no_flow(int ret,
 						    struct canary_global *g)
 {
-	if (g && ret == LB_NO_ENDPOINT)
-		g->no_endpoint++;
-	else if (g)
-		g->errors++;
+	if (ret == LB_NO_ENDPOINT)
+		GLOBAL_INC(g, no_endpoint);
+	else
+		GLOBAL_INC(g, errors);
 	/* Like kube-proxy's reject: a VIP without endpoints must not leak
 	 * towards the default route. */
 	return ret == LB_NO_ENDPOINT ? V_DROP : V_PASS;
@@ -487,8 +475,7 @@ static __always_inline enum verdict ingress_no_flow(int ret,
  */
 static __always_inline enum verdict ingress_snat_drop(struct canary_global *g)
 {
-	if (g)
-		g->snat_full++;
+	GLOBAL_INC(g, snat_full);
 	return ingress_no_flow(LB_NO_ENDPOINT, g);
 }
 
@@ -515,8 +502,7 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 		back = snat6_back(p, node);
 		if (back)
 			return ingress_snat6_reply(ctx, kind, p, back, g);
-		if (g)
-			g->passed++;
+		GLOBAL_INC(g, passed);
 		return V_PASS;
 	}
 	ret = hit ? LB_FLOW_HIT : lb6_place(p, svc, gen, gs, node, g, &f);
@@ -541,19 +527,16 @@ static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
 					p->l3_off + offsetof(struct ipv6hdr, saddr),
 					p->l4_off + TCP_SPORT_OFF,
 					snat_src, f.snat_port))) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return V_PASS;
 	}
 	lb_count(f.svc_id, f.version, ctx_len(ctx, kind), ret);
-	if (g)
-		g->translated++;
+	GLOBAL_INC(g, translated);
 	if (snat)
 		addr6_copy(p->saddr6, snat_src); /* what the FIB must see */
 	if (kind == CTX_XDP)
 		return xdp_forward6(ctx, p, f.ep_addr, g);
-	if (g)
-		g->fib_fallback++;
+	GLOBAL_INC(g, fib_fallback);
 	return V_PASS;
 }
 
@@ -583,10 +566,10 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 	if (ret == PARSE_OK && !svc && !hit && snat_back(&p, node))
 		return ingress_snat_reply(ctx, kind, &p, node, g);
 	if (ret != PARSE_OK || (!svc && !hit)) {
-		if (g && ret == PARSE_FRAGMENT)
-			g->fragments++;
-		else if (g)
-			g->passed++;
+		if (ret == PARSE_FRAGMENT)
+			GLOBAL_INC(g, fragments);
+		else
+			GLOBAL_INC(g, passed);
 		if (ret == PARSE_OTHER) {
 			/* the quoted header lies past PARSE_MAX_HDR */
 			ctx_pull(ctx, kind, PARSE_MAX_HDR + 8 + 60 + 8);
@@ -615,19 +598,16 @@ static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 			       p.l3_off + offsetof(struct iphdr, saddr),
 			       p.l4_off + TCP_SPORT_OFF, snat_src,
 			       f.snat_port))) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return V_PASS;
 	}
 	lb_count(f.svc_id, f.version, ctx_len(ctx, kind), ret);
-	if (g)
-		g->translated++;
+	GLOBAL_INC(g, translated);
 	if (snat_src)
 		p.saddr = snat_src; /* the source the FIB must see */
 	if (kind == CTX_XDP)
 		return xdp_forward(ctx, &p, f.ep_addr, g);
-	if (g)
-		g->fib_fallback++;
+	GLOBAL_INC(g, fib_fallback);
 	return V_PASS;
 }
 
@@ -730,12 +710,10 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 	if (e.saddr == e.in.daddr)
 		to.saddr = orig->vip;
 	if (icmp_rewrite(skb, CTX_SKB, &e, &to)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->icmp++;
+	GLOBAL_INC(g, icmp);
 }
 
 /* reply_origin_gen() for IPv6. */
@@ -803,12 +781,10 @@ static __always_inline void egress_icmp6(struct __sk_buff *skb,
 	     icmp6_rewrite_outer(skb, CTX_SKB, &e,
 				 e.l3_off + offsetof(struct ipv6hdr, saddr),
 				 e.saddr, vip))) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->icmp++;
+	GLOBAL_INC(g, icmp);
 }
 
 /* A reply from an IPv6 endpoint: the VIP:port back as its source. */
@@ -822,12 +798,10 @@ static __always_inline void egress6(struct __sk_buff *skb, const struct pkt *p,
 	if (rewrite_addr6_port(skb, CTX_SKB, p,
 			       p->l3_off + offsetof(struct ipv6hdr, saddr),
 			       p->l4_off + TCP_SPORT_OFF, orig->vip, orig->port)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->replies++;
+	GLOBAL_INC(g, replies);
 }
 
 /* Replies from an endpoint to a client of a translated flow: restore the
@@ -859,12 +833,10 @@ int canary_tc_out(struct __sk_buff *skb)
 	if (rewrite_addr_port(skb, CTX_SKB, &p,
 			      p.l3_off + offsetof(struct iphdr, saddr),
 			      p.l4_off + TCP_SPORT_OFF, orig->vip, orig->port)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return TC_ACT_UNSPEC;
 	}
-	if (g)
-		g->replies++;
+	GLOBAL_INC(g, replies);
 	return TC_ACT_UNSPEC;
 }
 

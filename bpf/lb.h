@@ -25,11 +25,16 @@ static __always_inline struct canary_global *global_stats(void)
 	return bpf_map_lookup_elem(&canary_global, &zero);
 }
 
-#define GLOBAL_INC(field)                                   \
-	do {                                                \
-		struct canary_global *__g = global_stats(); \
-		if (__g)                                    \
-			__g->field++;                       \
+/*
+ * Counts one event in node-wide counter @field of @g, the CPU's canary_global
+ * entry (global_stats(), read once per packet). The lookup of a per-CPU
+ * array at index 0 cannot fail, but the verifier does not know that: the
+ * NULL check lives here, once.
+ */
+#define GLOBAL_INC(g, field)          \
+	do {                          \
+		if (g)                \
+			(g)->field++; \
 	} while (0)
 
 static __always_inline struct canary_vstats *version_stats(__u32 svc_id,
@@ -480,8 +485,8 @@ static __always_inline int lb_place(const struct pkt *p,
 		/* Not to an endpoint the current config removed outright. */
 		if (ret == LB_FLOW_NEW && !lb_endpoint_exists(p, out, gen))
 			ret = LB_NO_ENDPOINT;
-		if (ret == LB_FLOW_NEW && g)
-			g->grace++;
+		if (ret == LB_FLOW_NEW)
+			GLOBAL_INC(g, grace);
 	}
 	if (ret != LB_FLOW_NEW) {
 		psvc = svc;
@@ -492,16 +497,14 @@ static __always_inline int lb_place(const struct pkt *p,
 		return ret;
 	lb_avoid_clash(p, svc, psvc, pgen, gen, node, &at, out);
 	if (snat_wanted(svc, out, node) && snat_alloc(p, out, node)) {
-		if (g)
-			g->snat_full++;
+		GLOBAL_INC(g, snat_full);
 		return LB_NO_ENDPOINT;
 	}
-	if (out->flags & CANARY_FLOW_F_SNAT && g)
-		g->snat++;
+	if (out->flags & CANARY_FLOW_F_SNAT)
+		GLOBAL_INC(g, snat);
 	if (bpf_map_update_elem(&canary_flow, &fk, out, BPF_ANY))
 		return LB_ERROR;
-	if (g)
-		g->flow_inserts++;
+	GLOBAL_INC(g, flow_inserts);
 	return LB_FLOW_NEW;
 }
 

@@ -260,8 +260,8 @@ static __always_inline int lb6_place(const struct pkt *p,
 		}
 		if (ret == LB_FLOW_NEW && !lb6_endpoint_exists(p, out, gen))
 			ret = LB_NO_ENDPOINT;
-		if (ret == LB_FLOW_NEW && g)
-			g->grace++;
+		if (ret == LB_FLOW_NEW)
+			GLOBAL_INC(g, grace);
 	}
 	if (ret != LB_FLOW_NEW) {
 		psvc = svc;
@@ -272,16 +272,14 @@ static __always_inline int lb6_place(const struct pkt *p,
 		return ret;
 	lb6_avoid_clash(p, svc, psvc, pgen, gen, node, &at, out);
 	if (snat6_wanted(svc, out, node) && snat6_alloc(p, out, node)) {
-		if (g)
-			g->snat_full++;
+		GLOBAL_INC(g, snat_full);
 		return LB_NO_ENDPOINT;
 	}
-	if (out->flags & CANARY_FLOW_F_SNAT && g)
-		g->snat++;
+	if (out->flags & CANARY_FLOW_F_SNAT)
+		GLOBAL_INC(g, snat);
 	if (bpf_map_update_elem(&canary_flow6_v2, &fk, out, BPF_ANY))
 		return LB_ERROR;
-	if (g)
-		g->flow_inserts++;
+	GLOBAL_INC(g, flow_inserts);
 	return LB_FLOW_NEW;
 }
 

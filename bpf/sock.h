@@ -92,8 +92,7 @@ static __always_inline int sock_choose(struct bpf_sock_addr *ctx, __be32 daddr,
 	*ep = f.ep_addr;
 	*ep_port = f.ep_port;
 	lb_count(f.svc_id, f.version, 0, LB_FLOW_NEW);
-	if (g)
-		g->sock_lb++;
+	GLOBAL_INC(g, sock_lb);
 	return 1;
 }
 
