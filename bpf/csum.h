@@ -224,4 +224,32 @@ static __always_inline int rewrite_addr6_port(void *ctx, enum ctx_kind kind,
 	return 0;
 }
 
+#define TCP_DPORT_OFF 2 /* destination port offset, TCP and UDP alike */
+#define TCP_SPORT_OFF 0
+
+/*
+ * Rewrites the source (@src) or the destination address and port of
+ * packet @p, of the family @is6, to @addr:@port (IPv4: @addr[0]) with
+ * their checksums: rewrite_addr_port() or rewrite_addr6_port(). Returns
+ * 0, or -1 if the packet shrank under us.
+ */
+static __always_inline int rewrite_tuple(void *ctx, enum ctx_kind kind,
+					 const struct pkt *p, bool src,
+					 const __be32 *addr, __be16 port,
+					 bool is6)
+{
+	__u32 port_off = p->l4_off + (src ? TCP_SPORT_OFF : TCP_DPORT_OFF);
+
+	if (is6)
+		return rewrite_addr6_port(ctx, kind, p,
+					  p->l3_off + (src ?
+					  offsetof(struct ipv6hdr, saddr) :
+					  offsetof(struct ipv6hdr, daddr)),
+					  port_off, addr, port);
+	return rewrite_addr_port(ctx, kind, p,
+				 p->l3_off + (src ? offsetof(struct iphdr, saddr) :
+					      offsetof(struct iphdr, daddr)),
+				 port_off, addr[0], port);
+}
+
 #endif /* CANARY_BPF_CSUM_H */
