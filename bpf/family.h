@@ -101,32 +101,48 @@ static __always_inline void lb_flow_copy(union lb_flow *dst,
 		dst->v4 = src->v4;
 }
 
-/* The flow entry of @saddr:@sport -> @daddr:@dport over @proto, or NULL. */
-static __always_inline union lb_flow *lb_flow_find(const __be32 *saddr,
-						   const __be32 *daddr,
-						   __be16 sport, __be16 dport,
-						   __u8 proto, bool is6)
+union lb_flow_key {
+	struct canary_flow_key v4;
+	struct canary_flow6_key v6;
+};
+
+/* Into @k (the family's member only): the flow key of @saddr:@sport ->
+ * @daddr:@dport over @proto. */
+static __always_inline void lb_flow_key(union lb_flow_key *k,
+					const __be32 *saddr,
+					const __be32 *daddr, __be16 sport,
+					__be16 dport, __u8 proto, bool is6)
 {
 	if (is6) {
-		struct canary_flow6_key k = {
+		k->v6 = (struct canary_flow6_key){
 			.sport = sport,
 			.dport = dport,
 			.proto = proto,
 		};
-
-		addr6_copy(k.saddr, saddr);
-		addr6_copy(k.daddr, daddr);
-		return bpf_map_lookup_elem(&canary_flow6_v2, &k);
+		addr6_copy(k->v6.saddr, saddr);
+		addr6_copy(k->v6.daddr, daddr);
+		return;
 	}
-	struct canary_flow_key k = {
+	k->v4 = (struct canary_flow_key){
 		.saddr = saddr[0],
 		.daddr = daddr[0],
 		.sport = sport,
 		.dport = dport,
 		.proto = proto,
 	};
+}
 
-	return bpf_map_lookup_elem(&canary_flow, &k);
+/* The flow entry of @saddr:@sport -> @daddr:@dport over @proto, or NULL. */
+static __always_inline union lb_flow *lb_flow_find(const __be32 *saddr,
+						   const __be32 *daddr,
+						   __be16 sport, __be16 dport,
+						   __u8 proto, bool is6)
+{
+	union lb_flow_key k;
+
+	lb_flow_key(&k, saddr, daddr, sport, dport, proto, is6);
+	return bpf_map_lookup_elem(FAM_MAP(is6, canary_flow, canary_flow6_v2),
+				   &k);
 }
 
 /* Records @f as the flow entry of packet @p. Returns the update's result. */

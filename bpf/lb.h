@@ -313,11 +313,15 @@ lb_backend_flow(const union lb_backend *be, const __be32 *client,
 		__be16 cport, __u8 proto, const __be32 *ep, __be16 ep_port,
 		const __be32 *skip_vip, __be16 skip_port, bool is6)
 {
+	void *flow_map = FAM_MAP(is6, canary_flow, canary_flow6_v2);
 	const union lb_flow *f;
+	union lb_flow_key fk;
 	const __be32 *vip;
 	__be16 port;
 	int i;
 
+	/* One key, its destination changed per candidate. */
+	lb_flow_key(&fk, client, client, cport, 0, proto, is6);
 	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
 		if (i >= FAM_VAL(be, is6, n))
 			break;
@@ -325,7 +329,9 @@ lb_backend_flow(const union lb_backend *be, const __be32 *client,
 		port = FAM_VAL(be, is6, svc[i].port);
 		if (skip_vip && addr_eq(vip, skip_vip, is6) && port == skip_port)
 			continue;
-		f = lb_flow_find(client, vip, cport, port, proto, is6);
+		addr_copy(FAM_ADDR(&fk, is6, daddr), vip, is6);
+		FAM_VAL(&fk, is6, dport) = port;
+		f = bpf_map_lookup_elem(flow_map, &fk);
 		if (f && !(FAM_VAL(f, is6, flags) & CANARY_FLOW_F_SNAT) &&
 		    addr_eq(FAM_ADDR(f, is6, ep_addr), ep, is6) &&
 		    FAM_VAL(f, is6, ep_port) == ep_port)
