@@ -374,9 +374,8 @@ static __always_inline enum verdict ingress_snat_reply(void *ctx,
 {
 	union lb_snat way;
 
-	/* A copy: the rewrite may not leave the map value alone (tc helpers
-	 * invalidate nothing but packet pointers; the copy is for clarity
-	 * of what is written where). */
+	/* One read of the way back: another CPU may rewrite the LRU entry
+	 * between the two rewrites, which must agree on one flow. */
 	if (is6)
 		way.v6 = back->v6;
 	else
@@ -412,7 +411,7 @@ static __always_inline enum verdict ingress_no_flow(int ret,
 /*
  * A packet of a source-NATed flow that has no SNAT source to leave from:
  * this node has no address of the flow's family (the node section lost
- * it), or another flow holds its port now (snat_keep(), snat6_keep()). Dropped,
+ * it), or another flow holds its port now (snat_keep()). Dropped,
  * as MASQUERADE drops what it has no source address for, and counted
  * like a new flow that found no SNAT port (snat_full, no_endpoint).
  * Rewriting it would send it from the all-zero address, or into the
