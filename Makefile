@@ -36,7 +36,10 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 MAIN_SRC := user/main.c
-LIB_SRCS := $(filter-out $(MAIN_SRC),$(wildcard user/*.c))
+# user/ is in layers, one folder each (docs/ARCHITECTURE.md); a folder
+# includes only from the layers scripts/check-layers.sh allows it.
+USER_LAYERS := cli agent kube dataplane core util
+LIB_SRCS := $(foreach l,$(USER_LAYERS),$(wildcard user/$(l)/*.c))
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 LIB := $(OUTPUT)/libcanary.a
 
@@ -64,7 +67,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 # What the fuzz targets reach: parsers, config model, YAML, weights, and
 # the agent's Kubernetes JSON decoding.
-FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/user/%.o,addr parse config config_yaml weights kube_objects kube_gateway kube_logic log)
+FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/user/%.o,core/addr core/parse core/config \
+	core/config_yaml core/weights kube/kube_objects kube/kube_gateway kube/kube_logic util/log)
 FUZZ_SECONDS ?= 60
 FUZZ_PACKETS ?= 1000000
 
@@ -78,7 +82,7 @@ $(OUTPUT)/headers.ok: $(BPF_HDRS) $(OUTPUT)/vmlinux.h scripts/check-headers.sh |
 	$(call msg,CHECK,bpf/*.h)
 	$(Q)scripts/check-headers.sh $(CLANG) $(BPF_CFLAGS) && touch $@
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/bench:
+$(OUTPUT) $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 # vmlinux.h: regenerate into a temp file, replace only when it changed.
@@ -106,9 +110,9 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(SKELS) $(MAKEFILE) | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c $(SKELS) $(MAKEFILE)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -146,12 +150,12 @@ $(BENCH_BIN): $(OUTPUT)/bench/bench.o $(OUTPUT)/tests/bpf/env.o $(OUTPUT)/tests/
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/asan/user $(OUTPUT)/asan/tests/unit $(OUTPUT)/fuzz/user:
+$(OUTPUT)/asan/tests/unit $(OUTPUT)/fuzz/user:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/asan/user/%.o: user/%.c $(SKELS) $(MAKEFILE) | $(OUTPUT)/asan/user
+$(OUTPUT)/asan/user/%.o: user/%.c $(SKELS) $(MAKEFILE)
 	$(call msg,CC-ASAN,$@)
-	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -c $< -o $@
 
 $(ASAN_LIB): $(ASAN_OBJS)
 	$(call msg,AR,$@)
@@ -161,9 +165,9 @@ $(OUTPUT)/asan/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_LI
 	$(call msg,CC-ASAN,$@)
 	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(ASAN_LIB) $(LDLIBS) -o $@
 
-$(OUTPUT)/fuzz/user/%.o: user/%.c $(MAKEFILE) | $(OUTPUT)/fuzz/user
+$(OUTPUT)/fuzz/user/%.o: user/%.c $(MAKEFILE)
 	$(call msg,CC-FUZZ,$@)
-	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)mkdir -p $(@D) && $(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(OUTPUT)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_OBJS) $(MAKEFILE) | $(OUTPUT)/fuzz/user
 	$(call msg,FUZZER,$@)
@@ -217,6 +221,6 @@ clean:
 	$(call msg,CLEAN,)
 	$(Q)rm -rf $(OUTPUT) canary-bpf
 
--include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/tests/*/*.d $(OUTPUT)/bench/*.d \
-	$(OUTPUT)/asan/user/*.d $(OUTPUT)/asan/tests/unit/*.d $(OUTPUT)/fuzz/*.d \
-	$(OUTPUT)/fuzz/user/*.d)
+-include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*/*.d \
+	$(OUTPUT)/bench/*.d $(OUTPUT)/asan/user/*/*.d $(OUTPUT)/asan/tests/unit/*.d \
+	$(OUTPUT)/fuzz/*.d $(OUTPUT)/fuzz/user/*/*.d)

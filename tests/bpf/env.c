@@ -14,8 +14,8 @@
 #include "canary.skel.h"
 #include "bpf_test.h"
 #include "env.h"
-#include "loader.h"
-#include "maglev.h"
+#include "dataplane/loader.h"
+#include "core/maglev.h"
 #include "pkt.h"
 
 #define CANARY_INLINE static inline

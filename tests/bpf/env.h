@@ -10,8 +10,8 @@
 #include <limits.h>
 #include <linux/types.h>
 
-#include "config.h"
-#include "state.h"
+#include "core/config.h"
+#include "dataplane/state.h"
 
 struct canary_bpf;
 

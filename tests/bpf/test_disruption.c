@@ -14,7 +14,7 @@
 #include "bpf_test.h"
 #include "env.h"
 #include "flows.h"
-#include "maglev.h"
+#include "core/maglev.h"
 
 #define N_FLOWS 100000
 #define V2_BPS 1000 /* v2 takes 10 %: v1 keeps 90,000 flows to measure */

@@ -15,9 +15,9 @@
 #include "canary.skel.h"
 #include "bpf_test.h"
 #include "env.h"
-#include "stats.h"
+#include "dataplane/stats.h"
 #include "flows.h"
-#include "loader.h"
+#include "dataplane/loader.h"
 
 #define SMALL_TABLE 4096
 

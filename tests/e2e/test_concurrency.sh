@@ -3,7 +3,7 @@
 # Concurrent writers on one pin dir end in one consistent state, never a
 # mix: 50 set-weight calls with 50 different values, 5 applies of a file
 # with yet another value and 10 status readers all start at once. The CLI
-# serializes writers with a flock on the pin dir (user/state.c lock_dir).
+# serializes writers with a flock on the pin dir (user/dataplane/state.c lock_dir).
 # Afterwards every call has succeeded, the weights are exactly one of the
 # requested values, and the active generation's canary_svc, canary_ver and
 # canary_meta entries agree with each other and with status.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The agent's Kubernetes JSON handling (user/kube_objects.c): the input is
+ * The agent's Kubernetes JSON handling (user/kube/kube_objects.c): the input is
  * parsed with json-c and decoded as a TrafficSplit, a Service and an
  * EndpointSlice in turn, as a watch event's object would be. Decoding must
  * fail cleanly or yield an object with bounded, NUL-terminated names and
@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "fuzz.h"
-#include "kube_objects.h"
+#include "kube/kube_objects.h"
 
 /* Whether @a is a usable address: set, IPv4 or IPv6, reserved zero. */
 static bool addr_ok(const struct canary_addr *a)

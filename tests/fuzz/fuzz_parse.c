@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * The CLI's value parsers (user/parse.c). The first byte picks the parser,
+ * The CLI's value parsers (user/core/parse.c). The first byte picks the parser,
  * the rest is the argument. Accepted values must be in range and survive
  * a round trip through the formatters; refused ones get a message.
  */
 #include <arpa/inet.h>
 
 #include "fuzz.h"
-#include "parse.h"
+#include "core/parse.h"
 
 static void percent(const char *s, struct canary_err *err)
 {

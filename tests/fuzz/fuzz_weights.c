@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * `set-weight` (user/weights.c): the first byte shapes a service (1 to 4
+ * `set-weight` (user/core/weights.c): the first byte shapes a service (1 to 4
  * versions, which have endpoints, starting weights), the rest is
  * VERSION=PCT arguments, one per line. Success must leave weights
  * totalling 100 %; failure must leave the service untouched and say why.
  */
 #include "fuzz.h"
-#include "weights.h"
+#include "core/weights.h"
 
 #define MAX_ARGS 8
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The `apply -f` loader (user/config_yaml.c) on arbitrary files. A file
+/* The `apply -f` loader (user/core/config_yaml.c) on arbitrary files. A file
  * it accepts must be a valid config; one it refuses gets a message. */
 #define _GNU_SOURCE
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "config_yaml.h"
+#include "core/config_yaml.h"
 #include "fuzz.h"
 
 /* The input as a file: a memfd, reached by its /proc path. */

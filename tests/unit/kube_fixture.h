@@ -9,7 +9,7 @@
 
 #include <stdlib.h>
 
-#include "kube_logic.h"
+#include "kube/kube_logic.h"
 #include "unit.h"
 
 /* @json decoded as kind @k; a failure is a failed check (and NULL). */

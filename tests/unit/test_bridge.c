@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The bridge FDB dump parser: user/bridge.c bridge_fdb_parse(). */
+/* The bridge FDB dump parser: user/dataplane/bridge.c bridge_fdb_parse(). */
 #include <errno.h>
 #include <sys/socket.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
-#include "bridge.h"
+#include "dataplane/bridge.h"
 #include "unit.h"
 
 static const __u8 MAC[6] = { 0x02, 0x42, 0x0a, 0xf4, 0x01, 0x15 };

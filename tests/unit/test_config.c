@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The configuration model: user/config.c. */
+/* The configuration model: user/core/config.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "unit.h"
 
 /* Adds service @name on 10.96.0.@id:5000/tcp with versions v1..vN; version

@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The agent's pure logic: quantities, weight normalisation, derived
  * names, kubeconfig parsing, the default-route interface, and the plan
- * built from Kubernetes JSON (user/kube_logic.c, kubeconfig.c, iface.c,
+ * built from Kubernetes JSON (user/kube/kube_logic.c, kubeconfig.c, iface.c,
  * kube_objects.c, agent_plan.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "agent_plan.h"
-#include "iface.h"
-#include "kube_logic.h"
-#include "kube_split.h"
-#include "kubeconfig.h"
-#include "parse.h"
+#include "agent/agent_plan.h"
+#include "agent/iface.h"
+#include "kube/kube_logic.h"
+#include "cli/kube_split.h"
+#include "kube/kubeconfig.h"
+#include "core/parse.h"
 #include "kube_fixture.h"
 #include "unit.h"
-#include "weights.h"
+#include "core/weights.h"
 
 static void test_quantity(void)
 {

@@ -3,13 +3,13 @@
  * dual-stack Services, IPv6 EndpointSlices, Gateways and Nodes decoded
  * exactly, and the plan: per-family services named apart, endpoints of
  * the VIP's family only, IPv6 skipped for Local and SNAT always
- * (user/kube_objects.c, kube_gateway.c, agent_plan.c, agent_route.c). */
+ * (user/kube/kube_objects.c, kube_gateway.c, agent_plan.c, agent_route.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 
-#include "agent_plan.h"
-#include "kube_logic.h"
+#include "agent/agent_plan.h"
+#include "kube/kube_logic.h"
 #include "kube_fixture.h"
 #include "unit.h"
 

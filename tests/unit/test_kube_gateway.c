@@ -2,16 +2,16 @@
 /* The agent's Gateway API, Node and Event logic: decoding Gateways,
  * TCPRoutes, UDPRoutes and Nodes, the services a route asks for,
  * NodePorts and the node section in the plan, and the Event object
- * (user/kube_gateway.c, kube_objects.c, agent_route.c, agent_plan.c,
+ * (user/kube/kube_gateway.c, kube_objects.c, agent_route.c, agent_plan.c,
  * kube_events.c). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 
-#include "agent_plan.h"
-#include "kube_events.h"
-#include "kube_logic.h"
-#include "parse.h"
+#include "agent/agent_plan.h"
+#include "kube/kube_events.h"
+#include "kube/kube_logic.h"
+#include "core/parse.h"
 #include "kube_fixture.h"
 #include "unit.h"
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Maglev table population: user/maglev.c. */
+/* Maglev table population: user/core/maglev.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 
-#include "maglev.h"
+#include "core/maglev.h"
 #include "unit.h"
 
 #define CANARY_INLINE static inline

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Parsers and formatters of user/parse.c. */
+/* Parsers and formatters of user/core/parse.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
-#include "parse.h"
+#include "core/parse.h"
 #include "unit.h"
 
 /* Expects @ret to be -EINVAL with @needle in the message. */

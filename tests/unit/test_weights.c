@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* `set-weight` semantics: user/weights.c. */
+/* `set-weight` semantics: user/core/weights.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 
 #include "unit.h"
-#include "weights.h"
+#include "core/weights.h"
 
 /* A service with @n versions v1..vN; version i gets @eps[i] endpoints and
  * weight @w[i] (percent). */

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* The `apply -f` file format: user/config_yaml.c. */
+/* The `apply -f` file format: user/core/config_yaml.c. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config_yaml.h"
+#include "core/config_yaml.h"
 #include "unit.h"
 
 static const char example[] =

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The agent's cache, its watches and the reconcile loop (see agent.h). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/agent_plan.h"
+#include "kube/kube_client.h"
+#include "util/log.h"
+
+#define DEBOUNCE_MS 100    /* changes arriving this close are one batch */
+#define REFRESH_S 30       /* re-check the maps against the cache */
+#define RETRY_S 1          /* after a failed pass */
+
+static const char *const split_paths[] = {
+	"/apis/split.smi-spec.io/v1alpha4/trafficsplits",
+	"/apis/split.smi-spec.io/v1alpha3/trafficsplits",
+	"/apis/split.smi-spec.io/v1alpha2/trafficsplits",
+	"/apis/split.smi-spec.io/v1alpha1/trafficsplits",
+	NULL,
+};
+static const char *const service_paths[] = { "/api/v1/services", NULL };
+static const char *const slice_paths[] = {
+	"/apis/discovery.k8s.io/v1/endpointslices", NULL,
+};
+/* Gateway API: optional CRDs; a 404 lists as none. */
+static const char *const gateway_paths[] = {
+	"/apis/gateway.networking.k8s.io/v1/gateways",
+	"/apis/gateway.networking.k8s.io/v1beta1/gateways",
+	"/apis/gateway.networking.k8s.io/v1alpha2/gateways", NULL,
+};
+static const char *const tcproute_paths[] = {
+	"/apis/gateway.networking.k8s.io/v1alpha2/tcproutes", NULL,
+};
+static const char *const udproute_paths[] = {
+	"/apis/gateway.networking.k8s.io/v1alpha2/udproutes", NULL,
+};
+static const char *const node_paths[] = { "/api/v1/nodes", NULL };
+
+void alog(const char *fmt, ...)
+{
+	char ts[32], msg[4096];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	fprintf(stderr, "%s agent: %s\n", ts, msg);
+}
+
+static long mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+long agent_sync_age(const struct agent *a)
+{
+	long last = a->cnt.last_sync;
+
+	return a->cnt.ready ? mono_s() - last : -1;
+}
+
+static int store_index(const struct kube_store *s, const char *ns, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->objs[i]->ns, ns) && !strcmp(s->objs[i]->name, name))
+			return i;
+	return -1;
+}
+
+static void store_clear(struct kube_store *s)
+{
+	while (s->n > 0)
+		kube_obj_free(s->objs[--s->n]);
+}
+
+/* Puts @obj in @s (replacing its namesake); -ENOMEM leaves @obj to us. */
+static int store_put(struct kube_store *s, struct kube_obj *obj)
+{
+	int i = store_index(s, obj->ns, obj->name);
+	struct kube_obj **grown;
+
+	if (i >= 0) {
+		kube_obj_free(s->objs[i]);
+		s->objs[i] = obj;
+		return 0;
+	}
+	if (s->n == s->cap) {
+		grown = realloc(s->objs, (s->cap * 2 + 16) * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		s->objs = grown;
+		s->cap = s->cap * 2 + 16;
+	}
+	s->objs[s->n++] = obj;
+	return 0;
+}
+
+static void store_del(struct kube_store *s, const char *ns, const char *name)
+{
+	int i = store_index(s, ns, name);
+
+	if (i < 0)
+		return;
+	kube_obj_free(s->objs[i]);
+	s->objs[i] = s->objs[--s->n];
+}
+
+/* FQDN slices (and any other addressType) carry no addresses to
+ * translate to: one line per slice. */
+static void note_slice(const struct kube_store *s, const struct kube_obj *obj)
+{
+	if (obj->kind == KUBE_SLICE && !obj->slice.af &&
+	    store_index(s, obj->ns, obj->name) < 0)
+		alog("endpointslice %s/%s: addressType is neither IPv4 nor IPv6: "
+		     "ignored", obj->ns, obj->name);
+}
+
+static void mark_dirty(struct agent *a)
+{
+	a->dirty = true;
+	pthread_cond_signal(&a->cond);
+}
+
+static void on_replace(void *arg, enum kube_kind kind, struct kube_obj **objs, int n)
+{
+	struct agent *a = arg;
+	int i;
+
+	pthread_mutex_lock(&a->lock);
+	store_clear(&a->store[kind]);
+	for (i = 0; i < n; i++) {
+		note_slice(&a->store[kind], objs[i]);
+		if (store_put(&a->store[kind], objs[i]))
+			kube_obj_free(objs[i]);
+	}
+	a->listed[kind] = true;
+	mark_dirty(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void on_update(void *arg, struct kube_obj *obj, bool deleted)
+{
+	struct agent *a = arg;
+	struct kube_store *s = &a->store[obj->kind];
+
+	pthread_mutex_lock(&a->lock);
+	if (deleted) {
+		store_del(s, obj->ns, obj->name);
+		kube_obj_free(obj);
+	} else {
+		note_slice(s, obj);
+		if (store_put(s, obj))
+			kube_obj_free(obj);
+	}
+	mark_dirty(a);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void on_restart(void *arg, enum kube_kind kind, const char *why)
+{
+	struct agent *a = arg;
+
+	a->cnt.restarts[kind]++;
+	pr_info("agent: watch %s restarted: %s\n", kube_kind_names[kind], why);
+}
+
+static const struct kube_watch_ops watch_ops = {
+	.replace = on_replace,
+	.update = on_update,
+	.restarted = on_restart,
+};
+
+int agent_init(struct agent *a, const struct kube_config *kc,
+	       const char *pin_dir, const char *node, long resync_s)
+{
+	static const char *const *paths[KUBE_KINDS] = {
+		[KUBE_SPLIT] = split_paths, [KUBE_SERVICE] = service_paths,
+		[KUBE_SLICE] = slice_paths, [KUBE_GATEWAY] = gateway_paths,
+		[KUBE_TCPROUTE] = tcproute_paths, [KUBE_UDPROUTE] = udproute_paths,
+		[KUBE_NODE] = node_paths,
+	};
+	pthread_condattr_t ca;
+	int k;
+
+	memset(a, 0, sizeof(*a));
+	a->kc = kc;
+	a->resync_s = resync_s;
+	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", pin_dir);
+	snprintf(a->node, sizeof(a->node), "%s", node ? node : "");
+	/* Node names are DNS subdomains: nothing to escape in a query. */
+	snprintf(a->node_query, sizeof(a->node_query),
+		 "fieldSelector=metadata.name%%3D%s", a->node);
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&a->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	for (k = 0; k < KUBE_KINDS; k++) {
+		a->watch[k].kind = k;
+		a->watch[k].what = kube_kind_names[k];
+		a->watch[k].paths = paths[k];
+		a->watch[k].kc = kc;
+		a->watch[k].resync_s = resync_s;
+		a->watch[k].ops = &watch_ops;
+		a->watch[k].arg = a;
+	}
+	/* Only our own Node, and none when we do not know our name. */
+	a->watch[KUBE_NODE].query = a->node_query;
+	if (!a->node[0])
+		a->watch[KUBE_NODE].paths = NULL;
+	return 0;
+}
+
+/* Waits (200 ms at most) for a reason to reconcile; true if there is. */
+static bool wait_work(struct agent *a, long refresh_at, long retry_at)
+{
+	struct timespec ts;
+	bool all = true, go;
+	int k;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec += 200 * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&a->lock);
+	if (!a->dirty)
+		pthread_cond_timedwait(&a->cond, &a->lock, &ts);
+	for (k = 0; k < KUBE_KINDS; k++)
+		all = all && a->listed[k];
+	go = all && ((a->dirty && !retry_at) || mono_s() >= refresh_at ||
+		     (retry_at && mono_s() >= retry_at));
+	pthread_mutex_unlock(&a->lock);
+	return go;
+}
+
+/* One pass: plan under the lock, write without it. */
+static int reconcile(struct agent *a)
+{
+	struct agent_plan plan;
+	int ret;
+
+	pthread_mutex_lock(&a->lock);
+	a->dirty = false;
+	ret = agent_plan_build(a->store, a->node, &plan);
+	pthread_mutex_unlock(&a->lock);
+	if (!ret)
+		ret = agent_apply(a, &plan);
+	agent_plan_free(&plan);
+	a->cnt.reconciles++;
+	return ret;
+}
+
+int agent_run(struct agent *a)
+{
+	long refresh_at = 0, retry_at = 0;
+	int k, started, ret = 0;
+
+	if (kube_events_start(&a->events, a->kc, a->node))
+		pr_warn("agent: no Events: could not start their sender\n");
+	for (started = 0; started < KUBE_KINDS && !ret; started++)
+		ret = kube_watch_start(&a->watch[started]);
+	while (!ret && !kube_stop) {
+		if (!wait_work(a, refresh_at, retry_at))
+			continue;
+		kube_sleep_ms(DEBOUNCE_MS);
+		if (kube_stop)
+			break;
+		if (reconcile(a)) {
+			a->cnt.errors++;
+			retry_at = mono_s() + RETRY_S;
+			continue;
+		}
+		retry_at = 0;
+		refresh_at = mono_s() + REFRESH_S;
+		a->cnt.last_sync = mono_s();
+		if (!a->cnt.ready)
+			alog("first full sync applied: ready");
+		a->cnt.ready = true;
+	}
+	kube_stop = 1;
+	for (k = 0; k < started - (ret ? 1 : 0); k++)
+		kube_watch_join(&a->watch[k]);
+	kube_events_stop(&a->events);
+	return ret;
+}
+
+void agent_free(struct agent *a)
+{
+	int k;
+
+	for (k = 0; k < KUBE_KINDS; k++) {
+		store_clear(&a->store[k]);
+		free(a->store[k].objs);
+	}
+	for (k = 0; k < a->n_mem; k++)
+		free(a->mem[k].names);
+	free(a->mem);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+}

@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The configuration model: storage, lookup, validation, effective weights. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/parse.h"
+
+int cerr_set(struct canary_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+void config_init(struct canary_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->grace_s = CANARY_GRACE_KEEP;
+}
+
+void config_free(struct canary_config *cfg)
+{
+	free(cfg->svc);
+	config_init(cfg);
+}
+
+int config_find_index(const struct canary_config *cfg, const char *name)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		if (!strcmp(cfg->svc[i].name, name))
+			return i;
+	return -1;
+}
+
+struct canary_service_cfg *config_find(struct canary_config *cfg,
+				       const char *name)
+{
+	int i = config_find_index(cfg, name);
+
+	return i < 0 ? NULL : &cfg->svc[i];
+}
+
+int config_find_version(const struct canary_service_cfg *svc, const char *name)
+{
+	int i;
+
+	for (i = 0; i < svc->n_versions; i++)
+		if (!strcmp(svc->v[i].name, name))
+			return i;
+	return -1;
+}
+
+struct canary_service_cfg *config_add_service(struct canary_config *cfg,
+					      struct canary_err *err)
+{
+	struct canary_service_cfg *svc;
+	int cap;
+
+	if (cfg->n_services >= CANARY_MAX_SERVICES) {
+		cerr_set(err, "too many services (at most %d)", CANARY_MAX_SERVICES);
+		return NULL;
+	}
+	if (cfg->n_services == cfg->cap) {
+		cap = cfg->cap ? cfg->cap * 2 : 8;
+		svc = realloc(cfg->svc, cap * sizeof(*svc));
+		if (!svc) {
+			cerr_set(err, "out of memory adding a service");
+			return NULL;
+		}
+		cfg->svc = svc;
+		cfg->cap = cap;
+	}
+	svc = &cfg->svc[cfg->n_services++];
+	memset(svc, 0, sizeof(*svc));
+	return svc;
+}
+
+int config_del_service(struct canary_config *cfg, const char *name)
+{
+	struct canary_service_cfg *svc = config_find(cfg, name);
+	int i;
+
+	if (!svc)
+		return -ENOENT;
+	i = svc - cfg->svc;
+	memmove(svc, svc + 1, (cfg->n_services - i - 1) * sizeof(*svc));
+	cfg->n_services--;
+	return 0;
+}
+
+/* By address (addr_cmp: for IPv4 the numeric order), then port. */
+static int ep_cmp(const void *a, const void *b)
+{
+	const struct canary_ep_cfg *x = a, *y = b;
+	__u16 px = ntohs(x->port), py = ntohs(y->port);
+	int c = addr_cmp(&x->addr, &y->addr);
+
+	if (c)
+		return c;
+	return px < py ? -1 : px > py;
+}
+
+void config_sort_endpoints(struct canary_version_cfg *ver)
+{
+	if (ver->n_endpoints > 1)
+		qsort(ver->ep, ver->n_endpoints, sizeof(ver->ep[0]), ep_cmp);
+}
+
+static bool ep_equal(const struct canary_ep_cfg *a,
+		     const struct canary_ep_cfg *b)
+{
+	return addr_eq(&a->addr, &b->addr) && a->port == b->port;
+}
+
+/* "10.0.0.1:80" or "[2001:db8::1]:80", for messages. */
+#define EP_STR(ep) addr_port_str(&(ep)->addr, ntohs((ep)->port), \
+				 (char[CANARY_ADDR_STRLEN + 8]){0}, \
+				 CANARY_ADDR_STRLEN + 8)
+
+/* Checks one version's name, endpoint count and endpoint values. */
+static int validate_version(const struct canary_service_cfg *svc, int vi,
+			    struct canary_err *err)
+{
+	const struct canary_version_cfg *v = &svc->v[vi];
+	const struct canary_ep_cfg *ep;
+	struct canary_err tmp;
+	int i, ret;
+
+	ret = parse_name(v->name, sizeof(v->name), "version", &tmp);
+	if (ret)
+		return cerr_set(err, "service '%s': %s", svc->name, tmp.msg);
+	if (config_find_version(svc, v->name) != vi)
+		return cerr_set(err, "version '%s' appears twice in '%s'",
+				v->name, svc->name);
+	if (v->n_endpoints < 0 || v->n_endpoints > CANARY_MAX_ENDPOINTS)
+		return cerr_set(err, "version '%s' of '%s' has %d endpoints (at most %d)",
+				v->name, svc->name, v->n_endpoints,
+				CANARY_MAX_ENDPOINTS);
+	if (v->weight_bps > CANARY_BPS_TOTAL)
+		return cerr_set(err, "version '%s' of '%s' has weight %u bps (at most %d)",
+				v->name, svc->name, v->weight_bps, CANARY_BPS_TOTAL);
+	for (i = 0; i < v->n_endpoints; i++) {
+		ep = &v->ep[i];
+		if (!svc->n_ports && (addr_is_unset(&ep->addr) || !ep->port))
+			return cerr_set(err, "endpoint %s of '%s' needs an address and a port",
+					EP_STR(ep), svc->name);
+		if (svc->n_ports && (addr_is_unset(&ep->addr) || ep->port))
+			return cerr_set(err, "endpoint '%s' of '%s': a service with "
+					"'ports' lists endpoint addresses only (the "
+					"target port comes from 'ports')",
+					EP_STR(ep), svc->name);
+		/* One family per service: the maps of a family hold its
+		 * VIP, endpoints and pins together. */
+		if (ep->addr.af != svc->vip.af)
+			return cerr_set(err, "endpoint %s of '%s' is %s but the VIP %s is %s: "
+					"a service's endpoints are of its VIP's family",
+					EP_STR(ep), svc->name,
+					addr_is_v6(&ep->addr) ? "IPv6" : "IPv4",
+					ADDR_STR(&svc->vip),
+					addr_is_v6(&svc->vip) ? "IPv6" : "IPv4");
+	}
+	return 0;
+}
+
+/* Is endpoint @e of version @vi listed again later in the service? */
+static bool ep_listed_later(const struct canary_service_cfg *svc, int vi, int e)
+{
+	const struct canary_ep_cfg *ep = &svc->v[vi].ep[e];
+	int v, i;
+
+	for (v = vi; v < svc->n_versions; v++)
+		for (i = v == vi ? e + 1 : 0; i < svc->v[v].n_endpoints; i++)
+			if (ep_equal(ep, &svc->v[v].ep[i]))
+				return true;
+	return false;
+}
+
+static int validate_endpoints_unique(const struct canary_service_cfg *svc,
+				     struct canary_err *err)
+{
+	int v, i;
+
+	for (v = 0; v < svc->n_versions; v++) {
+		for (i = 0; i < svc->v[v].n_endpoints; i++) {
+			if (!ep_listed_later(svc, v, i))
+				continue;
+			return cerr_set(err, "endpoint %s is listed twice in '%s'",
+					EP_STR(&svc->v[v].ep[i]), svc->name);
+		}
+	}
+	return 0;
+}
+
+static int validate_weights(const struct canary_service_cfg *svc,
+			    struct canary_err *err)
+{
+	unsigned int total = 0;
+	char buf[16];
+	int i;
+
+	for (i = 0; i < svc->n_versions; i++)
+		total += svc->v[i].weight_bps;
+	if (total != CANARY_BPS_TOTAL)
+		return cerr_set(err, "weights of '%s' total %s, not 100", svc->name,
+				total > 0xffff ? "over 100" :
+				fmt_percent(total, buf, sizeof(buf)));
+	return 0;
+}
+
+int config_ports(const struct canary_service_cfg *svc,
+		 struct canary_port_cfg *out)
+{
+	int i, n = svc->n_ports;
+
+	if (!n) {
+		out[0].port = svc->port;
+		out[0].target = 0;
+		return 1;
+	}
+	if (n > CANARY_MAX_PORTS)
+		n = CANARY_MAX_PORTS;
+	for (i = 0; i < n; i++)
+		out[i] = svc->ports[i];
+	return n;
+}
+
+/* The port of @s already used by @o on the same VIP and protocol, or 0. */
+static __be16 shared_port(const struct canary_service_cfg *s,
+			  const struct canary_service_cfg *o)
+{
+	struct canary_port_cfg a[CANARY_MAX_PORTS], b[CANARY_MAX_PORTS];
+	int na, nb, i, j;
+
+	if (!addr_eq(&o->vip, &s->vip) || o->proto != s->proto)
+		return 0;
+	na = config_ports(s, a);
+	nb = config_ports(o, b);
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			if (a[i].port == b[j].port)
+				return a[i].port;
+	return 0;
+}
+
+/* Does an earlier service than @i use @i's name or a (vip, port, proto)? */
+static int validate_unique_service(const struct canary_config *cfg, int i,
+				   struct canary_err *err)
+{
+	const struct canary_service_cfg *s = &cfg->svc[i], *o;
+	char where[CANARY_ADDR_STRLEN + 8];
+	__be16 port;
+	int j;
+
+	for (j = 0; j < i; j++) {
+		o = &cfg->svc[j];
+		if (!strcmp(o->name, s->name))
+			return cerr_set(err, "service '%s' is defined twice", s->name);
+		port = shared_port(s, o);
+		if (port)
+			return cerr_set(err, "services '%s' and '%s' both use %s/%s",
+					o->name, s->name,
+					addr_port_str(&s->vip, ntohs(port), where,
+						      sizeof(where)),
+					s->proto == CANARY_PROTO_UDP ? "udp" : "tcp");
+	}
+	return 0;
+}
+
+/* Either one port, or a ports list of distinct ports with targets. */
+static int validate_ports(const struct canary_service_cfg *s,
+			  struct canary_err *err)
+{
+	int i, j;
+
+	if (s->n_ports < 0 || s->n_ports > CANARY_MAX_PORTS)
+		return cerr_set(err, "service '%s' has %d ports (at most %d)",
+				s->name, s->n_ports, CANARY_MAX_PORTS);
+	if (!s->n_ports && !s->port)
+		return cerr_set(err, "service '%s' has no port", s->name);
+	if (s->n_ports && s->port)
+		return cerr_set(err, "service '%s' has both 'port' and 'ports'",
+				s->name);
+	for (i = 0; i < s->n_ports; i++) {
+		if (!s->ports[i].port || !s->ports[i].target)
+			return cerr_set(err, "port %d of '%s' needs a port and a "
+					"target port", i + 1, s->name);
+		for (j = 0; j < i; j++)
+			if (s->ports[j].port == s->ports[i].port)
+				return cerr_set(err, "port %u is listed twice in '%s'",
+						ntohs(s->ports[i].port), s->name);
+	}
+	return 0;
+}
+
+/* Checks a service's own fields: name, address, protocol, version count. */
+static int validate_service_fields(const struct canary_service_cfg *s,
+				   struct canary_err *err)
+{
+	int ret;
+
+	ret = parse_name(s->name, sizeof(s->name), "service", err);
+	if (ret)
+		return ret;
+	if (addr_is_unset(&s->vip))
+		return cerr_set(err, "service '%s' has no VIP", s->name);
+	ret = validate_ports(s, err);
+	if (ret)
+		return ret;
+	if (s->proto != CANARY_PROTO_TCP && s->proto != CANARY_PROTO_UDP)
+		return cerr_set(err, "service '%s' has protocol %u (tcp or udp)",
+				s->name, s->proto);
+	if (s->n_versions < 1 || s->n_versions > CANARY_MAX_VERSIONS)
+		return cerr_set(err, "service '%s' has %d versions (1 to %d)",
+				s->name, s->n_versions, CANARY_MAX_VERSIONS);
+	return 0;
+}
+
+static int validate_pins(const struct canary_service_cfg *svc,
+			 struct canary_err *err);
+
+int config_validate_service(const struct canary_config *cfg, int i,
+			    struct canary_err *err)
+{
+	const struct canary_service_cfg *s = &cfg->svc[i];
+	int v, ret;
+
+	ret = validate_service_fields(s, err);
+	if (!ret)
+		ret = validate_unique_service(cfg, i, err);
+	for (v = 0; !ret && v < s->n_versions; v++)
+		ret = validate_version(s, v, err);
+	if (!ret)
+		ret = validate_weights(s, err);
+	if (!ret)
+		ret = validate_endpoints_unique(s, err);
+	if (!ret)
+		ret = validate_pins(s, err);
+	if (!ret && s->affinity > CANARY_AFFINITY_CLIENT_IP)
+		ret = cerr_set(err, "service '%s' has affinity %u", s->name,
+			       s->affinity);
+	return ret;
+}
+
+int config_active_endpoints(const struct canary_version_cfg *ver)
+{
+	int i, n = 0;
+
+	for (i = 0; i < ver->n_endpoints; i++)
+		n += !(ver->ep[i].flags & CANARY_EP_F_DRAINING);
+	return n;
+}
+
+int config_find_pin(const struct canary_service_cfg *svc,
+		    const struct canary_addr *addr, __u8 prefixlen)
+{
+	int i;
+
+	for (i = 0; i < svc->n_pins; i++)
+		if (addr_eq(&svc->pins[i].addr, addr) &&
+		    svc->pins[i].prefixlen == prefixlen)
+			return i;
+	return -1;
+}
+
+/* Pins name versions of the service, each CIDR at most once. */
+static int validate_pins(const struct canary_service_cfg *svc,
+			 struct canary_err *err)
+{
+	char ip[CANARY_ADDR_STRLEN];
+	int i;
+
+	if (svc->n_pins < 0 || svc->n_pins > CANARY_MAX_PINS)
+		return cerr_set(err, "service '%s' has %d pins (at most %d)",
+				svc->name, svc->n_pins, CANARY_MAX_PINS);
+	for (i = 0; i < svc->n_pins; i++) {
+		const struct canary_pin_cfg *p = &svc->pins[i];
+
+		addr_str(&p->addr, ip, sizeof(ip));
+		if (p->addr.af != svc->vip.af)
+			return cerr_set(err, "pin %s/%u of '%s' is %s but the VIP %s is %s: "
+					"a service's pins are of its VIP's family",
+					ip, p->prefixlen, svc->name,
+					addr_is_v6(&p->addr) ? "IPv6" : "IPv4",
+					ADDR_STR(&svc->vip),
+					addr_is_v6(&svc->vip) ? "IPv6" : "IPv4");
+		if (p->prefixlen > addr_bits(&p->addr) ||
+		    !addr_host_bits_zero(&p->addr, p->prefixlen))
+			return cerr_set(err, "pin %s/%u of '%s' is not a network "
+					"(prefix too long or host bits set)",
+					ip, p->prefixlen, svc->name);
+		if (config_find_version(svc, p->version) < 0)
+			return cerr_set(err, "pin %s/%u of '%s': no version '%s'",
+					ip, p->prefixlen, svc->name, p->version);
+		if (config_find_pin(svc, &p->addr, p->prefixlen) != i)
+			return cerr_set(err, "pin %s/%u is listed twice in '%s'",
+					ip, p->prefixlen, svc->name);
+	}
+	return 0;
+}
+
+int config_check_weighted_endpoints(const struct canary_service_cfg *svc,
+				    struct canary_err *err)
+{
+	int v;
+
+	for (v = 0; v < svc->n_versions; v++)
+		if (svc->v[v].weight_bps && !svc->v[v].n_endpoints)
+			return cerr_set(err, "version '%s' of '%s' has no endpoints",
+					svc->v[v].name, svc->name);
+	return 0;
+}
+
+int config_validate(const struct canary_config *cfg, struct canary_err *err)
+{
+	int i, ret;
+
+	if (cfg->n_services > CANARY_MAX_SERVICES)
+		return cerr_set(err, "too many services (%d, at most %d)",
+				cfg->n_services, CANARY_MAX_SERVICES);
+	for (i = 0; i < cfg->n_services; i++) {
+		ret = config_validate_service(cfg, i, err);
+		if (ret)
+			return ret;
+	}
+	return cfg->node.set ? config_check_node(cfg, &cfg->node, err) : 0;
+}
+
+/*
+ * Effective weight of each version in @eff. The rounding remainder goes to
+ * the last version that gets a share, so the total is exactly 10000 and a
+ * version with weight 0 never receives traffic while others have weight.
+ */
+static void effective_weights(const struct canary_service_cfg *svc, int n,
+			      __u32 *eff)
+{
+	__u32 sum = 0, live = 0, given = 0;
+	int i, last = -1;
+
+	for (i = 0; i < n; i++) {
+		if (!config_active_endpoints(&svc->v[i]))
+			continue;
+		sum += svc->v[i].weight_bps;
+		live++;
+	}
+	for (i = 0; i < n; i++) {
+		eff[i] = 0;
+		if (!config_active_endpoints(&svc->v[i]))
+			continue;
+		if (sum)
+			eff[i] = (__u32)svc->v[i].weight_bps * CANARY_BPS_TOTAL / sum;
+		else
+			eff[i] = CANARY_BPS_TOTAL / live;
+		if (!sum || svc->v[i].weight_bps)
+			last = i;
+		given += eff[i];
+	}
+	if (last >= 0)
+		eff[last] += CANARY_BPS_TOTAL - given;
+}
+
+void config_effective_cum(const struct canary_service_cfg *svc, __u16 *cum)
+{
+	__u32 eff[CANARY_MAX_VERSIONS], acc = 0;
+	int i, n = svc->n_versions;
+
+	if (n > CANARY_MAX_VERSIONS)
+		n = CANARY_MAX_VERSIONS;
+	effective_weights(svc, n, eff);
+	for (i = 0; i < n; i++) {
+		acc += eff[i];
+		cum[i] = (__u16)acc;
+	}
+}
+
+bool config_is_local(const struct canary_node_cfg *node, __be32 addr)
+{
+	__u32 mask = node->pod_len ? ~0u << (32 - node->pod_len) : 0;
+
+	return node->pod_net && (ntohl(addr) & mask) == ntohl(node->pod_net);
+}
+
+bool config_node_has_address6(const struct canary_node_cfg *node)
+{
+	return node->address6[0] | node->address6[1] | node->address6[2] |
+	       node->address6[3];
+}
+
+bool config_node_has_cidr6(const struct canary_node_cfg *node)
+{
+	return node->pod_len6 > 0;
+}
+
+bool config_is_local_addr(const struct canary_node_cfg *node,
+			  const struct canary_addr *addr)
+{
+	struct canary_addr net;
+
+	if (!addr_is_v6(addr))
+		return config_is_local(node, addr->v4);
+	net = addr_v6(node->pod_net6);
+	return config_node_has_cidr6(node) &&
+	       addr_in_prefix(addr, &net, node->pod_len6);
+}
+
+int config_check_node(const struct canary_config *cfg,
+		      const struct canary_node_cfg *node, struct canary_err *err)
+{
+	const struct canary_service_cfg *s;
+	int i;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		s = &cfg->svc[i];
+		if (!config_is_v6(s))
+			continue;
+		if (s->snat == CANARY_SNAT_ALWAYS && !s->local &&
+		    !config_node_has_address6(node))
+			return cerr_set(err, "service '%s': snat: always on an IPv6 "
+					"service needs this node's IPv6 address "
+					"(node: address6)", s->name);
+		if (s->local && !config_node_has_cidr6(node))
+			return cerr_set(err, "service '%s': traffic_policy: local on "
+					"an IPv6 service needs this node's IPv6 pod "
+					"CIDR (node: pod_cidr6)", s->name);
+	}
+	return 0;
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "canary.h"
+#include "canary.skel.h"
+#include "dataplane/migrate.h"
+#include "util/log.h"
+#include "cli/output.h"
+
+/* canary_meta's entries before the IPv6 fields: the same layout as
+ * struct canary_meta up to and including ports[] and a zero word where
+ * family now is. */
+#define OLD_META_SIZE 352
+_Static_assert(OLD_META_SIZE <= sizeof(struct canary_meta), "old meta size");
+
+struct old_map {
+	const char *name;     /* pinned name in the older release */
+	__u32 key_size, value_size;
+	int (*copy)(int from, int to);
+};
+
+static int copy_meta(int from, int to)
+{
+	unsigned char old[OLD_META_SIZE];
+	struct canary_meta m;
+	__u32 id;
+
+	for (id = 0; id < CANARY_MAX_SERVICES * CANARY_GENERATIONS; id++) {
+		if (bpf_map_lookup_elem(from, &id, old))
+			return -errno;
+		if (!old[0]) /* in_use */
+			continue;
+		memset(&m, 0, sizeof(m));
+		memcpy(&m, old, sizeof(old));
+		m.family = CANARY_FAMILY_IPV4;
+		if (bpf_map_update_elem(to, &id, &m, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int copy_ring(int from, int to)
+{
+	struct canary_ring_key k, prev;
+	static struct canary_ring chunk;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(from, first ? NULL : &prev, &k)) {
+		first = false;
+		prev = k;
+		if (bpf_map_lookup_elem(from, &k, &chunk)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (bpf_map_update_elem(to, &k, &chunk, BPF_ANY))
+			return -errno;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/* canary_node (16 bytes, IPv4 only) into canary_node_v2: the same first
+ * 16 bytes, no IPv6 address or pod CIDR. */
+static int copy_node(int from, int to)
+{
+	struct canary_node n = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(from, &zero, &n))
+		return -errno;
+	return bpf_map_update_elem(to, &zero, &n, BPF_ANY) ? -errno : 0;
+}
+
+/* canary_flow6 (24-byte values) into canary_flow6_v2: the same first 24
+ * bytes; the IPv6 flows of that release were never source-NATed, so
+ * snat_port stays 0. Keys first: the LRU may evict under the walk. */
+static int copy_flow6(int from, int to)
+{
+	struct canary_flow6_key k, prev;
+	struct canary_flow6 f;
+	bool first = true;
+
+	_Static_assert(CANARY_FLOW6_V1_SIZE <= sizeof(f), "old flow6 size");
+	while (!bpf_map_get_next_key(from, first ? NULL : &prev, &k)) {
+		first = false;
+		prev = k;
+		memset(&f, 0, sizeof(f));
+		if (bpf_map_lookup_elem(from, &k, &f)) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		if (bpf_map_update_elem(to, &k, &f, BPF_ANY))
+			return -errno;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static const struct old_map old_maps[] = {
+	{ "canary_meta", sizeof(__u32), OLD_META_SIZE, copy_meta },
+	{ "canary_ring", sizeof(struct canary_ring_key),
+	  sizeof(struct canary_ring), copy_ring },
+	{ "canary_node", sizeof(__u32), CANARY_NODE_V1_SIZE, copy_node },
+	{ "canary_flow6", sizeof(struct canary_flow6_key), CANARY_FLOW6_V1_SIZE,
+	  copy_flow6 },
+};
+
+/* Copies old map @o pinned at @path into @to, then unpins it. */
+static int migrate_one(const struct old_map *o, const char *path, int to)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path), err;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err && (info.key_size != o->key_size ||
+		     info.value_size != o->value_size)) {
+		p_err("map '%s' pinned at '%s' has %u-byte keys and %u-byte "
+		      "values, not an older canary-bpf's %u and %u: detach every "
+		      "interface and remove the pin dir first", o->name, path,
+		      info.key_size, info.value_size, o->key_size, o->value_size);
+		err = -EINVAL;
+	}
+	if (!err) {
+		err = o->copy(fd, to);
+		if (err)
+			p_err("Couldn't carry map '%s' over from '%s': %s", o->name,
+			      path, strerror(-err));
+	}
+	close(fd);
+	if (!err && unlink(path)) {
+		err = -errno;
+		p_err("Couldn't unpin the old map '%s': %s", path, strerror(-err));
+	}
+	if (!err)
+		pr_info("carried the old map '%s' over into its successor", o->name);
+	return err;
+}
+
+int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel)
+{
+	int to[] = { bpf_map__fd(skel->maps.canary_meta_v2),
+		     bpf_map__fd(skel->maps.canary_ring_v2),
+		     bpf_map__fd(skel->maps.canary_node_v2),
+		     bpf_map__fd(skel->maps.canary_flow6_v2) };
+	char path[PATH_MAX + 32];
+	size_t i;
+	int err;
+
+	_Static_assert(sizeof(to) / sizeof(to[0]) ==
+			       sizeof(old_maps) / sizeof(old_maps[0]),
+		       "one successor per old map");
+	for (i = 0; i < sizeof(old_maps) / sizeof(old_maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, old_maps[i].name);
+		err = migrate_one(&old_maps[i], path, to[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The running state: the pinned maps under the pin directory, a lock that
+ * serializes every canary-bpf process changing them, and config
+ * transactions (read the active generation, edit, write the inactive one,
+ * flip).
+ */
+#ifndef CANARY_USER_STATE_H
+#define CANARY_USER_STATE_H
+
+#include <limits.h>
+#include "core/config.h"
+
+#define CANARY_DEFAULT_PIN_DIR "/sys/fs/bpf/canary-bpf"
+#define CANARY_PIN_DIR_ENV "CANARY_BPF_PIN_DIR"
+
+struct canary_state {
+	char pin_dir[PATH_MAX];
+	int dir_fd;   /* the pin dir, flock()ed while we hold the state */
+	int gen_fd;
+	int svc_fd;
+	int ver_fd;
+	int meta_fd;
+	int flow_fd;
+	int backend_fd;
+	int stats_fd;
+	int global_fd;
+	int tx_fd;
+	int ring_fd;
+	int node_fd;
+	int ustat_fd;
+	int pins_fd;
+	int pinstat_fd;
+	/* IPv6 twins of svc, ver, flow, backend and pins */
+	int svc6_fd;
+	int ver6_fd;
+	int flow6_fd;
+	int backend6_fd;
+	int pins6_fd;
+	/* canary_port; -1 in a pin dir made before it existed, until an
+	 * attach loads this build (state_open_port) */
+	int port_fd;
+	/* canary_txn; -1 likewise (see include/canary.h) */
+	int txn_fd;
+	/* canary_vips; -1 until programs of a build that has it are loaded
+	 * (commits open it when they find it) */
+	int vips_fd;
+};
+
+/* Opens canary_vips if pinned and not open yet; 0 or -errno. */
+int state_open_vips(struct canary_state *st);
+
+/* The pin dir in effect: --pin-dir, else $CANARY_BPF_PIN_DIR, else the
+ * default. */
+const char *state_pin_dir(const char *opt);
+
+/*
+ * Makes sure @dir is a directory on bpffs (mounting bpffs on /sys/fs/bpf
+ * for the default dir when nothing is mounted there), takes the lock and
+ * opens the pinned maps, creating them by loading the BPF object if they
+ * do not exist yet. Returns an exit code (EXIT_OK, EXIT_FAIL, EXIT_USAGE)
+ * and has printed the error.
+ */
+int state_open(struct canary_state *st, const char *dir);
+/* Like state_open() but never creates anything: EXIT_FAIL with a message
+ * when nothing is pinned. For read-only commands. */
+int state_open_existing(struct canary_state *st, const char *dir);
+void state_close(struct canary_state *st);
+/* Opens canary_port if it is pinned and not open yet; 0 or -errno. */
+int state_open_port(struct canary_state *st);
+
+/* This node as the maps hold it (node->set: anything was ever written). */
+void state_read_node(struct canary_state *st, struct canary_node_cfg *node);
+
+/* Service id of each service of @cfg, in order, as in the active gen. */
+int state_read_config(struct canary_state *st, struct canary_config *cfg,
+		      __u32 *ids);
+
+/*
+ * A config edit: changes @cfg in place. Returns 0, or -EINVAL for a usage
+ * error (message in @err: nothing is written), or another negative errno.
+ */
+typedef int (*config_edit_fn)(struct canary_config *cfg, void *arg,
+			      struct canary_err *err);
+
+/* Reads the active config, applies @edit, validates, writes the result to
+ * the inactive generation and flips to it. Returns an exit code. */
+int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg);
+
+/* Active generation, or -1. */
+int state_active_gen(struct canary_state *st);
+/* Service @id's canary_meta in the active generation; 0 or -errno. */
+int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m);
+/*
+ * How many steps a walk over the flow table may take: the data plane
+ * inserts and evicts meanwhile, and a walk whose last key was evicted
+ * starts again from the first, so an unbounded walk may not end.
+ */
+__u32 state_flow_walk_limit(struct canary_state *st);
+/* Adds @n to the flow entries canary-bpf removed (for the eviction count). */
+void state_count_deleted_flows(struct canary_state *st, __u64 n);
+/* The live generations (canary_gen); 0 or a negative errno. */
+int state_genstate(struct canary_state *st, struct canary_genstate *gs);
+
+/*
+ * For the config transactions (state_*.c). The keys (and, with @vals,
+ * the values) of generation @gen in config hash map @fd, whose keys carry
+ * the generation at byte @gen_off: packed arrays of *@n entries, to free.
+ * Small values are read in batches, one syscall per 4,096 entries.
+ */
+int state_gen_entries(int fd, size_t key_size, size_t gen_off, __u32 gen,
+		      void **keys, void **vals, size_t *n);
+/* Makes generation @gen's canary_backend and canary_backend6 entries
+ * those of @cfg, writing only what differs, and sets @shared[i] (one per
+ * service of @cfg) when an endpoint of service i (address, target port,
+ * protocol) also serves another service port: only such a service's new
+ * flows can clash (CANARY_SVC_F_SHARED). */
+int state_write_backends(struct canary_state *st,
+			 const struct canary_config *cfg, __u32 gen,
+			 bool *shared);
+
+#endif /* CANARY_USER_STATE_H */

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The endpoint entries of a config generation (canary_backend and
+ * canary_backend6: which services an endpoint serves, so that the reply
+ * path can restore the VIP), and reading a generation's entries of any
+ * config hash map.
+ *
+ * A transaction builds a generation's endpoint entries in memory and
+ * writes only those that differ from what the generation holds: a
+ * generation being rewritten held the config of two changes ago, and a
+ * weight change leaves every endpoint entry as it was.
+ */
+#define _GNU_SOURCE /* qsort_r */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "util/log.h"
+#include "dataplane/state.h"
+
+#define GEN_BATCH 4096       /* entries per BPF_MAP_LOOKUP_BATCH */
+#define GEN_BATCH_VALUE 1024 /* larger values: walk key by key */
+
+/* Grows the packed array *@buf of @size-byte items to room for @want. */
+static int grow(void **buf, size_t *cap, size_t want, size_t size)
+{
+	void *p;
+
+	if (want <= *cap)
+		return 0;
+	*cap = *cap ? *cap * 2 : 64;
+	if (*cap < want)
+		*cap = want;
+	p = realloc(*buf, *cap * size);
+	if (!p)
+		return -ENOMEM;
+	*buf = p;
+	return 0;
+}
+
+/* What state_gen_entries() hands back, as it grows. */
+struct gen_out {
+	void **keys, **vals; /* vals NULL: keys only */
+	size_t *n, kcap, vcap, ks, vs;
+};
+
+static int out_add(struct gen_out *o, const void *key, const void *val)
+{
+	if (grow(o->keys, &o->kcap, *o->n + 1, o->ks) ||
+	    (o->vals && grow(o->vals, &o->vcap, *o->n + 1, o->vs)))
+		return -ENOMEM;
+	memcpy((unsigned char *)*o->keys + *o->n * o->ks, key, o->ks);
+	if (o->vals)
+		memcpy((unsigned char *)*o->vals + *o->n * o->vs, val, o->vs);
+	(*o->n)++;
+	return 0;
+}
+
+/* The batched read; -EAGAIN when the map wants a walk instead (a bucket
+ * longer than a batch, say). */
+static int read_batched(int fd, size_t gen_off, __u32 gen, struct gen_out *o)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	unsigned char *kb = malloc((size_t)GEN_BATCH * o->ks);
+	unsigned char *vb = malloc((size_t)GEN_BATCH * o->vs);
+	void *prev = NULL;
+	__u32 count, i;
+	__u64 token;
+	int err = kb && vb ? 0 : -ENOMEM, r;
+
+	for (; !err; prev = &token) {
+		count = GEN_BATCH;
+		r = bpf_map_lookup_batch(fd, prev, &token, kb, vb, &count, &opts);
+		if (r && errno != ENOENT) {
+			err = -EAGAIN;
+			break;
+		}
+		for (i = 0; i < count && !err; i++)
+			if (kb[i * o->ks + gen_off] == gen)
+				err = out_add(o, kb + i * o->ks, vb + i * o->vs);
+		if (r)
+			break;
+	}
+	free(kb);
+	free(vb);
+	return err;
+}
+
+/* Key by key: no value is copied unless asked for. */
+static int read_walked(int fd, size_t gen_off, __u32 gen, struct gen_out *o)
+{
+	unsigned char next[64], last[64], *val = o->vals ? malloc(o->vs) : NULL;
+	void *prev = NULL;
+	int err = !o->vals || val ? 0 : -ENOMEM;
+
+	for (; !err && bpf_map_get_next_key(fd, prev, next) == 0; prev = last) {
+		memcpy(last, next, o->ks);
+		if (next[gen_off] != gen)
+			continue;
+		/* Gone meanwhile only if not ours: we hold the lock. */
+		if (val && bpf_map_lookup_elem(fd, next, val))
+			continue;
+		err = out_add(o, next, val);
+	}
+	free(val);
+	return err;
+}
+
+int state_gen_entries(int fd, size_t key_size, size_t gen_off, __u32 gen,
+		      void **keys, void **vals, size_t *n)
+{
+	struct gen_out o = { .keys = keys, .vals = vals, .n = n, .ks = key_size };
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	int err = -EAGAIN;
+
+	*keys = NULL;
+	if (vals)
+		*vals = NULL;
+	*n = 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return -errno;
+	if (key_size > 64 || info.key_size != key_size)
+		return -EINVAL;
+	o.vs = info.value_size;
+	if (info.value_size <= GEN_BATCH_VALUE)
+		err = read_batched(fd, gen_off, gen, &o);
+	if (err == -EAGAIN) {
+		*n = 0;
+		err = read_walked(fd, gen_off, gen, &o);
+	}
+	if (err) {
+		free(*keys);
+		*keys = NULL;
+		if (vals) {
+			free(*vals);
+			*vals = NULL;
+		}
+		*n = 0;
+	}
+	return err;
+}
+
+/* One endpoint entry of either family, keys and values zero-padded so
+ * that equal entries compare equal byte for byte. */
+struct be_entry {
+	union {
+		struct canary_backend_key v4;
+		struct canary_backend6_key v6;
+	} k;
+	union {
+		struct canary_backend v4;
+		struct canary_backend6 v6;
+	} val;
+};
+
+/* One (endpoint, service port) pair; @seq keeps the config's order of a
+ * value's services through the sort. */
+struct be_pair {
+	struct be_entry e; /* the key and, in val.svc[0], the service */
+	size_t seq;
+	const char *svc_name;
+	int svc; /* index in the config */
+};
+
+struct be_pairs {
+	struct be_pair *p;
+	size_t n, cap;
+};
+
+static size_t be_key_size(bool v6)
+{
+	return v6 ? sizeof(struct canary_backend6_key) :
+		    sizeof(struct canary_backend_key);
+}
+
+static size_t be_val_size(bool v6)
+{
+	return v6 ? sizeof(struct canary_backend6) :
+		    sizeof(struct canary_backend);
+}
+
+/* By key (@key_size bytes), then in config order. */
+static int pair_cmp(const void *a, const void *b, void *key_size)
+{
+	const struct be_pair *x = a, *y = b;
+	int c = memcmp(&x->e.k, &y->e.k, *(size_t *)key_size);
+
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* The pairs of every service of family @v6 in @cfg, for generation @gen. */
+static int collect_pairs(const struct canary_config *cfg, bool v6, __u32 gen,
+			 struct be_pairs *out)
+{
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	const struct canary_service_cfg *svc;
+	const struct canary_ep_cfg *ep;
+	struct be_pair *q;
+	int i, v, e, p, n_ports;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		svc = &cfg->svc[i];
+		if (config_is_v6(svc) != v6)
+			continue;
+		n_ports = config_ports(svc, ports);
+		for (v = 0; v < svc->n_versions; v++) {
+			for (e = 0; e < svc->v[v].n_endpoints; e++) {
+				ep = &svc->v[v].ep[e];
+				for (p = 0; p < n_ports; p++) {
+					if (grow((void **)&out->p, &out->cap,
+						 out->n + 1, sizeof(*out->p)))
+						return -ENOMEM;
+					q = &out->p[out->n];
+					memset(q, 0, sizeof(*q));
+					q->seq = out->n++;
+					q->svc_name = svc->name;
+					q->svc = i;
+					if (v6) {
+						memcpy(q->e.k.v6.addr, ep->addr.v6,
+						       sizeof(q->e.k.v6.addr));
+						q->e.k.v6.port = ports[p].target ?: ep->port;
+						q->e.k.v6.proto = svc->proto;
+						q->e.k.v6.gen = gen;
+						memcpy(q->e.val.v6.svc[0].vip, svc->vip.v6,
+						       sizeof(q->e.val.v6.svc[0].vip));
+						q->e.val.v6.svc[0].port = ports[p].port;
+					} else {
+						q->e.k.v4.addr = ep->addr.v4;
+						q->e.k.v4.port = ports[p].target ?: ep->port;
+						q->e.k.v4.proto = svc->proto;
+						q->e.k.v4.gen = gen;
+						q->e.val.v4.svc[0].vip = svc->vip.v4;
+						q->e.val.v4.svc[0].port = ports[p].port;
+					}
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+/* Sorted @pairs grouped into entries, in place at the start of @pairs;
+ * @shared[i] set for each service i whose endpoint's entry has another
+ * service port. Returns how many entries. */
+static size_t group_pairs(struct be_pairs *pairs, bool v6, bool *shared)
+{
+	size_t i, n = 0, ks = be_key_size(v6);
+	struct be_entry *cur = NULL;
+	int first = 0; /* the service of cur's first pair */
+	__u32 *cnt;
+
+	for (i = 0; i < pairs->n; i++) {
+		struct be_pair *q = &pairs->p[i];
+
+		if (!cur || memcmp(&cur->k, &q->e.k, ks)) {
+			first = q->svc;
+			cur = &pairs->p[n++].e;
+			if (cur != &q->e)
+				*cur = q->e;
+			cnt = v6 ? &cur->val.v6.n : &cur->val.v4.n;
+			*cnt = 1;
+			continue;
+		}
+		shared[first] = shared[q->svc] = true;
+		cnt = v6 ? &cur->val.v6.n : &cur->val.v4.n;
+		if (*cnt == CANARY_BACKEND_SVCS) {
+			pr_warn("an endpoint of '%s' serves more than %d service "
+				"ports: its replies there are not translated\n",
+				q->svc_name, CANARY_BACKEND_SVCS);
+			continue;
+		}
+		if (v6)
+			cur->val.v6.svc[*cnt] = q->e.val.v6.svc[0];
+		else
+			cur->val.v4.svc[*cnt] = q->e.val.v4.svc[0];
+		(*cnt)++;
+	}
+	return n;
+}
+
+/* The index of the record with key @k (@ks bytes) among the @n records
+ * of @stride bytes at @recs, sorted by key; -1 if none. */
+static long find_key(const unsigned char *recs, size_t n, size_t stride,
+		     size_t ks, const void *k)
+{
+	size_t lo = 0, hi = n, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		c = memcmp(recs + mid * stride, k, ks);
+		if (!c)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static int key_cmp(const void *a, const void *b, void *key_size)
+{
+	return memcmp(a, b, *(size_t *)key_size);
+}
+
+/*
+ * Makes map @fd's entries of generation @gen those of @cfg's services of
+ * family @v6: an entry that already holds the right value is left alone,
+ * the others are written, and the generation's entries that no service
+ * needs any more are deleted.
+ */
+static int sync_family(int fd, const struct canary_config *cfg, bool v6,
+		       __u32 gen, bool *shared)
+{
+	size_t ks = be_key_size(v6), vs = be_val_size(v6), n_old, n_new, i;
+	size_t gen_off = v6 ? offsetof(struct canary_backend6_key, gen) :
+			      offsetof(struct canary_backend_key, gen);
+	unsigned char *okeys = NULL, *ovals = NULL, *sorted = NULL;
+	struct be_pairs pairs = {};
+	bool *needed = NULL;
+	long j;
+	int err;
+
+	err = collect_pairs(cfg, v6, gen, &pairs);
+	if (err)
+		goto out;
+	qsort_r(pairs.p, pairs.n, sizeof(*pairs.p), pair_cmp, &ks);
+	n_new = group_pairs(&pairs, v6, shared);
+	err = state_gen_entries(fd, ks, gen_off, gen, (void **)&okeys,
+				(void **)&ovals, &n_old);
+	if (err)
+		goto out;
+	/* What the generation holds, as key + value records sorted by key. */
+	sorted = malloc(n_old * (ks + vs) + 1);
+	needed = calloc(n_old + 1, sizeof(*needed));
+	if (!sorted || !needed) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n_old; i++) {
+		memcpy(sorted + i * (ks + vs), okeys + i * ks, ks);
+		memcpy(sorted + i * (ks + vs) + ks, ovals + i * vs, vs);
+	}
+	qsort_r(sorted, n_old, ks + vs, key_cmp, &ks);
+	for (i = 0; i < n_new && !err; i++) {
+		const struct be_entry *e = &pairs.p[i].e;
+
+		j = find_key(sorted, n_old, ks + vs, ks, &e->k);
+		if (j >= 0) {
+			needed[j] = true;
+			if (!memcmp(sorted + j * (ks + vs) + ks, &e->val, vs))
+				continue;
+		}
+		if (bpf_map_update_elem(fd, &e->k, &e->val, BPF_ANY))
+			err = -errno;
+	}
+	for (i = 0; i < n_old && !err; i++)
+		if (!needed[i] &&
+		    bpf_map_delete_elem(fd, sorted + i * (ks + vs)) &&
+		    errno != ENOENT)
+			err = -errno;
+out:
+	free(pairs.p);
+	free(okeys);
+	free(ovals);
+	free(sorted);
+	free(needed);
+	return err;
+}
+
+int state_write_backends(struct canary_state *st,
+			 const struct canary_config *cfg, __u32 gen,
+			 bool *shared)
+{
+	int err;
+
+	memset(shared, 0, cfg->n_services * sizeof(*shared));
+	err = sync_family(st->backend_fd, cfg, false, gen, shared);
+	return err ? err : sync_family(st->backend6_fd, cfg, true, gen, shared);
+}

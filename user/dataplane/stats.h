@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* A snapshot of the running config and of what the data plane counted:
+ * what `status` prints and the agent's /metrics serves. */
+#ifndef CANARY_USER_STATS_H
+#define CANARY_USER_STATS_H
+
+#include "dataplane/state.h"
+
+struct stats_snap {
+	struct canary_config cfg;
+	__u32 ids[CANARY_MAX_SERVICES];
+	struct canary_vstats st[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
+	struct canary_global global;
+	struct canary_genstate gs;
+	int gen;
+	/* new flows of each version since its weight last changed */
+	__u64 since[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
+	__u64 pin_flows[CANARY_MAX_SERVICES][CANARY_MAX_PINS];
+	__u64 flow_entries;   /* in canary_flow now */
+	__u64 flow_evictions; /* inserted, not removed by us, gone: the LRU's */
+};
+
+/* Reads config, per-version counters and node counters into @d (large:
+ * allocate it). @d->cfg must be released with config_free() even on
+ * failure. Returns 0 or a negative errno. */
+int stats_load(struct canary_state *st, struct stats_snap *d);
+
+/* New flows of service @i over all its versions. */
+__u64 stats_service_flows(const struct stats_snap *d, int i);
+/* The same since the service's weights last changed. */
+__u64 stats_service_flows_since(const struct stats_snap *d, int i);
+
+#endif /* CANARY_USER_STATS_H */

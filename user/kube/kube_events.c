@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Kubernetes Events from a queue and a sender thread (see kube_events.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kube/kube_client.h"
+#include "kube/kube_events.h"
+#include "util/log.h"
+
+#define EVENT_TIMEOUT_S 10   /* one POST */
+
+static void add_str(json_object *o, const char *key, const char *val)
+{
+	json_object_object_add(o, key, json_object_new_string(val));
+}
+
+json_object *kube_event_json(const struct kube_event *ev, const char *node,
+			     const struct timespec *now)
+{
+	json_object *o = json_object_new_object();
+	json_object *meta = json_object_new_object();
+	json_object *obj = json_object_new_object();
+	json_object *src = json_object_new_object();
+	char name[KUBE_OBJ_LEN], ts[32];
+	struct tm tm;
+
+	if (!o || !meta || !obj || !src) {
+		json_object_put(o), json_object_put(meta);
+		json_object_put(obj), json_object_put(src);
+		return NULL;
+	}
+	/* A DNS subdomain of at most 253 characters: 236 + '.' + 16. */
+	snprintf(name, sizeof(name), "%.236s.%016llx", ev->name,
+		 (unsigned long long)now->tv_sec * 1000000000ull + now->tv_nsec);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now->tv_sec, &tm));
+	add_str(o, "apiVersion", "v1");
+	add_str(o, "kind", "Event");
+	add_str(meta, "name", name);
+	add_str(meta, "namespace", ev->ns);
+	json_object_object_add(o, "metadata", meta);
+	add_str(obj, "apiVersion", ev->api_version);
+	add_str(obj, "kind", ev->kind);
+	add_str(obj, "namespace", ev->ns);
+	add_str(obj, "name", ev->name);
+	if (ev->uid[0])
+		add_str(obj, "uid", ev->uid);
+	json_object_object_add(o, "involvedObject", obj);
+	add_str(o, "type", ev->warning ? "Warning" : "Normal");
+	add_str(o, "reason", ev->reason);
+	add_str(o, "message", ev->message);
+	add_str(src, "component", KUBE_EVENT_COMPONENT);
+	if (node[0])
+		add_str(src, "host", node);
+	json_object_object_add(o, "source", src);
+	add_str(o, "firstTimestamp", ts);
+	add_str(o, "lastTimestamp", ts);
+	json_object_object_add(o, "count", json_object_new_int(1));
+	add_str(o, "reportingComponent", KUBE_EVENT_COMPONENT);
+	add_str(o, "reportingInstance", node);
+	return o;
+}
+
+/* POSTs @ev; returns 0 when the API server created it. */
+static int send_event(struct kube_events *e, const struct kube_event *ev)
+{
+	struct timespec now;
+	struct canary_err err;
+	struct kube_resp r;
+	json_object *o;
+	char path[160];
+	int ret;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	o = kube_event_json(ev, e->node, &now);
+	if (!o)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/events", ev->ns);
+	ret = kube_request(e->kc, "POST", path,
+			   json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			   "application/json", EVENT_TIMEOUT_S, &r, &err);
+	json_object_put(o);
+	if (ret) {
+		if (ret != -EINTR)
+			pr_warn("agent: event %s for %s %s/%s not sent: %s\n", ev->reason,
+				ev->kind, ev->ns, ev->name, err.msg);
+		return ret;
+	}
+	if (r.status < 200 || r.status >= 300) {
+		pr_warn("agent: event %s for %s %s/%s refused: HTTP %ld %s\n",
+			ev->reason, ev->kind, ev->ns, ev->name, r.status,
+			kube_status_message(&r));
+		ret = -EIO;
+	}
+	json_object_put(r.body);
+	return ret;
+}
+
+/* Takes the oldest queued Event into @ev; false when kube_stop came. */
+static bool next_event(struct kube_events *e, struct kube_event *ev)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&e->lock);
+	while (!e->n && !kube_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += 200 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&e->cond, &e->lock, &ts);
+	}
+	if (e->n && !kube_stop) {
+		*ev = e->q[e->head];
+		e->head = (e->head + 1) % KUBE_EVENTS_QUEUE;
+		e->n--;
+	}
+	pthread_mutex_unlock(&e->lock);
+	return !kube_stop;
+}
+
+static void *events_main(void *arg)
+{
+	struct kube_events *e = arg;
+	struct kube_event *ev = malloc(sizeof(*ev));
+
+	while (ev && next_event(e, ev)) {
+		if (send_event(e, ev))
+			e->failed++;
+		else
+			e->sent++;
+	}
+	free(ev);
+	return NULL;
+}
+
+int kube_events_start(struct kube_events *e, const struct kube_config *kc,
+		      const char *node)
+{
+	pthread_condattr_t ca;
+	int ret;
+
+	e->kc = kc;
+	snprintf(e->node, sizeof(e->node), "%s", node ? node : "");
+	e->q = calloc(KUBE_EVENTS_QUEUE, sizeof(*e->q));
+	if (!e->q)
+		return -ENOMEM;
+	pthread_mutex_init(&e->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&e->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	ret = -pthread_create(&e->thread, NULL, events_main, e);
+	e->started = !ret;
+	return ret;
+}
+
+void kube_events_post(struct kube_events *e, const struct kube_event *ev)
+{
+	if (!e->started)
+		return;
+	pthread_mutex_lock(&e->lock);
+	if (e->n < KUBE_EVENTS_QUEUE) {
+		e->q[(e->head + e->n) % KUBE_EVENTS_QUEUE] = *ev;
+		e->n++;
+		pthread_cond_signal(&e->cond);
+	} else {
+		e->failed++;
+		pr_warn("agent: event queue full: %s for %s/%s dropped\n",
+			ev->reason, ev->ns, ev->name);
+	}
+	pthread_mutex_unlock(&e->lock);
+}
+
+void kube_events_stop(struct kube_events *e)
+{
+	if (!e->q)
+		return;
+	if (e->started)
+		pthread_join(e->thread, NULL);
+	pthread_mutex_destroy(&e->lock);
+	pthread_cond_destroy(&e->cond);
+	free(e->q);
+	e->q = NULL;
+	e->started = false;
+}

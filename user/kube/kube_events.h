@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Kubernetes Events about the objects the agent serves (core/v1 Event,
+ * POST /api/v1/namespaces/NS/events): what it changed and what it
+ * refused, where `kubectl describe trafficsplit` shows it. Sent by a
+ * thread of their own from a bounded queue, so a slow or failing API
+ * server never holds up the data plane; failures are logged and counted,
+ * never fatal.
+ */
+#ifndef CANARY_USER_KUBE_EVENTS_H
+#define CANARY_USER_KUBE_EVENTS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+#include <json-c/json.h>
+#include "kube/kube_objects.h"
+#include "kube/kubeconfig.h"
+
+#define KUBE_EVENTS_QUEUE 64       /* waiting Events; more are dropped */
+#define KUBE_EVENT_MSG_LEN 1024    /* events.k8s.io bounds a note to 1 kB */
+#define KUBE_EVENT_COMPONENT "canary-bpf"
+
+/* One Event to send: about @kind @ns/@name (with @uid, @api_version). */
+struct kube_event {
+	char kind[16];                 /* "TrafficSplit", "TCPRoute", ... */
+	char api_version[48];
+	char ns[KUBE_NS_LEN];
+	char name[KUBE_OBJ_LEN];
+	char uid[KUBE_UID_LEN];
+	bool warning;                  /* type Warning, else Normal */
+	char reason[32];               /* UpperCamelCase: WeightsChanged... */
+	char message[KUBE_EVENT_MSG_LEN];
+};
+
+struct kube_events {
+	const struct kube_config *kc;
+	char node[KUBE_OBJ_LEN];       /* reportingInstance and source.host */
+	pthread_mutex_t lock;          /* guards q, head, n */
+	pthread_cond_t cond;
+	struct kube_event *q;          /* ring of KUBE_EVENTS_QUEUE */
+	int head, n;
+	atomic_ulong sent;             /* created (HTTP 201) */
+	atomic_ulong failed;           /* refused, unreachable or dropped */
+	pthread_t thread;
+	bool started;
+};
+
+/* Starts the sender for @node (may be "" when unknown). Returns 0 or a
+ * negative errno. */
+int kube_events_start(struct kube_events *e, const struct kube_config *kc,
+		      const char *node);
+/* Queues @ev; never blocks. A full queue drops it (counted as failed). */
+void kube_events_post(struct kube_events *e, const struct kube_event *ev);
+/* Joins the sender once kube_stop is set; Events still queued are
+ * dropped. */
+void kube_events_stop(struct kube_events *e);
+
+/*
+ * The core/v1 Event object for @ev reported by @node at @now, named
+ * "<object>.<@now in hex ns>" as client-go's recorder names them.
+ * Returns a new json_object (caller puts it), or NULL.
+ */
+json_object *kube_event_json(const struct kube_event *ev, const char *node,
+			     const struct timespec *now);
+
+#endif /* CANARY_USER_KUBE_EVENTS_H */
