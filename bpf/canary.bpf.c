@@ -442,7 +442,9 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 	int ret;
 
 	if (lb_maybe_vip(gs, addr_hashed(p->daddr6, is6), gen)) {
-		hit = lb_flow(p, &f, is6);
+		/* A new connection follows the config now, whatever an
+		 * ended one of the same 5-tuple left in the table. */
+		hit = !lb_is_syn(p) && lb_flow(p, &f, is6);
 		if (!hit)
 			svc = lb_service(p, gen, is6);
 	}
@@ -553,7 +555,7 @@ reply_origin_gen(const struct pkt *p, __u32 gen, bool is6)
 	if (!be)
 		return NULL;
 	return lb_backend_flow(be, p->daddr6, p->dport, p->proto, p->saddr6,
-			       p->sport, NULL, 0, is6);
+			       p->sport, NULL, 0, p->tcp_flags, is6);
 }
 
 /*

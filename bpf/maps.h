@@ -64,6 +64,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_tmo SEC(".maps");
 
+/* The flow clock next to CLOCK_MONOTONIC, for user space (canary.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct canary_clock);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_clock SEC(".maps");
+
 /* Never read by the programs: names and asked-for weights for user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

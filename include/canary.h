@@ -95,6 +95,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_SEED_ENDPOINT 0x72796270u /* slot pick in the Maglev ring */
 #define CANARY_SEED_MAGLEV_OFF 0x0badcafeu /* Maglev permutation offset */
 #define CANARY_SEED_MAGLEV_SKIP 0x5eed5eedu /* Maglev permutation skip */
+#define CANARY_SEED_SNAT 0x534e4154u /* the first SNAT port a flow tries */
 
 /* Map names (at most 15 characters, see STYLE.md). */
 #define CANARY_MAP_GEN "canary_gen"
@@ -117,6 +118,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_TXN "canary_txn"
 #define CANARY_MAP_VIPS "canary_vips"
 #define CANARY_MAP_TMO "canary_tmo"
+#define CANARY_MAP_CLOCK "canary_clock"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
@@ -348,10 +350,14 @@ _Static_assert(sizeof(struct canary_flow) == 16, "canary_flow size");
 /*
  * Flow ageing, like conntrack's and Cilium's CT timeouts. A flow entry
  * (both families) carries the time of its last packet in `seen`: a
- * 16-bit stamp of CLOCK_MONOTONIC (bpf_ktime_get_coarse_ns()) in units
- * of 2^32 ns (4.29 s), so it spans 78 hours and the programs write it at
- * most once per unit per flow (no write per packet), plus once when the
- * flow starts closing. An entry idle past its state's timeout counts as
+ * 16-bit stamp in units of 2^32 ns (4.29 s) of the programs' flow clock,
+ * so it spans 78 hours and the programs write it at most once per unit
+ * per flow (no write per packet), plus once when the flow starts closing.
+ * The flow clock is the kernel's jiffies times the tick length
+ * (bpf_jiffies64(), a load once JITed: bpf_ktime_get_coarse_ns(), a
+ * helper call, cost established packets 15 ns here); it runs with
+ * CLOCK_MONOTONIC from its own origin, which canary_clock lets user
+ * space translate. An entry idle past its state's timeout counts as
  * absent: the next packet is placed anew. Stamp 0 never occurs in a
  * fresh stamp; it means "unknown" (an entry an older release wrote, whose
  * reserved field was zero), taken as fresh and stamped on its next
@@ -361,7 +367,20 @@ _Static_assert(sizeof(struct canary_flow) == 16, "canary_flow size");
  */
 #define CANARY_STAMP_SHIFT 32 /* ns per stamp unit: 1 << 32 */
 
-/* The stamp of monotonic time @ns (never 0). */
+/*
+ * canary_clock (array, one entry): the flow clock next to CLOCK_MONOTONIC
+ * (bpf_ktime_get_coarse_ns()), both read by a program at one moment,
+ * whenever it stamps a flow in a unit the entry does not hold yet. User
+ * space's "now" on the flow clock: flow_ns + (its CLOCK_MONOTONIC_COARSE
+ * - mono_ns). All zero until a program stamped a flow.
+ */
+struct canary_clock {
+	__u64 flow_ns; /* the flow clock, ns */
+	__u64 mono_ns; /* CLOCK_MONOTONIC at the same moment, ns */
+};
+_Static_assert(sizeof(struct canary_clock) == 16, "canary_clock size");
+
+/* The stamp of flow-clock time @ns (never 0). */
 static inline __attribute__((always_inline)) __u16 canary_stamp(__u64 ns)
 {
 	__u16 s = (__u16)(ns >> CANARY_STAMP_SHIFT);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <bpf/bpf.h>
 
 #include "dataplane/flows.h"
@@ -20,6 +19,7 @@ struct walk {
 	struct canary_state *st;
 	struct canary_timeouts_cfg tmo;
 	__u16 now;                /* canary_stamp() of now */
+	bool now_known;           /* canary_clock was published */
 	struct svc_names *names;  /* CANARY_MAX_SERVICES entries */
 	flow_row_fn fn;
 	void *arg;
@@ -29,15 +29,6 @@ const char *flow_state_name(enum flow_state s)
 {
 	return s == FLOW_TCP_OPEN ? "open" : s == FLOW_TCP_CLOSING ? "closing" :
 								      "udp";
-}
-
-/* The data plane's clock: bpf_ktime_get_coarse_ns(). */
-static __u64 coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static void names_of(struct walk *w, struct flow_row *r)
@@ -80,9 +71,10 @@ static void age_of(struct walk *w, struct flow_row *r, __u16 seen, __u8 flags)
 	tmo = r->state == FLOW_UDP	   ? w->tmo.udp_s :
 	      r->state == FLOW_TCP_CLOSING ? w->tmo.tcp_closing_s :
 					     w->tmo.tcp_s;
-	r->idle_s = seen ? (long)((((__u64)(__u16)(w->now - seen)) <<
-				  CANARY_STAMP_SHIFT) / 1000000000ull) : -1;
-	r->expired = canary_stamp_expired(seen, w->now, tmo);
+	r->idle_s = seen && w->now_known ?
+		(long)((((__u64)(__u16)(w->now - seen)) << CANARY_STAMP_SHIFT) /
+		       1000000000ull) : -1;
+	r->expired = w->now_known && canary_stamp_expired(seen, w->now, tmo);
 }
 
 static int row4(struct walk *w, const struct canary_flow_key *k,
@@ -150,13 +142,15 @@ static int walk_table(struct walk *w, bool v6)
 int flows_walk(struct canary_state *st, flow_row_fn fn, void *arg)
 {
 	struct walk w = { .st = st, .fn = fn, .arg = arg };
+	__u64 now = 0;
 	int ret;
 
 	w.names = calloc(CANARY_MAX_SERVICES, sizeof(*w.names));
 	if (!w.names)
 		return -ENOMEM;
 	state_read_timeouts(st, &w.tmo);
-	w.now = canary_stamp(coarse_ns());
+	w.now_known = !state_flow_clock(st, &now);
+	w.now = canary_stamp(now);
 	ret = walk_table(&w, false);
 	if (!ret)
 		ret = walk_table(&w, true);

@@ -23,7 +23,8 @@ struct flow_row {
 	const char *vname;   /* version name, or NULL */
 	__u16 snat_port;     /* 0: not source-NATed */
 	enum flow_state state;
-	long idle_s;         /* seconds since its last packet; -1: unknown */
+	long idle_s;         /* seconds since its last packet; -1: unknown
+			      * (stamp 0, or no flow clock published yet) */
 	bool expired;        /* idle past its state's timeout: counts as gone */
 };
 

@@ -153,7 +153,9 @@ static int open_maps(struct canary_state *st)
 	if (get_map(st, CANARY_MAP_TXN, &st->txn_fd))
 		st->txn_fd = -1;
 	if (get_map(st, CANARY_MAP_TMO, &st->tmo_fd))
-		st->tmo_fd = -1;
+		st->tmo_fd = st->clock_fd = -1;
+	if (get_map(st, CANARY_MAP_CLOCK, &st->clock_fd))
+		st->clock_fd = -1;
 	return 0;
 }
 
@@ -239,7 +241,7 @@ void state_close(struct canary_state *st)
 		       &st->ustat_fd, &st->svc6_fd, &st->ver6_fd,
 		       &st->flow6_fd, &st->backend6_fd, &st->pins6_fd,
 		       &st->port_fd, &st->txn_fd, &st->vips_fd, &st->tmo_fd,
-		       &st->dir_fd };
+		       &st->clock_fd, &st->dir_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

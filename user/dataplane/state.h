@@ -45,8 +45,9 @@ struct canary_state {
 	/* canary_vips; -1 until programs of a build that has it are loaded
 	 * (commits open it when they find it) */
 	int vips_fd;
-	/* canary_tmo; -1 likewise */
+	/* canary_tmo and canary_clock; -1 likewise */
 	int tmo_fd;
+	int clock_fd;
 };
 
 /* Opens canary_vips if pinned and not open yet; 0 or -errno. */
@@ -87,6 +88,9 @@ int state_read_timeouts(struct canary_state *st, struct canary_timeouts_cfg *t);
 /* Whether @t, when set, asks for other timeouts than canary_tmo holds. */
 bool state_timeouts_differ(struct canary_state *st,
 			   const struct canary_timeouts_cfg *t);
+/* The flow clock's now (see canary_clock in include/canary.h) into
+ * @ns; -ENOENT while no program has published it (or it is not pinned). */
+int state_flow_clock(struct canary_state *st, __u64 *ns);
 /* Writes @t into canary_tmo when set; 0, -ENOENT (not pinned: programs
  * older than flow timeouts) or -errno. */
 int state_write_timeouts(struct canary_state *st,

@@ -2,6 +2,7 @@
 /* The flow idle timeouts in canary_tmo (see include/canary.h). */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 
 #include "dataplane/state.h"
@@ -52,4 +53,19 @@ int state_write_timeouts(struct canary_state *st,
 	if (st->tmo_fd < 0)
 		return -ENOENT;
 	return bpf_map_update_elem(st->tmo_fd, &zero, &raw, BPF_ANY) ? -errno : 0;
+}
+
+int state_flow_clock(struct canary_state *st, __u64 *ns)
+{
+	struct canary_clock c = {};
+	struct timespec ts;
+	__u32 zero = 0;
+
+	if (st->clock_fd < 0 || bpf_map_lookup_elem(st->clock_fd, &zero, &c) ||
+	    !c.mono_ns)
+		return -ENOENT;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* the programs' mono_ns */
+	*ns = c.flow_ns + ((__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec -
+			   c.mono_ns);
+	return 0;
 }
