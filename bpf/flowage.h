@@ -2,7 +2,7 @@
 /*
  * Flow lifecycle: which packet opens a connection, and the idle timeouts
  * of flow entries (like conntrack's and Cilium's CT; layouts and defaults
- * in include/canary.h, canary_tmo). An entry past its timeout counts as
+ * in include/canary.h, canary_flowcfg). An entry past its timeout counts as
  * absent everywhere: the forward path, the reply path, the clash check
  * and the SNAT port owner check.
  */
@@ -29,11 +29,11 @@ static __always_inline bool lb_is_syn(const struct pkt *p)
 }
 
 /* The idle timeout, in seconds, of a flow of @proto whose entry has
- * @flags (canary_tmo; a zero field is its default). */
+ * @flags (canary_flowcfg; a zero field is its default). */
 static __always_inline __u32 flow_timeout(__u8 proto, __u8 flags)
 {
 	__u32 zero = 0, s = 0, def;
-	struct canary_timeouts *t = bpf_map_lookup_elem(&canary_tmo, &zero);
+	struct canary_flowcfg *t = bpf_map_lookup_elem(&canary_flowcfg, &zero);
 
 	if (proto != CANARY_PROTO_TCP) {
 		def = CANARY_TMO_UDP_DEFAULT_S;
@@ -104,6 +104,18 @@ static __always_inline void flow_clock_publish(__u16 now)
  * past its idle timeout: then it counts as absent. An entry seen within
  * the last stamp unit is not (the common case: no timeout read).
  */
+/*
+ * flow_expired() past its quick check. A global function: the verifier
+ * checks it once, not again at each call site inside the loops that ask
+ * it (the clash check and the reply path walk up to CANARY_BACKEND_SVCS
+ * entries, each then a fork of states). Scalars only, as a global
+ * function's arguments must be.
+ */
+__noinline int flow_stale(__u32 seen, __u32 now, __u32 flags, __u32 proto)
+{
+	return canary_stamp_expired(seen, now, flow_timeout(proto, flags));
+}
+
 static __always_inline bool flow_expired(const union lb_flow *f, __u8 proto,
 					 __u16 now, bool is6)
 {
@@ -111,8 +123,7 @@ static __always_inline bool flow_expired(const union lb_flow *f, __u8 proto,
 
 	if (!seen || (__u16)(now - seen) <= 1)
 		return false;
-	return canary_stamp_expired(seen, now,
-				    flow_timeout(proto, FAM_VAL(f, is6, flags)));
+	return flow_stale(seen, now, FAM_VAL(f, is6, flags), proto);
 }
 
 /*
@@ -134,6 +145,53 @@ static __always_inline void flow_touch(union lb_flow *f, __u8 proto,
 		FAM_VAL(f, is6, seen) = now;
 		flow_clock_publish(now);
 	}
+}
+
+/*
+ * The flood guard (include/canary.h, canary_guard): whether a SYN may be
+ * recorded, as one of the first syn_rate of this CPU's current window
+ * (about a second); a SYN past them is counted as skipped, and the reply
+ * path told to match SYN-ACKs by placement for two more windows
+ * (canary_flood, written at most once per window and CPU).
+ */
+static __always_inline bool flow_guard_admits(void)
+{
+	__u32 zero = 0, rate;
+	struct canary_guard *g = bpf_map_lookup_elem(&canary_guard, &zero);
+	struct canary_flowcfg *c = bpf_map_lookup_elem(&canary_flowcfg, &zero);
+	struct canary_flood *fl;
+	__u64 now = flow_clock_ns(), w = now >> CANARY_GUARD_SHIFT;
+
+	if (!g)
+		return true;
+	rate = c && c->syn_rate ? c->syn_rate : CANARY_SYN_RATE_DEFAULT;
+	if (g->window != w) {
+		g->window = w;
+		g->recorded = 0;
+	}
+	if (g->recorded < rate) {
+		g->recorded++;
+		return true;
+	}
+	g->skipped++;
+	if (g->recorded != rate)
+		return false;
+	/* The first skip of this window (recorded moves past the rate):
+	 * the reply path takes note. */
+	g->recorded++;
+	fl = bpf_map_lookup_elem(&canary_flood, &zero);
+	if (fl)
+		fl->until_ns = (w + 3) << CANARY_GUARD_SHIFT;
+	return false;
+}
+
+/* Whether the flood guard skipped SYNs within the last two windows. */
+static __always_inline bool flow_flood_now(void)
+{
+	__u32 zero = 0;
+	struct canary_flood *fl = bpf_map_lookup_elem(&canary_flood, &zero);
+
+	return fl && flow_clock_ns() < fl->until_ns;
 }
 
 #endif /* CANARY_BPF_FLOWAGE_H */

@@ -240,10 +240,11 @@ static __always_inline void lb_set_endpoint(union lb_flow *out,
  * client-IP affinity both hashes see the client address only; an IPv6
  * address enters them folded (canary_addr6_fold()).
  */
-static __always_inline int lb_pick_at(const struct pkt *p,
-				      const struct canary_svc *svc, __u32 gen,
-				      union lb_flow *out, struct lb_slot *at,
-				      bool is6)
+static __always_inline int lb_pick_counted(const struct pkt *p,
+					   const struct canary_svc *svc,
+					   __u32 gen, union lb_flow *out,
+					   struct lb_slot *at, bool count_pin,
+					   bool is6)
 {
 	__be32 saddr = addr_hashed(p->saddr6, is6);
 	__be32 daddr = addr_hashed(p->daddr6, is6);
@@ -258,7 +259,8 @@ static __always_inline int lb_pick_at(const struct pkt *p,
 	if (v < CANARY_MAX_VERSIONS)
 		ver = lb_version(svc->id, v, gen, is6);
 	if (ver) {
-		lb_count_pin(svc->id, pin_index);
+		if (count_pin)
+			lb_count_pin(svc->id, pin_index);
 	} else {
 		/* No pin, or the pinned version has nowhere to go: by weight,
 		 * never into a black hole. */
@@ -280,6 +282,15 @@ static __always_inline int lb_pick_at(const struct pkt *p,
 	FAM_VAL(out, is6, svc_id) = svc->id;
 	at->idx = idx;
 	return LB_FLOW_NEW;
+}
+
+/* lb_pick_counted() of a flow being placed: its pin counts it. */
+static __always_inline int lb_pick_at(const struct pkt *p,
+				      const struct canary_svc *svc, __u32 gen,
+				      union lb_flow *out, struct lb_slot *at,
+				      bool is6)
+{
+	return lb_pick_counted(p, svc, gen, out, at, true, is6);
 }
 
 static __always_inline int lb_pick(const struct pkt *p,
@@ -508,7 +519,8 @@ static __always_inline bool lb_flow(const struct pkt *p, union lb_flow *out,
 /*
  * Places a packet of service @svc that has no live flow entry: a SYN
  * (never looked up, lb_is_syn()), another new flow, or one whose entry
- * was lost or aged out. The entry made replaces any there (BPF_ANY).
+ * was lost or aged out. The entry made replaces any there (BPF_ANY);
+ * a SYN past the flood guard's rate makes none (flow_guard_admits()).
  */
 static __always_inline int lb_place(const struct pkt *p,
 				    const struct canary_svc *svc, __u32 gen,
@@ -551,6 +563,13 @@ static __always_inline int lb_place(const struct pkt *p,
 	}
 	if (FAM_VAL(out, is6, flags) & CANARY_FLOW_F_SNAT)
 		GLOBAL_INC(g, snat);
+	/* Past the flood guard's rate a SYN is forwarded, not recorded: its
+	 * SYN-ACK is matched by placement, its ACK makes the entry. Not a
+	 * SNATed flow (its port needs an owner) nor one of a service whose
+	 * new flows may be moved off a clash (placement would not tell). */
+	if (lb_is_syn(p) && !(FAM_VAL(out, is6, flags) & CANARY_FLOW_F_SNAT) &&
+	    !(svc->flags & CANARY_SVC_F_SHARED) && !flow_guard_admits())
+		return LB_FLOW_NEW;
 	flow_touch(out, p->proto, p->tcp_flags, flow_now(), is6);
 	if (lb_flow_insert(p, out, is6))
 		return LB_ERROR;

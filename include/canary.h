@@ -117,8 +117,10 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_PORT "canary_port"
 #define CANARY_MAP_TXN "canary_txn"
 #define CANARY_MAP_VIPS "canary_vips"
-#define CANARY_MAP_TMO "canary_tmo"
+#define CANARY_MAP_FLOWCFG "canary_flowcfg"
 #define CANARY_MAP_CLOCK "canary_clock"
+#define CANARY_MAP_GUARD "canary_guard"
+#define CANARY_MAP_FLOOD "canary_flood"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
@@ -400,11 +402,13 @@ canary_stamp_expired(__u16 seen, __u16 now, __u32 timeout_s)
 }
 
 /*
- * canary_tmo (array, one entry): the idle timeouts, in seconds; a zero
- * field means its default below, so the all-zero entry a new pin dir (or
- * an upgrade) starts with is the defaults. Written by apply (the file's
- * timeouts: section), read by the programs once per packet of a tracked
- * flow (an array lookup the verifier inlines).
+ * canary_flowcfg (array, one entry): the flow table's settings: the idle
+ * timeouts, in seconds, and the SYN flood guard's rate. A zero field
+ * means its default below, so the all-zero entry a new pin dir (or an
+ * upgrade) starts with is the defaults. Written by apply (the file's
+ * timeouts: section and flood_guard: key), read by the programs (an
+ * array lookup the verifier inlines): the timeouts for an entry idle
+ * more than one stamp unit, the rate for a SYN.
  *
  * Defaults: TCP 6 hours and closing 10 s are Cilium's CT (CT_CONNECTION_
  * LIFETIME_TCP, CT_CLOSE_TIMEOUT); conntrack keeps an established TCP
@@ -418,14 +422,48 @@ canary_stamp_expired(__u16 seen, __u16 now, __u32 timeout_s)
 #define CANARY_TMO_UDP_DEFAULT_S 60      /* UDP flow, idle */
 /* The longest timeout: well within the stamp's span (2^16 units). */
 #define CANARY_TMO_MAX_S 259200          /* 72 hours */
+/*
+ * The SYN flood guard (after Katran's): past this many SYNs recorded per
+ * second on one CPU, a SYN is forwarded by its placement but not
+ * recorded; its connection's entry is made by its next packet (the
+ * client's ACK), and its SYN-ACK is matched by placement meanwhile (see
+ * canary_flood). Katran's MAX_CONN_RATE, per CPU as there.
+ */
+#define CANARY_SYN_RATE_DEFAULT 125000   /* SYNs recorded per s per CPU */
+#define CANARY_SYN_RATE_MAX 100000000
 
-struct canary_timeouts {
+struct canary_flowcfg {
 	__u32 tcp_s;         /* open TCP flows; 0: default */
 	__u32 tcp_closing_s; /* TCP flows after a FIN or RST; 0: default */
 	__u32 udp_s;         /* UDP flows; 0: default */
-	__u32 reserved;      /* zero */
+	__u32 syn_rate;      /* flood guard, SYNs per s per CPU; 0: default */
 };
-_Static_assert(sizeof(struct canary_timeouts) == 16, "canary_timeouts size");
+_Static_assert(sizeof(struct canary_flowcfg) == 16, "canary_flowcfg size");
+
+/*
+ * canary_guard (per-CPU array, one entry): the flood guard's count of
+ * SYNs recorded in the current window (flow-clock ns >> 30, about 1 s),
+ * and how many SYNs it left unrecorded since the programs were loaded.
+ */
+struct canary_guard {
+	__u64 window;   /* flow clock >> CANARY_GUARD_SHIFT */
+	__u64 recorded; /* SYNs recorded in this window */
+	__u64 skipped;  /* SYNs not recorded, in all */
+};
+_Static_assert(sizeof(struct canary_guard) == 24, "canary_guard size");
+#define CANARY_GUARD_SHIFT 30 /* window: 2^30 ns */
+
+/*
+ * canary_flood (array, one entry): until when (flow clock, ns) the reply
+ * path matches a SYN-ACK without a flow entry by placement: two windows
+ * past the last SYN the guard left unrecorded on any CPU. Outside a
+ * flood nothing is matched so, and a pod's own connections keep their
+ * address.
+ */
+struct canary_flood {
+	__u64 until_ns;
+};
+_Static_assert(sizeof(struct canary_flood) == 8, "canary_flood size");
 
 /*
  * canary_snat (LRU hash): the way back for a source-NATed flow (an

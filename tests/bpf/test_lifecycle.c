@@ -543,6 +543,116 @@ static void snat_port_kept(struct test_env *env, struct canary_config *cfg,
 	ASSERT_EQ(o.sport, pb, "and keeps it");
 }
 
+/* Sends a SYN from client port @sport; true when it left no entry. */
+static bool syn_unrecorded(struct test_env *env, const struct fam *f,
+			   __u16 sport, struct canary_addr *ep)
+{
+	union flow_val v;
+
+	*ep = fwd(env, f, IPPROTO_TCP, sport, TCP_SYN).daddr;
+	return flow_get(env, f, IPPROTO_TCP, sport, &v) == -ENOENT;
+}
+
+/* A reply from endpoint @ep:5050 to the client's port @cport with
+ * @flags: whether it left translated (from the VIP). */
+static bool reply_translated(struct test_env *env, const struct fam *f,
+			     const struct canary_addr *ep, __u16 cport,
+			     __u8 flags)
+{
+	char e[CANARY_ADDR_STRLEN];
+	struct out o;
+
+	addr_str(ep, e, sizeof(e));
+	o = run(env->tc_out_fd, f, IPPROTO_TCP, e, 5050, f->client, cport, flags);
+	return is(&o.saddr, f->vip) && o.sport == 5000;
+}
+
+/*
+ * The SYN flood guard at one SYN a second: SYNs past it are forwarded to
+ * their placement but leave no entry; their SYN-ACKs are matched by
+ * placement and translated, other replies of theirs are not, nor a
+ * SYN-ACK the placement would not have sent there; the client's ACK
+ * records the flow.
+ */
+static void flood_guard(struct test_env *env, struct canary_config *cfg,
+			const struct fam *f)
+{
+	struct canary_addr ep[20], other = addr(f->ep[2]);
+	__u64 skipped = 0;
+	int i, unrecorded = 0, synack = 0, ack = 0;
+
+	test__start_subtest(f->v6 ? "flood_guard_ipv6" : "flood_guard_ipv4");
+	cfg->timeouts.syn_rate = 1;
+	if (!ASSERT_OK(lc_apply(env, cfg, 0, 60), "apply flood_guard: 1") ||
+	    !ASSERT_OK(env_clear_flows(env), "clear"))
+		return;
+	for (i = 0; i < 20; i++)
+		unrecorded += syn_unrecorded(env, f, 17000 + i, &ep[i]);
+	ASSERT_TRUE(unrecorded >= 18, "SYNs past the rate leave no entry");
+	ASSERT_OK(state_syn_skipped(&env->st, &skipped), "guard counter");
+	ASSERT_TRUE(skipped >= 18, "counted as not recorded");
+	for (i = 0; i < 20; i++) {
+		synack += reply_translated(env, f, &ep[i], 17000 + i, 0x12);
+		ack += reply_translated(env, f, &ep[i], 17000 + i, TCP_ACK);
+	}
+	ASSERT_EQ(synack, 20, "every SYN-ACK translated");
+	ASSERT_EQ(ack, 20 - unrecorded, "other replies only of recorded flows");
+	ASSERT_TRUE(!reply_translated(env, f, &other, 17000, 0x12),
+		    "a SYN-ACK from an endpoint the SYN did not go to: kept");
+	for (i = 0; i < 20; i++)
+		fwd(env, f, IPPROTO_TCP, 17000 + i, TCP_ACK);
+	for (i = 0, ack = 0; i < 20; i++)
+		ack += reply_translated(env, f, &ep[i], 17000 + i, TCP_ACK);
+	ASSERT_EQ(ack, 20, "the client's ACK recorded every flow");
+	/* Back to the default for the tests after this one. */
+	cfg->timeouts.syn_rate = CANARY_SYN_RATE_DEFAULT;
+	ASSERT_OK(lc_apply(env, cfg, 0, 60), "apply the default rate");
+}
+
+/*
+ * What an unrecorded SYN gives up: SYNs at v2=25 past the guard, then
+ * v2=50; the connections' next packets (ACKs) land where their SYNs went
+ * within the grace period (placed by the config they started under),
+ * and after it as often as the two configs agree.
+ */
+static void flood_stickiness(struct test_env *env, struct canary_config *cfg,
+			     const struct fam *f, int grace_s)
+{
+	static struct canary_addr ep[2000];
+	int i, n = 2000, same = 0, agree = 0;
+	struct canary_service_cfg before;
+	struct canary_ep_cfg e1, e2;
+	struct canary_addr c = addr(f->client), v = addr(f->vip);
+	struct out o;
+
+	cfg->timeouts.syn_rate = 1;
+	if (!ASSERT_OK(lc_apply(env, cfg, 25, grace_s), "apply v2=25") ||
+	    !ASSERT_OK(env_clear_flows(env), "clear"))
+		return;
+	before = cfg->svc[f->v6 ? 2 : 0];
+	for (i = 0; i < n; i++)
+		ep[i] = fwd(env, f, IPPROTO_TCP, 20000 + i, TCP_SYN).daddr;
+	if (!ASSERT_OK(lc_apply(env, cfg, 50, grace_s), "apply v2=50"))
+		return;
+	for (i = 0; i < n; i++) {
+		o = fwd(env, f, IPPROTO_TCP, 20000 + i, TCP_ACK);
+		same += addr_eq(&o.daddr, &ep[i]);
+		env_predict_addr(&before, &c, &v, 20000 + i, 5000, IPPROTO_TCP, &e1);
+		env_predict_addr(&cfg->svc[f->v6 ? 2 : 0], &c, &v, 20000 + i, 5000,
+				 IPPROTO_TCP, &e2);
+		agree += addr_eq(&e1.addr, &e2.addr);
+	}
+	printf("  %s, grace %d s: %.1f%% of unrecorded connections kept their "
+	       "endpoint after v2 25 -> 50 (the configs agree on %.1f%%)\n",
+	       f->name, grace_s, 100.0 * same / n, 100.0 * agree / n);
+	ASSERT_EQ(same, grace_s ? n : agree,
+		  grace_s ? "all kept within the grace period" :
+			    "after it, those the configs agree on");
+	/* Back to the default for the tests after this one. */
+	cfg->timeouts.syn_rate = CANARY_SYN_RATE_DEFAULT;
+	ASSERT_OK(lc_apply(env, cfg, 0, 60), "apply the default rate");
+}
+
 void test_lifecycle(void)
 {
 	struct canary_config cfg;
@@ -559,6 +669,11 @@ void test_lifecycle(void)
 		rst_from_endpoint(&env, &cfg, &fams[i]);
 		expiry(&env, &cfg, &fams[i]);
 		snat_port_kept(&env, &cfg, &fams[i]);
+		flood_guard(&env, &cfg, &fams[i]);
+		test__start_subtest(i ? "flood_guard_stickiness_ipv6" :
+					"flood_guard_stickiness_ipv4");
+		flood_stickiness(&env, &cfg, &fams[i], 60);
+		flood_stickiness(&env, &cfg, &fams[i], 0);
 	}
 out:
 	env_teardown(&env);

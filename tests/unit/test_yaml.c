@@ -326,6 +326,16 @@ static void test_timeouts(void)
 	check_error("timeouts: {icmp: 5}\n", "1:12: ",
 		    "unknown key 'icmp' in a timeouts section (expected tcp, tcp_closing, udp)");
 	check_error("timeouts: 60\n", "1:11: ", "'timeouts' must be a mapping");
+	config_init(&cfg);
+	if (ASSERT_TRUE_FMT(load_text("flood_guard: 5000\nservices: []\n", &cfg,
+				      &err, path) == 0, "%s", err.msg))
+		ASSERT_EQ(cfg.timeouts.syn_rate, 5000, "flood_guard");
+	config_free(&cfg);
+	check_error("flood_guard: 0\n", "1:14: ",
+		    "flood_guard '0' is not SYNs per second per CPU from 1 to "
+		    "100000000");
+	check_error("flood_guard: {a: 1}\n", "1:14: ",
+		    "'flood_guard' must be a single value, not a mapping");
 }
 
 static const char dualstack[] =

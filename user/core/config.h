@@ -128,6 +128,9 @@ struct canary_timeouts_cfg {
 	__u32 tcp_s;        /* open TCP flows */
 	__u32 tcp_closing_s; /* TCP flows after a FIN or RST */
 	__u32 udp_s;        /* UDP flows */
+	/* flood_guard: SYNs recorded per second per CPU; 0: keep what runs
+	 * (reading: the one in effect) */
+	__u32 syn_rate;
 };
 
 /* The defaults, set. */

@@ -492,6 +492,25 @@ static int load_timeout(struct yctx *y, const yaml_node_t *node,
 	return 0;
 }
 
+/* flood_guard: SYNs recorded per second per CPU, 1 to
+ * CANARY_SYN_RATE_MAX. */
+static int load_syn_rate(struct yctx *y, const yaml_node_t *node, __u32 *out)
+{
+	const char *s = NULL;
+	char *end;
+	long v;
+	int ret = get_scalar(y, node, "flood_guard", &s);
+
+	if (ret)
+		return ret;
+	v = *s ? strtol(s, &end, 10) : -1;
+	if (!*s || *end || v < 1 || v > CANARY_SYN_RATE_MAX)
+		return yerr(y, node, "flood_guard '%s' is not SYNs per second per "
+			    "CPU from 1 to %d", s, CANARY_SYN_RATE_MAX);
+	*out = v;
+	return 0;
+}
+
 /* timeouts: {tcp, tcp_closing, udp}: the flows' idle timeouts; a key
  * left out takes its default. */
 static int load_timeouts(struct yctx *y, const yaml_node_t *node,
@@ -593,7 +612,8 @@ static int load_node(struct yctx *y, const yaml_node_t *node,
 static int load_root(struct yctx *y, struct canary_config *cfg)
 {
 	static const char *const root_keys[] = { "services", "grace_period",
-						 "node", "timeouts", NULL };
+						 "node", "timeouts", "flood_guard",
+						 NULL };
 	yaml_node_t *root = yaml_document_get_root_node(y->doc);
 	const yaml_node_t *node_sec = NULL;
 	unsigned int seen = 0;
@@ -616,6 +636,9 @@ static int load_root(struct yctx *y, struct canary_config *cfg)
 			ret = load_node(y, node_sec = ynode(y, p->value), &cfg->node);
 		else if (ret == 3)
 			ret = load_timeouts(y, ynode(y, p->value), &cfg->timeouts);
+		else if (ret == 4)
+			ret = load_syn_rate(y, ynode(y, p->value),
+					    &cfg->timeouts.syn_rate);
 		else
 			ret = load_services(y, ynode(y, p->value), cfg);
 		if (ret)

@@ -152,8 +152,8 @@ static int open_maps(struct canary_state *st)
 	state_open_port(st);
 	if (get_map(st, CANARY_MAP_TXN, &st->txn_fd))
 		st->txn_fd = -1;
-	if (get_map(st, CANARY_MAP_TMO, &st->tmo_fd))
-		st->tmo_fd = st->clock_fd = -1;
+	if (get_map(st, CANARY_MAP_FLOWCFG, &st->flowcfg_fd))
+		st->flowcfg_fd = st->clock_fd = -1;
 	if (get_map(st, CANARY_MAP_CLOCK, &st->clock_fd))
 		st->clock_fd = -1;
 	return 0;
@@ -179,7 +179,7 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->node_fd = st->ustat_fd = -1;
 	st->svc6_fd = st->ver6_fd = st->flow6_fd = st->backend6_fd = -1;
 	st->pins6_fd = st->port_fd = st->txn_fd = st->vips_fd = -1;
-	st->tmo_fd = -1;
+	st->flowcfg_fd = -1;
 }
 
 static int do_open(struct canary_state *st, const char *dir, bool create,
@@ -240,7 +240,7 @@ void state_close(struct canary_state *st)
 		       &st->pins_fd,  &st->pinstat_fd, &st->ring_fd, &st->node_fd,
 		       &st->ustat_fd, &st->svc6_fd, &st->ver6_fd,
 		       &st->flow6_fd, &st->backend6_fd, &st->pins6_fd,
-		       &st->port_fd, &st->txn_fd, &st->vips_fd, &st->tmo_fd,
+		       &st->port_fd, &st->txn_fd, &st->vips_fd, &st->flowcfg_fd,
 		       &st->clock_fd, &st->dir_fd };
 	size_t i;
 

@@ -359,9 +359,10 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
 		e = config_validate(&cfg, err);
 	if (!e && !cfg.node.set)
 		e = check_running_node(st, &cfg, err);
-	if (!e && cfg.timeouts.set && st->tmo_fd < 0) {
-		cerr_set(err, "timeouts: the programs under '%s' predate flow "
-			 "timeouts; attach this build first", st->pin_dir);
+	if (!e && (cfg.timeouts.set || cfg.timeouts.syn_rate) &&
+	    st->flowcfg_fd < 0) {
+		cerr_set(err, "timeouts, flood_guard: the programs under '%s' "
+			 "predate them; attach this build first", st->pin_dir);
 		goto out;
 	}
 	if (e) {
