@@ -174,11 +174,10 @@ static __always_inline bool flow_guard_admits(void)
 		return true;
 	}
 	g->skipped++;
-	if (g->recorded != rate)
+	if (g->flooded == w)
 		return false;
-	/* The first skip of this window (recorded moves past the rate):
-	 * the reply path takes note. */
-	g->recorded++;
+	/* The first skip of this window: the reply path takes note. */
+	g->flooded = w;
 	fl = bpf_map_lookup_elem(&canary_flood, &zero);
 	if (fl)
 		fl->until_ns = (w + 3) << CANARY_GUARD_SHIFT;

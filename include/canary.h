@@ -449,8 +449,9 @@ struct canary_guard {
 	__u64 window;   /* flow clock >> CANARY_GUARD_SHIFT */
 	__u64 recorded; /* SYNs recorded in this window */
 	__u64 skipped;  /* SYNs not recorded, in all */
+	__u64 flooded;  /* the last window this CPU told canary_flood of */
 };
-_Static_assert(sizeof(struct canary_guard) == 24, "canary_guard size");
+_Static_assert(sizeof(struct canary_guard) == 32, "canary_guard size");
 #define CANARY_GUARD_SHIFT 30 /* window: 2^30 ns */
 
 /*
