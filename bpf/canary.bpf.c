@@ -580,10 +580,11 @@ reply_origin(const struct pkt *p, bool is6)
  * An ICMP error going to a client about its translated packet (from the
  * endpoint, or a router between us and it) quotes client -> endpoint:
  * make the quote client -> VIP:port, and the sender the VIP if it was the
- * endpoint.
+ * endpoint. A subprogram, not inlined: its headers would otherwise sit in
+ * canary_tc_out's frame beside the SYN-ACK match's (512 bytes at most).
  */
 static __noinline void egress_icmp(struct __sk_buff *skb,
-					struct canary_global *g)
+				   struct canary_global *g)
 {
 	const union lb_backend_svc *orig;
 	struct icmp_quote e = {};
@@ -617,7 +618,7 @@ static __noinline void egress_icmp(struct __sk_buff *skb,
 
 /* egress_icmp() for ICMPv6. */
 static __noinline void egress_icmp6(struct __sk_buff *skb,
-					 struct canary_global *g)
+				    struct canary_global *g)
 {
 	const union lb_backend_svc *orig;
 	struct icmp6_quote e = {};

@@ -491,12 +491,11 @@ static __always_inline bool lb_use_prev(const struct pkt *p,
 /*
  * The flow entry of @p into @out: true when there is one that has not
  * been idle past its timeout (flow_expired()); it is touched
- * (flow_touch()). Asked before
- * the service itself: an established flow's packet needs nothing else
- * (its service's config cannot take it anywhere else), so it is spared
- * the service lookup. A flow whose service or endpoint a change removed
- * loses its entry in that change's clean-up (gc_flows), right after the
- * flip.
+ * (flow_touch()). Asked before the service itself: an established
+ * flow's packet needs nothing else (its service's config cannot take it
+ * anywhere else), so it is spared the service lookup. A flow whose
+ * service or endpoint a change removed loses its entry in that change's
+ * clean-up (gc_flows), right after the flip.
  */
 static __always_inline bool lb_flow(const struct pkt *p, union lb_flow *out,
 				    bool is6)
