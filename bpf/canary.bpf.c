@@ -442,9 +442,7 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 	int ret;
 
 	if (lb_maybe_vip(gs, addr_hashed(p->daddr6, is6), gen)) {
-		/* A new connection follows the config now, whatever an
-		 * ended one of the same 5-tuple left in the table. */
-		hit = !lb_is_syn(p) && lb_flow(p, &f, is6);
+		hit = lb_flow(p, &f, is6);
 		if (!hit)
 			svc = lb_service(p, gen, is6);
 	}
