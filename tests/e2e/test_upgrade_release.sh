@@ -30,8 +30,6 @@ HELD=100
 RATE=1000
 SECONDS_UDP=8
 FLOWS=8
-H_h4="" # hold_bg: "read-fd write-fd first-port"
-H_h6=""
 
 # old_build: sets OLD_BIN to the release's binary, built from `git
 # archive` in $WORK (removed on exit) unless .output/upgrade/COMMIT has
@@ -106,7 +104,7 @@ hold_bg() {
 		--port "$VPORT" --count "$3" --sport "$SPORT_AT" \
 		<"$WORK/$name.in" >"$WORK/$name.out" &
 	PIDS+=("$!")
-	printf -v "H_$name" '%s %s %s' "$r" "$w" "$SPORT_AT"
+	printf -v "H_$name" '%s %s' "$r" "$w"
 }
 
 hold_use() {
@@ -174,35 +172,45 @@ sys.exit(0 if r["sent"] >= int(sys.argv[1]) * 0.99 and r["lost"] == 0
 }
 
 # held_flows_case NAME IDLE: `flows list` has every held connection of
-# both families (by client port), TCP, open and not expired; IDLE
-# "unknown": no idle time (an old entry's stamp 0), "known": one of at
-# most 10 s.
+# both families (by VIP and client port), TCP, open, not expired, to the
+# endpoint of the pod it first reached (client.py's first_pods); IDLE
+# "unknown": no idle time (an old entry's stamp 0), "known": at most 10 s.
 held_flows_case() {
-	local res
+	local res i pods=()
+	for i in "${!PODS[@]}"; do
+		pods+=("${PODS[$i]}=${POD_IPS[$i]}=${POD_IPS6[$i]}")
+	done
 	if ! cb -j flows list --limit 0 >"$WORK/$1.json" 2>&1; then
 		fail "$1" "flows list failed: $(head -c 200 "$WORK/$1.json")"
-	elif res=$("$PY" - "$2" "$HELD" "${H_h4#* * }" "${H_h6#* * }" \
-		"$VIP" "$VIP6" "$WORK/$1.json" 2>&1 <<'PY'
+	elif res=$("$PY" - "$2" "$WORK/$1.json" "$VIP" "$WORK/h4_open.json" \
+		"$VIP6" "$WORK/h6_open.json" "${pods[@]}" 2>&1 <<'PY'
 import json, sys
-idle, n = sys.argv[1], int(sys.argv[2])
-flows = json.load(open(sys.argv[7]))["flows"]
-want = {(sys.argv[5], int(sys.argv[3]) + i) for i in range(n)}
-want |= {(sys.argv[6], int(sys.argv[4]) + i) for i in range(n)}
-rows = {(r["vip"], r["client_port"]): r for r in flows
+idle, flows, v4, h4, v6, h6 = sys.argv[1:7]
+ip = {}
+for p in sys.argv[7:]:
+    name, a4, a6 = p.split("=")
+    ip[v4, name], ip[v6, name] = a4, a6
+want = {}
+for vip, f in ((v4, h4), (v6, h6)):
+    for port, pod in json.load(open(f))["first_pods"].items():
+        want[vip, int(port)] = ip[vip, pod]
+rows = {(r["vip"], r["client_port"]): r for r in json.load(open(flows))["flows"]
         if r["protocol"] == "tcp" and r["port"] == 5000}
 bad = []
 for k in sorted(want):
     r = rows.get(k)
     if r is None:
         bad.append("%s:%d missing" % k)
+    elif r["endpoint"] != want[k]:
+        bad.append("%s:%d to %s, first reached %s" % (k + (r["endpoint"], want[k])))
     elif r["state"] != "open" or r["expired"]:
         bad.append("%s:%d %s expired=%s" % (k + (r["state"], r["expired"])))
     elif (r["idle_s"] is not None) if idle == "unknown" else \
             (r["idle_s"] is None or not 0 <= r["idle_s"] <= 10):
         bad.append("%s:%d idle_s %s" % (k + (r["idle_s"],)))
-print("%d held flows open, idle %s" % (len(want) - len(bad), idle)
-      if not bad else "%d bad: %s" % (len(bad), "; ".join(bad[:4])))
-sys.exit(1 if bad else 0)
+print("%d held flows open to their first pod, idle %s" % (len(want), idle)
+      if not bad else "%d of %d bad: %s" % (len(bad), len(want), "; ".join(bad[:4])))
+sys.exit(1 if bad or not want else 0)
 PY
 	); then
 		pass "$1"
@@ -211,7 +219,6 @@ PY
 		fail "$1" "$res"
 	fi
 }
-
 # status_kept_case: the new build's `status -j` has every key of the old
 # one's services (but counters), pins and node section with the same
 # values, and every counter, node-wide and per version, at least as high.
