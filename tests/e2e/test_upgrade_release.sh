@@ -222,6 +222,8 @@ PY
 # status_kept_case: the new build's `status -j` has every key of the old
 # one's services (but counters), pins and node section with the same
 # values, and every counter, node-wide and per version, at least as high.
+# No flow starts between the two looks, so the measured shares (derived
+# from the flow counts) must match exactly too.
 status_kept_case() {
 	local res
 	if ! cb -j status >"$WORK/status_after.json" 2>&1; then
