@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane/bridge.h"
+#include "dataplane/fastpath.h"
 #include "canary.skel.h"
 #include "cli/cmd.h"
 #include "dataplane/links.h"
@@ -41,6 +42,7 @@ struct attach_args {
 	int redirect[MAX_REDIRECT_DEVS];
 	int n_bridge;
 	int bridge[BRIDGE_MAX];
+	bool listed_only; /* --fast-path listed */
 };
 
 static const struct cmd_opt attach_opts[] = {
@@ -48,6 +50,10 @@ static const struct cmd_opt attach_opts[] = {
 	{ "--redirect-dev DEV", "let XDP redirect to DEV (repeatable)" },
 	{ "--bridge BR", "let XDP redirect to the veth ports of bridge BR, "
 			 "past BR (repeatable)" },
+	{ "--fast-path auto|listed", "auto (default): XDP redirects to every "
+				     "local pod veth that takes XDP frames; "
+				     "listed: only to --redirect-dev/--bridge "
+				     "ones (node-wide)" },
 	{ "--flow-entries N", "flow-table size when the maps are created "
 			      "(default 65536)" },
 	{ "--help", "show this help" },
@@ -110,13 +116,14 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 		{ "redirect-dev", required_argument, NULL, 'r' },
 		{ "bridge", required_argument, NULL, 'b' },
 		{ "flow-entries", required_argument, NULL, 'f' },
+		{ "fast-path", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
 	int opt, idx;
 
 	a->ingress = LINK_XDP;
-	while ((opt = cmd_getopt(&cmd_attach, argc, argv, ":hm:r:f:b:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_attach, argc, argv, ":hm:r:f:b:F:", longs)) != -1) {
 		if (opt == 'h')
 			return -1;
 		if (opt == '?')
@@ -129,6 +136,11 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 			return EXIT_USAGE;
 		if (opt == 'b' && parse_bridge(optarg, a))
 			return EXIT_USAGE;
+		if (opt == 'F' && strcmp(optarg, "auto") && strcmp(optarg, "listed"))
+			return cmd_usage_error(&cmd_attach, "--fast-path '%s': not "
+					       "auto or listed", optarg);
+		if (opt == 'F')
+			a->listed_only = !strcmp(optarg, "listed");
 		if (opt != 'r')
 			continue;
 		idx = if_nametoindex(optarg);
@@ -242,7 +254,7 @@ static int other_ingress(const struct found_link *f, enum link_kind want)
 
 static int add_redirect_devs(struct canary_state *st, const struct attach_args *a)
 {
-	int i;
+	int i, err;
 
 	for (i = 0; i < a->n_redirect; i++) {
 		__u32 idx = a->redirect[i];
@@ -252,6 +264,13 @@ static int add_redirect_devs(struct canary_state *st, const struct attach_args *
 			      strerror(errno));
 			return EXIT_FAIL;
 		}
+		fastpath_forget(st, idx);
+	}
+	err = fastpath_set_auto(st, !a->listed_only);
+	if (err) {
+		p_err("Couldn't set the automatic fast path in %s: %s",
+		      CANARY_MAP_PORT, strerror(-err));
+		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
@@ -338,7 +357,7 @@ const struct cmd cmd_attach = {
 	.name = "attach",
 	.fn = do_attach,
 	.args = "IFACE [--mode native|generic|tc] [--redirect-dev DEV]... "
-		"[--bridge BR]... [--flow-entries N]",
+		"[--bridge BR]... [--fast-path auto|listed] [--flow-entries N]",
 	.summary = "Attach the data plane to IFACE (idempotent; keeps maps, "
 		   "flows and counters)",
 	.opts = attach_opts,
