@@ -48,8 +48,9 @@ converge_case agent_converges "75,25|3,1" 5
 [ "$(svc_state local-svc | cut -d'|' -f1,2)" = "100|1" ] && pass agent_keeps_local ||
 	fail agent_keeps_local "local-svc changed: $(svc_state local-svc)"
 split_case split_75_25 1000 5 v1=75 v2=25
-# A pod's veth appearing, and its eth0 turning GRO off, reach the fast
-# path through the agent's netlink events, not its 30 s refresh.
+# A pod's veth appearing, and its eth0 turning GRO off (XDP can no longer
+# send to it: tc does), reach the fast path through the agent's netlink
+# events, not its 30 s refresh.
 pod_path_case() {
 	local n got=""
 	for n in $(seq 30); do
@@ -70,7 +71,7 @@ if sys ip netns add "$NEW_NS" &&
 	sys ip -n "$NS_NODE" link set hv30 up; then
 	pod_path_case agent_follows_new_pod_veth hv30 xdp_redirect
 	sys nsx "$NEW_NS" ethtool -K eth0 gro off
-	pod_path_case agent_follows_gro_off hv30 kernel
+	pod_path_case agent_follows_gro_off hv30 tc_redirect
 else
 	fail agent_follows_new_pod_veth "could not make the veth"
 fi

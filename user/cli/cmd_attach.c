@@ -187,6 +187,7 @@ static int create_link(int prog_fd, const struct attach_args *a,
 		opts.flags = XDP_FLAGS_SKB_MODE;
 		return bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &opts);
 	case LINK_TC_IN:
+	case LINK_TC_FWD:
 		return bpf_link_create(prog_fd, a->ifindex, BPF_TCX_INGRESS, NULL);
 	default:
 		return bpf_link_create(prog_fd, a->ifindex, BPF_TCX_EGRESS, NULL);
@@ -315,6 +316,11 @@ static int do_links(struct canary_state *st, const struct attach_args *a)
 	err = ensure_link(st->pin_dir, a, LINK_TC_OUT,
 			  bpf_program__fd(skel->progs.canary_tc_out),
 			  f.present[LINK_TC_OUT]);
+	/* XDP's partner: forwards what XDP translated but could not send. */
+	if (!err && a->ingress != LINK_TC_IN)
+		err = ensure_link(st->pin_dir, a, LINK_TC_FWD,
+				  bpf_program__fd(skel->progs.canary_tc_fwd),
+				  f.present[LINK_TC_FWD]);
 	if (!err)
 		err = ensure_link(st->pin_dir, a, a->ingress,
 				  bpf_program__fd(a->ingress == LINK_TC_IN ?

@@ -162,7 +162,7 @@ static void json_iface(const char *path, int ifindex, enum link_kind kind,
 	json_object *o, *arr = arg;
 	char name[IF_NAMESIZE] = "";
 
-	if (kind == LINK_TC_OUT)
+	if (kind == LINK_TC_OUT || kind == LINK_TC_FWD)
 		return;
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(
@@ -437,7 +437,7 @@ static void print_iface(const char *path, int ifindex, enum link_kind kind,
 	char name[IF_NAMESIZE] = "?";
 
 	(void)arg;
-	if (kind == LINK_TC_OUT)
+	if (kind == LINK_TC_OUT || kind == LINK_TC_FWD)
 		return;
 	printf("  %s (ifindex %d): %s%s\n",
 	       if_indextoname(ifindex, name) ? name : "?", ifindex,

@@ -107,7 +107,9 @@ static void auto_add(struct canary_state *st, __u32 ifindex)
 
 const char *fastpath_path_name(enum fastpath_path p)
 {
-	return p == FASTPATH_XDP_REDIRECT ? "xdp_redirect" : "kernel";
+	if (p == FASTPATH_XDP_REDIRECT)
+		return "xdp_redirect";
+	return p == FASTPATH_TC_REDIRECT ? "tc_redirect" : "kernel";
 }
 
 /* One link of the dump, as the report needs it. */
@@ -192,8 +194,17 @@ static int pod_links(struct fp_links *ls)
 struct fp_port_view {
 	bool auto_on;
 	bool auto_dev;
+	bool tc_fwd;    /* canary_tc_fwd is attached somewhere */
 	int fdb;
 };
+
+static void note_fwd(const char *path, int ifindex, enum link_kind kind,
+		     void *arg)
+{
+	(void)ifindex;
+	if (kind == LINK_TC_FWD && link_is_live(path))
+		*(bool *)arg = true;
+}
 
 static void port_view(struct canary_state *st, __u32 ifindex,
 		      struct fp_port_view *pv)
@@ -203,6 +214,7 @@ static void port_view(struct canary_state *st, __u32 ifindex,
 	int n = 0;
 
 	memset(pv, 0, sizeof(*pv));
+	links_for_each(st->pin_dir, 0, note_fwd, &pv->tc_fwd);
 	while (n++ < CANARY_MAX_PORT_ENTRIES &&
 	       bpf_map_get_next_key(st->port_fd, prev, &k) == 0) {
 		cur = k;
@@ -222,20 +234,26 @@ static void why_kernel(const struct fp_port_view *pv, const struct xmit_set *x,
 		       const struct fp_link *l, struct fastpath_dev *d)
 {
 	(void)l;
-	d->path = FASTPATH_KERNEL;
+	d->path = pv->auto_on && pv->tc_fwd ? FASTPATH_TC_REDIRECT :
+					      FASTPATH_KERNEL;
 	if (!pv->auto_on)
 		d->reason = "automatic fast path off (attach --fast-path listed) "
 			    "and not listed with --redirect-dev";
+	else if (!pv->tc_fwd)
+		d->reason = "XDP cannot send to it, and no tc program is "
+			    "attached next to XDP (tc mode, or an older attach)";
 	else if (!x->known)
 		d->reason = "this kernel does not say which devices take XDP "
 			    "frames (xdp_features, Linux 6.3): list it with "
 			    "--redirect-dev";
 	else if (!xmit_takes(x, d->ifindex))
 		d->reason = "its peer, the pod's eth0, takes no XDP frames "
-			    "(neither GRO nor an XDP program on it)";
+			    "(neither GRO nor an XDP program on it): XDP "
+			    "translates, tc redirects";
 	else
-		d->reason = "new: it joins at the next refresh (config change, "
-			    "agent pass or netlink event)";
+		d->reason = "new: XDP redirects to it from the next refresh "
+			    "(config change, agent pass or netlink event), tc "
+			    "until then";
 }
 
 /* The path and reason of pod veth @l, in canary_tx or not. */
@@ -253,7 +271,8 @@ static void dev_path(struct canary_state *st, const struct xmit_set *x,
 		d->reason = "listed with --redirect-dev, but its peer takes no "
 			    "XDP frames now: the kernel drops what XDP sends it";
 	else if (d->bridge[0] && !pv.fdb) {
-		d->path = FASTPATH_KERNEL;
+		d->path = pv.auto_on && pv.tc_fwd ? FASTPATH_TC_REDIRECT :
+						    FASTPATH_KERNEL;
 		d->reason = "its pod's MAC is not in the copy of the bridge FDB "
 			    "yet (the pod has not talked since the last refresh)";
 	} else if (d->bridge[0])

@@ -12,6 +12,12 @@
  * doing. Refreshed with the bridge FDB copy (bridge_sync(): attach, every
  * config transaction, every agent pass, and the agent's netlink events).
  *
+ * A pod veth that takes no XDP frames (or not yet) gets the packet from
+ * canary_tc_fwd, on tc ingress next to XDP: XDP translates and passes, tc
+ * finds the flow, asks the FIB and bpf_redirect()s it to the device, past
+ * the node's IP stack and netfilter (a bridge then forwards it to the
+ * port). Also only while the automatic mode is on.
+ *
  * What the automatic mode put in canary_tx is recorded in canary_port
  * under keys with the MAC ff:ff:ff:ff:ff:ff, which no FIB answer carries
  * as a next hop: {0, ff..ff} means the mode is on, {ifindex, ff..ff}
@@ -54,6 +60,7 @@ void fastpath_sync(struct canary_state *st, const struct xmit_set *x,
 enum fastpath_path {
 	FASTPATH_KERNEL,       /* XDP_PASS: the kernel forwards */
 	FASTPATH_XDP_REDIRECT, /* XDP redirects into the pod's veth */
+	FASTPATH_TC_REDIRECT,  /* XDP_PASS, then tc (canary_tc_fwd) redirects */
 };
 
 /* A local pod, as its node-side veth, and the path translated packets to
@@ -96,7 +103,7 @@ int fastpath_monitor_wait(struct fastpath_monitor *m, int timeout_ms);
 
 void fastpath_monitor_close(struct fastpath_monitor *m);
 
-/* "xdp_redirect" or "kernel". */
+/* "xdp_redirect", "tc_redirect" or "kernel". */
 const char *fastpath_path_name(enum fastpath_path p);
 
 #endif /* CANARY_USER_FASTPATH_H */
