@@ -189,12 +189,20 @@ static int pod_links(struct fp_links *ls)
 	return nl_talk(NETLINK_ROUTE, nlh, link_cb, ls);
 }
 
+/* canary_port read once for the report: keys and their ports. */
+struct fp_ports {
+	struct canary_port_key *k;
+	__u32 *port;
+	int n;
+	bool tc_fwd;    /* canary_tc_fwd is attached somewhere */
+};
+
 /* What canary_port says about device @ifindex: whether the automatic
  * mode is on and added it, and how many FDB entries lead to it. */
 struct fp_port_view {
 	bool auto_on;
 	bool auto_dev;
-	bool tc_fwd;    /* canary_tc_fwd is attached somewhere */
+	bool tc_fwd;
 	int fdb;
 };
 
@@ -206,25 +214,44 @@ static void note_fwd(const char *path, int ifindex, enum link_kind kind,
 		*(bool *)arg = true;
 }
 
-static void port_view(struct canary_state *st, __u32 ifindex,
+/* Reads canary_port into @ps (free ps->k). 0 or -ENOMEM. */
+static int ports_read(struct canary_state *st, struct fp_ports *ps)
+{
+	struct canary_port_key *prev = NULL;
+	struct canary_port v;
+
+	memset(ps, 0, sizeof(*ps));
+	links_for_each(st->pin_dir, 0, note_fwd, &ps->tc_fwd);
+	ps->k = calloc(CANARY_MAX_PORT_ENTRIES,
+		       sizeof(*ps->k) + sizeof(*ps->port));
+	if (!ps->k)
+		return -ENOMEM;
+	ps->port = (__u32 *)(ps->k + CANARY_MAX_PORT_ENTRIES);
+	while (ps->n < CANARY_MAX_PORT_ENTRIES &&
+	       bpf_map_get_next_key(st->port_fd, prev, &ps->k[ps->n]) == 0) {
+		prev = &ps->k[ps->n];
+		if (bpf_map_lookup_elem(st->port_fd, prev, &v) == 0)
+			ps->port[ps->n++] = v.ifindex;
+	}
+	return 0;
+}
+
+static void port_view(const struct fp_ports *ps, __u32 ifindex,
 		      struct fp_port_view *pv)
 {
-	struct canary_port_key k, *prev = NULL, cur;
-	struct canary_port v;
-	int n = 0;
+	static const __u8 zero[6];
+	int i;
 
 	memset(pv, 0, sizeof(*pv));
-	links_for_each(st->pin_dir, 0, note_fwd, &pv->tc_fwd);
-	while (n++ < CANARY_MAX_PORT_ENTRIES &&
-	       bpf_map_get_next_key(st->port_fd, prev, &k) == 0) {
-		cur = k;
-		prev = &cur;
-		if (fastpath_is_key(&k)) {
-			pv->auto_on |= !k.ifindex;
-			pv->auto_dev |= k.ifindex == ifindex;
-		} else if (k.mac[0] | k.mac[1] | k.mac[2] | k.mac[3] | k.mac[4] | k.mac[5]) {
-			pv->fdb += bpf_map_lookup_elem(st->port_fd, &k, &v) == 0 &&
-				   v.ifindex == ifindex;
+	pv->tc_fwd = ps->tc_fwd;
+	for (i = 0; i < ps->n; i++) {
+		const struct canary_port_key *k = &ps->k[i];
+
+		if (fastpath_is_key(k)) {
+			pv->auto_on |= !k->ifindex;
+			pv->auto_dev |= k->ifindex == ifindex;
+		} else if (memcmp(k->mac, zero, sizeof(zero))) {
+			pv->fdb += ps->port[i] == ifindex;
 		}
 	}
 }
@@ -257,12 +284,13 @@ static void why_kernel(const struct fp_port_view *pv, const struct xmit_set *x,
 }
 
 /* The path and reason of pod veth @l, in canary_tx or not. */
-static void dev_path(struct canary_state *st, const struct xmit_set *x,
-		     const struct fp_link *l, struct fastpath_dev *d)
+static void dev_path(struct canary_state *st, const struct fp_ports *ps,
+		     const struct xmit_set *x, const struct fp_link *l,
+		     struct fastpath_dev *d)
 {
 	struct fp_port_view pv;
 
-	port_view(st, l->ifindex, &pv);
+	port_view(ps, l->ifindex, &pv);
 	d->listed = tx_has(st, l->ifindex) && !pv.auto_dev;
 	if (!tx_has(st, l->ifindex))
 		return why_kernel(&pv, x, l, d);
@@ -330,15 +358,16 @@ void fastpath_sync(struct canary_state *st, const struct xmit_set *x,
 int fastpath_report(struct canary_state *st, struct fastpath_dev *out, int max)
 {
 	struct fp_links ls = { .max = max };
+	struct fp_ports ps = {};
 	struct xmit_set x = {};
 	int i, n = 0, err;
 
 	if (state_open_port(st) < 0)
 		return -ENOENT;
 	ls.l = calloc(max > 0 ? max : 1, sizeof(*ls.l));
-	if (!ls.l)
-		return -ENOMEM;
-	err = pod_links(&ls);
+	err = ls.l ? ports_read(st, &ps) : -ENOMEM;
+	if (!err)
+		err = pod_links(&ls);
 	if (!err)
 		xmit_read(&x);
 	for (i = 0; !err && i < ls.n; i++) {
@@ -352,10 +381,11 @@ int fastpath_report(struct canary_state *st, struct fastpath_dev *out, int max)
 		d->ifindex = ls.l[i].ifindex;
 		if (ls.l[i].master)
 			if_indextoname(ls.l[i].master, d->bridge);
-		dev_path(st, &x, &ls.l[i], d);
+		dev_path(st, &ps, &x, &ls.l[i], d);
 		n++;
 	}
 	free(x.ifindex);
+	free(ps.k);
 	free(ls.l);
 	return err ? err : n;
 }
