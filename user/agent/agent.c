@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "agent/agent_plan.h"
+#include "dataplane/fastpath.h"
 #include "kube/kube_client.h"
 #include "util/log.h"
 
@@ -264,6 +265,38 @@ static int reconcile(struct agent *a)
 	return ret;
 }
 
+/*
+ * The links thread: a pod's veth coming, going or starting to take XDP
+ * frames, or a bridge learning a pod's MAC, marks the cache dirty, so the
+ * next pass (DEBOUNCE_MS later) refreshes the fast path (bridge_sync())
+ * instead of waiting for REFRESH_S.
+ */
+static void *links_main(void *arg)
+{
+	struct agent *a = arg;
+	struct fastpath_monitor m;
+	int ret;
+
+	if (fastpath_monitor_open(&m)) {
+		alog("no netlink events: the fast path follows pods every %d s",
+		     REFRESH_S);
+		return NULL;
+	}
+	while (!kube_stop) {
+		ret = fastpath_monitor_wait(&m, 500);
+		if (ret < 0)
+			kube_sleep_ms(1000);
+		if (ret <= 0)
+			continue;
+		pthread_mutex_lock(&a->lock);
+		a->dirty = true;
+		pthread_cond_signal(&a->cond);
+		pthread_mutex_unlock(&a->lock);
+	}
+	fastpath_monitor_close(&m);
+	return NULL;
+}
+
 int agent_run(struct agent *a)
 {
 	long refresh_at = 0, retry_at = 0;
@@ -273,6 +306,7 @@ int agent_run(struct agent *a)
 		pr_warn("agent: no Events: could not start their sender\n");
 	for (started = 0; started < KUBE_KINDS && !ret; started++)
 		ret = kube_watch_start(&a->watch[started]);
+	a->links_on = !ret && !pthread_create(&a->links, NULL, links_main, a);
 	while (!ret && !kube_stop) {
 		if (!wait_work(a, refresh_at, retry_at))
 			continue;
@@ -292,6 +326,8 @@ int agent_run(struct agent *a)
 		a->cnt.ready = true;
 	}
 	kube_stop = 1;
+	if (a->links_on)
+		pthread_join(a->links, NULL);
 	for (k = 0; k < started - (ret ? 1 : 0); k++)
 		kube_watch_join(&a->watch[k]);
 	kube_events_stop(&a->events);

@@ -60,6 +60,8 @@ struct agent {
 	struct kube_watch watch[KUBE_KINDS];
 	struct agent_counters cnt;
 	struct kube_events events;
+	pthread_t links;          /* follows netlink events, see agent.c */
+	bool links_on;
 	/* reconcile thread only */
 	struct split_mem *mem;
 	int n_mem;

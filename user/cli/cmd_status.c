@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "cli/cmd.h"
+#include "dataplane/fastpath.h"
 #include "dataplane/links.h"
 #include "util/log.h"
 #include "cli/output.h"
@@ -161,7 +162,7 @@ static void json_iface(const char *path, int ifindex, enum link_kind kind,
 	json_object *o, *arr = arg;
 	char name[IF_NAMESIZE] = "";
 
-	if (kind == LINK_TC_OUT)
+	if (kind == LINK_TC_OUT || kind == LINK_TC_FWD)
 		return;
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(
@@ -266,6 +267,46 @@ static json_object *json_node(const struct canary_node_cfg *n)
 	return o;
 }
 
+/* The local pods (their node-side veths) and the path each gets, read
+ * once per status run (fastpath_report()). */
+#define STATUS_MAX_PODS 256
+static struct fastpath_dev pods[STATUS_MAX_PODS];
+static int n_pods;
+
+static json_object *json_pods(void)
+{
+	json_object *arr = json_object_new_array();
+	int i;
+
+	for (i = 0; i < n_pods; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "dev", json_object_new_string(pods[i].name));
+		json_object_object_add(o, "ifindex", json_object_new_int(pods[i].ifindex));
+		json_object_object_add(o, "bridge", pods[i].bridge[0] ?
+				       json_object_new_string(pods[i].bridge) : NULL);
+		json_object_object_add(o, "path", json_object_new_string(
+			fastpath_path_name(pods[i].path)));
+		json_object_object_add(o, "listed", json_object_new_boolean(pods[i].listed));
+		json_object_object_add(o, "reason", json_object_new_string(pods[i].reason));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static void print_pods(void)
+{
+	int i;
+
+	printf("local pods (node-side veth: path of translated packets, why):\n");
+	if (!n_pods)
+		printf("  none\n");
+	for (i = 0; i < n_pods; i++)
+		printf("  %s%s%s: %s, %s\n", pods[i].name,
+		       pods[i].bridge[0] ? " on " : "", pods[i].bridge,
+		       fastpath_path_name(pods[i].path), pods[i].reason);
+}
+
 static json_object *json_timeouts(const struct canary_timeouts_cfg *t)
 {
 	json_object *o = json_object_new_object();
@@ -310,6 +351,7 @@ static void print_json(const struct canary_state *st,
 	json_object_object_add(root, "node", json_node(&d->cfg.node));
 	json_object_object_add(root, "services", svcs);
 	json_object_object_add(root, "interfaces", ifaces);
+	json_object_object_add(root, "local_pods", json_pods());
 	json_object_object_add(root, "counters", json_counters(&d->global));
 	json_object_object_add(root, "flow_table_entries",
 			       json_object_new_uint64(d->flow_entries));
@@ -419,7 +461,7 @@ static void print_iface(const char *path, int ifindex, enum link_kind kind,
 	char name[IF_NAMESIZE] = "?";
 
 	(void)arg;
-	if (kind == LINK_TC_OUT)
+	if (kind == LINK_TC_OUT || kind == LINK_TC_FWD)
 		return;
 	printf("  %s (ifindex %d): %s%s\n",
 	       if_indextoname(ifindex, name) ? name : "?", ifindex,
@@ -476,6 +518,7 @@ static void print_plain(const struct canary_state *st,
 	printf("interfaces:\n");
 	if (!links_for_each(st->pin_dir, 0, print_iface, NULL))
 		printf("  none\n");
+	print_pods();
 	printf("SHARE and NEW-FLOWS count new flows since the weights last "
 	       "changed; FLOWS-TOTAL since the service was created.\n");
 	printf("flow table: %llu flows, %llu evicted by its LRU so far\n",
@@ -533,6 +576,13 @@ static int do_status(int argc, char **argv)
 	}
 	if (!ret)
 		state_read_node(&st, &d->cfg.node);
+	if (!ret) {
+		n_pods = fastpath_report(&st, pods, STATUS_MAX_PODS);
+		if (n_pods < 0)
+			pr_warn("Couldn't list the local pods' veths: %s\n",
+				strerror(-n_pods));
+		n_pods = n_pods < 0 ? 0 : n_pods;
+	}
 	if (!ret && argc - optind == 1) {
 		only = config_find_index(&d->cfg, argv[optind]);
 		if (only < 0)
