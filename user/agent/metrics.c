@@ -155,9 +155,9 @@ int metrics_write(FILE *f, struct agent *a)
 
 	if (d) {
 		config_init(&d->cfg);
-		ret = state_open_existing(&st, a->pin_dir) ? -ENOENT : 0;
+		ret = state_open_reader(&st, a->pin_dir) ? -ENOENT : 0;
 		if (!ret)
-			ret = stats_load(&st, d);
+			ret = stats_load(&st, d, NULL);
 		state_close(&st);
 		if (!ret)
 			data_plane(f, d);

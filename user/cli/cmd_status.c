@@ -502,19 +502,20 @@ static int do_status(int argc, char **argv)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return EXIT_FAIL;
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
-	if (!ret && stats_load(&st, d)) {
-		p_err("Couldn't read the maps under '%s'", st.pin_dir);
+	/* No lock: status never waits for a writer, nor a writer for it. */
+	ret = state_open_reader(&st, state_pin_dir(opt_pin_dir));
+	if (!ret)
+		ret = stats_load(&st, d, argc - optind == 1 ? argv[optind] : NULL);
+	if (ret == -ENOENT) {
+		ret = cmd_usage_error(&cmd_status, "service '%s' does not exist",
+				      argv[optind]);
+	} else if (ret < 0) {
+		p_err("Couldn't read the maps under '%s': %s", st.pin_dir,
+		      strerror(-ret));
 		ret = EXIT_FAIL;
 	}
 	if (!ret)
 		state_read_node(&st, &d->cfg.node);
-	if (!ret && argc - optind == 1) {
-		only = config_find_index(&d->cfg, argv[optind]);
-		if (only < 0)
-			ret = cmd_usage_error(&cmd_status, "service '%s' does not exist",
-					      argv[optind]);
-	}
 	if (!ret && json_output)
 		print_json(&st, d, only);
 	else if (!ret)

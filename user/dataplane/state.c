@@ -172,7 +172,8 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->pins6_fd = st->port_fd = st->txn_fd = st->vips_fd = -1;
 }
 
-static int do_open(struct canary_state *st, const char *dir, bool create)
+static int do_open(struct canary_state *st, const char *dir, bool create,
+		   bool lock)
 {
 	struct canary_bpf *skel;
 	int ret;
@@ -183,7 +184,7 @@ static int do_open(struct canary_state *st, const char *dir, bool create)
 		ret = prepare_dir(dir, create);
 	if (ret)
 		return ret;
-	ret = lock_dir(st);
+	ret = lock ? lock_dir(st) : 0;
 	if (ret)
 		return ret;
 	if (open_maps(st) == 0)
@@ -208,12 +209,17 @@ static int do_open(struct canary_state *st, const char *dir, bool create)
 
 int state_open(struct canary_state *st, const char *dir)
 {
-	return do_open(st, dir, true);
+	return do_open(st, dir, true, true);
 }
 
 int state_open_existing(struct canary_state *st, const char *dir)
 {
-	return do_open(st, dir, false);
+	return do_open(st, dir, false, true);
+}
+
+int state_open_reader(struct canary_state *st, const char *dir)
+{
+	return do_open(st, dir, false, false);
 }
 
 void state_close(struct canary_state *st)

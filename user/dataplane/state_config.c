@@ -17,6 +17,7 @@
 #include "util/log.h"
 #include "core/maglev.h"
 #include "cli/output.h"
+#include "core/names.h"
 #include "dataplane/state.h"
 
 #define CANARY_INLINE static inline
@@ -85,18 +86,6 @@ static int svc_key(struct canary_state *st, const struct canary_service_cfg *svc
 	return st->svc_fd;
 }
 
-static struct canary_ep_cfg ep_from_map(const struct canary_endpoint *e)
-{
-	return (struct canary_ep_cfg){ .addr = addr_v4(e->addr),
-				       .port = e->port, .flags = e->flags };
-}
-
-static struct canary_ep_cfg ep_from_map6(const struct canary_endpoint6 *e)
-{
-	return (struct canary_ep_cfg){ .addr = addr_v6(e->addr),
-				       .port = e->port, .flags = e->flags };
-}
-
 static struct canary_endpoint ep_to_map(const struct canary_ep_cfg *e)
 {
 	return (struct canary_endpoint){ .addr = e->addr.v4, .port = e->port,
@@ -109,82 +98,6 @@ static struct canary_endpoint6 ep_to_map6(const struct canary_ep_cfg *e)
 
 	memcpy(r.addr, e->addr.v6, sizeof(r.addr));
 	return r;
-}
-
-/* Version @k's endpoints from canary_ver or canary_ver6 into @ver. */
-static void read_endpoints(struct canary_state *st, bool v6,
-			   const struct canary_ver_key *k,
-			   struct canary_version_cfg *ver, struct ver_buf *buf)
-{
-	int i;
-
-	ver->n_endpoints = 0;
-	if (v6) {
-		if (bpf_map_lookup_elem(st->ver6_fd, k, &buf->v6) ||
-		    buf->v6.n_endpoints > CANARY_MAX_ENDPOINTS)
-			return;
-		ver->n_endpoints = buf->v6.n_endpoints;
-		for (i = 0; i < ver->n_endpoints; i++)
-			ver->ep[i] = ep_from_map6(&buf->v6.ep[i]);
-		return;
-	}
-	if (bpf_map_lookup_elem(st->ver_fd, k, &buf->v4) ||
-	    buf->v4.n_endpoints > CANARY_MAX_ENDPOINTS)
-		return;
-	ver->n_endpoints = buf->v4.n_endpoints;
-	for (i = 0; i < ver->n_endpoints; i++)
-		ver->ep[i] = ep_from_map(&buf->v4.ep[i]);
-}
-
-int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m)
-{
-	int gen = state_active_gen(st);
-	__u32 idx;
-
-	if (gen < 0)
-		return -ENOENT;
-	idx = meta_index(gen, id);
-	return bpf_map_lookup_elem(st->meta_fd, &idx, m) ? -errno : 0;
-}
-
-static void read_versions(struct canary_state *st, __u32 id, __u32 gen,
-			  const struct canary_meta *m,
-			  struct canary_service_cfg *svc, struct ver_buf *buf)
-{
-	int v;
-
-	svc->n_versions = m->n_versions;
-	for (v = 0; v < m->n_versions && v < CANARY_MAX_VERSIONS; v++) {
-		struct canary_version_cfg *ver = &svc->v[v];
-		struct canary_ver_key k = { .svc_id = id, .version = v,
-					    .gen = gen };
-
-		memcpy(ver->name, m->vname[v], sizeof(ver->name));
-		ver->name[sizeof(ver->name) - 1] = '\0';
-		ver->weight_bps = m->weight_bps[v];
-		read_endpoints(st, m->family == CANARY_FAMILY_IPV6, &k, ver,
-			       buf);
-	}
-}
-
-static void read_pins(const struct canary_meta *m,
-		      struct canary_service_cfg *svc)
-{
-	int i;
-
-	svc->n_pins = 0;
-	for (i = 0; i < m->n_pins && i < CANARY_MAX_PINS; i++) {
-		struct canary_pin_cfg *p = &svc->pins[svc->n_pins];
-
-		if (m->pins[i].version >= svc->n_versions)
-			continue;
-		p->addr = m->family == CANARY_FAMILY_IPV6 ?
-				  addr_v6(m->pin6[i]) : addr_v4(m->pins[i].addr);
-		p->prefixlen = m->pins[i].prefixlen;
-		memcpy(p->version, svc->v[m->pins[i].version].name,
-		       sizeof(p->version));
-		svc->n_pins++;
-	}
 }
 
 /* Marks in @used the ids of generation @gen in canary_svc or canary_svc6
@@ -214,58 +127,13 @@ static int mark_gen_ids(int fd, size_t key_size, size_t gen_off, __u32 gen,
  * canary_svc and canary_svc6 entries: a walk over what is configured, not
  * over every id a service could have.
  */
-static int gen_ids(struct canary_state *st, __u32 gen, bool *used)
+int state_gen_ids(struct canary_state *st, __u32 gen, bool *used)
 {
 	memset(used, 0, CANARY_MAX_SERVICES * sizeof(*used));
 	return mark_gen_ids(st->svc_fd, sizeof(struct canary_svc_key),
 			    offsetof(struct canary_svc_key, gen), gen, used) ?:
 	       mark_gen_ids(st->svc6_fd, sizeof(struct canary_svc6_key),
 			    offsetof(struct canary_svc6_key, gen), gen, used);
-}
-
-int state_read_config(struct canary_state *st, struct canary_config *cfg,
-		      __u32 *ids)
-{
-	static bool used[CANARY_MAX_SERVICES];
-	struct ver_buf *buf = malloc(sizeof(*buf));
-	int gen = state_active_gen(st);
-	struct canary_service_cfg *svc;
-	struct canary_err err;
-	struct canary_meta m;
-	__u32 id, idx;
-
-	if (!buf || gen < 0 || gen_ids(st, gen, used)) {
-		free(buf);
-		return -ENOMEM;
-	}
-	for (id = 0; id < CANARY_MAX_SERVICES; id++) {
-		if (!used[id])
-			continue;
-		idx = meta_index(gen, id);
-		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m) || !m.in_use)
-			continue;
-		svc = config_add_service(cfg, &err);
-		if (!svc) {
-			free(buf);
-			return -ENOMEM;
-		}
-		memcpy(svc->name, m.name, sizeof(svc->name));
-		svc->name[sizeof(svc->name) - 1] = '\0';
-		svc->vip = m.family == CANARY_FAMILY_IPV6 ? addr_v6(m.vip6) :
-							    addr_v4(m.vip);
-		svc->port = m.port;
-		svc->n_ports = m.n_ports <= CANARY_MAX_PORTS ? m.n_ports : 0;
-		memcpy(svc->ports, m.ports, sizeof(svc->ports));
-		svc->proto = m.proto;
-		svc->affinity = m.affinity;
-		svc->snat = m.policy & 3;
-		svc->local = !!(m.policy & 4);
-		read_versions(st, id, gen, &m, svc, buf);
-		read_pins(&m, svc);
-		ids[cfg->n_services - 1] = id;
-	}
-	free(buf);
-	return 0;
 }
 
 /* Deletes every entry of generation @gen from a config hash map whose
@@ -286,6 +154,18 @@ static int clear_gen(int fd, size_t key_size, size_t gen_off, __u32 gen)
 	return err;
 }
 
+/* An index of @cfg's services by name (@cfg must not grow meanwhile). */
+static int index_names(const struct canary_config *cfg, struct names *ix)
+{
+	int i;
+
+	names_init(ix);
+	for (i = 0; i < cfg->n_services; i++)
+		if (names_put(ix, cfg->svc[i].name, i))
+			return -ENOMEM;
+	return 0;
+}
+
 /* Assigns service ids: a service keeps the id it had (by name); a new one
  * gets the lowest free id, and its counters start from zero. Returns 0, or
  * -ENOSPC when the old and new services together need too many ids. */
@@ -294,22 +174,24 @@ static int assign_ids(const struct canary_config *old, const __u32 *old_ids,
 		       bool *fresh)
 {
 	static bool used[CANARY_MAX_SERVICES];
+	struct names ix;
 	int i, j;
 	__u32 next = 0;
 
-	memset(used, 0, sizeof(used));
-	for (i = 0; i < cfg->n_services; i++) {
-		fresh[i] = true;
-		for (j = 0; j < old->n_services; j++) {
-			if (strcmp(old->svc[j].name, cfg->svc[i].name))
-				continue;
-			ids[i] = old_ids[j];
-			used[ids[i]] = true;
-			fresh[i] = false;
-		}
+	if (index_names(old, &ix)) {
+		names_free(&ix);
+		return -ENOMEM;
 	}
+	memset(used, 0, sizeof(used));
 	for (j = 0; j < old->n_services; j++)
 		used[old_ids[j]] = true;
+	for (i = 0; i < cfg->n_services; i++) {
+		j = names_get(&ix, cfg->svc[i].name);
+		fresh[i] = j < 0;
+		if (j >= 0)
+			ids[i] = old_ids[j];
+	}
+	names_free(&ix);
 	for (i = 0; i < cfg->n_services; i++) {
 		if (!fresh[i])
 			continue;
@@ -973,7 +855,7 @@ static int write_config(struct canary_state *st, struct canary_config *cfg,
 
 	if (!buf)
 		return -ENOMEM;
-	err = gen_ids(st, gen, used); /* before its canary_svc entries go */
+	err = state_gen_ids(st, gen, used); /* before its canary_svc entries go */
 	if (!err)
 		err = begin_gen(st, gen, &clean);
 	if (!err)
@@ -1451,51 +1333,16 @@ out:
 	return err;
 }
 
-/* Canonical form for comparing: endpoints sorted, unused bytes zero. */
-static void canonical(const struct canary_service_cfg *in,
-		      struct canary_service_cfg *out)
-{
-	int v;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "%s", in->name);
-	out->vip = in->vip;
-	out->port = in->port;
-	out->n_ports = in->n_ports;
-	memcpy(out->ports, in->ports, sizeof(out->ports));
-	out->proto = in->proto;
-	out->affinity = in->affinity;
-	out->snat = in->snat;
-	out->local = in->local;
-	out->n_versions = in->n_versions;
-	for (v = 0; v < in->n_versions; v++) {
-		snprintf(out->v[v].name, sizeof(out->v[v].name), "%s",
-			 in->v[v].name);
-		out->v[v].weight_bps = in->v[v].weight_bps;
-		out->v[v].n_endpoints = in->v[v].n_endpoints;
-		memcpy(out->v[v].ep, in->v[v].ep,
-		       sizeof(in->v[v].ep[0]) * in->v[v].n_endpoints);
-		config_sort_endpoints(&out->v[v]);
-	}
-	out->n_pins = in->n_pins;
-	for (v = 0; v < in->n_pins; v++) {
-		out->pins[v].addr = in->pins[v].addr;
-		out->pins[v].prefixlen = in->pins[v].prefixlen;
-		snprintf(out->pins[v].version, sizeof(out->pins[v].version),
-			 "%s", in->pins[v].version);
-	}
-}
-
 /* Whether @b asks for exactly what @a runs (services matched by name) and
  * for the node section the maps hold. */
 static bool config_same(struct canary_state *st, const struct canary_config *a,
 			const struct canary_config *b)
 {
-	static struct canary_service_cfg x, y;
-	const struct canary_service_cfg *o;
 	struct canary_node want, have;
 	struct canary_genstate gs;
-	int i;
+	struct names ix;
+	bool same = true;
+	int i, j;
 
 	if (a->n_services != b->n_services)
 		return false;
@@ -1509,16 +1356,14 @@ static bool config_same(struct canary_state *st, const struct canary_config *a,
 		if (memcmp(&want, &have, sizeof(want)))
 			return false;
 	}
-	for (i = 0; i < b->n_services; i++) {
-		o = config_find((struct canary_config *)a, b->svc[i].name);
-		if (!o)
-			return false;
-		canonical(o, &x);
-		canonical(&b->svc[i], &y);
-		if (memcmp(&x, &y, sizeof(x)))
-			return false;
+	if (index_names(a, &ix))
+		same = false;
+	for (i = 0; i < b->n_services && same; i++) {
+		j = names_get(&ix, b->svc[i].name);
+		same = j >= 0 && config_service_same(&a->svc[j], &b->svc[i]);
 	}
-	return true;
+	names_free(&ix);
+	return same;
 }
 
 /* config_check_node() against the node the maps hold, for a config
@@ -1535,18 +1380,34 @@ static int check_running_node(struct canary_state *st,
 
 int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 {
-	struct canary_config old, cfg;
-	struct canary_err err = {};
-	__u32 *old_ids = calloc(CANARY_MAX_SERVICES, sizeof(*old_ids));
-	int ret = EXIT_FAIL, e;
+	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
+	struct canary_config old;
+	int ret;
 
 	config_init(&old);
-	config_init(&cfg);
-	if (!old_ids || state_read_config(st, &old, old_ids) ||
-	    state_read_config(st, &cfg, old_ids)) {
+	if (!ids || state_read_config(st, &old, ids)) {
 		p_err("Couldn't read the running config under '%s'",
 		      st->pin_dir);
-		goto out;
+		ret = EXIT_FAIL;
+	} else {
+		ret = state_transaction_on(st, &old, ids, edit, arg);
+	}
+	config_free(&old);
+	free(ids);
+	return ret;
+}
+
+int state_transaction_on(struct canary_state *st,
+			 const struct canary_config *old, const __u32 *old_ids,
+			 config_edit_fn edit, void *arg)
+{
+	struct canary_config cfg;
+	struct canary_err err = {};
+	int ret = EXIT_FAIL, e;
+
+	if (config_copy(&cfg, old)) {
+		p_err("Couldn't copy the running config: out of memory");
+		return EXIT_FAIL;
 	}
 	e = edit(&cfg, arg, &err);
 	if (!e)
@@ -1558,14 +1419,14 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
 	}
-	if (config_same(st, &old, &cfg)) {
+	if (config_same(st, old, &cfg)) {
 		/* Nothing to do, and the previous generation (and its grace
 		 * period) must stay the config before the last real change. */
 		pr_info("config unchanged\n");
 		ret = EXIT_OK;
 		goto out;
 	}
-	e = commit(st, &old, old_ids, &cfg);
+	e = commit(st, old, old_ids, &cfg);
 	if (e == -ENOSPC) {
 		/* The old services keep their ids until the change is live. */
 		p_err("too many services: the running and the new config "
@@ -1585,8 +1446,6 @@ out:
 	 * ask): the bridge FDB copy follows, failing only the fast path. */
 	if (ret == EXIT_OK)
 		bridge_sync(st);
-	config_free(&old);
 	config_free(&cfg);
-	free(old_ids);
 	return ret;
 }
