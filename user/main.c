@@ -8,7 +8,6 @@
  */
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "cli/cmd.h"
 #include "cli/cmd_kube.h"
@@ -24,56 +23,53 @@ static const struct cmd *const commands[] = {
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
+static const struct cli_opt global_opts[] = {
+	{ .name = "pin-dir", .val = 'P', .metavar = "DIR",
+	  .help = "where maps and links are pinned (env CANARY_BPF_PIN_DIR, "
+		  "default /sys/fs/bpf/canary-bpf)" },
+	{ .name = "verbose", .val = 'v', .short_opt = true,
+	  .help = "more messages (twice: libbpf's too)" },
+	{ .name = "json", .val = 'j', .short_opt = true, .help = "JSON output" },
+	{ .name = "pretty", .val = 'p', .short_opt = true,
+	  .help = "pretty-printed JSON output (implies -j)" },
+	{ .name = "help", .val = 'h', .short_opt = true, .help = "this help" },
+	{},
+};
+
 static void usage(FILE *f)
 {
 	size_t i;
 
 	fprintf(f, "usage: canary-bpf [--pin-dir DIR] [-v] [-j [-p]] COMMAND [ARGS]\n\n"
-		   "global options:\n"
-		   "    --pin-dir DIR    where maps and links are pinned (env %s,\n"
-		   "                     default %s)\n"
-		   "    -v, --verbose    more messages (twice: libbpf's too)\n"
-		   "    -j, --json       JSON output; -p pretty-prints it\n"
-		   "    -h, --help       this help\n\ncommands:\n",
-		"CANARY_BPF_PIN_DIR", "/sys/fs/bpf/canary-bpf");
+		   "global options:\n");
+	cli_opts_help(f, global_opts, "");
+	fprintf(f, "\ncommands:\n");
 	for (i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "    %-12s %s\n", commands[i]->name, commands[i]->summary);
 	fprintf(f, "\n'canary-bpf COMMAND --help' shows a command's options.\n");
 }
 
-/* Exact name, or an unambiguous prefix (bpftool-style); NULL otherwise. */
-static const struct cmd *find_command(const char *name, int *ambiguous)
+/* Exact name, or an unambiguous prefix (bpftool-style): an index into
+ * commands[], CLI_NO_MATCH or CLI_AMBIGUOUS. */
+static int find_command(const char *word)
 {
-	const struct cmd *found = NULL;
+	const char *names[N_COMMANDS];
 	size_t i;
 
-	*ambiguous = 0;
-	for (i = 0; i < N_COMMANDS; i++) {
-		if (!strcmp(commands[i]->name, name))
-			return commands[i];
-		if (strncmp(commands[i]->name, name, strlen(name)))
-			continue;
-		if (found)
-			*ambiguous = 1;
-		found = commands[i];
-	}
-	return *ambiguous ? NULL : found;
+	for (i = 0; i < N_COMMANDS; i++)
+		names[i] = commands[i]->name;
+	return cli_match(word, names, N_COMMANDS);
 }
 
 static int parse_global(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "pin-dir", required_argument, NULL, 'P' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
+	struct cli_getopt g;
 	int opt, verbosity = 0;
 
+	cli_opts_init(&g, "+:");
+	cli_opts_add(&g, global_opts);
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:vjph", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, g.shorts, g.longs, NULL)) != -1) {
 		switch (opt) {
 		case 'P':
 			opt_pin_dir = optarg;
@@ -104,7 +100,7 @@ static int parse_global(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
-	int ret, ambiguous;
+	int ret, i;
 
 	ret = parse_global(argc, argv);
 	if (ret)
@@ -114,12 +110,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	c = find_command(argv[optind], &ambiguous);
-	if (!c) {
-		p_err("'%s' is %s command (see 'canary-bpf --help')",
-		      argv[optind], ambiguous ? "an ambiguous" : "not a");
+	i = find_command(argv[optind]);
+	if (i < 0) {
+		p_err("'%s' is %s command (see 'canary-bpf --help')", argv[optind],
+		      i == CLI_AMBIGUOUS ? "an ambiguous" : "not a");
 		return EXIT_USAGE;
 	}
+	c = commands[i];
 	argv += optind;
 	argc -= optind;
 	optind = 0; /* the command parses its own argv from the start */

@@ -7,7 +7,7 @@
 
 #include "core/config.h"
 #include "core/names.h"
-#include "unit.h"
+#include "harness.h"
 
 #define N_KEYS 5000
 
@@ -23,10 +23,10 @@ static void test_index_matches_array(void)
 	int i, bad = 0;
 
 	names_init(&ix);
-	CHECK_EQ(names_get(&ix, "none"), -1);
+	ASSERT_EQ(names_get(&ix, "none"), -1, "lookup in an empty index");
 	for (i = 0; i < N_KEYS; i++) {
 		snprintf(keys[i], sizeof(keys[i]), "svc-%d", i);
-		CHECK_EQ(names_put(&ix, keys[i], i), 0);
+		ASSERT_EQ(names_put(&ix, keys[i], i), 0, "names_put");
 		want[i] = i;
 	}
 	for (i = 0; i < N_KEYS; i += 7) {
@@ -40,10 +40,10 @@ static void test_index_matches_array(void)
 	names_del(&ix, "not there");
 	for (i = 0; i < N_KEYS; i++)
 		bad += names_get(&ix, keys[i]) != want[i];
-	CHECK_EQ(bad, 0);
-	CHECK_EQ(ix.n, N_KEYS - (N_KEYS + 2) / 3);
+	ASSERT_EQ(bad, 0, "keys whose value differs from the array's");
+	ASSERT_EQ(ix.n, N_KEYS - (N_KEYS + 2) / 3, "keys left");
 	names_clear(&ix);
-	CHECK_EQ(names_get(&ix, keys[1]), -1);
+	ASSERT_EQ(names_get(&ix, keys[1]), -1, "lookup after names_clear");
 	names_free(&ix);
 }
 
@@ -83,18 +83,19 @@ static void test_validate_indexed(void)
 	for (i = 0; i < cfg.n_services; i++) {
 		r1 = config_validate_service(&cfg, i, &e1);
 		r2 = config_validate_service_ix(&cfg, i, &ix, &e2);
-		CHECK(r1 == r2 && !strcmp(e1.msg, e2.msg), "service %d: %d '%s' / %d '%s'",
-		      i, r1, e1.msg, r2, e2.msg);
+		ASSERT_TRUE_FMT(r1 == r2 && !strcmp(e1.msg, e2.msg),
+				"service %d: %d '%s' / %d '%s'", i, r1, e1.msg,
+				r2, e2.msg);
 	}
-	CHECK(config_validate(&cfg, &e1) != 0, "duplicates accepted");
-	CHECK_STR_CONTAINS(e1.msg, "'a' is defined twice");
+	ASSERT_TRUE(config_validate(&cfg, &e1) != 0, "duplicates accepted");
+	ASSERT_STR_CONTAINS(e1.msg, "'a' is defined twice", "config_validate");
 	config_index_free(&ix);
 	config_free(&cfg);
 }
 
 int main(void)
 {
-	RUN(test_index_matches_array);
-	RUN(test_validate_indexed);
-	return UNIT_DONE();
+	RUN_TEST(test_index_matches_array);
+	RUN_TEST(test_validate_indexed);
+	return test__summary();
 }

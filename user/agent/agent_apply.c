@@ -444,10 +444,12 @@ static __u64 flip_stamp(struct canary_state *st)
 
 int agent_refresh(struct agent *a)
 {
+	struct canary_err err = {};
 	struct canary_state st;
 	int ret = 1;
 
-	if (state_open(&st, a->pin_dir)) {
+	if (state_open(&st, a->pin_dir, &err)) {
+		alog("maps not readable: %s", err.msg);
 		state_close(&st);
 		return -EIO;
 	}
@@ -465,6 +467,7 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	struct canary_config old, want;
 	struct icfg iold = {}, iwant = {};
+	struct canary_err err = {};
 	struct canary_state st;
 	int ret = -ENOMEM;
 
@@ -472,7 +475,8 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 	config_init(&want);
 	if (!ids)
 		goto out;
-	if (state_open(&st, a->pin_dir)) {
+	if (state_open(&st, a->pin_dir, &err)) {
+		alog("%s", err.msg);
 		ret = -EIO;
 		goto out_close;
 	}
@@ -482,9 +486,11 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 	if (!ret && (icfg_init(&iold, &old) || icfg_init(&iwant, &want)))
 		ret = -ENOMEM;
 	if (!ret && (ours_differ(&iold, &iwant) || node_differs(a, &want))) {
-		ret = state_transaction_on(&st, &old, ids, replace_cfg, &want) ?
-			      -EIO : 0;
-		if (!ret) {
+		ret = state_transaction_on(&st, &old, ids, replace_cfg, &want,
+					   &err) ? -EIO : 0;
+		if (ret) {
+			alog("config not applied: %s", err.msg);
+		} else {
 			if (node_differs(a, &want))
 				log_node(a, &want.node);
 			a->node_applied = want.node;

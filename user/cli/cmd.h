@@ -3,20 +3,26 @@
 #ifndef CANARY_USER_CMD_H
 #define CANARY_USER_CMD_H
 
-#include <getopt.h>
 #include <stdbool.h>
 
-struct cmd_opt {
-	const char *flag;  /* "--mode native|generic|tc" */
-	const char *help;  /* one line */
-};
+#include "cli/opts.h"
 
 struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *args;        /* positional arguments, for the usage line */
 	const char *summary;     /* one line for the command list */
-	const struct cmd_opt *opts; /* NULL-terminated, may be NULL */
+	/* Its options, ended by an all-zero entry; may be NULL. -h/--help
+	 * is added to every command. */
+	const struct cli_opt *opts;
+};
+
+/* A sub-command word such as "add" in "service add NAME". */
+struct cmd_verb {
+	const char *name;
+	/* Gets the words after the verb and the caller's @arg; returns an
+	 * exit code. */
+	int (*fn)(int argc, char **argv, void *arg);
 };
 
 /* Global options every command sees. */
@@ -29,24 +35,36 @@ extern const struct cmd cmd_attach, cmd_detach, cmd_apply, cmd_set_weight,
 void cmd_print_usage(const struct cmd *c, const char *prefix);
 
 /*
- * getopt_long() over a command's argv with --help handled: returns the
- * option character, -1 at the end, 'h' after printing help (the caller
- * returns EXIT_OK), or '?' after reporting a bad option (the caller returns
- * EXIT_USAGE).
+ * getopt_long() over a command's argv with the options of its table and
+ * --help handled: returns the option's val, -1 at the end, 'h' after
+ * printing help (the caller returns EXIT_OK), or '?' after reporting a bad
+ * option (the caller returns EXIT_USAGE).
  */
-int cmd_getopt(const struct cmd *c, int argc, char **argv, const char *short_opts,
-	       const struct option *long_opts);
+int cmd_getopt(const struct cmd *c, int argc, char **argv);
+
+/* cmd_run_verb() when argv names no verb of the table: the caller reports
+ * it in its own words. Not an exit code. */
+#define CMD_NO_VERB (-1)
+
+/*
+ * Runs the entry of @verbs (ended by an all-zero entry, 16 entries at
+ * most) that argv[0] names, or is the unambiguous prefix of, with the
+ * words after it and @arg; returns what it returns. CMD_NO_VERB when @argc is 0 or argv[0]
+ * names none; EXIT_USAGE after reporting an ambiguous argv[0].
+ */
+int cmd_run_verb(const struct cmd *c, const struct cmd_verb *verbs, int argc,
+		 char **argv, void *arg);
 
 /* Reports a usage error naming the command and prints its usage line;
  * returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* --kube, --namespace and --kubeconfig, as set-weight and status take them. */
-#define CMD_KUBE_LONG_OPTS					\
-	{ "kube", no_argument, NULL, 'K' },			\
-	{ "namespace", required_argument, NULL, 'n' },		\
-	{ "kubeconfig", required_argument, NULL, 'k' }
+/* The vals of --kube, --namespace (also -n) and --kubeconfig in the
+ * tables of set-weight, status and kube-status. */
+#define CMD_OPT_KUBE 'K'
+#define CMD_OPT_NAMESPACE 'n'
+#define CMD_OPT_KUBECONFIG 'k'
 
 struct cmd_kube_opts {
 	bool on;		/* --kube */
@@ -54,8 +72,8 @@ struct cmd_kube_opts {
 	const char *kubeconfig;	/* NULL: the default lookup */
 };
 
-/* Takes option @opt into @k if it is one of CMD_KUBE_LONG_OPTS; returns
- * whether it was. */
+/* Takes option @opt into @k if it is one of the CMD_OPT_KUBE* vals;
+ * returns whether it was. */
 bool cmd_kube_opt(struct cmd_kube_opts *k, int opt);
 /* After parsing: a usage error (EXIT_USAGE) when --namespace or
  * --kubeconfig came without --kube, else 0. */

@@ -19,21 +19,33 @@
 #include "util/log.h"
 #include "agent/metrics.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 
 #define DEFAULT_METRICS_ADDR "127.0.0.1:9464"
 #define DEFAULT_RESYNC_S 300
 
-static const struct cmd_opt agent_opts[] = {
-	{ "--kubeconfig FILE", "kubeconfig to use (default: in-cluster, $KUBECONFIG, ~/.kube/config)" },
-	{ "--metrics-addr IP:PORT[,...]", "serve /metrics /healthz /readyz (default " DEFAULT_METRICS_ADDR ")" },
-	{ "--node-name NAME", "this node's name: its Node gives NodePort addresses and the node section, Events name it (default $NODE_NAME)" },
-	{ "--resync SECONDS", "relist every watched resource this often (default 300)" },
-	{ "--iface IFACE", "attach to IFACE (default: the default-route interface)" },
-	{ "--mode native|generic|tc", "attach mode (default: attach's default)" },
-	{ "--bridge BR", "attach with --bridge BR: XDP forwards past bridge BR (e.g. cni0)" },
-	{ "--no-attach", "only program the maps; something else attaches" },
-	{ "--help", "show this help" },
+static const struct cli_opt agent_opts[] = {
+	{ .name = "kubeconfig", .val = 'k', .metavar = "FILE",
+	  .help = "kubeconfig to use (default: in-cluster, $KUBECONFIG, "
+		  "~/.kube/config)" },
+	{ .name = "metrics-addr", .val = 'm', .metavar = "IP:PORT[,...]",
+	  .help = "serve /metrics /healthz /readyz (default "
+		  DEFAULT_METRICS_ADDR ")" },
+	{ .name = "node-name", .val = 'n', .metavar = "NAME",
+	  .help = "this node's name: its Node gives NodePort addresses and the "
+		  "node section, Events name it (default $NODE_NAME)" },
+	{ .name = "resync", .val = 'r', .metavar = "SECONDS",
+	  .help = "relist every watched resource this often (default 300)" },
+	{ .name = "iface", .val = 'i', .metavar = "IFACE",
+	  .help = "attach to IFACE (default: the default-route interface)" },
+	{ .name = "mode", .val = 'M', .metavar = "native|generic|tc",
+	  .help = "attach mode (default: attach's default)" },
+	{ .name = "bridge", .val = 'b', .metavar = "BR",
+	  .help = "attach with --bridge BR: XDP forwards past bridge BR "
+		  "(e.g. cni0)" },
+	{ .name = "no-attach", .val = 'A',
+	  .help = "only program the maps; something else attaches" },
 	{},
 };
 
@@ -61,25 +73,13 @@ static void install_signals(void)
 
 static int parse_args(struct agent_args *a, int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "kubeconfig", required_argument, NULL, 'k' },
-		{ "metrics-addr", required_argument, NULL, 'm' },
-		{ "node-name", required_argument, NULL, 'n' },
-		{ "resync", required_argument, NULL, 'r' },
-		{ "iface", required_argument, NULL, 'i' },
-		{ "mode", required_argument, NULL, 'M' },
-		{ "bridge", required_argument, NULL, 'b' },
-		{ "no-attach", no_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	char *end;
 	int opt;
 
 	*a = (struct agent_args){ .metrics_addr = DEFAULT_METRICS_ADDR,
 				  .node = getenv("NODE_NAME"),
 				  .resync_s = DEFAULT_RESYNC_S, .attach = true };
-	while ((opt = cmd_getopt(&cmd_agent, argc, argv, ":h", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_agent, argc, argv)) != -1) {
 		switch (opt) {
 		case 'h': return -1;
 		case 'k': a->kubeconfig = optarg; break;
@@ -155,7 +155,7 @@ static int run_attach(const struct agent_args *a, const char *pin_dir)
 static int ensure_maps(const char *pin_dir)
 {
 	struct canary_state st;
-	int ret = state_open(&st, pin_dir);
+	int ret = cli_state_open(&st, pin_dir);
 
 	state_close(&st);
 	return ret;

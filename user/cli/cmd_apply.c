@@ -6,13 +6,14 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 #include "core/config_yaml.h"
 #include "kube/kube_logic.h"
 
-static const struct cmd_opt apply_opts[] = {
-	{ "-f, --file FILE", "YAML config to apply (required)" },
-	{ "--help", "show this help" },
+static const struct cli_opt apply_opts[] = {
+	{ .name = "file", .val = 'f', .short_opt = true, .metavar = "FILE",
+	  .help = "YAML config to apply (required)" },
 	{},
 };
 
@@ -51,18 +52,13 @@ static int replace_config(struct canary_config *cfg, void *arg,
 
 static int do_apply(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct canary_config want;
 	struct canary_err err = {};
 	struct canary_state st;
 	const char *file = NULL;
 	int opt, ret;
 
-	while ((opt = cmd_getopt(&cmd_apply, argc, argv, ":hf:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_apply, argc, argv)) != -1) {
 		if (opt == 'h')
 			return EXIT_OK;
 		if (opt == '?')
@@ -82,9 +78,9 @@ static int do_apply(int argc, char **argv)
 		/* An unreadable file is a bad argument too. */
 		return EXIT_USAGE;
 	}
-	ret = state_open(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, replace_config, &want);
+		ret = cli_state_transaction(&st, replace_config, &want);
 	state_close(&st);
 	config_free(&want);
 	if (!ret)

@@ -19,6 +19,7 @@
 #include "dataplane/loader.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 
 /* tcx attach types (Linux 6.6); libbpf 1.1's headers predate them. */
@@ -43,14 +44,18 @@ struct attach_args {
 	int bridge[BRIDGE_MAX];
 };
 
-static const struct cmd_opt attach_opts[] = {
-	{ "--mode native|generic|tc", "ingress hook (default: native XDP)" },
-	{ "--redirect-dev DEV", "let XDP redirect to DEV (repeatable)" },
-	{ "--bridge BR", "let XDP redirect to the veth ports of bridge BR, "
-			 "past BR (repeatable)" },
-	{ "--flow-entries N", "flow-table size when the maps are created "
-			      "(default 65536)" },
-	{ "--help", "show this help" },
+static const struct cli_opt attach_opts[] = {
+	{ .name = "mode", .val = 'm', .short_opt = true,
+	  .metavar = "native|generic|tc",
+	  .help = "ingress hook (default: native XDP)" },
+	{ .name = "redirect-dev", .val = 'r', .short_opt = true,
+	  .metavar = "DEV", .help = "let XDP redirect to DEV (repeatable)" },
+	{ .name = "bridge", .val = 'b', .short_opt = true, .metavar = "BR",
+	  .help = "let XDP redirect to the veth ports of bridge BR, past BR "
+		  "(repeatable)" },
+	{ .name = "flow-entries", .val = 'f', .short_opt = true,
+	  .metavar = "N",
+	  .help = "flow-table size when the maps are created (default 65536)" },
 	{},
 };
 
@@ -105,18 +110,10 @@ static int parse_bridge(const char *s, struct attach_args *a)
 
 static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 {
-	static const struct option longs[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "redirect-dev", required_argument, NULL, 'r' },
-		{ "bridge", required_argument, NULL, 'b' },
-		{ "flow-entries", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	int opt, idx;
 
 	a->ingress = LINK_XDP;
-	while ((opt = cmd_getopt(&cmd_attach, argc, argv, ":hm:r:f:b:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_attach, argc, argv)) != -1) {
 		if (opt == 'h')
 			return -1;
 		if (opt == '?')
@@ -227,7 +224,7 @@ static int ensure_link(const char *dir, const struct attach_args *a,
 		explain_attach_error(a, kind, err);
 		return err;
 	}
-	return link_pin_new(fd, path);
+	return cli_link_pin_new(fd, path);
 }
 
 static int other_ingress(const struct found_link *f, enum link_kind want)
@@ -294,7 +291,7 @@ static int do_links(struct canary_state *st, const struct attach_args *a)
 		      a->ifname, link_kind_mode(other), a->ifname);
 		return EXIT_USAGE;
 	}
-	if (loader_load(st->pin_dir, &skel))
+	if (cli_loader_load(st->pin_dir, &skel))
 		return EXIT_FAIL;
 	/* Egress first: replies are restored before any flow is translated. */
 	err = ensure_link(st->pin_dir, a, LINK_TC_OUT,
@@ -319,7 +316,7 @@ static int do_attach(int argc, char **argv)
 	ret = parse_attach_args(argc, argv, &a);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = state_open(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open(&st, state_pin_dir(opt_pin_dir));
 	/* Redirect targets only once attached: a failed attach leaves the
 	 * other interfaces' forwarding as it was. */
 	if (!ret)
@@ -405,7 +402,7 @@ static int detach_all(void)
 	struct canary_state st;
 	int ret, n;
 
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret) {
 		n = links_for_each(st.pin_dir, 0, unpin_all, &st);
 		n += unpin_cgroup_links(st.pin_dir);
@@ -419,16 +416,11 @@ static int detach_all(void)
 
 static int do_detach(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct canary_state st;
 	__u32 ifindex;
 	int opt, ret, all = 0;
 
-	while ((opt = cmd_getopt(&cmd_detach, argc, argv, ":h", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_detach, argc, argv)) != -1) {
 		if (opt != 'a')
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		all = 1;
@@ -444,7 +436,7 @@ static int do_detach(int argc, char **argv)
 	if (!ifindex)
 		return cmd_usage_error(&cmd_detach, "IFACE '%s': no such interface",
 				       argv[optind]);
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (ret)
 		goto out;
 	if (!links_for_each(st.pin_dir, ifindex, NULL, NULL)) {
@@ -462,10 +454,10 @@ out:
 	return ret;
 }
 
-static const struct cmd_opt detach_opts[] = {
-	{ "--all", "every interface and cgroup canary-bpf is attached to "
-		   "(uninstall)" },
-	{ "--help", "show this help" },
+static const struct cli_opt detach_opts[] = {
+	{ .name = "all", .val = 'a',
+	  .help = "every interface and cgroup canary-bpf is attached to "
+		  "(uninstall)" },
 	{},
 };
 

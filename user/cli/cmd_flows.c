@@ -14,6 +14,7 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 
 /* Keys (of @key_size bytes) of a flow table into a malloc'd array;
@@ -61,28 +62,49 @@ static long flow_table(struct canary_state *st, int fd, size_t key_size,
 	return n;
 }
 
+/* The verbs set *@arg, the clear flag. */
+static int flows_count(int argc, char **argv, void *arg)
+{
+	(void)argc;
+	(void)argv;
+	*(bool *)arg = false;
+	return 0;
+}
+
+static int flows_clear(int argc, char **argv, void *arg)
+{
+	(void)argc;
+	(void)argv;
+	*(bool *)arg = true;
+	return 0;
+}
+
+static const struct cmd_verb flows_verbs[] = {
+	{ "count", flows_count },
+	{ "clear", flows_clear },
+	{},
+};
+
 static int do_flows(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct canary_state st;
 	bool clear = false;
 	long n4, n6, gone = 0;
 	int opt, ret;
 
-	while ((opt = cmd_getopt(&cmd_flows, argc, argv, ":h", longs)) != -1)
+	while ((opt = cmd_getopt(&cmd_flows, argc, argv)) != -1)
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	if (argc - optind > 1)
 		return cmd_usage_error(&cmd_flows, "unexpected argument '%s'",
 				       argv[optind + 1]);
-	if (argc - optind == 1 && strcmp(argv[optind], "count") &&
-	    strcmp(argv[optind], "clear"))
+	ret = cmd_run_verb(&cmd_flows, flows_verbs, argc - optind, argv + optind,
+			   &clear);
+	if (ret == CMD_NO_VERB && argc - optind == 1)
 		return cmd_usage_error(&cmd_flows, "'%s' is not count or clear",
 				       argv[optind]);
-	clear = argc - optind == 1 && !strcmp(argv[optind], "clear");
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	if (ret > 0)
+		return ret;
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (ret)
 		goto out;
 	n4 = flow_table(&st, st.flow_fd, sizeof(struct canary_flow_key), clear,
@@ -110,16 +132,10 @@ out:
 	return ret;
 }
 
-static const struct cmd_opt flows_opts[] = {
-	{ "--help", "show this help" },
-	{},
-};
-
 const struct cmd cmd_flows = {
 	.name = "flows",
 	.fn = do_flows,
 	.args = "[count|clear]",
 	.summary = "Count the tracked flows (IPv4 and IPv6), or forget them "
 		   "all (clear)",
-	.opts = flows_opts,
 };

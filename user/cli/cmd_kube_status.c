@@ -5,27 +5,23 @@
 #include "util/log.h"
 #include "dataplane/state.h"
 
-static const struct cmd_opt kstatus_opts[] = {
-	{ "--namespace NS", "one namespace (default: the context's)" },
-	{ "-A, --all-namespaces", "every namespace" },
-	{ "--kubeconfig FILE", "kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)" },
-	{ "--help", "show this help" },
+static const struct cli_opt kstatus_opts[] = {
+	{ .name = "namespace", .val = CMD_OPT_NAMESPACE, .short_opt = true,
+	  .metavar = "NS", .help = "one namespace (default: the context's)" },
+	{ .name = "all-namespaces", .val = 'A', .short_opt = true,
+	  .help = "every namespace" },
+	{ .name = "kubeconfig", .val = CMD_OPT_KUBECONFIG, .metavar = "FILE",
+	  .help = "kubeconfig (default: $KUBECONFIG, in-cluster, "
+		  "~/.kube/config)" },
 	{},
 };
 
 static int do_kube_status(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "namespace", required_argument, NULL, 'n' },
-		{ "all-namespaces", no_argument, NULL, 'A' },
-		{ "kubeconfig", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct cmd_kube_opts k = { .on = true }; /* --kube is implied */
 	int opt, all = 0;
 
-	while ((opt = cmd_getopt(&cmd_kube_status, argc, argv, ":hn:A", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_kube_status, argc, argv)) != -1) {
 		if (opt == 'A')
 			all = 1;
 		else if (!cmd_kube_opt(&k, opt))

@@ -10,6 +10,7 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "core/parse.h"
 #include "dataplane/state.h"
 
@@ -54,16 +55,12 @@ static int edit_pin(struct canary_config *cfg, void *arg,
 
 static int run_pin(const struct cmd *c, int argc, char **argv, bool pin)
 {
-	static const struct option longs[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct pin_edit e = {};
 	struct canary_err err = {};
 	struct canary_state st;
 	int opt, ret, want = pin ? 3 : 2;
 
-	while ((opt = cmd_getopt(c, argc, argv, ":h", longs)) != -1)
+	while ((opt = cmd_getopt(c, argc, argv)) != -1)
 		return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	if (argc - optind != want)
 		return cmd_usage_error(c, "expected %d arguments, got %d", want,
@@ -73,9 +70,9 @@ static int run_pin(const struct cmd *c, int argc, char **argv, bool pin)
 	e.version = pin ? argv[optind + 2] : NULL;
 	if (parse_cidr(e.cidr, &e.addr, &e.prefixlen, &err))
 		return cmd_usage_error(c, "CIDR: %s", err.msg);
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, edit_pin, &e);
+		ret = cli_state_transaction(&st, edit_pin, &e);
 	state_close(&st);
 	if (!ret && pin)
 		p_done("%s: clients in %s go to %s", e.name, e.cidr, e.version);
@@ -94,18 +91,12 @@ static int do_unpin(int argc, char **argv)
 	return run_pin(&cmd_unpin, argc, argv, false);
 }
 
-static const struct cmd_opt pin_opts[] = {
-	{ "--help", "show this help" },
-	{},
-};
-
 const struct cmd cmd_pin = {
 	.name = "pin",
 	.fn = do_pin,
 	.args = "NAME CIDR VERSION",
 	.summary = "Send clients in CIDR to VERSION whatever the weights "
 		   "(longest prefix wins)",
-	.opts = pin_opts,
 };
 
 const struct cmd cmd_unpin = {
@@ -113,5 +104,4 @@ const struct cmd cmd_unpin = {
 	.fn = do_unpin,
 	.args = "NAME CIDR",
 	.summary = "Remove a client pin",
-	.opts = pin_opts,
 };

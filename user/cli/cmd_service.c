@@ -13,18 +13,21 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "core/parse.h"
 #include "dataplane/state.h"
 
-static const struct cmd_opt service_opts[] = {
-	{ "--vip IP:PORT[/tcp|udp]", "service address (add; default tcp; "
-				     "IPv6 as [ADDR]:PORT)" },
-	{ "--versions A,B,...", "version names (add; default v1,v2; the "
-				"first takes 100 %)" },
-	{ "--affinity none|client-ip", "session affinity (add; default none)" },
-	{ "--help", "show this help" },
+static const struct cli_opt service_opts[] = {
+	{ .name = "vip", .val = 'V', .metavar = "IP:PORT[/tcp|udp]",
+	  .help = "service address (add; default tcp; IPv6 as [ADDR]:PORT)" },
+	{ .name = "versions", .val = 'v', .metavar = "A,B,...",
+	  .help = "version names (add; default v1,v2; the first takes 100 %)" },
+	{ .name = "affinity", .val = 'a', .metavar = "none|client-ip",
+	  .help = "session affinity (add; default none)" },
 	{},
 };
+
+#define SERVICE_EXPECTED "expected 'add NAME' or 'del NAME'"
 
 struct service_edit {
 	const char *name;
@@ -35,6 +38,7 @@ struct service_edit {
 	int n_versions;
 	char vnames[CANARY_MAX_VERSIONS][CANARY_VNAME_LEN];
 	__u8 affinity;
+	const char *vip_arg, *versions_arg; /* as given; add parses them */
 };
 
 static int edit_service(struct canary_config *cfg, void *arg,
@@ -95,46 +99,73 @@ static int parse_versions(const char *list, struct service_edit *e)
 	return 0;
 }
 
+/* NAME, the one operand of add and del. */
+static int service_name(struct service_edit *e, int argc, char **argv)
+{
+	struct canary_err err = {};
+
+	if (argc != 1)
+		return cmd_usage_error(&cmd_service, SERVICE_EXPECTED);
+	e->name = argv[0];
+	if (parse_name(e->name, CANARY_NAME_LEN, "service", &err))
+		return cmd_usage_error(&cmd_service, "%s", err.msg);
+	return 0;
+}
+
+static int service_add(int argc, char **argv, void *arg)
+{
+	struct service_edit *e = arg;
+	struct canary_err err = {};
+	int ret;
+
+	ret = service_name(e, argc, argv);
+	if (ret)
+		return ret;
+	if (!e->vip_arg)
+		return cmd_usage_error(&cmd_service, "add: --vip IP:PORT is required");
+	if (parse_vip(e->vip_arg, &e->vip, &e->port, &e->proto, &err))
+		return cmd_usage_error(&cmd_service, "--vip: %s", err.msg);
+	return parse_versions(e->versions_arg, e);
+}
+
+static int service_del(int argc, char **argv, void *arg)
+{
+	struct service_edit *e = arg;
+
+	e->del = true;
+	return service_name(e, argc, argv);
+}
+
+static const struct cmd_verb service_verbs[] = {
+	{ "add", service_add },
+	{ "del", service_del },
+	{},
+};
+
 static int parse_service_args(int argc, char **argv, struct service_edit *e)
 {
-	static const struct option longs[] = {
-		{ "vip", required_argument, NULL, 'V' },
-		{ "versions", required_argument, NULL, 'v' },
-		{ "affinity", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
-	const char *vip = NULL, *versions = "v1,v2";
 	struct canary_err err = {};
-	int opt;
+	int opt, ret;
 
-	while ((opt = cmd_getopt(&cmd_service, argc, argv, ":h", longs)) != -1) {
+	e->versions_arg = "v1,v2";
+	while ((opt = cmd_getopt(&cmd_service, argc, argv)) != -1) {
 		if (opt == 'h')
 			return -1;
 		if (opt == '?')
 			return EXIT_USAGE;
 		if (opt == 'V')
-			vip = optarg;
+			e->vip_arg = optarg;
 		else if (opt == 'a' && parse_affinity(optarg, &e->affinity, &err))
 			return cmd_usage_error(&cmd_service, "--affinity: %s",
 					       err.msg);
 		else if (opt == 'v')
-			versions = optarg;
+			e->versions_arg = optarg;
 	}
-	if (argc - optind != 2 || (strcmp(argv[optind], "add") &&
-				   strcmp(argv[optind], "del")))
-		return cmd_usage_error(&cmd_service, "expected 'add NAME' or 'del NAME'");
-	e->del = !strcmp(argv[optind], "del");
-	e->name = argv[optind + 1];
-	if (parse_name(e->name, CANARY_NAME_LEN, "service", &err))
-		return cmd_usage_error(&cmd_service, "%s", err.msg);
-	if (e->del)
-		return 0;
-	if (!vip)
-		return cmd_usage_error(&cmd_service, "add: --vip IP:PORT is required");
-	if (parse_vip(vip, &e->vip, &e->port, &e->proto, &err))
-		return cmd_usage_error(&cmd_service, "--vip: %s", err.msg);
-	return parse_versions(versions, e);
+	ret = cmd_run_verb(&cmd_service, service_verbs, argc - optind,
+			   argv + optind, e);
+	if (ret == CMD_NO_VERB)
+		return cmd_usage_error(&cmd_service, SERVICE_EXPECTED);
+	return ret;
 }
 
 static int do_service(int argc, char **argv)
@@ -146,10 +177,10 @@ static int do_service(int argc, char **argv)
 	ret = parse_service_args(argc, argv, &e);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = e.del ? state_open_existing(&st, state_pin_dir(opt_pin_dir)) :
-		      state_open(&st, state_pin_dir(opt_pin_dir));
+	ret = e.del ? cli_state_open_existing(&st, state_pin_dir(opt_pin_dir)) :
+		      cli_state_open(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, edit_service, &e);
+		ret = cli_state_transaction(&st, edit_service, &e);
 	state_close(&st);
 	if (!ret)
 		p_done("service %s %s", e.name, e.del ? "deleted" : "added");
@@ -207,47 +238,64 @@ static int add_endpoint(struct endpoints_edit *e, const char *s, __u16 flags)
 	return 0;
 }
 
+#define ENDPOINTS_EXPECTED "expected 'set NAME VERSION [IP:PORT ...]'"
+
+/* set NAME VERSION [IP:PORT ...] */
+static int endpoints_set(int argc, char **argv, void *arg)
+{
+	struct endpoints_edit *e = arg;
+	int ret, i;
+
+	if (argc < 2)
+		return cmd_usage_error(&cmd_endpoints, ENDPOINTS_EXPECTED);
+	e->name = argv[0];
+	e->version = argv[1];
+	for (i = 2; i < argc; i++) {
+		ret = add_endpoint(e, argv[i], 0);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static const struct cmd_verb endpoints_verbs[] = {
+	{ "set", endpoints_set },
+	{},
+};
+
 static int do_endpoints(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "draining", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct endpoints_edit e = {};
 	struct canary_state st;
-	int opt, ret, i;
+	int opt, ret;
 
-	while ((opt = cmd_getopt(&cmd_endpoints, argc, argv, ":hd:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_endpoints, argc, argv)) != -1) {
 		if (opt != 'd')
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		ret = add_endpoint(&e, optarg, CANARY_EP_F_DRAINING);
 		if (ret)
 			return ret;
 	}
-	if (argc - optind < 3 || strcmp(argv[optind], "set"))
-		return cmd_usage_error(&cmd_endpoints,
-				       "expected 'set NAME VERSION [IP:PORT ...]'");
-	e.name = argv[optind + 1];
-	e.version = argv[optind + 2];
-	for (i = optind + 3; i < argc; i++) {
-		ret = add_endpoint(&e, argv[i], 0);
-		if (ret)
-			return ret;
-	}
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cmd_run_verb(&cmd_endpoints, endpoints_verbs, argc - optind,
+			   argv + optind, &e);
+	if (ret == CMD_NO_VERB)
+		return cmd_usage_error(&cmd_endpoints, ENDPOINTS_EXPECTED);
+	if (ret)
+		return ret;
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, edit_endpoints, &e);
+		ret = cli_state_transaction(&st, edit_endpoints, &e);
 	state_close(&st);
 	if (!ret)
 		p_done("endpoints of %s/%s set (%d)", e.name, e.version, e.n);
 	return ret;
 }
 
-static const struct cmd_opt endpoints_opts[] = {
-	{ "--draining IP:PORT", "an endpoint that keeps its flows but takes "
-				"no new ones (repeatable; IPv6 as [ADDR]:PORT)" },
-	{ "--help", "show this help" },
+static const struct cli_opt endpoints_opts[] = {
+	{ .name = "draining", .val = 'd', .short_opt = true,
+	  .metavar = "IP:PORT",
+	  .help = "an endpoint that keeps its flows but takes no new ones "
+		  "(repeatable; IPv6 as [ADDR]:PORT)" },
 	{},
 };
 

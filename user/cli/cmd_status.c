@@ -13,6 +13,7 @@
 #include "dataplane/links.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "core/parse.h"
 #include "dataplane/state.h"
 #include "dataplane/stats.h"
@@ -475,18 +476,12 @@ static void print_plain(const struct canary_state *st,
 
 static int do_status(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "json", no_argument, NULL, 'j' },
-		CMD_KUBE_LONG_OPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct cmd_kube_opts k = {};
 	struct stats_snap *d;
 	struct canary_state st;
 	int opt, ret, only = -1;
 
-	while ((opt = cmd_getopt(&cmd_status, argc, argv, ":hjn:", longs)) != -1) {
+	while ((opt = cmd_getopt(&cmd_status, argc, argv)) != -1) {
 		if (opt == 'h' || opt == '?')
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 		if (!cmd_kube_opt(&k, opt))
@@ -503,7 +498,7 @@ static int do_status(int argc, char **argv)
 	if (!d)
 		return EXIT_FAIL;
 	/* No lock: status never waits for a writer, nor a writer for it. */
-	ret = state_open_reader(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_reader(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
 		ret = stats_load(&st, d, argc - optind == 1 ? argv[optind] : NULL);
 	if (ret == -ENOENT) {
@@ -526,12 +521,17 @@ static int do_status(int argc, char **argv)
 	return ret;
 }
 
-static const struct cmd_opt status_opts[] = {
-	{ "--json", "JSON output (same as the global -j)" },
-	{ "--kube [--namespace NS]", "the cluster's TrafficSplits next to this "
-				     "node's maps (as kube-status)" },
-	{ "--kubeconfig FILE", "with --kube: kubeconfig to use" },
-	{ "--help", "show this help" },
+static const struct cli_opt status_opts[] = {
+	{ .name = "json", .val = 'j', .short_opt = true,
+	  .help = "JSON output (same as the global -j)" },
+	{ .name = "kube", .val = CMD_OPT_KUBE,
+	  .help = "the cluster's TrafficSplits next to this node's maps "
+		  "(as kube-status)" },
+	{ .name = "namespace", .val = CMD_OPT_NAMESPACE, .short_opt = true,
+	  .metavar = "NS",
+	  .help = "with --kube: one namespace (default: the context's)" },
+	{ .name = "kubeconfig", .val = CMD_OPT_KUBECONFIG, .metavar = "FILE",
+	  .help = "with --kube: kubeconfig to use" },
 	{},
 };
 

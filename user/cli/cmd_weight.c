@@ -6,14 +6,19 @@
 #include "cli/kube_split.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 #include "core/weights.h"
 
-static const struct cmd_opt weight_opts[] = {
-	{ "--kube", "patch the Kubernetes TrafficSplit NAME instead (merge patch)" },
-	{ "--namespace NS", "with --kube: its namespace (default: the context's)" },
-	{ "--kubeconfig FILE", "with --kube: kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)" },
-	{ "--help", "show this help" },
+static const struct cli_opt weight_opts[] = {
+	{ .name = "kube", .val = CMD_OPT_KUBE,
+	  .help = "patch the Kubernetes TrafficSplit NAME instead (merge patch)" },
+	{ .name = "namespace", .val = CMD_OPT_NAMESPACE, .short_opt = true,
+	  .metavar = "NS",
+	  .help = "with --kube: its namespace (default: the context's)" },
+	{ .name = "kubeconfig", .val = CMD_OPT_KUBECONFIG, .metavar = "FILE",
+	  .help = "with --kube: kubeconfig (default: $KUBECONFIG, in-cluster, "
+		  "~/.kube/config)" },
 	{},
 };
 
@@ -37,17 +42,12 @@ static int edit_weights(struct canary_config *cfg, void *arg,
 
 static int do_set_weight(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		CMD_KUBE_LONG_OPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{},
-	};
 	struct cmd_kube_opts k = {};
 	struct weight_edit w;
 	struct canary_state st;
 	int opt, ret;
 
-	while ((opt = cmd_getopt(&cmd_set_weight, argc, argv, ":hn:", longs)) != -1)
+	while ((opt = cmd_getopt(&cmd_set_weight, argc, argv)) != -1)
 		if (!cmd_kube_opt(&k, opt))
 			return opt == 'h' ? EXIT_OK : EXIT_USAGE;
 	if (argc - optind < 2)
@@ -61,9 +61,9 @@ static int do_set_weight(int argc, char **argv)
 	w.assign = argv + optind + 1;
 	if (k.on)
 		return kube_set_weight(k.kubeconfig, k.ns, w.name, w.n, w.assign);
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, edit_weights, &w);
+		ret = cli_state_transaction(&st, edit_weights, &w);
 	state_close(&st);
 	if (!ret)
 		p_done("weights of %s updated", w.name);
