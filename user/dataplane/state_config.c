@@ -40,6 +40,7 @@ struct old_table {
 	__u8 version;
 	bool v6;
 	bool keep;  /* its table stays: kept in place, or overwritten */
+	__u16 keep_chunks; /* with keep: chunks of the table there now */
 	union {
 		struct canary_ver v4;
 		struct canary_ver6 v6;
@@ -214,16 +215,23 @@ int state_zero_stats(struct canary_state *st, __u32 id)
 	return err;
 }
 
-/* Copies version @v's table chunks from generation @from to @gen. */
+/* Chunks of a table of @m slots. */
+static __u16 ring_chunks(__u32 m)
+{
+	return (m + CANARY_RING_CHUNK - 1) / CANARY_RING_CHUNK;
+}
+
+/* Copies version @v's table chunks (@m slots) from generation @from to
+ * @gen. */
 static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
-		     __u32 gen)
+		     __u32 gen, __u32 m)
 {
 	struct canary_ring_key src = { .svc_id = id, .version = v, .gen = from };
 	struct canary_ring_key dst = { .svc_id = id, .version = v, .gen = gen };
 	static struct canary_ring chunk;
 	__u16 c;
 
-	for (c = 0; c < CANARY_RING_MAX_CHUNKS; c++) {
+	for (c = 0; c < ring_chunks(m); c++) {
 		src.chunk = dst.chunk = c;
 		if (bpf_map_lookup_elem(st->ring_fd, &src, &chunk) ||
 		    bpf_map_update_elem(st->ring_fd, &dst, &chunk, BPF_ANY))
@@ -236,7 +244,7 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
  * Whether a version entry (@v4 or @v6, by @is_v6) lists exactly the
  * endpoints of @buf (addresses, ports, flags, order), with all of those
  * not draining in its table (a Local service's table leaves out other
- * nodes' pods), at this build's size. Its table is then the one
+ * nodes' pods), at the size this build gives that many. Its table is the one
  * write_ring() would build for a service that is not Local: a table
  * depends only on its endpoints. @n_taking: endpoints not draining.
  */
@@ -245,12 +253,13 @@ static bool same_endpoints(bool is_v6, const struct canary_ver *v4,
 			   const struct ver_buf *buf, int n_taking)
 {
 	if (is_v6)
-		return v6->ring_size == CANARY_RING_SIZE &&
+		return v6->ring_size == (__u32)maglev_table_size(n_taking) &&
 		       v6->n_active == n_taking &&
 		       v6->n_endpoints == buf->v6.n_endpoints &&
 		       !memcmp(v6->ep, buf->v6.ep,
 			       v6->n_endpoints * sizeof(v6->ep[0]));
-	return v4->ring_size == CANARY_RING_SIZE && v4->n_active == n_taking &&
+	return v4->ring_size == (__u32)maglev_table_size(n_taking) &&
+	       v4->n_active == n_taking &&
 	       v4->n_endpoints == buf->v4.n_endpoints &&
 	       !memcmp(v4->ep, buf->v4.ep, v4->n_endpoints * sizeof(v4->ep[0]));
 }
@@ -274,12 +283,15 @@ static struct old_table *old_table_find(struct old_tables *old, __u32 id,
 				old_table_cmp) : NULL;
 }
 
-static void old_table_keep(struct old_tables *old, __u32 id, int v)
+/* The table of @old for @id, @v stays, as one of @m slots now. */
+static void old_table_keep(struct old_tables *old, __u32 id, int v, __u32 m)
 {
 	struct old_table *t = old_table_find(old, id, v);
 
-	if (t)
+	if (t) {
 		t->keep = true;
+		t->keep_chunks = ring_chunks(m);
+	}
 }
 
 /*
@@ -301,7 +313,7 @@ static int table_source(struct canary_state *st, __u32 id, int v, bool v6,
 	t = old_table_find(old, id, v);
 	if (t && t->v6 == v6 &&
 	    same_endpoints(v6, &t->ver.v4, &t->ver.v6, buf, n_taking)) {
-		t->keep = true;
+		old_table_keep(old, id, v, maglev_table_size(n_taking));
 		return gen;
 	}
 	if (state_genstate(st, &gs))
@@ -367,12 +379,12 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	*ring_size = 0;
 	if (!n)
 		return 0;
-	m = CANARY_RING_SIZE;
+	m = maglev_table_size(n);
 	if (copy_from == (int)gen) {
 		*ring_size = m;
 		return 0;
 	}
-	if (copy_from >= 0 && !copy_ring(st, id, v, copy_from, gen)) {
+	if (copy_from >= 0 && !copy_ring(st, id, v, copy_from, gen, m)) {
 		*ring_size = m;
 		return 0;
 	}
@@ -428,7 +440,8 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 		return err;
 	/* A table written over the old one's chunks: they must stay. */
 	if (v6 ? buf->v6.ring_size : buf->v4.ring_size)
-		old_table_keep(old, id, v);
+		old_table_keep(old, id, v, v6 ? buf->v6.ring_size :
+					       buf->v4.ring_size);
 	if (v6)
 		err = bpf_map_update_elem(st->ver6_fd, &k, &buf->v6, BPF_ANY);
 	else
@@ -758,15 +771,18 @@ static int drop_old_tables(struct canary_state *st, __u32 gen,
 			   const struct old_tables *old)
 {
 	struct canary_ring_key rk = { .gen = gen };
+	const struct old_table *t;
 	size_t i;
 	int c;
 
 	for (i = 0; i < old->n; i++) {
-		if (old->t[i].keep)
-			continue;
-		rk.svc_id = old->t[i].id;
-		rk.version = old->t[i].version;
-		for (c = 0; c < CANARY_RING_MAX_CHUNKS; c++) {
+		t = &old->t[i];
+		rk.svc_id = t->id;
+		rk.version = t->version;
+		/* What the new table (if any) did not overwrite. */
+		for (c = t->keep ? t->keep_chunks : 0;
+		     c < ring_chunks(t->v6 ? t->ver.v6.ring_size :
+					    t->ver.v4.ring_size); c++) {
 			rk.chunk = c;
 			if (bpf_map_delete_elem(st->ring_fd, &rk) && errno != ENOENT)
 				return -errno;
