@@ -25,7 +25,7 @@ BIN=${1:-$PWD/canary-bpf}
 TX=$PWD/.output/bench/timeexec
 PY=python3
 FK=$PWD/tests/e2e/fakekube.py
-SIZES=${SCALE_SIZES:-1 1000 10000}
+SIZES=${SCALE_SIZES-1 1000 10000}
 RUNS=${SCALE_RUNS:-5}
 AGENT_SIZES=${SCALE_AGENT_SIZES-1 100 1000 3000}
 AGENT_RUNS=${SCALE_AGENT_RUNS:-5}
@@ -89,6 +89,16 @@ map_kib() {
 	echo $((sum / 1024))
 }
 
+# map_top PIN: the five largest pinned maps, "name:KiB" comma-separated.
+map_top() {
+	local f
+	for f in "$1"/canary_*; do
+		bpftool -j map show pinned "$f" 2>/dev/null |
+			$PY -c 'import json,sys; d=json.load(sys.stdin); print(d["bytes_memlock"] // 1024, d["name"])' 2>/dev/null
+	done | sort -rn | head -5 | awk '{ printf "%s%s:%s", NR > 1 ? "," : "", $2, $1 }'
+	echo
+}
+
 # timed TAG FILE CMD...: timeexec with --gen-map; appends wall and
 # visible (ms) to FILE.wall and FILE.vis; returns the command's status.
 timed() {
@@ -126,6 +136,7 @@ cli_size() {
 	stats "scale_cli_${n}_endpoints_visible_ms" <"$f.ep.vis"
 	stats "scale_cli_${n}_status_name_ms" <"$f.st.wall"
 	echo "scale_cli_${n}_map_kib=$(map_kib "$pin")"
+	echo "scale_cli_${n}_map_top_kib=$(map_top "$pin")"
 	echo "scale_cli_${n}_failed=$bad"
 	rm -rf "$pin"
 }

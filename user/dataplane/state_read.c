@@ -10,11 +10,12 @@
  * did meanwhile. Otherwise it reads again.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "dataplane/state.h"
+#include "dataplane/state_int.h"
 
 #define META_BATCH 1024  /* canary_meta entries per batched read */
 #define READ_TRIES 16    /* flips seen during a read before giving up */
@@ -42,16 +43,44 @@ static struct canary_ep_cfg ep_from_map6(const struct canary_endpoint6 *e)
 				       .port = e->port, .flags = e->flags };
 }
 
+/* The generation's version entries, read in batches when the whole
+ * config is read (else looked up one by one). */
+struct ver_set {
+	bool loaded;
+	struct kv_set v4, v6;
+};
+
+/* Version @k's entry into @buf (the family's member); 0 or -ENOENT. */
+static int get_version(struct canary_state *st, const struct ver_set *vs,
+		       bool v6, const struct canary_ver_key *k,
+		       struct ver_buf *buf)
+{
+	const void *val;
+
+	if (!vs->loaded)
+		return bpf_map_lookup_elem(v6 ? st->ver6_fd : st->ver_fd, k,
+					   v6 ? (void *)&buf->v6 :
+						(void *)&buf->v4) ? -ENOENT : 0;
+	val = kv_set_get(v6 ? &vs->v6 : &vs->v4, k);
+	if (!val)
+		return -ENOENT;
+	if (v6)
+		memcpy(&buf->v6, val, sizeof(buf->v6));
+	else
+		memcpy(&buf->v4, val, sizeof(buf->v4));
+	return 0;
+}
+
 /* Version @k's endpoints from canary_ver or canary_ver6 into @ver. */
-static void read_endpoints(struct canary_state *st, bool v6,
-			   const struct canary_ver_key *k,
+static void read_endpoints(struct canary_state *st, const struct ver_set *vs,
+			   bool v6, const struct canary_ver_key *k,
 			   struct canary_version_cfg *ver, struct ver_buf *buf)
 {
 	int i;
 
 	ver->n_endpoints = 0;
 	if (v6) {
-		if (bpf_map_lookup_elem(st->ver6_fd, k, &buf->v6) ||
+		if (get_version(st, vs, true, k, buf) ||
 		    buf->v6.n_endpoints > CANARY_MAX_ENDPOINTS)
 			return;
 		ver->n_endpoints = buf->v6.n_endpoints;
@@ -59,7 +88,7 @@ static void read_endpoints(struct canary_state *st, bool v6,
 			ver->ep[i] = ep_from_map6(&buf->v6.ep[i]);
 		return;
 	}
-	if (bpf_map_lookup_elem(st->ver_fd, k, &buf->v4) ||
+	if (get_version(st, vs, false, k, buf) ||
 	    buf->v4.n_endpoints > CANARY_MAX_ENDPOINTS)
 		return;
 	ver->n_endpoints = buf->v4.n_endpoints;
@@ -67,8 +96,8 @@ static void read_endpoints(struct canary_state *st, bool v6,
 		ver->ep[i] = ep_from_map(&buf->v4.ep[i]);
 }
 
-static void read_versions(struct canary_state *st, __u32 id, __u32 gen,
-			  const struct canary_meta *m,
+static void read_versions(struct canary_state *st, const struct ver_set *vs,
+			  __u32 id, __u32 gen, const struct canary_meta *m,
 			  struct canary_service_cfg *svc, struct ver_buf *buf)
 {
 	int v;
@@ -82,7 +111,7 @@ static void read_versions(struct canary_state *st, __u32 id, __u32 gen,
 		memcpy(ver->name, m->vname[v], sizeof(ver->name));
 		ver->name[sizeof(ver->name) - 1] = '\0';
 		ver->weight_bps = m->weight_bps[v];
-		read_endpoints(st, m->family == CANARY_FAMILY_IPV6, &k, ver,
+		read_endpoints(st, vs, m->family == CANARY_FAMILY_IPV6, &k, ver,
 			       buf);
 	}
 }
@@ -108,8 +137,8 @@ static void read_pins(const struct canary_meta *m,
 }
 
 /* Service @id of generation @gen, whose canary_meta is @m, into @svc. */
-static void read_service(struct canary_state *st, __u32 id, __u32 gen,
-			 const struct canary_meta *m,
+static void read_service(struct canary_state *st, const struct ver_set *vs,
+			 __u32 id, __u32 gen, const struct canary_meta *m,
 			 struct canary_service_cfg *svc, struct ver_buf *buf)
 {
 	memset(svc, 0, sizeof(*svc));
@@ -124,7 +153,7 @@ static void read_service(struct canary_state *st, __u32 id, __u32 gen,
 	svc->affinity = m->affinity;
 	svc->snat = m->policy & 3;
 	svc->local = !!(m->policy & 4);
-	read_versions(st, id, gen, m, svc, buf);
+	read_versions(st, vs, id, gen, m, svc, buf);
 	read_pins(m, svc);
 }
 
@@ -165,10 +194,8 @@ static int read_metas(struct canary_state *st, __u32 first, __u32 n,
 	return 0;
 }
 
-/* The ids in use in generation @gen (a bitmap of CANARY_MAX_SERVICES)
- * and their canary_meta entries, indexed by id: 0..*@n_ids - 1. */
-static struct canary_meta *gen_metas(struct canary_state *st, __u32 gen,
-				     bool *used, __u32 *n_ids)
+struct canary_meta *state_gen_metas(struct canary_state *st, __u32 gen,
+				    bool *used, __u32 *n_ids)
 {
 	struct canary_meta *m;
 	__u32 id;
@@ -203,12 +230,21 @@ static int read_gen(struct canary_state *st, __u32 gen, struct read_out *o)
 	struct ver_buf *buf = malloc(sizeof(*buf));
 	struct canary_service_cfg *svc;
 	struct canary_meta *m = NULL;
+	struct ver_set vs = {};
 	struct canary_err err;
 	__u32 id, n_ids = 0, n = 0;
 	int ret = -ENOMEM;
 
+	/* The whole config: every version entry, one batched walk per map
+	 * (a lookup each costs more than its share of a walk). */
+	if (!o->only &&
+	    !kv_set_load(&vs.v4, st->ver_fd, sizeof(struct canary_ver_key),
+			 offsetof(struct canary_ver_key, gen), gen) &&
+	    !kv_set_load(&vs.v6, st->ver6_fd, sizeof(struct canary_ver_key),
+			 offsetof(struct canary_ver_key, gen), gen))
+		vs.loaded = true;
 	if (used && buf)
-		m = gen_metas(st, gen, used, &n_ids);
+		m = state_gen_metas(st, gen, used, &n_ids);
 	for (id = 0; m && id < n_ids; id++)
 		n += used[id] && m[id].in_use;
 	if (!m || config_reserve(o->cfg, n + 1))
@@ -222,7 +258,7 @@ static int read_gen(struct canary_state *st, __u32 gen, struct read_out *o)
 			ret = -ENOMEM;
 			break;
 		}
-		read_service(st, id, gen, &m[id], svc, buf);
+		read_service(st, &vs, id, gen, &m[id], svc, buf);
 		o->ids[o->cfg->n_services - 1] = id;
 		if (o->base)
 			memcpy(o->base[o->cfg->n_services - 1], m[id].flows_base,
@@ -231,6 +267,8 @@ static int read_gen(struct canary_state *st, __u32 gen, struct read_out *o)
 	if (!ret && o->only && !o->cfg->n_services)
 		ret = -ENOENT;
 out:
+	kv_set_free(&vs.v4);
+	kv_set_free(&vs.v6);
 	free(m);
 	free(used);
 	free(buf);
