@@ -95,7 +95,7 @@ map_top() {
 	for f in "$1"/canary_*; do
 		bpftool -j map show pinned "$f" 2>/dev/null |
 			$PY -c 'import json,sys; d=json.load(sys.stdin); print(d["bytes_memlock"] // 1024, d["name"])' 2>/dev/null
-	done | sort -rn | head -5 | awk '{ printf "%s%s:%s", NR > 1 ? "," : "", $2, $1 }'
+	done | sort -rn | head -5 | awk '{ printf "%s%s:%s", (NR > 1 ? "," : ""), $2, $1 }'
 	echo
 }
 

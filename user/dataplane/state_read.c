@@ -223,6 +223,69 @@ struct read_out {
 	const char *only; /* one service by name, or NULL */
 };
 
+/* Whether canary_svc (or canary_svc6) of generation @gen has service @id
+ * of meta entry @m: a meta entry alone may be what a killed transaction
+ * left. */
+static bool svc_live(struct canary_state *st, __u32 gen, __u32 id,
+		     const struct canary_meta *m)
+{
+	struct canary_svc6_key k6 = { .proto = m->proto, .gen = gen };
+	struct canary_svc_key k = { .vip = m->vip, .proto = m->proto,
+				    .gen = gen };
+	__be16 port = m->n_ports ? m->ports[0].port : m->port;
+	struct canary_svc val;
+
+	k.port = k6.port = port;
+	memcpy(k6.vip, m->vip6, sizeof(k6.vip));
+	if (bpf_map_lookup_elem(m->family == CANARY_FAMILY_IPV6 ? st->svc6_fd :
+				st->svc_fd, m->family == CANARY_FAMILY_IPV6 ?
+				(void *)&k6 : (void *)&k, &val))
+		return false;
+	return val.id == id;
+}
+
+/* Service @o->only of generation @gen: found by name among the
+ * generation's canary_meta entries, read in batches from id 0 up to the
+ * match (ids are given lowest first), then its versions alone. -ENOENT
+ * when there is none. */
+static int read_one(struct canary_state *st, __u32 gen, struct read_out *o)
+{
+	struct canary_meta *m = malloc(META_BATCH * sizeof(*m));
+	struct ver_buf *buf = malloc(sizeof(*buf));
+	struct canary_service_cfg *svc;
+	const struct ver_set vs = {};
+	struct canary_err err;
+	__u32 first, i = 0, n = 0;
+	int ret = m && buf ? -ENOENT : -ENOMEM;
+
+	for (first = 0; ret == -ENOENT && first < CANARY_MAX_SERVICES;
+	     first += n) {
+		n = CANARY_MAX_SERVICES - first < META_BATCH ?
+			    CANARY_MAX_SERVICES - first : META_BATCH;
+		if (read_metas(st, meta_index(gen, first), n, m))
+			break;
+		for (i = 0; i < n; i++)
+			if (m[i].in_use &&
+			    !strncmp(m[i].name, o->only, sizeof(m[i].name)) &&
+			    svc_live(st, gen, first + i, &m[i]))
+				break;
+		if (i < n)
+			ret = 0;
+	}
+	if (!ret && !(svc = config_add_service(o->cfg, &err)))
+		ret = -ENOMEM;
+	if (!ret) {
+		first -= n;
+		read_service(st, &vs, first + i, gen, &m[i], svc, buf);
+		o->ids[0] = first + i;
+		if (o->base)
+			memcpy(o->base[0], m[i].flows_base, sizeof(m[i].flows_base));
+	}
+	free(m);
+	free(buf);
+	return ret;
+}
+
 /* Generation @gen into @o; -ENOENT when @o->only is not there. */
 static int read_gen(struct canary_state *st, __u32 gen, struct read_out *o)
 {
@@ -235,10 +298,14 @@ static int read_gen(struct canary_state *st, __u32 gen, struct read_out *o)
 	__u32 id, n_ids = 0, n = 0;
 	int ret = -ENOMEM;
 
+	if (o->only) {
+		free(used);
+		free(buf);
+		return read_one(st, gen, o);
+	}
 	/* The whole config: every version entry, one batched walk per map
 	 * (a lookup each costs more than its share of a walk). */
-	if (!o->only &&
-	    !kv_set_load(&vs.v4, st->ver_fd, sizeof(struct canary_ver_key),
+	if (!kv_set_load(&vs.v4, st->ver_fd, sizeof(struct canary_ver_key),
 			 offsetof(struct canary_ver_key, gen), gen) &&
 	    !kv_set_load(&vs.v6, st->ver6_fd, sizeof(struct canary_ver_key),
 			 offsetof(struct canary_ver_key, gen), gen))
@@ -250,8 +317,7 @@ static int read_gen(struct canary_state *st, __u32 gen, struct read_out *o)
 	if (!m || config_reserve(o->cfg, n + 1))
 		goto out;
 	for (ret = 0, id = 0; id < n_ids && !ret; id++) {
-		if (!used[id] || !m[id].in_use ||
-		    (o->only && strncmp(m[id].name, o->only, sizeof(m[id].name))))
+		if (!used[id] || !m[id].in_use)
 			continue;
 		svc = config_add_service(o->cfg, &err);
 		if (!svc) {
@@ -264,8 +330,6 @@ static int read_gen(struct canary_state *st, __u32 gen, struct read_out *o)
 			memcpy(o->base[o->cfg->n_services - 1], m[id].flows_base,
 			       sizeof(m[id].flows_base));
 	}
-	if (!ret && o->only && !o->cfg->n_services)
-		ret = -ENOENT;
 out:
 	kv_set_free(&vs.v4);
 	kv_set_free(&vs.v6);
