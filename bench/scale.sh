@@ -244,7 +244,7 @@ agent_size() {
 	PIDS+=("$agent")
 	t1=-1
 	for i in $(seq 1200); do
-		if grep -q "first full sync applied" "$WORK/agent$n.log"; then
+		if grep -qs "first full sync applied" "$WORK/agent$n.log"; then
 			t1=$(($(now_ms) - t0))
 			break
 		fi
