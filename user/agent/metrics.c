@@ -156,7 +156,7 @@ int metrics_write(FILE *f, struct agent *a)
 
 	if (d) {
 		config_init(&d->cfg);
-		ret = state_open_reader(&st, a->pin_dir, &err) ? -ENOENT : 0;
+		ret = state_open_unlocked(&st, a->pin_dir, &err) ? -ENOENT : 0;
 		if (ret)
 			alog("metrics: %s", err.msg);
 		if (!ret)

@@ -369,6 +369,17 @@ static int read_live(struct canary_state *st, struct read_out *o, int *gen)
 	return -EAGAIN;
 }
 
+int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m)
+{
+	int gen = state_active_gen(st);
+	__u32 idx;
+
+	if (gen < 0 || id >= CANARY_MAX_SERVICES)
+		return -ENOENT;
+	idx = meta_index(gen, id);
+	return bpf_map_lookup_elem(st->meta_fd, &idx, m) ? -errno : 0;
+}
+
 int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		      __u32 *ids)
 {

@@ -240,6 +240,8 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	if (!err && cfg->node.set)
 		err = state_node_write(st, &cfg->node);
 	if (!err)
+		err = state_write_timeouts(st, &cfg->timeouts);
+	if (!err)
 		err = flip(st, gen, cfg->grace_s, now);
 	if (!err)
 		settle_flip(st, gen);
@@ -269,6 +271,8 @@ static bool config_same(struct canary_state *st, const struct canary_config *a,
 	if (b->grace_s != CANARY_GRACE_KEEP &&
 	    (state_genstate(st, &gs) ||
 	     gs.grace_ns != b->grace_s * 1000000000ull))
+		return false;
+	if (state_timeouts_differ(st, &b->timeouts))
 		return false;
 	if (b->node.set) {
 		state_node_of(&b->node, &want);
@@ -337,6 +341,12 @@ int state_transaction_on(struct canary_state *st,
 		e = config_validate(&cfg, err);
 	if (!e && !cfg.node.set)
 		e = check_running_node(st, &cfg, err);
+	if (!e && (cfg.timeouts.set || cfg.timeouts.syn_rate) &&
+	    st->flowcfg_fd < 0) {
+		cerr_set(err, "timeouts, flood_guard: the programs under '%s' "
+			 "predate them; attach this build first", st->pin_dir);
+		goto out;
+	}
 	if (e) {
 		if (cerr_unset(err))
 			cerr_set(err, "%s", strerror(-e));

@@ -18,6 +18,8 @@ struct stats_snap {
 	__u64 pin_flows[CANARY_MAX_SERVICES][CANARY_MAX_PINS];
 	__u64 flow_entries;   /* in canary_flow now */
 	__u64 flow_evictions; /* inserted, not removed by us, gone: the LRU's */
+	struct canary_timeouts_cfg timeouts; /* flow idle timeouts in effect */
+	__u64 syn_skipped;    /* SYNs the flood guard left unrecorded */
 };
 
 /* Reads config, per-version counters and node counters into @d (large:
