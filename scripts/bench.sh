@@ -8,7 +8,10 @@
 #        to kube-proxy's iptables and nftables data planes, pods routed and
 #        on a bridge (NET_SECS, NET_ROUNDS, NET_SIZES, NET_WIRINGS,
 #        NET_BRIDGE_ROUNDS; BENCH_SKIP_NET=1 skips it)
-#   4.   bench/ctl.sh: control plane (set-weight, apply, split accuracy)
+#   4.   bench/ctl.sh: control plane (set-weight, apply, split accuracy),
+#        then bench/scale.sh: the same at 1 to 10,000 services and the
+#        agent at 1 to 3,000 TrafficSplits (about 5 minutes;
+#        BENCH_SKIP_SCALE=1 skips it, SCALE_SIZES, SCALE_AGENT_SIZES)
 #   5.   scripts/demo.sh: the seed rollout, measured v2 share per step
 #        (BENCH_SKIP_DEMO=1 skips it)
 set -u
@@ -63,6 +66,10 @@ fi
 if [ "$helpers" = ok ]; then
 	echo "bench: control plane (about 30 s)"
 	bench/ctl.sh >> "$out"
+	if [ "${BENCH_SKIP_SCALE:-0}" != 1 ]; then
+		echo "bench: control plane at cluster scale (about 5 minutes)"
+		bench/scale.sh >> "$out"
+	fi
 	if [ "${BENCH_SKIP_NET:-0}" != 1 ]; then
 		echo "bench: real traffic in network namespaces (about 13 minutes)"
 		bench/net.sh >> "$out"
@@ -418,6 +425,51 @@ Largest error $(val split_max_error_pt) pt (target < 0.1): $(val target_split_ac
 MD
 }
 
+# md_scale: bench/scale.sh's figures, one row per size.
+md_scale() {
+	local n
+	[ -n "$(val scale_sizes)" ] || { echo "Not run (\`BENCH_SKIP_SCALE=1\`)."; return; }
+	cat <<MD
+\`bench/scale.sh\`: services of 2 versions x 4 endpoints, private bpffs,
+CLI only, $(val scale_runs) runs of each change on a middle service
+(median (min-max); "visible" ends at the flip, as above). Map memory is
+the sum of bpftool's memlock over the pinned maps.
+
+| services | first apply | re-apply unchanged (flipped) | set-weight | to visible | endpoints set | to visible | status NAME | map memory |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+MD
+	for n in $(val scale_sizes); do
+		echo "| $n | $(val scale_cli_${n}_apply_ms) ms | $(val scale_cli_${n}_reapply_ms) ms ($(val scale_cli_${n}_reapply_flipped)) | $(fig scale_cli_${n}_set_weight_ms) ms | $(val scale_cli_${n}_set_weight_visible_ms_median) ms | $(fig scale_cli_${n}_endpoints_ms) ms | $(val scale_cli_${n}_endpoints_visible_ms_median) ms | $(fig scale_cli_${n}_status_name_ms) ms | $(val scale_cli_${n}_map_kib) KiB |"
+	done
+	[ -n "$(val scale_agent_sizes)" ] || return
+	cat <<MD
+
+The agent (\`--no-attach\`) against \`tests/e2e/fakekube.py\` seeded with N
+TrafficSplits like the seed's (two ports each: 2N services): first sync
+from the agent's start to its "first full sync" line; a change from the
+fake API server's answer to \`status NAME\` showing it (polled), and the
+agent's CPU time over it; idle CPU over 5 s with nothing changing.
+
+| TrafficSplits | first sync | weight change | its CPU | endpoint removed | its CPU | idle CPU / 5 s | RSS | map memory | "queue full" lines |
+| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+MD
+	for n in $(val scale_agent_sizes); do
+		echo "| $n | $(val scale_agent_${n}_first_sync_ms) ms | $(fig scale_agent_${n}_weight_ms) ms | $(val scale_agent_${n}_weight_cpu_ms_median) ms | $(fig scale_agent_${n}_endpoint_ms) ms | $(val scale_agent_${n}_endpoint_cpu_ms_median) ms | $(val scale_agent_${n}_idle_cpu_ms_per_5s) ms | $(val scale_agent_${n}_rss_kib) KiB | $(val scale_agent_${n}_map_kib) KiB | $(val scale_agent_${n}_queue_full_lines) |"
+	done
+	cat <<MD
+
+Targets: set-weight and endpoints set at 10,000 services within 2x of 1
+service (ratios $(val scale_set_weight_ratio), $(val scale_endpoints_ratio)) and visible in < 5 ms:
+$(val target_scale_set_weight), $(val target_scale_endpoints); first apply of 10,000 <= 2 s:
+$(val target_scale_apply_10000), of 1,000 <= 0.3 s: $(val target_scale_apply_1000); re-apply
+of 10,000 unchanged <= 0.3 s: $(val target_scale_reapply_10000); map memory at 10,000 <= 128
+MiB: $(val target_scale_memory); status NAME <= 20 ms at any size:
+$(val target_scale_status_name); agent change at 3,000 within 2x of 1 in time and CPU
+(ratios $(val scale_agent_weight_ratio), $(val scale_agent_weight_cpu_ratio)): $(val target_scale_agent_change);
+first sync at 3,000 <= 3 s: $(val target_scale_agent_first_sync).
+MD
+}
+
 md_demo() {
 	local line step rest target measured total errors
 	grep -q '^demo_step_' "$out" || { echo "Not run (\`BENCH_SKIP_DEMO=1\`, or: $(val demo_error))."; return; }
@@ -607,6 +659,10 @@ MD
 	echo "## 4. The control plane"
 	echo
 	md_ctl
+	echo
+	echo "### At cluster scale"
+	echo
+	md_scale
 	echo
 	echo "## 5. The demo's rollout"
 	echo

@@ -272,6 +272,7 @@ static json_object *json_node(const struct canary_node_cfg *n)
 #define STATUS_MAX_PODS 256
 static struct fastpath_dev pods[STATUS_MAX_PODS];
 static int n_pods;
+static bool pods_read; /* not for `status NAME` */
 
 static json_object *json_pods(void)
 {
@@ -351,7 +352,8 @@ static void print_json(const struct canary_state *st,
 	json_object_object_add(root, "node", json_node(&d->cfg.node));
 	json_object_object_add(root, "services", svcs);
 	json_object_object_add(root, "interfaces", ifaces);
-	json_object_object_add(root, "local_pods", json_pods());
+	if (pods_read)
+		json_object_object_add(root, "local_pods", json_pods());
 	json_object_object_add(root, "counters", json_counters(&d->global));
 	json_object_object_add(root, "flow_table_entries",
 			       json_object_new_uint64(d->flow_entries));
@@ -518,7 +520,8 @@ static void print_plain(const struct canary_state *st,
 	printf("interfaces:\n");
 	if (!links_for_each(st->pin_dir, 0, print_iface, NULL))
 		printf("  none\n");
-	print_pods();
+	if (pods_read)
+		print_pods();
 	printf("SHARE and NEW-FLOWS count new flows since the weights last "
 	       "changed; FLOWS-TOTAL since the service was created.\n");
 	printf("flow table: %llu flows, %llu evicted by its LRU so far\n",
@@ -569,25 +572,29 @@ static int do_status(int argc, char **argv)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return EXIT_FAIL;
-	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
-	if (!ret && stats_load(&st, d)) {
-		p_err("Couldn't read the maps under '%s'", st.pin_dir);
+	/* No lock: status never waits for a writer, nor a writer for it. */
+	ret = cli_state_open_unlocked(&st, state_pin_dir(opt_pin_dir));
+	if (!ret)
+		ret = stats_load(&st, d, argc - optind == 1 ? argv[optind] : NULL);
+	if (ret == -ENOENT) {
+		ret = cmd_usage_error(&cmd_status, "service '%s' does not exist",
+				      argv[optind]);
+	} else if (ret < 0) {
+		p_err("Couldn't read the maps under '%s': %s", st.pin_dir,
+		      strerror(-ret));
 		ret = EXIT_FAIL;
 	}
 	if (!ret)
 		state_read_node(&st, &d->cfg.node);
-	if (!ret) {
+	/* The local pods' paths: a netlink dump, so only for the whole
+	 * status; `status NAME` costs one service. */
+	if (!ret && argc - optind == 0) {
 		n_pods = fastpath_report(&st, pods, STATUS_MAX_PODS);
 		if (n_pods < 0)
 			pr_warn("Couldn't list the local pods' veths: %s\n",
 				strerror(-n_pods));
 		n_pods = n_pods < 0 ? 0 : n_pods;
-	}
-	if (!ret && argc - optind == 1) {
-		only = config_find_index(&d->cfg, argv[optind]);
-		if (only < 0)
-			ret = cmd_usage_error(&cmd_status, "service '%s' does not exist",
-					      argv[optind]);
+		pods_read = true;
 	}
 	if (!ret && json_output)
 		print_json(&st, d, only);

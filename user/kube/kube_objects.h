@@ -184,6 +184,9 @@ struct kube_obj {
 	char ns[KUBE_NS_LEN];           /* "" for cluster-scoped kinds (Node) */
 	char name[KUBE_OBJ_LEN];
 	char uid[KUBE_UID_LEN];         /* metadata.uid, for Events */
+	char rv[32];                    /* metadata.resourceVersion: a
+					 * relist that brings the same
+					 * versions changes nothing */
 	union {
 		struct kube_split split;
 		struct kube_service svc;
