@@ -14,7 +14,9 @@
 # no datagram is lost and no UDP flow changes pod; `status -j` shows the
 # same services, weights, endpoints, pins and node section, and no counter
 # lower than before; new connections split 75/25 in both families and
-# the pin still steers; detach leaves n0 as it was before the old attach.
+# the pin still steers; after a change that this build writes (50/50),
+# new connections split so and reach every pod in both families; detach
+# leaves n0 as it was before the old attach.
 # A repository without the release's commit (a shallow clone) is a FAIL.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -283,6 +285,25 @@ burst_to() {
 		fail "$1" "client.py burst failed"
 }
 
+# pods_case NAME OUT N: every pod answered at least a tenth of the N
+# connections in $WORK/OUT.json (each endpoint is in its version's table).
+pods_case() {
+	local res
+	if res=$("$PY" - "$3" "$WORK/$2.json" "${PODS[@]}" 2>&1 <<'PY'
+import json, sys
+n, pods = int(sys.argv[1]), json.load(open(sys.argv[2]))["pods"]
+low = [p for p in sys.argv[3:] if pods.get(p, 0) < n // 10]
+print(json.dumps(pods) if not low else "too few for %s: %s" % (low, pods))
+sys.exit(1 if low else 0)
+PY
+	); then
+		pass "$1"
+		info "$1: $res"
+	else
+		fail "$1" "$res"
+	fi
+}
+
 e2e_init
 need_cli
 t0=$SECONDS
@@ -347,6 +368,16 @@ held_case held_ipv4_keep_pod_after_set_weight "$HELD"
 hold_use h6
 held_case held_ipv6_keep_pod_after_set_weight "$HELD"
 held_flows_case held_flows_not_expired known
+# A change after the upgrade: this build writes the versions' tables
+# that the old release left.
+expect set_weight_ipv4_50_50 cb set-weight prod-service v2=50
+expect set_weight_ipv6_50_50 cb set-weight prod-six v2=50
+split_case ipv4_split_50_50_after_change 1000 5 v1=50 v2=50
+pods_case ipv4_every_pod_after_change ipv4_split_50_50_after_change 1000
+burst_to ipv6_split_50_50_after_change "$VIP6" "$VPORT" 1000 &&
+	check_share ipv6_split_50_50_after_change \
+		ipv6_split_50_50_after_change 1000 5 v1=50 v2=50
+pods_case ipv6_every_pod_after_change ipv6_split_50_50_after_change 1000
 for h in h4 h6; do hold_use "$h"; hold_quit; done
 
 expect detach cb detach n0
