@@ -147,6 +147,10 @@ static int open_maps(struct canary_state *st)
 	state_open_port(st);
 	if (get_map(st, CANARY_MAP_TXN, &st->txn_fd))
 		st->txn_fd = -1;
+	if (get_map(st, CANARY_MAP_HEALTH, &st->health_fd))
+		st->health_fd = -1;
+	if (get_map(st, CANARY_MAP_GUARD, &st->guard_fd))
+		st->guard_fd = -1;
 	return 0;
 }
 
@@ -170,6 +174,7 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->node_fd = st->ustat_fd = -1;
 	st->svc6_fd = st->ver6_fd = st->flow6_fd = st->backend6_fd = -1;
 	st->pins6_fd = st->port_fd = st->txn_fd = st->vips_fd = -1;
+	st->health_fd = st->guard_fd = -1;
 }
 
 static int do_open(struct canary_state *st, const char *dir, bool create)
@@ -224,7 +229,8 @@ void state_close(struct canary_state *st)
 		       &st->pins_fd,  &st->pinstat_fd, &st->ring_fd, &st->node_fd,
 		       &st->ustat_fd, &st->svc6_fd, &st->ver6_fd,
 		       &st->flow6_fd, &st->backend6_fd, &st->pins6_fd,
-		       &st->port_fd, &st->txn_fd, &st->vips_fd, &st->dir_fd };
+		       &st->port_fd, &st->txn_fd, &st->vips_fd, &st->health_fd,
+		       &st->guard_fd, &st->dir_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -45,6 +45,10 @@ struct canary_state {
 	/* canary_vips; -1 until programs of a build that has it are loaded
 	 * (commits open it when they find it) */
 	int vips_fd;
+	/* canary_health and canary_guard; -1 likewise until an attach loads
+	 * a build that has them */
+	int health_fd;
+	int guard_fd;
 };
 
 /* Opens canary_vips if pinned and not open yet; 0 or -errno. */

@@ -18,6 +18,7 @@
 #include "core/maglev.h"
 #include "cli/output.h"
 #include "dataplane/state.h"
+#include "dataplane/guard.h"
 
 #define CANARY_INLINE static inline
 #include "canary_hash.h"
@@ -262,6 +263,7 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		svc->local = !!(m.policy & 4);
 		read_versions(st, id, gen, &m, svc, buf);
 		read_pins(&m, svc);
+		guard_read_cfg(st, id, &svc->guard);
 		ids[cfg->n_services - 1] = id;
 	}
 	free(buf);
@@ -729,7 +731,8 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	val.flags = (svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
 			     CANARY_SVC_F_AFFINITY : 0) |
 		    (svc->n_pins ? CANARY_SVC_F_PINS : 0) | snat_flags(svc) |
-		    (shared ? CANARY_SVC_F_SHARED : 0);
+		    (shared ? CANARY_SVC_F_SHARED : 0) |
+		    (svc->guard.on ? CANARY_SVC_F_GUARD : 0);
 	m.affinity = svc->affinity;
 	m.policy = orig->snat | (orig->local ? 4 : 0);
 	err = write_pins(st, id, gen, svc, &m);
@@ -1437,6 +1440,9 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	/* Not versioned: only once the new generation is complete. */
 	if (!err && cfg->node.set)
 		err = write_node(st, &cfg->node);
+	/* Not versioned either; canary_svc's flag says whether to look. */
+	if (!err)
+		err = guard_write(st, old, cfg, ids, fresh);
 	if (!err)
 		err = flip(st, gen, cfg->grace_s, now);
 	if (!err)
@@ -1467,6 +1473,7 @@ static void canonical(const struct canary_service_cfg *in,
 	out->affinity = in->affinity;
 	out->snat = in->snat;
 	out->local = in->local;
+	out->guard = in->guard;
 	out->n_versions = in->n_versions;
 	for (v = 0; v < in->n_versions; v++) {
 		snprintf(out->v[v].name, sizeof(out->v[v].name), "%s",
@@ -1533,6 +1540,25 @@ static int check_running_node(struct canary_state *st,
 	return config_check_node(cfg, &node, err);
 }
 
+/* A guard needs canary_guard, which a pin dir from an older build lacks
+ * until attach loads this one: -ENOENT naming the service. */
+static int check_guard_map(struct canary_state *st,
+			   const struct canary_config *cfg,
+			   struct canary_err *err)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_services && st->guard_fd < 0; i++)
+		if (cfg->svc[i].guard.on) {
+			cerr_set(err, "service '%s' has a guard, which needs the "
+				 "map %s: run 'canary-bpf attach' with this "
+				 "build first", cfg->svc[i].name,
+				 CANARY_MAP_GUARD);
+			return -ENOENT;
+		}
+	return 0;
+}
+
 int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 {
 	struct canary_config old, cfg;
@@ -1553,6 +1579,8 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg)
 		e = config_validate(&cfg, &err);
 	if (!e && !cfg.node.set)
 		e = check_running_node(st, &cfg, &err);
+	if (!e)
+		e = check_guard_map(st, &cfg, &err);
 	if (e) {
 		p_err("%s", err.msg[0] ? err.msg : strerror(-e));
 		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
