@@ -274,6 +274,8 @@ int agent_run(struct agent *a)
 	for (started = 0; started < KUBE_KINDS && !ret; started++)
 		ret = kube_watch_start(&a->watch[started]);
 	while (!ret && !kube_stop) {
+		if (a->cnt.ready)
+			agent_guard_poll(a);
 		if (!wait_work(a, refresh_at, retry_at))
 			continue;
 		kube_sleep_ms(DEBOUNCE_MS);
@@ -309,6 +311,7 @@ void agent_free(struct agent *a)
 	for (k = 0; k < a->n_mem; k++)
 		free(a->mem[k].names);
 	free(a->mem);
+	free(a->guard_seen);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
 }

@@ -64,6 +64,13 @@ struct agent {
 	struct split_mem *mem;
 	int n_mem;
 	struct canary_node_cfg node_applied; /* node section last written */
+	/* sheds already reported: service name and shed time */
+	struct guard_seen {
+		char name[CANARY_NAME_LEN];
+		__u64 shed_ns;
+	} *guard_seen;
+	int n_guard_seen;
+	long guard_at;            /* CLOCK_MONOTONIC s of the next poll */
 };
 
 /* @node: this node's name (NULL or "": no Node watch, no NodePorts, no

@@ -12,6 +12,15 @@
 const char *const guard_keys[] = { "max_failure_pct", "min_flows", "window_s",
 				   NULL };
 
+bool guard_cfg_equal(const struct canary_guard_cfg *a,
+		     const struct canary_guard_cfg *b)
+{
+	return a->on == b->on &&
+	       (!a->on || (a->max_fail_bps == b->max_fail_bps &&
+			   a->min_flows == b->min_flows &&
+			   a->window_s == b->window_s));
+}
+
 void guard_defaults(struct canary_guard_cfg *g)
 {
 	g->on = true;

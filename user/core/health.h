@@ -12,6 +12,10 @@
 /* The guard's keys, in the order they are written. */
 extern const char *const guard_keys[];
 
+/* Whether @a and @b are the same guard (every "off" is the same). */
+bool guard_cfg_equal(const struct canary_guard_cfg *a,
+		     const struct canary_guard_cfg *b);
+
 /* Starts @g as a guard with the defaults (5 %, 50 flows, 10 s). */
 void guard_defaults(struct canary_guard_cfg *g);
 

@@ -61,14 +61,6 @@ static bool same_weights(const struct canary_service_cfg *a,
 	return true;
 }
 
-static bool same_guard(const struct canary_guard_cfg *a,
-		       const struct canary_guard_cfg *b)
-{
-	return a->on == b->on && (!a->on || (a->max_fail_bps == b->max_fail_bps &&
-					     a->min_flows == b->min_flows &&
-					     a->window_s == b->window_s));
-}
-
 /* Service @svc's entry @id: its config, and re-armed when @rearm. */
 static int write_one(struct canary_state *st, __u32 id,
 		     const struct canary_guard_cfg *g, bool rearm)
@@ -105,7 +97,7 @@ int guard_write(struct canary_state *st, const struct canary_config *old,
 				return -ENOENT;
 			continue;
 		}
-		if (was && same_guard(&was->guard, &svc->guard) &&
+		if (was && guard_cfg_equal(&was->guard, &svc->guard) &&
 		    same_weights(was, svc))
 			continue;
 		err = write_one(st, ids[i], &svc->guard, true);

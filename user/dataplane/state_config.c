@@ -1473,7 +1473,13 @@ static void canonical(const struct canary_service_cfg *in,
 	out->affinity = in->affinity;
 	out->snat = in->snat;
 	out->local = in->local;
-	out->guard = in->guard;
+	/* field by field into zeroed memory: no padding compared */
+	out->guard.on = in->guard.on;
+	if (in->guard.on) {
+		out->guard.max_fail_bps = in->guard.max_fail_bps;
+		out->guard.min_flows = in->guard.min_flows;
+		out->guard.window_s = in->guard.window_s;
+	}
 	out->n_versions = in->n_versions;
 	for (v = 0; v < in->n_versions; v++) {
 		snprintf(out->v[v].name, sizeof(out->v[v].name), "%s",
