@@ -46,8 +46,16 @@ LIB := $(OUTPUT)/libcanary.a
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
 
+# tests/lib: what the C tests share (harness, assertions, test env, frame
+# builders, fuzz model); bench/ borrows the env and frame builders.
+TLIB := $(OUTPUT)/tests/lib
+TLIB_HDRS := $(wildcard tests/lib/*.h)
+HARNESS_OBJ := $(TLIB)/harness.o
+HARNESS_TEST := $(TLIB)/harness_selftest
+
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
-BPFT_OBJS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf/%.o,$(BPFT_SRCS))
+BPFT_OBJS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf/%.o,$(BPFT_SRCS)) \
+	     $(patsubst %,$(TLIB)/%.o,harness probe env pkt pkt6 fuzz fuzz6)
 BPFT_BIN := $(OUTPUT)/tests/bpf/test_bpf
 BPFT_LIST := $(OUTPUT)/tests/bpf/tests.h
 
@@ -63,6 +71,7 @@ SAN_CFLAGS := -Wall -Wextra -Werror -std=gnu11 -MMD -MP $(INCLUDES)
 ASAN_LIB := $(OUTPUT)/asan/libcanary.a
 ASAN_OBJS := $(patsubst user/%.c,$(OUTPUT)/asan/user/%.o,$(LIB_SRCS))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/asan/tests/unit/%,$(UNIT_SRCS))
+ASAN_HARNESS_OBJ := $(OUTPUT)/asan/tests/lib/harness.o
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 # What the fuzz targets reach: parsers, config model, YAML, weights, and
@@ -75,9 +84,9 @@ FUZZ_PACKETS ?= 1000000
 # After the lists it names: a prerequisite list expands when read.
 .SECONDARY: $(BPF_OBJS) $(OUTPUT)/bench.bpf.o $(FUZZ_OBJS)
 
-all: canary-bpf $(UNIT_BINS) $(BPFT_BIN) $(BENCH_BIN)
+all: canary-bpf $(UNIT_BINS) $(HARNESS_TEST) $(BPFT_BIN) $(BENCH_BIN)
 
-$(OUTPUT) $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(OUTPUT)/bench:
+$(OUTPUT) $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(TLIB) $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 # vmlinux.h: regenerate into a temp file, replace only when it changed.
@@ -117,9 +126,20 @@ canary-bpf: $(OUTPUT)/user/main.o $(LIB)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB) $(MAKEFILE) | $(OUTPUT)/tests/unit
+$(TLIB)/%.o: tests/lib/%.c $(SKELS) $(MAKEFILE) | $(TLIB)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
+
+# A fake test program: tests/lib/test_harness.sh runs it through
+# scripts/run-tests.sh's counting.
+$(HARNESS_TEST): $(TLIB)/harness_selftest.o $(HARNESS_OBJ) $(TLIB)/probe.o
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(TLIB_HDRS) $(HARNESS_OBJ) \
+			$(LIB) $(MAKEFILE) | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Itests/lib $< $(HARNESS_OBJ) $(LIB) $(LDLIBS) -o $@
 
 # The BPF test runner finds tests/bpf/test_<name>.c on its own: each file
 # defines test_<name>(), listed here into tests.h.
@@ -130,7 +150,7 @@ $(BPFT_LIST): $(BPFT_SRCS) $(MAKEFILE) | $(OUTPUT)/tests/bpf
 
 $(OUTPUT)/tests/bpf/%.o: tests/bpf/%.c $(BPFT_LIST) $(SKELS) $(MAKEFILE) | $(OUTPUT)/tests/bpf
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf -I$(OUTPUT)/tests/bpf -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -I$(OUTPUT)/tests/bpf -c $< -o $@
 
 $(BPFT_BIN): $(BPFT_OBJS) $(LIB)
 	$(call msg,BINARY,$@)
@@ -138,14 +158,13 @@ $(BPFT_BIN): $(BPFT_OBJS) $(LIB)
 
 $(OUTPUT)/bench/bench.o: bench/bench.c $(BENCH_SKEL) $(SKELS) $(MAKEFILE) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/lib -c $< -o $@
 
-$(BENCH_BIN): $(OUTPUT)/bench/bench.o $(OUTPUT)/tests/bpf/env.o $(OUTPUT)/tests/bpf/pkt.o \
-	      $(OUTPUT)/tests/bpf/pkt6.o $(LIB)
+$(BENCH_BIN): $(OUTPUT)/bench/bench.o $(TLIB)/env.o $(TLIB)/pkt.o $(TLIB)/pkt6.o $(LIB)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/asan/tests/unit $(OUTPUT)/fuzz/user:
+$(OUTPUT)/asan/tests/unit $(OUTPUT)/asan/tests/lib $(OUTPUT)/fuzz/user:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/asan/user/%.o: user/%.c $(SKELS) $(MAKEFILE)
@@ -156,9 +175,15 @@ $(ASAN_LIB): $(ASAN_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUTPUT)/asan/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN_LIB) $(MAKEFILE) | $(OUTPUT)/asan/tests/unit
+$(ASAN_HARNESS_OBJ): tests/lib/harness.c $(MAKEFILE) | $(OUTPUT)/asan/tests/lib
 	$(call msg,CC-ASAN,$@)
-	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -Itests/unit $< $(ASAN_LIB) $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(OUTPUT)/asan/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(TLIB_HDRS) \
+			     $(ASAN_HARNESS_OBJ) $(ASAN_LIB) $(MAKEFILE) | $(OUTPUT)/asan/tests/unit
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $(SAN_FLAGS) -Itests/unit -Itests/lib $< $(ASAN_HARNESS_OBJ) \
+		$(ASAN_LIB) $(LDLIBS) -o $@
 
 $(OUTPUT)/fuzz/user/%.o: user/%.c $(MAKEFILE)
 	$(call msg,CC-FUZZ,$@)
@@ -217,5 +242,5 @@ clean:
 	$(Q)rm -rf $(OUTPUT) canary-bpf
 
 -include $(wildcard $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*/*.d \
-	$(OUTPUT)/bench/*.d $(OUTPUT)/asan/user/*/*.d $(OUTPUT)/asan/tests/unit/*.d \
+	$(OUTPUT)/bench/*.d $(OUTPUT)/asan/user/*/*.d $(OUTPUT)/asan/tests/*/*.d \
 	$(OUTPUT)/fuzz/*.d $(OUTPUT)/fuzz/user/*/*.d)

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_test.h"
 #include "env.h"
+#include "harness.h"
 
 #define DEFINE_TEST(name) void test_##name(void);
 #include "tests.h"
@@ -26,39 +26,6 @@ static const struct {
 #include "tests.h"
 #undef DEFINE_TEST
 };
-
-static const char *cur_test;
-static char cur_sub[128];
-static bool sub_open, sub_failed;
-static int n_pass, n_fail;
-
-static void end_subtest(void)
-{
-	if (!sub_open)
-		return;
-	printf("%s %s/%s\n", sub_failed ? "FAIL" : "PASS", cur_test, cur_sub);
-	fflush(stdout);
-	if (sub_failed)
-		n_fail++;
-	else
-		n_pass++;
-	sub_open = false;
-}
-
-void test__start_subtest(const char *name)
-{
-	end_subtest();
-	snprintf(cur_sub, sizeof(cur_sub), "%s", name);
-	sub_open = true;
-	sub_failed = false;
-}
-
-void test__fail(void)
-{
-	if (!sub_open)
-		test__start_subtest("setup");
-	sub_failed = true;
-}
 
 static bool selected(const char *name, int argc, char **argv)
 {
@@ -78,18 +45,13 @@ int main(int argc, char **argv)
 
 	if (unshare(CLONE_NEWNET)) {
 		perror("unshare(CLONE_NEWNET)");
-		printf("FAIL bpf/setup\n0 passed, 1 failed\n");
+		printf("FAIL bpf/setup\n0 passed, 1 failed, 0 skipped\n");
 		return 1;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		if (!selected(tests[i].name, argc, argv))
-			continue;
-		cur_test = tests[i].name;
-		tests[i].fn();
-		end_subtest();
-	}
+	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		if (selected(tests[i].name, argc, argv))
+			test__run(tests[i].name, tests[i].fn);
 	env_global_cleanup();
-	printf("%d passed, %d failed\n", n_pass, n_fail);
-	return n_fail ? 1 : 0;
+	return test__summary();
 }

@@ -16,7 +16,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "pkt.h"
 #include "pkt6.h"

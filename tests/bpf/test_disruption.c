@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "flows.h"
 #include "core/maglev.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 
 #define CANARY_INLINE static inline

@@ -13,7 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "canary.skel.h"
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "dataplane/stats.h"
 #include "flows.h"

@@ -24,7 +24,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "fuzz.h"
 

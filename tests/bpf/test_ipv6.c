@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "pkt6.h"
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "pkt.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "pkt.h"
 

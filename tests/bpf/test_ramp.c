@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "flows.h"
 

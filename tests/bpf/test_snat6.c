@@ -18,7 +18,7 @@
 #include <string.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "pkt6.h"
 

@@ -21,7 +21,7 @@
 #include <string.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "fuzz.h"
 #include "pkt.h"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "pkt.h"
 #include "pkt6.h"

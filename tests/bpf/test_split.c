@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "flows.h"
 

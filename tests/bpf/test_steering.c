@@ -9,7 +9,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "flows.h"
 

@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <linux/bpf.h>
 
-#include "bpf_test.h"
+#include "harness.h"
 #include "env.h"
 #include "pkt.h"
 

@@ -21,7 +21,9 @@
 # 10.244.1.1", no proxy_arp and no /32 routes.
 #
 # Reporting: every test case prints exactly one "PASS name" or
-# "FAIL name: reason" line; details go on lines starting with "  ".
+# "FAIL name: reason" line (or "SKIP name: reason" from skip(), only for
+# a kernel feature a probe found missing); details go on lines starting
+# with "  ".
 # finish() exits 1 when any case failed.
 
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -60,6 +62,14 @@ POD_WIRING=routed # routed or bridge, see the top of this file
 
 pass() { echo "PASS $1"; }
 fail() { echo "FAIL $1: ${2//$'\n'/ | }"; FAILS=$((FAILS + 1)); }
+# skip NAME REASON: NAME cannot run because this kernel lacks a feature
+# (REASON names it, found by a probe); never for a failure. scripts/
+# run-tests.sh counts it; an empty REASON is a failure.
+skip() {
+	local reason=${2:-}
+	if [ -z "${reason// /}" ]; then fail "$1" "skipped without a reason"; return; fi
+	echo "SKIP $1: ${reason//$'\n'/ | }"
+}
 info() { echo "  $*"; }
 # bail REASON: setup failed; report the whole script as one failure.
 bail() { fail "$TEST_NAME" "$1"; exit 1; }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #include "kube/kube_logic.h"
-#include "unit.h"
+#include "harness.h"
 
 /* @json decoded as kind @k; a failure is a failed check (and NULL). */
 static inline struct kube_obj *obj(enum kube_kind k, const char *json)
@@ -20,7 +20,7 @@ static inline struct kube_obj *obj(enum kube_kind k, const char *json)
 	struct kube_obj *r = o ? kube_obj_decode(k, o, &err) : NULL;
 
 	json_object_put(o);
-	CHECK(r != NULL, "could not decode %.60s", json);
+	ASSERT_TRUE_FMT(r != NULL, "could not decode %.60s", json);
 	return r;
 }
 

@@ -7,7 +7,7 @@
 #include <libmnl/libmnl.h>
 
 #include "dataplane/bridge.h"
-#include "unit.h"
+#include "harness.h"
 
 static const __u8 MAC[6] = { 0x02, 0x42, 0x0a, 0xf4, 0x01, 0x15 };
 
@@ -36,12 +36,12 @@ static void test_learned_entry(void)
 	char buf[256];
 	struct fdb_entry e = {};
 
-	CHECK_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 8, NUD_REACHABLE, 5, 6),
-				  &e), 1);
-	CHECK_EQ(e.bridge, 5);
-	CHECK_EQ(e.port, 8);
-	CHECK(!memcmp(e.mac, MAC, 6), "MAC not copied");
-	CHECK(!e.local, "a learned entry is not local");
+	ASSERT_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 8, NUD_REACHABLE, 5, 6),
+				   &e), 1, "bridge_fdb_parse");
+	ASSERT_EQ(e.bridge, 5, "e.bridge");
+	ASSERT_EQ(e.port, 8, "e.port");
+	ASSERT_TRUE(!memcmp(e.mac, MAC, 6), "MAC not copied");
+	ASSERT_TRUE(!e.local, "a learned entry is not local");
 }
 
 static void test_local_entry(void)
@@ -49,9 +49,9 @@ static void test_local_entry(void)
 	char buf[256];
 	struct fdb_entry e = {};
 
-	CHECK_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 8, NUD_PERMANENT, 5, 6),
-				  &e), 1);
-	CHECK(e.local, "a permanent entry is the port's own address");
+	ASSERT_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 8, NUD_PERMANENT, 5, 6),
+				   &e), 1, "bridge_fdb_parse");
+	ASSERT_TRUE(e.local, "a permanent entry is the port's own address");
 }
 
 static void test_skipped(void)
@@ -61,18 +61,18 @@ static void test_skipped(void)
 	struct nlmsghdr *nlh;
 
 	/* the bridge's own address, no master, another family */
-	CHECK_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 5, NUD_PERMANENT, 5, 6),
-				  &e), 0);
-	CHECK_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 8, NUD_PERMANENT, 0, 6),
-				  &e), 0);
-	CHECK_EQ(bridge_fdb_parse(fdb_msg(buf, AF_INET, 8, NUD_REACHABLE, 5, 6),
-				  &e), 0);
+	ASSERT_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 5, NUD_PERMANENT, 5, 6),
+				   &e), 0, "bridge_fdb_parse");
+	ASSERT_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 8, NUD_PERMANENT, 0, 6),
+				   &e), 0, "bridge_fdb_parse");
+	ASSERT_EQ(bridge_fdb_parse(fdb_msg(buf, AF_INET, 8, NUD_REACHABLE, 5, 6),
+				   &e), 0, "bridge_fdb_parse");
 	/* an lladdr that is no MAC (a VXLAN remote, say) */
-	CHECK_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 8, NUD_REACHABLE, 5, 4),
-				  &e), 0);
+	ASSERT_EQ(bridge_fdb_parse(fdb_msg(buf, AF_BRIDGE, 8, NUD_REACHABLE, 5, 4),
+				   &e), 0, "bridge_fdb_parse");
 	nlh = fdb_msg(buf, AF_BRIDGE, 8, NUD_REACHABLE, 5, 6);
 	nlh->nlmsg_type = RTM_DELNEIGH;
-	CHECK_EQ(bridge_fdb_parse(nlh, &e), 0);
+	ASSERT_EQ(bridge_fdb_parse(nlh, &e), 0, "bridge_fdb_parse(nlh, &e)");
 }
 
 static void test_malformed(void)
@@ -85,18 +85,18 @@ static void test_malformed(void)
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWNEIGH;
 	mnl_nlmsg_put_extra_header(nlh, 4);
-	CHECK_EQ(bridge_fdb_parse(nlh, &e), -EINVAL);
+	ASSERT_EQ(bridge_fdb_parse(nlh, &e), -EINVAL, "bridge_fdb_parse(nlh, &e)");
 	/* an attribute running past the message */
 	nlh = fdb_msg(buf, AF_BRIDGE, 8, NUD_REACHABLE, 5, 6);
 	nlh->nlmsg_len -= 4;
-	CHECK(bridge_fdb_parse(nlh, &e) <= 0, "truncated attribute accepted");
+	ASSERT_TRUE(bridge_fdb_parse(nlh, &e) <= 0, "truncated attribute accepted");
 }
 
 int main(void)
 {
-	RUN(test_learned_entry);
-	RUN(test_local_entry);
-	RUN(test_skipped);
-	RUN(test_malformed);
-	return UNIT_DONE();
+	RUN_TEST(test_learned_entry);
+	RUN_TEST(test_local_entry);
+	RUN_TEST(test_skipped);
+	RUN_TEST(test_malformed);
+	return test__summary();
 }

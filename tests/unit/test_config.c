@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "core/config.h"
-#include "unit.h"
+#include "harness.h"
 
 /* Adds service @name on 10.96.0.@id:5000/tcp with versions v1..vN; version
  * i gets weight @w[i] percent and @eps[i] endpoints 10.244.id.(10i+e). */
@@ -41,8 +41,8 @@ static void check_invalid(const struct canary_config *cfg, const char *needle)
 {
 	struct canary_err err = {};
 
-	CHECK_EQ(config_validate(cfg, &err), -EINVAL);
-	CHECK_STR_CONTAINS(err.msg, needle);
+	ASSERT_EQ(config_validate(cfg, &err), -EINVAL, "config_validate(cfg, &err)");
+	ASSERT_STR_CONTAINS(err.msg, needle, "err.msg");
 }
 
 static void test_add_find_del(void)
@@ -56,23 +56,23 @@ static void test_add_find_del(void)
 		char name[16];
 
 		snprintf(name, sizeof(name), "svc%d", i);
-		CHECK(add(&cfg, name, i + 1, 1, (int[]){ 100 }, (int[]){ 1 }),
-		      "add %d", i);
+		ASSERT_TRUE_FMT(add(&cfg, name, i + 1, 1, (int[]){ 100 }, (int[]){ 1 }),
+				"add %d", i);
 	}
-	CHECK_EQ(cfg.n_services, 20);
-	CHECK_EQ(config_validate(&cfg, &err), 0);
-	CHECK(config_find(&cfg, "svc7") == &cfg.svc[7], "find svc7");
-	CHECK(config_find(&cfg, "nope") == NULL, "found nope");
-	CHECK_EQ(config_find_version(&cfg.svc[0], "v1"), 0);
-	CHECK_EQ(config_find_version(&cfg.svc[0], "v2"), -1);
-	CHECK_EQ(config_del_service(&cfg, "svc7"), 0);
-	CHECK_EQ(config_del_service(&cfg, "svc7"), -ENOENT);
-	CHECK_EQ(cfg.n_services, 19);
-	CHECK(!strcmp(cfg.svc[7].name, "svc8"), "order kept: %s", cfg.svc[7].name);
-	CHECK(!strcmp(cfg.svc[18].name, "svc19"), "last: %s", cfg.svc[18].name);
+	ASSERT_EQ(cfg.n_services, 20, "cfg.n_services");
+	ASSERT_EQ(config_validate(&cfg, &err), 0, "config_validate(&cfg, &err)");
+	ASSERT_TRUE(config_find(&cfg, "svc7") == &cfg.svc[7], "find svc7");
+	ASSERT_TRUE(config_find(&cfg, "nope") == NULL, "found nope");
+	ASSERT_EQ(config_find_version(&cfg.svc[0], "v1"), 0, "config_find_version");
+	ASSERT_EQ(config_find_version(&cfg.svc[0], "v2"), -1, "config_find_version");
+	ASSERT_EQ(config_del_service(&cfg, "svc7"), 0, "config_del_service");
+	ASSERT_EQ(config_del_service(&cfg, "svc7"), -ENOENT, "config_del_service");
+	ASSERT_EQ(cfg.n_services, 19, "cfg.n_services");
+	ASSERT_TRUE_FMT(!strcmp(cfg.svc[7].name, "svc8"), "order kept: %s", cfg.svc[7].name);
+	ASSERT_TRUE_FMT(!strcmp(cfg.svc[18].name, "svc19"), "last: %s", cfg.svc[18].name);
 	config_free(&cfg);
-	CHECK_EQ(cfg.n_services, 0);
-	CHECK(cfg.svc == NULL, "not freed");
+	ASSERT_EQ(cfg.n_services, 0, "cfg.n_services");
+	ASSERT_TRUE(cfg.svc == NULL, "not freed");
 }
 
 static void test_add_limit(void)
@@ -85,16 +85,16 @@ static void test_add_limit(void)
 	for (i = 0; i < CANARY_MAX_SERVICES; i++)
 		if (!config_add_service(&cfg, &err))
 			break;
-	CHECK_EQ(i, CANARY_MAX_SERVICES);
-	CHECK(config_add_service(&cfg, &err) == NULL, "added past the limit");
+	ASSERT_EQ(i, CANARY_MAX_SERVICES, "i");
+	ASSERT_TRUE(config_add_service(&cfg, &err) == NULL, "added past the limit");
 	{
 		char want[64];
 
 		snprintf(want, sizeof(want), "too many services (at most %d)",
 			 CANARY_MAX_SERVICES);
-		CHECK_STR_CONTAINS(err.msg, want);
+		ASSERT_STR_CONTAINS(err.msg, want, "err.msg");
 	}
-	CHECK_EQ(cfg.n_services, CANARY_MAX_SERVICES);
+	ASSERT_EQ(cfg.n_services, CANARY_MAX_SERVICES, "cfg.n_services");
 	config_free(&cfg);
 }
 
@@ -102,9 +102,9 @@ static void test_cerr_set(void)
 {
 	struct canary_err err;
 
-	CHECK_EQ(cerr_set(&err, "'%s' is %d", "x", 5), -EINVAL);
-	CHECK(!strcmp(err.msg, "'x' is 5"), "got '%s'", err.msg);
-	CHECK_EQ(cerr_set(NULL, "ignored"), -EINVAL);
+	ASSERT_EQ(cerr_set(&err, "'%s' is %d", "x", 5), -EINVAL, "cerr_set");
+	ASSERT_TRUE_FMT(!strcmp(err.msg, "'x' is 5"), "got '%s'", err.msg);
+	ASSERT_EQ(cerr_set(NULL, "ignored"), -EINVAL, "cerr_set");
 }
 
 static void test_validate_ok(void)
@@ -113,11 +113,11 @@ static void test_validate_ok(void)
 	struct canary_err err = {};
 
 	config_init(&cfg);
-	CHECK_EQ(config_validate(&cfg, &err), 0);
+	ASSERT_EQ(config_validate(&cfg, &err), 0, "config_validate(&cfg, &err)");
 	add(&cfg, "prod-service", 10, 2, (int[]){ 75, 25 }, (int[]){ 3, 1 });
 	/* A version with weight 0 may have no endpoints. */
 	add(&cfg, "other", 11, 2, (int[]){ 100, 0 }, (int[]){ 2, 0 });
-	CHECK(config_validate(&cfg, &err) == 0, "%s", err.msg);
+	ASSERT_TRUE_FMT(config_validate(&cfg, &err) == 0, "%s", err.msg);
 	config_free(&cfg);
 }
 
@@ -133,13 +133,15 @@ static void test_validate_weights(void)
 	cfg.svc[0].v[1].weight_bps = 2500;
 	cfg.svc[0].v[1].n_endpoints = 0;
 	/* Valid as running state (the canary's pods are gone)... */
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	/* ...but not as something a user writes. */
 	{
 		struct canary_err err = {};
 
-		CHECK_EQ(config_check_weighted_endpoints(&cfg.svc[0], &err), -EINVAL);
-		CHECK_STR_CONTAINS(err.msg, "version 'v2' of 'prod-service' has no endpoints");
+		ASSERT_EQ(config_check_weighted_endpoints(&cfg.svc[0], &err), -EINVAL,
+			  "config_check_weighted_endpoints");
+		ASSERT_STR_CONTAINS(err.msg, "version 'v2' of 'prod-service' has no endpoints",
+				    "err.msg");
 	}
 	config_free(&cfg);
 }
@@ -172,7 +174,7 @@ static void test_validate_address(void)
 	cfg.svc[1].v[0].ep[0].port = htons(6000);
 	check_invalid(&cfg, "services 'a' and 'b' both use 10.96.0.1:5000/tcp");
 	cfg.svc[1].proto = CANARY_PROTO_UDP; /* same VIP:port, other protocol */
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	cfg.svc[1].proto = 1;
 	check_invalid(&cfg, "service 'b' has protocol 1 (tcp or udp)");
 	cfg.svc[1].proto = CANARY_PROTO_UDP;
@@ -190,7 +192,7 @@ static void test_validate_versions(void)
 
 	config_init(&cfg);
 	add(&cfg, "a", 1, 4, (int[]){ 25, 25, 25, 25 }, (int[]){ 1, 1, 1, 1 });
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	cfg.svc[0].n_versions = 0;
 	check_invalid(&cfg, "service 'a' has 0 versions (1 to 4)");
 	cfg.svc[0].n_versions = CANARY_MAX_VERSIONS + 1;
@@ -216,11 +218,11 @@ static void test_validate_dup_endpoint(void)
 	check_invalid(&cfg, "endpoint 10.244.10.2:5050 is listed twice in 'prod-service'");
 	/* Same address, other port: a different endpoint. */
 	cfg.svc[0].v[1].ep[0].port = htons(5051);
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	/* The same endpoint in two services is allowed. */
 	add(&cfg, "other", 11, 1, (int[]){ 100 }, (int[]){ 1 });
 	cfg.svc[1].v[0].ep[0] = cfg.svc[0].v[0].ep[0];
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	cfg.svc[1].v[0].ep[0].port = 0;
 	check_invalid(&cfg, "endpoint 10.244.10.1:0 of 'other' needs an address and a port");
 	config_free(&cfg);
@@ -243,31 +245,31 @@ static void test_effective_cum(void)
 	__u16 c[CANARY_MAX_VERSIONS];
 
 	cum_of(2, (int[]){ 75, 25 }, (int[]){ 3, 1 }, c);
-	CHECK(c[0] == 7500 && c[1] == 10000, "%u %u", c[0], c[1]);
+	ASSERT_TRUE_FMT(c[0] == 7500 && c[1] == 10000, "%u %u", c[0], c[1]);
 	cum_of(2, (int[]){ 100, 0 }, (int[]){ 3, 1 }, c);
-	CHECK(c[0] == 10000 && c[1] == 10000, "%u %u", c[0], c[1]);
+	ASSERT_TRUE_FMT(c[0] == 10000 && c[1] == 10000, "%u %u", c[0], c[1]);
 	cum_of(2, (int[]){ 0, 100 }, (int[]){ 3, 1 }, c);
-	CHECK(c[0] == 0 && c[1] == 10000, "%u %u", c[0], c[1]);
+	ASSERT_TRUE_FMT(c[0] == 0 && c[1] == 10000, "%u %u", c[0], c[1]);
 	/* v2 lost its endpoints: v1 takes everything. */
 	cum_of(2, (int[]){ 75, 25 }, (int[]){ 3, 0 }, c);
-	CHECK(c[0] == 10000 && c[1] == 10000, "%u %u", c[0], c[1]);
+	ASSERT_TRUE_FMT(c[0] == 10000 && c[1] == 10000, "%u %u", c[0], c[1]);
 	/* v1 lost its endpoints. */
 	cum_of(2, (int[]){ 75, 25 }, (int[]){ 0, 1 }, c);
-	CHECK(c[0] == 0 && c[1] == 10000, "%u %u", c[0], c[1]);
+	ASSERT_TRUE_FMT(c[0] == 0 && c[1] == 10000, "%u %u", c[0], c[1]);
 	/* Nobody has endpoints: all zero. */
 	cum_of(2, (int[]){ 75, 25 }, (int[]){ 0, 0 }, c);
-	CHECK(c[0] == 0 && c[1] == 0, "%u %u", c[0], c[1]);
+	ASSERT_TRUE_FMT(c[0] == 0 && c[1] == 0, "%u %u", c[0], c[1]);
 	/* Share goes out in proportion: 50/25/25 without v1 -> 0/50/50. */
 	cum_of(3, (int[]){ 50, 25, 25 }, (int[]){ 0, 1, 1 }, c);
-	CHECK(c[0] == 0 && c[1] == 5000 && c[2] == 10000, "%u %u %u", c[0],
-	      c[1], c[2]);
+	ASSERT_TRUE_FMT(c[0] == 0 && c[1] == 5000 && c[2] == 10000, "%u %u %u", c[0],
+			c[1], c[2]);
 	/* The only weighted version is empty: equal shares of the rest. */
 	cum_of(3, (int[]){ 100, 0, 0 }, (int[]){ 0, 1, 1 }, c);
-	CHECK(c[0] == 0 && c[1] == 5000 && c[2] == 10000, "%u %u %u", c[0],
-	      c[1], c[2]);
+	ASSERT_TRUE_FMT(c[0] == 0 && c[1] == 5000 && c[2] == 10000, "%u %u %u", c[0],
+			c[1], c[2]);
 	cum_of(4, (int[]){ 100, 0, 0, 0 }, (int[]){ 0, 1, 1, 1 }, c);
-	CHECK(c[1] == 3333 && c[2] == 6666 && c[3] == 10000, "%u %u %u", c[1],
-	      c[2], c[3]);
+	ASSERT_TRUE_FMT(c[1] == 3333 && c[2] == 6666 && c[3] == 10000, "%u %u %u", c[1],
+			c[2], c[3]);
 }
 
 /* Rounding remainder: total exactly 10000, never to a weight-0 version. */
@@ -284,8 +286,8 @@ static void test_effective_rounding(void)
 	s->v[2].weight_bps = 3333;
 	config_effective_cum(s, c);
 	/* 3333 and 3334 of 6667 -> 4999 + 5000, remainder 1 to v2, not v4. */
-	CHECK(c[0] == 4999 && c[1] == 10000 && c[2] == 10000 && c[3] == 10000,
-	      "%u %u %u %u", c[0], c[1], c[2], c[3]);
+	ASSERT_TRUE_FMT(c[0] == 4999 && c[1] == 10000 && c[2] == 10000 && c[3] == 10000,
+			"%u %u %u %u", c[0], c[1], c[2], c[3]);
 	config_free(&cfg);
 }
 
@@ -303,10 +305,10 @@ static void test_sort(void)
 	v.ep[2] = ep4(0x0a000002, 79);
 	v.ep[3] = ep4(0x0a0000ff, 1);
 	config_sort_endpoints(&v);
-	CHECK(v.ep[0].addr.v4 == htonl(0x0a000002) && v.ep[0].port == htons(79), "0");
-	CHECK(v.ep[1].addr.v4 == htonl(0x0a000002) && v.ep[1].port == htons(80), "1");
-	CHECK(v.ep[2].addr.v4 == htonl(0x0a0000ff), "2");
-	CHECK(v.ep[3].addr.v4 == htonl(0x0b000001), "3");
+	ASSERT_TRUE(v.ep[0].addr.v4 == htonl(0x0a000002) && v.ep[0].port == htons(79), "0");
+	ASSERT_TRUE(v.ep[1].addr.v4 == htonl(0x0a000002) && v.ep[1].port == htons(80), "1");
+	ASSERT_TRUE(v.ep[2].addr.v4 == htonl(0x0a0000ff), "2");
+	ASSERT_TRUE(v.ep[3].addr.v4 == htonl(0x0b000001), "3");
 }
 
 static struct canary_ep_cfg ep6(const char *addr, __u16 port)
@@ -336,7 +338,7 @@ static void test_sort_v6(void)
 	config_sort_endpoints(&v);
 	for (i = 0; i < 5; i++) {
 		addr_port_str(&v.ep[i].addr, ntohs(v.ep[i].port), buf, sizeof(buf));
-		CHECK(!strcmp(buf, want[i]), "%d: %s, want %s", i, buf, want[i]);
+		ASSERT_TRUE_FMT(!strcmp(buf, want[i]), "%d: %s, want %s", i, buf, want[i]);
 	}
 }
 
@@ -354,11 +356,11 @@ static void test_validate_v6(void)
 	s->v[0].ep[1] = ep6("2001:db8::12", 8080);
 	s->v[1].n_endpoints = 1;
 	s->v[1].ep[0] = ep6("2001:db8::21", 8080);
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	/* snat: always needs the node's IPv6 address, local its IPv6 pod
 	 * CIDR; without a node section the running node decides (apply) */
 	cfg.svc[0].snat = CANARY_SNAT_ALWAYS;
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	cfg.node = (struct canary_node_cfg){ .set = true, .address = htonl(0x0a010001),
 					     .pod_net = htonl(0x0af40100),
 					     .pod_len = 24 };
@@ -366,20 +368,20 @@ static void test_validate_v6(void)
 		      "this node's IPv6 address (node: address6)");
 	cfg.node.address6[0] = htonl(0xfd000000);
 	cfg.node.address6[3] = htonl(1);
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	cfg.svc[0].snat = CANARY_SNAT_NEVER;
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	cfg.svc[0].local = 1;
 	check_invalid(&cfg, "service 'six': traffic_policy: local on an IPv6 "
 		      "service needs this node's IPv6 pod CIDR (node: pod_cidr6)");
 	cfg.node.pod_net6[0] = htonl(0x20010db8);
 	cfg.node.pod_len6 = 64;
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
-	CHECK(config_is_local_addr(&cfg.node, &s->v[0].ep[0].addr),
-	      "2001:db8::11 in 2001:db8::/64");
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
+	ASSERT_TRUE(config_is_local_addr(&cfg.node, &s->v[0].ep[0].addr),
+		    "2001:db8::11 in 2001:db8::/64");
 	cfg.node.pod_net6[1] = htonl(1);
-	CHECK(!config_is_local_addr(&cfg.node, &s->v[0].ep[0].addr),
-	      "2001:db8::11 not in 2001:db8:0:1::/64");
+	ASSERT_TRUE(!config_is_local_addr(&cfg.node, &s->v[0].ep[0].addr),
+		    "2001:db8::11 not in 2001:db8:0:1::/64");
 	cfg.node = (struct canary_node_cfg){};
 	cfg.svc[0].local = 0;
 	/* mixed families */
@@ -397,13 +399,13 @@ static void test_validate_v6(void)
 		      "2001:db8::10 is IPv6");
 	addr_from_str("2001:db8:1::", &cfg.svc[0].pins[0].addr);
 	cfg.svc[0].pins[0].prefixlen = 48;
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	cfg.svc[0].pins[0].prefixlen = 32; /* host bits set now */
 	check_invalid(&cfg, "pin 2001:db8:1::/32 of 'six' is not a network");
 	cfg.svc[0].pins[0].prefixlen = 48;
 	/* an IPv4 service on the same port is another service */
 	add(&cfg, "four", 1, 1, (int[]){ 100 }, (int[]){ 1 });
-	CHECK_EQ(config_validate(&cfg, NULL), 0);
+	ASSERT_EQ(config_validate(&cfg, NULL), 0, "config_validate(&cfg, NULL)");
 	/* the same IPv6 VIP, port and protocol twice is not */
 	s = add(&cfg, "six-again", 2, 1, (int[]){ 100 }, (int[]){ 0 });
 	addr_from_str("2001:db8::10", &s->vip);
@@ -414,19 +416,19 @@ static void test_validate_v6(void)
 
 int main(void)
 {
-	RUN(test_add_find_del);
-	RUN(test_sort_v6);
-	RUN(test_validate_v6);
-	RUN(test_add_limit);
-	RUN(test_cerr_set);
-	RUN(test_validate_ok);
-	RUN(test_validate_weights);
-	RUN(test_validate_names);
-	RUN(test_validate_address);
-	RUN(test_validate_versions);
-	RUN(test_validate_dup_endpoint);
-	RUN(test_effective_cum);
-	RUN(test_effective_rounding);
-	RUN(test_sort);
-	return UNIT_DONE();
+	RUN_TEST(test_add_find_del);
+	RUN_TEST(test_sort_v6);
+	RUN_TEST(test_validate_v6);
+	RUN_TEST(test_add_limit);
+	RUN_TEST(test_cerr_set);
+	RUN_TEST(test_validate_ok);
+	RUN_TEST(test_validate_weights);
+	RUN_TEST(test_validate_names);
+	RUN_TEST(test_validate_address);
+	RUN_TEST(test_validate_versions);
+	RUN_TEST(test_validate_dup_endpoint);
+	RUN_TEST(test_effective_cum);
+	RUN_TEST(test_effective_rounding);
+	RUN_TEST(test_sort);
+	return test__summary();
 }

@@ -15,7 +15,7 @@
 #include <yaml.h>
 #include <json-c/json.h>
 
-#include "unit.h"
+#include "harness.h"
 
 static yaml_node_t *get(yaml_document_t *d, yaml_node_t *map, const char *key)
 {
@@ -91,31 +91,34 @@ static void check_daemonset(yaml_document_t *d, const char *file)
 	char buf[256], key[128];
 
 	daemonsets++;
-	CHECK(!strcmp(str(d, "spec.template.spec.hostNetwork"), "true"), "%s: hostNetwork", file);
+	ASSERT_TRUE_FMT(!strcmp(str(d, "spec.template.spec.hostNetwork"), "true"),
+			"%s: hostNetwork", file);
 	snprintf(key, sizeof(key), "%ssecurityContext.capabilities.drop", c);
 	seq_join(d, key, buf, sizeof(buf));
-	CHECK(!strcmp(buf, "ALL"), "%s: drop %s", file, buf);
+	ASSERT_TRUE_FMT(!strcmp(buf, "ALL"), "%s: drop %s", file, buf);
 	snprintf(key, sizeof(key), "%ssecurityContext.capabilities.add", c);
 	seq_join(d, key, buf, sizeof(buf));
-	CHECK(!strcmp(buf, "BPF,NET_ADMIN,PERFMON"), "%s: add %s", file, buf);
+	ASSERT_TRUE_FMT(!strcmp(buf, "BPF,NET_ADMIN,PERFMON"), "%s: add %s", file, buf);
 	snprintf(key, sizeof(key), "%sterminationMessagePolicy", c);
-	CHECK(!strcmp(str(d, key), "FallbackToLogsOnError"), "%s: termination policy", file);
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "FallbackToLogsOnError"), "%s: termination policy",
+			file);
 	snprintf(key, sizeof(key), "%svolumeMounts.0.mountPropagation", c);
-	CHECK(!strcmp(str(d, key), "Bidirectional"), "%s: propagation", file);
-	CHECK(!strcmp(str(d, "spec.template.spec.volumes.0.hostPath.path"), "/sys/fs/bpf"),
-	      "%s: bpffs hostPath", file);
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "Bidirectional"), "%s: propagation", file);
+	ASSERT_TRUE_FMT(!strcmp(str(d, "spec.template.spec.volumes.0.hostPath.path"),
+				"/sys/fs/bpf"), "%s: bpffs hostPath", file);
 	snprintf(key, sizeof(key), "%sreadinessProbe.httpGet.host", c);
-	CHECK(!strcmp(str(d, key), "127.0.0.1"), "%s: readiness on localhost", file);
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "127.0.0.1"), "%s: readiness on localhost", file);
 	snprintf(key, sizeof(key), "%sresources.requests.cpu", c);
-	CHECK(*str(d, key), "%s: no resource requests", file);
-	CHECK(!strcmp(str(d, "spec.template.spec.tolerations.0.operator"), "Exists"),
-	      "%s: tolerations", file);
+	ASSERT_TRUE_FMT(*str(d, key), "%s: no resource requests", file);
+	ASSERT_TRUE_FMT(!strcmp(str(d, "spec.template.spec.tolerations.0.operator"), "Exists"),
+			"%s: tolerations", file);
 	/* The agent's own Node, by the downward API. */
 	snprintf(key, sizeof(key), "%senv.0.name", c);
-	CHECK(!strcmp(str(d, key), "NODE_NAME"), "%s: first env is not NODE_NAME", file);
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "NODE_NAME"), "%s: first env is not NODE_NAME", file);
 	snprintf(key, sizeof(key), "%senv.0.valueFrom.fieldRef.fieldPath", c);
-	CHECK(!strcmp(str(d, key), "spec.nodeName"), "%s: NODE_NAME not from spec.nodeName",
-	      file);
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "spec.nodeName"),
+			"%s: NODE_NAME not from spec.nodeName",
+			file);
 }
 
 /* Adds "group/resource," to @out for every group and resource of rule
@@ -130,8 +133,8 @@ static void rule_resources(yaml_document_t *d, int i, char *out, size_t len)
 	groups = path(d, key);
 	snprintf(key, sizeof(key), "rules.%d.resources", i);
 	res = path(d, key);
-	if (!CHECK(groups && res && groups->type == YAML_SEQUENCE_NODE &&
-		   res->type == YAML_SEQUENCE_NODE, "rule %d: apiGroups, resources", i))
+	if (!ASSERT_TRUE_FMT(groups && res && groups->type == YAML_SEQUENCE_NODE &&
+			     res->type == YAML_SEQUENCE_NODE, "rule %d: apiGroups, resources", i))
 		return;
 	for (gi = groups->data.sequence.items.start; gi < groups->data.sequence.items.top; gi++)
 		for (ri = res->data.sequence.items.start; ri < res->data.sequence.items.top; ri++) {
@@ -156,15 +159,16 @@ static void check_rules(yaml_document_t *d, const char *file, bool cluster)
 			break;
 		seq_join(d, key, verbs, sizeof(verbs));
 		if (!cluster) {
-			CHECK(!strcmp(verbs, "get,patch"), "%s: verbs %s", file, verbs);
+			ASSERT_TRUE_FMT(!strcmp(verbs, "get,patch"), "%s: verbs %s", file, verbs);
 		} else if (!strcmp(verbs, "create,patch")) {
 			rule_resources(d, i, writable, sizeof(writable));
 		} else {
-			CHECK(!strcmp(verbs, "get,list,watch"), "%s: verbs %s", file, verbs);
+			ASSERT_TRUE_FMT(!strcmp(verbs, "get,list,watch"), "%s: verbs %s", file,
+					verbs);
 			rule_resources(d, i, readable, sizeof(readable));
 		}
 	}
-	CHECK(i > 0, "%s: no rules", file);
+	ASSERT_TRUE_FMT(i > 0, "%s: no rules", file);
 	if (cluster)
 		cluster_roles++;
 	else
@@ -180,20 +184,23 @@ static void check_tcproute(yaml_document_t *d, const char *file)
 
 	tcproutes++;
 	snprintf(gw, sizeof(gw), "%s:%s,", file, str(d, "spec.parentRefs.0.name"));
-	CHECK(strstr(gateways, gw) != NULL, "%s: parent '%s' is not a Gateway of the file",
-	      file, str(d, "spec.parentRefs.0.name"));
-	CHECK(!strcmp(str(d, "apiVersion"), "gateway.networking.k8s.io/v1alpha2"),
-	      "%s: TCPRoute is v1alpha2", file);
+	ASSERT_TRUE_FMT(strstr(gateways, gw) != NULL,
+			"%s: parent '%s' is not a Gateway of the file",
+			file, str(d, "spec.parentRefs.0.name"));
+	ASSERT_TRUE_FMT(!strcmp(str(d, "apiVersion"), "gateway.networking.k8s.io/v1alpha2"),
+			"%s: TCPRoute is v1alpha2", file);
 	snprintf(key, sizeof(key), "%s0.name", r);
-	CHECK(!strcmp(str(d, key), "hello-v1"), "%s: first backend %s", file, str(d, key));
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "hello-v1"), "%s: first backend %s", file,
+			str(d, key));
 	snprintf(key, sizeof(key), "%s0.weight", r);
-	CHECK(!strcmp(str(d, key), "75"), "%s: hello-v1 weight %s", file, str(d, key));
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "75"), "%s: hello-v1 weight %s", file, str(d, key));
 	snprintf(key, sizeof(key), "%s1.name", r);
-	CHECK(!strcmp(str(d, key), "hello-v2"), "%s: second backend %s", file, str(d, key));
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "hello-v2"), "%s: second backend %s", file,
+			str(d, key));
 	snprintf(key, sizeof(key), "%s1.weight", r);
-	CHECK(!strcmp(str(d, key), "25"), "%s: hello-v2 weight %s", file, str(d, key));
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "25"), "%s: hello-v2 weight %s", file, str(d, key));
 	snprintf(key, sizeof(key), "%s1.port", r);
-	CHECK(!strcmp(str(d, key), "5000"), "%s: backend port %s", file, str(d, key));
+	ASSERT_TRUE_FMT(!strcmp(str(d, key), "5000"), "%s: backend port %s", file, str(d, key));
 }
 
 /* Checks every document of @file; returns how many there were. */
@@ -205,22 +212,24 @@ static int check_file(const char *file)
 	int n = 0, done = 0;
 	const char *kind;
 
-	if (!CHECK(f != NULL, "cannot open %s", file))
+	if (!ASSERT_TRUE_FMT(f != NULL, "cannot open %s", file))
 		return 0;
 	yaml_parser_initialize(&parser);
 	yaml_parser_set_input_file(&parser, f);
 	while (!done) {
-		if (!CHECK(yaml_parser_load(&parser, &doc), "%s:%zu: %s", file,
-			   parser.problem_mark.line + 1,
-			   parser.problem ? parser.problem : "parse error"))
+		if (!ASSERT_TRUE_FMT(yaml_parser_load(&parser, &doc), "%s:%zu: %s", file,
+				     parser.problem_mark.line + 1,
+				     parser.problem ? parser.problem : "parse error"))
 			break;
 		if (!yaml_document_get_root_node(&doc)) {
 			done = 1;
 		} else {
 			n++;
 			kind = str(&doc, "kind");
-			CHECK(*str(&doc, "apiVersion") && *kind && *str(&doc, "metadata.name"),
-			      "%s: document %d lacks apiVersion, kind or metadata.name", file, n);
+			ASSERT_TRUE_FMT(*str(&doc, "apiVersion") && *kind &&
+					*str(&doc, "metadata.name"),
+					"%s: document %d lacks apiVersion, kind or metadata.name",
+					file, n);
 			if (!strcmp(kind, "DaemonSet"))
 				check_daemonset(&doc, file);
 			else if (!strcmp(kind, "ClusterRole"))
@@ -247,18 +256,18 @@ static void test_manifests(void)
 	size_t i;
 	int docs = 0;
 
-	CHECK_EQ(glob("deploy/*.yaml", 0, NULL, &g), 0);
+	ASSERT_EQ(glob("deploy/*.yaml", 0, NULL, &g), 0, "glob");
 	glob("deploy/examples/*.yaml", GLOB_APPEND, NULL, &g);
-	CHECK(g.gl_pathc >= 8, "only %zu manifests found (run from the repo root)",
-	      g.gl_pathc);
+	ASSERT_TRUE_FMT(g.gl_pathc >= 8, "only %zu manifests found (run from the repo root)",
+			g.gl_pathc);
 	for (i = 0; i < g.gl_pathc; i++)
 		docs += check_file(g.gl_pathv[i]);
 	globfree(&g);
-	CHECK(docs >= 20, "only %d documents", docs);
-	CHECK_EQ(daemonsets, 1);
-	CHECK_EQ(cluster_roles, 1);
-	CHECK_EQ(roles, 1);
-	CHECK_EQ(tcproutes, 1);
+	ASSERT_TRUE_FMT(docs >= 20, "only %d documents", docs);
+	ASSERT_EQ(daemonsets, 1, "daemonsets");
+	ASSERT_EQ(cluster_roles, 1, "cluster_roles");
+	ASSERT_EQ(roles, 1, "roles");
+	ASSERT_EQ(tcproutes, 1, "tcproutes");
 }
 
 /* The ClusterRole covers exactly what the agent reads and writes. */
@@ -274,30 +283,30 @@ static void test_agent_rbac(void)
 
 	for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
 		snprintf(want, sizeof(want), "%s,", reads[i]);
-		CHECK(strstr(readable, want) != NULL, "ClusterRole cannot read %s (%s)",
-		      reads[i], readable);
+		ASSERT_TRUE_FMT(strstr(readable, want) != NULL, "ClusterRole cannot read %s (%s)",
+				reads[i], readable);
 		n += strlen(want);
 	}
-	CHECK_EQ(strlen(readable), n);
-	CHECK(!strcmp(writable, "/events,events.k8s.io/events,"), "writes: %s", writable);
+	ASSERT_EQ(strlen(readable), n, "strlen(readable)");
+	ASSERT_TRUE_FMT(!strcmp(writable, "/events,events.k8s.io/events,"), "writes: %s", writable);
 }
 
 static void test_dashboard(void)
 {
 	json_object *o = json_object_from_file("deploy/grafana-dashboard.json"), *p;
 
-	CHECK(o != NULL, "deploy/grafana-dashboard.json is not JSON");
-	CHECK(o && json_object_object_get_ex(o, "panels", &p) &&
-	      json_object_array_length(p) >= 1, "no panels");
-	CHECK(o && strstr(json_object_to_json_string(o),
-			  "canary_bpf_version_new_flows_total") != NULL, "no flow metric");
+	ASSERT_TRUE(o != NULL, "deploy/grafana-dashboard.json is not JSON");
+	ASSERT_TRUE(o && json_object_object_get_ex(o, "panels", &p) &&
+		    json_object_array_length(p) >= 1, "no panels");
+	ASSERT_TRUE(o && strstr(json_object_to_json_string(o),
+				"canary_bpf_version_new_flows_total") != NULL, "no flow metric");
 	json_object_put(o);
 }
 
 int main(void)
 {
-	RUN(test_manifests);
-	RUN(test_agent_rbac);
-	RUN(test_dashboard);
-	return UNIT_DONE();
+	RUN_TEST(test_manifests);
+	RUN_TEST(test_agent_rbac);
+	RUN_TEST(test_dashboard);
+	return test__summary();
 }

@@ -11,9 +11,9 @@
 #include "agent/agent_plan.h"
 #include "kube/kube_logic.h"
 #include "kube_fixture.h"
-#include "unit.h"
+#include "harness.h"
 
-/* Text of an address (a static ring, so a few fit in one CHECK). */
+/* Text of an address (a static ring, so a few fit in one assertion). */
 static const char *as(const struct canary_addr *a)
 {
 	static char buf[8][CANARY_ADDR_STRLEN];
@@ -49,13 +49,13 @@ static void test_addr_parse(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		memset(&a, 0, sizeof(a));
-		CHECK(kube_addr_parse(cases[i].s, cases[i].af, &a) == !!cases[i].want &&
-		      a.af == cases[i].want, "'%s' (af %d): got family %d", cases[i].s,
-		      cases[i].af, a.af);
+		ASSERT_TRUE_FMT(kube_addr_parse(cases[i].s, cases[i].af, &a) == !!cases[i].want &&
+				a.af == cases[i].want, "'%s' (af %d): got family %d", cases[i].s,
+				cases[i].af, a.af);
 	}
-	CHECK(!kube_addr_parse(NULL, 0, &a), "NULL accepted");
-	CHECK(kube_addr_parse("2001:DB8:0:0::A", 0, &a) && !strcmp(as(&a), "2001:db8::a"),
-	      "canonical text: %s", as(&a));
+	ASSERT_TRUE(!kube_addr_parse(NULL, 0, &a), "NULL accepted");
+	ASSERT_TRUE_FMT(kube_addr_parse("2001:DB8:0:0::A", 0, &a) && !strcmp(as(&a), "2001:db8::a"),
+			"canonical text: %s", as(&a));
 }
 
 /* IPv6-primary dual stack (ipFamilies [IPv6, IPv4]), as the API serves it. */
@@ -80,13 +80,14 @@ static void test_service_decode(void)
 
 	if (o) {
 		/* The duplicate external fd00:10:96::a and the hostname are dropped. */
-		CHECK_EQ(o->svc.n_vips, 6);
+		ASSERT_EQ(o->svc.n_vips, 6, "o->svc.n_vips");
 		for (i = 0; i < 6 && i < o->svc.n_vips; i++)
-			CHECK(!strcmp(as(&o->svc.vips[i]), want[i]) &&
-			      o->svc.primary[i] == primary[i], "vip %d: %s (primary %d)", i,
-			      as(&o->svc.vips[i]), o->svc.primary[i]);
-		CHECK_EQ(o->svc.families, KUBE_FAMILY_V4 | KUBE_FAMILY_V6);
-		CHECK_EQ(o->svc.ports[0].node_port, 30080);
+			ASSERT_TRUE_FMT(!strcmp(as(&o->svc.vips[i]), want[i]) &&
+					o->svc.primary[i] == primary[i], "vip %d: %s (primary %d)",
+					i,
+					as(&o->svc.vips[i]), o->svc.primary[i]);
+		ASSERT_EQ(o->svc.families, KUBE_FAMILY_V4 | KUBE_FAMILY_V6, "o->svc.families");
+		ASSERT_EQ(o->svc.ports[0].node_port, 30080, "o->svc.ports[0].node_port");
 	}
 	kube_obj_free(o);
 	/* Single-stack IPv4: only the IPv4 family, an IPv6 external IP kept
@@ -95,16 +96,18 @@ static void test_service_decode(void)
 		 "\"10.96.0.1\",\"clusterIPs\":[\"10.96.0.1\"],\"ipFamilies\":[\"IPv4\"],"
 		 "\"externalIPs\":[\"2001:db8::1\"],\"ports\":[{\"port\":80}]}}");
 	if (v4)
-		CHECK(v4->svc.families == KUBE_FAMILY_V4 && v4->svc.n_vips == 2 &&
-		      v4->svc.primary[0] && !v4->svc.primary[1], "single stack");
+		ASSERT_TRUE(v4->svc.families == KUBE_FAMILY_V4 && v4->svc.n_vips == 2 &&
+			    v4->svc.primary[0] && !v4->svc.primary[1], "single stack");
 	kube_obj_free(v4);
 	/* Headless in both families: no VIP, the families from ipFamilies. */
 	fam = obj(KUBE_SERVICE, "{\"metadata\":{\"name\":\"h\"},\"spec\":{\"clusterIP\":"
 		  "\"None\",\"clusterIPs\":[\"None\"],\"ipFamilies\":[\"IPv4\",\"IPv6\"],"
 		  "\"ports\":[{\"port\":80}]}}");
 	if (fam)
-		CHECK(!fam->svc.n_vips && fam->svc.families == (KUBE_FAMILY_V4 | KUBE_FAMILY_V6),
-		      "headless: %d vips, families %u", fam->svc.n_vips, fam->svc.families);
+		ASSERT_TRUE_FMT(!fam->svc.n_vips &&
+				fam->svc.families == (KUBE_FAMILY_V4 | KUBE_FAMILY_V6),
+				"headless: %d vips, families %u", fam->svc.n_vips,
+				fam->svc.families);
 	kube_obj_free(fam);
 }
 
@@ -129,21 +132,21 @@ static void test_slice_decode(void)
 		"[{\"addresses\":[\"fd00::1\"]},{\"addresses\":[\"10.244.1.11\"]}]}");
 
 	if (s6) {
-		CHECK_EQ(s6->slice.af, AF_INET6);
+		ASSERT_EQ(s6->slice.af, AF_INET6, "s6->slice.af");
 		/* The IPv4 address, :: and the empty one are not IPv6 endpoints. */
-		CHECK_EQ(s6->slice.n_eps, 2);
-		CHECK(!strcmp(as(&s6->slice.eps[0].addr), "fd00:244:1::11") &&
-		      s6->slice.eps[0].ready && !s6->slice.eps[0].terminating, "ep 0");
-		CHECK(!strcmp(as(&s6->slice.eps[1].addr), "fd00:244:1::13") &&
-		      !s6->slice.eps[1].ready && s6->slice.eps[1].serving &&
-		      s6->slice.eps[1].terminating, "ep 1");
-		CHECK(s6->slice.n_ports == 1 && s6->slice.ports[0].port == 8080, "ports");
+		ASSERT_EQ(s6->slice.n_eps, 2, "s6->slice.n_eps");
+		ASSERT_TRUE(!strcmp(as(&s6->slice.eps[0].addr), "fd00:244:1::11") &&
+			    s6->slice.eps[0].ready && !s6->slice.eps[0].terminating, "ep 0");
+		ASSERT_TRUE(!strcmp(as(&s6->slice.eps[1].addr), "fd00:244:1::13") &&
+			    !s6->slice.eps[1].ready && s6->slice.eps[1].serving &&
+			    s6->slice.eps[1].terminating, "ep 1");
+		ASSERT_TRUE(s6->slice.n_ports == 1 && s6->slice.ports[0].port == 8080, "ports");
 	}
 	if (fq)
-		CHECK(fq->slice.af == 0 && fq->slice.n_eps == 0 && !fq->slice.eps, "FQDN");
+		ASSERT_TRUE(fq->slice.af == 0 && fq->slice.n_eps == 0 && !fq->slice.eps, "FQDN");
 	if (s4)
-		CHECK(s4->slice.af == AF_INET && s4->slice.n_eps == 1 &&
-		      !strcmp(as(&s4->slice.eps[0].addr), "10.244.1.11"), "IPv4 slice");
+		ASSERT_TRUE(s4->slice.af == AF_INET && s4->slice.n_eps == 1 &&
+			    !strcmp(as(&s4->slice.eps[0].addr), "10.244.1.11"), "IPv4 slice");
 	kube_obj_free(s6);
 	kube_obj_free(fq);
 	kube_obj_free(s4);
@@ -167,19 +170,19 @@ static void test_node_decode(void)
 	if (!n)
 		return;
 	a4 = addr_v4(n->node.internal_ip);
-	CHECK(!strcmp(as(&a4), "10.0.0.1"), "SNAT address IPv4: %s", as(&a4));
+	ASSERT_TRUE_FMT(!strcmp(as(&a4), "10.0.0.1"), "SNAT address IPv4: %s", as(&a4));
 	a4 = addr_v4(n->node.pod_net);
-	CHECK(!strcmp(as(&a4), "10.244.1.0") && n->node.pod_len == 24, "pod CIDR %s/%u",
-	      as(&a4), n->node.pod_len);
+	ASSERT_TRUE_FMT(!strcmp(as(&a4), "10.244.1.0") && n->node.pod_len == 24, "pod CIDR %s/%u",
+			as(&a4), n->node.pod_len);
 	a4 = addr_v6(n->node.internal_ip6);
-	CHECK(!strcmp(as(&a4), "fd00::1"), "SNAT address IPv6: %s", as(&a4));
+	ASSERT_TRUE_FMT(!strcmp(as(&a4), "fd00::1"), "SNAT address IPv6: %s", as(&a4));
 	a4 = addr_v6(n->node.pod_net6);
-	CHECK(!strcmp(as(&a4), "fd00:244:1::") && n->node.pod_len6 == 64,
-	      "IPv6 pod CIDR %s/%u", as(&a4), n->node.pod_len6);
-	CHECK_EQ(n->node.n_addrs, 3);
-	CHECK(!strcmp(as(&n->node.addrs[0]), "fd00::1") &&
-	      !strcmp(as(&n->node.addrs[1]), "10.0.0.1") &&
-	      !strcmp(as(&n->node.addrs[2]), "2001:db8::7"), "addresses");
+	ASSERT_TRUE_FMT(!strcmp(as(&a4), "fd00:244:1::") && n->node.pod_len6 == 64,
+			"IPv6 pod CIDR %s/%u", as(&a4), n->node.pod_len6);
+	ASSERT_EQ(n->node.n_addrs, 3, "n->node.n_addrs");
+	ASSERT_TRUE(!strcmp(as(&n->node.addrs[0]), "fd00::1") &&
+		    !strcmp(as(&n->node.addrs[1]), "10.0.0.1") &&
+		    !strcmp(as(&n->node.addrs[2]), "2001:db8::7"), "addresses");
 	kube_obj_free(n);
 }
 
@@ -198,12 +201,13 @@ static void test_gateway_decode(void)
 		"\"IPAddress\",\"value\":\"2001:db8::99\"}]}}");
 
 	if (g)
-		CHECK(g->gw.n_addrs == 2 && !strcmp(as(&g->gw.addrs[0]), "2001:db8::20") &&
-		      !strcmp(as(&g->gw.addrs[1]), "10.96.0.20"), "status addresses: %d",
-		      g->gw.n_addrs);
+		ASSERT_TRUE_FMT(g->gw.n_addrs == 2 &&
+				!strcmp(as(&g->gw.addrs[0]), "2001:db8::20") &&
+				!strcmp(as(&g->gw.addrs[1]), "10.96.0.20"),
+				"status addresses: %d", g->gw.n_addrs);
 	if (s)
-		CHECK(s->gw.n_addrs == 1 && !strcmp(as(&s->gw.addrs[0]), "2001:db8::99"),
-		      "spec address");
+		ASSERT_TRUE(s->gw.n_addrs == 1 && !strcmp(as(&s->gw.addrs[0]), "2001:db8::99"),
+			    "spec address");
 	kube_obj_free(g);
 	kube_obj_free(s);
 }
@@ -280,43 +284,46 @@ static void test_plan(void)
 	backends(store);
 	put(&store[KUBE_SERVICE], obj(KUBE_SERVICE, svc_json));
 	put(&store[KUBE_NODE], obj(KUBE_NODE, node_json));
-	if (!CHECK_EQ(agent_plan_build(store, "node-1", &p), 0))
+	if (!ASSERT_EQ(agent_plan_build(store, "node-1", &p), 0, "agent_plan_build"))
 		goto out;
-	CHECK_EQ(p.n_splits, 1);
-	CHECK(!p.splits[0].bad[0] && !p.splits[0].note[0], "bad '%s' note '%s'",
-	      p.splits[0].bad, p.splits[0].note);
-	if (!CHECK_EQ(p.cfg.n_services, (int)(sizeof(want) / sizeof(want[0]))))
+	ASSERT_EQ(p.n_splits, 1, "p.n_splits");
+	ASSERT_TRUE_FMT(!p.splits[0].bad[0] && !p.splits[0].note[0], "bad '%s' note '%s'",
+			p.splits[0].bad, p.splits[0].note);
+	if (!ASSERT_EQ(p.cfg.n_services, (int)(sizeof(want) / sizeof(want[0])), "p.cfg.n_services"))
 		goto free;
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		s = &p.cfg.svc[i];
-		CHECK(!strcmp(s->name, want[i].name) && !strcmp(as(&s->vip), want[i].vip) &&
-		      ntohs(s->port) == want[i].port, "service %zu: %s %s:%u", i, s->name,
-		      as(&s->vip), ntohs(s->port));
-		CHECK(s->v[0].weight_bps == 8000 && s->v[1].weight_bps == 2000, "%s weights",
-		      s->name);
-		CHECK(one_family(s), "%s mixes families", s->name);
+		ASSERT_TRUE_FMT(!strcmp(s->name, want[i].name) &&
+				!strcmp(as(&s->vip), want[i].vip) &&
+				ntohs(s->port) == want[i].port, "service %zu: %s %s:%u", i,
+				s->name, as(&s->vip), ntohs(s->port));
+		ASSERT_TRUE_FMT(s->v[0].weight_bps == 8000 && s->v[1].weight_bps == 2000,
+				"%s weights",
+				s->name);
+		ASSERT_TRUE_FMT(one_family(s), "%s mixes families", s->name);
 	}
 	/* IPv4: the IPv4 slices only (the IPv6 address in one is dropped). */
 	s = &p.cfg.svc[0];
-	CHECK(s->v[0].n_endpoints == 1 && !strcmp(as(&s->v[0].ep[0].addr), "10.244.1.11") &&
-	      ntohs(s->v[0].ep[0].port) == 8080, "v4 v1 endpoints");
-	CHECK(s->v[1].n_endpoints == 1 && !strcmp(as(&s->v[1].ep[0].addr), "10.244.1.12"),
-	      "v4 v2 endpoints");
+	ASSERT_TRUE(s->v[0].n_endpoints == 1 && !strcmp(as(&s->v[0].ep[0].addr), "10.244.1.11") &&
+		    ntohs(s->v[0].ep[0].port) == 8080, "v4 v1 endpoints");
+	ASSERT_TRUE(s->v[1].n_endpoints == 1 && !strcmp(as(&s->v[1].ep[0].addr), "10.244.1.12"),
+		    "v4 v2 endpoints");
 	/* IPv6: ready and draining IPv6 endpoints, the slice's port. */
 	s = &p.cfg.svc[4];
-	CHECK(s->v[0].n_endpoints == 2 && !strcmp(as(&s->v[0].ep[0].addr), "fd00:244:1::11") &&
-	      !s->v[0].ep[0].flags && !strcmp(as(&s->v[0].ep[1].addr), "fd00:244:1::31") &&
-	      (s->v[0].ep[1].flags & CANARY_EP_F_DRAINING) && ntohs(s->v[0].ep[0].port) == 8080,
-	      "v6 v1 endpoints");
-	CHECK(s->v[1].n_endpoints == 2 && !strcmp(as(&s->v[1].ep[0].addr), "fd00:244:1::12"),
-	      "v6 v2 endpoints");
-	CHECK(s->snat == CANARY_SNAT_AUTO && !s->local, "IPv6 policy");
-	CHECK_EQ(p.splits[0].terminating, 10); /* 2 per IPv6 service */
+	ASSERT_TRUE(s->v[0].n_endpoints == 2 &&
+		    !strcmp(as(&s->v[0].ep[0].addr), "fd00:244:1::11") &&
+		    !s->v[0].ep[0].flags && !strcmp(as(&s->v[0].ep[1].addr), "fd00:244:1::31") &&
+		    (s->v[0].ep[1].flags & CANARY_EP_F_DRAINING) &&
+		    ntohs(s->v[0].ep[0].port) == 8080, "v6 v1 endpoints");
+	ASSERT_TRUE(s->v[1].n_endpoints == 2 && !strcmp(as(&s->v[1].ep[0].addr), "fd00:244:1::12"),
+		    "v6 v2 endpoints");
+	ASSERT_TRUE(s->snat == CANARY_SNAT_AUTO && !s->local, "IPv6 policy");
+	ASSERT_EQ(p.splits[0].terminating, 10, "p.splits[0].terminating"); /* 2 per IPv6 service */
 	/* The node section: both families' InternalIP and pod CIDR. */
-	CHECK(p.cfg.node.set && p.cfg.node.address == htonl(0x0a000001), "node section");
-	CHECK(config_node_has_address6(&p.cfg.node) &&
-	      p.cfg.node.pod_len6 == 64, "node section IPv6");
-	CHECK(config_validate(&p.cfg, &err) == 0, "plan does not validate: %s", err.msg);
+	ASSERT_TRUE(p.cfg.node.set && p.cfg.node.address == htonl(0x0a000001), "node section");
+	ASSERT_TRUE(config_node_has_address6(&p.cfg.node) &&
+		    p.cfg.node.pod_len6 == 64, "node section IPv6");
+	ASSERT_TRUE_FMT(config_validate(&p.cfg, &err) == 0, "plan does not validate: %s", err.msg);
 free:
 	agent_plan_free(&p);
 out:
@@ -348,15 +355,18 @@ static void test_plan_v6_skipped(void)
 			 i == 1 ? "" : "\"metadata\":{\"name\":\"prod\",\"namespace\":\"shop\"},",
 			 roots[i], i == 2 ? "" : ",\"fd00:10:96::a\"");
 		put(&store[KUBE_SERVICE], obj(KUBE_SERVICE, buf));
-		if (CHECK_EQ(agent_plan_build(store, NULL, &p), 0)) {
-			CHECK(p.cfg.n_services == 1 && !config_is_v6(&p.cfg.svc[0]) &&
-			      !strcmp(p.cfg.svc[0].name, "k8s.shop.ts.http"),
-			      "case %zu: %d services", i, p.cfg.n_services);
+		if (ASSERT_EQ(agent_plan_build(store, NULL, &p), 0,
+			      "agent_plan_build(store, NULL, &p)")) {
+			ASSERT_TRUE_FMT(p.cfg.n_services == 1 && !config_is_v6(&p.cfg.svc[0]) &&
+					!strcmp(p.cfg.svc[0].name, "k8s.shop.ts.http"),
+					"case %zu: %d services", i, p.cfg.n_services);
 			if (notes[i][0]) {
-				CHECK_STR_CONTAINS(p.splits[0].note, "IPv6 addresses skipped");
-				CHECK_STR_CONTAINS(p.splits[0].note, notes[i]);
+				ASSERT_STR_CONTAINS(p.splits[0].note, "IPv6 addresses skipped",
+						    "p.splits[0].note");
+				ASSERT_STR_CONTAINS(p.splits[0].note, notes[i], "p.splits[0].note");
 			} else {
-				CHECK(!p.splits[0].note[0], "note '%s'", p.splits[0].note);
+				ASSERT_TRUE_FMT(!p.splits[0].note[0], "note '%s'",
+						p.splits[0].note);
 			}
 			agent_plan_free(&p);
 		}
@@ -388,15 +398,15 @@ static void test_plan_v6_with_node(void)
 			 "\"fd00:10:96::a\"],\"ports\":[{\"name\":\"http\","
 			 "\"port\":80}]}}", roots[i]);
 		put(&store[KUBE_SERVICE], obj(KUBE_SERVICE, buf));
-		if (CHECK_EQ(agent_plan_build(store, "node-1", &p), 0)) {
-			CHECK(p.cfg.n_services == 2 && config_is_v6(&p.cfg.svc[1]),
-			      "case %zu: %d services", i, p.cfg.n_services);
-			CHECK(p.cfg.n_services == 2 &&
-			      (i ? p.cfg.svc[1].snat == CANARY_SNAT_ALWAYS :
-				   p.cfg.svc[1].local), "case %zu: IPv6 policy", i);
-			CHECK(!p.splits[0].note[0], "note '%s'", p.splits[0].note);
-			CHECK(config_validate(&p.cfg, &err) == 0,
-			      "case %zu does not validate: %s", i, err.msg);
+		if (ASSERT_EQ(agent_plan_build(store, "node-1", &p), 0, "agent_plan_build")) {
+			ASSERT_TRUE_FMT(p.cfg.n_services == 2 && config_is_v6(&p.cfg.svc[1]),
+					"case %zu: %d services", i, p.cfg.n_services);
+			ASSERT_TRUE_FMT(p.cfg.n_services == 2 &&
+					(i ? p.cfg.svc[1].snat == CANARY_SNAT_ALWAYS :
+					     p.cfg.svc[1].local), "case %zu: IPv6 policy", i);
+			ASSERT_TRUE_FMT(!p.splits[0].note[0], "note '%s'", p.splits[0].note);
+			ASSERT_TRUE_FMT(config_validate(&p.cfg, &err) == 0,
+					"case %zu does not validate: %s", i, err.msg);
 			agent_plan_free(&p);
 		}
 		store_free(store);
@@ -421,20 +431,22 @@ static void test_route_plan(void)
 		"{\"metadata\":{\"name\":\"r\",\"namespace\":\"shop\"},\"spec\":{\"parentRefs\":"
 		"[{\"name\":\"edge\"}],\"rules\":[{\"backendRefs\":[{\"name\":\"v1\",\"port\":80,"
 		"\"weight\":3},{\"name\":\"v2\",\"port\":80,\"weight\":1}]}]}}"));
-	if (!CHECK_EQ(agent_plan_build(store, NULL, &p), 0))
+	if (!ASSERT_EQ(agent_plan_build(store, NULL, &p), 0, "agent_plan_build(store, NULL, &p)"))
 		goto out;
-	CHECK_EQ(p.n_splits, 2); /* the TrafficSplit (no root Service) and the route */
-	CHECK_EQ(p.splits[1].n, 2);
+	/* the TrafficSplit (no root Service) and the route */
+	ASSERT_EQ(p.n_splits, 2, "p.n_splits");
+	ASSERT_EQ(p.splits[1].n, 2, "p.splits[1].n");
 	s = &p.cfg.svc[p.splits[1].first + 1];
-	CHECK(!strcmp(s->name, "k8s.shop.tcproute.r.tcp.2001-db8--20") &&
-	      !strcmp(as(&s->vip), "2001:db8::20") && ntohs(s->port) == 5000, "%s", s->name);
-	CHECK(s->v[0].weight_bps == 7500 && s->v[0].n_endpoints == 2 &&
-	      !strcmp(as(&s->v[0].ep[0].addr), "fd00:244:1::11") && one_family(s),
-	      "IPv6 route endpoints");
+	ASSERT_TRUE_FMT(!strcmp(s->name, "k8s.shop.tcproute.r.tcp.2001-db8--20") &&
+			!strcmp(as(&s->vip), "2001:db8::20") && ntohs(s->port) == 5000, "%s",
+			s->name);
+	ASSERT_TRUE(s->v[0].weight_bps == 7500 && s->v[0].n_endpoints == 2 &&
+		    !strcmp(as(&s->v[0].ep[0].addr), "fd00:244:1::11") && one_family(s),
+		    "IPv6 route endpoints");
 	s = &p.cfg.svc[p.splits[1].first];
-	CHECK(!strcmp(s->name, "k8s.shop.tcproute.r.tcp.10-96-0-20") &&
-	      s->v[0].n_endpoints == 1 && one_family(s), "%s", s->name);
-	CHECK(config_validate(&p.cfg, &(struct canary_err){}) == 0, "plan does not validate");
+	ASSERT_TRUE_FMT(!strcmp(s->name, "k8s.shop.tcproute.r.tcp.10-96-0-20") &&
+			s->v[0].n_endpoints == 1 && one_family(s), "%s", s->name);
+	ASSERT_TRUE(config_validate(&p.cfg, &(struct canary_err){}) == 0, "plan does not validate");
 	agent_plan_free(&p);
 out:
 	store_free(store);
@@ -442,14 +454,14 @@ out:
 
 int main(void)
 {
-	RUN(test_addr_parse);
-	RUN(test_service_decode);
-	RUN(test_slice_decode);
-	RUN(test_node_decode);
-	RUN(test_gateway_decode);
-	RUN(test_plan);
-	RUN(test_plan_v6_skipped);
-	RUN(test_plan_v6_with_node);
-	RUN(test_route_plan);
-	return UNIT_DONE();
+	RUN_TEST(test_addr_parse);
+	RUN_TEST(test_service_decode);
+	RUN_TEST(test_slice_decode);
+	RUN_TEST(test_node_decode);
+	RUN_TEST(test_gateway_decode);
+	RUN_TEST(test_plan);
+	RUN_TEST(test_plan_v6_skipped);
+	RUN_TEST(test_plan_v6_with_node);
+	RUN_TEST(test_route_plan);
+	return test__summary();
 }

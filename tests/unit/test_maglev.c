@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "core/maglev.h"
-#include "unit.h"
+#include "harness.h"
 
 #define CANARY_INLINE static inline
 #include "canary_hash.h"
@@ -49,16 +49,16 @@ static void check_balance(int n, int m)
 	int cnt[CANARY_MAX_ENDPOINTS], i, lo = m, hi = 0;
 
 	make_eps(ep, n);
-	CHECK_EQ(maglev_build(ep, n, ring_a, m), 0);
-	CHECK(count_slots(ring_a, m, n, cnt), "n=%d: a slot holds no endpoint",
-	      n);
+	ASSERT_EQ(maglev_build(ep, n, ring_a, m), 0, "maglev_build(ep, n, ring_a, m)");
+	ASSERT_TRUE_FMT(count_slots(ring_a, m, n, cnt), "n=%d: a slot holds no endpoint",
+			n);
 	for (i = 0; i < n; i++) {
 		lo = cnt[i] < lo ? cnt[i] : lo;
 		hi = cnt[i] > hi ? cnt[i] : hi;
 	}
-	CHECK(lo == m / n && hi <= m / n + 1,
-	      "n=%d, m=%d: slots per endpoint %d..%d, want %d..%d", n, m, lo,
-	      hi, m / n, m / n + 1);
+	ASSERT_TRUE_FMT(lo == m / n && hi <= m / n + 1,
+			"n=%d, m=%d: slots per endpoint %d..%d, want %d..%d", n, m, lo,
+			hi, m / n, m / n + 1);
 }
 
 static void test_balance(void)
@@ -78,12 +78,12 @@ static void test_three_exact(void)
 	int cnt[3], i;
 
 	make_eps(ep, 3);
-	CHECK_EQ(maglev_build(ep, 3, ring_a, M), 0);
-	CHECK(count_slots(ring_a, M, 3, cnt), "invalid slot");
+	ASSERT_EQ(maglev_build(ep, 3, ring_a, M), 0, "maglev_build(ep, 3, ring_a, M)");
+	ASSERT_TRUE(count_slots(ring_a, M, 3, cnt), "invalid slot");
 	for (i = 0; i < 3; i++)
-		CHECK(cnt[i] == 1364 || cnt[i] == 1365, "endpoint %d owns %d", i,
-		      cnt[i]);
-	CHECK_EQ(cnt[0] + cnt[1] + cnt[2], M);
+		ASSERT_TRUE_FMT(cnt[i] == 1364 || cnt[i] == 1365, "endpoint %d owns %d", i,
+				cnt[i]);
+	ASSERT_EQ(cnt[0] + cnt[1] + cnt[2], M, "cnt[0] + cnt[1] + cnt[2]");
 }
 
 static void test_deterministic(void)
@@ -91,14 +91,14 @@ static void test_deterministic(void)
 	struct canary_ep_cfg ep[10];
 
 	make_eps(ep, 10);
-	CHECK_EQ(maglev_build(ep, 10, ring_a, M), 0);
+	ASSERT_EQ(maglev_build(ep, 10, ring_a, M), 0, "maglev_build(ep, 10, ring_a, M)");
 	memset(ring_b, 0x5a, sizeof(ring_b));
-	CHECK_EQ(maglev_build(ep, 10, ring_b, M), 0);
-	CHECK(!memcmp(ring_a, ring_b, M), "rings differ");
+	ASSERT_EQ(maglev_build(ep, 10, ring_b, M), 0, "maglev_build(ep, 10, ring_b, M)");
+	ASSERT_TRUE(!memcmp(ring_a, ring_b, M), "rings differ");
 	/* A different port is a different endpoint: a different ring. */
 	ep[0].port = htons(5051);
-	CHECK_EQ(maglev_build(ep, 10, ring_b, M), 0);
-	CHECK(memcmp(ring_a, ring_b, M), "port ignored");
+	ASSERT_EQ(maglev_build(ep, 10, ring_b, M), 0, "maglev_build(ep, 10, ring_b, M)");
+	ASSERT_TRUE(memcmp(ring_a, ring_b, M), "port ignored");
 }
 
 /*
@@ -112,8 +112,8 @@ static double moved_pct(const struct canary_ep_cfg *a, int na,
 {
 	int s, moved = 0;
 
-	CHECK_EQ(maglev_build(a, na, ring_a, m), 0);
-	CHECK_EQ(maglev_build(b, nb, ring_b, m), 0);
+	ASSERT_EQ(maglev_build(a, na, ring_a, m), 0, "maglev_build(a, na, ring_a, m)");
+	ASSERT_EQ(maglev_build(b, nb, ring_b, m), 0, "maglev_build(b, nb, ring_b, m)");
 	for (s = 0; s < m; s++)
 		moved += a[ring_a[s]].addr.v4 != b[ring_b[s]].addr.v4;
 	return moved * 100.0 / m;
@@ -143,10 +143,10 @@ static double check_bound(int n, int r, bool add)
 				other[k++] = ep[s];
 		pct = n > 1 ? moved_pct(ep, n, other, n - 1, M_REAL) : 100;
 	}
-	CHECK(pct <= 100.0 / n + 1,
-	      "n=%d, %s %d: %.2f%% of slots moved, bound %.2f%%", n,
-	      add ? "adding to" : "removing", add ? n - 1 : r, pct,
-	      100.0 / n + 1);
+	ASSERT_TRUE_FMT(pct <= 100.0 / n + 1,
+			"n=%d, %s %d: %.2f%% of slots moved, bound %.2f%%", n,
+			add ? "adding to" : "removing", add ? n - 1 : r, pct,
+			100.0 / n + 1);
 	return pct - 100.0 / n;
 }
 
@@ -177,12 +177,12 @@ static void test_removed_gone(void)
 	for (s = 0; s < 10; s++)
 		if (s != 4)
 			less[k++] = ep[s];
-	CHECK_EQ(maglev_build(ep, 10, ring_a, M), 0);
-	CHECK_EQ(maglev_build(less, 9, ring_b, M), 0);
+	ASSERT_EQ(maglev_build(ep, 10, ring_a, M), 0, "maglev_build(ep, 10, ring_a, M)");
+	ASSERT_EQ(maglev_build(less, 9, ring_b, M), 0, "maglev_build(less, 9, ring_b, M)");
 	for (s = 0; s < M; s++)
 		if (ring_a[s] == 4)
-			CHECK(less[ring_b[s]].addr.v4 != ep[4].addr.v4,
-			      "slot %d kept", s);
+			ASSERT_TRUE_FMT(less[ring_b[s]].addr.v4 != ep[4].addr.v4,
+					"slot %d kept", s);
 }
 
 /* The address word the permutation hashes: the IPv4 address itself, or
@@ -230,10 +230,10 @@ static void test_matches_reference(void)
 
 	for (n = 1; n <= 10; n += 3) {
 		make_eps(ep, n);
-		CHECK_EQ(maglev_build(ep, n, ring_a, M), 0);
+		ASSERT_EQ(maglev_build(ep, n, ring_a, M), 0, "maglev_build(ep, n, ring_a, M)");
 		reference_ring(ep, n, ring_b);
-		CHECK(!memcmp(ring_a, ring_b, M),
-		      "n=%d: ring differs from the reference", n);
+		ASSERT_TRUE_FMT(!memcmp(ring_a, ring_b, M),
+				"n=%d: ring differs from the reference", n);
 	}
 }
 
@@ -260,17 +260,17 @@ static void test_v6_matches_reference(void)
 
 	for (n = 1; n <= 10; n += 3) {
 		make_eps6(ep, n);
-		CHECK_EQ(maglev_build(ep, n, ring_a, M), 0);
+		ASSERT_EQ(maglev_build(ep, n, ring_a, M), 0, "maglev_build(ep, n, ring_a, M)");
 		reference_ring(ep, n, ring_b);
-		CHECK(!memcmp(ring_a, ring_b, M),
-		      "n=%d: IPv6 ring differs from the reference", n);
+		ASSERT_TRUE_FMT(!memcmp(ring_a, ring_b, M),
+				"n=%d: IPv6 ring differs from the reference", n);
 	}
-	CHECK(count_slots(ring_a, M, 10, cnt), "invalid slot");
+	ASSERT_TRUE(count_slots(ring_a, M, 10, cnt), "invalid slot");
 	for (i = 0; i < 10; i++) {
 		lo = cnt[i] < lo ? cnt[i] : lo;
 		hi = cnt[i] > hi ? cnt[i] : hi;
 	}
-	CHECK(hi - lo <= 1, "IPv6 slots per endpoint %d..%d", lo, hi);
+	ASSERT_TRUE_FMT(hi - lo <= 1, "IPv6 slots per endpoint %d..%d", lo, hi);
 }
 
 static void test_bad_args(void)
@@ -278,26 +278,26 @@ static void test_bad_args(void)
 	struct canary_ep_cfg ep[3];
 
 	make_eps(ep, 3);
-	CHECK_EQ(maglev_build(ep, 0, ring_a, M), -EINVAL);
-	CHECK_EQ(maglev_build(ep, -1, ring_a, M), -EINVAL);
-	CHECK_EQ(maglev_build(ep, 3, ring_a, 3), -EINVAL);
-	CHECK_EQ(maglev_build(ep, 3, ring_a, 2), -EINVAL);
+	ASSERT_EQ(maglev_build(ep, 0, ring_a, M), -EINVAL, "maglev_build(ep, 0, ring_a, M)");
+	ASSERT_EQ(maglev_build(ep, -1, ring_a, M), -EINVAL, "maglev_build(ep, -1, ring_a, M)");
+	ASSERT_EQ(maglev_build(ep, 3, ring_a, 3), -EINVAL, "maglev_build(ep, 3, ring_a, 3)");
+	ASSERT_EQ(maglev_build(ep, 3, ring_a, 2), -EINVAL, "maglev_build(ep, 3, ring_a, 2)");
 	/* 0xff marks an empty slot while building */
-	CHECK_EQ(maglev_build(ep, 255, ring_a, M), -EINVAL);
+	ASSERT_EQ(maglev_build(ep, 255, ring_a, M), -EINVAL, "maglev_build(ep, 255, ring_a, M)");
 	/* Smallest legal table: n = m - 1, every slot filled. */
-	CHECK_EQ(maglev_build(ep, 2, ring_a, 3), 0);
-	CHECK(ring_a[0] < 2 && ring_a[1] < 2 && ring_a[2] < 2, "bad slot");
+	ASSERT_EQ(maglev_build(ep, 2, ring_a, 3), 0, "maglev_build(ep, 2, ring_a, 3)");
+	ASSERT_TRUE(ring_a[0] < 2 && ring_a[1] < 2 && ring_a[2] < 2, "bad slot");
 }
 
 int main(void)
 {
-	RUN(test_balance);
-	RUN(test_three_exact);
-	RUN(test_deterministic);
-	RUN(test_disruption);
-	RUN(test_removed_gone);
-	RUN(test_matches_reference);
-	RUN(test_v6_matches_reference);
-	RUN(test_bad_args);
-	return UNIT_DONE();
+	RUN_TEST(test_balance);
+	RUN_TEST(test_three_exact);
+	RUN_TEST(test_deterministic);
+	RUN_TEST(test_disruption);
+	RUN_TEST(test_removed_gone);
+	RUN_TEST(test_matches_reference);
+	RUN_TEST(test_v6_matches_reference);
+	RUN_TEST(test_bad_args);
+	return test__summary();
 }

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "core/config_yaml.h"
-#include "unit.h"
+#include "harness.h"
 
 static const char example[] =
 	"services:\n"
@@ -31,9 +31,9 @@ static int load_text(const char *text, struct canary_config *cfg,
 
 	strcpy(path, "/tmp/canary-unit-XXXXXX");
 	fd = mkstemp(path);
-	if (!CHECK(fd >= 0, "mkstemp failed"))
+	if (!ASSERT_TRUE(fd >= 0, "mkstemp failed"))
 		return -EIO;
-	CHECK_EQ(write(fd, text, len), len);
+	ASSERT_EQ(write(fd, text, len), len, "write(fd, text, len)");
 	close(fd);
 	err->msg[0] = '\0';
 	ret = yaml_load_config(path, cfg, err);
@@ -49,12 +49,12 @@ static void check_error(const char *text, const char *where, const char *needle)
 	char path[32], prefix[64];
 
 	config_init(&cfg);
-	CHECK_EQ(load_text(text, &cfg, &err, path), -EINVAL);
+	ASSERT_EQ(load_text(text, &cfg, &err, path), -EINVAL, "load_text(text, &cfg, &err, path)");
 	snprintf(prefix, sizeof(prefix), "%s:%s", path, where);
-	CHECK(!strncmp(err.msg, prefix, strlen(prefix)),
-	      "'%s' does not start with '%s'", err.msg, prefix);
-	CHECK_STR_CONTAINS(err.msg, needle);
-	CHECK_EQ(cfg.n_services, 0);
+	ASSERT_TRUE_FMT(!strncmp(err.msg, prefix, strlen(prefix)),
+			"'%s' does not start with '%s'", err.msg, prefix);
+	ASSERT_STR_CONTAINS(err.msg, needle, "err.msg");
+	ASSERT_EQ(cfg.n_services, 0, "cfg.n_services");
 	config_free(&cfg);
 }
 
@@ -72,25 +72,25 @@ static void test_example(void)
 	char path[32];
 
 	config_init(&cfg);
-	CHECK(load_text(example, &cfg, &err, path) == 0, "%s", err.msg);
-	CHECK_EQ(cfg.n_services, 1);
+	ASSERT_TRUE_FMT(load_text(example, &cfg, &err, path) == 0, "%s", err.msg);
+	ASSERT_EQ(cfg.n_services, 1, "cfg.n_services");
 	s = &cfg.svc[0];
-	CHECK(!strcmp(s->name, "prod-service"), "name '%s'", s->name);
-	CHECK_EQ(s->vip.af, AF_INET);
-	CHECK_EQ(s->vip.v4, htonl(0x0a60000a));
-	CHECK_EQ(s->port, htons(5000));
-	CHECK_EQ(s->proto, CANARY_PROTO_TCP);
-	CHECK_EQ(s->n_versions, 2);
-	CHECK(!strcmp(s->v[0].name, "v1") && !strcmp(s->v[1].name, "v2"),
-	      "version names");
-	CHECK_EQ(s->v[0].weight_bps, 7500);
-	CHECK_EQ(s->v[1].weight_bps, 2500);
-	CHECK_EQ(s->v[0].n_endpoints, 3);
-	CHECK_EQ(s->v[1].n_endpoints, 1);
-	CHECK(ep_is(&s->v[0].ep[0], 0x0af4010b, 5050), "ep 0");
-	CHECK(ep_is(&s->v[0].ep[1], 0x0af4010c, 5050), "ep 1");
-	CHECK(ep_is(&s->v[0].ep[2], 0x0af4010d, 5050), "ep 2");
-	CHECK(ep_is(&s->v[1].ep[0], 0x0af40115, 5050), "ep v2");
+	ASSERT_TRUE_FMT(!strcmp(s->name, "prod-service"), "name '%s'", s->name);
+	ASSERT_EQ(s->vip.af, AF_INET, "s->vip.af");
+	ASSERT_EQ(s->vip.v4, htonl(0x0a60000a), "s->vip.v4");
+	ASSERT_EQ(s->port, htons(5000), "s->port");
+	ASSERT_EQ(s->proto, CANARY_PROTO_TCP, "s->proto");
+	ASSERT_EQ(s->n_versions, 2, "s->n_versions");
+	ASSERT_TRUE(!strcmp(s->v[0].name, "v1") && !strcmp(s->v[1].name, "v2"),
+		    "version names");
+	ASSERT_EQ(s->v[0].weight_bps, 7500, "s->v[0].weight_bps");
+	ASSERT_EQ(s->v[1].weight_bps, 2500, "s->v[1].weight_bps");
+	ASSERT_EQ(s->v[0].n_endpoints, 3, "s->v[0].n_endpoints");
+	ASSERT_EQ(s->v[1].n_endpoints, 1, "s->v[1].n_endpoints");
+	ASSERT_TRUE(ep_is(&s->v[0].ep[0], 0x0af4010b, 5050), "ep 0");
+	ASSERT_TRUE(ep_is(&s->v[0].ep[1], 0x0af4010c, 5050), "ep 1");
+	ASSERT_TRUE(ep_is(&s->v[0].ep[2], 0x0af4010d, 5050), "ep 2");
+	ASSERT_TRUE(ep_is(&s->v[1].ep[0], 0x0af40115, 5050), "ep v2");
 	config_free(&cfg);
 }
 
@@ -106,9 +106,9 @@ static void test_empty(void)
 
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		config_init(&cfg);
-		CHECK(load_text(texts[i], &cfg, &err, path) == 0, "'%s': %s",
-		      texts[i], err.msg);
-		CHECK_EQ(cfg.n_services, 0);
+		ASSERT_TRUE_FMT(load_text(texts[i], &cfg, &err, path) == 0, "'%s': %s",
+				texts[i], err.msg);
+		ASSERT_EQ(cfg.n_services, 0, "cfg.n_services");
 		config_free(&cfg);
 	}
 }
@@ -120,32 +120,32 @@ static void test_udp_block_lists(void)
 	char path[32];
 
 	config_init(&cfg);
-	CHECK(load_text("services:\n"
-			"- name: dns\n"
-			"  vip: 10.96.0.53\n"
-			"  port: \"53\"\n"
-			"  protocol: UDP\n"
-			"  versions:\n"
-			"  - name: stable\n"
-			"    weight: 99.5\n"
-			"    endpoints:\n"
-			"    - 10.244.2.2:53\n"
-			"    - 10.244.2.1:53\n"
-			"  - name: canary\n"
-			"    weight: 0.5\n"
-			"    endpoints: [10.244.3.1:5353]\n"
-			"  - name: empty\n"
-			"    weight: 0\n",
-			&cfg, &err, path) == 0, "%s", err.msg);
-	CHECK_EQ(cfg.n_services, 1);
-	CHECK_EQ(cfg.svc[0].proto, CANARY_PROTO_UDP);
-	CHECK_EQ(cfg.svc[0].port, htons(53));
-	CHECK_EQ(cfg.svc[0].n_versions, 3);
-	CHECK_EQ(cfg.svc[0].v[0].weight_bps, 9950);
-	CHECK_EQ(cfg.svc[0].v[1].weight_bps, 50);
-	CHECK_EQ(cfg.svc[0].v[2].n_endpoints, 0);
+	ASSERT_TRUE_FMT(load_text("services:\n"
+				  "- name: dns\n"
+				  "  vip: 10.96.0.53\n"
+				  "  port: \"53\"\n"
+				  "  protocol: UDP\n"
+				  "  versions:\n"
+				  "  - name: stable\n"
+				  "    weight: 99.5\n"
+				  "    endpoints:\n"
+				  "    - 10.244.2.2:53\n"
+				  "    - 10.244.2.1:53\n"
+				  "  - name: canary\n"
+				  "    weight: 0.5\n"
+				  "    endpoints: [10.244.3.1:5353]\n"
+				  "  - name: empty\n"
+				  "    weight: 0\n",
+				  &cfg, &err, path) == 0, "%s", err.msg);
+	ASSERT_EQ(cfg.n_services, 1, "cfg.n_services");
+	ASSERT_EQ(cfg.svc[0].proto, CANARY_PROTO_UDP, "cfg.svc[0].proto");
+	ASSERT_EQ(cfg.svc[0].port, htons(53), "cfg.svc[0].port");
+	ASSERT_EQ(cfg.svc[0].n_versions, 3, "cfg.svc[0].n_versions");
+	ASSERT_EQ(cfg.svc[0].v[0].weight_bps, 9950, "cfg.svc[0].v[0].weight_bps");
+	ASSERT_EQ(cfg.svc[0].v[1].weight_bps, 50, "cfg.svc[0].v[1].weight_bps");
+	ASSERT_EQ(cfg.svc[0].v[2].n_endpoints, 0, "cfg.svc[0].v[2].n_endpoints");
 	/* Endpoints come back sorted. */
-	CHECK(ep_is(&cfg.svc[0].v[0].ep[0], 0x0af40201, 53), "sorted");
+	ASSERT_TRUE(ep_is(&cfg.svc[0].v[0].ep[0], 0x0af40201, 53), "sorted");
 	config_free(&cfg);
 }
 
@@ -156,11 +156,12 @@ static void test_appends_and_rolls_back(void)
 	char path[32];
 
 	config_init(&cfg);
-	CHECK(load_text(example, &cfg, &err, path) == 0, "%s", err.msg);
+	ASSERT_TRUE_FMT(load_text(example, &cfg, &err, path) == 0, "%s", err.msg);
 	/* Same service again: a duplicate, and cfg keeps only the first. */
-	CHECK_EQ(load_text(example, &cfg, &err, path), -EINVAL);
-	CHECK_STR_CONTAINS(err.msg, ":2:5: service 'prod-service' is defined twice");
-	CHECK_EQ(cfg.n_services, 1);
+	ASSERT_EQ(load_text(example, &cfg, &err, path), -EINVAL,
+		  "load_text(example, &cfg, &err, path)");
+	ASSERT_STR_CONTAINS(err.msg, ":2:5: service 'prod-service' is defined twice", "err.msg");
+	ASSERT_EQ(cfg.n_services, 1, "cfg.n_services");
 	config_free(&cfg);
 }
 
@@ -219,14 +220,14 @@ static void test_multiport(void)
 	char path[32];
 
 	config_init(&cfg);
-	if (CHECK(load_text(multiport, &cfg, &err, path) == 0, "%s", err.msg)) {
+	if (ASSERT_TRUE_FMT(load_text(multiport, &cfg, &err, path) == 0, "%s", err.msg)) {
 		s = &cfg.svc[0];
-		CHECK_EQ(s->port, 0);
-		CHECK_EQ(s->n_ports, 3);
-		CHECK_EQ(s->ports[0].port, htons(80));
-		CHECK_EQ(s->ports[0].target, htons(8080));
-		CHECK_EQ(s->ports[2].target, htons(9000));
-		CHECK_EQ(s->v[0].ep[1].port, 0);
+		ASSERT_EQ(s->port, 0, "s->port");
+		ASSERT_EQ(s->n_ports, 3, "s->n_ports");
+		ASSERT_EQ(s->ports[0].port, htons(80), "s->ports[0].port");
+		ASSERT_EQ(s->ports[0].target, htons(8080), "s->ports[0].target");
+		ASSERT_EQ(s->ports[2].target, htons(9000), "s->ports[2].target");
+		ASSERT_EQ(s->v[0].ep[1].port, 0, "s->v[0].ep[1].port");
 	}
 	config_free(&cfg);
 	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 80\n"
@@ -258,18 +259,19 @@ static void test_steering_keys(void)
 	char path[32];
 
 	config_init(&cfg);
-	if (CHECK(load_text(steering, &cfg, &err, path) == 0, "%s", err.msg)) {
+	if (ASSERT_TRUE_FMT(load_text(steering, &cfg, &err, path) == 0, "%s", err.msg)) {
 		s = &cfg.svc[0];
-		CHECK_EQ(cfg.grace_s, 30);
-		CHECK_EQ(s->affinity, CANARY_AFFINITY_CLIENT_IP);
-		CHECK_EQ(s->n_pins, 2);
-		CHECK_EQ(s->pins[1].addr.v4, htonl(0x0a000100));
-		CHECK_EQ(s->pins[1].prefixlen, 24);
-		CHECK(!strcmp(s->pins[1].version, "v2"), "pin version");
-		CHECK_EQ(s->v[0].n_endpoints, 2);
-		CHECK_EQ(config_active_endpoints(&s->v[0]), 1);
-		CHECK(ep_is(&s->v[0].ep[1], 0x0af4010c, 5050), "draining endpoint");
-		CHECK_EQ(s->v[0].ep[1].flags, CANARY_EP_F_DRAINING);
+		ASSERT_EQ(cfg.grace_s, 30, "cfg.grace_s");
+		ASSERT_EQ(s->affinity, CANARY_AFFINITY_CLIENT_IP, "s->affinity");
+		ASSERT_EQ(s->n_pins, 2, "s->n_pins");
+		ASSERT_EQ(s->pins[1].addr.v4, htonl(0x0a000100), "s->pins[1].addr.v4");
+		ASSERT_EQ(s->pins[1].prefixlen, 24, "s->pins[1].prefixlen");
+		ASSERT_TRUE(!strcmp(s->pins[1].version, "v2"), "pin version");
+		ASSERT_EQ(s->v[0].n_endpoints, 2, "s->v[0].n_endpoints");
+		ASSERT_EQ(config_active_endpoints(&s->v[0]), 1,
+			  "config_active_endpoints(&s->v[0])");
+		ASSERT_TRUE(ep_is(&s->v[0].ep[1], 0x0af4010c, 5050), "draining endpoint");
+		ASSERT_EQ(s->v[0].ep[1].flags, CANARY_EP_F_DRAINING, "s->v[0].ep[1].flags");
 	}
 	config_free(&cfg);
 	check_error("services:\n- name: a\n  vip: 10.0.0.1\n  port: 1\n"
@@ -336,22 +338,22 @@ static void test_ipv6(void)
 	char path[32];
 
 	config_init(&cfg);
-	if (CHECK(load_text(dualstack, &cfg, &err, path) == 0, "%s", err.msg)) {
-		CHECK_EQ(cfg.n_services, 3);
+	if (ASSERT_TRUE_FMT(load_text(dualstack, &cfg, &err, path) == 0, "%s", err.msg)) {
+		ASSERT_EQ(cfg.n_services, 3, "cfg.n_services");
 		s = &cfg.svc[0];
-		CHECK(config_is_v6(s) && addr_text_is(&s->vip, "2001:db8::10"), "vip");
-		CHECK_EQ(s->n_pins, 2);
-		CHECK(addr_text_is(&s->pins[0].addr, "2001:db8:ff::") &&
-		      s->pins[0].prefixlen == 48, "pin /48");
-		CHECK_EQ(s->pins[1].prefixlen, 128);
-		CHECK_EQ(s->v[0].n_endpoints, 2);
-		CHECK(addr_text_is(&s->v[0].ep[0].addr, "2001:db8:1::11"), "sorted");
-		CHECK_EQ(s->v[0].ep[0].port, htons(8080));
+		ASSERT_TRUE(config_is_v6(s) && addr_text_is(&s->vip, "2001:db8::10"), "vip");
+		ASSERT_EQ(s->n_pins, 2, "s->n_pins");
+		ASSERT_TRUE(addr_text_is(&s->pins[0].addr, "2001:db8:ff::") &&
+			    s->pins[0].prefixlen == 48, "pin /48");
+		ASSERT_EQ(s->pins[1].prefixlen, 128, "s->pins[1].prefixlen");
+		ASSERT_EQ(s->v[0].n_endpoints, 2, "s->v[0].n_endpoints");
+		ASSERT_TRUE(addr_text_is(&s->v[0].ep[0].addr, "2001:db8:1::11"), "sorted");
+		ASSERT_EQ(s->v[0].ep[0].port, htons(8080), "s->v[0].ep[0].port");
 		s = &cfg.svc[1];
-		CHECK(config_is_v6(s), "six-mp is IPv6");
-		CHECK(addr_text_is(&s->v[0].ep[1].addr, "2001:db8:2::2") &&
-		      !s->v[0].ep[1].port, "bracketed bare endpoint");
-		CHECK(!config_is_v6(&cfg.svc[2]), "four is IPv4");
+		ASSERT_TRUE(config_is_v6(s), "six-mp is IPv6");
+		ASSERT_TRUE(addr_text_is(&s->v[0].ep[1].addr, "2001:db8:2::2") &&
+			    !s->v[0].ep[1].port, "bracketed bare endpoint");
+		ASSERT_TRUE(!config_is_v6(&cfg.svc[2]), "four is IPv4");
 	}
 	config_free(&cfg);
 	check_error("services:\n- name: a\n  vip: 2001:db8::zz\n", "3:8: ",
@@ -395,16 +397,16 @@ static void test_node_and_snat(void)
 	char path[32];
 
 	config_init(&cfg);
-	if (CHECK(load_text(text, &cfg, &err, path) == 0, "%s", err.msg)) {
-		CHECK(cfg.node.set, "node section seen");
-		CHECK_EQ(cfg.node.address, htonl(0x0a010001));
-		CHECK_EQ(cfg.node.pod_len, 24);
-		CHECK_EQ(cfg.node.port_min, 30000);
-		CHECK_EQ(cfg.node.port_max, 30099);
-		CHECK_EQ(cfg.svc[0].snat, CANARY_SNAT_ALWAYS);
-		CHECK_EQ(cfg.svc[0].local, 1);
-		CHECK(config_is_local(&cfg.node, htonl(0x0af4010b)), "local pod");
-		CHECK(!config_is_local(&cfg.node, htonl(0x0af4020b)), "remote pod");
+	if (ASSERT_TRUE_FMT(load_text(text, &cfg, &err, path) == 0, "%s", err.msg)) {
+		ASSERT_TRUE(cfg.node.set, "node section seen");
+		ASSERT_EQ(cfg.node.address, htonl(0x0a010001), "cfg.node.address");
+		ASSERT_EQ(cfg.node.pod_len, 24, "cfg.node.pod_len");
+		ASSERT_EQ(cfg.node.port_min, 30000, "cfg.node.port_min");
+		ASSERT_EQ(cfg.node.port_max, 30099, "cfg.node.port_max");
+		ASSERT_EQ(cfg.svc[0].snat, CANARY_SNAT_ALWAYS, "cfg.svc[0].snat");
+		ASSERT_EQ(cfg.svc[0].local, 1, "cfg.svc[0].local");
+		ASSERT_TRUE(config_is_local(&cfg.node, htonl(0x0af4010b)), "local pod");
+		ASSERT_TRUE(!config_is_local(&cfg.node, htonl(0x0af4020b)), "remote pod");
 	}
 	config_free(&cfg);
 	check_error("node: {address: 10.1.0.1}\n", "1:7: ",
@@ -434,33 +436,33 @@ static void test_node6(void)
 		 "10.244.1.0/24, address6: \"fd00:10::1\", pod_cidr6: "
 		 "\"fd00:244:1::/64\"}\nservices:\n%s", six);
 	config_init(&cfg);
-	if (CHECK(load_text(text, &cfg, &err, path) == 0, "%s", err.msg)) {
+	if (ASSERT_TRUE_FMT(load_text(text, &cfg, &err, path) == 0, "%s", err.msg)) {
 		addr_from_str("fd00:244:1::11", &local);
 		addr_from_str("fd00:244:2::21", &remote);
-		CHECK_EQ(cfg.node.address, htonl(0x0a010001));
-		CHECK_EQ(cfg.node.address6[0], htonl(0xfd000010));
-		CHECK_EQ(cfg.node.address6[3], htonl(1));
-		CHECK_EQ(cfg.node.pod_len6, 64);
-		CHECK_EQ(cfg.node.pod_net6[1], htonl(0x00010000));
-		CHECK(config_is_local_addr(&cfg.node, &local), "local pod");
-		CHECK(!config_is_local_addr(&cfg.node, &remote), "remote pod");
-		CHECK_EQ(cfg.n_services, 2);
+		ASSERT_EQ(cfg.node.address, htonl(0x0a010001), "cfg.node.address");
+		ASSERT_EQ(cfg.node.address6[0], htonl(0xfd000010), "cfg.node.address6[0]");
+		ASSERT_EQ(cfg.node.address6[3], htonl(1), "cfg.node.address6[3]");
+		ASSERT_EQ(cfg.node.pod_len6, 64, "cfg.node.pod_len6");
+		ASSERT_EQ(cfg.node.pod_net6[1], htonl(0x00010000), "cfg.node.pod_net6[1]");
+		ASSERT_TRUE(config_is_local_addr(&cfg.node, &local), "local pod");
+		ASSERT_TRUE(!config_is_local_addr(&cfg.node, &remote), "remote pod");
+		ASSERT_EQ(cfg.n_services, 2, "cfg.n_services");
 	}
 	config_free(&cfg);
 	/* IPv6 only */
 	config_init(&cfg);
-	if (CHECK(load_text("node: {address6: \"fd00:10::1\", pod_cidr6: "
-			    "\"fd00:244:1::/64\"}\n", &cfg, &err, path) == 0,
-		  "%s", err.msg)) {
-		CHECK_EQ(cfg.node.address, 0);
-		CHECK_EQ(cfg.node.pod_len6, 64);
-		CHECK_EQ(cfg.node.port_min, CANARY_SNAT_PORT_MIN);
+	if (ASSERT_TRUE_FMT(load_text("node: {address6: \"fd00:10::1\", pod_cidr6: "
+				      "\"fd00:244:1::/64\"}\n", &cfg, &err, path) == 0,
+			    "%s", err.msg)) {
+		ASSERT_EQ(cfg.node.address, 0, "cfg.node.address");
+		ASSERT_EQ(cfg.node.pod_len6, 64, "cfg.node.pod_len6");
+		ASSERT_EQ(cfg.node.port_min, CANARY_SNAT_PORT_MIN, "cfg.node.port_min");
 	}
 	config_free(&cfg);
 	/* Without a node section, apply checks against the running node. */
 	snprintf(text, sizeof(text), "services:\n%s", six);
 	config_init(&cfg);
-	CHECK(load_text(text, &cfg, &err, path) == 0, "%s", err.msg);
+	ASSERT_TRUE_FMT(load_text(text, &cfg, &err, path) == 0, "%s", err.msg);
 	config_free(&cfg);
 	snprintf(text, sizeof(text), "node: {address: 10.1.0.1, pod_cidr: "
 		 "10.244.1.0/24}\nservices:\n%s", six);
@@ -598,30 +600,32 @@ static void test_missing_file(void)
 	struct canary_err err;
 
 	config_init(&cfg);
-	CHECK_EQ(yaml_load_config("/nonexistent/canary.yaml", &cfg, &err), -ENOENT);
-	CHECK_STR_CONTAINS(err.msg, "/nonexistent/canary.yaml: No such file or directory");
+	ASSERT_EQ(yaml_load_config("/nonexistent/canary.yaml", &cfg, &err), -ENOENT,
+		  "yaml_load_config");
+	ASSERT_STR_CONTAINS(err.msg, "/nonexistent/canary.yaml: No such file or directory",
+			    "err.msg");
 	config_free(&cfg);
 }
 
 int main(void)
 {
-	RUN(test_example);
-	RUN(test_empty);
-	RUN(test_udp_block_lists);
-	RUN(test_appends_and_rolls_back);
-	RUN(test_syntax_error);
-	RUN(test_unknown_key);
-	RUN(test_steering_keys);
-	RUN(test_multiport);
-	RUN(test_ipv6);
-	RUN(test_node_and_snat);
-	RUN(test_node6);
-	RUN(test_bad_values);
-	RUN(test_wrong_types);
-	RUN(test_missing_and_duplicate_keys);
-	RUN(test_validate_errors);
-	RUN(test_limits);
-	RUN(test_second_document);
-	RUN(test_missing_file);
-	return UNIT_DONE();
+	RUN_TEST(test_example);
+	RUN_TEST(test_empty);
+	RUN_TEST(test_udp_block_lists);
+	RUN_TEST(test_appends_and_rolls_back);
+	RUN_TEST(test_syntax_error);
+	RUN_TEST(test_unknown_key);
+	RUN_TEST(test_steering_keys);
+	RUN_TEST(test_multiport);
+	RUN_TEST(test_ipv6);
+	RUN_TEST(test_node_and_snat);
+	RUN_TEST(test_node6);
+	RUN_TEST(test_bad_values);
+	RUN_TEST(test_wrong_types);
+	RUN_TEST(test_missing_and_duplicate_keys);
+	RUN_TEST(test_validate_errors);
+	RUN_TEST(test_limits);
+	RUN_TEST(test_second_document);
+	RUN_TEST(test_missing_file);
+	return test__summary();
 }

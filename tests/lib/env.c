@@ -12,7 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "canary.skel.h"
-#include "bpf_test.h"
+#include "asserts.h"
 #include "env.h"
 #include "dataplane/loader.h"
 #include "core/maglev.h"
