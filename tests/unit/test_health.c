@@ -3,9 +3,10 @@
  * percentiles: user/core/health.c and the YAML loader's guard: key. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
-#include "unit.h"
+#include "harness.h"
 #include "core/config_yaml.h"
 #include "core/health.h"
 
@@ -14,18 +15,18 @@ static void test_spec(void)
 	struct canary_guard_cfg g;
 	struct canary_err err = {};
 
-	CHECK_EQ(guard_parse_spec("max_failure_pct=5,min_flows=50,window_s=10",
-				  &g, &err), 0);
-	CHECK(g.on, "on");
-	CHECK_EQ(g.max_fail_bps, 500);
-	CHECK_EQ(g.min_flows, 50);
-	CHECK_EQ(g.window_s, 10);
-	CHECK_EQ(guard_parse_spec("window_s=3, max_failure_pct=2.5", &g, &err), 0);
-	CHECK_EQ(g.max_fail_bps, 250);
-	CHECK_EQ(g.min_flows, CANARY_GUARD_FLOWS_DEFAULT); /* default */
-	CHECK_EQ(g.window_s, 3);
-	CHECK_EQ(guard_parse_spec("off", &g, &err), 0);
-	CHECK(!g.on, "off");
+	ASSERT_EQ(guard_parse_spec("max_failure_pct=5,min_flows=50,window_s=10",
+				  &g, &err), 0, "guard_parse_spec(\"max_failure_pct=5,min_flows=50,window_s=10\", &g, &err)");
+	ASSERT_TRUE_FMT(g.on, "on");
+	ASSERT_EQ(g.max_fail_bps, 500, "g.max_fail_bps");
+	ASSERT_EQ(g.min_flows, 50, "g.min_flows");
+	ASSERT_EQ(g.window_s, 10, "g.window_s");
+	ASSERT_EQ(guard_parse_spec("window_s=3, max_failure_pct=2.5", &g, &err), 0, "guard_parse_spec(\"window_s=3, max_failure_pct=2.5\", &g, &err)");
+	ASSERT_EQ(g.max_fail_bps, 250, "g.max_fail_bps");
+	ASSERT_EQ(g.min_flows, CANARY_GUARD_FLOWS_DEFAULT, "g.min_flows"); /* default */
+	ASSERT_EQ(g.window_s, 3, "g.window_s");
+	ASSERT_EQ(guard_parse_spec("off", &g, &err), 0, "guard_parse_spec(\"off\", &g, &err)");
+	ASSERT_TRUE_FMT(!g.on, "off");
 }
 
 /* @spec must be refused with a message containing @needle. */
@@ -34,9 +35,9 @@ static void bad_spec(const char *spec, const char *needle)
 	struct canary_guard_cfg g;
 	struct canary_err err = {};
 
-	CHECK_EQ(guard_parse_spec(spec, &g, &err), -EINVAL);
-	CHECK_STR_CONTAINS(err.msg, needle);
-	CHECK(!g.on, "a refused spec leaves no guard");
+	ASSERT_EQ(guard_parse_spec(spec, &g, &err), -EINVAL, "guard_parse_spec(spec, &g, &err)");
+	ASSERT_TRUE_FMT(strstr(err.msg, needle) != NULL, "\'%s\'", err.msg);
+	ASSERT_TRUE_FMT(!g.on, "a refused spec leaves no guard");
 }
 
 static void test_bad_spec(void)
@@ -62,16 +63,16 @@ static void test_fmt_equal(void)
 	char buf[96];
 
 	guard_parse_spec("max_failure_pct=2.5,min_flows=20,window_s=5", &a, &err);
-	CHECK(!strcmp(guard_fmt(&a, buf, sizeof(buf)),
+	ASSERT_TRUE_FMT(!strcmp(guard_fmt(&a, buf, sizeof(buf)),
 		      "max_failure_pct=2.5,min_flows=20,window_s=5"), "%s", buf);
-	CHECK_EQ(guard_parse_spec(buf, &b, &err), 0);
-	CHECK(guard_cfg_equal(&a, &b), "round trip");
+	ASSERT_EQ(guard_parse_spec(buf, &b, &err), 0, "guard_parse_spec(buf, &b, &err)");
+	ASSERT_TRUE_FMT(guard_cfg_equal(&a, &b), "round trip");
 	b.min_flows++;
-	CHECK(!guard_cfg_equal(&a, &b), "min_flows differs");
+	ASSERT_TRUE_FMT(!guard_cfg_equal(&a, &b), "min_flows differs");
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0xff, sizeof(b));
 	b.on = false;
-	CHECK(guard_cfg_equal(&a, &b), "every off is the same");
+	ASSERT_TRUE_FMT(guard_cfg_equal(&a, &b), "every off is the same");
 }
 
 static void test_percentile(void)
@@ -79,19 +80,19 @@ static void test_percentile(void)
 	__u64 h[CANARY_HS_BUCKETS] = {};
 	double p;
 
-	CHECK(health_percentile_us(h, CANARY_HS_BUCKETS, 0.99) == 0, "empty");
+	ASSERT_TRUE_FMT(health_percentile_us(h, CANARY_HS_BUCKETS, 0.99) == 0, "empty");
 	h[6] = 100; /* 64-127 us */
 	p = health_percentile_us(h, CANARY_HS_BUCKETS, 0.5);
-	CHECK(p >= 64 && p <= 128, "p50 %f", p);
+	ASSERT_TRUE_FMT(p >= 64 && p <= 128, "p50 %f", p);
 	h[20] = 2; /* two handshakes of about a second: 2% */
 	p = health_percentile_us(h, CANARY_HS_BUCKETS, 0.99);
-	CHECK(p >= (1 << 20) && p <= (1 << 21), "p99 %f", p);
+	ASSERT_TRUE_FMT(p >= (1 << 20) && p <= (1 << 21), "p99 %f", p);
 	p = health_percentile_us(h, CANARY_HS_BUCKETS, 0.5);
-	CHECK(p >= 64 && p <= 128, "p50 stays %f", p);
+	ASSERT_TRUE_FMT(p >= 64 && p <= 128, "p50 stays %f", p);
 	memset(h, 0, sizeof(h));
 	h[CANARY_HS_BUCKETS - 1] = 1; /* open-ended: its lower bound */
 	p = health_percentile_us(h, CANARY_HS_BUCKETS, 0.99);
-	CHECK(p == (double)(1 << (CANARY_HS_BUCKETS - 1)), "last %f", p);
+	ASSERT_TRUE_FMT(p == (double)(1 << (CANARY_HS_BUCKETS - 1)), "last %f", p);
 }
 
 static void test_reason(void)
@@ -104,19 +105,19 @@ static void test_reason(void)
 
 	strcpy(svc.v[0].name, "v1");
 	strcpy(svc.v[1].name, "v2");
-	CHECK_EQ(guard_service_state(&g, 2, &v), GUARD_ARMED);
-	CHECK_EQ(guard_version_state(&g, 0), GUARD_OFF);
-	CHECK_EQ(guard_version_state(&g, 1), GUARD_ARMED);
+	ASSERT_EQ(guard_service_state(&g, 2, &v), GUARD_ARMED, "guard_service_state(&g, 2, &v)");
+	ASSERT_EQ(guard_version_state(&g, 0), GUARD_OFF, "guard_version_state(&g, 0)");
+	ASSERT_EQ(guard_version_state(&g, 1), GUARD_ARMED, "guard_version_state(&g, 1)");
 	g.v[1].shed_ns = 1;
 	g.v[1].shed_conns = 52;
 	g.v[1].shed_failed = 51;
-	CHECK_EQ(guard_service_state(&g, 2, &v), GUARD_SHED);
-	CHECK_EQ(v, 1);
+	ASSERT_EQ(guard_service_state(&g, 2, &v), GUARD_SHED, "guard_service_state(&g, 2, &v)");
+	ASSERT_EQ(v, 1, "v");
 	guard_reason(&g, &svc, buf, sizeof(buf));
-	CHECK_STR_CONTAINS(buf, "v2: 51 of 52 new connections failed");
-	CHECK_STR_CONTAINS(buf, "go to v1");
+	ASSERT_TRUE_FMT(strstr(buf, "v2: 51 of 52 new connections failed") != NULL, "\'%s\'", buf);
+	ASSERT_TRUE_FMT(strstr(buf, "go to v1") != NULL, "\'%s\'", buf);
 	g.flags = 0;
-	CHECK_EQ(guard_service_state(&g, 2, &v), GUARD_OFF);
+	ASSERT_EQ(guard_service_state(&g, 2, &v), GUARD_OFF, "guard_service_state(&g, 2, &v)");
 }
 
 static int load(const char *text, struct canary_config *cfg,
@@ -125,9 +126,9 @@ static int load(const char *text, struct canary_config *cfg,
 	char path[] = "/tmp/canary-unit-XXXXXX";
 	int fd = mkstemp(path), ret;
 
-	if (!CHECK(fd >= 0, "mkstemp"))
+	if (!ASSERT_TRUE_FMT(fd >= 0, "mkstemp"))
 		return -EIO;
-	CHECK_EQ(write(fd, text, strlen(text)), strlen(text));
+	ASSERT_EQ(write(fd, text, strlen(text)), strlen(text), "write(fd, text, strlen(text))");
 	close(fd);
 	config_init(cfg);
 	ret = yaml_load_config(path, cfg, err);
@@ -143,37 +144,37 @@ static void test_yaml(void)
 	struct canary_config cfg;
 	struct canary_err err = {};
 
-	CHECK_EQ(load(SVC "    guard: {max_failure_pct: 5, min_flows: 50, window_s: 10}\n",
-		      &cfg, &err), 0);
-	CHECK(cfg.n_services == 1 && cfg.svc[0].guard.on, "guard on");
-	CHECK_EQ(cfg.svc[0].guard.max_fail_bps, 500);
+	ASSERT_EQ(load(SVC "    guard: {max_failure_pct: 5, min_flows: 50, window_s: 10}\n",
+		      &cfg, &err), 0, "load(SVC \" guard: {max_failure_pct: 5, min_flows: 50, window_s: 10}\\n\", &cfg, &err)");
+	ASSERT_TRUE_FMT(cfg.n_services == 1 && cfg.svc[0].guard.on, "guard on");
+	ASSERT_EQ(cfg.svc[0].guard.max_fail_bps, 500, "cfg.svc[0].guard.max_fail_bps");
 	config_free(&cfg);
-	CHECK_EQ(load(SVC "    guard: {window_s: 30}\n", &cfg, &err), 0);
-	CHECK_EQ(cfg.svc[0].guard.window_s, 30);
-	CHECK_EQ(cfg.svc[0].guard.min_flows, CANARY_GUARD_FLOWS_DEFAULT);
+	ASSERT_EQ(load(SVC "    guard: {window_s: 30}\n", &cfg, &err), 0, "load(SVC \" guard: {window_s: 30}\\n\", &cfg, &err)");
+	ASSERT_EQ(cfg.svc[0].guard.window_s, 30, "cfg.svc[0].guard.window_s");
+	ASSERT_EQ(cfg.svc[0].guard.min_flows, CANARY_GUARD_FLOWS_DEFAULT, "cfg.svc[0].guard.min_flows");
 	config_free(&cfg);
-	CHECK_EQ(load(SVC, &cfg, &err), 0);
-	CHECK(!cfg.svc[0].guard.on, "no guard: off");
+	ASSERT_EQ(load(SVC, &cfg, &err), 0, "load(SVC, &cfg, &err)");
+	ASSERT_TRUE_FMT(!cfg.svc[0].guard.on, "no guard: off");
 	config_free(&cfg);
-	CHECK_EQ(load(SVC "    guard: {min_flows: 0}\n", &cfg, &err), -EINVAL);
-	CHECK_STR_CONTAINS(err.msg, ":7:");
-	CHECK_STR_CONTAINS(err.msg, "min_flows '0' is out of range");
+	ASSERT_EQ(load(SVC "    guard: {min_flows: 0}\n", &cfg, &err), -EINVAL, "load(SVC \" guard: {min_flows: 0}\\n\", &cfg, &err)");
+	ASSERT_TRUE_FMT(strstr(err.msg, ":7:") != NULL, "\'%s\'", err.msg);
+	ASSERT_TRUE_FMT(strstr(err.msg, "min_flows '0' is out of range") != NULL, "\'%s\'", err.msg);
 	config_free(&cfg);
-	CHECK_EQ(load(SVC "    guard: {max_fail: 5}\n", &cfg, &err), -EINVAL);
-	CHECK_STR_CONTAINS(err.msg, "unknown key 'max_fail' in a guard");
+	ASSERT_EQ(load(SVC "    guard: {max_fail: 5}\n", &cfg, &err), -EINVAL, "load(SVC \" guard: {max_fail: 5}\\n\", &cfg, &err)");
+	ASSERT_TRUE_FMT(strstr(err.msg, "unknown key 'max_fail' in a guard") != NULL, "\'%s\'", err.msg);
 	config_free(&cfg);
-	CHECK_EQ(load(SVC "    guard: 5\n", &cfg, &err), -EINVAL);
-	CHECK_STR_CONTAINS(err.msg, "'guard' must be a mapping");
+	ASSERT_EQ(load(SVC "    guard: 5\n", &cfg, &err), -EINVAL, "load(SVC \" guard: 5\\n\", &cfg, &err)");
+	ASSERT_TRUE_FMT(strstr(err.msg, "'guard' must be a mapping") != NULL, "\'%s\'", err.msg);
 	config_free(&cfg);
 }
 
 int main(void)
 {
-	RUN(test_spec);
-	RUN(test_bad_spec);
-	RUN(test_fmt_equal);
-	RUN(test_percentile);
-	RUN(test_reason);
-	RUN(test_yaml);
-	return UNIT_DONE();
+	RUN_TEST(test_spec);
+	RUN_TEST(test_bad_spec);
+	RUN_TEST(test_fmt_equal);
+	RUN_TEST(test_percentile);
+	RUN_TEST(test_reason);
+	RUN_TEST(test_yaml);
+	return test__summary();
 }
