@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Runs every test, in order: the unit test binaries (plain, then under
-# sanitizers), the libFuzzer corpus pass, the BPF test runner, then the
+# Runs every test, in order: the include-layer check, the unit test
+# binaries (plain, then under sanitizers), the libFuzzer corpus pass, the BPF test runner, then the
 # e2e scripts (root needed). Each prints "PASS name", "FAIL name" or
 # "SKIP name: reason" lines (SKIP only for a kernel feature a probe found
 # missing); this script counts them, repeats the FAIL and SKIP lines at
@@ -94,6 +94,8 @@ summary() {
 [ -z "${CANARY_RUN_TESTS_LIB:-}" ] || return 0
 
 run_all harness-tests 120 tests/lib/test_*.sh
+# The layers of user/ depend one way (docs/ARCHITECTURE.md).
+run_one layers 60 scripts/check-layers.sh
 run_all unit-tests 300 .output/tests/unit/test_*
 # The same under ASan+UBSan, then every libFuzzer target over its seed
 # corpus (`make sanitize` builds both).

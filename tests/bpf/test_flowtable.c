@@ -8,6 +8,7 @@
  * The size is set at load time (attach --flow-entries), and a pinned table
  * of another size is refused.
  */
+#include <string.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -170,6 +171,7 @@ out:
 static void configured_size(struct canary_config *cfg)
 {
 	struct canary_bpf *skel = NULL;
+	struct canary_err err = {};
 	struct test_env env;
 
 	test__start_subtest("configured_size_full_split_within_1pt");
@@ -184,11 +186,14 @@ static void configured_size(struct canary_config *cfg)
 
 	test__start_subtest("pinned_size_mismatch_refused");
 	loader_set_flow_entries(2 * SMALL_TABLE);
-	ASSERT_EQ(loader_load(env.pin_dir, &skel), -EEXIST, "load refused");
+	ASSERT_EQ(loader_load(env.pin_dir, &skel, &err), -EEXIST, "load refused");
+	ASSERT_TRUE(strstr(err.msg, "--flow-entries") != NULL,
+		    "the reason is returned, naming --flow-entries");
 	if (skel)
 		loader_close(skel);
 	loader_set_flow_entries(0);
-	ASSERT_OK(loader_load(env.pin_dir, &skel), "no size asked: pinned one kept");
+	ASSERT_OK(loader_load(env.pin_dir, &skel, &err),
+		  "no size asked: pinned one kept");
 	if (skel)
 		loader_close(skel);
 out:

@@ -56,10 +56,13 @@ int env_setup(struct test_env *env)
 		return -1;
 	snprintf(env->pin_dir, sizeof(env->pin_dir), "%s/env%d", bpffs,
 		 env_seq++);
-	if (!ASSERT_OK(state_open(&env->st, env->pin_dir), "state_open"))
+	if (!ASSERT_OK(state_open(&env->st, env->pin_dir, &env->err),
+		       "state_open") ||
+	    !ASSERT_OK(loader_load(env->pin_dir, &env->skel, &env->err),
+		       "load programs")) {
+		fprintf(stderr, "  %s\n", env->err.msg);
 		return -1;
-	if (!ASSERT_OK(loader_load(env->pin_dir, &env->skel), "load programs"))
-		return -1;
+	}
 	env->xdp_fd = bpf_program__fd(env->skel->progs.canary_xdp);
 	env->tc_in_fd = bpf_program__fd(env->skel->progs.canary_tc_in);
 	env->tc_out_fd = bpf_program__fd(env->skel->progs.canary_tc_out);
@@ -110,7 +113,11 @@ static int replace_config(struct canary_config *cfg, void *arg,
 
 int env_apply(struct test_env *env, struct canary_config *cfg)
 {
-	return state_transaction(&env->st, replace_config, cfg);
+	int ret = state_transaction(&env->st, replace_config, cfg, &env->err);
+
+	if (ret)
+		fprintf(stderr, "  apply: %s\n", env->err.msg);
+	return ret;
 }
 
 /* Empties a hash map: keys first, then deletes (restarting a walk after

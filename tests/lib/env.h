@@ -22,6 +22,8 @@ struct test_env {
 	int xdp_fd;
 	int tc_in_fd;
 	int tc_out_fd;
+	/* why the last env_setup() or env_apply() failed (also on stderr) */
+	struct canary_err err;
 };
 
 /* Returns 0 or -1 (and the test has failed). */

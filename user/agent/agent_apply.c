@@ -402,6 +402,7 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 {
 	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	struct canary_config old, want;
+	struct canary_err err = {};
 	struct canary_state st;
 	int ret = -ENOMEM;
 
@@ -409,7 +410,8 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 	config_init(&want);
 	if (!ids)
 		goto out;
-	if (state_open(&st, a->pin_dir)) {
+	if (state_open(&st, a->pin_dir, &err)) {
+		alog("%s", err.msg);
 		ret = -EIO;
 		goto out_close;
 	}
@@ -417,8 +419,10 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 	if (!ret)
 		ret = want_build(a, p, &old, &want);
 	if (!ret && (ours_differ(&old, &want) || node_differs(a, &want))) {
-		ret = state_transaction(&st, replace_cfg, &want) ? -EIO : 0;
-		if (!ret) {
+		ret = state_transaction(&st, replace_cfg, &want, &err) ? -EIO : 0;
+		if (ret) {
+			alog("config not applied: %s", err.msg);
+		} else {
 			if (node_differs(a, &want))
 				log_node(a, &want.node);
 			a->node_applied = want.node;

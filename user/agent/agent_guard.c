@@ -116,13 +116,14 @@ void agent_guard_poll(struct agent *a)
 	__u32 *ids;
 	struct canary_config cfg;
 	struct canary_state st;
+	struct canary_err err;
 
 	if (mono_now_s() < a->guard_at)
 		return;
 	a->guard_at = mono_now_s() + GUARD_POLL_S;
 	ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	config_init(&cfg);
-	if (ids && !state_open_existing(&st, a->pin_dir)) {
+	if (ids && !state_open_existing(&st, a->pin_dir, &err)) {
 		if (st.guard_fd >= 0 && !state_read_config(&st, &cfg, ids))
 			poll_services(a, &st, &cfg, ids);
 		state_close(&st);

@@ -289,12 +289,15 @@ static void agent_part(FILE *f, struct agent *a, int maps_ok)
 int metrics_write(FILE *f, struct agent *a)
 {
 	struct stats_snap *d = calloc(1, sizeof(*d));
+	struct canary_err err = {};
 	struct canary_state st;
 	int ret = -ENOMEM;
 
 	if (d) {
 		config_init(&d->cfg);
-		ret = state_open_existing(&st, a->pin_dir) ? -ENOENT : 0;
+		ret = state_open_existing(&st, a->pin_dir, &err) ? -ENOENT : 0;
+		if (ret)
+			alog("metrics: %s", err.msg);
 		if (!ret)
 			ret = stats_load(&st, d);
 		state_close(&st);

@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "agent/metrics.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 
 #define DEFAULT_METRICS_ADDR "127.0.0.1:9464"
@@ -154,7 +155,7 @@ static int run_attach(const struct agent_args *a, const char *pin_dir)
 static int ensure_maps(const char *pin_dir)
 {
 	struct canary_state st;
-	int ret = state_open(&st, pin_dir);
+	int ret = cli_state_open(&st, pin_dir);
 
 	state_close(&st);
 	return ret;

@@ -6,6 +6,7 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 #include "core/config_yaml.h"
 #include "kube/kube_logic.h"
@@ -77,9 +78,9 @@ static int do_apply(int argc, char **argv)
 		/* An unreadable file is a bad argument too. */
 		return EXIT_USAGE;
 	}
-	ret = state_open(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, replace_config, &want);
+		ret = cli_state_transaction(&st, replace_config, &want);
 	state_close(&st);
 	config_free(&want);
 	if (!ret)

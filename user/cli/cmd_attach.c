@@ -19,6 +19,7 @@
 #include "dataplane/loader.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 
 /* tcx attach types (Linux 6.6); libbpf 1.1's headers predate them. */
@@ -223,7 +224,7 @@ static int ensure_link(const char *dir, const struct attach_args *a,
 		explain_attach_error(a, kind, err);
 		return err;
 	}
-	return link_pin_new(fd, path);
+	return cli_link_pin_new(fd, path);
 }
 
 static int other_ingress(const struct found_link *f, enum link_kind want)
@@ -290,7 +291,7 @@ static int do_links(struct canary_state *st, const struct attach_args *a)
 		      a->ifname, link_kind_mode(other), a->ifname);
 		return EXIT_USAGE;
 	}
-	if (loader_load(st->pin_dir, &skel))
+	if (cli_loader_load(st->pin_dir, &skel))
 		return EXIT_FAIL;
 	/* Egress first: replies are restored before any flow is translated. */
 	err = ensure_link(st->pin_dir, a, LINK_TC_OUT,
@@ -315,7 +316,7 @@ static int do_attach(int argc, char **argv)
 	ret = parse_attach_args(argc, argv, &a);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = state_open(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open(&st, state_pin_dir(opt_pin_dir));
 	/* Redirect targets only once attached: a failed attach leaves the
 	 * other interfaces' forwarding as it was. */
 	if (!ret)
@@ -401,7 +402,7 @@ static int detach_all(void)
 	struct canary_state st;
 	int ret, n;
 
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret) {
 		n = links_for_each(st.pin_dir, 0, unpin_all, &st);
 		n += unpin_cgroup_links(st.pin_dir);
@@ -435,7 +436,7 @@ static int do_detach(int argc, char **argv)
 	if (!ifindex)
 		return cmd_usage_error(&cmd_detach, "IFACE '%s': no such interface",
 				       argv[optind]);
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (ret)
 		goto out;
 	if (!links_for_each(st.pin_dir, ifindex, NULL, NULL)) {

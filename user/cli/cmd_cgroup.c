@@ -23,6 +23,7 @@
 #include "dataplane/loader.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 
 struct hook {
@@ -119,7 +120,7 @@ static int ensure_cglink(const char *dir, int cg_fd, __u64 id, size_t hook,
 		      path_arg, strerror(-err));
 		return err;
 	}
-	return link_pin_new(fd, path);
+	return cli_link_pin_new(fd, path);
 }
 
 static int parse_args(const struct cmd *c, int argc, char **argv,
@@ -150,10 +151,10 @@ static int do_attach_cgroup(int argc, char **argv)
 		return ret < 0 ? EXIT_OK : ret;
 	ret = open_cgroup(&cmd_attach_cgroup, arg, path, sizeof(path), &cg_fd, &id);
 	if (!ret)
-		ret = state_open(&st, state_pin_dir(opt_pin_dir));
+		ret = cli_state_open(&st, state_pin_dir(opt_pin_dir));
 	else
 		goto out_fd;
-	if (!ret && loader_load(st.pin_dir, &skel))
+	if (!ret && cli_loader_load(st.pin_dir, &skel))
 		ret = EXIT_FAIL;
 	for (i = 0; !ret && i < N_HOOKS; i++)
 		if (ensure_cglink(st.pin_dir, cg_fd, id, i, hook_prog(skel, i), path))
@@ -184,7 +185,7 @@ static int do_detach_cgroup(int argc, char **argv)
 	ret = open_cgroup(&cmd_detach_cgroup, arg, path, sizeof(path), &cg_fd, &id);
 	if (ret)
 		goto out;
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	for (i = 0; !ret && i < N_HOOKS; i++) {
 		pin_path(pin, sizeof(pin), st.pin_dir, id, i);
 		found += unlink(pin) == 0;

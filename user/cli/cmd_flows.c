@@ -14,6 +14,7 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 
 /* Keys (of @key_size bytes) of a flow table into a malloc'd array;
@@ -103,7 +104,7 @@ static int do_flows(int argc, char **argv)
 				       argv[optind]);
 	if (ret > 0)
 		return ret;
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (ret)
 		goto out;
 	n4 = flow_table(&st, st.flow_fd, sizeof(struct canary_flow_key), clear,

@@ -11,6 +11,7 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "core/health.h"
 #include "dataplane/state.h"
 #include "dataplane/guard.h"
@@ -126,10 +127,10 @@ static int do_guard(int argc, char **argv)
 				       "(--max-failure-pct, --min-flows, "
 				       "--window-s), --off or --reset: one of them");
 	e.name = argv[optind];
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
 		ret = reset ? reset_guard(&st, e.name) :
-			      state_transaction(&st, edit_guard, &e);
+			      cli_state_transaction(&st, edit_guard, &e);
 	state_close(&st);
 	if (!ret)
 		p_done("%s: guard %s", e.name, reset ? "re-armed" :

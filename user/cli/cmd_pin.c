@@ -10,6 +10,7 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "core/parse.h"
 #include "dataplane/state.h"
 
@@ -69,9 +70,9 @@ static int run_pin(const struct cmd *c, int argc, char **argv, bool pin)
 	e.version = pin ? argv[optind + 2] : NULL;
 	if (parse_cidr(e.cidr, &e.addr, &e.prefixlen, &err))
 		return cmd_usage_error(c, "CIDR: %s", err.msg);
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, edit_pin, &e);
+		ret = cli_state_transaction(&st, edit_pin, &e);
 	state_close(&st);
 	if (!ret && pin)
 		p_done("%s: clients in %s go to %s", e.name, e.cidr, e.version);

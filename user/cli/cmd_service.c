@@ -13,6 +13,7 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "core/parse.h"
 #include "dataplane/state.h"
 
@@ -176,10 +177,10 @@ static int do_service(int argc, char **argv)
 	ret = parse_service_args(argc, argv, &e);
 	if (ret)
 		return ret < 0 ? EXIT_OK : ret;
-	ret = e.del ? state_open_existing(&st, state_pin_dir(opt_pin_dir)) :
-		      state_open(&st, state_pin_dir(opt_pin_dir));
+	ret = e.del ? cli_state_open_existing(&st, state_pin_dir(opt_pin_dir)) :
+		      cli_state_open(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, edit_service, &e);
+		ret = cli_state_transaction(&st, edit_service, &e);
 	state_close(&st);
 	if (!ret)
 		p_done("service %s %s", e.name, e.del ? "deleted" : "added");
@@ -281,9 +282,9 @@ static int do_endpoints(int argc, char **argv)
 		return cmd_usage_error(&cmd_endpoints, ENDPOINTS_EXPECTED);
 	if (ret)
 		return ret;
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, edit_endpoints, &e);
+		ret = cli_state_transaction(&st, edit_endpoints, &e);
 	state_close(&st);
 	if (!ret)
 		p_done("endpoints of %s/%s set (%d)", e.name, e.version, e.n);

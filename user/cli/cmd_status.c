@@ -14,6 +14,7 @@
 #include "dataplane/links.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "core/parse.h"
 #include "dataplane/state.h"
 #include "dataplane/stats.h"
@@ -600,7 +601,7 @@ static int do_status(int argc, char **argv)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return EXIT_FAIL;
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret && stats_load(&st, d)) {
 		p_err("Couldn't read the maps under '%s'", st.pin_dir);
 		ret = EXIT_FAIL;

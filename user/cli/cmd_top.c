@@ -20,6 +20,7 @@
 #include "cli/cmd.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "core/health.h"
 #include "core/parse.h"
 #include "dataplane/state.h"
@@ -197,7 +198,7 @@ static int snapshot(struct stats_snap *d)
 
 	config_free(&d->cfg);
 	memset(d, 0, sizeof(*d));
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret && stats_load(&st, d)) {
 		p_err("Couldn't read the maps under '%s'", st.pin_dir);
 		ret = EXIT_FAIL;

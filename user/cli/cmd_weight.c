@@ -7,6 +7,7 @@
 #include "cli/kube_split.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "dataplane/state.h"
 #include "dataplane/guard.h"
 #include "core/weights.h"
@@ -62,9 +63,9 @@ static int do_set_weight(int argc, char **argv)
 	w.assign = argv + optind + 1;
 	if (k.on)
 		return kube_set_weight(k.kubeconfig, k.ns, w.name, w.n, w.assign);
-	ret = state_open_existing(&st, state_pin_dir(opt_pin_dir));
+	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = state_transaction(&st, edit_weights, &w);
+		ret = cli_state_transaction(&st, edit_weights, &w);
 	/* An operator's decision re-arms the guard, even with the same
 	 * weights (a changed weight re-arms it in the transaction). */
 	if (!ret) {

@@ -11,6 +11,7 @@
 #include "cli/kube_split.h"
 #include "util/log.h"
 #include "cli/output.h"
+#include "cli/report.h"
 #include "core/parse.h"
 #include "dataplane/state.h"
 #include "core/weights.h"
@@ -342,7 +343,7 @@ int kube_status(const char *kubeconfig, const char *ns, const char *pin_dir)
 	ret = ids ? load_config(&kc, kubeconfig, &ns, "kube-status") : EXIT_FAIL;
 	if (!ret)
 		ret = list_splits(&kc, all ? NULL : ns, &items);
-	have_node = !ret && !state_open_existing(&st, pin_dir) &&
+	have_node = !ret && !cli_state_open_existing(&st, pin_dir) &&
 		    !state_read_config(&st, &node, ids);
 	if (!ret)
 		state_close(&st);

@@ -13,7 +13,12 @@
 #include "core/addr.h"
 #include "canary.h"
 
-/* An error message for the user; functions fill it on failure. */
+/*
+ * An error message for the user; functions fill it on failure. The layers
+ * below the CLI and the agent never print a user-facing error: they fill
+ * one of these and return, and the caller shows it (p_err(), the agent's
+ * log). The return value carries the class (an exit code or -errno).
+ */
 struct canary_err {
 	char msg[512];
 };
@@ -21,6 +26,20 @@ struct canary_err {
 /* printf into err->msg (if err is non-NULL); returns -EINVAL for chaining. */
 int cerr_set(struct canary_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* Empties @err (if non-NULL), so a later cerr_unset() can tell whether a
+ * reason was given. */
+static inline void cerr_clear(struct canary_err *err)
+{
+	if (err)
+		err->msg[0] = '\0';
+}
+
+/* Whether @err (if non-NULL) holds no reason yet. */
+static inline bool cerr_unset(const struct canary_err *err)
+{
+	return err && !err->msg[0];
+}
 
 /* An endpoint of either family; the maps hold it as canary_endpoint or
  * canary_endpoint6 by the service's family. */

@@ -8,7 +8,6 @@
 #include <bpf/bpf.h>
 
 #include "dataplane/links.h"
-#include "cli/output.h"
 
 static const char *const kind_names[LINK_KIND_MAX] = {
 	[LINK_XDP] = "xdp",
@@ -115,13 +114,14 @@ int link_update_pinned(const char *path, int prog_fd)
 	return err;
 }
 
-int link_pin_new(int fd, const char *path)
+int link_pin_new(int fd, const char *path, struct canary_err *cerr)
 {
 	int err = 0;
 
 	if (bpf_obj_pin(fd, path)) {
 		err = -errno;
-		p_err("Couldn't pin link at '%s': %s", path, strerror(-err));
+		cerr_set(cerr, "Couldn't pin link at '%s': %s", path,
+			 strerror(-err));
 	}
 	close(fd);
 	return err;

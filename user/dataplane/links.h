@@ -8,6 +8,7 @@
 #define CANARY_USER_LINKS_H
 
 #include <stddef.h>
+#include "core/config.h"
 
 enum link_kind {
 	LINK_XDP,         /* native XDP ingress */
@@ -37,8 +38,8 @@ int links_for_each(const char *dir, int ifindex,
  * a negative errno. */
 int link_update_pinned(const char *path, int prog_fd);
 /* Pins the new link @fd at @path and closes @fd. Returns 0 or a negative
- * errno, reported. */
-int link_pin_new(int fd, const char *path);
+ * errno, with the reason in @err. */
+int link_pin_new(int fd, const char *path, struct canary_err *err);
 
 /* Whether the pinned link at @path is still attached to a device. */
 int link_is_live(const char *path);

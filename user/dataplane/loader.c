@@ -13,7 +13,6 @@
 #include "canary.skel.h"
 #include "dataplane/loader.h"
 #include "dataplane/migrate.h"
-#include "cli/output.h"
 #include "dataplane/privs.h"
 
 /* canary_tx is pinned here rather than by libbpf (see bpf/maps.h). */
@@ -57,7 +56,8 @@ static int set_flow_size(struct canary_bpf *skel, __u32 n)
 
 /* The flow table's size: a pinned table keeps its own (resizing means a
  * new, empty table); otherwise the size asked for, or the default. */
-static int size_flow_table(struct canary_bpf *skel, const char *pin_dir)
+static int size_flow_table(struct canary_bpf *skel, const char *pin_dir,
+			   struct canary_err *cerr)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -73,11 +73,11 @@ static int size_flow_table(struct canary_bpf *skel, const char *pin_dir)
 	if (err)
 		return err;
 	if (flow_entries && info.max_entries != flow_entries) {
-		p_err("the flow table pinned at '%s' holds %u flows, not %u: "
-		      "resizing it would lose every flow; to resize, detach "
-		      "every interface, remove the pin dir '%s', then attach "
-		      "with --flow-entries %u", path, info.max_entries,
-		      flow_entries, pin_dir, flow_entries);
+		cerr_set(cerr, "the flow table pinned at '%s' holds %u flows, "
+			 "not %u: resizing it would lose every flow; to resize, "
+			 "detach every interface, remove the pin dir '%s', then "
+			 "attach with --flow-entries %u", path,
+			 info.max_entries, flow_entries, pin_dir, flow_entries);
 		return -EEXIST;
 	}
 	return set_flow_size(skel, info.max_entries);
@@ -85,7 +85,7 @@ static int size_flow_table(struct canary_bpf *skel, const char *pin_dir)
 
 /* Refuses a pinned map whose layout differs from this build's, naming it
  * (libbpf would only say "incompatible" at load time, without a name). */
-static int check_pinned_map(const struct bpf_map *map)
+static int check_pinned_map(const struct bpf_map *map, struct canary_err *cerr)
 {
 	const char *path = bpf_map__pin_path(map);
 	struct bpf_map_info info = {};
@@ -105,25 +105,25 @@ static int check_pinned_map(const struct bpf_map *map)
 	    info.max_entries == bpf_map__max_entries(map) &&
 	    info.map_flags == bpf_map__map_flags(map))
 		return 0;
-	p_err("map '%s' pinned at '%s' does not match this build (type %u, "
-	      "key %u B, value %u B, %u entries, flags %#x; this build needs "
-	      "type %u, key %u B, value %u B, %u entries, flags %#x): it was "
-	      "made by an incompatible version; detach every interface and "
-	      "remove the pin dir first", bpf_map__name(map), path, info.type,
-	      info.key_size, info.value_size, info.max_entries, info.map_flags,
-	      bpf_map__type(map), bpf_map__key_size(map),
-	      bpf_map__value_size(map), bpf_map__max_entries(map),
-	      bpf_map__map_flags(map));
+	cerr_set(cerr, "map '%s' pinned at '%s' does not match this build "
+		 "(type %u, key %u B, value %u B, %u entries, flags %#x; this "
+		 "build needs type %u, key %u B, value %u B, %u entries, flags "
+		 "%#x): it was made by an incompatible version; detach every "
+		 "interface and remove the pin dir first", bpf_map__name(map),
+		 path, info.type, info.key_size, info.value_size,
+		 info.max_entries, info.map_flags, bpf_map__type(map),
+		 bpf_map__key_size(map), bpf_map__value_size(map),
+		 bpf_map__max_entries(map), bpf_map__map_flags(map));
 	return -EINVAL;
 }
 
-static int check_pinned_maps(struct canary_bpf *skel)
+static int check_pinned_maps(struct canary_bpf *skel, struct canary_err *cerr)
 {
 	struct bpf_map *map;
 	int err;
 
 	bpf_object__for_each_map(map, skel->obj) {
-		err = check_pinned_map(map);
+		err = check_pinned_map(map, cerr);
 		if (err)
 			return err;
 	}
@@ -131,7 +131,8 @@ static int check_pinned_maps(struct canary_bpf *skel)
 }
 
 /* loader_load(), with the programs too when @progs, else the maps only. */
-static int load(const char *pin_dir, struct canary_bpf **out, bool progs)
+static int load(const char *pin_dir, struct canary_bpf **out, bool progs,
+		struct canary_err *cerr)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
 	char tx_path[PATH_MAX + 32];
@@ -139,39 +140,37 @@ static int load(const char *pin_dir, struct canary_bpf **out, bool progs)
 	struct canary_bpf *skel;
 	int err;
 
-	if (privs_check_load())
+	cerr_clear(cerr);
+	if (privs_check_load(cerr))
 		return -EPERM;
 	snprintf(tx_path, sizeof(tx_path), "%s/%s", pin_dir, CANARY_MAP_TX);
 	skel = canary_bpf__open_opts(&opts);
 	if (!skel) {
 		err = -errno;
-		p_err("Couldn't open the BPF object: %s", strerror(-err));
+		cerr_set(cerr, "Couldn't open the BPF object: %s",
+			 strerror(-err));
 		return err;
 	}
 	if (!progs)
 		bpf_object__for_each_program(prog, skel->obj)
 			bpf_program__set_autoload(prog, false);
-	err = size_flow_table(skel, pin_dir);
+	err = size_flow_table(skel, pin_dir, cerr);
 	if (!err)
-		err = check_pinned_maps(skel);
-	if (err) {
-		canary_bpf__destroy(skel);
-		return err;
-	}
-	err = reuse_tx_map(skel, tx_path);
+		err = check_pinned_maps(skel, cerr);
+	if (!err)
+		err = reuse_tx_map(skel, tx_path);
 	if (!err)
 		err = canary_bpf__load(skel);
 	if (!err)
 		err = pin_tx_map(skel, tx_path);
-	if (!err && migrate_old_maps(pin_dir, skel)) {
-		canary_bpf__destroy(skel);
-		return -EINVAL;
-	}
+	if (!err && migrate_old_maps(pin_dir, skel, cerr))
+		err = -EINVAL;
 	if (err) {
-		p_err("Couldn't load the BPF programs and maps under '%s': %s "
-		      "(an incompatible map pinned there is refused; -vv shows "
-		      "libbpf's reason)",
-		      pin_dir, strerror(-err));
+		if (cerr_unset(cerr)) /* no step above named the reason */
+			cerr_set(cerr, "Couldn't load the BPF programs and maps "
+				 "under '%s': %s (an incompatible map pinned "
+				 "there is refused; -vv shows libbpf's reason)",
+				 pin_dir, strerror(-err));
 		canary_bpf__destroy(skel);
 		return err;
 	}
@@ -179,14 +178,16 @@ static int load(const char *pin_dir, struct canary_bpf **out, bool progs)
 	return 0;
 }
 
-int loader_load(const char *pin_dir, struct canary_bpf **out)
+int loader_load(const char *pin_dir, struct canary_bpf **out,
+		struct canary_err *err)
 {
-	return load(pin_dir, out, true);
+	return load(pin_dir, out, true, err);
 }
 
-int loader_load_maps(const char *pin_dir, struct canary_bpf **out)
+int loader_load_maps(const char *pin_dir, struct canary_bpf **out,
+		     struct canary_err *err)
 {
-	return load(pin_dir, out, false);
+	return load(pin_dir, out, false, err);
 }
 
 void loader_close(struct canary_bpf *skel)

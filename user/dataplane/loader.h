@@ -4,6 +4,7 @@
 #define CANARY_USER_LOADER_H
 
 #include <linux/types.h>
+#include "core/config.h"
 
 struct canary_bpf;
 
@@ -19,17 +20,19 @@ void loader_set_flow_entries(__u32 n);
  * Opens and loads the BPF object; maps pinned under @pin_dir are reused,
  * missing ones created and pinned. A pinned map whose layout differs from
  * this build's is refused by name (-EINVAL); one an older release pinned
- * under a name since retired is carried over (migrate.h). Returns 0 or a negative
- * errno, with the error reported.
+ * under a name since retired is carried over (migrate.h). Returns 0 or a
+ * negative errno, with the reason in @err.
  */
-int loader_load(const char *pin_dir, struct canary_bpf **skel);
+int loader_load(const char *pin_dir, struct canary_bpf **skel,
+		struct canary_err *err);
 /*
  * loader_load() without the programs: creates (or checks, or carries
  * over) the pinned maps only, sparing the verifier's few hundred ms when
  * no program is wanted (a first apply into an empty pin dir). The
  * skeleton's programs are then not loaded.
  */
-int loader_load_maps(const char *pin_dir, struct canary_bpf **skel);
+int loader_load_maps(const char *pin_dir, struct canary_bpf **skel,
+		     struct canary_err *err);
 void loader_close(struct canary_bpf *skel);
 
 #endif /* CANARY_USER_LOADER_H */

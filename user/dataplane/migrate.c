@@ -13,7 +13,6 @@
 #include "canary.skel.h"
 #include "dataplane/migrate.h"
 #include "util/log.h"
-#include "cli/output.h"
 
 /* canary_meta's entries before the IPv6 fields: the same layout as
  * struct canary_meta up to and including ports[] and a zero word where
@@ -114,40 +113,48 @@ static const struct old_map old_maps[] = {
 };
 
 /* Copies old map @o pinned at @path into @to, then unpins it. */
-static int migrate_one(const struct old_map *o, const char *path, int to)
+static int migrate_one(const struct old_map *o, const char *path, int to,
+		       struct canary_err *cerr)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	int fd = bpf_obj_get(path), err;
 
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	err = fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (err)
+		cerr_set(cerr, "Couldn't read the old map pinned at '%s': %s",
+			 path, strerror(-err));
 	if (!err && (info.key_size != o->key_size ||
 		     info.value_size != o->value_size)) {
-		p_err("map '%s' pinned at '%s' has %u-byte keys and %u-byte "
-		      "values, not an older canary-bpf's %u and %u: detach every "
-		      "interface and remove the pin dir first", o->name, path,
-		      info.key_size, info.value_size, o->key_size, o->value_size);
+		cerr_set(cerr, "map '%s' pinned at '%s' has %u-byte keys and "
+			 "%u-byte values, not an older canary-bpf's %u and %u: "
+			 "detach every interface and remove the pin dir first",
+			 o->name, path, info.key_size, info.value_size,
+			 o->key_size, o->value_size);
 		err = -EINVAL;
 	}
 	if (!err) {
 		err = o->copy(fd, to);
 		if (err)
-			p_err("Couldn't carry map '%s' over from '%s': %s", o->name,
-			      path, strerror(-err));
+			cerr_set(cerr, "Couldn't carry map '%s' over from '%s': %s",
+				 o->name, path, strerror(-err));
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (!err && unlink(path)) {
 		err = -errno;
-		p_err("Couldn't unpin the old map '%s': %s", path, strerror(-err));
+		cerr_set(cerr, "Couldn't unpin the old map '%s': %s", path,
+			 strerror(-err));
 	}
 	if (!err)
 		pr_info("carried the old map '%s' over into its successor", o->name);
 	return err;
 }
 
-int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel)
+int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel,
+		     struct canary_err *cerr)
 {
 	int to[] = { bpf_map__fd(skel->maps.canary_meta_v2),
 		     bpf_map__fd(skel->maps.canary_ring_v2),
@@ -162,7 +169,7 @@ int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel)
 		       "one successor per old map");
 	for (i = 0; i < sizeof(old_maps) / sizeof(old_maps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, old_maps[i].name);
-		err = migrate_one(&old_maps[i], path, to[i]);
+		err = migrate_one(&old_maps[i], path, to[i], cerr);
 		if (err)
 			return err;
 	}

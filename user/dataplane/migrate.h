@@ -8,6 +8,8 @@
 #ifndef CANARY_USER_MIGRATE_H
 #define CANARY_USER_MIGRATE_H
 
+#include "core/config.h"
+
 struct canary_bpf;
 
 /*
@@ -16,9 +18,11 @@ struct canary_bpf;
  * version records, so the data plane picks exactly as before) into
  * canary_ring_v2, canary_node (IPv4 only) into canary_node_v2 and
  * canary_flow6 (no snat_port) into canary_flow6_v2, then unpins the old
- * maps. Does nothing when @pin_dir holds none of them. Returns 0 or a negative errno, with the error reported;
- * the old pins stay until a copy succeeds, so a retry starts over.
+ * maps. Does nothing when @pin_dir holds none of them. Returns 0 or a
+ * negative errno, with the reason in @err; the old pins stay until a copy
+ * succeeds, so a retry starts over.
  */
-int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel);
+int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel,
+		     struct canary_err *err);
 
 #endif /* CANARY_USER_MIGRATE_H */

@@ -6,7 +6,6 @@
 #include <linux/capability.h>
 
 #include "util/log.h"
-#include "cli/output.h"
 #include "dataplane/privs.h"
 
 #ifndef CAP_PERFMON
@@ -34,7 +33,7 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
-int privs_check(void)
+int privs_check(struct canary_err *err)
 {
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	bool bpf, net;
@@ -45,20 +44,20 @@ int privs_check(void)
 	net = has_cap(data, CAP_NET_ADMIN);
 	if (bpf && net)
 		return EXIT_OK;
-	p_err("insufficient privileges: missing %s%s%s (" PRIVS_HINT ")",
-	      bpf ? "" : "CAP_BPF", !bpf && !net ? " and " : "",
-	      net ? "" : "CAP_NET_ADMIN");
+	cerr_set(err, "insufficient privileges: missing %s%s%s (" PRIVS_HINT ")",
+		 bpf ? "" : "CAP_BPF", !bpf && !net ? " and " : "",
+		 net ? "" : "CAP_NET_ADMIN");
 	return EXIT_FAIL;
 }
 
-int privs_check_load(void)
+int privs_check_load(struct canary_err *err)
 {
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
 	if (!read_caps(data) || has_cap(data, CAP_PERFMON) ||
 	    has_cap(data, CAP_SYS_ADMIN))
 		return EXIT_OK;
-	p_err("insufficient privileges to load the programs: missing "
-	      "CAP_PERFMON, which the verifier needs for them (" PRIVS_HINT ")");
+	cerr_set(err, "insufficient privileges to load the programs: missing "
+		 "CAP_PERFMON, which the verifier needs for them (" PRIVS_HINT ")");
 	return EXIT_FAIL;
 }

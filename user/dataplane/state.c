@@ -14,7 +14,6 @@
 #include "dataplane/loader.h"
 #include "util/log.h"
 #include "core/maglev.h"
-#include "cli/output.h"
 #include "dataplane/privs.h"
 #include "dataplane/state.h"
 
@@ -41,26 +40,34 @@ static bool on_bpffs(const char *path)
 }
 
 /* The default pin dir lives in /sys/fs/bpf, which may not be mounted yet. */
-static int mount_default_bpffs(void)
+static int mount_default_bpffs(struct canary_err *err)
 {
 	if (on_bpffs("/sys/fs/bpf"))
 		return 0;
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
-		p_err("Couldn't mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+		cerr_set(err, "Couldn't mount bpffs on /sys/fs/bpf: %s",
+			 strerror(errno));
 		return EXIT_FAIL;
 	}
 	pr_info("mounted bpffs on /sys/fs/bpf\n");
 	return 0;
 }
 
+static int nothing_pinned(const char *dir, struct canary_err *err)
+{
+	cerr_set(err, "nothing is pinned under '%s': run 'canary-bpf attach' "
+		 "or 'canary-bpf apply' first", dir);
+	return EXIT_FAIL;
+}
+
 /* Makes @dir exist as a directory on bpffs. */
-static int prepare_dir(const char *dir, bool create)
+static int prepare_dir(const char *dir, bool create, struct canary_err *err)
 {
 	char parent[PATH_MAX];
 	char *slash;
 
 	if (!strcmp(dir, CANARY_DEFAULT_PIN_DIR) && create &&
-	    mount_default_bpffs())
+	    mount_default_bpffs(err))
 		return EXIT_FAIL;
 	if (on_bpffs(dir))
 		return EXIT_OK;
@@ -69,33 +76,31 @@ static int prepare_dir(const char *dir, bool create)
 	if (slash && slash != parent)
 		*slash = '\0';
 	if (access(dir, F_OK) == 0 || !on_bpffs(parent)) {
-		p_err("--pin-dir '%s': not on a bpf filesystem (mount one with "
-		      "'mount -t bpf bpf DIR')", dir);
+		cerr_set(err, "--pin-dir '%s': not on a bpf filesystem (mount "
+			 "one with 'mount -t bpf bpf DIR')", dir);
 		return EXIT_USAGE;
 	}
-	if (!create) {
-		p_err("nothing is pinned under '%s': run 'canary-bpf attach' "
-		      "or 'canary-bpf apply' first", dir);
-		return EXIT_FAIL;
-	}
+	if (!create)
+		return nothing_pinned(dir, err);
 	if (mkdir(dir, 0700) && errno != EEXIST) {
-		p_err("Couldn't create pin dir '%s': %s", dir, strerror(errno));
+		cerr_set(err, "Couldn't create pin dir '%s': %s", dir,
+			 strerror(errno));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
 
-static int lock_dir(struct canary_state *st)
+static int lock_dir(struct canary_state *st, struct canary_err *err)
 {
 	st->dir_fd = open(st->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->dir_fd < 0) {
-		p_err("Couldn't open pin dir '%s': %s", st->pin_dir,
-		      strerror(errno));
+		cerr_set(err, "Couldn't open pin dir '%s': %s", st->pin_dir,
+			 strerror(errno));
 		return EXIT_FAIL;
 	}
 	if (flock(st->dir_fd, LOCK_EX)) {
-		p_err("Couldn't lock pin dir '%s': %s", st->pin_dir,
-		      strerror(errno));
+		cerr_set(err, "Couldn't lock pin dir '%s': %s", st->pin_dir,
+			 strerror(errno));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -177,48 +182,48 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->health_fd = st->guard_fd = -1;
 }
 
-static int do_open(struct canary_state *st, const char *dir, bool create)
+static int do_open(struct canary_state *st, const char *dir, bool create,
+		   struct canary_err *err)
 {
 	struct canary_bpf *skel;
 	int ret;
 
 	state_init(st, dir);
-	ret = privs_check();
+	ret = privs_check(err);
 	if (!ret)
-		ret = prepare_dir(dir, create);
+		ret = prepare_dir(dir, create, err);
 	if (ret)
 		return ret;
-	ret = lock_dir(st);
+	ret = lock_dir(st, err);
 	if (ret)
 		return ret;
 	if (open_maps(st) == 0)
 		return EXIT_OK;
-	if (!create) {
-		p_err("nothing is pinned under '%s': run 'canary-bpf attach' "
-		      "or 'canary-bpf apply' first", dir);
-		return EXIT_FAIL;
-	}
+	if (!create)
+		return nothing_pinned(dir, err);
 	/* First use of this pin dir: loading the object creates the maps
 	 * (not the programs: attach loads those). */
-	if (loader_load_maps(st->pin_dir, &skel))
+	if (loader_load_maps(st->pin_dir, &skel, err))
 		return EXIT_FAIL;
 	loader_close(skel);
 	if (open_maps(st)) {
-		p_err("Couldn't open the maps pinned under '%s': %s",
-		      st->pin_dir, strerror(errno));
+		cerr_set(err, "Couldn't open the maps pinned under '%s': %s",
+			 st->pin_dir, strerror(errno));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
 
-int state_open(struct canary_state *st, const char *dir)
+int state_open(struct canary_state *st, const char *dir,
+	       struct canary_err *err)
 {
-	return do_open(st, dir, true);
+	return do_open(st, dir, true, err);
 }
 
-int state_open_existing(struct canary_state *st, const char *dir)
+int state_open_existing(struct canary_state *st, const char *dir,
+			struct canary_err *err)
 {
-	return do_open(st, dir, false);
+	return do_open(st, dir, false, err);
 }
 
 void state_close(struct canary_state *st)

@@ -62,13 +62,16 @@ const char *state_pin_dir(const char *opt);
  * Makes sure @dir is a directory on bpffs (mounting bpffs on /sys/fs/bpf
  * for the default dir when nothing is mounted there), takes the lock and
  * opens the pinned maps, creating them by loading the BPF object if they
- * do not exist yet. Returns an exit code (EXIT_OK, EXIT_FAIL, EXIT_USAGE)
- * and has printed the error.
+ * do not exist yet. Returns an exit code (EXIT_OK, EXIT_FAIL, EXIT_USAGE),
+ * with the reason in @err when it is not EXIT_OK. The caller reports it;
+ * st is then safe to state_close().
  */
-int state_open(struct canary_state *st, const char *dir);
+int state_open(struct canary_state *st, const char *dir,
+	       struct canary_err *err);
 /* Like state_open() but never creates anything: EXIT_FAIL with a message
  * when nothing is pinned. For read-only commands. */
-int state_open_existing(struct canary_state *st, const char *dir);
+int state_open_existing(struct canary_state *st, const char *dir,
+			struct canary_err *err);
 void state_close(struct canary_state *st);
 /* Opens canary_port if it is pinned and not open yet; 0 or -errno. */
 int state_open_port(struct canary_state *st);
@@ -88,8 +91,11 @@ typedef int (*config_edit_fn)(struct canary_config *cfg, void *arg,
 			      struct canary_err *err);
 
 /* Reads the active config, applies @edit, validates, writes the result to
- * the inactive generation and flips to it. Returns an exit code. */
-int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg);
+ * the inactive generation and flips to it. Returns an exit code
+ * (EXIT_USAGE when @edit or validation refused the change, which is then
+ * not written), with the reason in @err when it is not EXIT_OK. */
+int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
+		      struct canary_err *err);
 
 /* Active generation, or -1. */
 int state_active_gen(struct canary_state *st);

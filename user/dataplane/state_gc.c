@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * After a change is live: dropping the flow entries whose endpoint (or
+ * service) the new config removed.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "util/log.h"
+#include "dataplane/state_int.h"
+
+/* One service port, for finding a flow's service quickly. */
+struct svc_port {
+	struct canary_addr vip;
+	__be16 port;
+	__be16 target;   /* 0: the endpoint's own port */
+	__u8 proto;
+	const struct canary_service_cfg *svc;
+};
+
+static int svc_port_cmp(const void *a, const void *b)
+{
+	const struct svc_port *x = a, *y = b;
+	int c = addr_cmp(&x->vip, &y->vip);
+
+	if (c)
+		return c;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return (int)x->proto - (int)y->proto;
+}
+
+/* Every (vip, port, proto) of @cfg, sorted; *n gets the count. */
+static struct svc_port *index_ports(const struct canary_config *cfg, size_t *n)
+{
+	struct svc_port *idx = calloc((size_t)cfg->n_services * CANARY_MAX_PORTS + 1,
+				      sizeof(*idx));
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	int i, p, np;
+
+	*n = 0;
+	if (!idx)
+		return NULL;
+	for (i = 0; i < cfg->n_services; i++) {
+		np = config_ports(&cfg->svc[i], ports);
+		for (p = 0; p < np; p++)
+			idx[(*n)++] = (struct svc_port){
+				.vip = cfg->svc[i].vip, .port = ports[p].port,
+				.target = ports[p].target,
+				.proto = cfg->svc[i].proto, .svc = &cfg->svc[i] };
+	}
+	qsort(idx, *n, sizeof(*idx), svc_port_cmp);
+	return idx;
+}
+
+/* What a flow entry of either family names: its service and endpoint. */
+struct flow_ref {
+	struct canary_addr vip;
+	__be16 dport;
+	__u8 proto;
+	struct canary_addr ep;
+	__be16 ep_port;
+};
+
+static void flow_ref4(const void *key, const void *val, struct flow_ref *r)
+{
+	const struct canary_flow_key *k = key;
+	const struct canary_flow *f = val;
+
+	*r = (struct flow_ref){ .vip = addr_v4(k->daddr), .dport = k->dport,
+				.proto = k->proto, .ep = addr_v4(f->ep_addr),
+				.ep_port = f->ep_port };
+}
+
+static void flow_ref6(const void *key, const void *val, struct flow_ref *r)
+{
+	const struct canary_flow6_key *k = key;
+	const struct canary_flow6 *f = val;
+
+	*r = (struct flow_ref){ .vip = addr_v6(k->daddr), .dport = k->dport,
+				.proto = k->proto, .ep = addr_v6(f->ep_addr),
+				.ep_port = f->ep_port };
+}
+
+/* Whether flow @r still has its service and endpoint. */
+static bool flow_still_valid(const struct flow_ref *r,
+			     const struct svc_port *idx, size_t n)
+{
+	struct svc_port probe = { .vip = r->vip, .port = r->dport,
+				  .proto = r->proto };
+	const struct svc_port *hit = bsearch(&probe, idx, n, sizeof(*idx),
+					     svc_port_cmp);
+	const struct canary_service_cfg *svc;
+	const struct canary_ep_cfg *ep;
+	int v, e;
+
+	if (!hit)
+		return false;
+	svc = hit->svc;
+	for (v = 0; v < svc->n_versions; v++) {
+		for (e = 0; e < svc->v[v].n_endpoints; e++) {
+			ep = &svc->v[v].ep[e];
+			if (addr_eq(&ep->addr, &r->ep) &&
+			    (hit->target ?: ep->port) == r->ep_port)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* A flow table of one family: canary_flow or canary_flow6. */
+struct flow_map {
+	int fd;
+	size_t key_size;   /* struct canary_flow_key or canary_flow6_key */
+	void (*ref)(const void *key, const void *val, struct flow_ref *r);
+};
+
+/* The keys in @fm of flows no longer valid under @idx, in *@dead
+ * (malloc'd, @key_size each); returns how many, or -ENOMEM. */
+static long dead_flows(struct canary_state *st, const struct flow_map *fm,
+		       const struct svc_port *idx, size_t n_idx,
+		       unsigned char **dead)
+{
+	unsigned char key[sizeof(struct canary_flow6_key)], *prev = NULL;
+	unsigned char val[sizeof(struct canary_flow6)], *more;
+	size_t n_dead = 0, cap = 1024;
+	__u32 steps = state_flow_walk_limit(st);
+	struct flow_ref r;
+
+	*dead = malloc(cap * fm->key_size);
+	if (!*dead)
+		return -ENOMEM;
+	while (steps-- && bpf_map_get_next_key(fm->fd, prev, key) == 0) {
+		prev = key;
+		if (bpf_map_lookup_elem(fm->fd, key, val))
+			continue;
+		fm->ref(key, val, &r);
+		if (flow_still_valid(&r, idx, n_idx))
+			continue;
+		if (n_dead == cap) {
+			more = realloc(*dead, 2 * cap * fm->key_size);
+			if (!more)
+				break;
+			*dead = more;
+			cap *= 2;
+		}
+		memcpy(*dead + n_dead++ * fm->key_size, key, fm->key_size);
+	}
+	return n_dead;
+}
+
+/* Drops the dead flows of one flow table; returns how many or -errno. */
+static long gc_flow_map(struct canary_state *st, const struct flow_map *fm,
+			const struct svc_port *idx, size_t n_idx)
+{
+	unsigned char *dead;
+	long n_dead = dead_flows(st, fm, idx, n_idx, &dead), i, n = 0;
+
+	if (n_dead < 0)
+		return n_dead;
+	for (i = 0; i < n_dead; i++)
+		n += bpf_map_delete_elem(fm->fd, dead + i * fm->key_size) == 0;
+	state_count_deleted_flows(st, n);
+	free(dead);
+	return n_dead;
+}
+
+/*
+ * Drops flow entries (of both families) whose endpoint was removed
+ * outright (or whose service is gone): their next packet is placed again
+ * instead of being sent to an endpoint that no longer exists. Draining
+ * endpoints keep theirs.
+ */
+int state_gc_flows(struct canary_state *st, const struct canary_config *cfg)
+{
+	const struct flow_map maps[] = {
+		{ st->flow_fd, sizeof(struct canary_flow_key), flow_ref4 },
+		{ st->flow6_fd, sizeof(struct canary_flow6_key), flow_ref6 },
+	};
+	long n, total = 0;
+	struct svc_port *idx;
+	size_t n_idx, i;
+	int err = 0;
+
+	idx = index_ports(cfg, &n_idx);
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++) {
+		n = gc_flow_map(st, &maps[i], idx, n_idx);
+		if (n < 0)
+			err = n;
+		else
+			total += n;
+	}
+	if (total)
+		pr_info("dropped %ld flows of removed endpoints\n", total);
+	free(idx);
+	return err;
+}
