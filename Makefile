@@ -84,7 +84,12 @@ FUZZ_PACKETS ?= 1000000
 # After the lists it names: a prerequisite list expands when read.
 .SECONDARY: $(BPF_OBJS) $(OUTPUT)/bench.bpf.o $(FUZZ_OBJS)
 
-all: canary-bpf $(UNIT_BINS) $(HARNESS_TEST) $(BPFT_BIN) $(BENCH_BIN)
+all: canary-bpf $(UNIT_BINS) $(HARNESS_TEST) $(BPFT_BIN) $(BENCH_BIN) $(OUTPUT)/headers.ok
+
+# Each bpf/*.h compiles on its own (scripts/check-headers.sh).
+$(OUTPUT)/headers.ok: $(BPF_HDRS) $(OUTPUT)/vmlinux.h scripts/check-headers.sh | $(OUTPUT)
+	$(call msg,CHECK,bpf/*.h)
+	$(Q)scripts/check-headers.sh $(CLANG) $(BPF_CFLAGS) && touch $@
 
 $(OUTPUT) $(OUTPUT)/tests/unit $(OUTPUT)/tests/bpf $(TLIB) $(OUTPUT)/bench:
 	$(Q)mkdir -p $@

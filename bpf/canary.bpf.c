@@ -8,39 +8,22 @@
  *   canary_tc_out  tc egress on the same interface: replies from endpoints
  *                  get the VIP:port back as their source.
  */
-#include "vmlinux.h"
-/* libbpf's fallback offsetof() is the null-pointer idiom, which clang 14
- * miscompiles inside a conditional expression (it loaded from address
- * 16); the builtin is what the compiler understands. */
-#define offsetof(type, member) __builtin_offsetof(type, member)
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
-
-#include "canary.h"
-#define CANARY_INLINE static __always_inline
-#include "canary_hash.h"
-
+#include "common.h"
 #include "ctx.h"
 #include "parse.h"
 #include "csum.h"
 #include "maps.h"
+#include "family.h"
 #include "lb.h"
-#include "lb6.h"
+#include "snat.h"
 #include "icmp.h"
 #include "icmp6.h"
 #include "sock.h"
-#include "sock6.h"
+#include "fib.h"
 
-#define AF_INET 2
-#define AF_INET6 10
 #define IPV6_FLOWINFO_MASK bpf_htonl(0x0FFFFFFF)
-#define ETH_ALEN 6
 #define TC_ACT_UNSPEC (-1) /* tcx: next program, or the kernel's default */
 #define TC_ACT_SHOT 2
-#define TCP_DPORT_OFF 2    /* destination port offset, TCP and UDP alike */
-#define TCP_SPORT_OFF 0
-
-#include "fib.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -121,62 +104,45 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 	/* Past a bridge, the source MAC is the bridge's: the pod's gateway. */
 	__builtin_memcpy(eth->h_dest, a.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, a.smac, ETH_ALEN);
-	if (g)
-		g->redirected++;
+	GLOBAL_INC(g, redirected);
 	return ifindex == ctx->ingress_ifindex ? V_TX : V_REDIRECT;
 pass:
-	if (g)
-		g->fib_fallback++;
+	GLOBAL_INC(g, fib_fallback);
 	return V_PASS;
 }
 
-/* xdp_fib_send() for an IPv4 frame now addressed to @dst. */
+/* xdp_fib_send() for a frame of the family now addressed to @dst. */
 static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
-						const struct pkt *p, __be32 dst,
-						struct canary_global *g)
-{
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = (void *)(long)ctx->data;
-	struct iphdr *iph = (void *)(eth + 1);
-	struct fib_question q;
-
-	if (p->vlan || (void *)(iph + 1) > data_end || iph->ttl <= 1) {
-		if (g)
-			g->fib_fallback++;
-		return V_PASS;
-	}
-	q.family = AF_INET;
-	q.tos = iph->tos;
-	q.proto = p->proto;
-	q.tot_len = p->tot_len;
-	q.src[0] = p->saddr;
-	q.dst[0] = dst;
-	return xdp_fib_send(ctx, &q, iph, NULL, g);
-}
-
-/* xdp_fib_send() for an IPv6 frame now addressed to @dst. */
-static __always_inline enum verdict xdp_forward6(struct xdp_md *ctx,
-						 const struct pkt *p,
-						 const __be32 *dst,
-						 struct canary_global *g)
+						const struct pkt *p,
+						const __be32 *dst,
+						struct canary_global *g,
+						bool is6)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = (void *)(long)ctx->data;
 	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct iphdr *iph = (void *)(eth + 1);
 	struct fib_question q;
 
-	if (p->vlan || (void *)(ip6 + 1) > data_end || ip6->hop_limit <= 1) {
-		if (g)
-			g->fib_fallback++;
+	if (p->vlan || (is6 ? (void *)(ip6 + 1) > data_end || ip6->hop_limit <= 1 :
+			      (void *)(iph + 1) > data_end || iph->ttl <= 1)) {
+		GLOBAL_INC(g, fib_fallback);
 		return V_PASS;
 	}
-	q.family = AF_INET6;
-	q.flowinfo = *(__be32 *)ip6 & IPV6_FLOWINFO_MASK;
 	q.proto = p->proto;
 	q.tot_len = p->tot_len;
-	addr6_copy(q.src, p->saddr6);
-	addr6_copy(q.dst, dst);
-	return xdp_fib_send(ctx, &q, NULL, &ip6->hop_limit, g);
+	if (is6) {
+		q.family = AF_INET6;
+		q.flowinfo = *(__be32 *)ip6 & IPV6_FLOWINFO_MASK;
+		addr6_copy(q.src, p->saddr6);
+		addr6_copy(q.dst, dst);
+		return xdp_fib_send(ctx, &q, NULL, &ip6->hop_limit, g);
+	}
+	q.family = AF_INET;
+	q.tos = iph->tos;
+	q.src[0] = p->saddr;
+	q.dst[0] = dst[0];
+	return xdp_fib_send(ctx, &q, iph, NULL, g);
 }
 
 /*
@@ -242,19 +208,20 @@ static __always_inline int icmp_to_endpoint(const struct icmp_quote *e,
 static __always_inline int icmp_snat_to_client(const struct icmp_quote *e,
 					       __be32 node, struct icmp_nat *to)
 {
-	struct canary_snat *back;
+	union lb_snat *back;
 
 	if (!node || e->in.saddr != node)
 		return -1;
-	back = snat_lookup(e->in.daddr, e->in.dport, e->in.sport, e->in.proto);
+	back = snat_lookup(&e->in.daddr, e->in.dport, e->in.sport, e->in.proto,
+			   false);
 	if (!back)
 		return -1;
-	to->q_saddr = back->client;
-	to->q_sport = back->client_port;
-	to->q_daddr = back->vip;
-	to->q_dport = back->vport;
-	to->daddr = back->client;
-	to->saddr = back->vip;
+	to->q_saddr = back->v4.client;
+	to->q_sport = back->v4.client_port;
+	to->q_daddr = back->v4.vip;
+	to->q_dport = back->v4.vport;
+	to->daddr = back->v4.client;
+	to->saddr = back->v4.vip;
 	return 0;
 }
 
@@ -281,12 +248,10 @@ static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
 	    icmp_snat_to_client(&e, node, &to))
 		return;
 	if (icmp_rewrite(ctx, kind, &e, &to)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->icmp++;
+	GLOBAL_INC(g, icmp);
 }
 
 __noinline int parse_ipv6_xdp(struct xdp_md *ctx, struct pkt *p)
@@ -328,7 +293,7 @@ static __always_inline int icmp6_to_endpoint(const struct icmp6_quote *e,
 	if (!f)
 		return -1;
 	snat = f->flags & CANARY_FLOW_F_SNAT;
-	if (snat && (!n || addr6_zero(n->address6)))
+	if (snat && (!n || addr_zero(n->address6, true)))
 		return -1;
 	addr6_copy(to->q_saddr, f->ep_addr);
 	to->q_sport = f->ep_port;
@@ -352,19 +317,21 @@ static __always_inline int icmp6_snat_to_client(const struct icmp6_quote *e,
 						const struct canary_node *n,
 						struct icmp6_nat *to)
 {
-	struct canary_snat6 *back;
+	union lb_snat *back;
 
-	if (!n || addr6_zero(n->address6) || !addr6_eq(e->in.saddr6, n->address6))
+	if (!n || addr_zero(n->address6, true) ||
+	    !addr6_eq(e->in.saddr6, n->address6))
 		return -1;
-	back = snat6_lookup(e->in.daddr6, e->in.dport, e->in.sport, e->in.proto);
+	back = snat_lookup(e->in.daddr6, e->in.dport, e->in.sport, e->in.proto,
+			   true);
 	if (!back)
 		return -1;
-	addr6_copy(to->q_saddr, back->client);
-	to->q_sport = back->client_port;
-	addr6_copy(to->q_daddr, back->vip);
-	to->q_dport = back->vport;
-	addr6_copy(to->daddr, back->client);
-	addr6_copy(to->saddr, back->vip);
+	addr6_copy(to->q_saddr, back->v6.client);
+	to->q_sport = back->v6.client_port;
+	addr6_copy(to->q_daddr, back->v6.vip);
+	to->q_dport = back->v6.vport;
+	addr6_copy(to->daddr, back->v6.client);
+	addr6_copy(to->saddr, back->v6.vip);
 	return 0;
 }
 
@@ -387,75 +354,43 @@ static __always_inline void ingress_icmp6(void *ctx, enum ctx_kind kind)
 	    icmp6_snat_to_client(&sc->e, n, &sc->to))
 		return;
 	if (icmp6_rewrite(ctx, kind, &sc->e, &sc->to)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->icmp++;
-}
-
-/*
- * The reply of a source-NATed IPv6 flow, back at this node: endpoint ->
- * node address6:port becomes VIP:port -> client, and goes on to the
- * client.
- */
-static __always_inline enum verdict ingress_snat6_reply(void *ctx,
-							 enum ctx_kind kind,
-							 struct pkt *p,
-							 const struct canary_snat6 *back,
-							 struct canary_global *g)
-{
-	struct canary_snat6 way = *back;
-
-	if (rewrite_addr6_port(ctx, kind, p,
-			       p->l3_off + offsetof(struct ipv6hdr, daddr),
-			       p->l4_off + TCP_DPORT_OFF, way.client,
-			       way.client_port) ||
-	    rewrite_addr6_port(ctx, kind, p,
-			       p->l3_off + offsetof(struct ipv6hdr, saddr),
-			       p->l4_off + TCP_SPORT_OFF, way.vip, way.vport)) {
-		if (g)
-			g->errors++;
-		return V_PASS;
-	}
-	if (g)
-		g->snat_replies++;
-	addr6_copy(p->saddr6, way.vip);
-	if (kind == CTX_XDP)
-		return xdp_forward6(ctx, p, way.client, g);
-	return V_PASS;
+	GLOBAL_INC(g, icmp);
 }
 
 /*
  * The reply of a source-NATed flow, back at this node: endpoint ->
- * node:port becomes VIP:port -> client, and goes on to the client.
+ * node:port (@back says whose) becomes VIP:port -> client, and goes on to
+ * the client.
  */
 static __always_inline enum verdict ingress_snat_reply(void *ctx,
 							enum ctx_kind kind,
 							struct pkt *p,
-							const struct canary_node *n,
-							struct canary_global *g)
+							const union lb_snat *back,
+							struct canary_global *g,
+							bool is6)
 {
-	struct canary_snat *back = snat_back(p, n), way;
+	union lb_snat way;
 
-	if (!back)
-		return V_PASS;
-	way = *back;
-	if (rewrite_addr_port(ctx, kind, p, p->l3_off + offsetof(struct iphdr, daddr),
-			      p->l4_off + TCP_DPORT_OFF, way.client,
-			      way.client_port) ||
-	    rewrite_addr_port(ctx, kind, p, p->l3_off + offsetof(struct iphdr, saddr),
-			      p->l4_off + TCP_SPORT_OFF, way.vip, way.vport)) {
-		if (g)
-			g->errors++;
+	/* One read of the way back: another CPU may rewrite the LRU entry
+	 * between the two rewrites, which must agree on one flow. */
+	if (is6)
+		way.v6 = back->v6;
+	else
+		way.v4 = back->v4;
+	if (rewrite_tuple(ctx, kind, p, false, FAM_ADDR(&way, is6, client),
+			  FAM_VAL(&way, is6, client_port), is6) ||
+	    rewrite_tuple(ctx, kind, p, true, FAM_ADDR(&way, is6, vip),
+			  FAM_VAL(&way, is6, vport), is6)) {
+		GLOBAL_INC(g, errors);
 		return V_PASS;
 	}
-	if (g)
-		g->snat_replies++;
-	p->saddr = way.vip;
+	GLOBAL_INC(g, snat_replies);
+	addr_copy(p->saddr6, FAM_ADDR(&way, is6, vip), is6);
 	if (kind == CTX_XDP)
-		return xdp_forward(ctx, p, way.client, g);
+		return xdp_forward(ctx, p, FAM_ADDR(&way, is6, client), g, is6);
 	return V_PASS;
 }
 
@@ -464,10 +399,10 @@ static __always_inline enum verdict ingress_snat_reply(void *ctx,
 static __always_inline enum verdict ingress_no_flow(int ret,
 						    struct canary_global *g)
 {
-	if (g && ret == LB_NO_ENDPOINT)
-		g->no_endpoint++;
-	else if (g)
-		g->errors++;
+	if (ret == LB_NO_ENDPOINT)
+		GLOBAL_INC(g, no_endpoint);
+	else
+		GLOBAL_INC(g, errors);
 	/* Like kube-proxy's reject: a VIP without endpoints must not leak
 	 * towards the default route. */
 	return ret == LB_NO_ENDPOINT ? V_DROP : V_PASS;
@@ -476,7 +411,7 @@ static __always_inline enum verdict ingress_no_flow(int ret,
 /*
  * A packet of a source-NATed flow that has no SNAT source to leave from:
  * this node has no address of the flow's family (the node section lost
- * it), or another flow holds its port now (snat_keep(), snat6_keep()). Dropped,
+ * it), or another flow holds its port now (snat_keep()). Dropped,
  * as MASQUERADE drops what it has no source address for, and counted
  * like a new flow that found no SNAT port (snat_full, no_endpoint).
  * Rewriting it would send it from the all-zero address, or into the
@@ -487,147 +422,97 @@ static __always_inline enum verdict ingress_no_flow(int ret,
  */
 static __always_inline enum verdict ingress_snat_drop(struct canary_global *g)
 {
-	if (g)
-		g->snat_full++;
+	GLOBAL_INC(g, snat_full);
 	return ingress_no_flow(LB_NO_ENDPOINT, g);
 }
 
-/* The ingress path for an IPv6 TCP/UDP packet @p. */
-static __always_inline enum verdict ingress6(void *ctx, enum ctx_kind kind,
-					     struct pkt *p, __u32 gen,
-					     const struct canary_genstate *gs,
-					     struct canary_global *g)
+/* The ingress path for a TCP/UDP packet @p of the family @is6. */
+static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
+					       struct pkt *p, __u32 gen,
+					       const struct canary_genstate *gs,
+					       const struct canary_node *node,
+					       struct canary_global *g,
+					       bool is6)
 {
 	struct canary_svc *svc = NULL;
-	struct canary_node *node = snat_node();
-	struct canary_flow6 f = {};
-	struct canary_snat6 *back;
+	union lb_flow f = {};
+	union lb_snat *back;
 	__be32 snat_src[4];
 	bool snat, hit = false;
 	int ret;
 
-	if (lb_maybe_vip(gs, canary_addr6_fold(p->daddr6), gen)) {
-		hit = lb6_flow(p, &f);
+	if (lb_maybe_vip(gs, addr_hashed(p->daddr6, is6), gen)) {
+		hit = lb_flow(p, &f, is6);
 		if (!hit)
-			svc = lb6_service(p, gen);
+			svc = lb_service(p, gen, is6);
 	}
 	if (!svc && !hit) {
-		back = snat6_back(p, node);
+		back = snat_back(p, node, is6);
 		if (back)
-			return ingress_snat6_reply(ctx, kind, p, back, g);
-		if (g)
-			g->passed++;
+			return ingress_snat_reply(ctx, kind, p, back, g, is6);
+		GLOBAL_INC(g, passed);
 		return V_PASS;
 	}
-	ret = hit ? LB_FLOW_HIT : lb6_place(p, svc, gen, gs, node, g, &f);
+	ret = hit ? LB_FLOW_HIT : lb_place(p, svc, gen, gs, node, g, &f, is6);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
-	snat = f.flags & CANARY_FLOW_F_SNAT;
+	/* Only SNATed flows pay for the address check. */
+	snat = FAM_VAL(&f, is6, flags) & CANARY_FLOW_F_SNAT;
 	if (snat) {
 		/* One read of the address, checked and then used: user space
 		 * may rewrite the node entry under us. */
 		if (!node)
 			return ingress_snat_drop(g);
-		addr6_copy(snat_src, node->address6);
-		if (addr6_zero(snat_src))
-			return ingress_snat_drop(g);
-		if (snat6_keep(p, &f))
+		addr_copy(snat_src, node_addr(node, is6), is6);
+		if (addr_zero(snat_src, is6) || snat_keep(p, &f, is6))
 			return ingress_snat_drop(g);
 	}
-	if (rewrite_addr6_port(ctx, kind, p,
-			       p->l3_off + offsetof(struct ipv6hdr, daddr),
-			       p->l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port) ||
-	    (snat && rewrite_addr6_port(ctx, kind, p,
-					p->l3_off + offsetof(struct ipv6hdr, saddr),
-					p->l4_off + TCP_SPORT_OFF,
-					snat_src, f.snat_port))) {
-		if (g)
-			g->errors++;
+	if (rewrite_tuple(ctx, kind, p, false, FAM_ADDR(&f, is6, ep_addr),
+			  FAM_VAL(&f, is6, ep_port), is6) ||
+	    (snat && rewrite_tuple(ctx, kind, p, true, snat_src,
+				   FAM_VAL(&f, is6, snat_port), is6))) {
+		GLOBAL_INC(g, errors);
 		return V_PASS;
 	}
-	lb_count(f.svc_id, f.version, ctx_len(ctx, kind), ret);
-	if (g)
-		g->translated++;
+	lb_count(FAM_VAL(&f, is6, svc_id), FAM_VAL(&f, is6, version),
+		 ctx_len(ctx, kind), ret);
+	GLOBAL_INC(g, translated);
 	if (snat)
-		addr6_copy(p->saddr6, snat_src); /* what the FIB must see */
+		addr_copy(p->saddr6, snat_src, is6); /* what the FIB must see */
 	if (kind == CTX_XDP)
-		return xdp_forward6(ctx, p, f.ep_addr, g);
-	if (g)
-		g->fib_fallback++;
+		return xdp_forward(ctx, p, FAM_ADDR(&f, is6, ep_addr), g, is6);
+	GLOBAL_INC(g, fib_fallback);
 	return V_PASS;
 }
 
-/* The ingress path, written once for XDP and tc. */
+/* The ingress path, written once for XDP and tc and both families. */
 static __always_inline enum verdict ingress(void *ctx, enum ctx_kind kind)
 {
 	struct canary_global *g = global_stats();
 	struct canary_genstate *gs = lb_genstate();
 	__u32 gen = gs ? gen_of(gs->active) : 0;
 	struct canary_node *node = snat_node();
-	struct canary_flow f = {};
-	struct canary_svc *svc = NULL;
 	struct pkt p = {};
-	__be32 snat_src = 0;
-	bool hit = false;
 	int ret;
 
 	ctx_pull(ctx, kind, PARSE_MAX_HDR);
 	ret = parse_ctx(ctx, kind, &p);
 	if (ret == PARSE_OK && p.v6)
-		return ingress6(ctx, kind, &p, gen, gs, g);
-	if (ret == PARSE_OK && lb_maybe_vip(gs, p.daddr, gen)) {
-		hit = lb_flow(&p, &f);
-		if (!hit)
-			svc = lb_service(&p, gen);
+		return ingress_l4(ctx, kind, &p, gen, gs, node, g, true);
+	if (ret == PARSE_OK)
+		return ingress_l4(ctx, kind, &p, gen, gs, node, g, false);
+	if (ret == PARSE_FRAGMENT)
+		GLOBAL_INC(g, fragments);
+	else
+		GLOBAL_INC(g, passed);
+	if (ret == PARSE_OTHER) {
+		/* the quoted header lies past PARSE_MAX_HDR */
+		ctx_pull(ctx, kind, PARSE_MAX_HDR + 8 + 60 + 8);
+		if (p.v6)
+			ingress_icmp6(ctx, kind);
+		else
+			ingress_icmp(ctx, kind, node, g);
 	}
-	if (ret == PARSE_OK && !svc && !hit && snat_back(&p, node))
-		return ingress_snat_reply(ctx, kind, &p, node, g);
-	if (ret != PARSE_OK || (!svc && !hit)) {
-		if (g && ret == PARSE_FRAGMENT)
-			g->fragments++;
-		else if (g)
-			g->passed++;
-		if (ret == PARSE_OTHER) {
-			/* the quoted header lies past PARSE_MAX_HDR */
-			ctx_pull(ctx, kind, PARSE_MAX_HDR + 8 + 60 + 8);
-			if (p.v6)
-				ingress_icmp6(ctx, kind);
-			else
-				ingress_icmp(ctx, kind, node, g);
-		}
-		return V_PASS;
-	}
-	ret = hit ? LB_FLOW_HIT : lb_place(&p, svc, gen, gs, node, g, &f);
-	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
-		return ingress_no_flow(ret, g);
-	/* Only SNATed flows pay for the address check (read once: user
-	 * space may rewrite the node entry under us). */
-	if (f.flags & CANARY_FLOW_F_SNAT) {
-		snat_src = node ? node->address : 0;
-		if (!snat_src || snat_keep(&p, &f))
-			return ingress_snat_drop(g);
-	}
-	if (rewrite_addr_port(ctx, kind, &p,
-			      p.l3_off + offsetof(struct iphdr, daddr),
-			      p.l4_off + TCP_DPORT_OFF, f.ep_addr, f.ep_port) ||
-	    (snat_src &&
-	     rewrite_addr_port(ctx, kind, &p,
-			       p.l3_off + offsetof(struct iphdr, saddr),
-			       p.l4_off + TCP_SPORT_OFF, snat_src,
-			       f.snat_port))) {
-		if (g)
-			g->errors++;
-		return V_PASS;
-	}
-	lb_count(f.svc_id, f.version, ctx_len(ctx, kind), ret);
-	if (g)
-		g->translated++;
-	if (snat_src)
-		p.saddr = snat_src; /* the source the FIB must see */
-	if (kind == CTX_XDP)
-		return xdp_forward(ctx, &p, f.ep_addr, g);
-	if (g)
-		g->fib_fallback++;
 	return V_PASS;
 }
 
@@ -653,47 +538,39 @@ int canary_tc_in(struct __sk_buff *skb)
 }
 
 /*
- * The VIP:port a reply from an endpoint must carry, or NULL when @p is not
- * a reply of a translated flow: the endpoint's services (canary_backend)
- * name the candidate forward flows, and only one that went to this very
- * endpoint without source NAT counts (lb_backend_flow()).
+ * The VIP:port a reply from an endpoint must carry, in generation @gen, or
+ * NULL when @p is not a reply of a translated flow: the endpoint's
+ * services (canary_backend) name the candidate forward flows, and only
+ * one that went to this very endpoint without source NAT counts
+ * (lb_backend_flow()).
  */
-static __always_inline const struct canary_backend_svc *
-reply_origin_gen(const struct pkt *p, __u32 gen)
+static __always_inline const union lb_backend_svc *
+reply_origin_gen(const struct pkt *p, __u32 gen, bool is6)
 {
-	struct canary_backend_key bk = {
-		.addr = p->saddr,
-		.port = p->sport,
-		.proto = p->proto,
-		.gen = gen,
-	};
-	struct canary_backend *be;
+	union lb_backend *be;
 
-	be = bpf_map_lookup_elem(&canary_backend, &bk);
+	be = lb_backend_find(p->saddr6, p->sport, p->proto, gen, is6);
 	if (!be)
 		return NULL;
-	return lb_backend_flow(be, p->daddr, p->dport, p->proto, p->saddr,
-			       p->sport, NULL, 0);
+	return lb_backend_flow(be, p->daddr6, p->dport, p->proto, p->saddr6,
+			       p->sport, NULL, 0, is6);
 }
 
 /*
- * The VIP:port a reply from an endpoint must carry, or NULL when @p is not
- * a reply of a translated flow: the endpoint's services (canary_backend)
- * name the candidate forward flows, and only one that went to this very
- * endpoint counts. The previous generation is asked too: a flow may
- * outlive its endpoint's place in the config (draining, grace).
+ * reply_origin_gen() of the live generation, then of the previous one: a
+ * flow may outlive its endpoint's place in the config (draining, grace).
  */
-static __always_inline const struct canary_backend_svc *
-reply_origin(const struct pkt *p)
+static __always_inline const union lb_backend_svc *
+reply_origin(const struct pkt *p, bool is6)
 {
 	struct canary_genstate *gs = lb_genstate();
-	const struct canary_backend_svc *orig;
+	const union lb_backend_svc *orig;
 
 	if (!gs)
 		return NULL;
-	orig = reply_origin_gen(p, gen_of(gs->active));
+	orig = reply_origin_gen(p, gen_of(gs->active), is6);
 	if (!orig && gs->prev != gs->active)
-		orig = reply_origin_gen(p, gen_of(gs->prev));
+		orig = reply_origin_gen(p, gen_of(gs->prev), is6);
 	return orig;
 }
 
@@ -706,7 +583,7 @@ reply_origin(const struct pkt *p)
 static __always_inline void egress_icmp(struct __sk_buff *skb,
 					struct canary_global *g)
 {
-	const struct canary_backend_svc *orig;
+	const union lb_backend_svc *orig;
 	struct icmp_quote e = {};
 	struct icmp_nat to;
 	struct pkt r = {};
@@ -721,62 +598,26 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 	r.daddr = e.in.saddr;
 	r.dport = e.in.sport;
 	r.proto = e.in.proto;
-	orig = reply_origin(&r);
+	orig = reply_origin(&r, false);
 	if (!orig)
 		return;
 	icmp_nat_init(&to, &e);
-	to.q_daddr = orig->vip;
-	to.q_dport = orig->port;
+	to.q_daddr = orig->v4.vip;
+	to.q_dport = orig->v4.port;
 	if (e.saddr == e.in.daddr)
-		to.saddr = orig->vip;
+		to.saddr = orig->v4.vip;
 	if (icmp_rewrite(skb, CTX_SKB, &e, &to)) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->icmp++;
-}
-
-/* reply_origin_gen() for IPv6. */
-static __always_inline const struct canary_backend6_svc *
-reply6_origin_gen(const struct pkt *p, __u32 gen)
-{
-	struct canary_backend6_key bk = {
-		.port = p->sport,
-		.proto = p->proto,
-		.gen = gen,
-	};
-	struct canary_backend6 *be;
-
-	addr6_copy(bk.addr, p->saddr6);
-	be = bpf_map_lookup_elem(&canary_backend6, &bk);
-	if (!be)
-		return NULL;
-	return lb6_backend_flow(be, p->daddr6, p->dport, p->proto, p->saddr6,
-				p->sport, NULL, 0);
-}
-
-/* reply_origin() for IPv6. */
-static __always_inline const struct canary_backend6_svc *
-reply6_origin(const struct pkt *p)
-{
-	struct canary_genstate *gs = lb_genstate();
-	const struct canary_backend6_svc *orig;
-
-	if (!gs)
-		return NULL;
-	orig = reply6_origin_gen(p, gen_of(gs->active));
-	if (!orig && gs->prev != gs->active)
-		orig = reply6_origin_gen(p, gen_of(gs->prev));
-	return orig;
+	GLOBAL_INC(g, icmp);
 }
 
 /* egress_icmp() for ICMPv6. */
 static __always_inline void egress_icmp6(struct __sk_buff *skb,
 					 struct canary_global *g)
 {
-	const struct canary_backend6_svc *orig;
+	const union lb_backend_svc *orig;
 	struct icmp6_quote e = {};
 	struct pkt r = {};
 	__be32 vip[4];
@@ -790,11 +631,11 @@ static __always_inline void egress_icmp6(struct __sk_buff *skb,
 	r.sport = e.in.dport;
 	r.dport = e.in.sport;
 	r.proto = e.in.proto;
-	orig = reply6_origin(&r);
+	orig = reply_origin(&r, true);
 	if (!orig)
 		return;
-	addr6_copy(vip, orig->vip);
-	vport = orig->port;
+	addr6_copy(vip, orig->v6.vip);
+	vport = orig->v6.port;
 	if (icmp6_rewrite_quoted(skb, CTX_SKB, &e,
 				 e.in.l3_off + offsetof(struct ipv6hdr, daddr),
 				 e.in.daddr6, vip, e.in.l4_off + TCP_DPORT_OFF,
@@ -803,31 +644,27 @@ static __always_inline void egress_icmp6(struct __sk_buff *skb,
 	     icmp6_rewrite_outer(skb, CTX_SKB, &e,
 				 e.l3_off + offsetof(struct ipv6hdr, saddr),
 				 e.saddr, vip))) {
-		if (g)
-			g->errors++;
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->icmp++;
+	GLOBAL_INC(g, icmp);
 }
 
-/* A reply from an IPv6 endpoint: the VIP:port back as its source. */
-static __always_inline void egress6(struct __sk_buff *skb, const struct pkt *p,
-				    struct canary_global *g)
+/* A reply from an endpoint of the family @is6: the VIP:port back as its
+ * source. */
+static __always_inline void egress(struct __sk_buff *skb, const struct pkt *p,
+				   struct canary_global *g, bool is6)
 {
-	const struct canary_backend6_svc *orig = reply6_origin(p);
+	const union lb_backend_svc *orig = reply_origin(p, is6);
 
 	if (!orig)
 		return;
-	if (rewrite_addr6_port(skb, CTX_SKB, p,
-			       p->l3_off + offsetof(struct ipv6hdr, saddr),
-			       p->l4_off + TCP_SPORT_OFF, orig->vip, orig->port)) {
-		if (g)
-			g->errors++;
+	if (rewrite_tuple(skb, CTX_SKB, p, true, FAM_ADDR(orig, is6, vip),
+			  FAM_VAL(orig, is6, port), is6)) {
+		GLOBAL_INC(g, errors);
 		return;
 	}
-	if (g)
-		g->replies++;
+	GLOBAL_INC(g, replies);
 }
 
 /* Replies from an endpoint to a client of a translated flow: restore the
@@ -836,7 +673,6 @@ SEC("tc")
 int canary_tc_out(struct __sk_buff *skb)
 {
 	struct canary_global *g = global_stats();
-	const struct canary_backend_svc *orig;
 	struct pkt p = {};
 
 	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR);
@@ -849,22 +685,10 @@ int canary_tc_out(struct __sk_buff *skb)
 		}
 		return TC_ACT_UNSPEC;
 	}
-	if (p.v6) {
-		egress6(skb, &p, g);
-		return TC_ACT_UNSPEC;
-	}
-	orig = reply_origin(&p);
-	if (!orig)
-		return TC_ACT_UNSPEC;
-	if (rewrite_addr_port(skb, CTX_SKB, &p,
-			      p.l3_off + offsetof(struct iphdr, saddr),
-			      p.l4_off + TCP_SPORT_OFF, orig->vip, orig->port)) {
-		if (g)
-			g->errors++;
-		return TC_ACT_UNSPEC;
-	}
-	if (g)
-		g->replies++;
+	if (p.v6)
+		egress(skb, &p, g, true);
+	else
+		egress(skb, &p, g, false);
 	return TC_ACT_UNSPEC;
 }
 

@@ -11,6 +11,7 @@
 #ifndef CANARY_BPF_CSUM_H
 #define CANARY_BPF_CSUM_H
 
+#include "common.h"
 #include "ctx.h"
 #include "parse.h"
 
@@ -42,6 +43,50 @@ static __always_inline void csum_replace2(__u16 *sum, __be16 from, __be16 to)
 	s += (__u16)~from;
 	s += (__u16)to;
 	*sum = ~csum_fold64(s);
+}
+
+/* A 16-bit checksum @c after a 32-bit field went from @from to @to. */
+static __always_inline __u16 csum_upd4(__u16 c, __be32 from, __be32 to)
+{
+	csum_replace4(&c, from, to);
+	return c;
+}
+
+static __always_inline __u16 csum_upd2(__u16 c, __u16 from, __u16 to)
+{
+	csum_replace2(&c, from, to);
+	return c;
+}
+
+/* Replaces @len bytes at @off (old @from, new @to) and moves the checksum
+ * at @csum_off by the same delta. */
+static __always_inline int ctx_replace(void *ctx, enum ctx_kind kind, __u32 off,
+				       __u32 from, __u32 to, __u32 len,
+				       __u32 csum_off)
+{
+	__u16 c;
+
+	if (ctx_load16(ctx, kind, csum_off, &c))
+		return -1;
+	c = len == 4 ? csum_upd4(c, from, to) : csum_upd2(c, from, to);
+	if (ctx_store(ctx, kind, csum_off, &c, 2))
+		return -1;
+	return ctx_store(ctx, kind, off, &to, len);
+}
+
+/* Replaces the 16-byte address at @off (old @from, new @to), moving the
+ * checksum at @csum_off along. */
+static __always_inline int ctx_replace6(void *ctx, enum ctx_kind kind,
+					__u32 off, const __be32 *from,
+					const __be32 *to, __u32 csum_off)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (ctx_replace(ctx, kind, off + 4 * i, from[i], to[i], 4,
+				csum_off))
+			return -1;
+	return 0;
 }
 
 /* XDP: the L4 checksum for a changed pseudo-header address or a port.
@@ -222,6 +267,34 @@ static __always_inline int rewrite_addr6_port(void *ctx, enum ctx_kind kind,
 	    bpf_skb_store_bytes(ctx, port_off, &port, 2, 0))
 		return -1;
 	return 0;
+}
+
+#define TCP_DPORT_OFF 2 /* destination port offset, TCP and UDP alike */
+#define TCP_SPORT_OFF 0
+
+/*
+ * Rewrites the source (@src) or the destination address and port of
+ * packet @p, of the family @is6, to @addr:@port (IPv4: @addr[0]) with
+ * their checksums: rewrite_addr_port() or rewrite_addr6_port(). Returns
+ * 0, or -1 if the packet shrank under us.
+ */
+static __always_inline int rewrite_tuple(void *ctx, enum ctx_kind kind,
+					 const struct pkt *p, bool src,
+					 const __be32 *addr, __be16 port,
+					 bool is6)
+{
+	__u32 port_off = p->l4_off + (src ? TCP_SPORT_OFF : TCP_DPORT_OFF);
+
+	if (is6)
+		return rewrite_addr6_port(ctx, kind, p,
+					  p->l3_off + (src ?
+					  offsetof(struct ipv6hdr, saddr) :
+					  offsetof(struct ipv6hdr, daddr)),
+					  port_off, addr, port);
+	return rewrite_addr_port(ctx, kind, p,
+				 p->l3_off + (src ? offsetof(struct iphdr, saddr) :
+					      offsetof(struct iphdr, daddr)),
+				 port_off, addr[0], port);
 }
 
 #endif /* CANARY_BPF_CSUM_H */

@@ -8,6 +8,7 @@
 #ifndef CANARY_BPF_CTX_H
 #define CANARY_BPF_CTX_H
 
+#include "common.h"
 enum ctx_kind {
 	CTX_XDP,
 	CTX_SKB,
@@ -77,6 +78,40 @@ static __always_inline void ctx_pull(void *ctx, enum ctx_kind kind, __u32 len)
 	if (data + len <= data_end)
 		return;
 	bpf_skb_pull_data(skb, len > skb_len ? skb_len : len);
+}
+
+/* Reads the 16-bit field at @off, or returns -1. */
+static __always_inline int ctx_load16(void *ctx, enum ctx_kind kind,
+				      __u32 off, __u16 *val)
+{
+	void *data = ctx_data(ctx, kind), *data_end = ctx_data_end(ctx, kind);
+	__u16 *p = data + (off & 0x1ff);
+
+	if ((void *)(p + 1) > data_end)
+		return -1;
+	*val = *p;
+	return 0;
+}
+
+/* Writes @len (2 or 4) bytes at @off. */
+static __always_inline int ctx_store(void *ctx, enum ctx_kind kind, __u32 off,
+				     const void *from, __u32 len)
+{
+	void *data = ctx_data(ctx, kind), *data_end = ctx_data_end(ctx, kind);
+	void *p = data + (off & 0x1ff);
+
+	if (kind == CTX_SKB)
+		return bpf_skb_store_bytes(ctx, off, from, len, 0) ? -1 : 0;
+	if (len == 4) {
+		if (p + 4 > data_end)
+			return -1;
+		*(__u32 *)p = *(const __u32 *)from;
+		return 0;
+	}
+	if (p + 2 > data_end)
+		return -1;
+	*(__u16 *)p = *(const __u16 *)from;
+	return 0;
 }
 
 #endif /* CANARY_BPF_CTX_H */

@@ -35,6 +35,7 @@
 #ifndef CANARY_BPF_FIB_H
 #define CANARY_BPF_FIB_H
 
+#include "common.h"
 #include "maps.h"
 
 #define FIB_CACHE_MS 100 /* slot lifetime, see above */

@@ -16,6 +16,7 @@
 #ifndef CANARY_BPF_ICMP_H
 #define CANARY_BPF_ICMP_H
 
+#include "common.h"
 #include "ctx.h"
 #include "csum.h"
 #include "parse.h"
@@ -84,69 +85,6 @@ static __always_inline int parse_icmp_err(void *data, void *data_end,
 	e->l4_csum_in = data + e->in.csum_off + 2 <= data_end &&
 			e->in.csum_off + 2 <= l3 + bpf_ntohs(iph->tot_len);
 	return 0;
-}
-
-/* A 16-bit checksum @c after a 32-bit field went from @from to @to. */
-static __always_inline __u16 csum_upd4(__u16 c, __be32 from, __be32 to)
-{
-	csum_replace4(&c, from, to);
-	return c;
-}
-
-static __always_inline __u16 csum_upd2(__u16 c, __u16 from, __u16 to)
-{
-	csum_replace2(&c, from, to);
-	return c;
-}
-
-/* Reads the 16-bit field at @off, or returns -1. */
-static __always_inline int ctx_load16(void *ctx, enum ctx_kind kind,
-				      __u32 off, __u16 *val)
-{
-	void *data = ctx_data(ctx, kind), *data_end = ctx_data_end(ctx, kind);
-	__u16 *p = data + (off & 0x1ff);
-
-	if ((void *)(p + 1) > data_end)
-		return -1;
-	*val = *p;
-	return 0;
-}
-
-/* Writes @len (2 or 4) bytes at @off. */
-static __always_inline int ctx_store(void *ctx, enum ctx_kind kind, __u32 off,
-				     const void *from, __u32 len)
-{
-	void *data = ctx_data(ctx, kind), *data_end = ctx_data_end(ctx, kind);
-	void *p = data + (off & 0x1ff);
-
-	if (kind == CTX_SKB)
-		return bpf_skb_store_bytes(ctx, off, from, len, 0) ? -1 : 0;
-	if (len == 4) {
-		if (p + 4 > data_end)
-			return -1;
-		*(__u32 *)p = *(const __u32 *)from;
-		return 0;
-	}
-	if (p + 2 > data_end)
-		return -1;
-	*(__u16 *)p = *(const __u16 *)from;
-	return 0;
-}
-
-/* Replaces @len bytes at @off (old @from, new @to) and moves the checksum
- * at @csum_off by the same delta. */
-static __always_inline int ctx_replace(void *ctx, enum ctx_kind kind, __u32 off,
-				       __u32 from, __u32 to, __u32 len,
-				       __u32 csum_off)
-{
-	__u16 c;
-
-	if (ctx_load16(ctx, kind, csum_off, &c))
-		return -1;
-	c = len == 4 ? csum_upd4(c, from, to) : csum_upd2(c, from, to);
-	if (ctx_store(ctx, kind, csum_off, &c, 2))
-		return -1;
-	return ctx_store(ctx, kind, off, &to, len);
 }
 
 /*

@@ -14,7 +14,12 @@
 #ifndef CANARY_BPF_ICMP6_H
 #define CANARY_BPF_ICMP6_H
 
+#include "common.h"
+#include "csum.h"
+#include "ctx.h"
 #include "icmp.h"
+#include "maps.h"
+#include "parse.h"
 
 #define ICMPV6_DEST_UNREACH 1
 #define ICMPV6_PKT_TOOBIG 2
@@ -82,21 +87,6 @@ static __always_inline int parse_icmp6_err(void *data, void *data_end,
 					 offsetof(struct udphdr, check));
 	e->l4_csum_in = data + e->in.csum_off + 2 <= data_end &&
 			e->in.csum_off + 2 <= end;
-	return 0;
-}
-
-/* Replaces the 16-byte address at @off (old @from, new @to), moving the
- * checksum at @csum_off along. */
-static __always_inline int ctx_replace6(void *ctx, enum ctx_kind kind,
-					__u32 off, const __be32 *from,
-					const __be32 *to, __u32 csum_off)
-{
-	int i;
-
-	for (i = 0; i < 4; i++)
-		if (ctx_replace(ctx, kind, off + 4 * i, from[i], to[i], 4,
-				csum_off))
-			return -1;
 	return 0;
 }
 
@@ -193,25 +183,12 @@ static __always_inline int icmp6_rewrite(void *ctx, enum ctx_kind kind,
 				   e->daddr, to->daddr);
 }
 
-/*
- * Per-CPU room for the error being translated on the ingress path. On the
- * stack, the quote and its rewrite (about 160 bytes) pushed the inlined
- * ingress program past the 512-byte BPF stack; as a global function's
- * frame they did too, on top of the caller's. A packet's program runs to
- * its end on one CPU, and nothing here outlives it: not pinned, never
- * read by user space.
- */
+/* The value of canary_scratch6 (maps.h): per-CPU room for the error being
+ * translated on the ingress path. */
 struct icmp6_scratch {
 	struct icmp6_quote e;
 	struct icmp6_nat to;
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct icmp6_scratch);
-} canary_scratch6 SEC(".maps");
 
 static __always_inline struct icmp6_scratch *icmp6_scratch(void)
 {

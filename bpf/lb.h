@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Service lookup and endpoint selection, shared by the XDP and tc ingress
- * programs. Nothing here touches the packet.
+ * programs and the cgroup socket hooks, written once for both address
+ * families (family.h): per-family maps and keys, one path. Nothing here
+ * touches the packet.
  */
 #ifndef CANARY_BPF_LB_H
 #define CANARY_BPF_LB_H
 
+#include "common.h"
+#include "family.h"
 #include "maps.h"
 #include "parse.h"
 #include "snat.h"
@@ -25,11 +29,16 @@ static __always_inline struct canary_global *global_stats(void)
 	return bpf_map_lookup_elem(&canary_global, &zero);
 }
 
-#define GLOBAL_INC(field)                                   \
-	do {                                                \
-		struct canary_global *__g = global_stats(); \
-		if (__g)                                    \
-			__g->field++;                       \
+/*
+ * Counts one event in node-wide counter @field of @g, the CPU's canary_global
+ * entry (global_stats(), read once per packet). The lookup of a per-CPU
+ * array at index 0 cannot fail, but the verifier does not know that: the
+ * NULL check lives here, once.
+ */
+#define GLOBAL_INC(g, field)          \
+	do {                          \
+		if (g)                \
+			(g)->field++; \
 	} while (0)
 
 static __always_inline struct canary_vstats *version_stats(__u32 svc_id,
@@ -57,16 +66,26 @@ static __always_inline __u32 gen_of(__u32 g)
 
 /* The service @p is addressed to in generation @gen, or NULL. */
 static __always_inline struct canary_svc *lb_service(const struct pkt *p,
-						     __u32 gen)
+						     __u32 gen, bool is6)
 {
-	struct canary_svc_key key = {
+	if (is6) {
+		struct canary_svc6_key k = {
+			.port = p->dport,
+			.proto = p->proto,
+			.gen = gen,
+		};
+
+		addr6_copy(k.vip, p->daddr6);
+		return bpf_map_lookup_elem(&canary_svc6, &k);
+	}
+	struct canary_svc_key k = {
 		.vip = p->daddr,
 		.port = p->dport,
 		.proto = p->proto,
 		.gen = gen,
 	};
 
-	return bpf_map_lookup_elem(&canary_svc, &key);
+	return bpf_map_lookup_elem(&canary_svc, &k);
 }
 
 /*
@@ -94,23 +113,43 @@ static __always_inline bool lb_maybe_vip(const struct canary_genstate *gs,
 	       v->flip_ns != gs->prev_until_ns - gs->grace_ns;
 }
 
+/* The client pin of @p's source for service @svc in @gen, or NULL. */
+static __always_inline struct canary_pin *lb_pin_find(const struct pkt *p,
+						      const struct canary_svc *svc,
+						      __u32 gen, bool is6)
+{
+	__be32 scope = bpf_htonl(svc->id * CANARY_GENERATIONS + gen);
+
+	if (is6) {
+		struct canary_pin6_key k = {
+			.prefixlen = 32 + 128,
+			.scope = scope,
+		};
+
+		addr6_copy(k.addr, p->saddr6);
+		return bpf_map_lookup_elem(&canary_pins6, &k);
+	}
+	struct canary_pin_key k = {
+		.prefixlen = 64,
+		.scope = scope,
+		.addr = p->saddr,
+	};
+
+	return bpf_map_lookup_elem(&canary_pins, &k);
+}
+
 /* The version a client pin sends @p to, or CANARY_MAX_VERSIONS. */
 static __always_inline __u32 lb_pinned(const struct pkt *p,
 				       const struct canary_svc *svc, __u32 gen,
-				       __u8 *index)
+				       __u8 *index, bool is6)
 {
-	struct canary_pin_key k = {
-		.prefixlen = 64,
-		.scope = bpf_htonl(svc->id * CANARY_GENERATIONS + gen),
-		.addr = p->saddr,
-	};
 	struct canary_pin *pin;
 
 	/* A socket that connects has no source address yet: pins, which
 	 * match clients by address, apply to packets only. */
 	if (!(svc->flags & CANARY_SVC_F_PINS) || p->sock)
 		return CANARY_MAX_VERSIONS;
-	pin = bpf_map_lookup_elem(&canary_pins, &k);
+	pin = lb_pin_find(p, svc, gen, is6);
 	if (!pin)
 		return CANARY_MAX_VERSIONS;
 	*index = pin->index;
@@ -118,17 +157,17 @@ static __always_inline __u32 lb_pinned(const struct pkt *p,
 }
 
 /* The version's table if it can take new flows. */
-static __always_inline struct canary_ver *lb_version(__u32 svc_id, __u32 v,
-						     __u32 gen)
+static __always_inline union lb_ver *lb_version(__u32 svc_id, __u32 v,
+						__u32 gen, bool is6)
 {
 	struct canary_ver_key vk = { .svc_id = svc_id, .version = v,
 				     .gen = gen };
-	struct canary_ver *ver;
+	union lb_ver *ver;
 
 	if (v >= CANARY_MAX_VERSIONS)
 		return NULL;
-	ver = bpf_map_lookup_elem(&canary_ver, &vk);
-	return ver && ver->n_active ? ver : NULL;
+	ver = bpf_map_lookup_elem(FAM_MAP(is6, canary_ver, canary_ver6), &vk);
+	return ver && FAM_VAL(ver, is6, n_active) ? ver : NULL;
 }
 
 static __always_inline void lb_count_pin(__u32 svc_id, __u8 index)
@@ -180,60 +219,75 @@ struct lb_slot {
 	__u32 hash;
 };
 
+/* Makes @out's endpoint ep[@idx] of version @ver of service @svc. A
+ * multi-port service names the target port per service port. */
+static __always_inline void lb_set_endpoint(union lb_flow *out,
+					    const union lb_ver *ver, __u32 idx,
+					    const struct canary_svc *svc,
+					    bool is6)
+{
+	addr_copy(FAM_ADDR(out, is6, ep_addr), FAM_ADDR(ver, is6, ep[idx].addr),
+		  is6);
+	FAM_VAL(out, is6, ep_port) = svc->target_port ?
+		svc->target_port : FAM_VAL(ver, is6, ep[idx].port);
+}
+
 /*
  * Picks an endpoint for a new flow: a client pin's version if one matches,
  * else a version by the flow's hash against the cumulative weights; then
  * a slot of that version's Maglev table by a second, independent hash. With
- * client-IP affinity both hashes see the client address only.
+ * client-IP affinity both hashes see the client address only; an IPv6
+ * address enters them folded (canary_addr6_fold()).
  */
 static __always_inline int lb_pick_at(const struct pkt *p,
 				      const struct canary_svc *svc, __u32 gen,
-				      struct canary_flow *out, struct lb_slot *at)
+				      union lb_flow *out, struct lb_slot *at,
+				      bool is6)
 {
+	__be32 saddr = addr_hashed(p->saddr6, is6);
+	__be32 daddr = addr_hashed(p->daddr6, is6);
 	__be16 sport = p->sport, dport = p->dport;
-	struct canary_ver *ver = NULL;
+	union lb_ver *ver = NULL;
 	__u8 pin_index = 0;
 	__u32 h, v, idx;
 
 	if (svc->flags & CANARY_SVC_F_AFFINITY)
 		sport = dport = 0;
-	v = lb_pinned(p, svc, gen, &pin_index);
+	v = lb_pinned(p, svc, gen, &pin_index, is6);
 	if (v < CANARY_MAX_VERSIONS)
-		ver = lb_version(svc->id, v, gen);
-	if (ver)
+		ver = lb_version(svc->id, v, gen, is6);
+	if (ver) {
 		lb_count_pin(svc->id, pin_index);
-	else {
+	} else {
 		/* No pin, or the pinned version has nowhere to go: by weight,
 		 * never into a black hole. */
-		h = canary_flow_hash(p->saddr, p->daddr, sport, dport, p->proto,
+		h = canary_flow_hash(saddr, daddr, sport, dport, p->proto,
 				     CANARY_SEED_VERSION);
 		v = canary_pick_version(h, svc->cum_bps, svc->n_versions);
-		ver = lb_version(svc->id, v, gen);
+		ver = lb_version(svc->id, v, gen, is6);
 		if (!ver)
 			return LB_NO_ENDPOINT;
 	}
-	at->hash = canary_flow_hash(p->saddr, p->daddr, sport, dport, p->proto,
+	at->hash = canary_flow_hash(saddr, daddr, sport, dport, p->proto,
 				    CANARY_SEED_ENDPOINT);
-	idx = lb_ring_index(svc->id, v, gen, ver->ring_size, ver->n_endpoints,
-			    at->hash);
+	idx = lb_ring_index(svc->id, v, gen, FAM_VAL(ver, is6, ring_size),
+			    FAM_VAL(ver, is6, n_endpoints), at->hash);
 	if (idx >= CANARY_MAX_ENDPOINTS)
 		return LB_NO_ENDPOINT;
-	out->ep_addr = ver->ep[idx].addr;
-	/* A multi-port service names the target port per service port. */
-	out->ep_port = svc->target_port ? svc->target_port : ver->ep[idx].port;
-	out->version = v;
-	out->svc_id = svc->id;
+	lb_set_endpoint(out, ver, idx, svc, is6);
+	FAM_VAL(out, is6, version) = v;
+	FAM_VAL(out, is6, svc_id) = svc->id;
 	at->idx = idx;
 	return LB_FLOW_NEW;
 }
 
 static __always_inline int lb_pick(const struct pkt *p,
 				   const struct canary_svc *svc, __u32 gen,
-				   struct canary_flow *out)
+				   union lb_flow *out, bool is6)
 {
 	struct lb_slot at;
 
-	return lb_pick_at(p, svc, gen, out, &at);
+	return lb_pick_at(p, svc, gen, out, &at, is6);
 }
 
 #define TCP_FLAG_SYN 0x02
@@ -254,31 +308,35 @@ static __always_inline int lb_pick(const struct pkt *p,
  * path finds their VIP:port so, and a new flow must not look the same to
  * the endpoint (lb_clashes()).
  */
-static __always_inline const struct canary_backend_svc *
-lb_backend_flow(const struct canary_backend *be, __be32 client, __be16 cport,
-		__u8 proto, __be32 ep, __be16 ep_port, const __be32 *skip_vip,
-		__be16 skip_port)
+static __always_inline const union lb_backend_svc *
+lb_backend_flow(const union lb_backend *be, const __be32 *client,
+		__be16 cport, __u8 proto, const __be32 *ep, __be16 ep_port,
+		const __be32 *skip_vip, __be16 skip_port, bool is6)
 {
-	struct canary_flow_key fk = {
-		.saddr = client,
-		.sport = cport,
-		.proto = proto,
-	};
-	struct canary_flow *f;
+	void *flow_map = FAM_MAP(is6, canary_flow, canary_flow6_v2);
+	const union lb_flow *f;
+	union lb_flow_key fk;
+	const __be32 *vip;
+	__be16 port;
 	int i;
 
+	/* One key, its destination changed per candidate. */
+	lb_flow_key(&fk, client, client, cport, 0, proto, is6);
 	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
-		if (i >= be->n)
+		if (i >= FAM_VAL(be, is6, n))
 			break;
-		if (skip_vip && be->svc[i].vip == *skip_vip &&
-		    be->svc[i].port == skip_port)
+		vip = FAM_ADDR(be, is6, svc[i].vip);
+		port = FAM_VAL(be, is6, svc[i].port);
+		if (skip_vip && addr_eq(vip, skip_vip, is6) && port == skip_port)
 			continue;
-		fk.daddr = be->svc[i].vip;
-		fk.dport = be->svc[i].port;
-		f = bpf_map_lookup_elem(&canary_flow, &fk);
-		if (f && !(f->flags & CANARY_FLOW_F_SNAT) && f->ep_addr == ep &&
-		    f->ep_port == ep_port)
-			return &be->svc[i];
+		addr_copy(FAM_ADDR(&fk, is6, daddr), vip, is6);
+		FAM_VAL(&fk, is6, dport) = port;
+		f = bpf_map_lookup_elem(flow_map, &fk);
+		if (f && !(FAM_VAL(f, is6, flags) & CANARY_FLOW_F_SNAT) &&
+		    addr_eq(FAM_ADDR(f, is6, ep_addr), ep, is6) &&
+		    FAM_VAL(f, is6, ep_port) == ep_port)
+			return is6 ? (const void *)&be->v6.svc[i] :
+				     (const void *)&be->v4.svc[i];
 	}
 	return NULL;
 }
@@ -293,23 +351,18 @@ lb_backend_flow(const struct canary_backend *be, __be32 client, __be16 cport,
  * canary_backend entry in @gen at all.
  */
 static __always_inline bool lb_clashes(const struct pkt *p,
-				       const struct canary_flow *f, __u32 gen,
-				       bool *known)
+				       const union lb_flow *f, __u32 gen,
+				       bool *known, bool is6)
 {
-	struct canary_backend_key bk = {
-		.addr = f->ep_addr,
-		.port = f->ep_port,
-		.proto = p->proto,
-		.gen = gen,
-	};
-	struct canary_backend *be;
+	const __be32 *ep = FAM_ADDR(f, is6, ep_addr);
+	__be16 ep_port = FAM_VAL(f, is6, ep_port);
+	union lb_backend *be;
 
-	be = bpf_map_lookup_elem(&canary_backend, &bk);
+	be = lb_backend_find(ep, ep_port, p->proto, gen, is6);
 	*known = be != NULL;
 	/* This flow's own service left out: its key is the one being made. */
-	return be && lb_backend_flow(be, p->saddr, p->sport, p->proto,
-				     f->ep_addr, f->ep_port, &p->daddr,
-				     p->dport);
+	return be && lb_backend_flow(be, p->saddr6, p->sport, p->proto, ep,
+				     ep_port, p->daddr6, p->dport, is6);
 }
 
 /*
@@ -322,10 +375,10 @@ static __always_inline bool lb_clashes(const struct pkt *p,
  * not clash too: the split holds, and only endpoints the table holds (not
  * draining; this node's pods for traffic_policy: local) are candidates.
  * Otherwise (a version of one endpoint, or the other clashes as well) the
- * pick stays, as it was before. A flow source-NATed cannot clash: its source
- * port is its own per endpoint (snat.h). @svc decides source NAT, as in
- * lb_place(). A service none of whose endpoints serves another service
- * port (no CANARY_SVC_F_SHARED, the common case) is not checked at all.
+ * pick stays. A flow source-NATed cannot clash: its source port is its
+ * own per endpoint (snat.h). @svc decides source NAT, as in lb_place().
+ * A service none of whose endpoints serves another service port (no
+ * CANARY_SVC_F_SHARED, the common case) is not checked at all.
  */
 static __always_inline void lb_avoid_clash(const struct pkt *p,
 					   const struct canary_svc *svc,
@@ -333,52 +386,52 @@ static __always_inline void lb_avoid_clash(const struct pkt *p,
 					   __u32 pgen, __u32 gen,
 					   const struct canary_node *node,
 					   const struct lb_slot *at,
-					   struct canary_flow *out)
+					   union lb_flow *out, bool is6)
 {
-	struct canary_flow c = *out;
-	struct canary_ver *ver;
+	__u32 svc_id = FAM_VAL(out, is6, svc_id);
+	__u32 version = FAM_VAL(out, is6, version);
+	union lb_ver *ver;
+	union lb_flow c;
 	bool known;
 	__u32 k, j;
 
-	if (!(svc->flags & CANARY_SVC_F_SHARED) || snat_wanted(svc, out, node) ||
-	    !lb_clashes(p, out, gen, &known))
+	if (!(svc->flags & CANARY_SVC_F_SHARED) ||
+	    snat_wanted(svc, out, node, is6) ||
+	    !lb_clashes(p, out, gen, &known, is6))
 		return;
-	ver = lb_version(out->svc_id, out->version, pgen);
+	ver = lb_version(svc_id, version, pgen, is6);
 	if (!ver)
 		return;
 	/* The first other endpoint the next slots name: one candidate, so
 	 * the verifier walks lb_clashes() twice per call site, not once per
 	 * slot (each a loop of flow lookups: 170 ms more per load). */
 	for (k = 1; k <= CANARY_CLASH_TRIES; k++) {
-		j = lb_ring_index(out->svc_id, out->version, pgen,
-				  ver->ring_size, ver->n_endpoints, at->hash + k);
+		j = lb_ring_index(svc_id, version, pgen, FAM_VAL(ver, is6, ring_size),
+				  FAM_VAL(ver, is6, n_endpoints), at->hash + k);
 		if (j < CANARY_MAX_ENDPOINTS && j != at->idx)
 			break;
 	}
 	if (k > CANARY_CLASH_TRIES)
 		return;
+	/* The bound lb_ring_index() gives j, which clang drops across the
+	 * loop's exit: the verifier needs it again for ep[j]. */
 	asm volatile("%0 &= %1" : "+r"(j) : "i"(CANARY_MAX_ENDPOINTS - 1));
-	c.ep_addr = ver->ep[j].addr;
-	c.ep_port = psvc->target_port ? psvc->target_port : ver->ep[j].port;
+	lb_flow_copy(&c, out, is6);
+	lb_set_endpoint(&c, ver, j, psvc, is6);
 	/* Not to an endpoint the current config does not have. */
-	if (snat_wanted(svc, &c, node) ||
-	    (!lb_clashes(p, &c, gen, &known) && known))
-		*out = c;
+	if (snat_wanted(svc, &c, node, is6) ||
+	    (!lb_clashes(p, &c, gen, &known, is6) && known))
+		lb_flow_copy(out, &c, is6);
 }
 
 /* Whether the endpoint of @f serves some service in generation @gen. */
 static __always_inline bool lb_endpoint_exists(const struct pkt *p,
-					       const struct canary_flow *f,
-					       __u32 gen)
+					       const union lb_flow *f,
+					       __u32 gen, bool is6)
 {
-	struct canary_backend_key bk = {
-		.addr = f->ep_addr,
-		.port = f->ep_port,
-		.proto = p->proto,
-		.gen = gen,
-	};
-
-	return bpf_map_lookup_elem(&canary_backend, &bk) != NULL;
+	return lb_backend_find(FAM_ADDR(f, is6, ep_addr),
+			       FAM_VAL(f, is6, ep_port), p->proto, gen,
+			       is6) != NULL;
 }
 
 /*
@@ -417,36 +470,23 @@ static __always_inline bool lb_use_prev(const struct pkt *p,
 	return bpf_ktime_get_ns() < until;
 }
 
-/* Finds or makes the flow for @p to service @svc; fills @out. */
-static __always_inline void lb_flow_key(const struct pkt *p,
-					struct canary_flow_key *fk)
-{
-	fk->saddr = p->saddr;
-	fk->daddr = p->daddr;
-	fk->sport = p->sport;
-	fk->dport = p->dport;
-	fk->proto = p->proto;
-}
-
 /*
  * The flow entry of @p into @out: true when there is one. Asked before
  * the service itself: an established flow's packet needs nothing else
  * (its service's config cannot take it anywhere else), so it is spared
  * the service lookup. A flow whose service or endpoint a change removed
  * loses its entry in that change's clean-up (gc_flows), right after the
- * flip, as before.
+ * flip.
  */
-static __always_inline bool lb_flow(const struct pkt *p,
-				    struct canary_flow *out)
+static __always_inline bool lb_flow(const struct pkt *p, union lb_flow *out,
+				    bool is6)
 {
-	struct canary_flow_key fk = {};
-	struct canary_flow *f;
+	union lb_flow *f = lb_flow_find(p->saddr6, p->daddr6, p->sport,
+					p->dport, p->proto, is6);
 
-	lb_flow_key(p, &fk);
-	f = bpf_map_lookup_elem(&canary_flow, &fk);
 	if (!f)
 		return false;
-	*out = *f;
+	lb_flow_copy(out, f, is6);
 	return true;
 }
 
@@ -459,49 +499,45 @@ static __always_inline int lb_place(const struct pkt *p,
 				    const struct canary_genstate *gs,
 				    const struct canary_node *node,
 				    struct canary_global *g,
-				    struct canary_flow *out)
+				    union lb_flow *out, bool is6)
 {
 	const struct canary_svc *psvc = svc;
-	struct canary_flow_key fk = {};
 	struct canary_svc *prev_svc;
 	int ret = LB_NO_ENDPOINT;
 	struct lb_slot at = {};
 	__u32 pgen = gen;
 
-	lb_flow_key(p, &fk);
 	if (lb_use_prev(p, gs, gen)) {
-		prev_svc = lb_service(p, gen_of(gs->prev));
+		prev_svc = lb_service(p, gen_of(gs->prev), is6);
 		if (prev_svc) {
 			ret = lb_pick_at(p, prev_svc, gen_of(gs->prev), out,
-					 &at);
+					 &at, is6);
 			psvc = prev_svc;
 			pgen = gen_of(gs->prev);
 		}
 		/* Not to an endpoint the current config removed outright. */
-		if (ret == LB_FLOW_NEW && !lb_endpoint_exists(p, out, gen))
+		if (ret == LB_FLOW_NEW && !lb_endpoint_exists(p, out, gen, is6))
 			ret = LB_NO_ENDPOINT;
-		if (ret == LB_FLOW_NEW && g)
-			g->grace++;
+		if (ret == LB_FLOW_NEW)
+			GLOBAL_INC(g, grace);
 	}
 	if (ret != LB_FLOW_NEW) {
 		psvc = svc;
 		pgen = gen;
-		ret = lb_pick_at(p, svc, gen, out, &at);
+		ret = lb_pick_at(p, svc, gen, out, &at, is6);
 	}
 	if (ret != LB_FLOW_NEW)
 		return ret;
-	lb_avoid_clash(p, svc, psvc, pgen, gen, node, &at, out);
-	if (snat_wanted(svc, out, node) && snat_alloc(p, out, node)) {
-		if (g)
-			g->snat_full++;
+	lb_avoid_clash(p, svc, psvc, pgen, gen, node, &at, out, is6);
+	if (snat_wanted(svc, out, node, is6) && snat_alloc(p, out, node, is6)) {
+		GLOBAL_INC(g, snat_full);
 		return LB_NO_ENDPOINT;
 	}
-	if (out->flags & CANARY_FLOW_F_SNAT && g)
-		g->snat++;
-	if (bpf_map_update_elem(&canary_flow, &fk, out, BPF_ANY))
+	if (FAM_VAL(out, is6, flags) & CANARY_FLOW_F_SNAT)
+		GLOBAL_INC(g, snat);
+	if (lb_flow_insert(p, out, is6))
 		return LB_ERROR;
-	if (g)
-		g->flow_inserts++;
+	GLOBAL_INC(g, flow_inserts);
 	return LB_FLOW_NEW;
 }
 

@@ -7,6 +7,7 @@
 #ifndef CANARY_BPF_MAPS_H
 #define CANARY_BPF_MAPS_H
 
+#include "common.h"
 /* Active and previous config generation, flipped by user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -329,5 +330,23 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fib_cache_slot);
 } canary_fibc SEC(".maps");
+
+/*
+ * Per-CPU room for the ICMPv6 error being translated on the ingress path
+ * (struct icmp6_scratch, completed in icmp6.h, the one user). On the
+ * stack, the quote and its rewrite (about 160 bytes) pushed the inlined
+ * ingress program past the 512-byte BPF stack; as a global function's
+ * frame they did too, on top of the caller's. A packet's program runs to
+ * its end on one CPU, and nothing here outlives it: not pinned, never
+ * read by user space.
+ */
+struct icmp6_scratch;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct icmp6_scratch);
+} canary_scratch6 SEC(".maps");
 
 #endif /* CANARY_BPF_MAPS_H */

@@ -7,6 +7,7 @@
 #ifndef CANARY_BPF_PARSE_H
 #define CANARY_BPF_PARSE_H
 
+#include "common.h"
 #include "ctx.h"
 
 #define ETH_P_IP_BE bpf_htons(0x0800)

@@ -7,10 +7,14 @@
  * The choice is lb_pick()'s, over the same services, weights and ramp as
  * the XDP path, hashing the socket cookie (or, under client-IP affinity,
  * the network namespace cookie: one pod's sockets go to one endpoint).
+ * Both families: connect4/sendmsg4 and connect6/sendmsg6 for AF_INET6
+ * sockets, each socket's choices in canary_sock or canary_sock6.
  */
 #ifndef CANARY_BPF_SOCK_H
 #define CANARY_BPF_SOCK_H
 
+#include "common.h"
+#include "family.h"
 #include "lb.h"
 
 #define SOCK_STREAM 1
@@ -27,11 +31,17 @@ static __always_inline __u8 sock_proto(const struct bpf_sock_addr *ctx)
 	return 0;
 }
 
-/* The socket's storage, made if @create. */
-static __always_inline struct canary_sock *sock_state(struct bpf_sock_addr *ctx,
-						      bool create)
+union lb_sock {
+	struct canary_sock v4;
+	struct canary_sock6 v6;
+};
+
+/* The socket's storage for services of the family, made if @create. */
+static __always_inline union lb_sock *sock_state(struct bpf_sock_addr *ctx,
+						 bool create, bool is6)
 {
-	return bpf_sk_storage_get(&canary_sock, ctx->sk, 0,
+	return bpf_sk_storage_get(FAM_MAP(is6, canary_sock, canary_sock6),
+				  ctx->sk, 0,
 				  create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
 }
 
@@ -43,87 +53,185 @@ static __always_inline struct canary_sock *sock_state(struct bpf_sock_addr *ctx,
  * is no service, -1 to refuse the call: a service without any endpoint
  * (as the packet path drops).
  */
-static __always_inline int sock_choose(struct bpf_sock_addr *ctx, __be32 daddr,
-				       __be16 dport, __be32 *ep,
-				       __be16 *ep_port)
+static __always_inline int sock_choose(struct bpf_sock_addr *ctx,
+				       const __be32 *daddr, __be16 dport,
+				       __be32 *ep, __be16 *ep_port, bool is6)
 {
 	struct canary_genstate *gs = lb_genstate();
 	__u32 gen = gs ? gen_of(gs->active) : 0;
 	struct canary_global *g = global_stats();
-	struct pkt p = { .sock = 1 };
-	struct canary_flow f = {};
+	struct pkt p = { .sock = 1, .v6 = is6 };
+	union lb_flow f = {};
 	struct canary_svc *svc;
-	struct canary_sock *s;
+	union lb_sock *s;
 	__u64 cookie;
 
 	p.proto = sock_proto(ctx);
-	p.daddr = daddr;
+	addr_copy(p.daddr6, daddr, is6);
 	p.dport = dport;
 	if (!p.proto)
 		return 0;
-	svc = lb_service(&p, gen);
+	svc = lb_service(&p, gen, is6);
 	if (!svc)
 		return 0;
-	s = sock_state(ctx, false);
-	if (s && s->vip == p.daddr && s->vport == p.dport) {
-		f.ep_addr = s->ep_addr;
-		f.ep_port = s->ep_port;
-		if (lb_endpoint_exists(&p, &f, gen)) {
-			*ep = s->ep_addr;
-			*ep_port = s->ep_port;
+	s = sock_state(ctx, false, is6);
+	if (s && addr_eq(FAM_ADDR(s, is6, vip), p.daddr6, is6) &&
+	    FAM_VAL(s, is6, vport) == p.dport) {
+		addr_copy(FAM_ADDR(&f, is6, ep_addr), FAM_ADDR(s, is6, ep_addr),
+			  is6);
+		FAM_VAL(&f, is6, ep_port) = FAM_VAL(s, is6, ep_port);
+		if (lb_endpoint_exists(&p, &f, gen, is6)) {
+			addr_copy(ep, FAM_ADDR(s, is6, ep_addr), is6);
+			*ep_port = FAM_VAL(s, is6, ep_port);
 			return 1;
 		}
 	}
 	cookie = svc->flags & CANARY_SVC_F_AFFINITY ? bpf_get_netns_cookie(ctx) :
 						     bpf_get_socket_cookie(ctx);
-	p.saddr = (__u32)cookie;
+	/* The cookie stands in for the client address:port in the hashes. */
+	p.saddr6[0] = (__u32)cookie;
 	p.sport = (__u16)(cookie >> 32);
-	if (lb_pick(&p, svc, gen, &f) != LB_FLOW_NEW)
+	if (lb_pick(&p, svc, gen, &f, is6) != LB_FLOW_NEW)
 		return -1;
-	s = sock_state(ctx, true);
+	s = sock_state(ctx, true, is6);
 	if (s) {
-		s->vip = p.daddr;
-		s->vport = p.dport;
-		s->ep_addr = f.ep_addr;
-		s->ep_port = f.ep_port;
-		s->svc_id = f.svc_id;
-		s->version = f.version;
+		addr_copy(FAM_ADDR(s, is6, vip), p.daddr6, is6);
+		FAM_VAL(s, is6, vport) = p.dport;
+		addr_copy(FAM_ADDR(s, is6, ep_addr), FAM_ADDR(&f, is6, ep_addr),
+			  is6);
+		FAM_VAL(s, is6, ep_port) = FAM_VAL(&f, is6, ep_port);
+		FAM_VAL(s, is6, svc_id) = FAM_VAL(&f, is6, svc_id);
+		FAM_VAL(s, is6, version) = FAM_VAL(&f, is6, version);
 	}
-	*ep = f.ep_addr;
-	*ep_port = f.ep_port;
-	lb_count(f.svc_id, f.version, 0, LB_FLOW_NEW);
-	if (g)
-		g->sock_lb++;
+	addr_copy(ep, FAM_ADDR(&f, is6, ep_addr), is6);
+	*ep_port = FAM_VAL(&f, is6, ep_port);
+	lb_count(FAM_VAL(&f, is6, svc_id), FAM_VAL(&f, is6, version), 0,
+		 LB_FLOW_NEW);
+	GLOBAL_INC(g, sock_lb);
 	return 1;
 }
 
-/* Rewrites the destination in @ctx (user_ip4/user_port) to an endpoint if
- * it is a service VIP:port. */
+/*
+ * The VIP:port a socket's peer @addr:*@port stands for, into @addr and
+ * @port, when the socket's storage of the family says @addr:*@port is the
+ * endpoint it put there. Returns whether it did.
+ */
+static __always_inline bool sock_peer_vip(struct bpf_sock_addr *ctx,
+					  __be32 *addr, __be16 *port, bool is6)
+{
+	union lb_sock *s = sock_state(ctx, false, is6);
+
+	if (!s || !addr_eq(FAM_ADDR(s, is6, ep_addr), addr, is6) ||
+	    FAM_VAL(s, is6, ep_port) != *port)
+		return false;
+	addr_copy(addr, FAM_ADDR(s, is6, vip), is6);
+	*port = FAM_VAL(s, is6, vport);
+	return true;
+}
+
+/* connect4/sendmsg4: the destination in @ctx (user_ip4/user_port) to an
+ * endpoint if it is a service VIP:port. */
 static __always_inline int sock_translate(struct bpf_sock_addr *ctx)
 {
-	__be32 ep = 0;
+	__be32 daddr[1] = { ctx->user_ip4 }, ep[1] = {};
 	__be16 ep_port = 0;
-	int ret = sock_choose(ctx, ctx->user_ip4, (__be16)ctx->user_port, &ep,
-			      &ep_port);
+	int ret = sock_choose(ctx, daddr, (__be16)ctx->user_port, ep, &ep_port,
+			      false);
 
 	if (ret < 0)
 		return SOCK_REFUSE;
 	if (ret > 0) {
-		ctx->user_ip4 = ep;
+		ctx->user_ip4 = ep[0];
 		ctx->user_port = ep_port;
 	}
 	return SOCK_PASS;
 }
 
-/* The peer in @ctx back from the endpoint to the VIP:port it stands for. */
+/* recvmsg4/getpeername4: the peer in @ctx back from the endpoint to the
+ * VIP:port it stands for. */
 static __always_inline void sock_restore(struct bpf_sock_addr *ctx)
 {
-	struct canary_sock *s = sock_state(ctx, false);
+	__be32 a[1] = { ctx->user_ip4 };
+	__be16 port = (__be16)ctx->user_port;
 
-	if (s && s->ep_addr == ctx->user_ip4 &&
-	    s->ep_port == (__be16)ctx->user_port) {
-		ctx->user_ip4 = s->vip;
-		ctx->user_port = s->vport;
+	if (sock_peer_vip(ctx, a, &port, false)) {
+		ctx->user_ip4 = a[0];
+		ctx->user_port = port;
+	}
+}
+
+/* Reads the IPv6 address out of @ctx (one 32-bit load per word, the only
+ * access the verifier allows). */
+static __always_inline void sock6_user_ip(const struct bpf_sock_addr *ctx,
+					  __be32 *a)
+{
+	a[0] = ctx->user_ip6[0];
+	a[1] = ctx->user_ip6[1];
+	a[2] = ctx->user_ip6[2];
+	a[3] = ctx->user_ip6[3];
+}
+
+static __always_inline void sock6_set_user_ip(struct bpf_sock_addr *ctx,
+					      const __be32 *a)
+{
+	ctx->user_ip6[0] = a[0];
+	ctx->user_ip6[1] = a[1];
+	ctx->user_ip6[2] = a[2];
+	ctx->user_ip6[3] = a[3];
+}
+
+static __always_inline bool addr6_v4mapped(const __be32 *a)
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0x0000ffff);
+}
+
+/*
+ * connect6/sendmsg6: the destination in @ctx to an endpoint if it is a
+ * service VIP:port of either family. A dual-stack application that
+ * reaches an IPv4 service through an IPv4-mapped address
+ * (::ffff:10.96.0.10) goes through the IPv4 services and keeps the mapped
+ * form.
+ */
+static __always_inline int sock6_translate(struct bpf_sock_addr *ctx)
+{
+	__be16 dport = (__be16)ctx->user_port, ep_port = 0;
+	__be32 a[4], ep[4] = {};
+	int ret;
+
+	sock6_user_ip(ctx, a);
+	if (addr6_v4mapped(a))
+		ret = sock_choose(ctx, &a[3], dport, &ep[3], &ep_port, false);
+	else
+		ret = sock_choose(ctx, a, dport, ep, &ep_port, true);
+	if (ret < 0)
+		return SOCK_REFUSE;
+	if (ret == 0)
+		return SOCK_PASS;
+	if (addr6_v4mapped(a)) {
+		a[3] = ep[3];
+		sock6_set_user_ip(ctx, a);
+	} else {
+		sock6_set_user_ip(ctx, ep);
+	}
+	ctx->user_port = ep_port;
+	return SOCK_PASS;
+}
+
+/* recvmsg6/getpeername6: the peer back from the endpoint to the VIP. */
+static __always_inline void sock6_restore(struct bpf_sock_addr *ctx)
+{
+	__be16 port = (__be16)ctx->user_port;
+	__be32 a[4];
+	bool done;
+
+	sock6_user_ip(ctx, a);
+	if (addr6_v4mapped(a))
+		done = sock_peer_vip(ctx, &a[3], &port, false);
+	else
+		done = sock_peer_vip(ctx, a, &port, true);
+	if (done) {
+		sock6_set_user_ip(ctx, a);
+		ctx->user_port = port;
 	}
 }
 

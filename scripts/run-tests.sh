@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Runs every test, in order: the include-layer check, the unit test
-# binaries (plain, then under sanitizers), the libFuzzer corpus pass, the BPF test runner, then the
-# e2e scripts (root needed). Each prints "PASS name", "FAIL name" or
+# Runs every test, in order: the harness's own test, the include-layer
+# check, the unit test binaries (plain, then under sanitizers), the
+# libFuzzer corpus pass, the BPF test runner, then the e2e scripts (root
+# needed). Each prints "PASS name", "FAIL name" or
 # "SKIP name: reason" lines (SKIP only for a kernel feature a probe found
 # missing); this script counts them, repeats the FAIL and SKIP lines at
 # the end and ends with "N passed, N failed, N skipped"; exit 1 when
