@@ -388,6 +388,9 @@ static __always_inline enum verdict ingress_snat_reply(void *ctx,
 		return V_PASS;
 	}
 	GLOBAL_INC(g, snat_replies);
+	health_reply_of(p, FAM_ADDR(&way, is6, client),
+			FAM_VAL(&way, is6, client_port), FAM_ADDR(&way, is6, vip),
+			FAM_VAL(&way, is6, vport), is6);
 	addr_copy(p->saddr6, FAM_ADDR(&way, is6, vip), is6);
 	if (kind == CTX_XDP)
 		return xdp_forward(ctx, p, FAM_ADDR(&way, is6, client), g, is6);
@@ -456,6 +459,13 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 	ret = hit ? LB_FLOW_HIT : lb_place(p, svc, gen, gs, node, g, &f, is6);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
+	/* A connection opening (bpf/health.h): a client's SYN, or a new
+	 * UDP flow; an established packet pays this one test. */
+	if (p->proto == CANARY_PROTO_TCP ?
+		    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN :
+		    ret == LB_FLOW_NEW)
+		health_new(p, FAM_VAL(&f, is6, svc_id), FAM_VAL(&f, is6, version),
+			   is6);
 	/* Only SNATed flows pay for the address check. */
 	snat = FAM_VAL(&f, is6, flags) & CANARY_FLOW_F_SNAT;
 	if (snat) {
@@ -575,6 +585,36 @@ reply_origin(const struct pkt *p, bool is6)
 }
 
 /*
+ * An ICMP error (its header at @off in @skb) on its way to the client of
+ * UDP flow @r (as the endpoint's reply would look), service @orig: a
+ * destination unreachable other than fragmentation needed is the
+ * endpoint refusing the flow (bpf/health.h).
+ */
+static __always_inline void egress_icmp_health(struct __sk_buff *skb,
+					       __u16 off, const struct pkt *r,
+					       const union lb_backend_svc *orig,
+					       bool is6)
+{
+	void *end = ctx_data_end(skb, CTX_SKB);
+	__u8 *ic;
+
+	/* The parser found the ICMP header within its first 256 bytes; the
+	 * verifier needs that bound to let the access below through (a
+	 * variable offset up to 0xffff leaves the packet range unknown). */
+	if (off > 255)
+		return;
+	ic = ctx_data(skb, CTX_SKB) + (off & 0xff);
+
+	if (r->proto != CANARY_PROTO_UDP || (void *)(ic + 2) > end)
+		return;
+	if (is6 ? ic[0] != ICMPV6_DEST_UNREACH :
+		  ic[0] != ICMP_DEST_UNREACH || ic[1] == 4 /* fragmentation needed */)
+		return;
+	health_unreachable(r->daddr6, r->dport, FAM_ADDR(orig, is6, vip),
+			   FAM_VAL(orig, is6, port), is6);
+}
+
+/*
  * An ICMP error going to a client about its translated packet (from the
  * endpoint, or a router between us and it) quotes client -> endpoint:
  * make the quote client -> VIP:port, and the sender the VIP if it was the
@@ -601,6 +641,7 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 	orig = reply_origin(&r, false);
 	if (!orig)
 		return;
+	egress_icmp_health(skb, e.icmp_off, &r, orig, false);
 	icmp_nat_init(&to, &e);
 	to.q_daddr = orig->v4.vip;
 	to.q_dport = orig->v4.port;
@@ -634,6 +675,7 @@ static __always_inline void egress_icmp6(struct __sk_buff *skb,
 	orig = reply_origin(&r, true);
 	if (!orig)
 		return;
+	egress_icmp_health(skb, e.icmp_off, &r, orig, true);
 	addr6_copy(vip, orig->v6.vip);
 	vport = orig->v6.port;
 	if (icmp6_rewrite_quoted(skb, CTX_SKB, &e,
@@ -659,6 +701,8 @@ static __always_inline void egress(struct __sk_buff *skb, const struct pkt *p,
 
 	if (!orig)
 		return;
+	health_reply_of(p, p->daddr6, p->dport, FAM_ADDR(orig, is6, vip),
+			FAM_VAL(orig, is6, port), is6);
 	if (rewrite_tuple(skb, CTX_SKB, p, true, FAM_ADDR(orig, is6, vip),
 			  FAM_VAL(orig, is6, port), is6)) {
 		GLOBAL_INC(g, errors);

@@ -13,6 +13,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "snat.h"
+#include "health.h"
 
 /* What selection found. */
 enum lb_result {
@@ -170,6 +171,34 @@ static __always_inline union lb_ver *lb_version(__u32 svc_id, __u32 v,
 	return ver && FAM_VAL(ver, is6, n_active) ? ver : NULL;
 }
 
+/*
+ * The version a new flow of @p that picked version *@v (table @ver) of
+ * @svc goes to: the first one instead while the guard sheds *@v (and the
+ * first can take new flows: else the canary, rather than nowhere). Only
+ * a new connection moves (a socket connecting, a SYN, a UDP flow): a TCP
+ * packet without SYN is one whose flow entry was lost, and stays where
+ * the hashes put it.
+ */
+static __always_inline union lb_ver *lb_guarded(const struct pkt *p,
+						const struct canary_svc *svc,
+						__u32 gen, __u32 *v,
+						union lb_ver *ver, bool is6)
+{
+	union lb_ver *first;
+
+	if (!ver || !*v || !(svc->flags & CANARY_SVC_F_GUARD) ||
+	    (p->proto == CANARY_PROTO_TCP && !p->sock &&
+	     !(p->tcp_flags & TCP_FLAG_SYN)) ||
+	    !guard_shed(svc->id, *v))
+		return ver;
+	first = lb_version(svc->id, 0, gen, is6);
+	if (!first)
+		return ver;
+	*v = 0;
+	return first;
+}
+
+
 static __always_inline void lb_count_pin(__u32 svc_id, __u8 index)
 {
 	__u32 idx = svc_id * CANARY_MAX_PINS + index;
@@ -268,6 +297,7 @@ static __always_inline int lb_pick_at(const struct pkt *p,
 		if (!ver)
 			return LB_NO_ENDPOINT;
 	}
+	ver = lb_guarded(p, svc, gen, &v, ver, is6);
 	at->hash = canary_flow_hash(saddr, daddr, sport, dport, p->proto,
 				    CANARY_SEED_ENDPOINT);
 	idx = lb_ring_index(svc->id, v, gen, FAM_VAL(ver, is6, ring_size),

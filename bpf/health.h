@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Connection health and the guard (include/canary.h: canary_health,
+ * canary_hs, canary_guard). Only packets that open or end a connection
+ * come here: a client's SYN (or a new UDP flow) on the way in, the
+ * endpoint's SYN-ACK, RST or FIN on the way back, an ICMP unreachable
+ * about a UDP flow. An established packet pays one test of its TCP flags.
+ */
+#ifndef CANARY_BPF_HEALTH_H
+#define CANARY_BPF_HEALTH_H
+
+#include "common.h"
+#include "maps.h"
+#include "family.h"
+
+/* TCP flags, byte 13 of the header (struct pkt's tcp_flags). */
+#define TCP_FLAG_FIN 0x01
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_RST 0x04
+#define TCP_FLAG_ACK 0x10
+#define NS_PER_MS 1000000ull
+
+/* Service @svc_id's version @v's outcome counters (this CPU's). */
+static __always_inline struct canary_health *health_of(__u32 svc_id, __u32 v)
+{
+	__u32 idx;
+
+	if (v >= CANARY_MAX_VERSIONS)
+		return NULL;
+	idx = svc_id * CANARY_MAX_VERSIONS + v;
+	return bpf_map_lookup_elem(&canary_health, &idx);
+}
+
+/* Version @v's guard state in @g (NULL for a bad index). */
+static __always_inline struct canary_guard_ver *
+guard_ver(struct canary_guard *g, __u32 v)
+{
+	if (!g || !(g->flags & CANARY_GUARD_F_ON) || !g->window_ms || !v ||
+	    v >= CANARY_MAX_VERSIONS)
+		return NULL;
+	return &g->v[v];
+}
+
+/* Whether the guard of service @svc_id has shed version @v. */
+static __always_inline bool guard_shed(__u32 svc_id, __u32 v)
+{
+	struct canary_guard_ver *gv;
+
+	gv = guard_ver(bpf_map_lookup_elem(&canary_guard, &svc_id), v);
+	return gv && gv->shed_ns;
+}
+
+/*
+ * The counts of @gv's window at @now: one u64, new connections in its low
+ * half and failures in its high half (conns and failed in memory), so one
+ * atomic add counts either and one exchange empties both. A window over
+ * is replaced by one starting now; a CPU racing the replacement counts
+ * into either window.
+ */
+static __always_inline __u64 *guard_window(const struct canary_guard *g,
+					   struct canary_guard_ver *gv,
+					   __u64 now)
+{
+	__u64 start = gv->win_start_ns;
+	__u64 *counts = (__u64 *)&gv->conns;
+
+	if (start && (__s64)(now - start) < (__s64)g->window_ms * NS_PER_MS)
+		return counts;
+	if (__sync_val_compare_and_swap(&gv->win_start_ns, start, now) == start)
+		__sync_lock_test_and_set(counts, 0);
+	return counts;
+}
+
+/* A new connection to version @v of service @svc_id at @now. */
+static __always_inline void guard_conn(__u32 svc_id, __u32 v, __u64 now)
+{
+	struct canary_guard *g = bpf_map_lookup_elem(&canary_guard, &svc_id);
+	struct canary_guard_ver *gv = guard_ver(g, v);
+
+	if (gv && g && !gv->shed_ns)
+		__sync_fetch_and_add(guard_window(g, gv, now), 1);
+}
+
+/*
+ * A failed new connection of version @v of service @svc_id at @now: counted
+ * in the window, and the version shed when the window holds at least
+ * min_flows new connections and more than max_fail_bps of them failed.
+ * Only one CPU sheds (the exchange on shed_ns); it records the counts.
+ */
+static __always_inline void guard_fail(__u32 svc_id, __u32 v, __u64 now)
+{
+	struct canary_guard *g = bpf_map_lookup_elem(&canary_guard, &svc_id);
+	struct canary_guard_ver *gv = guard_ver(g, v);
+	__u64 old;
+	__u32 conns, failed;
+
+	if (!gv || !g || gv->shed_ns)
+		return;
+	old = __sync_fetch_and_add(guard_window(g, gv, now), 1ull << 32);
+	conns = (__u32)old;
+	failed = (__u32)(old >> 32) + 1;
+	if (conns < g->min_flows ||
+	    (__u64)failed * CANARY_BPS_TOTAL <= (__u64)g->max_fail_bps * conns)
+		return;
+	if (__sync_val_compare_and_swap(&gv->shed_ns, 0, now) != 0)
+		return;
+	gv->shed_conns = conns;
+	gv->shed_failed = failed;
+	__sync_fetch_and_add(&g->sheds, 1);
+}
+
+/* floor(log2(@us)) as a histogram bucket, the last one open-ended; no
+ * loop, so the verifier sees a few straight branches. */
+static __always_inline __u32 hs_bucket_of(__u64 us)
+{
+	__u32 b = 0;
+
+	if (us >> 32) {
+		b += 32;
+		us >>= 32;
+	}
+	if (us >> 16) {
+		b += 16;
+		us >>= 16;
+	}
+	if (us >> 8) {
+		b += 8;
+		us >>= 8;
+	}
+	if (us >> 4) {
+		b += 4;
+		us >>= 4;
+	}
+	if (us >> 2) {
+		b += 2;
+		us >>= 2;
+	}
+	if (us >> 1)
+		b += 1;
+	return b < CANARY_HS_BUCKETS ? b : CANARY_HS_BUCKETS - 1;
+}
+
+static __always_inline void *hs_map(bool is6)
+{
+	return FAM_MAP(is6, canary_hs, canary_hs6);
+}
+
+/*
+ * A new connection of service @svc_id on version @v: packet @p, a TCP SYN
+ * (its handshake starts: canary_hs) or a UDP packet that made a new flow.
+ * A SYN of a connection already waiting is the client's retransmission:
+ * unanswered once the first is CANARY_SYN_TIMEOUT_MS old.
+ */
+static __always_inline void health_new(const struct pkt *p, __u32 svc_id,
+				       __u32 v, bool is6)
+{
+	struct canary_health *h = health_of(svc_id, v);
+	struct canary_hs *e, n = {};
+	union lb_flow_key k;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (p->proto == CANARY_PROTO_TCP) {
+		lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport,
+			    p->proto, is6);
+		e = bpf_map_lookup_elem(hs_map(is6), &k);
+		if (e && e->state != CANARY_HS_OPEN && e->svc_id == svc_id &&
+		    e->version == v) {
+			if (e->state == CANARY_HS_SYN &&
+			    now - e->ts_ns >= CANARY_SYN_TIMEOUT_MS * NS_PER_MS) {
+				e->state = CANARY_HS_LATE;
+				if (h)
+					h->unanswered++;
+				guard_fail(svc_id, v, now);
+			}
+			return;
+		}
+		n.ts_ns = now;
+		n.svc_id = svc_id;
+		n.version = v;
+		bpf_map_update_elem(hs_map(is6), &k, &n, BPF_ANY);
+	}
+	if (h)
+		h->new_conns++;
+	guard_conn(svc_id, v, now);
+}
+
+/* A timed handshake of @dt_ns into @h. */
+static __always_inline void health_handshake(struct canary_health *h,
+					     __u64 dt_ns)
+{
+	__u64 us = dt_ns / 1000;
+	__u32 b = hs_bucket_of(us);
+
+	h->handshakes++;
+	h->hs_us_total += us;
+	/* b < CANARY_HS_BUCKETS already; the verifier wants it seen. */
+	if (b < CANARY_HS_BUCKETS)
+		h->hs_bucket[b]++;
+}
+
+/*
+ * The endpoint's answer in flow @k (the client's forward key), TCP
+ * @flags: a SYN-ACK times the handshake, a RST before it is refused, one
+ * within CANARY_EARLY_RESET_MS after it reset_early; a RST or FIN ends
+ * the tracking.
+ */
+static __always_inline void health_reply(const union lb_flow_key *k,
+					 __u8 flags, bool is6)
+{
+	struct canary_hs *e = bpf_map_lookup_elem(hs_map(is6), k);
+	struct canary_health *h;
+	__u64 now, dt;
+
+	if (!e)
+		return;
+	now = bpf_ktime_get_ns();
+	dt = now - e->ts_ns;
+	h = health_of(e->svc_id, e->version);
+	if (flags & TCP_FLAG_RST) {
+		if (e->state == CANARY_HS_SYN ||
+		    (e->state == CANARY_HS_OPEN &&
+		     dt <= CANARY_EARLY_RESET_MS * NS_PER_MS)) {
+			if (h && e->state == CANARY_HS_SYN)
+				h->refused++;
+			else if (h)
+				h->reset_early++;
+			guard_fail(e->svc_id, e->version, now);
+		}
+		bpf_map_delete_elem(hs_map(is6), k);
+		return;
+	}
+	if (flags & TCP_FLAG_FIN) {
+		bpf_map_delete_elem(hs_map(is6), k);
+		return;
+	}
+	if (!(flags & TCP_FLAG_SYN) || e->state == CANARY_HS_OPEN)
+		return;
+	if (h)
+		health_handshake(h, dt);
+	e->state = CANARY_HS_OPEN;
+	e->ts_ns = now;
+}
+
+/* health_reply() for a reply @p (endpoint -> client) of the flow from
+ * @client:@cport to @vip:@vport; nothing for a packet without SYN, RST
+ * or FIN, the one test an established packet pays. */
+static __always_inline void health_reply_of(const struct pkt *p,
+					    const __be32 *client,
+					    __be16 cport, const __be32 *vip,
+					    __be16 vport, bool is6)
+{
+	union lb_flow_key k;
+
+	if (p->proto != CANARY_PROTO_TCP ||
+	    !(p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)))
+		return;
+	lb_flow_key(&k, client, vip, cport, vport, p->proto, is6);
+	health_reply(&k, p->tcp_flags, is6);
+}
+
+/* An ICMP destination unreachable about UDP flow @client:@cport ->
+ * @vip:@vport on its way to the client: refused. */
+static __always_inline void health_unreachable(const __be32 *client,
+					       __be16 cport, const __be32 *vip,
+					       __be16 vport, bool is6)
+{
+	union lb_flow *f = lb_flow_find(client, vip, cport, vport,
+					 CANARY_PROTO_UDP, is6);
+	struct canary_health *h;
+	__u32 svc_id, v;
+
+	if (!f)
+		return;
+	svc_id = FAM_VAL(f, is6, svc_id);
+	v = FAM_VAL(f, is6, version);
+	h = health_of(svc_id, v);
+	if (h)
+		h->refused++;
+	guard_fail(svc_id, v, bpf_ktime_get_ns());
+}
+
+#endif /* CANARY_BPF_HEALTH_H */
