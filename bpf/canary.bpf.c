@@ -226,6 +226,35 @@ static __always_inline int icmp_snat_to_client(const struct icmp_quote *e,
 }
 
 /*
+ * An ICMP error (its header at @off in @ctx) about UDP flow @client:@cport
+ * -> @vip:@vport, on its way to the client: a destination unreachable
+ * other than fragmentation needed is the endpoint refusing the flow
+ * (bpf/health.h). @proto is the quoted packet's.
+ */
+static __always_inline void icmp_health(void *ctx, enum ctx_kind kind,
+					__u16 off, __u8 proto,
+					const __be32 *client, __be16 cport,
+					const __be32 *vip, __be16 vport,
+					bool is6)
+{
+	void *end = ctx_data_end(ctx, kind);
+	__u8 *ic;
+
+	/* The parser found the ICMP header within its first 256 bytes; the
+	 * verifier needs that bound to let the access below through (a
+	 * variable offset up to 0xffff leaves the packet range unknown). */
+	if (proto != CANARY_PROTO_UDP || off > 255)
+		return;
+	ic = ctx_data(ctx, kind) + (off & 0xff);
+	if ((void *)(ic + 2) > end)
+		return;
+	if (is6 ? ic[0] != ICMPV6_DEST_UNREACH :
+		  ic[0] != ICMP_DEST_UNREACH || ic[1] == 4 /* frag. needed */)
+		return;
+	health_unreachable(client, cport, vip, vport, is6);
+}
+
+/*
  * ICMP errors coming in about our flows: addressed to the sender of the
  * quoted packet, which is the VIP (a reply) or this node (a SNATed
  * packet). Translated ones go on through the kernel (XDP_PASS, as every
@@ -244,9 +273,13 @@ static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
 	    e.daddr != e.in.saddr)
 		return;
 	icmp_nat_init(&to, &e);
-	if (icmp_to_endpoint(&e, node, &to) &&
-	    icmp_snat_to_client(&e, node, &to))
-		return;
+	if (icmp_to_endpoint(&e, node, &to)) {
+		if (icmp_snat_to_client(&e, node, &to))
+			return;
+		/* from the far side of a SNATed flow, to its client */
+		icmp_health(ctx, kind, e.icmp_off, e.in.proto, &to.q_saddr,
+			    to.q_sport, &to.q_daddr, to.q_dport, false);
+	}
 	if (icmp_rewrite(ctx, kind, &e, &to)) {
 		GLOBAL_INC(g, errors);
 		return;
@@ -350,9 +383,14 @@ static __always_inline void ingress_icmp6(void *ctx, enum ctx_kind kind)
 	    !addr6_eq(sc->e.daddr, sc->e.in.saddr6))
 		return;
 	icmp6_nat_init(&sc->to, &sc->e);
-	if (icmp6_to_endpoint(&sc->e, n, &sc->to) &&
-	    icmp6_snat_to_client(&sc->e, n, &sc->to))
-		return;
+	if (icmp6_to_endpoint(&sc->e, n, &sc->to)) {
+		if (icmp6_snat_to_client(&sc->e, n, &sc->to))
+			return;
+		/* from the far side of a SNATed flow, to its client */
+		icmp_health(ctx, kind, sc->e.icmp_off, sc->e.in.proto,
+			    sc->to.q_saddr, sc->to.q_sport, sc->to.q_daddr,
+			    sc->to.q_dport, true);
+	}
 	if (icmp6_rewrite(ctx, kind, &sc->e, &sc->to)) {
 		GLOBAL_INC(g, errors);
 		return;
@@ -585,36 +623,6 @@ reply_origin(const struct pkt *p, bool is6)
 }
 
 /*
- * An ICMP error (its header at @off in @skb) on its way to the client of
- * UDP flow @r (as the endpoint's reply would look), service @orig: a
- * destination unreachable other than fragmentation needed is the
- * endpoint refusing the flow (bpf/health.h).
- */
-static __always_inline void egress_icmp_health(struct __sk_buff *skb,
-					       __u16 off, const struct pkt *r,
-					       const union lb_backend_svc *orig,
-					       bool is6)
-{
-	void *end = ctx_data_end(skb, CTX_SKB);
-	__u8 *ic;
-
-	/* The parser found the ICMP header within its first 256 bytes; the
-	 * verifier needs that bound to let the access below through (a
-	 * variable offset up to 0xffff leaves the packet range unknown). */
-	if (off > 255)
-		return;
-	ic = ctx_data(skb, CTX_SKB) + (off & 0xff);
-
-	if (r->proto != CANARY_PROTO_UDP || (void *)(ic + 2) > end)
-		return;
-	if (is6 ? ic[0] != ICMPV6_DEST_UNREACH :
-		  ic[0] != ICMP_DEST_UNREACH || ic[1] == 4 /* fragmentation needed */)
-		return;
-	health_unreachable(r->daddr6, r->dport, FAM_ADDR(orig, is6, vip),
-			   FAM_VAL(orig, is6, port), is6);
-}
-
-/*
  * An ICMP error going to a client about its translated packet (from the
  * endpoint, or a router between us and it) quotes client -> endpoint:
  * make the quote client -> VIP:port, and the sender the VIP if it was the
@@ -641,7 +649,8 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 	orig = reply_origin(&r, false);
 	if (!orig)
 		return;
-	egress_icmp_health(skb, e.icmp_off, &r, orig, false);
+	icmp_health(skb, CTX_SKB, e.icmp_off, r.proto, r.daddr6, r.dport,
+		    FAM_ADDR(orig, false, vip), FAM_VAL(orig, false, port), false);
 	icmp_nat_init(&to, &e);
 	to.q_daddr = orig->v4.vip;
 	to.q_dport = orig->v4.port;
@@ -675,7 +684,8 @@ static __always_inline void egress_icmp6(struct __sk_buff *skb,
 	orig = reply_origin(&r, true);
 	if (!orig)
 		return;
-	egress_icmp_health(skb, e.icmp_off, &r, orig, true);
+	icmp_health(skb, CTX_SKB, e.icmp_off, r.proto, r.daddr6, r.dport,
+		    FAM_ADDR(orig, true, vip), FAM_VAL(orig, true, port), true);
 	addr6_copy(vip, orig->v6.vip);
 	vport = orig->v6.port;
 	if (icmp6_rewrite_quoted(skb, CTX_SKB, &e,

@@ -507,6 +507,107 @@ static void guard_healthy(struct test_env *env)
 	       v2, (unsigned long long)(h.refused - h0.refused));
 }
 
+/* The id of service @name in the running config, or -1. */
+static int svc_id(struct test_env *env, const char *name)
+{
+	__u32 ids[CANARY_MAX_SERVICES];
+	struct canary_config cfg;
+	int i, id = -1;
+
+	config_init(&cfg);
+	if (!state_read_config(&env->st, &cfg, ids)) {
+		i = config_find_index(&cfg, name);
+		id = i < 0 ? -1 : (int)ids[i];
+	}
+	config_free(&cfg);
+	return id;
+}
+
+/* far: 10.96.0.30:5000/@proto, all on v2 at 10.244.2.21:5050, on another
+ * node: source-NATed from 10.1.0.1, its replies come back through XDP. */
+static int apply_far(struct test_env *env, __u8 proto)
+{
+	struct canary_config cfg;
+	struct canary_service_cfg *s;
+	int ret;
+
+	config_init(&cfg);
+	cfg.node = (struct canary_node_cfg){ .set = true, .address = ip4("10.1.0.1"),
+					     .pod_net = ip4("10.244.1.0"),
+					     .pod_len = 24, .port_min = 40000,
+					     .port_max = 40099 };
+	s = config_add_service(&cfg, NULL);
+	snprintf(s->name, sizeof(s->name), "far");
+	s->vip = addr_v4(ip4("10.96.0.30"));
+	s->port = htons(5000);
+	s->proto = proto;
+	s->n_versions = 2;
+	snprintf(s->v[0].name, sizeof(s->v[0].name), "v1");
+	snprintf(s->v[1].name, sizeof(s->v[1].name), "v2");
+	s->v[1].weight_bps = CANARY_BPS_TOTAL;
+	s->v[0].n_endpoints = s->v[1].n_endpoints = 1;
+	s->v[0].ep[0] = (struct canary_ep_cfg){ addr_v4(ip4("10.244.1.11")), htons(5050), 0 };
+	s->v[1].ep[0] = (struct canary_ep_cfg){ addr_v4(ip4("10.244.2.21")), htons(5050), 0 };
+	ret = env_apply(env, &cfg);
+	config_free(&cfg);
+	return ret;
+}
+
+/* The reply of a source-NATed flow comes back to this node, through XDP. */
+static bool snat_reply(struct test_env *env, struct conn *c, __u8 flags)
+{
+	struct pkt_view v = pkt_parse(c->fwd, c->fwd_len);
+	struct pkt_spec r = { .proto = c->proto, .saddr = v.daddr,
+			      .daddr = v.saddr, .sport = v.dport,
+			      .dport = v.sport, .tcp_flags = flags };
+	struct pkt_view out;
+
+	return ASSERT_TRUE(v.ok && v.saddr == ip4("10.1.0.1"), "SNATed") &&
+	       ASSERT_EQ(env_run_spec(env->xdp_fd, &r, &out), XDP_PASS, "reply") &&
+	       ASSERT_EQ(out.daddr, c->client[0], "back to the client");
+}
+
+static void snat_counters(struct test_env *env)
+{
+	struct canary_health h0, h;
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	struct conn c;
+	__u32 olen;
+	int id;
+
+	test__start_subtest("snat_handshake_and_refused");
+	if (!ASSERT_OK(apply_far(env, IPPROTO_TCP), "apply") ||
+	    !ASSERT_TRUE((id = svc_id(env, "far")) >= 0, "far's id"))
+		return;
+	h0 = env_health(env, id, 1);
+	c = conn4(IPPROTO_TCP, 0x0a000002, 36000);
+	c.vip[0] = ip4("10.96.0.30");
+	if (client_pkt(env, &c, SYN) && snat_reply(env, &c, SYN | ACK)) {
+		h = env_health(env, id, 1);
+		ASSERT_EQ(h.new_conns - h0.new_conns, 1, "new connection");
+		ASSERT_EQ(h.handshakes - h0.handshakes, 1, "handshake timed");
+	}
+	c.sport++;
+	if (client_pkt(env, &c, SYN) && snat_reply(env, &c, RST | ACK))
+		ASSERT_EQ(env_health(env, id, 1).refused - h0.refused, 1, "refused");
+
+	test__start_subtest("snat_udp_unreachable_far_side");
+	if (!ASSERT_OK(apply_far(env, IPPROTO_UDP), "apply udp"))
+		return;
+	h0 = env_health(env, id, 1);
+	c = conn4(IPPROTO_UDP, 0x0a000002, 36100);
+	c.vip[0] = ip4("10.96.0.30");
+	if (!client_pkt(env, &c, 0))
+		return;
+	/* The remote endpoint's port unreachable, to this node's address. */
+	olen = pkt_build_icmp(ip4("10.244.2.21"), ip4("10.1.0.1"), 3, 3, c.fwd,
+			      28, in);
+	ASSERT_EQ(env_run(env->xdp_fd, in, olen, out, &olen), XDP_PASS, "icmp");
+	h = env_health(env, id, 1);
+	ASSERT_EQ(h.new_conns - h0.new_conns, 1, "one new flow");
+	ASSERT_EQ(h.refused - h0.refused, 1, "refused");
+}
+
 void test_health(void)
 {
 	struct test_env env;
@@ -525,6 +626,7 @@ void test_health(void)
 	guard_v6(&env);
 	guard_refusing(&env);
 	guard_healthy(&env);
+	snat_counters(&env);
 out:
 	env_teardown(&env);
 }
