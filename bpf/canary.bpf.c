@@ -797,3 +797,15 @@ int canary_getpeername6(struct bpf_sock_addr *ctx)
 	sock6_restore(ctx);
 	return SOCK_PASS;
 }
+
+/* What became of a balanced socket's connect(), as the kernel tells it
+ * (bpf/sock.h); attached with the cgroup hooks above. */
+SEC("sockops")
+int canary_sockops(struct bpf_sock_ops *skops)
+{
+	if (skops->op == BPF_SOCK_OPS_TCP_CONNECT_CB)
+		sock_health_connect(skops);
+	else
+		sock_health_event(skops);
+	return 1;
+}

@@ -145,43 +145,31 @@ static __always_inline void *hs_map(bool is6)
 	return FAM_MAP(is6, canary_hs, canary_hs6);
 }
 
-/*
- * A new connection of service @svc_id on version @v: packet @p, a TCP SYN
- * (its handshake starts: canary_hs) or a UDP packet that made a new flow.
- * A SYN of a connection already waiting is the client's retransmission:
- * unanswered once the first is CANARY_SYN_TIMEOUT_MS old.
- */
-static __always_inline void health_new(const struct pkt *p, __u32 svc_id,
-				       __u32 v, bool is6)
+/* A new connection of service @svc_id on version @v at @now: counted,
+ * and in the guard's window. */
+static __always_inline void health_count_new(__u32 svc_id, __u32 v, __u64 now)
 {
 	struct canary_health *h = health_of(svc_id, v);
-	struct canary_hs *e, n = {};
-	union lb_flow_key k;
-	__u64 now = bpf_ktime_get_ns();
 
-	if (p->proto == CANARY_PROTO_TCP) {
-		lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport,
-			    p->proto, is6);
-		e = bpf_map_lookup_elem(hs_map(is6), &k);
-		if (e && e->state != CANARY_HS_OPEN && e->svc_id == svc_id &&
-		    e->version == v) {
-			if (e->state == CANARY_HS_SYN &&
-			    now - e->ts_ns >= CANARY_SYN_TIMEOUT_MS * NS_PER_MS) {
-				e->state = CANARY_HS_LATE;
-				if (h)
-					h->unanswered++;
-				guard_fail(svc_id, v, now);
-			}
-			return;
-		}
-		n.ts_ns = now;
-		n.svc_id = svc_id;
-		n.version = v;
-		bpf_map_update_elem(hs_map(is6), &k, &n, BPF_ANY);
-	}
 	if (h)
 		h->new_conns++;
 	guard_conn(svc_id, v, now);
+}
+
+/* Connection @e's SYN seen again at @now: unanswered (once) if the first
+ * is CANARY_SYN_TIMEOUT_MS old and still unanswered. */
+static __always_inline void health_unanswered(struct canary_hs *e, __u64 now)
+{
+	struct canary_health *h;
+
+	if (e->state != CANARY_HS_SYN ||
+	    now - e->ts_ns < CANARY_SYN_TIMEOUT_MS * NS_PER_MS)
+		return;
+	e->state = CANARY_HS_LATE;
+	h = health_of(e->svc_id, e->version);
+	if (h)
+		h->unanswered++;
+	guard_fail(e->svc_id, e->version, now);
 }
 
 /* A timed handshake of @dt_ns into @h. */
@@ -198,6 +186,67 @@ static __always_inline void health_handshake(struct canary_health *h,
 		h->hs_bucket[b]++;
 }
 
+/* Connection @e answered (SYN-ACK) at @now: its handshake timed once. */
+static __always_inline void health_answered(struct canary_hs *e, __u64 now)
+{
+	struct canary_health *h;
+
+	if (e->state == CANARY_HS_OPEN)
+		return;
+	h = health_of(e->svc_id, e->version);
+	if (h)
+		health_handshake(h, now - e->ts_ns);
+	e->state = CANARY_HS_OPEN;
+	e->ts_ns = now;
+}
+
+/* Connection @e reset by the endpoint at @now: refused before its
+ * SYN-ACK, reset_early within CANARY_EARLY_RESET_MS after it. */
+static __always_inline void health_reset(const struct canary_hs *e, __u64 now)
+{
+	struct canary_health *h = health_of(e->svc_id, e->version);
+	bool refused = e->state == CANARY_HS_SYN;
+
+	if (!refused && (e->state != CANARY_HS_OPEN ||
+			 now - e->ts_ns > CANARY_EARLY_RESET_MS * NS_PER_MS))
+		return;
+	if (h && refused)
+		h->refused++;
+	else if (h)
+		h->reset_early++;
+	guard_fail(e->svc_id, e->version, now);
+}
+
+/*
+ * A new connection of service @svc_id on version @v: packet @p, a TCP SYN
+ * (its handshake starts: canary_hs) or a UDP packet that made a new flow.
+ * A SYN of a connection already waiting is the client's retransmission:
+ * unanswered once the first is CANARY_SYN_TIMEOUT_MS old.
+ */
+static __always_inline void health_new(const struct pkt *p, __u32 svc_id,
+				       __u32 v, bool is6)
+{
+	struct canary_hs *e, n = {};
+	union lb_flow_key k;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (p->proto == CANARY_PROTO_TCP) {
+		lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport,
+			    p->proto, is6);
+		e = bpf_map_lookup_elem(hs_map(is6), &k);
+		if (e && e->state != CANARY_HS_OPEN && e->svc_id == svc_id &&
+		    e->version == v) {
+			health_unanswered(e, now);
+			return;
+		}
+		n.ts_ns = now;
+		n.svc_id = svc_id;
+		n.version = v;
+		bpf_map_update_elem(hs_map(is6), &k, &n, BPF_ANY);
+	}
+	health_count_new(svc_id, v, now);
+}
+
 /*
  * The endpoint's answer in flow @k (the client's forward key), TCP
  * @flags: a SYN-ACK times the handshake, a RST before it is refused, one
@@ -208,37 +257,18 @@ static __always_inline void health_reply(const union lb_flow_key *k,
 					 __u8 flags, bool is6)
 {
 	struct canary_hs *e = bpf_map_lookup_elem(hs_map(is6), k);
-	struct canary_health *h;
-	__u64 now, dt;
+	__u64 now;
 
 	if (!e)
 		return;
 	now = bpf_ktime_get_ns();
-	dt = now - e->ts_ns;
-	h = health_of(e->svc_id, e->version);
-	if (flags & TCP_FLAG_RST) {
-		if (e->state == CANARY_HS_SYN ||
-		    (e->state == CANARY_HS_OPEN &&
-		     dt <= CANARY_EARLY_RESET_MS * NS_PER_MS)) {
-			if (h && e->state == CANARY_HS_SYN)
-				h->refused++;
-			else if (h)
-				h->reset_early++;
-			guard_fail(e->svc_id, e->version, now);
-		}
+	if (flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) {
+		if (flags & TCP_FLAG_RST)
+			health_reset(e, now);
 		bpf_map_delete_elem(hs_map(is6), k);
-		return;
+	} else if (flags & TCP_FLAG_SYN) {
+		health_answered(e, now);
 	}
-	if (flags & TCP_FLAG_FIN) {
-		bpf_map_delete_elem(hs_map(is6), k);
-		return;
-	}
-	if (!(flags & TCP_FLAG_SYN) || e->state == CANARY_HS_OPEN)
-		return;
-	if (h)
-		health_handshake(h, dt);
-	e->state = CANARY_HS_OPEN;
-	e->ts_ns = now;
 }
 
 /* health_reply() for a reply @p (endpoint -> client) of the flow from

@@ -255,6 +255,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_hs6 SEC(".maps");
 
+/* Handshake state of balanced TCP sockets (socket-level balancing). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct canary_hs);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_sockhs SEC(".maps");
+
 /* Per-service guard: config from user space, windows and sheds from the
  * data plane (atomic adds: one entry for every CPU). */
 struct {

@@ -120,6 +120,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_HS "canary_hs"
 #define CANARY_MAP_HS6 "canary_hs6"
 #define CANARY_MAP_GUARD "canary_guard"
+#define CANARY_MAP_SOCKHS "canary_sockhs"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
@@ -771,6 +772,11 @@ struct canary_hs {
 	__u16 reserved;   /* zero */
 };
 _Static_assert(sizeof(struct canary_hs) == 16, "canary_hs size");
+
+/* canary_sockhs (socket storage, value struct canary_hs): the same for a
+ * TCP socket that socket-level balancing sent to an endpoint, followed
+ * by the kernel's own callbacks (sockops): the SYN sent, the connection
+ * established, a SYN retransmitted, the socket closed. */
 
 /* canary_hs.state */
 #define CANARY_HS_SYN 0      /* SYN seen, no answer yet */
