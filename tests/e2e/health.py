@@ -3,7 +3,7 @@
 """Helpers of tests/e2e/test_health.sh (stdlib only). Subcommands:
 
   conns  N fresh TCP connections, one HTTP/1.0 request each, spread
-         round-robin over --target VIP:PORT (repeatable), --parallel at a
+         round-robin over --target VIP:PORT or [VIP6]:PORT (repeatable), --parallel at a
          time (1: strictly in order); connection i binds port --sport + i.
          Prints JSON {"total","ok","refused","reset","timeout","other",
          "by_target": {target: {...}}, "order": [(i, target, result)]}.
@@ -36,11 +36,14 @@ REQ = b"GET / HTTP/1.0\r\nHost: canary\r\n\r\n"
 
 def one_conn(target, sport, timeout):
     host, port = target.rsplit(":", 1)
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    six = host.startswith("[")
+    host = host.strip("[]")
+    s = socket.socket(socket.AF_INET6 if six else socket.AF_INET,
+                      socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.settimeout(timeout)
     try:
-        s.bind(("0.0.0.0", sport))
+        s.bind(("::" if six else "0.0.0.0", sport))
         s.connect((host, int(port)))
         s.sendall(REQ)
         data = b""

@@ -3,7 +3,8 @@
 # Connection health with real TCP: per-version outcomes counted in the
 # data plane, the guard shedding a canary whose server is stopped (every
 # connection refused) within the first few dozen failed connections while
-# a healthy canary under the same traffic is never shed, a slow canary (a
+# a healthy canary under the same traffic is never shed (IPv4, and IPv6
+# for the shed), a slow canary (a
 # full accept queue: handshakes wait for the SYN's retransmission) seen in
 # the handshake histogram and as unanswered, and `canary-bpf top` driven
 # in a pseudo-terminal.
@@ -14,6 +15,7 @@ set -u
 VIP_R=10.96.0.10   # "refuse": v2's endpoint port has no listener
 VIP_H=10.96.0.11   # "healthy": v2 serves
 VIP_S=10.96.0.12   # "slow": v2's listener accepts one connection a second
+VIP6=fd00:96::10   # "refuse6": refuse over IPv6
 
 # service NAME VIP V2_PORT V2_PCT [GUARD]: one YAML service entry.
 service() {
@@ -83,11 +85,21 @@ print("%s %s: new %d failed %d (refused %d reset_early %d unanswered %d) "
 }
 
 e2e_setup
+topo_v6 || bail "IPv6 setup failed"
 {
 	echo "services:"
 	service refuse "$VIP_R" 5099 25 "max_failure_pct: 5, min_flows: 50, window_s: 10"
 	service healthy "$VIP_H" 5050 25 "max_failure_pct: 5, min_flows: 50, window_s: 10"
 	service slow "$VIP_S" 5098 50
+	cat <<-EOF
+	  - name: refuse6
+	    vip: "$VIP6"
+	    port: $VPORT
+	    guard: {max_failure_pct: 5, min_flows: 50, window_s: 10}
+	    versions:
+	      - {name: v1, weight: 75, endpoints: ["[${POD_IPS6[0]}]:5050", "[${POD_IPS6[1]}]:5050", "[${POD_IPS6[2]}]:5050"]}
+	      - {name: v2, weight: 25, endpoints: ["[${POD_IPS6[3]}]:5099"]}
+	EOF
 } >"$WORK/health.yaml"
 attach_case attach_native native
 expect apply_health cb apply -f "$WORK/health.yaml"
@@ -140,6 +152,16 @@ else
 fi
 expect set_weight_rearms cb set-weight refuse v2=25
 jcase set_weight_rearmed "s['refuse']['guard']['state'] == 'armed'"
+
+# The same over IPv6: 1,000 fresh connections, v2 shed after 50.
+if conns burst6 1000 "[$VIP6]"; then
+	jcase refuse6_shed_after_50 \
+		"s['refuse6']['guard']['state'] == 'shed' and v('refuse6','v2')['refused'] == r['burst6']['refused'] == 50 and r['burst6']['ok'] == 950"
+	jcase refuse6_v1_handshakes_timed \
+		"v('refuse6','v1')['handshakes'] == v('refuse6','v1')['new_connections'] > 600 and v('refuse6','v1')['failed'] == 0"
+else
+	fail burst6 "health.py conns failed"
+fi
 
 # Slow: v2's server takes one connection every 0.5 s with a backlog of 1.
 # 40 connections at once: v2's SYNs beyond its queue are dropped by its
