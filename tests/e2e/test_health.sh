@@ -4,10 +4,9 @@
 # data plane, the guard shedding a canary whose server is stopped (every
 # connection refused) within the first few dozen failed connections while
 # a healthy canary under the same traffic is never shed (IPv4, and IPv6
-# for the shed), a slow canary (a
-# full accept queue: handshakes wait for the SYN's retransmission) seen in
-# the handshake histogram and as unanswered, and `canary-bpf top` driven
-# in a pseudo-terminal.
+# for the shed), a slow canary (a full accept queue: handshakes wait for
+# the SYN's retransmission) seen in the handshake histogram and as
+# unanswered, and `canary-bpf top` driven in a pseudo-terminal.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
