@@ -4,7 +4,9 @@
  * canary_hs, canary_guard). Only packets that open or end a connection
  * come here: a client's SYN (or a new UDP flow) on the way in, the
  * endpoint's SYN-ACK, RST or FIN on the way back, an ICMP unreachable
- * about a UDP flow. An established packet pays one test of its TCP flags.
+ * about a UDP flow; and, from bpf/sock.h, what the kernel tells of a
+ * balanced socket's connect(). An established packet pays one test of its
+ * TCP flags.
  */
 #ifndef CANARY_BPF_HEALTH_H
 #define CANARY_BPF_HEALTH_H
@@ -57,6 +59,9 @@ static __always_inline bool guard_shed(__u32 svc_id, __u32 v)
  * is replaced by one starting now; a CPU racing the replacement counts
  * into either window.
  */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+	       "guard_window() reads conns as the low half of a u64");
+
 static __always_inline __u64 *guard_window(const struct canary_guard *g,
 					   struct canary_guard_ver *gv,
 					   __u64 now)
