@@ -22,16 +22,26 @@
 #define TCP_FLAG_ACK 0x10
 #define NS_PER_MS 1000000ull
 
-/* Service @svc_id's version @v's outcome counters (this CPU's). */
+/* Service @svc_id's version @v's outcome counters (this CPU's), made
+ * all zero at its first use. */
 static __always_inline struct canary_health *health_of(__u32 svc_id, __u32 v)
 {
+	static const struct canary_health zero;
+	struct canary_health *h;
 	__u32 idx;
 
 	if (v >= CANARY_MAX_VERSIONS)
 		return NULL;
 	idx = svc_id * CANARY_MAX_VERSIONS + v;
+	h = bpf_map_lookup_elem(&canary_health, &idx);
+	if (h)
+		return h;
+	bpf_map_update_elem(&canary_health, &idx, &zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&canary_health, &idx);
 }
+
+_Static_assert((CANARY_MAX_VERSIONS & (CANARY_MAX_VERSIONS - 1)) == 0,
+	       "guard_ver() masks version indexes");
 
 /* Version @v's guard state in @g (NULL for a bad index). */
 static __always_inline struct canary_guard_ver *
@@ -40,6 +50,9 @@ guard_ver(struct canary_guard *g, __u32 v)
 	if (!g || !(g->flags & CANARY_GUARD_F_ON) || !g->window_ms || !v ||
 	    v >= CANARY_MAX_VERSIONS)
 		return NULL;
+	/* A bound the verifier can use when @v is a global function's
+	 * argument; clang would drop a C mask after the check above. */
+	asm volatile("%0 &= %1" : "+r"(v) : "i"(CANARY_MAX_VERSIONS - 1));
 	return &g->v[v];
 }
 
@@ -223,57 +236,80 @@ static __always_inline void health_reset(const struct canary_hs *e, __u64 now)
 }
 
 /*
- * A new connection of service @svc_id on version @v: packet @p, a TCP SYN
- * (its handshake starts: canary_hs) or a UDP packet that made a new flow.
- * A SYN of a connection already waiting is the client's retransmission:
- * unanswered once the first is CANARY_SYN_TIMEOUT_MS old.
+ * A client's SYN of connection @k (its forward key, of the family @is6)
+ * placed on version @v of service @svc_id: its handshake starts
+ * (canary_hs). The SYN of a connection already waiting is the client's
+ * retransmission: unanswered once the first is CANARY_SYN_TIMEOUT_MS old.
+ *
+ * A global function, as health_reply_fn(): the verifier checks it once,
+ * not at each of the call sites the inlined paths would give it (both
+ * families, XDP and tc), which kept the programs' load time in bounds.
  */
+__noinline int health_syn_fn(union lb_flow_key *k, __u32 svc_id, __u32 v,
+			     __u32 is6)
+{
+	void *map = is6 ? (void *)&canary_hs6 : (void *)&canary_hs;
+	struct canary_hs *e, n = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!k)
+		return 0;
+	e = bpf_map_lookup_elem(map, k);
+	if (e && e->state != CANARY_HS_OPEN && e->svc_id == svc_id &&
+	    e->version == v) {
+		health_unanswered(e, now);
+		return 0;
+	}
+	n.ts_ns = now;
+	n.svc_id = svc_id;
+	n.version = v;
+	bpf_map_update_elem(map, k, &n, BPF_ANY);
+	health_count_new(svc_id, v, now);
+	return 0;
+}
+
+/* A new connection of service @svc_id on version @v: packet @p, a TCP SYN
+ * (health_syn_fn()) or a UDP packet that made a new flow. */
 static __always_inline void health_new(const struct pkt *p, __u32 svc_id,
 				       __u32 v, bool is6)
 {
-	struct canary_hs *e, n = {};
 	union lb_flow_key k;
-	__u64 now = bpf_ktime_get_ns();
 
-	if (p->proto == CANARY_PROTO_TCP) {
-		lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport,
-			    p->proto, is6);
-		e = bpf_map_lookup_elem(hs_map(is6), &k);
-		if (e && e->state != CANARY_HS_OPEN && e->svc_id == svc_id &&
-		    e->version == v) {
-			health_unanswered(e, now);
-			return;
-		}
-		n.ts_ns = now;
-		n.svc_id = svc_id;
-		n.version = v;
-		bpf_map_update_elem(hs_map(is6), &k, &n, BPF_ANY);
+	if (p->proto != CANARY_PROTO_TCP) {
+		health_count_new(svc_id, v, bpf_ktime_get_ns());
+		return;
 	}
-	health_count_new(svc_id, v, now);
+	lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto,
+		    is6);
+	health_syn_fn(&k, svc_id, v, is6);
 }
 
 /*
- * The endpoint's answer in flow @k (the client's forward key), TCP
- * @flags: a SYN-ACK times the handshake, a RST before it is refused, one
- * within CANARY_EARLY_RESET_MS after it reset_early; a RST or FIN ends
- * the tracking.
+ * The endpoint's answer in connection @k (the client's forward key),
+ * TCP @flags: a SYN-ACK times the handshake, a RST before it is refused,
+ * one within CANARY_EARLY_RESET_MS after it reset_early; a RST or FIN
+ * ends the tracking. Global, as health_syn_fn().
  */
-static __always_inline void health_reply(const union lb_flow_key *k,
-					 __u8 flags, bool is6)
+__noinline int health_reply_fn(union lb_flow_key *k, __u32 flags, __u32 is6)
 {
-	struct canary_hs *e = bpf_map_lookup_elem(hs_map(is6), k);
+	void *map = is6 ? (void *)&canary_hs6 : (void *)&canary_hs;
+	struct canary_hs *e;
 	__u64 now;
 
+	if (!k)
+		return 0;
+	e = bpf_map_lookup_elem(map, k);
 	if (!e)
-		return;
+		return 0;
 	now = bpf_ktime_get_ns();
 	if (flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) {
 		if (flags & TCP_FLAG_RST)
 			health_reset(e, now);
-		bpf_map_delete_elem(hs_map(is6), k);
+		bpf_map_delete_elem(map, k);
 	} else if (flags & TCP_FLAG_SYN) {
 		health_answered(e, now);
 	}
+	return 0;
 }
 
 /* health_reply() for a reply @p (endpoint -> client) of the flow from
@@ -290,7 +326,7 @@ static __always_inline void health_reply_of(const struct pkt *p,
 	    !(p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)))
 		return;
 	lb_flow_key(&k, client, vip, cport, vport, p->proto, is6);
-	health_reply(&k, p->tcp_flags, is6);
+	health_reply_fn(&k, p->tcp_flags, is6);
 }
 
 /* An ICMP destination unreachable about UDP flow @client:@cport ->

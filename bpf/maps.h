@@ -228,10 +228,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_sock6 SEC(".maps");
 
-/* Connection outcomes per service and version (include/canary.h). */
+/* Connection outcomes per service and version (include/canary.h). A hash
+ * without preallocation: 240 bytes per CPU for each version that had a
+ * connection, not for every possible one (an array would take 15 MiB per
+ * CPU up front). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_MAX_VERSIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct canary_health);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

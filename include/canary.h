@@ -702,9 +702,10 @@ _Static_assert(sizeof(struct canary_sock6) == 44, "canary_sock6 size");
  * before them gets them created empty at the in-place upgrade, and empty
  * means "nothing counted yet" and "no guard".
  *
- * canary_health (per-CPU array, MAX_SERVICES * MAX_VERSIONS entries,
- * index id * MAX_VERSIONS + version, as canary_stats): what became of
- * each version's new connections, as this node sees them.
+ * canary_health (per-CPU hash, no prealloc, key id * MAX_VERSIONS +
+ * version as canary_stats' index, made by the data plane at a version's
+ * first connection; no entry: all zero): what became of each version's
+ * new connections, as this node sees them.
  *
  * TCP. A client's SYN that the data plane places is a new connection;
  * its time is kept in canary_hs (canary_hs6) until the endpoint answers.

@@ -140,6 +140,15 @@ def cmd_top(a):
             rc = os.waitstatus_to_exitcode(status)
         else:
             time.sleep(0.05)
+    # What the child wrote last (leaving the screen) may still be queued.
+    while select.select([fd], [], [], 0.2)[0]:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
     attrs = termios.tcgetattr(fd)
     restored = bool(attrs[3] & termios.ICANON) and bool(attrs[3] & termios.ECHO)
     if rc is None:

@@ -334,6 +334,12 @@ int state_zero_stats(struct canary_state *st, __u32 id)
 		if (bpf_map_update_elem(st->stats_fd, &idx, zero, BPF_ANY))
 			err = -errno;
 	}
+	/* connection outcomes: no entry reads as zero */
+	for (v = 0; v < CANARY_MAX_VERSIONS && st->health_fd >= 0; v++) {
+		idx = id * CANARY_MAX_VERSIONS + v;
+		if (bpf_map_delete_elem(st->health_fd, &idx) && errno != ENOENT)
+			err = err ? err : -errno;
+	}
 	/* per-CPU __u64 pin counters fit in the same zeroed buffer */
 	for (v = 0; v < CANARY_MAX_PINS && !err; v++) {
 		idx = id * CANARY_MAX_PINS + v;
