@@ -165,6 +165,37 @@ int bench_tc_wrap6(struct __sk_buff *skb)
 	return 2;
 }
 
+/*
+ * A bare flow-table insert, measured alone: an LRU hash of canary_flow's
+ * size and key and value sizes (16 bytes each), one common LRU list, a
+ * fresh key per packet, so that once full every insert evicts.
+ */
+#define BENCH_LRU_ENTRIES 65536
+
+struct lru_kv {
+	__u32 w[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BENCH_LRU_ENTRIES);
+	__type(key, struct lru_kv);
+	__type(value, struct lru_kv);
+} bench_lru SEC(".maps");
+
+SEC("xdp")
+int bench_lru_insert(struct xdp_md *ctx)
+{
+	__u32 zero = 0, *seq = bpf_map_lookup_elem(&bench_seq, &zero);
+	struct lru_kv k = {}, v = {};
+
+	if (!seq)
+		return XDP_ABORTED;
+	k.w[0] = ++*seq;
+	bpf_map_update_elem(&bench_lru, &k, &v, BPF_ANY);
+	return XDP_PASS;
+}
+
 /* Baseline 1: does nothing. Also the wrapper-cost probe. */
 SEC("xdp")
 int bench_xdp_pass(struct xdp_md *ctx)

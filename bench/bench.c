@@ -73,6 +73,7 @@ struct scenario {
 	int direct_base;      /* index of the unwrapped pass scenario */
 	double ns[ROUNDS];
 	int bad_rounds;
+	__u32 syn_rate;       /* flood guard rate while it runs; 0: off */
 };
 
 struct bench {
@@ -112,6 +113,21 @@ static struct bpf_program *wrapper_prog(struct bench_bpf *w,
 	return s->v6 ? w->progs.bench_xdp_wrap6 : w->progs.bench_xdp_wrap;
 }
 
+/* The flood guard's rate for the next run (0: the default). */
+static int set_syn_rate(struct bench *b, __u32 rate)
+{
+	struct canary_flowcfg c = {};
+	__u32 zero = 0;
+	int fd = b->env.st.flowcfg_fd;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &zero, &c))
+		return -1;
+	if (c.syn_rate == rate)
+		return 0;
+	c.syn_rate = rate;
+	return bpf_map_update_elem(fd, &zero, &c, BPF_ANY);
+}
+
 /* One BPF_PROG_TEST_RUN of REPEAT packets; mean ns per packet, or -1. */
 static double run_once(struct bench *b, struct scenario *s)
 {
@@ -124,6 +140,9 @@ static double run_once(struct bench *b, struct scenario *s)
 	__u32 zero = 0;
 	int fd = s->prog_fd;
 
+	/* Every other case records every SYN: the guard out of the way. */
+	if (set_syn_rate(b, s->syn_rate ? s->syn_rate : CANARY_SYN_RATE_MAX))
+		return -1;
 	if (s->wrapper != W_NONE) {
 		if (bpf_map_update_elem(bpf_map__fd(w->maps.bench_frame), &zero,
 					s->frame, BPF_ANY) ||
@@ -295,7 +314,7 @@ static void bench_config(struct canary_config *cfg)
 enum {
 	S_XDP_PASS, S_PARSE_LOOKUP, S_WRAP_PASS, S_WRAP_FRESH_PASS,
 	S_ESTABLISHED, S_NEW_FLOW, S_UDP, S_NOT_SERVICE,
-	S_TC_PASS, S_TC_WRAP_PASS, S_REPLY,
+	S_TC_PASS, S_TC_WRAP_PASS, S_REPLY, S_SYN_STALE, S_LRU_INSERT, S_FLOOD,
 	S_XDP_PASS6, S_WRAP_PASS6, S_WRAP_FRESH_PASS6,
 	S_ESTABLISHED6, S_NEW_FLOW6, S_UDP6, S_NOT_SERVICE6,
 	S_TC_PASS6, S_TC_WRAP_PASS6, S_REPLY6, S_COUNT,
@@ -359,6 +378,18 @@ static int setup_scenarios(struct bench *b, struct scenario *sc)
 	    C_NONE, -1, -1);
 	set(&sc[S_REPLY], "reply", b->env.tc_out_fd, 1, W_PLAIN, C_REPLIES,
 	    S_TC_WRAP_PASS, S_TC_PASS);
+	/* A SYN from the established flow's 5-tuple: placed anew each time,
+	 * its entry replacing the last one (an ended connection's). */
+	set(&sc[S_SYN_STALE], "syn_stale", xdp, 0, W_PLAIN, C_NEW_FLOWS,
+	    S_WRAP_PASS, S_XDP_PASS);
+	/* Fresh SYNs past the flood guard (one recorded a second): placed
+	 * and forwarded, not recorded. */
+	set(&sc[S_FLOOD], "new_flow_flood", xdp, 0, W_FRESH, C_NEW_FLOWS,
+	    S_WRAP_FRESH_PASS, S_XDP_PASS);
+	sc[S_FLOOD].syn_rate = 1;
+	set(&sc[S_LRU_INSERT], "lru_insert",
+	    bpf_program__fd(p->progs.bench_lru_insert), 0, W_NONE, C_NONE, -1,
+	    -1);
 	build_frame(sc[S_ESTABLISHED].frame, IPPROTO_TCP, "10.96.0.10", 5000,
 		    "10.0.0.2", 40000, TCP_ACK);
 	memcpy(sc[S_XDP_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
@@ -367,6 +398,9 @@ static int setup_scenarios(struct bench *b, struct scenario *sc)
 	memcpy(sc[S_WRAP_FRESH_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
 	build_frame(sc[S_NEW_FLOW].frame, IPPROTO_TCP, "10.96.0.10", 5000,
 		    "10.0.0.2", 40000, TCP_SYN);
+	memcpy(sc[S_SYN_STALE].frame, sc[S_NEW_FLOW].frame, FRAME);
+	memcpy(sc[S_FLOOD].frame, sc[S_NEW_FLOW].frame, FRAME);
+	memcpy(sc[S_LRU_INSERT].frame, sc[S_ESTABLISHED].frame, FRAME);
 	memcpy(sc[S_TC_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
 	memcpy(sc[S_TC_WRAP_PASS].frame, sc[S_ESTABLISHED].frame, FRAME);
 	build_frame(sc[S_UDP].frame, IPPROTO_UDP, "10.96.0.10", 5000, "10.0.0.2",
@@ -703,6 +737,43 @@ static void report_ipv6(struct scenario *sc)
 	       ratio(sc, S_REPLY6));
 }
 
+/* Scenario @i's net cost over scenario @j's, per round, the median. */
+static double ratio_to(struct scenario *sc, int i, int j)
+{
+	double v[ROUNDS];
+	int r;
+
+	for (r = 0; r < ROUNDS; r++)
+		v[r] = net_round(sc, i, r) / net_round(sc, j, r);
+	return median_of(v);
+}
+
+/* What a new flow costs against the established flow, the yardstick of
+ * issue 14: a fresh SYN (every flow inserted into a full table), a SYN on
+ * an entry its 5-tuple left, and the bare LRU insert alone. */
+static void report_new_flows(struct scenario *sc)
+{
+	double lru = median(&sc[S_LRU_INSERT]) - median(&sc[S_XDP_PASS]);
+
+	printf("syn_stale_ns=%.1f\n", net_ns(sc, S_SYN_STALE));
+	printf("new_flow_flood_ns=%.1f\n", net_ns(sc, S_FLOOD));
+	printf("lru_insert_ns=%.1f\n", lru);
+	printf("new_over_established=%.2f\n",
+	       ratio_to(sc, S_NEW_FLOW, S_ESTABLISHED));
+	printf("new6_over_established6=%.2f\n",
+	       ratio_to(sc, S_NEW_FLOW6, S_ESTABLISHED6));
+	printf("syn_stale_over_established=%.2f\n",
+	       ratio_to(sc, S_SYN_STALE, S_ESTABLISHED));
+	printf("lru_insert_over_established=%.2f\n",
+	       lru / net_ns(sc, S_ESTABLISHED));
+	printf("flood_over_established=%.2f\n",
+	       ratio_to(sc, S_FLOOD, S_ESTABLISHED));
+	target("new_over_established", ratio_to(sc, S_NEW_FLOW, S_ESTABLISHED),
+	       4.0);
+	target("flood_over_established", ratio_to(sc, S_FLOOD, S_ESTABLISHED),
+	       2.0);
+}
+
 static void report_basic(struct scenario *sc)
 {
 	double base = median(&sc[S_PARSE_LOOKUP]);
@@ -720,6 +791,7 @@ static void report_basic(struct scenario *sc)
 	       median(&sc[S_TC_PASS]), net_ns(sc, S_REPLY),
 	       ratio(sc, S_REPLY));
 	report_ipv6(sc);
+	report_new_flows(sc);
 	for (i = 0; i < S_COUNT; i++)
 		bad += sc[i].bad_rounds;
 	printf("paths_checked=%s\n", bad ? "FAILED" : "ok");
@@ -740,7 +812,9 @@ int main(int argc, char **argv)
 				   S_TC_WRAP_PASS, S_XDP_PASS6, S_WRAP_PASS6,
 				   S_WRAP_FRESH_PASS6, S_ESTABLISHED6, S_UDP6,
 				   S_REPLY6, S_NOT_SERVICE6, S_TC_PASS6,
-				   S_TC_WRAP_PASS6, S_NEW_FLOW, S_NEW_FLOW6 };
+				   S_TC_WRAP_PASS6, S_SYN_STALE, S_LRU_INSERT,
+				   S_FLOOD,
+				   S_NEW_FLOW, S_NEW_FLOW6 };
 	struct bench b = {};
 	int ret = 1;
 

@@ -601,7 +601,7 @@ reply_origin_gen(const struct pkt *p, __u32 gen, bool is6)
 	if (!be)
 		return NULL;
 	return lb_backend_flow(be, p->daddr6, p->dport, p->proto, p->saddr6,
-			       p->sport, NULL, 0, is6);
+			       p->sport, NULL, 0, p->tcp_flags, is6);
 }
 
 /*
@@ -626,10 +626,11 @@ reply_origin(const struct pkt *p, bool is6)
  * An ICMP error going to a client about its translated packet (from the
  * endpoint, or a router between us and it) quotes client -> endpoint:
  * make the quote client -> VIP:port, and the sender the VIP if it was the
- * endpoint.
+ * endpoint. A subprogram, not inlined: its headers would otherwise sit in
+ * canary_tc_out's frame beside the SYN-ACK match's (512 bytes at most).
  */
-static __always_inline void egress_icmp(struct __sk_buff *skb,
-					struct canary_global *g)
+static __noinline void egress_icmp(struct __sk_buff *skb,
+				   struct canary_global *g)
 {
 	const union lb_backend_svc *orig;
 	struct icmp_quote e = {};
@@ -664,8 +665,8 @@ static __always_inline void egress_icmp(struct __sk_buff *skb,
 }
 
 /* egress_icmp() for ICMPv6. */
-static __always_inline void egress_icmp6(struct __sk_buff *skb,
-					 struct canary_global *g)
+static __noinline void egress_icmp6(struct __sk_buff *skb,
+				    struct canary_global *g)
 {
 	const union lb_backend_svc *orig;
 	struct icmp6_quote e = {};
@@ -702,12 +703,112 @@ static __always_inline void egress_icmp6(struct __sk_buff *skb,
 	GLOBAL_INC(g, icmp);
 }
 
+/*
+ * During a SYN flood (flow_flood_now()), the VIP:port of a SYN-ACK from an
+ * endpoint whose SYN the flood guard forwarded without recording it: the
+ * service of the endpoint (in the live generation) whose placement of the
+ * client's SYN, done again, names this very endpoint. NULL if none: a
+ * pod's own connection whose SYN-ACK the VIP would not have placed there
+ * keeps its address. Services whose SYNs are always recorded are skipped.
+ */
+static __always_inline const union lb_backend_svc *
+reply_by_placement_of(struct pkt *p, bool is6)
+{
+	struct canary_genstate *gs = lb_genstate();
+	__u32 gen = gs ? gen_of(gs->active) : 0;
+	const union lb_backend_svc *found = NULL;
+	__be16 ep_port = p->sport, cport = p->dport;
+	__u8 flags = p->tcp_flags;
+	struct canary_svc *svc;
+	union lb_backend *be;
+	struct lb_slot at;
+	__be32 ep[4];
+	union lb_flow f;
+	int i;
+
+	be = gs ? lb_backend_find(p->saddr6, ep_port, p->proto, gen, is6) : NULL;
+	if (!be)
+		return NULL;
+	/* @p becomes the client's SYN to each candidate in turn (a copy
+	 * would not fit the stack), and is put back at the end. */
+	addr_copy(ep, p->saddr6, is6);
+	addr_copy(p->saddr6, p->daddr6, is6);
+	p->sport = cport;
+	p->tcp_flags = TCP_FLAG_SYN;
+	for (i = 0; i < CANARY_BACKEND_SVCS; i++) {
+		if (i >= FAM_VAL(be, is6, n))
+			break;
+		addr_copy(p->daddr6, FAM_ADDR(be, is6, svc[i].vip), is6);
+		p->dport = FAM_VAL(be, is6, svc[i].port);
+		svc = lb_service(p, gen, is6);
+		if (!svc || (svc->flags & CANARY_SVC_F_SHARED) ||
+		    lb_pick_counted(p, svc, gen, &f, &at, false, is6) !=
+			    LB_FLOW_NEW)
+			continue;
+		if (addr_eq(FAM_ADDR(&f, is6, ep_addr), ep, is6) &&
+		    FAM_VAL(&f, is6, ep_port) == ep_port) {
+			found = is6 ? (const void *)&be->v6.svc[i] :
+				      (const void *)&be->v4.svc[i];
+			break;
+		}
+	}
+	addr_copy(p->daddr6, p->saddr6, is6);
+	addr_copy(p->saddr6, ep, is6);
+	p->sport = ep_port;
+	p->dport = cport;
+	p->tcp_flags = flags;
+	return found;
+}
+
+/*
+ * reply_by_placement_of() as global functions, one per family: the
+ * verifier checks each once, apart from the reply path (its loop of
+ * placements would multiply the reply program's states). The VIP:port
+ * found goes into @out; returns 0, or -1 when none.
+ */
+__noinline int reply_by_placement4(struct pkt *p,
+				   struct canary_backend_svc *out)
+{
+	const union lb_backend_svc *o;
+
+	if (!p || !out)
+		return -1;
+	o = reply_by_placement_of(p, false);
+	if (!o)
+		return -1;
+	*out = o->v4;
+	return 0;
+}
+
+__noinline int reply_by_placement6(struct pkt *p,
+				   struct canary_backend6_svc *out)
+{
+	const union lb_backend_svc *o;
+
+	if (!p || !out)
+		return -1;
+	o = reply_by_placement_of(p, true);
+	if (!o)
+		return -1;
+	*out = o->v6;
+	return 0;
+}
+
 /* A reply from an endpoint of the family @is6: the VIP:port back as its
  * source. */
-static __always_inline void egress(struct __sk_buff *skb, const struct pkt *p,
+static __always_inline void egress(struct __sk_buff *skb, struct pkt *p,
 				   struct canary_global *g, bool is6)
 {
 	const union lb_backend_svc *orig = reply_origin(p, is6);
+	union lb_backend_svc found;
+
+	if (!orig && p->proto == CANARY_PROTO_TCP &&
+	    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) ==
+		    (TCP_FLAG_SYN | TCP_FLAG_ACK) &&
+	    flow_flood_now() &&
+	    !(is6 ? reply_by_placement6(p, &found.v6) :
+		    reply_by_placement4(p, &found.v4)))
+		orig = &found;
 
 	if (!orig)
 		return;

@@ -41,7 +41,8 @@
 #define FIB_CACHE_MS 100 /* slot lifetime, see above */
 #define FIB_CACHE_MIN_HZ 100 /* assumed when CONFIG_HZ is unknown */
 
-/* The kernel's tick rate, from its config at load time; 0 if unknown. */
+/* The kernel's tick rate, from its config at load time; 0 if unknown
+ * (also declared by flowage.h). */
 extern int CONFIG_HZ __kconfig __weak;
 
 /* FIB_CACHE_MS in jiffies, rounded down: never longer than the bound. */

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "maps.h"
 #include "family.h"
+#include "flowage.h"
 
 /* TCP flags, byte 13 of the header (struct pkt's tcp_flags). */
 #define TCP_FLAG_FIN 0x01
@@ -44,8 +45,8 @@ _Static_assert((CANARY_MAX_VERSIONS & (CANARY_MAX_VERSIONS - 1)) == 0,
 	       "guard_ver() masks version indexes");
 
 /* Version @v's guard state in @g (NULL for a bad index). */
-static __always_inline struct canary_guard_ver *
-guard_ver(struct canary_guard *g, __u32 v)
+static __always_inline struct canary_svc_guard_ver *
+guard_ver(struct canary_svc_guard *g, __u32 v)
 {
 	if (!g || !(g->flags & CANARY_GUARD_F_ON) || !g->window_ms || !v ||
 	    v >= CANARY_MAX_VERSIONS)
@@ -59,9 +60,9 @@ guard_ver(struct canary_guard *g, __u32 v)
 /* Whether the guard of service @svc_id has shed version @v. */
 static __always_inline bool guard_shed(__u32 svc_id, __u32 v)
 {
-	struct canary_guard_ver *gv;
+	struct canary_svc_guard_ver *gv;
 
-	gv = guard_ver(bpf_map_lookup_elem(&canary_guard, &svc_id), v);
+	gv = guard_ver(bpf_map_lookup_elem(&canary_svcguard, &svc_id), v);
 	return gv && gv->shed_ns;
 }
 
@@ -75,8 +76,8 @@ static __always_inline bool guard_shed(__u32 svc_id, __u32 v)
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 	       "guard_window() reads conns as the low half of a u64");
 
-static __always_inline __u64 *guard_window(const struct canary_guard *g,
-					   struct canary_guard_ver *gv,
+static __always_inline __u64 *guard_window(const struct canary_svc_guard *g,
+					   struct canary_svc_guard_ver *gv,
 					   __u64 now)
 {
 	__u64 start = gv->win_start_ns;
@@ -92,8 +93,8 @@ static __always_inline __u64 *guard_window(const struct canary_guard *g,
 /* A new connection to version @v of service @svc_id at @now. */
 static __always_inline void guard_conn(__u32 svc_id, __u32 v, __u64 now)
 {
-	struct canary_guard *g = bpf_map_lookup_elem(&canary_guard, &svc_id);
-	struct canary_guard_ver *gv = guard_ver(g, v);
+	struct canary_svc_guard *g = bpf_map_lookup_elem(&canary_svcguard, &svc_id);
+	struct canary_svc_guard_ver *gv = guard_ver(g, v);
 
 	if (gv && g && !gv->shed_ns)
 		__sync_fetch_and_add(guard_window(g, gv, now), 1);
@@ -107,8 +108,8 @@ static __always_inline void guard_conn(__u32 svc_id, __u32 v, __u64 now)
  */
 static __always_inline void guard_fail(__u32 svc_id, __u32 v, __u64 now)
 {
-	struct canary_guard *g = bpf_map_lookup_elem(&canary_guard, &svc_id);
-	struct canary_guard_ver *gv = guard_ver(g, v);
+	struct canary_svc_guard *g = bpf_map_lookup_elem(&canary_svcguard, &svc_id);
+	struct canary_svc_guard_ver *gv = guard_ver(g, v);
 	__u64 old;
 	__u32 conns, failed;
 
@@ -255,10 +256,12 @@ __noinline int health_syn_fn(union lb_flow_key *k, __u32 svc_id, __u32 v,
 	if (!k)
 		return 0;
 	e = bpf_map_lookup_elem(map, k);
-	if (e && e->state != CANARY_HS_OPEN && e->svc_id == svc_id &&
-	    e->version == v) {
+	if (e && e->state != CANARY_HS_OPEN) {
+		/* The first SYN's fate first: a retransmission placed
+		 * elsewhere (the guard shed its version) is a new attempt. */
 		health_unanswered(e, now);
-		return 0;
+		if (e->svc_id == svc_id && e->version == v)
+			return 0;
 	}
 	n.ts_ns = now;
 	n.svc_id = svc_id;
@@ -269,13 +272,15 @@ __noinline int health_syn_fn(union lb_flow_key *k, __u32 svc_id, __u32 v,
 }
 
 /* A new connection of service @svc_id on version @v: packet @p, a TCP SYN
- * (health_syn_fn()) or a UDP packet that made a new flow. */
+ * (health_syn_fn()) or a UDP packet that made a new flow. During a SYN
+ * flood (the flood guard records no more flows, flowage.h) a SYN is only
+ * counted: its handshake is not followed, nor its entry made. */
 static __always_inline void health_new(const struct pkt *p, __u32 svc_id,
 				       __u32 v, bool is6)
 {
 	union lb_flow_key k;
 
-	if (p->proto != CANARY_PROTO_TCP) {
+	if (p->proto != CANARY_PROTO_TCP || flow_flood_now()) {
 		health_count_new(svc_id, v, bpf_ktime_get_ns());
 		return;
 	}

@@ -55,6 +55,42 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_vips SEC(".maps");
 
+/* Flow idle timeouts (include/canary.h); all zero: the defaults. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct canary_flowcfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_flowcfg SEC(".maps");
+
+/* The SYN flood guard's per-CPU window and counters (canary.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct canary_guard);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_guard SEC(".maps");
+
+/* Until when the reply path matches SYN-ACKs by placement (canary.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct canary_flood);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_flood SEC(".maps");
+
+/* The flow clock next to CLOCK_MONOTONIC, for user space (canary.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct canary_clock);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_clock SEC(".maps");
+
 /* Never read by the programs: names and asked-for weights for user space. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -274,9 +310,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, CANARY_MAX_SERVICES);
 	__type(key, __u32);
-	__type(value, struct canary_guard);
+	__type(value, struct canary_svc_guard);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_guard SEC(".maps");
+} canary_svcguard SEC(".maps");
 
 /*
  * Devices XDP may redirect translated packets to (attach --redirect-dev).

@@ -17,10 +17,10 @@
 
 #include "common.h"
 #include "family.h"
+#include "flowage.h"
 #include "maps.h"
 #include "parse.h"
 
-#define CANARY_SEED_SNAT 0x534e4154u /* the first SNAT port tried */
 #define SNAT_TRIES 8                 /* ports tried before giving up */
 
 static __always_inline struct canary_node *snat_node(void)
@@ -134,19 +134,57 @@ static __always_inline bool snat_in_use(const union lb_snat *old,
 	owner = lb_flow_find(FAM_ADDR(old, is6, client), FAM_ADDR(old, is6, vip),
 			     FAM_VAL(old, is6, client_port),
 			     FAM_VAL(old, is6, vport), proto, is6);
-	return owner && (FAM_VAL(owner, is6, flags) & CANARY_FLOW_F_SNAT) &&
+	return owner && !flow_expired(owner, proto, flow_now(), is6) &&
+	       (FAM_VAL(owner, is6, flags) & CANARY_FLOW_F_SNAT) &&
 	       FAM_VAL(owner, is6, snat_port) == port &&
 	       addr_eq(FAM_ADDR(owner, is6, ep_addr), FAM_ADDR(f, is6, ep_addr),
 		       is6) &&
 	       FAM_VAL(owner, is6, ep_port) == FAM_VAL(f, is6, ep_port);
 }
 
+/* Takes @port, whose way back is already this flow's, for @f. */
+static __always_inline int snat_take(union lb_flow *f, __be16 port, bool is6)
+{
+	FAM_VAL(f, is6, snat_port) = port;
+	FAM_VAL(f, is6, flags) |= CANARY_FLOW_F_SNAT;
+	return 0;
+}
+
+/*
+ * Finds the port among the candidates (@h on, in a range of @range from
+ * @n's port_min) whose way back to @f's endpoint is already @p's flow's:
+ * a flow that lost its entry (evicted, cleared, aged out) gets that port
+ * back even when an earlier candidate has come free since. 0 and @f's
+ * port set, or -1.
+ */
+static __always_inline int snat_find_own(const struct pkt *p, union lb_flow *f,
+					 const struct canary_node *n,
+					 union lb_snat_key *k, __u32 h,
+					 __u32 range, bool is6)
+{
+	void *snat_map = FAM_MAP(is6, canary_snat, canary_snat6);
+	union lb_snat *old;
+	__be16 port;
+	__u32 i;
+
+	for (i = 0; i < SNAT_TRIES; i++) {
+		port = bpf_htons(n->port_min + (h + i) % range);
+		FAM_VAL(k, is6, snat_port) = port;
+		old = bpf_map_lookup_elem(snat_map, k);
+		if (old && snat_same_flow(old, p, is6))
+			return snat_take(f, port, is6);
+	}
+	return -1;
+}
+
 /*
  * Claims a source port for new flow @f of packet @p: ports from a hash of
- * the flow on, the first whose way back (endpoint, port) is free, already
- * this flow's (its entry was evicted or cleared: it keeps its port, so the
- * connection goes on), or left by a flow that is gone. Returns 0 or -1
- * (all tried ports in use).
+ * the flow on. A packet that may belong to a flow that lost its entry
+ * (anything but a SYN) first takes the port whose way back is already
+ * this flow's, wherever it is among the candidates (snat_find_own()): it
+ * keeps its port, so the connection goes on. Otherwise the first whose
+ * way back (endpoint, port) is free, this flow's, or left by a flow that
+ * is gone. Returns 0 or -1 (all tried ports in use).
  */
 static __always_inline int snat_alloc(const struct pkt *p, union lb_flow *f,
 				      const struct canary_node *n, bool is6)
@@ -164,6 +202,9 @@ static __always_inline int snat_alloc(const struct pkt *p, union lb_flow *f,
 	h = canary_flow_hash(addr_hashed(p->saddr6, is6),
 			     addr_hashed(p->daddr6, is6), p->sport, p->dport,
 			     p->proto, CANARY_SEED_SNAT);
+	/* A SYN opens a new connection: any free port does. */
+	if (!lb_is_syn(p) && !snat_find_own(p, f, n, &k, h, range, is6))
+		return 0;
 	for (i = 0; i < SNAT_TRIES; i++) {
 		union lb_snat *old;
 		__be16 port = bpf_htons(n->port_min + (h + i) % range);
@@ -180,9 +221,7 @@ static __always_inline int snat_alloc(const struct pkt *p, union lb_flow *f,
 		if (bpf_map_update_elem(snat_map, &k, &back,
 					old ? BPF_EXIST : BPF_NOEXIST))
 			continue;
-		FAM_VAL(f, is6, snat_port) = port;
-		FAM_VAL(f, is6, flags) |= CANARY_FLOW_F_SNAT;
-		return 0;
+		return snat_take(f, port, is6);
 	}
 	return -1;
 }

@@ -95,6 +95,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_SEED_ENDPOINT 0x72796270u /* slot pick in the Maglev ring */
 #define CANARY_SEED_MAGLEV_OFF 0x0badcafeu /* Maglev permutation offset */
 #define CANARY_SEED_MAGLEV_SKIP 0x5eed5eedu /* Maglev permutation skip */
+#define CANARY_SEED_SNAT 0x534e4154u /* the first SNAT port a flow tries */
 
 /* Map names (at most 15 characters, see STYLE.md). */
 #define CANARY_MAP_GEN "canary_gen"
@@ -116,10 +117,14 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_PORT "canary_port"
 #define CANARY_MAP_TXN "canary_txn"
 #define CANARY_MAP_VIPS "canary_vips"
+#define CANARY_MAP_FLOWCFG "canary_flowcfg"
+#define CANARY_MAP_CLOCK "canary_clock"
+#define CANARY_MAP_GUARD "canary_guard"
+#define CANARY_MAP_FLOOD "canary_flood"
 #define CANARY_MAP_HEALTH "canary_health"
 #define CANARY_MAP_HS "canary_hs"
 #define CANARY_MAP_HS6 "canary_hs6"
-#define CANARY_MAP_GUARD "canary_guard"
+#define CANARY_MAP_SVCGUARD "canary_svcguard"
 #define CANARY_MAP_SOCKHS "canary_sockhs"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
@@ -203,7 +208,7 @@ _Static_assert(sizeof(struct canary_vips) == 16 + CANARY_VIPS_BITS / 8,
  * may clash there (bpf/lb.h, lb_avoid_clash()); without the flag it is
  * not checked for, at no cost. */
 #define CANARY_SVC_F_SHARED (1 << 4)
-/* The service has a guard (canary_guard): a new flow that picked a
+/* The service has a guard (canary_svcguard): a new flow that picked a
  * non-first version looks up whether that version was shed. Without the
  * flag (and in a generation written before the guard existed) nothing is
  * looked up. */
@@ -344,12 +349,132 @@ struct canary_flow {
 	__u8 flags;      /* CANARY_FLOW_F_* */
 	__u32 svc_id;    /* service id, for counters */
 	__be16 snat_port; /* with CANARY_FLOW_F_SNAT: our source port */
-	__u16 reserved2; /* zero */
+	__u16 seen;      /* last packet, canary_stamp() units; 0: unknown */
 };
 _Static_assert(sizeof(struct canary_flow) == 16, "canary_flow size");
 
 /* canary_flow.flags */
 #define CANARY_FLOW_F_SNAT (1 << 0) /* source rewritten to the node's */
+/* TCP: a FIN or RST went by, from either side: the flow ages out after
+ * the closing timeout (canary_timeouts), not the open one. */
+#define CANARY_FLOW_F_CLOSING (1 << 1)
+
+/*
+ * Flow ageing, like conntrack's and Cilium's CT timeouts. A flow entry
+ * (both families) carries the time of its last packet in `seen`: a
+ * 16-bit stamp in units of 2^32 ns (4.29 s) of the programs' flow clock,
+ * so it spans 78 hours and the programs write it at most once per unit
+ * per flow (no write per packet), plus once when the flow starts closing.
+ * The flow clock is the kernel's jiffies times the tick length
+ * (bpf_jiffies64(), a load once JITed: bpf_ktime_get_coarse_ns(), a
+ * helper call, cost established packets 15 ns here); it runs with
+ * CLOCK_MONOTONIC from its own origin, which canary_clock lets user
+ * space translate. An entry idle past its state's timeout counts as
+ * absent: the next packet is placed anew. Stamp 0 never occurs in a
+ * fresh stamp; it means "unknown" (an entry an older release wrote, whose
+ * reserved field was zero), taken as fresh and stamped on its next
+ * packet, so an in-place upgrade keeps every flow. The ageing is exact
+ * to one unit either way: an entry expires between its timeout and its
+ * timeout plus two units (never early).
+ */
+#define CANARY_STAMP_SHIFT 32 /* ns per stamp unit: 1 << 32 */
+
+/*
+ * canary_clock (array, one entry): the flow clock next to CLOCK_MONOTONIC
+ * (bpf_ktime_get_coarse_ns()), both read by a program at one moment,
+ * whenever it stamps a flow in a unit the entry does not hold yet. User
+ * space's "now" on the flow clock: flow_ns + (its CLOCK_MONOTONIC_COARSE
+ * - mono_ns). All zero until a program stamped a flow.
+ */
+struct canary_clock {
+	__u64 flow_ns; /* the flow clock, ns */
+	__u64 mono_ns; /* CLOCK_MONOTONIC at the same moment, ns */
+};
+_Static_assert(sizeof(struct canary_clock) == 16, "canary_clock size");
+
+/* The stamp of flow-clock time @ns (never 0). */
+static inline __attribute__((always_inline)) __u16 canary_stamp(__u64 ns)
+{
+	__u16 s = (__u16)(ns >> CANARY_STAMP_SHIFT);
+
+	return s ? s : 1;
+}
+
+/* Whether an entry stamped @seen is past @timeout_s at stamp @now. */
+static inline __attribute__((always_inline)) int
+canary_stamp_expired(__u16 seen, __u16 now, __u32 timeout_s)
+{
+	__u16 age = (__u16)(now - seen);
+
+	/* (age - 1) units surely elapsed; more than the timeout: gone. */
+	return seen && age > 1 &&
+	       ((__u64)(age - 1) << CANARY_STAMP_SHIFT) > timeout_s * 1000000000ull;
+}
+
+/*
+ * canary_flowcfg (array, one entry): the flow table's settings: the idle
+ * timeouts, in seconds, and the SYN flood guard's rate. A zero field
+ * means its default below, so the all-zero entry a new pin dir (or an
+ * upgrade) starts with is the defaults. Written by apply (the file's
+ * timeouts: section and flood_guard: key), read by the programs (an
+ * array lookup the verifier inlines): the timeouts for an entry idle
+ * more than one stamp unit, the rate for a SYN.
+ *
+ * Defaults: TCP 6 hours and closing 10 s are Cilium's CT (CT_CONNECTION_
+ * LIFETIME_TCP, CT_CLOSE_TIMEOUT); conntrack keeps an established TCP
+ * connection 5 days, which a 16-bit stamp could not span, and Cilium's
+ * choice is the one for a load balancer in front of pods. Non-TCP 60 s
+ * is Cilium's CT_CONNECTION_LIFETIME_NONTCP and about conntrack's UDP
+ * stream timeout (120 s; 30 s for a one-way flow).
+ */
+#define CANARY_TMO_TCP_DEFAULT_S 21600   /* open TCP flow, idle */
+#define CANARY_TMO_CLOSING_DEFAULT_S 10  /* after a FIN or RST */
+#define CANARY_TMO_UDP_DEFAULT_S 60      /* UDP flow, idle */
+/* The longest timeout: well within the stamp's span (2^16 units). */
+#define CANARY_TMO_MAX_S 259200          /* 72 hours */
+/*
+ * The SYN flood guard (after Katran's): past this many SYNs recorded per
+ * second on one CPU, a SYN is forwarded by its placement but not
+ * recorded; its connection's entry is made by its next packet (the
+ * client's ACK), and its SYN-ACK is matched by placement meanwhile (see
+ * canary_flood). Katran's MAX_CONN_RATE, per CPU as there.
+ */
+#define CANARY_SYN_RATE_DEFAULT 125000   /* SYNs recorded per s per CPU */
+#define CANARY_SYN_RATE_MAX 100000000
+
+struct canary_flowcfg {
+	__u32 tcp_s;         /* open TCP flows; 0: default */
+	__u32 tcp_closing_s; /* TCP flows after a FIN or RST; 0: default */
+	__u32 udp_s;         /* UDP flows; 0: default */
+	__u32 syn_rate;      /* flood guard, SYNs per s per CPU; 0: default */
+};
+_Static_assert(sizeof(struct canary_flowcfg) == 16, "canary_flowcfg size");
+
+/*
+ * canary_guard (per-CPU array, one entry): the flood guard's count of
+ * SYNs recorded in the current window (flow-clock ns >> 30, about 1 s),
+ * and how many SYNs it left unrecorded since the programs were loaded.
+ */
+struct canary_guard {
+	__u64 window;   /* flow clock >> CANARY_GUARD_SHIFT */
+	__u64 recorded; /* SYNs recorded in this window */
+	__u64 skipped;  /* SYNs not recorded, in all */
+	__u64 flooded;  /* the last window this CPU told canary_flood of */
+};
+_Static_assert(sizeof(struct canary_guard) == 32, "canary_guard size");
+#define CANARY_GUARD_SHIFT 30 /* window: 2^30 ns */
+
+/*
+ * canary_flood (array, one entry): until when (flow clock, ns) the reply
+ * path matches a SYN-ACK without a flow entry by placement: two windows
+ * past the last SYN the guard left unrecorded on any CPU. Outside a
+ * flood nothing is matched so, and a pod's own connections keep their
+ * address.
+ */
+struct canary_flood {
+	__u64 until_ns;
+};
+_Static_assert(sizeof(struct canary_flood) == 8, "canary_flood size");
 
 /*
  * canary_snat (LRU hash): the way back for a source-NATed flow (an
@@ -627,7 +752,7 @@ struct canary_flow6 {
 	__u8 flags;        /* CANARY_FLOW_F_* */
 	__u32 svc_id;      /* service id, for counters */
 	__be16 snat_port;  /* with CANARY_FLOW_F_SNAT: our source port */
-	__u16 reserved2;   /* zero */
+	__u16 seen;        /* last packet, canary_stamp() units; 0: unknown */
 };
 _Static_assert(sizeof(struct canary_flow6) == 28, "canary_flow6 size");
 #define CANARY_FLOW6_V1_SIZE 24 /* canary_flow6's value, before v2 */
@@ -785,7 +910,7 @@ _Static_assert(sizeof(struct canary_hs) == 16, "canary_hs size");
 #define CANARY_HS_OPEN 2     /* SYN-ACK seen at ts_ns */
 
 /*
- * canary_guard (array, MAX_SERVICES entries, index service id): the
+ * canary_svcguard (array, MAX_SERVICES entries, index service id): the
  * guard of a service (apply file `guard:`, `canary-bpf guard`, the
  * agent's annotation) and its state. User space writes the config and
  * (re)arms by zeroing v[]; the data plane counts into v[] with atomic
@@ -801,7 +926,7 @@ _Static_assert(sizeof(struct canary_hs) == 16, "canary_hs size");
  * their endpoints. It stays shed until user space re-arms it (a weight
  * change, `guard NAME --reset`, a changed guard).
  */
-struct canary_guard_ver {
+struct canary_svc_guard_ver {
 	__u64 win_start_ns; /* CLOCK_MONOTONIC: start of the window counted */
 	__u32 conns;        /* new connections in the window */
 	__u32 failed;       /* failures in the window */
@@ -809,21 +934,21 @@ struct canary_guard_ver {
 	__u32 shed_conns;   /* conns and failed of the window that shed it */
 	__u32 shed_failed;
 };
-_Static_assert(sizeof(struct canary_guard_ver) == 32, "canary_guard_ver size");
+_Static_assert(sizeof(struct canary_svc_guard_ver) == 32, "canary_svc_guard_ver size");
 
-struct canary_guard {
+struct canary_svc_guard {
 	__u16 flags;          /* CANARY_GUARD_F_* */
 	__u16 max_fail_bps;   /* failures above this share of conns shed, bps */
 	__u32 min_flows;      /* new connections a window needs to judge */
 	__u32 window_ms;      /* window length, ms */
 	__u32 sheds;          /* sheds so far (data plane; kept by re-arms) */
 	__u64 armed_ns;       /* CLOCK_MONOTONIC of the last (re)arm */
-	struct canary_guard_ver v[CANARY_MAX_VERSIONS]; /* v[0] unused */
+	struct canary_svc_guard_ver v[CANARY_MAX_VERSIONS]; /* v[0] unused */
 };
-_Static_assert(sizeof(struct canary_guard) == 24 + 32 * CANARY_MAX_VERSIONS,
-	       "canary_guard size");
+_Static_assert(sizeof(struct canary_svc_guard) == 24 + 32 * CANARY_MAX_VERSIONS,
+	       "canary_svc_guard size");
 
-/* canary_guard.flags */
+/* canary_svcguard.flags */
 #define CANARY_GUARD_F_ON (1 << 0) /* configured; else every other field 0 */
 
 /* Ingress attach modes, as recorded in link pin names. */

@@ -290,9 +290,9 @@ static void udp_refused(struct test_env *env, bool v6)
 	}
 }
 
-static struct canary_guard guard_entry(struct test_env *env, __u32 id)
+static struct canary_svc_guard guard_entry(struct test_env *env, __u32 id)
 {
-	struct canary_guard g = {};
+	struct canary_svc_guard g = {};
 
 	guard_read(&env->st, id, &g);
 	return g;
@@ -321,7 +321,7 @@ static bool is_v2(const struct conn *c)
 static void guard_threshold(struct test_env *env)
 {
 	struct canary_guard_cfg gc = { true, 5000, 10, 60 };
-	struct canary_guard g;
+	struct canary_svc_guard g;
 	struct conn c[12];
 	int i;
 
@@ -386,7 +386,7 @@ static void guard_minimum(struct test_env *env)
 static void guard_window(struct test_env *env)
 {
 	struct canary_guard_cfg gc = { true, 5000, 10, 1 };
-	struct canary_guard g;
+	struct canary_svc_guard g;
 	struct conn c[20];
 	__u32 id = ID4;
 	int i;
@@ -402,7 +402,7 @@ static void guard_window(struct test_env *env)
 	 * a new window holding it alone. */
 	g = guard_entry(env, ID4);
 	g.v[1].win_start_ns -= 2000000000ull;
-	if (!ASSERT_OK(bpf_map_update_elem(env->st.guard_fd, &id, &g, BPF_EXIST),
+	if (!ASSERT_OK(bpf_map_update_elem(env->st.svcguard_fd, &id, &g, BPF_EXIST),
 		       "age the window"))
 		return;
 	endpoint_pkt(env, &c[5], RST | ACK);

@@ -17,7 +17,7 @@ SMALL_MAPS=(canary_gen canary_svc canary_ver canary_ring_v2 canary_flow
 	    canary_backend canary_global canary_pins canary_tx
 	    canary_svc6 canary_ver6 canary_flow6_v2 canary_backend6 canary_pins6
 	    canary_node_v2 canary_snat6)
-BIG_MAPS=(canary_meta_v2 canary_stats canary_pinstat canary_guard)
+BIG_MAPS=(canary_meta_v2 canary_stats canary_pinstat canary_svcguard)
 
 # dump_state FILE MAP...: the maps' JSON dumps and the pin dir's listing.
 dump_state() {
@@ -96,6 +96,9 @@ make_yamls() {
 	node_yaml node6-bad-address seed \
 		'address: 10.1.0.1, pod_cidr: 10.244.1.0/24, address6: 10.1.0.2, pod_cidr6: "fd00::/64"'
 	node_yaml node6-bad-cidr seed 'address6: "fd00::1", pod_cidr6: "fd00::1/64"'
+	{ echo 'timeouts: {tcp: 60, udp: 0}'; cat "$WORK/seed.yaml"; } >"$WORK/tmo-zero.yaml"
+	{ echo 'timeouts: {tcp: 60, icmp: 5}'; cat "$WORK/seed.yaml"; } >"$WORK/tmo-key.yaml"
+	{ echo 'flood_guard: -1'; cat "$WORK/seed.yaml"; } >"$WORK/flood.yaml"
 }
 
 # node_yaml NAME FROM NODE: $WORK/FROM.yaml with "node: {NODE}" first.
@@ -169,6 +172,12 @@ apply_cases() {
 		cb apply -f "$WORK/six-host-bits.yaml"
 	bad_case apply_ipv6_bad_endpoint "$(at six-bad-ip).*'2001:db8::zz' is not an IP address" \
 		cb apply -f "$WORK/six-bad-ip.yaml"
+	bad_case apply_timeout_zero "$(at tmo-zero).*timeouts: 'udp' is '0'" \
+		cb apply -f "$WORK/tmo-zero.yaml"
+	bad_case apply_timeout_unknown_key "$(at tmo-key).*unknown key 'icmp' in a timeouts section" \
+		cb apply -f "$WORK/tmo-key.yaml"
+	bad_case apply_flood_guard_negative "$(at flood).*flood_guard '-1'" \
+		cb apply -f "$WORK/flood.yaml"
 }
 
 attach_cases() {
@@ -237,6 +246,11 @@ endpoint_pin_cases() {
 
 other_cases() {
 	bad_case flows_bad_action "'flush'" cb flows flush
+	bad_case flows_list_bad_limit "--limit: 'x'" cb flows list --limit x
+	bad_case flows_list_unknown_service "--service: service 'nosuch-svc' does not exist" \
+		cb flows list --service nosuch-svc
+	bad_case flows_count_with_list_option "--service and --limit go with 'list' only" \
+		cb flows count --limit 5
 	bad_case status_unknown_service nosuch-svc cb status nosuch-svc
 	bad_case status_namespace_without_kube '--namespace and --kubeconfig need --kube' cb status --namespace prod
 	bad_case set_weight_namespace_without_kube '--namespace and --kubeconfig need --kube' cb set-weight --namespace prod prod-service v2=10

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 # Restarts and upgrades lose nothing. While a client streams numbered UDP
-# datagrams (2000/s for 5 s over 8 flows, echoed by the pods) and holds 100
+# datagrams (2000/s for 10 s over 8 flows, echoed by the pods) and holds 100
 # TCP connections through the VIP: attach is re-run four times (each run
 # loads the programs afresh and swaps them into the live links with
 # bpf_link_update: what an upgrade to a newer build does), the same file
@@ -16,7 +16,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 RATE=2000
-SECONDS_UDP=5
+# Long enough for the churn below: four re-attaches, each verifying the
+# programs again (about 1 s of CPU here), and the applies between them.
+SECONDS_UDP=10
 FLOWS=8
 
 # xdp_prog IFACE: the id of the XDP program on IFACE in the node ns.

@@ -101,6 +101,7 @@ static int replace_config(struct canary_config *cfg, void *arg,
 	cfg->n_services = 0;
 	cfg->grace_s = want->grace_s;
 	cfg->node = want->node;
+	cfg->timeouts = want->timeouts;
 	for (i = 0; i < want->n_services; i++) {
 		struct canary_service_cfg *s = config_add_service(cfg, err);
 

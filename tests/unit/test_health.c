@@ -98,7 +98,7 @@ static void test_percentile(void)
 static void test_reason(void)
 {
 	struct canary_service_cfg svc = { .n_versions = 2 };
-	struct canary_guard g = { .flags = CANARY_GUARD_F_ON, .max_fail_bps = 500,
+	struct canary_svc_guard g = { .flags = CANARY_GUARD_F_ON, .max_fail_bps = 500,
 				  .min_flows = 50, .window_ms = 10000 };
 	char buf[256];
 	int v;

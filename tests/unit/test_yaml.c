@@ -291,6 +291,53 @@ static void test_steering_keys(void)
 		    "no version 'v9'");
 }
 
+/* timeouts: {tcp, tcp_closing, udp}: keys left out take the defaults,
+ * no section leaves the running ones; each bad value is named. */
+static void test_timeouts(void)
+{
+	struct canary_config cfg;
+	struct canary_err err = {};
+	char path[32];
+
+	config_init(&cfg);
+	if (ASSERT_TRUE_FMT(load_text("timeouts: {tcp: 3600, udp: 5}\n"
+				      "services: []\n", &cfg, &err, path) == 0,
+			    "%s", err.msg)) {
+		ASSERT_TRUE(cfg.timeouts.set, "timeouts set");
+		ASSERT_EQ(cfg.timeouts.tcp_s, 3600, "tcp");
+		ASSERT_EQ(cfg.timeouts.tcp_closing_s, CANARY_TMO_CLOSING_DEFAULT_S,
+			  "tcp_closing left out: default");
+		ASSERT_EQ(cfg.timeouts.udp_s, 5, "udp");
+	}
+	config_free(&cfg);
+	config_init(&cfg);
+	if (ASSERT_TRUE_FMT(load_text("services: []\n", &cfg, &err, path) == 0,
+			    "%s", err.msg))
+		ASSERT_TRUE(!cfg.timeouts.set, "no section: running timeouts kept");
+	config_free(&cfg);
+	check_error("timeouts: {udp: 0}\n", "1:17: ",
+		    "timeouts: 'udp' is '0', not seconds from 1 to 259200");
+	check_error("timeouts: {tcp_closing: 10s}\n", "1:25: ",
+		    "'tcp_closing' is '10s', not seconds");
+	check_error("timeouts: {tcp: 259201}\n", "1:17: ",
+		    "'tcp' is '259201', not seconds from 1 to 259200");
+	check_error("timeouts: {tcp: [1]}\n", "1:17: ",
+		    "'tcp' must be a single value, not a list");
+	check_error("timeouts: {icmp: 5}\n", "1:12: ",
+		    "unknown key 'icmp' in a timeouts section (expected tcp, tcp_closing, udp)");
+	check_error("timeouts: 60\n", "1:11: ", "'timeouts' must be a mapping");
+	config_init(&cfg);
+	if (ASSERT_TRUE_FMT(load_text("flood_guard: 5000\nservices: []\n", &cfg,
+				      &err, path) == 0, "%s", err.msg))
+		ASSERT_EQ(cfg.timeouts.syn_rate, 5000, "flood_guard");
+	config_free(&cfg);
+	check_error("flood_guard: 0\n", "1:14: ",
+		    "flood_guard '0' is not SYNs per second per CPU from 1 to "
+		    "100000000");
+	check_error("flood_guard: {a: 1}\n", "1:14: ",
+		    "'flood_guard' must be a single value, not a mapping");
+}
+
 static const char dualstack[] =
 	"services:\n"
 	"  - name: six\n"
@@ -620,6 +667,7 @@ int main(void)
 	RUN_TEST(test_ipv6);
 	RUN_TEST(test_node_and_snat);
 	RUN_TEST(test_node6);
+	RUN_TEST(test_timeouts);
 	RUN_TEST(test_bad_values);
 	RUN_TEST(test_wrong_types);
 	RUN_TEST(test_missing_and_duplicate_keys);

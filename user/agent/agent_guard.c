@@ -73,7 +73,7 @@ static bool owner_of_service(struct agent *a, const char *name,
 
 /* Service @svc (entry @g) shed version @v: a log line and an Event. */
 static void report_shed(struct agent *a, const struct canary_service_cfg *svc,
-			const struct canary_guard *g)
+			const struct canary_svc_guard *g)
 {
 	struct split_plan sp;
 	char why[256], msg[400];
@@ -89,7 +89,7 @@ static void poll_services(struct agent *a, struct canary_state *st,
 			  const struct canary_config *cfg, const __u32 *ids)
 {
 	const struct canary_service_cfg *svc;
-	struct canary_guard g;
+	struct canary_svc_guard g;
 	__u64 *seen;
 	int i, v;
 
@@ -124,7 +124,7 @@ void agent_guard_poll(struct agent *a)
 	ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	config_init(&cfg);
 	if (ids && !state_open_existing(&st, a->pin_dir, &err)) {
-		if (st.guard_fd >= 0 && !state_read_config(&st, &cfg, ids))
+		if (st.svcguard_fd >= 0 && !state_read_config(&st, &cfg, ids))
 			poll_services(a, &st, &cfg, ids);
 		state_close(&st);
 	}

@@ -148,7 +148,7 @@ static void handshakes(FILE *f, const struct stats_snap *d)
 static void guards(FILE *f, const struct stats_snap *d)
 {
 	static const char *const name = "canary_bpf_service_guard_sheds_total";
-	const struct canary_guard *g;
+	const struct canary_svc_guard *g;
 	int i, v;
 
 	help(f, name, "counter", "Times the data plane's guard shed a version "

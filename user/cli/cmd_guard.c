@@ -2,7 +2,7 @@
 /*
  * guard NAME [--max-failure-pct P] [--min-flows N] [--window-s S] | --off |
  * --reset: the data plane sheds a non-first version whose new connections
- * fail too often (include/canary.h, canary_guard).
+ * fail too often (include/canary.h, canary_svcguard).
  */
 #include <errno.h>
 #include <stdio.h>

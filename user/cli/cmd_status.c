@@ -119,7 +119,7 @@ static const char *fmt_since(__u64 mono, char *buf, size_t len)
 /* The guard's config, state, why, and since when (null when off). */
 static json_object *json_guard(const struct stats_snap *d, int i)
 {
-	const struct canary_guard *g = &d->guard[i];
+	const struct canary_svc_guard *g = &d->guard[i];
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
 	json_object *o = json_object_new_object();
 	enum guard_state gs;
@@ -336,6 +336,28 @@ static json_object *json_node(const struct canary_node_cfg *n)
 	return o;
 }
 
+static json_object *json_timeouts(const struct canary_timeouts_cfg *t)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "tcp_s", json_object_new_int64(t->tcp_s));
+	json_object_object_add(o, "tcp_closing_s",
+			       json_object_new_int64(t->tcp_closing_s));
+	json_object_object_add(o, "udp_s", json_object_new_int64(t->udp_s));
+	return o;
+}
+
+static json_object *json_flood_guard(const struct stats_snap *d)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "syns_per_s_per_cpu",
+			       json_object_new_int64(d->timeouts.syn_rate));
+	json_object_object_add(o, "syns_not_recorded",
+			       json_object_new_uint64(d->syn_skipped));
+	return o;
+}
+
 static void print_json(const struct canary_state *st,
 		       const struct stats_snap *d, int only)
 {
@@ -353,6 +375,8 @@ static void print_json(const struct canary_state *st,
 	json_object_object_add(root, "generation", json_object_new_int(d->gen));
 	json_object_object_add(root, "grace_period_s", json_object_new_int(
 		(int)(d->gs.grace_ns / 1000000000ull)));
+	json_object_object_add(root, "timeouts", json_timeouts(&d->timeouts));
+	json_object_object_add(root, "flood_guard", json_flood_guard(d));
 	json_object_object_add(root, "node", json_node(&d->cfg.node));
 	json_object_object_add(root, "services", svcs);
 	json_object_object_add(root, "interfaces", ifaces);
@@ -425,7 +449,7 @@ static void print_pins(const struct stats_snap *d, int i)
 static void print_health(const struct stats_snap *d, int i)
 {
 	const struct canary_service_cfg *svc = &d->cfg.svc[i];
-	const struct canary_guard *g = &d->guard[i];
+	const struct canary_svc_guard *g = &d->guard[i];
 	enum guard_state gs;
 	char buf[256];
 	int v;
@@ -563,6 +587,11 @@ static void print_plain(const struct canary_state *st,
 	       (unsigned long long)d->flow_evictions);
 	printf("grace period for mid-connection packets: %llu s\n",
 	       (unsigned long long)(d->gs.grace_ns / 1000000000ull));
+	printf("flow idle timeouts: tcp %u s, tcp closing %u s, udp %u s\n",
+	       d->timeouts.tcp_s, d->timeouts.tcp_closing_s, d->timeouts.udp_s);
+	printf("SYN flood guard: %u SYNs per second per CPU recorded at once; "
+	       "%llu recorded at their next packet instead\n",
+	       d->timeouts.syn_rate, (unsigned long long)d->syn_skipped);
 	printf("counters: passed %llu, translated %llu (redirected %llu, "
 	       "to kernel %llu), replies %llu, fragments %llu, "
 	       "no endpoint %llu, errors %llu, placed by previous config %llu\n",

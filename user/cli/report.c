@@ -28,6 +28,13 @@ int cli_state_open_existing(struct canary_state *st, const char *dir)
 	return report(state_open_existing(st, dir, &err), &err);
 }
 
+int cli_state_open_unlocked(struct canary_state *st, const char *dir)
+{
+	struct canary_err err = {};
+
+	return report(state_open_unlocked(st, dir, &err), &err);
+}
+
 int cli_state_transaction(struct canary_state *st, config_edit_fn edit,
 			  void *arg)
 {

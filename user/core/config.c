@@ -29,6 +29,14 @@ void config_init(struct canary_config *cfg)
 	cfg->grace_s = CANARY_GRACE_KEEP;
 }
 
+void config_timeouts_default(struct canary_timeouts_cfg *t)
+{
+	t->set = true;
+	t->tcp_s = CANARY_TMO_TCP_DEFAULT_S;
+	t->tcp_closing_s = CANARY_TMO_CLOSING_DEFAULT_S;
+	t->udp_s = CANARY_TMO_UDP_DEFAULT_S;
+}
+
 void config_free(struct canary_config *cfg)
 {
 	free(cfg->svc);

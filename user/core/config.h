@@ -70,7 +70,7 @@ struct canary_pin_cfg {
 	char version[CANARY_VNAME_LEN];   /* name of the version */
 };
 
-/* A service's guard (include/canary.h, canary_guard): shed a non-first
+/* A service's guard (include/canary.h, canary_svcguard): shed a non-first
  * version whose new connections fail too often. */
 struct canary_guard_cfg {
 	bool on;
@@ -138,6 +138,21 @@ bool config_node_has_cidr6(const struct canary_node_cfg *node);
 
 #define CANARY_GRACE_KEEP (-1)
 
+/* The flow idle timeouts of an apply file's timeouts: section, seconds
+ * (CANARY_TMO_*_DEFAULT_S for the keys it leaves out). */
+struct canary_timeouts_cfg {
+	bool set;           /* given: write them; else keep what runs */
+	__u32 tcp_s;        /* open TCP flows */
+	__u32 tcp_closing_s; /* TCP flows after a FIN or RST */
+	__u32 udp_s;        /* UDP flows */
+	/* flood_guard: SYNs recorded per second per CPU; 0: keep what runs
+	 * (reading: the one in effect) */
+	__u32 syn_rate;
+};
+
+/* The defaults, set. */
+void config_timeouts_default(struct canary_timeouts_cfg *t);
+
 struct canary_config {
 	int n_services;
 	int cap;
@@ -146,6 +161,7 @@ struct canary_config {
 	 * CANARY_GRACE_KEEP for "as it is". */
 	int grace_s;
 	struct canary_node_cfg node;
+	struct canary_timeouts_cfg timeouts;
 };
 
 /* Whether @addr is in this node's pod CIDR (false when none is set). */

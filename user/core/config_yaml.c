@@ -33,6 +33,8 @@ enum { PO_PORT, PO_TARGET };
 static const char *const ver_keys[] = { "name", "weight", "endpoints",
 					"draining", NULL };
 enum { VK_NAME, VK_WEIGHT, VK_ENDPOINTS, VK_DRAINING };
+static const char *const tmo_keys[] = { "tcp", "tcp_closing", "udp", NULL };
+enum { TK_TCP, TK_CLOSING, TK_UDP };
 static const char *const pin_keys[] = { "cidr", "version", NULL };
 enum { PK_CIDR, PK_VERSION };
 
@@ -502,6 +504,73 @@ static int load_grace(struct yctx *y, const yaml_node_t *node,
 	return 0;
 }
 
+/* One timeout of the timeouts: section: whole seconds, 1 to
+ * CANARY_TMO_MAX_S. */
+static int load_timeout(struct yctx *y, const yaml_node_t *node,
+			const char *key, __u32 *out)
+{
+	const char *s = NULL;
+	char *end;
+	long v;
+	int ret = get_scalar(y, node, key, &s);
+
+	if (ret)
+		return ret;
+	v = *s ? strtol(s, &end, 10) : -1;
+	if (!*s || *end || v < 1 || v > CANARY_TMO_MAX_S)
+		return yerr(y, node, "timeouts: '%s' is '%s', not seconds from 1 "
+			    "to %d", key, s, CANARY_TMO_MAX_S);
+	*out = v;
+	return 0;
+}
+
+/* flood_guard: SYNs recorded per second per CPU, 1 to
+ * CANARY_SYN_RATE_MAX. */
+static int load_syn_rate(struct yctx *y, const yaml_node_t *node, __u32 *out)
+{
+	const char *s = NULL;
+	char *end;
+	long v;
+	int ret = get_scalar(y, node, "flood_guard", &s);
+
+	if (ret)
+		return ret;
+	v = *s ? strtol(s, &end, 10) : -1;
+	if (!*s || *end || v < 1 || v > CANARY_SYN_RATE_MAX)
+		return yerr(y, node, "flood_guard '%s' is not SYNs per second per "
+			    "CPU from 1 to %d", s, CANARY_SYN_RATE_MAX);
+	*out = v;
+	return 0;
+}
+
+/* timeouts: {tcp, tcp_closing, udp}: the flows' idle timeouts; a key
+ * left out takes its default. */
+static int load_timeouts(struct yctx *y, const yaml_node_t *node,
+			 struct canary_timeouts_cfg *t)
+{
+	__u32 *field[] = { &t->tcp_s, &t->tcp_closing_s, &t->udp_s };
+	unsigned int seen = 0;
+	yaml_node_pair_t *p;
+	int key, ret;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return yerr(y, node, "'timeouts' must be a mapping (tcp, "
+			    "tcp_closing, udp)");
+	config_timeouts_default(t);
+	for (p = node->data.mapping.pairs.start;
+	     p < node->data.mapping.pairs.top; p++) {
+		key = lookup_key(y, ynode(y, p->key), tmo_keys, "timeouts section",
+				 &seen);
+		if (key < 0)
+			return key;
+		ret = load_timeout(y, ynode(y, p->value), tmo_keys[key],
+				   field[key]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* "MIN-MAX" source ports for SNAT. */
 static int parse_port_range(const char *s, __u16 *min, __u16 *max,
 			    struct canary_err *err)
@@ -575,7 +644,8 @@ static int load_node(struct yctx *y, const yaml_node_t *node,
 static int load_root(struct yctx *y, struct canary_config *cfg)
 {
 	static const char *const root_keys[] = { "services", "grace_period",
-						 "node", NULL };
+						 "node", "timeouts", "flood_guard",
+						 NULL };
 	yaml_node_t *root = yaml_document_get_root_node(y->doc);
 	const yaml_node_t *node_sec = NULL;
 	unsigned int seen = 0;
@@ -596,6 +666,11 @@ static int load_root(struct yctx *y, struct canary_config *cfg)
 			ret = load_grace(y, ynode(y, p->value), cfg);
 		else if (ret == 2)
 			ret = load_node(y, node_sec = ynode(y, p->value), &cfg->node);
+		else if (ret == 3)
+			ret = load_timeouts(y, ynode(y, p->value), &cfg->timeouts);
+		else if (ret == 4)
+			ret = load_syn_rate(y, ynode(y, p->value),
+					    &cfg->timeouts.syn_rate);
 		else
 			ret = load_services(y, ynode(y, p->value), cfg);
 		if (ret)

@@ -172,14 +172,14 @@ __u64 health_failed(const struct canary_health *h)
 
 const char *const guard_state_names[] = { "off", "armed", "shed" };
 
-enum guard_state guard_version_state(const struct canary_guard *g, int v)
+enum guard_state guard_version_state(const struct canary_svc_guard *g, int v)
 {
 	if (!(g->flags & CANARY_GUARD_F_ON) || v <= 0 || v >= CANARY_MAX_VERSIONS)
 		return GUARD_OFF;
 	return g->v[v].shed_ns ? GUARD_SHED : GUARD_ARMED;
 }
 
-enum guard_state guard_service_state(const struct canary_guard *g,
+enum guard_state guard_service_state(const struct canary_svc_guard *g,
 				     int n_versions, int *ver)
 {
 	int v;
@@ -196,11 +196,11 @@ enum guard_state guard_service_state(const struct canary_guard *g,
 	return GUARD_ARMED;
 }
 
-const char *guard_reason(const struct canary_guard *g,
+const char *guard_reason(const struct canary_svc_guard *g,
 			 const struct canary_service_cfg *svc, char *buf,
 			 size_t len)
 {
-	const struct canary_guard_ver *gv;
+	const struct canary_svc_guard_ver *gv;
 	char pct[8];
 	int v;
 

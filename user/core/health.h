@@ -55,16 +55,16 @@ enum guard_state {
 extern const char *const guard_state_names[]; /* "off", "armed", "shed" */
 
 /* The state of version @v of canary_guard entry @g. */
-enum guard_state guard_version_state(const struct canary_guard *g, int v);
+enum guard_state guard_version_state(const struct canary_svc_guard *g, int v);
 
 /* The service's state: shed if a version is, else armed or off; *@ver is
  * the first shed version (or -1). */
-enum guard_state guard_service_state(const struct canary_guard *g,
+enum guard_state guard_service_state(const struct canary_svc_guard *g,
 				     int n_versions, int *ver);
 
 /* Why service @svc's guard @g is in its state, in words, into @buf:
  * "v2: 50 of 50 new connections failed (100 % > 5 %) within 10 s". */
-const char *guard_reason(const struct canary_guard *g,
+const char *guard_reason(const struct canary_svc_guard *g,
 			 const struct canary_service_cfg *svc, char *buf,
 			 size_t len);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* canary_guard: config, re-arming and state (see guard.h). */
+/* canary_svcguard: config, re-arming and state (see guard.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +24,18 @@ double guard_wall_time(__u64 mono)
 	return real - (now > mono ? (now - mono) / 1e9 : 0);
 }
 
-int guard_read(struct canary_state *st, __u32 id, struct canary_guard *out)
+int guard_read(struct canary_state *st, __u32 id, struct canary_svc_guard *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (st->guard_fd < 0)
+	if (st->svcguard_fd < 0)
 		return 0;
-	return bpf_map_lookup_elem(st->guard_fd, &id, out) ? -errno : 0;
+	return bpf_map_lookup_elem(st->svcguard_fd, &id, out) ? -errno : 0;
 }
 
 void guard_read_cfg(struct canary_state *st, __u32 id,
 		    struct canary_guard_cfg *g)
 {
-	struct canary_guard e;
+	struct canary_svc_guard e;
 
 	memset(g, 0, sizeof(*g));
 	if (guard_read(st, id, &e) || !(e.flags & CANARY_GUARD_F_ON))
@@ -65,7 +65,7 @@ static bool same_weights(const struct canary_service_cfg *a,
 static int write_one(struct canary_state *st, __u32 id,
 		     const struct canary_guard_cfg *g, bool rearm)
 {
-	struct canary_guard e;
+	struct canary_svc_guard e;
 	int err = guard_read(st, id, &e);
 
 	if (err)
@@ -78,7 +78,7 @@ static int write_one(struct canary_state *st, __u32 id,
 	e.max_fail_bps = g->on ? g->max_fail_bps : 0;
 	e.min_flows = g->on ? g->min_flows : 0;
 	e.window_ms = g->on ? g->window_s * 1000 : 0;
-	return bpf_map_update_elem(st->guard_fd, &id, &e, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(st->svcguard_fd, &id, &e, BPF_ANY) ? -errno : 0;
 }
 
 int guard_write(struct canary_state *st, const struct canary_config *old,
@@ -92,7 +92,7 @@ int guard_write(struct canary_state *st, const struct canary_config *old,
 		svc = &cfg->svc[i];
 		was = fresh[i] ? NULL :
 				 config_find((struct canary_config *)old, svc->name);
-		if (st->guard_fd < 0) {
+		if (st->svcguard_fd < 0) {
 			if (svc->guard.on)
 				return -ENOENT;
 			continue;
@@ -109,17 +109,17 @@ int guard_write(struct canary_state *st, const struct canary_config *old,
 
 int guard_rearm(struct canary_state *st, __u32 id)
 {
-	struct canary_guard e;
+	struct canary_svc_guard e;
 	int err;
 
-	if (st->guard_fd < 0)
+	if (st->svcguard_fd < 0)
 		return -ENOENT;
 	err = guard_read(st, id, &e);
 	if (err)
 		return err;
 	memset(e.v, 0, sizeof(e.v));
 	e.armed_ns = clock_ns(CLOCK_MONOTONIC);
-	return bpf_map_update_elem(st->guard_fd, &id, &e, BPF_ANY) ? -errno : 0;
+	return bpf_map_update_elem(st->svcguard_fd, &id, &e, BPF_ANY) ? -errno : 0;
 }
 
 int guard_rearm_service(struct canary_state *st, const char *name)

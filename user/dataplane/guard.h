@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The guard's map (canary_guard, include/canary.h): its config written
+ * The guard's map (canary_svcguard, include/canary.h): its config written
  * with a config transaction, re-arming, and its state for status, top and
  * the agent. Returns 0 or a negative errno; never prints.
  */
@@ -33,8 +33,8 @@ int guard_rearm(struct canary_state *st, __u32 id);
  * -ENODATA when it has no guard. */
 int guard_rearm_service(struct canary_state *st, const char *name);
 
-/* Service @id's canary_guard entry (zero when there is none). */
-int guard_read(struct canary_state *st, __u32 id, struct canary_guard *out);
+/* Service @id's canary_svcguard entry (zero when there is none). */
+int guard_read(struct canary_state *st, __u32 id, struct canary_svc_guard *out);
 
 /* CLOCK_MONOTONIC ns @mono as seconds since the epoch. */
 double guard_wall_time(__u64 mono);

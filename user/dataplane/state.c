@@ -152,10 +152,14 @@ static int open_maps(struct canary_state *st)
 	state_open_port(st);
 	if (get_map(st, CANARY_MAP_TXN, &st->txn_fd))
 		st->txn_fd = -1;
+	if (get_map(st, CANARY_MAP_FLOWCFG, &st->flowcfg_fd))
+		st->flowcfg_fd = st->clock_fd = -1;
+	if (get_map(st, CANARY_MAP_CLOCK, &st->clock_fd))
+		st->clock_fd = -1;
 	if (get_map(st, CANARY_MAP_HEALTH, &st->health_fd))
 		st->health_fd = -1;
-	if (get_map(st, CANARY_MAP_GUARD, &st->guard_fd))
-		st->guard_fd = -1;
+	if (get_map(st, CANARY_MAP_SVCGUARD, &st->svcguard_fd))
+		st->svcguard_fd = -1;
 	return 0;
 }
 
@@ -179,11 +183,12 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->node_fd = st->ustat_fd = -1;
 	st->svc6_fd = st->ver6_fd = st->flow6_fd = st->backend6_fd = -1;
 	st->pins6_fd = st->port_fd = st->txn_fd = st->vips_fd = -1;
-	st->health_fd = st->guard_fd = -1;
+	st->flowcfg_fd = -1;
+	st->health_fd = st->svcguard_fd = -1;
 }
 
 static int do_open(struct canary_state *st, const char *dir, bool create,
-		   struct canary_err *err)
+		   bool lock, struct canary_err *err)
 {
 	struct canary_bpf *skel;
 	int ret;
@@ -194,7 +199,7 @@ static int do_open(struct canary_state *st, const char *dir, bool create,
 		ret = prepare_dir(dir, create, err);
 	if (ret)
 		return ret;
-	ret = lock_dir(st, err);
+	ret = lock ? lock_dir(st, err) : EXIT_OK;
 	if (ret)
 		return ret;
 	if (open_maps(st) == 0)
@@ -217,13 +222,19 @@ static int do_open(struct canary_state *st, const char *dir, bool create,
 int state_open(struct canary_state *st, const char *dir,
 	       struct canary_err *err)
 {
-	return do_open(st, dir, true, err);
+	return do_open(st, dir, true, true, err);
 }
 
 int state_open_existing(struct canary_state *st, const char *dir,
 			struct canary_err *err)
 {
-	return do_open(st, dir, false, err);
+	return do_open(st, dir, false, true, err);
+}
+
+int state_open_unlocked(struct canary_state *st, const char *dir,
+			struct canary_err *err)
+{
+	return do_open(st, dir, false, false, err);
 }
 
 void state_close(struct canary_state *st)
@@ -234,8 +245,8 @@ void state_close(struct canary_state *st)
 		       &st->pins_fd,  &st->pinstat_fd, &st->ring_fd, &st->node_fd,
 		       &st->ustat_fd, &st->svc6_fd, &st->ver6_fd,
 		       &st->flow6_fd, &st->backend6_fd, &st->pins6_fd,
-		       &st->port_fd, &st->txn_fd, &st->vips_fd, &st->health_fd,
-		       &st->guard_fd, &st->dir_fd };
+		       &st->port_fd, &st->txn_fd, &st->vips_fd, &st->flowcfg_fd,
+		       &st->clock_fd, &st->health_fd, &st->svcguard_fd, &st->dir_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -45,10 +45,13 @@ struct canary_state {
 	/* canary_vips; -1 until programs of a build that has it are loaded
 	 * (commits open it when they find it) */
 	int vips_fd;
-	/* canary_health and canary_guard; -1 likewise until an attach loads
-	 * a build that has them */
+	/* canary_flowcfg and canary_clock; -1 likewise */
+	int flowcfg_fd;
+	int clock_fd;
+	/* canary_health and canary_svcguard; -1 likewise until an attach
+	 * loads a build that has them */
 	int health_fd;
-	int guard_fd;
+	int svcguard_fd;
 };
 
 /* Opens canary_vips if pinned and not open yet; 0 or -errno. */
@@ -72,12 +75,35 @@ int state_open(struct canary_state *st, const char *dir,
  * when nothing is pinned. For read-only commands. */
 int state_open_existing(struct canary_state *st, const char *dir,
 			struct canary_err *err);
+/* Like state_open_existing() without taking the lock: for readers that
+ * may see a change half made (flows list), never for writers. */
+int state_open_unlocked(struct canary_state *st, const char *dir,
+			struct canary_err *err);
 void state_close(struct canary_state *st);
 /* Opens canary_port if it is pinned and not open yet; 0 or -errno. */
 int state_open_port(struct canary_state *st);
 
 /* This node as the maps hold it (node->set: anything was ever written). */
 void state_read_node(struct canary_state *st, struct canary_node_cfg *node);
+
+/* The flow idle timeouts in effect (defaults for zero fields, and for
+ * all when canary_flowcfg is not pinned: then -ENOENT); 0 or -errno. */
+int state_read_timeouts(struct canary_state *st, struct canary_timeouts_cfg *t);
+/* Whether @t asks for other timeouts (when set) or another flood guard
+ * rate (when not 0) than canary_flowcfg holds. */
+bool state_timeouts_differ(struct canary_state *st,
+			   const struct canary_timeouts_cfg *t);
+/* SYNs the flood guard left unrecorded, all CPUs, into @n; 0 or -errno
+ * (-ENOENT: canary_guard not pinned). */
+int state_syn_skipped(struct canary_state *st, __u64 *n);
+/* The flow clock's now (see canary_clock in include/canary.h) into
+ * @ns; -ENOENT while no program has published it (or it is not pinned). */
+int state_flow_clock(struct canary_state *st, __u64 *ns);
+/* Writes @t's timeouts (when set) and flood guard rate (when not 0) into
+ * canary_flowcfg; 0, -ENOENT (not pinned: programs
+ * older than flow timeouts) or -errno. */
+int state_write_timeouts(struct canary_state *st,
+			 const struct canary_timeouts_cfg *t);
 
 /* Service id of each service of @cfg, in order, as in the active gen. */
 int state_read_config(struct canary_state *st, struct canary_config *cfg,

@@ -243,6 +243,8 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	if (!err)
 		err = guard_write(st, old, cfg, ids, fresh);
 	if (!err)
+		err = state_write_timeouts(st, &cfg->timeouts);
+	if (!err)
 		err = flip(st, gen, cfg->grace_s, now);
 	if (!err)
 		settle_flip(st, gen);
@@ -315,6 +317,8 @@ static bool config_same(struct canary_state *st, const struct canary_config *a,
 	    (state_genstate(st, &gs) ||
 	     gs.grace_ns != b->grace_s * 1000000000ull))
 		return false;
+	if (state_timeouts_differ(st, &b->timeouts))
+		return false;
 	if (b->node.set) {
 		state_node_of(&b->node, &want);
 		state_node_get(st, &have);
@@ -353,12 +357,12 @@ static int check_guard_map(struct canary_state *st,
 {
 	int i;
 
-	for (i = 0; i < cfg->n_services && st->guard_fd < 0; i++)
+	for (i = 0; i < cfg->n_services && st->svcguard_fd < 0; i++)
 		if (cfg->svc[i].guard.on) {
 			cerr_set(err, "service '%s' has a guard, which needs the "
 				 "map %s: run 'canary-bpf attach' with this "
 				 "build first", cfg->svc[i].name,
-				 CANARY_MAP_GUARD);
+				 CANARY_MAP_SVCGUARD);
 			return -ENOENT;
 		}
 	return 0;
@@ -385,6 +389,12 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
 		e = config_validate(&cfg, err);
 	if (!e && !cfg.node.set)
 		e = check_running_node(st, &cfg, err);
+	if (!e && (cfg.timeouts.set || cfg.timeouts.syn_rate) &&
+	    st->flowcfg_fd < 0) {
+		cerr_set(err, "timeouts, flood_guard: the programs under '%s' "
+			 "predate them; attach this build first", st->pin_dir);
+		goto out;
+	}
 	if (!e)
 		e = check_guard_map(st, &cfg, err);
 	if (e) {

@@ -118,6 +118,8 @@ int stats_load(struct canary_state *st, struct stats_snap *d)
 		load_service_extras(st, d, i);
 	load_health(st, d);
 	state_genstate(st, &d->gs);
+	state_read_timeouts(st, &d->timeouts);
+	state_syn_skipped(st, &d->syn_skipped);
 	ret = read_percpu(st->global_fd, 0, &d->global, sizeof(d->global));
 	load_flow_table(st, d); /* after the global counters it compares with */
 	return ret;

@@ -18,10 +18,12 @@ struct stats_snap {
 	__u64 pin_flows[CANARY_MAX_SERVICES][CANARY_MAX_PINS];
 	/* connection outcomes (all zero before canary_health existed) */
 	struct canary_health health[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
-	struct canary_guard guard[CANARY_MAX_SERVICES]; /* zero: off */
+	struct canary_svc_guard guard[CANARY_MAX_SERVICES]; /* zero: off */
 	bool has_health;      /* canary_health is pinned */
 	__u64 flow_entries;   /* in canary_flow now */
 	__u64 flow_evictions; /* inserted, not removed by us, gone: the LRU's */
+	struct canary_timeouts_cfg timeouts; /* flow idle timeouts in effect */
+	__u64 syn_skipped;    /* SYNs the flood guard left unrecorded */
 };
 
 /* Reads config, per-version counters and node counters into @d (large:
