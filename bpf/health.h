@@ -334,6 +334,19 @@ static __always_inline void health_reply_of(const struct pkt *p,
 	health_reply_fn(&k, p->tcp_flags, is6);
 }
 
+/* The refusal of version @v of service @svc_id (an ICMP unreachable about
+ * one of its UDP flows): counted, and in the guard's window. Global, as
+ * health_syn_fn(): the ICMP paths of both families share one check. */
+__noinline int health_refused_fn(__u32 svc_id, __u32 v)
+{
+	struct canary_health *h = health_of(svc_id, v);
+
+	if (h)
+		h->refused++;
+	guard_fail(svc_id, v, bpf_ktime_get_ns());
+	return 0;
+}
+
 /* An ICMP destination unreachable about UDP flow @client:@cport ->
  * @vip:@vport on its way to the client: refused. */
 static __always_inline void health_unreachable(const __be32 *client,
@@ -342,17 +355,10 @@ static __always_inline void health_unreachable(const __be32 *client,
 {
 	union lb_flow *f = lb_flow_find(client, vip, cport, vport,
 					 CANARY_PROTO_UDP, is6);
-	struct canary_health *h;
-	__u32 svc_id, v;
 
-	if (!f)
-		return;
-	svc_id = FAM_VAL(f, is6, svc_id);
-	v = FAM_VAL(f, is6, version);
-	h = health_of(svc_id, v);
-	if (h)
-		h->refused++;
-	guard_fail(svc_id, v, bpf_ktime_get_ns());
+	if (f)
+		health_refused_fn(FAM_VAL(f, is6, svc_id),
+				  FAM_VAL(f, is6, version));
 }
 
 #endif /* CANARY_BPF_HEALTH_H */
