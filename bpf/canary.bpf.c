@@ -5,6 +5,8 @@
  *   canary_xdp     XDP ingress on a node interface: packets to a service
  *                  VIP:port are rewritten to the endpoint their flow maps to.
  *   canary_tc_in   the same on tc ingress (attach --mode tc).
+ *   canary_tc_fwd  tc ingress next to canary_xdp: forwards what XDP
+ *                  translated but could not send itself.
  *   canary_tc_out  tc egress on the same interface: replies from endpoints
  *                  get the VIP:port back as their source.
  */
@@ -620,6 +622,126 @@ reply_origin(const struct pkt *p, bool is6)
 	if (!orig && gs->prev != gs->active)
 		orig = reply_origin_gen(p, gen_of(gs->prev), is6);
 	return orig;
+}
+
+/* Whether the automatic fast path is on: user space's key {0,
+ * ff:ff:ff:ff:ff:ff} in canary_port (user/dataplane/fastpath.h). */
+static __always_inline bool fwd_enabled(void)
+{
+	struct canary_port_key k = { .ifindex = 0 };
+
+	__builtin_memset(k.mac, 0xff, ETH_ALEN);
+	return bpf_map_lookup_elem(&canary_port, &k) != NULL;
+}
+
+/*
+ * Asks the FIB (fresh, not XDP's cache: its device may be gone) where
+ * @skb goes; fills @fib. Returns the L3 header for the caller to take the
+ * TTL down, or NULL when the kernel's path must take it (not IP, TTL
+ * spent, no route or neighbour, back out of the ingress device).
+ */
+static __always_inline void *tc_fwd_lookup(struct __sk_buff *skb,
+					   struct bpf_fib_lookup *fib, bool *v6)
+{
+	void *end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = (void *)(long)skb->data;
+	struct ipv6hdr *ip6 = (void *)(eth + 1);
+	struct iphdr *iph = (void *)(eth + 1);
+	int i;
+
+	if ((void *)(ip6 + 1) > end && (void *)(iph + 1) > end)
+		return NULL;
+	*v6 = eth->h_proto == ETH_P_IPV6_BE;
+	fib->ifindex = skb->ingress_ifindex;
+	if (*v6 && (void *)(ip6 + 1) <= end && ip6->hop_limit > 1) {
+		fib->family = AF_INET6;
+		fib->flowinfo = *(__be32 *)ip6 & IPV6_FLOWINFO_MASK;
+		fib->l4_protocol = ip6->nexthdr;
+		for (i = 0; i < 4; i++) {
+			fib->ipv6_src[i] = ip6->saddr.in6_u.u6_addr32[i];
+			fib->ipv6_dst[i] = ip6->daddr.in6_u.u6_addr32[i];
+		}
+	} else if (eth->h_proto == ETH_P_IP_BE && (void *)(iph + 1) <= end &&
+		   iph->ttl > 1) {
+		fib->family = AF_INET;
+		fib->tos = iph->tos;
+		fib->l4_protocol = iph->protocol;
+		fib->ipv4_src = iph->saddr;
+		fib->ipv4_dst = iph->daddr;
+	} else {
+		return NULL;
+	}
+	/* tot_len 0: the helper checks the MTU against the skb (GSO too) */
+	if (bpf_fib_lookup(skb, fib, sizeof(*fib), 0) != BPF_FIB_LKUP_RET_SUCCESS ||
+	    fib->ifindex == skb->ingress_ifindex)
+		return NULL;
+	return eth + 1;
+}
+
+/*
+ * Whether @p (client -> endpoint) is a packet XDP translated: its reply
+ * (endpoint -> client) would be one of a flow that went to this very
+ * endpoint without source NAT (reply_origin()). XDP cannot tell tc by
+ * metadata here: this kernel refuses bpf_xdp_adjust_meta() to XDP.
+ */
+static __always_inline bool fwd_translated(const struct pkt *p)
+{
+	struct pkt r = {};
+
+	addr6_copy(r.saddr6, p->daddr6);
+	addr6_copy(r.daddr6, p->saddr6);
+	r.sport = p->dport;
+	r.dport = p->sport;
+	r.proto = p->proto;
+	return reply_origin(&r, p->v6) != NULL;
+}
+
+/*
+ * tc ingress next to XDP (native or generic): a packet XDP translated but
+ * could not send itself (its next hop takes no XDP frames: a pod without
+ * GRO or an XDP program) leaves by bpf_redirect() to the FIB's device,
+ * MACs and TTL set as the kernel's forwarding would, past the node's IP
+ * stack and netfilter; a bridge forwards it on to the port. Everything
+ * else goes on unchanged.
+ */
+SEC("tc")
+int canary_tc_fwd(struct __sk_buff *skb)
+{
+	struct bpf_fib_lookup fib = {};
+	struct canary_global *g;
+	struct ethhdr *eth;
+	struct pkt p = {};
+	bool v6 = false;
+	void *l3, *end;
+
+	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR);
+	if (parse_ctx(skb, CTX_SKB, &p) != PARSE_OK || p.vlan ||
+	    !fwd_translated(&p))
+		return TC_ACT_UNSPEC;
+	l3 = tc_fwd_lookup(skb, &fib, &v6);
+	if (!l3 || !fwd_enabled())
+		return TC_ACT_UNSPEC;
+	/* again after the helper call: the verifier wants fresh bounds */
+	eth = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	if ((void *)(eth + 1) > end ||
+	    (v6 ? (void *)((struct ipv6hdr *)l3 + 1) > end :
+		  (void *)((struct iphdr *)l3 + 1) > end))
+		return TC_ACT_UNSPEC;
+	if (v6)
+		((struct ipv6hdr *)l3)->hop_limit--;
+	else
+		ip_decrease_ttl(l3);
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	/* XDP counted it as left to the kernel; it is redirected after
+	 * all (per-CPU counters: only their sum means anything). */
+	g = global_stats();
+	if (g) {
+		g->fib_fallback--;
+		g->redirected++;
+	}
+	return bpf_redirect(fib.ifindex, 0);
 }
 
 /*

@@ -51,20 +51,33 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
  *
  * and over every n from 1 to 128 at slot level (tests/unit/test_maglev.c,
  * which prints its worst case), at most 0.8 point with 49139 slots.
- * One size serves every version, chosen for CANARY_MAX_ENDPOINTS, never
- * from a version's endpoint count: tables of two sizes share nothing, so
- * a version crossing a size tier would move almost all of its flows and
- * break the bound there. 49139 is the smallest whole number of chunks (12)
- * whose worst case stays under 0.8 point; 65521 would do better but its
- * builds (about m * ln(m) steps each) take apply -f of 2,000 versions past
- * 2 s (49139: about 1.5x the CPU time of 16381). Memory: 48 KiB per version
- * and generation. Slots hold one byte (an index into at most 128
- * endpoints), stored in 4 KiB chunks. User space copies a table from the
- * active generation when its endpoints did not change, so a change to how
- * tables are built needs a new size or map name.
+ *
+ * A version's table size follows its endpoint count (those in the table)
+ * in tiers, maglev_table_size() in user/core/maglev.c: up to 4 endpoints
+ * 4093 slots, 8: 8191, 16: 16381, 32: 24571, 64: 36857, 128: 49139, each
+ * a prime just under a whole number of 4 KiB chunks, so that a version of
+ * 4 endpoints costs one chunk, not 12, and builds about 14 times faster.
+ * The programs read the size from canary_ver.ring_size. Within a tier,
+ * adding or removing one endpoint keeps the bound: measured at slot level
+ * with every removal position (tools as in test_maglev.c), the worst
+ * excess is 0.53 (n <= 4), 0.82 (5-8), 0.90-0.97 (9-16), 0.83 (17-32),
+ * 0.81 (33-64) point, where 49139 slots give up to 1.09 at n = 13 by the
+ * same measure (the excess depends on the addresses); on 90,000 flows
+ * (test_disruption.c) n=10: 0.37/0.56, n=30: 0.55/0.74, n=64: 0.70/0.76,
+ * n=100 and 128 as above. Crossing a tier
+ * (4 <-> 5 endpoints, 8 <-> 9, ...) rebuilds the table at the other size:
+ * tables of two sizes share nothing, so that one change moves almost all
+ * of the version's new flows (established flows keep their entries), once
+ * per crossing. The tier depends only on the endpoint count, so every
+ * node builds the same table for the same endpoints. Slots hold one byte
+ * (an index into at most 128 endpoints), stored in 4 KiB chunks. User
+ * space keeps or copies a table when its endpoints did not change and its
+ * size is the one their count gives, so a change to how tables are built
+ * needs new sizes or a new map name (tables of an older build at 49139
+ * slots are rebuilt at their tier's size by the first change).
  */
 #ifndef CANARY_RING_SIZE
-#define CANARY_RING_SIZE 49139  /* slots per version (prime, 12 chunks) */
+#define CANARY_RING_SIZE 49139  /* largest table, 65..128 endpoints (12 chunks) */
 #endif
 #define CANARY_RING_CHUNK 4096  /* slots per canary_ring_v2 entry */
 #define CANARY_RING_MAX_CHUNKS \

@@ -5,7 +5,11 @@
  *   gen udp DEV DST_MAC SADDR DADDR DPORT FLOWS SECONDS
  *       UDP frames out of DEV at full speed: BPF_PROG_RUN with
  *       BPF_F_TEST_XDP_LIVE_FRAMES runs gen_udp, which writes the frame and
- *       returns XDP_TX. Prints sent=, seconds=, sent_pps=.
+ *       returns XDP_TX. Where the kernel refuses live frames (EPERM on
+ *       some kernels), an AF_XDP socket in copy mode sends them instead,
+ *       or, failing that, sendmmsg() on a packet socket (gen_sock.c).
+ *       GEN_METHOD=live|afxdp|sendmmsg forces one. Prints method=,
+ *       sent=, seconds=, sent_pps=.
  *   gen xdp DEV noop|drop SECONDS
  *       Attaches noop (XDP_PASS) or count_drop natively to DEV until
  *       SIGTERM/SIGINT or SECONDS, then prints counted= and detaches.
@@ -30,11 +34,11 @@
 #include <linux/if_link.h>
 
 #include "gen.skel.h"
+#include "gen_sock.h"
 
-#define FRAME_LEN 64      /* Ethernet frame without FCS: the minimum */
 #define BATCH (1u << 18)  /* frames per BPF_PROG_RUN call (~0.1 s) */
 
-static volatile sig_atomic_t stop;
+static volatile int stop; /* set by the signal handler */
 
 static void on_signal(int sig)
 {
@@ -73,37 +77,32 @@ static int dev_mac(const char *dev, __u8 *mac)
 	return err;
 }
 
-static int gen_udp(char **argv)
+/*
+ * The frames by BPF_PROG_RUN with live frames: gen_udp writes each one and
+ * returns XDP_TX. Returns 0 (*@sent, *@secs set), -EPERM-style errors of
+ * the first run (the kernel refuses live frames: the caller falls back),
+ * or 1 for another failure.
+ */
+static int gen_live(const struct gen_cfg *c, unsigned long long *sent,
+		    double *secs)
 {
-	unsigned int ifindex = if_nametoindex(argv[0]);
-	struct in_addr sa, da;
-	__u8 frame[FRAME_LEN] = {};
+	__u8 frame[GEN_FRAME_LEN] = {};
 	struct xdp_md ctx = {};
 	struct gen_bpf *skel;
-	double t0, t, secs = atof(argv[6]);
-	unsigned long long sent = 0;
+	double t0, t;
 	int err, i;
 
-	if (!ifindex || inet_pton(AF_INET, argv[2], &sa) != 1 ||
-	    inet_pton(AF_INET, argv[3], &da) != 1 || secs <= 0 || secs > 120) {
-		fprintf(stderr, "gen: bad device, address or duration\n");
-		return 2;
-	}
 	skel = gen_bpf__open();
 	if (!skel)
 		return 1;
-	if (parse_mac(argv[1], (__u8 *)skel->rodata->dst_mac) ||
-	    dev_mac(argv[0], (__u8 *)skel->rodata->src_mac)) {
-		fprintf(stderr, "gen: bad MAC '%s' or device '%s'\n", argv[1], argv[0]);
-		err = 2;
-		goto out;
-	}
-	skel->rodata->saddr = sa.s_addr;
-	skel->rodata->daddr = da.s_addr;
-	skel->rodata->dport = htons(atoi(argv[4]));
-	skel->rodata->sport_base = 10000;
-	skel->rodata->n_flows = atoi(argv[5]) ?: 1;
-	skel->rodata->payload_len = FRAME_LEN - sizeof(struct ether_header) - 20 - 8;
+	memcpy((void *)skel->rodata->dst_mac, c->dst_mac, 6);
+	memcpy((void *)skel->rodata->src_mac, c->src_mac, 6);
+	skel->rodata->saddr = c->saddr;
+	skel->rodata->daddr = c->daddr;
+	skel->rodata->dport = c->dport;
+	skel->rodata->sport_base = c->sport_base;
+	skel->rodata->n_flows = c->n_flows;
+	skel->rodata->payload_len = GEN_FRAME_LEN - sizeof(struct ether_header) - 20 - 8;
 	err = gen_bpf__load(skel);
 	if (err) {
 		fprintf(stderr, "gen: load failed: %s\n", strerror(-err));
@@ -112,7 +111,8 @@ static int gen_udp(char **argv)
 	}
 	/* the kernel wants data_end to match the frame it is given */
 	ctx.data_end = sizeof(frame);
-	ctx.ingress_ifindex = ifindex;
+	ctx.ingress_ifindex = c->ifindex;
+	*sent = 0;
 	t0 = now_s();
 	for (i = 0; i < 100000 && !stop; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame,
@@ -123,22 +123,91 @@ static int gen_udp(char **argv)
 		err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.gen_udp),
 					     &opts);
 		if (err) {
-			fprintf(stderr, "gen: BPF_PROG_RUN (live frames) on '%s': %s\n",
-				argv[0], strerror(errno));
-			err = 1;
+			err = -errno;
+			fprintf(stderr, "gen: BPF_PROG_RUN (live frames) on ifindex %u: %s\n",
+				c->ifindex, strerror(-err));
+			if (i)
+				err = 1;
 			goto out;
 		}
-		sent += BATCH;
+		*sent += BATCH;
 		t = now_s() - t0;
-		if (t >= secs)
+		if (t >= c->secs)
 			break;
 	}
-	t = now_s() - t0;
-	printf("sent=%llu\nseconds=%.3f\nsent_pps=%.0f\n", sent, t, sent / t);
+	*secs = now_s() - t0;
 	err = 0;
 out:
 	gen_bpf__destroy(skel);
 	return err;
+}
+
+/* gen_cfg from gen udp's arguments; 0 or 2 (usage). */
+static int gen_parse(char **argv, struct gen_cfg *c)
+{
+	struct in_addr sa, da;
+
+	c->ifindex = if_nametoindex(argv[0]);
+	c->secs = atof(argv[6]);
+	if (!c->ifindex || inet_pton(AF_INET, argv[2], &sa) != 1 ||
+	    inet_pton(AF_INET, argv[3], &da) != 1 || c->secs <= 0 ||
+	    c->secs > 120) {
+		fprintf(stderr, "gen: bad device, address or duration\n");
+		return 2;
+	}
+	if (parse_mac(argv[1], c->dst_mac) || dev_mac(argv[0], c->src_mac)) {
+		fprintf(stderr, "gen: bad MAC '%s' or device '%s'\n", argv[1], argv[0]);
+		return 2;
+	}
+	c->saddr = sa.s_addr;
+	c->daddr = da.s_addr;
+	c->dport = htons(atoi(argv[4]));
+	c->sport_base = 10000;
+	c->n_flows = atoi(argv[5]) ?: 1;
+	c->stop = (volatile int *)&stop;
+	return 0;
+}
+
+/*
+ * gen udp: live frames where the kernel allows them, else an AF_XDP
+ * socket, else sendmmsg(); GEN_METHOD=live|afxdp|sendmmsg picks one.
+ * Prints method= (which one sent), sent=, seconds=, sent_pps=.
+ */
+static int gen_udp(char **argv)
+{
+	const char *want = getenv("GEN_METHOD"), *method = NULL;
+	unsigned long long sent = 0;
+	struct gen_cfg c = {};
+	double secs = 0;
+	int err = 2;
+
+	if (gen_parse(argv, &c))
+		return 2;
+	if (want && strcmp(want, "live") && strcmp(want, "afxdp") &&
+	    strcmp(want, "sendmmsg")) {
+		fprintf(stderr, "gen: GEN_METHOD '%s': not live, afxdp or sendmmsg\n", want);
+		return 2;
+	}
+	if (!want || !strcmp(want, "live")) {
+		method = "live_frames";
+		err = gen_live(&c, &sent, &secs);
+		if (err > 0 || (err && want))
+			return 1;
+	}
+	if (err && (!want || !strcmp(want, "afxdp"))) {
+		method = "af_xdp";
+		err = gen_afxdp(&c, &sent, &secs);
+		if (err && want)
+			return 1;
+	}
+	if (err) {
+		method = "sendmmsg";
+		if (gen_sendmmsg(&c, &sent, &secs))
+			return 1;
+	}
+	printf("method=%s\nsent=%llu\nseconds=%.3f\nsent_pps=%.0f\n", method,
+	       sent, secs, secs > 0 ? sent / secs : 0);
+	return 0;
 }
 
 static int xdp_attach(char **argv)

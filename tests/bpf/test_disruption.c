@@ -109,13 +109,14 @@ static void check_n(struct test_env *env, struct canary_config *cfg, int n,
 	compare(less, more, n, what);
 }
 
-/* Version @v's table in generation @gen, from canary_ring_v2. */
-static int read_table(struct test_env *env, int v, __u32 gen, __u8 *table)
+/* Version @v's table of @m slots in generation @gen, from canary_ring_v2. */
+static int read_table(struct test_env *env, int v, __u32 gen, __u8 *table,
+		      int m)
 {
 	struct canary_ring_key k = { .version = v, .gen = gen };
 	static struct canary_ring chunk;
 
-	for (k.chunk = 0; k.chunk < CANARY_RING_MAX_CHUNKS; k.chunk++) {
+	for (k.chunk = 0; k.chunk * CANARY_RING_CHUNK < m; k.chunk++) {
 		if (bpf_map_lookup_elem(env->st.ring_fd, &k, &chunk))
 			return -1;
 		memcpy(table + k.chunk * CANARY_RING_CHUNK, chunk.slot,
@@ -132,11 +133,11 @@ static void check_copied(struct test_env *env, struct canary_config *cfg)
 	static __u8 want[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
 	static __u8 got[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
 	struct canary_version_cfg *v1 = &cfg->svc[0].v[0];
-	int gen;
+	int gen, m = maglev_table_size(30);
 
 	set_v1(cfg, 30, -1, 0); /* sorted already: ep[] indexes are slots' */
 	if (!ASSERT_OK(env_apply(env, cfg), "apply 30") ||
-	    !ASSERT_OK(maglev_build(v1->ep, 30, want, CANARY_RING_SIZE),
+	    !ASSERT_OK(maglev_build(v1->ep, 30, want, m),
 		       "build"))
 		return;
 	cfg->svc[0].v[1].weight_bps = 2 * V2_BPS;
@@ -144,22 +145,22 @@ static void check_copied(struct test_env *env, struct canary_config *cfg)
 	if (!ASSERT_OK(env_apply(env, cfg), "apply new weights"))
 		return;
 	gen = state_active_gen(&env->st);
-	if (ASSERT_OK(read_table(env, 0, gen, got), "read copied table"))
-		ASSERT_TRUE(!memcmp(got, want, CANARY_RING_SIZE),
+	if (ASSERT_OK(read_table(env, 0, gen, got, m), "read copied table"))
+		ASSERT_TRUE(!memcmp(got, want, m),
 			    "copied table is the built one");
 	/* 10.244.2.1 drains: the others' table, their indexes one up */
 	v1->ep[0].flags = CANARY_EP_F_DRAINING;
 	if (!ASSERT_OK(env_apply(env, cfg), "apply draining") ||
-	    !ASSERT_OK(maglev_build(v1->ep + 1, 29, want, CANARY_RING_SIZE),
+	    !ASSERT_OK(maglev_build(v1->ep + 1, 29, want, m),
 		       "build 29"))
 		return;
 	gen = state_active_gen(&env->st);
-	if (!ASSERT_OK(read_table(env, 0, gen, got), "read rebuilt table"))
+	if (!ASSERT_OK(read_table(env, 0, gen, got, m), "read rebuilt table"))
 		return;
-	for (gen = 0; gen < CANARY_RING_SIZE; gen++)
+	for (gen = 0; gen < m; gen++)
 		if (got[gen] != want[gen] + 1)
 			break;
-	ASSERT_EQ(gen, CANARY_RING_SIZE, "slots matching the rebuilt table");
+	ASSERT_EQ(gen, m, "slots matching the rebuilt table");
 	v1->ep[0].flags = 0;
 	cfg->svc[0].v[1].weight_bps = V2_BPS;
 	v1->weight_bps = CANARY_BPS_TOTAL - V2_BPS;

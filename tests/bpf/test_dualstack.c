@@ -15,6 +15,7 @@
 
 #include "harness.h"
 #include "env.h"
+#include "core/maglev.h"
 
 #define CANARY_INLINE static inline
 #include "canary_hash.h"
@@ -197,7 +198,7 @@ static void check_v6_maps(struct test_env *env, __u32 id)
 	if (ASSERT_OK(bpf_map_lookup_elem(env->st.ver6_fd, &vk, &ver), "ver6 entry")) {
 		ASSERT_EQ(ver.n_endpoints, 3, "ver6 endpoints");
 		ASSERT_EQ(ver.n_active, 2, "ver6 active");
-		ASSERT_EQ(ver.ring_size, CANARY_RING_SIZE, "ver6 ring size");
+		ASSERT_EQ(ver.ring_size, maglev_table_size(2), "ver6 ring size");
 		a = a6("2001:db8:1::11");
 		ASSERT_MEM_EQ(ver.ep[0].addr, a.v6, 16, "ver6 sorted first");
 		ASSERT_EQ(ver.ep[2].flags, CANARY_EP_F_DRAINING, "ver6 draining");

@@ -151,7 +151,7 @@ static void evictions_counted(struct test_env *env, __u64 flows, __u64 size)
 
 	test__start_subtest("evictions_counted");
 	if (!ASSERT_TRUE(d != NULL, "memory") ||
-	    !ASSERT_OK(stats_load(&env->st, d), "stats"))
+	    !ASSERT_OK(stats_load(&env->st, d, NULL), "stats"))
 		goto out;
 	printf("  %llu flows inserted, %llu in the table, %llu evicted\n",
 	       (unsigned long long)d->global.flow_inserts,

@@ -360,11 +360,14 @@ e2e_setup() {
 	pod_start || bail "pod servers did not start"
 }
 
-# attach_case NAME MODE [--no-redirect]: "canary-bpf attach n0" as a case.
+# attach_case NAME MODE [--no-redirect|--listed]: "canary-bpf attach n0"
+# as a case; --no-redirect lists no device (the automatic fast path
+# still finds the pods' veths), --listed turns that off too.
 attach_case() {
 	local args
 	mapfile -t args < <(attach_args "$2")
 	[ "${3:-}" = --no-redirect ] && args=(n0 --mode "$2")
+	[ "${3:-}" = --listed ] && args=(n0 --mode "$2" --fast-path listed)
 	expect "$1" cb attach "${args[@]}"
 }
 

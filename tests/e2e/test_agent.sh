@@ -8,7 +8,8 @@
 # restarts, a SIGKILLed agent resumes without touching established flows,
 # missing Gateway API CRDs do not keep it from working,
 # set-weight --kube sends the right merge patch, /metrics /healthz /readyz
-# answer, and SIGTERM leaves the data plane forwarding.
+# answer, and SIGTERM leaves the data plane forwarding. A new pod veth
+# joins the fast path, and leaves it with GRO off, within 3 s (netlink).
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +48,34 @@ converge_case agent_converges "75,25|3,1" 5
 [ "$(svc_state local-svc | cut -d'|' -f1,2)" = "100|1" ] && pass agent_keeps_local ||
 	fail agent_keeps_local "local-svc changed: $(svc_state local-svc)"
 split_case split_75_25 1000 5 v1=75 v2=25
+# A pod's veth appearing, and its eth0 turning GRO off (XDP can no longer
+# send to it: tc does), reach the fast path through the agent's netlink
+# events, not its 30 s refresh.
+pod_path_case() {
+	local n got=""
+	for n in $(seq 30); do
+		got=$(cb -j status 2>/dev/null | "$PY" -c '
+import json, sys
+p = {e["dev"]: e["path"] for e in json.load(sys.stdin)["local_pods"]}
+print(p.get(sys.argv[1], "absent"))' "$2")
+		[ "$got" = "$3" ] && { pass "$1"; info "$1: after $n tenths of a second"; return; }
+		sleep 0.1
+	done
+	fail "$1" "$2: path $got after 3 s, want $3"
+}
+NEW_NS=${PREFIX}hv30
+NSS+=("$NEW_NS")
+if sys ip netns add "$NEW_NS" &&
+	sys ip -n "$NS_NODE" link add hv30 type veth peer name eth0 netns "$NEW_NS" &&
+	sys ip -n "$NEW_NS" link set eth0 up && sys nsx "$NEW_NS" ethtool -K eth0 gro on &&
+	sys ip -n "$NS_NODE" link set hv30 up; then
+	pod_path_case agent_follows_new_pod_veth hv30 xdp_redirect
+	sys nsx "$NEW_NS" ethtool -K eth0 gro off
+	pod_path_case agent_follows_gro_off hv30 tc_redirect
+else
+	fail agent_follows_new_pod_veth "could not make the veth"
+fi
+
 # A local apply -f leaves the agent's k8s.* services alone.
 expect reapply_local cb apply -f "$WORK/local.yaml"
 [ "$(svc_state "$SVC" | cut -d'|' -f1,2)" = "75,25|3,1" ] && pass apply_keeps_agent_services ||

@@ -208,7 +208,10 @@ else
 	fail bad_bridge_nothing_attached "n0 has XDP or maps were made"
 fi
 
-expect attach_bridge cb attach n0 --mode native --bridge cni0
+# --fast-path listed: only the registered bridge's ports, and no tc
+# forwarding behind XDP, so the fallbacks below are the kernel's path
+# (test_fastpath.sh covers the automatic mode).
+expect attach_bridge cb attach n0 --mode native --bridge cni0 --fast-path listed
 expect apply_bridge cb apply -f "$WORK/b.yaml"
 # Pods' MACs are learned once they talk: a first burst goes the kernel
 # path (the node resolves the pods), the refresh after it copies them.

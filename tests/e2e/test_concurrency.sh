@@ -6,7 +6,11 @@
 # serializes writers with a flock on the pin dir (user/dataplane/state.c lock_dir).
 # Afterwards every call has succeeded, the weights are exactly one of the
 # requested values, and the active generation's canary_svc, canary_ver and
-# canary_meta entries agree with each other and with status.
+# canary_meta entries agree with each other and with status. Readers take
+# no lock (user/dataplane/state_read.c): each status read during the storm
+# shows one whole config (weights totalling 100, one of the requested
+# values), and status answers while another process holds the pin dir's
+# lock, which a writer waits for.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -123,13 +127,39 @@ if [ "$n" -eq $((N_SET + N_APPLY + N_STATUS)) ] && [ -z "$bad" ]; then
 else
 	fail concurrent_calls_all_succeed "$n calls, failed: $bad $(cat "$WORK"/err.* | head -n 2)"
 fi
+# whole_config: a status -j on stdin shows one requested config.
+whole_config='
+import json, sys
+n_set, apply_v2 = int(sys.argv[1]), float(sys.argv[2])
+w = [round(v["weight"] * 100) for v in json.load(sys.stdin)["services"][0]["versions"]]
+ok = {round((i + 0.25) * 100) for i in range(1, n_set + 1)} | {round(apply_v2 * 100), 2500}
+sys.exit(0 if w[0] + w[1] == 10000 and w[1] in ok else 1)'
 bad=""
 for i in $(seq 1 "$N_STATUS"); do
-	"$PY" -c 'import json,sys; json.load(sys.stdin)["services"][0]' \
-		<"$WORK/status.$i" >/dev/null 2>&1 || bad="$bad status.$i"
+	"$PY" -c "$whole_config" "$N_SET" "$APPLY_V2" <"$WORK/status.$i" >/dev/null 2>&1 ||
+		bad="$bad status.$i"
 done
 if [ -z "$bad" ]; then pass concurrent_status_readable; else
 	fail concurrent_status_readable "unreadable:$bad"; fi
+# A writer holds the lock (flock(1) on the pin dir, as lock_dir() takes
+# it): status still answers, set-weight waits (and times out here).
+flock -x "$PIN_DIR" sleep 30 &
+holder=$!
+PIDS+=("$holder")
+sleep 0.5
+if out=$(timeout 10 "$CANARY_BIN" --pin-dir "$PIN_DIR" -j status prod-service 2>&1) &&
+	echo "$out" | "$PY" -c 'import json,sys; assert json.load(sys.stdin)["services"][0]["name"] == "prod-service"' &&
+	timeout 10 "$CANARY_BIN" --pin-dir "$PIN_DIR" status >/dev/null 2>&1; then
+	pass status_without_lock
+else
+	fail status_without_lock "status under a held lock: $out"
+fi
+timeout 2 "$CANARY_BIN" --pin-dir "$PIN_DIR" set-weight prod-service v2=33 >/dev/null 2>&1
+rc=$?
+[ "$rc" -eq 124 ] && pass writer_waits_for_lock ||
+	fail writer_waits_for_lock "set-weight under a held lock exited $rc, want 124 (timeout)"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 if res=$(consistent); then
 	pass final_state_consistent
 	info "final_state_consistent: $res"

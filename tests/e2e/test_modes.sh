@@ -20,10 +20,18 @@ e2e_setup
 write_yaml "$WORK/seed.yaml" 75 25
 mode_case generic generic
 mode_case tc tc --no-redirect
-counter_snap before_native
-mode_case native_no_redirect native --no-redirect
-# Without --redirect-dev nothing is redirected: the kernel forwards all.
-counter_case native_no_redirect_uses_kernel_path \
+counter_snap before_listed
+mode_case native_listed native --listed
+# --fast-path listed and no --redirect-dev: the kernel forwards all.
+counter_case native_listed_uses_kernel_path \
 	"c['redirected'] == 0 and c['fib_fallback'] >= c['translated'] > 0" \
-	before_native
+	before_listed
+counter_snap before_default
+mode_case native_default native --no-redirect
+# The README's "attach n0": the pods' veths take XDP frames (GRO on in
+# every pod), so the automatic fast path redirects to them (a flow's
+# first packet may wait for the neighbour: the kernel's path).
+counter_case native_default_redirects \
+	"c['translated'] > 0 and c['redirected'] >= 0.95 * c['translated']" \
+	before_default
 finish

@@ -72,7 +72,11 @@ orphans() {
 	for e in ring:
 	    k = (e["key"]["gen"], e["key"]["svc_id"], e["key"]["version"])
 	    chunks[k] = chunks.get(k, 0) + 1
-	bad += [f"ring {k}: {n} chunks" for k, n in chunks.items() if n != 12]
+	# a table of ring_size slots: that many 4 KiB chunks, no more, no fewer
+	want = {(e["key"]["gen"], e["key"]["svc_id"], e["key"]["version"]):
+	        (e["value"]["ring_size"] + 4095) // 4096 for e in ver}
+	bad += [f"ring {k}: {n} chunks, want {want.get(k)}" for k, n in chunks.items()
+	        if n != want.get(k)]
 	bad += [f"ver {e['key']} has no table" for e in ver if e["value"]["ring_size"]
 	        and (e["key"]["gen"], e["key"]["svc_id"], e["key"]["version"]) not in chunks]
 	print(f"{len(svc)} svc, {len(ver)} ver, {len(ring)} ring, {len(be)} backend entries")

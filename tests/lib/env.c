@@ -299,7 +299,7 @@ int env_predict_addr(const struct canary_service_cfg *svc,
 	for (i = 0; i < ver.n_endpoints; i++)
 		if (!(ver.ep[i].flags & CANARY_EP_F_DRAINING))
 			active[n++] = ver.ep[i];
-	m = CANARY_RING_SIZE;
+	m = maglev_table_size(n);
 	if (!n || maglev_build(active, n, ring, m))
 		return -1;
 	slot = canary_flow_hash(saddr, daddr, htons(sport), htons(dport), proto,

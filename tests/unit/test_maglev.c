@@ -125,7 +125,7 @@ static double moved_pct(const struct canary_ep_cfg *a, int na,
  * Removal: endpoint @r of 10.244.0.1..n goes. Addition: 10.245.0.1 (sorted
  * last) joins 10.244.0.1..n-1. Returns the excess over 1/n, in points.
  */
-static double check_bound(int n, int r, bool add)
+static double check_bound(int n, int r, bool add, int m)
 {
 	struct canary_ep_cfg ep[CANARY_MAX_ENDPOINTS], other[CANARY_MAX_ENDPOINTS];
 	double pct;
@@ -136,12 +136,12 @@ static double check_bound(int n, int r, bool add)
 		memcpy(other, ep, (n - 1) * sizeof(*ep));
 		other[n - 1] = ep[0];
 		other[n - 1].addr = addr_v4(htonl(0x0af50001));
-		pct = n > 1 ? moved_pct(ep, n - 1, other, n, M_REAL) : 100;
+		pct = n > 1 ? moved_pct(ep, n - 1, other, n, m) : 100;
 	} else {
 		for (s = 0; s < n; s++)
 			if (s != r)
 				other[k++] = ep[s];
-		pct = n > 1 ? moved_pct(ep, n, other, n - 1, M_REAL) : 100;
+		pct = n > 1 ? moved_pct(ep, n, other, n - 1, m) : 100;
 	}
 	ASSERT_TRUE_FMT(pct <= 100.0 / n + 1,
 			"n=%d, %s %d: %.2f%% of slots moved, bound %.2f%%", n,
@@ -151,20 +151,58 @@ static double check_bound(int n, int r, bool add)
 }
 
 /* Every n from 1 to CANARY_MAX_ENDPOINTS, both ways; the removed endpoint
- * moves through the sorted order. Prints the largest excess. */
+ * moves through the sorted order. Prints the largest excess. At the
+ * largest size, and at the size maglev_table_size() gives n endpoints
+ * where n and n - 1 share it (between tiers the table is rebuilt at
+ * another size: a reshuffle, counted). */
 static void test_disruption(void)
 {
-	double ex, worst_rm = 0, worst_add = 0;
-	int n;
+	double ex, worst_rm = 0, worst_add = 0, tier_rm = 0, tier_add = 0;
+	int n, m, changes = 0;
 
 	for (n = 1; n <= CANARY_MAX_ENDPOINTS; n++) {
-		ex = check_bound(n, n * 5 / 8, false);
+		ex = check_bound(n, n * 5 / 8, false, M_REAL);
 		worst_rm = ex > worst_rm ? ex : worst_rm;
-		ex = check_bound(n, 0, true);
+		ex = check_bound(n, 0, true, M_REAL);
 		worst_add = ex > worst_add ? ex : worst_add;
+		m = maglev_table_size(n);
+		if (n > 1 && m != maglev_table_size(n - 1)) {
+			changes++;
+			continue;
+		}
+		ex = check_bound(n, n * 5 / 8, false, m);
+		tier_rm = ex > tier_rm ? ex : tier_rm;
+		ex = check_bound(n, 0, true, m);
+		tier_add = ex > tier_add ? ex : tier_add;
 	}
 	printf("  largest excess over 1/n, n = 1..%d: removal %.2f, addition "
-	       "%.2f point\n", CANARY_MAX_ENDPOINTS, worst_rm, worst_add);
+	       "%.2f point at %d slots; %.2f, %.2f within tiers (%d tier "
+	       "changes)\n", CANARY_MAX_ENDPOINTS, worst_rm, worst_add, M_REAL,
+	       tier_rm, tier_add, changes);
+}
+
+/* The tiers: sizes grow with n, are prime, fill most of their last 4 KiB
+ * chunk, end at CANARY_RING_SIZE, and each gives every endpoint its
+ * share of slots give or take one. */
+static void test_tiers(void)
+{
+	int n, m, prev = 0, d;
+
+	ASSERT_EQ(maglev_table_size(0), 0, "no endpoints, no table");
+	for (n = 1; n <= CANARY_MAX_ENDPOINTS; n++) {
+		m = maglev_table_size(n);
+		ASSERT_TRUE_FMT(m >= prev, "n=%d: %d slots after %d", n, m, prev);
+		for (d = 2; d * d <= m; d++)
+			if (m % d == 0)
+				break;
+		ASSERT_TRUE_FMT(d * d > m, "n=%d: %d slots is not prime", n, m);
+		ASSERT_TRUE_FMT(m % CANARY_RING_CHUNK > CANARY_RING_CHUNK - 16,
+				"n=%d: %d slots leave most of a chunk empty", n, m);
+		if (m != prev)
+			check_balance(n, m);
+		prev = m;
+	}
+	ASSERT_EQ(prev, CANARY_RING_SIZE, "the largest tier");
 }
 
 /* A removed endpoint keeps none of its slots. */
@@ -295,6 +333,7 @@ int main(void)
 	RUN_TEST(test_three_exact);
 	RUN_TEST(test_deterministic);
 	RUN_TEST(test_disruption);
+	RUN_TEST(test_tiers);
 	RUN_TEST(test_removed_gone);
 	RUN_TEST(test_matches_reference);
 	RUN_TEST(test_v6_matches_reference);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "agent/agent_plan.h"
+#include "dataplane/fastpath.h"
 #include "kube/kube_client.h"
 #include "util/log.h"
 
@@ -71,37 +72,59 @@ long agent_sync_age(const struct agent *a)
 
 static int store_index(const struct kube_store *s, const char *ns, const char *name)
 {
-	int i;
+	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
 
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->objs[i]->ns, ns) && !strcmp(s->objs[i]->name, name))
-			return i;
-	return -1;
+	snprintf(key, sizeof(key), "%s/%s", ns, name);
+	return names_get(&s->ix, key);
 }
 
 static void store_clear(struct kube_store *s)
 {
-	while (s->n > 0)
+	while (s->n > 0) {
 		kube_obj_free(s->objs[--s->n]);
+		free(s->keys[s->n]);
+	}
+	names_clear(&s->ix);
+}
+
+/* Room for one more object in @s; 0 or -ENOMEM. */
+static int store_grow(struct kube_store *s)
+{
+	struct kube_obj **grown;
+	char **keys;
+	int cap = s->cap * 2 + 16;
+
+	if (s->n < s->cap)
+		return 0;
+	grown = realloc(s->objs, cap * sizeof(*grown));
+	if (grown)
+		s->objs = grown;
+	keys = grown ? realloc(s->keys, cap * sizeof(*keys)) : NULL;
+	if (!keys)
+		return -ENOMEM;
+	s->keys = keys;
+	s->cap = cap;
+	return 0;
 }
 
 /* Puts @obj in @s (replacing its namesake); -ENOMEM leaves @obj to us. */
 static int store_put(struct kube_store *s, struct kube_obj *obj)
 {
 	int i = store_index(s, obj->ns, obj->name);
-	struct kube_obj **grown;
+	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
 
 	if (i >= 0) {
 		kube_obj_free(s->objs[i]);
 		s->objs[i] = obj;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		grown = realloc(s->objs, (s->cap * 2 + 16) * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		s->objs = grown;
-		s->cap = s->cap * 2 + 16;
+	snprintf(key, sizeof(key), "%s/%s", obj->ns, obj->name);
+	if (store_grow(s))
+		return -ENOMEM;
+	s->keys[s->n] = strdup(key);
+	if (!s->keys[s->n] || names_put(&s->ix, s->keys[s->n], s->n)) {
+		free(s->keys[s->n]);
+		return -ENOMEM;
 	}
 	s->objs[s->n++] = obj;
 	return 0;
@@ -114,7 +137,15 @@ static void store_del(struct kube_store *s, const char *ns, const char *name)
 	if (i < 0)
 		return;
 	kube_obj_free(s->objs[i]);
-	s->objs[i] = s->objs[--s->n];
+	names_del(&s->ix, s->keys[i]);
+	free(s->keys[i]);
+	s->n--;
+	if (i == s->n)
+		return;
+	/* The last object takes the hole. */
+	s->objs[i] = s->objs[s->n];
+	s->keys[i] = s->keys[s->n];
+	names_put(&s->ix, s->keys[i], i); /* replaces: no allocation */
 }
 
 /* FQDN slices (and any other addressType) carry no addresses to
@@ -133,12 +164,35 @@ static void mark_dirty(struct agent *a)
 	pthread_cond_signal(&a->cond);
 }
 
+/* Whether the list @objs holds exactly the objects of @s, at the same
+ * resourceVersions (a relist, or an absent resource listed as none). */
+static bool same_list(const struct kube_store *s, struct kube_obj **objs, int n)
+{
+	int i, j;
+
+	if (n != s->n)
+		return false;
+	for (i = 0; i < n; i++) {
+		j = store_index(s, objs[i]->ns, objs[i]->name);
+		if (j < 0 || !objs[i]->rv[0] || strcmp(s->objs[j]->rv, objs[i]->rv))
+			return false;
+	}
+	return true;
+}
+
 static void on_replace(void *arg, enum kube_kind kind, struct kube_obj **objs, int n)
 {
 	struct agent *a = arg;
 	int i;
 
 	pthread_mutex_lock(&a->lock);
+	if (a->listed[kind] && same_list(&a->store[kind], objs, n)) {
+		/* Nothing changed: no pass for it. */
+		for (i = 0; i < n; i++)
+			kube_obj_free(objs[i]);
+		pthread_mutex_unlock(&a->lock);
+		return;
+	}
 	store_clear(&a->store[kind]);
 	for (i = 0; i < n; i++) {
 		note_slice(&a->store[kind], objs[i]);
@@ -247,12 +301,23 @@ static bool wait_work(struct agent *a, long refresh_at, long retry_at)
 	return go;
 }
 
-/* One pass: plan under the lock, write without it. */
+/* One pass: plan under the lock, write without it. A pass that no
+ * object asked for (the periodic re-check) plans nothing unless the
+ * maps changed under us. */
 static int reconcile(struct agent *a)
 {
 	struct agent_plan plan;
+	bool dirty;
 	int ret;
 
+	pthread_mutex_lock(&a->lock);
+	dirty = a->dirty;
+	pthread_mutex_unlock(&a->lock);
+	if (!dirty) {
+		ret = agent_refresh(a);
+		if (ret <= 0)
+			return ret;
+	}
 	pthread_mutex_lock(&a->lock);
 	a->dirty = false;
 	ret = agent_plan_build(a->store, a->node, &plan);
@@ -264,6 +329,38 @@ static int reconcile(struct agent *a)
 	return ret;
 }
 
+/*
+ * The links thread: a pod's veth coming, going or starting to take XDP
+ * frames, or a bridge learning a pod's MAC, marks the cache dirty, so the
+ * next pass (DEBOUNCE_MS later) refreshes the fast path (bridge_sync())
+ * instead of waiting for REFRESH_S.
+ */
+static void *links_main(void *arg)
+{
+	struct agent *a = arg;
+	struct fastpath_monitor m;
+	int ret;
+
+	if (fastpath_monitor_open(&m)) {
+		alog("no netlink events: the fast path follows pods every %d s",
+		     REFRESH_S);
+		return NULL;
+	}
+	while (!kube_stop) {
+		ret = fastpath_monitor_wait(&m, 500);
+		if (ret < 0)
+			kube_sleep_ms(1000);
+		if (ret <= 0)
+			continue;
+		pthread_mutex_lock(&a->lock);
+		a->dirty = true;
+		pthread_cond_signal(&a->cond);
+		pthread_mutex_unlock(&a->lock);
+	}
+	fastpath_monitor_close(&m);
+	return NULL;
+}
+
 int agent_run(struct agent *a)
 {
 	long refresh_at = 0, retry_at = 0;
@@ -273,6 +370,7 @@ int agent_run(struct agent *a)
 		pr_warn("agent: no Events: could not start their sender\n");
 	for (started = 0; started < KUBE_KINDS && !ret; started++)
 		ret = kube_watch_start(&a->watch[started]);
+	a->links_on = !ret && !pthread_create(&a->links, NULL, links_main, a);
 	while (!ret && !kube_stop) {
 		if (a->cnt.ready)
 			agent_guard_poll(a);
@@ -284,6 +382,9 @@ int agent_run(struct agent *a)
 		if (reconcile(a)) {
 			a->cnt.errors++;
 			retry_at = mono_s() + RETRY_S;
+			pthread_mutex_lock(&a->lock);
+			a->dirty = true; /* the retry is a full pass */
+			pthread_mutex_unlock(&a->lock);
 			continue;
 		}
 		retry_at = 0;
@@ -294,6 +395,8 @@ int agent_run(struct agent *a)
 		a->cnt.ready = true;
 	}
 	kube_stop = 1;
+	if (a->links_on)
+		pthread_join(a->links, NULL);
 	for (k = 0; k < started - (ret ? 1 : 0); k++)
 		kube_watch_join(&a->watch[k]);
 	kube_events_stop(&a->events);
@@ -307,10 +410,15 @@ void agent_free(struct agent *a)
 	for (k = 0; k < KUBE_KINDS; k++) {
 		store_clear(&a->store[k]);
 		free(a->store[k].objs);
+		free(a->store[k].keys);
+		names_free(&a->store[k].ix);
 	}
-	for (k = 0; k < a->n_mem; k++)
+	for (k = 0; k < a->n_mem; k++) {
 		free(a->mem[k].names);
+		free(a->mem[k].key);
+	}
 	free(a->mem);
+	names_free(&a->mem_ix);
 	free(a->guard_seen);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);

@@ -17,6 +17,7 @@
 #include "kube/kube_objects.h"
 #include "kube/kube_watch.h"
 #include "kube/kubeconfig.h"
+#include "core/names.h"
 
 /* Counters /metrics serves; written by the agent, read by the server. */
 struct agent_counters {
@@ -28,14 +29,19 @@ struct agent_counters {
 	atomic_bool ready;            /* a full sync has been applied */
 };
 
-/* Objects of one kind, by namespace/name. */
+/* Objects of one kind, by namespace/name. The agent's cache keeps
+ * keys[i] = "ns/name" of objs[i] and an index of them (tests may fill
+ * objs alone: the plan builds its own index). */
 struct kube_store {
 	struct kube_obj **objs;
 	int n, cap;
+	char **keys;
+	struct names ix;
 };
 
 /* What the agent remembers of one TrafficSplit or route between passes. */
 struct split_mem {
+	char *key;                /* "kind/ns/name": its key in mem_ix */
 	enum kube_kind kind;
 	char ns[KUBE_NS_LEN];
 	char name[KUBE_OBJ_LEN];
@@ -60,10 +66,16 @@ struct agent {
 	struct kube_watch watch[KUBE_KINDS];
 	struct agent_counters cnt;
 	struct kube_events events;
+	pthread_t links;          /* follows netlink events, see agent.c */
+	bool links_on;
 	/* reconcile thread only */
 	struct split_mem *mem;
-	int n_mem;
+	int n_mem, cap_mem;
+	struct names mem_ix;      /* split_mem.key -> index in mem */
 	struct canary_node_cfg node_applied; /* node section last written */
+	__u64 flip_seen;          /* canary_gen's flip stamp after the last
+				   * pass: unchanged, the maps are as that
+				   * pass left them */
 	/* sheds already reported: service name and shed time */
 	struct guard_seen {
 		char name[CANARY_NAME_LEN];
@@ -88,6 +100,11 @@ long agent_sync_age(const struct agent *a);
 /* A timestamped line on stderr whatever the log level: the agent's
  * record of what it changed and refused. */
 void alog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The periodic re-check when no object changed: only the bridge FDB
+ * copy when the maps are as the last pass left them. Returns 1 when
+ * someone else changed them (a full pass is due), 0, or -errno. */
+int agent_refresh(struct agent *a);
 
 struct agent_plan;
 /* One pass over the maps: the "k8s.*" services become @p's, except those

@@ -22,19 +22,29 @@ static bool is_ours(const char *name)
 static struct split_mem *mem_get(struct agent *a, enum kube_kind kind,
 				 const char *ns, const char *name)
 {
+	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 16];
 	struct split_mem *m;
 	int i;
 
-	for (i = 0; i < a->n_mem; i++)
-		if (a->mem[i].kind == kind && !strcmp(a->mem[i].ns, ns) &&
-		    !strcmp(a->mem[i].name, name))
-			return &a->mem[i];
-	m = realloc(a->mem, (a->n_mem + 1) * sizeof(*m));
-	if (!m)
-		return NULL;
-	a->mem = m;
-	m = &a->mem[a->n_mem++];
+	snprintf(key, sizeof(key), "%d/%s/%s", kind, ns, name);
+	i = names_get(&a->mem_ix, key);
+	if (i >= 0)
+		return &a->mem[i];
+	if (a->n_mem == a->cap_mem) {
+		m = realloc(a->mem, (a->cap_mem * 2 + 16) * sizeof(*m));
+		if (!m)
+			return NULL;
+		a->mem = m;
+		a->cap_mem = a->cap_mem * 2 + 16;
+	}
+	m = &a->mem[a->n_mem];
 	memset(m, 0, sizeof(*m));
+	m->key = strdup(key);
+	if (!m->key || names_put(&a->mem_ix, m->key, a->n_mem)) {
+		free(m->key);
+		return NULL;
+	}
+	a->n_mem++;
 	m->kind = kind;
 	snprintf(m->ns, sizeof(m->ns), "%s", ns);
 	snprintf(m->name, sizeof(m->name), "%s", name);
@@ -50,11 +60,15 @@ static void mem_sweep(struct agent *a)
 		if (a->mem[i].seen) {
 			a->mem[i].seen = false;
 			a->mem[k++] = a->mem[i];
-		} else {
-			free(a->mem[i].names);
+			continue;
 		}
+		names_del(&a->mem_ix, a->mem[i].key);
+		free(a->mem[i].names);
+		free(a->mem[i].key);
 	}
 	a->n_mem = k;
+	for (i = 0; i < k; i++)
+		names_put(&a->mem_ix, a->mem[i].key, i); /* moved: no allocation */
 }
 
 /* Whether running service @name belonged to the split of @m. Without a
@@ -73,8 +87,8 @@ static bool mem_owns(const struct split_mem *m, const char *name)
 	return !m->names && !strncmp(name, prefix, strlen(prefix));
 }
 
-/* Appends @svc to @cfg if it validates against what is there. */
-static int append_checked(struct canary_config *cfg,
+/* Appends @svc to @cfg if it validates against what is there (@ix). */
+static int append_checked(struct canary_config *cfg, struct config_index *ix,
 			  const struct canary_service_cfg *svc, const char *owner)
 {
 	struct canary_service_cfg *s;
@@ -84,7 +98,7 @@ static int append_checked(struct canary_config *cfg,
 	if (!s)
 		return -ENOMEM;
 	*s = *svc;
-	if (!config_validate_service(cfg, cfg->n_services - 1, &err))
+	if (!config_validate_service_ix(cfg, cfg->n_services - 1, ix, &err))
 		return 0;
 	alog("%s: service %s not applied: %s", owner, svc->name, err.msg);
 	cfg->n_services--;
@@ -154,7 +168,7 @@ static void split_report(struct agent *a, struct split_mem *m,
  * ones running for it now. */
 static int want_split(struct agent *a, const struct agent_plan *p,
 		      struct split_plan *sp, const struct canary_config *old,
-		      struct canary_config *want)
+		      struct canary_config *want, struct config_index *ix)
 {
 	struct split_mem *m = mem_get(a, sp->kind, sp->ns, sp->name);
 	char owner[KUBE_NS_LEN + KUBE_OBJ_LEN + 16];
@@ -166,10 +180,10 @@ static int want_split(struct agent *a, const struct agent_plan *p,
 	split_report(a, m, sp, owner);
 	for (i = 0; sp->bad[0] && i < old->n_services; i++)
 		if (is_ours(old->svc[i].name) && mem_owns(m, old->svc[i].name) &&
-		    append_checked(want, &old->svc[i], owner) == -ENOMEM)
+		    append_checked(want, ix, &old->svc[i], owner) == -ENOMEM)
 			return -ENOMEM;
 	for (i = sp->first; !sp->bad[0] && i < sp->first + sp->n; i++)
-		if (append_checked(want, &p->cfg.svc[i], owner) == -ENOMEM)
+		if (append_checked(want, ix, &p->cfg.svc[i], owner) == -ENOMEM)
 			return -ENOMEM;
 	mem_record(m, want, first);
 	sp->applied_first = first;
@@ -182,47 +196,71 @@ static int want_split(struct agent *a, const struct agent_plan *p,
 static int want_build(struct agent *a, struct agent_plan *p,
 		      const struct canary_config *old, struct canary_config *want)
 {
+	struct config_index ix;
 	struct canary_err err;
 	int i, ret = 0;
 
-	for (i = 0; i < old->n_services; i++) {
+	config_index_init(&ix);
+	if (config_reserve(want, old->n_services + p->cfg.n_services + 1))
+		return -ENOMEM;
+	for (i = 0; i < old->n_services && !ret; i++) {
 		if (is_ours(old->svc[i].name))
 			continue;
 		if (!config_add_service(want, &err))
 			return -ENOMEM;
 		want->svc[want->n_services - 1] = old->svc[i];
+		ret = config_index_add(&ix, want, want->n_services - 1);
 	}
 	for (i = 0; i < p->n_splits && !ret; i++)
-		ret = want_split(a, p, &p->splits[i], old, want);
+		ret = want_split(a, p, &p->splits[i], old, want, &ix);
+	config_index_free(&ix);
 	mem_sweep(a);
 	want->node = p->cfg.node;
 	return ret;
 }
 
-static const struct canary_service_cfg *find_svc(const struct canary_config *c,
+/* A config with an index of its services by name. */
+struct icfg {
+	const struct canary_config *c;
+	struct names ix;
+};
+
+static int icfg_init(struct icfg *x, const struct canary_config *c)
+{
+	int i;
+
+	x->c = c;
+	names_init(&x->ix);
+	for (i = 0; i < c->n_services; i++)
+		if (names_put(&x->ix, c->svc[i].name, i))
+			return -ENOMEM;
+	return 0;
+}
+
+static const struct canary_service_cfg *find_svc(const struct icfg *x,
 						 const char *name)
 {
-	int i = config_find_index(c, name);
+	int i = names_get(&x->ix, name);
 
-	return i < 0 ? NULL : &c->svc[i];
+	return i < 0 ? NULL : &x->c->svc[i];
 }
 
 /* Whether the "k8s.*" parts of @a and @b differ. */
-static bool ours_differ(const struct canary_config *a, const struct canary_config *b)
+static bool ours_differ(const struct icfg *a, const struct icfg *b)
 {
 	const struct canary_service_cfg *o;
 	int i, na = 0, nb = 0;
 
-	for (i = 0; i < a->n_services; i++) {
-		if (!is_ours(a->svc[i].name))
+	for (i = 0; i < a->c->n_services; i++) {
+		if (!is_ours(a->c->svc[i].name))
 			continue;
 		na++;
-		o = find_svc(b, a->svc[i].name);
-		if (!o || !agent_svc_equal(&a->svc[i], o))
+		o = find_svc(b, a->c->svc[i].name);
+		if (!o || !agent_svc_equal(&a->c->svc[i], o))
 			return true;
 	}
-	for (i = 0; i < b->n_services; i++)
-		nb += is_ours(b->svc[i].name);
+	for (i = 0; i < b->c->n_services; i++)
+		nb += is_ours(b->c->svc[i].name);
 	return na != nb;
 }
 
@@ -299,7 +337,7 @@ static bool weights_differ(const struct canary_service_cfg *o,
 
 /* One line (and one Event about its owner) per changed service of @sp. */
 static void log_split_changes(struct agent *a, const struct split_plan *sp,
-			      const struct canary_config *old,
+			      const struct icfg *old,
 			      const struct canary_config *want)
 {
 	const struct canary_service_cfg *o, *n;
@@ -324,17 +362,17 @@ static void log_split_changes(struct agent *a, const struct split_plan *sp,
 }
 
 static void log_changes(struct agent *a, const struct agent_plan *p,
-			const struct canary_config *old,
-			const struct canary_config *want)
+			const struct icfg *old, const struct icfg *want)
 {
+	const struct canary_config *o = old->c;
 	int i;
 
 	for (i = 0; i < p->n_splits; i++)
 		if (!p->splits[i].bad[0])
-			log_split_changes(a, &p->splits[i], old, want);
-	for (i = 0; i < old->n_services; i++)
-		if (is_ours(old->svc[i].name) && !find_svc(want, old->svc[i].name))
-			alog("service %s removed", old->svc[i].name);
+			log_split_changes(a, &p->splits[i], old, want->c);
+	for (i = 0; i < o->n_services; i++)
+		if (is_ours(o->svc[i].name) && !find_svc(want, o->svc[i].name))
+			alog("service %s removed", o->svc[i].name);
 }
 
 /* Whether @want's node section is news (always, once after a start). */
@@ -369,17 +407,13 @@ static void log_node(const struct agent *a, const struct canary_node_cfg *n)
 static int replace_cfg(struct canary_config *cfg, void *arg, struct canary_err *err)
 {
 	const struct canary_config *want = arg;
-	int i;
 
-	(void)err;
 	if (want->node.set)
 		cfg->node = want->node;
-	cfg->n_services = 0;
-	for (i = 0; i < want->n_services; i++) {
-		if (!config_add_service(cfg, err))
-			return -ENOMEM;
-		cfg->svc[i] = want->svc[i];
-	}
+	if (config_reserve(cfg, want->n_services + 1))
+		return cerr_set(err, "out of memory"), -ENOMEM;
+	memcpy(cfg->svc, want->svc, want->n_services * sizeof(*cfg->svc));
+	cfg->n_services = want->n_services;
 	return 0;
 }
 
@@ -398,10 +432,41 @@ static void log_terminating(const struct agent_plan *p)
 	}
 }
 
+/* canary_gen's stamp of the last flip (0 if none or unreadable). */
+static __u64 flip_stamp(struct canary_state *st)
+{
+	struct canary_genstate gs;
+
+	if (state_genstate(st, &gs))
+		return 0;
+	return gs.prev_until_ns - gs.grace_ns;
+}
+
+int agent_refresh(struct agent *a)
+{
+	struct canary_err err = {};
+	struct canary_state st;
+	int ret = 1;
+
+	if (state_open(&st, a->pin_dir, &err)) {
+		alog("maps not readable: %s", err.msg);
+		state_close(&st);
+		return -EIO;
+	}
+	if (a->flip_seen && flip_stamp(&st) == a->flip_seen) {
+		/* A new pod's MAC is learned once it has talked. */
+		bridge_sync(&st);
+		ret = 0;
+	}
+	state_close(&st);
+	return ret;
+}
+
 int agent_apply(struct agent *a, struct agent_plan *p)
 {
 	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	struct canary_config old, want;
+	struct icfg iold = {}, iwant = {};
 	struct canary_err err = {};
 	struct canary_state st;
 	int ret = -ENOMEM;
@@ -418,15 +483,18 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 	ret = state_read_config(&st, &old, ids);
 	if (!ret)
 		ret = want_build(a, p, &old, &want);
-	if (!ret && (ours_differ(&old, &want) || node_differs(a, &want))) {
-		ret = state_transaction(&st, replace_cfg, &want, &err) ? -EIO : 0;
+	if (!ret && (icfg_init(&iold, &old) || icfg_init(&iwant, &want)))
+		ret = -ENOMEM;
+	if (!ret && (ours_differ(&iold, &iwant) || node_differs(a, &want))) {
+		ret = state_transaction_on(&st, &old, ids, replace_cfg, &want,
+					   &err) ? -EIO : 0;
 		if (ret) {
 			alog("config not applied: %s", err.msg);
 		} else {
 			if (node_differs(a, &want))
 				log_node(a, &want.node);
 			a->node_applied = want.node;
-			log_changes(a, p, &old, &want);
+			log_changes(a, p, &iold, &iwant);
 			log_terminating(p);
 			a->cnt.changes++;
 		}
@@ -435,9 +503,13 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 		 * FDB copy: a new pod's MAC is learned once it has talked. */
 		bridge_sync(&st);
 	}
+	if (!ret)
+		a->flip_seen = flip_stamp(&st);
 out_close:
 	state_close(&st);
 out:
+	names_free(&iold.ix);
+	names_free(&iwant.ix);
 	config_free(&old);
 	config_free(&want);
 	free(ids);

@@ -40,6 +40,18 @@ static __u64 *seen_slot(struct agent *a, const char *name)
 	return &n->shed_ns;
 }
 
+/* Object @ns/@name of store @s, or NULL: a scan, as a shed is rare. */
+static const struct kube_obj *store_find(const struct kube_store *s,
+					 const char *ns, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->objs[i]->ns, ns) && !strcmp(s->objs[i]->name, name))
+			return s->objs[i];
+	return NULL;
+}
+
 /* The owner of service @name as an Event needs it, from what the last
  * pass recorded and the object cache; false if unknown. */
 static bool owner_of_service(struct agent *a, const char *name,
@@ -52,8 +64,8 @@ static bool owner_of_service(struct agent *a, const char *name,
 		for (k = 0; k < a->mem[i].n_names; k++)
 			if (!strcmp(a->mem[i].names[k], name)) {
 				pthread_mutex_lock(&a->lock);
-				o = plan_store_find(&a->store[a->mem[i].kind],
-						    a->mem[i].ns, a->mem[i].name);
+				o = store_find(&a->store[a->mem[i].kind],
+					       a->mem[i].ns, a->mem[i].name);
 				if (o) {
 					memset(sp, 0, sizeof(*sp));
 					sp->kind = o->kind;
@@ -123,7 +135,7 @@ void agent_guard_poll(struct agent *a)
 	a->guard_at = mono_now_s() + GUARD_POLL_S;
 	ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	config_init(&cfg);
-	if (ids && !state_open_existing(&st, a->pin_dir, &err)) {
+	if (ids && !state_open_unlocked(&st, a->pin_dir, &err)) {
 		if (st.svcguard_fd >= 0 && !state_read_config(&st, &cfg, ids))
 			poll_services(a, &st, &cfg, ids);
 		state_close(&st);

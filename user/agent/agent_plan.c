@@ -10,15 +10,104 @@
 #include "kube/kube_logic.h"
 #include "core/health.h"
 
-const struct kube_obj *plan_store_find(const struct kube_store *s,
-				       const char *ns, const char *name)
+/* "ns/name" into @buf: the key of the plan's indexes. */
+static const char *ix_key(const char *ns, const char *name, char *buf,
+			  size_t len)
 {
+	snprintf(buf, len, "%s/%s", ns, name);
+	return buf;
+}
+
+const struct kube_obj *plan_store_find(const struct agent_plan *p,
+				       enum kube_kind kind, const char *ns,
+				       const char *name)
+{
+	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
+	int i = names_get(&p->ix.obj[kind], ix_key(ns, name, key, sizeof(key)));
+
+	return i < 0 ? NULL : p->store[kind].objs[i];
+}
+
+/* A copy of @s's objects in namespace/name order (the store keeps its
+ * own order); NULL when out of memory. */
+struct kube_obj **plan_sorted(const struct kube_store *s)
+{
+	struct kube_obj **v = malloc((s->n + 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	if (s->n)
+		memcpy(v, s->objs, s->n * sizeof(*v));
+	if (s->n)
+		qsort(v, s->n, sizeof(*v), plan_cmp_obj);
+	return v;
+}
+
+/* @keys[i] = "ns/name" (or "ns/service" of a slice) of object i of @s. */
+static int index_objs(const struct kube_store *s, char ***keys,
+		      bool by_service)
+{
+	char buf[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
 	int i;
 
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->objs[i]->ns, ns) && !strcmp(s->objs[i]->name, name))
-			return s->objs[i];
-	return NULL;
+	*keys = calloc(s->n + 1, sizeof(**keys));
+	if (!*keys)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++) {
+		ix_key(s->objs[i]->ns, by_service ? s->objs[i]->slice.service :
+			s->objs[i]->name, buf, sizeof(buf));
+		(*keys)[i] = strdup(buf);
+		if (!(*keys)[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The plan's lookups over @store (see struct plan_index). */
+static int plan_index_build(struct plan_index *ix, const struct kube_store *store)
+{
+	const struct kube_store *sl = &store[KUBE_SLICE];
+	int k, i, head;
+
+	for (k = 0; k < KUBE_KINDS; k++) {
+		if (index_objs(&store[k], &ix->keys[k], false))
+			return -ENOMEM;
+		for (i = 0; i < store[k].n; i++)
+			if (names_put(&ix->obj[k], ix->keys[k][i], i))
+				return -ENOMEM;
+	}
+	ix->slice_next = calloc(sl->n + 1, sizeof(*ix->slice_next));
+	if (!ix->slice_next || index_objs(sl, &ix->slice_keys, true))
+		return -ENOMEM;
+	/* Backwards, so each list comes out in the store's order. */
+	for (i = sl->n - 1; i >= 0; i--) {
+		head = names_get(&ix->slices, ix->slice_keys[i]);
+		ix->slice_next[i] = head;
+		if (names_put(&ix->slices, ix->slice_keys[i], i))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void free_keys(char **keys, int n)
+{
+	while (keys && n > 0)
+		free(keys[--n]);
+	free(keys);
+}
+
+static void plan_index_free(struct plan_index *ix, const struct kube_store *store)
+{
+	int k;
+
+	for (k = 0; k < KUBE_KINDS; k++) {
+		names_free(&ix->obj[k]);
+		free_keys(ix->keys[k], store ? store[k].n : 0);
+	}
+	names_free(&ix->slices);
+	free_keys(ix->slice_keys, store ? store[KUBE_SLICE].n : 0);
+	free(ix->slice_next);
+	memset(ix, 0, sizeof(*ix));
 }
 
 int plan_weights(const struct kube_backend *b, int n, __u16 *bps,
@@ -88,19 +177,20 @@ static void add_ep(struct canary_version_cfg *ver, const struct canary_ep_cfg *e
  * port @rp to @ver: ready ones take new flows; serving-but-terminating
  * ones drain (keep their flows, take no new ones), counted in
  * @terminating; the others are left out. */
-void plan_version_endpoints(const struct kube_store *slices, const char *ns,
+void plan_version_endpoints(const struct agent_plan *p, const char *ns,
 			    const char *svc, const struct kube_port *rp, int af,
 			    struct canary_version_cfg *ver, int *terminating)
 {
+	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
 	struct canary_ep_cfg ep = {};
 	const struct kube_slice *sl;
 	const struct kube_ep *ke;
 	int i, e, port;
 
-	for (i = 0; i < slices->n; i++) {
-		sl = &slices->objs[i]->slice;
-		if (strcmp(slices->objs[i]->ns, ns) || strcmp(sl->service, svc) ||
-		    sl->af != af || !(port = slice_port(sl, rp)))
+	i = names_get(&p->ix.slices, ix_key(ns, svc, key, sizeof(key)));
+	for (; i >= 0; i = p->ix.slice_next[i]) {
+		sl = &p->store[KUBE_SLICE].objs[i]->slice;
+		if (sl->af != af || !(port = slice_port(sl, rp)))
 			continue;
 		for (e = 0; e < sl->n_eps; e++) {
 			ke = &sl->eps[e];
@@ -174,7 +264,7 @@ void plan_note(struct split_plan *out, const char *text)
  * Service @root's port @rp; @primary when @vip is the first cluster IP of
  * its family, @port_tag names the port when it is not @rp's own
  * (NodePort). */
-static int plan_service(struct kube_store *store, const struct kube_obj *sp,
+static int plan_service(const struct kube_obj *sp,
 			const struct kube_service *root,
 			const struct canary_addr *vip, __u16 port, bool primary,
 			const char *port_tag, const struct kube_port *rp,
@@ -197,7 +287,7 @@ static int plan_service(struct kube_store *store, const struct kube_obj *sp,
 	s->affinity = root->affinity ? CANARY_AFFINITY_CLIENT_IP :
 				       CANARY_AFFINITY_NONE;
 	for (b = 0; b < split->n_backends; b++)
-		plan_version_endpoints(&store[KUBE_SLICE], sp->ns, split->b[b].service,
+		plan_version_endpoints(p, sp->ns, split->b[b].service,
 				       rp, vip->af, &s->v[b], &out->terminating);
 	plan_dedup(s);
 	out->n++;
@@ -206,7 +296,7 @@ static int plan_service(struct kube_store *store, const struct kube_obj *sp,
 
 /* The NodePorts of @root on this node's addresses of family @af (@node,
  * may be NULL). */
-static int plan_node_ports(struct kube_store *store, const struct kube_obj *sp,
+static int plan_node_ports(const struct kube_obj *sp,
 			   const struct kube_service *root,
 			   const struct kube_node *node, int af,
 			   const __u16 *bps, struct agent_plan *p,
@@ -224,7 +314,7 @@ static int plan_node_ports(struct kube_store *store, const struct kube_obj *sp,
 		for (ai = 0; ai < node->n_addrs; ai++) {
 			if (node->addrs[ai].af != af)
 				continue;
-			ret = plan_service(store, sp, root, &node->addrs[ai],
+			ret = plan_service(sp, root, &node->addrs[ai],
 					   rp->node_port, false, tag, rp, bps, p, out);
 			if (ret)
 				return ret;
@@ -253,7 +343,7 @@ static const char *v6_problem(const struct kube_service *root,
  * IPv6 only when the Service has that family (an IPv6 cluster IP or
  * IPv6 in spec.ipFamilies), as kube-proxy drops external IPs of a family
  * the Service lacks. */
-static int plan_family(struct kube_store *store, const struct kube_obj *sp,
+static int plan_family(const struct kube_obj *sp,
 		       const struct kube_service *root,
 		       const struct kube_node *node, int af, const __u16 *bps,
 		       struct agent_plan *p, struct split_plan *out)
@@ -264,13 +354,13 @@ static int plan_family(struct kube_store *store, const struct kube_obj *sp,
 		for (pi = 0; root->vips[vi].af == af && pi < root->n_ports; pi++) {
 			if (!root->ports[pi].proto)
 				continue; /* SCTP: not translated */
-			ret = plan_service(store, sp, root, &root->vips[vi],
+			ret = plan_service(sp, root, &root->vips[vi],
 					   root->ports[pi].port, root->primary[vi],
 					   NULL, &root->ports[pi], bps, p, out);
 			if (ret)
 				return ret;
 		}
-	return plan_node_ports(store, sp, root, node, af, bps, p, out);
+	return plan_node_ports(sp, root, node, af, bps, p, out);
 }
 
 static void plan_owner(struct split_plan *out, const struct kube_obj *o,
@@ -309,7 +399,7 @@ void plan_set_guard(struct agent_plan *p, const struct split_plan *out,
 		p->cfg.svc[i].guard = *g;
 }
 
-static int plan_split(struct kube_store *store, const struct kube_obj *sp,
+static int plan_split(const struct kube_obj *sp,
 		      const struct kube_node *node, struct agent_plan *p,
 		      struct split_plan *out)
 {
@@ -327,19 +417,19 @@ static int plan_split(struct kube_store *store, const struct kube_obj *sp,
 		return 0;
 	if (sp->split.has_matches)
 		plan_note(out, "spec.matches is L7 and ignored: all traffic is split");
-	ro = plan_store_find(&store[KUBE_SERVICE], sp->ns, sp->split.service);
+	ro = plan_store_find(p, KUBE_SERVICE, sp->ns, sp->split.service);
 	if (!ro) {
 		snprintf(out->note, sizeof(out->note), "root service '%.200s' not found",
 			 sp->split.service);
 		return 0;
 	}
 	root = &ro->svc;
-	ret = plan_family(store, sp, root, node, AF_INET, bps, p, out);
+	ret = plan_family(sp, root, node, AF_INET, bps, p, out);
 	if (!ret && (root->families & KUBE_FAMILY_V6) &&
 	    v6_problem(root, &p->cfg.node))
 		plan_note(out, v6_problem(root, &p->cfg.node));
 	else if (!ret && (root->families & KUBE_FAMILY_V6))
-		ret = plan_family(store, sp, root, node, AF_INET6, bps, p, out);
+		ret = plan_family(sp, root, node, AF_INET6, bps, p, out);
 	plan_set_guard(p, out, &guard);
 	return ret;
 }
@@ -392,24 +482,27 @@ void agent_owner_stem(enum kube_kind kind, const char *name, char *out,
 int agent_plan_build(struct kube_store *store, const char *node,
 		     struct agent_plan *p)
 {
-	struct kube_store *splits = &store[KUBE_SPLIT];
 	const struct kube_obj *no = NULL;
+	struct kube_obj **splits;
 	int i, ret = 0;
 
 	memset(p, 0, sizeof(*p));
 	config_init(&p->cfg);
-	if (splits->n) /* qsort() wants a non-NULL base even for none */
-		qsort(splits->objs, splits->n, sizeof(*splits->objs), plan_cmp_obj);
-	p->splits = calloc(splits->n + store[KUBE_TCPROUTE].n +
+	p->store = store;
+	splits = plan_sorted(&store[KUBE_SPLIT]);
+	p->splits = calloc(store[KUBE_SPLIT].n + store[KUBE_TCPROUTE].n +
 			   store[KUBE_UDPROUTE].n + 1, sizeof(*p->splits));
-	if (!p->splits)
+	if (!splits || !p->splits || plan_index_build(&p->ix, store)) {
+		free(splits);
 		return -ENOMEM;
+	}
 	if (node)
-		no = plan_store_find(&store[KUBE_NODE], "", node);
+		no = plan_store_find(p, KUBE_NODE, "", node);
 	plan_node(no ? &no->node : NULL, &p->cfg.node);
-	for (i = 0; i < splits->n && !ret; i++)
-		ret = plan_split(store, splits->objs[i], no ? &no->node : NULL, p,
+	for (i = 0; i < store[KUBE_SPLIT].n && !ret; i++)
+		ret = plan_split(splits[i], no ? &no->node : NULL, p,
 				 &p->splits[p->n_splits++]);
+	free(splits);
 	if (!ret)
 		ret = plan_routes(store, KUBE_TCPROUTE, p);
 	if (!ret)
@@ -421,6 +514,7 @@ void agent_plan_free(struct agent_plan *p)
 {
 	config_free(&p->cfg);
 	free(p->splits);
+	plan_index_free(&p->ix, p->store);
 	memset(p, 0, sizeof(*p));
 }
 

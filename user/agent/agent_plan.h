@@ -20,6 +20,7 @@
 #define CANARY_USER_AGENT_PLAN_H
 
 #include "agent/agent.h"
+#include "core/names.h"
 
 /* One TrafficSplit, TCPRoute or UDPRoute: an "owner" of services. */
 struct split_plan {
@@ -38,12 +39,24 @@ struct split_plan {
 				       * the config written */
 };
 
+/* Lookups the plan makes, built once per plan: objects by namespace and
+ * name, EndpointSlices by namespace and Service. */
+struct plan_index {
+	struct names obj[KUBE_KINDS];  /* "ns/name" -> index in the store */
+	char **keys[KUBE_KINDS];       /* those keys, one per object */
+	struct names slices;           /* "ns/service" -> first slice */
+	char **slice_keys;
+	int *slice_next;               /* next slice of that service, or -1 */
+};
+
 struct agent_plan {
 	struct canary_config cfg;  /* the "k8s.*" services wanted, and in
 				    * cfg.node this node when its Node
 				    * object is known (cfg.node.set) */
 	struct split_plan *splits;
 	int n_splits;
+	struct kube_store *store;  /* what it is built from */
+	struct plan_index ix;
 };
 
 /* Builds @p from @store: TrafficSplits, then TCPRoutes, then UDPRoutes,
@@ -60,9 +73,11 @@ const char *agent_owner_kind(enum kube_kind kind);
 void agent_owner_stem(enum kube_kind kind, const char *name, char *out,
 		      size_t len);
 
-/* Shared by agent_plan.c and agent_route.c. */
-const struct kube_obj *plan_store_find(const struct kube_store *s,
-				       const char *ns, const char *name);
+/* Shared by agent_plan.c and agent_route.c. The object of @kind named
+ * @ns/@name in the plan's store, or NULL. */
+const struct kube_obj *plan_store_find(const struct agent_plan *p,
+				       enum kube_kind kind, const char *ns,
+				       const char *name);
 /* Checks @n backends and turns their weights into basis points; 0, or
  * -EINVAL with the reason in @bad. */
 int plan_weights(const struct kube_backend *b, int n, __u16 *bps,
@@ -78,7 +93,7 @@ struct canary_service_cfg *plan_add_service(struct agent_plan *p,
 /* Fills version @ver with backend Service @svc's endpoints (namespace
  * @ns) of family @af (the service's) on the slice port named and typed
  * like @sp; counts draining ones in @terminating. */
-void plan_version_endpoints(const struct kube_store *slices, const char *ns,
+void plan_version_endpoints(const struct agent_plan *p, const char *ns,
 			    const char *svc, const struct kube_port *sp, int af,
 			    struct canary_version_cfg *ver, int *terminating);
 /* The guard annotation of owner @o into @g; -EINVAL with the reason in
@@ -90,6 +105,8 @@ void plan_set_guard(struct agent_plan *p, const struct split_plan *out,
 		    const struct canary_guard_cfg *g);
 /* Appends @text to @out's note ("; " between notes). */
 void plan_note(struct split_plan *out, const char *text);
+/* A copy of @s's objects sorted by plan_cmp_obj(); NULL: no memory. */
+struct kube_obj **plan_sorted(const struct kube_store *s);
 /* qsort() order of kube_obj pointers: namespace, then name. */
 int plan_cmp_obj(const void *a, const void *b);
 /* Drops endpoints listed by an earlier version of @s. */

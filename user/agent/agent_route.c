@@ -50,11 +50,11 @@ static bool attaches(const struct kube_listener *l, const struct kube_parent *pr
 
 /* The backend Service port @b.port of the route's protocol: its name
  * picks the EndpointSlice port, as for a TrafficSplit. */
-static const struct kube_port *backend_port(struct kube_store *store,
+static const struct kube_port *backend_port(const struct agent_plan *p,
 					    const char *ns,
 					    const struct kube_backend *b, __u8 proto)
 {
-	const struct kube_obj *o = plan_store_find(&store[KUBE_SERVICE], ns, b->service);
+	const struct kube_obj *o = plan_store_find(p, KUBE_SERVICE, ns, b->service);
 	int i;
 
 	for (i = 0; o && i < o->svc.n_ports; i++)
@@ -65,7 +65,7 @@ static const struct kube_port *backend_port(struct kube_store *store,
 
 /* One service: address @vip of a parent Gateway, listener @l; the
  * backends' endpoints of @vip's family. */
-static int route_service(struct kube_store *store, const struct kube_obj *ro,
+static int route_service(const struct kube_obj *ro,
 			 const struct canary_addr *vip,
 			 const struct kube_listener *l,
 			 const __u16 *bps, struct agent_plan *p,
@@ -84,9 +84,9 @@ static int route_service(struct kube_store *store, const struct kube_obj *ro,
 	if (!s)
 		return -ENOMEM;
 	for (b = 0; b < r->n_backends; b++) {
-		bp = backend_port(store, ro->ns, &r->b[b], r->proto);
+		bp = backend_port(p, ro->ns, &r->b[b], r->proto);
 		if (bp)
-			plan_version_endpoints(&store[KUBE_SLICE], ro->ns, r->b[b].service,
+			plan_version_endpoints(p, ro->ns, r->b[b].service,
 					       bp, vip->af, &s->v[b], &out->terminating);
 		else
 			snprintf(out->note, sizeof(out->note),
@@ -100,11 +100,11 @@ static int route_service(struct kube_store *store, const struct kube_obj *ro,
 }
 
 /* The services of route @ro behind parentRef @pr. */
-static int route_parent(struct kube_store *store, const struct kube_obj *ro,
+static int route_parent(const struct kube_obj *ro,
 			const struct kube_parent *pr, const __u16 *bps,
 			struct agent_plan *p, struct split_plan *out)
 {
-	const struct kube_obj *gw = plan_store_find(&store[KUBE_GATEWAY], pr->ns, pr->name);
+	const struct kube_obj *gw = plan_store_find(p, KUBE_GATEWAY, pr->ns, pr->name);
 	int li, ai, ret, n = 0;
 
 	if (!pr->gateway)
@@ -119,7 +119,7 @@ static int route_parent(struct kube_store *store, const struct kube_obj *ro,
 			continue;
 		n++;
 		for (ai = 0; ai < gw->gw.n_addrs; ai++) {
-			ret = route_service(store, ro, &gw->gw.addrs[ai], &gw->gw.l[li],
+			ret = route_service(ro, &gw->gw.addrs[ai], &gw->gw.l[li],
 					    bps, p, out);
 			if (ret)
 				return ret;
@@ -135,7 +135,7 @@ static int route_parent(struct kube_store *store, const struct kube_obj *ro,
 	return 0;
 }
 
-static int plan_route(struct kube_store *store, const struct kube_obj *ro,
+static int plan_route(const struct kube_obj *ro,
 		      struct agent_plan *p, struct split_plan *out)
 {
 	const struct kube_route *r = &ro->route;
@@ -158,7 +158,7 @@ static int plan_route(struct kube_store *store, const struct kube_obj *ro,
 	if (!r->n_parents)
 		snprintf(out->note, sizeof(out->note), "no parentRefs: attached to no Gateway");
 	for (i = 0; i < r->n_parents; i++) {
-		ret = route_parent(store, ro, &r->p[i], bps, p, out);
+		ret = route_parent(ro, &r->p[i], bps, p, out);
 		if (ret)
 			return ret;
 	}
@@ -168,12 +168,11 @@ static int plan_route(struct kube_store *store, const struct kube_obj *ro,
 
 int plan_routes(struct kube_store *store, enum kube_kind kind, struct agent_plan *p)
 {
-	struct kube_store *routes = &store[kind];
-	int i, ret = 0;
+	struct kube_obj **routes = plan_sorted(&store[kind]);
+	int i, ret = routes ? 0 : -ENOMEM;
 
-	if (routes->n)
-		qsort(routes->objs, routes->n, sizeof(*routes->objs), plan_cmp_obj);
-	for (i = 0; i < routes->n && !ret; i++)
-		ret = plan_route(store, routes->objs[i], p, &p->splits[p->n_splits++]);
+	for (i = 0; routes && i < store[kind].n && !ret; i++)
+		ret = plan_route(routes[i], p, &p->splits[p->n_splits++]);
+	free(routes);
 	return ret;
 }

@@ -295,11 +295,11 @@ int metrics_write(FILE *f, struct agent *a)
 
 	if (d) {
 		config_init(&d->cfg);
-		ret = state_open_existing(&st, a->pin_dir, &err) ? -ENOENT : 0;
+		ret = state_open_unlocked(&st, a->pin_dir, &err) ? -ENOENT : 0;
 		if (ret)
 			alog("metrics: %s", err.msg);
 		if (!ret)
-			ret = stats_load(&st, d);
+			ret = stats_load(&st, d, NULL);
 		state_close(&st);
 		if (!ret)
 			data_plane(f, d);

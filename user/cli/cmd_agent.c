@@ -44,6 +44,10 @@ static const struct cli_opt agent_opts[] = {
 	{ .name = "bridge", .val = 'b', .metavar = "BR",
 	  .help = "attach with --bridge BR: XDP forwards past bridge BR "
 		  "(e.g. cni0)" },
+	{ .name = "fast-path", .val = 'F', .metavar = "auto|listed",
+	  .help = "attach's --fast-path (default auto: XDP redirects to every "
+		  "local pod veth that takes XDP frames, followed through "
+		  "netlink events)" },
 	{ .name = "no-attach", .val = 'A',
 	  .help = "only program the maps; something else attaches" },
 	{},
@@ -51,6 +55,7 @@ static const struct cli_opt agent_opts[] = {
 
 struct agent_args {
 	const char *kubeconfig, *metrics_addr, *node, *iface, *mode, *bridge;
+	const char *fast_path;
 	long resync_s;
 	bool attach;
 };
@@ -88,6 +93,12 @@ static int parse_args(struct agent_args *a, int argc, char **argv)
 		case 'i': a->iface = optarg; break;
 		case 'M': a->mode = optarg; break;
 		case 'A': a->attach = false; break;
+		case 'F':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "listed"))
+				return cmd_usage_error(&cmd_agent, "--fast-path '%s': "
+						       "not auto or listed", optarg);
+			a->fast_path = optarg;
+			break;
 		case 'b':
 			if (!bridge_is_bridge(optarg))
 				return cmd_usage_error(&cmd_agent, "--bridge '%s': "
@@ -117,7 +128,7 @@ static int parse_args(struct agent_args *a, int argc, char **argv)
 static int run_attach(const struct agent_args *a, const char *pin_dir)
 {
 	char iface[IF_NAMESIZE];
-	const char *argv[10] = { "canary-bpf", "--pin-dir", pin_dir, "attach" };
+	const char *argv[12] = { "canary-bpf", "--pin-dir", pin_dir, "attach" };
 	int n = 4, status, err;
 	pid_t pid;
 
@@ -136,6 +147,10 @@ static int run_attach(const struct agent_args *a, const char *pin_dir)
 	if (a->bridge) {
 		argv[n++] = "--bridge";
 		argv[n++] = a->bridge;
+	}
+	if (a->fast_path) {
+		argv[n++] = "--fast-path";
+		argv[n++] = a->fast_path;
 	}
 	alog("attaching to %s", iface);
 	pid = fork();
@@ -219,7 +234,7 @@ const struct cmd cmd_agent = {
 	.name = "agent",
 	.fn = do_agent,
 	.args = "[--kubeconfig FILE] [--metrics-addr IP:PORT] [--node-name NAME] "
-		"[--resync SECONDS] [--iface IFACE [--bridge BR] | --no-attach]",
+		"[--resync SECONDS] [--iface IFACE [--bridge BR] [--fast-path auto|listed] | --no-attach]",
 	.summary = "Kubernetes DaemonSet agent: program this node from "
 		   "TrafficSplits, TCPRoutes and UDPRoutes, Services, "
 		   "EndpointSlices and its Node",

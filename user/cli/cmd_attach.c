@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane/bridge.h"
+#include "dataplane/fastpath.h"
 #include "canary.skel.h"
 #include "cli/cmd.h"
 #include "dataplane/links.h"
@@ -42,6 +43,7 @@ struct attach_args {
 	int redirect[MAX_REDIRECT_DEVS];
 	int n_bridge;
 	int bridge[BRIDGE_MAX];
+	bool listed_only; /* --fast-path listed */
 };
 
 static const struct cli_opt attach_opts[] = {
@@ -53,6 +55,10 @@ static const struct cli_opt attach_opts[] = {
 	{ .name = "bridge", .val = 'b', .short_opt = true, .metavar = "BR",
 	  .help = "let XDP redirect to the veth ports of bridge BR, past BR "
 		  "(repeatable)" },
+	{ .name = "fast-path", .val = 'F', .metavar = "auto|listed",
+	  .help = "auto (default): XDP redirects to every local pod veth "
+		  "that takes XDP frames; listed: only to --redirect-dev and "
+		  "--bridge ones (node-wide)" },
 	{ .name = "flow-entries", .val = 'f', .short_opt = true,
 	  .metavar = "N",
 	  .help = "flow-table size when the maps are created (default 65536)" },
@@ -126,6 +132,11 @@ static int parse_attach_args(int argc, char **argv, struct attach_args *a)
 			return EXIT_USAGE;
 		if (opt == 'b' && parse_bridge(optarg, a))
 			return EXIT_USAGE;
+		if (opt == 'F' && strcmp(optarg, "auto") && strcmp(optarg, "listed"))
+			return cmd_usage_error(&cmd_attach, "--fast-path '%s': not "
+					       "auto or listed", optarg);
+		if (opt == 'F')
+			a->listed_only = !strcmp(optarg, "listed");
 		if (opt != 'r')
 			continue;
 		idx = if_nametoindex(optarg);
@@ -176,6 +187,7 @@ static int create_link(int prog_fd, const struct attach_args *a,
 		opts.flags = XDP_FLAGS_SKB_MODE;
 		return bpf_link_create(prog_fd, a->ifindex, BPF_XDP, &opts);
 	case LINK_TC_IN:
+	case LINK_TC_FWD:
 		return bpf_link_create(prog_fd, a->ifindex, BPF_TCX_INGRESS, NULL);
 	default:
 		return bpf_link_create(prog_fd, a->ifindex, BPF_TCX_EGRESS, NULL);
@@ -239,7 +251,7 @@ static int other_ingress(const struct found_link *f, enum link_kind want)
 
 static int add_redirect_devs(struct canary_state *st, const struct attach_args *a)
 {
-	int i;
+	int i, err;
 
 	for (i = 0; i < a->n_redirect; i++) {
 		__u32 idx = a->redirect[i];
@@ -249,6 +261,13 @@ static int add_redirect_devs(struct canary_state *st, const struct attach_args *
 			      strerror(errno));
 			return EXIT_FAIL;
 		}
+		fastpath_forget(st, idx);
+	}
+	err = fastpath_set_auto(st, !a->listed_only);
+	if (err) {
+		p_err("Couldn't set the automatic fast path in %s: %s",
+		      CANARY_MAP_PORT, strerror(-err));
+		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }
@@ -297,6 +316,11 @@ static int do_links(struct canary_state *st, const struct attach_args *a)
 	err = ensure_link(st->pin_dir, a, LINK_TC_OUT,
 			  bpf_program__fd(skel->progs.canary_tc_out),
 			  f.present[LINK_TC_OUT]);
+	/* XDP's partner: forwards what XDP translated but could not send. */
+	if (!err && a->ingress != LINK_TC_IN)
+		err = ensure_link(st->pin_dir, a, LINK_TC_FWD,
+				  bpf_program__fd(skel->progs.canary_tc_fwd),
+				  f.present[LINK_TC_FWD]);
 	if (!err)
 		err = ensure_link(st->pin_dir, a, a->ingress,
 				  bpf_program__fd(a->ingress == LINK_TC_IN ?
@@ -335,7 +359,7 @@ const struct cmd cmd_attach = {
 	.name = "attach",
 	.fn = do_attach,
 	.args = "IFACE [--mode native|generic|tc] [--redirect-dev DEV]... "
-		"[--bridge BR]... [--flow-entries N]",
+		"[--bridge BR]... [--fast-path auto|listed] [--flow-entries N]",
 	.summary = "Attach the data plane to IFACE (idempotent; keeps maps, "
 		   "flows and counters)",
 	.opts = attach_opts,

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "cli/cmd.h"
+#include "dataplane/fastpath.h"
 #include "dataplane/links.h"
 #include "util/log.h"
 #include "cli/output.h"
@@ -231,7 +232,7 @@ static void json_iface(const char *path, int ifindex, enum link_kind kind,
 	json_object *o, *arr = arg;
 	char name[IF_NAMESIZE] = "";
 
-	if (kind == LINK_TC_OUT)
+	if (kind == LINK_TC_OUT || kind == LINK_TC_FWD)
 		return;
 	o = json_object_new_object();
 	json_object_object_add(o, "name", json_object_new_string(
@@ -336,6 +337,47 @@ static json_object *json_node(const struct canary_node_cfg *n)
 	return o;
 }
 
+/* The local pods (their node-side veths) and the path each gets, read
+ * once per status run (fastpath_report()). */
+#define STATUS_MAX_PODS 256
+static struct fastpath_dev pods[STATUS_MAX_PODS];
+static int n_pods;
+static bool pods_read; /* not for `status NAME` */
+
+static json_object *json_pods(void)
+{
+	json_object *arr = json_object_new_array();
+	int i;
+
+	for (i = 0; i < n_pods; i++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "dev", json_object_new_string(pods[i].name));
+		json_object_object_add(o, "ifindex", json_object_new_int(pods[i].ifindex));
+		json_object_object_add(o, "bridge", pods[i].bridge[0] ?
+				       json_object_new_string(pods[i].bridge) : NULL);
+		json_object_object_add(o, "path", json_object_new_string(
+			fastpath_path_name(pods[i].path)));
+		json_object_object_add(o, "listed", json_object_new_boolean(pods[i].listed));
+		json_object_object_add(o, "reason", json_object_new_string(pods[i].reason));
+		json_object_array_add(arr, o);
+	}
+	return arr;
+}
+
+static void print_pods(void)
+{
+	int i;
+
+	printf("local pods (node-side veth: path of translated packets, why):\n");
+	if (!n_pods)
+		printf("  none\n");
+	for (i = 0; i < n_pods; i++)
+		printf("  %s%s%s: %s, %s\n", pods[i].name,
+		       pods[i].bridge[0] ? " on " : "", pods[i].bridge,
+		       fastpath_path_name(pods[i].path), pods[i].reason);
+}
+
 static json_object *json_timeouts(const struct canary_timeouts_cfg *t)
 {
 	json_object *o = json_object_new_object();
@@ -380,6 +422,8 @@ static void print_json(const struct canary_state *st,
 	json_object_object_add(root, "node", json_node(&d->cfg.node));
 	json_object_object_add(root, "services", svcs);
 	json_object_object_add(root, "interfaces", ifaces);
+	if (pods_read)
+		json_object_object_add(root, "local_pods", json_pods());
 	json_object_object_add(root, "counters", json_counters(&d->global));
 	json_object_object_add(root, "flow_table_entries",
 			       json_object_new_uint64(d->flow_entries));
@@ -523,7 +567,7 @@ static void print_iface(const char *path, int ifindex, enum link_kind kind,
 	char name[IF_NAMESIZE] = "?";
 
 	(void)arg;
-	if (kind == LINK_TC_OUT)
+	if (kind == LINK_TC_OUT || kind == LINK_TC_FWD)
 		return;
 	printf("  %s (ifindex %d): %s%s\n",
 	       if_indextoname(ifindex, name) ? name : "?", ifindex,
@@ -580,6 +624,8 @@ static void print_plain(const struct canary_state *st,
 	printf("interfaces:\n");
 	if (!links_for_each(st->pin_dir, 0, print_iface, NULL))
 		printf("  none\n");
+	if (pods_read)
+		print_pods();
 	printf("SHARE and NEW-FLOWS count new flows since the weights last "
 	       "changed; FLOWS-TOTAL since the service was created.\n");
 	printf("flow table: %llu flows, %llu evicted by its LRU so far\n",
@@ -630,18 +676,29 @@ static int do_status(int argc, char **argv)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return EXIT_FAIL;
-	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
-	if (!ret && stats_load(&st, d)) {
-		p_err("Couldn't read the maps under '%s'", st.pin_dir);
+	/* No lock: status never waits for a writer, nor a writer for it. */
+	ret = cli_state_open_unlocked(&st, state_pin_dir(opt_pin_dir));
+	if (!ret)
+		ret = stats_load(&st, d, argc - optind == 1 ? argv[optind] : NULL);
+	if (ret == -ENOENT) {
+		ret = cmd_usage_error(&cmd_status, "service '%s' does not exist",
+				      argv[optind]);
+	} else if (ret < 0) {
+		p_err("Couldn't read the maps under '%s': %s", st.pin_dir,
+		      strerror(-ret));
 		ret = EXIT_FAIL;
 	}
 	if (!ret)
 		state_read_node(&st, &d->cfg.node);
-	if (!ret && argc - optind == 1) {
-		only = config_find_index(&d->cfg, argv[optind]);
-		if (only < 0)
-			ret = cmd_usage_error(&cmd_status, "service '%s' does not exist",
-					      argv[optind]);
+	/* The local pods' paths: a netlink dump, so only for the whole
+	 * status; `status NAME` costs one service. */
+	if (!ret && argc - optind == 0) {
+		n_pods = fastpath_report(&st, pods, STATUS_MAX_PODS);
+		if (n_pods < 0)
+			pr_warn("Couldn't list the local pods' veths: %s\n",
+				strerror(-n_pods));
+		n_pods = n_pods < 0 ? 0 : n_pods;
+		pods_read = true;
 	}
 	if (!ret && json_output)
 		print_json(&st, d, only);

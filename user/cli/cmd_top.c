@@ -199,8 +199,9 @@ static int snapshot(struct stats_snap *d)
 	/* No memset of the whole snapshot (about 20 MB, mostly services
 	 * that do not exist): stats_load() fills every field it is read by. */
 	config_free(&d->cfg);
-	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
-	if (!ret && stats_load(&st, d)) {
+	/* No lock: readers see one consistent generation (stats_load()). */
+	ret = cli_state_open_unlocked(&st, state_pin_dir(opt_pin_dir));
+	if (!ret && stats_load(&st, d, NULL)) {
 		p_err("Couldn't read the maps under '%s'", st.pin_dir);
 		ret = EXIT_FAIL;
 	}

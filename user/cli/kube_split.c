@@ -343,7 +343,7 @@ int kube_status(const char *kubeconfig, const char *ns, const char *pin_dir)
 	ret = ids ? load_config(&kc, kubeconfig, &ns, "kube-status") : EXIT_FAIL;
 	if (!ret)
 		ret = list_splits(&kc, all ? NULL : ns, &items);
-	have_node = !ret && !cli_state_open_existing(&st, pin_dir) &&
+	have_node = !ret && !cli_state_open_unlocked(&st, pin_dir) &&
 		    !state_read_config(&st, &node, ids);
 	if (!ret)
 		state_close(&st);

@@ -15,6 +15,7 @@
  * code. */
 int cli_state_open(struct canary_state *st, const char *dir);
 int cli_state_open_existing(struct canary_state *st, const char *dir);
+/* state_open_unlocked(): an exit code. */
 int cli_state_open_unlocked(struct canary_state *st, const char *dir);
 /* state_transaction(): an exit code. */
 int cli_state_transaction(struct canary_state *st, config_edit_fn edit,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/config.h"
+#include "core/names.h"
 #include "core/parse.h"
 
 int cerr_set(struct canary_err *err, const char *fmt, ...)
@@ -339,15 +340,12 @@ static int validate_service_fields(const struct canary_service_cfg *s,
 static int validate_pins(const struct canary_service_cfg *svc,
 			 struct canary_err *err);
 
-int config_validate_service(const struct canary_config *cfg, int i,
-			    struct canary_err *err)
+/* The rest of a service's checks, after its uniqueness. */
+static int validate_service_rest(const struct canary_service_cfg *s,
+				 struct canary_err *err)
 {
-	const struct canary_service_cfg *s = &cfg->svc[i];
-	int v, ret;
+	int v, ret = 0;
 
-	ret = validate_service_fields(s, err);
-	if (!ret)
-		ret = validate_unique_service(cfg, i, err);
 	for (v = 0; !ret && v < s->n_versions; v++)
 		ret = validate_version(s, v, err);
 	if (!ret)
@@ -359,6 +357,124 @@ int config_validate_service(const struct canary_config *cfg, int i,
 	if (!ret && s->affinity > CANARY_AFFINITY_CLIENT_IP)
 		ret = cerr_set(err, "service '%s' has affinity %u", s->name,
 			       s->affinity);
+	return ret;
+}
+
+int config_validate_service(const struct canary_config *cfg, int i,
+			    struct canary_err *err)
+{
+	const struct canary_service_cfg *s = &cfg->svc[i];
+	int ret;
+
+	ret = validate_service_fields(s, err);
+	if (!ret)
+		ret = validate_unique_service(cfg, i, err);
+	return ret ? ret : validate_service_rest(s, err);
+}
+
+void config_index_init(struct config_index *ix)
+{
+	memset(ix, 0, sizeof(*ix));
+}
+
+void config_index_free(struct config_index *ix)
+{
+	while (ix->n_owned)
+		free(ix->owned[--ix->n_owned]);
+	free(ix->owned);
+	names_free(&ix->names);
+	names_free(&ix->ports);
+	config_index_init(ix);
+}
+
+/* The key of (@s's VIP, @port, its protocol) in ix->ports. */
+static void port_key(const struct canary_service_cfg *s, __be16 port,
+		     char *buf, size_t len)
+{
+	const __be32 *a = s->vip.v6;
+
+	snprintf(buf, len, "%u:%08x%08x%08x%08x:%u:%u", s->vip.af,
+		 s->vip.af == AF_INET6 ? a[0] : s->vip.v4,
+		 s->vip.af == AF_INET6 ? a[1] : 0,
+		 s->vip.af == AF_INET6 ? a[2] : 0,
+		 s->vip.af == AF_INET6 ? a[3] : 0, ntohs(port), s->proto);
+}
+
+/* Indexes a copy of @key with value @val in @n. */
+static int own_put(struct config_index *ix, struct names *n, const char *key,
+		   int val)
+{
+	char **grown, *k;
+
+	if (ix->n_owned == ix->cap_owned) {
+		ix->cap_owned = ix->cap_owned ? ix->cap_owned * 2 : 64;
+		grown = realloc(ix->owned, ix->cap_owned * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		ix->owned = grown;
+	}
+	k = strdup(key);
+	if (!k)
+		return -ENOMEM;
+	ix->owned[ix->n_owned++] = k;
+	return names_put(n, k, val);
+}
+
+/* validate_unique_service() against the services indexed in @ix. */
+static int unique_in_index(const struct canary_config *cfg, int i,
+			   const struct config_index *ix, struct canary_err *err)
+{
+	const struct canary_service_cfg *s = &cfg->svc[i];
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	char key[96], where[CANARY_ADDR_STRLEN + 8];
+	int p, n = config_ports(s, ports), j;
+
+	if (names_get(&ix->names, s->name) >= 0)
+		return cerr_set(err, "service '%s' is defined twice", s->name);
+	for (p = 0; p < n; p++) {
+		port_key(s, ports[p].port, key, sizeof(key));
+		j = names_get(&ix->ports, key);
+		if (j >= 0)
+			return cerr_set(err, "services '%s' and '%s' both use %s/%s",
+					cfg->svc[j].name, s->name,
+					addr_port_str(&s->vip, ntohs(ports[p].port),
+						      where, sizeof(where)),
+					s->proto == CANARY_PROTO_UDP ? "udp" : "tcp");
+	}
+	return 0;
+}
+
+int config_index_add(struct config_index *ix, const struct canary_config *cfg,
+		     int i)
+{
+	const struct canary_service_cfg *s = &cfg->svc[i];
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	int p, n = config_ports(s, ports);
+	char key[96];
+
+	if (own_put(ix, &ix->names, s->name, i))
+		return -ENOMEM;
+	for (p = 0; p < n; p++) {
+		port_key(s, ports[p].port, key, sizeof(key));
+		if (own_put(ix, &ix->ports, key, i))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int config_validate_service_ix(const struct canary_config *cfg, int i,
+			       struct config_index *ix, struct canary_err *err)
+{
+	const struct canary_service_cfg *s = &cfg->svc[i];
+	int ret;
+
+	ret = validate_service_fields(s, err);
+	if (!ret)
+		ret = unique_in_index(cfg, i, ix, err);
+	if (!ret)
+		ret = validate_service_rest(s, err);
+	if (!ret && config_index_add(ix, cfg, i))
+		ret = cerr_set(err, "out of memory checking service '%s'", s->name);
 	return ret;
 }
 
@@ -433,16 +549,18 @@ int config_check_weighted_endpoints(const struct canary_service_cfg *svc,
 
 int config_validate(const struct canary_config *cfg, struct canary_err *err)
 {
-	int i, ret;
+	struct config_index ix;
+	int i, ret = 0;
 
 	if (cfg->n_services > CANARY_MAX_SERVICES)
 		return cerr_set(err, "too many services (%d, at most %d)",
 				cfg->n_services, CANARY_MAX_SERVICES);
-	for (i = 0; i < cfg->n_services; i++) {
-		ret = config_validate_service(cfg, i, err);
-		if (ret)
-			return ret;
-	}
+	config_index_init(&ix);
+	for (i = 0; i < cfg->n_services && !ret; i++)
+		ret = config_validate_service_ix(cfg, i, &ix, err);
+	config_index_free(&ix);
+	if (ret)
+		return ret;
 	return cfg->node.set ? config_check_node(cfg, &cfg->node, err) : 0;
 }
 
@@ -543,5 +661,82 @@ int config_check_node(const struct canary_config *cfg,
 					"an IPv6 service needs this node's IPv6 pod "
 					"CIDR (node: pod_cidr6)", s->name);
 	}
+	return 0;
+}
+
+/* Whether versions @x and @y list the same endpoints, in any order. */
+static bool same_eps(const struct canary_version_cfg *x,
+		     const struct canary_version_cfg *y)
+{
+	static __thread struct canary_version_cfg sx, sy;
+	int e;
+
+	if (x->n_endpoints != y->n_endpoints)
+		return false;
+	sx.n_endpoints = sy.n_endpoints = x->n_endpoints;
+	memcpy(sx.ep, x->ep, x->n_endpoints * sizeof(x->ep[0]));
+	memcpy(sy.ep, y->ep, y->n_endpoints * sizeof(y->ep[0]));
+	config_sort_endpoints(&sx);
+	config_sort_endpoints(&sy);
+	for (e = 0; e < sx.n_endpoints; e++)
+		if (!addr_eq(&sx.ep[e].addr, &sy.ep[e].addr) ||
+		    sx.ep[e].port != sy.ep[e].port ||
+		    sx.ep[e].flags != sy.ep[e].flags)
+			return false;
+	return true;
+}
+
+bool config_service_same(const struct canary_service_cfg *x,
+			 const struct canary_service_cfg *y)
+{
+	int v;
+
+	if (strcmp(x->name, y->name) || !addr_eq(&x->vip, &y->vip) ||
+	    x->port != y->port || x->n_ports != y->n_ports ||
+	    memcmp(x->ports, y->ports, x->n_ports * sizeof(x->ports[0])) ||
+	    x->proto != y->proto || x->affinity != y->affinity ||
+	    x->snat != y->snat || x->local != y->local ||
+	    x->n_versions != y->n_versions || x->n_pins != y->n_pins ||
+	    x->guard.on != y->guard.on ||
+	    (x->guard.on && (x->guard.max_fail_bps != y->guard.max_fail_bps ||
+			     x->guard.min_flows != y->guard.min_flows ||
+			     x->guard.window_s != y->guard.window_s)))
+		return false;
+	for (v = 0; v < x->n_versions; v++)
+		if (strcmp(x->v[v].name, y->v[v].name) ||
+		    x->v[v].weight_bps != y->v[v].weight_bps ||
+		    !same_eps(&x->v[v], &y->v[v]))
+			return false;
+	for (v = 0; v < x->n_pins; v++)
+		if (!addr_eq(&x->pins[v].addr, &y->pins[v].addr) ||
+		    x->pins[v].prefixlen != y->pins[v].prefixlen ||
+		    strcmp(x->pins[v].version, y->pins[v].version))
+			return false;
+	return true;
+}
+
+int config_reserve(struct canary_config *cfg, int n)
+{
+	struct canary_service_cfg *svc;
+
+	if (n <= cfg->cap)
+		return 0;
+	svc = realloc(cfg->svc, (size_t)n * sizeof(*svc));
+	if (!svc)
+		return -ENOMEM;
+	cfg->svc = svc;
+	cfg->cap = n;
+	return 0;
+}
+
+int config_copy(struct canary_config *dst, const struct canary_config *src)
+{
+	config_init(dst);
+	if (config_reserve(dst, src->n_services ? src->n_services : 1))
+		return -ENOMEM;
+	memcpy(dst->svc, src->svc, (size_t)src->n_services * sizeof(*src->svc));
+	dst->n_services = src->n_services;
+	dst->grace_s = src->grace_s;
+	dst->node = src->node;
 	return 0;
 }

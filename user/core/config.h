@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "core/addr.h"
+#include "core/names.h"
 #include "canary.h"
 
 /*
@@ -194,6 +195,15 @@ int config_find_version(const struct canary_service_cfg *svc, const char *name);
  * (CANARY_MAX_SERVICES), with a message in @err. */
 struct canary_service_cfg *config_add_service(struct canary_config *cfg,
 					      struct canary_err *err);
+/* Room for @n services without a reallocation; 0 or -ENOMEM. */
+int config_reserve(struct canary_config *cfg, int n);
+/* @dst (uninitialized) becomes a copy of @src; 0 or -ENOMEM (then @dst is
+ * empty and needs no config_free()). */
+int config_copy(struct canary_config *dst, const struct canary_config *src);
+/* Whether two services are the same config: every field, the endpoints
+ * of each version in any order. */
+bool config_service_same(const struct canary_service_cfg *x,
+			 const struct canary_service_cfg *y);
 /* Removes service @name; returns 0 or -ENOENT. */
 int config_del_service(struct canary_config *cfg, const char *name);
 
@@ -216,6 +226,29 @@ int config_validate(const struct canary_config *cfg, struct canary_err *err);
  */
 int config_validate_service(const struct canary_config *cfg, int i,
 			    struct canary_err *err);
+
+/*
+ * Services checked one by one as they are appended (the YAML loader, the
+ * agent): the names and (VIP, port, protocol) keys of those that passed,
+ * so that each check costs one lookup instead of a pass over the others.
+ */
+struct config_index {
+	struct names names;  /* service name -> index in the config */
+	struct names ports;  /* (VIP, port, protocol) -> index */
+	char **owned;        /* the keys' copies */
+	size_t n_owned, cap_owned;
+};
+
+void config_index_init(struct config_index *ix);
+void config_index_free(struct config_index *ix);
+/* config_validate_service() with uniqueness checked against @ix (the
+ * services that passed before; @cfg's entries must stay where they were)
+ * instead of services 0..i-1; a service that passes joins @ix. */
+int config_validate_service_ix(const struct canary_config *cfg, int i,
+			       struct config_index *ix, struct canary_err *err);
+/* Adds service @i of @cfg to @ix unchecked; 0 or -ENOMEM. */
+int config_index_add(struct config_index *ix, const struct canary_config *cfg,
+		     int i);
 
 /*
  * For a config the user writes in full (apply -f): a version given weight

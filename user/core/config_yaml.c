@@ -17,6 +17,7 @@ struct yctx {
 	const char *path;
 	yaml_document_t *doc;
 	struct canary_err *err;
+	struct config_index ix; /* the services loaded so far */
 };
 
 /* Keys of one kind of mapping; the index of a key is its bit in `seen`. */
@@ -461,7 +462,7 @@ static int add_service(struct yctx *y, const yaml_node_t *node,
 	ret = load_service(y, node, svc);
 	if (ret)
 		return ret;
-	if (config_validate_service(cfg, cfg->n_services - 1, &e) ||
+	if (config_validate_service_ix(cfg, cfg->n_services - 1, &y->ix, &e) ||
 	    config_check_weighted_endpoints(&cfg->svc[cfg->n_services - 1], &e))
 		return yerr(y, node, "%s", e.msg);
 	return 0;
@@ -740,7 +741,12 @@ static int load_stream(const char *path, FILE *f, struct canary_config *cfg,
 		goto out_parser;
 	}
 	y.doc = &doc;
-	ret = load_root(&y, cfg);
+	config_index_init(&y.ix);
+	for (ret = 0; ret < cfg->n_services; ret++)
+		if (config_index_add(&y.ix, cfg, ret))
+			break;
+	ret = ret < cfg->n_services ? -ENOMEM : load_root(&y, cfg);
+	config_index_free(&y.ix);
 	if (!ret)
 		ret = check_single_doc(path, &parser, err);
 	yaml_document_delete(&doc);

@@ -77,6 +77,31 @@ static __u32 perm_claim(struct maglev_perm *p, const __u8 *ring, __u32 m)
 	}
 }
 
+/* Up to .n endpoints: .m slots, a prime just under a whole number of
+ * 4 KiB chunks (canary_ring_v2 entries). Measured in include/canary.h. */
+static const struct {
+	int n, m;
+} tiers[] = {
+	{ 4, 4093 },     /* 1 chunk */
+	{ 8, 8191 },     /* 2 chunks */
+	{ 16, 16381 },   /* 4 chunks */
+	{ 32, 24571 },   /* 6 chunks */
+	{ 64, 36857 },   /* 9 chunks */
+	{ CANARY_MAX_ENDPOINTS, CANARY_RING_SIZE }, /* 12 chunks */
+};
+
+int maglev_table_size(int n)
+{
+	size_t i;
+
+	if (n < 1)
+		return 0;
+	for (i = 0; i < sizeof(tiers) / sizeof(tiers[0]) - 1; i++)
+		if (n <= tiers[i].n)
+			return tiers[i].m;
+	return CANARY_RING_SIZE;
+}
+
 int maglev_build(const struct canary_ep_cfg *ep, int n, __u8 *ring, int m)
 {
 	struct maglev_perm *perm;

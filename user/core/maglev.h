@@ -15,6 +15,16 @@
 #include "canary.h"
 #include "core/config.h"
 
+/*
+ * The table size for a version of @n endpoints (those the table holds):
+ * a prime by tier of n, so that memory and build time follow the
+ * endpoints while adding or removing one of n within a tier moves at
+ * most about 1/n + 1 point of the slots (see include/canary.h). Moving
+ * between tiers rebuilds the table at another size: a reshuffle. 0 when
+ * n < 1.
+ */
+int maglev_table_size(int n);
+
 /* Fills @ring[0..m-1] with indexes into @ep. Returns 0, -EINVAL if n < 1,
  * n >= m or n >= 255, or -ENOMEM. */
 int maglev_build(const struct canary_ep_cfg *ep, int n, __u8 *ring, int m);

@@ -21,6 +21,8 @@
 
 #include "canary.h"
 #include "dataplane/bridge.h"
+#include "dataplane/fastpath.h"
+#include "dataplane/nl.h"
 #include "util/log.h"
 #include "dataplane/state.h"
 
@@ -106,7 +108,7 @@ static int fdb_cb(const struct nlmsghdr *nlh, void *data)
 /* Sends @req on a new NETLINK_ROUTE or NETLINK_GENERIC socket and runs
  * @cb over every answer until the end of the dump (or the one answer).
  * 0 or -errno. */
-static int nl_talk(int bus, struct nlmsghdr *req, mnl_cb_t cb, void *data)
+int nl_talk(int bus, struct nlmsghdr *req, mnl_cb_t cb, void *data)
 {
 	static char buf[DUMP_BUF_SIZE];
 	struct timeval tmo = { .tv_sec = NL_TIMEOUT_S };
@@ -156,13 +158,6 @@ static int fdb_dump(struct fdb *f)
 	ndm->ndm_family = AF_BRIDGE;
 	return nl_talk(NETLINK_ROUTE, nlh, fdb_cb, f);
 }
-
-/* Devices whose xdp_features say they take redirected frames now. */
-struct xmit_set {
-	__u32 *ifindex;
-	size_t n, cap;
-	bool known;     /* the kernel told us (Linux 6.3 and later) */
-};
 
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -226,7 +221,7 @@ static struct nlmsghdr *genl_req(char *buf, __u16 family, __u8 cmd, __u16 flags)
  * requests: the "netdev" family's id, then a dump of its devices. On a
  * kernel without that family @x stays unknown.
  */
-static void xmit_read(struct xmit_set *x)
+void xmit_read(struct xmit_set *x)
 {
 	char buf[256];
 	struct nlmsghdr *nlh;
@@ -241,7 +236,7 @@ static void xmit_read(struct xmit_set *x)
 	x->known = nl_talk(NETLINK_GENERIC, nlh, dev_cb, x) == 0;
 }
 
-static bool takes_xdp(const struct xmit_set *x, __u32 ifindex)
+bool xmit_takes(const struct xmit_set *x, __u32 ifindex)
 {
 	size_t i;
 
@@ -272,9 +267,7 @@ int bridge_register(struct canary_state *st, __u32 ifindex)
 	return bpf_map_update_elem(st->port_fd, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
-/* Whether @ifindex is a veth: the only kind of port added on its own
- * (an uplink or a VXLAN device on the bridge may not take XDP frames). */
-static bool is_veth(__u32 ifindex)
+bool dev_is_veth(__u32 ifindex)
 {
 	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
 	struct ifreq ifr = { .ifr_data = (void *)&info };
@@ -342,12 +335,15 @@ static int cmp_entry(const void *a, const void *b)
 	return memcmp(x->mac, y->mac, sizeof(x->mac));
 }
 
-/* Whether @k is still wanted: a marker of a live bridge, or in @f. */
+/* Whether @k is still wanted: a marker of a live bridge, or in @f.
+ * The fast path's own keys (fastpath.h) are fastpath_sync()'s. */
 static bool wanted(const struct fdb *f, const struct canary_port_key *k)
 {
 	struct fdb_entry e = { .bridge = k->ifindex };
 	char name[IF_NAMESIZE];
 
+	if (fastpath_is_key(k))
+		return true;
 	if (is_marker(k))
 		return if_indextoname(k->ifindex, name) != NULL;
 	memcpy(e.mac, k->mac, sizeof(e.mac));
@@ -362,7 +358,7 @@ static void sync_port(struct canary_state *st, const struct xmit_set *x,
 	char name[IF_NAMESIZE] = "?";
 	bool listed = in_tx(st, port);
 
-	if (!x->known || listed == takes_xdp(x, port))
+	if (!x->known || listed == xmit_takes(x, port))
 		return;
 	if_indextoname(port, name);
 	if (listed) {
@@ -370,7 +366,7 @@ static void sync_port(struct canary_state *st, const struct xmit_set *x,
 			"has neither GRO nor an XDP program): the kernel path "
 			"serves it\n", name);
 		bpf_map_delete_elem(st->tx_fd, &port);
-	} else if (is_veth(port) &&
+	} else if (dev_is_veth(port) &&
 		   bpf_map_update_elem(st->tx_fd, &port, &port, BPF_ANY)) {
 		pr_warn("Couldn't add bridge port '%s' to %s: %s\n", name,
 			CANARY_MAP_TX, strerror(errno));
@@ -381,21 +377,19 @@ static void sync_port(struct canary_state *st, const struct xmit_set *x,
  * that take XDP frames into canary_port. Entries that do not qualify are
  * dropped from @f. */
 static void sync_entries(struct canary_state *st, struct fdb *f,
-			 const __u32 *br, int nbr)
+			 const __u32 *br, int nbr, const struct xmit_set *x)
 {
-	struct xmit_set x = {};
 	struct canary_port_key k = {};
 	struct canary_port v;
 	size_t i, n = 0;
 
-	xmit_read(&x);
 	for (i = 0; i < f->n; i++) {
 		struct fdb_entry *e = &f->e[i];
 
 		if (registered(br, nbr, e->bridge))
-			sync_port(st, &x, e->port);
+			sync_port(st, x, e->port);
 		if (e->local || !in_tx(st, e->port) ||
-		    (x.known && !takes_xdp(&x, e->port)))
+		    (x->known && !xmit_takes(x, e->port)))
 			continue;
 		k.ifindex = e->bridge;
 		memcpy(k.mac, e->mac, sizeof(k.mac));
@@ -409,7 +403,6 @@ static void sync_entries(struct canary_state *st, struct fdb *f,
 		f->e[n++] = *e;
 	}
 	f->n = n;
-	free(x.ifindex);
 }
 
 static bool tx_empty(struct canary_state *st)
@@ -422,6 +415,7 @@ static bool tx_empty(struct canary_state *st)
 int bridge_sync(struct canary_state *st)
 {
 	struct canary_port_key *keys;
+	struct xmit_set x = {};
 	__u32 br[BRIDGE_MAX];
 	struct fdb f = {};
 	int n, nbr, i, err = 0;
@@ -432,14 +426,16 @@ int bridge_sync(struct canary_state *st)
 	if (!keys)
 		return -ENOMEM;
 	n = read_keys(st, keys, br, &nbr);
-	if (!nbr && tx_empty(st))
+	if (!nbr && tx_empty(st) && !fastpath_auto_in(keys, n))
 		goto out;
+	xmit_read(&x);
+	fastpath_sync(st, &x, keys, n);
 	err = fdb_dump(&f);
 	if (err) {
 		pr_warn("Couldn't read the bridge FDB: %s\n", strerror(-err));
 		goto out;
 	}
-	sync_entries(st, &f, br, nbr);
+	sync_entries(st, &f, br, nbr, &x);
 	/* Updated first, stale entries removed after: no moment without. */
 	qsort(f.e, f.n, sizeof(*f.e), cmp_entry);
 	for (i = 0; i < n; i++)
@@ -447,6 +443,7 @@ int bridge_sync(struct canary_state *st)
 			bpf_map_delete_elem(st->port_fd, &keys[i]);
 	pr_debug("bridge FDB: %zu entries behind listed ports\n", f.n);
 out:
+	free(x.ifindex);
 	free(f.e);
 	free(keys);
 	return err;

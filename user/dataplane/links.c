@@ -14,6 +14,7 @@ static const char *const kind_names[LINK_KIND_MAX] = {
 	[LINK_XDP_GENERIC] = "xdpgeneric",
 	[LINK_TC_IN] = "tc_in",
 	[LINK_TC_OUT] = "tc_out",
+	[LINK_TC_FWD] = "tc_fwd",
 };
 
 static const char *const kind_modes[LINK_KIND_MAX] = {
@@ -21,6 +22,7 @@ static const char *const kind_modes[LINK_KIND_MAX] = {
 	[LINK_XDP_GENERIC] = "generic",
 	[LINK_TC_IN] = "tc",
 	[LINK_TC_OUT] = "tc",
+	[LINK_TC_FWD] = "tc",
 };
 
 const char *link_kind_name(enum link_kind kind)

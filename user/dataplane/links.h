@@ -15,10 +15,11 @@ enum link_kind {
 	LINK_XDP_GENERIC, /* generic XDP ingress */
 	LINK_TC_IN,       /* tcx ingress (attach --mode tc) */
 	LINK_TC_OUT,      /* tcx egress, the reply path; always present */
+	LINK_TC_FWD,      /* tcx ingress next to XDP: canary_tc_fwd */
 	LINK_KIND_MAX,
 };
 
-/* "xdp", "xdpgeneric", "tc_in", "tc_out". */
+/* "xdp", "xdpgeneric", "tc_in", "tc_out", "tc_fwd". */
 const char *link_kind_name(enum link_kind kind);
 /* The mode a user sees for an ingress kind: "native", "generic", "tc". */
 const char *link_kind_mode(enum link_kind kind);

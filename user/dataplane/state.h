@@ -75,8 +75,10 @@ int state_open(struct canary_state *st, const char *dir,
  * when nothing is pinned. For read-only commands. */
 int state_open_existing(struct canary_state *st, const char *dir,
 			struct canary_err *err);
-/* Like state_open_existing() without taking the lock: for readers that
- * may see a change half made (flows list), never for writers. */
+/* Like state_open_existing() without taking the lock, for readers:
+ * status and /metrics read the live generation with
+ * state_read_snapshot(), which writers never touch (see state_read.c);
+ * flows list may see a change half made. Never for writers. */
 int state_open_unlocked(struct canary_state *st, const char *dir,
 			struct canary_err *err);
 void state_close(struct canary_state *st);
@@ -105,9 +107,23 @@ int state_flow_clock(struct canary_state *st, __u64 *ns);
 int state_write_timeouts(struct canary_state *st,
 			 const struct canary_timeouts_cfg *t);
 
-/* Service id of each service of @cfg, in order, as in the active gen. */
+/* Service @id's canary_meta in the live generation; 0 or -errno. */
+int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m);
+/* The live config into @cfg (initialized; emptied first), and in @ids
+ * (CANARY_MAX_SERVICES entries) each service's id, in order. Consistent
+ * with or without the lock: read again when a flip came meanwhile.
+ * 0 or a negative errno. */
 int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		      __u32 *ids);
+/* The same, and with @base each service's new-flow counters when its
+ * weights last changed (canary_meta's flows_base), with @only just the
+ * service of that name (-ENOENT if none), with @gen the generation read. */
+int state_read_snapshot(struct canary_state *st, struct canary_config *cfg,
+			__u32 *ids, __u64 (*base)[CANARY_MAX_VERSIONS],
+			const char *only, int *gen);
+/* Marks in @used (CANARY_MAX_SERVICES entries) the ids of the services
+ * of generation @gen, from canary_svc and canary_svc6; 0 or -errno. */
+int state_gen_ids(struct canary_state *st, __u32 gen, bool *used);
 
 /*
  * A config edit: changes @cfg in place. Returns 0, or -EINVAL for a usage
@@ -122,11 +138,15 @@ typedef int (*config_edit_fn)(struct canary_config *cfg, void *arg,
  * not written), with the reason in @err when it is not EXIT_OK. */
 int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
 		      struct canary_err *err);
+/* The same on @old, the running config with its service ids as
+ * state_read_config() read it under this lock (the agent reads it first to
+ * plan its edit). */
+int state_transaction_on(struct canary_state *st,
+			 const struct canary_config *old, const __u32 *old_ids,
+			 config_edit_fn edit, void *arg, struct canary_err *err);
 
 /* Active generation, or -1. */
 int state_active_gen(struct canary_state *st);
-/* Service @id's canary_meta in the active generation; 0 or -errno. */
-int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m);
 /*
  * How many steps a walk over the flow table may take: the data plane
  * inserts and evicts meanwhile, and a walk whose last key was evicted

@@ -20,8 +20,9 @@
 #include "util/log.h"
 #include "dataplane/state.h"
 
-#define GEN_BATCH 4096       /* entries per BPF_MAP_LOOKUP_BATCH */
-#define GEN_BATCH_VALUE 1024 /* larger values: walk key by key */
+#define GEN_BATCH 4096       /* entries per BPF_MAP_LOOKUP_BATCH, at most */
+#define GEN_BATCH_BYTES (4 << 20) /* values per batch, at most */
+#define GEN_BATCH_VALUE 4096 /* larger values: walk key by key */
 
 /* Grows the packed array *@buf of @size-byte items to room for @want. */
 static int grow(void **buf, size_t *cap, size_t want, size_t size)
@@ -63,15 +64,17 @@ static int out_add(struct gen_out *o, const void *key, const void *val)
 static int read_batched(int fd, size_t gen_off, __u32 gen, struct gen_out *o)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	unsigned char *kb = malloc((size_t)GEN_BATCH * o->ks);
-	unsigned char *vb = malloc((size_t)GEN_BATCH * o->vs);
+	__u32 batch = GEN_BATCH_BYTES / o->vs < GEN_BATCH ?
+			      GEN_BATCH_BYTES / o->vs : GEN_BATCH;
+	unsigned char *kb = malloc((size_t)batch * o->ks);
+	unsigned char *vb = malloc((size_t)batch * o->vs);
 	void *prev = NULL;
 	__u32 count, i;
 	__u64 token;
 	int err = kb && vb ? 0 : -ENOMEM, r;
 
 	for (; !err; prev = &token) {
-		count = GEN_BATCH;
+		count = batch;
 		r = bpf_map_lookup_batch(fd, prev, &token, kb, vb, &count, &opts);
 		if (r && errno != ENOENT) {
 			err = -EAGAIN;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * A config generation in the pinned maps: reading the active one back
- * into the config model, and writing a whole config into an inactive one
- * (services, versions, Maglev tables, pins), touching only what differs.
- * The transaction around it is state_txn.c.
+ * A config generation in the pinned maps: writing a whole config into an
+ * inactive one (services, versions, Maglev tables, pins), touching only
+ * what differs. Reading one back is state_read.c, the transaction around
+ * it state_txn.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/maglev.h"
+#include "core/names.h"
 #include "dataplane/state_int.h"
 #include "dataplane/guard.h"
 
@@ -40,6 +41,8 @@ struct old_table {
 	__u8 version;
 	bool v6;
 	bool keep;  /* its table stays: kept in place, or overwritten */
+	bool written; /* its version entry was rewritten or found equal */
+	__u16 keep_chunks; /* with keep: chunks of the table there now */
 	union {
 		struct canary_ver v4;
 		struct canary_ver6 v6;
@@ -49,6 +52,28 @@ struct old_table {
 struct old_tables {
 	struct old_table *t;
 	size_t n, cap;
+};
+
+/*
+ * What a clean target generation holds, so that only what differs is
+ * written (diff); a generation that is not clean is cleared first and
+ * everything is written (!diff, only tables then).
+ */
+struct gen_old {
+	bool diff;
+	struct kv_set svc4, svc6;   /* its canary_svc and canary_svc6 entries */
+	struct canary_meta *meta;   /* its canary_meta entries by id */
+	__u32 n_ids;                /* ... for ids 0..n_ids - 1 */
+	bool *used;                 /* ids it has services of */
+	bool *meta_written;         /* by id: written or found equal */
+	struct old_tables tables;   /* its version entries and tables */
+	/* The live generation's service keys and meta entries, for
+	 * flows_base() (both ways). */
+	int live;                   /* its number, -1 if none */
+	struct kv_set live4, live6;
+	struct canary_meta *live_meta;
+	__u32 live_n_ids;
+	bool *live_used;
 };
 
 /* A service key of either family; zeroed, so no padding differs. */
@@ -79,18 +104,6 @@ static int svc_key(struct canary_state *st, const struct canary_service_cfg *svc
 	return st->svc_fd;
 }
 
-static struct canary_ep_cfg ep_from_map(const struct canary_endpoint *e)
-{
-	return (struct canary_ep_cfg){ .addr = addr_v4(e->addr),
-				       .port = e->port, .flags = e->flags };
-}
-
-static struct canary_ep_cfg ep_from_map6(const struct canary_endpoint6 *e)
-{
-	return (struct canary_ep_cfg){ .addr = addr_v6(e->addr),
-				       .port = e->port, .flags = e->flags };
-}
-
 static struct canary_endpoint ep_to_map(const struct canary_ep_cfg *e)
 {
 	return (struct canary_endpoint){ .addr = e->addr.v4, .port = e->port,
@@ -103,82 +116,6 @@ static struct canary_endpoint6 ep_to_map6(const struct canary_ep_cfg *e)
 
 	memcpy(r.addr, e->addr.v6, sizeof(r.addr));
 	return r;
-}
-
-/* Version @k's endpoints from canary_ver or canary_ver6 into @ver. */
-static void read_endpoints(struct canary_state *st, bool v6,
-			   const struct canary_ver_key *k,
-			   struct canary_version_cfg *ver, struct ver_buf *buf)
-{
-	int i;
-
-	ver->n_endpoints = 0;
-	if (v6) {
-		if (bpf_map_lookup_elem(st->ver6_fd, k, &buf->v6) ||
-		    buf->v6.n_endpoints > CANARY_MAX_ENDPOINTS)
-			return;
-		ver->n_endpoints = buf->v6.n_endpoints;
-		for (i = 0; i < ver->n_endpoints; i++)
-			ver->ep[i] = ep_from_map6(&buf->v6.ep[i]);
-		return;
-	}
-	if (bpf_map_lookup_elem(st->ver_fd, k, &buf->v4) ||
-	    buf->v4.n_endpoints > CANARY_MAX_ENDPOINTS)
-		return;
-	ver->n_endpoints = buf->v4.n_endpoints;
-	for (i = 0; i < ver->n_endpoints; i++)
-		ver->ep[i] = ep_from_map(&buf->v4.ep[i]);
-}
-
-int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m)
-{
-	int gen = state_active_gen(st);
-	__u32 idx;
-
-	if (gen < 0)
-		return -ENOENT;
-	idx = meta_index(gen, id);
-	return bpf_map_lookup_elem(st->meta_fd, &idx, m) ? -errno : 0;
-}
-
-static void read_versions(struct canary_state *st, __u32 id, __u32 gen,
-			  const struct canary_meta *m,
-			  struct canary_service_cfg *svc, struct ver_buf *buf)
-{
-	int v;
-
-	svc->n_versions = m->n_versions;
-	for (v = 0; v < m->n_versions && v < CANARY_MAX_VERSIONS; v++) {
-		struct canary_version_cfg *ver = &svc->v[v];
-		struct canary_ver_key k = { .svc_id = id, .version = v,
-					    .gen = gen };
-
-		memcpy(ver->name, m->vname[v], sizeof(ver->name));
-		ver->name[sizeof(ver->name) - 1] = '\0';
-		ver->weight_bps = m->weight_bps[v];
-		read_endpoints(st, m->family == CANARY_FAMILY_IPV6, &k, ver,
-			       buf);
-	}
-}
-
-static void read_pins(const struct canary_meta *m,
-		      struct canary_service_cfg *svc)
-{
-	int i;
-
-	svc->n_pins = 0;
-	for (i = 0; i < m->n_pins && i < CANARY_MAX_PINS; i++) {
-		struct canary_pin_cfg *p = &svc->pins[svc->n_pins];
-
-		if (m->pins[i].version >= svc->n_versions)
-			continue;
-		p->addr = m->family == CANARY_FAMILY_IPV6 ?
-				  addr_v6(m->pin6[i]) : addr_v4(m->pins[i].addr);
-		p->prefixlen = m->pins[i].prefixlen;
-		memcpy(p->version, svc->v[m->pins[i].version].name,
-		       sizeof(p->version));
-		svc->n_pins++;
-	}
 }
 
 /* Marks in @used the ids of generation @gen in canary_svc or canary_svc6
@@ -208,59 +145,13 @@ static int mark_gen_ids(int fd, size_t key_size, size_t gen_off, __u32 gen,
  * canary_svc and canary_svc6 entries: a walk over what is configured, not
  * over every id a service could have.
  */
-static int gen_ids(struct canary_state *st, __u32 gen, bool *used)
+int state_gen_ids(struct canary_state *st, __u32 gen, bool *used)
 {
 	memset(used, 0, CANARY_MAX_SERVICES * sizeof(*used));
 	return mark_gen_ids(st->svc_fd, sizeof(struct canary_svc_key),
 			    offsetof(struct canary_svc_key, gen), gen, used) ?:
 	       mark_gen_ids(st->svc6_fd, sizeof(struct canary_svc6_key),
 			    offsetof(struct canary_svc6_key, gen), gen, used);
-}
-
-int state_read_config(struct canary_state *st, struct canary_config *cfg,
-		      __u32 *ids)
-{
-	static bool used[CANARY_MAX_SERVICES];
-	struct ver_buf *buf = malloc(sizeof(*buf));
-	int gen = state_active_gen(st);
-	struct canary_service_cfg *svc;
-	struct canary_err err;
-	struct canary_meta m;
-	__u32 id, idx;
-
-	if (!buf || gen < 0 || gen_ids(st, gen, used)) {
-		free(buf);
-		return -ENOMEM;
-	}
-	for (id = 0; id < CANARY_MAX_SERVICES; id++) {
-		if (!used[id])
-			continue;
-		idx = meta_index(gen, id);
-		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m) || !m.in_use)
-			continue;
-		svc = config_add_service(cfg, &err);
-		if (!svc) {
-			free(buf);
-			return -ENOMEM;
-		}
-		memcpy(svc->name, m.name, sizeof(svc->name));
-		svc->name[sizeof(svc->name) - 1] = '\0';
-		svc->vip = m.family == CANARY_FAMILY_IPV6 ? addr_v6(m.vip6) :
-							    addr_v4(m.vip);
-		svc->port = m.port;
-		svc->n_ports = m.n_ports <= CANARY_MAX_PORTS ? m.n_ports : 0;
-		memcpy(svc->ports, m.ports, sizeof(svc->ports));
-		svc->proto = m.proto;
-		svc->affinity = m.affinity;
-		svc->snat = m.policy & 3;
-		svc->local = !!(m.policy & 4);
-		read_versions(st, id, gen, &m, svc, buf);
-		read_pins(&m, svc);
-		guard_read_cfg(st, id, &svc->guard);
-		ids[cfg->n_services - 1] = id;
-	}
-	free(buf);
-	return 0;
 }
 
 /* Deletes every entry of generation @gen from a config hash map whose
@@ -288,22 +179,26 @@ int state_assign_ids(const struct canary_config *old, const __u32 *old_ids,
 		     const struct canary_config *cfg, __u32 *ids, bool *fresh)
 {
 	static bool used[CANARY_MAX_SERVICES];
+	struct names ix;
 	int i, j;
 	__u32 next = 0;
 
-	memset(used, 0, sizeof(used));
-	for (i = 0; i < cfg->n_services; i++) {
-		fresh[i] = true;
-		for (j = 0; j < old->n_services; j++) {
-			if (strcmp(old->svc[j].name, cfg->svc[i].name))
-				continue;
-			ids[i] = old_ids[j];
-			used[ids[i]] = true;
-			fresh[i] = false;
+	names_init(&ix);
+	for (j = 0; j < old->n_services; j++)
+		if (names_put(&ix, old->svc[j].name, j)) {
+			names_free(&ix);
+			return -ENOMEM;
 		}
-	}
+	memset(used, 0, sizeof(used));
 	for (j = 0; j < old->n_services; j++)
 		used[old_ids[j]] = true;
+	for (i = 0; i < cfg->n_services; i++) {
+		j = names_get(&ix, cfg->svc[i].name);
+		fresh[i] = j < 0;
+		if (j >= 0)
+			ids[i] = old_ids[j];
+	}
+	names_free(&ix);
 	for (i = 0; i < cfg->n_services; i++) {
 		if (!fresh[i])
 			continue;
@@ -350,16 +245,23 @@ int state_zero_stats(struct canary_state *st, __u32 id)
 	return err;
 }
 
-/* Copies version @v's table chunks from generation @from to @gen. */
+/* Chunks of a table of @m slots. */
+static __u16 ring_chunks(__u32 m)
+{
+	return (m + CANARY_RING_CHUNK - 1) / CANARY_RING_CHUNK;
+}
+
+/* Copies version @v's table chunks (@m slots) from generation @from to
+ * @gen. */
 static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
-		     __u32 gen)
+		     __u32 gen, __u32 m)
 {
 	struct canary_ring_key src = { .svc_id = id, .version = v, .gen = from };
 	struct canary_ring_key dst = { .svc_id = id, .version = v, .gen = gen };
 	static struct canary_ring chunk;
 	__u16 c;
 
-	for (c = 0; c < CANARY_RING_MAX_CHUNKS; c++) {
+	for (c = 0; c < ring_chunks(m); c++) {
 		src.chunk = dst.chunk = c;
 		if (bpf_map_lookup_elem(st->ring_fd, &src, &chunk) ||
 		    bpf_map_update_elem(st->ring_fd, &dst, &chunk, BPF_ANY))
@@ -372,7 +274,7 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
  * Whether a version entry (@v4 or @v6, by @is_v6) lists exactly the
  * endpoints of @buf (addresses, ports, flags, order), with all of those
  * not draining in its table (a Local service's table leaves out other
- * nodes' pods), at this build's size. Its table is then the one
+ * nodes' pods), at the size this build gives that many. Its table is the one
  * write_ring() would build for a service that is not Local: a table
  * depends only on its endpoints. @n_taking: endpoints not draining.
  */
@@ -381,12 +283,13 @@ static bool same_endpoints(bool is_v6, const struct canary_ver *v4,
 			   const struct ver_buf *buf, int n_taking)
 {
 	if (is_v6)
-		return v6->ring_size == CANARY_RING_SIZE &&
+		return v6->ring_size == (__u32)maglev_table_size(n_taking) &&
 		       v6->n_active == n_taking &&
 		       v6->n_endpoints == buf->v6.n_endpoints &&
 		       !memcmp(v6->ep, buf->v6.ep,
 			       v6->n_endpoints * sizeof(v6->ep[0]));
-	return v4->ring_size == CANARY_RING_SIZE && v4->n_active == n_taking &&
+	return v4->ring_size == (__u32)maglev_table_size(n_taking) &&
+	       v4->n_active == n_taking &&
 	       v4->n_endpoints == buf->v4.n_endpoints &&
 	       !memcmp(v4->ep, buf->v4.ep, v4->n_endpoints * sizeof(v4->ep[0]));
 }
@@ -410,12 +313,15 @@ static struct old_table *old_table_find(struct old_tables *old, __u32 id,
 				old_table_cmp) : NULL;
 }
 
-static void old_table_keep(struct old_tables *old, __u32 id, int v)
+/* The table of @old for @id, @v stays, as one of @m slots now. */
+static void old_table_keep(struct old_tables *old, __u32 id, int v, __u32 m)
 {
 	struct old_table *t = old_table_find(old, id, v);
 
-	if (t)
+	if (t) {
 		t->keep = true;
+		t->keep_chunks = ring_chunks(m);
+	}
 }
 
 /*
@@ -437,7 +343,7 @@ static int table_source(struct canary_state *st, __u32 id, int v, bool v6,
 	t = old_table_find(old, id, v);
 	if (t && t->v6 == v6 &&
 	    same_endpoints(v6, &t->ver.v4, &t->ver.v6, buf, n_taking)) {
-		t->keep = true;
+		old_table_keep(old, id, v, maglev_table_size(n_taking));
 		return gen;
 	}
 	if (state_genstate(st, &gs))
@@ -503,12 +409,12 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	*ring_size = 0;
 	if (!n)
 		return 0;
-	m = CANARY_RING_SIZE;
+	m = maglev_table_size(n);
 	if (copy_from == (int)gen) {
 		*ring_size = m;
 		return 0;
 	}
-	if (copy_from >= 0 && !copy_ring(st, id, v, copy_from, gen)) {
+	if (copy_from >= 0 && !copy_ring(st, id, v, copy_from, gen, m)) {
 		*ring_size = m;
 		return 0;
 	}
@@ -537,10 +443,12 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 			 const struct canary_service_cfg *svc,
 			 struct canary_version_cfg *ver,
 			 const struct canary_node *only, struct ver_buf *buf,
-			 struct old_tables *old)
+			 struct gen_old *go)
 {
 	struct canary_ver_key k = { .svc_id = id, .version = v, .gen = gen };
+	struct old_tables *old = &go->tables;
 	bool v6 = config_is_v6(svc);
+	struct old_table *t;
 	int i, err, from, n_taking = 0;
 
 	memset(buf, 0, sizeof(*buf));
@@ -564,7 +472,17 @@ static int write_version(struct canary_state *st, __u32 id, __u32 gen, int v,
 		return err;
 	/* A table written over the old one's chunks: they must stay. */
 	if (v6 ? buf->v6.ring_size : buf->v4.ring_size)
-		old_table_keep(old, id, v);
+		old_table_keep(old, id, v, v6 ? buf->v6.ring_size :
+					       buf->v4.ring_size);
+	/* The same entry there already: nothing to write. */
+	t = old_table_find(old, id, v);
+	if (t && t->v6 == v6)
+		t->written = true;
+	if (t && t->v6 == v6 &&
+	    !memcmp(v6 ? (void *)&t->ver.v6 : (void *)&t->ver.v4,
+		    v6 ? (void *)&buf->v6 : (void *)&buf->v4,
+		    v6 ? sizeof(buf->v6) : sizeof(buf->v4)))
+		return 0;
 	if (v6)
 		err = bpf_map_update_elem(st->ver6_fd, &k, &buf->v6, BPF_ANY);
 	else
@@ -697,7 +615,7 @@ static void meta_key(const struct canary_service_cfg *svc, struct canary_meta *m
 static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 			 struct canary_service_cfg *orig, const __u64 *base,
 			 const struct canary_node *node, bool shared,
-			 struct ver_buf *buf, struct old_tables *old)
+			 struct ver_buf *buf, struct gen_old *go)
 {
 	static struct canary_service_cfg local;
 	struct canary_service_cfg *svc = orig;
@@ -731,7 +649,7 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	snprintf(m.name, sizeof(m.name), "%s", svc->name);
 	for (v = 0; v < svc->n_versions; v++) {
 		err = write_version(st, id, gen, v, svc, &orig->v[v], only, buf,
-				    old);
+				    go);
 		if (err)
 			return err;
 		m.weight_bps[v] = svc->v[v].weight_bps;
@@ -739,14 +657,22 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	}
 	m.n_ports = svc->n_ports;
 	memcpy(m.ports, svc->ports, sizeof(m.ports));
-	if (bpf_map_update_elem(st->meta_fd, &idx, &m, BPF_ANY))
+	if (go->diff && id < go->n_ids)
+		go->meta_written[id] = true;
+	if (!(go->diff && id < go->n_ids &&
+	      !memcmp(&go->meta[id], &m, sizeof(m))) &&
+	    bpf_map_update_elem(st->meta_fd, &idx, &m, BPF_ANY))
 		return -errno;
 	/* One entry per service port, each with its target port. */
 	n_ports = config_ports(svc, ports);
 	for (v = 0; v < n_ports; v++) {
 		fd = svc_key(st, svc, gen, ports[v].port, &key);
 		val.target_port = ports[v].target;
-		if (bpf_map_update_elem(fd, &key, &val, BPF_NOEXIST))
+		if (go->diff && kv_set_same(config_is_v6(svc) ? &go->svc6 :
+					    &go->svc4, &key, &val))
+			continue;
+		if (bpf_map_update_elem(fd, &key, &val,
+					go->diff ? BPF_ANY : BPF_NOEXIST))
 			return -errno;
 	}
 	return 0;
@@ -791,21 +717,20 @@ static __u64 version_flows(struct canary_state *st, __u32 id, int v)
  * Where status starts counting a version's share: carried over while the
  * effective weights stay, reset to the current counters when they change.
  */
-static void flows_base(struct canary_state *st, __u32 id, bool fresh,
+static void flows_base(struct canary_state *st, const struct gen_old *go,
+		       __u32 id, bool fresh,
 		       const struct canary_service_cfg *svc,
 		       const struct canary_node *node, __u64 *base)
 {
 	__u16 cum[CANARY_MAX_VERSIONS] = {};
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	static struct canary_service_cfg local;
-	struct canary_svc cur;
-	struct canary_meta m;
-	int gen = state_active_gen(st), v, fd;
+	const struct canary_svc *cur;
 	union svc_key key;
-	__u32 idx;
+	int v;
 
 	memset(base, 0, sizeof(__u64) * CANARY_MAX_VERSIONS);
-	if (fresh || gen < 0)
+	if (fresh || go->live < 0)
 		return;
 	config_ports(svc, ports);
 	if (svc->local) {
@@ -816,17 +741,40 @@ static void flows_base(struct canary_state *st, __u32 id, bool fresh,
 	} else {
 		config_effective_cum(svc, cum);
 	}
-	fd = svc_key(st, svc, gen, ports[0].port, &key);
-	idx = meta_index(gen, id);
-	if (bpf_map_lookup_elem(fd, &key, &cur) == 0 &&
-	    bpf_map_lookup_elem(st->meta_fd, &idx, &m) == 0 && cur.id == id &&
-	    cur.n_versions == svc->n_versions &&
-	    !memcmp(cur.cum_bps, cum, sizeof(__u16) * svc->n_versions)) {
-		memcpy(base, m.flows_base, sizeof(m.flows_base));
+	svc_key(st, svc, go->live, ports[0].port, &key);
+	cur = kv_set_get(config_is_v6(svc) ? &go->live6 : &go->live4, &key);
+	if (cur && id < go->live_n_ids && cur->id == id &&
+	    cur->n_versions == svc->n_versions &&
+	    !memcmp(cur->cum_bps, cum, sizeof(__u16) * svc->n_versions)) {
+		memcpy(base, go->live_meta[id].flows_base, sizeof(base[0]) *
+		       CANARY_MAX_VERSIONS);
 		return;
 	}
 	for (v = 0; v < svc->n_versions; v++)
 		base[v] = version_flows(st, id, v);
+}
+
+/* The live generation's service keys and meta entries into @go. */
+static int load_live(struct canary_state *st, struct gen_old *go)
+{
+	int err;
+
+	go->live = state_active_gen(st);
+	if (go->live < 0)
+		return 0;
+	go->live_used = calloc(CANARY_MAX_SERVICES, sizeof(*go->live_used));
+	if (!go->live_used)
+		return -ENOMEM;
+	go->live_meta = state_gen_metas(st, go->live, go->live_used,
+					&go->live_n_ids);
+	if (!go->live_meta)
+		return -ENOMEM;
+	err = kv_set_load(&go->live4, st->svc_fd, sizeof(struct canary_svc_key),
+			  offsetof(struct canary_svc_key, gen), go->live);
+	return err ? err : kv_set_load(&go->live6, st->svc6_fd,
+				       sizeof(struct canary_svc6_key),
+				       offsetof(struct canary_svc6_key, gen),
+				       go->live);
 }
 
 /* Room for one more entry in @old; NULL when out of memory. */
@@ -847,46 +795,151 @@ static struct old_table *old_table_add(struct old_tables *old)
 }
 
 /*
- * Deletes the version entries of the services (@used) of generation @gen,
- * a clean one, keeping them in @old (their tables stay for now, see
- * struct old_tables). They follow from each service's meta entry, so the
- * big maps are not walked (the ring map's buckets alone are 16 MiB, a few
- * ms to walk). @old comes out sorted by id, then version.
+ * The version entries of the services of clean generation @gen (their
+ * canary_meta entries in @go) into @go->tables, sorted by id, then
+ * version. They follow from each service's meta entry, so the big maps
+ * are not walked (the ring map's buckets alone are 16 MiB).
  */
-static int clear_versions(struct canary_state *st, __u32 gen,
-			  const bool *used, struct old_tables *old)
+static int load_tables(struct canary_state *st, __u32 gen, struct gen_old *go)
 {
 	struct canary_ver_key vk = { .gen = gen };
+	struct old_tables *old = &go->tables;
+	const struct canary_meta *m;
+	struct kv_set v4 = {}, v6 = {};
 	struct old_table *t;
-	struct canary_meta m;
-	__u32 id, idx;
-	int v, fd;
+	const void *val;
+	__u32 id;
+	int v, err;
 
-	for (id = 0; id < CANARY_MAX_SERVICES; id++) {
-		if (!used[id])
+	/* One batched walk per map beats a lookup per version. */
+	err = kv_set_load(&v4, st->ver_fd, sizeof(vk),
+			  offsetof(struct canary_ver_key, gen), gen);
+	if (!err)
+		err = kv_set_load(&v6, st->ver6_fd, sizeof(vk),
+				  offsetof(struct canary_ver_key, gen), gen);
+	for (id = 0; id < go->n_ids && !err; id++) {
+		if (!go->used[id])
 			continue;
-		idx = meta_index(gen, id);
-		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m))
-			return -errno;
+		m = &go->meta[id];
 		vk.svc_id = id;
-		for (v = 0; v < m.n_versions; v++) {
+		for (v = 0; v < m->n_versions && v < CANARY_MAX_VERSIONS; v++) {
 			vk.version = v;
+			val = kv_set_get(m->family == CANARY_FAMILY_IPV6 ? &v6 : &v4,
+					 &vk);
+			if (!val)
+				continue; /* a version without entry has no table */
 			t = old_table_add(old);
-			if (!t)
-				return -ENOMEM;
+			if (!t) {
+				err = -ENOMEM;
+				break;
+			}
 			t->id = id;
 			t->version = v;
-			t->v6 = m.family == CANARY_FAMILY_IPV6;
-			fd = t->v6 ? st->ver6_fd : st->ver_fd;
-			if (bpf_map_lookup_elem(fd, &vk, &t->ver)) {
-				old->n--; /* a version without entry has no table */
-				continue;
-			}
-			if (bpf_map_delete_elem(fd, &vk))
-				return -errno;
+			t->v6 = m->family == CANARY_FAMILY_IPV6;
+			memcpy(&t->ver, val, t->v6 ? sizeof(t->ver.v6) :
+						    sizeof(t->ver.v4));
 		}
 	}
-	return 0;
+	kv_set_free(&v4);
+	kv_set_free(&v6);
+	return err;
+}
+
+/* What clean generation @gen holds, into @go (see struct gen_old). */
+static int load_old(struct canary_state *st, __u32 gen, struct gen_old *go)
+{
+	int err;
+
+	go->diff = true;
+	go->used = calloc(CANARY_MAX_SERVICES, sizeof(*go->used));
+	if (!go->used)
+		return -ENOMEM;
+	go->meta = state_gen_metas(st, gen, go->used, &go->n_ids);
+	go->meta_written = calloc(go->n_ids + 1, sizeof(*go->meta_written));
+	if (!go->meta || !go->meta_written)
+		return -ENOMEM;
+	err = kv_set_load(&go->svc4, st->svc_fd, sizeof(struct canary_svc_key),
+			  offsetof(struct canary_svc_key, gen), gen);
+	if (!err)
+		err = kv_set_load(&go->svc6, st->svc6_fd,
+				  sizeof(struct canary_svc6_key),
+				  offsetof(struct canary_svc6_key, gen), gen);
+	return err ? err : load_tables(st, gen, go);
+}
+
+/* After writing clean generation @gen: deletes what no service wrote,
+ * its service keys, meta entries and version entries (tables follow in
+ * drop_old_tables()). */
+static int finish_old(struct canary_state *st, struct gen_old *go, __u32 gen)
+{
+	static const struct canary_meta zero;
+	struct canary_ver_key vk = { .gen = gen };
+	const struct old_table *t;
+	__u32 id, idx;
+	size_t i;
+	int err;
+
+	err = kv_set_prune(&go->svc4);
+	if (!err)
+		err = kv_set_prune(&go->svc6);
+	for (id = 0; id < go->n_ids && !err; id++) {
+		if (go->meta_written[id] || !memcmp(&go->meta[id], &zero, sizeof(zero)))
+			continue;
+		idx = meta_index(gen, id);
+		if (bpf_map_update_elem(st->meta_fd, &idx, &zero, BPF_ANY))
+			err = -errno;
+	}
+	for (i = 0; i < go->tables.n && !err; i++) {
+		t = &go->tables.t[i];
+		if (t->written)
+			continue;
+		vk.svc_id = t->id;
+		vk.version = t->version;
+		if (bpf_map_delete_elem(t->v6 ? st->ver6_fd : st->ver_fd, &vk) &&
+		    errno != ENOENT)
+			err = -errno;
+	}
+	return err;
+}
+
+static void free_old(struct gen_old *go)
+{
+	kv_set_free(&go->svc4);
+	kv_set_free(&go->svc6);
+	kv_set_free(&go->live4);
+	kv_set_free(&go->live6);
+	free(go->live_meta);
+	free(go->live_used);
+	free(go->meta);
+	free(go->used);
+	free(go->meta_written);
+	free(go->tables.t);
+}
+
+/* Empties generation @gen (not clean: a transaction may have died while
+ * writing it) by walking the config maps. */
+static int clear_all(struct canary_state *st, __u32 gen)
+{
+	static bool used[CANARY_MAX_SERVICES];
+	int err;
+
+	err = state_gen_ids(st, gen, used); /* before its canary_svc entries go */
+	if (!err)
+		err = clear_gen(st->svc_fd, sizeof(struct canary_svc_key),
+				offsetof(struct canary_svc_key, gen), gen);
+	if (!err)
+		err = clear_gen(st->svc6_fd, sizeof(struct canary_svc6_key),
+				offsetof(struct canary_svc6_key, gen), gen);
+	if (!err)
+		err = clear_gen(st->ver_fd, sizeof(struct canary_ver_key),
+				offsetof(struct canary_ver_key, gen), gen);
+	if (!err)
+		err = clear_gen(st->ver6_fd, sizeof(struct canary_ver_key),
+				offsetof(struct canary_ver_key, gen), gen);
+	if (!err)
+		err = clear_gen(st->ring_fd, sizeof(struct canary_ring_key),
+				offsetof(struct canary_ring_key, gen), gen);
+	return err ? err : clear_meta(st, gen, used);
 }
 
 /* Deletes the tables of @old that the new config neither kept nor
@@ -895,15 +948,18 @@ static int drop_old_tables(struct canary_state *st, __u32 gen,
 			   const struct old_tables *old)
 {
 	struct canary_ring_key rk = { .gen = gen };
+	const struct old_table *t;
 	size_t i;
 	int c;
 
 	for (i = 0; i < old->n; i++) {
-		if (old->t[i].keep)
-			continue;
-		rk.svc_id = old->t[i].id;
-		rk.version = old->t[i].version;
-		for (c = 0; c < CANARY_RING_MAX_CHUNKS; c++) {
+		t = &old->t[i];
+		rk.svc_id = t->id;
+		rk.version = t->version;
+		/* What the new table (if any) did not overwrite. */
+		for (c = t->keep ? t->keep_chunks : 0;
+		     c < ring_chunks(t->v6 ? t->ver.v6.ring_size :
+					    t->ver.v4.ring_size); c++) {
 			rk.chunk = c;
 			if (bpf_map_delete_elem(st->ring_fd, &rk) && errno != ENOENT)
 				return -errno;
@@ -919,37 +975,20 @@ int state_write_config(struct canary_state *st, struct canary_config *cfg,
 		       const __u32 *ids, const bool *fresh, __u32 gen,
 		       const struct canary_node *node)
 {
-	static bool used[CANARY_MAX_SERVICES], shared[CANARY_MAX_SERVICES];
+	static bool shared[CANARY_MAX_SERVICES];
 	__u64 base[CANARY_MAX_VERSIONS];
 	struct ver_buf *buf = malloc(sizeof(*buf));
-	struct old_tables old = {};
+	struct gen_old go = {};
 	bool clean;
 	int i, err;
 
 	if (!buf)
 		return -ENOMEM;
-	err = gen_ids(st, gen, used); /* before its canary_svc entries go */
+	err = load_live(st, &go);
 	if (!err)
 		err = state_begin_gen(st, gen, &clean);
 	if (!err)
-		err = clear_gen(st->svc_fd, sizeof(struct canary_svc_key),
-				offsetof(struct canary_svc_key, gen), gen);
-	if (!err)
-		err = clear_gen(st->svc6_fd, sizeof(struct canary_svc6_key),
-				offsetof(struct canary_svc6_key, gen), gen);
-	if (!err && clean)
-		err = clear_versions(st, gen, used, &old);
-	if (!err && !clean)
-		err = clear_gen(st->ver_fd, sizeof(struct canary_ver_key),
-				offsetof(struct canary_ver_key, gen), gen);
-	if (!err && !clean)
-		err = clear_gen(st->ver6_fd, sizeof(struct canary_ver_key),
-				offsetof(struct canary_ver_key, gen), gen);
-	if (!err && !clean)
-		err = clear_gen(st->ring_fd, sizeof(struct canary_ring_key),
-				offsetof(struct canary_ring_key, gen), gen);
-	if (!err)
-		err = clear_meta(st, gen, used);
+		err = clean ? load_old(st, gen, &go) : clear_all(st, gen);
 	if (!err)
 		err = clear_pins(st, gen);
 	/* Endpoint entries: only those that differ from what the
@@ -958,13 +997,15 @@ int state_write_config(struct canary_state *st, struct canary_config *cfg,
 	if (!err)
 		err = state_write_backends(st, cfg, gen, shared);
 	for (i = 0; i < cfg->n_services && !err; i++) {
-		flows_base(st, ids[i], fresh[i], &cfg->svc[i], node, base);
+		flows_base(st, &go, ids[i], fresh[i], &cfg->svc[i], node, base);
 		err = write_service(st, ids[i], gen, &cfg->svc[i], base, node,
-				    shared[i], buf, &old);
+				    shared[i], buf, &go);
 	}
+	if (!err && go.diff)
+		err = finish_old(st, &go, gen);
 	if (!err)
-		err = drop_old_tables(st, gen, &old);
-	free(old.t);
+		err = drop_old_tables(st, gen, &go.tables);
+	free_old(&go);
 	free(buf);
 	return err;
 }

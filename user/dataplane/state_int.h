@@ -25,6 +25,35 @@ int state_write_config(struct canary_state *st, struct canary_config *cfg,
 		       const __u32 *ids, const bool *fresh, __u32 gen,
 		       const struct canary_node *node);
 
+/* state_keys.c: one generation's entries of a config hash map. */
+struct kv_set {
+	int fd;
+	size_t ks, vs, n;
+	unsigned char *rec;  /* n records of key then value, sorted by key */
+	bool *needed;        /* written (or found equal) by this transaction */
+};
+
+/* The entries of generation @gen of map @fd (keys of @key_size bytes,
+ * generation at byte @gen_off); 0 or -errno. */
+int kv_set_load(struct kv_set *s, int fd, size_t key_size, size_t gen_off,
+		__u32 gen);
+/* Whether the generation holds @key with value @val; marks @key needed
+ * (the caller writes it when it differs). */
+bool kv_set_same(struct kv_set *s, const void *key, const void *val);
+/* The value of @key in @s, or NULL. */
+const void *kv_set_get(const struct kv_set *s, const void *key);
+/* Deletes the entries no one marked needed; 0 or -errno. */
+int kv_set_prune(struct kv_set *s);
+void kv_set_free(struct kv_set *s);
+
+/* state_read.c */
+
+/* The ids in use in generation @gen (@used, CANARY_MAX_SERVICES entries)
+ * and their canary_meta entries, indexed by id: 0..*@n_ids - 1 (malloc'd);
+ * NULL on failure. */
+struct canary_meta *state_gen_metas(struct canary_state *st, __u32 gen,
+				    bool *used, __u32 *n_ids);
+
 /* state_txn.c */
 
 /* Before writing generation @gen: whether it holds exactly what a

@@ -16,6 +16,7 @@
 
 #include "dataplane/bridge.h"
 #include "util/log.h"
+#include "core/names.h"
 #include "dataplane/state_int.h"
 #include "dataplane/guard.h"
 
@@ -258,58 +259,16 @@ out:
 	return err;
 }
 
-/* Canonical form for comparing: endpoints sorted, unused bytes zero. */
-static void canonical(const struct canary_service_cfg *in,
-		      struct canary_service_cfg *out)
-{
-	int v;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "%s", in->name);
-	out->vip = in->vip;
-	out->port = in->port;
-	out->n_ports = in->n_ports;
-	memcpy(out->ports, in->ports, sizeof(out->ports));
-	out->proto = in->proto;
-	out->affinity = in->affinity;
-	out->snat = in->snat;
-	out->local = in->local;
-	/* field by field into zeroed memory: no padding compared */
-	out->guard.on = in->guard.on;
-	if (in->guard.on) {
-		out->guard.max_fail_bps = in->guard.max_fail_bps;
-		out->guard.min_flows = in->guard.min_flows;
-		out->guard.window_s = in->guard.window_s;
-	}
-	out->n_versions = in->n_versions;
-	for (v = 0; v < in->n_versions; v++) {
-		snprintf(out->v[v].name, sizeof(out->v[v].name), "%s",
-			 in->v[v].name);
-		out->v[v].weight_bps = in->v[v].weight_bps;
-		out->v[v].n_endpoints = in->v[v].n_endpoints;
-		memcpy(out->v[v].ep, in->v[v].ep,
-		       sizeof(in->v[v].ep[0]) * in->v[v].n_endpoints);
-		config_sort_endpoints(&out->v[v]);
-	}
-	out->n_pins = in->n_pins;
-	for (v = 0; v < in->n_pins; v++) {
-		out->pins[v].addr = in->pins[v].addr;
-		out->pins[v].prefixlen = in->pins[v].prefixlen;
-		snprintf(out->pins[v].version, sizeof(out->pins[v].version),
-			 "%s", in->pins[v].version);
-	}
-}
-
 /* Whether @b asks for exactly what @a runs (services matched by name) and
  * for the node section the maps hold. */
 static bool config_same(struct canary_state *st, const struct canary_config *a,
 			const struct canary_config *b)
 {
-	static struct canary_service_cfg x, y;
-	const struct canary_service_cfg *o;
 	struct canary_node want, have;
 	struct canary_genstate gs;
-	int i;
+	struct names ix;
+	bool same = true;
+	int i, j;
 
 	if (a->n_services != b->n_services)
 		return false;
@@ -325,16 +284,15 @@ static bool config_same(struct canary_state *st, const struct canary_config *a,
 		if (memcmp(&want, &have, sizeof(want)))
 			return false;
 	}
-	for (i = 0; i < b->n_services; i++) {
-		o = config_find((struct canary_config *)a, b->svc[i].name);
-		if (!o)
-			return false;
-		canonical(o, &x);
-		canonical(&b->svc[i], &y);
-		if (memcmp(&x, &y, sizeof(x)))
-			return false;
+	names_init(&ix);
+	for (i = 0; i < a->n_services && same; i++)
+		same = !names_put(&ix, a->svc[i].name, i);
+	for (i = 0; i < b->n_services && same; i++) {
+		j = names_get(&ix, b->svc[i].name);
+		same = j >= 0 && config_service_same(&a->svc[j], &b->svc[i]);
 	}
-	return true;
+	names_free(&ix);
+	return same;
 }
 
 /* config_check_node() against the node the maps hold, for a config
@@ -371,18 +329,35 @@ static int check_guard_map(struct canary_state *st,
 int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
 		      struct canary_err *err)
 {
-	struct canary_config old, cfg;
-	__u32 *old_ids = calloc(CANARY_MAX_SERVICES, sizeof(*old_ids));
-	int ret = EXIT_FAIL, e;
+	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
+	struct canary_config old;
+	int ret;
 
 	cerr_clear(err);
 	config_init(&old);
-	config_init(&cfg);
-	if (!old_ids || state_read_config(st, &old, old_ids) ||
-	    state_read_config(st, &cfg, old_ids)) {
+	if (!ids || state_read_config(st, &old, ids)) {
 		cerr_set(err, "Couldn't read the running config under '%s'",
 			 st->pin_dir);
-		goto out;
+		ret = EXIT_FAIL;
+	} else {
+		ret = state_transaction_on(st, &old, ids, edit, arg, err);
+	}
+	config_free(&old);
+	free(ids);
+	return ret;
+}
+
+int state_transaction_on(struct canary_state *st,
+			 const struct canary_config *old, const __u32 *old_ids,
+			 config_edit_fn edit, void *arg, struct canary_err *err)
+{
+	struct canary_config cfg;
+	int ret = EXIT_FAIL, e;
+
+	cerr_clear(err);
+	if (config_copy(&cfg, old)) {
+		cerr_set(err, "Couldn't copy the running config: out of memory");
+		return EXIT_FAIL;
 	}
 	e = edit(&cfg, arg, err);
 	if (!e)
@@ -403,14 +378,14 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
 		ret = e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
 	}
-	if (config_same(st, &old, &cfg)) {
+	if (config_same(st, old, &cfg)) {
 		/* Nothing to do, and the previous generation (and its grace
 		 * period) must stay the config before the last real change. */
 		pr_info("config unchanged\n");
 		ret = EXIT_OK;
 		goto out;
 	}
-	e = commit(st, &old, old_ids, &cfg);
+	e = commit(st, old, old_ids, &cfg);
 	if (e == -ENOSPC) {
 		/* The old services keep their ids until the change is live. */
 		cerr_set(err, "too many services: the running and the new "
@@ -430,8 +405,6 @@ out:
 	 * ask): the bridge FDB copy follows, failing only the fast path. */
 	if (ret == EXIT_OK)
 		bridge_sync(st);
-	config_free(&old);
 	config_free(&cfg);
-	free(old_ids);
 	return ret;
 }

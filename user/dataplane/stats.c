@@ -34,17 +34,15 @@ static int read_percpu(int fd, __u32 key, void *out, size_t size)
 	return 0;
 }
 
-/* Flows since the last weight change, and per pin. */
+/* Flows since the last weight change (d->since holds the counters at
+ * that change on entry), and per pin. */
 static void load_service_extras(struct canary_state *st, struct stats_snap *d,
 				int i)
 {
-	struct canary_meta m;
 	int v;
 
-	if (state_read_meta(st, d->ids[i], &m))
-		memset(&m, 0, sizeof(m));
 	for (v = 0; v < d->cfg.svc[i].n_versions; v++)
-		d->since[i][v] = d->st[i][v].new_flows - m.flows_base[v];
+		d->since[i][v] = d->st[i][v].new_flows - d->since[i][v];
 	for (v = 0; v < d->cfg.svc[i].n_pins; v++)
 		read_percpu(st->pinstat_fd, d->ids[i] * CANARY_MAX_PINS + v,
 			    &d->pin_flows[i][v], sizeof(__u64));
@@ -101,14 +99,14 @@ static void load_flow_table(struct canary_state *st, struct stats_snap *d)
 				    d->global.flow_inserts - gone : 0;
 }
 
-int stats_load(struct canary_state *st, struct stats_snap *d)
+int stats_load(struct canary_state *st, struct stats_snap *d, const char *only)
 {
 	int i, v, ret;
 
 	config_init(&d->cfg);
-	d->gen = state_active_gen(st);
-	if (state_read_config(st, &d->cfg, d->ids))
-		return -EIO;
+	ret = state_read_snapshot(st, &d->cfg, d->ids, d->since, only, &d->gen);
+	if (ret)
+		return ret;
 	for (i = 0; i < d->cfg.n_services; i++)
 		for (v = 0; v < d->cfg.svc[i].n_versions; v++)
 			read_percpu(st->stats_fd,

@@ -27,9 +27,12 @@ struct stats_snap {
 };
 
 /* Reads config, per-version counters and node counters into @d (large:
- * allocate it). @d->cfg must be released with config_free() even on
+ * allocate it), with @only just the service of that name (-ENOENT when
+ * there is none). Needs no lock: the config is one consistent
+ * generation. @d->cfg must be released with config_free() even on
  * failure. Returns 0 or a negative errno. */
-int stats_load(struct canary_state *st, struct stats_snap *d);
+int stats_load(struct canary_state *st, struct stats_snap *d,
+	       const char *only);
 
 /* Handshake time quantile @q of version @v of service @i, microseconds
  * (0: none timed). */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kube/kube_client.h"
 #include "kube/kube_events.h"
@@ -56,7 +57,8 @@ json_object *kube_event_json(const struct kube_event *ev, const char *node,
 	json_object_object_add(o, "source", src);
 	add_str(o, "firstTimestamp", ts);
 	add_str(o, "lastTimestamp", ts);
-	json_object_object_add(o, "count", json_object_new_int(1));
+	json_object_object_add(o, "count",
+			       json_object_new_int(ev->count > 1 ? ev->count : 1));
 	add_str(o, "reportingComponent", KUBE_EVENT_COMPONENT);
 	add_str(o, "reportingInstance", node);
 	return o;
@@ -97,6 +99,14 @@ static int send_event(struct kube_events *e, const struct kube_event *ev)
 	return ret;
 }
 
+static long mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 /* Takes the oldest queued Event into @ev; false when kube_stop came. */
 static bool next_event(struct kube_events *e, struct kube_event *ev)
 {
@@ -114,6 +124,8 @@ static bool next_event(struct kube_events *e, struct kube_event *ev)
 	}
 	if (e->n && !kube_stop) {
 		*ev = e->q[e->head];
+		ev->count = e->count[e->head];
+		names_del(&e->ix, e->keys[e->head]);
 		e->head = (e->head + 1) % KUBE_EVENTS_QUEUE;
 		e->n--;
 	}
@@ -121,12 +133,38 @@ static bool next_event(struct kube_events *e, struct kube_event *ev)
 	return !kube_stop;
 }
 
+/* A token bucket: KUBE_EVENTS_BURST at once, then KUBE_EVENTS_RATE a
+ * second, so that thousands of changes at once (a first sync) reach the
+ * API server as a steady trickle. */
+static void rate_limit(double *tokens, struct timespec *last)
+{
+	struct timespec now;
+	double dt;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	dt = (now.tv_sec - last->tv_sec) + (now.tv_nsec - last->tv_nsec) / 1e9;
+	*last = now;
+	*tokens += dt * KUBE_EVENTS_RATE;
+	if (*tokens > KUBE_EVENTS_BURST)
+		*tokens = KUBE_EVENTS_BURST;
+	if (*tokens < 1) {
+		kube_sleep_ms((long)((1 - *tokens) * 1000 / KUBE_EVENTS_RATE) + 1);
+		clock_gettime(CLOCK_MONOTONIC, last);
+		*tokens = 1;
+	}
+	*tokens -= 1;
+}
+
 static void *events_main(void *arg)
 {
 	struct kube_events *e = arg;
 	struct kube_event *ev = malloc(sizeof(*ev));
+	double tokens = KUBE_EVENTS_BURST;
+	struct timespec last;
 
+	clock_gettime(CLOCK_MONOTONIC, &last);
 	while (ev && next_event(e, ev)) {
+		rate_limit(&tokens, &last);
 		if (send_event(e, ev))
 			e->failed++;
 		else
@@ -136,17 +174,40 @@ static void *events_main(void *arg)
 	return NULL;
 }
 
+static void events_free(struct kube_events *e)
+{
+	int i;
+
+	for (i = 0; e->keys && i < KUBE_EVENTS_QUEUE; i++)
+		free(e->keys[i]);
+	free(e->keys);
+	free(e->count);
+	free(e->q);
+	names_free(&e->ix);
+	e->keys = NULL;
+	e->count = NULL;
+	e->q = NULL;
+}
+
 int kube_events_start(struct kube_events *e, const struct kube_config *kc,
 		      const char *node)
 {
 	pthread_condattr_t ca;
-	int ret;
+	int ret, i;
 
 	e->kc = kc;
 	snprintf(e->node, sizeof(e->node), "%s", node ? node : "");
+	names_init(&e->ix);
 	e->q = calloc(KUBE_EVENTS_QUEUE, sizeof(*e->q));
-	if (!e->q)
+	e->count = calloc(KUBE_EVENTS_QUEUE, sizeof(*e->count));
+	e->keys = calloc(KUBE_EVENTS_QUEUE, sizeof(*e->keys));
+	for (i = 0; e->keys && i < KUBE_EVENTS_QUEUE; i++)
+		if (!(e->keys[i] = malloc(KUBE_NS_LEN + KUBE_OBJ_LEN + 64)))
+			break;
+	if (!e->q || !e->count || !e->keys || i < KUBE_EVENTS_QUEUE) {
+		events_free(e);
 		return -ENOMEM;
+	}
 	pthread_mutex_init(&e->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -157,19 +218,63 @@ int kube_events_start(struct kube_events *e, const struct kube_config *kc,
 	return ret;
 }
 
+/* Joins @ev into the queued Event @q about the same object: both
+ * messages while they fit, else the newer one. */
+static void coalesce(struct kube_event *q, int *count,
+		     const struct kube_event *ev)
+{
+	size_t n = strlen(q->message), m = strlen(ev->message);
+
+	if (n + 2 + m < sizeof(q->message))
+		snprintf(q->message + n, sizeof(q->message) - n, "; %s",
+			 ev->message);
+	else
+		snprintf(q->message, sizeof(q->message), "%s", ev->message);
+	(*count)++;
+}
+
+/* Counts a dropped Event; one line per KUBE_EVENTS_WARN_S says how many. */
+static void note_dropped(struct kube_events *e, const struct kube_event *ev)
+{
+	long now = mono_s();
+
+	e->failed++;
+	e->dropped++;
+	if (e->dropped_at && now - e->dropped_at < KUBE_EVENTS_WARN_S)
+		return;
+	pr_warn("agent: event queue full (%d objects waiting): %lu Event(s) "
+		"dropped, the latest %s for %s/%s\n", KUBE_EVENTS_QUEUE,
+		e->dropped, ev->reason, ev->ns, ev->name);
+	e->dropped = 0;
+	e->dropped_at = now;
+}
+
 void kube_events_post(struct kube_events *e, const struct kube_event *ev)
 {
+	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 64];
+	int slot;
+
 	if (!e->started)
 		return;
+	snprintf(key, sizeof(key), "%s/%s/%s/%s/%d", ev->kind, ev->ns,
+		 ev->name, ev->reason, ev->warning);
 	pthread_mutex_lock(&e->lock);
-	if (e->n < KUBE_EVENTS_QUEUE) {
-		e->q[(e->head + e->n) % KUBE_EVENTS_QUEUE] = *ev;
-		e->n++;
-		pthread_cond_signal(&e->cond);
+	slot = names_get(&e->ix, key);
+	if (slot >= 0) {
+		coalesce(&e->q[slot], &e->count[slot], ev);
+	} else if (e->n < KUBE_EVENTS_QUEUE) {
+		slot = (e->head + e->n) % KUBE_EVENTS_QUEUE;
+		e->q[slot] = *ev;
+		e->count[slot] = 1;
+		snprintf(e->keys[slot], KUBE_NS_LEN + KUBE_OBJ_LEN + 64, "%s", key);
+		if (names_put(&e->ix, e->keys[slot], slot) == 0) {
+			e->n++;
+			pthread_cond_signal(&e->cond);
+		} else {
+			note_dropped(e, ev);
+		}
 	} else {
-		e->failed++;
-		pr_warn("agent: event queue full: %s for %s/%s dropped\n",
-			ev->reason, ev->ns, ev->name);
+		note_dropped(e, ev);
 	}
 	pthread_mutex_unlock(&e->lock);
 }
@@ -182,7 +287,6 @@ void kube_events_stop(struct kube_events *e)
 		pthread_join(e->thread, NULL);
 	pthread_mutex_destroy(&e->lock);
 	pthread_cond_destroy(&e->cond);
-	free(e->q);
-	e->q = NULL;
+	events_free(e);
 	e->started = false;
 }

@@ -17,8 +17,14 @@
 #include <json-c/json.h>
 #include "kube/kube_objects.h"
 #include "kube/kubeconfig.h"
+#include "core/names.h"
 
-#define KUBE_EVENTS_QUEUE 64       /* waiting Events; more are dropped */
+#define KUBE_EVENTS_QUEUE 4096     /* objects with Events waiting; more
+				    * are dropped (counted, logged once per
+				    * KUBE_EVENTS_WARN_S) */
+#define KUBE_EVENTS_RATE 50        /* Events sent per second at most, */
+#define KUBE_EVENTS_BURST 100      /* after a burst of this many */
+#define KUBE_EVENTS_WARN_S 10      /* one "dropped" line per this long */
 #define KUBE_EVENT_MSG_LEN 1024    /* events.k8s.io bounds a note to 1 kB */
 #define KUBE_EVENT_COMPONENT "canary-bpf"
 
@@ -32,15 +38,21 @@ struct kube_event {
 	bool warning;                  /* type Warning, else Normal */
 	char reason[32];               /* UpperCamelCase: WeightsChanged... */
 	char message[KUBE_EVENT_MSG_LEN];
+	int count;                     /* occurrences it stands for (0: 1) */
 };
 
 struct kube_events {
 	const struct kube_config *kc;
 	char node[KUBE_OBJ_LEN];       /* reportingInstance and source.host */
-	pthread_mutex_t lock;          /* guards q, head, n */
+	pthread_mutex_t lock;          /* guards q to dropped_at */
 	pthread_cond_t cond;
 	struct kube_event *q;          /* ring of KUBE_EVENTS_QUEUE */
+	int *count;                    /* per slot: Events coalesced into it */
+	char **keys;                   /* per slot: its object and reason */
+	struct names ix;               /* keys -> slot, for coalescing */
 	int head, n;
+	unsigned long dropped;         /* since the last "dropped" line */
+	long dropped_at;               /* CLOCK_MONOTONIC s of that line */
 	atomic_ulong sent;             /* created (HTTP 201) */
 	atomic_ulong failed;           /* refused, unreachable or dropped */
 	pthread_t thread;
@@ -51,7 +63,10 @@ struct kube_events {
  * negative errno. */
 int kube_events_start(struct kube_events *e, const struct kube_config *kc,
 		      const char *node);
-/* Queues @ev; never blocks. A full queue drops it (counted as failed). */
+/* Queues @ev; never blocks. An Event about an object (and reason) that
+ * already has one waiting joins it: one Event whose message lists both
+ * and whose count says how many. A queue full of other objects drops it
+ * (counted as failed). */
 void kube_events_post(struct kube_events *e, const struct kube_event *ev);
 /* Joins the sender once kube_stop is set; Events still queued are
  * dropped. */

@@ -325,6 +325,7 @@ struct kube_obj *kube_obj_decode(enum kube_kind kind, json_object *o,
 	snprintf(obj->ns, sizeof(obj->ns), "%s",
 		 ns ? ns : kind == KUBE_NODE ? "" : "default");
 	snprintf(obj->uid, sizeof(obj->uid), "%s", uid ? uid : "");
+	snprintf(obj->rv, sizeof(obj->rv), "%s", kube_resource_version(o));
 	decode_guard(meta, obj);
 	if (kind == KUBE_SPLIT)
 		ret = decode_split(o, &obj->split);

@@ -188,6 +188,9 @@ struct kube_obj {
 	char ns[KUBE_NS_LEN];           /* "" for cluster-scoped kinds (Node) */
 	char name[KUBE_OBJ_LEN];
 	char uid[KUBE_UID_LEN];         /* metadata.uid, for Events */
+	char rv[32];                    /* metadata.resourceVersion: a
+					 * relist that brings the same
+					 * versions changes nothing */
 	/* TrafficSplits and routes: KUBE_GUARD_ANNOTATION as written, ""
 	 * when absent; "\x01" when too long to keep */
 	char guard[KUBE_GUARD_LEN];
