@@ -76,7 +76,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(OUTPUT)/fuzz/%,$(FUZZ_SRCS))
 # What the fuzz targets reach: parsers, config model, YAML, weights, and
 # the agent's Kubernetes JSON decoding.
-FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/user/%.o,core/addr core/parse core/config core/names \
+FUZZ_OBJS := $(patsubst %,$(OUTPUT)/fuzz/user/%.o,core/addr core/parse core/config core/health core/names \
 	core/config_yaml core/weights kube/kube_objects kube/kube_gateway kube/kube_logic util/log)
 FUZZ_SECONDS ?= 60
 FUZZ_PACKETS ?= 1000000

@@ -228,6 +228,35 @@ static __always_inline int icmp_snat_to_client(const struct icmp_quote *e,
 }
 
 /*
+ * An ICMP error (its header at @off in @ctx) about UDP flow @client:@cport
+ * -> @vip:@vport, on its way to the client: a destination unreachable
+ * other than fragmentation needed is the endpoint refusing the flow
+ * (bpf/health.h). @proto is the quoted packet's.
+ */
+static __always_inline void icmp_health(void *ctx, enum ctx_kind kind,
+					__u16 off, __u8 proto,
+					const __be32 *client, __be16 cport,
+					const __be32 *vip, __be16 vport,
+					bool is6)
+{
+	void *end = ctx_data_end(ctx, kind);
+	__u8 *ic;
+
+	/* The parser found the ICMP header within its first 256 bytes; the
+	 * verifier needs that bound to let the access below through (a
+	 * variable offset up to 0xffff leaves the packet range unknown). */
+	if (proto != CANARY_PROTO_UDP || off > 255)
+		return;
+	ic = ctx_data(ctx, kind) + (off & 0xff);
+	if ((void *)(ic + 2) > end)
+		return;
+	if (is6 ? ic[0] != ICMPV6_DEST_UNREACH :
+		  ic[0] != ICMP_DEST_UNREACH || ic[1] == 4 /* frag. needed */)
+		return;
+	health_unreachable(client, cport, vip, vport, is6);
+}
+
+/*
  * ICMP errors coming in about our flows: addressed to the sender of the
  * quoted packet, which is the VIP (a reply) or this node (a SNATed
  * packet). Translated ones go on through the kernel (XDP_PASS, as every
@@ -246,9 +275,13 @@ static __always_inline void ingress_icmp(void *ctx, enum ctx_kind kind,
 	    e.daddr != e.in.saddr)
 		return;
 	icmp_nat_init(&to, &e);
-	if (icmp_to_endpoint(&e, node, &to) &&
-	    icmp_snat_to_client(&e, node, &to))
-		return;
+	if (icmp_to_endpoint(&e, node, &to)) {
+		if (icmp_snat_to_client(&e, node, &to))
+			return;
+		/* from the far side of a SNATed flow, to its client */
+		icmp_health(ctx, kind, e.icmp_off, e.in.proto, &to.q_saddr,
+			    to.q_sport, &to.q_daddr, to.q_dport, false);
+	}
 	if (icmp_rewrite(ctx, kind, &e, &to)) {
 		GLOBAL_INC(g, errors);
 		return;
@@ -352,9 +385,14 @@ static __always_inline void ingress_icmp6(void *ctx, enum ctx_kind kind)
 	    !addr6_eq(sc->e.daddr, sc->e.in.saddr6))
 		return;
 	icmp6_nat_init(&sc->to, &sc->e);
-	if (icmp6_to_endpoint(&sc->e, n, &sc->to) &&
-	    icmp6_snat_to_client(&sc->e, n, &sc->to))
-		return;
+	if (icmp6_to_endpoint(&sc->e, n, &sc->to)) {
+		if (icmp6_snat_to_client(&sc->e, n, &sc->to))
+			return;
+		/* from the far side of a SNATed flow, to its client */
+		icmp_health(ctx, kind, sc->e.icmp_off, sc->e.in.proto,
+			    sc->to.q_saddr, sc->to.q_sport, sc->to.q_daddr,
+			    sc->to.q_dport, true);
+	}
 	if (icmp6_rewrite(ctx, kind, &sc->e, &sc->to)) {
 		GLOBAL_INC(g, errors);
 		return;
@@ -390,6 +428,9 @@ static __always_inline enum verdict ingress_snat_reply(void *ctx,
 		return V_PASS;
 	}
 	GLOBAL_INC(g, snat_replies);
+	health_reply_of(p, FAM_ADDR(&way, is6, client),
+			FAM_VAL(&way, is6, client_port), FAM_ADDR(&way, is6, vip),
+			FAM_VAL(&way, is6, vport), is6);
 	addr_copy(p->saddr6, FAM_ADDR(&way, is6, vip), is6);
 	if (kind == CTX_XDP)
 		return xdp_forward(ctx, p, FAM_ADDR(&way, is6, client), g, is6);
@@ -458,6 +499,13 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 	ret = hit ? LB_FLOW_HIT : lb_place(p, svc, gen, gs, node, g, &f, is6);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
+	/* A connection opening (bpf/health.h): a client's SYN, or a new
+	 * UDP flow; an established packet pays this one test. */
+	if (p->proto == CANARY_PROTO_TCP ?
+		    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN :
+		    ret == LB_FLOW_NEW)
+		health_new(p, FAM_VAL(&f, is6, svc_id), FAM_VAL(&f, is6, version),
+			   is6);
 	/* Only SNATed flows pay for the address check. */
 	snat = FAM_VAL(&f, is6, flags) & CANARY_FLOW_F_SNAT;
 	if (snat) {
@@ -724,6 +772,8 @@ static __noinline void egress_icmp(struct __sk_buff *skb,
 	orig = reply_origin(&r, false);
 	if (!orig)
 		return;
+	icmp_health(skb, CTX_SKB, e.icmp_off, r.proto, r.daddr6, r.dport,
+		    FAM_ADDR(orig, false, vip), FAM_VAL(orig, false, port), false);
 	icmp_nat_init(&to, &e);
 	to.q_daddr = orig->v4.vip;
 	to.q_dport = orig->v4.port;
@@ -757,6 +807,8 @@ static __noinline void egress_icmp6(struct __sk_buff *skb,
 	orig = reply_origin(&r, true);
 	if (!orig)
 		return;
+	icmp_health(skb, CTX_SKB, e.icmp_off, r.proto, r.daddr6, r.dport,
+		    FAM_ADDR(orig, true, vip), FAM_VAL(orig, true, port), true);
 	addr6_copy(vip, orig->v6.vip);
 	vport = orig->v6.port;
 	if (icmp6_rewrite_quoted(skb, CTX_SKB, &e,
@@ -882,6 +934,8 @@ static __always_inline void egress(struct __sk_buff *skb, struct pkt *p,
 
 	if (!orig)
 		return;
+	health_reply_of(p, p->daddr6, p->dport, FAM_ADDR(orig, is6, vip),
+			FAM_VAL(orig, is6, port), is6);
 	if (rewrite_tuple(skb, CTX_SKB, p, true, FAM_ADDR(orig, is6, vip),
 			  FAM_VAL(orig, is6, port), is6)) {
 		GLOBAL_INC(g, errors);
@@ -965,4 +1019,16 @@ int canary_getpeername6(struct bpf_sock_addr *ctx)
 {
 	sock6_restore(ctx);
 	return SOCK_PASS;
+}
+
+/* What became of a balanced socket's connect(), as the kernel tells it
+ * (bpf/sock.h); attached with the cgroup hooks above. */
+SEC("sockops")
+int canary_sockops(struct bpf_sock_ops *skops)
+{
+	if (skops->op == BPF_SOCK_OPS_TCP_CONNECT_CB)
+		sock_health_connect(skops);
+	else
+		sock_health_event(skops);
+	return 1;
 }

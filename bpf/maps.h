@@ -264,6 +264,56 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_sock6 SEC(".maps");
 
+/* Connection outcomes per service and version (include/canary.h). A hash
+ * without preallocation: 240 bytes per CPU for each version that had a
+ * connection, not for every possible one (an array would take 15 MiB per
+ * CPU up front). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_MAX_VERSIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct canary_health);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_health SEC(".maps");
+
+/* TCP connections in handshake, per family; touched by SYN, SYN-ACK, RST
+ * and FIN packets only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CANARY_HS_ENTRIES);
+	__type(key, struct canary_flow_key);
+	__type(value, struct canary_hs);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_hs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CANARY_HS_ENTRIES);
+	__type(key, struct canary_flow6_key);
+	__type(value, struct canary_hs);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_hs6 SEC(".maps");
+
+/* Handshake state of balanced TCP sockets (socket-level balancing). */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct canary_hs);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_sockhs SEC(".maps");
+
+/* Per-service guard: config from user space, windows and sheds from the
+ * data plane (atomic adds: one entry for every CPU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CANARY_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct canary_svc_guard);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_svcguard SEC(".maps");
+
 /*
  * Devices XDP may redirect translated packets to (attach --redirect-dev).
  * A device that cannot take XDP frames (a bridge, or a veth whose peer has

@@ -235,4 +235,89 @@ static __always_inline void sock6_restore(struct bpf_sock_addr *ctx)
 	}
 }
 
+/*
+ * Connection health of balanced TCP sockets: the kernel tells a sockops
+ * program what became of a connect() (bpf/health.h counts the rest from
+ * packets). The socket's choice (canary_sock or canary_sock6) names the
+ * service and version; canary_sockhs keeps the handshake's state.
+ */
+#define TCP_STATE_SYN_SENT 2 /* BPF_TCP_SYN_SENT */
+#define TCP_STATE_ESTABLISHED 1
+#define TCP_STATE_CLOSE 7
+
+/* The service and version socket-level balancing chose for @sk. */
+static __always_inline bool sock_choice(struct bpf_sock *sk, __u32 *svc_id,
+					__u32 *v)
+{
+	struct canary_sock *s4;
+	struct canary_sock6 *s6;
+
+	s4 = bpf_sk_storage_get(&canary_sock, sk, 0, 0);
+	if (s4) {
+		*svc_id = s4->svc_id;
+		*v = s4->version;
+		return true;
+	}
+	s6 = bpf_sk_storage_get(&canary_sock6, sk, 0, 0);
+	if (!s6)
+		return false;
+	*svc_id = s6->svc_id;
+	*v = s6->version;
+	return true;
+}
+
+/* The SYN is about to go: a new connection; ask for the callbacks that
+ * tell its fate. */
+static __always_inline void sock_health_connect(struct bpf_sock_ops *skops)
+{
+	struct canary_hs *e;
+	struct bpf_sock *sk = skops->sk;
+	__u32 svc_id, v;
+
+	if (!sk || !sock_choice(sk, &svc_id, &v))
+		return;
+	e = bpf_sk_storage_get(&canary_sockhs, sk, 0,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (!e)
+		return;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->svc_id = svc_id;
+	e->version = v;
+	e->state = CANARY_HS_SYN;
+	health_count_new(svc_id, v, e->ts_ns);
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+				  BPF_SOCK_OPS_STATE_CB_FLAG |
+				  BPF_SOCK_OPS_RTO_CB_FLAG);
+}
+
+/* Established, a SYN retransmitted, or a state change of a socket whose
+ * connect() sock_health_connect() saw. */
+static __always_inline void sock_health_event(struct bpf_sock_ops *skops)
+{
+	struct bpf_sock *sk = skops->sk;
+	struct canary_hs *e;
+	__u64 now;
+
+	if (!sk)
+		return;
+	e = bpf_sk_storage_get(&canary_sockhs, sk, 0, 0);
+	if (!e)
+		return;
+	now = bpf_ktime_get_ns();
+	if (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB) {
+		health_answered(e, now);
+	} else if (skops->op == BPF_SOCK_OPS_RTO_CB) {
+		if (skops->state == TCP_STATE_SYN_SENT)
+			health_unanswered(e, now);
+	} else if (skops->op == BPF_SOCK_OPS_STATE_CB &&
+		   skops->args[1] == TCP_STATE_CLOSE) {
+		/* Straight from SYN_SENT or ESTABLISHED to CLOSE: a reset (a
+		 * graceful close goes through FIN_WAIT or CLOSE_WAIT). */
+		if (skops->args[0] == TCP_STATE_SYN_SENT ||
+		    skops->args[0] == TCP_STATE_ESTABLISHED)
+			health_reset(e, now);
+		bpf_sk_storage_delete(&canary_sockhs, sk);
+	}
+}
+
 #endif /* CANARY_BPF_SOCK_H */

@@ -134,6 +134,11 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_CLOCK "canary_clock"
 #define CANARY_MAP_GUARD "canary_guard"
 #define CANARY_MAP_FLOOD "canary_flood"
+#define CANARY_MAP_HEALTH "canary_health"
+#define CANARY_MAP_HS "canary_hs"
+#define CANARY_MAP_HS6 "canary_hs6"
+#define CANARY_MAP_SVCGUARD "canary_svcguard"
+#define CANARY_MAP_SOCKHS "canary_sockhs"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
@@ -216,6 +221,11 @@ _Static_assert(sizeof(struct canary_vips) == 16 + CANARY_VIPS_BITS / 8,
  * may clash there (bpf/lb.h, lb_avoid_clash()); without the flag it is
  * not checked for, at no cost. */
 #define CANARY_SVC_F_SHARED (1 << 4)
+/* The service has a guard (canary_svcguard): a new flow that picked a
+ * non-first version looks up whether that version was shed. Without the
+ * flag (and in a generation written before the guard existed) nothing is
+ * looked up. */
+#define CANARY_SVC_F_GUARD (1 << 5)
 
 /*
  * canary_ver (hash, no prealloc): one version of one service in one
@@ -824,6 +834,135 @@ struct canary_sock6 {
 	__u8 reserved[3];  /* zero */
 };
 _Static_assert(sizeof(struct canary_sock6) == 44, "canary_sock6 size");
+
+/*
+ * Connection health (issue 17). Three maps, all new names: a pin dir made
+ * before them gets them created empty at the in-place upgrade, and empty
+ * means "nothing counted yet" and "no guard".
+ *
+ * canary_health (per-CPU hash, no prealloc, key id * MAX_VERSIONS +
+ * version as canary_stats' index, made by the data plane at a version's
+ * first connection; no entry: all zero): what became of each version's
+ * new connections, as this node sees them.
+ *
+ * TCP. A client's SYN that the data plane places is a new connection;
+ * its time is kept in canary_hs (canary_hs6) until the endpoint answers.
+ * The endpoint's SYN-ACK (seen by tc egress on its way to the client, or
+ * by ingress for a source-NATed flow) ends the handshake: its time goes
+ * into the histogram. A RST instead of the SYN-ACK is refused. A RST
+ * from the endpoint within CANARY_EARLY_RESET_MS of its SYN-ACK is
+ * reset_early (accepted, then dropped: a crashing server, an accept
+ * queue that overflowed with tcp_abort_on_overflow). A SYN still not
+ * answered CANARY_SYN_TIMEOUT_MS after it was seen is unanswered,
+ * counted when the client sends it again (its retransmission, 1 s later
+ * by Linux's default), so a client that gives up without retrying is
+ * not counted. A node sees both directions only when replies leave
+ * through an interface canary-bpf is attached to (or come back to it,
+ * source-NATed); otherwise it counts new connections and nothing else.
+ *
+ * UDP. A new flow is a new connection; an ICMP destination unreachable
+ * from the endpoint's side about the flow is refused (each one the
+ * endpoint's kernel sends, which it rate-limits); nothing is timed.
+ */
+#ifndef CANARY_HS_BUCKETS
+#define CANARY_HS_BUCKETS 24 /* handshake histogram buckets, log2 microseconds */
+#endif
+#ifndef CANARY_SYN_TIMEOUT_MS
+#define CANARY_SYN_TIMEOUT_MS 500 /* a SYN unanswered this long is unanswered:
+				   * under the 1 s initial RTO, far above a
+				   * healthy SYN-ACK's time */
+#endif
+#ifndef CANARY_EARLY_RESET_MS
+#define CANARY_EARLY_RESET_MS 1000 /* a RST this soon after the SYN-ACK is
+				    * reset_early, ms */
+#endif
+#ifndef CANARY_HS_ENTRIES
+#define CANARY_HS_ENTRIES 65536 /* connections in handshake (or in their first
+				 * CANARY_EARLY_RESET_MS) tracked, per family */
+#endif
+
+struct canary_health {
+	__u64 new_conns;   /* TCP SYNs placed on this version; UDP new flows */
+	__u64 refused;     /* SYN answered by RST; UDP: ICMP unreachable */
+	__u64 reset_early; /* RST within CANARY_EARLY_RESET_MS of the SYN-ACK */
+	__u64 unanswered;  /* SYN still unanswered after CANARY_SYN_TIMEOUT_MS */
+	__u64 handshakes;  /* SYN-ACKs timed: the sum of hs_bucket[] */
+	__u64 hs_us_total; /* their handshake times added up, microseconds */
+	/* Handshake times (SYN in to SYN-ACK out, at this node): bucket b
+	 * holds [2^b, 2^(b+1)) us (bucket 0 also < 1 us), the last one
+	 * everything from 2^(CANARY_HS_BUCKETS - 1) us (8.4 s) up. */
+	__u64 hs_bucket[CANARY_HS_BUCKETS];
+};
+_Static_assert(sizeof(struct canary_health) == 48 + 8 * CANARY_HS_BUCKETS,
+	       "canary_health size");
+
+/*
+ * canary_hs (LRU hash, key struct canary_flow_key) and canary_hs6 (key
+ * struct canary_flow6_key): a TCP connection between the client's SYN
+ * and the end of its early-reset window. Written by the data plane only;
+ * an entry the LRU evicts (more than CANARY_HS_ENTRIES connections in
+ * handshake at once) is simply not counted.
+ */
+struct canary_hs {
+	__u64 ts_ns;      /* CLOCK_MONOTONIC: the SYN, then the SYN-ACK */
+	__u32 svc_id;     /* the connection's service */
+	__u8 version;     /* and version */
+	__u8 state;       /* CANARY_HS_* */
+	__u16 reserved;   /* zero */
+};
+_Static_assert(sizeof(struct canary_hs) == 16, "canary_hs size");
+
+/* canary_sockhs (socket storage, value struct canary_hs): the same for a
+ * TCP socket that socket-level balancing sent to an endpoint, followed
+ * by the kernel's own callbacks (sockops): the SYN sent, the connection
+ * established, a SYN retransmitted, the socket closed. */
+
+/* canary_hs.state */
+#define CANARY_HS_SYN 0      /* SYN seen, no answer yet */
+#define CANARY_HS_LATE 1     /* SYN unanswered, counted as such */
+#define CANARY_HS_OPEN 2     /* SYN-ACK seen at ts_ns */
+
+/*
+ * canary_svcguard (array, MAX_SERVICES entries, index service id): the
+ * guard of a service (apply file `guard:`, `canary-bpf guard`, the
+ * agent's annotation) and its state. User space writes the config and
+ * (re)arms by zeroing v[]; the data plane counts into v[] with atomic
+ * adds from every CPU and sheds.
+ *
+ * Per non-first version, in tumbling windows of window_ms: the window
+ * starts at its first new connection; once window_ms has passed, the
+ * next event starts a new one at zero. When a failure (refused,
+ * reset_early, unanswered) makes failed * 10000 > max_fail_bps * conns
+ * with conns >= min_flows in the current window, the version is shed:
+ * from the next new connection on, new flows that pick it (by weight or
+ * by a pin) go to the first version instead. Established flows keep
+ * their endpoints. It stays shed until user space re-arms it (a weight
+ * change, `guard NAME --reset`, a changed guard).
+ */
+struct canary_svc_guard_ver {
+	__u64 win_start_ns; /* CLOCK_MONOTONIC: start of the window counted */
+	__u32 conns;        /* new connections in the window */
+	__u32 failed;       /* failures in the window */
+	__u64 shed_ns;      /* 0: armed; else CLOCK_MONOTONIC time of the shed */
+	__u32 shed_conns;   /* conns and failed of the window that shed it */
+	__u32 shed_failed;
+};
+_Static_assert(sizeof(struct canary_svc_guard_ver) == 32, "canary_svc_guard_ver size");
+
+struct canary_svc_guard {
+	__u16 flags;          /* CANARY_GUARD_F_* */
+	__u16 max_fail_bps;   /* failures above this share of conns shed, bps */
+	__u32 min_flows;      /* new connections a window needs to judge */
+	__u32 window_ms;      /* window length, ms */
+	__u32 sheds;          /* sheds so far (data plane; kept by re-arms) */
+	__u64 armed_ns;       /* CLOCK_MONOTONIC of the last (re)arm */
+	struct canary_svc_guard_ver v[CANARY_MAX_VERSIONS]; /* v[0] unused */
+};
+_Static_assert(sizeof(struct canary_svc_guard) == 24 + 32 * CANARY_MAX_VERSIONS,
+	       "canary_svc_guard size");
+
+/* canary_svcguard.flags */
+#define CANARY_GUARD_F_ON (1 << 0) /* configured; else every other field 0 */
 
 /* Ingress attach modes, as recorded in link pin names. */
 enum canary_mode {

@@ -18,7 +18,7 @@ static const struct cmd *const commands[] = {
 	&cmd_attach,	 &cmd_detach,	&cmd_apply,  &cmd_set_weight,
 	&cmd_service,	 &cmd_endpoints, &cmd_status,	&cmd_pin,
 	&cmd_unpin,	 &cmd_flows,	 &cmd_attach_cgroup, &cmd_detach_cgroup,
-	&cmd_agent,	 &cmd_kube_status,
+	&cmd_agent,	 &cmd_kube_status, &cmd_guard, &cmd_top,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -623,9 +623,13 @@ def ctl(args):
     args.quantity = "--quantity" in args.rest
     args.matches = "--matches" in args.rest
     args.local = "--local" in args.rest
+    annotations = {}
     for x in args.rest:
         if x.startswith("--address-type="):
             args.address_type = x.split("=", 1)[1]
+        if x.startswith("--annotation="):
+            k, _, v = x[len("--annotation="):].partition("=")
+            annotations[k] = v
     method, path, body = "POST", "/_ctl/apply", None
     if verb == "service":
         ext = [x[len("ext="):] for x in rest[3:] if x.startswith("ext=")]
@@ -639,6 +643,8 @@ def ctl(args):
     elif verb == "split":
         body = obj_split(rest[0], rest[1], rest[2], rest[3:], args.quantity,
                          args.matches)
+        if annotations:
+            body["metadata"]["annotations"] = annotations
     elif verb == "gateway":
         body = obj_gateway(rest[0], rest[1], rest[2], rest[3:])
     elif verb in ("tcproute", "udproute"):

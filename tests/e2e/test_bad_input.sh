@@ -17,7 +17,7 @@ SMALL_MAPS=(canary_gen canary_svc canary_ver canary_ring_v2 canary_flow
 	    canary_backend canary_global canary_pins canary_tx
 	    canary_svc6 canary_ver6 canary_flow6_v2 canary_backend6 canary_pins6
 	    canary_node_v2 canary_snat6)
-BIG_MAPS=(canary_meta_v2 canary_stats canary_pinstat)
+BIG_MAPS=(canary_meta_v2 canary_stats canary_pinstat canary_svcguard)
 
 # dump_state FILE MAP...: the maps' JSON dumps and the pin dir's listing.
 dump_state() {
@@ -81,6 +81,10 @@ make_yamls() {
 	yaml_edit no-eps 's/endpoints: \[10.244.1.21:5050\]/endpoints: []/'
 	yaml_edit bad-cidr 's/^\(    protocol: tcp\)$/\1\n    pins: [{cidr: 10.0.1.0\/33, version: v2}]/'
 	yaml_edit pin-version 's/^\(    protocol: tcp\)$/\1\n    pins: [{cidr: 10.0.1.0\/24, version: v9}]/'
+	yaml_edit guard-pct 's/^\(    protocol: tcp\)$/\1\n    guard: {max_failure_pct: 100}/'
+	yaml_edit guard-flows 's/^\(    protocol: tcp\)$/\1\n    guard: {min_flows: 0}/'
+	yaml_edit guard-window 's/^\(    protocol: tcp\)$/\1\n    guard: {window_s: 3601}/'
+	yaml_edit guard-key 's/^\(    protocol: tcp\)$/\1\n    guard: {max_fail: 5}/'
 	six_yaml six-snat '    snat: always'
 	six_yaml six-local '    traffic_policy: local'
 	six_yaml six-mixed-ep '' '10.244.1.11:8080'
@@ -135,6 +139,14 @@ apply_cases() {
 	bad_case apply_weighted_no_endpoints "$(at no-eps).*v2" cb apply -f "$WORK/no-eps.yaml"
 	bad_case apply_bad_pin_cidr "$(at bad-cidr).*10\\.0\\.1\\.0/33" cb apply -f "$WORK/bad-cidr.yaml"
 	bad_case apply_pin_unknown_version "$(at pin-version).*v9" cb apply -f "$WORK/pin-version.yaml"
+	bad_case apply_guard_pct "$(at guard-pct).*max_failure_pct '100' must be below 100" \
+		cb apply -f "$WORK/guard-pct.yaml"
+	bad_case apply_guard_min_flows "$(at guard-flows).*min_flows '0' is out of range" \
+		cb apply -f "$WORK/guard-flows.yaml"
+	bad_case apply_guard_window "$(at guard-window).*window_s '3601' is out of range" \
+		cb apply -f "$WORK/guard-window.yaml"
+	bad_case apply_guard_unknown_key "$(at guard-key).*unknown key 'max_fail' in a guard" \
+		cb apply -f "$WORK/guard-key.yaml"
 	# No node section: checked against the node the maps hold (none).
 	bad_case apply_ipv6_snat_always_running_node_without_address6 \
 		"service 'six': snat: always on an IPv6 service needs this node's IPv6 address \\(node: address6\\)" \
@@ -248,6 +260,25 @@ other_cases() {
 		env NODE_NAME='n&x=1' "$CANARY_BIN" --pin-dir "$PIN_DIR" agent --no-attach \
 		--kubeconfig "$WORK/nonexistent"
 	bad_case unknown_command frobnicate cb frobnicate
+	bad_case guard_pct_100 "--max-failure-pct: max_failure_pct '100' must be below 100" \
+		cb guard prod-service --max-failure-pct 100
+	bad_case guard_pct_not_a_number "max_failure_pct: 'x' is not a percentage" \
+		cb guard prod-service --max-failure-pct x
+	bad_case guard_min_flows_zero "--min-flows: min_flows '0' is out of range" \
+		cb guard prod-service --min-flows 0
+	bad_case guard_window_not_a_number "--window-s: window_s '1s' is not a whole number" \
+		cb guard prod-service --window-s 1s
+	bad_case guard_unknown_service "service 'nosuch' does not exist" \
+		cb guard nosuch --min-flows 10
+	bad_case guard_reset_unknown_service "service 'nosuch' does not exist" \
+		cb guard nosuch --reset
+	bad_case guard_reset_without_guard "service 'prod-service' has no guard" \
+		cb guard prod-service --reset
+	bad_case guard_nothing_asked "--off or --reset: one of them" cb guard prod-service
+	bad_case guard_off_and_reset "--off or --reset: one of them" \
+		cb guard prod-service --off --reset
+	bad_case top_delay_zero "--delay '0': expected 1-60 seconds" cb top --delay 0
+	bad_case top_argument "expected no arguments" cb top now
 	mkdir -p "$WORK/plain"
 	for args in status "set-weight prod-service v2=10" "apply -f $WORK/seed.yaml" \
 		"attach n0" flows; do

@@ -62,6 +62,49 @@ else
 fi
 hold_quit
 
+# Connection health as the kernel tells it (sockops): every balanced
+# connect() so far counted and timed, none failed.
+counter_case_health() {
+	local name=$1 expr=$2 res
+	if res=$(cb -j status | "$PY" -c 'import json, sys
+s = [x for x in json.load(sys.stdin)["services"] if x["name"] == "prod-service"][0]
+v = {x["name"]: x for x in s["versions"]}
+g = s["guard"]
+ok = eval(sys.argv[1])
+print(ok, {k: (x["new_connections"], x["handshakes"], x["refused"], x["failed"]) for k, x in v.items()}, g["state"])
+sys.exit(0 if ok is True else 1)' "$expr" 2>&1); then
+		pass "$name"
+		info "$name: $res"
+	else
+		fail "$name" "$res"
+	fi
+}
+counter_case_health socket_connections_counted \
+	"sum(x['new_connections'] for x in v.values()) >= 4550 and sum(x['handshakes'] for x in v.values()) >= 4550 and sum(x['failed'] for x in v.values()) == 0"
+# v2 (100 % now) stops listening: its connect()s are refused, and the
+# guard sheds it without a packet rewritten.
+expect v2_refuses cb endpoints set prod-service v2 "${POD_IPS[3]}:5099"
+expect guard_on cb guard prod-service --min-flows 20 --max-failure-pct 5
+if cg_burst burst refused 300 --parallel 1; then
+	res=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["errors"])' \
+		"$WORK/refused.json")
+	if [ "$res" -ge 20 ] && [ "$res" -le 40 ]; then
+		pass socket_refused_until_shed
+		info "socket_refused_until_shed: $res of 300 refused"
+	else
+		fail socket_refused_until_shed "$res of 300 failed"
+	fi
+else
+	fail socket_refused_until_shed "client.py burst failed"
+fi
+counter_case_health socket_guard_shed \
+	"g['state'] == 'shed' and v['v2']['refused'] >= 20"
+if cg_burst burst after_shed 200; then
+	check_share socket_after_shed_all_v1 after_shed 200 0 v1=100 v2=0
+else
+	fail socket_after_shed_all_v1 "client.py burst failed"
+fi
+
 # A service without any endpoint refuses connect() (the packet path drops).
 expect empty_v1 cb endpoints set prod-service v1
 expect empty_v2 cb endpoints set prod-service v2

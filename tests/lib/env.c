@@ -254,6 +254,15 @@ struct canary_global env_global(struct test_env *env)
 	return g;
 }
 
+struct canary_health env_health(struct test_env *env, __u32 id, __u32 version)
+{
+	struct canary_health h;
+
+	sum_percpu(env->st.health_fd, id * CANARY_MAX_VERSIONS + version, &h,
+		   sizeof(h));
+	return h;
+}
+
 struct canary_vstats env_vstats(struct test_env *env, __u32 id, __u32 version)
 {
 	struct canary_vstats s;

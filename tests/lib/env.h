@@ -54,6 +54,8 @@ int env_run(int prog_fd, const void *in, __u32 len, void *out, __u32 *out_len);
 
 struct canary_global env_global(struct test_env *env);
 struct canary_vstats env_vstats(struct test_env *env, __u32 id, __u32 version);
+/* Connection outcomes of service @id's version @version, all CPUs. */
+struct canary_health env_health(struct test_env *env, __u32 id, __u32 version);
 
 /*
  * What the data plane must choose for a new flow under @svc, computed in

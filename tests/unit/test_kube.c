@@ -337,6 +337,48 @@ static void test_service_policy(void)
 	kube_obj_free(d);
 }
 
+/* The guard annotation of a TrafficSplit reaches each of its services; a
+ * malformed one makes the split NotApplied, naming the key. */
+static void test_guard_annotation(void)
+{
+	struct kube_store store[KUBE_KINDS] = {};
+	struct agent_plan p;
+	int i;
+
+	put(&store[KUBE_SERVICE], obj(KUBE_SERVICE, svc_json));
+	put(&store[KUBE_SPLIT], obj(KUBE_SPLIT,
+		"{\"metadata\":{\"name\":\"g\",\"namespace\":\"shop\",\"annotations\":"
+		"{\"canary-bpf.io/guard\":\"max_failure_pct=2.5,min_flows=20\"}},"
+		"\"spec\":{\"service\":\"prod\",\"backends\":[{\"service\":\"v1\","
+		"\"weight\":90},{\"service\":\"v2\",\"weight\":10}]}}"));
+	put(&store[KUBE_SPLIT], obj(KUBE_SPLIT,
+		"{\"metadata\":{\"name\":\"h\",\"namespace\":\"shop\",\"annotations\":"
+		"{\"canary-bpf.io/guard\":\"min_flows=0\"}},"
+		"\"spec\":{\"service\":\"prod\",\"backends\":[{\"service\":\"v1\","
+		"\"weight\":90},{\"service\":\"v2\",\"weight\":10}]}}"));
+	put(&store[KUBE_SPLIT], obj(KUBE_SPLIT,
+		"{\"metadata\":{\"name\":\"i\",\"namespace\":\"shop\"},"
+		"\"spec\":{\"service\":\"prod\",\"backends\":[{\"service\":\"v1\","
+		"\"weight\":90},{\"service\":\"v2\",\"weight\":10}]}}"));
+	if (!ASSERT_EQ(agent_plan_build(store, NULL, &p), 0, "agent_plan_build") ||
+	    !ASSERT_EQ(p.n_splits, 3, "p.n_splits"))
+		goto out;
+	ASSERT_TRUE(p.splits[0].n > 0 && !p.splits[0].bad[0], "g applied");
+	for (i = p.splits[0].first; i < p.splits[0].first + p.splits[0].n; i++)
+		ASSERT_TRUE_FMT(p.cfg.svc[i].guard.on &&
+				p.cfg.svc[i].guard.max_fail_bps == 250 &&
+				p.cfg.svc[i].guard.min_flows == 20 &&
+				p.cfg.svc[i].guard.window_s == 10, "%s", p.cfg.svc[i].name);
+	ASSERT_EQ(p.splits[1].n, 0, "h not applied");
+	ASSERT_TRUE_FMT(strstr(p.splits[1].bad, "canary-bpf.io/guard: min_flows '0'"),
+			"'%s'", p.splits[1].bad);
+	ASSERT_TRUE(p.splits[2].n > 0 &&
+		    !p.cfg.svc[p.splits[2].first].guard.on, "i: no guard");
+out:
+	agent_plan_free(&p);
+	store_free(store);
+}
+
 static void test_set_weight_patch(void)
 {
 	json_object *o = json_tokener_parse(
@@ -369,6 +411,7 @@ int main(void)
 	RUN_TEST(test_default_route);
 	RUN_TEST(test_plan);
 	RUN_TEST(test_service_policy);
+	RUN_TEST(test_guard_annotation);
 	RUN_TEST(test_set_weight_patch);
 	return test__summary();
 }

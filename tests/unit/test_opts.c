@@ -178,7 +178,8 @@ static void test_command_tables(void)
 		&cmd_attach, &cmd_detach, &cmd_apply, &cmd_set_weight,
 		&cmd_service, &cmd_endpoints, &cmd_status, &cmd_pin,
 		&cmd_unpin, &cmd_flows, &cmd_attach_cgroup,
-		&cmd_detach_cgroup, &cmd_agent, &cmd_kube_status,
+		&cmd_detach_cgroup, &cmd_agent, &cmd_kube_status, &cmd_guard,
+		&cmd_top,
 	};
 	size_t i;
 

@@ -178,7 +178,7 @@ static void test_syntax_error(void)
 static void test_unknown_key(void)
 {
 	check_error("services:\n  - name: a\n    vipp: 10.0.0.1\n", "3:5: ",
-		    "unknown key 'vipp' in a service (expected name, vip, port, protocol, versions, affinity, pins, ports, snat, traffic_policy)");
+		    "unknown key 'vipp' in a service (expected name, vip, port, protocol, versions, affinity, pins, ports, snat, traffic_policy, guard)");
 	check_error("servics: []\n", "1:1: ", "unknown key 'servics'");
 	check_error("services:\n- name: a\n  versions:\n  - name: v1\n    wieght: 5\n",
 		    "5:5: ", "unknown key 'wieght' in a version");

@@ -372,6 +372,8 @@ int agent_run(struct agent *a)
 		ret = kube_watch_start(&a->watch[started]);
 	a->links_on = !ret && !pthread_create(&a->links, NULL, links_main, a);
 	while (!ret && !kube_stop) {
+		if (a->cnt.ready)
+			agent_guard_poll(a);
 		if (!wait_work(a, refresh_at, retry_at))
 			continue;
 		kube_sleep_ms(DEBOUNCE_MS);
@@ -417,6 +419,7 @@ void agent_free(struct agent *a)
 	}
 	free(a->mem);
 	names_free(&a->mem_ix);
+	free(a->guard_seen);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
 }

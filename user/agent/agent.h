@@ -76,6 +76,13 @@ struct agent {
 	__u64 flip_seen;          /* canary_gen's flip stamp after the last
 				   * pass: unchanged, the maps are as that
 				   * pass left them */
+	/* sheds already reported: service name and shed time */
+	struct guard_seen {
+		char name[CANARY_NAME_LEN];
+		__u64 shed_ns;
+	} *guard_seen;
+	int n_guard_seen;
+	long guard_at;            /* CLOCK_MONOTONIC s of the next poll */
 };
 
 /* @node: this node's name (NULL or "": no Node watch, no NodePorts, no

@@ -119,8 +119,8 @@ static void mem_record(struct split_mem *m, const struct canary_config *cfg,
 }
 
 /* An Event about the owner of @sp. */
-static void post_event(struct agent *a, const struct split_plan *sp,
-		       bool warning, const char *reason, const char *msg)
+void agent_post_event(struct agent *a, const struct split_plan *sp,
+		      bool warning, const char *reason, const char *msg)
 {
 	struct kube_event ev = { .warning = warning };
 
@@ -152,7 +152,7 @@ static void split_report(struct agent *a, struct split_mem *m,
 		snprintf(msg, sizeof(msg), "not applied (what runs for it stays): %s",
 			 sp->bad);
 		alog("%s: %s", owner, msg);
-		post_event(a, sp, true, "NotApplied", msg);
+		agent_post_event(a, sp, true, "NotApplied", msg);
 		a->cnt.errors++;
 	} else if (!sp->bad[0] && m->bad[0]) {
 		alog("%s: valid again", owner);
@@ -356,7 +356,7 @@ static void log_split_changes(struct agent *a, const struct split_plan *sp,
 			 n->proto == CANARY_PROTO_UDP ? "udp" : "tcp",
 			 w, e[0] ? e : " unchanged");
 		alog("%s", line);
-		post_event(a, sp, false, weights_differ(o, n) ? "WeightsChanged" :
+		agent_post_event(a, sp, false, weights_differ(o, n) ? "WeightsChanged" :
 			   "EndpointsChanged", line);
 	}
 }

@@ -8,6 +8,7 @@
 
 #include "agent/agent_plan.h"
 #include "kube/kube_logic.h"
+#include "core/health.h"
 
 /* "ns/name" into @buf: the key of the plan's indexes. */
 static const char *ix_key(const char *ns, const char *name, char *buf,
@@ -372,10 +373,37 @@ static void plan_owner(struct split_plan *out, const struct kube_obj *o,
 	snprintf(out->api_version, sizeof(out->api_version), "%s", api_version);
 }
 
+int plan_guard(const struct kube_obj *o, struct split_plan *out,
+	       struct canary_guard_cfg *g)
+{
+	struct canary_err err = {};
+
+	memset(g, 0, sizeof(*g));
+	if (!o->guard[0])
+		return 0;
+	if (!strcmp(o->guard, "\x01"))
+		snprintf(err.msg, sizeof(err.msg), "too long");
+	else if (!guard_parse_spec(o->guard, g, &err))
+		return 0;
+	snprintf(out->bad, sizeof(out->bad), "annotation %s: %.200s",
+		 KUBE_GUARD_ANNOTATION, err.msg);
+	return -EINVAL;
+}
+
+void plan_set_guard(struct agent_plan *p, const struct split_plan *out,
+		    const struct canary_guard_cfg *g)
+{
+	int i;
+
+	for (i = out->first; i < p->cfg.n_services; i++)
+		p->cfg.svc[i].guard = *g;
+}
+
 static int plan_split(const struct kube_obj *sp,
 		      const struct kube_node *node, struct agent_plan *p,
 		      struct split_plan *out)
 {
+	struct canary_guard_cfg guard;
 	const struct kube_service *root;
 	const struct kube_obj *ro;
 	__u16 bps[CANARY_MAX_VERSIONS];
@@ -383,7 +411,8 @@ static int plan_split(const struct kube_obj *sp,
 
 	plan_owner(out, sp, sp->split.api_version);
 	out->first = p->cfg.n_services;
-	if (plan_weights(sp->split.b, sp->split.n_backends, bps, out->bad,
+	if (plan_guard(sp, out, &guard) ||
+	    plan_weights(sp->split.b, sp->split.n_backends, bps, out->bad,
 			 sizeof(out->bad)))
 		return 0;
 	if (sp->split.has_matches)
@@ -396,13 +425,13 @@ static int plan_split(const struct kube_obj *sp,
 	}
 	root = &ro->svc;
 	ret = plan_family(sp, root, node, AF_INET, bps, p, out);
-	if (ret || !(root->families & KUBE_FAMILY_V6))
-		return ret;
-	if (v6_problem(root, &p->cfg.node)) {
+	if (!ret && (root->families & KUBE_FAMILY_V6) &&
+	    v6_problem(root, &p->cfg.node))
 		plan_note(out, v6_problem(root, &p->cfg.node));
-		return 0;
-	}
-	return plan_family(sp, root, node, AF_INET6, bps, p, out);
+	else if (!ret && (root->families & KUBE_FAMILY_V6))
+		ret = plan_family(sp, root, node, AF_INET6, bps, p, out);
+	plan_set_guard(p, out, &guard);
+	return ret;
 }
 
 /* The node section from this node's Node: its InternalIPs are the SNAT
@@ -497,7 +526,8 @@ bool agent_svc_equal(const struct canary_service_cfg *a,
 	if (strcmp(a->name, b->name) || !addr_eq(&a->vip, &b->vip) || a->port != b->port ||
 	    a->proto != b->proto || a->n_versions != b->n_versions ||
 	    a->affinity != b->affinity || a->n_pins != b->n_pins ||
-	    a->snat != b->snat || a->local != b->local)
+	    a->snat != b->snat || a->local != b->local ||
+	    !guard_cfg_equal(&a->guard, &b->guard))
 		return false;
 	for (v = 0; v < a->n_versions; v++)
 		if (strcmp(a->v[v].name, b->v[v].name) ||

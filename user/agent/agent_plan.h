@@ -96,6 +96,13 @@ struct canary_service_cfg *plan_add_service(struct agent_plan *p,
 void plan_version_endpoints(const struct agent_plan *p, const char *ns,
 			    const char *svc, const struct kube_port *sp, int af,
 			    struct canary_version_cfg *ver, int *terminating);
+/* The guard annotation of owner @o into @g; -EINVAL with the reason in
+ * @out->bad when it is malformed (the owner is then not applied). */
+int plan_guard(const struct kube_obj *o, struct split_plan *out,
+	       struct canary_guard_cfg *g);
+/* Gives @g to every service @p holds from @out->first on. */
+void plan_set_guard(struct agent_plan *p, const struct split_plan *out,
+		    const struct canary_guard_cfg *g);
 /* Appends @text to @out's note ("; " between notes). */
 void plan_note(struct split_plan *out, const char *text);
 /* A copy of @s's objects sorted by plan_cmp_obj(); NULL: no memory. */
@@ -107,6 +114,14 @@ void plan_dedup(struct canary_service_cfg *s);
 /* Routes of @kind into @p (agent_route.c); 0 or -ENOMEM. */
 int plan_routes(struct kube_store *store, enum kube_kind kind,
 		struct agent_plan *p);
+
+/* An Event about the owner of @sp (agent_apply.c). */
+void agent_post_event(struct agent *a, const struct split_plan *sp,
+		      bool warning, const char *reason, const char *msg);
+/* Posts a GuardShed Event (and a log line) about the owner of each
+ * "k8s.*" service whose guard shed a version since the last call; at
+ * most once a second (agent_guard.c). */
+void agent_guard_poll(struct agent *a);
 
 /* Whether two services are the same config (names, address, weights,
  * endpoints); endpoints must be sorted. */

@@ -139,6 +139,7 @@ static int plan_route(const struct kube_obj *ro,
 		      struct agent_plan *p, struct split_plan *out)
 {
 	const struct kube_route *r = &ro->route;
+	struct canary_guard_cfg guard;
 	__u16 bps[CANARY_MAX_VERSIONS];
 	int i, ret;
 
@@ -148,7 +149,8 @@ static int plan_route(const struct kube_obj *ro,
 	snprintf(out->uid, sizeof(out->uid), "%s", ro->uid);
 	snprintf(out->api_version, sizeof(out->api_version), "%s", r->api_version);
 	out->first = p->cfg.n_services;
-	if (route_weights(r, bps, out->bad, sizeof(out->bad)))
+	if (plan_guard(ro, out, &guard) ||
+	    route_weights(r, bps, out->bad, sizeof(out->bad)))
 		return 0;
 	if (r->n_rules > 1)
 		snprintf(out->note, sizeof(out->note),
@@ -160,6 +162,7 @@ static int plan_route(const struct kube_obj *ro,
 		if (ret)
 			return ret;
 	}
+	plan_set_guard(p, out, &guard);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "agent/metrics.h"
 #include "core/parse.h"
 #include "dataplane/stats.h"
+#include "core/health.h"
 
 #define METRICS_MAX_ADDRS 4
 
@@ -26,25 +27,162 @@ static void help(FILE *f, const char *name, const char *type, const char *text)
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
+/* "NAME{service=...,version=...,vip=...,port=...,protocol=...": a
+ * version's series, open for more labels (@v < 0: the service's). */
+static void series(FILE *f, const char *name, const struct canary_service_cfg *s,
+		   int v)
+{
+	char ip[CANARY_ADDR_STRLEN];
+
+	fprintf(f, "%s{service=\"%s\",", name, s->name);
+	if (v >= 0)
+		fprintf(f, "version=\"%s\",", s->v[v].name);
+	fprintf(f, "vip=\"%s\",port=\"%u\",protocol=\"%s\"",
+		addr_str(&s->vip, ip, sizeof(ip)), ntohs(s->port),
+		s->proto == CANARY_PROTO_UDP ? "udp" : "tcp");
+}
+
 /* One line per service and version of @d for the field picked by @pick. */
 static void per_version(FILE *f, const struct stats_snap *d, const char *name,
 			const char *type, const char *text,
 			double (*pick)(const struct stats_snap *d, int i, int v))
 {
 	const struct canary_service_cfg *s;
-	char ip[CANARY_ADDR_STRLEN];
 	int i, v;
 
 	help(f, name, type, text);
 	for (i = 0; i < d->cfg.n_services; i++) {
 		s = &d->cfg.svc[i];
-		for (v = 0; v < s->n_versions; v++)
-			fprintf(f, "%s{service=\"%s\",version=\"%s\",vip=\"%s\","
-				"port=\"%u\",protocol=\"%s\"} %.17g\n", name,
-				s->name, s->v[v].name, addr_str(&s->vip, ip, sizeof(ip)),
-				ntohs(s->port), s->proto == CANARY_PROTO_UDP ? "udp" : "tcp",
-				pick(d, i, v));
+		for (v = 0; v < s->n_versions; v++) {
+			series(f, name, s, v);
+			fprintf(f, "} %.17g\n", pick(d, i, v));
+		}
 	}
+}
+
+static double pick_conns(const struct stats_snap *d, int i, int v)
+{
+	return (double)d->health[i][v].new_conns;
+}
+
+static double pick_failed(const struct stats_snap *d, int i, int v)
+{
+	return (double)health_failed(&d->health[i][v]);
+}
+
+static double pick_shed(const struct stats_snap *d, int i, int v)
+{
+	return guard_version_state(&d->guard[i], v) == GUARD_SHED;
+}
+
+/* Failed new connections per version, by reason. */
+static void failures(FILE *f, const struct stats_snap *d)
+{
+	static const char *const name = "canary_bpf_version_connection_failures_total";
+	const struct canary_service_cfg *s;
+	const struct canary_health *h;
+	int i, v;
+
+	help(f, name, "counter", "New connections that failed, by reason: "
+	     "refused (RST to the SYN; UDP: ICMP unreachable), reset_early "
+	     "(RST soon after the SYN-ACK), unanswered (SYN sent again, still "
+	     "unanswered).");
+	for (i = 0; i < d->cfg.n_services; i++) {
+		s = &d->cfg.svc[i];
+		for (v = 0; v < s->n_versions; v++) {
+			h = &d->health[i][v];
+			series(f, name, s, v);
+			fprintf(f, ",reason=\"refused\"} %llu\n",
+				(unsigned long long)h->refused);
+			series(f, name, s, v);
+			fprintf(f, ",reason=\"reset_early\"} %llu\n",
+				(unsigned long long)h->reset_early);
+			series(f, name, s, v);
+			fprintf(f, ",reason=\"unanswered\"} %llu\n",
+				(unsigned long long)h->unanswered);
+		}
+	}
+}
+
+/* The handshake times of version @v of service @i as a Prometheus
+ * histogram in seconds (buckets are cumulative there). */
+static void handshake_one(FILE *f, const char *name, const struct stats_snap *d,
+			  int i, int v)
+{
+	const struct canary_health *h = &d->health[i][v];
+	char metric[96];
+	__u64 cum = 0;
+	int b;
+
+	snprintf(metric, sizeof(metric), "%s_bucket", name);
+	for (b = 0; b < CANARY_HS_BUCKETS; b++) {
+		cum += h->hs_bucket[b];
+		series(f, metric, &d->cfg.svc[i], v);
+		if (b == CANARY_HS_BUCKETS - 1)
+			fprintf(f, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
+		else
+			fprintf(f, ",le=\"%g\"} %llu\n", (double)(2ull << b) / 1e6,
+				(unsigned long long)cum);
+	}
+	snprintf(metric, sizeof(metric), "%s_sum", name);
+	series(f, metric, &d->cfg.svc[i], v);
+	fprintf(f, "} %.6f\n", h->hs_us_total / 1e6);
+	snprintf(metric, sizeof(metric), "%s_count", name);
+	series(f, metric, &d->cfg.svc[i], v);
+	fprintf(f, "} %llu\n", (unsigned long long)cum);
+}
+
+static void handshakes(FILE *f, const struct stats_snap *d)
+{
+	static const char *const name = "canary_bpf_version_handshake_seconds";
+	int i, v;
+
+	help(f, name, "histogram", "TCP handshake time at this node, SYN in to "
+	     "SYN-ACK out.");
+	for (i = 0; i < d->cfg.n_services; i++)
+		for (v = 0; v < d->cfg.svc[i].n_versions; v++)
+			handshake_one(f, name, d, i, v);
+}
+
+/* Per service: the guard's state and how often it shed. */
+static void guards(FILE *f, const struct stats_snap *d)
+{
+	static const char *const name = "canary_bpf_service_guard_sheds_total";
+	const struct canary_svc_guard *g;
+	int i, v;
+
+	help(f, name, "counter", "Times the data plane's guard shed a version "
+	     "of the service (only services with a guard).");
+	for (i = 0; i < d->cfg.n_services; i++) {
+		g = &d->guard[i];
+		if (!(g->flags & CANARY_GUARD_F_ON))
+			continue;
+		series(f, name, &d->cfg.svc[i], -1);
+		fprintf(f, "} %u\n", g->sheds);
+	}
+	help(f, "canary_bpf_service_guard_state", "gauge",
+	     "The guard's state: 0 off, 1 armed, 2 shed (a version's new "
+	     "connections go to the first version).");
+	for (i = 0; i < d->cfg.n_services; i++) {
+		series(f, "canary_bpf_service_guard_state", &d->cfg.svc[i], -1);
+		fprintf(f, "} %d\n", guard_service_state(&d->guard[i],
+			d->cfg.svc[i].n_versions, &v));
+	}
+}
+
+static void health(FILE *f, const struct stats_snap *d)
+{
+	per_version(f, d, "canary_bpf_version_new_connections_total", "counter",
+		    "New connections (TCP SYNs placed; UDP new flows).", pick_conns);
+	per_version(f, d, "canary_bpf_version_failed_connections_total", "counter",
+		    "New connections that failed: refused + reset early + "
+		    "unanswered.", pick_failed);
+	failures(f, d);
+	handshakes(f, d);
+	per_version(f, d, "canary_bpf_version_guard_shed", "gauge",
+		    "1 while the guard sheds this version: its new connections "
+		    "go to the first version.", pick_shed);
+	guards(f, d);
 }
 
 static double pick_packets(const struct stats_snap *d, int i, int v)
@@ -113,6 +251,7 @@ static void data_plane(FILE *f, const struct stats_snap *d)
 	per_version(f, d, "canary_bpf_version_endpoints", "gauge",
 		    "Endpoints taking new flows.", pick_eps);
 	node_counters(f, &d->global);
+	health(f, d);
 }
 
 static void agent_part(FILE *f, struct agent *a, int maps_ok)

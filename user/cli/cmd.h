@@ -30,7 +30,7 @@ extern const char *opt_pin_dir;
 
 extern const struct cmd cmd_attach, cmd_detach, cmd_apply, cmd_set_weight,
 	cmd_service, cmd_endpoints, cmd_status, cmd_pin, cmd_unpin, cmd_flows,
-	cmd_attach_cgroup, cmd_detach_cgroup;
+	cmd_attach_cgroup, cmd_detach_cgroup, cmd_guard, cmd_top;
 
 void cmd_print_usage(const struct cmd *c, const char *prefix);
 

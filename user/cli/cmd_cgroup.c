@@ -40,6 +40,8 @@ static const struct hook hooks[] = {
 	{ "sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
 	{ "recvmsg6", BPF_CGROUP_UDP6_RECVMSG },
 	{ "getpeername6", BPF_CGROUP_INET6_GETPEERNAME },
+	/* connection health of balanced sockets (bpf/sock.h) */
+	{ "sockops", BPF_CGROUP_SOCK_OPS },
 };
 
 #define N_HOOKS (sizeof(hooks) / sizeof(hooks[0]))
@@ -51,6 +53,7 @@ static int hook_prog(struct canary_bpf *skel, size_t i)
 		skel->progs.canary_recvmsg4, skel->progs.canary_getpeername4,
 		skel->progs.canary_connect6, skel->progs.canary_sendmsg6,
 		skel->progs.canary_recvmsg6, skel->progs.canary_getpeername6,
+		skel->progs.canary_sockops,
 	};
 
 	return bpf_program__fd(progs[i]);

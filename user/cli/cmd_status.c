@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <json-c/json.h>
 
 #include "cli/cmd.h"
@@ -18,6 +19,8 @@
 #include "core/parse.h"
 #include "dataplane/state.h"
 #include "dataplane/stats.h"
+#include "dataplane/guard.h"
+#include "core/health.h"
 #include "cli/kube_split.h"
 
 static const char *proto_name(__u8 proto)
@@ -52,6 +55,30 @@ static json_object *json_endpoints(const struct canary_version_cfg *ver)
 	return arr;
 }
 
+/* Connection outcomes of version @v of service @i into @o. */
+static void json_health(json_object *o, const struct stats_snap *d, int i,
+			int v)
+{
+	const struct canary_health *h = &d->health[i][v];
+
+#define ADD(k, x) json_object_object_add(o, k, json_object_new_uint64(x))
+	ADD("new_connections", h->new_conns);
+	ADD("failed", health_failed(h));
+	ADD("refused", h->refused);
+	ADD("reset_early", h->reset_early);
+	ADD("unanswered", h->unanswered);
+	ADD("handshakes", h->handshakes);
+#undef ADD
+	json_object_object_add(o, "failure_pct", json_object_new_double(
+		share_pct(health_failed(h), h->new_conns)));
+	json_object_object_add(o, "handshake_p50_us", json_object_new_double(
+		stats_hs_us(d, i, v, 0.5)));
+	json_object_object_add(o, "handshake_p99_us", json_object_new_double(
+		stats_hs_us(d, i, v, 0.99)));
+	json_object_object_add(o, "guard", json_object_new_string(
+		guard_state_names[guard_version_state(&d->guard[i], v)]));
+}
+
 static json_object *json_version(const struct stats_snap *d, int i, int v,
 				 const __u16 *cum)
 {
@@ -76,6 +103,48 @@ static json_object *json_version(const struct stats_snap *d, int i, int v,
 	json_object_object_add(o, "share_since_weight_change_pct",
 			       json_object_new_double(share_pct(
 				       d->since[i][v], stats_service_flows_since(d, i))));
+	json_health(o, d, i, v);
+	return o;
+}
+
+/* "2026-12-07T17:30:00Z" for CLOCK_MONOTONIC ns @mono. */
+static const char *fmt_since(__u64 mono, char *buf, size_t len)
+{
+	time_t t = (time_t)guard_wall_time(mono);
+	struct tm tm;
+
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	return buf;
+}
+
+/* The guard's config, state, why, and since when (null when off). */
+static json_object *json_guard(const struct stats_snap *d, int i)
+{
+	const struct canary_svc_guard *g = &d->guard[i];
+	const struct canary_service_cfg *svc = &d->cfg.svc[i];
+	json_object *o = json_object_new_object();
+	enum guard_state gs;
+	char buf[256];
+	int v;
+
+	gs = guard_service_state(g, svc->n_versions, &v);
+	json_object_object_add(o, "state",
+			       json_object_new_string(guard_state_names[gs]));
+	json_object_object_add(o, "reason", json_object_new_string(
+		guard_reason(g, svc, buf, sizeof(buf))));
+	json_object_object_add(o, "since", gs == GUARD_OFF ? NULL :
+		json_object_new_string(fmt_since(gs == GUARD_SHED ?
+			g->v[v].shed_ns : g->armed_ns, buf, sizeof(buf))));
+	json_object_object_add(o, "version", v < 0 ? NULL :
+			       json_object_new_string(svc->v[v].name));
+	if (gs == GUARD_OFF)
+		return o;
+	json_object_object_add(o, "max_failure_pct",
+			       json_object_new_double(g->max_fail_bps / 100.0));
+	json_object_object_add(o, "min_flows", json_object_new_int64(g->min_flows));
+	json_object_object_add(o, "window_s",
+			       json_object_new_int64(g->window_ms / 1000));
+	json_object_object_add(o, "sheds", json_object_new_int64(g->sheds));
 	return o;
 }
 
@@ -153,6 +222,7 @@ static json_object *json_service(const struct stats_snap *d, int i)
 		svc->snat == CANARY_SNAT_NEVER ? "never" : "auto"));
 	json_object_object_add(o, "traffic_policy", json_object_new_string(
 		svc->local ? "local" : "cluster"));
+	json_object_object_add(o, "guard", json_guard(d, i));
 	return o;
 }
 
@@ -419,6 +489,39 @@ static void print_pins(const struct stats_snap *d, int i)
 		       (unsigned long long)d->pin_flows[i][p]);
 }
 
+/* Each version's connection outcomes, then the guard. */
+static void print_health(const struct stats_snap *d, int i)
+{
+	const struct canary_service_cfg *svc = &d->cfg.svc[i];
+	const struct canary_svc_guard *g = &d->guard[i];
+	enum guard_state gs;
+	char buf[256];
+	int v;
+
+	printf("  %-10s %10s %8s %8s %8s %10s %10s %10s %6s\n", "VERSION",
+	       "NEW-CONNS", "FAILED", "REFUSED", "RESET", "UNANSWERED",
+	       "HS-P50-US", "HS-P99-US", "GUARD");
+	for (v = 0; v < svc->n_versions; v++) {
+		const struct canary_health *h = &d->health[i][v];
+
+		printf("  %-10s %10llu %8llu %8llu %8llu %10llu %10.0f %10.0f %6s\n",
+		       svc->v[v].name, (unsigned long long)h->new_conns,
+		       (unsigned long long)health_failed(h),
+		       (unsigned long long)h->refused,
+		       (unsigned long long)h->reset_early,
+		       (unsigned long long)h->unanswered, stats_hs_us(d, i, v, 0.5),
+		       stats_hs_us(d, i, v, 0.99),
+		       guard_state_names[guard_version_state(g, v)]);
+	}
+	gs = guard_service_state(g, svc->n_versions, &v);
+	printf("  guard: %s: %s", guard_state_names[gs],
+	       guard_reason(g, svc, buf, sizeof(buf)));
+	if (gs != GUARD_OFF)
+		printf(" (since %s)", fmt_since(gs == GUARD_SHED ? g->v[v].shed_ns :
+						g->armed_ns, buf, sizeof(buf)));
+	printf("\n");
+}
+
 /*
  * One service: each version's weight next to the share of new flows it
  * took since the weights last changed (the figure to compare), and the
@@ -455,6 +558,7 @@ static void print_service(const struct stats_snap *d, int i)
 		print_endpoints(ver);
 	}
 	print_pins(d, i);
+	print_health(d, i);
 }
 
 static void print_iface(const char *path, int ifindex, enum link_kind kind,

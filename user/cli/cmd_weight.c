@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* set-weight NAME VERSION=PCT [VERSION=PCT ...] */
 #include <errno.h>
+#include <string.h>
 
 #include "cli/cmd.h"
 #include "cli/kube_split.h"
@@ -8,6 +9,7 @@
 #include "cli/output.h"
 #include "cli/report.h"
 #include "dataplane/state.h"
+#include "dataplane/guard.h"
 #include "core/weights.h"
 
 static const struct cli_opt weight_opts[] = {
@@ -64,6 +66,15 @@ static int do_set_weight(int argc, char **argv)
 	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
 		ret = cli_state_transaction(&st, edit_weights, &w);
+	/* An operator's decision re-arms the guard, even with the same
+	 * weights (a changed weight re-arms it in the transaction). */
+	if (!ret) {
+		int e = guard_rearm_service(&st, w.name);
+
+		if (e && e != -ENODATA)
+			pr_warn("Couldn't re-arm the guard of '%s': %s\n",
+				w.name, strerror(-e));
+	}
 	state_close(&st);
 	if (!ret)
 		p_done("weights of %s updated", w.name);

@@ -696,7 +696,11 @@ bool config_service_same(const struct canary_service_cfg *x,
 	    memcmp(x->ports, y->ports, x->n_ports * sizeof(x->ports[0])) ||
 	    x->proto != y->proto || x->affinity != y->affinity ||
 	    x->snat != y->snat || x->local != y->local ||
-	    x->n_versions != y->n_versions || x->n_pins != y->n_pins)
+	    x->n_versions != y->n_versions || x->n_pins != y->n_pins ||
+	    x->guard.on != y->guard.on ||
+	    (x->guard.on && (x->guard.max_fail_bps != y->guard.max_fail_bps ||
+			     x->guard.min_flows != y->guard.min_flows ||
+			     x->guard.window_s != y->guard.window_s)))
 		return false;
 	for (v = 0; v < x->n_versions; v++)
 		if (strcmp(x->v[v].name, y->v[v].name) ||

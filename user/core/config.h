@@ -71,6 +71,22 @@ struct canary_pin_cfg {
 	char version[CANARY_VNAME_LEN];   /* name of the version */
 };
 
+/* A service's guard (include/canary.h, canary_svcguard): shed a non-first
+ * version whose new connections fail too often. */
+struct canary_guard_cfg {
+	bool on;
+	__u16 max_fail_bps;               /* 0..9999: failures above it shed */
+	__u32 min_flows;                  /* 1..CANARY_GUARD_MAX_FLOWS */
+	__u32 window_s;                   /* 1..CANARY_GUARD_MAX_WINDOW_S */
+};
+
+/* Defaults for keys a guard spec leaves out, and the limits. */
+#define CANARY_GUARD_PCT_DEFAULT_BPS 500
+#define CANARY_GUARD_FLOWS_DEFAULT 50
+#define CANARY_GUARD_WINDOW_DEFAULT_S 10
+#define CANARY_GUARD_MAX_FLOWS 1000000
+#define CANARY_GUARD_MAX_WINDOW_S 3600
+
 struct canary_service_cfg {
 	char name[CANARY_NAME_LEN];
 	/* IPv4 or IPv6; the endpoints and pins are of the same family. */
@@ -89,6 +105,7 @@ struct canary_service_cfg {
 	struct canary_pin_cfg pins[CANARY_MAX_PINS];
 	__u8 snat;                        /* CANARY_SNAT_* */
 	__u8 local;                       /* externalTrafficPolicy: Local */
+	struct canary_guard_cfg guard;    /* off: all zero */
 };
 
 /* canary_service_cfg.snat */

@@ -11,6 +11,7 @@
 
 #include "core/config_yaml.h"
 #include "core/parse.h"
+#include "core/health.h"
 
 struct yctx {
 	const char *path;
@@ -22,9 +23,9 @@ struct yctx {
 /* Keys of one kind of mapping; the index of a key is its bit in `seen`. */
 static const char *const svc_keys[] = { "name", "vip", "port", "protocol",
 					"versions", "affinity", "pins", "ports",
-					"snat", "traffic_policy", NULL };
+					"snat", "traffic_policy", "guard", NULL };
 enum { SK_NAME, SK_VIP, SK_PORT, SK_PROTO, SK_VERSIONS, SK_AFFINITY, SK_PINS,
-       SK_PORTS, SK_SNAT, SK_POLICY };
+       SK_PORTS, SK_SNAT, SK_POLICY, SK_GUARD };
 static const char *const node_keys[] = { "address", "pod_cidr", "snat_ports",
 					 "address6", "pod_cidr6", NULL };
 enum { NK_ADDRESS, NK_POD_CIDR, NK_SNAT_PORTS, NK_ADDRESS6, NK_POD_CIDR6 };
@@ -361,6 +362,35 @@ static int load_choice(struct yctx *y, const yaml_node_t *node, const char *key,
 	return yerr(y, node, "%s '%s' is not one of %s", key, s, list);
 }
 
+/* guard: {max_failure_pct: 5, min_flows: 50, window_s: 10}; keys left out
+ * take their defaults. */
+static int load_guard(struct yctx *y, const yaml_node_t *node,
+		      struct canary_guard_cfg *g)
+{
+	struct canary_err e;
+	unsigned int seen = 0;
+	yaml_node_pair_t *p;
+	const char *s = NULL;
+	int key, ret;
+
+	if (node->type != YAML_MAPPING_NODE)
+		return yerr(y, node, "'guard' must be a mapping (max_failure_pct, "
+			    "min_flows, window_s)");
+	guard_defaults(g);
+	for (p = node->data.mapping.pairs.start;
+	     p < node->data.mapping.pairs.top; p++) {
+		key = lookup_key(y, ynode(y, p->key), guard_keys, "guard", &seen);
+		if (key < 0)
+			return key;
+		ret = get_scalar(y, ynode(y, p->value), guard_keys[key], &s);
+		if (!ret && guard_set_key(g, guard_keys[key], s, &e))
+			ret = yerr(y, ynode(y, p->value), "%s", e.msg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
 			    struct canary_service_cfg *svc)
 {
@@ -385,6 +415,8 @@ static int load_service_key(struct yctx *y, int key, const yaml_node_t *val,
 	case SK_POLICY:
 		return load_choice(y, val, "traffic_policy", policies,
 				   &svc->local);
+	case SK_GUARD:
+		return load_guard(y, val, &svc->guard);
 	default:
 		return load_versions(y, val, svc);
 	}

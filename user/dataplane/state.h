@@ -48,6 +48,10 @@ struct canary_state {
 	/* canary_flowcfg and canary_clock; -1 likewise */
 	int flowcfg_fd;
 	int clock_fd;
+	/* canary_health and canary_svcguard; -1 likewise until an attach
+	 * loads a build that has them */
+	int health_fd;
+	int svcguard_fd;
 };
 
 /* Opens canary_vips if pinned and not open yet; 0 or -errno. */

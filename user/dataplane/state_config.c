@@ -15,6 +15,7 @@
 #include "core/maglev.h"
 #include "core/names.h"
 #include "dataplane/state_int.h"
+#include "dataplane/guard.h"
 
 static __u32 meta_index(__u32 gen, __u32 id)
 {
@@ -227,6 +228,12 @@ int state_zero_stats(struct canary_state *st, __u32 id)
 		idx = id * CANARY_MAX_VERSIONS + v;
 		if (bpf_map_update_elem(st->stats_fd, &idx, zero, BPF_ANY))
 			err = -errno;
+	}
+	/* connection outcomes: no entry reads as zero */
+	for (v = 0; v < CANARY_MAX_VERSIONS && st->health_fd >= 0; v++) {
+		idx = id * CANARY_MAX_VERSIONS + v;
+		if (bpf_map_delete_elem(st->health_fd, &idx) && errno != ENOENT)
+			err = err ? err : -errno;
 	}
 	/* per-CPU __u64 pin counters fit in the same zeroed buffer */
 	for (v = 0; v < CANARY_MAX_PINS && !err; v++) {
@@ -631,7 +638,8 @@ static int write_service(struct canary_state *st, __u32 id, __u32 gen,
 	val.flags = (svc->affinity == CANARY_AFFINITY_CLIENT_IP ?
 			     CANARY_SVC_F_AFFINITY : 0) |
 		    (svc->n_pins ? CANARY_SVC_F_PINS : 0) | snat_flags(svc) |
-		    (shared ? CANARY_SVC_F_SHARED : 0);
+		    (shared ? CANARY_SVC_F_SHARED : 0) |
+		    (svc->guard.on ? CANARY_SVC_F_GUARD : 0);
 	m.affinity = svc->affinity;
 	m.policy = orig->snat | (orig->local ? 4 : 0);
 	err = write_pins(st, id, gen, svc, &m);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 
+#include "dataplane/guard.h"
 #include "dataplane/state_int.h"
 
 #define META_BATCH 1024  /* canary_meta entries per batched read */
@@ -155,6 +156,7 @@ static void read_service(struct canary_state *st, const struct ver_set *vs,
 	svc->local = !!(m->policy & 4);
 	read_versions(st, vs, id, gen, m, svc, buf);
 	read_pins(m, svc);
+	guard_read_cfg(st, id, &svc->guard);
 }
 
 /*

@@ -18,6 +18,7 @@
 #include "util/log.h"
 #include "core/names.h"
 #include "dataplane/state_int.h"
+#include "dataplane/guard.h"
 
 #define CANARY_INLINE static inline
 #include "canary_hash.h"
@@ -239,6 +240,9 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	/* Not versioned: only once the new generation is complete. */
 	if (!err && cfg->node.set)
 		err = state_node_write(st, &cfg->node);
+	/* Not versioned either; canary_svc's flag says whether to look. */
+	if (!err)
+		err = guard_write(st, old, cfg, ids, fresh);
 	if (!err)
 		err = state_write_timeouts(st, &cfg->timeouts);
 	if (!err)
@@ -303,6 +307,25 @@ static int check_running_node(struct canary_state *st,
 	return config_check_node(cfg, &node, err);
 }
 
+/* A guard needs canary_guard, which a pin dir from an older build lacks
+ * until attach loads this one: -ENOENT naming the service. */
+static int check_guard_map(struct canary_state *st,
+			   const struct canary_config *cfg,
+			   struct canary_err *err)
+{
+	int i;
+
+	for (i = 0; i < cfg->n_services && st->svcguard_fd < 0; i++)
+		if (cfg->svc[i].guard.on) {
+			cerr_set(err, "service '%s' has a guard, which needs the "
+				 "map %s: run 'canary-bpf attach' with this "
+				 "build first", cfg->svc[i].name,
+				 CANARY_MAP_SVCGUARD);
+			return -ENOENT;
+		}
+	return 0;
+}
+
 int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
 		      struct canary_err *err)
 {
@@ -347,6 +370,8 @@ int state_transaction_on(struct canary_state *st,
 			 "predate them; attach this build first", st->pin_dir);
 		goto out;
 	}
+	if (!e)
+		e = check_guard_map(st, &cfg, err);
 	if (e) {
 		if (cerr_unset(err))
 			cerr_set(err, "%s", strerror(-e));

@@ -7,6 +7,8 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane/stats.h"
+#include "dataplane/guard.h"
+#include "core/health.h"
 
 /* Sums a per-CPU value of @size bytes made of __u64 counters. */
 static int read_percpu(int fd, __u32 key, void *out, size_t size)
@@ -44,6 +46,27 @@ static void load_service_extras(struct canary_state *st, struct stats_snap *d,
 	for (v = 0; v < d->cfg.svc[i].n_pins; v++)
 		read_percpu(st->pinstat_fd, d->ids[i] * CANARY_MAX_PINS + v,
 			    &d->pin_flows[i][v], sizeof(__u64));
+}
+
+/* Connection outcomes per version and each service's guard. */
+static void load_health(struct canary_state *st, struct stats_snap *d)
+{
+	int i, v;
+
+	d->has_health = st->health_fd >= 0;
+	for (i = 0; i < d->cfg.n_services; i++) {
+		guard_read(st, d->ids[i], &d->guard[i]);
+		for (v = 0; v < d->cfg.svc[i].n_versions && d->has_health; v++)
+			read_percpu(st->health_fd,
+				    d->ids[i] * CANARY_MAX_VERSIONS + v,
+				    &d->health[i][v], sizeof(d->health[i][v]));
+	}
+}
+
+double stats_hs_us(const struct stats_snap *d, int i, int v, double q)
+{
+	return health_percentile_us(d->health[i][v].hs_bucket,
+				    CANARY_HS_BUCKETS, q);
 }
 
 /* Entries of the flow table @fd (canary_flow or canary_flow6), walking
@@ -91,6 +114,7 @@ int stats_load(struct canary_state *st, struct stats_snap *d, const char *only)
 				    &d->st[i][v], sizeof(d->st[i][v]));
 	for (i = 0; i < d->cfg.n_services; i++)
 		load_service_extras(st, d, i);
+	load_health(st, d);
 	state_genstate(st, &d->gs);
 	state_read_timeouts(st, &d->timeouts);
 	state_syn_skipped(st, &d->syn_skipped);

@@ -16,6 +16,10 @@ struct stats_snap {
 	/* new flows of each version since its weight last changed */
 	__u64 since[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
 	__u64 pin_flows[CANARY_MAX_SERVICES][CANARY_MAX_PINS];
+	/* connection outcomes (all zero before canary_health existed) */
+	struct canary_health health[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
+	struct canary_svc_guard guard[CANARY_MAX_SERVICES]; /* zero: off */
+	bool has_health;      /* canary_health is pinned */
 	__u64 flow_entries;   /* in canary_flow now */
 	__u64 flow_evictions; /* inserted, not removed by us, gone: the LRU's */
 	struct canary_timeouts_cfg timeouts; /* flow idle timeouts in effect */
@@ -29,6 +33,10 @@ struct stats_snap {
  * failure. Returns 0 or a negative errno. */
 int stats_load(struct canary_state *st, struct stats_snap *d,
 	       const char *only);
+
+/* Handshake time quantile @q of version @v of service @i, microseconds
+ * (0: none timed). */
+double stats_hs_us(const struct stats_snap *d, int i, int v, double q);
 
 /* New flows of service @i over all its versions. */
 __u64 stats_service_flows(const struct stats_snap *d, int i);

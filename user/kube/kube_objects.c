@@ -293,6 +293,19 @@ static int decode_split(json_object *o, struct kube_split *s)
 	return 0;
 }
 
+/* The guard annotation of a TrafficSplit or route, kept as text: the
+ * agent's plan checks it (a bad one is that owner's NotApplied). */
+static void decode_guard(json_object *meta, struct kube_obj *obj)
+{
+	const char *v = jstr(jget(meta, "annotations"), KUBE_GUARD_ANNOTATION);
+
+	if (!v || (obj->kind != KUBE_SPLIT && obj->kind != KUBE_TCPROUTE &&
+		   obj->kind != KUBE_UDPROUTE))
+		return;
+	snprintf(obj->guard, sizeof(obj->guard), "%s",
+		 strlen(v) < sizeof(obj->guard) ? v : "\x01");
+}
+
 struct kube_obj *kube_obj_decode(enum kube_kind kind, json_object *o,
 				 struct canary_err *err)
 {
@@ -313,6 +326,7 @@ struct kube_obj *kube_obj_decode(enum kube_kind kind, json_object *o,
 		 ns ? ns : kind == KUBE_NODE ? "" : "default");
 	snprintf(obj->uid, sizeof(obj->uid), "%s", uid ? uid : "");
 	snprintf(obj->rv, sizeof(obj->rv), "%s", kube_resource_version(o));
+	decode_guard(meta, obj);
 	if (kind == KUBE_SPLIT)
 		ret = decode_split(o, &obj->split);
 	else if (kind == KUBE_SERVICE)

@@ -77,6 +77,10 @@ static inline __u8 kube_family_bit(const struct canary_addr *a)
 
 /* The Service annotation that chooses SNAT: auto (default), always, never. */
 #define KUBE_SNAT_ANNOTATION "canary-bpf.io/snat"
+/* The TrafficSplit or route annotation that sets the guard of its services:
+ * "max_failure_pct=5,min_flows=50,window_s=10" or "off". */
+#define KUBE_GUARD_ANNOTATION "canary-bpf.io/guard"
+#define KUBE_GUARD_LEN 128
 
 struct kube_ep {
 	struct canary_addr addr; /* addresses[0], of the slice's family */
@@ -187,6 +191,9 @@ struct kube_obj {
 	char rv[32];                    /* metadata.resourceVersion: a
 					 * relist that brings the same
 					 * versions changes nothing */
+	/* TrafficSplits and routes: KUBE_GUARD_ANNOTATION as written, ""
+	 * when absent; "\x01" when too long to keep */
+	char guard[KUBE_GUARD_LEN];
 	union {
 		struct kube_split split;
 		struct kube_service svc;
