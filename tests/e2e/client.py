@@ -5,8 +5,9 @@
   burst  N fresh TCP connections, one HTTP/1.0 request each; prints JSON
          {"total","errors","versions","pods","pod_version","error_samples"}.
   hold   COUNT keep-alive connections; prints burst's JSON for their first
-         answers, then reads "check"/"quit" lines on stdin; "check" sends
-         one request on each and prints {"total","same","moved","failed",
+         answers, with "first_pods": {source port: pod}, then reads
+         "check"/"quit" lines on stdin; "check" sends one request on each
+         and prints {"total","same","moved","failed",
          "reset"}: how many still answer from their first pod.
   udp    N datagrams, each from a fresh socket; same JSON as burst, and a
          reply whose source is not VIP:PORT counts as an error.
@@ -245,7 +246,7 @@ def hold_request(conn):
 
 def cmd_hold(args):
     """Prints the opening tally (burst's JSON), then serves stdin."""
-    conns, first, t = [], [], Tally()
+    conns, first, ports, t = [], [], [], Tally()
     for i in range(args.count):
         sport = args.sport + i if args.sport else 0
         try:
@@ -264,7 +265,10 @@ def cmd_hold(args):
             continue
         conns.append(conn)
         first.append(parse_body(body)[1])
-    print(t.dump(), flush=True)
+        ports.append(s.getsockname()[1])
+    opening = json.loads(t.dump())
+    opening["first_pods"] = {str(p): pod for p, pod in zip(ports, first)}
+    print(json.dumps(opening), flush=True)
     for line in sys.stdin:
         if line.strip() == "check":
             emit(hold_check(conns, first))
