@@ -714,12 +714,17 @@ int canary_tc_fwd(struct __sk_buff *skb)
 	bool v6 = false;
 	void *l3, *end;
 
+	/* One lookup first: with the automatic set off (--fast-path
+	 * listed) every packet leaves here, before the pull, the parse,
+	 * the flow walk and the FIB lookup. */
+	if (!fwd_enabled())
+		return TC_ACT_UNSPEC;
 	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR);
 	if (parse_ctx(skb, CTX_SKB, &p) != PARSE_OK || p.vlan ||
 	    !fwd_translated(&p))
 		return TC_ACT_UNSPEC;
 	l3 = tc_fwd_lookup(skb, &fib, &v6);
-	if (!l3 || !fwd_enabled())
+	if (!l3)
 		return TC_ACT_UNSPEC;
 	/* again after the helper call: the verifier wants fresh bounds */
 	eth = (void *)(long)skb->data;
