@@ -17,13 +17,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_gen SEC(".maps");
 
+/* Services and their live slots (include/canary.h). Not preallocated:
+ * an entry is 56 bytes plus the kernel's element header, for the
+ * services there are, not for every possible one. One entry per service
+ * port: room for twice as many as one generation of the older canary_svc
+ * had (a multi-port service takes one per port). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_GENERATIONS);
+	__uint(max_entries, CANARY_SVC_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct canary_svc_key);
-	__type(value, struct canary_svc);
+	__type(value, struct canary_svc_slots);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_svc SEC(".maps");
+} canary_svc_v2 SEC(".maps"); /* CANARY_MAP_SVC */
 
 /* Values of about 1 KiB, allocated on use rather than up front. */
 struct {
@@ -204,11 +210,12 @@ struct {
  * canary_pins (see include/canary.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_GENERATIONS);
+	__uint(max_entries, CANARY_SVC_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct canary_svc6_key);
-	__type(value, struct canary_svc);
+	__type(value, struct canary_svc_slots);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_svc6 SEC(".maps");
+} canary_svc6_v2 SEC(".maps"); /* CANARY_MAP_SVC6 */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

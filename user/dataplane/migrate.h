@@ -17,8 +17,10 @@ struct canary_bpf;
  * and canary_ring (the Maglev chunks; the tables keep the size their
  * version records, so the data plane picks exactly as before) into
  * canary_ring_v2, canary_node (IPv4 only) into canary_node_v2 and
- * canary_flow6 (no snat_port) into canary_flow6_v2, then unpins the old
- * maps. Does nothing when @pin_dir holds none of them. Returns 0 or a
+ * canary_flow6 (no snat_port) into canary_flow6_v2, canary_svc and
+ * canary_svc6 (an entry per generation) into canary_svc_v2 and
+ * canary_svc6_v2 (an entry per service naming its live and previous
+ * slots: the generations it had), then unpins the old maps. Does nothing when @pin_dir holds none of them. Returns 0 or a
  * negative errno, with the reason in @err; the old pins stay until a copy
  * succeeds, so a retry starts over.
  */

@@ -385,3 +385,29 @@ int state_write_backends(struct canary_state *st,
 	err = sync_family(st->backend_fd, cfg, false, gen, shared);
 	return err ? err : sync_family(st->backend6_fd, cfg, true, gen, shared);
 }
+
+/* Marks in @shared (one per service of @cfg) the services of family @v6
+ * that share an endpoint with another service port. */
+static int shared_family(const struct canary_config *cfg, bool v6, bool *shared)
+{
+	size_t ks = be_key_size(v6);
+	struct be_pairs pairs = {};
+	int err;
+
+	err = collect_pairs(cfg, v6, 0, &pairs);
+	if (!err) {
+		qsort_r(pairs.p, pairs.n, sizeof(*pairs.p), pair_cmp, &ks);
+		group_pairs(&pairs, v6, shared);
+	}
+	free(pairs.p);
+	return err;
+}
+
+int state_shared_flags(const struct canary_config *cfg, bool *shared)
+{
+	int err;
+
+	memset(shared, 0, cfg->n_services * sizeof(*shared));
+	err = shared_family(cfg, false, shared);
+	return err ? err : shared_family(cfg, true, shared);
+}

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * After a change is live: dropping the flow entries whose endpoint (or
- * service) the new config removed.
+ * service) the new config removed. After a transaction was killed:
+ * sweeping the config entries of service ids no service has.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -197,5 +200,122 @@ int state_gc_flows(struct canary_state *st, const struct canary_config *cfg)
 	if (total)
 		pr_info("dropped %ld flows of removed endpoints\n", total);
 	free(idx);
+	return err;
+}
+
+/* Marks in @live the ids of map @fd's service entries (keys of @ks
+ * bytes, the reserved zero byte at @zero_off). */
+static int mark_live(int fd, size_t ks, size_t zero_off, bool *live)
+{
+	struct canary_svc_slots *vals;
+	size_t n, i;
+	void *keys;
+	int err;
+
+	err = state_gen_entries(fd, ks, zero_off, 0, &keys, (void **)&vals, &n);
+	for (i = 0; !err && i < n; i++)
+		if (vals[i].live.id < CANARY_MAX_SERVICES)
+			live[vals[i].live.id] = true;
+	if (!err) {
+		free(keys);
+		free(vals);
+	}
+	return err;
+}
+
+/* The service id of a config map key: canary_ver_key and canary_ring_key
+ * start with it; the pins' keys carry it in their scope. */
+static __u32 key_id(const unsigned char *k, bool pins)
+{
+	__u32 v;
+
+	if (pins) {
+		memcpy(&v, k + offsetof(struct canary_pin_key, scope), sizeof(v));
+		return ntohl(v) / CANARY_GENERATIONS;
+	}
+	memcpy(&v, k, sizeof(v));
+	return v;
+}
+
+/* Deletes the entries of config map @fd (keys of @ks bytes) whose service
+ * id is not @live; returns how many, or -errno. A deletion restarts the
+ * walk (a trie, or a hash whose bucket emptied, may lose its place). */
+static long sweep_map(int fd, size_t ks, bool pins, const bool *live)
+{
+	unsigned char key[sizeof(struct canary_pin6_key)], next[sizeof(key)];
+	unsigned char *prev = NULL;
+	__u32 id;
+	long n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		memcpy(key, next, ks);
+		prev = key;
+		id = key_id(key, pins);
+		if (id < CANARY_MAX_SERVICES && live[id])
+			continue;
+		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+			return -errno;
+		n++;
+		prev = NULL;
+	}
+	return n;
+}
+
+/* Zeroes the canary_meta entries in use of ids not @live. */
+static long sweep_meta(struct canary_state *st, const bool *live)
+{
+	static const struct canary_meta zero;
+	struct canary_meta m;
+	__u32 id, s, idx;
+	long n = 0;
+
+	for (s = 0; s < CANARY_GENERATIONS; s++)
+		for (id = 0; id < CANARY_MAX_SERVICES; id++) {
+			idx = s * CANARY_MAX_SERVICES + id;
+			if (live[id] || bpf_map_lookup_elem(st->meta_fd, &idx, &m) ||
+			    !m.in_use)
+				continue;
+			if (bpf_map_update_elem(st->meta_fd, &idx, &zero, BPF_ANY))
+				return -errno;
+			n++;
+		}
+	return n;
+}
+
+int state_sweep(struct canary_state *st)
+{
+	bool *live = calloc(CANARY_MAX_SERVICES, sizeof(*live));
+	const struct { int fd; size_t ks; bool pins; } maps[] = {
+		{ st->ver_fd, sizeof(struct canary_ver_key), false },
+		{ st->ver6_fd, sizeof(struct canary_ver_key), false },
+		{ st->ring_fd, sizeof(struct canary_ring_key), false },
+		{ st->pins_fd, sizeof(struct canary_pin_key), true },
+		{ st->pins6_fd, sizeof(struct canary_pin6_key), true },
+	};
+	long n, total = 0;
+	size_t i;
+	int err;
+
+	if (!live)
+		return -ENOMEM;
+	err = mark_live(st->svc_fd, sizeof(struct canary_svc_key),
+			offsetof(struct canary_svc_key, reserved), live);
+	if (!err)
+		err = mark_live(st->svc6_fd, sizeof(struct canary_svc6_key),
+				offsetof(struct canary_svc6_key, reserved), live);
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++) {
+		n = sweep_map(maps[i].fd, maps[i].ks, maps[i].pins, live);
+		err = n < 0 ? (int)n : 0;
+		total += n > 0 ? n : 0;
+	}
+	if (!err) {
+		n = sweep_meta(st, live);
+		err = n < 0 ? (int)n : 0;
+		total += n > 0 ? n : 0;
+	}
+	if (!err && total)
+		pr_info("swept %ld config entries an interrupted change left\n",
+			total);
+	free(live);
 	return err;
 }
