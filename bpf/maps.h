@@ -97,14 +97,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_clock SEC(".maps");
 
-/* Never read by the programs: names and asked-for weights for user space. */
+/* Never read by the programs: names and asked-for weights for user space.
+ * About 500 bytes per config slot written, allocated as written. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct canary_meta);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_meta_v2 SEC(".maps"); /* CANARY_MAP_META */
+} canary_meta_v3 SEC(".maps"); /* CANARY_MAP_META */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

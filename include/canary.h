@@ -5,7 +5,8 @@
  * layout change needs a new map name (the _v2 rule, see CANARY_MAP_*):
  * an old pin is never reused with the wrong layout, and user/migrate.c
  * carries the old map's entries into its successor on an in-place
- * upgrade (canary_meta, canary_ring, canary_node, canary_flow6 so far),
+ * upgrade (canary_meta, canary_ring, canary_node, canary_flow6, canary_svc
+ * so far),
  * so nothing already forwarding is lost.
  *
  * The includer provides __u8/__u16/__u32/__u64/__be16/__be32: vmlinux.h on
@@ -127,7 +128,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_GEN "canary_gen"
 #define CANARY_MAP_SVC "canary_svc_v2" /* v2: per-service slots */
 #define CANARY_MAP_VER "canary_ver"
-#define CANARY_MAP_META "canary_meta_v2" /* v2: IPv6 fields */
+#define CANARY_MAP_META "canary_meta_v3" /* v2: IPv6 fields; v3: a hash */
 #define CANARY_MAP_FLOW "canary_flow"
 #define CANARY_MAP_BACKEND "canary_backend"
 #define CANARY_MAP_STATS "canary_stats"
@@ -340,11 +341,14 @@ struct canary_meta_pin {
 };
 
 /*
- * canary_meta (array, MAX_SERVICES * GENERATIONS entries, index
- * slot * MAX_SERVICES + id, the service's config slot): what only user space reads back: names, the
+ * canary_meta_v3 (hash, no prealloc, key slot * MAX_SERVICES + id, the
+ * service's config slot): what only user space reads back: names, the
  * weights the user asked for (before a version without endpoints gives its
  * share away), pins, affinity and the service key, so a config can be
- * rebuilt from the maps alone.
+ * rebuilt from the maps alone. An entry per slot written, deleted when
+ * the slot is emptied (no entry reads as in_use 0). v3: a hash; the
+ * array canary_meta_v2 took 24 MiB up front (migrate.c copies its
+ * entries in use).
  */
 struct canary_meta {
 	__u8 in_use;                       /* 1 if this id is a service in gen */

@@ -2,7 +2,7 @@
 /*
  * Dual stack in the maps: an IPv6 service next to an IPv4 one is written
  * to the IPv6 twins (canary_svc6, canary_ver6, canary_backend6,
- * canary_pins6) and canary_meta_v2, read back from the maps exactly as it
+ * canary_pins6) and canary_meta_v3, read back from the maps exactly as it
  * was configured, loses its flows to removed endpoints like IPv4, and
  * leaves nothing behind once deleted.
  */
@@ -163,7 +163,7 @@ static int count_all(int fd)
 }
 
 /* The IPv6 service's entries: svc6 key, ver6 endpoints, pins6 (longest
- * prefix), backend6, meta_v2 and the shared ring; snat: auto's flag. */
+ * prefix), backend6, meta_v3 and the shared ring; snat: auto's flag. */
 static void check_v6_maps(struct test_env *env, __u32 id)
 {
 	int gen = state_service_slot(&env->st, id);

@@ -60,7 +60,7 @@ storm() {
 # meta_of SLOT ID: canary_meta's entry for service ID in config slot SLOT.
 meta_of() {
 	local idx=$(($1 * 16384 + $2))
-	bpftool -j map lookup pinned "$PIN_DIR/canary_meta_v2" key \
+	bpftool -j map lookup pinned "$PIN_DIR/canary_meta_v3" key \
 		$((idx & 255)) $((idx >> 8 & 255)) $((idx >> 16 & 255)) $((idx >> 24))
 }
 

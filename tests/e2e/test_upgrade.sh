@@ -6,7 +6,7 @@
 # snat_port, canary_svc and canary_svc6 with an entry per generation;
 # made here from the running maps with bpftool, the new names unpinned)
 # is taken over by a re-attach of this build, which carries them into
-# canary_meta_v2, canary_ring_v2, canary_node_v2, canary_flow6_v2,
+# canary_meta_v3, canary_ring_v2, canary_node_v2, canary_flow6_v2,
 # canary_svc_v2 and canary_svc6_v2. Two upgrades in turn, each from the release that had
 # those maps: held IPv6 connections keep their pods through a weight
 # change after it (no grace period: only their carried flow entries keep
@@ -36,14 +36,13 @@ def key32(i):
 def meta():
     bt("map", "create", pin + "/canary_meta", "type", "array", "key", "4",
        "value", "352", "entries", str(16384 * 3), "name", "canary_meta")
-    for gen in range(3):
-        k = gen * 16384  # service id 0 in each generation
-        v = json.loads(bt("map", "lookup", "pinned", pin + "/canary_meta_v2",
-                          "key", "hex", *key32(k)))["value"]
-        raw = bytes(int(x, 16) for x in v)
+    n = 0
+    for e in json.loads(bt("map", "dump", "pinned", pin + "/canary_meta_v3")):
         bt("map", "update", "pinned", pin + "/canary_meta", "key", "hex",
-           *key32(k), "value", "hex", *hexs(raw[:352]))
-    return 3
+           *[x[2:] for x in e["key"]], "value", "hex",
+           *[x[2:] for x in e["value"][:352]])
+        n += 1
+    return n
 def copy_hash(name, kind, key, value, size):
     bt("map", "create", pin + "/" + name, "type", kind, "key", str(key),
        "value", str(size), "entries", "262144" if kind == "hash" else "65536",
@@ -92,7 +91,8 @@ make = {"canary_meta": meta, "canary_node": node,
         "canary_flow6": lambda: copy_hash("canary_flow6", "lru_hash", 40, 28, 24)}
 counts = [str(make[m]()) for m in maps]
 for m in maps:
-    subprocess.run(["rm", pin + "/" + m + "_v2"], check=True)
+    subprocess.run(["rm", pin + "/" + m + ("_v3" if m == "canary_meta" else "_v2")],
+                   check=True)
 print(" ".join(counts))
 PY
 }
@@ -127,13 +127,16 @@ print(n.get("address"), n.get("pod_cidr"), n.get("address6"),
       "%s-%s" % (n.get("snat_port_min"), n.get("snat_port_max")))'
 }
 
-# old_pins_case NAME MAP...: the MAPs' old pins are gone, their _v2 there.
+# old_pins_case NAME MAP...: the MAPs' old pins are gone, their
+# successors (canary_meta_v3, the others' _v2) there.
 old_pins_case() {
-	local name=$1 m bad=""
+	local name=$1 m s bad=""
 	shift
 	for m in "$@"; do
 		[ -e "$PIN_DIR/$m" ] && bad+=" $m"
-		[ -e "$PIN_DIR/${m}_v2" ] || bad+=" no ${m}_v2"
+		s=${m}_v2
+		[ "$m" = canary_meta ] && s=canary_meta_v3
+		[ -e "$PIN_DIR/$s" ] || bad+=" no $s"
 	done
 	[ -z "$bad" ] && pass "$name" || fail "$name" "$bad"
 }

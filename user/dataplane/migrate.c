@@ -47,6 +47,22 @@ static int copy_meta(int from, int to)
 	return 0;
 }
 
+/* canary_meta_v2 (an array of every id in every generation) into
+ * canary_meta_v3 (a hash): the entries in use, as they are. */
+static int copy_meta_v2(int from, int to)
+{
+	static struct canary_meta m;
+	__u32 id;
+
+	for (id = 0; id < CANARY_MAX_SERVICES * CANARY_GENERATIONS; id++) {
+		if (bpf_map_lookup_elem(from, &id, &m))
+			return -errno;
+		if (m.in_use && bpf_map_update_elem(to, &id, &m, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 static int copy_ring(int from, int to)
 {
 	struct canary_ring_key k, prev;
@@ -170,6 +186,8 @@ static int copy_svc6(int from, int to)
 
 static const struct old_map old_maps[] = {
 	{ "canary_meta", sizeof(__u32), OLD_META_SIZE, copy_meta },
+	{ "canary_meta_v2", sizeof(__u32), sizeof(struct canary_meta),
+	  copy_meta_v2 },
 	{ "canary_ring", sizeof(struct canary_ring_key),
 	  sizeof(struct canary_ring), copy_ring },
 	{ "canary_node", sizeof(__u32), CANARY_NODE_V1_SIZE, copy_node },
@@ -225,7 +243,8 @@ static int migrate_one(const struct old_map *o, const char *path, int to,
 int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel,
 		     struct canary_err *cerr)
 {
-	int to[] = { bpf_map__fd(skel->maps.canary_meta_v2),
+	int to[] = { bpf_map__fd(skel->maps.canary_meta_v3),
+		     bpf_map__fd(skel->maps.canary_meta_v3),
 		     bpf_map__fd(skel->maps.canary_ring_v2),
 		     bpf_map__fd(skel->maps.canary_node_v2),
 		     bpf_map__fd(skel->maps.canary_flow6_v2),

@@ -384,8 +384,11 @@ static int load_slot(struct canary_state *st, __u32 id, __u32 slot,
 	int v;
 
 	memset(o, 0, sizeof(*o));
-	if (bpf_map_lookup_elem(st->meta_fd, &idx, &o->meta))
-		return -errno;
+	if (bpf_map_lookup_elem(st->meta_fd, &idx, &o->meta)) {
+		if (errno != ENOENT)
+			return -errno;
+		memset(&o->meta, 0, sizeof(o->meta)); /* a slot never written */
+	}
 	for (v = 0; v < CANARY_MAX_VERSIONS; v++) {
 		if (o->meta.in_use) {
 			if (v < o->meta.n_versions)
@@ -659,7 +662,6 @@ int state_write_slot(struct canary_state *st, __u32 id, __u32 slot,
 
 int state_clear_slot(struct canary_state *st, __u32 id, __u32 slot)
 {
-	static const struct canary_meta zero;
 	static struct slot_old o;
 	__u32 idx = meta_index(slot, id);
 	int err;
@@ -669,8 +671,7 @@ int state_clear_slot(struct canary_state *st, __u32 id, __u32 slot)
 		err = drop_old_pins(st, htonl(id * CANARY_GENERATIONS + slot), &o);
 	if (!err)
 		err = drop_slot_rest(st, id, slot, &o);
-	if (!err && o.meta.in_use &&
-	    bpf_map_update_elem(st->meta_fd, &idx, &zero, BPF_ANY))
+	if (!err && bpf_map_delete_elem(st->meta_fd, &idx) && errno != ENOENT)
 		err = -errno;
 	return err;
 }

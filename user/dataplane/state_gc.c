@@ -223,24 +223,29 @@ static int mark_live(int fd, size_t ks, size_t zero_off, bool *live)
 	return err;
 }
 
-/* The service id of a config map key: canary_ver_key and canary_ring_key
- * start with it; the pins' keys carry it in their scope. */
-static __u32 key_id(const unsigned char *k, bool pins)
+/* How a config map's keys name their service. */
+enum key_kind {
+	KEY_ID,    /* canary_ver_key, canary_ring_key: the id first */
+	KEY_SCOPE, /* the pins: the id in the scope */
+	KEY_META,  /* canary_meta_v3: slot * MAX_SERVICES + id */
+};
+
+static __u32 key_id(const unsigned char *k, enum key_kind kind)
 {
 	__u32 v;
 
-	if (pins) {
+	if (kind == KEY_SCOPE) {
 		memcpy(&v, k + offsetof(struct canary_pin_key, scope), sizeof(v));
 		return ntohl(v) / CANARY_GENERATIONS;
 	}
 	memcpy(&v, k, sizeof(v));
-	return v;
+	return kind == KEY_META ? v % CANARY_MAX_SERVICES : v;
 }
 
 /* Deletes the entries of config map @fd (keys of @ks bytes) whose service
  * id is not @live; returns how many, or -errno. A deletion restarts the
  * walk (a trie, or a hash whose bucket emptied, may lose its place). */
-static long sweep_map(int fd, size_t ks, bool pins, const bool *live)
+static long sweep_map(int fd, size_t ks, enum key_kind kind, const bool *live)
 {
 	unsigned char key[sizeof(struct canary_pin6_key)], next[sizeof(key)];
 	unsigned char *prev = NULL;
@@ -250,7 +255,7 @@ static long sweep_map(int fd, size_t ks, bool pins, const bool *live)
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
 		memcpy(key, next, ks);
 		prev = key;
-		id = key_id(key, pins);
+		id = key_id(key, kind);
 		if (id < CANARY_MAX_SERVICES && live[id])
 			continue;
 		if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
@@ -261,36 +266,16 @@ static long sweep_map(int fd, size_t ks, bool pins, const bool *live)
 	return n;
 }
 
-/* Zeroes the canary_meta entries in use of ids not @live. */
-static long sweep_meta(struct canary_state *st, const bool *live)
-{
-	static const struct canary_meta zero;
-	struct canary_meta m;
-	__u32 id, s, idx;
-	long n = 0;
-
-	for (s = 0; s < CANARY_GENERATIONS; s++)
-		for (id = 0; id < CANARY_MAX_SERVICES; id++) {
-			idx = s * CANARY_MAX_SERVICES + id;
-			if (live[id] || bpf_map_lookup_elem(st->meta_fd, &idx, &m) ||
-			    !m.in_use)
-				continue;
-			if (bpf_map_update_elem(st->meta_fd, &idx, &zero, BPF_ANY))
-				return -errno;
-			n++;
-		}
-	return n;
-}
-
 int state_sweep(struct canary_state *st)
 {
 	bool *live = calloc(CANARY_MAX_SERVICES, sizeof(*live));
-	const struct { int fd; size_t ks; bool pins; } maps[] = {
-		{ st->ver_fd, sizeof(struct canary_ver_key), false },
-		{ st->ver6_fd, sizeof(struct canary_ver_key), false },
-		{ st->ring_fd, sizeof(struct canary_ring_key), false },
-		{ st->pins_fd, sizeof(struct canary_pin_key), true },
-		{ st->pins6_fd, sizeof(struct canary_pin6_key), true },
+	const struct { int fd; size_t ks; enum key_kind kind; } maps[] = {
+		{ st->ver_fd, sizeof(struct canary_ver_key), KEY_ID },
+		{ st->ver6_fd, sizeof(struct canary_ver_key), KEY_ID },
+		{ st->ring_fd, sizeof(struct canary_ring_key), KEY_ID },
+		{ st->pins_fd, sizeof(struct canary_pin_key), KEY_SCOPE },
+		{ st->pins6_fd, sizeof(struct canary_pin6_key), KEY_SCOPE },
+		{ st->meta_fd, sizeof(__u32), KEY_META },
 	};
 	long n, total = 0;
 	size_t i;
@@ -304,12 +289,7 @@ int state_sweep(struct canary_state *st)
 		err = mark_live(st->svc6_fd, sizeof(struct canary_svc6_key),
 				offsetof(struct canary_svc6_key, reserved), live);
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++) {
-		n = sweep_map(maps[i].fd, maps[i].ks, maps[i].pins, live);
-		err = n < 0 ? (int)n : 0;
-		total += n > 0 ? n : 0;
-	}
-	if (!err) {
-		n = sweep_meta(st, live);
+		n = sweep_map(maps[i].fd, maps[i].ks, maps[i].kind, live);
 		err = n < 0 ? (int)n : 0;
 		total += n > 0 ? n : 0;
 	}

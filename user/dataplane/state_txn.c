@@ -284,9 +284,9 @@ static int plan_changes(struct canary_state *st, const struct canary_config *old
 		if (j >= 0 && p->changed[i] &&
 		    loses_flows(&old->svc[j], &cfg->svc[i]))
 			p->gc = true;
-		p->has_live[i] = j >= 0 && !live_entry(st, &old->svc[j],
-							  old_ids[j],
-							  &p->live[i]);
+		p->has_live[i] = j >= 0 && p->changed[i] &&
+				 !live_entry(st, &old->svc[j], old_ids[j],
+					     &p->live[i]);
 	}
 	for (j = 0; j < old->n_services; j++)
 		p->gc |= p->removed[j];
