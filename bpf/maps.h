@@ -61,6 +61,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_vips SEC(".maps");
 
+/* Never read by the programs: services by name, for user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_MAX_SERVICES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(key_size, CANARY_NAME_LEN);
+	__type(value, struct canary_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_names SEC(".maps");
+
 /* Flow idle timeouts (include/canary.h); all zero: the defaults. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -153,6 +153,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_HS6 "canary_hs6"
 #define CANARY_MAP_SVCGUARD "canary_svcguard"
 #define CANARY_MAP_SOCKHS "canary_sockhs"
+#define CANARY_MAP_NAMES "canary_names"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
@@ -259,6 +260,25 @@ struct canary_vips {
 };
 _Static_assert(sizeof(struct canary_vips) == 16 + CANARY_VIPS_BITS / 8,
 	       "canary_vips size");
+
+/*
+ * canary_names (hash, no prealloc, key: the service name NUL-padded to
+ * CANARY_NAME_LEN bytes): where user space finds a service by name
+ * (status NAME, a change of one service) without reading every service:
+ * its id and the canary_svc_v2 (or _svc6_v2) key of its first port.
+ * Written when a service is created or moves, deleted with it; never
+ * read by the programs. A hint: readers check it against the entries it
+ * names and otherwise read every service, so a pin dir made before it
+ * (created empty at the upgrade) costs speed, not answers.
+ */
+struct canary_name {
+	__u32 id;       /* canary_svc.id */
+	__u8 family;    /* CANARY_FAMILY_* */
+	__u8 proto;     /* CANARY_PROTO_* */
+	__be16 port;    /* its first service port */
+	__be32 vip[4];  /* IPv4: vip[0], the rest zero */
+};
+_Static_assert(sizeof(struct canary_name) == 24, "canary_name size");
 
 /* canary_svc.flags */
 #define CANARY_SVC_F_AFFINITY (1 << 0) /* hash the client address only */

@@ -135,7 +135,7 @@ int guard_rearm_service(struct canary_state *st, const char *name)
 
 	config_init(&cfg);
 	if (ids)
-		err = state_read_config(st, &cfg, ids);
+		err = state_read_snapshot(st, &cfg, ids, NULL, name, NULL);
 	i = err ? -1 : config_find_index(&cfg, name);
 	if (!err && i < 0)
 		err = -ENOENT;

@@ -52,6 +52,8 @@ struct canary_state {
 	 * loads a build that has them */
 	int health_fd;
 	int svcguard_fd;
+	/* canary_names; -1 likewise */
+	int names_fd;
 };
 
 /* Opens canary_vips if pinned and not open yet; 0 or -errno. */
@@ -143,6 +145,18 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
 int state_transaction_on(struct canary_state *st,
 			 const struct canary_config *old, const __u32 *old_ids,
 			 config_edit_fn edit, void *arg, struct canary_err *err);
+
+/*
+ * state_transaction() for an edit of service @name alone that keeps its
+ * VIP, protocol and ports (weights, endpoints, pins): that service is read
+ * and written, entry by entry, and no other (CANARY_SVC_F_SHARED aside),
+ * so the cost does not grow with the number of services. An edit that
+ * reaches further (or a service that is not there) runs as
+ * state_transaction() instead.
+ */
+int state_transaction_service(struct canary_state *st, const char *name,
+			      config_edit_fn edit, void *arg,
+			      struct canary_err *err);
 
 /* Active generation, or -1. */
 int state_active_gen(struct canary_state *st);

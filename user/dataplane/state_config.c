@@ -675,3 +675,57 @@ int state_clear_slot(struct canary_state *st, __u32 id, __u32 slot)
 		err = -errno;
 	return err;
 }
+
+/* @name NUL-padded into canary_names' key @key. */
+static void name_key(const char *name, char *key)
+{
+	memset(key, 0, CANARY_NAME_LEN);
+	snprintf(key, CANARY_NAME_LEN, "%s", name);
+}
+
+int state_put_name(struct canary_state *st, const struct canary_service_cfg *svc,
+		   __u32 id)
+{
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	struct canary_name n = { .id = id, .proto = svc->proto };
+	char key[CANARY_NAME_LEN];
+
+	if (st->names_fd < 0)
+		return 0;
+	config_ports(svc, ports);
+	n.port = ports[0].port;
+	if (config_is_v6(svc)) {
+		n.family = CANARY_FAMILY_IPV6;
+		memcpy(n.vip, svc->vip.v6, sizeof(n.vip));
+	} else {
+		n.family = CANARY_FAMILY_IPV4;
+		n.vip[0] = svc->vip.v4;
+	}
+	name_key(svc->name, key);
+	return bpf_map_update_elem(st->names_fd, key, &n, BPF_ANY) ? -errno : 0;
+}
+
+int state_drop_name(struct canary_state *st, const char *name, __u32 id)
+{
+	char key[CANARY_NAME_LEN];
+	struct canary_name n;
+
+	if (st->names_fd < 0)
+		return 0;
+	name_key(name, key);
+	if (bpf_map_lookup_elem(st->names_fd, key, &n) || n.id != id)
+		return 0;
+	return bpf_map_delete_elem(st->names_fd, key) && errno != ENOENT ?
+		       -errno : 0;
+}
+
+int state_find_name(struct canary_state *st, const char *name,
+		    struct canary_name *n)
+{
+	char key[CANARY_NAME_LEN];
+
+	if (st->names_fd < 0)
+		return -ENOENT;
+	name_key(name, key);
+	return bpf_map_lookup_elem(st->names_fd, key, n) ? -ENOENT : 0;
+}

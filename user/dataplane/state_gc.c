@@ -87,9 +87,10 @@ static void flow_ref6(const void *key, const void *val, struct flow_ref *r)
 				.ep_port = f->ep_port };
 }
 
-/* Whether flow @r still has its service and endpoint. */
+/* Whether flow @r still has its service and endpoint; with @scoped, a
+ * flow of a service port not in @idx (another service's) is kept. */
 static bool flow_still_valid(const struct flow_ref *r,
-			     const struct svc_port *idx, size_t n)
+			     const struct svc_port *idx, size_t n, bool scoped)
 {
 	struct svc_port probe = { .vip = r->vip, .port = r->dport,
 				  .proto = r->proto };
@@ -100,7 +101,7 @@ static bool flow_still_valid(const struct flow_ref *r,
 	int v, e;
 
 	if (!hit)
-		return false;
+		return scoped;
 	svc = hit->svc;
 	for (v = 0; v < svc->n_versions; v++) {
 		for (e = 0; e < svc->v[v].n_endpoints; e++) {
@@ -123,7 +124,7 @@ struct flow_map {
 /* The keys in @fm of flows no longer valid under @idx, in *@dead
  * (malloc'd, @key_size each); returns how many, or -ENOMEM. */
 static long dead_flows(struct canary_state *st, const struct flow_map *fm,
-		       const struct svc_port *idx, size_t n_idx,
+		       const struct svc_port *idx, size_t n_idx, bool scoped,
 		       unsigned char **dead)
 {
 	unsigned char key[sizeof(struct canary_flow6_key)], *prev = NULL;
@@ -140,7 +141,7 @@ static long dead_flows(struct canary_state *st, const struct flow_map *fm,
 		if (bpf_map_lookup_elem(fm->fd, key, val))
 			continue;
 		fm->ref(key, val, &r);
-		if (flow_still_valid(&r, idx, n_idx))
+		if (flow_still_valid(&r, idx, n_idx, scoped))
 			continue;
 		if (n_dead == cap) {
 			more = realloc(*dead, 2 * cap * fm->key_size);
@@ -156,10 +157,10 @@ static long dead_flows(struct canary_state *st, const struct flow_map *fm,
 
 /* Drops the dead flows of one flow table; returns how many or -errno. */
 static long gc_flow_map(struct canary_state *st, const struct flow_map *fm,
-			const struct svc_port *idx, size_t n_idx)
+			const struct svc_port *idx, size_t n_idx, bool scoped)
 {
 	unsigned char *dead;
-	long n_dead = dead_flows(st, fm, idx, n_idx, &dead), i, n = 0;
+	long n_dead = dead_flows(st, fm, idx, n_idx, scoped, &dead), i, n = 0;
 
 	if (n_dead < 0)
 		return n_dead;
@@ -176,7 +177,8 @@ static long gc_flow_map(struct canary_state *st, const struct flow_map *fm,
  * instead of being sent to an endpoint that no longer exists. Draining
  * endpoints keep theirs.
  */
-int state_gc_flows(struct canary_state *st, const struct canary_config *cfg)
+static int gc_flows(struct canary_state *st, const struct canary_config *cfg,
+		    bool scoped)
 {
 	const struct flow_map maps[] = {
 		{ st->flow_fd, sizeof(struct canary_flow_key), flow_ref4 },
@@ -191,7 +193,7 @@ int state_gc_flows(struct canary_state *st, const struct canary_config *cfg)
 	if (!idx)
 		return -ENOMEM;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++) {
-		n = gc_flow_map(st, &maps[i], idx, n_idx);
+		n = gc_flow_map(st, &maps[i], idx, n_idx, scoped);
 		if (n < 0)
 			err = n;
 		else
@@ -201,6 +203,16 @@ int state_gc_flows(struct canary_state *st, const struct canary_config *cfg)
 		pr_info("dropped %ld flows of removed endpoints\n", total);
 	free(idx);
 	return err;
+}
+
+int state_gc_flows(struct canary_state *st, const struct canary_config *cfg)
+{
+	return gc_flows(st, cfg, false);
+}
+
+int state_gc_flows_of(struct canary_state *st, const struct canary_config *cfg)
+{
+	return gc_flows(st, cfg, true);
 }
 
 /* Marks in @live the ids of map @fd's service entries (keys of @ks

@@ -43,6 +43,14 @@ int state_write_slot(struct canary_state *st, __u32 id, __u32 slot,
 		     struct canary_service_cfg *svc,
 		     const struct canary_node *node, bool shared,
 		     struct canary_svc *h);
+/* canary_names: service @svc (id @id) by its name, written; the entry
+ * of @name deleted if it is service @id's; found into @n (-ENOENT when
+ * there is none, or no map). 0 or -errno. */
+int state_put_name(struct canary_state *st, const struct canary_service_cfg *svc,
+		   __u32 id);
+int state_drop_name(struct canary_state *st, const char *name, __u32 id);
+int state_find_name(struct canary_state *st, const char *name,
+		    struct canary_name *n);
 /* Empties slot @slot of service @id (a removed service); 0 or -errno. */
 int state_clear_slot(struct canary_state *st, __u32 id, __u32 slot);
 
@@ -72,6 +80,15 @@ void kv_set_free(struct kv_set *s);
 /* Marks in @shared (one per service of @cfg) the services an endpoint of
  * which serves another service port too; touches no map. */
 int state_shared_flags(const struct canary_config *cfg, bool *shared);
+/* The endpoint entries (generation @gen) of service @svc, which was @old
+ * with the same VIP, protocol and ports: its service ports taken out of
+ * the entries of @old's endpoints and put into those of @svc's, entry by
+ * entry, the other services' left. *@shared: an endpoint of @svc serves
+ * another service port too (which is marked shared as well). */
+int state_backends_service(struct canary_state *st,
+			   const struct canary_service_cfg *old,
+			   const struct canary_service_cfg *svc, __u32 gen,
+			   bool *shared);
 
 /* state_node.c */
 
@@ -87,6 +104,9 @@ int state_node_write(struct canary_state *st, const struct canary_node_cfg *c);
 /* Drops the flows (both families) whose endpoint or service @cfg no
  * longer has; 0 or -errno. */
 int state_gc_flows(struct canary_state *st, const struct canary_config *cfg);
+/* The same for the flows of @cfg's services alone (those of other service
+ * ports are left). */
+int state_gc_flows_of(struct canary_state *st, const struct canary_config *cfg);
 /* Deletes the config entries (versions, tables, pins, meta) of the service
  * ids no canary_svc_v2 or canary_svc6_v2 entry names: what a transaction
  * killed half way left. 0 or -errno. */

@@ -273,21 +273,53 @@ static int read_ref(struct canary_state *st, const struct ver_set *vs,
 	return 0;
 }
 
+/* Every entry of config map @fd (its keys' byte @zero_off is always zero)
+ * into @s, in batches: for reading the whole config, a walk costs less
+ * than a lookup per entry. */
+static int load_all(struct kv_set *s, int fd, size_t ks, size_t zero_off)
+{
+	return kv_set_load(s, fd, ks, zero_off, 0);
+}
+
+/* Service @r's meta entry into @m, from @ms when loaded; 0 or -ENOENT. */
+static int get_meta(struct canary_state *st, const struct kv_set *ms,
+		    const struct live_ref *r, struct canary_meta *m)
+{
+	__u32 idx = meta_index(r->slot, r->id);
+	const void *val;
+
+	if (!ms)
+		return bpf_map_lookup_elem(st->meta_fd, &idx, m) ? -ENOENT : 0;
+	val = kv_set_get(ms, &idx);
+	if (!val)
+		return -ENOENT;
+	memcpy(m, val, sizeof(*m));
+	return 0;
+}
+
 /* The services @refs name into @o: all, or the one named @o->only
  * (-ENOENT when there is none), found by its meta entry's name. */
 static int read_refs(struct canary_state *st, const struct live_ref *refs,
 		     size_t n, struct read_out *o)
 {
 	struct ver_buf *buf = malloc(sizeof(*buf));
-	const struct ver_set vs = {};
+	struct kv_set ms = {};
+	struct ver_set vs = {};
 	struct canary_meta m;
-	__u32 idx;
 	size_t i;
 	int ret = buf && !config_reserve(o->cfg, n + 1) ? 0 : -ENOMEM;
 
+	/* meta keys stay under 2^24, version keys' reserved field is 0 */
+	if (!ret && !o->only &&
+	    !load_all(&vs.v4, st->ver_fd, sizeof(struct canary_ver_key),
+		      offsetof(struct canary_ver_key, reserved)) &&
+	    !load_all(&vs.v6, st->ver6_fd, sizeof(struct canary_ver_key),
+		      offsetof(struct canary_ver_key, reserved)) &&
+	    !load_all(&ms, st->meta_fd, sizeof(__u32), 3))
+		vs.loaded = true;
 	for (i = 0; i < n && !ret; i++) {
-		idx = meta_index(refs[i].slot, refs[i].id);
-		if (bpf_map_lookup_elem(st->meta_fd, &idx, &m) || !m.in_use)
+		if (get_meta(st, vs.loaded ? &ms : NULL, &refs[i], &m) ||
+		    !m.in_use)
 			continue;
 		if (o->only && strncmp(m.name, o->only, sizeof(m.name)))
 			continue;
@@ -297,8 +329,58 @@ static int read_refs(struct canary_state *st, const struct live_ref *refs,
 	}
 	if (!ret && o->only && !o->cfg->n_services)
 		ret = -ENOENT;
+	kv_set_free(&vs.v4);
+	kv_set_free(&vs.v6);
+	kv_set_free(&ms);
 	free(buf);
 	return ret;
+}
+
+/* Service @o->only found through canary_names: its entry, live slot and
+ * meta entry, checked against each other and the entry again after the
+ * read (-EAGAIN: it flipped meanwhile). -ENOENT when the index does not
+ * lead to it: the caller reads every service. */
+static int read_named(struct canary_state *st, struct read_out *o)
+{
+	struct canary_svc_slots e, again;
+	struct ver_buf *buf = NULL;
+	const struct ver_set vs = {};
+	struct canary_svc6_key k6 = {};
+	struct canary_svc_key k4 = {};
+	struct canary_name n;
+	struct canary_meta m;
+	struct live_ref r;
+	__u32 idx;
+	int fd, err;
+	bool v6;
+	void *k;
+
+	if (state_find_name(st, o->only, &n))
+		return -ENOENT;
+	v6 = n.family == CANARY_FAMILY_IPV6;
+	fd = v6 ? st->svc6_fd : st->svc_fd;
+	k = v6 ? (void *)&k6 : (void *)&k4;
+	k6.proto = k4.proto = n.proto;
+	k6.port = k4.port = n.port;
+	memcpy(k6.vip, n.vip, sizeof(k6.vip));
+	k4.vip = n.vip[0];
+	if (bpf_map_lookup_elem(fd, k, &e) || e.live.id != n.id ||
+	    e.slot >= CANARY_GENERATIONS)
+		return -ENOENT;
+	r = (struct live_ref){ .id = n.id, .slot = e.slot, .flip_ns = e.flip_ns };
+	idx = meta_index(r.slot, r.id);
+	if (bpf_map_lookup_elem(st->meta_fd, &idx, &m) || !m.in_use ||
+	    strncmp(m.name, o->only, sizeof(m.name)))
+		return -ENOENT;
+	buf = malloc(sizeof(*buf));
+	err = buf && !config_reserve(o->cfg, 1) ? 0 : -ENOMEM;
+	if (!err)
+		err = read_ref(st, &vs, &r, &m, o, buf);
+	free(buf);
+	if (!err && (bpf_map_lookup_elem(fd, k, &again) ||
+		     again.flip_ns != e.flip_ns || again.slot != e.slot))
+		err = -EAGAIN;
+	return err;
 }
 
 /* Reads the live config into @o, again while a flip came between. */
@@ -309,6 +391,16 @@ static int read_live(struct canary_state *st, struct read_out *o, int *gen)
 	int tries, err = -EAGAIN;
 	bool torn;
 
+	for (tries = 0; o->only && tries < READ_TRIES; tries++) {
+		config_free(o->cfg);
+		err = read_named(st, o);
+		if (!err && gen)
+			*gen = state_active_gen(st);
+		if (err != -EAGAIN)
+			break;
+	}
+	if (o->only && err != -ENOENT)
+		return err;
 	for (tries = 0; tries < READ_TRIES; tries++) {
 		config_free(o->cfg);
 		free(a);

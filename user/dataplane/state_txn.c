@@ -535,6 +535,46 @@ static int flip_all(struct canary_state *st, const struct canary_config *old,
 	return err;
 }
 
+/* Whether service @o at @n's place (its first port's key) is unmoved. */
+static bool same_key(const struct canary_service_cfg *o,
+		     const struct canary_service_cfg *n)
+{
+	struct canary_port_cfg a[CANARY_MAX_PORTS], b[CANARY_MAX_PORTS];
+
+	config_ports(o, a);
+	config_ports(n, b);
+	return addr_eq(&o->vip, &n->vip) && o->proto == n->proto &&
+	       a[0].port == b[0].port;
+}
+
+/* canary_names after the flips: new and moved services written, removed
+ * ones deleted; every service when the map is empty (a pin dir from
+ * before it). A failure costs readers speed only. */
+static void write_names(struct canary_state *st, const struct canary_config *old,
+			const __u32 *old_ids, const struct canary_config *cfg,
+			const struct plan *p)
+{
+	char key[CANARY_NAME_LEN];
+	bool all;
+	int i, j, err = 0;
+
+	if (st->names_fd < 0)
+		return;
+	all = bpf_map_get_next_key(st->names_fd, NULL, key) != 0;
+	for (j = 0; j < old->n_services && !err; j++)
+		if (p->removed[j])
+			err = state_drop_name(st, old->svc[j].name, old_ids[j]);
+	for (i = 0; i < cfg->n_services && !err; i++) {
+		j = p->old_of[i];
+		if (all || j < 0 ||
+		    (p->changed[i] && !same_key(&old->svc[j], &cfg->svc[i])))
+			err = state_put_name(st, &cfg->svc[i], p->ids[i]);
+	}
+	if (err)
+		pr_warn("Couldn't index the services by name: %s\n",
+			strerror(-err));
+}
+
 /*
  * After the flips: waits for the programs still reading the slots they
  * retired and records that (canary_txn), so that the next change need
@@ -633,6 +673,8 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 		err = flip_all(st, old, old_ids, cfg, &p, grace_ns,
 			       gs.prev_until_ns && grace_ns < gs.grace_ns, now);
 	if (!err)
+		write_names(st, old, old_ids, cfg, &p);
+	if (!err)
 		err = stamp_gen(st, grace_ns, now);
 	if (!err)
 		settle(st, old, old_ids, &p);
@@ -643,6 +685,97 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 out:
 	plan_free(&p);
 	return err;
+}
+
+/* canary_vips' bitmap of generation @gen, its bits kept (no VIP came or
+ * went), made the one for the stamp @flip_ns. */
+static void restamp_vips(struct canary_state *st, __u32 gen, __u64 flip_ns)
+{
+	struct canary_vips *v;
+
+	if (state_open_vips(st))
+		return;
+	v = malloc(sizeof(*v));
+	if (v && !bpf_map_lookup_elem(st->vips_fd, &gen, v) &&
+	    v->valid == CANARY_VIPS_VALID) {
+		v->flip_ns = flip_ns;
+		if (bpf_map_update_elem(st->vips_fd, &gen, v, BPF_ANY))
+			pr_warn("Couldn't write the VIP bitmap: packets to no "
+				"service take the slower path\n");
+	}
+	free(v);
+}
+
+/*
+ * commit() for one service @cfg->svc[0] (id @id), which was @old->svc[0]
+ * at the same VIP, ports and protocol: its endpoint entries are updated
+ * entry by entry, its spare slot written and the service flipped; no
+ * other service is read or written (but for its shared flag).
+ */
+static int commit_one(struct canary_state *st, const struct canary_config *old,
+		      __u32 id, struct canary_config *cfg)
+{
+	struct canary_genstate gs = {};
+	struct canary_node node;
+	struct plan p = {};
+	__u64 now, grace_ns;
+	__u32 gen;
+	int err;
+
+	err = plan_alloc(&p, 1, 1);
+	if (err)
+		goto out;
+	p.ids[0] = id;
+	p.changed[0] = true;
+	p.has_live[0] = !live_entry(st, &old->svc[0], id, &p.live[0]);
+	p.gc = loses_flows(&old->svc[0], &cfg->svc[0]);
+	if (state_genstate(st, &gs))
+		memset(&gs, 0, sizeof(gs));
+	gen = gs.active < CANARY_GENERATIONS ? gs.active : 0;
+	grace_ns = grace_ns_of(&gs, cfg->grace_s);
+	state_node_get(st, &node);
+	err = state_backends_service(st, &old->svc[0], &cfg->svc[0], gen,
+				     &p.shared[0]);
+	if (!err && readers_may_remain(st, &p, 1))
+		err = wait_for_readers();
+	if (!err)
+		err = mark_busy(st);
+	if (!err)
+		err = write_slots(st, cfg, &node, &p);
+	now = monotonic_ns();
+	if (!err)
+		restamp_vips(st, gen, now);
+	if (!err)
+		err = guard_write(st, old, cfg, p.ids, p.fresh);
+	if (!err)
+		err = flip_service(st, &cfg->svc[0], id, p.slot[0], &p.hdr[0],
+				   grace_ns, now);
+	if (!err)
+		err = stamp_gen(st, grace_ns, now);
+	if (!err)
+		settle(st, old, &id, &p);
+	if (!err && p.gc && state_gc_flows_of(st, cfg))
+		pr_warn("Couldn't drop the flows of removed endpoints: they "
+			"go on until evicted\n");
+out:
+	plan_free(&p);
+	return err;
+}
+
+/* Whether @a's service and @b's (one each) have the same name, VIP,
+ * protocol and ports: a change commit_one() can make. */
+static bool same_place(const struct canary_config *a,
+		       const struct canary_config *b)
+{
+	const struct canary_service_cfg *x = &a->svc[0], *y = &b->svc[0];
+
+	return a->n_services == 1 && b->n_services == 1 &&
+	       !strcmp(x->name, y->name) && addr_eq(&x->vip, &y->vip) &&
+	       x->port == y->port && x->proto == y->proto &&
+	       x->n_ports == y->n_ports &&
+	       !memcmp(x->ports, y->ports, sizeof(x->ports)) &&
+	       b->grace_s == CANARY_GRACE_KEEP && !b->node.set &&
+	       !b->timeouts.set && !b->timeouts.syn_rate;
 }
 
 /* Whether @b asks for exactly what @a runs (services matched by name) and
@@ -792,5 +925,75 @@ out:
 	if (ret == EXIT_OK)
 		bridge_sync(st);
 	config_free(&cfg);
+	return ret;
+}
+
+/* Edits @cfg (service @name alone, id @id, as read into @old); returns an
+ * exit code, or -EAGAIN when the edit reaches past the service (the
+ * caller then runs a whole transaction). */
+static int edit_one(struct canary_state *st, const struct canary_config *old,
+		    __u32 id, struct canary_config *cfg, config_edit_fn edit,
+		    void *arg, struct canary_err *err)
+{
+	int e;
+
+	/* After a killed transaction, a whole one sweeps and resyncs the
+	 * endpoint entries. */
+	if (read_txn(st).busy)
+		return -EAGAIN;
+	e = edit(cfg, arg, err);
+	if (!e)
+		e = config_validate(cfg, err);
+	if (!e && !same_place(old, cfg))
+		return -EAGAIN;
+	if (!e)
+		e = check_running_node(st, cfg, err);
+	if (!e)
+		e = check_guard_map(st, cfg, err);
+	if (e) {
+		if (cerr_unset(err))
+			cerr_set(err, "%s", strerror(-e));
+		return e == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	}
+	if (config_service_same(&old->svc[0], &cfg->svc[0])) {
+		pr_info("config unchanged\n");
+		return EXIT_OK;
+	}
+	e = commit_one(st, old, id, cfg);
+	if (e)
+		cerr_set(err, "Couldn't write the new config under '%s': %s",
+			 st->pin_dir, strerror(-e));
+	return e ? EXIT_FAIL : EXIT_OK;
+}
+
+int state_transaction_service(struct canary_state *st, const char *name,
+			      config_edit_fn edit, void *arg,
+			      struct canary_err *err)
+{
+	struct canary_config old, cfg;
+	__u32 id = 0;
+	int ret, e;
+
+	cerr_clear(err);
+	config_init(&old);
+	config_init(&cfg);
+	e = state_read_snapshot(st, &old, &id, NULL, name, NULL);
+	if (e == -ENOENT) /* the edit says what is missing, as ever */
+		ret = -EAGAIN;
+	else if (!e && !config_copy(&cfg, &old))
+		ret = edit_one(st, &old, id, &cfg, edit, arg, err);
+	else {
+		cerr_set(err, "Couldn't read the running config under '%s'",
+			 st->pin_dir);
+		ret = EXIT_FAIL;
+	}
+	config_free(&old);
+	config_free(&cfg);
+	if (ret == -EAGAIN) {
+		cerr_clear(err);
+		return state_transaction(st, edit, arg, err);
+	}
+	if (ret == EXIT_OK)
+		bridge_sync(st);
 	return ret;
 }
