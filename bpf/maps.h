@@ -66,7 +66,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CANARY_MAX_SERVICES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(key_size, CANARY_NAME_LEN);
+	__type(key, struct canary_name_key);
 	__type(value, struct canary_name);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_names SEC(".maps");

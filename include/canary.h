@@ -271,6 +271,12 @@ _Static_assert(sizeof(struct canary_vips) == 16 + CANARY_VIPS_BITS / 8,
  * names and otherwise read every service, so a pin dir made before it
  * (created empty at the upgrade) costs speed, not answers.
  */
+struct canary_name_key {
+	char name[CANARY_NAME_LEN]; /* NUL-padded */
+};
+_Static_assert(sizeof(struct canary_name_key) == CANARY_NAME_LEN,
+	       "canary_name_key size");
+
 struct canary_name {
 	__u32 id;       /* canary_svc.id */
 	__u8 family;    /* CANARY_FAMILY_* */
