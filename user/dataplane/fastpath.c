@@ -313,16 +313,16 @@ static void dev_path(struct canary_state *st, const struct fp_ports *ps,
 					  "listed with --redirect-dev";
 }
 
-/* Whether @ifindex is one of @ls's pod veths and not an interface we are
- * attached to (the node's own: XDP_TX there only with --redirect-dev). */
-static bool pod_dev(struct canary_state *st, const struct fp_links *ls,
-		    __u32 ifindex)
+/* Whether @ifindex is one of @ls's veths (peer in another namespace): a
+ * pod's, or a veth we are attached to, out of which XDP then sends back
+ * what goes that way (source-NATed flows, their replies). */
+static bool pod_dev(const struct fp_links *ls, __u32 ifindex)
 {
 	int i;
 
 	for (i = 0; i < ls->n; i++)
 		if (ls->l[i].ifindex == ifindex)
-			return !links_for_each(st->pin_dir, ifindex, NULL, NULL);
+			return true;
 	return false;
 }
 
@@ -346,11 +346,11 @@ void fastpath_sync(struct canary_state *st, const struct xmit_set *x,
 		if (!idx || !fastpath_is_key(&keys[i]))
 			continue;
 		if (!on || !x->known || !xmit_takes(x, idx) ||
-		    !pod_dev(st, &ls, idx))
-			auto_drop(st, idx, !pod_dev(st, &ls, idx));
+		    !pod_dev(&ls, idx))
+			auto_drop(st, idx, !pod_dev(&ls, idx));
 	}
 	for (j = 0; on && x->known && j < x->n; j++)
-		if (!tx_has(st, x->ifindex[j]) && pod_dev(st, &ls, x->ifindex[j]))
+		if (!tx_has(st, x->ifindex[j]) && pod_dev(&ls, x->ifindex[j]))
 			auto_add(st, x->ifindex[j]);
 	free(ls.l);
 }

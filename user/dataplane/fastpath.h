@@ -2,12 +2,14 @@
 /*
  * The fast path to local pods without flags: with the automatic mode on
  * (attach's default, --fast-path auto), every pod veth (a veth of the
- * node's namespace whose peer lives in another one, and not an interface
- * canary-bpf is attached to) whose peer takes XDP frames now (its xdp_features say NDO_XMIT: the
- * pod's eth0 has GRO on or an XDP program) joins canary_tx, so XDP
- * redirects translated packets straight into it (routed wiring), or past
- * a bridge into it (bridge wiring: every bridge's FDB entries behind such
- * a port are copied into canary_port). A veth whose peer stops taking XDP
+ * node's namespace whose peer lives in another one) whose peer takes XDP
+ * frames now (its xdp_features say NDO_XMIT: the pod's eth0 has GRO on or
+ * an XDP program) joins canary_tx, so XDP redirects translated packets
+ * straight into it (routed wiring), or past a bridge into it (bridge
+ * wiring: every bridge's FDB entries behind such a port are copied into
+ * canary_port). A veth canary-bpf is attached to joins the same way: XDP
+ * then sends source-NATed flows and their replies back out of it (by a
+ * redirect, see xdp_fib_send() in bpf/). A veth whose peer stops taking XDP
  * frames leaves canary_tx again; a deleted one leaves by the kernel's
  * doing. Refreshed with the bridge FDB copy (bridge_sync(): attach, every
  * config transaction, every agent pass, and the agent's netlink events).
