@@ -240,15 +240,15 @@ net_table() {
 	local p=$1 n k row ceil
 	ceil=$(val "${p}ceiling_udp_pps_median")
 	cat <<MD
-| data plane | services | path | UDP pps delivered | % of ceiling | softirq % | UDP pps, pod stack excluded | new conn/s | p50 / p99 us @$(val "${p}lat_rate")/s | SYN retrans (wrk / lat) | client at pod |
-| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| data plane | services | path | UDP pps delivered | % of ceiling | softirq % | UDP pps, pod stack excluded | % of ceiling | new conn/s | p50 / p99 us @$(val "${p}lat_rate")/s | SYN retrans (wrk / lat) | client at pod |
+| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 MD
-	echo "| $(dp_label ceiling) | - | $(dp_path ceiling) | $(fig "${p}ceiling_udp_pps") | 100 | | | | | | |"
+	echo "| $(dp_label ceiling) | - | $(dp_path ceiling) | $(fig "${p}ceiling_udp_pps") | 100 | | | 100 | | | | |"
 	for n in $(val "${p}sizes"); do
 		for k in canary_default canary_xdp canary_tc iptables iptables_xdpnoop nftables nftables_xdpnoop; do
 			row=$p${k}_$n
 			[ -n "$(val "${row}_udp_pps_median")$(val "${row}_conn_per_s_median")" ] || continue
-			echo "| $(dp_label $k "$([ "$p" = net_bridge_ ] && echo bridge)") | $n | $(dp_path $k "$n" "$p") | $(fig "${row}_udp_pps") | $(pct "$(val "${row}_udp_pps_median")" "$ceil") | $(val "${row}_softirq_pct_median") | $(fig "${row}_podxdp_udp_pps") | $(fig "${row}_conn_per_s") | $(val "${row}_lat_p50_us") / $(val "${row}_lat_p99_us") | $(val "${row}_wrk_syn_retrans") / $(val "${row}_lat_syn_retrans") | $(val "${row}_client_addr_at_pod") |"
+			echo "| $(dp_label $k "$([ "$p" = net_bridge_ ] && echo bridge)") | $n | $(dp_path $k "$n" "$p") | $(fig "${row}_udp_pps") | $(pct "$(val "${row}_udp_pps_median")" "$ceil") | $(val "${row}_softirq_pct_median") | $(fig "${row}_podxdp_udp_pps") | $(pct "$(val "${row}_podxdp_udp_pps_median")" "$ceil") | $(fig "${row}_conn_per_s") | $(val "${row}_lat_p50_us") / $(val "${row}_lat_p99_us") | $(val "${row}_wrk_syn_retrans") / $(val "${row}_lat_syn_retrans") | $(val "${row}_client_addr_at_pod") |"
 		done
 	done
 }

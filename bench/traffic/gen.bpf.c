@@ -9,7 +9,8 @@
  *           whoever consumed them), so every byte is written on every run.
  * noop:     XDP_PASS; attached to a peer's veth to give it the same NAPI
  *           receive path an XDP data plane gets (the fairness run).
- * count_drop: counts and drops; the ceiling on the node's client-facing veth.
+ * count_drop: counts and drops IPv4; the ceiling on the node's client-facing
+ *           veth, and the pods' eth0 with their stacks left aside.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -110,9 +111,18 @@ int noop(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* Counts and drops IPv4 frames. ARP goes on to the stack: a pod whose
+ * ARP replies were dropped too would leave its node's neighbour entry to
+ * fail within seconds, and the kernel's forwarding (the peers' path) to
+ * drop what follows. */
 SEC("xdp")
 int count_drop(struct xdp_md *ctx)
 {
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+
+	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
 	__sync_fetch_and_add(&counted, 1);
 	return XDP_DROP;
 }
