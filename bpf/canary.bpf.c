@@ -637,6 +637,19 @@ static __always_inline bool fwd_enabled(void)
 	return bpf_map_lookup_elem(&canary_port, &k) != NULL;
 }
 
+/* Whether @ifindex is a veth whose peer lives in another namespace (a
+ * pod's): user space's key {ifindex, ff:ff:ff:ff:ff:fe} in canary_port
+ * (user/dataplane/fastpath.h). bpf_redirect_peer() drops what it cannot
+ * hand to such a peer, so it is used only where this says so. */
+static __always_inline bool fwd_peer(__u32 ifindex)
+{
+	struct canary_port_key k = { .ifindex = ifindex };
+
+	__builtin_memset(k.mac, 0xff, ETH_ALEN);
+	k.mac[5] = 0xfe;
+	return bpf_map_lookup_elem(&canary_port, &k) != NULL;
+}
+
 /*
  * Asks the FIB (fresh, not XDP's cache: its device may be gone) where
  * @skb goes; fills @fib. Returns the L3 header for the caller to take the
@@ -702,10 +715,11 @@ static __always_inline bool fwd_translated(const struct pkt *p)
 /*
  * tc ingress next to XDP (native or generic): a packet XDP translated but
  * could not send itself (its next hop takes no XDP frames: a pod without
- * GRO or an XDP program) leaves by bpf_redirect() to the FIB's device,
- * MACs and TTL set as the kernel's forwarding would, past the node's IP
- * stack and netfilter; a bridge forwards it on to the port. Everything
- * else goes on unchanged.
+ * GRO or an XDP program) leaves for the FIB's device, MACs and TTL set as
+ * the kernel's forwarding would, past the node's IP stack and netfilter:
+ * into the pod's namespace by bpf_redirect_peer() when the device is a
+ * pod's veth, else by bpf_redirect() (a bridge forwards it on to the
+ * port). Everything else goes on unchanged.
  */
 SEC("tc")
 int canary_tc_fwd(struct __sk_buff *skb)
@@ -749,6 +763,11 @@ int canary_tc_fwd(struct __sk_buff *skb)
 		g->fib_fallback--;
 		g->redirected++;
 	}
+	/* A pod's veth: straight into the pod's namespace, its eth0's
+	 * ingress in this softirq, without the veth's transmit, the
+	 * backlog queue and a second softirq pass (Cilium's host routing). */
+	if (fwd_peer(fib.ifindex))
+		return bpf_redirect_peer(fib.ifindex, 0);
 	return bpf_redirect(fib.ifindex, 0);
 }
 

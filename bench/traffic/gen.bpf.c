@@ -11,6 +11,7 @@
  *           receive path an XDP data plane gets (the fairness run).
  * count_drop: counts and drops IPv4; the ceiling on the node's client-facing
  *           veth, and the pods' eth0 with their stacks left aside.
+ * tc_count_drop: the same on tc ingress, for pods without NAPI.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -125,4 +126,15 @@ int count_drop(struct xdp_md *ctx)
 		return XDP_PASS;
 	__sync_fetch_and_add(&counted, 1);
 	return XDP_DROP;
+}
+
+/* count_drop on tc ingress (gen tc): a pod whose eth0 has no XDP program
+ * (and so, without GRO, no NAPI) keeps its own receive path up to tc. */
+SEC("tc")
+int tc_count_drop(struct __sk_buff *skb)
+{
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return -1; /* TC_ACT_UNSPEC: on to the stack */
+	__sync_fetch_and_add(&counted, 1);
+	return 2; /* TC_ACT_SHOT */
 }

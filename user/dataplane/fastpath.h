@@ -16,9 +16,11 @@
  *
  * A pod veth that takes no XDP frames (or not yet) gets the packet from
  * canary_tc_fwd, on tc ingress next to XDP: XDP translates and passes, tc
- * finds the flow, asks the FIB and bpf_redirect()s it to the device, past
- * the node's IP stack and netfilter (a bridge then forwards it to the
- * port). Also only while the automatic mode is on.
+ * finds the flow, asks the FIB and sends it, past the node's IP stack and
+ * netfilter: into the pod's namespace by bpf_redirect_peer() when the
+ * device has a peer key (below), else by bpf_redirect() to the device (a
+ * bridge then forwards it to the port). Also only while the automatic
+ * mode is on.
  *
  * What the automatic mode put in canary_tx is recorded in canary_port
  * under keys with the MAC ff:ff:ff:ff:ff:ff, which no FIB answer carries
@@ -42,6 +44,12 @@ struct xmit_set;
 
 /* Whether @k is one of the fast path's keys of canary_port. */
 bool fastpath_is_key(const struct canary_port_key *k);
+
+/* Whether @k is a peer key {ifindex, ff:ff:ff:ff:ff:fe}: ifindex is a
+ * veth whose peer lives in another namespace, which canary_tc_fwd may
+ * hand packets to by bpf_redirect_peer(). Kept by fastpath_sync() while
+ * the automatic mode is on, for every such veth. */
+bool fastpath_is_peer_key(const struct canary_port_key *k);
 
 /* Whether the automatic mode's key is among @keys (@n of them). */
 bool fastpath_auto_in(const struct canary_port_key *keys, int n);
