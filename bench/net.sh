@@ -5,7 +5,7 @@
 # by hand in the node namespace. Prints name=value lines; always exits 0.
 #
 #   bench/net.sh  (NET_SECS=3 NET_ROUNDS=3 NET_SIZES="1 5000"
-#                  NET_WIRINGS="routed bridge" NET_BRIDGE_ROUNDS=2
+#                  NET_WIRINGS="routed bridge nogro" NET_BRIDGE_ROUNDS=2
 #                  NET_PLANES="default tuned tc iptables nftables" NET_TCP=1
 #                  NET_SPLIT=1)
 #
@@ -40,7 +40,7 @@ SECS=${NET_SECS:-3}          # seconds per UDP/TCP round
 ROUNDS=${NET_ROUNDS:-3}      # rounds per figure (median, min, max)
 # The bridge wiring repeats every figure; fewer rounds keep make bench short.
 BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-2}
-WIRINGS=${NET_WIRINGS:-"routed bridge"}
+WIRINGS=${NET_WIRINGS:-"routed bridge nogro"}
 SIZES=${NET_SIZES:-"1 5000"} # services (the measured TCP+UDP pair counts as 1)
 PLANES=${NET_PLANES:-"default tuned tc iptables nftables"}
 TCP=${NET_TCP:-1}
@@ -55,6 +55,7 @@ BG=""                        # background XDP helper, see xdp_helper
 PODX=()                      # XDP drop helpers in the pods, see pods_xdp
 OUT=""
 BASE=""                      # temp dir: OUT, and each wiring's WORK
+NOGRO=""                     # set in the nogro wiring: pods without GRO
 NP=net_                      # name prefix of the current wiring's figures
 
 note() { echo "# $POD_WIRING: $*" >&2; }
@@ -252,11 +253,13 @@ xdp_helper_stop() {
 }
 
 # pods_xdp: count_drop on every pod's eth0, so a delivered packet costs
-# the pod nothing more (its stack is left out of the figure).
+# the pod nothing more (its stack is left out of the figure). Pods without
+# GRO get it on tc ingress: an XDP program would give them NAPI.
 pods_xdp() {
 	local i n
 	for i in "${!PODS[@]}"; do
-		ip netns exec "$(pod_ns "$i")" "$BO/gen" xdp eth0 drop 600 >"$WORK/podx.$i" 2>&1 &
+		ip netns exec "$(pod_ns "$i")" "$BO/gen" "$([ -n "$NOGRO" ] && echo tc || echo xdp)" \
+			eth0 drop 600 >"$WORK/podx.$i" 2>&1 &
 		PODX+=("$!")
 	done
 	for n in $(seq 50); do
@@ -484,17 +487,33 @@ run() {
 
 has_plane() { [[ " $PLANES " == *" $1 "* ]]; }
 
+# pods_gro_off: GRO off on every pod's eth0 (the nogro wiring).
+pods_gro_off() {
+	local i
+	for i in "${!PODS[@]}"; do
+		sys nsx "$(pod_ns "$i")" ethtool -K eth0 gro off
+	done
+}
+
 # wiring routed|bridge: the topology with that pod wiring (lib.sh's
 # POD_WIRING), every figure, its targets, the topology torn down again.
 # Figures go to stdout, named ${NP}*.
 wiring() {
 	local t0=$SECONDS ROUNDS=$ROUNDS f
+	local PLANES=$PLANES TCP=$TCP
+	NOGRO=""
 	case $1 in
 	routed) NP=net_ ;;
 	bridge) NP=net_bridge_ ROUNDS=$BRIDGE_ROUNDS ;;
+	# Routed pods as veth leaves them: no GRO, so no NAPI on their eth0,
+	# which then takes no XDP frames (tuned's --redirect-dev would be
+	# dropped there; tc mode is routed's). UDP only.
+	nogro) NP=net_nogro_ NOGRO=1 TCP=0 ROUNDS=$BRIDGE_ROUNDS
+		PLANES=$(sed 's/\btuned\b//; s/\btc\b//' <<<"$PLANES") ;;
 	*) echo "net_error=unknown wiring $1"; return ;;
 	esac
 	POD_WIRING=$1
+	[ -n "$NOGRO" ] && POD_WIRING=routed
 	WORK=$BASE/$1
 	f=$BASE/out.$1
 	mkdir "$WORK" || return
@@ -505,6 +524,7 @@ wiring() {
 	fi
 	[ "$1" = bridge ] &&
 		echo "${NP}nf_call_iptables=$(nsx "$NS_NODE" cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)"
+	[ -n "$NOGRO" ] && pods_gro_off
 	# Not in a pipeline: run must add to PIDS in this shell for the trap.
 	GEN_METHOD_SEEN=""
 	run >"$f"
