@@ -117,23 +117,27 @@ udp_reset() { : >"$WORK/udp.$1"; : >"$WORK/udp.$1.si"; : >"$WORK/udp.$1.sent"; }
 
 # udp_rounds NAME K: K more rounds of udp_point NAME, kept for udp_stats.
 udp_rounds() {
-	local name=$1 rx0 rx1 si0 si1 res secs f=$WORK/udp.$1 hz
+	local name=$1 rx0 rx1 si0 si1 t0 t1 res secs f=$WORK/udp.$1 hz
 	hz=$(getconf CLK_TCK)
 	for _ in $(seq "$2"); do
 		rx0=$(pod_rx)
-		si0=$(softirq_ticks)
 		napi_pin
+		t0=$(date +%s.%N)
+		si0=$(softirq_ticks)
 		res=$(nsx "$NS_CLIENT" taskset -c "$GEN_CPU" "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
 			"$VPORT" "$FLOWS" "$SECS" 2>&1) || { note "$res"; note "$name: generator failed"; return 1; }
+		si1=$(softirq_ticks)
+		t1=$(date +%s.%N)
 		sleep 0.2
 		rx1=$(pod_rx)
-		si1=$(softirq_ticks)
 		secs=$(sed -n 's/^seconds=//p' <<<"$res")
 		gen_method "$res"
 		echo "$res" | sed -n 's/^sent_pps=//p' >>"$f.sent"
 		awk -v d=$((rx1 - rx0)) -v s="$secs" 'BEGIN { printf "%.0f\n", d / s }' >>"$f"
-		awk -v d=$((si1 - si0)) -v s="$secs" -v hz="$hz" -v n="$([ "$SPLIT" = 1 ] && echo 1 || nproc)" \
-			'BEGIN { printf "%.0f\n", 100 * d / hz / s / n }' >>"$f.si"
+		# over the ticks' own window (the generator's start and end too)
+		awk -v d=$((si1 - si0)) -v a="$t0" -v b="$t1" -v hz="$hz" \
+			-v n="$([ "$SPLIT" = 1 ] && echo 1 || nproc)" \
+			'BEGIN { printf "%.0f\n", 100 * d / hz / (b - a) / n }' >>"$f.si"
 	done
 }
 
@@ -141,7 +145,8 @@ udp_stats() {
 	local f=$WORK/udp.$1
 	stats "${NP}${1}_udp_pps" <"$f"
 	stats "${NP}${1}_udp_sent_pps" <"$f.sent"
-	stats "${NP}${1}_softirq_pct" <"$f.si"
+	# with SPLIT=1 the data plane's core's busy time, see softirq_ticks
+	stats "${NP}${1}_$([ "$SPLIT" = 1 ] && echo dp_core || echo softirq)_pct" <"$f.si"
 }
 
 # napi_split: with SPLIT=1, threaded NAPI on n0 (the node ns's sysfs:

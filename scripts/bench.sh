@@ -207,7 +207,7 @@ them, GRO off (**nogro**). Each figure: median (min-max) of $r of $(val ${s}secs
   ratios. For the peers, veth runs the pod's XDP program on an skb (it may
   copy it first), a cost canary-bpf's XDP_REDIRECT path (routed wiring)
   does not pay.
-- **softirq %**: $(if [ "$(val ${s}cpu_split)" = 1 ]; then echo "the data plane's core (CPU 0) busy during the UDP rounds, all kinds of time (/proc/stat: n0's NAPI thread counts as system time; other users of this shared machine count too)"; else echo "the whole machine's softirq time over both cores during the UDP rounds (/proc/stat; nothing else of ours runs meanwhile)"; fi).
+- **softirq %**: $(if [ "$(val ${s}cpu_split)" = 1 ]; then echo "with a core each, the data plane's core (CPU 0) busy during the UDP rounds, all kinds of time (/proc/stat; n0's NAPI thread counts as system time; other users of this shared machine count too). Empty where the run predates that figure (its softirq figure was taken over a window it then divided by the generator's time alone, over 100 % here)"; else echo "the whole machine's softirq time over both cores during the UDP rounds (/proc/stat; nothing else of ours runs meanwhile)"; fi).
 - **new conn/s**: \`wrk -t2 -c$(val ${s}wrk_conns) -H 'Connection: close'\` (Debian's wrk), one
   HTTP request per TCP connection, against a small C server in each pod
   (\`bench/traffic/httpd.c\`; the python pod servers would be the
@@ -276,7 +276,7 @@ MD
 		for k in canary_default canary_xdp canary_tc iptables iptables_xdpnoop nftables nftables_xdpnoop; do
 			row=$p${k}_$n
 			[ -n "$(val "${row}_udp_pps_median")$(val "${row}_conn_per_s_median")" ] || continue
-			echo "| $(dp_label $k "$([ "$p" = net_bridge_ ] && echo bridge)") | $n | $(dp_path $k "$n" "$p") | $(fig "${row}_udp_pps") | $(pct "$(val "${row}_udp_pps_median")" "$ceil") | $(val "${row}_softirq_pct_median") | $(fig "${row}_podxdp_udp_pps") | $(pct "$(val "${row}_podxdp_udp_pps_median")" "$ceil") | $(fig "${row}_conn_per_s") | $(val "${row}_lat_p50_us") / $(val "${row}_lat_p99_us") | $(val "${row}_wrk_syn_retrans") / $(val "${row}_lat_syn_retrans") | $(val "${row}_client_addr_at_pod") |"
+			echo "| $(dp_label $k "$([ "$p" = net_bridge_ ] && echo bridge)") | $n | $(dp_path $k "$n" "$p") | $(fig "${row}_udp_pps") | $(pct "$(val "${row}_udp_pps_median")" "$ceil") | $(val "${row}_$([ "$(val "${p}cpu_split")" = 1 ] && echo dp_core || echo softirq)_pct_median") | $(fig "${row}_podxdp_udp_pps") | $(pct "$(val "${row}_podxdp_udp_pps_median")" "$ceil") | $(fig "${row}_conn_per_s") | $(val "${row}_lat_p50_us") / $(val "${row}_lat_p99_us") | $(val "${row}_wrk_syn_retrans") / $(val "${row}_lat_syn_retrans") | $(val "${row}_client_addr_at_pod") |"
 		done
 	done
 }
