@@ -329,6 +329,8 @@ For information, pod stack excluded: native XDP is $(val net_canary_xdp_1_podxdp
 
 $(pod_cost_note)
 
+$(bounds_note)
+
 Rule load time for 5,000 services: iptables-restore $(val net_iptables_5000_load_ms) ms,
 nft -f $(val net_nftables_5000_load_ms) ms.
 MD
@@ -393,6 +395,38 @@ give them NAPI and the XDP path).
 
 MD
 	net_table net_nogro_
+}
+
+# bounds_note: what bounds part 3, from perf and bpf_stats (issue 16's
+# profiling session, 2026-12-07; not re-measured by make bench).
+bounds_note() {
+	cat <<'MD'
+**What bounds these figures** (profiled on 2026-12-07 with `perf record`
+and `kernel.bpf_stats_enabled`, 1 service, routed, pods' stacks aside;
+not re-measured by each run). With the generator in the same softirq as
+the data plane (`NET_SPLIT=0`, how part 3 ran before), about 600 ns of
+every packet was the generator's own (AF_XDP copy-mode transmit: an skb,
+the copy out of the UMEM, veth_xmit, the skb's destructor) and about
+550 ns the first hop into n0 (veth turning that skb into an XDP buffer:
+a copy, the skb's headroom being short): the drop ceiling, ~1,100 ns
+(0.9 Mpps). Default canary-bpf added ~660 ns (canary_xdp 150-165 ns with
+bpf_stats on, the redirect, the pod veth's NAPI and its drop program),
+kube-proxy nftables ~2,700 ns, so that both paid the same 1,100 ns and
+canary-bpf could not pass about 2x (measured: ceiling 949k, default
+530k, 56 %, nftables 275k, 29 %: 1.9x). The generator's copy out of 4,096
+UMEM chunks (8 MiB) missed caches and TLB (13 % of the samples); one chunk
+per flow took that to 2.5 %. On two cores the generator and the data
+plane now run on a core each (above): in a short run of that session
+ceiling 1.0M, default 604k (83 %), nftables 187k (26 %): 3.2x. The first
+hop's copy and the generator's skb destructor (its completion ring lock)
+still run on the data plane's core and are in every figure, the ceiling's
+included; a NIC's native XDP has neither. Pods without GRO (the nogro
+table): canary_tc_fwd costs ~350 ns per packet (it finds the flow again
+through canary_backend and asks the FIB afresh: XDP cannot leave it a
+note in the packet's metadata here), on top of XDP's work and a second
+skb for XDP_PASS; bpf_redirect_peer() instead of bpf_redirect() took the
+path from 276k to 327k pps (4 interleaved rounds; nftables 198k).
+MD
 }
 
 # default_targets: issue 16's targets of every wiring as a table.
@@ -626,7 +660,7 @@ mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 
 Made by \`make bench\` (which runs \`scripts/bench.sh\`) on $date, in $(val bench_seconds) s.
 Machine: $(nproc) cores ($cpu), $mem of memory, kernel $kernel, Debian $(cat /etc/debian_version 2>/dev/null).
-Settings: NET_SECS=${NET_SECS:-3} NET_ROUNDS=${NET_ROUNDS:-3} NET_SIZES="${NET_SIZES:-1 5000}" NET_WIRINGS="${NET_WIRINGS:-routed bridge}" NET_BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-2}.
+Settings: NET_SECS=${NET_SECS:-3} NET_ROUNDS=${NET_ROUNDS:-3} NET_SIZES="${NET_SIZES:-1 5000}" NET_WIRINGS="${NET_WIRINGS:-routed bridge nogro}" NET_SPLIT=${NET_SPLIT:-1} NET_BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-2}.
 These machines are shared and noisy: read ratios against the baselines
 measured in the same run, not absolute figures. Every figure is in the raw
 output as name=value lines; a missed target says MISSED.
