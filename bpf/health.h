@@ -288,18 +288,23 @@ __noinline int health_syn_fn(union lb_flow_key *k, __u32 svc_id, __u32 v,
 
 	if (!k)
 		return 0;
-	e = bpf_map_lookup_elem(map, k);
-	if (e && e->state != CANARY_HS_OPEN) {
-		/* The first SYN's fate first: a retransmission placed
-		 * elsewhere (the guard shed its version) is a new attempt. */
-		health_unanswered(e, now);
-		if (e->svc_id == svc_id && e->version == v)
-			return 0;
-	}
 	n.ts_ns = now;
 	n.svc_id = svc_id;
 	n.version = v;
-	bpf_map_update_elem(map, k, &n, BPF_ANY);
+	/* A fresh connection's entry in one walk of its bucket; the lookup
+	 * only when one is there (a retransmission, a reused 5-tuple). */
+	if (bpf_map_update_elem(map, k, &n, BPF_NOEXIST)) {
+		e = bpf_map_lookup_elem(map, k);
+		if (e && e->state != CANARY_HS_OPEN) {
+			/* The first SYN's fate first: a retransmission
+			 * placed elsewhere (the guard shed its version) is
+			 * a new attempt. */
+			health_unanswered(e, now);
+			if (e->svc_id == svc_id && e->version == v)
+				return 0;
+		}
+		bpf_map_update_elem(map, k, &n, BPF_ANY);
+	}
 	health_count_new(svc_id, v, now);
 	return 0;
 }
