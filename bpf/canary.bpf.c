@@ -511,7 +511,7 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 		    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN :
 		    ret == LB_FLOW_NEW)
 		health_new(p, FAM_VAL(&f, is6, svc_id), FAM_VAL(&f, is6, version),
-			   recorded, svc && (svc->flags & CANARY_SVC_F_GUARD),
+			   recorded, svc && (svc->live.flags & CANARY_SVC_F_GUARD),
 			   is6);
 	/* Only SNATed flows pay for the address check. */
 	snat = FAM_VAL(&f, is6, flags) & CANARY_FLOW_F_SNAT;
