@@ -715,6 +715,76 @@ bool config_service_same(const struct canary_service_cfg *x,
 	return true;
 }
 
+#define SVC_HEAD offsetof(struct canary_service_cfg, v)
+#define SVC_TAIL offsetof(struct canary_service_cfg, n_pins)
+#define VER_HEAD offsetof(struct canary_version_cfg, ep)
+
+/* Bytes config_service_pack() makes of @svc. */
+static size_t packed_size(const struct canary_service_cfg *svc)
+{
+	size_t n = SVC_HEAD + sizeof(*svc) - SVC_TAIL;
+	int v;
+
+	for (v = 0; v < svc->n_versions; v++)
+		n += VER_HEAD + svc->v[v].n_endpoints * sizeof(svc->v[v].ep[0]);
+	return n;
+}
+
+void *config_service_pack(const struct canary_service_cfg *svc, size_t *len)
+{
+	unsigned char *buf, *p;
+	size_t n;
+	int v;
+
+	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
+		return NULL;
+	*len = packed_size(svc);
+	buf = p = malloc(*len);
+	if (!buf)
+		return NULL;
+	memcpy(p, svc, SVC_HEAD);
+	p += SVC_HEAD;
+	for (v = 0; v < svc->n_versions; v++) {
+		n = VER_HEAD + svc->v[v].n_endpoints * sizeof(svc->v[v].ep[0]);
+		memcpy(p, &svc->v[v], n);
+		p += n;
+	}
+	memcpy(p, (const char *)svc + SVC_TAIL, sizeof(*svc) - SVC_TAIL);
+	return buf;
+}
+
+int config_service_unpack(const void *buf, size_t len,
+			  struct canary_service_cfg *svc)
+{
+	const unsigned char *p = buf, *end = p + len;
+	struct canary_version_cfg *ver;
+	int v;
+
+	memset(svc, 0, sizeof(*svc));
+	if (len < SVC_HEAD + sizeof(*svc) - SVC_TAIL)
+		return -EINVAL;
+	memcpy(svc, p, SVC_HEAD);
+	p += SVC_HEAD;
+	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
+		return -EINVAL;
+	for (v = 0; v < svc->n_versions; v++) {
+		ver = &svc->v[v];
+		if ((size_t)(end - p) < VER_HEAD)
+			return -EINVAL;
+		memcpy(ver, p, VER_HEAD);
+		p += VER_HEAD;
+		if (ver->n_endpoints < 0 || ver->n_endpoints > CANARY_MAX_ENDPOINTS ||
+		    (size_t)(end - p) < ver->n_endpoints * sizeof(ver->ep[0]))
+			return -EINVAL;
+		memcpy(ver->ep, p, ver->n_endpoints * sizeof(ver->ep[0]));
+		p += ver->n_endpoints * sizeof(ver->ep[0]);
+	}
+	if ((size_t)(end - p) != sizeof(*svc) - SVC_TAIL)
+		return -EINVAL;
+	memcpy((char *)svc + SVC_TAIL, p, sizeof(*svc) - SVC_TAIL);
+	return 0;
+}
+
 int config_reserve(struct canary_config *cfg, int n)
 {
 	struct canary_service_cfg *svc;
