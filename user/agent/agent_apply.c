@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent/agent_plan.h"
 #include "dataplane/bridge.h"
@@ -1007,14 +1008,27 @@ static int delta_alloc(struct agent *a, const struct agent_plan *p,
 	return d->up && d->rm ? 0 : -ENOMEM;
 }
 
+/* Wall and this thread's CPU time, in ns, for the pass timings. */
+static void pass_clock(__u64 *wall, __u64 *cpu)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*wall = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	*cpu = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 /* Writes @d in one transaction; 0, 1 when a full pass is due instead,
- * or -errno. */
+ * or -errno. With -v, what reading the running config and the
+ * transaction cost (the parts that grow with the number of services). */
 static int delta_write(struct agent *a, struct delta *d)
 {
 	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	struct canary_err err = {};
 	struct canary_config old;
 	struct canary_state st;
+	__u64 t[3], c[3];
 	int ret = -ENOMEM;
 
 	config_init(&old);
@@ -1027,11 +1041,19 @@ static int delta_write(struct agent *a, struct delta *d)
 	}
 	/* The transaction reads the running config: someone else's change
 	 * since our last pass makes what we remember stale. */
+	pass_clock(&t[0], &c[0]);
 	ret = state_read_config(&st, &old, ids);
+	pass_clock(&t[1], &c[1]);
 	if (!ret && flip_stamp(&st) != a->flip_seen)
 		ret = 1;
 	if (!ret) {
 		ret = state_transaction_on(&st, &old, ids, delta_edit, d, &err);
+		pass_clock(&t[2], &c[2]);
+		pr_info("agent: %d services written, %d removed, of %d: read "
+			"%.1f ms (CPU %.1f), transaction %.1f ms (CPU %.1f)\n",
+			d->n_up, d->n_rm, old.n_services, (t[1] - t[0]) / 1e6,
+			(c[1] - c[0]) / 1e6, (t[2] - t[1]) / 1e6,
+			(c[2] - c[1]) / 1e6);
 		if (ret == EXIT_USAGE)
 			pr_info("agent: a change alone was refused (%s): full "
 				"pass\n", err.msg);
