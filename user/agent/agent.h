@@ -214,6 +214,9 @@ int agent_apply(struct agent *a, struct agent_plan *p);
  */
 int agent_apply_changes(struct agent *a, struct agent_plan *p,
 			char *const *gone, int n_gone);
+/* Remembers, for each owner of @p, the cache keys its plan read (taken
+ * from @p), so that agent_dirty_owners() finds it. */
+void agent_learn_refs(struct agent *a, struct agent_plan *p);
 /* The owners (their cache keys) whose plans read a key of @d, and the
  * owners named by @d themselves, into @out (names -> index, keys
  * copied into @keys); 0 or -ENOMEM. */

@@ -1096,20 +1096,29 @@ int agent_apply_changes(struct agent *a, struct agent_plan *p,
 			a->cnt.changes++;
 	}
 	/* What each plan read, whether or not anything was written. */
-	for (i = 0; i < p->n_splits; i++) {
-		struct split_plan *sp = &p->splits[i];
-		struct split_mem *m = mem_get(a, sp->kind, sp->ns, sp->name);
-
-		if (m)
-			dep_link(a, m - a->mem, sp->refs, sp->n_refs);
-		else
-			a->synced = false;
-		if (m)
-			sp->refs = NULL, sp->n_refs = 0;
-	}
+	agent_learn_refs(a, p);
 	free(d.up);
 	free(d.rm);
 	return ret;
+}
+
+void agent_learn_refs(struct agent *a, struct agent_plan *p)
+{
+	struct split_plan *sp;
+	struct split_mem *m;
+	int i;
+
+	for (i = 0; i < p->n_splits; i++) {
+		sp = &p->splits[i];
+		m = mem_get(a, sp->kind, sp->ns, sp->name);
+		if (!m) {
+			a->synced = false; /* the next pass is a full one */
+			continue;
+		}
+		dep_link(a, m - a->mem, sp->refs, sp->n_refs);
+		sp->refs = NULL;
+		sp->n_refs = 0;
+	}
 }
 
 int agent_dirty_owners(struct agent *a, const struct dirty_set *d,

@@ -436,7 +436,7 @@ static int unique_in_index(const struct canary_config *cfg, int i,
 		j = names_get(&ix->ports, key);
 		if (j >= 0)
 			return cerr_set(err, "services '%s' and '%s' both use %s/%s",
-					cfg->svc[j].name, s->name,
+					ix->owned[j], s->name,
 					addr_port_str(&s->vip, ntohs(ports[p].port),
 						      where, sizeof(where)),
 					s->proto == CANARY_PROTO_UDP ? "udp" : "tcp");
@@ -449,14 +449,16 @@ int config_index_add(struct config_index *ix, const struct canary_config *cfg,
 {
 	const struct canary_service_cfg *s = &cfg->svc[i];
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
-	int p, n = config_ports(s, ports);
+	int p, n = config_ports(s, ports), name_at = ix->n_owned;
 	char key[96];
 
 	if (own_put(ix, &ix->names, s->name, i))
 		return -ENOMEM;
+	/* A port names its service by the copy of the name: @cfg's slot i
+	 * may hold another service later (a loader that drops some). */
 	for (p = 0; p < n; p++) {
 		port_key(s, ports[p].port, key, sizeof(key));
-		if (own_put(ix, &ix->ports, key, i))
+		if (own_put(ix, &ix->ports, key, name_at))
 			return -ENOMEM;
 	}
 	return 0;

@@ -247,7 +247,8 @@ int config_validate_service(const struct canary_config *cfg, int i,
  */
 struct config_index {
 	struct names names;  /* service name -> index in the config */
-	struct names ports;  /* (VIP, port, protocol) -> index */
+	struct names ports;  /* (VIP, port, protocol) -> its service's name
+			      * in owned */
 	char **owned;        /* the keys' copies */
 	size_t n_owned, cap_owned;
 };
