@@ -220,9 +220,11 @@ static __always_inline void lb_count_pin(__u32 svc_id, __u8 index)
 {
 	__u32 idx = svc_id * CANARY_MAX_PINS + index;
 	__u64 *n = bpf_map_lookup_elem(&canary_pinstat, &idx);
+	struct canary_global *g = global_stats();
 
 	if (n)
 		(*n)++;
+	GLOBAL_INC(g, pinned);
 }
 
 /*

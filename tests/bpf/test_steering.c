@@ -77,7 +77,8 @@ static void pins(struct test_env *env, struct canary_config *cfg)
 		  "everybody else on v1 despite v2=50");
 	ASSERT_EQ(pin_flows(env, 1), 200, "flows counted on the /24 pin");
 	ASSERT_EQ(pin_flows(env, 0), 200, "flows counted on the /0 pin");
-	ASSERT_EQ(env_global(env).pinned, 0, "global pinned counter unused");
+	ASSERT_EQ(env_global(env).pinned, 400,
+		  "node-wide pinned counter: both pins' flows");
 
 	test__start_subtest("pinned_version_without_endpoints_falls_back");
 	cfg->svc[0].n_pins = 0;

@@ -261,6 +261,18 @@ npatch2=$(kctl patches | "$PY" -c 'import json,sys; print(len(json.load(sys.stdi
 res=$(cb -j kube-status --kubeconfig "$WORK/kubeconfig" 2>&1)
 grep -q "\"node_weight_pct\": *{ *\"$SVC\": *65" <<<"$res" && pass kube_status ||
 	fail kube_status "${res:0:300}"
+# A node with no data plane yet: still the cluster's view, one JSON
+# document on stdout, the reason on stderr, exit 0.
+res=$(nsx "$NS_NODE" "$CANARY_BIN" --pin-dir "$PIN_DIR/none" -j kube-status \
+	--kubeconfig "$WORK/kubeconfig" 2>"$WORK/ks.err")
+rc=$?
+if [ "$rc" = 0 ] && grep -q 'no data plane on this node' "$WORK/ks.err" &&
+	"$PY" -c 'import json,sys; d=json.load(sys.stdin)
+assert [x["name"] for x in d] == ["prod"], d' <<<"$res" 2>/dev/null; then
+	pass kube_status_without_data_plane
+else
+	fail kube_status_without_data_plane "rc $rc, ${res:0:200} / $(head -c 200 "$WORK/ks.err")"
+fi
 res=$(cb -j status --kube --kubeconfig "$WORK/kubeconfig" 2>&1)
 grep -q "\"node_weight_pct\": *{ *\"$SVC\": *65" <<<"$res" && pass status_kube ||
 	fail status_kube "${res:0:300}"

@@ -326,16 +326,38 @@ static void print_plain_one(json_object *j)
 		printf("  on this node: %s %s\n", name, json_object_get_string(a));
 }
 
+/*
+ * What this node's data plane serves, if it has one. A node without one
+ * (nothing pinned yet) is no error here: the cluster's view is still worth
+ * showing, and -j must stay one JSON document, so the reason goes to
+ * stderr as a note.
+ */
+static bool read_node(struct canary_config *node, __u32 *ids,
+		      const char *pin_dir)
+{
+	struct canary_err err = {};
+	struct canary_state st;
+	bool ok;
+
+	if (state_open_unlocked(&st, pin_dir, &err)) {
+		pr_warn("kube-status: no data plane on this node (%s); "
+			"showing the cluster's view only\n", err.msg);
+		return false;
+	}
+	ok = !state_read_config(&st, node, ids);
+	state_close(&st);
+	return ok;
+}
+
 int kube_status(const char *kubeconfig, const char *ns, const char *pin_dir)
 {
 	struct kube_config kc = {};
 	struct canary_config node;
-	struct canary_state st;
 	json_object *items = NULL, *out = json_object_new_array(), *j;
 	struct canary_err err;
 	struct kube_obj *o;
 	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
-	bool have_node, all = ns && !*ns;
+	bool have_node = false, all = ns && !*ns;
 	size_t i;
 	int ret;
 
@@ -343,10 +365,8 @@ int kube_status(const char *kubeconfig, const char *ns, const char *pin_dir)
 	ret = ids ? load_config(&kc, kubeconfig, &ns, "kube-status") : EXIT_FAIL;
 	if (!ret)
 		ret = list_splits(&kc, all ? NULL : ns, &items);
-	have_node = !ret && !cli_state_open_unlocked(&st, pin_dir) &&
-		    !state_read_config(&st, &node, ids);
 	if (!ret)
-		state_close(&st);
+		have_node = read_node(&node, ids, pin_dir);
 	for (i = 0; !ret && i < json_object_array_length(items); i++) {
 		o = kube_obj_decode(KUBE_SPLIT, json_object_array_get_idx(items, i), &err);
 		if (!o)
