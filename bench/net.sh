@@ -5,13 +5,22 @@
 # by hand in the node namespace. Prints name=value lines; always exits 0.
 #
 #   bench/net.sh  (NET_SECS=3 NET_ROUNDS=3 NET_SIZES="1 5000"
-#                  NET_WIRINGS="routed bridge" NET_BRIDGE_ROUNDS=2
-#                  NET_PLANES="default tuned tc iptables nftables" NET_TCP=1)
+#                  NET_WIRINGS="routed bridge nogro" NET_BRIDGE_ROUNDS=2
+#                  NET_PLANES="default tuned tc iptables nftables" NET_TCP=1
+#                  NET_SPLIT=1)
 #
 # NET_PLANES picks the data planes (canary-bpf as the README's commands
 # attach it, tuned with --redirect-dev/--bridge, in tc mode; the two
 # kube-proxy peers), NET_TCP=0 leaves out the TCP figures: both only to
 # keep runs short while developing.
+#
+# NET_SPLIT=1 (the default) gives the generator and the data plane a core
+# each: n0's NAPI runs in its own thread (threaded NAPI), pinned to CPU 0,
+# the generator to CPU 1. Everything after n0 (the node's data plane, the
+# hops into the pods) runs in that thread's softirq on CPU 0, as a NIC's
+# receive runs on the core of its interrupt. NET_SPLIT=0 runs it all in
+# the generator's own softirq on CPU 1, where the generator's cost (about
+# half of the drop ceiling's) is part of every figure.
 #
 # Topology: tests/e2e/lib.sh (client ns, node ns, 4 pods), under the prefix
 # cbb$$-, set up once per pod wiring (see wiring): routed /32 veths, as
@@ -31,10 +40,13 @@ SECS=${NET_SECS:-3}          # seconds per UDP/TCP round
 ROUNDS=${NET_ROUNDS:-3}      # rounds per figure (median, min, max)
 # The bridge wiring repeats every figure; fewer rounds keep make bench short.
 BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-2}
-WIRINGS=${NET_WIRINGS:-"routed bridge"}
+WIRINGS=${NET_WIRINGS:-"routed bridge nogro"}
 SIZES=${NET_SIZES:-"1 5000"} # services (the measured TCP+UDP pair counts as 1)
 PLANES=${NET_PLANES:-"default tuned tc iptables nftables"}
 TCP=${NET_TCP:-1}
+SPLIT=${NET_SPLIT:-1}
+NAPI_BEFORE=""               # napi/n0-* threads not ours, see napi_split
+GEN_CPU=1                    # the generator's core
 FLOWS=256                    # UDP flows (source ports) of the generator
 LAT_RATE=1000                # new connections/s for the latency figure
 PODX_SECS=${NET_PODX_SECS:-2} # seconds per round, pod-stack-excluded UDP
@@ -43,6 +55,7 @@ BG=""                        # background XDP helper, see xdp_helper
 PODX=()                      # XDP drop helpers in the pods, see pods_xdp
 OUT=""
 BASE=""                      # temp dir: OUT, and each wiring's WORK
+NOGRO=""                     # set in the nogro wiring: pods without GRO
 NP=net_                      # name prefix of the current wiring's figures
 
 note() { echo "# $POD_WIRING: $*" >&2; }
@@ -71,7 +84,16 @@ pod_rx() {
 	echo "$sum"
 }
 
-softirq_ticks() { awk '/^cpu / { print $8 }' /proc/stat; }
+# softirq_ticks: the machine's softirq time (/proc/stat ticks); with
+# SPLIT=1 the data plane's core's busy time instead (n0's NAPI thread
+# counts as system time, not softirq).
+softirq_ticks() {
+	if [ "$SPLIT" = 1 ]; then
+		awk '/^cpu0 / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+	else
+		awk '/^cpu / { print $8 }' /proc/stat
+	fi
+}
 
 # gen_method GEN_OUTPUT: the generator's method= line, printed as
 # ${NP}gen_method= the first time (and a note if it changes later).
@@ -86,28 +108,71 @@ gen_method() {
 
 # udp_point NAME: ROUNDS x SECS of generated UDP to VIP:5000/udp.
 udp_point() {
-	local name=$1 rx0 rx1 si0 si1 res secs f=$WORK/udp.$1 hz
+	udp_reset "$1"
+	udp_rounds "$1" "$ROUNDS" || return 1
+	udp_stats "$1"
+}
+
+udp_reset() { : >"$WORK/udp.$1"; : >"$WORK/udp.$1.si"; : >"$WORK/udp.$1.sent"; }
+
+# udp_rounds NAME K: K more rounds of udp_point NAME, kept for udp_stats.
+udp_rounds() {
+	local name=$1 rx0 rx1 si0 si1 t0 t1 res secs f=$WORK/udp.$1 hz
 	hz=$(getconf CLK_TCK)
-	: >"$f"
-	: >"$f.si"
-	for _ in $(seq "$ROUNDS"); do
+	for _ in $(seq "$2"); do
 		rx0=$(pod_rx)
+		napi_pin
+		t0=$(date +%s.%N)
 		si0=$(softirq_ticks)
-		res=$(nsx "$NS_CLIENT" taskset -c 1 "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
+		res=$(nsx "$NS_CLIENT" taskset -c "$GEN_CPU" "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
 			"$VPORT" "$FLOWS" "$SECS" 2>&1) || { note "$res"; note "$name: generator failed"; return 1; }
+		si1=$(softirq_ticks)
+		t1=$(date +%s.%N)
 		sleep 0.2
 		rx1=$(pod_rx)
-		si1=$(softirq_ticks)
 		secs=$(sed -n 's/^seconds=//p' <<<"$res")
 		gen_method "$res"
 		echo "$res" | sed -n 's/^sent_pps=//p' >>"$f.sent"
 		awk -v d=$((rx1 - rx0)) -v s="$secs" 'BEGIN { printf "%.0f\n", d / s }' >>"$f"
-		awk -v d=$((si1 - si0)) -v s="$secs" -v hz="$hz" -v n="$(nproc)" \
-			'BEGIN { printf "%.0f\n", 100 * d / hz / s / n }' >>"$f.si"
+		# over the ticks' own window (the generator's start and end too)
+		awk -v d=$((si1 - si0)) -v a="$t0" -v b="$t1" -v hz="$hz" \
+			-v n="$([ "$SPLIT" = 1 ] && echo 1 || nproc)" \
+			'BEGIN { printf "%.0f\n", 100 * d / hz / (b - a) / n }' >>"$f.si"
 	done
-	stats "${NP}${name}_udp_pps" <"$f"
-	stats "${NP}${name}_udp_sent_pps" <"$f.sent"
-	stats "${NP}${name}_softirq_pct" <"$f.si"
+}
+
+udp_stats() {
+	local f=$WORK/udp.$1
+	stats "${NP}${1}_udp_pps" <"$f"
+	stats "${NP}${1}_udp_sent_pps" <"$f.sent"
+	# with SPLIT=1 the data plane's core's busy time, see softirq_ticks
+	stats "${NP}${1}_$([ "$SPLIT" = 1 ] && echo dp_core || echo softirq)_pct" <"$f.si"
+}
+
+# napi_split: with SPLIT=1, threaded NAPI on n0 (the node ns's sysfs:
+# there is no rtnetlink attribute for it); the thread is pinned by
+# napi_pin. Prints ${NP}cpu_split=1, or 0 where the kernel refuses it.
+napi_split() {
+	NAPI_BEFORE=" $(pgrep -d ' ' '^napi/n0-') "
+	if [ "$SPLIT" = 1 ] && nsx "$NS_NODE" sh -c 'echo 1 > /sys/class/net/n0/threaded' 2>/dev/null; then
+		napi_pin
+		echo "${NP}cpu_split=1"
+		return
+	fi
+	[ "$SPLIT" = 1 ] && note "threaded NAPI refused on n0: generator and data plane share CPU 1"
+	SPLIT=0
+	echo "${NP}cpu_split=0"
+}
+
+# napi_pin: n0's NAPI thread (one made after napi_split started, named
+# napi/n0-ID) on CPU 0; again before each round, since an XDP attach may
+# make a new one.
+napi_pin() {
+	local t
+	[ "$SPLIT" = 1 ] || return 0
+	for t in $(pgrep '^napi/n0-'); do
+		[[ "$NAPI_BEFORE" == *" $t "* ]] || taskset -pc 0 "$t" >/dev/null 2>&1
+	done
 }
 
 # ceiling_point: ROUNDS x SECS of generated UDP counted and dropped by XDP
@@ -118,7 +183,8 @@ ceiling_point() {
 	: >"$f.sent"
 	for _ in $(seq "$ROUNDS"); do
 		xdp_helper drop || return 1
-		res=$(nsx "$NS_CLIENT" taskset -c 1 "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
+		napi_pin
+		res=$(nsx "$NS_CLIENT" taskset -c "$GEN_CPU" "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
 			"$VPORT" "$FLOWS" "$SECS" 2>&1) || { note "$res"; xdp_helper_stop; return 1; }
 		xdp_helper_stop
 		secs=$(sed -n 's/^seconds=//p' <<<"$res")
@@ -192,11 +258,13 @@ xdp_helper_stop() {
 }
 
 # pods_xdp: count_drop on every pod's eth0, so a delivered packet costs
-# the pod nothing more (its stack is left out of the figure).
+# the pod nothing more (its stack is left out of the figure). Pods without
+# GRO get it on tc ingress: an XDP program would give them NAPI.
 pods_xdp() {
 	local i n
 	for i in "${!PODS[@]}"; do
-		ip netns exec "$(pod_ns "$i")" "$BO/gen" xdp eth0 drop 600 >"$WORK/podx.$i" 2>&1 &
+		ip netns exec "$(pod_ns "$i")" "$BO/gen" "$([ -n "$NOGRO" ] && echo tc || echo xdp)" \
+			eth0 drop 600 >"$WORK/podx.$i" 2>&1 &
 		PODX+=("$!")
 	done
 	for n in $(seq 50); do
@@ -233,13 +301,9 @@ print(c["translated"], c["redirected"], c["fib_fallback"], c["passed"])'; }
 # XDP with --redirect-dev per pod veth, and --bridge cni0 on the bridge),
 # tc (--mode tc, tuned the same).
 canary_point() {
-	local plane=$1 n=$2 name a b args
-	case $plane in
-	default) name=canary_default_$n args=(n0) ;;
-	tuned) name=canary_xdp_$n; mapfile -t args < <(attach_args native) ;;
-	tc) name=canary_tc_$n; mapfile -t args < <(attach_args tc) ;;
-	esac
-	cb attach "${args[@]}" >/dev/null || { note "$name: attach failed"; return 1; }
+	local plane=$1 n=$2 name a b
+	name=$(canary_name "$plane" "$n")
+	canary_attach "$plane" || { note "$name: attach failed"; return 1; }
 	a=$(counters)
 	udp_point "$name"
 	b=$(counters)
@@ -247,8 +311,52 @@ canary_point() {
 		printf "%s_udp_translated=%d\n%s_udp_redirected=%d\n%s_udp_fib_fallback=%d\n", n, t, n, r, n, f
 		printf "%s_path=%s\n", n, (t > 0 && r >= 0.99 * t) ? "XDP_REDIRECT" : (r > 0 ? "mixed" : "kernel") }'
 	[ "$TCP" = 1 ] && tcp_point "$name"
-	udp_podxdp_point "$name"
+	paired || udp_podxdp_point "$name"
 	cb detach n0 >/dev/null
+}
+
+# canary_name PLANE N: the figures' name of canary_point PLANE N.
+canary_name() {
+	case $1 in
+	default) echo "canary_default_$2" ;;
+	tuned) echo "canary_xdp_$2" ;;
+	tc) echo "canary_tc_$2" ;;
+	esac
+}
+
+# canary_attach PLANE: "attach" as canary_point PLANE says.
+canary_attach() {
+	local args
+	case $1 in
+	default) args=(n0) ;;
+	*) mapfile -t args < <(attach_args "$([ "$1" = tc ] && echo tc || echo native)") ;;
+	esac
+	cb attach "${args[@]}" >/dev/null
+}
+
+# paired: whether default and tuned both run; their pod-stack-excluded
+# figures are then taken by paired_podx.
+paired() { has_plane default && has_plane tuned; }
+
+# paired_podx N: the pod-stack-excluded figures of default and tuned with
+# their rounds interleaved (attach, a round, detach, in turn), so that the
+# machine's drift lands on both alike: the within-10 % target compares
+# them, and on a shared machine minutes apart differ by more than that.
+paired_podx() {
+	local n=$1 plane
+	udp_reset "canary_default_${n}_podxdp"
+	udp_reset "canary_xdp_${n}_podxdp"
+	pods_xdp || return 1
+	for _ in $(seq "$ROUNDS"); do
+		for plane in default tuned; do
+			canary_attach "$plane" || { note "$plane: attach failed"; break 2; }
+			SECS=$PODX_SECS udp_rounds "$(canary_name "$plane" "$n")_podxdp" 1
+			cb detach n0 >/dev/null
+		done
+	done
+	pods_xdp_stop
+	udp_stats "canary_default_${n}_podxdp"
+	udp_stats "canary_xdp_${n}_podxdp"
 }
 
 # peer_points KIND N: the kube-proxy rules for N services, plain and with
@@ -339,6 +447,7 @@ run() {
 	N0_MAC=$(nsx "$NS_NODE" cat /sys/class/net/n0/address)
 	# veth accepts XDP_TX'd frames from c0 only with NAPI on n0: GRO on.
 	sys nsx "$NS_NODE" ethtool -K n0 gro on || return 1
+	napi_split
 	for i in "${!PODS[@]}"; do
 		ip netns exec "$(pod_ns "$i")" "$BO/httpd" 5050 2 1800 >/dev/null 2>&1 &
 		PIDS+=("$!")
@@ -364,6 +473,10 @@ run() {
 			note "canary-bpf, $n services: $plane"
 			canary_point "$plane" "$n"
 		done
+		if paired; then
+			note "canary-bpf, $n services: default and tuned, pod stacks aside"
+			paired_podx "$n"
+		fi
 	done
 	# Remove the services so nothing of canary-bpf stays in the path.
 	echo "services: []" >"$WORK/empty.yaml"
@@ -379,17 +492,33 @@ run() {
 
 has_plane() { [[ " $PLANES " == *" $1 "* ]]; }
 
+# pods_gro_off: GRO off on every pod's eth0 (the nogro wiring).
+pods_gro_off() {
+	local i
+	for i in "${!PODS[@]}"; do
+		sys nsx "$(pod_ns "$i")" ethtool -K eth0 gro off
+	done
+}
+
 # wiring routed|bridge: the topology with that pod wiring (lib.sh's
 # POD_WIRING), every figure, its targets, the topology torn down again.
 # Figures go to stdout, named ${NP}*.
 wiring() {
 	local t0=$SECONDS ROUNDS=$ROUNDS f
+	local PLANES=$PLANES TCP=$TCP
+	NOGRO=""
 	case $1 in
 	routed) NP=net_ ;;
 	bridge) NP=net_bridge_ ROUNDS=$BRIDGE_ROUNDS ;;
+	# Routed pods as veth leaves them: no GRO, so no NAPI on their eth0,
+	# which then takes no XDP frames (tuned's --redirect-dev would be
+	# dropped there; tc mode is routed's). UDP only.
+	nogro) NP=net_nogro_ NOGRO=1 TCP=0 ROUNDS=$BRIDGE_ROUNDS
+		PLANES=$(sed 's/\btuned\b//; s/\btc\b//' <<<"$PLANES") ;;
 	*) echo "net_error=unknown wiring $1"; return ;;
 	esac
 	POD_WIRING=$1
+	[ -n "$NOGRO" ] && POD_WIRING=routed
 	WORK=$BASE/$1
 	f=$BASE/out.$1
 	mkdir "$WORK" || return
@@ -400,6 +529,7 @@ wiring() {
 	fi
 	[ "$1" = bridge ] &&
 		echo "${NP}nf_call_iptables=$(nsx "$NS_NODE" cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null)"
+	[ -n "$NOGRO" ] && pods_gro_off
 	# Not in a pipeline: run must add to PIDS in this shell for the trap.
 	GEN_METHOD_SEEN=""
 	run >"$f"

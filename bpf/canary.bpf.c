@@ -57,8 +57,8 @@ static __always_inline __u32 bridge_port(const struct fib_answer *a)
 /*
  * Sends a translated frame on by itself when the kernel's FIB knows the
  * next hop (@q, filled in by the caller for its family) and the egress
- * device was listed as taking XDP frames (attach --redirect-dev; the
- * ingress device itself for XDP_TX), or is a bridge whose port for the
+ * device was listed as taking XDP frames (attach --redirect-dev, the
+ * ingress device itself included), or is a bridge whose port for the
  * next hop's MAC is listed (attach --bridge); otherwise leaves it to the
  * kernel's forwarding path (XDP_PASS), which resolves neighbours, runs
  * netfilter and handles VLAN devices. @hop points at the TTL / hop limit,
@@ -82,13 +82,16 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 	    fib_lookup_cached(ctx, q, &a) != BPF_FIB_LKUP_RET_SUCCESS)
 		goto pass;
 	ifindex = a.ifindex;
-	/* XDP_TX too only onto a listed device: a veth, say, drops XDP
-	 * frames its peer cannot take. */
+	/* Only onto a listed device, the ingress one too: a veth, say, drops
+	 * XDP frames its peer cannot take. Back out of the ingress device by
+	 * a redirect too, not XDP_TX: veth's XDP_TX wakes the peer's NAPI
+	 * only when the peer has an XDP program (veth_xdp_flush()), so a
+	 * peer with GRO alone never drains them and, its ring full, drops
+	 * the rest; the redirect's flush (ndo_xdp_xmit, XDP_XMIT_FLUSH)
+	 * always wakes it. A device leaving canary_tx since the lookup: the
+	 * kernel's path, frame unchanged, rather than a silent drop. */
 	if (bpf_map_lookup_elem(&canary_tx, &ifindex)) {
-		/* A device leaving canary_tx since the lookup: the kernel's
-		 * path, frame unchanged, rather than a silent drop. */
-		if (ifindex != ctx->ingress_ifindex &&
-		    bpf_redirect_map(&canary_tx, ifindex, XDP_PASS) != XDP_REDIRECT)
+		if (bpf_redirect_map(&canary_tx, ifindex, XDP_PASS) != XDP_REDIRECT)
 			goto pass;
 	} else {
 		/* Redirect before rewriting: a port no longer in canary_tx
@@ -107,7 +110,7 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 	__builtin_memcpy(eth->h_dest, a.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, a.smac, ETH_ALEN);
 	GLOBAL_INC(g, redirected);
-	return ifindex == ctx->ingress_ifindex ? V_TX : V_REDIRECT;
+	return V_REDIRECT;
 pass:
 	GLOBAL_INC(g, fib_fallback);
 	return V_PASS;
@@ -634,6 +637,19 @@ static __always_inline bool fwd_enabled(void)
 	return bpf_map_lookup_elem(&canary_port, &k) != NULL;
 }
 
+/* Whether @ifindex is a veth whose peer lives in another namespace (a
+ * pod's): user space's key {ifindex, ff:ff:ff:ff:ff:fe} in canary_port
+ * (user/dataplane/fastpath.h). bpf_redirect_peer() drops what it cannot
+ * hand to such a peer, so it is used only where this says so. */
+static __always_inline bool fwd_peer(__u32 ifindex)
+{
+	struct canary_port_key k = { .ifindex = ifindex };
+
+	__builtin_memset(k.mac, 0xff, ETH_ALEN);
+	k.mac[5] = 0xfe;
+	return bpf_map_lookup_elem(&canary_port, &k) != NULL;
+}
+
 /*
  * Asks the FIB (fresh, not XDP's cache: its device may be gone) where
  * @skb goes; fills @fib. Returns the L3 header for the caller to take the
@@ -699,10 +715,11 @@ static __always_inline bool fwd_translated(const struct pkt *p)
 /*
  * tc ingress next to XDP (native or generic): a packet XDP translated but
  * could not send itself (its next hop takes no XDP frames: a pod without
- * GRO or an XDP program) leaves by bpf_redirect() to the FIB's device,
- * MACs and TTL set as the kernel's forwarding would, past the node's IP
- * stack and netfilter; a bridge forwards it on to the port. Everything
- * else goes on unchanged.
+ * GRO or an XDP program) leaves for the FIB's device, MACs and TTL set as
+ * the kernel's forwarding would, past the node's IP stack and netfilter:
+ * into the pod's namespace by bpf_redirect_peer() when the device is a
+ * pod's veth, else by bpf_redirect() (a bridge forwards it on to the
+ * port). Everything else goes on unchanged.
  */
 SEC("tc")
 int canary_tc_fwd(struct __sk_buff *skb)
@@ -746,6 +763,11 @@ int canary_tc_fwd(struct __sk_buff *skb)
 		g->fib_fallback--;
 		g->redirected++;
 	}
+	/* A pod's veth: straight into the pod's namespace, its eth0's
+	 * ingress in this softirq, without the veth's transmit, the
+	 * backlog queue and a second softirq pass (Cilium's host routing). */
+	if (fwd_peer(fib.ifindex))
+		return bpf_redirect_peer(fib.ifindex, 0);
 	return bpf_redirect(fib.ifindex, 0);
 }
 

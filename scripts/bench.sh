@@ -6,7 +6,8 @@
 #   1-2. .output/bench/bench: per-packet cost with BPF_PROG_TEST_RUN
 #   3.   bench/net.sh: real traffic in network namespaces, canary-bpf next
 #        to kube-proxy's iptables and nftables data planes, pods routed and
-#        on a bridge (NET_SECS, NET_ROUNDS, NET_SIZES, NET_WIRINGS,
+#        on a bridge, routed pods without GRO (NET_SECS, NET_ROUNDS,
+#        NET_SIZES, NET_WIRINGS, NET_SPLIT,
 #        NET_BRIDGE_ROUNDS; BENCH_SKIP_NET=1 skips it)
 #   4.   bench/ctl.sh: control plane (set-weight, apply, split accuracy),
 #        then bench/scale.sh: the same at 1 to 10,000 services and the
@@ -71,7 +72,7 @@ if [ "$helpers" = ok ]; then
 		bench/scale.sh >> "$out"
 	fi
 	if [ "${BENCH_SKIP_NET:-0}" != 1 ]; then
-		echo "bench: real traffic in network namespaces (about 13 minutes)"
+		echo "bench: real traffic in network namespaces (about 17 minutes)"
 		bench/net.sh >> "$out"
 	fi
 else
@@ -145,6 +146,8 @@ dp_path() {
 			r="$([ "$1" = canary_tc ] && echo TC_ACT_OK || echo XDP_PASS), kernel forwarding$to"
 		[ "$p" = net_bridge_ ] && [ "$r" = XDP_REDIRECT ] &&
 			r="XDP_REDIRECT past cni0 to the pod's veth"
+		[ "$p" = net_nogro_ ] && [ "$r" = XDP_REDIRECT ] &&
+			r="XDP translates and passes, canary_tc_fwd: bpf_redirect_peer into the pod"
 		echo "${r:-n/a} ($(val "$p$1_$2_udp_redirected")/$(val "$p$1_$2_udp_translated") redirected, $(val "$p$1_$2_udp_fib_fallback") fib_fallback)" ;;
 	*_xdpnoop) echo "XDP_PASS, then netfilter$to" ;;
 	*) echo "kernel: GRO, netfilter$to" ;;
@@ -161,7 +164,7 @@ pct() {
 gen_text() {
 	case $1 in
 	live_frames) echo "BPF_PROG_RUN, BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of c0; every header byte rewritten per frame" ;;
-	af_xdp) echo "an AF_XDP socket in copy mode on c0, this kernel refusing BPF_PROG_RUN with live frames (EPERM); 4,096 prebuilt frames, full checksums" ;;
+	af_xdp) echo "an AF_XDP socket in copy mode on c0, this kernel refusing BPF_PROG_RUN with live frames (EPERM); one prebuilt frame per flow, full checksums" ;;
 	sendmmsg) echo "sendmmsg() on a packet socket on c0, this kernel refusing live frames and AF_XDP" ;;
 	*) echo "method not recorded" ;;
 	esac
@@ -179,17 +182,18 @@ namespaces (3 v1 pods, 1 v2 pod; canary-bpf at v1=75/v2=25, kube-proxy at
 1/4 per endpoint: the same split), in the two pod wirings Kubernetes CNIs
 use, each measured with every data plane (\`NET_WIRINGS\`):
 **routed** per-pod veths hvXX with /32 routes (like Calico and Cilium), and
-pods on a **bridge** cni0 (like flannel). GRO on n0 and on every pod's
-eth0. Each figure: median (min-max) of $r of $(val ${s}secs_per_round) s
+pods on a **bridge** cni0 (like flannel); GRO on n0 and on every pod's
+eth0. Then the routed wiring once more with the pods' eth0 as veth leaves
+them, GRO off (**nogro**). Each figure: median (min-max) of $r of $(val ${s}secs_per_round) s
 (shortened from the issue's 10 s to keep \`make bench\` near 15 minutes).
 
 - **UDP pps delivered**: 64-byte UDP frames to 10.96.0.10:5000 from $(val ${s}udp_flows)
   source ports, generated in the client ns by \`.output/bench/gen\`
   ($(gen_text "$(val ${s}gen_method)")), counted by the sum of the pods' eth0
-  \`rx_packets\`. Generator pinned to CPU 1. The veth hops run in the
-  generator's own softirq context on that CPU, so the generator only goes
-  about as fast as the whole path, and the figure is the path's
-  per-packet cost on one core (softirq about 50 % of two cores).
+  \`rx_packets\`. $(split_text "$(val ${s}cpu_split)")
+- **% of ceiling**: each figure against the ceiling measured in the same
+  wiring: the generator into a count-and-drop XDP program on n0, the first
+  hop (what every data plane pays before its own work).
 - kube-proxy's UDP figures hardly move with 5,000 services because only a
   flow's first packet walks the rules; conntrack handles the rest. Its new
   connections do walk them: iptables' linear KUBE-SERVICES shows there,
@@ -203,8 +207,7 @@ eth0. Each figure: median (min-max) of $r of $(val ${s}secs_per_round) s
   ratios. For the peers, veth runs the pod's XDP program on an skb (it may
   copy it first), a cost canary-bpf's XDP_REDIRECT path (routed wiring)
   does not pay.
-- **softirq %**: the whole machine's softirq time over both cores during
-  the UDP rounds (/proc/stat; nothing else of ours runs meanwhile).
+- **softirq %**: $(if [ "$(val ${s}cpu_split)" = 1 ]; then echo "with a core each, the data plane's core (CPU 0) busy during the UDP rounds, all kinds of time (/proc/stat; n0's NAPI thread counts as system time; other users of this shared machine count too). Empty where the run predates that figure (its softirq figure was taken over a window it then divided by the generator's time alone, over 100 % here)"; else echo "the whole machine's softirq time over both cores during the UDP rounds (/proc/stat; nothing else of ours runs meanwhile)"; fi).
 - **new conn/s**: \`wrk -t2 -c$(val ${s}wrk_conns) -H 'Connection: close'\` (Debian's wrk), one
   HTTP request per TCP connection, against a small C server in each pod
   (\`bench/traffic/httpd.c\`; the python pod servers would be the
@@ -233,6 +236,31 @@ eth0. Each figure: median (min-max) of $r of $(val ${s}secs_per_round) s
 MD
 	if [ -n "$(val net_rounds)" ]; then md_net_routed; fi
 	if [ -n "$(val net_bridge_rounds)" ]; then md_net_bridge; fi
+	if [ -n "$(val net_nogro_rounds)" ]; then md_net_nogro; fi
+}
+
+# split_text SPLIT: where the generator and the data plane ran.
+split_text() {
+	if [ "$1" = 1 ]; then
+		cat <<TXT
+The generator and the data plane run on a core each: n0's NAPI runs in
+  its own thread (threaded NAPI) pinned to CPU 0, the generator is pinned to
+  CPU 1, so everything after n0 (the node's data plane, the hops into the
+  pods) runs on CPU 0, as a NIC's receive runs on the core of its
+  interrupt, and the generator's own cost (about half of the one-core
+  ceiling) is in no figure. A generator faster than the path fills n0's
+  ring and the rest is dropped there ("sent" above "delivered"): the
+  figure is what the path delivers on one core.
+TXT
+	else
+		cat <<TXT
+Generator pinned to CPU 1. The veth hops run in the
+  generator's own softirq context on that CPU, so the generator only goes
+  about as fast as the whole path, and the figure is the path's
+  per-packet cost on one core, the generator's included
+  (\`NET_SPLIT=0\`).
+TXT
+	fi
 }
 
 # net_table PREFIX: the table of the wiring whose figures are named PREFIX*.
@@ -240,15 +268,15 @@ net_table() {
 	local p=$1 n k row ceil
 	ceil=$(val "${p}ceiling_udp_pps_median")
 	cat <<MD
-| data plane | services | path | UDP pps delivered | % of ceiling | softirq % | UDP pps, pod stack excluded | new conn/s | p50 / p99 us @$(val "${p}lat_rate")/s | SYN retrans (wrk / lat) | client at pod |
-| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
+| data plane | services | path | UDP pps delivered | % of ceiling | softirq % | UDP pps, pod stack excluded | % of ceiling | new conn/s | p50 / p99 us @$(val "${p}lat_rate")/s | SYN retrans (wrk / lat) | client at pod |
+| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |
 MD
-	echo "| $(dp_label ceiling) | - | $(dp_path ceiling) | $(fig "${p}ceiling_udp_pps") | 100 | | | | | | |"
+	echo "| $(dp_label ceiling) | - | $(dp_path ceiling) | $(fig "${p}ceiling_udp_pps") | 100 | | | 100 | | | | |"
 	for n in $(val "${p}sizes"); do
 		for k in canary_default canary_xdp canary_tc iptables iptables_xdpnoop nftables nftables_xdpnoop; do
 			row=$p${k}_$n
 			[ -n "$(val "${row}_udp_pps_median")$(val "${row}_conn_per_s_median")" ] || continue
-			echo "| $(dp_label $k "$([ "$p" = net_bridge_ ] && echo bridge)") | $n | $(dp_path $k "$n" "$p") | $(fig "${row}_udp_pps") | $(pct "$(val "${row}_udp_pps_median")" "$ceil") | $(val "${row}_softirq_pct_median") | $(fig "${row}_podxdp_udp_pps") | $(fig "${row}_conn_per_s") | $(val "${row}_lat_p50_us") / $(val "${row}_lat_p99_us") | $(val "${row}_wrk_syn_retrans") / $(val "${row}_lat_syn_retrans") | $(val "${row}_client_addr_at_pod") |"
+			echo "| $(dp_label $k "$([ "$p" = net_bridge_ ] && echo bridge)") | $n | $(dp_path $k "$n" "$p") | $(fig "${row}_udp_pps") | $(pct "$(val "${row}_udp_pps_median")" "$ceil") | $(val "${row}_$([ "$(val "${p}cpu_split")" = 1 ] && echo dp_core || echo softirq)_pct_median") | $(fig "${row}_podxdp_udp_pps") | $(pct "$(val "${row}_podxdp_udp_pps_median")" "$ceil") | $(fig "${row}_conn_per_s") | $(val "${row}_lat_p50_us") / $(val "${row}_lat_p99_us") | $(val "${row}_wrk_syn_retrans") / $(val "${row}_lat_syn_retrans") | $(val "${row}_client_addr_at_pod") |"
 		done
 	done
 }
@@ -278,7 +306,9 @@ Issue 16's targets, canary-bpf as the README's commands attach it, pods'
 stacks aside, on both wirings ("within 10 %": default >= 0.9 x tuned).
 Where the pods take XDP frames, as here, default and tuned take the same
 path (the path column's counters say so); their figures differ by the
-machine's noise only:
+machine's noise only, and their pod-stack-excluded rounds are interleaved
+(attach, a round, detach, in turn) so that a drift of the shared machine
+lands on both:
 
 $(default_targets)
 
@@ -298,6 +328,8 @@ For information, pod stack excluded: native XDP is $(val net_canary_xdp_1_podxdp
 1 service and $(val net_canary_xdp_5000_podxdp_over_best_peer)x with 5,000, and $(val net_canary_xdp_1_podxdp_of_ceiling_pct) % / $(val net_canary_xdp_5000_podxdp_of_ceiling_pct) % of the ceiling.
 
 $(pod_cost_note)
+
+$(bounds_note)
 
 Rule load time for 5,000 services: iptables-restore $(val net_iptables_5000_load_ms) ms,
 nft -f $(val net_nftables_5000_load_ms) ms.
@@ -345,18 +377,72 @@ $(val net_bridge_iptables_5000_load_ms) ms, nft -f $(val net_bridge_nftables_500
 MD
 }
 
-# default_targets: issue 16's targets of both wirings as a table.
+md_net_nogro() {
+	cat <<MD
+
+### Routed pods as veth leaves them (no GRO on the pods' eth0)
+
+The routed wiring once more, with GRO off on every pod's eth0, as a CNI
+leaves a veth: the pods' eth0 then has no NAPI and takes no XDP frames
+(\`ethtool -K eth0 gro off\`; the kernel's default for veth). With the
+default attach, XDP translates and passes, and canary_tc_fwd on n0's tc
+ingress hands the packet to the pod's eth0 by bpf_redirect_peer() (the
+path column). Tuned canary-bpf is left out (its --redirect-dev would send
+frames the pods cannot take), and so is tc mode; UDP only,
+$(val net_nogro_rounds) rounds per figure. Pod stack excluded here means a
+count-and-drop program on the pods' **tc** ingress (an XDP program would
+give them NAPI and the XDP path).
+
+MD
+	net_table net_nogro_
+}
+
+# bounds_note: what bounds part 3, from perf and bpf_stats (issue 16's
+# profiling session, 2026-12-07; not re-measured by make bench).
+bounds_note() {
+	cat <<'MD'
+**What bounds these figures** (profiled on 2026-12-07 with `perf record`
+and `kernel.bpf_stats_enabled`, 1 service, routed, pods' stacks aside;
+not re-measured by each run). With the generator in the same softirq as
+the data plane (`NET_SPLIT=0`, how part 3 ran before), about 600 ns of
+every packet was the generator's own (AF_XDP copy-mode transmit: an skb,
+the copy out of the UMEM, veth_xmit, the skb's destructor) and about
+550 ns the first hop into n0 (veth turning that skb into an XDP buffer:
+a copy, the skb's headroom being short): the drop ceiling, ~1,100 ns
+(0.9 Mpps). Default canary-bpf added ~660 ns (canary_xdp 150-165 ns with
+bpf_stats on, the redirect, the pod veth's NAPI and its drop program),
+kube-proxy nftables ~2,700 ns, so that both paid the same 1,100 ns and
+canary-bpf could not pass about 2x (measured: ceiling 949k, default
+530k, 56 %, nftables 275k, 29 %: 1.9x). The generator's copy out of 4,096
+UMEM chunks (8 MiB) missed caches and TLB (13 % of the samples); one chunk
+per flow took that to 2.5 %. On two cores the generator and the data
+plane now run on a core each (above): in a short run of that session
+ceiling 1.0M, default 604k (83 %), nftables 187k (26 %): 3.2x. The first
+hop's copy and the generator's skb destructor (its completion ring lock)
+still run on the data plane's core and are in every figure, the ceiling's
+included; a NIC's native XDP has neither. Pods without GRO (the nogro
+table): canary_tc_fwd costs ~350 ns per packet (it finds the flow again
+through canary_backend and asks the FIB afresh: XDP cannot leave it a
+note in the packet's metadata here), on top of XDP's work and a second
+skb for XDP_PASS; bpf_redirect_peer() instead of bpf_redirect() took the
+path from 276k to 327k pps (4 interleaved rounds; nftables 198k).
+MD
+}
+
+# default_targets: issue 16's targets of every wiring as a table.
 default_targets() {
 	local w p s
 	echo "| target | wiring | services | figure | verdict |"
 	echo "| --- | --- | ---: | ---: | --- |"
-	for w in routed bridge; do
+	for w in routed bridge nogro; do
 		p=net_
 		[ "$w" = bridge ] && p=net_bridge_
+		[ "$w" = nogro ] && p=net_nogro_
 		for s in 1 5000; do
 			[ -n "$(val "target_default_3x_peer_${w}_$s")" ] || continue
 			echo "| default >= 3x the better peer, pod stack excluded | $w | $s | $(val "${p}canary_default_${s}_podxdp_over_best_peer")x | $(val "target_default_3x_peer_${w}_$s") |"
-			echo "| default within 10 % of tuned, pod stack excluded | $w | $s | $(val "${p}canary_default_${s}_podxdp_over_tuned")x | $(val "target_default_within_10pct_${w}_$s") |"
+			[ -n "$(val "target_default_within_10pct_${w}_$s")" ] &&
+				echo "| default within 10 % of tuned, pod stack excluded | $w | $s | $(val "${p}canary_default_${s}_podxdp_over_tuned")x | $(val "target_default_within_10pct_${w}_$s") |"
 		done
 	done
 }
@@ -369,16 +455,16 @@ pod_cost_note() {
 	x=$(val net_canary_xdp_1_podxdp_udp_pps_median)
 	b=$(val net_best_peer_1_udp_pps)
 	[ -n "$m" ] && [ -n "$x" ] && [ -n "$b" ] || return 0
-	awk -v m="$m" -v x="$x" -v b="$b" 'BEGIN {
+	awk -v m="$m" -v x="$x" -v b="$b" -v sp="$(val net_cpu_split)" 'BEGIN {
 		if (m <= 0 || x <= 0 || b <= 0) exit
 		printf "Where the time goes (1 service, native XDP): the whole path costs %.0f ns\n", 1e9 / m
-		printf "per delivered packet on the one CPU that runs it; with the pods'"'"' stacks left\n"
-		printf "out, %.0f ns (generator, n0, XDP program, veth hops). So each pod'"'"'s own\n", 1e9 / x
-		printf "stack (skb, GRO, IP, UDP, and the port-unreachable ICMP attempt that the\n"
-		printf "host rate limit then suppresses) takes about %.0f ns of it, the same for every\n", 1e9 / m - 1e9 / x
-		printf "data plane. 3x the better peer would need %.0f ns per packet in all:\n", 1e9 / (3 * b)
-		printf "less than the pods'"'"' stacks alone on one core. A UDP server reading with\n"
-		printf "recvmmsg() in each pod instead of no listener was tried: no faster.\n"
+		printf "per delivered packet on the core that runs it (%s); with the pods'"'"' stacks\n",
+			sp == 1 ? "CPU 0, the generator elsewhere" : "CPU 1, the generator included"
+		printf "left out, %.0f ns (n0, XDP program, veth hops). So each pod'"'"'s own stack\n", 1e9 / x
+		printf "(skb, GRO, IP, UDP, and the port-unreachable ICMP attempt that the host\n"
+		printf "rate limit then suppresses) takes about %.0f ns of it, the same for every data\n", 1e9 / m - 1e9 / x
+		printf "plane. 3x the better peer would need %.0f ns per packet in all%s\n", 1e9 / (3 * b),
+			1e9 / (3 * b) < 1e9 / m - 1e9 / x ? ": less than the pods'"'"' stacks alone." : "."
 	}'
 }
 
@@ -574,7 +660,7 @@ mem=$(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 
 Made by \`make bench\` (which runs \`scripts/bench.sh\`) on $date, in $(val bench_seconds) s.
 Machine: $(nproc) cores ($cpu), $mem of memory, kernel $kernel, Debian $(cat /etc/debian_version 2>/dev/null).
-Settings: NET_SECS=${NET_SECS:-3} NET_ROUNDS=${NET_ROUNDS:-3} NET_SIZES="${NET_SIZES:-1 5000}" NET_WIRINGS="${NET_WIRINGS:-routed bridge}" NET_BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-2}.
+Settings: NET_SECS=${NET_SECS:-3} NET_ROUNDS=${NET_ROUNDS:-3} NET_SIZES="${NET_SIZES:-1 5000}" NET_WIRINGS="${NET_WIRINGS:-routed bridge nogro}" NET_SPLIT=${NET_SPLIT:-1} NET_BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-2}.
 These machines are shared and noisy: read ratios against the baselines
 measured in the same run, not absolute figures. Every figure is in the raw
 output as name=value lines; a missed target says MISSED.

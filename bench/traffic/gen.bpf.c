@@ -9,7 +9,9 @@
  *           whoever consumed them), so every byte is written on every run.
  * noop:     XDP_PASS; attached to a peer's veth to give it the same NAPI
  *           receive path an XDP data plane gets (the fairness run).
- * count_drop: counts and drops; the ceiling on the node's client-facing veth.
+ * count_drop: counts and drops IPv4; the ceiling on the node's client-facing
+ *           veth, and the pods' eth0 with their stacks left aside.
+ * tc_count_drop: the same on tc ingress, for pods without NAPI.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -110,9 +112,29 @@ int noop(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* Counts and drops IPv4 frames. ARP goes on to the stack: a pod whose
+ * ARP replies were dropped too would leave its node's neighbour entry to
+ * fail within seconds, and the kernel's forwarding (the peers' path) to
+ * drop what follows. */
 SEC("xdp")
 int count_drop(struct xdp_md *ctx)
 {
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = (void *)(long)ctx->data;
+
+	if ((void *)(eth + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
 	__sync_fetch_and_add(&counted, 1);
 	return XDP_DROP;
+}
+
+/* count_drop on tc ingress (gen tc): a pod whose eth0 has no XDP program
+ * (and so, without GRO, no NAPI) keeps its own receive path up to tc. */
+SEC("tc")
+int tc_count_drop(struct __sk_buff *skb)
+{
+	if (skb->protocol != bpf_htons(ETH_P_IP))
+		return -1; /* TC_ACT_UNSPEC: on to the stack */
+	__sync_fetch_and_add(&counted, 1);
+	return 2; /* TC_ACT_SHOT */
 }

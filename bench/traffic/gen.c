@@ -13,6 +13,8 @@
  *   gen xdp DEV noop|drop SECONDS
  *       Attaches noop (XDP_PASS) or count_drop natively to DEV until
  *       SIGTERM/SIGINT or SECONDS, then prints counted= and detaches.
+ *   gen tc DEV drop SECONDS
+ *       The same with tc_count_drop on DEV's tcx ingress.
  *
  * Exit status: 0 ok, 1 failure, 2 usage.
  */
@@ -210,39 +212,62 @@ static int gen_udp(char **argv)
 	return 0;
 }
 
-static int xdp_attach(char **argv)
+#ifndef BPF_TCX_INGRESS
+#define BPF_TCX_INGRESS 46
+#endif
+
+/* Attached, until SIGTERM/SIGINT or @secs: prints counted=. */
+static void hold(struct gen_bpf *skel, double secs)
+{
+	double t0 = now_s();
+
+	printf("attached=1\n");
+	fflush(stdout);
+	while (!stop && now_s() - t0 < secs)
+		usleep(20000);
+	printf("counted=%llu\n", (unsigned long long)skel->bss->counted);
+}
+
+/* gen xdp DEV noop|drop SECONDS, gen tc DEV drop SECONDS */
+static int prog_attach(bool tc, char **argv)
 {
 	unsigned int ifindex = if_nametoindex(argv[0]);
-	double secs = atof(argv[2]), t0;
+	double secs = atof(argv[2]);
 	int drop = !strcmp(argv[1], "drop");
-	struct gen_bpf *skel;
 	struct bpf_program *prog;
-	int err;
+	struct gen_bpf *skel;
+	int err, link = -1;
 
-	if (!ifindex || (!drop && strcmp(argv[1], "noop")) || secs <= 0 ||
-	    secs > 600) {
-		fprintf(stderr, "gen: usage: xdp DEV noop|drop SECONDS\n");
+	if (!ifindex || (!drop && (tc || strcmp(argv[1], "noop"))) ||
+	    secs <= 0 || secs > 600) {
+		fprintf(stderr, "gen: usage: xdp DEV noop|drop SECONDS, tc DEV drop SECONDS\n");
 		return 2;
 	}
 	skel = gen_bpf__open_and_load();
 	if (!skel)
 		return 1;
-	prog = drop ? skel->progs.count_drop : skel->progs.noop;
-	err = bpf_xdp_attach(ifindex, bpf_program__fd(prog),
-			     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL);
+	prog = tc ? skel->progs.tc_count_drop :
+	       drop ? skel->progs.count_drop : skel->progs.noop;
+	if (tc) {
+		link = bpf_link_create(bpf_program__fd(prog), ifindex,
+				       BPF_TCX_INGRESS, NULL);
+		err = link < 0 ? -errno : 0;
+	} else {
+		err = bpf_xdp_attach(ifindex, bpf_program__fd(prog),
+				     XDP_FLAGS_DRV_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST,
+				     NULL);
+	}
 	if (err) {
-		fprintf(stderr, "gen: Couldn't attach XDP on iface '%s': %s\n",
-			argv[0], strerror(-err));
+		fprintf(stderr, "gen: Couldn't attach %s on iface '%s': %s\n",
+			tc ? "tcx" : "XDP", argv[0], strerror(-err));
 		gen_bpf__destroy(skel);
 		return 1;
 	}
-	printf("attached=1\n");
-	fflush(stdout);
-	t0 = now_s();
-	while (!stop && now_s() - t0 < secs)
-		usleep(20000);
-	printf("counted=%llu\n", (unsigned long long)skel->bss->counted);
-	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	hold(skel, secs);
+	if (tc)
+		close(link);
+	else
+		bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
 	gen_bpf__destroy(skel);
 	return 0;
 }
@@ -253,9 +278,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	if (argc == 9 && !strcmp(argv[1], "udp"))
 		return gen_udp(argv + 2);
-	if (argc == 5 && !strcmp(argv[1], "xdp"))
-		return xdp_attach(argv + 2);
+	if (argc == 5 && (!strcmp(argv[1], "xdp") || !strcmp(argv[1], "tc")))
+		return prog_attach(!strcmp(argv[1], "tc"), argv + 2);
 	fprintf(stderr, "usage: gen udp DEV DST_MAC SADDR DADDR DPORT FLOWS SECONDS\n"
-			"       gen xdp DEV noop|drop SECONDS\n");
+			"       gen xdp DEV noop|drop SECONDS\n"
+			"       gen tc DEV drop SECONDS\n");
 	return 2;
 }

@@ -7,8 +7,9 @@
 # xdp_redirect and a reason; TCP and UDP split by weight with
 # redirected ~= translated; a pod whose eth0 turns GRO off (its veth then
 # takes no XDP frames) leaves canary_tx at the next refresh, status says
-# why, and tc (canary_tc_fwd) redirects its packets instead, until GRO is
-# back on;
+# why, and tc (canary_tc_fwd) hands its packets to its eth0 instead
+# (bpf_redirect_peer: the veth's own transmit counter stays still), until
+# GRO is back on;
 # "--fast-path listed" leaves every pod to the kernel and says so; a UDP
 # stream to the VIP loses no datagram while hello-v2-0's veth is
 # re-created under it (a new pair made, its route moved over, the old
@@ -25,6 +26,12 @@ yaml_fast() {
 	echo "services:"
 	yaml_service prod-service tcp "$1" "$2"
 	yaml_service prod-udp udp "$1" "$2" 5053
+}
+
+# link_packets NS DEV rx|tx: DEV's packet counter in NS (netlink, ip -j).
+link_packets() {
+	ip -n "$1" -s -j link show dev "$2" |
+		"$PY" -c 'import json, sys; print(json.load(sys.stdin)[0]["stats64"][sys.argv[1]]["packets"])' "$3"
 }
 
 # refresh NAME: a no-op apply, which refreshes the fast path.
@@ -126,11 +133,21 @@ counter_case default_attach_fast_path "$FAST" fast
 sys nsx "$(pod_ns 3)" ethtool -K eth0 gro off || bail "ethtool failed"
 refresh refresh_after_gro_off
 pods_case pod_without_napi_tc_path \
-	"p['hv20']['path'] == 'tc_redirect' and 'GRO' in p['hv20']['reason'] and p['hv10']['path'] == 'xdp_redirect'"
+	"p['hv20']['path'] == 'tc_redirect' and 'GRO' in p['hv20']['reason'] and 'bpf_redirect_peer' in p['hv20']['reason'] and p['hv10']['path'] == 'xdp_redirect'"
 counter_snap nonapi
+tx0=$(link_packets "$NS_NODE" hv20 tx)
+rx0=$(link_packets "$(pod_ns 3)" eth0 rx)
 split_case split_pod_without_napi 1000 4 v1=75 v2=25
 # XDP passes hello-v2-0's packets, tc redirects them: all redirected.
 counter_case pod_without_napi_redirected_by_tc "$FAST" nonapi
+# ... by bpf_redirect_peer(), onto the pod's eth0: past hv20's transmit.
+tx1=$(link_packets "$NS_NODE" hv20 tx)
+rx1=$(link_packets "$(pod_ns 3)" eth0 rx)
+if [ $((rx1 - rx0)) -ge 200 ] && [ $((tx1 - tx0)) -lt $(((rx1 - rx0) / 10)) ]; then
+	pass pod_without_napi_by_redirect_peer
+else
+	fail pod_without_napi_by_redirect_peer "hv20 sent $((tx1 - tx0)), the pod's eth0 got $((rx1 - rx0))"
+fi
 sys nsx "$(pod_ns 3)" ethtool -K eth0 gro on || bail "ethtool failed"
 refresh refresh_after_gro_on
 pods_case pod_with_napi_back "p['hv20']['path'] == 'xdp_redirect'"

@@ -342,7 +342,7 @@ static bool wanted(const struct fdb *f, const struct canary_port_key *k)
 	struct fdb_entry e = { .bridge = k->ifindex };
 	char name[IF_NAMESIZE];
 
-	if (fastpath_is_key(k))
+	if (fastpath_is_key(k) || fastpath_is_peer_key(k))
 		return true;
 	if (is_marker(k))
 		return if_indextoname(k->ifindex, name) != NULL;

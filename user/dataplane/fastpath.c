@@ -19,6 +19,7 @@
 #include "util/log.h"
 
 static const __u8 fp_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const __u8 fp_peer_mac[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe };
 
 static struct canary_port_key fp_key(__u32 ifindex)
 {
@@ -28,9 +29,22 @@ static struct canary_port_key fp_key(__u32 ifindex)
 	return k;
 }
 
+static struct canary_port_key fp_peer_key(__u32 ifindex)
+{
+	struct canary_port_key k = { .ifindex = ifindex };
+
+	memcpy(k.mac, fp_peer_mac, sizeof(k.mac));
+	return k;
+}
+
 bool fastpath_is_key(const struct canary_port_key *k)
 {
 	return !memcmp(k->mac, fp_mac, sizeof(fp_mac));
+}
+
+bool fastpath_is_peer_key(const struct canary_port_key *k)
+{
+	return !memcmp(k->mac, fp_peer_mac, sizeof(fp_peer_mac));
 }
 
 bool fastpath_auto_in(const struct canary_port_key *keys, int n)
@@ -203,6 +217,7 @@ struct fp_port_view {
 	bool auto_on;
 	bool auto_dev;
 	bool tc_fwd;
+	bool peer;      /* it has a peer key: tc may use bpf_redirect_peer() */
 	int fdb;
 };
 
@@ -250,6 +265,8 @@ static void port_view(const struct fp_ports *ps, __u32 ifindex,
 		if (fastpath_is_key(k)) {
 			pv->auto_on |= !k->ifindex;
 			pv->auto_dev |= k->ifindex == ifindex;
+		} else if (fastpath_is_peer_key(k)) {
+			pv->peer |= k->ifindex == ifindex;
 		} else if (memcmp(k->mac, zero, sizeof(zero))) {
 			pv->fdb += ps->port[i] == ifindex;
 		}
@@ -273,6 +290,11 @@ static void why_kernel(const struct fp_port_view *pv, const struct xmit_set *x,
 		d->reason = "this kernel does not say which devices take XDP "
 			    "frames (xdp_features, Linux 6.3): list it with "
 			    "--redirect-dev";
+	else if (!xmit_takes(x, d->ifindex) && pv->peer && !d->bridge[0])
+		d->reason = "its peer, the pod's eth0, takes no XDP frames "
+			    "(neither GRO nor an XDP program on it): XDP "
+			    "translates, tc hands it to the pod's eth0 "
+			    "(bpf_redirect_peer)";
 	else if (!xmit_takes(x, d->ifindex))
 		d->reason = "its peer, the pod's eth0, takes no XDP frames "
 			    "(neither GRO nor an XDP program on it): XDP "
@@ -313,17 +335,40 @@ static void dev_path(struct canary_state *st, const struct fp_ports *ps,
 					  "listed with --redirect-dev";
 }
 
-/* Whether @ifindex is one of @ls's pod veths and not an interface we are
- * attached to (the node's own: XDP_TX there only with --redirect-dev). */
-static bool pod_dev(struct canary_state *st, const struct fp_links *ls,
-		    __u32 ifindex)
+/* Whether @ifindex is one of @ls's veths (peer in another namespace): a
+ * pod's, or a veth we are attached to, out of which XDP then sends back
+ * what goes that way (source-NATed flows, their replies). */
+static bool pod_dev(const struct fp_links *ls, __u32 ifindex)
 {
 	int i;
 
 	for (i = 0; i < ls->n; i++)
 		if (ls->l[i].ifindex == ifindex)
-			return !links_for_each(st->pin_dir, ifindex, NULL, NULL);
+			return true;
 	return false;
+}
+
+/* The peer keys: one for each of @ls's veths (none while @on is false),
+ * those of veths gone or no longer @ls's removed. */
+static void sync_peers(struct canary_state *st, const struct fp_links *ls,
+		       const struct canary_port_key *keys, int n, bool on)
+{
+	struct canary_port_key k;
+	struct canary_port v;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fastpath_is_peer_key(&keys[i]) &&
+		    (!on || !pod_dev(ls, keys[i].ifindex)))
+			bpf_map_delete_elem(st->port_fd, &keys[i]);
+	for (i = 0; on && i < ls->n; i++) {
+		k = fp_peer_key(ls->l[i].ifindex);
+		v.ifindex = ls->l[i].ifindex;
+		if (bpf_map_lookup_elem(st->port_fd, &k, &v) &&
+		    bpf_map_update_elem(st->port_fd, &k, &v, BPF_ANY))
+			pr_warn("Couldn't add '%s' to %s: %s\n", ls->l[i].name,
+				CANARY_MAP_PORT, strerror(errno));
+	}
 }
 
 void fastpath_sync(struct canary_state *st, const struct xmit_set *x,
@@ -346,12 +391,13 @@ void fastpath_sync(struct canary_state *st, const struct xmit_set *x,
 		if (!idx || !fastpath_is_key(&keys[i]))
 			continue;
 		if (!on || !x->known || !xmit_takes(x, idx) ||
-		    !pod_dev(st, &ls, idx))
-			auto_drop(st, idx, !pod_dev(st, &ls, idx));
+		    !pod_dev(&ls, idx))
+			auto_drop(st, idx, !pod_dev(&ls, idx));
 	}
 	for (j = 0; on && x->known && j < x->n; j++)
-		if (!tx_has(st, x->ifindex[j]) && pod_dev(st, &ls, x->ifindex[j]))
+		if (!tx_has(st, x->ifindex[j]) && pod_dev(&ls, x->ifindex[j]))
 			auto_add(st, x->ifindex[j]);
+	sync_peers(st, &ls, keys, n, on);
 	free(ls.l);
 }
 

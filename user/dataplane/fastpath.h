@@ -2,21 +2,25 @@
 /*
  * The fast path to local pods without flags: with the automatic mode on
  * (attach's default, --fast-path auto), every pod veth (a veth of the
- * node's namespace whose peer lives in another one, and not an interface
- * canary-bpf is attached to) whose peer takes XDP frames now (its xdp_features say NDO_XMIT: the
- * pod's eth0 has GRO on or an XDP program) joins canary_tx, so XDP
- * redirects translated packets straight into it (routed wiring), or past
- * a bridge into it (bridge wiring: every bridge's FDB entries behind such
- * a port are copied into canary_port). A veth whose peer stops taking XDP
+ * node's namespace whose peer lives in another one) whose peer takes XDP
+ * frames now (its xdp_features say NDO_XMIT: the pod's eth0 has GRO on or
+ * an XDP program) joins canary_tx, so XDP redirects translated packets
+ * straight into it (routed wiring), or past a bridge into it (bridge
+ * wiring: every bridge's FDB entries behind such a port are copied into
+ * canary_port). A veth canary-bpf is attached to joins the same way: XDP
+ * then sends source-NATed flows and their replies back out of it (by a
+ * redirect, see xdp_fib_send() in bpf/). A veth whose peer stops taking XDP
  * frames leaves canary_tx again; a deleted one leaves by the kernel's
  * doing. Refreshed with the bridge FDB copy (bridge_sync(): attach, every
  * config transaction, every agent pass, and the agent's netlink events).
  *
  * A pod veth that takes no XDP frames (or not yet) gets the packet from
  * canary_tc_fwd, on tc ingress next to XDP: XDP translates and passes, tc
- * finds the flow, asks the FIB and bpf_redirect()s it to the device, past
- * the node's IP stack and netfilter (a bridge then forwards it to the
- * port). Also only while the automatic mode is on.
+ * finds the flow, asks the FIB and sends it, past the node's IP stack and
+ * netfilter: into the pod's namespace by bpf_redirect_peer() when the
+ * device has a peer key (below), else by bpf_redirect() to the device (a
+ * bridge then forwards it to the port). Also only while the automatic
+ * mode is on.
  *
  * What the automatic mode put in canary_tx is recorded in canary_port
  * under keys with the MAC ff:ff:ff:ff:ff:ff, which no FIB answer carries
@@ -40,6 +44,12 @@ struct xmit_set;
 
 /* Whether @k is one of the fast path's keys of canary_port. */
 bool fastpath_is_key(const struct canary_port_key *k);
+
+/* Whether @k is a peer key {ifindex, ff:ff:ff:ff:ff:fe}: ifindex is a
+ * veth whose peer lives in another namespace, which canary_tc_fwd may
+ * hand packets to by bpf_redirect_peer(). Kept by fastpath_sync() while
+ * the automatic mode is on, for every such veth. */
+bool fastpath_is_peer_key(const struct canary_port_key *k);
 
 /* Whether the automatic mode's key is among @keys (@n of them). */
 bool fastpath_auto_in(const struct canary_port_key *keys, int n);
