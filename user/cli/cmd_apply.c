@@ -40,7 +40,8 @@ static bool is_kube(const char *name)
 }
 
 /* The loader's filter: a service the maps already run as the file says
- * is only marked seen; the others are kept to be written. */
+ * is only marked seen; the others are kept to be written (all of them
+ * when the running config was not read first). */
 static int keep_changed(const struct canary_service_cfg *svc, void *arg,
 			struct canary_err *err)
 {
@@ -51,7 +52,7 @@ static int keep_changed(const struct canary_service_cfg *svc, void *arg,
 		return cerr_set(err, "service '%s': names starting with '%s' "
 				"belong to the Kubernetes agent", svc->name,
 				KUBE_SVC_PREFIX);
-	if (i < 0)
+	if (i < 0 || !c->seen) /* new, or nothing read yet: all kept */
 		return 1;
 	c->seen[i] = true;
 	c->n_seen++;
@@ -159,8 +160,7 @@ static int load_file(struct yaml_file *yf, struct apply_ctx *c)
 	struct canary_err err = {};
 	int ret;
 
-	ret = yaml_file_load(yf, &c->want, c->seen ? keep_changed : NULL, c,
-			     &err);
+	ret = yaml_file_load(yf, &c->want, keep_changed, c, &err);
 	if (!ret)
 		return EXIT_OK;
 	p_err("%s", err.msg);
