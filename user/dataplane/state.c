@@ -134,7 +134,6 @@ static int open_maps(struct canary_state *st)
 		{ CANARY_MAP_NODE, &st->node_fd },
 		{ CANARY_MAP_USTAT, &st->ustat_fd },
 		{ CANARY_MAP_PINS, &st->pins_fd },
-		{ CANARY_MAP_PINSTATS, &st->pinstat_fd },
 		{ CANARY_MAP_SVC6, &st->svc6_fd },
 		{ CANARY_MAP_VER6, &st->ver6_fd },
 		{ CANARY_MAP_FLOW6, &st->flow6_fd },
@@ -162,6 +161,9 @@ static int open_maps(struct canary_state *st)
 		st->svcguard_fd = -1;
 	if (get_map(st, CANARY_MAP_NAMES, &st->names_fd))
 		st->names_fd = -1;
+	/* Created with the programs (loader_load_maps() leaves it out). */
+	if (get_map(st, CANARY_MAP_PINSTATS, &st->pinstat_fd))
+		st->pinstat_fd = -1;
 	return 0;
 }
 

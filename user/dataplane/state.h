@@ -30,7 +30,7 @@ struct canary_state {
 	int node_fd;
 	int ustat_fd;
 	int pins_fd;
-	int pinstat_fd;
+	int pinstat_fd;         /* -1 until the programs are loaded */
 	/* IPv6 twins of svc, ver, flow, backend and pins */
 	int svc6_fd;
 	int ver6_fd;

@@ -126,7 +126,7 @@ int state_zero_stats(struct canary_state *st, __u32 id)
 			err = err ? err : -errno;
 	}
 	/* per-CPU __u64 pin counters fit in the same zeroed buffer */
-	for (v = 0; v < CANARY_MAX_PINS && !err; v++) {
+	for (v = 0; v < CANARY_MAX_PINS && !err && st->pinstat_fd >= 0; v++) {
 		idx = id * CANARY_MAX_PINS + v;
 		if (bpf_map_update_elem(st->pinstat_fd, &idx, zero, BPF_ANY))
 			err = -errno;
