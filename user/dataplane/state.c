@@ -127,7 +127,6 @@ static int open_maps(struct canary_state *st)
 		{ CANARY_MAP_META, &st->meta_fd },
 		{ CANARY_MAP_FLOW, &st->flow_fd },
 		{ CANARY_MAP_BACKEND, &st->backend_fd },
-		{ CANARY_MAP_STATS, &st->stats_fd },
 		{ CANARY_MAP_GLOBAL, &st->global_fd },
 		{ CANARY_MAP_TX, &st->tx_fd },
 		{ CANARY_MAP_RING, &st->ring_fd },
@@ -161,7 +160,10 @@ static int open_maps(struct canary_state *st)
 		st->svcguard_fd = -1;
 	if (get_map(st, CANARY_MAP_NAMES, &st->names_fd))
 		st->names_fd = -1;
-	/* Created with the programs (loader_load_maps() leaves it out). */
+	/* Created with the programs (loader_load_maps() leaves them out):
+	 * until then, every counter reads as zero. */
+	if (get_map(st, CANARY_MAP_STATS, &st->stats_fd))
+		st->stats_fd = -1;
 	if (get_map(st, CANARY_MAP_PINSTATS, &st->pinstat_fd))
 		st->pinstat_fd = -1;
 	return 0;

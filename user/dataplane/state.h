@@ -23,7 +23,7 @@ struct canary_state {
 	int meta_fd;
 	int flow_fd;
 	int backend_fd;
-	int stats_fd;
+	int stats_fd;           /* -1 until the programs are loaded */
 	int global_fd;
 	int tx_fd;
 	int ring_fd;
