@@ -162,16 +162,23 @@ static int open_maps(struct canary_state *st)
 		st->names_fd = -1;
 	/* Created with the programs (loader_load_maps() leaves them out):
 	 * until then, every counter reads as zero. */
-	if (get_map(st, CANARY_MAP_STATS, &st->stats_fd))
-		st->stats_fd = -1;
-	if (get_map(st, CANARY_MAP_PINSTATS, &st->pinstat_fd))
-		st->pinstat_fd = -1;
+	state_open_counters(st);
 	return 0;
 }
 
 int state_open_vips(struct canary_state *st)
 {
 	return st->vips_fd >= 0 ? 0 : get_map(st, CANARY_MAP_VIPS, &st->vips_fd);
+}
+
+int state_open_counters(struct canary_state *st)
+{
+	if (st->stats_fd < 0 && get_map(st, CANARY_MAP_STATS, &st->stats_fd))
+		st->stats_fd = -1;
+	if (st->pinstat_fd < 0 &&
+	    get_map(st, CANARY_MAP_PINSTATS, &st->pinstat_fd))
+		st->pinstat_fd = -1;
+	return st->stats_fd >= 0 && st->pinstat_fd >= 0 ? 0 : -ENOENT;
 }
 
 int state_open_port(struct canary_state *st)

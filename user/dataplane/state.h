@@ -86,6 +86,10 @@ int state_open_unlocked(struct canary_state *st, const char *dir,
 void state_close(struct canary_state *st);
 /* Opens canary_port if it is pinned and not open yet; 0 or -errno. */
 int state_open_port(struct canary_state *st);
+/* Opens canary_stats and canary_pinstat if they were not pinned when
+ * @st was opened (the programs' first load creates them); 0 when both
+ * are open. */
+int state_open_counters(struct canary_state *st);
 
 /* This node as the maps hold it (node->set: anything was ever written). */
 void state_read_node(struct canary_state *st, struct canary_node_cfg *node);
