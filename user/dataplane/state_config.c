@@ -111,7 +111,6 @@ int state_zero_stats(struct canary_state *st, __u32 id)
 
 	if (ncpu < 0)
 		return ncpu;
-	state_open_counters(st);
 	zero = calloc(ncpu, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
@@ -336,7 +335,6 @@ static __u64 version_flows(struct canary_state *st, __u32 id, int v)
 
 	if (ncpu < 0)
 		return 0;
-	state_open_counters(st);
 	vals = calloc(ncpu, sizeof(*vals));
 	if (vals && bpf_map_lookup_elem(st->stats_fd, &idx, vals) == 0)
 		for (c = 0; c < ncpu; c++)
