@@ -490,17 +490,17 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 					       struct canary_global *g,
 					       bool is6)
 {
-	struct canary_svc *svc = NULL;
+	struct canary_svc_slots *svc = NULL;
 	union lb_flow f = {};
 	union lb_snat *back;
 	__be32 snat_src[4];
-	bool snat, hit = false;
+	bool snat, hit = false, recorded;
 	int ret;
 
 	if (lb_maybe_vip(gs, addr_hashed(p->daddr6, is6), gen)) {
 		hit = lb_flow(p, &f, is6);
 		if (!hit)
-			svc = lb_service(p, gen, is6);
+			svc = lb_service(p, is6);
 	}
 	if (!svc && !hit) {
 		back = snat_back(p, node, is6);
@@ -509,15 +509,19 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 		GLOBAL_INC(g, passed);
 		return V_PASS;
 	}
-	ret = hit ? LB_FLOW_HIT : lb_place(p, svc, gen, gs, node, g, &f, is6);
+	ret = hit ? LB_FLOW_HIT : lb_place(p, svc, gen, node, g, &f, is6);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
+	recorded = ret != LB_FLOW_UNRECORDED;
+	if (!recorded)
+		ret = LB_FLOW_NEW;
 	/* A connection opening (bpf/health.h): a client's SYN, or a new
 	 * UDP flow; an established packet pays this one test. */
 	if (p->proto == CANARY_PROTO_TCP ?
 		    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN :
 		    ret == LB_FLOW_NEW)
 		health_new(p, FAM_VAL(&f, is6, svc_id), FAM_VAL(&f, is6, version),
+			   recorded, svc && (svc->live.flags & CANARY_SVC_F_GUARD),
 			   is6);
 	/* Only SNATed flows pay for the address check. */
 	snat = FAM_VAL(&f, is6, flags) & CANARY_FLOW_F_SNAT;
@@ -900,7 +904,7 @@ reply_by_placement_of(struct pkt *p, bool is6)
 	const union lb_backend_svc *found = NULL;
 	__be16 ep_port = p->sport, cport = p->dport;
 	__u8 flags = p->tcp_flags;
-	struct canary_svc *svc;
+	struct canary_svc_slots *svc;
 	union lb_backend *be;
 	struct lb_slot at;
 	__be32 ep[4];
@@ -921,10 +925,10 @@ reply_by_placement_of(struct pkt *p, bool is6)
 			break;
 		addr_copy(p->daddr6, FAM_ADDR(be, is6, svc[i].vip), is6);
 		p->dport = FAM_VAL(be, is6, svc[i].port);
-		svc = lb_service(p, gen, is6);
-		if (!svc || (svc->flags & CANARY_SVC_F_SHARED) ||
-		    lb_pick_counted(p, svc, gen, &f, &at, false, is6) !=
-			    LB_FLOW_NEW)
+		svc = lb_service(p, is6);
+		if (!svc || (svc->live.flags & CANARY_SVC_F_SHARED) ||
+		    lb_pick_counted(p, &svc->live, gen_of(svc->slot), &f, &at,
+				    false, is6) != LB_FLOW_NEW)
 			continue;
 		if (addr_eq(FAM_ADDR(&f, is6, ep_addr), ep, is6) &&
 		    FAM_VAL(&f, is6, ep_port) == ep_port) {

@@ -22,6 +22,8 @@ enum lb_result {
 	LB_FLOW_NEW,    /* new flow, endpoint picked and recorded */
 	LB_NO_ENDPOINT, /* the service has nowhere to send this flow */
 	LB_ERROR,       /* the flow could not be recorded */
+	LB_FLOW_UNRECORDED, /* new flow, endpoint picked, not recorded: a SYN
+			     * past the flood guard's rate (lb_place()) */
 };
 
 static __always_inline struct canary_global *global_stats(void)
@@ -66,35 +68,34 @@ static __always_inline __u32 gen_of(__u32 g)
 	return g < CANARY_GENERATIONS ? g : 0;
 }
 
-/* The service @p is addressed to in generation @gen, or NULL. */
-static __always_inline struct canary_svc *lb_service(const struct pkt *p,
-						     __u32 gen, bool is6)
+/* The service @p is addressed to, with its live and previous config
+ * slots, or NULL. */
+static __always_inline struct canary_svc_slots *lb_service(const struct pkt *p,
+							   bool is6)
 {
 	if (is6) {
 		struct canary_svc6_key k = {
 			.port = p->dport,
 			.proto = p->proto,
-			.gen = gen,
 		};
 
 		addr6_copy(k.vip, p->daddr6);
-		return bpf_map_lookup_elem(&canary_svc6, &k);
+		return bpf_map_lookup_elem(&canary_svc6_v2, &k);
 	}
 	struct canary_svc_key k = {
 		.vip = p->daddr,
 		.port = p->dport,
 		.proto = p->proto,
-		.gen = gen,
 	};
 
-	return bpf_map_lookup_elem(&canary_svc, &k);
+	return bpf_map_lookup_elem(&canary_svc_v2, &k);
 }
 
 /*
  * Whether address @vip (IPv4, or IPv6 folded by canary_addr6_fold()) may
  * be a VIP in generation @gen of @gs: false
  * only when that generation's canary_vips bitmap, written for the flip
- * now live, has its bit clear (then canary_svc has no entry for it).
+ * now live, has its bit clear (then canary_svc_v2 has no entry for it).
  */
 static __always_inline bool lb_maybe_vip(const struct canary_genstate *gs,
 					 __be32 vip, __u32 gen)
@@ -510,8 +511,9 @@ static __always_inline bool lb_endpoint_exists(const struct pkt *p,
 
 /*
  * A TCP packet in the middle of a connection (no SYN) that has no flow
- * entry started under some config: while the previous generation is in
- * its grace period, it is placed by that config, not the current one.
+ * entry started under some config: while the service's previous slot
+ * (@e) is in its grace period, it is placed by that config, not the
+ * current one.
  *
  * The coarse clock (no TSC read; about 20 ns less per new flow here) is
  * never ahead of bpf_ktime_get_ns() and at most COARSE_LAG_NS behind, so
@@ -520,16 +522,15 @@ static __always_inline bool lb_endpoint_exists(const struct pkt *p,
  * exactly where user space put it (grace 0 means none at all).
  */
 static __always_inline bool lb_use_prev(const struct pkt *p,
-					const struct canary_genstate *gs,
-					__u32 gen)
+					const struct canary_svc_slots *e)
 {
 	__u64 until, now;
 
-	if (!gs || p->proto != CANARY_PROTO_TCP || (p->tcp_flags & TCP_FLAG_SYN))
+	if (p->proto != CANARY_PROTO_TCP || (p->tcp_flags & TCP_FLAG_SYN))
 		return false;
-	if (gen_of(gs->prev) == gen)
+	if (e->prev_slot == e->slot)
 		return false;
-	until = gs->prev_until_ns;
+	until = e->prev_until_ns;
 	now = bpf_ktime_get_coarse_ns();
 	if (now >= until)
 		return false;
@@ -579,29 +580,24 @@ static __always_inline bool lb_flow(const struct pkt *p, union lb_flow *out,
  * Places a packet of service @svc that has no live flow entry: a SYN
  * (never looked up, lb_is_syn()), another new flow, or one whose entry
  * was lost or aged out. The entry made replaces any there (BPF_ANY);
- * a SYN past the flood guard's rate makes none (flow_guard_admits()).
+ * a SYN past the flood guard's rate makes none (flow_guard_admits(),
+ * LB_FLOW_UNRECORDED).
  */
 static __always_inline int lb_place(const struct pkt *p,
-				    const struct canary_svc *svc, __u32 gen,
-				    const struct canary_genstate *gs,
+				    const struct canary_svc_slots *e, __u32 gen,
 				    const struct canary_node *node,
 				    struct canary_global *g,
 				    union lb_flow *out, bool is6)
 {
-	const struct canary_svc *psvc = svc;
-	struct canary_svc *prev_svc;
+	const struct canary_svc *svc = &e->live, *psvc = svc;
+	__u32 slot = gen_of(e->slot), pslot = slot;
 	int ret = LB_NO_ENDPOINT;
 	struct lb_slot at = {};
-	__u32 pgen = gen;
 
-	if (lb_use_prev(p, gs, gen)) {
-		prev_svc = lb_service(p, gen_of(gs->prev), is6);
-		if (prev_svc) {
-			ret = lb_pick_at(p, prev_svc, gen_of(gs->prev), out,
-					 &at, is6);
-			psvc = prev_svc;
-			pgen = gen_of(gs->prev);
-		}
+	if (lb_use_prev(p, e)) {
+		pslot = gen_of(e->prev_slot);
+		psvc = &e->prev;
+		ret = lb_pick_at(p, psvc, pslot, out, &at, is6);
 		/* Not to an endpoint the current config removed outright. */
 		if (ret == LB_FLOW_NEW && !lb_endpoint_exists(p, out, gen, is6))
 			ret = LB_NO_ENDPOINT;
@@ -610,12 +606,12 @@ static __always_inline int lb_place(const struct pkt *p,
 	}
 	if (ret != LB_FLOW_NEW) {
 		psvc = svc;
-		pgen = gen;
-		ret = lb_pick_at(p, svc, gen, out, &at, is6);
+		pslot = slot;
+		ret = lb_pick_at(p, svc, slot, out, &at, is6);
 	}
 	if (ret != LB_FLOW_NEW)
 		return ret;
-	lb_avoid_clash(p, svc, psvc, pgen, gen, node, &at, out, is6);
+	lb_avoid_clash(p, svc, psvc, pslot, gen, node, &at, out, is6);
 	if (snat_wanted(svc, out, node, is6) && snat_alloc(p, out, node, is6)) {
 		GLOBAL_INC(g, snat_full);
 		return LB_NO_ENDPOINT;
@@ -628,7 +624,7 @@ static __always_inline int lb_place(const struct pkt *p,
 	 * new flows may be moved off a clash (placement would not tell). */
 	if (lb_is_syn(p) && !(FAM_VAL(out, is6, flags) & CANARY_FLOW_F_SNAT) &&
 	    !(svc->flags & CANARY_SVC_F_SHARED) && !flow_guard_admits())
-		return LB_FLOW_NEW;
+		return LB_FLOW_UNRECORDED;
 	flow_touch(out, p->proto, p->tcp_flags, flow_now(), is6);
 	if (lb_flow_insert(p, out, is6))
 		return LB_ERROR;

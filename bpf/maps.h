@@ -17,13 +17,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_gen SEC(".maps");
 
+/* Services and their live slots (include/canary.h). Not preallocated:
+ * an entry is 56 bytes plus the kernel's element header, for the
+ * services there are, not for every possible one. One entry per service
+ * port: room for twice as many as one generation of the older canary_svc
+ * had (a multi-port service takes one per port). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_GENERATIONS);
+	__uint(max_entries, CANARY_SVC_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct canary_svc_key);
-	__type(value, struct canary_svc);
+	__type(value, struct canary_svc_slots);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_svc SEC(".maps");
+} canary_svc_v2 SEC(".maps"); /* CANARY_MAP_SVC */
 
 /* Values of about 1 KiB, allocated on use rather than up front. */
 struct {
@@ -54,6 +60,16 @@ struct {
 	__type(value, struct canary_vips);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_vips SEC(".maps");
+
+/* Never read by the programs: services by name, for user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_MAX_SERVICES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct canary_name_key);
+	__type(value, struct canary_name);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} canary_names SEC(".maps");
 
 /* Flow idle timeouts (include/canary.h); all zero: the defaults. */
 struct {
@@ -91,14 +107,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_clock SEC(".maps");
 
-/* Never read by the programs: names and asked-for weights for user space. */
+/* Never read by the programs: names and asked-for weights for user space.
+ * About 500 bytes per config slot written, allocated as written. */
 struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_GENERATIONS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct canary_meta);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_meta_v2 SEC(".maps"); /* CANARY_MAP_META */
+} canary_meta_v3 SEC(".maps"); /* CANARY_MAP_META */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -204,11 +222,12 @@ struct {
  * canary_pins (see include/canary.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CANARY_MAX_SERVICES * CANARY_GENERATIONS);
+	__uint(max_entries, CANARY_SVC_ENTRIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct canary_svc6_key);
-	__type(value, struct canary_svc);
+	__type(value, struct canary_svc_slots);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_svc6 SEC(".maps");
+} canary_svc6_v2 SEC(".maps"); /* CANARY_MAP_SVC6 */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

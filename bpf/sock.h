@@ -62,6 +62,7 @@ static __always_inline int sock_choose(struct bpf_sock_addr *ctx,
 	struct canary_global *g = global_stats();
 	struct pkt p = { .sock = 1, .v6 = is6 };
 	union lb_flow f = {};
+	struct canary_svc_slots *e;
 	struct canary_svc *svc;
 	union lb_sock *s;
 	__u64 cookie;
@@ -71,9 +72,10 @@ static __always_inline int sock_choose(struct bpf_sock_addr *ctx,
 	p.dport = dport;
 	if (!p.proto)
 		return 0;
-	svc = lb_service(&p, gen, is6);
-	if (!svc)
+	e = lb_service(&p, is6);
+	if (!e)
 		return 0;
+	svc = &e->live;
 	s = sock_state(ctx, false, is6);
 	if (s && addr_eq(FAM_ADDR(s, is6, vip), p.daddr6, is6) &&
 	    FAM_VAL(s, is6, vport) == p.dport) {
@@ -91,7 +93,7 @@ static __always_inline int sock_choose(struct bpf_sock_addr *ctx,
 	/* The cookie stands in for the client address:port in the hashes. */
 	p.saddr6[0] = (__u32)cookie;
 	p.sport = (__u16)(cookie >> 32);
-	if (lb_pick(&p, svc, gen, &f, is6) != LB_FLOW_NEW)
+	if (lb_pick(&p, svc, gen_of(e->slot), &f, is6) != LB_FLOW_NEW)
 		return -1;
 	s = sock_state(ctx, true, is6);
 	if (s) {

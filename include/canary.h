@@ -5,20 +5,28 @@
  * layout change needs a new map name (the _v2 rule, see CANARY_MAP_*):
  * an old pin is never reused with the wrong layout, and user/migrate.c
  * carries the old map's entries into its successor on an in-place
- * upgrade (canary_meta, canary_ring, canary_node, canary_flow6 so far),
+ * upgrade (canary_meta, canary_ring, canary_node, canary_flow6, canary_svc
+ * so far),
  * so nothing already forwarding is lost.
  *
  * The includer provides __u8/__u16/__u32/__u64/__be16/__be32: vmlinux.h on
  * the BPF side, <linux/types.h> in user space.
  *
- * Configuration is versioned: every config entry carries a generation
- * (0, 1 or 2). User space writes the whole new config into a generation
- * that is neither active nor the previous one, then flips canary_gen. A
- * packet reads canary_gen once and only looks at entries of that
- * generation, so it sees the old or the new config, never a mix. The
- * previous generation stays intact for a grace period: a mid-connection TCP
- * packet whose flow entry is gone (evicted, or the flow arrived at this
- * node after an ECMP change) is placed by the config it started under.
+ * Configuration is versioned per service: each service has three config
+ * slots (0, 1, 2), and its canary_svc_v2 entry names the live one and the
+ * previous one. User space writes a changed service's new config into
+ * its third slot (canary_ver, canary_ring_v2, canary_pins and
+ * canary_meta_v2 keys carry the slot in their `gen` byte), then flips the
+ * service with one update of its canary_svc_v2 entry, which also carries
+ * the live and previous slots' service headers. A packet looks its
+ * service up once and reads only entries of the slot that lookup named,
+ * so it sees that service's old or new config, never a mix, and no other
+ * service is written. The previous slot stays intact for a grace period:
+ * a mid-connection TCP packet whose flow entry is gone (evicted, or the
+ * flow arrived at this node after an ECMP change) is placed by the config
+ * it started under. canary_gen keeps the generation of the maps that are
+ * not per service (canary_backend, canary_vips), updated in place, and
+ * the grace period.
  */
 #ifndef CANARY_H
 #define CANARY_H
@@ -91,6 +99,11 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #ifndef CANARY_RING_ENTRIES
 #define CANARY_RING_ENTRIES (65536 * CANARY_RING_MAX_CHUNKS)
 #endif
+#ifndef CANARY_SVC_ENTRIES
+#define CANARY_SVC_ENTRIES (2 * CANARY_MAX_SERVICES) /* service ports, in
+							* canary_svc_v2 (and
+							* again in _svc6_v2) */
+#endif
 #ifndef CANARY_FLOW_ENTRIES
 #define CANARY_FLOW_ENTRIES 65536 /* default flow-table size, in flows */
 #endif
@@ -98,7 +111,8 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_BPS_TOTAL 10000 /* weights are basis points: 100 % = 10000 */
 #define CANARY_NAME_LEN 64     /* service name, NUL included (k8s: 63 chars) */
 #define CANARY_VNAME_LEN 32    /* version name, NUL included */
-#define CANARY_GENERATIONS 3   /* active, previous (grace), being written */
+#define CANARY_GENERATIONS 3   /* config slots per service: live, previous
+				* (grace), being written */
 #define CANARY_MAX_PINS 8      /* client pins (CIDR -> version) per service */
 #define CANARY_MAX_PORTS 8     /* ports of one multi-port service */
 #define CANARY_GRACE_DEFAULT_S 60 /* previous generation kept, seconds */
@@ -112,9 +126,9 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 
 /* Map names (at most 15 characters, see STYLE.md). */
 #define CANARY_MAP_GEN "canary_gen"
-#define CANARY_MAP_SVC "canary_svc"
+#define CANARY_MAP_SVC "canary_svc_v2" /* v2: per-service slots */
 #define CANARY_MAP_VER "canary_ver"
-#define CANARY_MAP_META "canary_meta_v2" /* v2: IPv6 fields */
+#define CANARY_MAP_META "canary_meta_v3" /* v2: IPv6 fields; v3: a hash */
 #define CANARY_MAP_FLOW "canary_flow"
 #define CANARY_MAP_BACKEND "canary_backend"
 #define CANARY_MAP_STATS "canary_stats"
@@ -139,12 +153,13 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_MAP_HS6 "canary_hs6"
 #define CANARY_MAP_SVCGUARD "canary_svcguard"
 #define CANARY_MAP_SOCKHS "canary_sockhs"
+#define CANARY_MAP_NAMES "canary_names"
 /* The IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend
  * and canary_pins: the same layouts with 16-byte addresses. IPv4 keeps its
  * own maps so its keys (and so its per-packet hashing) stay small. Service
  * ids are shared: one id is one service of either family, and
  * canary_ring_v2, canary_meta and the counters are indexed by it alike. */
-#define CANARY_MAP_SVC6 "canary_svc6"
+#define CANARY_MAP_SVC6 "canary_svc6_v2" /* v2: per-service slots */
 #define CANARY_MAP_VER6 "canary_ver6"
 #define CANARY_MAP_FLOW6 "canary_flow6_v2" /* v2: snat_port */
 #define CANARY_MAP_BACKEND6 "canary_backend6"
@@ -157,27 +172,41 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 #define CANARY_PROTO_TCP 6
 #define CANARY_PROTO_UDP 17
 
-/* canary_gen (array, one entry): which generations are live. */
+/*
+ * canary_gen (array, one entry): the generation of canary_backend and
+ * canary_vips, which user space updates in place (entry by entry) and no
+ * longer flips; prev is a generation an older release flipped away from,
+ * its canary_backend entries still asked while prev_until_ns lasts. Its
+ * stamp (prev_until_ns - grace_ns) is what canary_vips must carry to be
+ * trusted. grace_ns is how long a service's previous slot stays usable
+ * after it changes (canary_svc_slots.prev_until_ns).
+ */
 struct canary_genstate {
-	__u32 active;         /* generation new flows use */
-	__u32 prev;           /* generation before the last change */
+	__u32 active;         /* generation of canary_backend and canary_vips */
+	__u32 prev;           /* an older release's previous generation */
 	__u64 prev_until_ns;  /* CLOCK_MONOTONIC: prev usable until then */
-	__u64 grace_ns;       /* how long prev stays usable after a change */
+	__u64 grace_ns;       /* how long a previous slot stays usable */
 };
 _Static_assert(sizeof(struct canary_genstate) == 24, "canary_genstate size");
 
 /*
- * canary_svc (hash): which (generation, VIP, port, protocol) is a service.
- * Looked up for every IPv4 TCP/UDP packet on the ingress path.
+ * canary_svc_v2 (hash, no prealloc): which VIP:port/protocol is a service,
+ * and which of its config slots is live. Looked up for every IPv4 TCP/UDP
+ * packet to a VIP on the ingress path; the one lookup a packet makes for
+ * its service. v2: no generation in the key, the slots in the value (the
+ * older canary_svc had one entry per generation; user/migrate.c carries
+ * its live generation over).
  */
 struct canary_svc_key {
-	__be32 vip;   /* service VIP */
-	__be16 port;  /* service port */
-	__u8 proto;   /* CANARY_PROTO_TCP or CANARY_PROTO_UDP */
-	__u8 gen;     /* config generation, 0 or 1 */
+	__be32 vip;     /* service VIP */
+	__be16 port;    /* service port */
+	__u8 proto;     /* CANARY_PROTO_TCP or CANARY_PROTO_UDP */
+	__u8 reserved;  /* zero */
 };
 _Static_assert(sizeof(struct canary_svc_key) == 8, "canary_svc_key size");
 
+/* A service header: what a packet needs of one config slot before it
+ * picks a version. */
 struct canary_svc {
 	__u32 id;                              /* stable service id, indexes stats */
 	__u8 n_versions;                       /* versions in use, <= MAX_VERSIONS */
@@ -187,6 +216,26 @@ struct canary_svc {
 };
 _Static_assert(sizeof(struct canary_svc) == 8 + 2 * CANARY_MAX_VERSIONS,
 	       "canary_svc size");
+
+/*
+ * canary_svc_v2's value. A flip is one update of this entry (the kernel
+ * swaps the element whole: a reader sees the old one or the new one):
+ * the new live slot with its header, the old live slot becoming the
+ * previous one with its header, and the end of its grace period.
+ */
+struct canary_svc_slots {
+	struct canary_svc live; /* header of the live slot */
+	struct canary_svc prev; /* header of the previous slot */
+	__u8 slot;              /* live slot, < CANARY_GENERATIONS */
+	__u8 prev_slot;         /* previous slot; == slot: none */
+	__u16 reserved;         /* zero */
+	__u32 reserved2;        /* zero */
+	__u64 prev_until_ns;    /* CLOCK_MONOTONIC: prev usable until then */
+	__u64 flip_ns;          /* CLOCK_MONOTONIC of this flip (user space) */
+};
+_Static_assert(sizeof(struct canary_svc_slots) ==
+		       2 * sizeof(struct canary_svc) + 24,
+	       "canary_svc_slots size");
 
 /*
  * canary_vips (array, CANARY_GENERATIONS entries, index gen): which
@@ -212,6 +261,31 @@ struct canary_vips {
 _Static_assert(sizeof(struct canary_vips) == 16 + CANARY_VIPS_BITS / 8,
 	       "canary_vips size");
 
+/*
+ * canary_names (hash, no prealloc, key: the service name NUL-padded to
+ * CANARY_NAME_LEN bytes): where user space finds a service by name
+ * (status NAME, a change of one service) without reading every service:
+ * its id and the canary_svc_v2 (or _svc6_v2) key of its first port.
+ * Written when a service is created or moves, deleted with it; never
+ * read by the programs. A hint: readers check it against the entries it
+ * names and otherwise read every service, so a pin dir made before it
+ * (created empty at the upgrade) costs speed, not answers.
+ */
+struct canary_name_key {
+	char name[CANARY_NAME_LEN]; /* NUL-padded */
+};
+_Static_assert(sizeof(struct canary_name_key) == CANARY_NAME_LEN,
+	       "canary_name_key size");
+
+struct canary_name {
+	__u32 id;       /* canary_svc.id */
+	__u8 family;    /* CANARY_FAMILY_* */
+	__u8 proto;     /* CANARY_PROTO_* */
+	__be16 port;    /* its first service port */
+	__be32 vip[4];  /* IPv4: vip[0], the rest zero */
+};
+_Static_assert(sizeof(struct canary_name) == 24, "canary_name size");
+
 /* canary_svc.flags */
 #define CANARY_SVC_F_AFFINITY (1 << 0) /* hash the client address only */
 #define CANARY_SVC_F_PINS (1 << 1)     /* consult canary_pins first */
@@ -235,7 +309,7 @@ _Static_assert(sizeof(struct canary_vips) == 16 + CANARY_VIPS_BITS / 8,
 struct canary_ver_key {
 	__u32 svc_id;  /* canary_svc.id */
 	__u8 version;  /* index into the service's versions */
-	__u8 gen;      /* config generation, 0 or 1 */
+	__u8 gen;      /* the service's config slot, < CANARY_GENERATIONS */
 	__u16 reserved; /* zero */
 };
 _Static_assert(sizeof(struct canary_ver_key) == 8, "canary_ver_key size");
@@ -267,7 +341,7 @@ _Static_assert(sizeof(struct canary_ver) == 8 + 8 * CANARY_MAX_ENDPOINTS,
 struct canary_ring_key {
 	__u32 svc_id;   /* canary_svc.id */
 	__u8 version;   /* version index */
-	__u8 gen;       /* config generation */
+	__u8 gen;       /* the service's config slot */
 	__u16 chunk;    /* slot / CANARY_RING_CHUNK */
 };
 _Static_assert(sizeof(struct canary_ring_key) == 8, "canary_ring_key size");
@@ -293,11 +367,14 @@ struct canary_meta_pin {
 };
 
 /*
- * canary_meta (array, MAX_SERVICES * GENERATIONS entries, index
- * gen * MAX_SERVICES + id): what only user space reads back: names, the
+ * canary_meta_v3 (hash, no prealloc, key slot * MAX_SERVICES + id, the
+ * service's config slot): what only user space reads back: names, the
  * weights the user asked for (before a version without endpoints gives its
  * share away), pins, affinity and the service key, so a config can be
- * rebuilt from the maps alone.
+ * rebuilt from the maps alone. An entry per slot written, deleted when
+ * the slot is emptied (no entry reads as in_use 0). v3: a hash; the
+ * array canary_meta_v2 took 24 MiB up front (migrate.c copies its
+ * entries in use).
  */
 struct canary_meta {
 	__u8 in_use;                       /* 1 if this id is a service in gen */
@@ -617,7 +694,7 @@ _Static_assert(sizeof(struct canary_vstats) == 24, "canary_vstats size");
 /*
  * canary_pins (LPM trie): clients pinned to a version of a service,
  * whatever the weights. The key's leading 32 bits scope it to one service
- * and generation, so prefixlen = 32 + the CIDR's length; longest prefix
+ * and config slot (htonl(id * CANARY_GENERATIONS + slot)), so prefixlen = 32 + the CIDR's length; longest prefix
  * wins (0.0.0.0/0 -> v1 with 10.0.1.0/24 -> v2 works).
  */
 struct canary_pin_key {
@@ -696,20 +773,20 @@ _Static_assert(sizeof(struct canary_ustat) == 8, "canary_ustat size");
  * canary_txn (array, one entry): what config transactions know of the
  * generations; read and written by user space only, under the pin dir's
  * lock. A pin dir made before it existed lacks it: every change then
- * waits and walks the maps as before.
+ * waits for readers before it writes.
  */
 struct canary_txn {
-	/* After a flip, the process that flipped waits for an RCU grace
-	 * period (no program can still read the generation the flip retired)
-	 * and records the flip here by its stamp (canary_gen's prev_until_ns
-	 * - grace_ns). The next change may then rewrite that generation at
-	 * once: the wait is paid after the new config is live, not before. */
+	/* After its flips, a transaction waits for an RCU grace period (no
+	 * program can still read a slot those flips retired) and records
+	 * here the CLOCK_MONOTONIC time it started waiting: every service
+	 * flipped before then (canary_svc_slots.flip_ns) may have its
+	 * third slot rewritten at once. The wait is paid after the new
+	 * config is live, not before the next change. */
 	__u64 quiet_flip_ns;
-	/* Bit g: generation g holds exactly what a finished transaction
-	 * wrote (cleared before a transaction starts writing g, set once it
-	 * flipped to g). Such a generation's entries follow from its
-	 * services, so clearing it need not walk the big maps. */
-	__u32 clean_gens;
+	/* 1 while a transaction writes config slots, 0 once it settled: a
+	 * transaction that finds 1 first sweeps what a killed one left
+	 * (entries of ids that no service has). */
+	__u32 busy;
 	__u32 reserved;  /* zero */
 };
 _Static_assert(sizeof(struct canary_txn) == 16, "canary_txn size");
@@ -724,10 +801,10 @@ struct canary_svc6_key {
 	__be32 vip[4];  /* service VIP */
 	__be16 port;    /* service port */
 	__u8 proto;     /* CANARY_PROTO_TCP or CANARY_PROTO_UDP */
-	__u8 gen;       /* config generation */
+	__u8 reserved;  /* zero */
 };
 _Static_assert(sizeof(struct canary_svc6_key) == 20, "canary_svc6_key size");
-/* value: struct canary_svc */
+/* value: struct canary_svc_slots */
 
 struct canary_endpoint6 {
 	__be32 addr[4]; /* endpoint (pod) address */

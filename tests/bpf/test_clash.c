@@ -147,18 +147,14 @@ static bool put_flow4(struct test_env *env, __u16 sport, __u16 dport,
 			 "leftover flow");
 }
 
-/* The live generation's flags of service VIP4:@port. */
+/* The live flags of service VIP4:@port. */
 static __u8 svc_flags4(struct test_env *env, __u16 port)
 {
-	struct canary_genstate gs = {};
 	struct canary_svc_key k = { .vip = ip4(VIP4), .port = htons(port),
 				    .proto = IPPROTO_TCP };
-	struct canary_svc v = {};
+	struct canary_svc_slots v = {};
 
-	if (state_genstate(&env->st, &gs))
-		return 0xff;
-	k.gen = gs.active;
-	return bpf_map_lookup_elem(env->st.svc_fd, &k, &v) ? 0xff : v.flags;
+	return bpf_map_lookup_elem(env->st.svc_fd, &k, &v) ? 0xff : v.live.flags;
 }
 
 static void clash4(struct test_env *env)

@@ -109,7 +109,8 @@ static void check_n(struct test_env *env, struct canary_config *cfg, int n,
 	compare(less, more, n, what);
 }
 
-/* Version @v's table of @m slots in generation @gen, from canary_ring_v2. */
+/* Version @v's table of @m slots in config slot @gen of service 0, from
+ * canary_ring_v2. */
 static int read_table(struct test_env *env, int v, __u32 gen, __u8 *table,
 		      int m)
 {
@@ -125,7 +126,7 @@ static int read_table(struct test_env *env, int v, __u32 gen, __u8 *table,
 	return 0;
 }
 
-/* A weight change copies v1's table from the active generation (its
+/* A weight change copies v1's table from the live slot (its
  * endpoints did not change): the copy is the table maglev_build() gives
  * for those endpoints, and so is the one built when one of them drains. */
 static void check_copied(struct test_env *env, struct canary_config *cfg)
@@ -144,7 +145,7 @@ static void check_copied(struct test_env *env, struct canary_config *cfg)
 	v1->weight_bps = CANARY_BPS_TOTAL - 2 * V2_BPS;
 	if (!ASSERT_OK(env_apply(env, cfg), "apply new weights"))
 		return;
-	gen = state_active_gen(&env->st);
+	gen = state_service_slot(&env->st, 0);
 	if (ASSERT_OK(read_table(env, 0, gen, got, m), "read copied table"))
 		ASSERT_TRUE(!memcmp(got, want, m),
 			    "copied table is the built one");
@@ -154,7 +155,7 @@ static void check_copied(struct test_env *env, struct canary_config *cfg)
 	    !ASSERT_OK(maglev_build(v1->ep + 1, 29, want, m),
 		       "build 29"))
 		return;
-	gen = state_active_gen(&env->st);
+	gen = state_service_slot(&env->st, 0);
 	if (!ASSERT_OK(read_table(env, 0, gen, got, m), "read rebuilt table"))
 		return;
 	for (gen = 0; gen < m; gen++)

@@ -13,11 +13,11 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-SMALL_MAPS=(canary_gen canary_svc canary_ver canary_ring_v2 canary_flow
+SMALL_MAPS=(canary_gen canary_svc_v2 canary_ver canary_ring_v2 canary_flow
 	    canary_backend canary_global canary_pins canary_tx
-	    canary_svc6 canary_ver6 canary_flow6_v2 canary_backend6 canary_pins6
+	    canary_svc6_v2 canary_ver6 canary_flow6_v2 canary_backend6 canary_pins6
 	    canary_node_v2 canary_snat6)
-BIG_MAPS=(canary_meta_v2 canary_stats canary_pinstat canary_svcguard)
+BIG_MAPS=(canary_meta_v3 canary_stats canary_pinstat canary_svcguard)
 
 # dump_state FILE MAP...: the maps' JSON dumps and the pin dir's listing.
 dump_state() {

@@ -5,7 +5,7 @@
 # with yet another value and 10 status readers all start at once. The CLI
 # serializes writers with a flock on the pin dir (user/dataplane/state.c lock_dir).
 # Afterwards every call has succeeded, the weights are exactly one of the
-# requested values, and the active generation's canary_svc, canary_ver and
+# requested values, and the live slot's canary_svc_v2, canary_ver and
 # canary_meta entries agree with each other and with status. Readers take
 # no lock (user/dataplane/state_read.c): each status read during the storm
 # shows one whole config (weights totalling 100, one of the requested
@@ -57,24 +57,23 @@ storm() {
 	PIDS=()
 }
 
-# meta_of GEN ID: canary_meta's entry for service ID in generation GEN.
+# meta_of SLOT ID: canary_meta's entry for service ID in config slot SLOT.
 meta_of() {
 	local idx=$(($1 * 16384 + $2))
-	bpftool -j map lookup pinned "$PIN_DIR/canary_meta_v2" key \
+	bpftool -j map lookup pinned "$PIN_DIR/canary_meta_v3" key \
 		$((idx & 255)) $((idx >> 8 & 255)) $((idx >> 16 & 255)) $((idx >> 24))
 }
 
-# consistent: the active generation's entries against each other, status
+# consistent: the live slot's entries against each other, status
 # and the requested values. Prints what it found.
 consistent() {
 	local gen id
 	cb -j status >"$WORK/status.final" || { echo "status failed"; return 1; }
-	bpftool -j map dump pinned "$PIN_DIR/canary_gen" >"$WORK/gen.json" &&
-	bpftool -j map dump pinned "$PIN_DIR/canary_svc" >"$WORK/svc.json" &&
+	bpftool -j map dump pinned "$PIN_DIR/canary_svc_v2" >"$WORK/svc.json" &&
 	bpftool -j map dump pinned "$PIN_DIR/canary_ver" >"$WORK/ver.json" ||
 		{ echo "bpftool map dump failed"; return 1; }
-	gen=$("$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["formatted"]["value"]["active"])' \
-		<"$WORK/gen.json") || { echo "no generation"; return 1; }
+	gen=$("$PY" -c 'import json,sys; print(json.load(sys.stdin)[0]["formatted"]["value"]["slot"])' \
+		<"$WORK/svc.json") || { echo "no live slot"; return 1; }
 	id=$("$PY" -c 'import json,sys; print(json.load(sys.stdin)["services"][0]["id"])' \
 		<"$WORK/status.final") || { echo "no service in status"; return 1; }
 	meta_of "$gen" "$id" >"$WORK/meta.json" || { echo "meta lookup failed"; return 1; }
@@ -82,8 +81,7 @@ consistent() {
 	import json, sys
 	work, gen, n_set, apply_v2 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 	st = json.load(open(f"{work}/status.final"))
-	svc = [e["formatted"] for e in json.load(open(f"{work}/svc.json"))
-	       if e["formatted"]["key"]["gen"] == gen]
+	svc = [e["formatted"] for e in json.load(open(f"{work}/svc.json"))]
 	ver = [e["formatted"] for e in json.load(open(f"{work}/ver.json"))
 	       if e["formatted"]["key"]["gen"] == gen]
 	meta = json.load(open(f"{work}/meta.json"))["formatted"]["value"]
@@ -97,13 +95,13 @@ consistent() {
 	    errs.append(f"weights {w} are no requested value")
 	if meta["in_use"] != 1 or meta["weight_bps"][:2] != w:
 	    errs.append(f"canary_meta weights {meta['weight_bps'][:2]} != status {w}")
-	if svc and svc[0]["value"]["cum_bps"][:2] != [w[0], 10000]:
-	    errs.append(f"canary_svc cum_bps {svc[0]['value']['cum_bps']} != {w}")
+	if svc and svc[0]["value"]["live"]["cum_bps"][:2] != [w[0], 10000]:
+	    errs.append(f"canary_svc_v2 cum_bps {svc[0]['value']['live']['cum_bps']} != {w}")
 	n_eps = sorted((v["key"]["version"], v["value"]["n_endpoints"]) for v in ver
 	               if v["key"]["svc_id"] == s["id"])
 	if n_eps != [(0, 3), (1, 1)]:
 	    errs.append(f"canary_ver endpoints {n_eps}, want v1: 3, v2: 1")
-	print(f"generation {gen}: v1={w[0] / 100} v2={w[1] / 100}; " + "; ".join(errs))
+	print(f"slot {gen}: v1={w[0] / 100} v2={w[1] / 100}; " + "; ".join(errs))
 	sys.exit(1 if errs else 0)
 	EOF
 }

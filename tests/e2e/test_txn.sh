@@ -1,18 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-# Config transactions and canary_txn (include/canary.h): a transaction
-# killed half way through writing a generation leaves nothing behind once
-# the next one has run, although a finished one lets the next clear that
-# generation without walking the big maps; and the RCU wait happens after
-# the flip, recorded so that back-to-back changes do not wait before
-# writing.
+# Config transactions and canary_txn (include/canary.h): a change of one
+# service writes its spare config slot and flips that service alone
+# (another service's entry stays as it was); a transaction killed half
+# way leaves nothing behind once the next one has run; and the RCU wait
+# happens after the flips, recorded so that back-to-back changes do not
+# wait before writing.
 #
 # No traffic: a private bpffs, and the CLI writing pinned maps.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-BIG=600   # services in the apply that gets killed (it takes about 1 s)
+BIG=3000  # services in the apply that gets killed: enough that the kill lands before its flips
 
 ctl() { "$CANARY_BIN" --pin-dir "$PIN_DIR" "$@"; }
 
@@ -32,27 +32,33 @@ gen_yaml() {
 	EOF
 }
 
-# gen_state: "active prev" from canary_gen.
-gen_state() {
-	bpftool -j map dump pinned "$PIN_DIR/canary_gen" | "$PY" -c '
-import json, sys
-v = json.load(sys.stdin)[0]["formatted"]["value"]
-print(v["active"], v["prev"])'
+# svc_entry N: "slot prev_slot flip_ns" of the canary_svc_v2 entry of
+# svc-N (VIP 10.96.N/250.N%250+1, port 80).
+svc_entry() {
+	bpftool -j map dump pinned "$PIN_DIR/canary_svc_v2" | "$PY" -c '
+import json, socket, sys
+n = int(sys.argv[1])
+vip = int.from_bytes(socket.inet_aton(f"10.96.{n // 250}.{n % 250 + 1}"), "little")
+for e in json.load(sys.stdin):
+    k, v = e["formatted"]["key"], e["formatted"]["value"]
+    if k["vip"] == vip:
+        print(v["slot"], v["prev_slot"], v["flip_ns"])' "$1"
 }
 
-# svc_count GEN: canary_svc entries of generation GEN.
-svc_count() {
-	bpftool -j map dump pinned "$PIN_DIR/canary_svc" 2>/dev/null | "$PY" -c '
+# map_count MAP: entries of pinned MAP.
+map_count() {
+	bpftool -j map dump pinned "$PIN_DIR/$1" 2>/dev/null | "$PY" -c '
 import json, sys
-print(sum(e["formatted"]["key"]["gen"] == int(sys.argv[1]) for e in json.load(sys.stdin)))' "$1"
+print(len(json.load(sys.stdin)))'
 }
 
 # orphans: entries of canary_ver, canary_ring_v2 and canary_backend that
-# belong to no service of their generation, and versions whose tables are
-# missing or incomplete. Prints them (nothing when clean) and the entry counts.
+# belong to no service, live slots without their versions, and versions
+# whose tables are missing or incomplete. Prints them (nothing when
+# clean) and the entry counts.
 orphans() {
 	local m
-	for m in canary_svc canary_ver canary_ring_v2 canary_backend; do
+	for m in canary_svc_v2 canary_ver canary_ring_v2 canary_backend canary_gen; do
 		bpftool -j map dump pinned "$PIN_DIR/$m" >"$WORK/$m.json" ||
 			{ echo "bpftool dump of $m failed"; return 1; }
 	done
@@ -60,14 +66,18 @@ orphans() {
 	import json, sys
 	w = sys.argv[1]
 	load = lambda m: [e["formatted"] for e in json.load(open(f"{w}/{m}.json"))]
-	svc, ver, ring, be = load("canary_svc"), load("canary_ver"), load("canary_ring_v2"), load("canary_backend")
-	ids = {(e["key"]["gen"], e["value"]["id"]) for e in svc}
-	bad = [f"ver {e['key']}" for e in ver if (e["key"]["gen"], e["key"]["svc_id"]) not in ids]
-	bad += [f"ring {e['key']}" for e in ring if (e["key"]["gen"], e["key"]["svc_id"]) not in ids]
-	eps = {(e["key"]["gen"], ep["addr"], ep["port"]) for e in ver
+	svc, ver, ring, be = load("canary_svc_v2"), load("canary_ver"), load("canary_ring_v2"), load("canary_backend")
+	gen = load("canary_gen")[0]["value"]["active"]
+	ids = {e["value"]["live"]["id"] for e in svc}
+	live = {(e["value"]["slot"], e["value"]["live"]["id"]) for e in svc}
+	bad = [f"ver {e['key']}" for e in ver if e["key"]["svc_id"] not in ids]
+	bad += [f"ring {e['key']}" for e in ring if e["key"]["svc_id"] not in ids]
+	have = {(e["key"]["gen"], e["key"]["svc_id"]) for e in ver}
+	bad += [f"live slot {s} of id {i} has no versions" for s, i in live if (s, i) not in have]
+	eps = {(ep["addr"], ep["port"]) for e in ver if (e["key"]["gen"], e["key"]["svc_id"]) in live
 	       for ep in e["value"]["ep"][:e["value"]["n_endpoints"]]}
 	bad += [f"backend {e['key']}" for e in be
-	        if (e["key"]["gen"], e["key"]["addr"], e["key"]["port"]) not in eps]
+	        if e["key"]["gen"] == gen and (e["key"]["addr"], e["key"]["port"]) not in eps]
 	chunks = {}
 	for e in ring:
 	    k = (e["key"]["gen"], e["key"]["svc_id"], e["key"]["version"])
@@ -86,7 +96,7 @@ orphans() {
 	EOF
 }
 
-# plant_orphan GEN: a canary_ver entry of generation GEN for id 9999.
+# plant_orphan SLOT: a canary_ver entry of config slot SLOT for id 9999.
 plant_orphan() {
 	local key value
 	key=$(printf '0x%02x ' $((9999 & 255)) $((9999 >> 8)) 0 0 0 "$1" 0 0)
@@ -96,16 +106,12 @@ plant_orphan() {
 	bpftool map update pinned "$PIN_DIR/canary_ver" key $key value $value
 }
 
-# txn_state: "clean_gens quiet_flip_ns flip_ns" from canary_txn and canary_gen.
+# txn_state: "busy quiet_flip_ns" from canary_txn.
 txn_state() {
-	local t g
-	t=$(bpftool -j map dump pinned "$PIN_DIR/canary_txn") &&
-	g=$(bpftool -j map dump pinned "$PIN_DIR/canary_gen") || return 1
-	"$PY" -c '
+	bpftool -j map dump pinned "$PIN_DIR/canary_txn" | "$PY" -c '
 import json, sys
-t = json.loads(sys.argv[1])[0]["formatted"]["value"]
-g = json.loads(sys.argv[2])[0]["formatted"]["value"]
-print(t["clean_gens"], t["quiet_flip_ns"], g["prev_until_ns"] - g["grace_ns"])' "$t" "$g"
+t = json.load(sys.stdin)[0]["formatted"]["value"]
+print(t["busy"], t["quiet_flip_ns"])'
 }
 
 e2e_init
@@ -115,24 +121,43 @@ pin_mount || bail "bpffs mount failed"
 gen_yaml 2 0 >"$WORK/small.yaml"
 gen_yaml "$BIG" 100 >"$WORK/big.yaml"
 expect apply_small ctl apply -f "$WORK/small.yaml"
+read -r s0 p0 f0 <<<"$(svc_entry 0)"
+read -r s1 p1 f1 <<<"$(svc_entry 1)"
 expect set_weight ctl set-weight svc-0 v2=20
+read -r s0b p0b f0b <<<"$(svc_entry 0)"
 expect set_weight_again ctl set-weight svc-0 v2=30
+read -r s0c p0c f0c <<<"$(svc_entry 0)"
 
-# Each flip is recorded clean and quiet by the process that made it.
-read -r clean quiet flip <<<"$(txn_state)"
-read -r active prev <<<"$(gen_state)"
-if [ -n "$flip" ] && [ "$quiet" = "$flip" ] && [ $((clean >> active & 1)) -eq 1 ] &&
-	[ $((clean >> prev & 1)) -eq 1 ]; then
-	pass txn_records_flip
-	info "txn_records_flip: clean_gens=$clean, active $active, prev $prev"
+# svc-0 went through its three slots, each flip keeping the one before
+# as the previous slot; svc-1 was not written at all.
+if [ -n "$s0c" ] && [ "$s0" = "$p0" ] && [ "$p0b" = "$s0" ] && [ "$s0b" != "$s0" ] &&
+	[ "$p0c" = "$s0b" ] && [ "$s0c" != "$s0b" ] && [ "$s0c" != "$s0" ] &&
+	[ "$f0" -lt "$f0b" ] && [ "$f0b" -lt "$f0c" ]; then
+	pass flip_cycles_slots
+	info "flip_cycles_slots: svc-0 slots $s0 -> $s0b -> $s0c"
 else
-	fail txn_records_flip "clean_gens=$clean quiet=$quiet flip=$flip active=$active prev=$prev"
+	fail flip_cycles_slots "svc-0: $s0/$p0 -> $s0b/$p0b -> $s0c/$p0c, flips $f0 $f0b $f0c"
+fi
+if [ "$(svc_entry 1)" = "$s1 $p1 $f1" ]; then
+	pass other_service_untouched
+else
+	fail other_service_untouched "svc-1 was '$s1 $p1 $f1', now '$(svc_entry 1)'"
+fi
+
+# Each transaction is recorded quiet (its RCU wait done) and not busy by
+# the process that made it.
+read -r busy quiet <<<"$(txn_state)"
+if [ "$busy" = 0 ] && [ -n "$quiet" ] && [ "$quiet" -ge "$f0c" ]; then
+	pass txn_records_flip
+	info "txn_records_flip: quiet since $quiet, last flip $f0c"
+else
+	fail txn_records_flip "busy=$busy quiet=$quiet flip=$f0c"
 fi
 if res=$(orphans); then pass no_orphans_after_changes; info "no_orphans_after_changes: $res"
 else fail no_orphans_after_changes "$res"; fi
 
-# Endpoints change, then weights: each generation gets a new table for
-# the changed version and keeps or copies the others.
+# Endpoints change, then weights: each slot gets a new table for the
+# changed version and keeps or copies the others.
 sed 's/10.128.0.0:8080, //' "$WORK/small.yaml" >"$WORK/fewer.yaml"
 expect apply_fewer_endpoints ctl apply -f "$WORK/fewer.yaml"
 for w in 21 22 23; do
@@ -145,34 +170,34 @@ import json, sys
 print(len(json.load(sys.stdin)["services"][0]["versions"][0]["endpoints"]))')
 if [ "$n" = 9 ]; then pass endpoint_removed; else fail endpoint_removed "v1 lists $n endpoints, want 9"; fi
 expect apply_small_again ctl apply -f "$WORK/small.yaml"
-read -r active prev <<<"$(gen_state)"
 
-# A big apply, killed once it has written services into its generation.
-target=$((3 - active - prev))
+# A big apply, killed once it has written services into their slots,
+# before it flipped them (600 new services, then the small two removed).
+nver=$(map_count canary_ver)
 "$CANARY_BIN" --pin-dir "$PIN_DIR" apply -f "$WORK/big.yaml" >/dev/null 2>&1 &
 APID=$!   # the CLI itself, not a subshell: kill -9 must hit it
 PIDS+=("$APID")
 n=0
 for _ in $(seq 200); do
-	n=$(svc_count "$target")
-	[ "${n:-0}" -ge 5 ] && break
+	n=$(map_count canary_ver)
+	[ "${n:-0}" -ge $((nver + 10)) ] && break
 	kill -0 "$APID" 2>/dev/null || break
 	sleep 0.02
 done
 kill -9 "$APID" 2>/dev/null
 wait "$APID" 2>/dev/null
 PIDS=()
-read -r clean _ _ <<<"$(txn_state)"
-read -r a2 _ <<<"$(gen_state)"
-if [ "${n:-0}" -ge 5 ] && [ "$a2" = "$active" ] && [ $((clean >> target & 1)) -eq 0 ]; then
+read -r busy _ <<<"$(txn_state)"
+nsvc=$(map_count canary_svc_v2)
+if [ "${n:-0}" -ge $((nver + 10)) ] && [ "$busy" = 1 ] && [ "$nsvc" = 2 ]; then
 	pass killed_apply_left_partial
-	info "killed_apply_left_partial: $n services written into generation $target, still active: $a2"
+	info "killed_apply_left_partial: $((n - nver)) version entries written, $nsvc services live"
 else
-	fail killed_apply_left_partial "svc entries in gen $target: $n, active $a2 (was $active), clean_gens=$clean"
+	fail killed_apply_left_partial "version entries $nver -> $n, busy=$busy, $nsvc services live"
 fi
 # Whatever the kill interrupted (a Maglev table without its version entry,
 # say), one such entry for certain: a version of service id 9999.
-plant_orphan "$target" || fail plant_orphan "bpftool map update failed"
+plant_orphan 1 || fail plant_orphan "bpftool map update failed"
 if orphans >/dev/null; then fail orphan_planted "orphans() did not see it"; fi
 expect status_after_kill ctl status svc-0
 expect apply_after_kill ctl apply -f "$WORK/small.yaml"

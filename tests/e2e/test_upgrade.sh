@@ -3,10 +3,11 @@
 # An in-place upgrade across map renames: a pin dir as older releases
 # left it (canary_meta with 352-byte entries, Maglev chunks in
 # canary_ring, canary_node with IPv4 fields only, canary_flow6 without
-# snat_port; made here from the running maps with bpftool, the new names
-# unpinned) is taken over by a re-attach of this build, which carries
-# them into canary_meta_v2, canary_ring_v2, canary_node_v2 and
-# canary_flow6_v2. Two upgrades in turn, each from the release that had
+# snat_port, canary_svc and canary_svc6 with an entry per generation;
+# made here from the running maps with bpftool, the new names unpinned)
+# is taken over by a re-attach of this build, which carries them into
+# canary_meta_v3, canary_ring_v2, canary_node_v2, canary_flow6_v2,
+# canary_svc_v2 and canary_svc6_v2. Two upgrades in turn, each from the release that had
 # those maps: held IPv6 connections keep their pods through a weight
 # change after it (no grace period: only their carried flow entries keep
 # them) and the node section survives; then held IPv4 connections keep
@@ -17,7 +18,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 
 # old_layout MAP...: older releases' pins of the MAPs named (canary_meta,
-# canary_ring: before IPv6; canary_node, canary_flow6: before IPv6 SNAT),
+# canary_ring: before IPv6; canary_node, canary_flow6: before IPv6 SNAT;
+# canary_svc, canary_svc6: before per-service slots),
 # filled from their running successors, which are unpinned. Prints the
 # number of entries copied per map.
 old_layout() {
@@ -34,14 +36,13 @@ def key32(i):
 def meta():
     bt("map", "create", pin + "/canary_meta", "type", "array", "key", "4",
        "value", "352", "entries", str(16384 * 3), "name", "canary_meta")
-    for gen in range(3):
-        k = gen * 16384  # service id 0 in each generation
-        v = json.loads(bt("map", "lookup", "pinned", pin + "/canary_meta_v2",
-                          "key", "hex", *key32(k)))["value"]
-        raw = bytes(int(x, 16) for x in v)
+    n = 0
+    for e in json.loads(bt("map", "dump", "pinned", pin + "/canary_meta_v3")):
         bt("map", "update", "pinned", pin + "/canary_meta", "key", "hex",
-           *key32(k), "value", "hex", *hexs(raw[:352]))
-    return 3
+           *[x[2:] for x in e["key"]], "value", "hex",
+           *[x[2:] for x in e["value"][:352]])
+        n += 1
+    return n
 def copy_hash(name, kind, key, value, size):
     bt("map", "create", pin + "/" + name, "type", kind, "key", str(key),
        "value", str(size), "entries", "262144" if kind == "hash" else "65536",
@@ -61,12 +62,37 @@ def node():
     bt("map", "update", "pinned", pin + "/canary_node", "key", "hex",
        *key32(0), "value", "hex", *[x[2:] for x in v[:16]])
     return 1
+def svc(name, key):
+    # one entry per generation the service has (live, and previous while
+    # in grace), the generation in the key's last byte; the live slots
+    # must be the generation canary_gen names active, as an older
+    # release kept them
+    active = json.loads(bt("map", "dump", "pinned", pin + "/canary_gen"))[0]["formatted"]["value"]["active"]
+    bt("map", "create", pin + "/" + name, "type", "hash", "key", str(key),
+       "value", "16", "entries", str(16384 * 3), "name", name)
+    n = 0
+    for e in json.loads(bt("map", "dump", "pinned", pin + "/" + name + "_v2")):
+        k = [x[2:] for x in e["key"]]
+        v = [x[2:] for x in e["value"]]
+        slot, prev = int(v[32], 16), int(v[33], 16)
+        if slot != active:
+            raise SystemExit(f"{name}: live slot {slot}, canary_gen active {active}")
+        bt("map", "update", "pinned", pin + "/" + name, "key", "hex",
+           *k[:-1], format(slot, "02x"), "value", "hex", *v[:16])
+        n += 1
+        if prev != slot:
+            bt("map", "update", "pinned", pin + "/" + name, "key", "hex",
+               *k[:-1], format(prev, "02x"), "value", "hex", *v[16:32])
+    return n
 make = {"canary_meta": meta, "canary_node": node,
+        "canary_svc": lambda: svc("canary_svc", 8),
+        "canary_svc6": lambda: svc("canary_svc6", 20),
         "canary_ring": lambda: copy_hash("canary_ring", "hash", 8, 4096, 4096),
         "canary_flow6": lambda: copy_hash("canary_flow6", "lru_hash", 40, 28, 24)}
 counts = [str(make[m]()) for m in maps]
 for m in maps:
-    subprocess.run(["rm", pin + "/" + m + "_v2"], check=True)
+    subprocess.run(["rm", pin + "/" + m + ("_v3" if m == "canary_meta" else "_v2")],
+                   check=True)
 print(" ".join(counts))
 PY
 }
@@ -101,13 +127,16 @@ print(n.get("address"), n.get("pod_cidr"), n.get("address6"),
       "%s-%s" % (n.get("snat_port_min"), n.get("snat_port_max")))'
 }
 
-# old_pins_case NAME MAP...: the MAPs' old pins are gone, their _v2 there.
+# old_pins_case NAME MAP...: the MAPs' old pins are gone, their
+# successors (canary_meta_v3, the others' _v2) there.
 old_pins_case() {
-	local name=$1 m bad=""
+	local name=$1 m s bad=""
 	shift
 	for m in "$@"; do
 		[ -e "$PIN_DIR/$m" ] && bad+=" $m"
-		[ -e "$PIN_DIR/${m}_v2" ] || bad+=" no ${m}_v2"
+		s=${m}_v2
+		[ "$m" = canary_meta ] && s=canary_meta_v3
+		[ -e "$PIN_DIR/$s" ] || bad+=" no $s"
 	done
 	[ -z "$bad" ] && pass "$name" || fail "$name" "$bad"
 }
@@ -126,15 +155,17 @@ upgrade_yaml >"$WORK/six.yaml"
 expect apply_dual_stack cb apply -f "$WORK/six.yaml"
 VIP=$VIP6 hold_start 50
 hold_cmd "" hold_open6 || fail hold_open6 "no answer from client.py hold"
-if counts=$(old_layout canary_node canary_flow6 2>&1) &&
-	read -r _ flows6 <<<"$counts" && [ "$flows6" -ge 50 ]; then
+if counts=$(old_layout canary_node canary_flow6 canary_svc canary_svc6 2>&1) &&
+	read -r _ flows6 n4 n6 <<<"$counts" && [ "$flows6" -ge 50 ] &&
+	[ "$n4" = 1 ] && [ "$n6" = 1 ]; then
 	pass old_node_and_flow6_pinned
 	info "old_node_and_flow6_pinned: $flows6 canary_flow6 entries"
 else
 	fail old_node_and_flow6_pinned "${counts:-}"
 fi
 reattach_case reattach_carries_node_and_flow6
-old_pins_case old_node_and_flow6_pins_removed canary_node canary_flow6
+old_pins_case old_node_and_flow6_pins_removed canary_node canary_flow6 \
+	canary_svc canary_svc6
 res=$(nsx "$NS_NODE" bpftool -j map dump pinned "$PIN_DIR/canary_flow6_v2" |
 	"$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')
 [ "${res:-0}" -ge 50 ] && pass ipv6_flows_carried ||
@@ -152,15 +183,15 @@ write_yaml "$WORK/seed.yaml" 75 25
 expect apply_seed cb apply -f "$WORK/seed.yaml"
 hold_start 50
 hold_cmd "" hold_open || fail hold_open "no answer from client.py hold"
-if counts=$(old_layout canary_meta canary_ring canary_node 2>&1) &&
-	read -r _ chunks _ <<<"$counts" && [ "$chunks" -gt 0 ]; then
+if counts=$(old_layout canary_meta canary_ring canary_node canary_svc 2>&1) &&
+	read -r _ chunks _ n4 <<<"$counts" && [ "$chunks" -gt 0 ] && [ "$n4" = 1 ]; then
 	pass old_layout_pinned
 	info "old_layout_pinned: canary_meta, canary_node, $chunks canary_ring chunks"
 else
 	fail old_layout_pinned "${counts:-}"
 fi
 reattach_case reattach_carries_maps_over
-old_pins_case old_pins_removed canary_meta canary_ring canary_node
+old_pins_case old_pins_removed canary_meta canary_ring canary_node canary_svc
 status_case config_and_weights_kept prod-service v1=75 v2=25
 held_case held_connections_keep_pod 50
 split_case new_connections_split_75_25 1000 4 v1=75 v2=25

@@ -284,7 +284,8 @@ static int do_endpoints(int argc, char **argv)
 		return ret;
 	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = cli_state_transaction(&st, edit_endpoints, &e);
+		ret = cli_state_transaction_service(&st, e.name, edit_endpoints,
+						    &e);
 	state_close(&st);
 	if (!ret)
 		p_done("endpoints of %s/%s set (%d)", e.name, e.version, e.n);

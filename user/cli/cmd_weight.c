@@ -65,7 +65,7 @@ static int do_set_weight(int argc, char **argv)
 		return kube_set_weight(k.kubeconfig, k.ns, w.name, w.n, w.assign);
 	ret = cli_state_open_existing(&st, state_pin_dir(opt_pin_dir));
 	if (!ret)
-		ret = cli_state_transaction(&st, edit_weights, &w);
+		ret = cli_state_transaction_service(&st, w.name, edit_weights, &w);
 	/* An operator's decision re-arms the guard, even with the same
 	 * weights (a changed weight re-arms it in the transaction). */
 	if (!ret) {

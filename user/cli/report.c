@@ -56,3 +56,12 @@ int cli_link_pin_new(int fd, const char *path)
 
 	return report(link_pin_new(fd, path, &err), &err);
 }
+
+int cli_state_transaction_service(struct canary_state *st, const char *name,
+				  config_edit_fn edit, void *arg)
+{
+	struct canary_err err = {};
+
+	return report(state_transaction_service(st, name, edit, arg, &err),
+		      &err);
+}

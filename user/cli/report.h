@@ -20,6 +20,9 @@ int cli_state_open_unlocked(struct canary_state *st, const char *dir);
 /* state_transaction(): an exit code. */
 int cli_state_transaction(struct canary_state *st, config_edit_fn edit,
 			  void *arg);
+/* state_transaction_service(), reported. */
+int cli_state_transaction_service(struct canary_state *st, const char *name,
+				  config_edit_fn edit, void *arg);
 /* loader_load(): 0 or a negative errno. */
 int cli_loader_load(const char *pin_dir, struct canary_bpf **skel);
 /* link_pin_new(): 0 or a negative errno. */

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
+#include "core/names.h"
 #include "dataplane/guard.h"
 
 static __u64 clock_ns(clockid_t c)
@@ -86,25 +87,29 @@ int guard_write(struct canary_state *st, const struct canary_config *old,
 		const bool *fresh)
 {
 	const struct canary_service_cfg *svc, *was;
-	int i, err;
+	struct names ix;
+	int i, j, err = 0;
 
-	for (i = 0; i < cfg->n_services; i++) {
+	/* The old services by name: a lookup each, not a scan. */
+	names_init(&ix);
+	for (j = 0; j < old->n_services && !err; j++)
+		err = names_put(&ix, old->svc[j].name, j) ? -ENOMEM : 0;
+	for (i = 0; i < cfg->n_services && !err; i++) {
 		svc = &cfg->svc[i];
-		was = fresh[i] ? NULL :
-				 config_find((struct canary_config *)old, svc->name);
+		j = fresh[i] ? -1 : names_get(&ix, svc->name);
+		was = j < 0 ? NULL : &old->svc[j];
 		if (st->svcguard_fd < 0) {
 			if (svc->guard.on)
-				return -ENOENT;
+				err = -ENOENT;
 			continue;
 		}
 		if (was && guard_cfg_equal(&was->guard, &svc->guard) &&
 		    same_weights(was, svc))
 			continue;
 		err = write_one(st, ids[i], &svc->guard, true);
-		if (err)
-			return err;
 	}
-	return 0;
+	names_free(&ix);
+	return err;
 }
 
 int guard_rearm(struct canary_state *st, __u32 id)
@@ -130,7 +135,7 @@ int guard_rearm_service(struct canary_state *st, const char *name)
 
 	config_init(&cfg);
 	if (ids)
-		err = state_read_config(st, &cfg, ids);
+		err = state_read_snapshot(st, &cfg, ids, NULL, name, NULL);
 	i = err ? -1 : config_find_index(&cfg, name);
 	if (!err && i < 0)
 		err = -ENOENT;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
@@ -41,6 +42,22 @@ static int copy_meta(int from, int to)
 		memcpy(&m, old, sizeof(old));
 		m.family = CANARY_FAMILY_IPV4;
 		if (bpf_map_update_elem(to, &id, &m, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* canary_meta_v2 (an array of every id in every generation) into
+ * canary_meta_v3 (a hash): the entries in use, as they are. */
+static int copy_meta_v2(int from, int to)
+{
+	static struct canary_meta m;
+	__u32 id;
+
+	for (id = 0; id < CANARY_MAX_SERVICES * CANARY_GENERATIONS; id++) {
+		if (bpf_map_lookup_elem(from, &id, &m))
+			return -errno;
+		if (m.in_use && bpf_map_update_elem(to, &id, &m, BPF_ANY))
 			return -errno;
 	}
 	return 0;
@@ -103,13 +120,83 @@ static int copy_flow6(int from, int to)
 	return errno == ENOENT ? 0 : -errno;
 }
 
+/* canary_gen as the older release left it, read before its canary_svc
+ * is carried over (the map itself is reused). */
+static struct canary_genstate old_gen;
+
+/* Old canary_svc (@k6: canary_svc6) key @k with its generation byte at
+ * @gen_off set to @gen: the entry's value into @v; 0 or -ENOENT. */
+static int old_svc_at(int from, void *k, size_t gen_off, __u32 gen,
+		      struct canary_svc *v)
+{
+	((__u8 *)k)[gen_off] = gen;
+	return bpf_map_lookup_elem(from, k, v) ? -ENOENT : 0;
+}
+
+/*
+ * One family's canary_svc (keys of @ks bytes, generation at @gen_off)
+ * into its successor: each service of the live generation becomes an
+ * entry whose live slot is that generation and whose previous slot is
+ * the previous generation while its grace lasts. Every slot keeps the
+ * entries it had (canary_ver, canary_ring_v2, canary_pins, canary_meta_v2
+ * key them by the same byte), so nothing else is copied.
+ */
+static int copy_svc_family(int from, int to, size_t ks, size_t gen_off)
+{
+	unsigned char k[20], prev_k[20], nk[20];
+	__u32 active = old_gen.active, prev = old_gen.prev;
+	struct canary_svc_slots e;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(from, first ? NULL : prev_k, k)) {
+		first = false;
+		memcpy(prev_k, k, ks);
+		if (k[gen_off] != active)
+			continue;
+		memset(&e, 0, sizeof(e));
+		memcpy(nk, k, ks);
+		if (old_svc_at(from, nk, gen_off, active, &e.live))
+			continue;
+		e.slot = e.prev_slot = active;
+		if (prev != active && prev < CANARY_GENERATIONS &&
+		    !old_svc_at(from, nk, gen_off, prev, &e.prev) &&
+		    e.prev.id == e.live.id) {
+			e.prev_slot = prev;
+			e.prev_until_ns = old_gen.prev_until_ns;
+		}
+		e.flip_ns = old_gen.prev_until_ns - old_gen.grace_ns;
+		nk[gen_off] = 0; /* the reserved byte now */
+		if (bpf_map_update_elem(to, nk, &e, BPF_ANY))
+			return -errno;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int copy_svc(int from, int to)
+{
+	return copy_svc_family(from, to, sizeof(struct canary_svc_key),
+			       offsetof(struct canary_svc_key, reserved));
+}
+
+static int copy_svc6(int from, int to)
+{
+	return copy_svc_family(from, to, sizeof(struct canary_svc6_key),
+			       offsetof(struct canary_svc6_key, reserved));
+}
+
 static const struct old_map old_maps[] = {
 	{ "canary_meta", sizeof(__u32), OLD_META_SIZE, copy_meta },
+	{ "canary_meta_v2", sizeof(__u32), sizeof(struct canary_meta),
+	  copy_meta_v2 },
 	{ "canary_ring", sizeof(struct canary_ring_key),
 	  sizeof(struct canary_ring), copy_ring },
 	{ "canary_node", sizeof(__u32), CANARY_NODE_V1_SIZE, copy_node },
 	{ "canary_flow6", sizeof(struct canary_flow6_key), CANARY_FLOW6_V1_SIZE,
 	  copy_flow6 },
+	{ "canary_svc", sizeof(struct canary_svc_key), sizeof(struct canary_svc),
+	  copy_svc },
+	{ "canary_svc6", sizeof(struct canary_svc6_key),
+	  sizeof(struct canary_svc), copy_svc6 },
 };
 
 /* Copies old map @o pinned at @path into @to, then unpins it. */
@@ -156,13 +243,23 @@ static int migrate_one(const struct old_map *o, const char *path, int to,
 int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel,
 		     struct canary_err *cerr)
 {
-	int to[] = { bpf_map__fd(skel->maps.canary_meta_v2),
+	int to[] = { bpf_map__fd(skel->maps.canary_meta_v3),
+		     bpf_map__fd(skel->maps.canary_meta_v3),
 		     bpf_map__fd(skel->maps.canary_ring_v2),
 		     bpf_map__fd(skel->maps.canary_node_v2),
-		     bpf_map__fd(skel->maps.canary_flow6_v2) };
+		     bpf_map__fd(skel->maps.canary_flow6_v2),
+		     bpf_map__fd(skel->maps.canary_svc_v2),
+		     bpf_map__fd(skel->maps.canary_svc6_v2) };
 	char path[PATH_MAX + 32];
+	__u32 zero = 0;
 	size_t i;
 	int err;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.canary_gen), &zero,
+				&old_gen))
+		memset(&old_gen, 0, sizeof(old_gen));
+	if (old_gen.active >= CANARY_GENERATIONS)
+		old_gen.active = 0;
 
 	_Static_assert(sizeof(to) / sizeof(to[0]) ==
 			       sizeof(old_maps) / sizeof(old_maps[0]),

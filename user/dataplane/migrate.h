@@ -13,14 +13,18 @@
 struct canary_bpf;
 
 /*
- * Copies canary_meta (352-byte entries, before IPv6) into canary_meta_v2
- * and canary_ring (the Maglev chunks; the tables keep the size their
- * version records, so the data plane picks exactly as before) into
- * canary_ring_v2, canary_node (IPv4 only) into canary_node_v2 and
- * canary_flow6 (no snat_port) into canary_flow6_v2, then unpins the old
- * maps. Does nothing when @pin_dir holds none of them. Returns 0 or a
- * negative errno, with the reason in @err; the old pins stay until a copy
- * succeeds, so a retry starts over.
+ * Copies canary_meta (352-byte entries, before IPv6) and canary_meta_v2
+ * (an array) into canary_meta_v3 (a hash, the entries in use),
+ * canary_ring (the Maglev chunks; the tables keep the size their version
+ * records, so the data plane picks exactly as before) into
+ * canary_ring_v2, canary_node (IPv4 only) into canary_node_v2,
+ * canary_flow6 (no snat_port) into canary_flow6_v2, canary_svc and
+ * canary_svc6 (an entry per generation) into canary_svc_v2 and
+ * canary_svc6_v2 (an entry per service naming its live and previous
+ * slots: the generations it had), then unpins the old maps. Does nothing
+ * when @pin_dir holds none of them. Returns 0 or a negative errno, with
+ * the reason in @err; the old pins stay until a copy succeeds, so a
+ * retry starts over.
  */
 int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel,
 		     struct canary_err *err);

@@ -160,6 +160,8 @@ static int open_maps(struct canary_state *st)
 		st->health_fd = -1;
 	if (get_map(st, CANARY_MAP_SVCGUARD, &st->svcguard_fd))
 		st->svcguard_fd = -1;
+	if (get_map(st, CANARY_MAP_NAMES, &st->names_fd))
+		st->names_fd = -1;
 	return 0;
 }
 
@@ -184,7 +186,7 @@ static void state_init(struct canary_state *st, const char *dir)
 	st->svc6_fd = st->ver6_fd = st->flow6_fd = st->backend6_fd = -1;
 	st->pins6_fd = st->port_fd = st->txn_fd = st->vips_fd = -1;
 	st->flowcfg_fd = -1;
-	st->health_fd = st->svcguard_fd = -1;
+	st->health_fd = st->svcguard_fd = st->names_fd = -1;
 }
 
 static int do_open(struct canary_state *st, const char *dir, bool create,
@@ -246,7 +248,8 @@ void state_close(struct canary_state *st)
 		       &st->ustat_fd, &st->svc6_fd, &st->ver6_fd,
 		       &st->flow6_fd, &st->backend6_fd, &st->pins6_fd,
 		       &st->port_fd, &st->txn_fd, &st->vips_fd, &st->flowcfg_fd,
-		       &st->clock_fd, &st->health_fd, &st->svcguard_fd, &st->dir_fd };
+		       &st->clock_fd, &st->health_fd, &st->svcguard_fd,
+		       &st->names_fd, &st->dir_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

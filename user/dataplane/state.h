@@ -2,8 +2,8 @@
 /*
  * The running state: the pinned maps under the pin directory, a lock that
  * serializes every canary-bpf process changing them, and config
- * transactions (read the active generation, edit, write the inactive one,
- * flip).
+ * transactions (read the live config, edit, write each changed service
+ * into a config slot no packet reads, flip that service).
  */
 #ifndef CANARY_USER_STATE_H
 #define CANARY_USER_STATE_H
@@ -52,6 +52,8 @@ struct canary_state {
 	 * loads a build that has them */
 	int health_fd;
 	int svcguard_fd;
+	/* canary_names; -1 likewise */
+	int names_fd;
 };
 
 /* Opens canary_vips if pinned and not open yet; 0 or -errno. */
@@ -107,7 +109,9 @@ int state_flow_clock(struct canary_state *st, __u64 *ns);
 int state_write_timeouts(struct canary_state *st,
 			 const struct canary_timeouts_cfg *t);
 
-/* Service @id's canary_meta in the live generation; 0 or -errno. */
+/* Service @id's live config slot (canary_svc_v2), or -ENOENT. */
+int state_service_slot(struct canary_state *st, __u32 id);
+/* Service @id's canary_meta in its live slot; 0 or -errno. */
 int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m);
 /* The live config into @cfg (initialized; emptied first), and in @ids
  * (CANARY_MAX_SERVICES entries) each service's id, in order. Consistent
@@ -121,10 +125,6 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 int state_read_snapshot(struct canary_state *st, struct canary_config *cfg,
 			__u32 *ids, __u64 (*base)[CANARY_MAX_VERSIONS],
 			const char *only, int *gen);
-/* Marks in @used (CANARY_MAX_SERVICES entries) the ids of the services
- * of generation @gen, from canary_svc and canary_svc6; 0 or -errno. */
-int state_gen_ids(struct canary_state *st, __u32 gen, bool *used);
-
 /*
  * A config edit: changes @cfg in place. Returns 0, or -EINVAL for a usage
  * error (message in @err: nothing is written), or another negative errno.
@@ -132,8 +132,9 @@ int state_gen_ids(struct canary_state *st, __u32 gen, bool *used);
 typedef int (*config_edit_fn)(struct canary_config *cfg, void *arg,
 			      struct canary_err *err);
 
-/* Reads the active config, applies @edit, validates, writes the result to
- * the inactive generation and flips to it. Returns an exit code
+/* Reads the live config, applies @edit, validates, writes each service
+ * that changed into its spare config slot and flips it (one service at a
+ * time: each service's change is atomic, the file's as a whole is not). Returns an exit code
  * (EXIT_USAGE when @edit or validation refused the change, which is then
  * not written), with the reason in @err when it is not EXIT_OK. */
 int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
@@ -144,6 +145,18 @@ int state_transaction(struct canary_state *st, config_edit_fn edit, void *arg,
 int state_transaction_on(struct canary_state *st,
 			 const struct canary_config *old, const __u32 *old_ids,
 			 config_edit_fn edit, void *arg, struct canary_err *err);
+
+/*
+ * state_transaction() for an edit of service @name alone that keeps its
+ * VIP, protocol and ports (weights, endpoints, pins): that service is read
+ * and written, entry by entry, and no other (CANARY_SVC_F_SHARED aside),
+ * so the cost does not grow with the number of services. An edit that
+ * reaches further (or a service that is not there) runs as
+ * state_transaction() instead.
+ */
+int state_transaction_service(struct canary_state *st, const char *name,
+			      config_edit_fn edit, void *arg,
+			      struct canary_err *err);
 
 /* Active generation, or -1. */
 int state_active_gen(struct canary_state *st);

@@ -385,3 +385,181 @@ int state_write_backends(struct canary_state *st,
 	err = sync_family(st->backend_fd, cfg, false, gen, shared);
 	return err ? err : sync_family(st->backend6_fd, cfg, true, gen, shared);
 }
+
+/* Marks in @shared (one per service of @cfg) the services of family @v6
+ * that share an endpoint with another service port. */
+static int shared_family(const struct canary_config *cfg, bool v6, bool *shared)
+{
+	size_t ks = be_key_size(v6);
+	struct be_pairs pairs = {};
+	int err;
+
+	err = collect_pairs(cfg, v6, 0, &pairs);
+	if (!err) {
+		qsort_r(pairs.p, pairs.n, sizeof(*pairs.p), pair_cmp, &ks);
+		group_pairs(&pairs, v6, shared);
+	}
+	free(pairs.p);
+	return err;
+}
+
+int state_shared_flags(const struct canary_config *cfg, bool *shared)
+{
+	int err;
+
+	memset(shared, 0, cfg->n_services * sizeof(*shared));
+	err = shared_family(cfg, false, shared);
+	return err ? err : shared_family(cfg, true, shared);
+}
+
+/* Sizes of one family's backend entry parts. */
+static size_t be_item_size(bool v6)
+{
+	return v6 ? sizeof(struct canary_backend6_svc) :
+		    sizeof(struct canary_backend_svc);
+}
+
+/* The items (services) of entry @val, of family @v6. */
+static unsigned char *be_items(void *val, bool v6, __u32 **n)
+{
+	if (v6) {
+		*n = &((struct canary_backend6 *)val)->n;
+		return (unsigned char *)((struct canary_backend6 *)val)->svc;
+	}
+	*n = &((struct canary_backend *)val)->n;
+	return (unsigned char *)((struct canary_backend *)val)->svc;
+}
+
+/* Whether backend item @it (VIP then port) is one of @svc's ports. */
+static bool item_is(const unsigned char *it, bool v6,
+		    const struct canary_service_cfg *svc,
+		    const struct canary_port_cfg *ports, int np)
+{
+	size_t alen = v6 ? 16 : 4;
+	__be16 port;
+	int p;
+
+	if (memcmp(it, v6 ? (const void *)svc->vip.v6 : (const void *)&svc->vip.v4,
+		   alen))
+		return false;
+	memcpy(&port, it + alen, sizeof(port));
+	for (p = 0; p < np; p++)
+		if (ports[p].port == port)
+			return true;
+	return false;
+}
+
+/* Sets CANARY_SVC_F_SHARED in the live header of the service port that
+ * backend item @it (protocol @proto) names, unless it has it. */
+static int mark_shared(struct canary_state *st, const unsigned char *it,
+		       bool v6, __u8 proto)
+{
+	struct canary_svc6_key k6 = { .proto = proto };
+	struct canary_svc_key k4 = { .proto = proto };
+	struct canary_svc_slots e;
+	int fd = v6 ? st->svc6_fd : st->svc_fd;
+	void *k = v6 ? (void *)&k6 : (void *)&k4;
+
+	if (v6) {
+		memcpy(k6.vip, it, 16);
+		memcpy(&k6.port, it + 16, 2);
+	} else {
+		memcpy(&k4.vip, it, 4);
+		memcpy(&k4.port, it + 4, 2);
+	}
+	if (bpf_map_lookup_elem(fd, k, &e) || (e.live.flags & CANARY_SVC_F_SHARED))
+		return 0;
+	e.live.flags |= CANARY_SVC_F_SHARED;
+	return bpf_map_update_elem(fd, k, &e, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Endpoint entry @k (generation @gen) made right for @svc: its items of
+ * @svc's ports replaced by those of @want (@n_want pairs with this key,
+ * possibly none); the others' stay. Marks *@shared when another service
+ * port is there too, and that one's service shared.
+ */
+static int be_entry_fix(struct canary_state *st, int fd, bool v6,
+			const struct be_entry *k,
+			const struct canary_service_cfg *svc,
+			const struct be_pair *want, size_t n_want, bool *shared)
+{
+	struct canary_port_cfg ports[CANARY_MAX_PORTS];
+	size_t is = be_item_size(v6), i, vs = be_val_size(v6);
+	union { struct canary_backend v4; struct canary_backend6 v6; } cur, nv;
+	unsigned char *ci, *ni;
+	__u32 *cn, *nn, j;
+	int np = config_ports(svc, ports), err = 0;
+	__u8 proto = v6 ? k->k.v6.proto : k->k.v4.proto;
+
+	memset(&cur, 0, sizeof(cur));
+	memset(&nv, 0, sizeof(nv));
+	bpf_map_lookup_elem(fd, &k->k, &cur); /* none: an empty one */
+	ci = be_items(&cur, v6, &cn);
+	ni = be_items(&nv, v6, &nn);
+	for (j = 0; j < *cn && j < CANARY_BACKEND_SVCS; j++) {
+		if (item_is(ci + j * is, v6, svc, ports, np))
+			continue;
+		memcpy(ni + (*nn)++ * is, ci + j * is, is);
+		*shared = true;
+		err = err ?: mark_shared(st, ci + j * is, v6, proto);
+	}
+	for (i = 0; i < n_want; i++) {
+		if (*nn == CANARY_BACKEND_SVCS) {
+			pr_warn("an endpoint of '%s' serves more than %d service "
+				"ports: its replies there are not translated\n",
+				svc->name, CANARY_BACKEND_SVCS);
+			break;
+		}
+		memcpy(ni + (*nn)++ * is,
+		       v6 ? (const void *)want[i].e.val.v6.svc :
+			    (const void *)want[i].e.val.v4.svc, is);
+	}
+	if (err || !memcmp(&cur, &nv, vs))
+		return err;
+	if (!*nn)
+		return bpf_map_delete_elem(fd, &k->k) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(fd, &k->k, &nv, BPF_ANY) ? -errno : 0;
+}
+
+int state_backends_service(struct canary_state *st,
+			   const struct canary_service_cfg *old,
+			   const struct canary_service_cfg *svc, __u32 gen,
+			   bool *shared)
+{
+	struct canary_config one = { .n_services = 1 };
+	bool v6 = config_is_v6(svc);
+	size_t ks = be_key_size(v6), i, j;
+	struct be_pairs a = {}, b = {};
+	int fd = v6 ? st->backend6_fd : st->backend_fd, err;
+	bool left = false; /* endpoints it left: not its sharing */
+
+	*shared = false;
+	one.svc = (struct canary_service_cfg *)old;
+	err = collect_pairs(&one, v6, gen, &a);
+	one.svc = (struct canary_service_cfg *)svc;
+	if (!err)
+		err = collect_pairs(&one, v6, gen, &b);
+	if (!err) {
+		qsort_r(a.p, a.n, sizeof(*a.p), pair_cmp, &ks);
+		qsort_r(b.p, b.n, sizeof(*b.p), pair_cmp, &ks);
+	}
+	/* Each key of the new pairs, then each old key the new ones lack. */
+	for (i = 0; !err && i < b.n; i = j) {
+		for (j = i; j < b.n && !memcmp(&b.p[j].e.k, &b.p[i].e.k, ks); j++)
+			;
+		err = be_entry_fix(st, fd, v6, &b.p[i].e, svc, b.p + i, j - i,
+				   shared);
+	}
+	for (i = 0; !err && i < a.n; i++) {
+		if (i && !memcmp(&a.p[i].e.k, &a.p[i - 1].e.k, ks))
+			continue;
+		if (find_key((unsigned char *)b.p, b.n, sizeof(*b.p), ks,
+			     &a.p[i].e.k) >= 0)
+			continue;
+		err = be_entry_fix(st, fd, v6, &a.p[i].e, svc, NULL, 0, &left);
+	}
+	free(a.p);
+	free(b.p);
+	return err;
+}

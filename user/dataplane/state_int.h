@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Between the files of a config transaction (state_*.c), not for other
- * callers: state_config.c writes a generation, state_txn.c runs the
- * transaction and the flip, state_node.c holds the node section and
+ * callers: state_config.c writes one service's config slot, state_txn.c
+ * runs the transaction and the flips, state_node.c holds the node section and
  * state_gc.c drops dead flows.
  */
 #ifndef CANARY_USER_STATE_INT_H
@@ -19,11 +19,40 @@ int state_assign_ids(const struct canary_config *old, const __u32 *old_ids,
 		     const struct canary_config *cfg, __u32 *ids, bool *fresh);
 /* Zeroes service @id's counters (a new service starts from zero). */
 int state_zero_stats(struct canary_state *st, __u32 id);
-/* Writes @cfg (service ids @ids, new ones marked in @fresh) as
- * generation @gen; @node is the node section it will run with. */
-int state_write_config(struct canary_state *st, struct canary_config *cfg,
-		       const __u32 *ids, const bool *fresh, __u32 gen,
-		       const struct canary_node *node);
+/* A service key of either family; zeroed, so no padding differs. */
+union svc_key {
+	struct canary_svc_key v4;
+	struct canary_svc6_key v6;
+};
+
+/* The canary_svc_v2 or canary_svc6_v2 key of @svc's @port into @k;
+ * returns the map's fd. */
+int state_svc_key(struct canary_state *st, const struct canary_service_cfg *svc,
+		  __be16 port, union svc_key *k);
+/*
+ * Writes service @svc (id @id) into its config slot @slot, which no
+ * program reads (neither live nor previous), for this node as @node:
+ * versions, tables (kept, copied from the live slot of @live, or built),
+ * pins and meta entry, deleting what the slot held before and the new
+ * config does not. @live: the service's canary_svc_v2 entry now, NULL
+ * for a new service. The header to flip to goes into @h (target port
+ * aside). 0 or -errno.
+ */
+int state_write_slot(struct canary_state *st, __u32 id, __u32 slot,
+		     const struct canary_svc_slots *live,
+		     struct canary_service_cfg *svc,
+		     const struct canary_node *node, bool shared,
+		     struct canary_svc *h);
+/* canary_names: service @svc (id @id) by its name, written; the entry
+ * of @name deleted if it is service @id's; found into @n (-ENOENT when
+ * there is none, or no map). 0 or -errno. */
+int state_put_name(struct canary_state *st, const struct canary_service_cfg *svc,
+		   __u32 id);
+int state_drop_name(struct canary_state *st, const char *name, __u32 id);
+int state_find_name(struct canary_state *st, const char *name,
+		    struct canary_name *n);
+/* Empties slot @slot of service @id (a removed service); 0 or -errno. */
+int state_clear_slot(struct canary_state *st, __u32 id, __u32 slot);
 
 /* state_keys.c: one generation's entries of a config hash map. */
 struct kv_set {
@@ -46,19 +75,20 @@ const void *kv_set_get(const struct kv_set *s, const void *key);
 int kv_set_prune(struct kv_set *s);
 void kv_set_free(struct kv_set *s);
 
-/* state_read.c */
+/* state_backend.c */
 
-/* The ids in use in generation @gen (@used, CANARY_MAX_SERVICES entries)
- * and their canary_meta entries, indexed by id: 0..*@n_ids - 1 (malloc'd);
- * NULL on failure. */
-struct canary_meta *state_gen_metas(struct canary_state *st, __u32 gen,
-				    bool *used, __u32 *n_ids);
-
-/* state_txn.c */
-
-/* Before writing generation @gen: whether it holds exactly what a
- * finished transaction wrote (*@clean); marks it unclean until the flip. */
-int state_begin_gen(struct canary_state *st, __u32 gen, bool *clean);
+/* Marks in @shared (one per service of @cfg) the services an endpoint of
+ * which serves another service port too; touches no map. */
+int state_shared_flags(const struct canary_config *cfg, bool *shared);
+/* The endpoint entries (generation @gen) of service @svc, which was @old
+ * with the same VIP, protocol and ports: its service ports taken out of
+ * the entries of @old's endpoints and put into those of @svc's, entry by
+ * entry, the other services' left. *@shared: an endpoint of @svc serves
+ * another service port too (which is marked shared as well). */
+int state_backends_service(struct canary_state *st,
+			   const struct canary_service_cfg *old,
+			   const struct canary_service_cfg *svc, __u32 gen,
+			   bool *shared);
 
 /* state_node.c */
 
@@ -74,5 +104,12 @@ int state_node_write(struct canary_state *st, const struct canary_node_cfg *c);
 /* Drops the flows (both families) whose endpoint or service @cfg no
  * longer has; 0 or -errno. */
 int state_gc_flows(struct canary_state *st, const struct canary_config *cfg);
+/* The same for the flows of @cfg's services alone (those of other service
+ * ports are left). */
+int state_gc_flows_of(struct canary_state *st, const struct canary_config *cfg);
+/* Deletes the config entries (versions, tables, pins, meta) of the service
+ * ids no canary_svc_v2 or canary_svc6_v2 entry names: what a transaction
+ * killed half way left. 0 or -errno. */
+int state_sweep(struct canary_state *st);
 
 #endif /* CANARY_USER_STATE_INT_H */

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Reading a config generation back from the maps into the config model,
- * by writers (under the pin dir's lock) and by readers (status, /metrics)
- * without it. Writers only ever write a generation that is neither live
- * nor the previous one, and make it live with one update of canary_gen,
- * whose stamp (the flip's time) changes with every flip: a reader that
- * reads canary_gen, then the live generation, then canary_gen again and
- * finds the same flip has read one consistent config, whatever writers
- * did meanwhile. Otherwise it reads again.
+ * Reading the live config back from the maps into the config model, by
+ * writers (under the pin dir's lock) and by readers (status, /metrics)
+ * without it. Each service's canary_svc_v2 entry names its live slot and
+ * the time of its last flip; writers only ever write a slot that is
+ * neither live nor the previous one. A reader that reads the entries,
+ * then each service's live slot, then the entries again and finds the
+ * same flips has read one consistent config, whatever writers did
+ * meanwhile. Otherwise it reads again.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -44,8 +44,7 @@ static struct canary_ep_cfg ep_from_map6(const struct canary_endpoint6 *e)
 				       .port = e->port, .flags = e->flags };
 }
 
-/* The generation's version entries, read in batches when the whole
- * config is read (else looked up one by one). */
+/* Version entries read in batches (else looked up one by one). */
 struct ver_set {
 	bool loaded;
 	struct kv_set v4, v6;
@@ -159,61 +158,91 @@ static void read_service(struct canary_state *st, const struct ver_set *vs,
 	guard_read_cfg(st, id, &svc->guard);
 }
 
-/*
- * Entries [@first, @first + @n) of canary_meta into @vals: batched, a
- * syscall per META_BATCH entries, or one by one where the kernel has no
- * batched lookup of arrays.
- */
-static int read_metas(struct canary_state *st, __u32 first, __u32 n,
-		      struct canary_meta *vals)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 done = 0, count, in, out, *keys, i;
-	int err = 0;
+/* A service as its canary_svc_v2 entries name it: its live slot. */
+struct live_ref {
+	__u32 id;
+	__u32 slot;
+	__u64 flip_ns;
+};
 
-	keys = calloc(META_BATCH, sizeof(*keys));
-	if (!keys)
-		return -ENOMEM;
-	while (done < n && !err) {
-		count = n - done < META_BATCH ? n - done : META_BATCH;
-		in = first + done - 1; /* the batch starts after this key */
-		if (bpf_map_lookup_batch(st->meta_fd, first + done ? &in : NULL,
-					 &out, keys, vals + done, &count, &opts) &&
-		    errno != ENOENT) {
-			err = -errno;
-			break;
-		}
-		if (!count)
-			err = -EIO;
-		done += count;
-	}
-	for (i = 0; err && err != -ENOMEM && i < n; i++) {
-		in = first + i;
-		if (bpf_map_lookup_elem(st->meta_fd, &in, vals + i))
-			memset(vals + i, 0, sizeof(vals[i]));
-	}
-	free(keys);
-	return 0;
+static int ref_cmp_id(const void *a, const void *b)
+{
+	const struct live_ref *x = a, *y = b;
+
+	return x->id != y->id ? (x->id < y->id ? -1 : 1) : 0;
 }
 
-struct canary_meta *state_gen_metas(struct canary_state *st, __u32 gen,
-				    bool *used, __u32 *n_ids)
+static int ref_cmp(const void *a, const void *b)
 {
-	struct canary_meta *m;
-	__u32 id;
+	const struct live_ref *x = a, *y = b;
 
-	*n_ids = 0;
-	if (state_gen_ids(st, gen, used))
-		return NULL;
-	for (id = 0; id < CANARY_MAX_SERVICES; id++)
-		if (used[id])
-			*n_ids = id + 1;
-	m = calloc(*n_ids + 1, sizeof(*m));
-	if (m && *n_ids && read_metas(st, meta_index(gen, 0), *n_ids, m)) {
-		free(m);
-		return NULL;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->slot != y->slot ? (x->slot < y->slot ? -1 : 1) :
+	       x->flip_ns < y->flip_ns ? -1 : x->flip_ns > y->flip_ns;
+}
+
+/* Appends a live_ref per entry of service map @fd (keys of @ks bytes,
+ * the reserved zero byte at @zero_off: every entry). */
+static int refs_of(int fd, size_t ks, size_t zero_off, struct live_ref **refs,
+		   size_t *n)
+{
+	struct canary_svc_slots *vals;
+	struct live_ref *more;
+	size_t m, i;
+	void *keys;
+	int err;
+
+	err = state_gen_entries(fd, ks, zero_off, 0, &keys, (void **)&vals, &m);
+	if (err)
+		return err;
+	more = realloc(*refs, (*n + m + 1) * sizeof(**refs));
+	if (!more)
+		err = -ENOMEM;
+	else
+		*refs = more;
+	for (i = 0; !err && i < m; i++)
+		if (vals[i].slot < CANARY_GENERATIONS &&
+		    vals[i].live.id < CANARY_MAX_SERVICES)
+			(*refs)[(*n)++] = (struct live_ref){
+				.id = vals[i].live.id, .slot = vals[i].slot,
+				.flip_ns = vals[i].flip_ns };
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/*
+ * Every service's live slot, sorted by id, one per service (a multi-port
+ * service has an entry per port, flipped one after the other: a reader
+ * that comes between sees two slots and reads again). *@n refs, to free.
+ */
+static int live_refs(struct canary_state *st, struct live_ref **refs,
+		     size_t *n, bool *torn)
+{
+	size_t i, j = 0;
+	int err;
+
+	*refs = NULL;
+	*n = 0;
+	*torn = false;
+	err = refs_of(st->svc_fd, sizeof(struct canary_svc_key),
+		      offsetof(struct canary_svc_key, reserved), refs, n);
+	if (!err)
+		err = refs_of(st->svc6_fd, sizeof(struct canary_svc6_key),
+			      offsetof(struct canary_svc6_key, reserved), refs, n);
+	if (err)
+		return err;
+	qsort(*refs, *n, sizeof(**refs), ref_cmp);
+	for (i = 0; i < *n; i++) {
+		if (j && (*refs)[j - 1].id == (*refs)[i].id) {
+			*torn |= (*refs)[j - 1].slot != (*refs)[i].slot;
+			continue;
+		}
+		(*refs)[j++] = (*refs)[i];
 	}
-	return m;
+	*n = j;
+	return 0;
 }
 
 /* What a read fills: the config with its ids, and optionally each
@@ -225,160 +254,217 @@ struct read_out {
 	const char *only; /* one service by name, or NULL */
 };
 
-/* Whether canary_svc (or canary_svc6) of generation @gen has service @id
- * of meta entry @m: a meta entry alone may be what a killed transaction
- * left. */
-static bool svc_live(struct canary_state *st, __u32 gen, __u32 id,
-		     const struct canary_meta *m)
+/* Service @r into @o (its meta entry @m read already). */
+static int read_ref(struct canary_state *st, const struct ver_set *vs,
+		    const struct live_ref *r, const struct canary_meta *m,
+		    struct read_out *o, struct ver_buf *buf)
 {
-	struct canary_svc6_key k6 = { .proto = m->proto, .gen = gen };
-	struct canary_svc_key k = { .vip = m->vip, .proto = m->proto,
-				    .gen = gen };
-	__be16 port = m->n_ports ? m->ports[0].port : m->port;
-	struct canary_svc val;
-
-	k.port = k6.port = port;
-	memcpy(k6.vip, m->vip6, sizeof(k6.vip));
-	if (bpf_map_lookup_elem(m->family == CANARY_FAMILY_IPV6 ? st->svc6_fd :
-				st->svc_fd, m->family == CANARY_FAMILY_IPV6 ?
-				(void *)&k6 : (void *)&k, &val))
-		return false;
-	return val.id == id;
-}
-
-/* Service @o->only of generation @gen: found by name among the
- * generation's canary_meta entries, read in batches from id 0 up to the
- * match (ids are given lowest first), then its versions alone. -ENOENT
- * when there is none. */
-static int read_one(struct canary_state *st, __u32 gen, struct read_out *o)
-{
-	struct canary_meta *m = malloc(META_BATCH * sizeof(*m));
-	struct ver_buf *buf = malloc(sizeof(*buf));
 	struct canary_service_cfg *svc;
-	const struct ver_set vs = {};
 	struct canary_err err;
-	__u32 first, i = 0, n = 0;
-	int ret = m && buf ? -ENOENT : -ENOMEM;
 
-	for (first = 0; ret == -ENOENT && first < CANARY_MAX_SERVICES;
-	     first += n) {
-		n = CANARY_MAX_SERVICES - first < META_BATCH ?
-			    CANARY_MAX_SERVICES - first : META_BATCH;
-		if (read_metas(st, meta_index(gen, first), n, m))
-			break;
-		for (i = 0; i < n; i++)
-			if (m[i].in_use &&
-			    !strncmp(m[i].name, o->only, sizeof(m[i].name)) &&
-			    svc_live(st, gen, first + i, &m[i]))
-				break;
-		if (i < n)
-			ret = 0;
-	}
-	if (!ret && !(svc = config_add_service(o->cfg, &err)))
-		ret = -ENOMEM;
-	if (!ret) {
-		first -= n;
-		read_service(st, &vs, first + i, gen, &m[i], svc, buf);
-		o->ids[0] = first + i;
-		if (o->base)
-			memcpy(o->base[0], m[i].flows_base, sizeof(m[i].flows_base));
-	}
-	free(m);
-	free(buf);
-	return ret;
+	svc = config_add_service(o->cfg, &err);
+	if (!svc)
+		return -ENOMEM;
+	read_service(st, vs, r->id, r->slot, m, svc, buf);
+	o->ids[o->cfg->n_services - 1] = r->id;
+	if (o->base)
+		memcpy(o->base[o->cfg->n_services - 1], m->flows_base,
+		       sizeof(m->flows_base));
+	return 0;
 }
 
-/* Generation @gen into @o; -ENOENT when @o->only is not there. */
-static int read_gen(struct canary_state *st, __u32 gen, struct read_out *o)
+/* Every entry of config map @fd (its keys' byte @zero_off is always zero)
+ * into @s, in batches: for reading the whole config, a walk costs less
+ * than a lookup per entry. */
+static int load_all(struct kv_set *s, int fd, size_t ks, size_t zero_off)
 {
-	bool *used = calloc(CANARY_MAX_SERVICES, sizeof(*used));
+	return kv_set_load(s, fd, ks, zero_off, 0);
+}
+
+/* Service @r's meta entry into @m, from @ms when loaded; 0 or -ENOENT. */
+static int get_meta(struct canary_state *st, const struct kv_set *ms,
+		    const struct live_ref *r, struct canary_meta *m)
+{
+	__u32 idx = meta_index(r->slot, r->id);
+	const void *val;
+
+	if (!ms)
+		return bpf_map_lookup_elem(st->meta_fd, &idx, m) ? -ENOENT : 0;
+	val = kv_set_get(ms, &idx);
+	if (!val)
+		return -ENOENT;
+	memcpy(m, val, sizeof(*m));
+	return 0;
+}
+
+/* The services @refs name into @o: all, or the one named @o->only
+ * (-ENOENT when there is none), found by its meta entry's name. */
+static int read_refs(struct canary_state *st, const struct live_ref *refs,
+		     size_t n, struct read_out *o)
+{
 	struct ver_buf *buf = malloc(sizeof(*buf));
-	struct canary_service_cfg *svc;
-	struct canary_meta *m = NULL;
+	struct kv_set ms = {};
 	struct ver_set vs = {};
-	struct canary_err err;
-	__u32 id, n_ids = 0, n = 0;
-	int ret = -ENOMEM;
+	struct canary_meta m;
+	size_t i;
+	int ret = buf && !config_reserve(o->cfg, n + 1) ? 0 : -ENOMEM;
 
-	if (o->only) {
-		free(used);
-		free(buf);
-		return read_one(st, gen, o);
-	}
-	/* The whole config: every version entry, one batched walk per map
-	 * (a lookup each costs more than its share of a walk). */
-	if (!kv_set_load(&vs.v4, st->ver_fd, sizeof(struct canary_ver_key),
-			 offsetof(struct canary_ver_key, gen), gen) &&
-	    !kv_set_load(&vs.v6, st->ver6_fd, sizeof(struct canary_ver_key),
-			 offsetof(struct canary_ver_key, gen), gen))
+	/* meta keys stay under 2^24, version keys' reserved field is 0 */
+	if (!ret && !o->only &&
+	    !load_all(&vs.v4, st->ver_fd, sizeof(struct canary_ver_key),
+		      offsetof(struct canary_ver_key, reserved)) &&
+	    !load_all(&vs.v6, st->ver6_fd, sizeof(struct canary_ver_key),
+		      offsetof(struct canary_ver_key, reserved)) &&
+	    !load_all(&ms, st->meta_fd, sizeof(__u32), 3))
 		vs.loaded = true;
-	if (used && buf)
-		m = state_gen_metas(st, gen, used, &n_ids);
-	for (id = 0; m && id < n_ids; id++)
-		n += used[id] && m[id].in_use;
-	if (!m || config_reserve(o->cfg, n + 1))
-		goto out;
-	for (ret = 0, id = 0; id < n_ids && !ret; id++) {
-		if (!used[id] || !m[id].in_use)
+	for (i = 0; i < n && !ret; i++) {
+		if (get_meta(st, vs.loaded ? &ms : NULL, &refs[i], &m) ||
+		    !m.in_use)
 			continue;
-		svc = config_add_service(o->cfg, &err);
-		if (!svc) {
-			ret = -ENOMEM;
+		if (o->only && strncmp(m.name, o->only, sizeof(m.name)))
+			continue;
+		ret = read_ref(st, &vs, &refs[i], &m, o, buf);
+		if (o->only)
 			break;
-		}
-		read_service(st, &vs, id, gen, &m[id], svc, buf);
-		o->ids[o->cfg->n_services - 1] = id;
-		if (o->base)
-			memcpy(o->base[o->cfg->n_services - 1], m[id].flows_base,
-			       sizeof(m[id].flows_base));
 	}
-out:
+	if (!ret && o->only && !o->cfg->n_services)
+		ret = -ENOENT;
 	kv_set_free(&vs.v4);
 	kv_set_free(&vs.v6);
-	free(m);
-	free(used);
+	kv_set_free(&ms);
 	free(buf);
 	return ret;
 }
 
-/* The stamp of the flip that made @gs live (its monotonic time). */
-static __u64 flip_stamp(const struct canary_genstate *gs)
+/* Service @o->only found through canary_names: its entry, live slot and
+ * meta entry, checked against each other and the entry again after the
+ * read (-EAGAIN: it flipped meanwhile). -ENOENT when the index does not
+ * lead to it: the caller reads every service. */
+static int read_named(struct canary_state *st, struct read_out *o)
 {
-	return gs->prev_until_ns - gs->grace_ns;
+	struct canary_svc_slots e, again;
+	struct ver_buf *buf = NULL;
+	const struct ver_set vs = {};
+	struct canary_svc6_key k6 = {};
+	struct canary_svc_key k4 = {};
+	struct canary_name n;
+	struct canary_meta m;
+	struct live_ref r;
+	__u32 idx;
+	int fd, err;
+	bool v6;
+	void *k;
+
+	if (state_find_name(st, o->only, &n))
+		return -ENOENT;
+	v6 = n.family == CANARY_FAMILY_IPV6;
+	fd = v6 ? st->svc6_fd : st->svc_fd;
+	k = v6 ? (void *)&k6 : (void *)&k4;
+	k6.proto = k4.proto = n.proto;
+	k6.port = k4.port = n.port;
+	memcpy(k6.vip, n.vip, sizeof(k6.vip));
+	k4.vip = n.vip[0];
+	if (bpf_map_lookup_elem(fd, k, &e) || e.live.id != n.id ||
+	    e.slot >= CANARY_GENERATIONS)
+		return -ENOENT;
+	r = (struct live_ref){ .id = n.id, .slot = e.slot, .flip_ns = e.flip_ns };
+	idx = meta_index(r.slot, r.id);
+	if (bpf_map_lookup_elem(st->meta_fd, &idx, &m) || !m.in_use ||
+	    strncmp(m.name, o->only, sizeof(m.name)))
+		return -ENOENT;
+	buf = malloc(sizeof(*buf));
+	err = buf && !config_reserve(o->cfg, 1) ? 0 : -ENOMEM;
+	if (!err)
+		err = read_ref(st, &vs, &r, &m, o, buf);
+	free(buf);
+	if (!err && (bpf_map_lookup_elem(fd, k, &again) ||
+		     again.flip_ns != e.flip_ns || again.slot != e.slot))
+		err = -EAGAIN;
+	return err;
 }
 
-/* Reads the live generation into @o, again while a flip came between. */
+/* Reads the live config into @o, again while a flip came between. */
 static int read_live(struct canary_state *st, struct read_out *o, int *gen)
 {
-	struct canary_genstate a, b;
+	struct live_ref *a = NULL, *b = NULL;
+	size_t na, nb;
 	int tries, err = -EAGAIN;
+	bool torn;
 
+	for (tries = 0; o->only && tries < READ_TRIES; tries++) {
+		config_free(o->cfg);
+		err = read_named(st, o);
+		if (!err && gen)
+			*gen = state_active_gen(st);
+		if (err != -EAGAIN)
+			break;
+	}
+	if (o->only && err != -ENOENT)
+		return err;
 	for (tries = 0; tries < READ_TRIES; tries++) {
 		config_free(o->cfg);
-		err = state_genstate(st, &a);
-		if (!err)
-			err = read_gen(st, a.active, o);
+		free(a);
+		free(b);
+		a = b = NULL;
+		err = live_refs(st, &a, &na, &torn);
+		if (!err && !torn)
+			err = read_refs(st, a, na, o);
 		if (err && err != -ENOENT)
-			return err;
-		if (state_genstate(st, &b))
-			return -EIO;
-		if (a.active == b.active && flip_stamp(&a) == flip_stamp(&b)) {
+			break;
+		if (torn || live_refs(st, &b, &nb, &torn))
+			continue;
+		if (na == nb && !memcmp(a, b, na * sizeof(*a))) {
 			if (gen)
-				*gen = a.active;
-			return err;
+				*gen = state_active_gen(st);
+			break;
 		}
+		err = -EAGAIN;
 	}
-	return -EAGAIN;
+	free(a);
+	free(b);
+	return err;
+}
+
+/* Service @id's live slot, from a list of live refs kept until the next
+ * change (canary_gen's stamp moves with every transaction). */
+static int live_slot(struct canary_state *st, __u32 id, __u32 *slot)
+{
+	static struct live_ref *refs;
+	static __u64 stamp = ~0ull;
+	static size_t n;
+	struct canary_genstate gs = {};
+	struct live_ref k = { .id = id }, *r;
+	bool torn;
+
+	state_genstate(st, &gs);
+	if (!refs || stamp != gs.prev_until_ns - gs.grace_ns) {
+		free(refs);
+		refs = NULL;
+		if (live_refs(st, &refs, &n, &torn))
+			return -EIO;
+		stamp = gs.prev_until_ns - gs.grace_ns;
+	}
+	r = n ? bsearch(&k, refs, n, sizeof(k), ref_cmp_id) : NULL;
+	if (!r)
+		return -ENOENT;
+	*slot = r->slot;
+	return 0;
+}
+
+int state_service_slot(struct canary_state *st, __u32 id)
+{
+	__u32 slot;
+
+	return live_slot(st, id, &slot) ? -ENOENT : (int)slot;
 }
 
 int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m)
 {
-	int gen = state_active_gen(st);
-	__u32 idx;
+	__u32 idx, slot;
 
-	if (gen < 0 || id >= CANARY_MAX_SERVICES)
+	if (id >= CANARY_MAX_SERVICES || live_slot(st, id, &slot))
 		return -ENOENT;
-	idx = meta_index(gen, id);
+	idx = meta_index(slot, id);
 	return bpf_map_lookup_elem(st->meta_fd, &idx, m) ? -errno : 0;
 }
 
