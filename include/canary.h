@@ -84,6 +84,21 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
  * needs new sizes or a new map name (tables of an older build at 49139
  * slots are rebuilt at their tier's size by the first change).
  */
+/*
+ * Versions of at most CANARY_HRW_MAX endpoints (ep[] entries, draining
+ * included) have no Maglev table: a new flow goes to the endpoint with
+ * the highest rendezvous score (canary_hrw_pick() in canary_hash.h), one
+ * hash per endpoint. Removing one endpoint moves exactly its own flows,
+ * adding one takes about 1/(n+1), and no table costs memory. Their
+ * canary_ver.ring_size is 0; a version with a table (more endpoints, or
+ * a Local service, whose table leaves other nodes' pods out) has its
+ * size there. See README "How an endpoint is picked" for the measurement.
+ */
+#ifndef CANARY_HRW_MAX
+#define CANARY_HRW_MAX 16 /* endpoints; at most CANARY_MAX_ENDPOINTS */
+#endif
+_Static_assert(CANARY_HRW_MAX <= CANARY_MAX_ENDPOINTS, "CANARY_HRW_MAX");
+
 #ifndef CANARY_RING_SIZE
 #define CANARY_RING_SIZE 49139  /* largest table, 65..128 endpoints (12 chunks) */
 #endif
@@ -120,6 +135,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 /* Hash seeds. Fixed, so every node makes the same choice for the same flow. */
 #define CANARY_SEED_VERSION 0x63616e61u /* version pick over the 5-tuple */
 #define CANARY_SEED_ENDPOINT 0x72796270u /* slot pick in the Maglev ring */
+#define CANARY_SEED_HRW 0x68727721u /* rendezvous score per endpoint */
 #define CANARY_SEED_MAGLEV_OFF 0x0badcafeu /* Maglev permutation offset */
 #define CANARY_SEED_MAGLEV_SKIP 0x5eed5eedu /* Maglev permutation skip */
 #define CANARY_SEED_SNAT 0x534e4154u /* the first SNAT port a flow tries */
