@@ -60,6 +60,11 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
  * and over every n from 1 to 128 at slot level (tests/unit/test_maglev.c,
  * which prints its worst case), at most 0.8 point with 49139 slots.
  *
+ * Only versions of more than CANARY_HRW_MAX entries (below), or of a
+ * Local service, have a table: the tiers up to 16 endpoints serve Local
+ * services alone, whose small tables keep the excess above (Maglev with
+ * random endpoint addresses exceeds the bound at small n: up to 2.95
+ * points at n=4, see tests/unit/test_hrw.c).
  * A version's table size follows its endpoint count (those in the table)
  * in tiers, maglev_table_size() in user/core/maglev.c: up to 4 endpoints
  * 4093 slots, 8: 8191, 16: 16381, 32: 24571, 64: 36857, 128: 49139, each
