@@ -62,9 +62,9 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
  *
  * Only versions of more than CANARY_HRW_MAX entries (below), or of a
  * Local service, have a table: the tiers up to 16 endpoints serve Local
- * services alone, whose small tables keep the excess above (Maglev with
- * random endpoint addresses exceeds the bound at small n: up to 2.95
- * points at n=4, see tests/unit/test_hrw.c).
+ * services alone, which keep Maglev's excess at small n (with random
+ * endpoint addresses it exceeds the bound: up to 2.95 points at n=4,
+ * where the figures here are for consecutive addresses).
  * A version's table size follows its endpoint count (those in the table)
  * in tiers, maglev_table_size() in user/core/maglev.c: up to 4 endpoints
  * 4093 slots, 8: 8191, 16: 16381, 32: 24571, 64: 36857, 128: 49139, each
