@@ -183,8 +183,8 @@ struct {
 	__type(value, struct lru_kv);
 } bench_lru SEC(".maps");
 
-SEC("xdp")
-int bench_lru_insert(struct xdp_md *ctx)
+/* Inserts a fresh key into @map; XDP_PASS. */
+static __always_inline int lru_insert(void *map)
 {
 	__u32 zero = 0, *seq = bpf_map_lookup_elem(&bench_seq, &zero);
 	struct lru_kv k = {}, v = {};
@@ -192,8 +192,125 @@ int bench_lru_insert(struct xdp_md *ctx)
 	if (!seq)
 		return XDP_ABORTED;
 	k.w[0] = ++*seq;
-	bpf_map_update_elem(&bench_lru, &k, &v, BPF_ANY);
+	bpf_map_update_elem(map, &k, &v, BPF_ANY);
 	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_lru_insert(struct xdp_md *ctx)
+{
+	return lru_insert(&bench_lru);
+}
+
+/*
+ * The flow-table options of issue 14, each a bare insert of a fresh key
+ * into a full table (16-byte keys and values, as canary_flow):
+ *   bench_lru_pcpu     per-CPU LRU lists (BPF_F_NO_COMMON_LRU): one
+ *                      shared hash, each CPU evicting only the entries
+ *                      it inserted, from size / CPUs of them
+ *   bench_lru_katran   Katran's layout: one LRU map per CPU (of size /
+ *                      CPUs, per-CPU lists as Katran's), found through an
+ *                      array of maps by the CPU's id
+ *   bench_hash_aged    a preallocated hash with ageing of our own: the
+ *                      insert, and the delete that ageing would do
+ *                      (kept at 60,000 of 65,536 entries; when full it
+ *                      refuses, it never evicts)
+ *   bench_lru_16k, bench_lru_256k: the common LRU at 1/4 and 4x the size
+ */
+struct lru_pcpu_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BENCH_LRU_ENTRIES);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct lru_kv);
+	__type(value, struct lru_kv);
+} bench_lru_pcpu SEC(".maps");
+
+struct lru_cpu_map {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BENCH_LRU_ENTRIES / 2);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct lru_kv);
+	__type(value, struct lru_kv);
+};
+
+struct lru_cpu_map bench_lru_cpu0 SEC(".maps"), bench_lru_cpu1 SEC(".maps");
+
+/* Two slots: this machine's two CPUs (a CPU past them uses slot 0). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct lru_cpu_map);
+} bench_lru_cpus SEC(".maps") = {
+	.values = { &bench_lru_cpu0, &bench_lru_cpu1 },
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, BENCH_LRU_ENTRIES);
+	__type(key, struct lru_kv);
+	__type(value, struct lru_kv);
+} bench_hash SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BENCH_LRU_ENTRIES / 4);
+	__type(key, struct lru_kv);
+	__type(value, struct lru_kv);
+} bench_lru_16k SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BENCH_LRU_ENTRIES * 4);
+	__type(key, struct lru_kv);
+	__type(value, struct lru_kv);
+} bench_lru_256k SEC(".maps");
+
+SEC("xdp")
+int bench_lru_pcpu_insert(struct xdp_md *ctx)
+{
+	return lru_insert(&bench_lru_pcpu);
+}
+
+SEC("xdp")
+int bench_lru_katran_insert(struct xdp_md *ctx)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *map;
+
+	map = bpf_map_lookup_elem(&bench_lru_cpus, &cpu);
+	if (!map) {
+		cpu = 0;
+		map = bpf_map_lookup_elem(&bench_lru_cpus, &cpu);
+	}
+	return map ? lru_insert(map) : XDP_ABORTED;
+}
+
+SEC("xdp")
+int bench_hash_aged_insert(struct xdp_md *ctx)
+{
+	__u32 zero = 0, *seq = bpf_map_lookup_elem(&bench_seq, &zero);
+	struct lru_kv k = {}, v = {};
+
+	if (!seq)
+		return XDP_ABORTED;
+	k.w[0] = ++*seq;
+	bpf_map_update_elem(&bench_hash, &k, &v, BPF_ANY);
+	k.w[0] -= 60000;
+	bpf_map_delete_elem(&bench_hash, &k);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bench_lru_16k_insert(struct xdp_md *ctx)
+{
+	return lru_insert(&bench_lru_16k);
+}
+
+SEC("xdp")
+int bench_lru_256k_insert(struct xdp_md *ctx)
+{
+	return lru_insert(&bench_lru_256k);
 }
 
 /* Baseline 1: does nothing. Also the wrapper-cost probe. */

@@ -484,7 +484,7 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 	union lb_flow f = {};
 	union lb_snat *back;
 	__be32 snat_src[4];
-	bool snat, hit = false;
+	bool snat, hit = false, recorded;
 	int ret;
 
 	if (lb_maybe_vip(gs, addr_hashed(p->daddr6, is6), gen)) {
@@ -502,12 +502,16 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 	ret = hit ? LB_FLOW_HIT : lb_place(p, svc, gen, node, g, &f, is6);
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
+	recorded = ret != LB_FLOW_UNRECORDED;
+	if (!recorded)
+		ret = LB_FLOW_NEW;
 	/* A connection opening (bpf/health.h): a client's SYN, or a new
 	 * UDP flow; an established packet pays this one test. */
 	if (p->proto == CANARY_PROTO_TCP ?
 		    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN :
 		    ret == LB_FLOW_NEW)
 		health_new(p, FAM_VAL(&f, is6, svc_id), FAM_VAL(&f, is6, version),
+			   recorded, svc && (svc->live.flags & CANARY_SVC_F_GUARD),
 			   is6);
 	/* Only SNATed flows pay for the address check. */
 	snat = FAM_VAL(&f, is6, flags) & CANARY_FLOW_F_SNAT;

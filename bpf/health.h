@@ -90,14 +90,16 @@ static __always_inline __u64 *guard_window(const struct canary_svc_guard *g,
 	return counts;
 }
 
-/* A new connection to version @v of service @svc_id at @now. */
+/* A new connection to version @v of service @svc_id at @now (0: not
+ * read yet; the clock is read only when the guard counts it). */
 static __always_inline void guard_conn(__u32 svc_id, __u32 v, __u64 now)
 {
 	struct canary_svc_guard *g = bpf_map_lookup_elem(&canary_svcguard, &svc_id);
 	struct canary_svc_guard_ver *gv = guard_ver(g, v);
 
 	if (gv && g && !gv->shed_ns)
-		__sync_fetch_and_add(guard_window(g, gv, now), 1);
+		__sync_fetch_and_add(guard_window(g, gv, now ? now :
+						  bpf_ktime_get_ns()), 1);
 }
 
 /*
@@ -164,8 +166,8 @@ static __always_inline void *hs_map(bool is6)
 	return FAM_MAP(is6, canary_hs, canary_hs6);
 }
 
-/* A new connection of service @svc_id on version @v at @now: counted,
- * and in the guard's window. */
+/* A new connection of service @svc_id on version @v at @now (0: not read
+ * yet): counted, and in the guard's window. */
 static __always_inline void health_count_new(__u32 svc_id, __u32 v, __u64 now)
 {
 	struct canary_health *h = health_of(svc_id, v);
@@ -173,6 +175,37 @@ static __always_inline void health_count_new(__u32 svc_id, __u32 v, __u64 now)
 	if (h)
 		h->new_conns++;
 	guard_conn(svc_id, v, now);
+}
+
+#ifndef HEALTH_FLOOD_SAMPLE
+/* SYNs past the flood guard's rate are counted 1 in this many per CPU,
+ * with this weight (a power of 2): a flood's SYNs then cost one per-CPU
+ * counter lookup in 16 (25 ns each here), and new_conns stays exact to
+ * HEALTH_FLOOD_SAMPLE - 1 per CPU, its split between versions sampled. */
+#define HEALTH_FLOOD_SAMPLE 16
+#endif
+
+/*
+ * A new connection of service @svc_id on version @v whose SYN the flood
+ * guard did not record: in the guard's window as every connection (if
+ * @guarded, the service has a guard), and in new_conns by sampling
+ * (HEALTH_FLOOD_SAMPLE), by the count of such SYNs the flood guard keeps
+ * per CPU (canary_guard).
+ */
+static __always_inline void health_count_unrecorded(__u32 svc_id, __u32 v,
+						    bool guarded)
+{
+	__u32 zero = 0;
+	struct canary_guard *fg = bpf_map_lookup_elem(&canary_guard, &zero);
+	struct canary_health *h;
+
+	if (guarded)
+		guard_conn(svc_id, v, 0);
+	if (!fg || fg->skipped % HEALTH_FLOOD_SAMPLE)
+		return;
+	h = health_of(svc_id, v);
+	if (h)
+		h->new_conns += HEALTH_FLOOD_SAMPLE;
 }
 
 /* Connection @e's SYN seen again at @now: unanswered (once) if the first
@@ -255,33 +288,48 @@ __noinline int health_syn_fn(union lb_flow_key *k, __u32 svc_id, __u32 v,
 
 	if (!k)
 		return 0;
-	e = bpf_map_lookup_elem(map, k);
-	if (e && e->state != CANARY_HS_OPEN) {
-		/* The first SYN's fate first: a retransmission placed
-		 * elsewhere (the guard shed its version) is a new attempt. */
-		health_unanswered(e, now);
-		if (e->svc_id == svc_id && e->version == v)
-			return 0;
-	}
 	n.ts_ns = now;
 	n.svc_id = svc_id;
 	n.version = v;
-	bpf_map_update_elem(map, k, &n, BPF_ANY);
+	/* A fresh connection's entry in one walk of its bucket; the lookup
+	 * only when one is there (a retransmission, a reused 5-tuple). */
+	if (bpf_map_update_elem(map, k, &n, BPF_NOEXIST)) {
+		e = bpf_map_lookup_elem(map, k);
+		if (e && e->state != CANARY_HS_OPEN) {
+			/* The first SYN's fate first: a retransmission
+			 * placed elsewhere (the guard shed its version) is
+			 * a new attempt. */
+			health_unanswered(e, now);
+			if (e->svc_id == svc_id && e->version == v)
+				return 0;
+		}
+		bpf_map_update_elem(map, k, &n, BPF_ANY);
+	}
 	health_count_new(svc_id, v, now);
 	return 0;
 }
 
-/* A new connection of service @svc_id on version @v: packet @p, a TCP SYN
- * (health_syn_fn()) or a UDP packet that made a new flow. During a SYN
- * flood (the flood guard records no more flows, flowage.h) a SYN is only
- * counted: its handshake is not followed, nor its entry made. */
+/*
+ * A new connection of service @svc_id on version @v: packet @p, a TCP SYN
+ * (health_syn_fn()) or a UDP packet that made a new flow. A SYN the flood
+ * guard did not record (@recorded false, flowage.h) is counted by
+ * sampling (health_count_unrecorded(), the path a flood takes, with no
+ * clock read unless the service's guard, which @guarded says it has,
+ * counts it); every other SYN while the guard skips SYNs is counted:
+ * neither has its handshake followed (no canary_hs entry made).
+ */
 static __always_inline void health_new(const struct pkt *p, __u32 svc_id,
-				       __u32 v, bool is6)
+				       __u32 v, bool recorded, bool guarded,
+				       bool is6)
 {
 	union lb_flow_key k;
 
+	if (!recorded) {
+		health_count_unrecorded(svc_id, v, guarded);
+		return;
+	}
 	if (p->proto != CANARY_PROTO_TCP || flow_flood_now()) {
-		health_count_new(svc_id, v, bpf_ktime_get_ns());
+		health_count_new(svc_id, v, 0);
 		return;
 	}
 	lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto,

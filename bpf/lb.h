@@ -22,6 +22,8 @@ enum lb_result {
 	LB_FLOW_NEW,    /* new flow, endpoint picked and recorded */
 	LB_NO_ENDPOINT, /* the service has nowhere to send this flow */
 	LB_ERROR,       /* the flow could not be recorded */
+	LB_FLOW_UNRECORDED, /* new flow, endpoint picked, not recorded: a SYN
+			     * past the flood guard's rate (lb_place()) */
 };
 
 static __always_inline struct canary_global *global_stats(void)
@@ -629,7 +631,8 @@ static __always_inline bool lb_flow(const struct pkt *p, union lb_flow *out,
  * Places a packet of service @svc that has no live flow entry: a SYN
  * (never looked up, lb_is_syn()), another new flow, or one whose entry
  * was lost or aged out. The entry made replaces any there (BPF_ANY);
- * a SYN past the flood guard's rate makes none (flow_guard_admits()).
+ * a SYN past the flood guard's rate makes none (flow_guard_admits(),
+ * LB_FLOW_UNRECORDED).
  */
 static __always_inline int lb_place(const struct pkt *p,
 				    const struct canary_svc_slots *e, __u32 gen,
@@ -672,7 +675,7 @@ static __always_inline int lb_place(const struct pkt *p,
 	 * new flows may be moved off a clash (placement would not tell). */
 	if (lb_is_syn(p) && !(FAM_VAL(out, is6, flags) & CANARY_FLOW_F_SNAT) &&
 	    !(svc->flags & CANARY_SVC_F_SHARED) && !flow_guard_admits())
-		return LB_FLOW_NEW;
+		return LB_FLOW_UNRECORDED;
 	flow_touch(out, p->proto, p->tcp_flags, flow_now(), is6);
 	if (lb_flow_insert(p, out, is6))
 		return LB_ERROR;

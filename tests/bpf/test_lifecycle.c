@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
@@ -613,6 +614,67 @@ static void flood_guard(struct test_env *env, struct canary_config *cfg,
 	ASSERT_OK(lc_apply(env, cfg, 0, 60), "apply the default rate");
 }
 
+/* The id of service @name in the running config, or -1. */
+static int svc_id(struct test_env *env, const char *name)
+{
+	__u32 ids[CANARY_MAX_SERVICES];
+	struct canary_config cfg;
+	int i, id = -1;
+
+	config_init(&cfg);
+	if (!state_read_config(&env->st, &cfg, ids)) {
+		i = config_find_index(&cfg, name);
+		id = i < 0 ? -1 : (int)ids[i];
+	}
+	config_free(&cfg);
+	return id;
+}
+
+/* New connections counted for service @id, both versions. */
+static __u64 new_conns(struct test_env *env, int id, __u64 *v2)
+{
+	__u64 n1 = env_health(env, id, 0).new_conns;
+
+	*v2 = env_health(env, id, 1).new_conns;
+	return n1 + *v2;
+}
+
+/*
+ * Connection health during a flood: SYNs past the guard's rate are
+ * counted 1 in 16 per CPU with a weight of 16 (bpf/health.h), so the
+ * count stays within 15 per CPU of the SYNs sent, the recorded ones
+ * counted one by one, and both versions get their share.
+ */
+static void flood_health(struct test_env *env, struct canary_config *cfg,
+			 const struct fam *f)
+{
+	char name[32];
+	__u64 n0, n, v2_0, v2;
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	__u64 slack;
+	int i, id, sent = 640;
+
+	test__start_subtest(f->v6 ? "flood_guard_health_ipv6" :
+				    "flood_guard_health_ipv4");
+	snprintf(name, sizeof(name), "%s-tcp", f->name);
+	cfg->timeouts.syn_rate = 1;
+	if (!ASSERT_OK(lc_apply(env, cfg, 50, 60), "apply v2=50, rate 1") ||
+	    !ASSERT_TRUE((id = svc_id(env, name)) >= 0, "service id"))
+		return;
+	n0 = new_conns(env, id, &v2_0);
+	for (i = 0; i < sent; i++)
+		fwd(env, f, IPPROTO_TCP, 30000 + i, TCP_SYN);
+	n = new_conns(env, id, &v2) - n0;
+	slack = 15 * (__u64)(ncpu > 0 ? ncpu : 1);
+	ASSERT_TRUE_FMT(n + slack >= (__u64)sent && n <= (__u64)sent + slack,
+			"%llu counted for %d SYNs", (unsigned long long)n, sent);
+	ASSERT_TRUE_FMT(v2 - v2_0 >= 16 && v2 - v2_0 + 16 <= n,
+			"v2 counted %llu of %llu",
+			(unsigned long long)(v2 - v2_0), (unsigned long long)n);
+	cfg->timeouts.syn_rate = CANARY_SYN_RATE_DEFAULT;
+	ASSERT_OK(lc_apply(env, cfg, 0, 60), "apply the default rate");
+}
+
 /*
  * What an unrecorded SYN gives up: SYNs at v2=25 past the guard, then
  * v2=50; the connections' next packets (ACKs) land where their SYNs went
@@ -679,6 +741,7 @@ void test_lifecycle(void)
 		expiry(&env, &cfg, &fams[i]);
 		snat_port_kept(&env, &cfg, &fams[i]);
 		flood_guard(&env, &cfg, &fams[i]);
+		flood_health(&env, &cfg, &fams[i]);
 		test__start_subtest(i ? "flood_guard_stickiness_ipv6" :
 					"flood_guard_stickiness_ipv4");
 		flood_stickiness(&env, &cfg, &fams[i], 60);

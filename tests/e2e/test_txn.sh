@@ -12,7 +12,7 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-BIG=600   # services in the apply that gets killed (it takes about 1 s)
+BIG=3000  # services in the apply that gets killed: enough that the kill lands before its flips
 
 ctl() { "$CANARY_BIN" --pin-dir "$PIN_DIR" "$@"; }
 
