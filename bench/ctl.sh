@@ -34,23 +34,7 @@ stats() {
 }
 
 # gen_yaml N: N services x 2 versions x 10 endpoints, all distinct.
-gen_yaml() {
-	awk -v n="$1" 'BEGIN {
-		print "services:"
-		for (s = 0; s < n; s++) {
-			printf "  - name: svc-%d\n    vip: 10.96.%d.%d\n    port: 80\n", s, int(s / 250), s % 250 + 1
-			print "    protocol: tcp\n    versions:"
-			for (v = 1; v <= 2; v++) {
-				printf "      - name: v%d\n        weight: %d\n        endpoints: [", v, v == 1 ? 90 : 10
-				for (e = 0; e < 10; e++) {
-					i = s * 20 + (v - 1) * 10 + e
-					printf "%s10.%d.%d.%d:8080", e ? ", " : "", 128 + int(i / 65536), int(i / 256) % 256, i % 256
-				}
-				print "]"
-			}
-		}
-	}'
-}
+gen_yaml() { awk -v n="$1" -v eps=10 -f bench/gen_yaml.awk; }
 
 # v2_weight PIN SVC: the canary's weight as status -j reads it from the maps.
 v2_weight() {

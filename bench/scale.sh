@@ -60,23 +60,7 @@ stats() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # gen_yaml N: N services x 2 versions x 4 endpoints, all distinct.
-gen_yaml() {
-	awk -v n="$1" 'BEGIN {
-		print "services:"
-		for (s = 0; s < n; s++) {
-			printf "  - name: svc-%d\n    vip: 10.%d.%d.%d\n    port: 80\n", s, 96 + int(s / 62500), int(s / 250) % 250, s % 250 + 1
-			print "    versions:"
-			for (v = 1; v <= 2; v++) {
-				printf "      - name: v%d\n        weight: %d\n        endpoints: [", v, v == 1 ? 90 : 10
-				for (e = 0; e < 4; e++) {
-					i = s * 8 + (v - 1) * 4 + e
-					printf "%s10.%d.%d.%d:8080", e ? ", " : "", 128 + int(i / 65536), int(i / 256) % 256, i % 256
-				}
-				print "]"
-			}
-		}
-	}'
-}
+gen_yaml() { awk -v n="$1" -v eps=4 -f bench/gen_yaml.awk; }
 
 # map_kib PIN: kernel memory (memlock) of the maps pinned in PIN, KiB.
 map_kib() {

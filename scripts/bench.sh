@@ -527,6 +527,12 @@ MD
 	for n in $(val scale_sizes); do
 		echo "| $n | $(val scale_cli_${n}_apply_ms) ms | $(val scale_cli_${n}_reapply_ms) ms ($(val scale_cli_${n}_reapply_flipped)) | $(fig scale_cli_${n}_set_weight_ms) ms | $(val scale_cli_${n}_set_weight_visible_ms_median) ms | $(fig scale_cli_${n}_endpoints_ms) ms | $(val scale_cli_${n}_endpoints_visible_ms_median) ms | $(fig scale_cli_${n}_status_name_ms) ms | $(val scale_cli_${n}_map_kib) KiB |"
 	done
+	echo
+	echo "The five largest maps (KiB, bpftool memlock) at each size:"
+	echo
+	for n in $(val scale_sizes); do
+		echo "- $n services: $(val scale_cli_${n}_map_top_kib | sed 's/:/ /g; s/,/, /g')"
+	done
 	[ -n "$(val scale_agent_sizes)" ] || return
 	cat <<MD
 

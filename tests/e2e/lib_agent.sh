@@ -163,3 +163,11 @@ sa_make() {
 	cp "$WORK/cert.pem" "$WORK/sa/ca.crt" &&
 	echo default >"$WORK/sa/namespace"
 }
+
+# flip_ns: canary_gen's stamp of the last flip (CLOCK_MONOTONIC ns).
+flip_ns() {
+	bpftool -j map dump pinned "$PIN_DIR/canary_gen" 2>/dev/null | "$PY" -c '
+import json, sys
+v = json.load(sys.stdin)[0]["formatted"]["value"]
+print(v["prev_until_ns"] - v["grace_ns"])'
+}

@@ -171,6 +171,27 @@ converge_case after_410_relist "60,40|3,1" 3
 gone=$(kctl stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["gone"])')
 [ "${gone:-0}" -gt 0 ] && pass got_410 || fail got_410 "no watch was answered 410"
 
+# Every watch relists (410 again) and finds what it had: the agent
+# writes nothing, not even a flip of the same config.
+metric() { http metrics | sed -n "s/^$1 //p"; }
+flip0=$(flip_ns)
+changes0=$(metric canary_bpf_agent_changes_total)
+kctl compact >/dev/null
+kctl drop >/dev/null
+for _ in $(seq 50); do
+	g=$(kctl stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["gone"])')
+	[ "${g:-0}" -ge $((gone + 3)) ] && break
+	sleep 0.1
+done
+sleep 1.5
+if [ "${g:-0}" -ge $((gone + 3)) ] && [ -n "$flip0" ] && [ "$(flip_ns)" = "$flip0" ] &&
+	[ "$(metric canary_bpf_agent_changes_total)" = "$changes0" ]; then
+	pass relist_writes_nothing
+	info "relist_writes_nothing: $((g - gone)) watches relisted, no flip, changes_total $changes0"
+else
+	fail relist_writes_nothing "410s ${gone}->${g}, flip $flip0 -> $(flip_ns), changes $changes0 -> $(metric canary_bpf_agent_changes_total)"
+fi
+
 # API server restart, now serving v1alpha1 (weights are quantities).
 sys_nofail kill "$FK_PID"
 wait "$FK_PID" 2>/dev/null

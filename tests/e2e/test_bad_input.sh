@@ -78,6 +78,7 @@ make_yamls() {
 	yaml_edit vip-port 's/port: 5000/port: 70000/'
 	yaml_edit proto 's/protocol: tcp/protocol: sctp/'
 	yaml_edit dup-ep 's/10.244.1.12:5050/10.244.1.11:5050/'
+	yaml_edit kube-name 's/name: prod-service/name: k8s.default.prod/'
 	yaml_edit no-eps 's/endpoints: \[10.244.1.21:5050\]/endpoints: []/'
 	yaml_edit bad-cidr 's/^\(    protocol: tcp\)$/\1\n    pins: [{cidr: 10.0.1.0\/33, version: v2}]/'
 	yaml_edit pin-version 's/^\(    protocol: tcp\)$/\1\n    pins: [{cidr: 10.0.1.0\/24, version: v9}]/'
@@ -121,10 +122,27 @@ six_yaml() {
 # at FILE: the FILE:LINE:COLUMN: prefix YAML errors carry.
 at() { echo "$1\\.yaml:[0-9]+:[0-9]+: "; }
 
+# A bad file on a pin dir with nothing pinned yet: refused before any
+# map is created.
+kube_name_fresh_dir() {
+	local dir=$PIN_DIR/fresh out rc=0
+	mkdir -p "$dir"
+	out=$(nsx "$NS_NODE" "$CANARY_BIN" --pin-dir "$dir" apply -f "$WORK/kube-name.yaml" 2>&1) || rc=$?
+	if [ "$rc" -eq 2 ] && [ -z "$(ls -A "$dir")" ] && [[ $out =~ Kubernetes\ agent ]]; then
+		pass apply_kube_name_fresh_dir
+	else
+		fail apply_kube_name_fresh_dir "exit $rc, pins: $(ls "$dir" | head -3 | tr '\n' ' ') ${out:0:160}"
+	fi
+	rmdir "$dir" 2>/dev/null
+}
+
 apply_cases() {
 	bad_case apply_missing_file 'nonexistent\.yaml' cb apply -f "$WORK/nonexistent.yaml"
 	bad_case apply_no_file '-f FILE' cb apply
 	bad_case apply_yaml_syntax_line_col "$(at syntax)" cb apply -f "$WORK/syntax.yaml"
+	bad_case apply_kube_name "$(at kube-name).*belong to the Kubernetes agent" \
+		cb apply -f "$WORK/kube-name.yaml"
+	kube_name_fresh_dir
 	bad_case apply_unknown_key "$(at unknown-key).*colour" cb apply -f "$WORK/unknown-key.yaml"
 	bad_case apply_weights_total_90 "$(at total-90).*90" cb apply -f "$WORK/total-90.yaml"
 	bad_case apply_weight_negative "$(at negative).*-5" cb apply -f "$WORK/negative.yaml"

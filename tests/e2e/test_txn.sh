@@ -222,4 +222,45 @@ sys.exit(0 if w == {"svc-0": 10.0, "svc-1": 40.0} else 1)'; then
 else
 	fail weights_after_kill "$(ctl status 2>&1 | head -n 6)"
 fi
+# A re-apply of the running file writes nothing: no flip, no entry; a
+# file with one service changed writes that one.
+digest() {
+	local m
+	for m in "$PIN_DIR"/canary_*; do
+		[ -f "$m" ] || continue
+		echo "$m"
+		bpftool -j map dump pinned "$m" || echo "dump failed"
+	done | md5sum
+}
+# flip_stamp: canary_gen's stamp of the last transaction.
+flip_stamp() {
+	bpftool -j map dump pinned "$PIN_DIR/canary_gen" | "$PY" -c '
+import json, sys
+v = json.load(sys.stdin)[0]["formatted"]["value"]
+print(v["prev_until_ns"] - v["grace_ns"])'
+}
+expect apply_file_again ctl apply -f "$WORK/small.yaml"
+before=$(digest)
+expect reapply_same ctl apply -f "$WORK/small.yaml"
+[ "$(digest)" = "$before" ] && pass reapply_writes_nothing ||
+	fail reapply_writes_nothing "maps changed"
+sed '/name: svc-1$/,$ s/weight: 90/weight: 75/; /name: svc-1$/,$ s/weight: 10$/weight: 25/' \
+	"$WORK/small.yaml" >"$WORK/one.yaml"
+flip=$(flip_stamp)
+expect apply_one_changed ctl apply -f "$WORK/one.yaml"
+flip2=$(flip_stamp)
+if [ -n "$flip" ] && [ "$flip2" != "$flip" ] && ctl -j status | "$PY" -c '
+import json, sys
+s = json.load(sys.stdin)["services"]
+w = {x["name"]: x["versions"][1]["weight"] for x in s}
+sys.exit(0 if w == {"svc-0": 10.0, "svc-1": 25.0} else 1)'; then
+	pass apply_one_changed_written
+else
+	fail apply_one_changed_written "flip $flip -> $flip2: $(ctl status 2>&1 | head -n 8)"
+fi
+head -n "$(grep -n 'name: svc-1$' "$WORK/one.yaml" | cut -d: -f1)" "$WORK/one.yaml" |
+	head -n -1 >"$WORK/first.yaml"
+expect apply_drops_one ctl apply -f "$WORK/first.yaml"
+[ "$(ctl -j status | "$PY" -c 'import json,sys; print([x["name"] for x in json.load(sys.stdin)["services"]])')" = "['svc-0']" ] &&
+	pass apply_removes_unnamed || fail apply_removes_unnamed "$(ctl status 2>&1 | head -n 4)"
 finish

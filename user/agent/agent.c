@@ -70,90 +70,12 @@ long agent_sync_age(const struct agent *a)
 	return a->cnt.ready ? mono_s() - last : -1;
 }
 
-static int store_index(const struct kube_store *s, const char *ns, const char *name)
-{
-	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
-
-	snprintf(key, sizeof(key), "%s/%s", ns, name);
-	return names_get(&s->ix, key);
-}
-
-static void store_clear(struct kube_store *s)
-{
-	while (s->n > 0) {
-		kube_obj_free(s->objs[--s->n]);
-		free(s->keys[s->n]);
-	}
-	names_clear(&s->ix);
-}
-
-/* Room for one more object in @s; 0 or -ENOMEM. */
-static int store_grow(struct kube_store *s)
-{
-	struct kube_obj **grown;
-	char **keys;
-	int cap = s->cap * 2 + 16;
-
-	if (s->n < s->cap)
-		return 0;
-	grown = realloc(s->objs, cap * sizeof(*grown));
-	if (grown)
-		s->objs = grown;
-	keys = grown ? realloc(s->keys, cap * sizeof(*keys)) : NULL;
-	if (!keys)
-		return -ENOMEM;
-	s->keys = keys;
-	s->cap = cap;
-	return 0;
-}
-
-/* Puts @obj in @s (replacing its namesake); -ENOMEM leaves @obj to us. */
-static int store_put(struct kube_store *s, struct kube_obj *obj)
-{
-	int i = store_index(s, obj->ns, obj->name);
-	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
-
-	if (i >= 0) {
-		kube_obj_free(s->objs[i]);
-		s->objs[i] = obj;
-		return 0;
-	}
-	snprintf(key, sizeof(key), "%s/%s", obj->ns, obj->name);
-	if (store_grow(s))
-		return -ENOMEM;
-	s->keys[s->n] = strdup(key);
-	if (!s->keys[s->n] || names_put(&s->ix, s->keys[s->n], s->n)) {
-		free(s->keys[s->n]);
-		return -ENOMEM;
-	}
-	s->objs[s->n++] = obj;
-	return 0;
-}
-
-static void store_del(struct kube_store *s, const char *ns, const char *name)
-{
-	int i = store_index(s, ns, name);
-
-	if (i < 0)
-		return;
-	kube_obj_free(s->objs[i]);
-	names_del(&s->ix, s->keys[i]);
-	free(s->keys[i]);
-	s->n--;
-	if (i == s->n)
-		return;
-	/* The last object takes the hole. */
-	s->objs[i] = s->objs[s->n];
-	s->keys[i] = s->keys[s->n];
-	names_put(&s->ix, s->keys[i], i); /* replaces: no allocation */
-}
-
 /* FQDN slices (and any other addressType) carry no addresses to
  * translate to: one line per slice. */
 static void note_slice(const struct kube_store *s, const struct kube_obj *obj)
 {
 	if (obj->kind == KUBE_SLICE && !obj->slice.af &&
-	    store_index(s, obj->ns, obj->name) < 0)
+	    !kube_store_find(s, obj->ns, obj->name))
 		alog("endpointslice %s/%s: addressType is neither IPv4 nor IPv6: "
 		     "ignored", obj->ns, obj->name);
 }
@@ -164,20 +86,42 @@ static void mark_dirty(struct agent *a)
 	pthread_cond_signal(&a->cond);
 }
 
-/* Whether the list @objs holds exactly the objects of @s, at the same
- * resourceVersions (a relist, or an absent resource listed as none). */
-static bool same_list(const struct kube_store *s, struct kube_obj **objs, int n)
+/*
+ * The keys of what a relist of @kind changes into a->changed: objects
+ * new or at another resourceVersion, and those gone. True when there
+ * are any (or when @kind was never listed).
+ */
+static bool relist_changes(struct agent *a, enum kube_kind kind,
+			   struct kube_obj **objs, int n)
 {
+	const struct kube_store *s = &a->store[kind];
+	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
+	bool *kept, any = !a->listed[kind];
 	int i, j;
 
-	if (n != s->n)
-		return false;
-	for (i = 0; i < n; i++) {
-		j = store_index(s, objs[i]->ns, objs[i]->name);
-		if (j < 0 || !objs[i]->rv[0] || strcmp(s->objs[j]->rv, objs[i]->rv))
-			return false;
+	kept = calloc(s->n + 1, sizeof(*kept));
+	if (!kept) {
+		a->changed.all = true;
+		return true;
 	}
-	return true;
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "%s/%s", objs[i]->ns, objs[i]->name);
+		j = names_get(&s->ix, key);
+		if (j >= 0)
+			kept[j] = true;
+		if (j >= 0 && objs[i]->rv[0] && !strcmp(s->objs[j]->rv, objs[i]->rv))
+			continue;
+		dirty_add_obj(&a->changed, objs[i]);
+		any = true;
+	}
+	for (j = 0; j < s->n; j++) {
+		if (kept[j])
+			continue;
+		dirty_add_obj(&a->changed, s->objs[j]);
+		any = true;
+	}
+	free(kept);
+	return any;
 }
 
 static void on_replace(void *arg, enum kube_kind kind, struct kube_obj **objs, int n)
@@ -186,17 +130,17 @@ static void on_replace(void *arg, enum kube_kind kind, struct kube_obj **objs, i
 	int i;
 
 	pthread_mutex_lock(&a->lock);
-	if (a->listed[kind] && same_list(&a->store[kind], objs, n)) {
+	if (!relist_changes(a, kind, objs, n)) {
 		/* Nothing changed: no pass for it. */
 		for (i = 0; i < n; i++)
 			kube_obj_free(objs[i]);
 		pthread_mutex_unlock(&a->lock);
 		return;
 	}
-	store_clear(&a->store[kind]);
+	kube_store_clear(&a->store[kind]);
 	for (i = 0; i < n; i++) {
 		note_slice(&a->store[kind], objs[i]);
-		if (store_put(&a->store[kind], objs[i]))
+		if (kube_store_put(&a->store[kind], objs[i], NULL))
 			kube_obj_free(objs[i]);
 	}
 	a->listed[kind] = true;
@@ -211,11 +155,11 @@ static void on_update(void *arg, struct kube_obj *obj, bool deleted)
 
 	pthread_mutex_lock(&a->lock);
 	if (deleted) {
-		store_del(s, obj->ns, obj->name);
+		kube_store_del(s, obj->ns, obj->name, &a->changed);
 		kube_obj_free(obj);
 	} else {
 		note_slice(s, obj);
-		if (store_put(s, obj))
+		if (kube_store_put(s, obj, &a->changed))
 			kube_obj_free(obj);
 	}
 	mark_dirty(a);
@@ -301,31 +245,127 @@ static bool wait_work(struct agent *a, long refresh_at, long retry_at)
 	return go;
 }
 
-/* One pass: plan under the lock, write without it. A pass that no
- * object asked for (the periodic re-check) plans nothing unless the
- * maps changed under us. */
-static int reconcile(struct agent *a)
+/* A pass over every owner: plan under the lock, write without it. */
+static int full_pass(struct agent *a)
 {
 	struct agent_plan plan;
-	bool dirty;
 	int ret;
 
 	pthread_mutex_lock(&a->lock);
-	dirty = a->dirty;
-	pthread_mutex_unlock(&a->lock);
-	if (!dirty) {
-		ret = agent_refresh(a);
-		if (ret <= 0)
-			return ret;
-	}
-	pthread_mutex_lock(&a->lock);
-	a->dirty = false;
 	ret = agent_plan_build(a->store, a->node, &plan);
 	pthread_mutex_unlock(&a->lock);
 	if (!ret)
 		ret = agent_apply(a, &plan);
 	agent_plan_free(&plan);
-	a->cnt.reconciles++;
+	return ret;
+}
+
+static double ts_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* Splits cache key @key ("K/ns/name") into its parts; false if it is
+ * not one. */
+static bool parse_key(const char *key, int *kind, char *ns, char *name)
+{
+	const char *s1 = strchr(key, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
+
+	if (!s2 || s2 - s1 - 1 >= KUBE_NS_LEN || strlen(s2 + 1) >= KUBE_OBJ_LEN)
+		return false;
+	*kind = atoi(key);
+	memcpy(ns, s1 + 1, s2 - s1 - 1);
+	ns[s2 - s1 - 1] = '\0';
+	strcpy(name, s2 + 1);
+	return true;
+}
+
+/* Plans the owners keyed in @owners that exist, into @p; those that do
+ * not go to @gone. Under a->lock. */
+static int plan_owners(struct agent *a, const struct dirty_set *owners,
+		       struct agent_plan *p, char **gone, int *n_gone)
+{
+	char ns[KUBE_NS_LEN], name[KUBE_OBJ_LEN];
+	const struct kube_obj *o;
+	int i, kind, ret;
+
+	ret = agent_plan_begin(a->store, a->node, owners->n, p);
+	for (i = 0; i < owners->n && !ret; i++) {
+		if (!parse_key(owners->keys[i], &kind, ns, name) ||
+		    kind < 0 || kind >= KUBE_KINDS)
+			continue;
+		o = kube_store_find(&a->store[kind], ns, name);
+		if (o)
+			ret = agent_plan_owner(p, o);
+		else
+			gone[(*n_gone)++] = owners->keys[i];
+	}
+	return ret;
+}
+
+/* A pass over the owners that what changed (@d) concerns; 1 when a full
+ * pass is due instead. */
+static int changes_pass(struct agent *a, const struct dirty_set *d)
+{
+	struct dirty_set owners = {};
+	struct agent_plan plan = {};
+	char **gone = NULL;
+	int n_gone = 0, ret;
+
+	struct timespec t0, t1, t2;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+	pthread_mutex_lock(&a->lock);
+	ret = agent_dirty_owners(a, d, &owners);
+	if (!ret) {
+		gone = calloc(owners.n + 1, sizeof(*gone));
+		ret = gone ? plan_owners(a, &owners, &plan, gone, &n_gone) :
+			     -ENOMEM;
+	}
+	pthread_mutex_unlock(&a->lock);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+	if (!ret)
+		ret = agent_apply_changes(a, &plan, gone, n_gone);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t2);
+	pr_info("agent: %d changed keys, %d owners (%d gone): plan CPU %.2f ms, "
+		"pass CPU %.2f ms\n", d->n, owners.n, n_gone, ts_ms(&t0, &t1),
+		ts_ms(&t0, &t2));
+	agent_plan_free(&plan);
+	free(gone);
+	dirty_free(&owners);
+	return ret;
+}
+
+/*
+ * One pass. What changed in the cache since the last one decides which
+ * owners are planned again and written; a full pass (every owner, the
+ * running config compared with all of it) comes first, after one that
+ * failed, when this node's Node changed, and when someone else changed
+ * the maps. A pass no object asked for (the periodic re-check, the
+ * links thread) plans nothing unless the maps changed under us.
+ */
+static int reconcile(struct agent *a)
+{
+	struct dirty_set d;
+	int ret;
+
+	pthread_mutex_lock(&a->lock);
+	a->dirty = false;
+	d = a->changed; /* taken over: the watches start a new one */
+	memset(&a->changed, 0, sizeof(a->changed));
+	pthread_mutex_unlock(&a->lock);
+	ret = 0;
+	if (!dirty_any(&d)) {
+		ret = agent_refresh(a);
+		d.all = ret > 0;
+	}
+	if (ret >= 0 && dirty_any(&d)) {
+		ret = d.all || !a->synced ? 1 : changes_pass(a, &d);
+		if (ret == 1)
+			ret = full_pass(a);
+		a->cnt.reconciles++;
+	}
+	dirty_free(&d);
 	return ret;
 }
 
@@ -384,6 +424,7 @@ int agent_run(struct agent *a)
 			retry_at = mono_s() + RETRY_S;
 			pthread_mutex_lock(&a->lock);
 			a->dirty = true; /* the retry is a full pass */
+			a->changed.all = true;
 			pthread_mutex_unlock(&a->lock);
 			continue;
 		}
@@ -407,19 +448,10 @@ void agent_free(struct agent *a)
 {
 	int k;
 
-	for (k = 0; k < KUBE_KINDS; k++) {
-		store_clear(&a->store[k]);
-		free(a->store[k].objs);
-		free(a->store[k].keys);
-		names_free(&a->store[k].ix);
-	}
-	for (k = 0; k < a->n_mem; k++) {
-		free(a->mem[k].names);
-		free(a->mem[k].key);
-	}
-	free(a->mem);
-	names_free(&a->mem_ix);
-	free(a->guard_seen);
+	for (k = 0; k < KUBE_KINDS; k++)
+		kube_store_free(&a->store[k]);
+	dirty_free(&a->changed);
+	agent_mem_free(a);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
 }

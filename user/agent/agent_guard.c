@@ -21,37 +21,6 @@ static long mono_now_s(void)
 	return ts.tv_sec;
 }
 
-/* The remembered shed time of service @name; creates the slot. */
-static __u64 *seen_slot(struct agent *a, const char *name)
-{
-	struct guard_seen *n;
-	int i;
-
-	for (i = 0; i < a->n_guard_seen; i++)
-		if (!strcmp(a->guard_seen[i].name, name))
-			return &a->guard_seen[i].shed_ns;
-	n = realloc(a->guard_seen, (a->n_guard_seen + 1) * sizeof(*n));
-	if (!n)
-		return NULL;
-	a->guard_seen = n;
-	n = &n[a->n_guard_seen++];
-	snprintf(n->name, sizeof(n->name), "%s", name);
-	n->shed_ns = 0;
-	return &n->shed_ns;
-}
-
-/* Object @ns/@name of store @s, or NULL: a scan, as a shed is rare. */
-static const struct kube_obj *store_find(const struct kube_store *s,
-					 const char *ns, const char *name)
-{
-	int i;
-
-	for (i = 0; i < s->n; i++)
-		if (!strcmp(s->objs[i]->ns, ns) && !strcmp(s->objs[i]->name, name))
-			return s->objs[i];
-	return NULL;
-}
-
 /* The owner of service @name as an Event needs it, from what the last
  * pass recorded and the object cache; false if unknown. */
 static bool owner_of_service(struct agent *a, const char *name,
@@ -64,8 +33,8 @@ static bool owner_of_service(struct agent *a, const char *name,
 		for (k = 0; k < a->mem[i].n_names; k++)
 			if (!strcmp(a->mem[i].names[k], name)) {
 				pthread_mutex_lock(&a->lock);
-				o = store_find(&a->store[a->mem[i].kind],
-					       a->mem[i].ns, a->mem[i].name);
+				o = kube_store_find(&a->store[a->mem[i].kind],
+						    a->mem[i].ns, a->mem[i].name);
 				if (o) {
 					memset(sp, 0, sizeof(*sp));
 					sp->kind = o->kind;
@@ -97,49 +66,75 @@ static void report_shed(struct agent *a, const struct canary_service_cfg *svc,
 		agent_post_event(a, &sp, true, "GuardShed", msg);
 }
 
-static void poll_services(struct agent *a, struct canary_state *st,
-			  const struct canary_config *cfg, const __u32 *ids)
+/* Learns the ids of the guarded services from the running config (after
+ * a pass that added some); 0 or -errno. */
+static int learn_ids(struct agent *a, struct canary_state *st)
 {
-	const struct canary_service_cfg *svc;
-	struct canary_svc_guard g;
-	__u64 *seen;
-	int i, v;
-
-	for (i = 0; i < cfg->n_services; i++) {
-		svc = &cfg->svc[i];
-		if (strncmp(svc->name, KUBE_SVC_PREFIX, strlen(KUBE_SVC_PREFIX)) ||
-		    !svc->guard.on || guard_read(st, ids[i], &g))
-			continue;
-		seen = seen_slot(a, svc->name);
-		if (!seen)
-			return;
-		if (guard_service_state(&g, svc->n_versions, &v) != GUARD_SHED) {
-			*seen = 0;
-			continue;
-		}
-		if (*seen != g.v[v].shed_ns)
-			report_shed(a, svc, &g);
-		*seen = g.v[v].shed_ns;
-	}
-}
-
-void agent_guard_poll(struct agent *a)
-{
-	__u32 *ids;
+	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	struct canary_config cfg;
-	struct canary_state st;
-	struct canary_err err;
+	struct guarded *g;
+	int i, j, ret = -ENOMEM;
 
-	if (mono_now_s() < a->guard_at)
-		return;
-	a->guard_at = mono_now_s() + GUARD_POLL_S;
-	ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
 	config_init(&cfg);
-	if (ids && !state_open_unlocked(&st, a->pin_dir, &err)) {
-		if (st.svcguard_fd >= 0 && !state_read_config(&st, &cfg, ids))
-			poll_services(a, &st, &cfg, ids);
-		state_close(&st);
+	if (ids)
+		ret = state_read_config(st, &cfg, ids);
+	for (i = 0; !ret && i < cfg.n_services; i++) {
+		j = names_get(&a->guarded_ix, cfg.svc[i].name);
+		if (j < 0)
+			continue;
+		g = &a->guarded[j];
+		g->id = ids[i];
+		g->id_known = true;
 	}
 	config_free(&cfg);
 	free(ids);
+	return ret;
+}
+
+/* Guarded service @g's shed, if new: a log line and an Event. */
+static void poll_one(struct agent *a, struct canary_state *st,
+		     struct guarded *g)
+{
+	struct canary_service_cfg *svc;
+	struct canary_svc_guard gd;
+	int v;
+
+	if (!g->id_known || guard_read(st, g->id, &gd))
+		return;
+	if (guard_service_state(&gd, g->n_versions, &v) != GUARD_SHED) {
+		g->shed_ns = 0;
+		return;
+	}
+	if (g->shed_ns == gd.v[v].shed_ns)
+		return;
+	g->shed_ns = gd.v[v].shed_ns;
+	svc = malloc(sizeof(*svc));
+	if (svc && !config_service_unpack(g->packed, g->packed_len, svc))
+		report_shed(a, svc, &gd);
+	free(svc);
+}
+
+/* Reads only the guards of our services that have one: nothing at all
+ * when none has. */
+void agent_guard_poll(struct agent *a)
+{
+	struct canary_state st;
+	struct canary_err err;
+	int i;
+
+	if (!a->n_guarded || mono_now_s() < a->guard_at)
+		return;
+	a->guard_at = mono_now_s() + GUARD_POLL_S;
+	if (state_open_unlocked(&st, a->pin_dir, &err)) {
+		state_close(&st);
+		return;
+	}
+	for (i = 0; i < a->n_guarded && st.svcguard_fd >= 0; i++)
+		if (!a->guarded[i].id_known) {
+			learn_ids(a, &st);
+			break;
+		}
+	for (i = 0; i < a->n_guarded && st.svcguard_fd >= 0; i++)
+		poll_one(a, &st, &a->guarded[i]);
+	state_close(&st);
 }

@@ -10,22 +10,40 @@
 #include "kube/kube_logic.h"
 #include "core/health.h"
 
-/* "ns/name" into @buf: the key of the plan's indexes. */
-static const char *ix_key(const char *ns, const char *name, char *buf,
-			  size_t len)
+/* Records cache key @key as read by the owner being planned (the last
+ * of p->splits), so that a change to it replans that owner. */
+static void plan_ref(struct agent_plan *p, int kind, const char *ns,
+		     const char *name)
 {
-	snprintf(buf, len, "%s/%s", ns, name);
-	return buf;
+	struct split_plan *sp = p->n_splits ? &p->splits[p->n_splits - 1] : NULL;
+	char key[KUBE_DEP_KEY_LEN];
+	char **grown;
+	int i;
+
+	if (!sp)
+		return;
+	kube_dep_key(kind, ns, name, key, sizeof(key));
+	for (i = 0; i < sp->n_refs; i++)
+		if (!strcmp(sp->refs[i], key))
+			return;
+	if (sp->n_refs == sp->cap_refs) {
+		grown = realloc(sp->refs, (sp->cap_refs * 2 + 4) * sizeof(*grown));
+		if (!grown)
+			return; /* a missed ref costs a full pass at worst */
+		sp->refs = grown;
+		sp->cap_refs = sp->cap_refs * 2 + 4;
+	}
+	sp->refs[sp->n_refs] = strdup(key);
+	if (sp->refs[sp->n_refs])
+		sp->n_refs++;
 }
 
 const struct kube_obj *plan_store_find(const struct agent_plan *p,
 				       enum kube_kind kind, const char *ns,
 				       const char *name)
 {
-	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
-	int i = names_get(&p->ix.obj[kind], ix_key(ns, name, key, sizeof(key)));
-
-	return i < 0 ? NULL : p->store[kind].objs[i];
+	plan_ref((struct agent_plan *)p, kind, ns, name);
+	return kube_store_find(&p->store[kind], ns, name);
 }
 
 /* A copy of @s's objects in namespace/name order (the store keeps its
@@ -41,73 +59,6 @@ struct kube_obj **plan_sorted(const struct kube_store *s)
 	if (s->n)
 		qsort(v, s->n, sizeof(*v), plan_cmp_obj);
 	return v;
-}
-
-/* @keys[i] = "ns/name" (or "ns/service" of a slice) of object i of @s. */
-static int index_objs(const struct kube_store *s, char ***keys,
-		      bool by_service)
-{
-	char buf[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
-	int i;
-
-	*keys = calloc(s->n + 1, sizeof(**keys));
-	if (!*keys)
-		return -ENOMEM;
-	for (i = 0; i < s->n; i++) {
-		ix_key(s->objs[i]->ns, by_service ? s->objs[i]->slice.service :
-			s->objs[i]->name, buf, sizeof(buf));
-		(*keys)[i] = strdup(buf);
-		if (!(*keys)[i])
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-/* The plan's lookups over @store (see struct plan_index). */
-static int plan_index_build(struct plan_index *ix, const struct kube_store *store)
-{
-	const struct kube_store *sl = &store[KUBE_SLICE];
-	int k, i, head;
-
-	for (k = 0; k < KUBE_KINDS; k++) {
-		if (index_objs(&store[k], &ix->keys[k], false))
-			return -ENOMEM;
-		for (i = 0; i < store[k].n; i++)
-			if (names_put(&ix->obj[k], ix->keys[k][i], i))
-				return -ENOMEM;
-	}
-	ix->slice_next = calloc(sl->n + 1, sizeof(*ix->slice_next));
-	if (!ix->slice_next || index_objs(sl, &ix->slice_keys, true))
-		return -ENOMEM;
-	/* Backwards, so each list comes out in the store's order. */
-	for (i = sl->n - 1; i >= 0; i--) {
-		head = names_get(&ix->slices, ix->slice_keys[i]);
-		ix->slice_next[i] = head;
-		if (names_put(&ix->slices, ix->slice_keys[i], i))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
-static void free_keys(char **keys, int n)
-{
-	while (keys && n > 0)
-		free(keys[--n]);
-	free(keys);
-}
-
-static void plan_index_free(struct plan_index *ix, const struct kube_store *store)
-{
-	int k;
-
-	for (k = 0; k < KUBE_KINDS; k++) {
-		names_free(&ix->obj[k]);
-		free_keys(ix->keys[k], store ? store[k].n : 0);
-	}
-	names_free(&ix->slices);
-	free_keys(ix->slice_keys, store ? store[KUBE_SLICE].n : 0);
-	free(ix->slice_next);
-	memset(ix, 0, sizeof(*ix));
 }
 
 int plan_weights(const struct kube_backend *b, int n, __u16 *bps,
@@ -181,15 +132,16 @@ void plan_version_endpoints(const struct agent_plan *p, const char *ns,
 			    const char *svc, const struct kube_port *rp, int af,
 			    struct canary_version_cfg *ver, int *terminating)
 {
-	char key[KUBE_NS_LEN + KUBE_OBJ_LEN + 2];
+	struct kube_obj *const *set;
 	struct canary_ep_cfg ep = {};
 	const struct kube_slice *sl;
 	const struct kube_ep *ke;
-	int i, e, port;
+	int i, n, e, port;
 
-	i = names_get(&p->ix.slices, ix_key(ns, svc, key, sizeof(key)));
-	for (; i >= 0; i = p->ix.slice_next[i]) {
-		sl = &p->store[KUBE_SLICE].objs[i]->slice;
+	plan_ref((struct agent_plan *)p, -1, ns, svc);
+	set = kube_store_slices(&p->store[KUBE_SLICE], ns, svc, &n);
+	for (i = 0; i < n; i++) {
+		sl = &set[i]->slice;
 		if (sl->af != af || !(port = slice_port(sl, rp)))
 			continue;
 		for (e = 0; e < sl->n_eps; e++) {
@@ -479,42 +431,86 @@ void agent_owner_stem(enum kube_kind kind, const char *name, char *out,
 				   kind == KUBE_UDPROUTE ? "udproute." : "", name);
 }
 
-int agent_plan_build(struct kube_store *store, const char *node,
+int agent_plan_begin(struct kube_store *store, const char *node, int max,
 		     struct agent_plan *p)
 {
-	const struct kube_obj *no = NULL;
-	struct kube_obj **splits;
-	int i, ret = 0;
+	int k;
 
 	memset(p, 0, sizeof(*p));
 	config_init(&p->cfg);
 	p->store = store;
-	splits = plan_sorted(&store[KUBE_SPLIT]);
-	p->splits = calloc(store[KUBE_SPLIT].n + store[KUBE_TCPROUTE].n +
-			   store[KUBE_UDPROUTE].n + 1, sizeof(*p->splits));
-	if (!splits || !p->splits || plan_index_build(&p->ix, store)) {
-		free(splits);
+	p->splits = calloc(max + 1, sizeof(*p->splits));
+	if (!p->splits)
 		return -ENOMEM;
+	p->cap_splits = max;
+	for (k = 0; k < KUBE_KINDS; k++) {
+		if (store[k].keys || !store[k].n)
+			continue;
+		p->indexed[k] = true;
+		if (kube_store_index(&store[k]))
+			return -ENOMEM;
 	}
 	if (node)
-		no = plan_store_find(p, KUBE_NODE, "", node);
-	plan_node(no ? &no->node : NULL, &p->cfg.node);
-	for (i = 0; i < store[KUBE_SPLIT].n && !ret; i++)
-		ret = plan_split(splits[i], no ? &no->node : NULL, p,
-				 &p->splits[p->n_splits++]);
-	free(splits);
+		p->node_obj = kube_store_find(&store[KUBE_NODE], "", node);
+	plan_node(p->node_obj ? &p->node_obj->node : NULL, &p->cfg.node);
+	return 0;
+}
+
+int agent_plan_owner(struct agent_plan *p, const struct kube_obj *o)
+{
+	struct split_plan *sp;
+
+	if (p->n_splits >= p->cap_splits)
+		return -ENOMEM;
+	sp = &p->splits[p->n_splits++];
+	if (o->kind == KUBE_SPLIT)
+		return plan_split(o, p->node_obj ? &p->node_obj->node : NULL,
+				  p, sp);
+	return plan_route(o, p, sp);
+}
+
+/* The owners of @kind into @p, in namespace/name order. */
+static int plan_kind(struct agent_plan *p, enum kube_kind kind)
+{
+	struct kube_obj **v = plan_sorted(&p->store[kind]);
+	int i, ret = v ? 0 : -ENOMEM;
+
+	for (i = 0; v && i < p->store[kind].n && !ret; i++)
+		ret = agent_plan_owner(p, v[i]);
+	free(v);
+	return ret;
+}
+
+int agent_plan_build(struct kube_store *store, const char *node,
+		     struct agent_plan *p)
+{
+	int ret;
+
+	ret = agent_plan_begin(store, node, store[KUBE_SPLIT].n +
+			       store[KUBE_TCPROUTE].n + store[KUBE_UDPROUTE].n, p);
 	if (!ret)
-		ret = plan_routes(store, KUBE_TCPROUTE, p);
+		ret = plan_kind(p, KUBE_SPLIT);
 	if (!ret)
-		ret = plan_routes(store, KUBE_UDPROUTE, p);
+		ret = plan_kind(p, KUBE_TCPROUTE);
+	if (!ret)
+		ret = plan_kind(p, KUBE_UDPROUTE);
 	return ret;
 }
 
 void agent_plan_free(struct agent_plan *p)
 {
+	int i, k;
+
 	config_free(&p->cfg);
+	for (i = 0; p->splits && i < p->n_splits; i++) {
+		while (p->splits[i].n_refs > 0)
+			free(p->splits[i].refs[--p->splits[i].n_refs]);
+		free(p->splits[i].refs);
+	}
 	free(p->splits);
-	plan_index_free(&p->ix, p->store);
+	for (k = 0; k < KUBE_KINDS; k++)
+		if (p->indexed[k])
+			kube_store_unindex(&p->store[k]);
 	memset(p, 0, sizeof(*p));
 }
 

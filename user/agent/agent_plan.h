@@ -37,16 +37,8 @@ struct split_plan {
 	int terminating;   /* serving-but-terminating endpoints (draining) */
 	int applied_first, applied_n; /* set by agent_apply: its services in
 				       * the config written */
-};
-
-/* Lookups the plan makes, built once per plan: objects by namespace and
- * name, EndpointSlices by namespace and Service. */
-struct plan_index {
-	struct names obj[KUBE_KINDS];  /* "ns/name" -> index in the store */
-	char **keys[KUBE_KINDS];       /* those keys, one per object */
-	struct names slices;           /* "ns/service" -> first slice */
-	char **slice_keys;
-	int *slice_next;               /* next slice of that service, or -1 */
+	char **refs;       /* the cache keys its plan read (kube_dep_key()) */
+	int n_refs, cap_refs;
 };
 
 struct agent_plan {
@@ -55,8 +47,10 @@ struct agent_plan {
 				    * object is known (cfg.node.set) */
 	struct split_plan *splits;
 	int n_splits;
+	int cap_splits;
 	struct kube_store *store;  /* what it is built from */
-	struct plan_index ix;
+	bool indexed[KUBE_KINDS];  /* stores it indexed (kube_store_index()) */
+	const struct kube_obj *node_obj; /* this node's Node, or NULL */
 };
 
 /* Builds @p from @store: TrafficSplits, then TCPRoutes, then UDPRoutes,
@@ -64,6 +58,13 @@ struct agent_plan {
  * Node named @node (NULL: none). Returns 0 or -ENOMEM. */
 int agent_plan_build(struct kube_store *store, const char *node,
 		     struct agent_plan *p);
+/* An empty plan over @store for at most @max owners, with the node
+ * section; then agent_plan_owner() for each. 0 or -ENOMEM. */
+int agent_plan_begin(struct kube_store *store, const char *node, int max,
+		     struct agent_plan *p);
+/* Plans owner @o (a TrafficSplit, TCPRoute or UDPRoute of @p's store)
+ * alone, appending its services; 0 or -ENOMEM. */
+int agent_plan_owner(struct agent_plan *p, const struct kube_obj *o);
 void agent_plan_free(struct agent_plan *p);
 
 /* "TrafficSplit", "TCPRoute", "UDPRoute": an owner's kind for Events. */
@@ -111,9 +112,10 @@ struct kube_obj **plan_sorted(const struct kube_store *s);
 int plan_cmp_obj(const void *a, const void *b);
 /* Drops endpoints listed by an earlier version of @s. */
 void plan_dedup(struct canary_service_cfg *s);
-/* Routes of @kind into @p (agent_route.c); 0 or -ENOMEM. */
-int plan_routes(struct kube_store *store, enum kube_kind kind,
-		struct agent_plan *p);
+/* Route @ro into @out, its services into @p (agent_route.c); 0 or
+ * -ENOMEM. */
+int plan_route(const struct kube_obj *ro, struct agent_plan *p,
+	       struct split_plan *out);
 
 /* An Event about the owner of @sp (agent_apply.c). */
 void agent_post_event(struct agent *a, const struct split_plan *sp,
@@ -122,6 +124,11 @@ void agent_post_event(struct agent *a, const struct split_plan *sp,
  * "k8s.*" service whose guard shed a version since the last call; at
  * most once a second (agent_guard.c). */
 void agent_guard_poll(struct agent *a);
+
+/* Frees what the agent remembers of owners and of guarded services
+ * (agent_apply.c). */
+void agent_mem_free(struct agent *a);
+void agent_guarded_free(struct agent *a);
 
 /* Whether two services are the same config (names, address, weights,
  * endpoints); endpoints must be sorted. */

@@ -135,8 +135,8 @@ static int route_parent(const struct kube_obj *ro,
 	return 0;
 }
 
-static int plan_route(const struct kube_obj *ro,
-		      struct agent_plan *p, struct split_plan *out)
+int plan_route(const struct kube_obj *ro, struct agent_plan *p,
+	       struct split_plan *out)
 {
 	const struct kube_route *r = &ro->route;
 	struct canary_guard_cfg guard;
@@ -164,15 +164,4 @@ static int plan_route(const struct kube_obj *ro,
 	}
 	plan_set_guard(p, out, &guard);
 	return 0;
-}
-
-int plan_routes(struct kube_store *store, enum kube_kind kind, struct agent_plan *p)
-{
-	struct kube_obj **routes = plan_sorted(&store[kind]);
-	int i, ret = routes ? 0 : -ENOMEM;
-
-	for (i = 0; routes && i < store[kind].n && !ret; i++)
-		ret = plan_route(routes[i], p, &p->splits[p->n_splits++]);
-	free(routes);
-	return ret;
 }

@@ -436,7 +436,7 @@ static int unique_in_index(const struct canary_config *cfg, int i,
 		j = names_get(&ix->ports, key);
 		if (j >= 0)
 			return cerr_set(err, "services '%s' and '%s' both use %s/%s",
-					cfg->svc[j].name, s->name,
+					ix->owned[j], s->name,
 					addr_port_str(&s->vip, ntohs(ports[p].port),
 						      where, sizeof(where)),
 					s->proto == CANARY_PROTO_UDP ? "udp" : "tcp");
@@ -449,14 +449,16 @@ int config_index_add(struct config_index *ix, const struct canary_config *cfg,
 {
 	const struct canary_service_cfg *s = &cfg->svc[i];
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
-	int p, n = config_ports(s, ports);
+	int p, n = config_ports(s, ports), name_at = ix->n_owned;
 	char key[96];
 
 	if (own_put(ix, &ix->names, s->name, i))
 		return -ENOMEM;
+	/* A port names its service by the copy of the name: @cfg's slot i
+	 * may hold another service later (a loader that drops some). */
 	for (p = 0; p < n; p++) {
 		port_key(s, ports[p].port, key, sizeof(key));
-		if (own_put(ix, &ix->ports, key, i))
+		if (own_put(ix, &ix->ports, key, name_at))
 			return -ENOMEM;
 	}
 	return 0;
@@ -713,6 +715,76 @@ bool config_service_same(const struct canary_service_cfg *x,
 		    strcmp(x->pins[v].version, y->pins[v].version))
 			return false;
 	return true;
+}
+
+#define SVC_HEAD offsetof(struct canary_service_cfg, v)
+#define SVC_TAIL offsetof(struct canary_service_cfg, n_pins)
+#define VER_HEAD offsetof(struct canary_version_cfg, ep)
+
+/* Bytes config_service_pack() makes of @svc. */
+static size_t packed_size(const struct canary_service_cfg *svc)
+{
+	size_t n = SVC_HEAD + sizeof(*svc) - SVC_TAIL;
+	int v;
+
+	for (v = 0; v < svc->n_versions; v++)
+		n += VER_HEAD + svc->v[v].n_endpoints * sizeof(svc->v[v].ep[0]);
+	return n;
+}
+
+void *config_service_pack(const struct canary_service_cfg *svc, size_t *len)
+{
+	unsigned char *buf, *p;
+	size_t n;
+	int v;
+
+	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
+		return NULL;
+	*len = packed_size(svc);
+	buf = p = malloc(*len);
+	if (!buf)
+		return NULL;
+	memcpy(p, svc, SVC_HEAD);
+	p += SVC_HEAD;
+	for (v = 0; v < svc->n_versions; v++) {
+		n = VER_HEAD + svc->v[v].n_endpoints * sizeof(svc->v[v].ep[0]);
+		memcpy(p, &svc->v[v], n);
+		p += n;
+	}
+	memcpy(p, (const char *)svc + SVC_TAIL, sizeof(*svc) - SVC_TAIL);
+	return buf;
+}
+
+int config_service_unpack(const void *buf, size_t len,
+			  struct canary_service_cfg *svc)
+{
+	const unsigned char *p = buf, *end = p + len;
+	struct canary_version_cfg *ver;
+	int v;
+
+	memset(svc, 0, sizeof(*svc));
+	if (len < SVC_HEAD + sizeof(*svc) - SVC_TAIL)
+		return -EINVAL;
+	memcpy(svc, p, SVC_HEAD);
+	p += SVC_HEAD;
+	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
+		return -EINVAL;
+	for (v = 0; v < svc->n_versions; v++) {
+		ver = &svc->v[v];
+		if ((size_t)(end - p) < VER_HEAD)
+			return -EINVAL;
+		memcpy(ver, p, VER_HEAD);
+		p += VER_HEAD;
+		if (ver->n_endpoints < 0 || ver->n_endpoints > CANARY_MAX_ENDPOINTS ||
+		    (size_t)(end - p) < ver->n_endpoints * sizeof(ver->ep[0]))
+			return -EINVAL;
+		memcpy(ver->ep, p, ver->n_endpoints * sizeof(ver->ep[0]));
+		p += ver->n_endpoints * sizeof(ver->ep[0]);
+	}
+	if ((size_t)(end - p) != sizeof(*svc) - SVC_TAIL)
+		return -EINVAL;
+	memcpy((char *)svc + SVC_TAIL, p, sizeof(*svc) - SVC_TAIL);
+	return 0;
 }
 
 int config_reserve(struct canary_config *cfg, int n)

@@ -204,6 +204,19 @@ int config_copy(struct canary_config *dst, const struct canary_config *src);
  * of each version in any order. */
 bool config_service_same(const struct canary_service_cfg *x,
 			 const struct canary_service_cfg *y);
+/*
+ * @svc in a compact form: the fields before the versions, each version's
+ * name, weight and listed endpoints only, and the fields after them.
+ * Two services pack to the same bytes exactly when they are the same
+ * config with the endpoints in the same order (a cheap comparison and a
+ * small copy to remember). Returns a malloc'd buffer of *@len bytes, or
+ * NULL when out of memory.
+ */
+void *config_service_pack(const struct canary_service_cfg *svc, size_t *len);
+/* Fills @svc (all of it) from @buf of @len bytes made by
+ * config_service_pack(); 0 or -EINVAL when @buf is not one. */
+int config_service_unpack(const void *buf, size_t len,
+			  struct canary_service_cfg *svc);
 /* Removes service @name; returns 0 or -ENOENT. */
 int config_del_service(struct canary_config *cfg, const char *name);
 
@@ -234,7 +247,8 @@ int config_validate_service(const struct canary_config *cfg, int i,
  */
 struct config_index {
 	struct names names;  /* service name -> index in the config */
-	struct names ports;  /* (VIP, port, protocol) -> index */
+	struct names ports;  /* (VIP, port, protocol) -> its service's name
+			      * in owned */
 	char **owned;        /* the keys' copies */
 	size_t n_owned, cap_owned;
 };

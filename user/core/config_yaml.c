@@ -18,6 +18,8 @@ struct yctx {
 	yaml_document_t *doc;
 	struct canary_err *err;
 	struct config_index ix; /* the services loaded so far */
+	yaml_service_filter keep; /* NULL: keep every service */
+	void *keep_arg;
 };
 
 /* Keys of one kind of mapping; the index of a key is its bit in `seen`. */
@@ -465,6 +467,14 @@ static int add_service(struct yctx *y, const yaml_node_t *node,
 	if (config_validate_service_ix(cfg, cfg->n_services - 1, &y->ix, &e) ||
 	    config_check_weighted_endpoints(&cfg->svc[cfg->n_services - 1], &e))
 		return yerr(y, node, "%s", e.msg);
+	if (!y->keep)
+		return 0;
+	cerr_clear(&e);
+	ret = y->keep(&cfg->svc[cfg->n_services - 1], y->keep_arg, &e);
+	if (ret < 0)
+		return yerr(y, node, "%s", e.msg[0] ? e.msg : strerror(-ret));
+	if (!ret)
+		cfg->n_services--; /* checked and indexed, not kept */
 	return 0;
 }
 
@@ -723,57 +733,91 @@ static int check_single_doc(const char *path, yaml_parser_t *parser,
 	return ret;
 }
 
-static int load_stream(const char *path, FILE *f, struct canary_config *cfg,
-		       struct canary_err *err)
-{
-	struct yctx y = { .path = path, .err = err };
-	yaml_parser_t parser;
+struct yaml_file {
+	const char *path;
 	yaml_document_t doc;
-	int ret;
+	bool loaded;  /* doc holds a document */
+};
 
-	if (!yaml_parser_initialize(&parser)) {
-		cerr_set(err, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		ret = syntax_error(path, &parser, err);
-		goto out_parser;
-	}
-	y.doc = &doc;
-	config_index_init(&y.ix);
-	for (ret = 0; ret < cfg->n_services; ret++)
-		if (config_index_add(&y.ix, cfg, ret))
-			break;
-	ret = ret < cfg->n_services ? -ENOMEM : load_root(&y, cfg);
-	config_index_free(&y.ix);
-	if (!ret)
-		ret = check_single_doc(path, &parser, err);
-	yaml_document_delete(&doc);
-out_parser:
-	yaml_parser_delete(&parser);
-	return ret;
-}
-
-int yaml_load_config(const char *path, struct canary_config *cfg,
-		     struct canary_err *err)
+int yaml_file_parse(const char *path, struct yaml_file **out,
+		    struct canary_err *err)
 {
-	struct canary_err e;
-	int n0 = cfg->n_services;
+	struct yaml_file *yf = calloc(1, sizeof(*yf));
+	yaml_parser_t parser;
 	FILE *f;
 	int ret;
 
+	*out = yf;
+	if (!yf) {
+		cerr_set(err, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	yf->path = path;
 	f = fopen(path, "r");
 	if (!f) {
 		ret = -errno;
 		cerr_set(err, "%s: %s", path, strerror(-ret));
 		return ret;
 	}
-	ret = load_stream(path, f, cfg, err);
+	if (!yaml_parser_initialize(&parser)) {
+		fclose(f);
+		cerr_set(err, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	yf->loaded = yaml_parser_load(&parser, &yf->doc);
+	ret = yf->loaded ? check_single_doc(path, &parser, err) :
+			   syntax_error(path, &parser, err);
+	yaml_parser_delete(&parser);
 	fclose(f);
-	if (!ret && config_validate(cfg, &e))
-		ret = cerr_set(err, "%s: %s", path, e.msg);
+	return ret;
+}
+
+void yaml_file_free(struct yaml_file *yf)
+{
+	if (yf && yf->loaded)
+		yaml_document_delete(&yf->doc);
+	free(yf);
+}
+
+/* Each service is checked as it is loaded, against those before it and
+ * those @cfg had, the node section against the services at its end
+ * (load_root()). On error @cfg keeps only the services it had. */
+int yaml_file_load(struct yaml_file *yf, struct canary_config *cfg,
+		   yaml_service_filter keep, void *arg, struct canary_err *err)
+{
+	struct yctx y = { .path = yf->path, .doc = &yf->doc, .err = err,
+			  .keep = keep, .keep_arg = arg };
+	int i, ret = 0, n0 = cfg->n_services;
+
+	config_index_init(&y.ix);
+	for (i = 0; i < cfg->n_services && !ret; i++)
+		ret = config_index_add(&y.ix, cfg, i);
+	if (ret)
+		cerr_set(err, "%s: out of memory", yf->path);
+	else
+		ret = load_root(&y, cfg);
+	config_index_free(&y.ix);
 	if (ret)
 		cfg->n_services = n0;
 	return ret;
+}
+
+int yaml_load_config_filter(const char *path, struct canary_config *cfg,
+			    yaml_service_filter keep, void *arg,
+			    struct canary_err *err)
+{
+	struct yaml_file *yf;
+	int ret = yaml_file_parse(path, &yf, err);
+
+	if (!ret)
+		ret = yaml_file_load(yf, cfg, keep, arg, err);
+	yaml_file_free(yf);
+	return ret;
+}
+
+int yaml_load_config(const char *path, struct canary_config *cfg,
+		     struct canary_err *err)
+{
+	return yaml_load_config_filter(path, cfg, NULL, NULL, err);
 }

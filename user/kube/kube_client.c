@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* HTTPS to the Kubernetes API with libcurl (see kube_client.h). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,17 +217,57 @@ static int xfer_run(struct kxfer *x, const char *path, struct kube_resp *resp,
 	return cerr_set(err, "%s: %s", path, curl_easy_strerror(rc)), -EIO;
 }
 
+/*
+ * One-shot requests of a thread share one handle, which keeps its
+ * connection to the API server (and the TLS session) between them: an
+ * Event or a list page then costs a request, not a TLS handshake with a
+ * certificate store built anew. Freed when the thread ends.
+ */
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+
+static void handle_free(void *h)
+{
+	curl_easy_cleanup(h);
+}
+
+static void handle_key_make(void)
+{
+	pthread_key_create(&handle_key, handle_free);
+}
+
+/* This thread's handle for one-shot requests, reset; NULL: none. */
+static CURL *thread_handle(void)
+{
+	CURL *c;
+
+	pthread_once(&handle_once, handle_key_make);
+	c = pthread_getspecific(handle_key);
+	if (c) {
+		curl_easy_reset(c); /* options only: connections stay */
+		return c;
+	}
+	c = curl_easy_init();
+	if (c && pthread_setspecific(handle_key, c)) {
+		curl_easy_cleanup(c);
+		c = NULL;
+	}
+	return c;
+}
+
 /* One transfer: @timeout_s bounds the whole of it (0: no bound),
- * @idle_s the time without a byte (0: no bound). */
+ * @idle_s the time without a byte (0: no bound). A stream (a watch)
+ * gets a handle of its own, a one-shot request the thread's. */
 static int xfer(const struct kube_config *kc, const char *method,
 		const char *path, const char *body, const char *ctype,
 		long timeout_s, long idle_s, struct kxfer *x,
 		struct kube_resp *resp, struct canary_err *err)
 {
 	struct curl_slist *h;
+	bool own = x->on_event;
 	int ret;
 
-	x->curl = curl_easy_init();
+	x->curl = own ? curl_easy_init() : thread_handle();
 	if (!x->curl)
 		return cerr_set(err, "%s: curl_easy_init failed", path), -ENOMEM;
 	h = xfer_setup(x, kc, method, path, body, ctype);
@@ -236,8 +277,11 @@ static int xfer(const struct kube_config *kc, const char *method,
 		curl_easy_setopt(x->curl, CURLOPT_LOW_SPEED_TIME, idle_s);
 	}
 	ret = xfer_run(x, path, resp, err);
+	if (own)
+		curl_easy_cleanup(x->curl);
+	else /* the header list and body go before the next use */
+		curl_easy_reset(x->curl);
 	curl_slist_free_all(h);
-	curl_easy_cleanup(x->curl);
 	free(x->buf.data);
 	return ret;
 }

@@ -23,6 +23,7 @@ struct dl_curl {
 	CURLcode (*easy_perform)(CURL *c);
 	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
 	void (*easy_cleanup)(CURL *c);
+	void (*easy_reset)(CURL *c);
 	const char *(*easy_strerror)(CURLcode code);
 	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
 	void (*slist_free_all)(struct curl_slist *l);
@@ -39,6 +40,7 @@ const struct dl_curl *dl_curl(void);
 #define curl_easy_perform(...) dl_curl()->easy_perform(__VA_ARGS__)
 #define curl_easy_getinfo(...) dl_curl()->easy_getinfo(__VA_ARGS__)
 #define curl_easy_cleanup(...) dl_curl()->easy_cleanup(__VA_ARGS__)
+#define curl_easy_reset(...) dl_curl()->easy_reset(__VA_ARGS__)
 #define curl_easy_strerror(...) dl_curl()->easy_strerror(__VA_ARGS__)
 #define curl_slist_append(...) dl_curl()->slist_append(__VA_ARGS__)
 #define curl_slist_free_all(...) dl_curl()->slist_free_all(__VA_ARGS__)

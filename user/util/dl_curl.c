@@ -27,6 +27,7 @@ static void load(void)
 	dl_sym(h, lib, "curl_easy_perform", &api.easy_perform);
 	dl_sym(h, lib, "curl_easy_getinfo", &api.easy_getinfo);
 	dl_sym(h, lib, "curl_easy_cleanup", &api.easy_cleanup);
+	dl_sym(h, lib, "curl_easy_reset", &api.easy_reset);
 	dl_sym(h, lib, "curl_easy_strerror", &api.easy_strerror);
 	dl_sym(h, lib, "curl_slist_append", &api.slist_append);
 	dl_sym(h, lib, "curl_slist_free_all", &api.slist_free_all);
