@@ -740,6 +740,16 @@ folds the addresses first. No targets.
 | not for any service | $(val not_service6_ns) | $(val not_service6_ratio) | $(val not_service_ns) |
 | reply path (tc egress, VIP restored) | $(val reply6_ns) | $(val reply6_ratio) | $(val reply_ns) |
 
+The endpoint pick: one service of two versions of n endpoints each, a
+load of its own per n, in the same rounds; n <= 16 picks by rendezvous
+(one hash per endpoint), 17 is the smallest version with a Maglev table.
+
+| endpoints per version | new flow ns | over its established flow | over 17's new flow |
+| ---: | ---: | ---: | ---: |
+| 4 (rendezvous) | $(val pick_4_endpoints_new_flow_ns) | $(val pick_4_endpoints_new_over_established) | $(val pick_4_endpoints_new_over_17) |
+| 16 (rendezvous) | $(val pick_16_endpoints_new_flow_ns) | $(val pick_16_endpoints_new_over_established) | $(val pick_16_endpoints_new_over_17) |
+| 17 (Maglev) | $(val pick_17_endpoints_new_flow_ns) | $(val pick_17_endpoints_new_over_established) | 1.000 |
+
 ## 2. Cost against cluster size
 
 Same method, service 0 addressed. Each size has its own load of the

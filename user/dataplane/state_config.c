@@ -161,6 +161,19 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
 }
 
 /*
+ * The Maglev table size of a version of @n_endpoints entries, @n_taking
+ * of them in its table: 0 (no table, rendezvous) up to CANARY_HRW_MAX
+ * entries unless @local (a Local service's table leaves out other
+ * nodes' pods, which ep[] does not mark), else by tier.
+ */
+static __u32 table_size(int n_endpoints, int n_taking, bool local)
+{
+	if (!local && n_endpoints <= CANARY_HRW_MAX)
+		return 0;
+	return maglev_table_size(n_taking);
+}
+
+/*
  * Whether a version entry (@v4 or @v6, by @is_v6) lists exactly the
  * endpoints of @buf (addresses, ports, flags, order), with all of those
  * not draining in its table (a Local service's table leaves out other
@@ -172,13 +185,15 @@ static bool same_endpoints(bool is_v6, const struct canary_ver *v4,
 			   const struct canary_ver6 *v6,
 			   const struct ver_buf *buf, int n_taking)
 {
+	__u32 m = table_size(buf->v4.n_endpoints, n_taking, false);
+
 	if (is_v6)
-		return v6->ring_size == (__u32)maglev_table_size(n_taking) &&
+		return v6->ring_size == m &&
 		       v6->n_active == n_taking &&
 		       v6->n_endpoints == buf->v6.n_endpoints &&
 		       !memcmp(v6->ep, buf->v6.ep,
 			       v6->n_endpoints * sizeof(v6->ep[0]));
-	return v4->ring_size == (__u32)maglev_table_size(n_taking) &&
+	return v4->ring_size == m &&
 	       v4->n_active == n_taking &&
 	       v4->n_endpoints == buf->v4.n_endpoints &&
 	       !memcmp(v4->ep, buf->v4.ep, v4->n_endpoints * sizeof(v4->ep[0]));
@@ -202,7 +217,8 @@ static bool node_has_pod(const struct canary_node *n, const struct canary_addr *
 
 /*
  * The Maglev table of version @v over its endpoints that take new flows
- * (@ver, sorted), written as canary_ring_v2 chunks of generation @gen. Slots
+ * (@ver, sorted), written as canary_ring_v2 chunks of generation @gen;
+ * none for a version that picks by rendezvous (table_size() 0). Slots
  * hold indexes into the full ep[] (draining endpoints included), so a
  * draining endpoint keeps its place for status and its flows keep their
  * entries. The ring is shared by both families. With @copy_from >= 0,
@@ -235,9 +251,9 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	}
 	*n_active = n;
 	*ring_size = 0;
-	if (!n)
+	m = table_size(ver->n_endpoints, n, only != NULL);
+	if (!n || !m)
 		return 0;
-	m = maglev_table_size(n);
 	if (copy_from == (int)gen) {
 		*ring_size = m;
 		return 0;
