@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -16,6 +17,7 @@
 #include "core/names.h"
 #include "dataplane/state_int.h"
 #include "dataplane/guard.h"
+#include "dataplane/progs_abi.h"
 
 static __u32 meta_index(__u32 gen, __u32 id)
 {
@@ -160,6 +162,9 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
 	return 0;
 }
 
+/* Set while programs of a build before rendezvous picks are attached. */
+static bool tables_always;
+
 /*
  * The Maglev table size of a version of @n_endpoints entries, @n_taking
  * of them in its table: 0 (no table, rendezvous) up to CANARY_HRW_MAX
@@ -168,9 +173,29 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
  */
 static __u32 table_size(int n_endpoints, int n_taking, bool local)
 {
-	if (!local && n_endpoints <= CANARY_HRW_MAX)
+	if (!local && n_endpoints <= CANARY_HRW_MAX && !tables_always)
 		return 0;
 	return maglev_table_size(n_taking);
+}
+
+/*
+ * Every version keeps its table while an older build's programs are
+ * attached (they read a version without one as having no endpoint).
+ * Asked again when the last answer is a second old: a long-running
+ * agent sees an attach, a transaction of 10,000 services asks once.
+ */
+static void ask_programs(struct canary_state *st)
+{
+	static __u64 asked_ns;
+	struct timespec ts;
+	__u64 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	if (asked_ns && now - asked_ns < 1000000000ull)
+		return;
+	asked_ns = now;
+	tables_always = !progs_pick_by_rendezvous(st->pin_dir);
 }
 
 /*
@@ -518,6 +543,7 @@ static int write_version(struct canary_state *st, __u32 id, __u32 slot,
 	int i, err, from, n_taking = 0;
 	__u32 size;
 
+	ask_programs(st);
 	memset(buf, 0, sizeof(*buf));
 	config_sort_endpoints(ver);
 	buf->v4.n_endpoints = buf->v6.n_endpoints = ver->n_endpoints;
