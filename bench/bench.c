@@ -742,6 +742,64 @@ out:
 }
 
 /*
+ * The endpoint pick's cost: one service of two versions of 4 and of 16
+ * endpoints (rendezvous, one hash per endpoint) and of 17 (the smallest
+ * version with a Maglev table), each a load of its own measured in the
+ * same rounds. Prints each size's new flow and its ratio to that size's
+ * established flow, and the new flow's cost over the 17-endpoint one's.
+ */
+static int run_pick(struct bench *b)
+{
+	static const int eps[] = { 4, 16, 17 };
+	static const int which[] = { S_XDP_PASS, S_WRAP_PASS, S_WRAP_FRESH_PASS,
+				     S_ESTABLISHED, S_NEW_FLOW };
+	enum { N = sizeof(eps) / sizeof(eps[0]) };
+	static struct sized z[N];
+	double v[ROUNDS], w[ROUNDS];
+	int i, r, ret = -1;
+
+	for (i = 0; i < N; i++) {
+		z[i].b.plain = b->plain;
+		z[i].b.fresh = b->fresh;
+		config_init(&z[i].b.cfg);
+		if (env_setup(&z[i].b.env))
+			goto out;
+		z[i].ready = 1;
+		scale_config(&z[i].b.cfg, 1, eps[i]);
+		if (apply(&z[i].b) || setup_scenarios(&z[i].b, z[i].sc))
+			goto out;
+	}
+	for (r = 0; r < ROUNDS; r++)
+		for (i = 0; i < N; i++)
+			if (measure_round(&z[i].b, z[i].sc, which,
+					  sizeof(which) / sizeof(which[0]), r))
+				goto out;
+	for (i = 0; i < N; i++) {
+		for (r = 0; r < ROUNDS; r++) {
+			v[r] = net_round(z[i].sc, S_NEW_FLOW, r) /
+			       net_round(z[i].sc, S_ESTABLISHED, r);
+			w[r] = net_round(z[i].sc, S_NEW_FLOW, r) /
+			       net_round(z[N - 1].sc, S_NEW_FLOW, r);
+		}
+		printf("pick_%d_endpoints_new_flow_ns=%.1f\n", eps[i],
+		       net_ns(z[i].sc, S_NEW_FLOW));
+		printf("pick_%d_endpoints_new_over_established=%.2f\n", eps[i],
+		       median_of(v));
+		printf("pick_%d_endpoints_new_over_17=%.3f\n", eps[i],
+		       median_of(w));
+	}
+	ret = 0;
+out:
+	for (i = 0; i < N; i++) {
+		if (z[i].ready)
+			env_teardown(&z[i].b.env);
+		config_free(&z[i].b.cfg);
+		z[i].ready = 0;
+	}
+	return ret;
+}
+
+/*
  * Scenario @i's net cost over the parse+lookup baseline's: the median of
  * the rounds' ratios, each taken within one round (the wrapper subtracted
  * as measured in that round too), so that a drift of the machine between
@@ -910,6 +968,8 @@ int main(int argc, char **argv)
 	if (measure(&b, sc, all, sizeof(all) / sizeof(all[0])))
 		goto out;
 	report_basic(sc);
+	if (run_pick(&b))
+		goto out;
 	if (argc < 2 || strcmp(argv[1], "--no-scale"))
 		if (run_scaling(&b))
 			goto out;

@@ -68,9 +68,10 @@ net_down() {
 	BASE=""
 }
 
-# stats NAME < numbers: NAME_median=, NAME_min=, NAME_max=.
+# stats NAME < numbers: NAME_median=, NAME_min=, NAME_max=. A "-" line
+# (a round that failed, kept for the rounds' alignment) is left out.
 stats() {
-	sort -n | awk -v n="$1" '{ v[NR] = $1 }
+	grep -v '^-$' | sort -n | awk -v n="$1" '{ v[NR] = $1 }
 		END { if (!NR) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
 		      printf "%s_median=%.0f\n%s_min=%.0f\n%s_max=%.0f\n", n, m, n, v[1], n, v[NR] }'
 }
@@ -125,7 +126,11 @@ udp_rounds() {
 		t0=$(date +%s.%N)
 		si0=$(softirq_ticks)
 		res=$(nsx "$NS_CLIENT" taskset -c "$GEN_CPU" "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
-			"$VPORT" "$FLOWS" "$SECS" 2>&1) || { note "$res"; note "$name: generator failed"; return 1; }
+			"$VPORT" "$FLOWS" "$SECS" 2>&1) || {
+			note "$res"; note "$name: generator failed"
+			echo - >>"$f"; echo - >>"$f.si"; echo - >>"$f.sent"
+			return 1
+		}
 		si1=$(softirq_ticks)
 		t1=$(date +%s.%N)
 		sleep 0.2
@@ -283,39 +288,15 @@ pods_xdp_stop() {
 	PODX=()
 }
 
-# udp_podxdp_point NAME: udp_point NAME_podxdp with pods_xdp in place
-# (PODX_SECS per round).
-udp_podxdp_point() {
-	pods_xdp || return 1
-	SECS=$PODX_SECS udp_point "$1_podxdp"
-	pods_xdp_stop
-}
-
 counters() { cb -j status 2>/dev/null | "$PY" -c '
 import json, sys
 c = json.load(sys.stdin)["counters"]
 print(c["translated"], c["redirected"], c["fib_fallback"], c["passed"])'; }
 
-# canary_point PLANE N: canary-bpf with N services, attached as PLANE
-# says: default (the README's "attach n0", nothing else), tuned (native
-# XDP with --redirect-dev per pod veth, and --bridge cni0 on the bridge),
-# tc (--mode tc, tuned the same).
-canary_point() {
-	local plane=$1 n=$2 name a b
-	name=$(canary_name "$plane" "$n")
-	canary_attach "$plane" || { note "$name: attach failed"; return 1; }
-	a=$(counters)
-	udp_point "$name"
-	b=$(counters)
-	echo "$a $b" | awk -v n="$NP$name" '{ t = $5 - $1; r = $6 - $2; f = $7 - $3
-		printf "%s_udp_translated=%d\n%s_udp_redirected=%d\n%s_udp_fib_fallback=%d\n", n, t, n, r, n, f
-		printf "%s_path=%s\n", n, (t > 0 && r >= 0.99 * t) ? "XDP_REDIRECT" : (r > 0 ? "mixed" : "kernel") }'
-	[ "$TCP" = 1 ] && tcp_point "$name"
-	paired || udp_podxdp_point "$name"
-	cb detach n0 >/dev/null
-}
-
-# canary_name PLANE N: the figures' name of canary_point PLANE N.
+# canary_name PLANE N: the figures' name of canary-bpf's PLANE with N
+# services: default (the README's "attach n0", nothing else), tuned
+# (native XDP with --redirect-dev per pod veth, and --bridge cni0 on the
+# bridge), tc (--mode tc, tuned the same).
 canary_name() {
 	case $1 in
 	default) echo "canary_default_$2" ;;
@@ -324,7 +305,7 @@ canary_name() {
 	esac
 }
 
-# canary_attach PLANE: "attach" as canary_point PLANE says.
+# canary_attach PLANE: "attach" as canary_name PLANE says.
 canary_attach() {
 	local args
 	case $1 in
@@ -334,55 +315,202 @@ canary_attach() {
 	cb attach "${args[@]}" >/dev/null
 }
 
-# paired: whether default and tuned both run; their pod-stack-excluded
-# figures are then taken by paired_podx.
-paired() { has_plane default && has_plane tuned; }
-
-# paired_podx N: the pod-stack-excluded figures of default and tuned with
-# their rounds interleaved (attach, a round, detach, in turn), so that the
-# machine's drift lands on both alike: the within-10 % target compares
-# them, and on a shared machine minutes apart differ by more than that.
-paired_podx() {
-	local n=$1 plane
-	udp_reset "canary_default_${n}_podxdp"
-	udp_reset "canary_xdp_${n}_podxdp"
-	pods_xdp || return 1
-	for _ in $(seq "$ROUNDS"); do
-		for plane in default tuned; do
-			canary_attach "$plane" || { note "$plane: attach failed"; break 2; }
-			SECS=$PODX_SECS udp_rounds "$(canary_name "$plane" "$n")_podxdp" 1
-			cb detach n0 >/dev/null
-		done
-	done
-	pods_xdp_stop
-	udp_stats "canary_default_${n}_podxdp"
-	udp_stats "canary_xdp_${n}_podxdp"
+# canary_path NAME: the path figures of canary-bpf's rounds NAME, from
+# the counters taken around each of its UDP rounds ($WORK/ctr.NAME).
+canary_path() {
+	awk -v n="$NP$1" '{ t += $5 - $1; r += $6 - $2; f += $7 - $3 }
+		END { printf "%s_udp_translated=%d\n%s_udp_redirected=%d\n%s_udp_fib_fallback=%d\n", n, t, n, r, n, f
+		      printf "%s_path=%s\n", n, (t > 0 && r >= 0.99 * t) ? "XDP_REDIRECT" : (r > 0 ? "mixed" : "kernel") }' \
+		"$WORK/ctr.$1"
 }
 
-# peer_points KIND N: the kube-proxy rules for N services, plain and with
-# a do-nothing XDP program on n0.
-peer_points() {
-	local kind=$1 n=$2 t0 t1
-	"$PY" bench/kube_rules.py "$kind" $((n > 1 ? n - 1 : 0)) "${EPS[@]}" >"$WORK/rules"
-	t0=$(date +%s.%N)
-	if [ "$kind" = iptables ]; then
-		nsx "$NS_NODE" iptables-restore <"$WORK/rules" || { note "iptables-restore failed"; return 1; }
-	else
-		nsx "$NS_NODE" nft -f "$WORK/rules" || { note "nft -f failed"; return 1; }
+# canary_alone PLANE N: what of canary-bpf's PLANE is measured before any
+# kube-proxy rule is loaded (their conntrack would then be in the kernel's
+# path): tc mode's UDP rounds (it leaves packets to the kernel's
+# forwarding; no target compares it), and the TCP figures (the pods'
+# replies take the kernel's path on every data plane).
+canary_alone() {
+	local plane=$1 n=$2 name a b
+	name=$(canary_name "$plane" "$n")
+	[ "$plane" = tc ] || [ "$TCP" = 1 ] || return 0
+	canary_attach "$plane" || { note "$name: attach failed"; return 1; }
+	if [ "$plane" = tc ]; then
+		: >"$WORK/ctr.$name"
+		a=$(counters)
+		udp_point "$name"
+		b=$(counters)
+		echo "$a $b" >>"$WORK/ctr.$name"
+		canary_path "$name"
 	fi
-	t1=$(date +%s.%N)
-	echo "${NP}${kind}_${n}_load_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')"
-	echo "${NP}${kind}_${n}_path=kernel"
-	udp_point "${kind}_$n"
-	[ "$TCP" = 1 ] && tcp_point "${kind}_$n"
-	udp_podxdp_point "${kind}_$n"
-	if xdp_helper noop; then
-		udp_point "${kind}_xdpnoop_$n"
-		[ "$TCP" = 1 ] && tcp_point "${kind}_xdpnoop_$n"
-		udp_podxdp_point "${kind}_xdpnoop_$n"
-		xdp_helper_stop
-	fi
-	nsx "$NS_NODE" nft flush ruleset
+	[ "$TCP" = 1 ] && tcp_point "$name"
+	cb detach n0 >/dev/null
+}
+
+# peer_rules N: kube-proxy's rules for N services in both modes, loaded
+# side by side and left dormant (nft's table flag: no hook runs them);
+# peer_on makes one mode's tables live, a switch of milliseconds, so that
+# the data planes' rounds can interleave.
+peer_rules() {
+	local n=$1 kind t0 t1
+	for kind in iptables nftables; do
+		"$PY" bench/kube_rules.py "$kind" $((n > 1 ? n - 1 : 0)) "${EPS[@]}" >"$WORK/rules"
+		t0=$(date +%s.%N)
+		if [ "$kind" = iptables ]; then
+			nsx "$NS_NODE" iptables-restore <"$WORK/rules" || { note "iptables-restore failed"; return 1; }
+		else
+			nsx "$NS_NODE" nft -f "$WORK/rules" || { note "nft -f failed"; return 1; }
+		fi
+		t1=$(date +%s.%N)
+		echo "${NP}${kind}_${n}_load_ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) * 1000 }')"
+		echo "${NP}${kind}_${n}_path=kernel"
+	done
+	peer_on none
+}
+
+# peer_on iptables|nftables|none: that mode's tables live, the other's
+# dormant (iptables-nft's are the nft tables ip nat and ip filter).
+peer_on() {
+	local ipt=" flags dormant;" nft=" flags dormant;"
+	[ "$1" = iptables ] && ipt=""
+	[ "$1" = nftables ] && nft=""
+	printf 'add table ip nat {%s }\nadd table ip filter {%s }\nadd table ip kube-proxy {%s }\n' \
+		"$ipt" "$ipt" "$nft" | nsx "$NS_NODE" nft -f - || { note "nft: could not switch to $1"; return 1; }
+}
+
+# plane_name PLANE N: the figures' name of any data plane of the rounds.
+plane_name() {
+	case $1 in
+	default | tuned | tc) canary_name "$1" "$2" ;;
+	*) echo "${1%_xdpnoop}$([[ $1 == *_xdpnoop ]] && echo _xdpnoop)_$2" ;;
+	esac
+}
+
+# plane_on PLANE / plane_off PLANE: PLANE becomes / stops being the
+# node's data plane (canary-bpf attached, or a kube-proxy mode's tables
+# live, with the do-nothing XDP program on n0 for *_xdpnoop).
+plane_on() {
+	case $1 in
+	default | tuned) canary_attach "$1" ;;
+	*_xdpnoop) peer_on "${1%_xdpnoop}" && xdp_helper noop ;;
+	*) peer_on "$1" ;;
+	esac
+}
+
+plane_off() {
+	case $1 in
+	default | tuned) cb detach n0 >/dev/null ;;
+	*_xdpnoop) xdp_helper_stop; peer_on none ;;
+	*) peer_on none ;;
+	esac
+}
+
+# round_planes: the data planes of the interleaved rounds, in order.
+round_planes() {
+	local plane
+	for plane in default tuned iptables iptables_xdpnoop nftables nftables_xdpnoop; do
+		has_plane "${plane%_xdpnoop}" && echo "$plane"
+	done
+}
+
+# rounds N: the UDP figures of every data plane but tc mode, with N
+# services, their rounds interleaved: round 1 of every plane (its
+# pods'-stacks round, then its pod-stack-excluded round), then round 2,
+# and so on, so that a drift of this shared machine lands on all of
+# them alike. The targets' ratios are the median of the rounds' own
+# ratios (round_ratios).
+rounds() {
+	local n=$1 plane name r a planes
+	mapfile -t planes < <(round_planes)
+	for plane in "${planes[@]}"; do
+		name=$(plane_name "$plane" "$n")
+		udp_reset "$name"
+		udp_reset "${name}_podxdp"
+		: >"$WORK/ctr.$name"
+	done
+	for r in $(seq "$ROUNDS"); do
+		for plane in "${planes[@]}"; do
+			name=$(plane_name "$plane" "$n")
+			if ! plane_on "$plane"; then
+				note "$name: round $r: could not set it up"
+				plane_off "$plane"
+				for a in "$name" "${name}_podxdp"; do
+					echo - >>"$WORK/udp.$a"; echo - >>"$WORK/udp.$a.si"; echo - >>"$WORK/udp.$a.sent"
+				done
+				continue
+			fi
+			a=$(counters)
+			udp_rounds "$name" 1
+			[[ $plane == default || $plane == tuned ]] && echo "$a $(counters)" >>"$WORK/ctr.$name"
+			if pods_xdp; then
+				SECS=$PODX_SECS udp_rounds "${name}_podxdp" 1
+				pods_xdp_stop
+			else
+				echo - >>"$WORK/udp.${name}_podxdp"
+			fi
+			plane_off "$plane"
+		done
+	done
+	for plane in "${planes[@]}"; do
+		name=$(plane_name "$plane" "$n")
+		udp_stats "$name"
+		udp_stats "${name}_podxdp"
+		[[ $plane == default || $plane == tuned ]] && canary_path "$name"
+	done
+	round_ratios "$n"
+}
+
+# round_ratio NAME NUM DEN...: NAME= the median over the rounds of the
+# round's NUM figure over the best of its DEN figures (files of one line
+# per round; a round where NUM or every DEN failed is left out).
+round_ratio() {
+	local name=$1 num=$2
+	shift 2
+	[ -s "$num" ] && [ "$#" -gt 0 ] || return 0
+	paste "$num" "$@" | awk '{
+		b = 0; for (i = 2; i <= NF; i++) if ($i != "-" && $i > b) b = $i
+		if ($1 != "-" && $1 > 0 && b > 0) printf "%.6f\n", $1 / b }' |
+		sort -g | awk -v n="$name" '{ r[NR] = $1 }
+		END { if (!NR) exit; m = NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2
+		      printf "%s=%.2f\n", n, m }'
+}
+
+# round_ratios N: canary-bpf (default, tuned) over the better peer (the
+# best of the four kube-proxy rows in the same round), and default over
+# tuned, for both UDP columns, each the median of the rounds' ratios.
+round_ratios() {
+	local n=$1 col c peers=() k
+	for k in iptables iptables_xdpnoop nftables nftables_xdpnoop; do
+		has_plane "${k%_xdpnoop}" && peers+=("$k")
+	done
+	for col in "" _podxdp; do
+		local files=()
+		for k in "${peers[@]}"; do files+=("$WORK/udp.${k}_$n$col"); done
+		for c in default xdp; do
+			[ -s "$WORK/udp.canary_${c}_$n$col" ] || continue
+			round_ratio "${NP}canary_${c}_${n}${col}_over_best_peer" "$WORK/udp.canary_${c}_$n$col" "${files[@]}"
+		done
+		[ -s "$WORK/udp.canary_xdp_$n$col" ] &&
+			round_ratio "${NP}canary_default_${n}${col}_over_tuned" "$WORK/udp.canary_default_$n$col" \
+				"$WORK/udp.canary_xdp_$n$col"
+	done
+}
+
+# peer_tcp N: the TCP figures of the kube-proxy modes with N services
+# (their rules loaded by peer_rules), plain and with the no-op XDP on n0.
+peer_tcp() {
+	local n=$1 kind
+	[ "$TCP" = 1 ] || return 0
+	for kind in iptables nftables; do
+		has_plane "$kind" || continue
+		note "kube-proxy $kind, $n services: TCP"
+		peer_on "$kind" || continue
+		tcp_point "${kind}_$n"
+		if xdp_helper noop; then
+			tcp_point "${kind}_xdpnoop_$n"
+			xdp_helper_stop
+		fi
+	done
+	peer_on none
 }
 
 # targets FILE WIRING: the issue's part-3 targets, from the current
@@ -400,7 +528,13 @@ targets() {
 	}
 	function mark(ok) { return ok ? "met" : "MISSED" }
 	function target(name, ok) { if (judge) printf "target_%s=%s\n", name, mark(ok) }
-	function ratio(name, c, b) { if (b > 0 && c > 0) printf "%s%s=%.2f\n", p, name, c / b; return b > 0 && c > 0 ? c / b : 0 }
+	# the median of the per-round ratios where the rounds interleaved
+	# (round_ratios), else the quotient of the medians
+	function ratio(name, c, b) {
+		if ((p name) in v) return v[p name]
+		if (b > 0 && c > 0) printf "%s%s=%.2f\n", p, name, c / b
+		return b > 0 && c > 0 ? c / b : 0
+	}
 	function issue16(s,   c, b, t, r) {
 		c = v[p "canary_default_" s "_podxdp_udp_pps_median"]
 		b = best("podxdp_udp_pps", s)
@@ -421,13 +555,13 @@ targets() {
 			c = v[p "canary_xdp_" s "_udp_pps_median"]; b = best("udp_pps", s)
 			if (c == "") continue
 			printf "%sbest_peer_%d_udp_pps=%.0f\n", p, s, b
-			if (b > 0) printf "%scanary_xdp_%d_over_best_peer=%.2f\n", p, s, c / b
-			target("udp_3x_peer_" s, b > 0 && c >= 3 * b)
+			r = ratio("canary_xdp_" s "_over_best_peer", c, b)
+			target("udp_3x_peer_" s, r >= 3)
 			if (ceil > 0) printf "%scanary_xdp_%d_of_ceiling_pct=%.1f\n", p, s, 100 * c / ceil
 			if (ceil > 0) target("udp_40pct_ceiling_" s, c >= 0.4 * ceil)
 			c = v[p "canary_xdp_" s "_podxdp_udp_pps_median"]; b = best("podxdp_udp_pps", s)
 			printf "%sbest_peer_%d_podxdp_udp_pps=%.0f\n", p, s, b
-			if (b > 0) printf "%scanary_xdp_%d_podxdp_over_best_peer=%.2f\n", p, s, c / b
+			ratio("canary_xdp_" s "_podxdp_over_best_peer", c, b)
 			if (ceil > 0) printf "%scanary_xdp_%d_podxdp_of_ceiling_pct=%.1f\n", p, s, 100 * c / ceil
 			b = best("conn_per_s", s); c = v[p "canary_xdp_" s "_conn_per_s_median"]
 			printf "%sbest_peer_%d_conn_per_s=%.0f\n", p, s, b
@@ -463,6 +597,8 @@ run() {
 	echo "${NP}planes=$PLANES"
 	echo "${NP}tcp=$TCP"
 
+	echo "${NP}interleaved=1"
+
 	note "ceiling: count and drop on n0"
 	ceiling_point
 	for n in $SIZES; do
@@ -470,23 +606,16 @@ run() {
 		cb apply -f "$WORK/cfg.yaml" >/dev/null || { note "apply of $n services failed"; continue; }
 		for plane in default tuned tc; do
 			has_plane "$plane" || continue
-			note "canary-bpf, $n services: $plane"
-			canary_point "$plane" "$n"
+			note "canary-bpf, $n services: $plane, alone"
+			canary_alone "$plane" "$n"
 		done
-		if paired; then
-			note "canary-bpf, $n services: default and tuned, pod stacks aside"
-			paired_podx "$n"
+		if has_plane iptables || has_plane nftables; then
+			peer_rules "$n" || { nsx "$NS_NODE" nft flush ruleset; continue; }
 		fi
-	done
-	# Remove the services so nothing of canary-bpf stays in the path.
-	echo "services: []" >"$WORK/empty.yaml"
-	cb apply -f "$WORK/empty.yaml" >/dev/null 2>&1
-	for n in $SIZES; do
-		for plane in iptables nftables; do
-			has_plane "$plane" || continue
-			note "kube-proxy $plane, $n services"
-			peer_points "$plane" "$n"
-		done
+		note "$n services: $(round_planes | tr '\n' ' ')in interleaved rounds"
+		rounds "$n"
+		peer_tcp "$n"
+		nsx "$NS_NODE" nft flush ruleset
 	done
 }
 

@@ -22,6 +22,7 @@
 #include "icmp6.h"
 #include "sock.h"
 #include "fib.h"
+#include "fwd.h"
 
 #define IPV6_FLOWINFO_MASK bpf_htonl(0x0FFFFFFF)
 #define TC_ACT_UNSPEC (-1) /* tcx: next program, or the kernel's default */
@@ -62,11 +63,14 @@ static __always_inline __u32 bridge_port(const struct fib_answer *a)
  * next hop's MAC is listed (attach --bridge); otherwise leaves it to the
  * kernel's forwarding path (XDP_PASS), which resolves neighbours, runs
  * netfilter and handles VLAN devices. @hop points at the TTL / hop limit,
- * which goes down by one (with the IPv4 checksum if @iph).
+ * which goes down by one (with the IPv4 checksum if @iph). A frame passed
+ * for want of a device that takes XDP frames leaves canary_tc_fwd a note
+ * (bpf/fwd.h) when @dport is not 0: the frame's ports are @sport -> @dport.
  */
 static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 						 struct fib_question *q,
 						 struct iphdr *iph, __u8 *hop,
+						 __be16 sport, __be16 dport,
 						 struct canary_global *g)
 {
 	struct ethhdr *eth = (void *)(long)ctx->data;
@@ -98,6 +102,8 @@ static __always_inline enum verdict xdp_fib_send(struct xdp_md *ctx,
 		 * (the kernel drops a deleted veth from it by itself) then
 		 * falls back to the kernel with the frame unchanged. */
 		ifindex = bridge_port(&a);
+		if (!ifindex && dport && a.ifindex != q->iif)
+			fwd_note_leave(q, sport, dport, &a);
 		if (!ifindex ||
 		    bpf_redirect_map(&canary_tx, ifindex, XDP_PASS) != XDP_REDIRECT)
 			goto pass;
@@ -116,10 +122,12 @@ pass:
 	return V_PASS;
 }
 
-/* xdp_fib_send() for a frame of the family now addressed to @dst. */
+/* xdp_fib_send() for a frame of the family now addressed to @dst; a
+ * @dport not 0 is its new destination port, and asks for tc's note. */
 static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
 						const struct pkt *p,
 						const __be32 *dst,
+						__be16 dport,
 						struct canary_global *g,
 						bool is6)
 {
@@ -141,13 +149,14 @@ static __always_inline enum verdict xdp_forward(struct xdp_md *ctx,
 		q.flowinfo = *(__be32 *)ip6 & IPV6_FLOWINFO_MASK;
 		addr6_copy(q.src, p->saddr6);
 		addr6_copy(q.dst, dst);
-		return xdp_fib_send(ctx, &q, NULL, &ip6->hop_limit, g);
+		return xdp_fib_send(ctx, &q, NULL, &ip6->hop_limit, p->sport,
+				    dport, g);
 	}
 	q.family = AF_INET;
 	q.tos = iph->tos;
 	q.src[0] = p->saddr;
 	q.dst[0] = dst[0];
-	return xdp_fib_send(ctx, &q, iph, NULL, g);
+	return xdp_fib_send(ctx, &q, iph, NULL, p->sport, dport, g);
 }
 
 /*
@@ -436,7 +445,8 @@ static __always_inline enum verdict ingress_snat_reply(void *ctx,
 			FAM_VAL(&way, is6, vport), is6);
 	addr_copy(p->saddr6, FAM_ADDR(&way, is6, vip), is6);
 	if (kind == CTX_XDP)
-		return xdp_forward(ctx, p, FAM_ADDR(&way, is6, client), g, is6);
+		return xdp_forward(ctx, p, FAM_ADDR(&way, is6, client), 0, g,
+				   is6);
 	return V_PASS;
 }
 
@@ -537,7 +547,8 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 	if (snat)
 		addr_copy(p->saddr6, snat_src, is6); /* what the FIB must see */
 	if (kind == CTX_XDP)
-		return xdp_forward(ctx, p, FAM_ADDR(&f, is6, ep_addr), g, is6);
+		return xdp_forward(ctx, p, FAM_ADDR(&f, is6, ep_addr),
+				   snat ? 0 : FAM_VAL(&f, is6, ep_port), g, is6);
 	GLOBAL_INC(g, fib_fallback);
 	return V_PASS;
 }
@@ -655,54 +666,56 @@ static __always_inline bool fwd_peer(__u32 ifindex)
 }
 
 /*
- * Asks the FIB (fresh, not XDP's cache: its device may be gone) where
- * @skb goes; fills @fib. Returns the L3 header for the caller to take the
- * TTL down, or NULL when the kernel's path must take it (not IP, TTL
- * spent, no route or neighbour, back out of the ingress device).
+ * Asks the FIB (fresh: this is the path of packets XDP left no note for)
+ * where @skb goes; fills @a. Returns 0, or -1 when the kernel's path must
+ * take it (not IP, no route or neighbour, too big, back out of the
+ * ingress device).
  */
-static __always_inline void *tc_fwd_lookup(struct __sk_buff *skb,
-					   struct bpf_fib_lookup *fib, bool *v6)
+static __always_inline int tc_fwd_lookup(struct __sk_buff *skb,
+					 struct fib_answer *a)
 {
 	void *end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = (void *)(long)skb->data;
 	struct ipv6hdr *ip6 = (void *)(eth + 1);
 	struct iphdr *iph = (void *)(eth + 1);
+	struct bpf_fib_lookup fib = {};
 	int i;
 
 	if ((void *)(ip6 + 1) > end && (void *)(iph + 1) > end)
-		return NULL;
-	*v6 = eth->h_proto == ETH_P_IPV6_BE;
-	fib->ifindex = skb->ingress_ifindex;
-	if (*v6 && (void *)(ip6 + 1) <= end && ip6->hop_limit > 1) {
-		fib->family = AF_INET6;
-		fib->flowinfo = *(__be32 *)ip6 & IPV6_FLOWINFO_MASK;
-		fib->l4_protocol = ip6->nexthdr;
+		return -1;
+	fib.ifindex = skb->ingress_ifindex;
+	if (eth->h_proto == ETH_P_IPV6_BE && (void *)(ip6 + 1) <= end) {
+		fib.family = AF_INET6;
+		fib.flowinfo = *(__be32 *)ip6 & IPV6_FLOWINFO_MASK;
+		fib.l4_protocol = ip6->nexthdr;
 		for (i = 0; i < 4; i++) {
-			fib->ipv6_src[i] = ip6->saddr.in6_u.u6_addr32[i];
-			fib->ipv6_dst[i] = ip6->daddr.in6_u.u6_addr32[i];
+			fib.ipv6_src[i] = ip6->saddr.in6_u.u6_addr32[i];
+			fib.ipv6_dst[i] = ip6->daddr.in6_u.u6_addr32[i];
 		}
-	} else if (eth->h_proto == ETH_P_IP_BE && (void *)(iph + 1) <= end &&
-		   iph->ttl > 1) {
-		fib->family = AF_INET;
-		fib->tos = iph->tos;
-		fib->l4_protocol = iph->protocol;
-		fib->ipv4_src = iph->saddr;
-		fib->ipv4_dst = iph->daddr;
+	} else if (eth->h_proto == ETH_P_IP_BE && (void *)(iph + 1) <= end) {
+		fib.family = AF_INET;
+		fib.tos = iph->tos;
+		fib.l4_protocol = iph->protocol;
+		fib.ipv4_src = iph->saddr;
+		fib.ipv4_dst = iph->daddr;
 	} else {
-		return NULL;
+		return -1;
 	}
 	/* tot_len 0: the helper checks the MTU against the skb (GSO too) */
-	if (bpf_fib_lookup(skb, fib, sizeof(*fib), 0) != BPF_FIB_LKUP_RET_SUCCESS ||
-	    fib->ifindex == skb->ingress_ifindex)
-		return NULL;
-	return eth + 1;
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS ||
+	    fib.ifindex == skb->ingress_ifindex)
+		return -1;
+	a->ifindex = fib.ifindex;
+	__builtin_memcpy(a->smac, fib.smac, ETH_ALEN);
+	__builtin_memcpy(a->dmac, fib.dmac, ETH_ALEN);
+	return 0;
 }
 
 /*
  * Whether @p (client -> endpoint) is a packet XDP translated: its reply
  * (endpoint -> client) would be one of a flow that went to this very
- * endpoint without source NAT (reply_origin()). XDP cannot tell tc by
- * metadata here: this kernel refuses bpf_xdp_adjust_meta() to XDP.
+ * endpoint without source NAT (reply_origin()). The slow path, for a
+ * packet XDP left no note for (bpf/fwd.h).
  */
 static __always_inline bool fwd_translated(const struct pkt *p)
 {
@@ -717,6 +730,26 @@ static __always_inline bool fwd_translated(const struct pkt *p)
 }
 
 /*
+ * Where a packet XDP translated and passed goes: by XDP's note, else by
+ * the slow path (the flow found again, the FIB asked afresh). Fills @a;
+ * returns 0, or -1 for a packet that is none of ours to forward.
+ */
+static __always_inline int tc_fwd_where(struct __sk_buff *skb,
+					const struct pkt *p,
+					struct fib_answer *a)
+{
+	__u32 mtu_len = 0;
+
+	if (fwd_note_take(p, a))
+		/* The device is still there and this skb fits its MTU:
+		 * the note's answer may be up to FIB_CACHE_MS old. */
+		return bpf_check_mtu(skb, a->ifindex, &mtu_len, 0, 0) ? -1 : 0;
+	if (!fwd_translated(p))
+		return -1;
+	return tc_fwd_lookup(skb, a);
+}
+
+/*
  * tc ingress next to XDP (native or generic): a packet XDP translated but
  * could not send itself (its next hop takes no XDP frames: a pod without
  * GRO or an XDP program) leaves for the FIB's device, MACs and TTL set as
@@ -728,38 +761,37 @@ static __always_inline bool fwd_translated(const struct pkt *p)
 SEC("tc")
 int canary_tc_fwd(struct __sk_buff *skb)
 {
-	struct bpf_fib_lookup fib = {};
 	struct canary_global *g;
+	struct fib_answer a;
 	struct ethhdr *eth;
+	struct iphdr *iph;
+	struct ipv6hdr *ip6;
 	struct pkt p = {};
-	bool v6 = false;
-	void *l3, *end;
+	void *end;
 
 	/* One lookup first: with the automatic set off (--fast-path
 	 * listed) every packet leaves here, before the pull, the parse,
-	 * the flow walk and the FIB lookup. */
+	 * the note, the flow walk and the FIB lookup. */
 	if (!fwd_enabled())
 		return TC_ACT_UNSPEC;
 	ctx_pull(skb, CTX_SKB, PARSE_MAX_HDR);
 	if (parse_ctx(skb, CTX_SKB, &p) != PARSE_OK || p.vlan ||
-	    !fwd_translated(&p))
+	    tc_fwd_where(skb, &p, &a))
 		return TC_ACT_UNSPEC;
-	l3 = tc_fwd_lookup(skb, &fib, &v6);
-	if (!l3)
-		return TC_ACT_UNSPEC;
-	/* again after the helper call: the verifier wants fresh bounds */
+	/* again after the helper calls: the verifier wants fresh bounds */
 	eth = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
-	if ((void *)(eth + 1) > end ||
-	    (v6 ? (void *)((struct ipv6hdr *)l3 + 1) > end :
-		  (void *)((struct iphdr *)l3 + 1) > end))
+	iph = (void *)(eth + 1);
+	ip6 = (void *)(eth + 1);
+	if (p.v6 ? (void *)(ip6 + 1) > end || ip6->hop_limit <= 1 :
+		   (void *)(iph + 1) > end || iph->ttl <= 1)
 		return TC_ACT_UNSPEC;
-	if (v6)
-		((struct ipv6hdr *)l3)->hop_limit--;
+	if (p.v6)
+		ip6->hop_limit--;
 	else
-		ip_decrease_ttl(l3);
-	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+		ip_decrease_ttl(iph);
+	__builtin_memcpy(eth->h_dest, a.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, a.smac, ETH_ALEN);
 	/* XDP counted it as left to the kernel; it is redirected after
 	 * all (per-CPU counters: only their sum means anything). */
 	g = global_stats();
@@ -770,9 +802,9 @@ int canary_tc_fwd(struct __sk_buff *skb)
 	/* A pod's veth: straight into the pod's namespace, its eth0's
 	 * ingress in this softirq, without the veth's transmit, the
 	 * backlog queue and a second softirq pass (Cilium's host routing). */
-	if (fwd_peer(fib.ifindex))
-		return bpf_redirect_peer(fib.ifindex, 0);
-	return bpf_redirect(fib.ifindex, 0);
+	if (fwd_peer(a.ifindex))
+		return bpf_redirect_peer(a.ifindex, 0);
+	return bpf_redirect(a.ifindex, 0);
 }
 
 /*

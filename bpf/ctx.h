@@ -75,7 +75,10 @@ static __always_inline void ctx_pull(void *ctx, enum ctx_kind kind, __u32 len)
 	skb_len = CTX_LOAD32(skb, offsetof(struct __sk_buff, len));
 	data = ctx_data(ctx, kind);
 	data_end = ctx_data_end(ctx, kind);
-	if (data + len <= data_end)
+	/* Nothing to pull when the skb is linear, a short packet's case:
+	 * the helper call costs about 10 ns, and it is no writability
+	 * fix (the verifier's prologue unclones a tc program's skb). */
+	if (data + len <= data_end || data + skb_len <= data_end)
 		return;
 	bpf_skb_pull_data(skb, len > skb_len ? skb_len : len);
 }

@@ -261,8 +261,58 @@ static __always_inline __u32 lb_ring_index(__u32 svc_id, __u32 v, __u32 gen,
 	return idx;
 }
 
+/*
+ * canary_hrw_pick() of IPv4 version @ver for endpoint hash @hash. A global
+ * function: the verifier walks its loop once, not at every call site
+ * (both families, XDP and tc, and the clash check's tries around it: past
+ * the million-instruction limit when inlined).
+ */
+__noinline int lb_hrw_pick4(const struct canary_ver *ver, __u32 hash)
+{
+	if (!ver)
+		return CANARY_MAX_ENDPOINTS;
+	return canary_hrw_pick(hash, ver->ep, ver->n_endpoints);
+}
+
+/* lb_hrw_pick4() of an IPv6 version: the entry types differ in size. */
+__noinline int lb_hrw_pick6(const struct canary_ver6 *ver, __u32 hash)
+{
+	if (!ver)
+		return CANARY_MAX_ENDPOINTS;
+	return canary_hrw_pick6(hash, ver->ep, ver->n_endpoints);
+}
+
+/*
+ * The endpoint index of version @ver (@v of service @svc_id in slot @gen)
+ * for endpoint hash @hash, or CANARY_MAX_ENDPOINTS when none takes new
+ * flows. A version without a table (ring_size 0: at most CANARY_HRW_MAX
+ * entries) picks by rendezvous over its entries not draining, a bounded
+ * loop of one hash each; one with a table reads its Maglev slot. n_active
+ * 0 (nothing draining-free, or a Local service without a pod here) has
+ * no endpoint either way.
+ */
+static __always_inline __u32 lb_endpoint_index(__u32 svc_id, __u32 v,
+					       __u32 gen,
+					       const union lb_ver *ver,
+					       __u32 hash, bool is6)
+{
+	__u32 n = FAM_VAL(ver, is6, n_endpoints), idx;
+
+	if (!FAM_VAL(ver, is6, n_active))
+		return CANARY_MAX_ENDPOINTS;
+	if (FAM_VAL(ver, is6, ring_size))
+		return lb_ring_index(svc_id, v, gen,
+				     FAM_VAL(ver, is6, ring_size), n, hash);
+	idx = is6 ? lb_hrw_pick6(&ver->v6, hash) : lb_hrw_pick4(&ver->v4, hash);
+	if (idx >= CANARY_MAX_ENDPOINTS)
+		return CANARY_MAX_ENDPOINTS;
+	/* As in lb_ring_index(): the bound ep[idx] needs. */
+	asm volatile("%0 &= %1" : "+r"(idx) : "i"(CANARY_MAX_ENDPOINTS - 1));
+	return idx;
+}
+
 /* Where lb_pick_at() found a flow's endpoint: the index into its
- * version's ep[], and the hash whose Maglev slot named it. */
+ * version's ep[], and the endpoint hash that named it. */
 struct lb_slot {
 	__u32 idx;
 	__u32 hash;
@@ -284,7 +334,8 @@ static __always_inline void lb_set_endpoint(union lb_flow *out,
 /*
  * Picks an endpoint for a new flow: a client pin's version if one matches,
  * else a version by the flow's hash against the cumulative weights; then
- * a slot of that version's Maglev table by a second, independent hash. With
+ * an endpoint of that version by a second, independent hash
+ * (lb_endpoint_index(): rendezvous, or a Maglev slot). With
  * client-IP affinity both hashes see the client address only; an IPv6
  * address enters them folded (canary_addr6_fold()).
  */
@@ -324,8 +375,7 @@ static __always_inline int lb_pick_counted(const struct pkt *p,
 	}
 	at->hash = canary_flow_hash(saddr, daddr, sport, dport, p->proto,
 				    CANARY_SEED_ENDPOINT);
-	idx = lb_ring_index(svc->id, v, gen, FAM_VAL(ver, is6, ring_size),
-			    FAM_VAL(ver, is6, n_endpoints), at->hash);
+	idx = lb_endpoint_index(svc->id, v, gen, ver, at->hash, is6);
 	if (idx >= CANARY_MAX_ENDPOINTS)
 		return LB_NO_ENDPOINT;
 	lb_set_endpoint(out, ver, idx, svc, is6);
@@ -435,13 +485,14 @@ static __always_inline bool lb_clashes(const struct pkt *p,
 }
 
 /*
- * Moves new flow @out (its endpoint found at @at in its version's Maglev
- * table of @psvc in generation @pgen) off an endpoint where it would clash
+ * Moves new flow @out (its endpoint found at @at of its version of @psvc
+ * in generation @pgen) off an endpoint where it would clash
  * (lb_clashes(), asked of the current generation @gen, which the reply
  * path asks first): conntrack would refuse such a flow, we would break the
  * older one. The first other endpoint that the next slots of the same
  * table name (up to CANARY_CLASH_TRIES of them) takes the flow if it does
- * not clash too: the split holds, and only endpoints the table holds (not
+ * not clash too (with rendezvous: the pick for the hashes after the
+ * flow's): the split holds, and only endpoints that take new flows (not
  * draining; this node's pods for traffic_policy: local) are candidates.
  * Otherwise (a version of one endpoint, or the other clashes as well) the
  * pick stays. A flow source-NATed cannot clash: its source port is its
@@ -475,14 +526,14 @@ static __always_inline void lb_avoid_clash(const struct pkt *p,
 	 * the verifier walks lb_clashes() twice per call site, not once per
 	 * slot (each a loop of flow lookups: 170 ms more per load). */
 	for (k = 1; k <= CANARY_CLASH_TRIES; k++) {
-		j = lb_ring_index(svc_id, version, pgen, FAM_VAL(ver, is6, ring_size),
-				  FAM_VAL(ver, is6, n_endpoints), at->hash + k);
+		j = lb_endpoint_index(svc_id, version, pgen, ver, at->hash + k,
+				      is6);
 		if (j < CANARY_MAX_ENDPOINTS && j != at->idx)
 			break;
 	}
 	if (k > CANARY_CLASH_TRIES)
 		return;
-	/* The bound lb_ring_index() gives j, which clang drops across the
+	/* The bound lb_endpoint_index() gives j, which clang drops across the
 	 * loop's exit: the verifier needs it again for ep[j]. */
 	asm volatile("%0 &= %1" : "+r"(j) : "i"(CANARY_MAX_ENDPOINTS - 1));
 	lb_flow_copy(&c, out, is6);

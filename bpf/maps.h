@@ -400,6 +400,36 @@ struct {
 } canary_fibc SEC(".maps");
 
 /*
+ * XDP's notes to canary_tc_fwd (bpf/fwd.h): per CPU, direct mapped by
+ * the translated packet's 5-tuple. Private to one load, like canary_fibc.
+ */
+#ifndef FWD_NOTE_BITS
+#define FWD_NOTE_BITS 10 /* 1,024 slots per CPU (64 B each): a slot is
+			  * overwritten by another flow's packet between XDP
+			  * and tc (up to a GRO batch apart) rarely */
+#endif
+
+struct fwd_note {
+	__u32 src[4];    /* the packet as XDP sent it on: source (IPv4: src[0]) */
+	__u32 dst[4];    /* destination, the endpoint */
+	__be16 sport;
+	__be16 dport;
+	__u8 family;     /* AF_INET or AF_INET6 */
+	__u8 proto;      /* L4 protocol */
+	__u16 reserved;
+	__u64 stamp;     /* jiffies when written; 0: empty or used */
+	struct fib_answer ans; /* XDP's FIB answer for it */
+};
+_Static_assert(sizeof(struct fwd_note) == 64, "fwd_note size");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1 << FWD_NOTE_BITS);
+	__type(key, __u32);
+	__type(value, struct fwd_note);
+} canary_fwdnote SEC(".maps");
+
+/*
  * Per-CPU room for the ICMPv6 error being translated on the ingress path
  * (struct icmp6_scratch, completed in icmp6.h, the one user). On the
  * stack, the quote and its rewrite (about 160 bytes) pushed the inlined

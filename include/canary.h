@@ -60,6 +60,11 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
  * and over every n from 1 to 128 at slot level (tests/unit/test_maglev.c,
  * which prints its worst case), at most 0.8 point with 49139 slots.
  *
+ * Only versions of more than CANARY_HRW_MAX entries (below), or of a
+ * Local service, have a table: the tiers up to 16 endpoints serve Local
+ * services alone, which keep Maglev's excess at small n (with random
+ * endpoint addresses it exceeds the bound: up to 2.95 points at n=4,
+ * where the figures here are for consecutive addresses).
  * A version's table size follows its endpoint count (those in the table)
  * in tiers, maglev_table_size() in user/core/maglev.c: up to 4 endpoints
  * 4093 slots, 8: 8191, 16: 16381, 32: 24571, 64: 36857, 128: 49139, each
@@ -84,6 +89,21 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
  * needs new sizes or a new map name (tables of an older build at 49139
  * slots are rebuilt at their tier's size by the first change).
  */
+/*
+ * Versions of at most CANARY_HRW_MAX endpoints (ep[] entries, draining
+ * included) have no Maglev table: a new flow goes to the endpoint with
+ * the highest rendezvous score (canary_hrw_pick() in canary_hash.h), one
+ * hash per endpoint. Removing one endpoint moves exactly its own flows,
+ * adding one takes about 1/(n+1), and no table costs memory. Their
+ * canary_ver.ring_size is 0; a version with a table (more endpoints, or
+ * a Local service, whose table leaves other nodes' pods out) has its
+ * size there. See README "How an endpoint is picked" for the measurement.
+ */
+#ifndef CANARY_HRW_MAX
+#define CANARY_HRW_MAX 16 /* endpoints; at most CANARY_MAX_ENDPOINTS */
+#endif
+_Static_assert(CANARY_HRW_MAX <= CANARY_MAX_ENDPOINTS, "CANARY_HRW_MAX");
+
 #ifndef CANARY_RING_SIZE
 #define CANARY_RING_SIZE 49139  /* largest table, 65..128 endpoints (12 chunks) */
 #endif
@@ -120,6 +140,7 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 /* Hash seeds. Fixed, so every node makes the same choice for the same flow. */
 #define CANARY_SEED_VERSION 0x63616e61u /* version pick over the 5-tuple */
 #define CANARY_SEED_ENDPOINT 0x72796270u /* slot pick in the Maglev ring */
+#define CANARY_SEED_HRW 0x68727721u /* rendezvous score per endpoint */
 #define CANARY_SEED_MAGLEV_OFF 0x0badcafeu /* Maglev permutation offset */
 #define CANARY_SEED_MAGLEV_SKIP 0x5eed5eedu /* Maglev permutation skip */
 #define CANARY_SEED_SNAT 0x534e4154u /* the first SNAT port a flow tries */

@@ -88,4 +88,64 @@ CANARY_INLINE __u32 canary_pick_version(__u32 hash, const __u16 *cum_bps,
 	return n;
 }
 
+/*
+ * Rendezvous (highest random weight) score of endpoint @addr:@port (raw
+ * network-order words; an IPv6 address folded by canary_addr6_fold())
+ * for a flow whose endpoint hash (CANARY_SEED_ENDPOINT) is @hash.
+ */
+CANARY_INLINE __u32 canary_hrw_score(__u32 hash, __be32 addr, __be16 port)
+{
+	return canary_jhash_3words(hash, (__u32)addr, (__u32)(__u16)port,
+				   CANARY_SEED_HRW);
+}
+
+/*
+ * Endpoint pick of a version without a Maglev table (at most
+ * CANARY_HRW_MAX entries, see canary.h): of the first @n entries of @ep
+ * (addresses as canary_hrw_score() takes them), the one not draining with
+ * the highest score, the lower index on a tie. Removing an endpoint moves
+ * only its own flows; an added one takes the flows it now scores highest
+ * for, about 1/(n+1). Returns the index, or CANARY_MAX_ENDPOINTS when
+ * none takes new flows.
+ */
+CANARY_INLINE __u32 canary_hrw_pick(__u32 hash, const struct canary_endpoint *ep,
+				    __u32 n)
+{
+	__u32 i, s, best = CANARY_MAX_ENDPOINTS, top = 0;
+
+	for (i = 0; i < CANARY_HRW_MAX; i++) {
+		if (i >= n)
+			break;
+		if (ep[i].flags & CANARY_EP_F_DRAINING)
+			continue;
+		s = canary_hrw_score(hash, ep[i].addr, ep[i].port);
+		if (best == CANARY_MAX_ENDPOINTS || s > top) {
+			best = i;
+			top = s;
+		}
+	}
+	return best;
+}
+
+/* canary_hrw_pick() over IPv6 entries, each address folded. */
+CANARY_INLINE __u32 canary_hrw_pick6(__u32 hash,
+				     const struct canary_endpoint6 *ep, __u32 n)
+{
+	__u32 i, s, best = CANARY_MAX_ENDPOINTS, top = 0;
+
+	for (i = 0; i < CANARY_HRW_MAX; i++) {
+		if (i >= n)
+			break;
+		if (ep[i].flags & CANARY_EP_F_DRAINING)
+			continue;
+		s = canary_hrw_score(hash, canary_addr6_fold(ep[i].addr),
+				     ep[i].port);
+		if (best == CANARY_MAX_ENDPOINTS || s > top) {
+			best = i;
+			top = s;
+		}
+	}
+	return best;
+}
+
 #endif /* CANARY_HASH_H */

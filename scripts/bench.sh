@@ -72,7 +72,7 @@ if [ "$helpers" = ok ]; then
 		bench/scale.sh >> "$out"
 	fi
 	if [ "${BENCH_SKIP_NET:-0}" != 1 ]; then
-		echo "bench: real traffic in network namespaces (about 17 minutes)"
+		echo "bench: real traffic in network namespaces (about 19 minutes)"
 		bench/net.sh >> "$out"
 	fi
 else
@@ -147,7 +147,7 @@ dp_path() {
 		[ "$p" = net_bridge_ ] && [ "$r" = XDP_REDIRECT ] &&
 			r="XDP_REDIRECT past cni0 to the pod's veth"
 		[ "$p" = net_nogro_ ] && [ "$r" = XDP_REDIRECT ] &&
-			r="XDP translates and passes, canary_tc_fwd: bpf_redirect_peer into the pod"
+			r="XDP translates and passes, canary_tc_fwd on XDP's note: bpf_redirect_peer into the pod"
 		echo "${r:-n/a} ($(val "$p$1_$2_udp_redirected")/$(val "$p$1_$2_udp_translated") redirected, $(val "$p$1_$2_udp_fib_fallback") fib_fallback)" ;;
 	*_xdpnoop) echo "XDP_PASS, then netfilter$to" ;;
 	*) echo "kernel: GRO, netfilter$to" ;;
@@ -186,6 +186,7 @@ pods on a **bridge** cni0 (like flannel); GRO on n0 and on every pod's
 eth0. Then the routed wiring once more with the pods' eth0 as veth leaves
 them, GRO off (**nogro**). Each figure: median (min-max) of $r of $(val ${s}secs_per_round) s
 (shortened from the issue's 10 s to keep \`make bench\` near 15 minutes).
+$(interleave_text "$(val ${s}interleaved)")
 
 - **UDP pps delivered**: 64-byte UDP frames to 10.96.0.10:5000 from $(val ${s}udp_flows)
   source ports, generated in the client ns by \`.output/bench/gen\`
@@ -237,6 +238,29 @@ MD
 	if [ -n "$(val net_rounds)" ]; then md_net_routed; fi
 	if [ -n "$(val net_bridge_rounds)" ]; then md_net_bridge; fi
 	if [ -n "$(val net_nogro_rounds)" ]; then md_net_nogro; fi
+}
+
+# interleave_text INTERLEAVED: how the data planes' UDP rounds were ordered.
+interleave_text() {
+	[ "$1" = 1 ] || return 0
+	cat <<TXT
+
+**Interleaved rounds**: the UDP rounds of canary-bpf (default and tuned)
+and of the four kube-proxy rows run in turn, round 1 of every data plane,
+then round 2, and so on (each visit: a round with the pods' stacks, then
+one with them left aside), so that a drift of this shared machine lands
+on all of them alike: the same unchanged path measured 264k and 698k pps
+minutes apart in one earlier run. Both kube-proxy modes' rules are loaded
+once per size, side by side, and one mode is made live for its rounds
+with nft's \`dormant\` table flag (a switch of milliseconds; a dormant
+table's chains are unhooked); canary-bpf is attached for its rounds and
+detached after. Every ratio in the targets below is the median of the
+rounds' own ratios (canary-bpf's round against the best of the four peer
+rows measured in the same round), as parts 1 and 2 take theirs, so it
+need not equal the quotient of the medians in the tables. tc mode and
+all TCP figures run apart, canary-bpf's before any kube-proxy rule is
+loaded (the rules turn on conntrack, which the pods' replies would pay).
+TXT
 }
 
 # split_text SPLIT: where the generator and the data plane ran.
@@ -303,12 +327,11 @@ each row's is in the raw output (\`net_*_udp_sent_pps_*\`).
 ![delivered UDP pps against services, routed](docs/bench-net.png)
 
 Issue 16's targets, canary-bpf as the README's commands attach it, pods'
-stacks aside, on both wirings ("within 10 %": default >= 0.9 x tuned).
-Where the pods take XDP frames, as here, default and tuned take the same
-path (the path column's counters say so); their figures differ by the
-machine's noise only, and their pod-stack-excluded rounds are interleaved
-(attach, a round, detach, in turn) so that a drift of the shared machine
-lands on both:
+stacks aside, on every wiring ("within 10 %": default >= 0.9 x tuned),
+each the median of the interleaved rounds' own ratios. Where the pods
+take XDP frames (routed, bridge), default and tuned take the same path
+(the path column's counters say so); their figures differ by the
+machine's noise only:
 
 $(default_targets)
 
@@ -385,9 +408,10 @@ md_net_nogro() {
 The routed wiring once more, with GRO off on every pod's eth0, as a CNI
 leaves a veth: the pods' eth0 then has no NAPI and takes no XDP frames
 (\`ethtool -K eth0 gro off\`; the kernel's default for veth). With the
-default attach, XDP translates and passes, and canary_tc_fwd on n0's tc
-ingress hands the packet to the pod's eth0 by bpf_redirect_peer() (the
-path column). Tuned canary-bpf is left out (its --redirect-dev would send
+default attach, XDP translates and passes, leaving a note with its FIB
+answer in a per-CPU table (\`bpf/fwd.h\`), and canary_tc_fwd on n0's tc
+ingress hands the packet to the pod's eth0 by bpf_redirect_peer() on
+that note (the path column). Tuned canary-bpf is left out (its --redirect-dev would send
 frames the pods cannot take), and so is tc mode; UDP only,
 $(val net_nogro_rounds) rounds per figure. Pod stack excluded here means a
 count-and-drop program on the pods' **tc** ingress (an XDP program would
@@ -421,11 +445,15 @@ ceiling 1.0M, default 604k (83 %), nftables 187k (26 %): 3.2x. The first
 hop's copy and the generator's skb destructor (its completion ring lock)
 still run on the data plane's core and are in every figure, the ceiling's
 included; a NIC's native XDP has neither. Pods without GRO (the nogro
-table): canary_tc_fwd costs ~350 ns per packet (it finds the flow again
-through canary_backend and asks the FIB afresh: XDP cannot leave it a
-note in the packet's metadata here), on top of XDP's work and a second
-skb for XDP_PASS; bpf_redirect_peer() instead of bpf_redirect() took the
-path from 276k to 327k pps (4 interleaved rounds; nftables 198k).
+table): canary_tc_fwd cost 370-390 ns per packet while it found the flow
+again through canary_backend and asked the FIB afresh (XDP cannot leave
+it a note in the packet's metadata here); with XDP's note in a per-CPU
+table (bpf/fwd.h) it costs 180-200 ns, and a packet for no service
+145-150 ns where it cost 160-170 (two interleaved pairs of 2 s runs,
+bpf_stats on, 2026-12-07; canary_xdp 173-210 ns against 173-178, the
+note's writing within the noise). That is on top of XDP's work and a
+second skb for XDP_PASS; bpf_redirect_peer() instead of bpf_redirect()
+took the path from 276k to 327k pps (4 interleaved rounds; nftables 198k).
 MD
 }
 
@@ -711,6 +739,16 @@ folds the addresses first. No targets.
 | UDP datagram of a known flow | $(val udp6_ns) | $(val udp6_ratio) | $(val udp_ns) |
 | not for any service | $(val not_service6_ns) | $(val not_service6_ratio) | $(val not_service_ns) |
 | reply path (tc egress, VIP restored) | $(val reply6_ns) | $(val reply6_ratio) | $(val reply_ns) |
+
+The endpoint pick: one service of two versions of n endpoints each, a
+load of its own per n, in the same rounds; n <= 16 picks by rendezvous
+(one hash per endpoint), 17 is the smallest version with a Maglev table.
+
+| endpoints per version | new flow ns | over its established flow | over 17's new flow |
+| ---: | ---: | ---: | ---: |
+| 4 (rendezvous) | $(val pick_4_endpoints_new_flow_ns) | $(val pick_4_endpoints_new_over_established) | $(val pick_4_endpoints_new_over_17) |
+| 16 (rendezvous) | $(val pick_16_endpoints_new_flow_ns) | $(val pick_16_endpoints_new_over_established) | $(val pick_16_endpoints_new_over_17) |
+| 17 (Maglev) | $(val pick_17_endpoints_new_flow_ns) | $(val pick_17_endpoints_new_over_established) | 1.000 |
 
 ## 2. Cost against cluster size
 

@@ -201,12 +201,15 @@ static void check_v6_maps(struct test_env *env, __u32 id)
 	if (ASSERT_OK(bpf_map_lookup_elem(env->st.ver6_fd, &vk, &ver), "ver6 entry")) {
 		ASSERT_EQ(ver.n_endpoints, 3, "ver6 endpoints");
 		ASSERT_EQ(ver.n_active, 2, "ver6 active");
-		ASSERT_EQ(ver.ring_size, maglev_table_size(2), "ver6 ring size");
+		/* 3 entries: rendezvous, no table */
+		ASSERT_EQ(ver.ring_size, 0, "ver6 ring size");
 		a = a6("2001:db8:1::11");
 		ASSERT_MEM_EQ(ver.ep[0].addr, a.v6, 16, "ver6 sorted first");
 		ASSERT_EQ(ver.ep[2].flags, CANARY_EP_F_DRAINING, "ver6 draining");
 	}
-	ASSERT_OK(bpf_map_lookup_elem(env->st.ring_fd, &rk, &ring), "ring chunk");
+	ASSERT_TRUE(bpf_map_lookup_elem(env->st.ring_fd, &rk, &ring) &&
+			    errno == ENOENT,
+		    "no ring chunk for a version that picks by rendezvous");
 	a = a6("2001:db8:ff::7"); /* in the /48 (v2) and the /128 (v1) */
 	memcpy(pk.addr, a.v6, sizeof(pk.addr));
 	if (ASSERT_OK(bpf_map_lookup_elem(env->st.pins6_fd, &pk, &pin), "pin /128"))
@@ -287,8 +290,9 @@ static void check_flow_gc(struct test_env *env, struct canary_config *cfg,
 
 /*
  * The endpoint the maps give flow @client:@sport -> VIP:80 of service
- * @id (version @v): the ring slot the flow hashes to (the folded
- * addresses through the IPv4 formula), then that slot's ver6 entry.
+ * @id (version @v): by rendezvous over the ver6 entries when it has no
+ * table, else the ring slot the flow hashes to (the folded addresses
+ * through the IPv4 formula), then that slot's ver6 entry.
  */
 static int map_choice(struct test_env *env, __u32 id, int v,
 		      const struct canary_addr *client, __u16 sport,
@@ -300,13 +304,21 @@ static int map_choice(struct test_env *env, __u32 id, int v,
 	struct canary_addr vip = a6(VIP6);
 	static struct canary_ver6 ver;
 	static struct canary_ring ring;
-	__u32 slot;
+	__u32 slot, h;
 
-	if (bpf_map_lookup_elem(env->st.ver6_fd, &vk, &ver) || !ver.ring_size)
+	if (bpf_map_lookup_elem(env->st.ver6_fd, &vk, &ver))
 		return -1;
-	slot = canary_flow_hash(addr_hash_word(client), addr_hash_word(&vip),
-				htons(sport), htons(80), IPPROTO_TCP,
-				CANARY_SEED_ENDPOINT) % ver.ring_size;
+	h = canary_flow_hash(addr_hash_word(client), addr_hash_word(&vip),
+			     htons(sport), htons(80), IPPROTO_TCP,
+			     CANARY_SEED_ENDPOINT);
+	if (!ver.ring_size) {
+		slot = canary_hrw_pick6(h, ver.ep, ver.n_endpoints);
+		if (slot >= ver.n_endpoints)
+			return -1;
+		*ep = ver.ep[slot];
+		return 0;
+	}
+	slot = h % ver.ring_size;
 	rk.chunk = slot / CANARY_RING_CHUNK;
 	if (bpf_map_lookup_elem(env->st.ring_fd, &rk, &ring) ||
 	    ring.slot[slot % CANARY_RING_CHUNK] >= ver.n_endpoints)

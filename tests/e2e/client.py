@@ -11,7 +11,8 @@
          "reset"}: how many still answer from their first pod.
   udp    N datagrams, each from a fresh socket; same JSON as burst, and a
          reply whose source is not VIP:PORT counts as an error.
-  stream numbered datagrams at --rate per second for --seconds over
+  stream numbered datagrams at --rate per second for --seconds (or until
+         the file --until names exists) over
          --flows sockets (flow i from port S+i); waits --timeout for the
          last echoes and prints {"sent","received","lost","bad_source",
          "flows_moved","pods"}: flows_moved counts flows answered by more
@@ -26,6 +27,7 @@ import argparse
 import collections
 import concurrent.futures
 import json
+import os
 import select
 import socket
 import sys
@@ -221,6 +223,8 @@ def cmd_stream(args):
     st = Stream(args)
     start = time.monotonic()
     for seq in range(int(args.rate * args.seconds)):
+        if args.until and seq % 100 == 0 and os.path.exists(args.until):
+            break
         due = start + seq / args.rate
         while time.monotonic() < due:
             st.drain(due - time.monotonic())
@@ -318,6 +322,9 @@ def main():
             p.add_argument("--rate", type=float, default=2000,
                            help="datagrams per second")
             p.add_argument("--seconds", type=float, default=5)
+            p.add_argument("--until", default="",
+                           help="stop sending once this file exists "
+                                "(--seconds still bounds it)")
             p.add_argument("--flows", type=int, default=8)
         else:
             p.add_argument("-n", type=int, default=1000)

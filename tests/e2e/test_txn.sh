@@ -16,7 +16,9 @@ BIG=3000  # services in the apply that gets killed: enough that the kill lands b
 
 ctl() { "$CANARY_BIN" --pin-dir "$PIN_DIR" "$@"; }
 
-# gen_yaml N FIRST: N services svc-FIRST.., 2 versions x 10 endpoints each.
+# gen_yaml N FIRST: N services svc-FIRST.., 2 versions x 20 endpoints each
+# (more than CANARY_HRW_MAX: Maglev tables, whose build makes the big
+# apply slow enough to kill half way, and whose chunks orphans() checks).
 gen_yaml() {
 	"$PY" - "$1" "$2" <<-'EOF'
 	import sys
@@ -27,7 +29,7 @@ gen_yaml() {
 	    print("    protocol: tcp\n    versions:")
 	    for v in (1, 2):
 	        eps = ", ".join(f"10.{128 + i // 65536}.{i // 256 % 256}.{i % 256}:8080"
-	                        for i in (s * 20 + (v - 1) * 10 + e for e in range(10)))
+	                        for i in (s * 40 + (v - 1) * 20 + e for e in range(20)))
 	        print(f"      - name: v{v}\n        weight: {90 if v == 1 else 10}\n        endpoints: [{eps}]")
 	EOF
 }
@@ -168,7 +170,14 @@ else fail tables_after_endpoint_change "$res"; fi
 n=$(ctl -j status svc-0 | "$PY" -c '
 import json, sys
 print(len(json.load(sys.stdin)["services"][0]["versions"][0]["endpoints"]))')
-if [ "$n" = 9 ]; then pass endpoint_removed; else fail endpoint_removed "v1 lists $n endpoints, want 9"; fi
+if [ "$n" = 19 ]; then pass endpoint_removed; else fail endpoint_removed "v1 lists $n endpoints, want 19"; fi
+# Down to CANARY_HRW_MAX (16) endpoints: the version picks by rendezvous,
+# its entry says no table and the rewritten slot keeps no chunk of it
+# (orphans() counts them against ring_size).
+sed 's/10.128.0.[0-3]:8080, //g' "$WORK/small.yaml" >"$WORK/sixteen.yaml"
+expect apply_sixteen_endpoints ctl apply -f "$WORK/sixteen.yaml"
+if res=$(orphans); then pass no_table_at_16_endpoints; info "no_table_at_16_endpoints: $res"
+else fail no_table_at_16_endpoints "$res"; fi
 expect apply_small_again ctl apply -f "$WORK/small.yaml"
 
 # A big apply, killed once it has written services into their slots,

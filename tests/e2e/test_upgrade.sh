@@ -12,7 +12,9 @@
 # change after it (no grace period: only their carried flow entries keep
 # them) and the node section survives; then held IPv4 connections keep
 # their pods, the config and its weights survive, new connections split
-# as before, and set-weight works on the carried config.
+# as before through the old Maglev tables (an older release gave every
+# version one; this build none up to 16 endpoints), and set-weight works
+# on the carried config, after which the split holds by rendezvous.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -84,10 +86,30 @@ def svc(name, key):
             bt("map", "update", "pinned", pin + "/" + name, "key", "hex",
                *k[:-1], format(prev, "02x"), "value", "hex", *v[16:32])
     return n
+def ring():
+    # as the release before IPv6 wrote them: every version with endpoints
+    # taking new flows has a table (this build gives versions of up to
+    # 16 none): one 4,093-slot chunk naming them in turn, its size in
+    # the canary_ver entry
+    n = copy_hash("canary_ring", "hash", 8, 4096, 4096)
+    for e in json.loads(bt("map", "dump", "pinned", pin + "/canary_ver")):
+        k, v = [x[2:] for x in e["key"]], [int(x, 16) for x in e["value"]]
+        n_ep, n_act = v[0] | v[1] << 8, v[2] | v[3] << 8
+        if not n_act or any(v[4:8]):
+            continue
+        act = [i for i in range(n_ep) if not v[8 + 8 * i + 6] & 1]
+        chunk = [act[s % len(act)] if s < 4093 else 0 for s in range(4096)]
+        bt("map", "update", "pinned", pin + "/canary_ring", "key", "hex",
+           *k[:6], "00", "00", "value", "hex", *hexs(chunk))
+        v[4:8] = list((4093).to_bytes(4, "little"))
+        bt("map", "update", "pinned", pin + "/canary_ver", "key", "hex",
+           *k, "value", "hex", *hexs(v))
+        n += 1
+    return n
 make = {"canary_meta": meta, "canary_node": node,
         "canary_svc": lambda: svc("canary_svc", 8),
         "canary_svc6": lambda: svc("canary_svc6", 20),
-        "canary_ring": lambda: copy_hash("canary_ring", "hash", 8, 4096, 4096),
+        "canary_ring": ring,
         "canary_flow6": lambda: copy_hash("canary_flow6", "lru_hash", 40, 28, 24)}
 counts = [str(make[m]()) for m in maps]
 for m in maps:

@@ -288,7 +288,8 @@ int env_predict_addr(const struct canary_service_cfg *svc,
 	__u32 m;
 	static struct canary_version_cfg ver;
 	__u16 cum[CANARY_MAX_VERSIONS] = {};
-	__u32 v, slot;
+	struct canary_endpoint hrw[CANARY_MAX_ENDPOINTS];
+	__u32 v, h;
 
 	config_effective_cum(svc, cum);
 	v = canary_pick_version(canary_flow_hash(saddr, daddr, htons(sport),
@@ -299,15 +300,27 @@ int env_predict_addr(const struct canary_service_cfg *svc,
 		return -1;
 	ver = svc->v[v];
 	config_sort_endpoints(&ver);
+	h = canary_flow_hash(saddr, daddr, htons(sport), htons(dport), proto,
+			     CANARY_SEED_ENDPOINT);
+	if (ver.n_endpoints <= CANARY_HRW_MAX && !svc->local) {
+		for (i = 0; i < ver.n_endpoints; i++) {
+			hrw[i].addr = addr_hash_word(&ver.ep[i].addr);
+			hrw[i].port = ver.ep[i].port;
+			hrw[i].flags = ver.ep[i].flags;
+		}
+		i = canary_hrw_pick(h, hrw, ver.n_endpoints);
+		if (i >= CANARY_MAX_ENDPOINTS)
+			return -1;
+		*ep = ver.ep[i];
+		return v;
+	}
 	for (i = 0; i < ver.n_endpoints; i++)
 		if (!(ver.ep[i].flags & CANARY_EP_F_DRAINING))
 			active[n++] = ver.ep[i];
 	m = maglev_table_size(n);
 	if (!n || maglev_build(active, n, ring, m))
 		return -1;
-	slot = canary_flow_hash(saddr, daddr, htons(sport), htons(dport), proto,
-				CANARY_SEED_ENDPOINT) % m;
-	*ep = active[ring[slot]];
+	*ep = active[ring[h % m]];
 	return v;
 }
 

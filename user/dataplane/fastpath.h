@@ -15,12 +15,13 @@
  * config transaction, every agent pass, and the agent's netlink events).
  *
  * A pod veth that takes no XDP frames (or not yet) gets the packet from
- * canary_tc_fwd, on tc ingress next to XDP: XDP translates and passes, tc
- * finds the flow, asks the FIB and sends it, past the node's IP stack and
- * netfilter: into the pod's namespace by bpf_redirect_peer() when the
- * device has a peer key (below), else by bpf_redirect() to the device (a
- * bridge then forwards it to the port). Also only while the automatic
- * mode is on.
+ * canary_tc_fwd, on tc ingress next to XDP: XDP translates and passes,
+ * leaving tc a note with its FIB answer (bpf/fwd.h; without one, tc
+ * finds the flow and asks the FIB itself), and tc sends it, past the
+ * node's IP stack and netfilter: into the pod's namespace by
+ * bpf_redirect_peer() when the device has a peer key (below), else by
+ * bpf_redirect() to the device (a bridge then forwards it to the port).
+ * Also only while the automatic mode is on.
  *
  * What the automatic mode put in canary_tx is recorded in canary_port
  * under keys with the MAC ff:ff:ff:ff:ff:ff, which no FIB answer carries

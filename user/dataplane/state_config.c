@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -16,6 +17,7 @@
 #include "core/names.h"
 #include "dataplane/state_int.h"
 #include "dataplane/guard.h"
+#include "dataplane/progs_abi.h"
 
 static __u32 meta_index(__u32 gen, __u32 id)
 {
@@ -160,6 +162,42 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
 	return 0;
 }
 
+/* Set while programs of a build before rendezvous picks are attached. */
+static bool tables_always;
+
+/*
+ * The Maglev table size of a version of @n_endpoints entries, @n_taking
+ * of them in its table: 0 (no table, rendezvous) up to CANARY_HRW_MAX
+ * entries unless @local (a Local service's table leaves out other
+ * nodes' pods, which ep[] does not mark), else by tier.
+ */
+static __u32 table_size(int n_endpoints, int n_taking, bool local)
+{
+	if (!local && n_endpoints <= CANARY_HRW_MAX && !tables_always)
+		return 0;
+	return maglev_table_size(n_taking);
+}
+
+/*
+ * Every version keeps its table while an older build's programs are
+ * attached (they read a version without one as having no endpoint).
+ * Asked again when the last answer is a second old: a long-running
+ * agent sees an attach, a transaction of 10,000 services asks once.
+ */
+static void ask_programs(struct canary_state *st)
+{
+	static __u64 asked_ns;
+	struct timespec ts;
+	__u64 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	if (asked_ns && now - asked_ns < 1000000000ull)
+		return;
+	asked_ns = now;
+	tables_always = !progs_pick_by_rendezvous(st->pin_dir);
+}
+
 /*
  * Whether a version entry (@v4 or @v6, by @is_v6) lists exactly the
  * endpoints of @buf (addresses, ports, flags, order), with all of those
@@ -172,13 +210,15 @@ static bool same_endpoints(bool is_v6, const struct canary_ver *v4,
 			   const struct canary_ver6 *v6,
 			   const struct ver_buf *buf, int n_taking)
 {
+	__u32 m = table_size(buf->v4.n_endpoints, n_taking, false);
+
 	if (is_v6)
-		return v6->ring_size == (__u32)maglev_table_size(n_taking) &&
+		return v6->ring_size == m &&
 		       v6->n_active == n_taking &&
 		       v6->n_endpoints == buf->v6.n_endpoints &&
 		       !memcmp(v6->ep, buf->v6.ep,
 			       v6->n_endpoints * sizeof(v6->ep[0]));
-	return v4->ring_size == (__u32)maglev_table_size(n_taking) &&
+	return v4->ring_size == m &&
 	       v4->n_active == n_taking &&
 	       v4->n_endpoints == buf->v4.n_endpoints &&
 	       !memcmp(v4->ep, buf->v4.ep, v4->n_endpoints * sizeof(v4->ep[0]));
@@ -202,7 +242,8 @@ static bool node_has_pod(const struct canary_node *n, const struct canary_addr *
 
 /*
  * The Maglev table of version @v over its endpoints that take new flows
- * (@ver, sorted), written as canary_ring_v2 chunks of generation @gen. Slots
+ * (@ver, sorted), written as canary_ring_v2 chunks of generation @gen;
+ * none for a version that picks by rendezvous (table_size() 0). Slots
  * hold indexes into the full ep[] (draining endpoints included), so a
  * draining endpoint keeps its place for status and its flows keep their
  * entries. The ring is shared by both families. With @copy_from >= 0,
@@ -235,9 +276,9 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	}
 	*n_active = n;
 	*ring_size = 0;
-	if (!n)
+	m = table_size(ver->n_endpoints, n, only != NULL);
+	if (!n || !m)
 		return 0;
-	m = maglev_table_size(n);
 	if (copy_from == (int)gen) {
 		*ring_size = m;
 		return 0;
@@ -502,6 +543,7 @@ static int write_version(struct canary_state *st, __u32 id, __u32 slot,
 	int i, err, from, n_taking = 0;
 	__u32 size;
 
+	ask_programs(st);
 	memset(buf, 0, sizeof(*buf));
 	config_sort_endpoints(ver);
 	buf->v4.n_endpoints = buf->v6.n_endpoints = ver->n_endpoints;
