@@ -63,6 +63,9 @@ int env_setup(struct test_env *env)
 		fprintf(stderr, "  %s\n", env->err.msg);
 		return -1;
 	}
+	/* the counter maps came with the programs */
+	if (!ASSERT_OK(state_open_counters(&env->st), "open counter maps"))
+		return -1;
 	env->xdp_fd = bpf_program__fd(env->skel->progs.canary_xdp);
 	env->tc_in_fd = bpf_program__fd(env->skel->progs.canary_tc_in);
 	env->tc_out_fd = bpf_program__fd(env->skel->progs.canary_tc_out);

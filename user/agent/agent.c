@@ -245,24 +245,29 @@ static bool wait_work(struct agent *a, long refresh_at, long retry_at)
 	return go;
 }
 
+static double ts_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
 /* A pass over every owner: plan under the lock, write without it. */
 static int full_pass(struct agent *a)
 {
 	struct agent_plan plan;
 	int ret;
 
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&a->lock);
 	ret = agent_plan_build(a->store, a->node, &plan);
 	pthread_mutex_unlock(&a->lock);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pr_info("agent: full pass: plan %.1f ms\n", ts_ms(&t0, &t1));
 	if (!ret)
 		ret = agent_apply(a, &plan);
 	agent_plan_free(&plan);
 	return ret;
-}
-
-static double ts_ms(const struct timespec *a, const struct timespec *b)
-{
-	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
 /* Splits cache key @key ("K/ns/name") into its parts; false if it is

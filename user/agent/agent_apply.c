@@ -705,6 +705,17 @@ int agent_refresh(struct agent *a)
 	return ret;
 }
 
+/* Wall and this thread's CPU time, in ns, for the pass timings. */
+static void pass_clock(__u64 *wall, __u64 *cpu)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*wall = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	*cpu = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 /* After a full pass: our services with a guard, by @want, with the ids
  * of those that ran before it (@old, @ids). */
 static void guarded_rebuild(struct agent *a, const struct icfg *iold,
@@ -734,6 +745,7 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 	struct icfg iold = {}, iwant = {};
 	struct canary_err err = {};
 	struct canary_state st;
+	__u64 t[4], c[4];
 	int ret = -ENOMEM;
 
 	config_init(&old);
@@ -746,14 +758,24 @@ int agent_apply(struct agent *a, struct agent_plan *p)
 		goto out_close;
 	}
 	a->synced = true; /* unless a dependency cannot be recorded */
+	pass_clock(&t[0], &c[0]);
 	ret = state_read_config(&st, &old, ids);
+	pass_clock(&t[1], &c[1]);
 	if (!ret)
 		ret = want_build(a, p, &old, &want);
 	if (!ret && (icfg_init(&iold, &old) || icfg_init(&iwant, &want)))
 		ret = -ENOMEM;
+	pass_clock(&t[2], &c[2]);
 	if (!ret && (ours_differ(&iold, &iwant) || node_differs(a, &want))) {
 		ret = state_transaction_on(&st, &old, ids, replace_cfg, &want,
 					   &err) ? -EIO : 0;
+		pass_clock(&t[3], &c[3]);
+		pr_info("agent: full pass of %d services: read %.1f ms (CPU "
+			"%.1f), config %.1f ms (CPU %.1f), transaction %.1f ms "
+			"(CPU %.1f)\n", want.n_services, (t[1] - t[0]) / 1e6,
+			(c[1] - c[0]) / 1e6, (t[2] - t[1]) / 1e6,
+			(c[2] - c[1]) / 1e6, (t[3] - t[2]) / 1e6,
+			(c[3] - c[2]) / 1e6);
 		if (ret) {
 			alog("config not applied: %s", err.msg);
 		} else {
@@ -1067,17 +1089,6 @@ static bool delta_small(const struct delta *d, const bool *known)
 		if (!known[i])
 			return false;
 	return true;
-}
-
-/* Wall and this thread's CPU time, in ns, for the pass timings. */
-static void pass_clock(__u64 *wall, __u64 *cpu)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	*wall = ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	*cpu = ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* Writes @d in one transaction; 0, 1 when a full pass is due instead,

@@ -154,6 +154,13 @@ static int load(const char *pin_dir, struct canary_bpf **out, bool progs,
 	if (!progs)
 		bpf_object__for_each_program(prog, skel->obj)
 			bpf_program__set_autoload(prog, false);
+	/* Only the programs count into canary_stats and canary_pinstat,
+	 * the costliest maps to create (a per-CPU allocation per entry:
+	 * most of a first apply's map creation): they come with them. */
+	if (!progs) {
+		bpf_map__set_autocreate(skel->maps.canary_stats, false);
+		bpf_map__set_autocreate(skel->maps.canary_pinstat, false);
+	}
 	err = size_flow_table(skel, pin_dir, cerr);
 	if (!err)
 		err = check_pinned_maps(skel, cerr);

@@ -29,7 +29,9 @@ int loader_load(const char *pin_dir, struct canary_bpf **skel,
  * loader_load() without the programs: creates (or checks, or carries
  * over) the pinned maps only, sparing the verifier's few hundred ms when
  * no program is wanted (a first apply into an empty pin dir). The
- * skeleton's programs are then not loaded.
+ * skeleton's programs are then not loaded, nor the counter maps
+ * canary_stats and canary_pinstat created (only the programs write
+ * them): the first loader_load() creates them.
  */
 int loader_load_maps(const char *pin_dir, struct canary_bpf **skel,
 		     struct canary_err *err);

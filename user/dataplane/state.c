@@ -127,14 +127,12 @@ static int open_maps(struct canary_state *st)
 		{ CANARY_MAP_META, &st->meta_fd },
 		{ CANARY_MAP_FLOW, &st->flow_fd },
 		{ CANARY_MAP_BACKEND, &st->backend_fd },
-		{ CANARY_MAP_STATS, &st->stats_fd },
 		{ CANARY_MAP_GLOBAL, &st->global_fd },
 		{ CANARY_MAP_TX, &st->tx_fd },
 		{ CANARY_MAP_RING, &st->ring_fd },
 		{ CANARY_MAP_NODE, &st->node_fd },
 		{ CANARY_MAP_USTAT, &st->ustat_fd },
 		{ CANARY_MAP_PINS, &st->pins_fd },
-		{ CANARY_MAP_PINSTATS, &st->pinstat_fd },
 		{ CANARY_MAP_SVC6, &st->svc6_fd },
 		{ CANARY_MAP_VER6, &st->ver6_fd },
 		{ CANARY_MAP_FLOW6, &st->flow6_fd },
@@ -162,12 +160,25 @@ static int open_maps(struct canary_state *st)
 		st->svcguard_fd = -1;
 	if (get_map(st, CANARY_MAP_NAMES, &st->names_fd))
 		st->names_fd = -1;
+	/* Created with the programs (loader_load_maps() leaves them out):
+	 * until then, every counter reads as zero. */
+	state_open_counters(st);
 	return 0;
 }
 
 int state_open_vips(struct canary_state *st)
 {
 	return st->vips_fd >= 0 ? 0 : get_map(st, CANARY_MAP_VIPS, &st->vips_fd);
+}
+
+int state_open_counters(struct canary_state *st)
+{
+	if (st->stats_fd < 0 && get_map(st, CANARY_MAP_STATS, &st->stats_fd))
+		st->stats_fd = -1;
+	if (st->pinstat_fd < 0 &&
+	    get_map(st, CANARY_MAP_PINSTATS, &st->pinstat_fd))
+		st->pinstat_fd = -1;
+	return st->stats_fd >= 0 && st->pinstat_fd >= 0 ? 0 : -ENOENT;
 }
 
 int state_open_port(struct canary_state *st)

@@ -23,14 +23,14 @@ struct canary_state {
 	int meta_fd;
 	int flow_fd;
 	int backend_fd;
-	int stats_fd;
+	int stats_fd;           /* -1 until the programs are loaded */
 	int global_fd;
 	int tx_fd;
 	int ring_fd;
 	int node_fd;
 	int ustat_fd;
 	int pins_fd;
-	int pinstat_fd;
+	int pinstat_fd;         /* -1 until the programs are loaded */
 	/* IPv6 twins of svc, ver, flow, backend and pins */
 	int svc6_fd;
 	int ver6_fd;
@@ -86,6 +86,10 @@ int state_open_unlocked(struct canary_state *st, const char *dir,
 void state_close(struct canary_state *st);
 /* Opens canary_port if it is pinned and not open yet; 0 or -errno. */
 int state_open_port(struct canary_state *st);
+/* Opens canary_stats and canary_pinstat if they were not pinned when
+ * @st was opened (the programs' first load creates them); 0 when both
+ * are open. */
+int state_open_counters(struct canary_state *st);
 
 /* This node as the maps hold it (node->set: anything was ever written). */
 void state_read_node(struct canary_state *st, struct canary_node_cfg *node);

@@ -116,7 +116,7 @@ int state_zero_stats(struct canary_state *st, __u32 id)
 	zero = calloc(ncpu, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	for (v = 0; v < CANARY_MAX_VERSIONS && !err; v++) {
+	for (v = 0; v < CANARY_MAX_VERSIONS && !err && st->stats_fd >= 0; v++) {
 		idx = id * CANARY_MAX_VERSIONS + v;
 		if (bpf_map_update_elem(st->stats_fd, &idx, zero, BPF_ANY))
 			err = -errno;
@@ -128,7 +128,7 @@ int state_zero_stats(struct canary_state *st, __u32 id)
 			err = err ? err : -errno;
 	}
 	/* per-CPU __u64 pin counters fit in the same zeroed buffer */
-	for (v = 0; v < CANARY_MAX_PINS && !err; v++) {
+	for (v = 0; v < CANARY_MAX_PINS && !err && st->pinstat_fd >= 0; v++) {
 		idx = id * CANARY_MAX_PINS + v;
 		if (bpf_map_update_elem(st->pinstat_fd, &idx, zero, BPF_ANY))
 			err = -errno;

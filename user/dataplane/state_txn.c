@@ -321,6 +321,7 @@ static int write_slots(struct canary_state *st, struct canary_config *cfg,
 {
 	int i, err = 0;
 
+	state_open_counters(st); /* an attach since the open made them */
 	for (i = 0; i < cfg->n_services && !err; i++) {
 		if (!p->changed[i])
 			continue;

@@ -107,6 +107,7 @@ int stats_load(struct canary_state *st, struct stats_snap *d, const char *only)
 	ret = state_read_snapshot(st, &d->cfg, d->ids, d->since, only, &d->gen);
 	if (ret)
 		return ret;
+	state_open_counters(st);
 	for (i = 0; i < d->cfg.n_services; i++)
 		for (v = 0; v < d->cfg.svc[i].n_versions; v++)
 			read_percpu(st->stats_fd,
