@@ -547,7 +547,10 @@ md_scale() {
 \`bench/scale.sh\`: services of 2 versions x 4 endpoints, private bpffs,
 CLI only, $(val scale_runs) runs of each change on a middle service
 (median (min-max); "visible" ends at the flip, as above). Map memory is
-the sum of bpftool's memlock over the pinned maps.
+the sum of bpftool's memlock over the pinned maps; with no attach, the
+two per-CPU counter arrays (canary_stats, canary_pinstat: 6.6 MiB on
+this 2-CPU machine, more with more CPUs) do not exist yet: attach creates
+them.
 
 | services | first apply | re-apply unchanged (flipped) | set-weight | to visible | endpoints set | to visible | status NAME | map memory |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
