@@ -372,11 +372,13 @@ static int flip_service(struct canary_state *st,
 	return 0;
 }
 
-/* Sets or clears CANARY_SVC_F_SHARED in the live header of unchanged
- * service @svc (id @id): another service's change made or ended the
- * sharing. */
-static int set_shared(struct canary_state *st,
-		      const struct canary_service_cfg *svc, __u32 id, bool on)
+/* Edits the canary_svc_v2 (or _svc6_v2) entry of each port of unchanged
+ * service @svc with @edit, writing back those it changed (@edit returns
+ * true). Returns 0 or -errno. */
+static int edit_svc_entries(struct canary_state *st,
+			    const struct canary_service_cfg *svc,
+			    bool (*edit)(struct canary_svc_slots *e, void *arg),
+			    void *arg)
 {
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	struct canary_svc_slots e;
@@ -386,14 +388,49 @@ static int set_shared(struct canary_state *st,
 	n_ports = config_ports(svc, ports);
 	for (i = 0; i < n_ports; i++) {
 		fd = state_svc_key(st, svc, ports[i].port, &k);
-		if (bpf_map_lookup_elem(fd, &k, &e) || e.live.id != id)
+		if (bpf_map_lookup_elem(fd, &k, &e) || !edit(&e, arg))
 			continue;
-		e.live.flags = on ? e.live.flags | CANARY_SVC_F_SHARED :
-				    e.live.flags & ~CANARY_SVC_F_SHARED;
 		if (bpf_map_update_elem(fd, &k, &e, BPF_ANY))
 			return -errno;
 	}
 	return 0;
+}
+
+struct shared_edit {
+	__u32 id;
+	bool on;
+};
+
+static bool edit_shared(struct canary_svc_slots *e, void *arg)
+{
+	const struct shared_edit *a = arg;
+
+	if (e->live.id != a->id)
+		return false;
+	e->live.flags = a->on ? e->live.flags | CANARY_SVC_F_SHARED :
+				e->live.flags & ~CANARY_SVC_F_SHARED;
+	return true;
+}
+
+/* Sets or clears CANARY_SVC_F_SHARED in the live header of unchanged
+ * service @svc (id @id): another service's change made or ended the
+ * sharing. */
+static int set_shared(struct canary_state *st,
+		      const struct canary_service_cfg *svc, __u32 id, bool on)
+{
+	struct shared_edit a = { .id = id, .on = on };
+
+	return edit_svc_entries(st, svc, edit_shared, &a);
+}
+
+static bool edit_grace(struct canary_svc_slots *e, void *arg)
+{
+	__u64 grace_ns = *(const __u64 *)arg;
+
+	if (e->prev_slot == e->slot || e->prev_until_ns <= e->flip_ns + grace_ns)
+		return false;
+	e->prev_until_ns = e->flip_ns + grace_ns;
+	return true;
 }
 
 /* Ends the grace of unchanged service @svc's previous slot at @grace_ns
@@ -402,22 +439,7 @@ static int set_shared(struct canary_state *st,
 static int regrace(struct canary_state *st,
 		   const struct canary_service_cfg *svc, __u64 grace_ns)
 {
-	struct canary_port_cfg ports[CANARY_MAX_PORTS];
-	struct canary_svc_slots e;
-	int n_ports, i, fd;
-	union svc_key k;
-
-	n_ports = config_ports(svc, ports);
-	for (i = 0; i < n_ports; i++) {
-		fd = state_svc_key(st, svc, ports[i].port, &k);
-		if (bpf_map_lookup_elem(fd, &k, &e) || e.prev_slot == e.slot ||
-		    e.prev_until_ns <= e.flip_ns + grace_ns)
-			continue;
-		e.prev_until_ns = e.flip_ns + grace_ns;
-		if (bpf_map_update_elem(fd, &k, &e, BPF_ANY))
-			return -errno;
-	}
-	return 0;
+	return edit_svc_entries(st, svc, edit_grace, &grace_ns);
 }
 
 /* A service key tagged with its family, for the set of keys in use. */
