@@ -429,10 +429,13 @@ round_planes() {
 # and so on, so that a drift of this shared machine lands on all of
 # them alike. Even rounds visit the planes in reverse order (default
 # right after tuned, the peers before them), so that a steady drift
-# within a round favours no plane over the rounds. The targets' ratios
-# are the median of the rounds' own ratios (round_ratios).
+# within a round favours no plane over the rounds; every second visit
+# takes its pod-stack-excluded round first, so that default's and
+# tuned's (the within-10 % target's pair) run back to back. The
+# targets' ratios are the median of the rounds' own ratios
+# (round_ratios).
 rounds() {
-	local n=$1 plane name r planes
+	local n=$1 plane name r planes i
 	mapfile -t planes < <(round_planes)
 	for plane in "${planes[@]}"; do
 		name=$(plane_name "$plane" "$n")
@@ -443,8 +446,9 @@ rounds() {
 	done
 	for r in $(seq "$IROUNDS"); do
 		mapfile -t planes < <(round_planes | if [ $((r % 2)) = 0 ]; then tac; else cat; fi)
-		for plane in "${planes[@]}"; do
-			visit "$plane" "$(plane_name "$plane" "$n")" "$r"
+		for i in "${!planes[@]}"; do
+			visit "${planes[$i]}" "$(plane_name "${planes[$i]}" "$n")" "$r" \
+				"$([ $((i % 2)) = 1 ] && echo podx || echo stack)"
 		done
 	done
 	mapfile -t planes < <(round_planes)
@@ -460,27 +464,36 @@ rounds() {
 	round_ratios "$n"
 }
 
-# visit PLANE NAME R: round R of PLANE (figures named NAME): a UDP round
-# with the pods' stacks, one with them left aside; canary-bpf's counters
-# around each (the path they took).
+# visit PLANE NAME R FIRST: round R of PLANE (figures named NAME): a UDP
+# round with the pods' stacks and one with them left aside, in the order
+# FIRST says (stack or podx), canary-bpf's counters around each (the
+# path they took).
 visit() {
-	local plane=$1 name=$2 a
+	local plane=$1 name=$2 col
 	if ! plane_on "$plane"; then
 		note "$name: round $3: could not set it up"
 		plane_off "$plane"
-		for a in "$name" "${name}_podxdp"; do
-			echo - >>"$WORK/udp.$a"; echo - >>"$WORK/udp.$a.si"; echo - >>"$WORK/udp.$a.sent"
-		done
+		skip_round "$name"
+		skip_round "${name}_podxdp"
 		return
 	fi
-	counted_round "$plane" "$name" "$SECS"
-	if pods_xdp; then
-		counted_round "$plane" "${name}_podxdp" "$PODX_SECS"
-		pods_xdp_stop
-	else
-		echo - >>"$WORK/udp.${name}_podxdp"
-	fi
+	for col in $([ "$4" = podx ] && echo "podx stack" || echo "stack podx"); do
+		if [ "$col" = stack ]; then
+			counted_round "$plane" "$name" "$SECS"
+		elif pods_xdp; then
+			counted_round "$plane" "${name}_podxdp" "$PODX_SECS"
+			pods_xdp_stop
+		else
+			skip_round "${name}_podxdp"
+		fi
+	done
 	plane_off "$plane"
+}
+
+# skip_round NAME: a failed round of NAME, kept for the rounds' alignment.
+skip_round() {
+	local f
+	for f in "$WORK/udp.$1" "$WORK/udp.$1.si" "$WORK/udp.$1.sent"; do echo - >>"$f"; done
 }
 
 # counted_round PLANE NAME SECS: one UDP round NAME, with canary-bpf's
@@ -679,7 +692,8 @@ pods_gro_off() {
 # POD_WIRING), every figure, its targets, the topology torn down again.
 # Figures go to stdout, named ${NP}*.
 wiring() {
-	local t0=$SECONDS ROUNDS=$ROUNDS IROUNDS=$ROUNDS f
+	local t0=$SECONDS ROUNDS=$ROUNDS f
+	local IROUNDS=$ROUNDS
 	local PLANES=$PLANES TCP=$TCP TCP_NOOP=1
 	NOGRO=""
 	case $1 in

@@ -263,8 +263,10 @@ on all of them alike: the same unchanged path measured 264k and 698k pps
 minutes apart in one earlier run. Even rounds visit the data planes in
 reverse order (round 1: default, tuned, the peers; round 2: the peers,
 tuned, default), so that a drift within a round favours none of them
-over the rounds, and the first round starts a second after the peers'
-rules are loaded. Each round's figures and ratios are in the raw output
+over the rounds; every second visit takes its round without the pods'
+stacks first, so that default's and tuned's in that column run back to
+back; the first round starts a second after the peers' rules are
+loaded. Each round's figures and ratios are in the raw output
 (\`*_rounds=\`, in round order). Both kube-proxy modes' rules are loaded
 once per size, side by side, and one mode is made live for its rounds
 with nft's \`dormant\` table flag (a switch of milliseconds; a dormant
