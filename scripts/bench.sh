@@ -441,8 +441,8 @@ MD
 
 **3x is not reached here**: pods' stacks aside, default canary-bpf is
 $(val net_nogro_canary_default_1_podxdp_over_best_peer)x the better peer with 1 service ($(val info_default_3x_peer_nogro_1)) and
-$(val net_nogro_canary_default_5000_podxdp_over_best_peer)x with 5,000 ($(val info_default_3x_peer_nogro_5000)); per round: $(val net_nogro_canary_default_1_podxdp_over_best_peer_rounds) and
-$(val net_nogro_canary_default_5000_podxdp_over_best_peer_rounds). A pod eth0 without NAPI takes no
+$(val net_nogro_canary_default_5000_podxdp_over_best_peer)x with 5,000 ($(val info_default_3x_peer_nogro_5000)); per round: $(per_round net_nogro_canary_default_1_podxdp_over_best_peer) and
+$(per_round net_nogro_canary_default_5000_podxdp_over_best_peer). A pod eth0 without NAPI takes no
 XDP frame, so every packet leaves XDP as an skb (XDP_PASS) and pays
 what the XDP_REDIRECT path of the other wirings does not: the skb's
 allocation and the tc hop (canary_tc_fwd, 180-200 ns, then
@@ -489,6 +489,9 @@ took the path from 276k to 327k pps (4 interleaved rounds; nftables 198k).
 MD
 }
 
+# per_round NAME: NAME's per-round figures (NAME_rounds), comma-spaced.
+per_round() { val "$1_rounds" | sed 's/,/, /g'; }
+
 # default_targets: issue 16's targets on its two wirings as a table.
 default_targets() {
 	local w p s
@@ -499,9 +502,9 @@ default_targets() {
 		[ "$w" = bridge ] && p=net_bridge_
 		for s in 1 5000; do
 			[ -n "$(val "target_default_3x_peer_${w}_$s")" ] || continue
-			echo "| default >= 3x the better peer, pod stack excluded | $w | $s | $(val "${p}canary_default_${s}_podxdp_over_best_peer")x | $(val "${p}canary_default_${s}_podxdp_over_best_peer_rounds") | $(val "target_default_3x_peer_${w}_$s") |"
+			echo "| default >= 3x the better peer, pod stack excluded | $w | $s | $(val "${p}canary_default_${s}_podxdp_over_best_peer")x | $(per_round "${p}canary_default_${s}_podxdp_over_best_peer") | $(val "target_default_3x_peer_${w}_$s") |"
 			[ -n "$(val "target_default_within_10pct_${w}_$s")" ] &&
-				echo "| default within 10 % of tuned, pod stack excluded | $w | $s | $(val "${p}canary_default_${s}_podxdp_over_tuned")x | $(val "${p}canary_default_${s}_podxdp_over_tuned_rounds") | $(val "target_default_within_10pct_${w}_$s") |"
+				echo "| default within 10 % of tuned, pod stack excluded | $w | $s | $(val "${p}canary_default_${s}_podxdp_over_tuned")x | $(per_round "${p}canary_default_${s}_podxdp_over_tuned") | $(val "target_default_within_10pct_${w}_$s") |"
 		done
 	done
 }
