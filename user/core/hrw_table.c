@@ -23,38 +23,24 @@ static __u32 ep_key(const struct canary_ep_cfg *ep, __u32 round)
 				   a->v6[3], ep->port, seed);
 }
 
+/* Slots are scored in blocks of this many: the block's best scores stay
+ * in L1 while every endpoint goes over it, and a fixed trip count, a
+ * multiple of every vector width, lets -O2 vectorise the loops. */
+#define BLOCK 1024
+
 /*
- * The score of the endpoint keyed @key for slot @s: lowbias32 (Chris
- * Wellons' 32-bit integer hash, a bijection) of the key XOR the slot pair
- * spread by the golden ratio. Being a bijection, two distinct keys never
- * tie on a slot, so the winner does not depend on the endpoints' order.
- * The odd slot of a pair takes the complement (antithetic pairs): the
+ * The score of the endpoint keyed @key for slot @j of a block: lowbias32
+ * (Chris Wellons' 32-bit integer hash, a bijection) of the key XOR the
+ * slot's pair spread by the golden ratio (@spread[j], pair * 0x9e3779b9,
+ * one multiply per slot for all endpoints; blocks start at even slots).
+ * Being a bijection, two distinct keys never tie on a slot, so the winner
+ * does not depend on the endpoints' order. The odd slot of a pair takes the complement (antithetic pairs): the
  * highest score of the pair's even slot, the lowest of its odd one. Both
  * are rankings fixed per slot, so removing an endpoint still moves only
  * its slots; and the two slots of a pair always go to two endpoints, so
  * each share varies less than with independent slots (with two
  * endpoints, each has exactly half).
  */
-static inline __u32 slot_score(__u32 key, __u32 s)
-{
-	__u32 x = key ^ ((s >> 1) * 0x9e3779b9u);
-
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x ^ (0u - (s & 1));
-}
-
-/* Slots are scored in blocks of this many: the block's best scores stay
- * in L1 while every endpoint goes over it, and a fixed trip count, a
- * multiple of every vector width, lets -O2 vectorise the loops. */
-#define BLOCK 1024
-
-/* slot_score() of slot @j of the block whose pairs are spread into
- * @spread (pair * golden ratio, once per block): the same score, the
- * slot's multiply done once for all endpoints. Blocks start even. */
 static inline __u32 block_score(__u32 key, const __u32 *spread, __u32 j)
 {
 	__u32 x = key ^ spread[j];
