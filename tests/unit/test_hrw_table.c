@@ -24,6 +24,11 @@
 #define BALANCE 1.0
 #define BALANCE_SMALL 2.5
 #define SETS 3       /* random address sets per n, n = 17..128 */
+/* The mean squared z-score of the shares over a band's random sets: about
+ * (n-2)/(n-1) for a score independent per slot and endpoint (add_z2()),
+ * known within a few percent from the thousands of shares. */
+#define Z2_LO 0.85
+#define Z2_HI 1.10
 #define SETS_MANY 40 /* at n = 38, 43, 59: Maglev's worst */
 
 static __u8 ring_a[M_REAL], ring_b[M_REAL];
@@ -281,7 +286,28 @@ static void test_disruption(void)
 struct band {
 	int lo, hi, sets, over; /* over: sets with a change over BOUND */
 	double rm, add, dev;
+	double z2;   /* sum over shares of their squared z-score */
+	int shares;  /* shares summed in z2 */
 };
+
+/*
+ * Adds to @b the squared distance of each share of @ring from m/n, in
+ * standard deviations of a binomial share (independent slots). Their
+ * mean is about 1 if each endpoint wins a slot independently with
+ * chance 1/n, a little under with antithetic pairs ((n-2)/(n-1)); a
+ * score that favours some keys or correlates slots makes it larger.
+ */
+static void add_z2(const __u8 *ring, int m, int n, struct band *b)
+{
+	int cnt[CANARY_MAX_ENDPOINTS], i;
+	double mean = (double)m / n, var = mean * (1 - 1.0 / n);
+
+	if (!count_slots(ring, m, n, cnt))
+		return;
+	for (i = 0; i < n; i++)
+		b->z2 += (cnt[i] - mean) * (cnt[i] - mean) / var;
+	b->shares += n;
+}
 
 /* @sets random address sets of @n endpoints in their tier: removal of
  * one, addition of another, balance; worst figures into @b. */
@@ -295,6 +321,7 @@ static void random_sets(int n, int sets, struct band *b)
 		random_eps(ep, n);
 		check_changes(ep, n, rnd() % n, rnd() % n, m, &rm, &add);
 		b->dev = max2(b->dev, share_dev(ring_a, m, n));
+		add_z2(ring_a, m, n, b);
 		b->rm = max2(b->rm, rm);
 		b->add = max2(b->add, add);
 		b->over += rm > BOUND || add > BOUND;
@@ -316,6 +343,7 @@ static void test_random_sets(void)
 	struct band b[] = { { .lo = 17, .hi = 32 }, { .lo = 33, .hi = 64 },
 			    { .lo = 65, .hi = CANARY_MAX_ENDPOINTS } };
 	unsigned int i, k;
+	double z2;
 	int n;
 
 	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
@@ -328,10 +356,15 @@ static void test_random_sets(void)
 		ASSERT_EQ(b[i].over, 0, "sets over the bound");
 		ASSERT_TRUE_FMT(b[i].dev <= BALANCE, "n=%d..%d: a share %.2f points "
 				"off 1/n", b[i].lo, b[i].hi, b[i].dev);
+		z2 = b[i].z2 / b[i].shares;
+		ASSERT_TRUE_FMT(z2 > Z2_LO && z2 < Z2_HI, "n=%d..%d: shares vary "
+				"%.3f times as much as binomial ones", b[i].lo,
+				b[i].hi, z2);
 		printf("  random addresses, n = %d..%d, %d sets: largest excess "
 		       "over 1/n removal %.2f, addition %.2f point; shares "
-		       "within %.2f point of 1/n\n", b[i].lo, b[i].hi, b[i].sets,
-		       b[i].rm, b[i].add, b[i].dev);
+		       "within %.2f point of 1/n, variance %.3f of a binomial "
+		       "share's\n", b[i].lo, b[i].hi, b[i].sets, b[i].rm,
+		       b[i].add, b[i].dev, z2);
 	}
 }
 
