@@ -14,7 +14,7 @@
 #include "harness.h"
 #include "env.h"
 #include "flows.h"
-#include "core/maglev.h"
+#include "core/hrw_table.h"
 
 #define N_FLOWS 100000
 #define V2_BPS 1000 /* v2 takes 10 %: v1 keeps 90,000 flows to measure */
@@ -127,18 +127,18 @@ static int read_table(struct test_env *env, int v, __u32 gen, __u8 *table,
 }
 
 /* A weight change copies v1's table from the live slot (its
- * endpoints did not change): the copy is the table maglev_build() gives
+ * endpoints did not change): the copy is the table hrw_table_build() gives
  * for those endpoints, and so is the one built when one of them drains. */
 static void check_copied(struct test_env *env, struct canary_config *cfg)
 {
 	static __u8 want[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
 	static __u8 got[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
 	struct canary_version_cfg *v1 = &cfg->svc[0].v[0];
-	int gen, m = maglev_table_size(30);
+	int gen, m = hrw_table_size(30);
 
 	set_v1(cfg, 30, -1, 0); /* sorted already: ep[] indexes are slots' */
 	if (!ASSERT_OK(env_apply(env, cfg), "apply 30") ||
-	    !ASSERT_OK(maglev_build(v1->ep, 30, want, m),
+	    !ASSERT_OK(hrw_table_build(v1->ep, 30, want, m),
 		       "build"))
 		return;
 	cfg->svc[0].v[1].weight_bps = 2 * V2_BPS;
@@ -152,7 +152,7 @@ static void check_copied(struct test_env *env, struct canary_config *cfg)
 	/* 10.244.2.1 drains: the others' table, their indexes one up */
 	v1->ep[0].flags = CANARY_EP_F_DRAINING;
 	if (!ASSERT_OK(env_apply(env, cfg), "apply draining") ||
-	    !ASSERT_OK(maglev_build(v1->ep + 1, 29, want, m),
+	    !ASSERT_OK(hrw_table_build(v1->ep + 1, 29, want, m),
 		       "build 29"))
 		return;
 	gen = state_service_slot(&env->st, 0);

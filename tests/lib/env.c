@@ -15,7 +15,7 @@
 #include "asserts.h"
 #include "env.h"
 #include "dataplane/loader.h"
-#include "core/maglev.h"
+#include "core/hrw_table.h"
 #include "pkt.h"
 
 #define CANARY_INLINE static inline
@@ -317,8 +317,8 @@ int env_predict_addr(const struct canary_service_cfg *svc,
 	for (i = 0; i < ver.n_endpoints; i++)
 		if (!(ver.ep[i].flags & CANARY_EP_F_DRAINING))
 			active[n++] = ver.ep[i];
-	m = maglev_table_size(n);
-	if (!n || maglev_build(active, n, ring, m))
+	m = hrw_table_size(n);
+	if (!n || hrw_table_build(active, n, ring, m))
 		return -1;
 	*ep = active[ring[h % m]];
 	return v;

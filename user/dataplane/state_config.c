@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * A config generation in the pinned maps: writing a whole config into an
- * inactive one (services, versions, Maglev tables, pins), touching only
+ * inactive one (services, versions, lookup tables, pins), touching only
  * what differs. Reading one back is state_read.c, the transaction around
  * it state_txn.c.
  */
@@ -13,7 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "core/maglev.h"
+#include "core/hrw_table.h"
 #include "core/names.h"
 #include "dataplane/state_int.h"
 #include "dataplane/guard.h"
@@ -166,7 +166,7 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
 static bool tables_always;
 
 /*
- * The Maglev table size of a version of @n_endpoints entries, @n_taking
+ * The lookup table size of a version of @n_endpoints entries, @n_taking
  * of them in its table: 0 (no table, rendezvous) up to CANARY_HRW_MAX
  * entries unless @local (a Local service's table leaves out other
  * nodes' pods, which ep[] does not mark), else by tier.
@@ -175,7 +175,7 @@ static __u32 table_size(int n_endpoints, int n_taking, bool local)
 {
 	if (!local && n_endpoints <= CANARY_HRW_MAX && !tables_always)
 		return 0;
-	return maglev_table_size(n_taking);
+	return hrw_table_size(n_taking);
 }
 
 /*
@@ -241,7 +241,7 @@ static bool node_has_pod(const struct canary_node *n, const struct canary_addr *
 }
 
 /*
- * The Maglev table of version @v over its endpoints that take new flows
+ * The lookup table of version @v over its endpoints that take new flows
  * (@ver, sorted), written as canary_ring_v2 chunks of generation @gen;
  * none for a version that picks by rendezvous (table_size() 0). Slots
  * hold indexes into the full ep[] (draining endpoints included), so a
@@ -271,7 +271,7 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 		if (only && !node_has_pod(only, &ver->ep[i].addr))
 			continue;
 		active[n] = ver->ep[i];
-		active[n].flags = 0; /* the permutation hashes address and port */
+		active[n].flags = 0; /* the keys hash address and port */
 		map[n++] = i;
 	}
 	*n_active = n;
@@ -290,7 +290,7 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	table = malloc(m * sizeof(*table));
 	if (!table)
 		return -ENOMEM;
-	err = maglev_build(active, n, table, m);
+	err = hrw_table_build(active, n, table, m);
 	if (n < ver->n_endpoints) /* else map[] is the identity */
 		for (s = 0; s < m; s++)
 			table[s] = map[table[s]];
@@ -506,7 +506,7 @@ static int drop_slot_rest(struct canary_state *st, __u32 id, __u32 slot,
 
 /*
  * Where version @v of service @id, about to be written to slot @slot
- * with the endpoints of @buf, takes its Maglev table from: @slot itself
+ * with the endpoints of @buf, takes its lookup table from: @slot itself
  * when its old table there is the same (@o), else the live slot @live
  * when its table there is, else -1 (build it). A table depends only on
  * its endpoints, so a weight change copies or keeps every table.
