@@ -31,36 +31,10 @@ AGENT_SIZES=${SCALE_AGENT_SIZES-1 100 1000 3000}
 AGENT_RUNS=${SCALE_AGENT_RUNS:-5}
 KPORT=${SCALE_KPORT:-26443}
 MPORT=${SCALE_MPORT:-29464}
-WORK=""
-MNT=""
-PIDS=()
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
-	[ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# stats NAME: median, min and max of the numbers on stdin, as NAME_*=.
-stats() {
-	sort -n | awk -v n="$1" '{ v[NR] = $1 }
-		END { if (!NR) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "%s_median=%.2f\n%s_min=%.2f\n%s_max=%.2f\n", n, m, n, v[1], n, v[NR] }'
-}
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. bench/lib.sh
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# gen_yaml N: N services x 2 versions x 4 endpoints, all distinct.
-gen_yaml() { awk -v n="$1" -v eps=4 -f bench/gen_yaml.awk; }
 
 # map_kib PIN: kernel memory (memlock) of the maps pinned in PIN, KiB.
 map_kib() {
@@ -98,7 +72,7 @@ timed() {
 # cli_size N: the CLI figures with N services.
 cli_size() {
 	local n=$1 pin=$MNT/s$1 f=$WORK/c$1 i w bad=0 mid=svc-$(($1 / 2)) ep
-	gen_yaml "$n" >"$WORK/s$n.yaml"
+	gen_yaml "$n" 4 >"$WORK/s$n.yaml"
 	mkdir "$pin"
 	timed "$pin" "$f.apply" "$BIN" --pin-dir "$pin" apply -f "$WORK/s$n.yaml" || bad=$((bad + 1))
 	timed "$pin" "$f.reapply" "$BIN" --pin-dir "$pin" apply -f "$WORK/s$n.yaml" || bad=$((bad + 1))
@@ -279,9 +253,7 @@ agent_size() {
 
 main() {
 	local n
-	WORK=$(mktemp -d /tmp/cbb$$-scale-XXXXXX) || return
-	MNT=$WORK/bpf
-	mkdir -p "$MNT" && mount -t bpf bpf "$MNT" || { MNT=""; echo "scale_error=bpffs mount failed"; return; }
+	bench_mount scale || return
 	echo "scale_sizes=$SIZES"
 	echo "scale_runs=$RUNS"
 	for n in $SIZES; do
@@ -331,9 +303,4 @@ targets() {
 	}' "$1"
 }
 
-OUT=$(mktemp /tmp/cbb$$-scale-out-XXXXXX) || exit 0
-main >"$OUT"
-targets "$OUT" >>"$OUT"
-cat "$OUT"
-rm -f "$OUT"
-exit 0
+bench_run scale
