@@ -31,8 +31,12 @@ AGENT_SIZES=${SCALE_AGENT_SIZES-1 100 1000 3000}
 AGENT_RUNS=${SCALE_AGENT_RUNS:-5}
 KPORT=${SCALE_KPORT:-26443}
 MPORT=${SCALE_MPORT:-29464}
+KURL=https://127.0.0.1:$KPORT
+FK_TOKEN=t0k
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . bench/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../tests/e2e/lib_tls.sh
+. tests/e2e/lib_tls.sh
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
@@ -101,30 +105,7 @@ cli_size() {
 
 # ---- the agent ----
 
-kctl() { $PY "$FK" ctl "https://127.0.0.1:$KPORT" "$@" >/dev/null; }
-
-make_tls() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-		-addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" \
-		-out "$WORK/cert.pem" >/dev/null 2>&1 || return 1
-	cat >"$WORK/kubeconfig" <<-EOF
-	apiVersion: v1
-	kind: Config
-	current-context: b
-	clusters:
-	- name: fake
-	  cluster:
-	    server: https://127.0.0.1:$KPORT
-	    certificate-authority-data: $(base64 -w0 "$WORK/cert.pem")
-	users:
-	- name: agent
-	  user:
-	    token: t0k
-	contexts:
-	- name: b
-	  context: {cluster: fake, user: agent, namespace: default}
-	EOF
-}
+kctl() { $PY "$FK" ctl "$KURL" "$@" >/dev/null; }
 
 # seed_state N FILE: fakekube state with N TrafficSplits t0..tN-1 in
 # namespace default, each a root Service with two ports and two backends
@@ -189,7 +170,7 @@ agent_size() {
 	cp "$WORK/seed$n.json" "$WORK/fk$n.state"
 	mkdir "$pin"
 	$PY "$FK" serve --port "$KPORT" --cert "$WORK/cert.pem" --key "$WORK/key.pem" \
-		--token t0k --state "$WORK/fk$n.state" --ready-file "$WORK/fk.ready" \
+		--token "$FK_TOKEN" --state "$WORK/fk$n.state" --ready-file "$WORK/fk.ready" \
 		>"$WORK/fk$n.log" 2>&1 &
 	fk=$!
 	PIDS+=("$fk")

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # Helpers for the agent's e2e tests (test_agent*.sh); source it after
-# lib.sh. The fake API server (fakekube.py, HTTPS with a certificate made
-# here) and the agent both run in the node namespace: the ports below are
+# lib.sh. The fake API server (fakekube.py, HTTPS with a certificate from
+# lib_tls.sh) and the agent both run in the node namespace: the ports below are
 # that namespace's own.
 
 FK="$E2E_DIR/fakekube.py"
@@ -17,6 +17,9 @@ AGENT_PID=""
 # How the agent finds the API server: a kubeconfig unless a test sets
 # AGENT_IN_CLUSTER=1 (service-account files in $WORK/sa, see sa_make).
 AGENT_IN_CLUSTER=""
+
+# shellcheck source-path=SCRIPTDIR source=lib_tls.sh
+. "$E2E_DIR/lib_tls.sh"
 
 # kctl VERB ARGS...: fakekube.py ctl against our server.
 kctl() { nsx "$NS_NODE" "$PY" "$FK" ctl "$KURL" "$@"; }
@@ -129,30 +132,6 @@ wait_log() {
 		sleep 0.1
 	done
 	return 1
-}
-
-# make_tls: a certificate for 127.0.0.1 and a kubeconfig with our token.
-make_tls() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-		-addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" \
-		-out "$WORK/cert.pem" >/dev/null 2>&1 || return 1
-	cat >"$WORK/kubeconfig" <<-EOF
-	apiVersion: v1
-	kind: Config
-	current-context: test
-	clusters:
-	- name: fake
-	  cluster:
-	    server: $KURL
-	    certificate-authority-data: $(base64 -w0 "$WORK/cert.pem")
-	users:
-	- name: agent
-	  user:
-	    token: $FK_TOKEN
-	contexts:
-	- name: test
-	  context: {cluster: fake, user: agent, namespace: default}
-	EOF
 }
 
 # sa_make: a service-account directory in $WORK/sa (token, ca.crt,
