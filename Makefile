@@ -55,7 +55,7 @@ HARNESS_TEST := $(TLIB)/harness_selftest
 
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
 BPFT_OBJS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf/%.o,$(BPFT_SRCS)) \
-	     $(patsubst %,$(TLIB)/%.o,harness probe env pkt pkt6 fuzz fuzz6 netns)
+	     $(patsubst %,$(TLIB)/%.o,harness probe env pkt pkt6 fuzz fuzz6 netns snat)
 BPFT_BIN := $(OUTPUT)/tests/bpf/test_bpf
 BPFT_LIST := $(OUTPUT)/tests/bpf/tests.h
 
