@@ -41,6 +41,34 @@ fk_start() {
 	return 1
 }
 
+# seed_split [V2_PORT [ARGS...]]: the seed's objects: prod-service on
+# the VIP, hello-v1's three pods and hello-v2's one (serving on V2_PORT,
+# 5050 by default), and the TrafficSplit prod at 75/25 (ARGS: more
+# options of "kctl split", such as --annotation=KEY=VALUE).
+seed_split() {
+	local v2port=${1:-5050}
+	[ $# -eq 0 ] || shift
+	kctl service default prod-service "$VIP" "http:$VPORT:5050" &&
+	kctl service default hello-v1 10.96.1.1 "http:$VPORT:5050" &&
+	kctl service default hello-v2 10.96.1.2 "http:$VPORT:$v2port" &&
+	kctl slice default hello-v1-x7k2p hello-v1 http:5050 \
+		"${POD_IPS[0]}" "${POD_IPS[1]}" "${POD_IPS[2]}" &&
+	kctl slice default hello-v2-q9z4m hello-v2 "http:$v2port" "${POD_IPS[3]}" &&
+	kctl split default prod prod-service hello-v1=75 hello-v2=25 "$@"
+}
+
+# fk_up SEED [ARGS...]: a certificate (make_tls), the fake API server
+# (fk_start ARGS) and its objects, made by the function SEED; bails when
+# any of it fails.
+fk_up() {
+	local seed=$1
+	shift
+	command -v openssl >/dev/null || bail "openssl missing"
+	make_tls || bail "could not make a certificate"
+	fk_start "$@" || bail "fakekube did not start"
+	"$seed" >/dev/null || bail "could not seed the fake API server"
+}
+
 # agent_start: the agent in the node ns (the test attached n0 itself).
 agent_start() {
 	if [ -n "$AGENT_IN_CLUSTER" ]; then
@@ -80,6 +108,15 @@ wait_ready() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# ready_case NAME: PASS when /readyz answers 200 within 10 s.
+ready_case() {
+	if wait_ready; then
+		pass "$1"
+	else
+		fail "$1" "/readyz not 200 within 10 s"
+	fi
 }
 
 # svc_state NAME: "W1,W2|E1,E2|ID|FLOWS" from canary-bpf -j status, or "".
