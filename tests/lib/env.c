@@ -220,6 +220,12 @@ void env_seed_config(struct canary_config *cfg, __u16 v2_bps, __u8 proto)
 	set_version(svc, 1, "v2", v2_bps, v2, 1);
 }
 
+void env_seed_v2(struct canary_config *cfg, int pct)
+{
+	cfg->svc[0].v[0].weight_bps = (100 - pct) * 100;
+	cfg->svc[0].v[1].weight_bps = pct * 100;
+}
+
 int env_run(int prog_fd, const void *in, __u32 len, void *out, __u32 *out_len)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
