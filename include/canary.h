@@ -54,16 +54,15 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
  * addresses; that endpoint's share of the slots is all that moves. Each
  * share is binomial around 1/n (slot pairs score antithetically, which
  * narrows it), so issue 3's bound (1/n + 1 point) holds as long as no
- * share strays a point from 1/n: at 16,381 slots and more (every
- * version of more than 8 endpoints) that is over 5 standard deviations.
+ * share strays a point from 1/n: with 24,571 slots and more (every
+ * table) that is over 5 standard deviations at any n.
  * Measured over random endpoint address sets (tests/unit/test_hrw_table.c
  * prints its worst case): shares within 0.55 point of 1/n at n = 17..32,
  * 0.28 at 33..64, 0.21 at 65..128, so a change moves at most 0.33 point
  * more than 1/n; through the programs, 90,000 flows (test_disruption.c)
- * at most 0.16 point at n = 10..128. Up to 8 endpoints (4,093 and 8,191
- * slots, Local services' tables of this node's pods only) a share may
- * stray further: up to 2.0 points at n = 3-4, 1.2 at 5-8 over 100 random
- * sets per n (two endpoints: exactly half each). Maglev, which built
+ * at most 0.16 point at n = 10..128; a Local service's table of 2 to 16
+ * pods, 0.76 point over 1,500 random sets per n (two endpoints: exactly
+ * half each; 4,093 slots gave up to 1.6 at n = 4). Maglev, which built
  * these tables before, gave every endpoint the same count give or take
  * one but moved slots between endpoints that stayed, by an amount that
  * depended on the addresses: up to 2.6 points over 1/n at n = 38, 43, 59.
@@ -71,21 +70,22 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
  * Only versions of more than CANARY_HRW_MAX entries (below), or of a
  * Local service, have a table. A version's table size follows its
  * endpoint count (those in the table) in tiers, hrw_table_size(): up to
- * 4 endpoints 4093 slots, 8: 8191, 16: 16381, 32: 24571, 64: 36857,
- * 128: 49139, each a prime just under a whole number of 4 KiB chunks, so
- * that a version of 4 endpoints costs one chunk, not 12, and builds
- * faster (a build scores every slot for every endpoint: m * n scores).
+ * 32 endpoints 24571 slots, 64: 36857, 128: 49139, each a prime just
+ * under a whole number of 4 KiB chunks, so that a version of 32
+ * endpoints costs 6 chunks, not 12, and builds faster (a build scores
+ * every slot for every endpoint: m * n scores).
  * The programs read the size from canary_ver.ring_size. Crossing a tier
- * (4 <-> 5 endpoints, 8 <-> 9, ...) rebuilds the table at the other size:
+ * (32 <-> 33 endpoints, 64 <-> 65) rebuilds the table at the other size:
  * tables of two sizes share nothing, so that one change moves almost all
  * of the version's new flows (established flows keep their entries), once
  * per crossing. The tier depends only on the endpoint count and the
  * scores only on the endpoints, so every node builds the same table for
  * the same endpoints, whatever their order. Slots hold one byte (an index
  * into at most 128 endpoints), stored in 4 KiB chunks. User space keeps
- * or copies a table when its endpoints did not change and its size is
- * the one their count gives, so a table an older build wrote (Maglev)
- * stays until its version's endpoints change (README, Known limits).
+ * or copies a table when its endpoints did not change, its size is the
+ * one their count gives and it carries this build's tag
+ * (CANARY_RING_BUILD, below), so a table an older build wrote (Maglev)
+ * is rebuilt by its service's next change (README, Known limits).
  */
 /*
  * Versions of at most CANARY_HRW_MAX endpoints (ep[] entries, draining
@@ -354,6 +354,10 @@ _Static_assert(sizeof(struct canary_ver) == 8 + 8 * CANARY_MAX_ENDPOINTS,
  * canary_ring_v2 (hash, no prealloc): one chunk of a version's lookup table:
  * slot -> index into canary_ver.ep[], over the endpoints not draining.
  * Slot s lives in chunk s / CANARY_RING_CHUNK at s % CANARY_RING_CHUNK.
+ * Every table size leaves the last chunk's last byte past its slots: it
+ * holds CANARY_RING_BUILD, how user space built the table (an older
+ * build's Maglev tables left it 0), so a table is reused only if this
+ * build would build it the same way.
  */
 struct canary_ring_key {
 	__u32 svc_id;   /* canary_svc.id */
@@ -368,6 +372,8 @@ struct canary_ring {
 };
 _Static_assert(sizeof(struct canary_ring) == CANARY_RING_CHUNK,
 	       "canary_ring size");
+/* The build tag in a table's last chunk, at CANARY_RING_CHUNK - 1. */
+#define CANARY_RING_BUILD 0x52 /* rendezvous per slot, hrw_table_build() */
 
 /* A port of a multi-port service as user space keeps it in canary_meta. */
 struct canary_meta_port {

@@ -167,6 +167,68 @@ static void check_copied(struct test_env *env, struct canary_config *cfg)
 	v1->weight_bps = CANARY_BPS_TOTAL - V2_BPS;
 }
 
+/* Every chunk of version @v's table of @m slots in config slot @gen of
+ * service 0 to endpoint 0, the last chunk's build tag set to @tag. */
+static int overwrite_table(struct test_env *env, int v, __u32 gen, int m,
+			   __u8 tag)
+{
+	struct canary_ring_key k = { .version = v, .gen = gen };
+	static struct canary_ring chunk;
+
+	memset(&chunk, 0, sizeof(chunk));
+	for (k.chunk = 0; k.chunk * CANARY_RING_CHUNK < m; k.chunk++) {
+		if ((k.chunk + 1) * CANARY_RING_CHUNK >= m)
+			chunk.slot[CANARY_RING_CHUNK - 1] = tag;
+		if (bpf_map_update_elem(env->st.ring_fd, &k, &chunk, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
+/* v1's tables (30 endpoints) in every config slot made all endpoint 0,
+ * tagged @tag, then a weight change: whether the written slot's table is
+ * the built one (else the overwritten one, kept or copied). */
+static bool rebuilt_after(struct test_env *env, struct canary_config *cfg,
+			  __u8 tag, const __u8 *want, __u8 *got, int m)
+{
+	__u16 *w = &cfg->svc[0].v[1].weight_bps;
+
+	__u32 gen;
+
+	for (gen = 0; gen < CANARY_GENERATIONS; gen++)
+		if (overwrite_table(env, 0, gen, m, tag))
+			return false;
+	*w = *w == V2_BPS ? 2 * V2_BPS : V2_BPS;
+	cfg->svc[0].v[0].weight_bps = CANARY_BPS_TOTAL - *w;
+	if (env_apply(env, cfg) ||
+	    read_table(env, 0, state_service_slot(&env->st, 0), got, m))
+		return false;
+	return !memcmp(got, want, m);
+}
+
+/* A table is reused (kept or copied) only with this build's tag in its
+ * last chunk: an older build's (Maglev) table, without it, is rebuilt by
+ * the next change of its service, a weight change included. */
+static void check_build_tag(struct test_env *env, struct canary_config *cfg)
+{
+	static __u8 want[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
+	static __u8 got[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
+	int m = hrw_table_size(30);
+
+	set_v1(cfg, 30, -1, 0);
+	if (!ASSERT_OK(env_apply(env, cfg), "apply 30") ||
+	    !ASSERT_OK(hrw_table_build(cfg->svc[0].v[0].ep, 30, want, m),
+		       "build"))
+		return;
+	ASSERT_TRUE(!rebuilt_after(env, cfg, CANARY_RING_BUILD, want, got, m),
+		    "a tagged table is kept or copied as it is");
+	ASSERT_EQ(got[m / 2], 0, "the copy is the overwritten table");
+	ASSERT_TRUE(rebuilt_after(env, cfg, 0, want, got, m),
+		    "an untagged table is rebuilt");
+	cfg->svc[0].v[1].weight_bps = V2_BPS;
+	cfg->svc[0].v[0].weight_bps = CANARY_BPS_TOTAL - V2_BPS;
+}
+
 void test_disruption(void)
 {
 	static const int sizes[] = { 10, 30, 64, 100, CANARY_MAX_ENDPOINTS };
@@ -189,6 +251,8 @@ void test_disruption(void)
 	}
 	test__start_subtest("table_copied");
 	check_copied(&env, &cfg);
+	test__start_subtest("untagged_table_rebuilt");
+	check_build_tag(&env, &cfg);
 	env_teardown(&env);
 out:
 	free(base);

@@ -162,6 +162,20 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
 	return 0;
 }
 
+/* Whether version @v's table of @m slots in generation @gen carries this
+ * build's tag (CANARY_RING_BUILD): an older build's Maglev table is
+ * rebuilt, not kept, whenever its service is written. */
+static bool ring_current(struct canary_state *st, __u32 id, int v, __u32 gen,
+			 __u32 m)
+{
+	struct canary_ring_key k = { .svc_id = id, .version = v, .gen = gen,
+				     .chunk = ring_chunks(m) - 1 };
+	static struct canary_ring chunk;
+
+	return m && !bpf_map_lookup_elem(st->ring_fd, &k, &chunk) &&
+	       chunk.slot[CANARY_RING_CHUNK - 1] == CANARY_RING_BUILD;
+}
+
 /* Set while programs of a build before rendezvous picks are attached. */
 static bool tables_always;
 
@@ -298,6 +312,8 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 		len = m - s < CANARY_RING_CHUNK ? m - s : CANARY_RING_CHUNK;
 		memcpy(chunk.slot, table + s, len);
 		memset(chunk.slot + len, 0, CANARY_RING_CHUNK - len);
+		if (s + CANARY_RING_CHUNK >= m)
+			chunk.slot[CANARY_RING_CHUNK - 1] = CANARY_RING_BUILD;
 		k.chunk = s / CANARY_RING_CHUNK;
 		if (bpf_map_update_elem(st->ring_fd, &k, &chunk, BPF_ANY))
 			err = -errno;
@@ -504,6 +520,17 @@ static int drop_slot_rest(struct canary_state *st, __u32 id, __u32 slot,
 	return 0;
 }
 
+/* Whether the version entry @v4 / @v6 (by @v6) of generation @gen has no
+ * table or one this build tagged. */
+static bool table_current(struct canary_state *st, __u32 id, int v, __u32 gen,
+			  const struct canary_ver *v4,
+			  const struct canary_ver6 *ver6, bool v6)
+{
+	__u32 m = v6 ? ver6->ring_size : v4->ring_size;
+
+	return !m || ring_current(st, id, v, gen, m);
+}
+
 /*
  * Where version @v of service @id, about to be written to slot @slot
  * with the endpoints of @buf, takes its lookup table from: @slot itself
@@ -519,7 +546,8 @@ static int table_source(struct canary_state *st, __u32 id, int v, bool v6,
 	static struct ver_buf cur;
 
 	if (o->has[v] && o->v6[v] == v6 &&
-	    same_endpoints(v6, &o->ver[v].v4, &o->ver[v].v6, buf, n_taking))
+	    same_endpoints(v6, &o->ver[v].v4, &o->ver[v].v6, buf, n_taking) &&
+	    table_current(st, id, v, slot, &o->ver[v].v4, &o->ver[v].v6, v6))
 		return slot;
 	if (live < 0)
 		return -1;
@@ -527,7 +555,8 @@ static int table_source(struct canary_state *st, __u32 id, int v, bool v6,
 	if (bpf_map_lookup_elem(v6 ? st->ver6_fd : st->ver_fd, &k,
 				v6 ? (void *)&cur.v6 : (void *)&cur.v4))
 		return -1;
-	return same_endpoints(v6, &cur.v4, &cur.v6, buf, n_taking) ? live : -1;
+	return same_endpoints(v6, &cur.v4, &cur.v6, buf, n_taking) &&
+	       table_current(st, id, v, live, &cur.v4, &cur.v6, v6) ? live : -1;
 }
 
 /* Version @v of @svc into canary_ver or canary_ver6 of slot @slot, with
