@@ -157,6 +157,7 @@ udp_stats() {
 	stats "${NP}${1}_udp_pps" <"$f"
 	# every round's figure in order ("-": a failed round), for the report
 	echo "${NP}${1}_udp_pps_rounds=$(paste -sd, "$f")"
+	echo "${NP}${1}_udp_sent_pps_rounds=$(paste -sd, "$f.sent")"
 	stats "${NP}${1}_udp_sent_pps" <"$f.sent"
 	# with SPLIT=1 the data plane's core's busy time, see softirq_ticks
 	stats "${NP}${1}_$([ "$SPLIT" = 1 ] && echo dp_core || echo softirq)_pct" <"$f.si"
