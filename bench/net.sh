@@ -713,7 +713,9 @@ wiring() {
 	esac
 	WIRING=$1
 	POD_WIRING=$1
-	[ -n "$NOGRO" ] && POD_WIRING=routed
+	# read by lib.sh's topo_up and attach_args: nogro's topology is routed
+	# shellcheck disable=SC2034
+	[ -z "$NOGRO" ] || POD_WIRING=routed
 	WORK=$BASE/$1
 	f=$BASE/out.$1
 	mkdir "$WORK" || return
