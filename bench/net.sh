@@ -226,9 +226,12 @@ syn_retrans() { nsx "$NS_CLIENT" nstat -asz TcpExtTCPSynRetrans | awk '$1 == "Tc
 
 # tcp_point NAME: wrk (Connection: close) rounds, then connlat at LAT_RATE.
 tcp_point() {
-	local name=$1 f=$WORK/tcp.$1 res s0
+	local name=$1 f=$WORK/tcp.$1 res s0 p alive=0
 	: >"$f"
 	: >"$f.err"
+	# A pod server that exited would make every later TCP figure 0.
+	for p in "${HTTPD_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+	echo "${NP}${name}_httpd_alive=$alive/${#HTTPD_PIDS[@]}"
 	s0=$(syn_retrans)
 	for _ in $(seq "$ROUNDS"); do
 		fresh_tcp
@@ -637,9 +640,11 @@ run() {
 	# veth accepts XDP_TX'd frames from c0 only with NAPI on n0: GRO on.
 	sys nsx "$NS_NODE" ethtool -K n0 gro on || return 1
 	napi_split
+	HTTPD_PIDS=()
 	for i in "${!PODS[@]}"; do
 		ip netns exec "$(pod_ns "$i")" "$BO/httpd" 5050 2 1800 >/dev/null 2>&1 &
 		PIDS+=("$!")
+		HTTPD_PIDS+=("$!")
 	done
 	sleep 0.5
 	echo "${NP}secs_per_round=$SECS"

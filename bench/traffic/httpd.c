@@ -58,7 +58,9 @@ static void serve(int c)
 		if (strstr(buf, "\r\n\r\n"))
 			break;
 	}
-	n = write(c, reply, sizeof(reply) - 1);
+	/* A client that reset the connection first must not end the
+	 * process by SIGPIPE. */
+	n = send(c, reply, sizeof(reply) - 1, MSG_NOSIGNAL);
 	(void)n;
 }
 
@@ -69,9 +71,13 @@ static void *worker(void *arg)
 	for (;;) {
 		c = accept(fd, NULL, NULL);
 		if (c < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			return NULL;
+			if (errno == EBADF || errno == EINVAL || errno == ENOTSOCK)
+				return NULL;
+			/* EMFILE, ENOBUFS, a connection aborted...: the
+			 * listener stays, so does its thread. */
+			if (errno != EINTR && errno != ECONNABORTED)
+				usleep(1000);
+			continue;
 		}
 		serve(c);
 		close(c);
