@@ -166,7 +166,7 @@ int bench_tc_wrap6(struct __sk_buff *skb)
 }
 
 /*
- * A bare flow-table insert, measured alone: an LRU hash of canary_flow's
+ * A bare flow-table insert, measured alone: an LRU hash of canary_flow_v3's
  * size and key and value sizes (16 bytes each), one common LRU list, a
  * fresh key per packet, so that once full every insert evicts.
  */
@@ -204,7 +204,7 @@ int bench_lru_insert(struct xdp_md *ctx)
 
 /*
  * The flow-table options of issue 14, each a bare insert of a fresh key
- * into a full table (16-byte keys and values, as canary_flow):
+ * into a full table (16-byte keys and values, as canary_flow_v3):
  *   bench_lru_pcpu     per-CPU LRU lists (BPF_F_NO_COMMON_LRU): one
  *                      shared hash, each CPU evicting only the entries
  *                      it inserted, from size / CPUs of them
