@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Connection health and the guard (include/canary.h: canary_health, the
- * handshake in a flow entry, canary_guard). Only packets that open or end a connection
- * come here: a client's SYN (or a new UDP flow) on the way in, the
- * endpoint's SYN-ACK, RST or FIN on the way back, an ICMP unreachable
- * about a UDP flow; and, from bpf/sock.h, what the kernel tells of a
- * balanced socket's connect(). An established packet pays one test of its
- * TCP flags.
+ * handshake in a flow entry, canary_guard). Only packets that open or
+ * end a connection come here: a client's SYN (or a new UDP flow) on the
+ * way in, the endpoint's SYN-ACK, RST or FIN on the way back, an ICMP
+ * unreachable about a UDP flow; and, from bpf/sock.h, what the kernel
+ * tells of a balanced socket's connect(). An established packet pays one
+ * test of its TCP flags.
  */
 #ifndef CANARY_BPF_HEALTH_H
 #define CANARY_BPF_HEALTH_H
@@ -297,9 +297,10 @@ static __always_inline int flow_hs_state(const union lb_flow *f, bool is6)
 static __always_inline void flow_hs_set(union lb_flow *f, int state,
 					__u32 stamp, bool is6)
 {
-	FAM_VAL(f, is6, flags) = (FAM_VAL(f, is6, flags) & ~CANARY_FLOW_HS_MASK) |
-				 (((state + 1) << CANARY_FLOW_HS_SHIFT) &
-				  CANARY_FLOW_HS_MASK);
+	__u8 hs = ((state + 1) << CANARY_FLOW_HS_SHIFT) & CANARY_FLOW_HS_MASK;
+
+	FAM_VAL(f, is6, flags) = (FAM_VAL(f, is6, flags) &
+				  ~CANARY_FLOW_HS_MASK) | hs;
 	FAM_VAL(f, is6, hs_stamp) = stamp;
 }
 
@@ -424,12 +425,12 @@ static __always_inline void health_new(__u32 svc_id, __u32 v, bool recorded,
 static __always_inline void health_reply_at(union lb_flow_key *k,
 					    __u32 flags, bool is6)
 {
-	union lb_flow *e;
+	void *map = FAM_MAP(is6, canary_flow_v3, canary_flow6_v3);
+	union lb_flow *e = bpf_map_lookup_elem(map, k);
 	__u32 svc_id, v;
 	__u64 now, age;
 	int state;
 
-	e = bpf_map_lookup_elem(FAM_MAP(is6, canary_flow_v3, canary_flow6_v3), k);
 	if (!e)
 		return;
 	state = flow_hs_state(e, is6);

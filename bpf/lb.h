@@ -617,7 +617,8 @@ static __always_inline bool lb_flow(const struct pkt *p, union lb_flow *out,
 	lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto, is6);
 	if (lb_is_syn(p))
 		return false;
-	f = bpf_map_lookup_elem(FAM_MAP(is6, canary_flow_v3, canary_flow6_v3), &k);
+	f = bpf_map_lookup_elem(FAM_MAP(is6, canary_flow_v3, canary_flow6_v3),
+				&k);
 	if (!f)
 		return false;
 	now = flow_now();
@@ -642,7 +643,8 @@ static __always_inline int lb_record(const struct pkt *p, union lb_flow *out,
 
 	if (!health_follows(p))
 		return lb_flow_insert(p, out, is6) ? -1 : 0;
-	lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto, is6);
+	lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto,
+		    is6);
 	return is6 ? health_syn6(&k, out) : health_syn4(&k, out);
 }
 

@@ -180,7 +180,7 @@ _Static_assert(CANARY_HRW_MAX <= CANARY_MAX_ENDPOINTS, "CANARY_HRW_MAX");
  * canary_ring_v2, canary_meta and the counters are indexed by it alike. */
 #define CANARY_MAP_SVC6 "canary_svc6_v2" /* v2: per-service slots */
 #define CANARY_MAP_VER6 "canary_ver6"
-#define CANARY_MAP_FLOW6 "canary_flow6_v3" /* v2: snat_port; v3: as canary_flow_v3 */
+#define CANARY_MAP_FLOW6 "canary_flow6_v3" /* v2: snat_port; v3: handshake */
 #define CANARY_MAP_BACKEND6 "canary_backend6"
 #define CANARY_MAP_PINS6 "canary_pins6"
 #define CANARY_MAP_SOCK6 "canary_sock6"

@@ -245,7 +245,7 @@ static void counters(struct test_env *env, bool v6)
 	test__start_subtest(v6 ? "handshake_timed_v6" : "handshake_timed_v4");
 	c = v6 ? conn6(IPPROTO_TCP, 30001) : conn4(IPPROTO_TCP, 0x0a000002, 30001);
 	if (client_pkt(env, &c, SYN) &&
-	    ASSERT_EQ(hs_state(env, &c), CANARY_HS_SYN, "SYN in the flow entry") &&
+	    ASSERT_EQ(hs_state(env, &c), CANARY_HS_SYN, "SYN in flow entry") &&
 	    endpoint_pkt(env, &c, SYN | ACK)) {
 		ASSERT_EQ(hs_state(env, &c), CANARY_HS_OPEN, "open");
 		h = env_health(env, id, 1);
@@ -277,7 +277,7 @@ static void counters(struct test_env *env, bool v6)
 	    ASSERT_EQ(hs_state(env, &c), CANARY_HS_SYN, "followed again") &&
 	    endpoint_pkt(env, &c, SYN | ACK)) {
 		h = env_health(env, id, 1);
-		ASSERT_EQ(h.new_conns - h0.new_conns, 1, "reused: new connection");
+		ASSERT_EQ(h.new_conns - h0.new_conns, 1, "reused: new one");
 		ASSERT_EQ(h.handshakes - h0.handshakes, 1, "reused: timed");
 	}
 	h0 = env_health(env, id, 1);
