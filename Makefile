@@ -47,7 +47,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
 
 # tests/lib: what the C tests share (harness, assertions, test env, frame
-# builders, fuzz model); bench/ borrows the env and frame builders.
+# builders, fuzz model, own netns, SNAT ICMP runner); bench/ borrows the
+# env and frame builders.
 TLIB := $(OUTPUT)/tests/lib
 TLIB_HDRS := $(wildcard tests/lib/*.h)
 HARNESS_OBJ := $(TLIB)/harness.o
@@ -55,7 +56,7 @@ HARNESS_TEST := $(TLIB)/harness_selftest
 
 BPFT_SRCS := $(wildcard tests/bpf/*.c)
 BPFT_OBJS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf/%.o,$(BPFT_SRCS)) \
-	     $(patsubst %,$(TLIB)/%.o,harness probe env pkt pkt6 fuzz fuzz6)
+	     $(patsubst %,$(TLIB)/%.o,harness probe env pkt pkt6 fuzz fuzz6 netns snat)
 BPFT_BIN := $(OUTPUT)/tests/bpf/test_bpf
 BPFT_LIST := $(OUTPUT)/tests/bpf/tests.h
 

@@ -15,26 +15,8 @@ TX=$PWD/.output/bench/timeexec
 RUNS=${CTL_RUNS:-100}   # set-weight runs with one service
 RUNS_BIG=${CTL_RUNS_BIG:-20} # with 1,000 services (each run is slower)
 APPLY_ROUNDS=3          # fresh apply + re-apply rounds
-WORK=""
-MNT=""
-
-cleanup() {
-	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
-	[ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# stats NAME: median, min and max of the numbers on stdin, as NAME_*=.
-stats() {
-	sort -n | awk -v n="$1" '{ v[NR] = $1 }
-		END { if (!NR) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "%s_median=%.2f\n%s_min=%.2f\n%s_max=%.2f\n", n, m, n, v[1], n, v[NR] }'
-}
-
-# gen_yaml N: N services x 2 versions x 10 endpoints, all distinct.
-gen_yaml() { awk -v n="$1" -v eps=10 -f bench/gen_yaml.awk; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. bench/lib.sh
 
 # v2_weight PIN SVC: the canary's weight as status -j reads it from the maps.
 v2_weight() {
@@ -72,11 +54,9 @@ set_weight_case() {
 
 main() {
 	local r pin
-	WORK=$(mktemp -d /tmp/cbb$$-ctl-XXXXXX) || return
-	MNT=$WORK/bpf
-	mkdir -p "$MNT" && mount -t bpf bpf "$MNT" || { MNT=""; echo "ctl_error=bpffs mount failed"; return; }
-	gen_yaml 1 >"$WORK/one.yaml"
-	gen_yaml 1000 >"$WORK/big.yaml"
+	bench_mount ctl || return
+	gen_yaml 1 10 >"$WORK/one.yaml"
+	gen_yaml 1000 10 >"$WORK/big.yaml"
 	echo "ctl_apply_file_bytes=$(stat -c %s "$WORK/big.yaml")"
 
 	# set-weight with one service configured.
@@ -122,9 +102,4 @@ targets() {
 	}' "$1"
 }
 
-OUT=$(mktemp /tmp/cbb$$-ctl-out-XXXXXX) || exit 0
-main >"$OUT"
-targets "$OUT" >>"$OUT"
-cat "$OUT"
-rm -f "$OUT"
-exit 0
+bench_run ctl

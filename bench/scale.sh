@@ -31,36 +31,14 @@ AGENT_SIZES=${SCALE_AGENT_SIZES-1 100 1000 3000}
 AGENT_RUNS=${SCALE_AGENT_RUNS:-5}
 KPORT=${SCALE_KPORT:-26443}
 MPORT=${SCALE_MPORT:-29464}
-WORK=""
-MNT=""
-PIDS=()
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		wait "$p" 2>/dev/null
-	done
-	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
-	[ -n "$WORK" ] && rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# stats NAME: median, min and max of the numbers on stdin, as NAME_*=.
-stats() {
-	sort -n | awk -v n="$1" '{ v[NR] = $1 }
-		END { if (!NR) exit; m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		      printf "%s_median=%.2f\n%s_min=%.2f\n%s_max=%.2f\n", n, m, n, v[1], n, v[NR] }'
-}
+KURL=https://127.0.0.1:$KPORT
+FK_TOKEN=t0k
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. bench/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../tests/e2e/lib_tls.sh
+. tests/e2e/lib_tls.sh
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# gen_yaml N: N services x 2 versions x 4 endpoints, all distinct.
-gen_yaml() { awk -v n="$1" -v eps=4 -f bench/gen_yaml.awk; }
 
 # map_kib PIN: kernel memory (memlock) of the maps pinned in PIN, KiB.
 map_kib() {
@@ -98,7 +76,7 @@ timed() {
 # cli_size N: the CLI figures with N services.
 cli_size() {
 	local n=$1 pin=$MNT/s$1 f=$WORK/c$1 i w bad=0 mid=svc-$(($1 / 2)) ep
-	gen_yaml "$n" >"$WORK/s$n.yaml"
+	gen_yaml "$n" 4 >"$WORK/s$n.yaml"
 	mkdir "$pin"
 	timed "$pin" "$f.apply" "$BIN" --pin-dir "$pin" apply -f "$WORK/s$n.yaml" || bad=$((bad + 1))
 	timed "$pin" "$f.reapply" "$BIN" --pin-dir "$pin" apply -f "$WORK/s$n.yaml" || bad=$((bad + 1))
@@ -127,30 +105,7 @@ cli_size() {
 
 # ---- the agent ----
 
-kctl() { $PY "$FK" ctl "https://127.0.0.1:$KPORT" "$@" >/dev/null; }
-
-make_tls() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-		-addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" \
-		-out "$WORK/cert.pem" >/dev/null 2>&1 || return 1
-	cat >"$WORK/kubeconfig" <<-EOF
-	apiVersion: v1
-	kind: Config
-	current-context: b
-	clusters:
-	- name: fake
-	  cluster:
-	    server: https://127.0.0.1:$KPORT
-	    certificate-authority-data: $(base64 -w0 "$WORK/cert.pem")
-	users:
-	- name: agent
-	  user:
-	    token: t0k
-	contexts:
-	- name: b
-	  context: {cluster: fake, user: agent, namespace: default}
-	EOF
-}
+kctl() { $PY "$FK" ctl "$KURL" "$@" >/dev/null; }
 
 # seed_state N FILE: fakekube state with N TrafficSplits t0..tN-1 in
 # namespace default, each a root Service with two ports and two backends
@@ -215,7 +170,7 @@ agent_size() {
 	cp "$WORK/seed$n.json" "$WORK/fk$n.state"
 	mkdir "$pin"
 	$PY "$FK" serve --port "$KPORT" --cert "$WORK/cert.pem" --key "$WORK/key.pem" \
-		--token t0k --state "$WORK/fk$n.state" --ready-file "$WORK/fk.ready" \
+		--token "$FK_TOKEN" --state "$WORK/fk$n.state" --ready-file "$WORK/fk.ready" \
 		>"$WORK/fk$n.log" 2>&1 &
 	fk=$!
 	PIDS+=("$fk")
@@ -279,9 +234,7 @@ agent_size() {
 
 main() {
 	local n
-	WORK=$(mktemp -d /tmp/cbb$$-scale-XXXXXX) || return
-	MNT=$WORK/bpf
-	mkdir -p "$MNT" && mount -t bpf bpf "$MNT" || { MNT=""; echo "scale_error=bpffs mount failed"; return; }
+	bench_mount scale || return
 	echo "scale_sizes=$SIZES"
 	echo "scale_runs=$RUNS"
 	for n in $SIZES; do
@@ -331,9 +284,4 @@ targets() {
 	}' "$1"
 }
 
-OUT=$(mktemp /tmp/cbb$$-scale-out-XXXXXX) || exit 0
-main >"$OUT"
-targets "$OUT" >>"$OUT"
-cat "$OUT"
-rm -f "$OUT"
-exit 0
+bench_run scale

@@ -589,8 +589,6 @@ SEC("xdp")
 int canary_xdp(struct xdp_md *ctx)
 {
 	switch (ingress(ctx, CTX_XDP)) {
-	case V_TX:
-		return XDP_TX;
 	case V_REDIRECT:
 		return XDP_REDIRECT;
 	case V_DROP:

@@ -17,7 +17,6 @@ enum ctx_kind {
 /* Verdicts the shared logic returns; entry points map them to their own. */
 enum verdict {
 	V_PASS,     /* hand the packet to the kernel as it is now */
-	V_TX,       /* XDP only: send back out of the ingress interface */
 	V_REDIRECT, /* XDP only: bpf_redirect_map() already chose a device */
 	V_DROP,
 };

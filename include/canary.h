@@ -45,53 +45,51 @@ _Static_assert((CANARY_MAX_ENDPOINTS & (CANARY_MAX_ENDPOINTS - 1)) == 0 &&
 		       CANARY_MAX_ENDPOINTS <= 256,
 	       "ring slots are bytes and the BPF side masks endpoint indexes");
 /*
- * Maglev lookup tables ("rings"), one per version. Maglev gives every
- * endpoint the same number of slots give or take one. When one of n
- * endpoints goes (or an n-th comes), 1/n of the slots must change owner;
- * a few more do, fewer as the table grows. Issue 3 allows 1 point more
- * for every n up to CANARY_MAX_ENDPOINTS. Measured on 90,000 flows by
- * tests/bpf/test_disruption.c, points over 1/n, removal/addition:
- *
- *   slots   n=10       n=30       n=64       n=100      n=128
- *   16381   0.37/0.56  0.91/0.85  1.16/0.98  1.72/1.47  1.19/1.51
- *   49139   0.40/0.20  0.40/0.27  0.62/0.52  0.61/0.64  0.62/0.65
- *   65521  -0.01/0.18  0.38/0.45  0.56/0.44  0.55/0.54  0.59/0.54
- *
- * and over every n from 1 to 128 at slot level (tests/unit/test_maglev.c,
- * which prints its worst case), at most 0.8 point with 49139 slots.
+ * Lookup tables ("rings"), one per version that has one: slot s holds the
+ * index of the endpoint whose rendezvous score for s is highest
+ * (hrw_table_build() in user/core/hrw_table.c; a score mixes s with a
+ * key hashed from the endpoint's address and port), and a new flow takes
+ * slot hash % ring_size. Removing one of n endpoints moves exactly the
+ * slots it held, adding one moves only the slots it wins, whatever the
+ * addresses; that endpoint's share of the slots is all that moves. Each
+ * share is binomial around 1/n (slot pairs score antithetically, which
+ * narrows it), so issue 3's bound (1/n + 1 point) holds as long as no
+ * share strays a point from 1/n: with 24,571 slots and more (every
+ * table) that is over 5 standard deviations at any n.
+ * Measured over random endpoint address sets (tests/unit/test_hrw_table.c
+ * prints its worst case): shares within 0.55 point of 1/n at n = 17..32,
+ * 0.28 at 33..64, 0.21 at 65..128, so a change moves at most 0.33 point
+ * more than 1/n; through the programs, 90,000 flows (test_disruption.c)
+ * at most 0.16 point at n = 10..128; a Local service's table of 2 to 16
+ * pods, 0.76 point over 1,500 random sets per n (two endpoints: exactly
+ * half each; 4,093 slots gave up to 1.6 at n = 4). Maglev, which built
+ * these tables before, gave every endpoint the same count give or take
+ * one but moved slots between endpoints that stayed, by an amount that
+ * depended on the addresses: up to 2.6 points over 1/n at n = 38, 43, 59.
  *
  * Only versions of more than CANARY_HRW_MAX entries (below), or of a
- * Local service, have a table: the tiers up to 16 endpoints serve Local
- * services alone, which keep Maglev's excess at small n (with random
- * endpoint addresses it exceeds the bound: up to 2.95 points at n=4,
- * where the figures here are for consecutive addresses).
- * A version's table size follows its endpoint count (those in the table)
- * in tiers, maglev_table_size() in user/core/maglev.c: up to 4 endpoints
- * 4093 slots, 8: 8191, 16: 16381, 32: 24571, 64: 36857, 128: 49139, each
- * a prime just under a whole number of 4 KiB chunks, so that a version of
- * 4 endpoints costs one chunk, not 12, and builds about 14 times faster.
- * The programs read the size from canary_ver.ring_size. Within a tier,
- * adding or removing one endpoint keeps the bound: measured at slot level
- * with every removal position (tools as in test_maglev.c), the worst
- * excess is 0.53 (n <= 4), 0.82 (5-8), 0.90-0.97 (9-16), 0.83 (17-32),
- * 0.81 (33-64) point, where 49139 slots give up to 1.09 at n = 13 by the
- * same measure (the excess depends on the addresses); on 90,000 flows
- * (test_disruption.c) n=10: 0.37/0.56, n=30: 0.55/0.74, n=64: 0.70/0.76,
- * n=100 and 128 as above. Crossing a tier
- * (4 <-> 5 endpoints, 8 <-> 9, ...) rebuilds the table at the other size:
+ * Local service, have a table. A version's table size follows its
+ * endpoint count (those in the table) in tiers, hrw_table_size(): up to
+ * 32 endpoints 24571 slots, 64: 36857, 128: 49139, each a prime just
+ * under a whole number of 4 KiB chunks, so that a version of 32
+ * endpoints costs 6 chunks, not 12, and builds faster (a build scores
+ * every slot for every endpoint: m * n scores).
+ * The programs read the size from canary_ver.ring_size. Crossing a tier
+ * (32 <-> 33 endpoints, 64 <-> 65) rebuilds the table at the other size:
  * tables of two sizes share nothing, so that one change moves almost all
  * of the version's new flows (established flows keep their entries), once
- * per crossing. The tier depends only on the endpoint count, so every
- * node builds the same table for the same endpoints. Slots hold one byte
- * (an index into at most 128 endpoints), stored in 4 KiB chunks. User
- * space keeps or copies a table when its endpoints did not change and its
- * size is the one their count gives, so a change to how tables are built
- * needs new sizes or a new map name (tables of an older build at 49139
- * slots are rebuilt at their tier's size by the first change).
+ * per crossing. The tier depends only on the endpoint count and the
+ * scores only on the endpoints, so every node builds the same table for
+ * the same endpoints, whatever their order. Slots hold one byte (an index
+ * into at most 128 endpoints), stored in 4 KiB chunks. User space keeps
+ * or copies a table when its endpoints did not change, its size is the
+ * one their count gives and it carries this build's tag
+ * (CANARY_RING_BUILD, below), so a table an older build wrote (Maglev)
+ * is rebuilt by its service's next change (README, Known limits).
  */
 /*
  * Versions of at most CANARY_HRW_MAX endpoints (ep[] entries, draining
- * included) have no Maglev table: a new flow goes to the endpoint with
+ * included) have no table: a new flow goes to the endpoint with
  * the highest rendezvous score (canary_hrw_pick() in canary_hash.h), one
  * hash per endpoint. Removing one endpoint moves exactly its own flows,
  * adding one takes about 1/(n+1), and no table costs memory. Their
@@ -139,10 +137,8 @@ _Static_assert(CANARY_HRW_MAX <= CANARY_MAX_ENDPOINTS, "CANARY_HRW_MAX");
 
 /* Hash seeds. Fixed, so every node makes the same choice for the same flow. */
 #define CANARY_SEED_VERSION 0x63616e61u /* version pick over the 5-tuple */
-#define CANARY_SEED_ENDPOINT 0x72796270u /* slot pick in the Maglev ring */
+#define CANARY_SEED_ENDPOINT 0x72796270u /* endpoint hash: table slot or rendezvous */
 #define CANARY_SEED_HRW 0x68727721u /* rendezvous score per endpoint */
-#define CANARY_SEED_MAGLEV_OFF 0x0badcafeu /* Maglev permutation offset */
-#define CANARY_SEED_MAGLEV_SKIP 0x5eed5eedu /* Maglev permutation skip */
 #define CANARY_SEED_SNAT 0x534e4154u /* the first SNAT port a flow tries */
 
 /* Map names (at most 15 characters, see STYLE.md). */
@@ -322,8 +318,8 @@ _Static_assert(sizeof(struct canary_name) == 24, "canary_name size");
 
 /*
  * canary_ver (hash, no prealloc): one version of one service in one
- * generation: its endpoints and the Maglev ring over them. Only read when a
- * flow is new.
+ * generation: its endpoints and the lookup table over them, if any. Only
+ * read when a flow is new.
  */
 struct canary_ver_key {
 	__u32 svc_id;  /* canary_svc.id */
@@ -346,16 +342,20 @@ _Static_assert(sizeof(struct canary_endpoint) == 8, "canary_endpoint size");
 struct canary_ver {
 	__u16 n_endpoints;                 /* entries of ep[], draining included */
 	__u16 n_active;                    /* not draining; 0: takes no new flows */
-	__u32 ring_size;                   /* Maglev slots (prime), see above */
+	__u32 ring_size;                   /* table slots (prime), see above */
 	struct canary_endpoint ep[CANARY_MAX_ENDPOINTS]; /* sorted by addr, port */
 };
 _Static_assert(sizeof(struct canary_ver) == 8 + 8 * CANARY_MAX_ENDPOINTS,
 	       "canary_ver size");
 
 /*
- * canary_ring_v2 (hash, no prealloc): one chunk of a version's Maglev table:
+ * canary_ring_v2 (hash, no prealloc): one chunk of a version's lookup table:
  * slot -> index into canary_ver.ep[], over the endpoints not draining.
  * Slot s lives in chunk s / CANARY_RING_CHUNK at s % CANARY_RING_CHUNK.
+ * Every table size leaves the last chunk's last byte past its slots: it
+ * holds CANARY_RING_BUILD, how user space built the table (an older
+ * build's Maglev tables left it 0), so a table is reused only if this
+ * build would build it the same way.
  */
 struct canary_ring_key {
 	__u32 svc_id;   /* canary_svc.id */
@@ -370,6 +370,8 @@ struct canary_ring {
 };
 _Static_assert(sizeof(struct canary_ring) == CANARY_RING_CHUNK,
 	       "canary_ring size");
+/* The build tag in a table's last chunk, at CANARY_RING_CHUNK - 1. */
+#define CANARY_RING_BUILD 0x52 /* rendezvous per slot, hrw_table_build() */
 
 /* A port of a multi-port service as user space keeps it in canary_meta. */
 struct canary_meta_port {
@@ -860,7 +862,7 @@ _Static_assert(sizeof(struct canary_endpoint6) == 20, "canary_endpoint6 size");
 struct canary_ver6 {
 	__u16 n_endpoints;                 /* entries of ep[], draining included */
 	__u16 n_active;                    /* not draining; 0: takes no new flows */
-	__u32 ring_size;                   /* Maglev slots (prime) */
+	__u32 ring_size;                   /* table slots (prime); 0: none */
 	struct canary_endpoint6 ep[CANARY_MAX_ENDPOINTS]; /* sorted by addr, port */
 };
 _Static_assert(sizeof(struct canary_ver6) == 8 + 20 * CANARY_MAX_ENDPOINTS,

@@ -39,7 +39,7 @@ CANARY_INLINE __u32 canary_jhash_3words(__u32 a, __u32 b, __u32 c, __u32 seed)
 /*
  * Hash of a flow's forward 5-tuple (addresses and ports in network order,
  * taken as raw words). @seed picks an independent hash: CANARY_SEED_VERSION
- * for the version pick, CANARY_SEED_ENDPOINT for the ring slot.
+ * for the version pick, CANARY_SEED_ENDPOINT for the endpoint pick.
  */
 CANARY_INLINE __u32 canary_flow_hash(__be32 saddr, __be32 daddr, __be16 sport,
 				     __be16 dport, __u8 proto, __u32 seed)
@@ -100,7 +100,7 @@ CANARY_INLINE __u32 canary_hrw_score(__u32 hash, __be32 addr, __be16 port)
 }
 
 /*
- * Endpoint pick of a version without a Maglev table (at most
+ * Endpoint pick of a version without a lookup table (at most
  * CANARY_HRW_MAX entries, see canary.h): of the first @n entries of @ep
  * (addresses as canary_hrw_score() takes them), the one not draining with
  * the highest score, the lower index on a tie. Removing an endpoint moves

@@ -14,7 +14,7 @@
 #include "harness.h"
 #include "env.h"
 #include "flows.h"
-#include "core/maglev.h"
+#include "core/hrw_table.h"
 
 #define N_FLOWS 100000
 #define V2_BPS 1000 /* v2 takes 10 %: v1 keeps 90,000 flows to measure */
@@ -127,18 +127,18 @@ static int read_table(struct test_env *env, int v, __u32 gen, __u8 *table,
 }
 
 /* A weight change copies v1's table from the live slot (its
- * endpoints did not change): the copy is the table maglev_build() gives
+ * endpoints did not change): the copy is the table hrw_table_build() gives
  * for those endpoints, and so is the one built when one of them drains. */
 static void check_copied(struct test_env *env, struct canary_config *cfg)
 {
 	static __u8 want[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
 	static __u8 got[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
 	struct canary_version_cfg *v1 = &cfg->svc[0].v[0];
-	int gen, m = maglev_table_size(30);
+	int gen, m = hrw_table_size(30);
 
 	set_v1(cfg, 30, -1, 0); /* sorted already: ep[] indexes are slots' */
 	if (!ASSERT_OK(env_apply(env, cfg), "apply 30") ||
-	    !ASSERT_OK(maglev_build(v1->ep, 30, want, m),
+	    !ASSERT_OK(hrw_table_build(v1->ep, 30, want, m),
 		       "build"))
 		return;
 	cfg->svc[0].v[1].weight_bps = 2 * V2_BPS;
@@ -152,7 +152,7 @@ static void check_copied(struct test_env *env, struct canary_config *cfg)
 	/* 10.244.2.1 drains: the others' table, their indexes one up */
 	v1->ep[0].flags = CANARY_EP_F_DRAINING;
 	if (!ASSERT_OK(env_apply(env, cfg), "apply draining") ||
-	    !ASSERT_OK(maglev_build(v1->ep + 1, 29, want, m),
+	    !ASSERT_OK(hrw_table_build(v1->ep + 1, 29, want, m),
 		       "build 29"))
 		return;
 	gen = state_service_slot(&env->st, 0);
@@ -165,6 +165,68 @@ static void check_copied(struct test_env *env, struct canary_config *cfg)
 	v1->ep[0].flags = 0;
 	cfg->svc[0].v[1].weight_bps = V2_BPS;
 	v1->weight_bps = CANARY_BPS_TOTAL - V2_BPS;
+}
+
+/* Every chunk of version @v's table of @m slots in config slot @gen of
+ * service 0 to endpoint 0, the last chunk's build tag set to @tag. */
+static int overwrite_table(struct test_env *env, int v, __u32 gen, int m,
+			   __u8 tag)
+{
+	struct canary_ring_key k = { .version = v, .gen = gen };
+	static struct canary_ring chunk;
+
+	memset(&chunk, 0, sizeof(chunk));
+	for (k.chunk = 0; k.chunk * CANARY_RING_CHUNK < m; k.chunk++) {
+		if ((k.chunk + 1) * CANARY_RING_CHUNK >= m)
+			chunk.slot[CANARY_RING_CHUNK - 1] = tag;
+		if (bpf_map_update_elem(env->st.ring_fd, &k, &chunk, BPF_ANY))
+			return -1;
+	}
+	return 0;
+}
+
+/* v1's tables (30 endpoints) in every config slot made all endpoint 0,
+ * tagged @tag, then a weight change: whether the written slot's table is
+ * the built one (else the overwritten one, kept or copied). */
+static bool rebuilt_after(struct test_env *env, struct canary_config *cfg,
+			  __u8 tag, const __u8 *want, __u8 *got, int m)
+{
+	__u16 *w = &cfg->svc[0].v[1].weight_bps;
+
+	__u32 gen;
+
+	for (gen = 0; gen < CANARY_GENERATIONS; gen++)
+		if (overwrite_table(env, 0, gen, m, tag))
+			return false;
+	*w = *w == V2_BPS ? 2 * V2_BPS : V2_BPS;
+	cfg->svc[0].v[0].weight_bps = CANARY_BPS_TOTAL - *w;
+	if (env_apply(env, cfg) ||
+	    read_table(env, 0, state_service_slot(&env->st, 0), got, m))
+		return false;
+	return !memcmp(got, want, m);
+}
+
+/* A table is reused (kept or copied) only with this build's tag in its
+ * last chunk: an older build's (Maglev) table, without it, is rebuilt by
+ * the next change of its service, a weight change included. */
+static void check_build_tag(struct test_env *env, struct canary_config *cfg)
+{
+	static __u8 want[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
+	static __u8 got[CANARY_RING_MAX_CHUNKS * CANARY_RING_CHUNK];
+	int m = hrw_table_size(30);
+
+	set_v1(cfg, 30, -1, 0);
+	if (!ASSERT_OK(env_apply(env, cfg), "apply 30") ||
+	    !ASSERT_OK(hrw_table_build(cfg->svc[0].v[0].ep, 30, want, m),
+		       "build"))
+		return;
+	ASSERT_TRUE(!rebuilt_after(env, cfg, CANARY_RING_BUILD, want, got, m),
+		    "a tagged table is kept or copied as it is");
+	ASSERT_EQ(got[m / 2], 0, "the copy is the overwritten table");
+	ASSERT_TRUE(rebuilt_after(env, cfg, 0, want, got, m),
+		    "an untagged table is rebuilt");
+	cfg->svc[0].v[1].weight_bps = V2_BPS;
+	cfg->svc[0].v[0].weight_bps = CANARY_BPS_TOTAL - V2_BPS;
 }
 
 void test_disruption(void)
@@ -189,6 +251,8 @@ void test_disruption(void)
 	}
 	test__start_subtest("table_copied");
 	check_copied(&env, &cfg);
+	test__start_subtest("untagged_table_rebuilt");
+	check_build_tag(&env, &cfg);
 	env_teardown(&env);
 out:
 	free(base);

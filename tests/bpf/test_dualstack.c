@@ -15,7 +15,7 @@
 
 #include "harness.h"
 #include "env.h"
-#include "core/maglev.h"
+#include "core/hrw_table.h"
 
 #define CANARY_INLINE static inline
 #include "canary_hash.h"

@@ -9,9 +9,7 @@
  * seed service's endpoints routed over one of them.
  */
 #define _GNU_SOURCE
-#include <fcntl.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +20,7 @@
 
 #include "harness.h"
 #include "env.h"
+#include "netns.h"
 #include "pkt.h"
 
 /* bpf/fib.h's FIB_CACHE_MS, plus a tick (10 ms at
@@ -34,22 +33,6 @@
 static const __u8 MAC_A[6] = { 0x02, 0, 0, 0, 0x0a, 0x01 };
 static const __u8 MAC_B[6] = { 0x02, 0, 0, 0, 0x0b, 0x01 };
 static const __u8 MAC_B2[6] = { 0x02, 0, 0, 0, 0x0b, 0x02 };
-
-/* Runs a shell command built like printf; true when it exited 0. */
-static bool sys(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ret = system(cmd);
-	if (ret)
-		fprintf(stderr, "  command failed (%d): %s\n", ret, cmd);
-	return ret == 0;
-}
 
 static double now_ms(void)
 {
@@ -204,21 +187,12 @@ void test_fibcache(void)
 {
 	struct canary_config cfg;
 	struct test_env env;
-	cpu_set_t cpus, one;
-	int orig;
+	struct test_netns ns;
 
 	test__start_subtest("setup");
-	/* The cache is per CPU: every packet of the test on the same one. */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	if (!ASSERT_OK(sched_getaffinity(0, sizeof(cpus), &cpus), "affinity") ||
-	    !ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "one CPU"))
-		return;
 	config_init(&cfg);
-	orig = open("/proc/self/ns/net", O_RDONLY);
-	if (!ASSERT_TRUE(orig >= 0, "save netns") ||
-	    !ASSERT_OK(unshare(CLONE_NEWNET), "own netns") ||
-	    !ASSERT_TRUE(topology(), "topology") ||
+	/* The cache is per CPU: every packet of the test on the same one. */
+	if (!netns_enter(&ns) || !ASSERT_TRUE(topology(), "topology") ||
 	    env_setup(&env))
 		goto out;
 	env_seed_config(&cfg, 2500, IPPROTO_TCP);
@@ -227,11 +201,6 @@ void test_fibcache(void)
 		cases(&env);
 	env_teardown(&env);
 out:
-	sched_setaffinity(0, sizeof(cpus), &cpus);
+	netns_leave(&ns);
 	config_free(&cfg);
-	if (orig >= 0) {
-		/* Leaving the namespace deletes it and its devices. */
-		ASSERT_OK(setns(orig, CLONE_NEWNET), "restore netns");
-		close(orig);
-	}
 }

@@ -13,9 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +24,7 @@
 
 #include "harness.h"
 #include "env.h"
+#include "netns.h"
 #include "pkt.h"
 #include "pkt6.h"
 #include "canary.skel.h"
@@ -46,21 +45,6 @@ struct fwd_case {
 	int tc_fd;
 	bool v6;
 };
-
-static bool sys(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ret = system(cmd);
-	if (ret)
-		fprintf(stderr, "  command failed (%d): %s\n", ret, cmd);
-	return ret == 0;
-}
 
 static bool topology(void)
 {
@@ -349,21 +333,13 @@ void test_fwdnote(void)
 	struct canary_config cfg;
 	struct test_env env;
 	struct fwd_case c = { .env = &env };
-	cpu_set_t cpus, one;
-	int orig;
+	struct test_netns ns;
 
 	test__start_subtest("setup");
-	/* Notes are per CPU: XDP and tc on the same one, as in the kernel. */
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	if (!ASSERT_OK(sched_getaffinity(0, sizeof(cpus), &cpus), "affinity") ||
-	    !ASSERT_OK(sched_setaffinity(0, sizeof(one), &one), "one CPU"))
-		return;
 	config_init(&cfg);
-	orig = open("/proc/self/ns/net", O_RDONLY);
-	if (!ASSERT_TRUE(orig >= 0, "save netns") ||
-	    !ASSERT_OK(unshare(CLONE_NEWNET), "own netns") ||
-	    !ASSERT_TRUE(topology(), "topology") || env_setup(&env))
+	/* Notes are per CPU: XDP and tc on the same one, as in the kernel. */
+	if (!netns_enter(&ns) || !ASSERT_TRUE(topology(), "topology") ||
+	    env_setup(&env))
 		goto out;
 	c.tc_fd = bpf_program__fd(env.skel->progs.canary_tc_fwd);
 	env_seed_config(&cfg, 2500, IPPROTO_UDP);
@@ -378,10 +354,6 @@ void test_fwdnote(void)
 	}
 	env_teardown(&env);
 out:
-	sched_setaffinity(0, sizeof(cpus), &cpus);
+	netns_leave(&ns);
 	config_free(&cfg);
-	if (orig >= 0) {
-		ASSERT_OK(setns(orig, CLONE_NEWNET), "restore netns");
-		close(orig);
-	}
 }

@@ -14,8 +14,7 @@
 
 static int set_v2(struct test_env *env, struct canary_config *cfg, int pct)
 {
-	cfg->svc[0].v[0].weight_bps = (100 - pct) * 100;
-	cfg->svc[0].v[1].weight_bps = pct * 100;
+	env_seed_v2(cfg, pct);
 	return env_apply(env, cfg);
 }
 

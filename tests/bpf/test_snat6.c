@@ -21,6 +21,7 @@
 #include "harness.h"
 #include "env.h"
 #include "pkt6.h"
+#include "snat.h"
 
 #define TC_ACT_UNSPEC (-1)
 #define NODE6 "fd00:10::1"
@@ -325,18 +326,11 @@ static void exhaustion(struct test_env *env, struct canary_config *cfg)
 	ASSERT_TRUE(ok >= 8, "new flows got the freed ports");
 }
 
-/* A SNATed flow: the client's packet, what left this node, the endpoint's
- * reply and what the client got (frames with their Ethernet header). */
-struct flow6 {
-	__u8 client_pkt[PKT_MAX], fwd[PKT_MAX], ep_reply[PKT_MAX], reply[PKT_MAX];
-	__u32 client_len, fwd_len, ep_reply_len, reply_len;
-};
-
-static struct flow6 fl6[2]; /* TCP, UDP */
+static struct snat_flow fl6[2]; /* TCP, UDP */
 
 static bool open_flow(struct test_env *env, int i)
 {
-	struct flow6 *f = &fl6[i];
+	struct snat_flow *f = &fl6[i];
 	struct pkt6_spec s = to_vip(i ? IPPROTO_UDP : IPPROTO_TCP, 45000 + i), r;
 	struct pkt6_view v;
 
@@ -397,13 +391,11 @@ static const struct icmp6_case cases[] = {
 	  VIP6, 2, 0, 1280, IP6H + 8, NODE6, REMOTE_EP6 },
 };
 
-static void check_error(const struct icmp6_case *c, const __u8 *in, __u32 len,
+static void check_error(const void *arg, const __u8 *in, __u32 len,
 			const __u8 *out, __u32 olen)
 {
-	const struct flow6 *f = &fl6[c->flow];
-	const __u8 *want = c->dir == 'f' ? f->client_pkt : f->ep_reply;
-	__u32 qlen = c->qlen ? c->qlen :
-		     (c->dir == 'f' ? f->fwd_len : f->reply_len) - ETH;
+	const struct icmp6_case *c = arg;
+	struct snat_quote q = snat_quote(&fl6[c->flow], c->dir, c->qlen);
 	struct icmp6_view v = pkt6_parse_icmp(out, olen);
 
 	if (!ASSERT_EQ(olen, len, "length") || !ASSERT_TRUE(v.ok, "ICMPv6"))
@@ -413,47 +405,31 @@ static void check_error(const struct icmp6_case *c, const __u8 *in, __u32 len,
 	ASSERT_TRUE(v.icmp_csum_ok, "ICMPv6 checksum");
 	if (!c->qlen)
 		ASSERT_TRUE(v.q_l4_csum_ok, "quoted L4 checksum");
-	ASSERT_MEM_EQ(out + ETH + IP6H + 8, want + ETH, qlen, "quoted packet");
+	ASSERT_MEM_EQ(out + ETH + IP6H + 8, q.want + ETH, q.len, "quoted packet");
 	ASSERT_MEM_EQ(out + ETH + IP6H, in + ETH + IP6H, 2, "type and code");
 	ASSERT_MEM_EQ(out + ETH + IP6H + 4, in + ETH + IP6H + 4, 4, "MTU word");
 }
 
 static void run_case(struct test_env *env, const struct icmp6_case *c)
 {
-	const struct flow6 *f = &fl6[c->flow];
-	const __u8 *q = c->dir == 'f' ? f->fwd : f->reply;
-	__u32 qlen = c->qlen ? c->qlen :
-		     (c->dir == 'f' ? f->fwd_len : f->reply_len) - ETH;
-	static __u8 in[PKT_MAX], out[PKT_MAX], again[PKT_MAX];
-	const int fds[2] = { env->xdp_fd, env->tc_in_fd };
-	const int pass[2] = { XDP_PASS, TC_ACT_UNSPEC };
-	struct canary_global g0 = env_global(env), g1;
+	struct snat_quote q = snat_quote(&fl6[c->flow], c->dir, c->qlen);
+	static __u8 in[PKT_MAX];
 	__be32 src[4], dst[4];
-	__u32 len, olen = 0, alen = 0;
-	int i;
+	__u32 len;
 
 	test__start_subtest(c->name);
 	ip6(c->src, src);
 	ip6(c->dst, dst);
-	len = pkt6_build_icmp(src, dst, c->type, c->code, c->info, q, qlen, in);
-	for (i = 0; i < 2; i++)
-		if (ASSERT_EQ(env_run(fds[i], in, len, out, &olen), pass[i],
-			      i ? "tc_in verdict" : "xdp verdict"))
-			check_error(c, in, len, out, olen);
-	g1 = env_global(env);
-	ASSERT_EQ(g1.icmp - g0.icmp, 2, "icmp counter, once per program");
-	ASSERT_EQ(g1.errors - g0.errors, 0, "errors counter");
-	if (ASSERT_EQ(env_run(env->tc_out_fd, out, olen, again, &alen),
-		      TC_ACT_UNSPEC, "tc_out verdict"))
-		ASSERT_TRUE(alen == olen && !memcmp(again, out, olen),
-			    "tc_out leaves it alone");
+	len = pkt6_build_icmp(src, dst, c->type, c->code, c->info, q.quoted,
+			      q.len, in);
+	snat_icmp_run(env, in, len, check_error, c);
 }
 
 /* Errors quoting nothing of ours pass byte-identical. */
 static void not_ours(struct test_env *env)
 {
 	static __u8 q[PKT_MAX], in[PKT_MAX], out[PKT_MAX];
-	const struct flow6 *f = &fl6[0];
+	const struct snat_flow *f = &fl6[0];
 	struct canary_global g0 = env_global(env);
 	__be32 src[4], dst[4];
 	__u16 port;

@@ -25,6 +25,7 @@
 #include "env.h"
 #include "fuzz.h"
 #include "pkt.h"
+#include "snat.h"
 
 #define TC_ACT_UNSPEC (-1)
 #define NODE "10.1.0.1"
@@ -38,15 +39,7 @@
 
 enum flow_id { F_TCP, F_UDP, F_UDP_NOCSUM, F_COUNT };
 
-/* A SNATed flow: the client's packet, what left this node, the endpoint's
- * reply and what the client got. Frames include the Ethernet header. */
-struct flow {
-	__u8 client_pkt[PKT_MAX], fwd[PKT_MAX], ep_reply[PKT_MAX], reply[PKT_MAX];
-	__u32 client_len, fwd_len, ep_reply_len, reply_len;
-	struct pkt_view f; /* of fwd */
-};
-
-static struct flow flows[F_COUNT];
+static struct snat_flow flows[F_COUNT];
 
 static void add_service(struct canary_config *cfg, const char *name,
 			__u16 port, __u8 proto, __u16 ep_port)
@@ -88,9 +81,9 @@ static bool open_flow(struct test_env *env, enum flow_id id)
 				   .dport = 5001, .payload = 24,
 				   .udp_no_csum = true },
 	};
-	struct flow *fl = &flows[id];
+	struct snat_flow *fl = &flows[id];
 	struct pkt_spec s = specs[id], r;
-	struct pkt_view v;
+	struct pkt_view f, v;
 
 	s.saddr = ip4(CLIENT);
 	s.daddr = ip4(VIP);
@@ -98,15 +91,15 @@ static bool open_flow(struct test_env *env, enum flow_id id)
 	if (!ASSERT_EQ(env_run(env->xdp_fd, fl->client_pkt, fl->client_len,
 			       fl->fwd, &fl->fwd_len), XDP_PASS, "forward"))
 		return false;
-	fl->f = pkt_parse(fl->fwd, fl->fwd_len);
-	if (!ASSERT_TRUE(fl->f.ok && fl->f.saddr == ip4(NODE) &&
-			 fl->f.daddr == ip4(EP), "forward SNATed to the endpoint"))
+	f = pkt_parse(fl->fwd, fl->fwd_len);
+	if (!ASSERT_TRUE(f.ok && f.saddr == ip4(NODE) && f.daddr == ip4(EP),
+			 "forward SNATed to the endpoint"))
 		return false;
 	r = s;
 	r.saddr = ip4(EP);
 	r.daddr = ip4(NODE);
-	r.sport = fl->f.dport;
-	r.dport = fl->f.sport;
+	r.sport = f.dport;
+	r.dport = f.sport;
 	r.tcp_flags = 0x12;
 	fl->ep_reply_len = pkt_build(&r, fl->ep_reply);
 	if (!ASSERT_EQ(env_run(env->xdp_fd, fl->ep_reply, fl->ep_reply_len,
@@ -164,14 +157,12 @@ static const struct icmp_case cases[] = {
 	  0, IPH + 8, NODE, EP },
 };
 
-/* Checks one translated error @out (of @olen bytes) against @c. */
-static void check_translated(const struct icmp_case *c, const __u8 *in,
-			     __u32 len, const __u8 *out, __u32 olen)
+/* Checks one translated error @out (of @olen bytes) against case @arg. */
+static void check_translated(const void *arg, const __u8 *in, __u32 len,
+			     const __u8 *out, __u32 olen)
 {
-	const struct flow *fl = &flows[c->flow];
-	const __u8 *want = c->dir == 'f' ? fl->client_pkt : fl->ep_reply;
-	__u32 qlen = c->qlen ? c->qlen :
-		     (c->dir == 'f' ? fl->fwd_len : fl->reply_len) - ETH;
+	const struct icmp_case *c = arg;
+	struct snat_quote q = snat_quote(&flows[c->flow], c->dir, c->qlen);
 	struct icmp_view v = pkt_parse_icmp(out, olen);
 
 	if (!ASSERT_EQ(olen, len, "length") || !ASSERT_TRUE(v.ok, "ICMP"))
@@ -184,7 +175,7 @@ static void check_translated(const struct icmp_case *c, const __u8 *in,
 	if (!c->qlen)
 		ASSERT_TRUE(v.q_l4_whole && v.q_l4_csum_ok, "quoted L4 checksum");
 	/* The quote is now the other side's own packet, checksums and all. */
-	ASSERT_MEM_EQ(out + ETH + IPH + 8, want + ETH, qlen, "quoted packet");
+	ASSERT_MEM_EQ(out + ETH + IPH + 8, q.want + ETH, q.len, "quoted packet");
 	ASSERT_MEM_EQ(out + ETH + IPH, in + ETH + IPH, 2, "ICMP type and code");
 	ASSERT_MEM_EQ(out + ETH + IPH + 4, in + ETH + IPH + 4, 4,
 		      "ICMP MTU / unused word");
@@ -192,34 +183,14 @@ static void check_translated(const struct icmp_case *c, const __u8 *in,
 
 static void run_case(struct test_env *env, const struct icmp_case *c)
 {
-	const struct flow *fl = &flows[c->flow];
-	const __u8 *q = c->dir == 'f' ? fl->fwd : fl->reply;
-	__u32 qlen = c->qlen ? c->qlen :
-		     (c->dir == 'f' ? fl->fwd_len : fl->reply_len) - ETH;
-	static __u8 in[PKT_MAX], out[PKT_MAX], again[PKT_MAX];
-	const int fds[2] = { env->xdp_fd, env->tc_in_fd };
-	const int pass[2] = { XDP_PASS, TC_ACT_UNSPEC };
-	struct canary_global g0 = env_global(env), g1;
-	__u32 len, olen = 0, alen = 0;
-	int i;
+	struct snat_quote q = snat_quote(&flows[c->flow], c->dir, c->qlen);
+	static __u8 in[PKT_MAX];
+	__u32 len;
 
 	test__start_subtest(c->name);
-	len = pkt_build_icmp(ip4(c->src), ip4(c->dst), c->type, c->code, q,
-			     qlen, in);
-	for (i = 0; i < 2; i++) {
-		if (!ASSERT_EQ(env_run(fds[i], in, len, out, &olen), pass[i],
-			       i ? "tc_in verdict" : "xdp verdict"))
-			continue;
-		check_translated(c, in, len, out, olen);
-	}
-	g1 = env_global(env);
-	ASSERT_EQ(g1.icmp - g0.icmp, 2, "icmp counter, once per program");
-	ASSERT_EQ(g1.errors - g0.errors, 0, "errors counter");
-	/* Going on out of this node, it is nothing tc egress translates. */
-	if (ASSERT_EQ(env_run(env->tc_out_fd, out, olen, again, &alen),
-		      TC_ACT_UNSPEC, "tc_out verdict"))
-		ASSERT_TRUE(alen == olen && !memcmp(again, out, olen),
-			    "tc_out leaves it alone");
+	len = pkt_build_icmp(ip4(c->src), ip4(c->dst), c->type, c->code,
+			     q.quoted, q.len, in);
+	snat_icmp_run(env, in, len, check_translated, c);
 }
 
 /* Errors that quote nothing of ours must pass byte-identical. */
@@ -245,12 +216,13 @@ static void untouched(struct test_env *env, const char *name,
 static void not_ours(struct test_env *env)
 {
 	static __u8 q[PKT_MAX], in[PKT_MAX];
-	const struct flow *fl = &flows[F_TCP];
+	const struct snat_flow *fl = &flows[F_TCP];
+	__u16 sport = pkt_parse(fl->fwd, fl->fwd_len).sport;
 	__u32 len;
 
 	/* A SNAT port this flow does not have. */
 	memcpy(q, fl->fwd, fl->fwd_len);
-	*(__be16 *)(q + ETH + IPH) = htons(40000 + (fl->f.sport - 40000 + 1) % 10);
+	*(__be16 *)(q + ETH + IPH) = htons(40000 + (sport - 40000 + 1) % 10);
 	len = pkt_build_icmp(ip4(EP), ip4(NODE), 3, 3, q, IPH + 8, in);
 	untouched(env, "unknown_snat_port_untouched", in, len);
 
@@ -322,12 +294,9 @@ static void mutated(struct test_env *env)
 	for (i = 0; i < MUTATIONS; i++) {
 		const struct icmp_case *c =
 			&cases[fuzz_below(&rng, sizeof(cases) / sizeof(cases[0]))];
-		const struct flow *fl = &flows[c->flow];
-		__u32 qlen = c->qlen ? c->qlen :
-			     (c->dir == 'f' ? fl->fwd_len : fl->reply_len) - ETH;
+		struct snat_quote q = snat_quote(&flows[c->flow], c->dir, c->qlen);
 		__u32 len = pkt_build_icmp(ip4(c->src), ip4(c->dst), c->type,
-					   c->code, c->dir == 'f' ? fl->fwd :
-					   fl->reply, qlen, in), olen = 0;
+					   c->code, q.quoted, q.len, in), olen = 0;
 		struct fuzz_view vin, vout;
 
 		for (m = 1 + fuzz_below(&rng, 3); m > 0; m--)

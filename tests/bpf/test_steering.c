@@ -15,12 +15,6 @@
 
 #define V2_EP "10.244.1.21"
 
-static void set_v2(struct canary_config *cfg, int pct)
-{
-	cfg->svc[0].v[0].weight_bps = (100 - pct) * 100;
-	cfg->svc[0].v[1].weight_bps = pct * 100;
-}
-
 static void add_pin(struct canary_service_cfg *svc, const char *net, int len,
 		    const char *version)
 {
@@ -66,7 +60,7 @@ static void pins(struct test_env *env, struct canary_config *cfg)
 	__be32 v2 = ip4(V2_EP);
 
 	test__start_subtest("pin_24_to_v2_beside_default_to_v1");
-	set_v2(cfg, 50);
+	env_seed_v2(cfg, 50);
 	add_pin(&cfg->svc[0], "0.0.0.0", 0, "v1");
 	add_pin(&cfg->svc[0], "10.50.1.0", 24, "v2");
 	if (!ASSERT_OK(env_apply(env, cfg), "apply pins"))
@@ -100,7 +94,7 @@ static void affinity(struct test_env *env, struct canary_config *cfg)
 	int c, port, moved = 0, on_v2 = 0;
 
 	test__start_subtest("client_ip_affinity");
-	set_v2(cfg, 25);
+	env_seed_v2(cfg, 25);
 	cfg->svc[0].affinity = CANARY_AFFINITY_CLIENT_IP;
 	if (!ASSERT_OK(env_apply(env, cfg), "apply affinity"))
 		return;
@@ -128,7 +122,7 @@ static void draining(struct test_env *env, struct canary_config *cfg)
 	int before, after;
 
 	test__start_subtest("draining_endpoint_keeps_flows_takes_no_new");
-	set_v2(cfg, 0);
+	env_seed_v2(cfg, 0);
 	if (!ASSERT_OK(env_apply(env, cfg), "apply") ||
 	    !ASSERT_OK(env_clear_flows(env), "clear"))
 		return;
@@ -179,13 +173,13 @@ static void grace(struct test_env *env, struct canary_config *cfg)
 	__be32 v2 = ip4(V2_EP);
 
 	test__start_subtest("grace_keeps_established_after_table_loss");
-	set_v2(cfg, 0);
+	env_seed_v2(cfg, 0);
 	cfg->grace_s = 60;
 	if (!ASSERT_OK(env_apply(env, cfg), "apply v2=0") ||
 	    !ASSERT_OK(env_clear_flows(env), "clear"))
 		return;
 	ASSERT_EQ(flows_from(env, "10.90.0.0", 500, v2, 0), 0, "opened on v1");
-	set_v2(cfg, 100);
+	env_seed_v2(cfg, 100);
 	if (!ASSERT_OK(env_apply(env, cfg), "apply v2=100") ||
 	    !ASSERT_OK(env_clear_flows(env), "lose the flow table"))
 		return;

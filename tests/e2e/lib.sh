@@ -419,6 +419,40 @@ split_case() {
 	check_share "$name" "$name" "$n" "$@"
 }
 
+# udp_stream_start VIP PORT OUT: numbered UDP at 2000/s for 3 s over 32
+# flows from the client ns, in the background; its JSON goes to
+# $WORK/OUT.json. Sets UDP_STREAM_PID.
+udp_stream_start() {
+	take_ports 32 || return 1
+	ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" stream \
+		--vip "$1" --port "$2" --rate 2000 --seconds 3 --flows 32 \
+		--sport "$SPORT_AT" >"$WORK/$3.json" &
+	UDP_STREAM_PID=$!
+	PIDS+=("$UDP_STREAM_PID")
+}
+
+# udp_stream_case NAME OUT [POD]: waits for udp_stream_start's stream;
+# none of it lost, every answer from the VIP (and some of it from pod POD,
+# when given).
+udp_stream_case() {
+	local res
+	wait "$UDP_STREAM_PID"
+	res=$(cat "$WORK/$2.json" 2>/dev/null)
+	if [ -z "$res" ]; then
+		fail "$1" "client.py stream gave no result"
+	elif "$PY" -c '
+import json, sys
+r, pod = json.loads(sys.argv[1]), sys.argv[2]
+sys.exit(0 if r["sent"] >= 5900 and r["lost"] == 0 and r["send_errors"] == 0
+         and r["bad_source"] == 0 and (not pod or r["pods"].get(pod, 0) > 0)
+         else 1)' "$res" "${3:-}"; then
+		pass "$1"
+		info "$1: $res"
+	else
+		fail "$1" "$res"
+	fi
+}
+
 # unreachable_case NAME VIP PORT: 20 connected UDP sockets of VIP's family
 # send to VIP:PORT, where the endpoints listen on nothing; PASS when every
 # one gets ECONNREFUSED (the pod's ICMP port unreachable, translated back

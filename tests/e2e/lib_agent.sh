@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
 # Helpers for the agent's e2e tests (test_agent*.sh); source it after
-# lib.sh. The fake API server (fakekube.py, HTTPS with a certificate made
-# here) and the agent both run in the node namespace: the ports below are
+# lib.sh. The fake API server (fakekube.py, HTTPS with a certificate from
+# lib_tls.sh) and the agent both run in the node namespace: the ports below are
 # that namespace's own.
 
 FK="$E2E_DIR/fakekube.py"
@@ -17,6 +17,9 @@ AGENT_PID=""
 # How the agent finds the API server: a kubeconfig unless a test sets
 # AGENT_IN_CLUSTER=1 (service-account files in $WORK/sa, see sa_make).
 AGENT_IN_CLUSTER=""
+
+# shellcheck source-path=SCRIPTDIR source=lib_tls.sh
+. "$E2E_DIR/lib_tls.sh"
 
 # kctl VERB ARGS...: fakekube.py ctl against our server.
 kctl() { nsx "$NS_NODE" "$PY" "$FK" ctl "$KURL" "$@"; }
@@ -36,6 +39,34 @@ fk_start() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# seed_split [V2_PORT [ARGS...]]: the seed's objects: prod-service on
+# the VIP, hello-v1's three pods and hello-v2's one (serving on V2_PORT,
+# 5050 by default), and the TrafficSplit prod at 75/25 (ARGS: more
+# options of "kctl split", such as --annotation=KEY=VALUE).
+seed_split() {
+	local v2port=${1:-5050}
+	[ $# -eq 0 ] || shift
+	kctl service default prod-service "$VIP" "http:$VPORT:5050" &&
+	kctl service default hello-v1 10.96.1.1 "http:$VPORT:5050" &&
+	kctl service default hello-v2 10.96.1.2 "http:$VPORT:$v2port" &&
+	kctl slice default hello-v1-x7k2p hello-v1 http:5050 \
+		"${POD_IPS[0]}" "${POD_IPS[1]}" "${POD_IPS[2]}" &&
+	kctl slice default hello-v2-q9z4m hello-v2 "http:$v2port" "${POD_IPS[3]}" &&
+	kctl split default prod prod-service hello-v1=75 hello-v2=25 "$@"
+}
+
+# fk_up SEED [ARGS...]: a certificate (make_tls), the fake API server
+# (fk_start ARGS) and its objects, made by the function SEED; bails when
+# any of it fails.
+fk_up() {
+	local seed=$1
+	shift
+	command -v openssl >/dev/null || bail "openssl missing"
+	make_tls || bail "could not make a certificate"
+	fk_start "$@" || bail "fakekube did not start"
+	"$seed" >/dev/null || bail "could not seed the fake API server"
 }
 
 # agent_start: the agent in the node ns (the test attached n0 itself).
@@ -77,6 +108,15 @@ wait_ready() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# ready_case NAME: PASS when /readyz answers 200 within 10 s.
+ready_case() {
+	if wait_ready; then
+		pass "$1"
+	else
+		fail "$1" "/readyz not 200 within 10 s"
+	fi
 }
 
 # svc_state NAME: "W1,W2|E1,E2|ID|FLOWS" from canary-bpf -j status, or "".
@@ -129,30 +169,6 @@ wait_log() {
 		sleep 0.1
 	done
 	return 1
-}
-
-# make_tls: a certificate for 127.0.0.1 and a kubeconfig with our token.
-make_tls() {
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-		-addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" \
-		-out "$WORK/cert.pem" >/dev/null 2>&1 || return 1
-	cat >"$WORK/kubeconfig" <<-EOF
-	apiVersion: v1
-	kind: Config
-	current-context: test
-	clusters:
-	- name: fake
-	  cluster:
-	    server: $KURL
-	    certificate-authority-data: $(base64 -w0 "$WORK/cert.pem")
-	users:
-	- name: agent
-	  user:
-	    token: $FK_TOKEN
-	contexts:
-	- name: test
-	  context: {cluster: fake, user: agent, namespace: default}
-	EOF
 }
 
 # sa_make: a service-account directory in $WORK/sa (token, ca.crt,

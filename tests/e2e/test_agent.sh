@@ -16,34 +16,15 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib_agent.sh
 . "$(dirname "$0")/lib_agent.sh"
 
-# seed: the seed's objects; hello-v1 x3 and hello-v2 x1 on port 5050.
-seed() {
-	kctl service default prod-service "$VIP" "http:$VPORT:5050" &&
-	kctl service default hello-v1 10.96.1.1 "http:$VPORT:5050" &&
-	kctl service default hello-v2 10.96.1.2 "http:$VPORT:5050" &&
-	kctl slice default hello-v1-x7k2p hello-v1 http:5050 \
-		"${POD_IPS[0]}" "${POD_IPS[1]}" "${POD_IPS[2]}" &&
-	kctl slice default hello-v2-q9z4m hello-v2 http:5050 "${POD_IPS[3]}" &&
-	kctl split default prod prod-service hello-v1=75 hello-v2=25
-}
-
 e2e_setup
-command -v openssl >/dev/null || bail "openssl missing"
-make_tls || bail "could not make a certificate"
-fk_start || bail "fakekube did not start"
-seed >/dev/null || bail "could not seed the fake API server"
+fk_up seed_split
 attach_case attach_native native
 printf 'services:\n  - name: local-svc\n    vip: 10.96.0.99\n    port: 80\n    versions:\n      - name: v1\n        weight: 100\n        endpoints: [10.244.1.11:5050]\n' \
 	>"$WORK/local.yaml"
 expect apply_local cb apply -f "$WORK/local.yaml"
 
 agent_start
-ok=""
-for n in $(seq 100); do
-	[ "$(http readyz | cut -d' ' -f1)" = 200 ] && { ok=1; break; }
-	sleep 0.1
-done
-[ -n "$ok" ] && pass agent_ready || fail agent_ready "/readyz not 200 within 10 s"
+ready_case agent_ready
 converge_case agent_converges "75,25|3,1" 5
 [ "$(svc_state local-svc | cut -d'|' -f1,2)" = "100|1" ] && pass agent_keeps_local ||
 	fail agent_keeps_local "local-svc changed: $(svc_state local-svc)"
@@ -220,10 +201,7 @@ sys_nofail kill -KILL "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 agent_start
 ok=""
-for n in $(seq 100); do
-	[ "$(http readyz | cut -d' ' -f1)" = 200 ] && { ok=1; break; }
-	sleep 0.1
-done
+wait_ready && ok=1
 after=$(svc_state "$SVC")
 flows_after=$(nsx "$NS_NODE" bpftool map dump pinned "$PIN_DIR/canary_flow_v3" 2>/dev/null | grep -c '"key"')
 if [ -z "$ok" ]; then

@@ -63,17 +63,14 @@ detail_case() {
 
 e2e_init
 need_cli
-command -v openssl >/dev/null || bail "openssl missing"
 topo_up || bail "topology setup failed"
 topo_v6 || bail "IPv6 topology setup failed"
 pod_start || bail "pod servers did not start"
-make_tls || bail "could not make a certificate"
-fk_start || bail "fakekube did not start"
-seed >/dev/null || bail "could not seed the fake API server"
+fk_up seed
 attach_case attach_native native
 
 agent_start
-wait_ready && pass agent_ready || fail agent_ready "/readyz not 200 within 10 s"
+ready_case agent_ready
 converge_case v4_converges "75,25|3,1" 5
 converge_case v6_converges "75,25|3,1" 5 "$SVC6"
 v4eps=$(printf '%s:5050,' "${POD_IPS[@]:0:3}")

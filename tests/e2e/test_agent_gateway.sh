@@ -70,13 +70,11 @@ print(ip(v["address"]), ip(v["pod_net"]), ip(v["pod_mask"]))'
 }
 
 e2e_setup
-command -v openssl >/dev/null || bail "openssl missing"
-make_tls && sa_make || bail "could not make a certificate"
-fk_start --gateway-api || bail "fakekube did not start"
-seed >/dev/null || bail "could not seed the fake API server"
+fk_up seed --gateway-api
+sa_make || bail "could not make the service-account files"
 attach_case attach_native native
 agent_start
-wait_ready && pass agent_ready_in_cluster || fail agent_ready_in_cluster "/readyz not 200 within 10 s"
+ready_case agent_ready_in_cluster
 
 converge_case tcproute_converges "75,25|3,1" 5 "$TCP_SVC"
 split_case tcproute_split_75_25 1000 5 v1=75 v2=25

@@ -17,16 +17,7 @@ GUARD=canary-bpf.io/guard=max_failure_pct=5,min_flows=20,window_s=10
 
 # Like test_agent.sh's seed, but hello-v2's pods serve on 5099, where
 # nothing listens: every connection to it is refused.
-seed() {
-	kctl service default prod-service "$VIP" "http:$VPORT:5050" &&
-	kctl service default hello-v1 10.96.1.1 "http:$VPORT:5050" &&
-	kctl service default hello-v2 10.96.1.2 "http:$VPORT:5099" &&
-	kctl slice default hello-v1-x7k2p hello-v1 http:5050 \
-		"${POD_IPS[0]}" "${POD_IPS[1]}" "${POD_IPS[2]}" &&
-	kctl slice default hello-v2-q9z4m hello-v2 http:5099 "${POD_IPS[3]}" &&
-	kctl split default prod prod-service hello-v1=75 hello-v2=25 \
-		"--annotation=$GUARD"
-}
+seed() { seed_split 5099 "--annotation=$GUARD"; }
 
 # guard_state: the service's guard state and its min_flows.
 guard_state() {
@@ -39,13 +30,10 @@ for s in json.load(sys.stdin)["services"]:
 }
 
 e2e_setup
-command -v openssl >/dev/null || bail "openssl missing"
-make_tls || bail "could not make a certificate"
-fk_start || bail "fakekube did not start"
-seed >/dev/null || bail "could not seed the fake API server"
+fk_up seed
 attach_case attach_native native
 agent_start
-wait_ready && pass agent_ready || fail agent_ready "/readyz not 200 within 10 s"
+ready_case agent_ready
 converge_case agent_converges "75,25|3,1" 5
 res=$(guard_state)
 [ "$res" = "armed 20 None" ] && pass annotation_arms_guard ||

@@ -20,7 +20,6 @@ set -u
 POD_WIRING=bridge
 VIP4=$VIP
 VIP6=2001:db8::10
-FLOWS=32
 
 # topo_bridge_v6: IPv6 on the bridge wiring; only our namespaces.
 topo_bridge_v6() {
@@ -127,36 +126,6 @@ bad_bridge_case() {
 	fi
 }
 
-# stream_start VIP PORT OUT: numbered UDP at 2000/s for 3 s over FLOWS
-# flows in the background, its JSON into $WORK/OUT.json; STREAM_PID.
-stream_start() {
-	take_ports "$FLOWS" || return 1
-	ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" stream \
-		--vip "$1" --port "$2" --rate 2000 --seconds 3 --flows "$FLOWS" \
-		--sport "$SPORT_AT" >"$WORK/$3.json" &
-	STREAM_PID=$!
-	PIDS+=("$STREAM_PID")
-}
-
-# stream_case NAME OUT: waits for the stream; none of it lost.
-stream_case() {
-	local res
-	wait "$STREAM_PID"
-	res=$(cat "$WORK/$2.json" 2>/dev/null)
-	if [ -z "$res" ]; then
-		fail "$1" "client.py stream gave no result"
-	elif "$PY" -c '
-import json, sys
-r = json.loads(sys.argv[1])
-sys.exit(0 if r["sent"] >= 5900 and r["lost"] == 0 and r["send_errors"] == 0
-         and r["bad_source"] == 0 else 1)' "$res"; then
-		pass "$1"
-		info "$1: $res"
-	else
-		fail "$1" "$res"
-	fi
-}
-
 # refresh NAME: a no-op apply, which re-reads the bridge FDB.
 refresh() { expect "$1" cb apply -f "$WORK/b.yaml"; }
 
@@ -252,12 +221,12 @@ expect set_weight_back cb set-weight prod-service v1=75 v2=25
 # Fallback 1: hello-v2-0's entry deleted (as if never learned) while a
 # stream runs; its share goes the kernel path, nothing is lost.
 counter_snap del
-stream_start "$VIP4" "$VPORT" del_stream || bail "out of source ports"
+udp_stream_start "$VIP4" "$VPORT" del_stream || bail "out of source ports"
 sleep 1
 # shellcheck disable=SC2046 # the key is a list of byte arguments
 expect delete_port_entry bpftool map delete pinned "$PIN_DIR/canary_port" \
 	key hex $(port_key 3)
-stream_case stream_while_entry_deleted del_stream
+udp_stream_case stream_while_entry_deleted del_stream
 split_case split_entry_deleted 1000 4 v1=75 v2=25
 counter_case entry_deleted_uses_kernel_path \
 	"c['fib_fallback'] > 100 and c['redirected'] > 100 and c['errors'] == 0" del
@@ -268,8 +237,8 @@ port_case port_entry_back "3"
 # old ifindex, which the kernel took out of canary_tx with the device.
 recreate_pod 3 || bail "re-creating hello-v2-0's veth failed"
 counter_snap moved
-stream_start "$VIP4" "$VPORT" moved_stream || bail "out of source ports"
-stream_case stream_after_port_moved moved_stream
+udp_stream_start "$VIP4" "$VPORT" moved_stream || bail "out of source ports"
+udp_stream_case stream_after_port_moved moved_stream
 VIP=$VIP6 split_case split6_after_port_moved 1000 4 v1=75 v2=25
 counter_case moved_uses_kernel_path \
 	"c['fib_fallback'] > 100 and c['errors'] == 0" moved

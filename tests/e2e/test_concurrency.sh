@@ -139,9 +139,12 @@ for i in $(seq 1 "$N_STATUS"); do
 done
 if [ -z "$bad" ]; then pass concurrent_status_readable; else
 	fail concurrent_status_readable "unreadable:$bad"; fi
-# A writer holds the lock (flock(1) on the pin dir, as lock_dir() takes
-# it): status still answers, set-weight waits (and times out here).
-flock -x "$PIN_DIR" sleep 30 &
+# A writer holds the lock (flock on the pin dir, as lock_dir() takes
+# it): status still answers, set-weight waits (and times out here). One
+# process holds it, so that killing it frees the lock and the pin dir:
+# "flock DIR sleep 30" would leave its sleep holding both, and the
+# bpffs could not be unmounted at the end.
+( exec 9<"$PIN_DIR" && flock -x 9 && exec sleep 30 ) &
 holder=$!
 PIDS+=("$holder")
 sleep 0.5

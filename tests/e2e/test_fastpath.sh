@@ -18,7 +18,6 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-FLOWS=32
 
 # yaml_fast V1 V2: prod-service over TCP and prod-udp over UDP (pods'
 # UDP echo port 5053) on the VIP.
@@ -53,38 +52,6 @@ sys.exit(0 if eval(sys.argv[1], {}, {"p": p}) else 1)' "$2"); then
 		pass "$1"
 	else
 		fail "$1" "local_pods do not satisfy $2: ${res:0:600}"
-	fi
-}
-
-# stream_start OUT: numbered UDP to the VIP at 2000/s for 3 s over FLOWS
-# flows in the background, its JSON into $WORK/OUT.json; STREAM_PID.
-stream_start() {
-	take_ports "$FLOWS" || return 1
-	ip netns exec "$NS_CLIENT" "$PY" "$E2E_DIR/client.py" stream \
-		--vip "$VIP" --port "$VPORT" --rate 2000 --seconds 3 \
-		--flows "$FLOWS" --sport "$SPORT_AT" >"$WORK/$1.json" &
-	STREAM_PID=$!
-	PIDS+=("$STREAM_PID")
-}
-
-# stream_case NAME OUT: waits for the stream; none of it lost, and some
-# of it reached hello-v2-0 (the pod whose veth was re-created).
-stream_case() {
-	local res
-	wait "$STREAM_PID"
-	res=$(cat "$WORK/$2.json" 2>/dev/null)
-	if [ -z "$res" ]; then
-		fail "$1" "client.py stream gave no result"
-	elif "$PY" -c '
-import json, sys
-r = json.loads(sys.argv[1])
-sys.exit(0 if r["sent"] >= 5900 and r["lost"] == 0 and r["send_errors"] == 0
-         and r["bad_source"] == 0 and r["pods"].get("hello-v2-0", 0) > 0
-         else 1)' "$res"; then
-		pass "$1"
-		info "$1: $res"
-	else
-		fail "$1" "$res"
 	fi
 }
 
@@ -164,10 +131,10 @@ expect attach_auto_again cb attach n0
 
 # hello-v2-0's veth re-created under a stream to the VIP.
 split_case warmup_again 200 100 v1=75 v2=25
-stream_start recreate || bail "out of source ports"
+udp_stream_start "$VIP" "$VPORT" recreate || bail "out of source ports"
 sleep 1
 expect recreate_veth_under_stream recreate_pod 3 hv21
-stream_case stream_while_veth_recreated recreate
+udp_stream_case stream_while_veth_recreated recreate hello-v2-0
 pods_case new_veth_listed "'hv20' not in p and 'hv21' in p"
 refresh refresh_after_recreate
 pods_case new_veth_on_fast_path "p['hv21']['path'] == 'xdp_redirect'"

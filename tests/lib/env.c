@@ -15,7 +15,7 @@
 #include "asserts.h"
 #include "env.h"
 #include "dataplane/loader.h"
-#include "core/maglev.h"
+#include "core/hrw_table.h"
 #include "pkt.h"
 
 #define CANARY_INLINE static inline
@@ -220,6 +220,12 @@ void env_seed_config(struct canary_config *cfg, __u16 v2_bps, __u8 proto)
 	set_version(svc, 1, "v2", v2_bps, v2, 1);
 }
 
+void env_seed_v2(struct canary_config *cfg, int pct)
+{
+	cfg->svc[0].v[0].weight_bps = (100 - pct) * 100;
+	cfg->svc[0].v[1].weight_bps = pct * 100;
+}
+
 int env_run(int prog_fd, const void *in, __u32 len, void *out, __u32 *out_len)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
@@ -317,8 +323,8 @@ int env_predict_addr(const struct canary_service_cfg *svc,
 	for (i = 0; i < ver.n_endpoints; i++)
 		if (!(ver.ep[i].flags & CANARY_EP_F_DRAINING))
 			active[n++] = ver.ep[i];
-	m = maglev_table_size(n);
-	if (!n || maglev_build(active, n, ring, m))
+	m = hrw_table_size(n);
+	if (!n || hrw_table_build(active, n, ring, m))
 		return -1;
 	*ep = active[ring[h % m]];
 	return v;

@@ -45,6 +45,9 @@ int env_count_flows(struct test_env *env);
 /* The seed service: prod-service 10.96.0.10:5000/tcp, v1 on
  * 10.244.1.11-13:5050, v2 on 10.244.1.21:5050, v2 at @v2_bps. */
 void env_seed_config(struct canary_config *cfg, __u16 v2_bps, __u8 proto);
+/* Puts v2 of the seed service (cfg->svc[0]) at @pct percent, v1 at the
+ * rest; env_apply() makes it live. */
+void env_seed_v2(struct canary_config *cfg, int pct);
 
 /* Runs @prog_fd on @in (of @len bytes) once; @out gets the result frame
  * (PKT_MAX bytes of room). Returns the program's return value (tc's

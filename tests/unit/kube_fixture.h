@@ -2,7 +2,8 @@
 /*
  * A kube_store filled from JSON literals, for the agent's unit tests
  * (test_kube.c, test_kube_gateway.c, test_kube_dualstack.c): decode an
- * object, add it to its kind's list, free them all.
+ * object, add it to its kind's list, free them all; and addresses as
+ * text for their checks.
  */
 #ifndef CANARY_TEST_KUBE_FIXTURE_H
 #define CANARY_TEST_KUBE_FIXTURE_H
@@ -31,6 +32,17 @@ static inline void put(struct kube_store *s, struct kube_obj *o)
 		return;
 	s->objs = realloc(s->objs, (s->n + 1) * sizeof(*s->objs));
 	s->objs[s->n++] = o;
+}
+
+/* Text of an address of either family (a static ring, so a few fit in
+ * one assertion). */
+static inline const char *as(const struct canary_addr *a)
+{
+	static char buf[8][CANARY_ADDR_STRLEN];
+	static int i;
+
+	i = (i + 1) % 8;
+	return addr_str(a, buf[i], sizeof(buf[i]));
 }
 
 /* Frees every object of the KUBE_KINDS lists @store and the lists. */

@@ -6,33 +6,17 @@
 
 #include "core/config.h"
 #include "harness.h"
+#include "svc_fixture.h"
 
-/* Adds service @name on 10.96.0.@id:5000/tcp with versions v1..vN; version
- * i gets weight @w[i] percent and @eps[i] endpoints 10.244.id.(10i+e). */
+/* Adds service @name (see svc_fill). */
 static struct canary_service_cfg *add(struct canary_config *cfg,
 				      const char *name, int id, int n,
 				      const int *w, const int *eps)
 {
 	struct canary_service_cfg *s = config_add_service(cfg, NULL);
-	int i, e;
 
-	if (!s)
-		return NULL;
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->vip = addr_v4(htonl(0x0a600000 | id));
-	s->port = htons(5000);
-	s->proto = CANARY_PROTO_TCP;
-	s->n_versions = n;
-	for (i = 0; i < n; i++) {
-		snprintf(s->v[i].name, sizeof(s->v[i].name), "v%d", i + 1);
-		s->v[i].weight_bps = w[i] * 100;
-		s->v[i].n_endpoints = eps[i];
-		for (e = 0; e < eps[i]; e++) {
-			s->v[i].ep[e].addr = addr_v4(htonl(0x0af40000 | id << 8 |
-						   (10 * i + e + 1)));
-			s->v[i].ep[e].port = htons(5050);
-		}
-	}
+	if (s)
+		svc_fill(s, name, id, n, w, eps);
 	return s;
 }
 

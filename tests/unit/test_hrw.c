@@ -4,13 +4,15 @@
  * versions of at most CANARY_HRW_MAX endpoints, over random endpoint
  * address sets: balance and the disruption bound of issue 3 (removing or
  * adding one of n endpoints moves at most 1/n + 1 point of the version's
- * new flows). Also prints what Maglev (user/core/maglev.c) gives above
- * CANARY_HRW_MAX with random addresses, for the README.
+ * new flows). Larger versions' tables, built by the same rule per slot:
+ * tests/unit/test_hrw_table.c.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
+#include <linux/types.h>
 
-#include "core/maglev.h"
+#include "canary.h"
+
 #include "harness.h"
 
 #define CANARY_INLINE static inline
@@ -213,55 +215,10 @@ static void test_v6_fold(void)
 	ASSERT_EQ(diff, 0, "IPv6 picks that differ from the folded ones");
 }
 
-/* Maglev at the sizes maglev_table_size() gives, random addresses,
- * removal within a tier: printed, not asserted (the tables above
- * CANARY_HRW_MAX keep what issue 3 measured). */
-static void test_maglev_random_report(void)
-{
-	static __u8 ra[CANARY_RING_SIZE], rb[CANARY_RING_SIZE];
-	struct canary_ep_cfg ep[CANARY_MAX_ENDPOINTS], less[CANARY_MAX_ENDPOINTS];
-	struct canary_endpoint e[CANARY_MAX_ENDPOINTS];
-	double worst = 0, ex;
-	int n, m, s, r, i, k, moved, worst_n = 0, over = 0, sets = 0;
-
-	for (n = CANARY_HRW_MAX + 1; n <= CANARY_MAX_ENDPOINTS; n++) {
-		m = maglev_table_size(n);
-		if (m != maglev_table_size(n - 1))
-			continue;
-		for (s = 0; s < 5; s++) {
-			random_eps(e, n);
-			for (i = 0, k = 0, r = rnd() % n; i < n; i++) {
-				memset(&ep[i], 0, sizeof(ep[i]));
-				ep[i].addr = addr_v4(e[i].addr);
-				ep[i].port = e[i].port;
-				if (i != r)
-					less[k++] = ep[i];
-			}
-			if (maglev_build(ep, n, ra, m) || maglev_build(less, n - 1, rb, m))
-				continue;
-			sets++;
-			for (i = 0, moved = 0; i < m; i++)
-				moved += ra[i] != rb[i] + (rb[i] >= r);
-			ex = 100.0 * moved / m - 100.0 / n;
-			over += ex > BOUND;
-			if (ex > worst) {
-				worst = ex;
-				worst_n = n;
-			}
-		}
-	}
-	printf("  maglev, n = %d..%d, 5 random sets each, removal within a "
-	       "tier: largest excess %.2f point (n=%d), %d of %d sets over "
-	       "1 point\n", CANARY_HRW_MAX + 1, CANARY_MAX_ENDPOINTS, worst,
-	       worst_n, over, sets);
-	ASSERT_TRUE(worst_n > 0, "no Maglev case measured");
-}
-
 int main(void)
 {
 	RUN_TEST(test_bound_and_balance);
 	RUN_TEST(test_draining);
 	RUN_TEST(test_v6_fold);
-	RUN_TEST(test_maglev_random_report);
 	return test__summary();
 }

@@ -13,16 +13,6 @@
 #include "kube_fixture.h"
 #include "harness.h"
 
-/* Text of an address (a static ring, so a few fit in one assertion). */
-static const char *as(const struct canary_addr *a)
-{
-	static char buf[8][CANARY_ADDR_STRLEN];
-	static int i;
-
-	i = (i + 1) % 8;
-	return addr_str(a, buf[i], sizeof(buf[i]));
-}
-
 static void test_addr_parse(void)
 {
 	static const struct {

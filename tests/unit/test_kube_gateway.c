@@ -24,16 +24,6 @@ static const char *ip(__be32 a)
 	return fmt_ipv4(a, buf[i], sizeof(buf[i]));
 }
 
-/* Text of an address of either family (a static ring, like ip()). */
-static const char *as(const struct canary_addr *a)
-{
-	static char buf[4][CANARY_ADDR_STRLEN];
-	static int i;
-
-	i = (i + 1) % 4;
-	return addr_str(a, buf[i], sizeof(buf[i]));
-}
-
 /* As in the Gateway API reference: status addresses win over spec ones,
  * Hostname addresses are skipped, IPv6 ones kept, every listener is kept
  * with its protocol (0 for L7 ones). */

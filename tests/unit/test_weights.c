@@ -5,29 +5,13 @@
 
 #include "harness.h"
 #include "core/weights.h"
+#include "svc_fixture.h"
 
-/* A service with @n versions v1..vN; version i gets @eps[i] endpoints and
- * weight @w[i] (percent). */
+/* prod-service (see svc_fill) with @n versions, weights @w, endpoints @eps. */
 static void make_svc(struct canary_service_cfg *s, int n, const int *w,
 		     const int *eps)
 {
-	int i, e;
-
-	memset(s, 0, sizeof(*s));
-	strcpy(s->name, "prod-service");
-	s->vip = addr_v4(htonl(0x0a60000a));
-	s->port = htons(5000);
-	s->proto = CANARY_PROTO_TCP;
-	s->n_versions = n;
-	for (i = 0; i < n; i++) {
-		snprintf(s->v[i].name, sizeof(s->v[i].name), "v%d", i + 1);
-		s->v[i].weight_bps = w[i] * 100;
-		s->v[i].n_endpoints = eps[i];
-		for (e = 0; e < eps[i]; e++) {
-			s->v[i].ep[e].addr = addr_v4(htonl(0x0af40000 | (i + 1) << 8 | (e + 1)));
-			s->v[i].ep[e].port = htons(5050);
-		}
-	}
+	svc_fill(s, "prod-service", 10, n, w, eps);
 }
 
 /* Runs weights_apply on the args; on failure checks @svc is unchanged. */

@@ -41,6 +41,18 @@ static int load_text(const char *text, struct canary_config *cfg,
 	return ret;
 }
 
+/* Loads @text into @cfg, config_init()ed here (config_free() is the
+ * caller's); a failure is a failed check naming the error. */
+static bool load_ok(const char *text, struct canary_config *cfg)
+{
+	struct canary_err err;
+	char path[32];
+
+	config_init(cfg);
+	return ASSERT_TRUE_FMT(load_text(text, cfg, &err, path) == 0, "%s",
+			       err.msg);
+}
+
 /* Expects @text to fail with "PATH:@where reason" containing @needle. */
 static void check_error(const char *text, const char *where, const char *needle)
 {
@@ -67,12 +79,9 @@ static bool ep_is(const struct canary_ep_cfg *ep, __u32 addr, __u16 port)
 static void test_example(void)
 {
 	struct canary_config cfg;
-	struct canary_err err;
 	struct canary_service_cfg *s;
-	char path[32];
 
-	config_init(&cfg);
-	ASSERT_TRUE_FMT(load_text(example, &cfg, &err, path) == 0, "%s", err.msg);
+	load_ok(example, &cfg);
 	ASSERT_EQ(cfg.n_services, 1, "cfg.n_services");
 	s = &cfg.svc[0];
 	ASSERT_TRUE_FMT(!strcmp(s->name, "prod-service"), "name '%s'", s->name);
@@ -116,27 +125,24 @@ static void test_empty(void)
 static void test_udp_block_lists(void)
 {
 	struct canary_config cfg;
-	struct canary_err err;
-	char path[32];
 
-	config_init(&cfg);
-	ASSERT_TRUE_FMT(load_text("services:\n"
-				  "- name: dns\n"
-				  "  vip: 10.96.0.53\n"
-				  "  port: \"53\"\n"
-				  "  protocol: UDP\n"
-				  "  versions:\n"
-				  "  - name: stable\n"
-				  "    weight: 99.5\n"
-				  "    endpoints:\n"
-				  "    - 10.244.2.2:53\n"
-				  "    - 10.244.2.1:53\n"
-				  "  - name: canary\n"
-				  "    weight: 0.5\n"
-				  "    endpoints: [10.244.3.1:5353]\n"
-				  "  - name: empty\n"
-				  "    weight: 0\n",
-				  &cfg, &err, path) == 0, "%s", err.msg);
+	load_ok("services:\n"
+	        "- name: dns\n"
+	        "  vip: 10.96.0.53\n"
+	        "  port: \"53\"\n"
+	        "  protocol: UDP\n"
+	        "  versions:\n"
+	        "  - name: stable\n"
+	        "    weight: 99.5\n"
+	        "    endpoints:\n"
+	        "    - 10.244.2.2:53\n"
+	        "    - 10.244.2.1:53\n"
+	        "  - name: canary\n"
+	        "    weight: 0.5\n"
+	        "    endpoints: [10.244.3.1:5353]\n"
+	        "  - name: empty\n"
+	        "    weight: 0\n",
+	        &cfg);
 	ASSERT_EQ(cfg.n_services, 1, "cfg.n_services");
 	ASSERT_EQ(cfg.svc[0].proto, CANARY_PROTO_UDP, "cfg.svc[0].proto");
 	ASSERT_EQ(cfg.svc[0].port, htons(53), "cfg.svc[0].port");
@@ -155,8 +161,7 @@ static void test_appends_and_rolls_back(void)
 	struct canary_err err;
 	char path[32];
 
-	config_init(&cfg);
-	ASSERT_TRUE_FMT(load_text(example, &cfg, &err, path) == 0, "%s", err.msg);
+	load_ok(example, &cfg);
 	/* Same service again: a duplicate, and cfg keeps only the first. */
 	ASSERT_EQ(load_text(example, &cfg, &err, path), -EINVAL,
 		  "load_text(example, &cfg, &err, path)");
@@ -215,12 +220,9 @@ static const char multiport[] =
 static void test_multiport(void)
 {
 	struct canary_config cfg;
-	struct canary_err err = {};
 	const struct canary_service_cfg *s;
-	char path[32];
 
-	config_init(&cfg);
-	if (ASSERT_TRUE_FMT(load_text(multiport, &cfg, &err, path) == 0, "%s", err.msg)) {
+	if (load_ok(multiport, &cfg)) {
 		s = &cfg.svc[0];
 		ASSERT_EQ(s->port, 0, "s->port");
 		ASSERT_EQ(s->n_ports, 3, "s->n_ports");
@@ -254,12 +256,9 @@ static void test_multiport(void)
 static void test_steering_keys(void)
 {
 	struct canary_config cfg;
-	struct canary_err err = {};
 	const struct canary_service_cfg *s;
-	char path[32];
 
-	config_init(&cfg);
-	if (ASSERT_TRUE_FMT(load_text(steering, &cfg, &err, path) == 0, "%s", err.msg)) {
+	if (load_ok(steering, &cfg)) {
 		s = &cfg.svc[0];
 		ASSERT_EQ(cfg.grace_s, 30, "cfg.grace_s");
 		ASSERT_EQ(s->affinity, CANARY_AFFINITY_CLIENT_IP, "s->affinity");
@@ -296,13 +295,9 @@ static void test_steering_keys(void)
 static void test_timeouts(void)
 {
 	struct canary_config cfg;
-	struct canary_err err = {};
-	char path[32];
 
-	config_init(&cfg);
-	if (ASSERT_TRUE_FMT(load_text("timeouts: {tcp: 3600, udp: 5}\n"
-				      "services: []\n", &cfg, &err, path) == 0,
-			    "%s", err.msg)) {
+	if (load_ok("timeouts: {tcp: 3600, udp: 5}\n"
+		    "services: []\n", &cfg)) {
 		ASSERT_TRUE(cfg.timeouts.set, "timeouts set");
 		ASSERT_EQ(cfg.timeouts.tcp_s, 3600, "tcp");
 		ASSERT_EQ(cfg.timeouts.tcp_closing_s, CANARY_TMO_CLOSING_DEFAULT_S,
@@ -310,9 +305,7 @@ static void test_timeouts(void)
 		ASSERT_EQ(cfg.timeouts.udp_s, 5, "udp");
 	}
 	config_free(&cfg);
-	config_init(&cfg);
-	if (ASSERT_TRUE_FMT(load_text("services: []\n", &cfg, &err, path) == 0,
-			    "%s", err.msg))
+	if (load_ok("services: []\n", &cfg))
 		ASSERT_TRUE(!cfg.timeouts.set, "no section: running timeouts kept");
 	config_free(&cfg);
 	check_error("timeouts: {udp: 0}\n", "1:17: ",
@@ -326,9 +319,7 @@ static void test_timeouts(void)
 	check_error("timeouts: {icmp: 5}\n", "1:12: ",
 		    "unknown key 'icmp' in a timeouts section (expected tcp, tcp_closing, udp)");
 	check_error("timeouts: 60\n", "1:11: ", "'timeouts' must be a mapping");
-	config_init(&cfg);
-	if (ASSERT_TRUE_FMT(load_text("flood_guard: 5000\nservices: []\n", &cfg,
-				      &err, path) == 0, "%s", err.msg))
+	if (load_ok("flood_guard: 5000\nservices: []\n", &cfg))
 		ASSERT_EQ(cfg.timeouts.syn_rate, 5000, "flood_guard");
 	config_free(&cfg);
 	check_error("flood_guard: 0\n", "1:14: ",
@@ -380,12 +371,9 @@ static bool addr_text_is(const struct canary_addr *a, const char *want)
 static void test_ipv6(void)
 {
 	struct canary_config cfg;
-	struct canary_err err = {};
 	const struct canary_service_cfg *s;
-	char path[32];
 
-	config_init(&cfg);
-	if (ASSERT_TRUE_FMT(load_text(dualstack, &cfg, &err, path) == 0, "%s", err.msg)) {
+	if (load_ok(dualstack, &cfg)) {
 		ASSERT_EQ(cfg.n_services, 3, "cfg.n_services");
 		s = &cfg.svc[0];
 		ASSERT_TRUE(config_is_v6(s) && addr_text_is(&s->vip, "2001:db8::10"), "vip");
@@ -440,11 +428,8 @@ static void test_node_and_snat(void)
 		"    snat: always\n    traffic_policy: local\n"
 		"    versions: [{name: v1, weight: 100, endpoints: [10.244.1.11:80]}]\n";
 	struct canary_config cfg;
-	struct canary_err err = {};
-	char path[32];
 
-	config_init(&cfg);
-	if (ASSERT_TRUE_FMT(load_text(text, &cfg, &err, path) == 0, "%s", err.msg)) {
+	if (load_ok(text, &cfg)) {
 		ASSERT_TRUE(cfg.node.set, "node section seen");
 		ASSERT_EQ(cfg.node.address, htonl(0x0a010001), "cfg.node.address");
 		ASSERT_EQ(cfg.node.pod_len, 24, "cfg.node.pod_len");
@@ -474,16 +459,14 @@ static void test_node6(void)
 		"  - name: b\n    vip: 2001:db8::1\n    port: 2\n"
 		"    traffic_policy: local\n"
 		"    versions: [{name: v1, weight: 100, endpoints: [\"[fd00:244:2::21]:1\"]}]\n";
-	char text[1024], path[32];
+	char text[1024];
 	struct canary_config cfg;
-	struct canary_err err = {};
 	struct canary_addr local, remote;
 
 	snprintf(text, sizeof(text), "node: {address: 10.1.0.1, pod_cidr: "
 		 "10.244.1.0/24, address6: \"fd00:10::1\", pod_cidr6: "
 		 "\"fd00:244:1::/64\"}\nservices:\n%s", six);
-	config_init(&cfg);
-	if (ASSERT_TRUE_FMT(load_text(text, &cfg, &err, path) == 0, "%s", err.msg)) {
+	if (load_ok(text, &cfg)) {
 		addr_from_str("fd00:244:1::11", &local);
 		addr_from_str("fd00:244:2::21", &remote);
 		ASSERT_EQ(cfg.node.address, htonl(0x0a010001), "cfg.node.address");
@@ -497,10 +480,8 @@ static void test_node6(void)
 	}
 	config_free(&cfg);
 	/* IPv6 only */
-	config_init(&cfg);
-	if (ASSERT_TRUE_FMT(load_text("node: {address6: \"fd00:10::1\", pod_cidr6: "
-				      "\"fd00:244:1::/64\"}\n", &cfg, &err, path) == 0,
-			    "%s", err.msg)) {
+	if (load_ok("node: {address6: \"fd00:10::1\", pod_cidr6: "
+		    "\"fd00:244:1::/64\"}\n", &cfg)) {
 		ASSERT_EQ(cfg.node.address, 0, "cfg.node.address");
 		ASSERT_EQ(cfg.node.pod_len6, 64, "cfg.node.pod_len6");
 		ASSERT_EQ(cfg.node.port_min, CANARY_SNAT_PORT_MIN, "cfg.node.port_min");
@@ -508,8 +489,7 @@ static void test_node6(void)
 	config_free(&cfg);
 	/* Without a node section, apply checks against the running node. */
 	snprintf(text, sizeof(text), "services:\n%s", six);
-	config_init(&cfg);
-	ASSERT_TRUE_FMT(load_text(text, &cfg, &err, path) == 0, "%s", err.msg);
+	load_ok(text, &cfg);
 	config_free(&cfg);
 	snprintf(text, sizeof(text), "node: {address: 10.1.0.1, pod_cidr: "
 		 "10.244.1.0/24}\nservices:\n%s", six);

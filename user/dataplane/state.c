@@ -13,7 +13,6 @@
 
 #include "dataplane/loader.h"
 #include "util/log.h"
-#include "core/maglev.h"
 #include "dataplane/privs.h"
 #include "dataplane/state.h"
 

@@ -19,6 +19,7 @@
 
 #include "util/log.h"
 #include "dataplane/state.h"
+#include "dataplane/state_int.h"
 
 #define GEN_BATCH 4096       /* entries per BPF_MAP_LOOKUP_BATCH, at most */
 #define GEN_BATCH_BYTES (4 << 20) /* values per batch, at most */
@@ -284,32 +285,6 @@ static size_t group_pairs(struct be_pairs *pairs, bool v6, bool *shared)
 	return n;
 }
 
-/* The index of the record with key @k (@ks bytes) among the @n records
- * of @stride bytes at @recs, sorted by key; -1 if none. */
-static long find_key(const unsigned char *recs, size_t n, size_t stride,
-		     size_t ks, const void *k)
-{
-	size_t lo = 0, hi = n, mid;
-	int c;
-
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		c = memcmp(recs + mid * stride, k, ks);
-		if (!c)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-static int key_cmp(const void *a, const void *b, void *key_size)
-{
-	return memcmp(a, b, *(size_t *)key_size);
-}
-
 /*
  * Makes map @fd's entries of generation @gen those of @cfg's services of
  * family @v6: an entry that already holds the right value is left alone,
@@ -319,13 +294,11 @@ static int key_cmp(const void *a, const void *b, void *key_size)
 static int sync_family(int fd, const struct canary_config *cfg, bool v6,
 		       __u32 gen, bool *shared)
 {
-	size_t ks = be_key_size(v6), vs = be_val_size(v6), n_old, n_new, i;
+	size_t ks = be_key_size(v6), n_new, i;
 	size_t gen_off = v6 ? offsetof(struct canary_backend6_key, gen) :
 			      offsetof(struct canary_backend_key, gen);
-	unsigned char *okeys = NULL, *ovals = NULL, *sorted = NULL;
 	struct be_pairs pairs = {};
-	bool *needed = NULL;
-	long j;
+	struct kv_set old = {};
 	int err;
 
 	err = collect_pairs(cfg, v6, gen, &pairs);
@@ -333,45 +306,19 @@ static int sync_family(int fd, const struct canary_config *cfg, bool v6,
 		goto out;
 	qsort_r(pairs.p, pairs.n, sizeof(*pairs.p), pair_cmp, &ks);
 	n_new = group_pairs(&pairs, v6, shared);
-	err = state_gen_entries(fd, ks, gen_off, gen, (void **)&okeys,
-				(void **)&ovals, &n_old);
-	if (err)
-		goto out;
-	/* What the generation holds, as key + value records sorted by key. */
-	sorted = malloc(n_old * (ks + vs) + 1);
-	needed = calloc(n_old + 1, sizeof(*needed));
-	if (!sorted || !needed) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n_old; i++) {
-		memcpy(sorted + i * (ks + vs), okeys + i * ks, ks);
-		memcpy(sorted + i * (ks + vs) + ks, ovals + i * vs, vs);
-	}
-	qsort_r(sorted, n_old, ks + vs, key_cmp, &ks);
+	err = kv_set_load(&old, fd, ks, gen_off, gen);
 	for (i = 0; i < n_new && !err; i++) {
 		const struct be_entry *e = &pairs.p[i].e;
 
-		j = find_key(sorted, n_old, ks + vs, ks, &e->k);
-		if (j >= 0) {
-			needed[j] = true;
-			if (!memcmp(sorted + j * (ks + vs) + ks, &e->val, vs))
-				continue;
-		}
-		if (bpf_map_update_elem(fd, &e->k, &e->val, BPF_ANY))
+		if (!kv_set_same(&old, &e->k, &e->val) &&
+		    bpf_map_update_elem(fd, &e->k, &e->val, BPF_ANY))
 			err = -errno;
 	}
-	for (i = 0; i < n_old && !err; i++)
-		if (!needed[i] &&
-		    bpf_map_delete_elem(fd, sorted + i * (ks + vs)) &&
-		    errno != ENOENT)
-			err = -errno;
+	if (!err)
+		err = kv_set_prune(&old);
 out:
 	free(pairs.p);
-	free(okeys);
-	free(ovals);
-	free(sorted);
-	free(needed);
+	kv_set_free(&old);
 	return err;
 }
 
@@ -554,8 +501,7 @@ int state_backends_service(struct canary_state *st,
 	for (i = 0; !err && i < a.n; i++) {
 		if (i && !memcmp(&a.p[i].e.k, &a.p[i - 1].e.k, ks))
 			continue;
-		if (find_key((unsigned char *)b.p, b.n, sizeof(*b.p), ks,
-			     &a.p[i].e.k) >= 0)
+		if (state_find_rec(b.p, b.n, sizeof(*b.p), ks, &a.p[i].e.k) >= 0)
 			continue;
 		err = be_entry_fix(st, fd, v6, &a.p[i].e, svc, NULL, 0, &left);
 	}

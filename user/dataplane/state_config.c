@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * A config generation in the pinned maps: writing a whole config into an
- * inactive one (services, versions, Maglev tables, pins), touching only
+ * inactive one (services, versions, lookup tables, pins), touching only
  * what differs. Reading one back is state_read.c, the transaction around
  * it state_txn.c.
  */
@@ -13,7 +13,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "core/maglev.h"
+#include "core/hrw_table.h"
 #include "core/names.h"
 #include "dataplane/state_int.h"
 #include "dataplane/guard.h"
@@ -162,11 +162,25 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
 	return 0;
 }
 
+/* Whether version @v's table of @m slots in generation @gen carries this
+ * build's tag (CANARY_RING_BUILD): an older build's Maglev table is
+ * rebuilt, not kept, whenever its service is written. */
+static bool ring_current(struct canary_state *st, __u32 id, int v, __u32 gen,
+			 __u32 m)
+{
+	struct canary_ring_key k = { .svc_id = id, .version = v, .gen = gen,
+				     .chunk = ring_chunks(m) - 1 };
+	static struct canary_ring chunk;
+
+	return m && !bpf_map_lookup_elem(st->ring_fd, &k, &chunk) &&
+	       chunk.slot[CANARY_RING_CHUNK - 1] == CANARY_RING_BUILD;
+}
+
 /* Set while programs of a build before rendezvous picks are attached. */
 static bool tables_always;
 
 /*
- * The Maglev table size of a version of @n_endpoints entries, @n_taking
+ * The lookup table size of a version of @n_endpoints entries, @n_taking
  * of them in its table: 0 (no table, rendezvous) up to CANARY_HRW_MAX
  * entries unless @local (a Local service's table leaves out other
  * nodes' pods, which ep[] does not mark), else by tier.
@@ -175,7 +189,7 @@ static __u32 table_size(int n_endpoints, int n_taking, bool local)
 {
 	if (!local && n_endpoints <= CANARY_HRW_MAX && !tables_always)
 		return 0;
-	return maglev_table_size(n_taking);
+	return hrw_table_size(n_taking);
 }
 
 /*
@@ -241,7 +255,7 @@ static bool node_has_pod(const struct canary_node *n, const struct canary_addr *
 }
 
 /*
- * The Maglev table of version @v over its endpoints that take new flows
+ * The lookup table of version @v over its endpoints that take new flows
  * (@ver, sorted), written as canary_ring_v2 chunks of generation @gen;
  * none for a version that picks by rendezvous (table_size() 0). Slots
  * hold indexes into the full ep[] (draining endpoints included), so a
@@ -271,7 +285,7 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 		if (only && !node_has_pod(only, &ver->ep[i].addr))
 			continue;
 		active[n] = ver->ep[i];
-		active[n].flags = 0; /* the permutation hashes address and port */
+		active[n].flags = 0; /* the keys hash address and port */
 		map[n++] = i;
 	}
 	*n_active = n;
@@ -290,7 +304,7 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 	table = malloc(m * sizeof(*table));
 	if (!table)
 		return -ENOMEM;
-	err = maglev_build(active, n, table, m);
+	err = hrw_table_build(active, n, table, m);
 	if (n < ver->n_endpoints) /* else map[] is the identity */
 		for (s = 0; s < m; s++)
 			table[s] = map[table[s]];
@@ -298,6 +312,8 @@ static int write_ring(struct canary_state *st, __u32 id, __u32 gen, int v,
 		len = m - s < CANARY_RING_CHUNK ? m - s : CANARY_RING_CHUNK;
 		memcpy(chunk.slot, table + s, len);
 		memset(chunk.slot + len, 0, CANARY_RING_CHUNK - len);
+		if (s + CANARY_RING_CHUNK >= m)
+			chunk.slot[CANARY_RING_CHUNK - 1] = CANARY_RING_BUILD;
 		k.chunk = s / CANARY_RING_CHUNK;
 		if (bpf_map_update_elem(st->ring_fd, &k, &chunk, BPF_ANY))
 			err = -errno;
@@ -504,9 +520,20 @@ static int drop_slot_rest(struct canary_state *st, __u32 id, __u32 slot,
 	return 0;
 }
 
+/* Whether the version entry @v4 / @v6 (by @v6) of generation @gen has no
+ * table or one this build tagged. */
+static bool table_current(struct canary_state *st, __u32 id, int v, __u32 gen,
+			  const struct canary_ver *v4,
+			  const struct canary_ver6 *ver6, bool v6)
+{
+	__u32 m = v6 ? ver6->ring_size : v4->ring_size;
+
+	return !m || ring_current(st, id, v, gen, m);
+}
+
 /*
  * Where version @v of service @id, about to be written to slot @slot
- * with the endpoints of @buf, takes its Maglev table from: @slot itself
+ * with the endpoints of @buf, takes its lookup table from: @slot itself
  * when its old table there is the same (@o), else the live slot @live
  * when its table there is, else -1 (build it). A table depends only on
  * its endpoints, so a weight change copies or keeps every table.
@@ -519,7 +546,8 @@ static int table_source(struct canary_state *st, __u32 id, int v, bool v6,
 	static struct ver_buf cur;
 
 	if (o->has[v] && o->v6[v] == v6 &&
-	    same_endpoints(v6, &o->ver[v].v4, &o->ver[v].v6, buf, n_taking))
+	    same_endpoints(v6, &o->ver[v].v4, &o->ver[v].v6, buf, n_taking) &&
+	    table_current(st, id, v, slot, &o->ver[v].v4, &o->ver[v].v6, v6))
 		return slot;
 	if (live < 0)
 		return -1;
@@ -527,7 +555,8 @@ static int table_source(struct canary_state *st, __u32 id, int v, bool v6,
 	if (bpf_map_lookup_elem(v6 ? st->ver6_fd : st->ver_fd, &k,
 				v6 ? (void *)&cur.v6 : (void *)&cur.v4))
 		return -1;
-	return same_endpoints(v6, &cur.v4, &cur.v6, buf, n_taking) ? live : -1;
+	return same_endpoints(v6, &cur.v4, &cur.v6, buf, n_taking) &&
+	       table_current(st, id, v, live, &cur.v4, &cur.v6, v6) ? live : -1;
 }
 
 /* Version @v of @svc into canary_ver or canary_ver6 of slot @slot, with

@@ -74,6 +74,10 @@ const void *kv_set_get(const struct kv_set *s, const void *key);
 /* Deletes the entries no one marked needed; 0 or -errno. */
 int kv_set_prune(struct kv_set *s);
 void kv_set_free(struct kv_set *s);
+/* The index of the record whose first @ks bytes are @key among the @n
+ * records of @stride bytes at @recs, sorted by those bytes; -1 if none. */
+long state_find_rec(const void *recs, size_t n, size_t stride, size_t ks,
+		    const void *key);
 
 /* state_backend.c */
 

@@ -53,15 +53,15 @@ int kv_set_load(struct kv_set *s, int fd, size_t key_size, size_t gen_off,
 	return err;
 }
 
-/* The index of @key's record in @s, or -1. */
-static long find(const struct kv_set *s, const void *key)
+long state_find_rec(const void *recs, size_t n, size_t stride, size_t ks,
+		    const void *key)
 {
-	size_t lo = 0, hi = s->n, mid, rs = s->ks + s->vs;
+	size_t lo = 0, hi = n, mid;
 	int c;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		c = memcmp(s->rec + mid * rs, key, s->ks);
+		c = memcmp((const unsigned char *)recs + mid * stride, key, ks);
 		if (!c)
 			return (long)mid;
 		if (c < 0)
@@ -70,6 +70,12 @@ static long find(const struct kv_set *s, const void *key)
 			hi = mid;
 	}
 	return -1;
+}
+
+/* The index of @key's record in @s, or -1. */
+static long find(const struct kv_set *s, const void *key)
+{
+	return state_find_rec(s->rec, s->n, s->ks + s->vs, s->ks, key);
 }
 
 const void *kv_set_get(const struct kv_set *s, const void *key)

@@ -315,12 +315,36 @@ static bool readers_may_remain(struct canary_state *st, const struct plan *p,
 	return false;
 }
 
-/* Writes each changed service into its third slot (nothing is live yet). */
+/* Before the first slot is written: a transaction killed before it
+ * settled left entries to sweep; this one is marked busy until it
+ * settles. Without canary_txn (an older pin dir) neither. */
+static int mark_busy(struct canary_state *st)
+{
+	struct canary_txn t = read_txn(st);
+	int err = 0;
+
+	if (st->txn_fd < 0)
+		return 0;
+	if (t.busy)
+		err = state_sweep(st);
+	t.busy = 1;
+	return err ? err : write_txn(st, &t);
+}
+
+/* Writes each changed service into its third slot (nothing is live yet),
+ * once no program may still read that slot, the transaction marked busy
+ * first. */
 static int write_slots(struct canary_state *st, struct canary_config *cfg,
 		       const struct canary_node *node, struct plan *p)
 {
 	int i, err = 0;
 
+	if (readers_may_remain(st, p, cfg->n_services))
+		err = wait_for_readers();
+	if (!err)
+		err = mark_busy(st);
+	if (err)
+		return err;
 	state_open_counters(st); /* an attach since the open made them */
 	for (i = 0; i < cfg->n_services && !err; i++) {
 		if (!p->changed[i])
@@ -625,22 +649,6 @@ static void settle(struct canary_state *st, const struct canary_config *old,
 					"service '%s'\n", old->svc[j].name);
 }
 
-/* Before the first slot is written: a transaction killed before it
- * settled left entries to sweep; this one is marked busy until it
- * settles. Without canary_txn (an older pin dir) neither. */
-static int mark_busy(struct canary_state *st)
-{
-	struct canary_txn t = read_txn(st);
-	int err = 0;
-
-	if (st->txn_fd < 0)
-		return 0;
-	if (t.busy)
-		err = state_sweep(st);
-	t.busy = 1;
-	return err ? err : write_txn(st, &t);
-}
-
 static int commit(struct canary_state *st, const struct canary_config *old,
 		  const __u32 *old_ids, struct canary_config *cfg)
 {
@@ -672,10 +680,6 @@ static int commit(struct canary_state *st, const struct canary_config *old,
 	if (!err)
 		err = state_write_backends(st, cfg, gs.active < CANARY_GENERATIONS ?
 					   gs.active : 0, p.shared);
-	if (!err && readers_may_remain(st, &p, cfg->n_services))
-		err = wait_for_readers();
-	if (!err)
-		err = mark_busy(st);
 	if (!err)
 		err = write_slots(st, cfg, &node, &p);
 	now = monotonic_ns();
@@ -759,10 +763,6 @@ static int commit_one(struct canary_state *st, const struct canary_config *old,
 	state_node_get(st, &node);
 	err = state_backends_service(st, &old->svc[0], &cfg->svc[0], gen,
 				     &p.shared[0]);
-	if (!err && readers_may_remain(st, &p, 1))
-		err = wait_for_readers();
-	if (!err)
-		err = mark_busy(st);
 	if (!err)
 		err = write_slots(st, cfg, &node, &p);
 	now = monotonic_ns();
