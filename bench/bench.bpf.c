@@ -166,8 +166,8 @@ int bench_tc_wrap6(struct __sk_buff *skb)
 }
 
 /*
- * A bare flow-table insert, measured alone: an LRU hash of canary_flow's
- * size and key and value sizes (16 bytes each), one common LRU list, a
+ * A bare flow-table insert, measured alone: an LRU hash of canary_flow_v3's
+ * size and key and value sizes (16 and 24 bytes), one common LRU list, a
  * fresh key per packet, so that once full every insert evicts.
  */
 #define BENCH_LRU_ENTRIES 65536
@@ -176,18 +176,23 @@ struct lru_kv {
 	__u32 w[4];
 };
 
+struct lru_val {
+	__u32 w[6]; /* struct canary_flow's size */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, BENCH_LRU_ENTRIES);
 	__type(key, struct lru_kv);
-	__type(value, struct lru_kv);
+	__type(value, struct lru_val);
 } bench_lru SEC(".maps");
 
 /* Inserts a fresh key into @map; XDP_PASS. */
 static __always_inline int lru_insert(void *map)
 {
 	__u32 zero = 0, *seq = bpf_map_lookup_elem(&bench_seq, &zero);
-	struct lru_kv k = {}, v = {};
+	struct lru_kv k = {};
+	struct lru_val v = {};
 
 	if (!seq)
 		return XDP_ABORTED;
@@ -204,7 +209,7 @@ int bench_lru_insert(struct xdp_md *ctx)
 
 /*
  * The flow-table options of issue 14, each a bare insert of a fresh key
- * into a full table (16-byte keys and values, as canary_flow):
+ * into a full table (16-byte keys, 24-byte values, as canary_flow_v3):
  *   bench_lru_pcpu     per-CPU LRU lists (BPF_F_NO_COMMON_LRU): one
  *                      shared hash, each CPU evicting only the entries
  *                      it inserted, from size / CPUs of them
@@ -222,7 +227,7 @@ struct lru_pcpu_map {
 	__uint(max_entries, BENCH_LRU_ENTRIES);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct lru_kv);
-	__type(value, struct lru_kv);
+	__type(value, struct lru_val);
 } bench_lru_pcpu SEC(".maps");
 
 struct lru_cpu_map {
@@ -230,7 +235,7 @@ struct lru_cpu_map {
 	__uint(max_entries, BENCH_LRU_ENTRIES / 2);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct lru_kv);
-	__type(value, struct lru_kv);
+	__type(value, struct lru_val);
 };
 
 struct lru_cpu_map bench_lru_cpu0 SEC(".maps"), bench_lru_cpu1 SEC(".maps");
@@ -249,21 +254,21 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, BENCH_LRU_ENTRIES);
 	__type(key, struct lru_kv);
-	__type(value, struct lru_kv);
+	__type(value, struct lru_val);
 } bench_hash SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, BENCH_LRU_ENTRIES / 4);
 	__type(key, struct lru_kv);
-	__type(value, struct lru_kv);
+	__type(value, struct lru_val);
 } bench_lru_16k SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, BENCH_LRU_ENTRIES * 4);
 	__type(key, struct lru_kv);
-	__type(value, struct lru_kv);
+	__type(value, struct lru_val);
 } bench_lru_256k SEC(".maps");
 
 SEC("xdp")
@@ -290,7 +295,8 @@ SEC("xdp")
 int bench_hash_aged_insert(struct xdp_md *ctx)
 {
 	__u32 zero = 0, *seq = bpf_map_lookup_elem(&bench_seq, &zero);
-	struct lru_kv k = {}, v = {};
+	struct lru_kv k = {};
+	struct lru_val v = {};
 
 	if (!seq)
 		return XDP_ABORTED;

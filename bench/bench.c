@@ -134,8 +134,9 @@ static int set_syn_rate(struct bench *b, __u32 rate)
 /*
  * Ends the flood the last flood-guard run left in canary_flood (the
  * reply path's and health's "SYNs were skipped lately", bpf/flowage.h),
- * so that no other case runs in its wake: a new flow then pays for its
- * handshake entry (canary_hs), as outside a flood.
+ * so that no other case runs in its wake: a new flow's SYN then starts
+ * its handshake in its flow entry (BPF_NOEXIST, bpf/health.h), as
+ * outside a flood.
  */
 static int end_flood(struct bench *b)
 {

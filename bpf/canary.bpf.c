@@ -186,7 +186,7 @@ static __always_inline int icmp_to_endpoint(const struct icmp_quote *e,
 		.dport = e->in.sport,
 		.proto = e->in.proto,
 	};
-	struct canary_flow *f = bpf_map_lookup_elem(&canary_flow, &fk);
+	struct canary_flow *f = bpf_map_lookup_elem(&canary_flow_v3, &fk);
 
 	if (!f || (f->flags & CANARY_FLOW_F_SNAT && !node))
 		return -1;
@@ -336,7 +336,7 @@ static __always_inline int icmp6_to_endpoint(const struct icmp6_quote *e,
 
 	addr6_copy(fk.saddr, e->in.daddr6);
 	addr6_copy(fk.daddr, e->in.saddr6);
-	f = bpf_map_lookup_elem(&canary_flow6_v2, &fk);
+	f = bpf_map_lookup_elem(&canary_flow6_v3, &fk);
 	if (!f)
 		return -1;
 	snat = f->flags & CANARY_FLOW_F_SNAT;
@@ -494,7 +494,7 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 	union lb_flow f = {};
 	union lb_snat *back;
 	__be32 snat_src[4];
-	bool snat, hit = false, recorded;
+	bool snat, hit = false, recorded, again;
 	int ret;
 
 	if (lb_maybe_vip(gs, addr_hashed(p->daddr6, is6), gen)) {
@@ -513,16 +513,17 @@ static __always_inline enum verdict ingress_l4(void *ctx, enum ctx_kind kind,
 	if (ret == LB_NO_ENDPOINT || ret == LB_ERROR)
 		return ingress_no_flow(ret, g);
 	recorded = ret != LB_FLOW_UNRECORDED;
-	if (!recorded)
+	again = ret == LB_FLOW_AGAIN;
+	if (!recorded || again)
 		ret = LB_FLOW_NEW;
 	/* A connection opening (bpf/health.h): a client's SYN, or a new
 	 * UDP flow; an established packet pays this one test. */
 	if (p->proto == CANARY_PROTO_TCP ?
 		    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN :
 		    ret == LB_FLOW_NEW)
-		health_new(p, FAM_VAL(&f, is6, svc_id), FAM_VAL(&f, is6, version),
-			   recorded, svc && (svc->live.flags & CANARY_SVC_F_GUARD),
-			   is6);
+		health_new(FAM_VAL(&f, is6, svc_id), FAM_VAL(&f, is6, version),
+			   recorded, again,
+			   svc && (svc->live.flags & CANARY_SVC_F_GUARD));
 	/* Only SNATed flows pay for the address check. */
 	snat = FAM_VAL(&f, is6, flags) & CANARY_FLOW_F_SNAT;
 	if (snat) {

@@ -141,8 +141,8 @@ static __always_inline union lb_flow *lb_flow_find(const __be32 *saddr,
 	union lb_flow_key k;
 
 	lb_flow_key(&k, saddr, daddr, sport, dport, proto, is6);
-	return bpf_map_lookup_elem(FAM_MAP(is6, canary_flow, canary_flow6_v2),
-				   &k);
+	return bpf_map_lookup_elem(
+		FAM_MAP(is6, canary_flow_v3, canary_flow6_v3), &k);
 }
 
 /* Records @f as the flow entry of packet @p. Returns the update's result. */
@@ -158,7 +158,8 @@ static __always_inline long lb_flow_insert(const struct pkt *p,
 
 		addr6_copy(k.saddr, p->saddr6);
 		addr6_copy(k.daddr, p->daddr6);
-		return bpf_map_update_elem(&canary_flow6_v2, &k, &f->v6, BPF_ANY);
+		return bpf_map_update_elem(&canary_flow6_v3, &k, &f->v6,
+					   BPF_ANY);
 	}
 	struct canary_flow_key k = {
 		.saddr = p->saddr,
@@ -168,7 +169,7 @@ static __always_inline long lb_flow_insert(const struct pkt *p,
 		.proto = p->proto,
 	};
 
-	return bpf_map_update_elem(&canary_flow, &k, &f->v4, BPF_ANY);
+	return bpf_map_update_elem(&canary_flow_v3, &k, &f->v4, BPF_ANY);
 }
 
 /* The canary_backend(6) entry of endpoint @addr:@port in generation @gen. */

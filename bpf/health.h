@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Connection health and the guard (include/canary.h: canary_health,
- * canary_hs, canary_guard). Only packets that open or end a connection
- * come here: a client's SYN (or a new UDP flow) on the way in, the
- * endpoint's SYN-ACK, RST or FIN on the way back, an ICMP unreachable
- * about a UDP flow; and, from bpf/sock.h, what the kernel tells of a
- * balanced socket's connect(). An established packet pays one test of its
- * TCP flags.
+ * Connection health and the guard (include/canary.h: canary_health, the
+ * handshake in a flow entry, canary_guard). Only packets that open or
+ * end a connection come here: a client's SYN (or a new UDP flow) on the
+ * way in, the endpoint's SYN-ACK, RST or FIN on the way back, an ICMP
+ * unreachable about a UDP flow; and, from bpf/sock.h, what the kernel
+ * tells of a balanced socket's connect(). An established packet pays one
+ * test of its TCP flags.
  */
 #ifndef CANARY_BPF_HEALTH_H
 #define CANARY_BPF_HEALTH_H
@@ -161,11 +161,6 @@ static __always_inline __u32 hs_bucket_of(__u64 us)
 	return b < CANARY_HS_BUCKETS ? b : CANARY_HS_BUCKETS - 1;
 }
 
-static __always_inline void *hs_map(bool is6)
-{
-	return FAM_MAP(is6, canary_hs, canary_hs6);
-}
-
 /* A new connection of service @svc_id on version @v at @now (0: not read
  * yet): counted, and in the guard's window. */
 static __always_inline void health_count_new(__u32 svc_id, __u32 v, __u64 now)
@@ -208,29 +203,41 @@ static __always_inline void health_count_unrecorded(__u32 svc_id, __u32 v,
 		h->new_conns += HEALTH_FLOOD_SAMPLE;
 }
 
-/* Connection @e's SYN seen again at @now: unanswered (once) if the first
- * is CANARY_SYN_TIMEOUT_MS old and still unanswered. */
-static __always_inline void health_unanswered(struct canary_hs *e, __u64 now)
+/*
+ * The handshake steps, on a connection of service @svc_id, version @v, in
+ * state @state (canary_hs.state) since @age_ns (its SYN's, or once OPEN
+ * its SYN-ACK's time) at @now. Shared by the packet path (the state in
+ * the flow entry) and socket-level balancing (canary_sockhs).
+ *
+ * hs_unanswered(): the connection's SYN seen again; true when it is now
+ * unanswered (counted once: the caller makes it CANARY_HS_LATE), the
+ * first being CANARY_SYN_TIMEOUT_MS old and still unanswered.
+ */
+static __always_inline bool hs_unanswered(__u32 svc_id, __u32 v, __u32 state,
+					  __u64 age_ns, __u64 now)
 {
 	struct canary_health *h;
 
-	if (e->state != CANARY_HS_SYN ||
-	    now - e->ts_ns < CANARY_SYN_TIMEOUT_MS * NS_PER_MS)
-		return;
-	e->state = CANARY_HS_LATE;
-	h = health_of(e->svc_id, e->version);
+	if (state != CANARY_HS_SYN ||
+	    age_ns < CANARY_SYN_TIMEOUT_MS * NS_PER_MS)
+		return false;
+	h = health_of(svc_id, v);
 	if (h)
 		h->unanswered++;
-	guard_fail(e->svc_id, e->version, now);
+	guard_fail(svc_id, v, now);
+	return true;
 }
 
-/* A timed handshake of @dt_ns into @h. */
-static __always_inline void health_handshake(struct canary_health *h,
-					     __u64 dt_ns)
+/* The connection answered (SYN-ACK): its handshake of @age_ns timed;
+ * the caller makes it CANARY_HS_OPEN from now on. */
+static __always_inline void hs_answered(__u32 svc_id, __u32 v, __u64 age_ns)
 {
-	__u64 us = dt_ns / 1000;
+	struct canary_health *h = health_of(svc_id, v);
+	__u64 us = age_ns / 1000;
 	__u32 b = hs_bucket_of(us);
 
+	if (!h)
+		return;
 	h->handshakes++;
 	h->hs_us_total += us;
 	/* b < CANARY_HS_BUCKETS already; the verifier wants it seen. */
@@ -238,130 +245,223 @@ static __always_inline void health_handshake(struct canary_health *h,
 		h->hs_bucket[b]++;
 }
 
-/* Connection @e answered (SYN-ACK) at @now: its handshake timed once. */
-static __always_inline void health_answered(struct canary_hs *e, __u64 now)
+/* The connection reset by the endpoint: refused before its SYN-ACK,
+ * reset_early within CANARY_EARLY_RESET_MS after it. */
+static __always_inline void hs_reset(__u32 svc_id, __u32 v, __u32 state,
+				     __u64 age_ns, __u64 now)
 {
 	struct canary_health *h;
+	bool refused = state == CANARY_HS_SYN;
 
-	if (e->state == CANARY_HS_OPEN)
+	if (!refused && (state != CANARY_HS_OPEN ||
+			 age_ns > CANARY_EARLY_RESET_MS * NS_PER_MS))
 		return;
-	h = health_of(e->svc_id, e->version);
-	if (h)
-		health_handshake(h, now - e->ts_ns);
-	e->state = CANARY_HS_OPEN;
-	e->ts_ns = now;
-}
-
-/* Connection @e reset by the endpoint at @now: refused before its
- * SYN-ACK, reset_early within CANARY_EARLY_RESET_MS after it. */
-static __always_inline void health_reset(const struct canary_hs *e, __u64 now)
-{
-	struct canary_health *h = health_of(e->svc_id, e->version);
-	bool refused = e->state == CANARY_HS_SYN;
-
-	if (!refused && (e->state != CANARY_HS_OPEN ||
-			 now - e->ts_ns > CANARY_EARLY_RESET_MS * NS_PER_MS))
-		return;
+	h = health_of(svc_id, v);
 	if (h && refused)
 		h->refused++;
 	else if (h)
 		h->reset_early++;
-	guard_fail(e->svc_id, e->version, now);
+	guard_fail(svc_id, v, now);
+}
+
+/* The hs_*() steps for a socket's canary_sockhs entry @e at @now. */
+static __always_inline void health_unanswered(struct canary_hs *e, __u64 now)
+{
+	if (hs_unanswered(e->svc_id, e->version, e->state, now - e->ts_ns, now))
+		e->state = CANARY_HS_LATE;
+}
+
+static __always_inline void health_answered(struct canary_hs *e, __u64 now)
+{
+	if (e->state == CANARY_HS_OPEN)
+		return;
+	hs_answered(e->svc_id, e->version, now - e->ts_ns);
+	e->state = CANARY_HS_OPEN;
+	e->ts_ns = now;
+}
+
+static __always_inline void health_reset(const struct canary_hs *e, __u64 now)
+{
+	hs_reset(e->svc_id, e->version, e->state, now - e->ts_ns, now);
+}
+
+/* The handshake state of flow entry @f: a canary_hs.state, or -1 when
+ * none is followed. */
+static __always_inline int flow_hs_state(const union lb_flow *f, bool is6)
+{
+	return (int)((FAM_VAL(f, is6, flags) & CANARY_FLOW_HS_MASK) >>
+		     CANARY_FLOW_HS_SHIFT) - 1;
+}
+
+/* Sets flow entry @f's handshake to @state (-1: none), stamped @stamp. */
+static __always_inline void flow_hs_set(union lb_flow *f, int state,
+					__u32 stamp, bool is6)
+{
+	__u8 hs = ((state + 1) << CANARY_FLOW_HS_SHIFT) & CANARY_FLOW_HS_MASK;
+
+	FAM_VAL(f, is6, flags) = (FAM_VAL(f, is6, flags) &
+				  ~CANARY_FLOW_HS_MASK) | hs;
+	FAM_VAL(f, is6, hs_stamp) = stamp;
+}
+
+/* How long ago, in ns, flow entry @f's handshake stamp was at @now. */
+static __always_inline __u64 flow_hs_age(const union lb_flow *f, __u64 now,
+					 bool is6)
+{
+	__u32 d = canary_hs_stamp(now) - FAM_VAL(f, is6, hs_stamp);
+
+	return (__u64)d << CANARY_HS_STAMP_SHIFT;
 }
 
 /*
- * A client's SYN of connection @k (its forward key, of the family @is6)
- * placed on version @v of service @svc_id: its handshake starts
- * (canary_hs). The SYN of a connection already waiting is the client's
- * retransmission: unanswered once the first is CANARY_SYN_TIMEOUT_MS old.
- *
- * A global function, as health_reply_fn(): the verifier checks it once,
- * not at each of the call sites the inlined paths would give it (both
- * families, XDP and tc), which kept the programs' load time in bounds.
+ * The SYN of a connection whose 5-tuple already has flow entry @e, placed
+ * as @n: the SYN of a connection still waiting (SYN or LATE) is the
+ * client's retransmission, unanswered once the first is
+ * CANARY_SYN_TIMEOUT_MS old; placed on the same version of the same
+ * service (not elsewhere because the guard shed the first's version), it
+ * keeps the first SYN's state and time in @n. Returns 1 then, else 0:
+ * a new connection (the entry is an ended one's, or an older config's).
  */
-__noinline int health_syn_fn(union lb_flow_key *k, __u32 svc_id, __u32 v,
-			     __u32 is6)
+static __always_inline int flow_syn_again(union lb_flow *e, union lb_flow *n,
+					  __u64 now, bool is6)
 {
-	void *map = is6 ? (void *)&canary_hs6 : (void *)&canary_hs;
-	struct canary_hs *e, n = {};
-	__u64 now = bpf_ktime_get_ns();
+	int state = flow_hs_state(e, is6);
+	__u32 svc_id = FAM_VAL(e, is6, svc_id), v = FAM_VAL(e, is6, version);
 
-	if (!k)
+	if (state != CANARY_HS_SYN && state != CANARY_HS_LATE)
 		return 0;
-	n.ts_ns = now;
-	n.svc_id = svc_id;
-	n.version = v;
-	/* A fresh connection's entry in one walk of its bucket; the lookup
-	 * only when one is there (a retransmission, a reused 5-tuple). */
-	if (bpf_map_update_elem(map, k, &n, BPF_NOEXIST)) {
-		e = bpf_map_lookup_elem(map, k);
-		if (e && e->state != CANARY_HS_OPEN) {
-			/* The first SYN's fate first: a retransmission
-			 * placed elsewhere (the guard shed its version) is
-			 * a new attempt. */
-			health_unanswered(e, now);
-			if (e->svc_id == svc_id && e->version == v)
-				return 0;
-		}
-		bpf_map_update_elem(map, k, &n, BPF_ANY);
-	}
-	health_count_new(svc_id, v, now);
-	return 0;
+	if (hs_unanswered(svc_id, v, state, flow_hs_age(e, now, is6), now))
+		state = CANARY_HS_LATE;
+	if (svc_id != FAM_VAL(n, is6, svc_id) || v != FAM_VAL(n, is6, version))
+		return 0;
+	flow_hs_set(n, state, FAM_VAL(e, is6, hs_stamp), is6);
+	return 1;
+}
+
+/*
+ * Records @n, the placement of a client's SYN, as the flow entry of key
+ * @k, its handshake starting now (CANARY_HS_SYN). A fresh 5-tuple's entry
+ * in one insert; an entry already there (a retransmission, a reused
+ * 5-tuple) is looked up only then, flow_syn_again() decides whether its
+ * handshake goes on, and @n is written over it in place (the SYN placed
+ * by the current config replaces any older entry, with no second
+ * insert). Returns 0 for a new connection, 1 for a retransmission, -1
+ * when the entry could not be made.
+ */
+static __always_inline int health_syn_at(union lb_flow_key *k,
+					 union lb_flow *n, bool is6)
+{
+	void *map = FAM_MAP(is6, canary_flow_v3, canary_flow6_v3);
+	__u64 now = bpf_ktime_get_ns();
+	union lb_flow *e;
+	int again;
+
+	flow_hs_set(n, CANARY_HS_SYN, canary_hs_stamp(now), is6);
+	if (!bpf_map_update_elem(map, k, n, BPF_NOEXIST))
+		return 0;
+	e = bpf_map_lookup_elem(map, k);
+	if (!e) /* evicted in between */
+		return bpf_map_update_elem(map, k, n, BPF_ANY) ? -1 : 0;
+	again = flow_syn_again(e, n, now, is6);
+	lb_flow_copy(e, n, is6);
+	return again;
+}
+
+/*
+ * health_syn_at() as global functions, one per family: the verifier
+ * checks each once, not at each of the call sites the inlined paths would
+ * give it (XDP and tc), which kept the programs' load time in bounds.
+ */
+__noinline int health_syn4(union lb_flow_key *k, union lb_flow *n)
+{
+	if (!k || !n)
+		return -1;
+	return health_syn_at(k, n, false);
+}
+
+__noinline int health_syn6(union lb_flow_key *k, union lb_flow *n)
+{
+	if (!k || !n)
+		return -1;
+	return health_syn_at(k, n, true);
+}
+
+/*
+ * Whether the SYN @p, placed as @f, starts a handshake to follow: not
+ * while the flood guard skips SYNs (flow_flood_now(), the cost of a
+ * flood's SYNs stays a plain insert), so the reply path may match
+ * SYN-ACKs by placement.
+ */
+static __always_inline bool health_follows(const struct pkt *p)
+{
+	return lb_is_syn(p) && !flow_flood_now();
 }
 
 /*
  * A new connection of service @svc_id on version @v: packet @p, a TCP SYN
- * (health_syn_fn()) or a UDP packet that made a new flow. A SYN the flood
- * guard did not record (@recorded false, flowage.h) is counted by
- * sampling (health_count_unrecorded(), the path a flood takes, with no
- * clock read unless the service's guard, which @guarded says it has,
- * counts it); every other SYN while the guard skips SYNs is counted:
- * neither has its handshake followed (no canary_hs entry made).
+ * or a UDP packet that made a new flow. A SYN the flood guard did not
+ * record (@recorded false, flowage.h) is counted by sampling
+ * (health_count_unrecorded(), the path a flood takes, with no clock read
+ * unless the service's guard, which @guarded says it has, counts it); a
+ * retransmitted SYN (@again, health_syn_at()) is the same connection,
+ * not counted again; every other one is.
  */
-static __always_inline void health_new(const struct pkt *p, __u32 svc_id,
-				       __u32 v, bool recorded, bool guarded,
-				       bool is6)
+static __always_inline void health_new(__u32 svc_id, __u32 v, bool recorded,
+				       bool again, bool guarded)
 {
-	union lb_flow_key k;
-
-	if (!recorded) {
+	if (!recorded)
 		health_count_unrecorded(svc_id, v, guarded);
-		return;
-	}
-	if (p->proto != CANARY_PROTO_TCP || flow_flood_now()) {
+	else if (!again)
 		health_count_new(svc_id, v, 0);
-		return;
-	}
-	lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto,
-		    is6);
-	health_syn_fn(&k, svc_id, v, is6);
 }
 
 /*
- * The endpoint's answer in connection @k (the client's forward key),
- * TCP @flags: a SYN-ACK times the handshake, a RST before it is refused,
- * one within CANARY_EARLY_RESET_MS after it reset_early; a RST or FIN
- * ends the tracking. Global, as health_syn_fn().
+ * The endpoint's answer in the connection of flow key @k (the client's
+ * forward key), TCP @flags, in its flow entry: a SYN-ACK times the
+ * handshake, a RST before it is refused, one within
+ * CANARY_EARLY_RESET_MS after it reset_early; a RST or FIN ends the
+ * following (the flow's own closing is flow_touch()'s).
  */
-__noinline int health_reply_fn(union lb_flow_key *k, __u32 flags, __u32 is6)
+static __always_inline void health_reply_at(union lb_flow_key *k,
+					    __u32 flags, bool is6)
 {
-	void *map = is6 ? (void *)&canary_hs6 : (void *)&canary_hs;
-	struct canary_hs *e;
-	__u64 now;
+	void *map = FAM_MAP(is6, canary_flow_v3, canary_flow6_v3);
+	union lb_flow *e = bpf_map_lookup_elem(map, k);
+	__u32 svc_id, v;
+	__u64 now, age;
+	int state;
 
-	if (!k)
-		return 0;
-	e = bpf_map_lookup_elem(map, k);
 	if (!e)
-		return 0;
+		return;
+	state = flow_hs_state(e, is6);
+	if (state < 0)
+		return;
 	now = bpf_ktime_get_ns();
+	age = flow_hs_age(e, now, is6);
+	svc_id = FAM_VAL(e, is6, svc_id);
+	v = FAM_VAL(e, is6, version);
 	if (flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) {
 		if (flags & TCP_FLAG_RST)
-			health_reset(e, now);
-		bpf_map_delete_elem(map, k);
-	} else if (flags & TCP_FLAG_SYN) {
-		health_answered(e, now);
+			hs_reset(svc_id, v, state, age, now);
+		FAM_VAL(e, is6, flags) &= ~CANARY_FLOW_HS_MASK;
+	} else if ((flags & TCP_FLAG_SYN) && state != CANARY_HS_OPEN) {
+		hs_answered(svc_id, v, age);
+		flow_hs_set(e, CANARY_HS_OPEN, canary_hs_stamp(now), is6);
 	}
+}
+
+/* health_reply_at() as global functions, one per family, as health_syn4(). */
+__noinline int health_reply4(union lb_flow_key *k, __u32 flags)
+{
+	if (k)
+		health_reply_at(k, flags, false);
+	return 0;
+}
+
+__noinline int health_reply6(union lb_flow_key *k, __u32 flags)
+{
+	if (k)
+		health_reply_at(k, flags, true);
 	return 0;
 }
 
@@ -379,12 +479,15 @@ static __always_inline void health_reply_of(const struct pkt *p,
 	    !(p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)))
 		return;
 	lb_flow_key(&k, client, vip, cport, vport, p->proto, is6);
-	health_reply_fn(&k, p->tcp_flags, is6);
+	if (is6)
+		health_reply6(&k, p->tcp_flags);
+	else
+		health_reply4(&k, p->tcp_flags);
 }
 
 /* The refusal of version @v of service @svc_id (an ICMP unreachable about
  * one of its UDP flows): counted, and in the guard's window. Global, as
- * health_syn_fn(): the ICMP paths of both families share one check. */
+ * health_syn4(): the ICMP paths of both families share one check. */
 __noinline int health_refused_fn(__u32 svc_id, __u32 v)
 {
 	struct canary_health *h = health_of(svc_id, v);

@@ -24,6 +24,8 @@ enum lb_result {
 	LB_ERROR,       /* the flow could not be recorded */
 	LB_FLOW_UNRECORDED, /* new flow, endpoint picked, not recorded: a SYN
 			     * past the flood guard's rate (lb_place()) */
+	LB_FLOW_AGAIN,  /* a SYN retransmitted: placed and recorded again,
+			 * its handshake still the first SYN's */
 };
 
 static __always_inline struct canary_global *global_stats(void)
@@ -427,7 +429,7 @@ lb_backend_flow(const union lb_backend *be, const __be32 *client,
 		__be16 cport, __u8 proto, const __be32 *ep, __be16 ep_port,
 		const __be32 *skip_vip, __be16 skip_port, int touch, bool is6)
 {
-	void *flow_map = FAM_MAP(is6, canary_flow, canary_flow6_v2);
+	void *flow_map = FAM_MAP(is6, canary_flow_v3, canary_flow6_v3);
 	__u16 now = flow_now();
 	union lb_flow *f;
 	union lb_flow_key fk;
@@ -615,7 +617,8 @@ static __always_inline bool lb_flow(const struct pkt *p, union lb_flow *out,
 	lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto, is6);
 	if (lb_is_syn(p))
 		return false;
-	f = bpf_map_lookup_elem(FAM_MAP(is6, canary_flow, canary_flow6_v2), &k);
+	f = bpf_map_lookup_elem(FAM_MAP(is6, canary_flow_v3, canary_flow6_v3),
+				&k);
 	if (!f)
 		return false;
 	now = flow_now();
@@ -628,9 +631,27 @@ static __always_inline bool lb_flow(const struct pkt *p, union lb_flow *out,
 }
 
 /*
+ * Records new flow @out of packet @p: a SYN whose handshake is followed
+ * through health_syn4/6() (its state in the entry: one insert for a
+ * fresh 5-tuple), anything else as it is. Returns 0, 1 for a SYN
+ * retransmitted (health_syn_at()), or -1.
+ */
+static __always_inline int lb_record(const struct pkt *p, union lb_flow *out,
+				     bool is6)
+{
+	union lb_flow_key k;
+
+	if (!health_follows(p))
+		return lb_flow_insert(p, out, is6) ? -1 : 0;
+	lb_flow_key(&k, p->saddr6, p->daddr6, p->sport, p->dport, p->proto,
+		    is6);
+	return is6 ? health_syn6(&k, out) : health_syn4(&k, out);
+}
+
+/*
  * Places a packet of service @svc that has no live flow entry: a SYN
  * (never looked up, lb_is_syn()), another new flow, or one whose entry
- * was lost or aged out. The entry made replaces any there (BPF_ANY);
+ * was lost or aged out. The entry made replaces any there (lb_record());
  * a SYN past the flood guard's rate makes none (flow_guard_admits(),
  * LB_FLOW_UNRECORDED).
  */
@@ -677,10 +698,11 @@ static __always_inline int lb_place(const struct pkt *p,
 	    !(svc->flags & CANARY_SVC_F_SHARED) && !flow_guard_admits())
 		return LB_FLOW_UNRECORDED;
 	flow_touch(out, p->proto, p->tcp_flags, flow_now(), is6);
-	if (lb_flow_insert(p, out, is6))
+	ret = lb_record(p, out, is6);
+	if (ret < 0)
 		return LB_ERROR;
 	GLOBAL_INC(g, flow_inserts);
-	return LB_FLOW_NEW;
+	return ret ? LB_FLOW_AGAIN : LB_FLOW_NEW;
 }
 
 /* Counts a translated packet (and a new flow) for its service and version. */

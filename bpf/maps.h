@@ -129,7 +129,7 @@ struct {
 	__type(key, struct canary_flow_key);
 	__type(value, struct canary_flow);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_flow SEC(".maps");
+} canary_flow_v3 SEC(".maps"); /* CANARY_MAP_FLOW */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -218,7 +218,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_txn SEC(".maps");
 
-/* IPv6 twins of canary_svc, canary_ver, canary_flow, canary_backend and
+/* IPv6 twins of canary_svc, canary_ver, canary_flow_v3, canary_backend and
  * canary_pins (see include/canary.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -239,14 +239,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_ver6 SEC(".maps");
 
-/* Sized like canary_flow by the loader (attach --flow-entries). */
+/* Sized like canary_flow_v3 by the loader (attach --flow-entries). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, CANARY_FLOW_ENTRIES);
 	__type(key, struct canary_flow6_key);
 	__type(value, struct canary_flow6);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_flow6_v2 SEC(".maps"); /* CANARY_MAP_FLOW6 */
+} canary_flow6_v3 SEC(".maps"); /* CANARY_MAP_FLOW6 */
 
 /* The way back for source-NATed IPv6 flows; sized like the flow table. */
 struct {
@@ -295,24 +295,6 @@ struct {
 	__type(value, struct canary_health);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } canary_health SEC(".maps");
-
-/* TCP connections in handshake, per family; touched by SYN, SYN-ACK, RST
- * and FIN packets only. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CANARY_HS_ENTRIES);
-	__type(key, struct canary_flow_key);
-	__type(value, struct canary_hs);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_hs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, CANARY_HS_ENTRIES);
-	__type(key, struct canary_flow6_key);
-	__type(value, struct canary_hs);
-	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} canary_hs6 SEC(".maps");
 
 /* Handshake state of balanced TCP sockets (socket-level balancing). */
 struct {

@@ -146,7 +146,7 @@ _Static_assert(CANARY_HRW_MAX <= CANARY_MAX_ENDPOINTS, "CANARY_HRW_MAX");
 #define CANARY_MAP_SVC "canary_svc_v2" /* v2: per-service slots */
 #define CANARY_MAP_VER "canary_ver"
 #define CANARY_MAP_META "canary_meta_v3" /* v2: IPv6 fields; v3: a hash */
-#define CANARY_MAP_FLOW "canary_flow"
+#define CANARY_MAP_FLOW "canary_flow_v3" /* v3: handshake state and stamp */
 #define CANARY_MAP_BACKEND "canary_backend"
 #define CANARY_MAP_STATS "canary_stats"
 #define CANARY_MAP_GLOBAL "canary_global"
@@ -166,8 +166,6 @@ _Static_assert(CANARY_HRW_MAX <= CANARY_MAX_ENDPOINTS, "CANARY_HRW_MAX");
 #define CANARY_MAP_GUARD "canary_guard"
 #define CANARY_MAP_FLOOD "canary_flood"
 #define CANARY_MAP_HEALTH "canary_health"
-#define CANARY_MAP_HS "canary_hs"
-#define CANARY_MAP_HS6 "canary_hs6"
 #define CANARY_MAP_SVCGUARD "canary_svcguard"
 #define CANARY_MAP_SOCKHS "canary_sockhs"
 #define CANARY_MAP_NAMES "canary_names"
@@ -178,7 +176,7 @@ _Static_assert(CANARY_HRW_MAX <= CANARY_MAX_ENDPOINTS, "CANARY_HRW_MAX");
  * canary_ring_v2, canary_meta and the counters are indexed by it alike. */
 #define CANARY_MAP_SVC6 "canary_svc6_v2" /* v2: per-service slots */
 #define CANARY_MAP_VER6 "canary_ver6"
-#define CANARY_MAP_FLOW6 "canary_flow6_v2" /* v2: snat_port */
+#define CANARY_MAP_FLOW6 "canary_flow6_v3" /* v2: snat_port; v3: handshake */
 #define CANARY_MAP_BACKEND6 "canary_backend6"
 #define CANARY_MAP_PINS6 "canary_pins6"
 #define CANARY_MAP_SOCK6 "canary_sock6"
@@ -440,10 +438,13 @@ _Static_assert(sizeof(struct canary_meta) ==
 #define CANARY_AFFINITY_CLIENT_IP 1 /* client address hash (sessionAffinity) */
 
 /*
- * canary_flow (LRU hash): the forward 5-tuple of a translated flow as the
- * client sent it, to the endpoint it was given. Config-independent: a flow
- * keeps its endpoint whatever the weights do. The reply path looks it up
- * too (see canary_backend).
+ * canary_flow_v3 (LRU hash): the forward 5-tuple of a translated flow as
+ * the client sent it, to the endpoint it was given. Config-independent: a
+ * flow keeps its endpoint whatever the weights do. The reply path looks it
+ * up too (see canary_backend), and follows a TCP connection's handshake in
+ * it (canary_health): a new connection is one insert, not two. v3: hs_stamp
+ * and the CANARY_FLOW_HS_* bits (the first 16 bytes are canary_flow's
+ * layout, carried over by migrate.c).
  */
 struct canary_flow_key {
 	__be32 saddr;  /* client address */
@@ -463,14 +464,35 @@ struct canary_flow {
 	__u32 svc_id;    /* service id, for counters */
 	__be16 snat_port; /* with CANARY_FLOW_F_SNAT: our source port */
 	__u16 seen;      /* last packet, canary_stamp() units; 0: unknown */
+	__u32 hs_stamp;  /* with a CANARY_FLOW_HS_* state: the SYN's, then the
+			  * SYN-ACK's time, canary_hs_stamp() units */
+	__u32 reserved;  /* zero */
 };
-_Static_assert(sizeof(struct canary_flow) == 16, "canary_flow size");
+_Static_assert(sizeof(struct canary_flow) == 24, "canary_flow size");
+#define CANARY_FLOW_V1_SIZE 16 /* canary_flow's value, before v3 */
 
 /* canary_flow.flags */
 #define CANARY_FLOW_F_SNAT (1 << 0) /* source rewritten to the node's */
 /* TCP: a FIN or RST went by, from either side: the flow ages out after
  * the closing timeout (canary_timeouts), not the open one. */
 #define CANARY_FLOW_F_CLOSING (1 << 1)
+/* Bits 2-3: the handshake of a TCP connection whose SYN made the entry
+ * (bpf/health.h), a canary_hs.state plus one; 0: none followed (UDP, an
+ * entry made by a later packet or during a SYN flood, a handshake over:
+ * the endpoint's RST or FIN ends it). */
+#define CANARY_FLOW_HS_SHIFT 2
+#define CANARY_FLOW_HS_MASK (3 << CANARY_FLOW_HS_SHIFT)
+#define CANARY_FLOW_HS(state) (((state) + 1) << CANARY_FLOW_HS_SHIFT)
+
+/* The handshake stamp of CLOCK_MONOTONIC @ns: 1.024 us units in 32 bits,
+ * which wrap after 73 minutes; handshakes are timed by the difference of
+ * two stamps (wrap-safe), and their windows (CANARY_SYN_TIMEOUT_MS,
+ * CANARY_EARLY_RESET_MS) are far shorter. */
+#define CANARY_HS_STAMP_SHIFT 10
+static inline __attribute__((always_inline)) __u32 canary_hs_stamp(__u64 ns)
+{
+	return (__u32)(ns >> CANARY_HS_STAMP_SHIFT);
+}
 
 /*
  * Flow ageing, like conntrack's and Cilium's CT timeouts. A flow entry
@@ -856,8 +878,10 @@ struct canary_flow6_key {
 };
 _Static_assert(sizeof(struct canary_flow6_key) == 40, "canary_flow6_key size");
 
-/* canary_flow6_v2 (LRU hash): canary_flow for IPv6. v2: snat_port (the
- * first 24 bytes are canary_flow6's layout, carried over by migrate.c). */
+/* canary_flow6_v3 (LRU hash): canary_flow for IPv6. v2: snat_port; v3:
+ * hs_stamp (the first 24 bytes are canary_flow6's layout, the first 28
+ * canary_flow6_v2's, carried over by migrate.c). The value stays 32 bytes
+ * as the kernel stores it (values are rounded up to 8 bytes). */
 struct canary_flow6 {
 	__be32 ep_addr[4]; /* endpoint chosen for the flow */
 	__be16 ep_port;    /* target port */
@@ -866,9 +890,11 @@ struct canary_flow6 {
 	__u32 svc_id;      /* service id, for counters */
 	__be16 snat_port;  /* with CANARY_FLOW_F_SNAT: our source port */
 	__u16 seen;        /* last packet, canary_stamp() units; 0: unknown */
+	__u32 hs_stamp;    /* as canary_flow's */
 };
-_Static_assert(sizeof(struct canary_flow6) == 28, "canary_flow6 size");
+_Static_assert(sizeof(struct canary_flow6) == 32, "canary_flow6 size");
 #define CANARY_FLOW6_V1_SIZE 24 /* canary_flow6's value, before v2 */
+#define CANARY_FLOW6_V2_SIZE 28 /* canary_flow6_v2's value, before v3 */
 
 /*
  * canary_snat6 (LRU hash): canary_snat for IPv6, the way back of a
@@ -936,7 +962,7 @@ struct canary_sock6 {
 _Static_assert(sizeof(struct canary_sock6) == 44, "canary_sock6 size");
 
 /*
- * Connection health (issue 17). Three maps, all new names: a pin dir made
+ * Connection health (issue 17). Its maps all have new names: a pin dir made
  * before them gets them created empty at the in-place upgrade, and empty
  * means "nothing counted yet" and "no guard".
  *
@@ -946,7 +972,8 @@ _Static_assert(sizeof(struct canary_sock6) == 44, "canary_sock6 size");
  * new connections, as this node sees them.
  *
  * TCP. A client's SYN that the data plane places is a new connection;
- * its time is kept in canary_hs (canary_hs6) until the endpoint answers.
+ * its time is kept in its flow entry (canary_flow_v3's hs_stamp and
+ * CANARY_FLOW_HS_* state) until the endpoint answers.
  * The endpoint's SYN-ACK (seen by tc egress on its way to the client, or
  * by ingress for a source-NATed flow) ends the handshake: its time goes
  * into the histogram. A RST instead of the SYN-ACK is refused. A RST
@@ -976,10 +1003,6 @@ _Static_assert(sizeof(struct canary_sock6) == 44, "canary_sock6 size");
 #define CANARY_EARLY_RESET_MS 1000 /* a RST this soon after the SYN-ACK is
 				    * reset_early, ms */
 #endif
-#ifndef CANARY_HS_ENTRIES
-#define CANARY_HS_ENTRIES 65536 /* connections in handshake (or in their first
-				 * CANARY_EARLY_RESET_MS) tracked, per family */
-#endif
 
 struct canary_health {
 	__u64 new_conns;   /* TCP SYNs placed on this version; UDP new flows */
@@ -997,11 +1020,13 @@ _Static_assert(sizeof(struct canary_health) == 48 + 8 * CANARY_HS_BUCKETS,
 	       "canary_health size");
 
 /*
- * canary_hs (LRU hash, key struct canary_flow_key) and canary_hs6 (key
- * struct canary_flow6_key): a TCP connection between the client's SYN
- * and the end of its early-reset window. Written by the data plane only;
- * an entry the LRU evicts (more than CANARY_HS_ENTRIES connections in
- * handshake at once) is simply not counted.
+ * canary_sockhs (socket storage): a TCP socket that socket-level
+ * balancing sent to an endpoint, between its SYN and the end of its
+ * early-reset window, followed by the kernel's own callbacks (sockops):
+ * the SYN sent, the connection established, a SYN retransmitted, the
+ * socket closed. (Older releases kept a packet-path connection's
+ * handshake in LRU tables of this value too, canary_hs and canary_hs6;
+ * its flow entry holds it now, CANARY_FLOW_HS_*.)
  */
 struct canary_hs {
 	__u64 ts_ns;      /* CLOCK_MONOTONIC: the SYN, then the SYN-ACK */
@@ -1012,12 +1037,7 @@ struct canary_hs {
 };
 _Static_assert(sizeof(struct canary_hs) == 16, "canary_hs size");
 
-/* canary_sockhs (socket storage, value struct canary_hs): the same for a
- * TCP socket that socket-level balancing sent to an endpoint, followed
- * by the kernel's own callbacks (sockops): the SYN sent, the connection
- * established, a SYN retransmitted, the socket closed. */
-
-/* canary_hs.state */
+/* canary_hs.state; in a flow entry, CANARY_FLOW_HS(state) */
 #define CANARY_HS_SYN 0      /* SYN seen, no answer yet */
 #define CANARY_HS_LATE 1     /* SYN unanswered, counted as such */
 #define CANARY_HS_OPEN 2     /* SYN-ACK seen at ts_ns */

@@ -124,28 +124,71 @@ static bool endpoint_unreachable(struct test_env *env, struct conn *c)
 			 TC_ACT_UNSPEC, "icmp");
 }
 
-/* Makes @c's handshake entry @ms older, as if that much time passed. */
+/* @c's flow key into @k4 or @k6; returns the one of its family. */
+static void *flow_key_of(const struct conn *c, struct canary_flow_key *k4,
+			 struct canary_flow6_key *k6)
+{
+	*k6 = (struct canary_flow6_key){ .sport = htons(c->sport),
+					 .dport = htons(c->dport),
+					 .proto = c->proto };
+	*k4 = (struct canary_flow_key){ .saddr = c->client[0],
+					.daddr = c->vip[0],
+					.sport = htons(c->sport),
+					.dport = htons(c->dport),
+					.proto = c->proto };
+	memcpy(k6->saddr, c->client, 16);
+	memcpy(k6->daddr, c->vip, 16);
+	return c->v6 ? (void *)k6 : (void *)k4;
+}
+
+/* The flow table of @c's family. */
+static int flow_fd(struct test_env *env, const struct conn *c)
+{
+	return bpf_map__fd(c->v6 ? env->skel->maps.canary_flow6_v3 :
+				   env->skel->maps.canary_flow_v3);
+}
+
+/* Makes the handshake in @c's flow entry @ms older, as if that much time
+ * passed (rounded up to whole stamp units). */
 static bool hs_age(struct test_env *env, const struct conn *c, __u64 ms)
 {
-	struct canary_flow6_key k6 = { .sport = htons(c->sport),
-				       .dport = htons(c->dport),
-				       .proto = c->proto };
-	struct canary_flow_key k4 = { .saddr = c->client[0],
-				      .daddr = c->vip[0],
-				      .sport = htons(c->sport),
-				      .dport = htons(c->dport),
-				      .proto = c->proto };
-	int fd = bpf_map__fd(c->v6 ? env->skel->maps.canary_hs6 :
-				     env->skel->maps.canary_hs);
-	void *k = c->v6 ? (void *)&k6 : (void *)&k4;
-	struct canary_hs e;
+	__u32 units = (ms * 1000000ull + (1u << CANARY_HS_STAMP_SHIFT) - 1) >>
+		      CANARY_HS_STAMP_SHIFT;
+	struct canary_flow6_key k6;
+	struct canary_flow_key k4;
+	void *k = flow_key_of(c, &k4, &k6);
+	union {
+		struct canary_flow v4;
+		struct canary_flow6 v6;
+	} f;
+	int fd = flow_fd(env, c);
 
-	memcpy(k6.saddr, c->client, 16);
-	memcpy(k6.daddr, c->vip, 16);
-	if (!ASSERT_OK(bpf_map_lookup_elem(fd, k, &e), "handshake entry"))
+	if (!ASSERT_OK(bpf_map_lookup_elem(fd, k, &f), "flow entry"))
 		return false;
-	e.ts_ns -= ms * 1000000ull;
-	return ASSERT_OK(bpf_map_update_elem(fd, k, &e, BPF_EXIST), "aged");
+	if (c->v6)
+		f.v6.hs_stamp -= units;
+	else
+		f.v4.hs_stamp -= units;
+	return ASSERT_OK(bpf_map_update_elem(fd, k, &f, BPF_EXIST), "aged");
+}
+
+/* The handshake state in @c's flow entry: a canary_hs.state, -1 for
+ * none, -2 for no entry. */
+static int hs_state(struct test_env *env, const struct conn *c)
+{
+	struct canary_flow6_key k6;
+	struct canary_flow_key k4;
+	void *k = flow_key_of(c, &k4, &k6);
+	union {
+		struct canary_flow v4;
+		struct canary_flow6 v6;
+	} f;
+	__u8 flags;
+
+	if (bpf_map_lookup_elem(flow_fd(env, c), k, &f))
+		return -2;
+	flags = c->v6 ? f.v6.flags : f.v4.flags;
+	return ((flags & CANARY_FLOW_HS_MASK) >> CANARY_FLOW_HS_SHIFT) - 1;
 }
 
 static struct canary_addr a6(const char *s)
@@ -201,7 +244,10 @@ static void counters(struct test_env *env, bool v6)
 
 	test__start_subtest(v6 ? "handshake_timed_v6" : "handshake_timed_v4");
 	c = v6 ? conn6(IPPROTO_TCP, 30001) : conn4(IPPROTO_TCP, 0x0a000002, 30001);
-	if (client_pkt(env, &c, SYN) && endpoint_pkt(env, &c, SYN | ACK)) {
+	if (client_pkt(env, &c, SYN) &&
+	    ASSERT_EQ(hs_state(env, &c), CANARY_HS_SYN, "SYN in flow entry") &&
+	    endpoint_pkt(env, &c, SYN | ACK)) {
+		ASSERT_EQ(hs_state(env, &c), CANARY_HS_OPEN, "open");
 		h = env_health(env, id, 1);
 		ASSERT_EQ(h.new_conns - h0.new_conns, 1, "new connection");
 		ASSERT_EQ(h.handshakes - h0.handshakes, 1, "handshake timed");
@@ -219,9 +265,25 @@ static void counters(struct test_env *env, bool v6)
 
 	test__start_subtest(v6 ? "reset_early_v6" : "reset_early_v4");
 	h0 = env_health(env, id, 1);
-	if (endpoint_pkt(env, &c, RST | ACK))
+	if (endpoint_pkt(env, &c, RST | ACK)) {
 		ASSERT_EQ(env_health(env, id, 1).reset_early - h0.reset_early, 1,
 			  "RST after the SYN-ACK");
+		ASSERT_EQ(hs_state(env, &c), -1, "no longer followed");
+	}
+	/* The same 5-tuple again (a reused client port): a new connection,
+	 * its entry's handshake started anew, and timed again. */
+	h0 = env_health(env, id, 1);
+	if (client_pkt(env, &c, SYN) &&
+	    ASSERT_EQ(hs_state(env, &c), CANARY_HS_SYN, "followed again") &&
+	    endpoint_pkt(env, &c, SYN | ACK)) {
+		h = env_health(env, id, 1);
+		ASSERT_EQ(h.new_conns - h0.new_conns, 1, "reused: new one");
+		ASSERT_EQ(h.handshakes - h0.handshakes, 1, "reused: timed");
+	}
+	h0 = env_health(env, id, 1);
+	if (endpoint_pkt(env, &c, RST | ACK))
+		ASSERT_EQ(env_health(env, id, 1).reset_early - h0.reset_early, 1,
+			  "reused: RST after the SYN-ACK");
 	/* A RST after a FIN (an ordinary close) is no failure. */
 	c.sport++;
 	if (client_pkt(env, &c, SYN) && endpoint_pkt(env, &c, SYN | ACK) &&

@@ -196,14 +196,14 @@ done
 hold_start 50
 hold_cmd "" hold_open || fail kill9_resume "no answer from client.py hold"
 before=$(svc_state "$SVC")
-flows_before=$(nsx "$NS_NODE" bpftool map dump pinned "$PIN_DIR/canary_flow" 2>/dev/null | grep -c '"key"')
+flows_before=$(nsx "$NS_NODE" bpftool map dump pinned "$PIN_DIR/canary_flow_v3" 2>/dev/null | grep -c '"key"')
 sys_nofail kill -KILL "$AGENT_PID"
 wait "$AGENT_PID" 2>/dev/null
 agent_start
 ok=""
 wait_ready && ok=1
 after=$(svc_state "$SVC")
-flows_after=$(nsx "$NS_NODE" bpftool map dump pinned "$PIN_DIR/canary_flow" 2>/dev/null | grep -c '"key"')
+flows_after=$(nsx "$NS_NODE" bpftool map dump pinned "$PIN_DIR/canary_flow_v3" 2>/dev/null | grep -c '"key"')
 if [ -z "$ok" ]; then
 	fail kill9_resume "restarted agent not ready"
 elif [ "${before%|*}" != "${after%|*}" ] || [ "${after##*|}" -lt "${before##*|}" ] ||

@@ -13,9 +13,9 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-SMALL_MAPS=(canary_gen canary_svc_v2 canary_ver canary_ring_v2 canary_flow
+SMALL_MAPS=(canary_gen canary_svc_v2 canary_ver canary_ring_v2 canary_flow_v3
 	    canary_backend canary_global canary_pins canary_tx
-	    canary_svc6_v2 canary_ver6 canary_flow6_v2 canary_backend6 canary_pins6
+	    canary_svc6_v2 canary_ver6 canary_flow6_v3 canary_backend6 canary_pins6
 	    canary_node_v2 canary_snat6)
 BIG_MAPS=(canary_meta_v3 canary_stats canary_pinstat canary_svcguard)
 

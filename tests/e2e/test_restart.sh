@@ -9,7 +9,7 @@
 # then re-run. Every datagram must come back, no flow may change pod, every
 # held connection must still answer from its first pod, the programs on n0
 # must have been replaced and the counters kept.
-# Also: a pin dir holding a canary_flow of another layout is refused with a
+# Also: a pin dir holding a canary_flow_v3 of another layout is refused with a
 # message naming the map, exit 1, and nothing attached.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -84,21 +84,21 @@ sys.exit(0 if r["sent"] >= int(sys.argv[1]) and r["lost"] == 0
 	fi
 }
 
-# incompatible_case: a fresh pin dir with a canary_flow of 32-byte values.
+# incompatible_case: a fresh pin dir with a canary_flow_v3 of 32-byte values.
 incompatible_case() {
 	local dir=$PIN_DIR/incompat out rc=0
 	mkdir -p "$dir" &&
-		sys bpftool map create "$dir/canary_flow" type lru_hash key 16 \
-			value 32 entries 1024 name canary_flow ||
+		sys bpftool map create "$dir/canary_flow_v3" type lru_hash key 16 \
+			value 32 entries 1024 name canary_flow_v3 ||
 		{ fail incompatible_layout_refused "could not make the map"; return; }
 	out=$(nsx "$NS_NODE" "$CANARY_BIN" --pin-dir "$dir" attach up0 2>&1) || rc=$?
 	if [ "$rc" -ne 1 ]; then
 		fail incompatible_layout_refused "exit $rc, want 1: ${out:0:200}"
-	elif ! [[ $out =~ "map 'canary_flow'".*"does not match" ]]; then
+	elif ! [[ $out =~ "map 'canary_flow_v3'".*"does not match" ]]; then
 		fail incompatible_layout_refused "message does not name the map: ${out:0:200}"
 	elif [ "$(xdp_prog up0)" != 0 ] ||
 		[ -n "$(nsx "$NS_NODE" bpftool net show dev up0 | grep -E 'xdp|tcx|tc' | grep -v '^[a-z]*:$')" ] ||
-		[ "$(ls "$dir")" != canary_flow ]; then
+		[ "$(ls "$dir")" != canary_flow_v3 ]; then
 		fail incompatible_layout_refused "something was attached or pinned: $(ls "$dir")"
 	else
 		pass incompatible_layout_refused

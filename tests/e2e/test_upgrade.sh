@@ -3,26 +3,33 @@
 # An in-place upgrade across map renames: a pin dir as older releases
 # left it (canary_meta with 352-byte entries, Maglev chunks in
 # canary_ring, canary_node with IPv4 fields only, canary_flow6 without
-# snat_port, canary_svc and canary_svc6 with an entry per generation;
-# made here from the running maps with bpftool, the new names unpinned)
-# is taken over by a re-attach of this build, which carries them into
-# canary_meta_v3, canary_ring_v2, canary_node_v2, canary_flow6_v2,
-# canary_svc_v2 and canary_svc6_v2. Two upgrades in turn, each from the release that had
-# those maps: held IPv6 connections keep their pods through a weight
-# change after it (no grace period: only their carried flow entries keep
-# them) and the node section survives; then held IPv4 connections keep
-# their pods, the config and its weights survive, new connections split
-# as before through the old Maglev tables (an older release gave every
-# version one; this build none up to 16 endpoints), and set-weight works
-# on the carried config, after which the split holds by rendezvous.
+# snat_port, canary_svc and canary_svc6 with an entry per generation,
+# canary_flow and canary_flow6_v2 without the handshake, canary_hs and
+# canary_hs6; made here from the running maps with bpftool, the new names
+# unpinned) is taken over by a re-attach of this build, which carries them
+# into canary_meta_v3, canary_ring_v2, canary_node_v2, canary_flow_v3,
+# canary_flow6_v3, canary_svc_v2 and canary_svc6_v2 (canary_hs and
+# canary_hs6 are unpinned, their handshakes dropped). Three upgrades in
+# turn, each from the release that had those maps: held IPv6 connections
+# keep their pods through a weight change after it (no grace period:
+# only their carried flow entries keep them) and the node section
+# survives; then held IPv4 connections keep their pods, the config and
+# its weights survive, new connections split as before through the old
+# Maglev tables (an older release gave every version one; this build
+# none up to 16 endpoints), and set-weight works on the carried config,
+# after which the split holds by rendezvous; then held IPv4 connections
+# keep their pods through a weight change with their flow entries
+# carried from canary_flow, and connection health goes on counting.
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # old_layout MAP...: older releases' pins of the MAPs named (canary_meta,
 # canary_ring: before IPv6; canary_node, canary_flow6: before IPv6 SNAT;
-# canary_svc, canary_svc6: before per-service slots),
-# filled from their running successors, which are unpinned. Prints the
+# canary_svc, canary_svc6: before per-service slots; canary_flow,
+# canary_flow6_v2, canary_hs, canary_hs6: before handshakes in flow
+# entries), filled from their running successors, which are unpinned
+# (canary_hs and canary_hs6: one made-up handshake each). Prints the
 # number of entries copied per map.
 old_layout() {
 	"$PY" - "$PIN_DIR" "$@" <<'PY' || return 1
@@ -45,15 +52,19 @@ def meta():
            *[x[2:] for x in e["value"][:352]])
         n += 1
     return n
-def copy_hash(name, kind, key, value, size):
+def copy_hash(name, kind, key, value, size, src=None, flags_at=None):
+    # flags_at: the flags byte of a flow value, whose handshake bits
+    # (CANARY_FLOW_HS_MASK) no older release set
     bt("map", "create", pin + "/" + name, "type", kind, "key", str(key),
        "value", str(size), "entries", "262144" if kind == "hash" else "65536",
        *(["flags", "1"] if kind == "hash" else []), "name", name)
     n = 0
-    for e in json.loads(bt("map", "dump", "pinned", pin + "/" + name + "_v2")):
+    for e in json.loads(bt("map", "dump", "pinned", pin + "/" + (src or name + "_v2"))):
+        v = [int(x, 16) for x in e["value"][:size]]
+        if flags_at is not None:
+            v[flags_at] &= ~0x0c
         bt("map", "update", "pinned", pin + "/" + name, "key", "hex",
-           *[x[2:] for x in e["key"]], "value", "hex",
-           *[x[2:] for x in e["value"][:size]])
+           *[x[2:] for x in e["key"]], "value", "hex", *hexs(v))
         n += 1
     return n
 def node():
@@ -63,6 +74,12 @@ def node():
                       "key", "hex", *key32(0)))["value"]
     bt("map", "update", "pinned", pin + "/canary_node", "key", "hex",
        *key32(0), "value", "hex", *[x[2:] for x in v[:16]])
+    return 1
+def hs(name, key):
+    bt("map", "create", pin + "/" + name, "type", "lru_hash", "key", str(key),
+       "value", "16", "entries", "65536", "name", name)
+    bt("map", "update", "pinned", pin + "/" + name, "key", "hex",
+       *(["0a"] * key), "value", "hex", *(["01"] * 16))
     return 1
 def svc(name, key):
     # one entry per generation the service has (live, and previous while
@@ -110,11 +127,19 @@ make = {"canary_meta": meta, "canary_node": node,
         "canary_svc": lambda: svc("canary_svc", 8),
         "canary_svc6": lambda: svc("canary_svc6", 20),
         "canary_ring": ring,
-        "canary_flow6": lambda: copy_hash("canary_flow6", "lru_hash", 40, 28, 24)}
+        "canary_flow": lambda: copy_hash("canary_flow", "lru_hash", 16, 24, 16,
+                                         "canary_flow_v3", 7),
+        "canary_flow6": lambda: copy_hash("canary_flow6", "lru_hash", 40, 32, 24,
+                                          "canary_flow6_v3", 19),
+        "canary_flow6_v2": lambda: copy_hash("canary_flow6_v2", "lru_hash", 40,
+                                             32, 28, "canary_flow6_v3", 19),
+        "canary_hs": lambda: hs("canary_hs", 16),
+        "canary_hs6": lambda: hs("canary_hs6", 40)}
+succ = {"canary_meta": "canary_meta_v3", "canary_flow": "canary_flow_v3",
+        "canary_flow6": "canary_flow6_v3", "canary_flow6_v2": "canary_flow6_v3"}
 counts = [str(make[m]()) for m in maps]
-for m in maps:
-    subprocess.run(["rm", pin + "/" + m + ("_v3" if m == "canary_meta" else "_v2")],
-                   check=True)
+for m in set(succ.get(m, m + "_v2") for m in maps if not m.startswith("canary_hs")):
+    subprocess.run(["rm", pin + "/" + m], check=True)
 print(" ".join(counts))
 PY
 }
@@ -150,17 +175,37 @@ print(n.get("address"), n.get("pod_cidr"), n.get("address6"),
 }
 
 # old_pins_case NAME MAP...: the MAPs' old pins are gone, their
-# successors (canary_meta_v3, the others' _v2) there.
+# successors (canary_meta_v3, canary_flow_v3, canary_flow6_v3, the
+# others' _v2; canary_hs and canary_hs6 have none) there.
 old_pins_case() {
 	local name=$1 m s bad=""
 	shift
 	for m in "$@"; do
 		[ -e "$PIN_DIR/$m" ] && bad+=" $m"
-		s=${m}_v2
-		[ "$m" = canary_meta ] && s=canary_meta_v3
+		case $m in
+		canary_meta) s=canary_meta_v3 ;;
+		canary_flow) s=canary_flow_v3 ;;
+		canary_flow6*) s=canary_flow6_v3 ;;
+		canary_hs*) s=canary_flow_v3 ;;
+		*) s=${m}_v2 ;;
+		esac
 		[ -e "$PIN_DIR/$s" ] || bad+=" no $s"
 	done
 	[ -z "$bad" ] && pass "$name" || fail "$name" "$bad"
+}
+
+# flow_count MAP: the entries in the pinned flow table MAP.
+flow_count() {
+	nsx "$NS_NODE" bpftool -j map dump pinned "$PIN_DIR/$1" |
+		"$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'
+}
+
+# health_new_conns: new connections of prod-service, all versions, from -j status.
+health_new_conns() {
+	cb -j status 2>/dev/null | "$PY" -c '
+import json, sys
+s = [s for s in json.load(sys.stdin)["services"] if s["name"] == "prod-service"][0]
+print(sum(v["new_connections"] for v in s["versions"]))'
 }
 
 reattach_case() {
@@ -188,10 +233,9 @@ fi
 reattach_case reattach_carries_node_and_flow6
 old_pins_case old_node_and_flow6_pins_removed canary_node canary_flow6 \
 	canary_svc canary_svc6
-res=$(nsx "$NS_NODE" bpftool -j map dump pinned "$PIN_DIR/canary_flow6_v2" |
-	"$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')
+res=$(flow_count canary_flow6_v3)
 [ "${res:-0}" -ge 50 ] && pass ipv6_flows_carried ||
-	fail ipv6_flows_carried "canary_flow6_v2 holds '$res' entries"
+	fail ipv6_flows_carried "canary_flow6_v3 holds '$res' entries"
 res=$(node_section)
 [ "$res" = "10.0.0.1 10.244.1.0/24 None 21000-21999" ] &&
 	pass node_section_carried || fail node_section_carried "$res"
@@ -219,5 +263,35 @@ held_case held_connections_keep_pod 50
 split_case new_connections_split_75_25 1000 4 v1=75 v2=25
 expect set_weight_after_upgrade cb set-weight prod-service v2=50
 split_case split_50_50_after_set_weight 1000 4 v1=50 v2=50
+hold_quit
+wait "$HOLD_PID" 2>/dev/null
+
+# From the release before handshakes in flow entries: canary_flow,
+# canary_flow6_v2, canary_hs and canary_hs6. No grace period: only the
+# carried flow entries keep the held connections on their pods.
+expect apply_for_flow_v3 cb apply -f "$WORK/six.yaml"
+hold_start 50
+hold_cmd "" hold_open_flow || fail hold_open_flow "no answer from client.py hold"
+if counts=$(old_layout canary_flow canary_flow6_v2 canary_hs canary_hs6 2>&1) &&
+	read -r flows4 _ _ _ <<<"$counts" && [ "$flows4" -ge 50 ]; then
+	pass old_flow_and_hs_pinned
+	info "old_flow_and_hs_pinned: $flows4 canary_flow entries"
+else
+	fail old_flow_and_hs_pinned "${counts:-}"
+fi
+reattach_case reattach_carries_flow_and_hs
+old_pins_case old_flow_and_hs_pins_removed canary_flow canary_flow6_v2 \
+	canary_hs canary_hs6
+res=$(flow_count canary_flow_v3)
+[ "${res:-0}" -ge 50 ] && pass ipv4_flows_carried ||
+	fail ipv4_flows_carried "canary_flow_v3 holds '$res' entries"
+expect set_weight_v2_100_after_flow_v3 cb set-weight prod-service v2=100
+held_case held_ipv4_keep_pod_after_flow_v3 50
+before=$(health_new_conns)
+split_case all_v2_after_flow_v3 200 0 v1=0 v2=100
+after=$(health_new_conns)
+[ -n "$before" ] && [ -n "$after" ] && [ "$((after - before))" -ge 200 ] &&
+	pass health_counts_after_flow_v3 ||
+	fail health_counts_after_flow_v3 "new_conns $before -> $after"
 hold_quit
 finish

@@ -50,9 +50,9 @@ static long flow_keys(int fd, size_t key_size, __u32 limit, unsigned char **out)
 }
 
 /*
- * Counts the entries of one flow table (canary_flow or canary_flow6) and
- * with @clear deletes them; *@gone gets how many were deleted. Returns the
- * count or a negative errno.
+ * Counts the entries of one flow table (canary_flow_v3 or
+ * canary_flow6_v3) and with @clear deletes them; *@gone gets how many
+ * were deleted. Returns the count or a negative errno.
  */
 static long flow_table(struct canary_state *st, int fd, size_t key_size,
 		       bool clear, long *gone)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Reading the flow tables (canary_flow, canary_flow6_v2) entry by entry,
+/* Reading the flow tables (canary_flow_v3, canary_flow6_v3) entry by entry,
  * for `flows list`: like conntrack -L, without the writers' lock. */
 #ifndef CANARY_USER_FLOWS_H
 #define CANARY_USER_FLOWS_H

@@ -45,17 +45,19 @@ void loader_set_flow_entries(__u32 n)
  * SNATed flow) share a size. */
 static int set_flow_size(struct canary_bpf *skel, __u32 n)
 {
-	int err = bpf_map__set_max_entries(skel->maps.canary_flow, n);
+	int err = bpf_map__set_max_entries(skel->maps.canary_flow_v3, n);
 
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.canary_flow6_v2, n);
+		err = bpf_map__set_max_entries(skel->maps.canary_flow6_v3, n);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.canary_snat6, n);
 	return err ? err : bpf_map__set_max_entries(skel->maps.canary_snat, n);
 }
 
 /* The flow table's size: a pinned table keeps its own (resizing means a
- * new, empty table); otherwise the size asked for, or the default. */
+ * new, empty table), or the one an older release pinned under its old
+ * name (migrate.c carries its flows over); otherwise the size asked for,
+ * or the default. */
 static int size_flow_table(struct canary_bpf *skel, const char *pin_dir,
 			   struct canary_err *cerr)
 {
@@ -66,6 +68,10 @@ static int size_flow_table(struct canary_bpf *skel, const char *pin_dir,
 
 	snprintf(path, sizeof(path), "%s/%s", pin_dir, CANARY_MAP_FLOW);
 	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "%s/canary_flow", pin_dir);
+		fd = bpf_obj_get(path);
+	}
 	if (fd < 0)
 		return flow_entries ? set_flow_size(skel, flow_entries) : 0;
 	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;

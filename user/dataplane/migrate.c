@@ -95,29 +95,57 @@ static int copy_node(int from, int to)
 	return bpf_map_update_elem(to, &zero, &n, BPF_ANY) ? -errno : 0;
 }
 
-/* canary_flow6 (24-byte values) into canary_flow6_v2: the same first 24
- * bytes; the IPv6 flows of that release were never source-NATed, so
- * snat_port stays 0. Keys first: the LRU may evict under the walk. */
-static int copy_flow6(int from, int to)
+/* A flow table of an older layout (keys of @key_size bytes) into its
+ * successor: each value's bytes are the successor's first ones, the rest
+ * zero (IPv6 flows before v2 were never source-NATed: snat_port 0; no
+ * handshake followed: CANARY_FLOW_HS_* 0). Keys first: the LRU may evict
+ * under the walk. */
+static int copy_flows(int from, int to, size_t key_size)
 {
-	struct canary_flow6_key k, prev;
-	struct canary_flow6 f;
+	unsigned char k[sizeof(struct canary_flow6_key)], prev[sizeof(k)];
+	union {
+		struct canary_flow v4;
+		struct canary_flow6 v6;
+	} f;
 	bool first = true;
 
-	_Static_assert(CANARY_FLOW6_V1_SIZE <= sizeof(f), "old flow6 size");
-	while (!bpf_map_get_next_key(from, first ? NULL : &prev, &k)) {
+	while (!bpf_map_get_next_key(from, first ? NULL : prev, k)) {
 		first = false;
-		prev = k;
+		memcpy(prev, k, key_size);
 		memset(&f, 0, sizeof(f));
-		if (bpf_map_lookup_elem(from, &k, &f)) {
+		if (bpf_map_lookup_elem(from, k, &f)) {
 			if (errno == ENOENT)
 				continue;
 			return -errno;
 		}
-		if (bpf_map_update_elem(to, &k, &f, BPF_ANY))
+		if (bpf_map_update_elem(to, k, &f, BPF_ANY))
 			return -errno;
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+static int copy_flow(int from, int to)
+{
+	_Static_assert(CANARY_FLOW_V1_SIZE <= sizeof(struct canary_flow),
+		       "old flow size");
+	return copy_flows(from, to, sizeof(struct canary_flow_key));
+}
+
+static int copy_flow6(int from, int to)
+{
+	_Static_assert(CANARY_FLOW6_V2_SIZE <= sizeof(struct canary_flow6),
+		       "old flow6 size");
+	return copy_flows(from, to, sizeof(struct canary_flow6_key));
+}
+
+/* canary_hs and canary_hs6 (handshakes in flight, now in the flow
+ * entries): not carried; the connections in handshake during the
+ * upgrade (a few milliseconds' worth) are counted new, not timed. */
+static int drop_hs(int from, int to)
+{
+	(void)from;
+	(void)to;
+	return 0;
 }
 
 /* canary_gen as the older release left it, read before its canary_svc
@@ -191,8 +219,16 @@ static const struct old_map old_maps[] = {
 	{ "canary_ring", sizeof(struct canary_ring_key),
 	  sizeof(struct canary_ring), copy_ring },
 	{ "canary_node", sizeof(__u32), CANARY_NODE_V1_SIZE, copy_node },
+	{ "canary_flow", sizeof(struct canary_flow_key), CANARY_FLOW_V1_SIZE,
+	  copy_flow },
 	{ "canary_flow6", sizeof(struct canary_flow6_key), CANARY_FLOW6_V1_SIZE,
 	  copy_flow6 },
+	{ "canary_flow6_v2", sizeof(struct canary_flow6_key),
+	  CANARY_FLOW6_V2_SIZE, copy_flow6 },
+	{ "canary_hs", sizeof(struct canary_flow_key), sizeof(struct canary_hs),
+	  drop_hs },
+	{ "canary_hs6", sizeof(struct canary_flow6_key),
+	  sizeof(struct canary_hs), drop_hs },
 	{ "canary_svc", sizeof(struct canary_svc_key), sizeof(struct canary_svc),
 	  copy_svc },
 	{ "canary_svc6", sizeof(struct canary_svc6_key),
@@ -247,7 +283,11 @@ int migrate_old_maps(const char *pin_dir, struct canary_bpf *skel,
 		     bpf_map__fd(skel->maps.canary_meta_v3),
 		     bpf_map__fd(skel->maps.canary_ring_v2),
 		     bpf_map__fd(skel->maps.canary_node_v2),
-		     bpf_map__fd(skel->maps.canary_flow6_v2),
+		     bpf_map__fd(skel->maps.canary_flow_v3),
+		     bpf_map__fd(skel->maps.canary_flow6_v3),
+		     bpf_map__fd(skel->maps.canary_flow6_v3),
+		     bpf_map__fd(skel->maps.canary_flow_v3), /* none: dropped */
+		     bpf_map__fd(skel->maps.canary_flow6_v3),
 		     bpf_map__fd(skel->maps.canary_svc_v2),
 		     bpf_map__fd(skel->maps.canary_svc6_v2) };
 	char path[PATH_MAX + 32];

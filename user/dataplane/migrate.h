@@ -18,7 +18,10 @@ struct canary_bpf;
  * canary_ring (the Maglev chunks; the tables keep the size their version
  * records, so the data plane picks exactly as before) into
  * canary_ring_v2, canary_node (IPv4 only) into canary_node_v2,
- * canary_flow6 (no snat_port) into canary_flow6_v2, canary_svc and
+ * canary_flow (no handshake) into canary_flow_v3, canary_flow6 (no
+ * snat_port) and canary_flow6_v2 (no handshake) into canary_flow6_v3
+ * (every flow kept; the handshakes in flight in canary_hs and canary_hs6
+ * are dropped, their maps unpinned), canary_svc and
  * canary_svc6 (an entry per generation) into canary_svc_v2 and
  * canary_svc6_v2 (an entry per service naming its live and previous
  * slots: the generations it had), then unpins the old maps. Does nothing

@@ -69,7 +69,7 @@ double stats_hs_us(const struct stats_snap *d, int i, int v, double q)
 				    CANARY_HS_BUCKETS, q);
 }
 
-/* Entries of the flow table @fd (canary_flow or canary_flow6), walking
+/* Entries of the flow table @fd (canary_flow_v3 or canary_flow6_v3), walking
  * at most @steps keys. */
 static __u64 count_flows(int fd, __u32 steps)
 {

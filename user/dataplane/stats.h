@@ -20,7 +20,7 @@ struct stats_snap {
 	struct canary_health health[CANARY_MAX_SERVICES][CANARY_MAX_VERSIONS];
 	struct canary_svc_guard guard[CANARY_MAX_SERVICES]; /* zero: off */
 	bool has_health;      /* canary_health is pinned */
-	__u64 flow_entries;   /* in canary_flow now */
+	__u64 flow_entries;   /* in canary_flow_v3 now */
 	__u64 flow_evictions; /* inserted, not removed by us, gone: the LRU's */
 	struct canary_timeouts_cfg timeouts; /* flow idle timeouts in effect */
 	__u64 syn_skipped;    /* SYNs the flood guard left unrecorded */
