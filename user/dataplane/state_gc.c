@@ -114,7 +114,7 @@ static bool flow_still_valid(const struct flow_ref *r,
 	return false;
 }
 
-/* A flow table of one family: canary_flow or canary_flow6. */
+/* A flow table of one family: canary_flow_v3 or canary_flow6_v3. */
 struct flow_map {
 	int fd;
 	size_t key_size;   /* struct canary_flow_key or canary_flow6_key */
