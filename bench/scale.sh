@@ -139,7 +139,12 @@ seed_state() {
 	EOF
 }
 
-proc_cpu_ms() { awk '{ print int(($14 + $15) * 1000 / '"$(getconf CLK_TCK)"') }' "/proc/$1/stat"; }
+# proc_cpu_us PID: CPU time of the process's live threads, in us, from
+# schedstat (ns), not /proc/PID/stat's 10 ms ticks: a change costs a few
+# ms, so ticks gave 0 or 10 ms and their ratio meant nothing.
+proc_cpu_us() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s / 1000 }'; }
+# ms_of US: microseconds as milliseconds with two decimals.
+ms_of() { awk -v d="$1" 'BEGIN { printf "%.2f\n", d / 1000 }'; }
 
 # svc_field PIN NAME: "W1,W2|E1,E2" of service NAME, or "" (plain
 # status: cheaper to poll than JSON through python).
@@ -152,7 +157,8 @@ svc_field() {
 
 # wait_field PIN NAME WANT SECS: ms until svc_field is WANT, or -1.
 wait_field() {
-	local start=$(now_ms)
+	local start
+	start=$(now_ms)
 	while [ $(($(now_ms) - start)) -lt $(($4 * 1000)) ]; do
 		[ "$(svc_field "$1" "$2")" = "$3" ] && { echo $(($(now_ms) - start)); return 0; }
 		sleep 0.005
@@ -194,34 +200,34 @@ agent_size() {
 	sleep 1
 	for i in $(seq "$AGENT_RUNS"); do
 		w=$((i % 2 ? 60 : 75))
-		c0=$(proc_cpu_ms "$agent")
+		c0=$(proc_cpu_us "$agent")
 		kctl split default "t$mid" "t$mid" "t$mid-a=$w" "t$mid-b=$((100 - w))"
 		wait_field "$pin" "$svc" "$w,$((100 - w))|3,1" 20 >>"$f.sw" || bad=$((bad + 1))
 		sleep 0.5
-		c1=$(proc_cpu_ms "$agent")
-		echo $((c1 - c0)) >>"$f.swcpu"
+		c1=$(proc_cpu_us "$agent")
+		ms_of $((c1 - c0)) >>"$f.swcpu"
 		c0=$c1
 		kctl slice default "t$mid-a-x" "t$mid-a" http:8080,metrics:9090 \
 			"10.128.$((mid / 64)).$((mid % 64 * 4))" "10.128.$((mid / 64)).$((mid % 64 * 4 + 1))"
 		wait_field "$pin" "$svc" "$w,$((100 - w))|2,1" 20 >>"$f.ep" || bad=$((bad + 1))
 		sleep 0.5
-		c1=$(proc_cpu_ms "$agent")
-		echo $((c1 - c0)) >>"$f.epcpu"
+		c1=$(proc_cpu_us "$agent")
+		ms_of $((c1 - c0)) >>"$f.epcpu"
 		kctl slice default "t$mid-a-x" "t$mid-a" http:8080,metrics:9090 \
 			"10.128.$((mid / 64)).$((mid % 64 * 4))" "10.128.$((mid / 64)).$((mid % 64 * 4 + 1))" \
 			"10.128.$((mid / 64)).$((mid % 64 * 4 + 2))"
 		wait_field "$pin" "$svc" "$w,$((100 - w))|3,1" 20 >/dev/null || bad=$((bad + 1))
 	done
 	# Idle: what a quiet minute's share of passes costs (nothing changed).
-	c0=$(proc_cpu_ms "$agent")
+	c0=$(proc_cpu_us "$agent")
 	sleep 5
-	c1=$(proc_cpu_ms "$agent")
+	c1=$(proc_cpu_us "$agent")
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$agent/status")
 	stats "scale_agent_${n}_weight_ms" <"$f.sw"
 	stats "scale_agent_${n}_weight_cpu_ms" <"$f.swcpu"
 	stats "scale_agent_${n}_endpoint_ms" <"$f.ep"
 	stats "scale_agent_${n}_endpoint_cpu_ms" <"$f.epcpu"
-	echo "scale_agent_${n}_idle_cpu_ms_per_5s=$((c1 - c0))"
+	echo "scale_agent_${n}_idle_cpu_ms_per_5s=$(ms_of $((c1 - c0)))"
 	echo "scale_agent_${n}_rss_kib=$rss"
 	echo "scale_agent_${n}_map_kib=$(map_kib "$pin")"
 	echo "scale_agent_${n}_queue_full_lines=$(grep -c 'event queue full' "$WORK/agent$n.log")"
