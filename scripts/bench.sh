@@ -632,7 +632,10 @@ The agent (\`--no-attach\`) against \`tests/e2e/fakekube.py\` seeded with N
 TrafficSplits like the seed's (two ports each: 2N services): first sync
 from the agent's start to its "first full sync" line; a change from the
 fake API server's answer to \`status NAME\` showing it (polled), and the
-agent's CPU time over it; idle CPU over 5 s with nothing changing.
+agent's CPU time over it (the sum of its threads' schedstat, in ns: a
+change costs a few ms, which /proc/PID/stat's 10 ms ticks read as 0 or
+10; the window, about 0.6 s, includes the agent's idle work, see the idle
+column); idle CPU over 5 s with nothing changing.
 
 | TrafficSplits | first sync | weight change | its CPU | endpoint removed | its CPU | idle CPU / 5 s | RSS | map memory | "queue full" lines |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
