@@ -167,6 +167,19 @@ wait_field() {
 	return 1
 }
 
+# events_drained T0 SECS: ms from T0 (now_ms) until the agent's metrics
+# show no Event queued, waiting at most SECS; -1 if they never did.
+events_drained() {
+	local end=$(($(now_ms) + $2 * 1000)) q
+	while [ "$(now_ms)" -lt "$end" ]; do
+		q=$(curl -s --max-time 2 "http://127.0.0.1:$MPORT/metrics" |
+			sed -n 's/^canary_bpf_agent_events_queued //p')
+		[ "$q" = 0 ] && { echo $(($(now_ms) - $1)); return 0; }
+		sleep 0.5
+	done
+	echo -1
+}
+
 # agent_size N: the agent's figures with N TrafficSplits.
 agent_size() {
 	local n=$1 pin=$MNT/a$1 f=$WORK/a$1 fk agent t0 t1 i c0 c1 w mid svc bad=0 rss
@@ -197,6 +210,10 @@ agent_size() {
 	done
 	echo "scale_agent_${n}_first_sync_ms=$t1"
 	[ "$(svc_field "$pin" "$svc")" = "75,25|3,1" ] || bad=$((bad + 1))
+	# The first sync queues an Event per object, sent at 50 a second:
+	# the changes below are measured once they are out (their TLS
+	# requests would land in every change's CPU window otherwise).
+	echo "scale_agent_${n}_events_drain_ms=$(events_drained "$t0" 180)"
 	sleep 1
 	for i in $(seq "$AGENT_RUNS"); do
 		w=$((i % 2 ? 60 : 75))

@@ -69,6 +69,7 @@ if [[ "$res" == 200* ]] &&
 	grep -q "canary_bpf_version_new_flows_total{service=\"$SVC\",version=\"hello-v2\"" <<<"$res" &&
 	grep -q '^canary_bpf_agent_reconciles_total [1-9]' <<<"$res" &&
 	grep -q '^canary_bpf_agent_last_sync_age_seconds [0-9]' <<<"$res" &&
+	grep -q '^canary_bpf_agent_events_queued [0-9]' <<<"$res" &&
 	grep -q "canary_bpf_version_weight_percent{service=\"$SVC\",version=\"hello-v1\".* 75" <<<"$res"; then
 	pass metrics
 else

@@ -277,6 +277,10 @@ static void agent_part(FILE *f, struct agent *a, int maps_ok)
 		(unsigned long)a->events.sent);
 	fprintf(f, "canary_bpf_agent_events_total{result=\"failed\"} %lu\n",
 		(unsigned long)a->events.failed);
+	help(f, "canary_bpf_agent_events_queued", "gauge",
+	     "Events waiting to be sent (rate limited after a burst).");
+	fprintf(f, "canary_bpf_agent_events_queued %d\n",
+		kube_events_queued(&a->events));
 	help(f, "canary_bpf_agent_last_sync_age_seconds", "gauge",
 	     "Seconds since the last successful reconcile (-1: none yet).");
 	fprintf(f, "canary_bpf_agent_last_sync_age_seconds %ld\n", agent_sync_age(a));

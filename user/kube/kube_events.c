@@ -279,6 +279,18 @@ void kube_events_post(struct kube_events *e, const struct kube_event *ev)
 	pthread_mutex_unlock(&e->lock);
 }
 
+int kube_events_queued(struct kube_events *e)
+{
+	int n;
+
+	if (!e->started)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	n = e->n;
+	pthread_mutex_unlock(&e->lock);
+	return n;
+}
+
 void kube_events_stop(struct kube_events *e)
 {
 	if (!e->q)

@@ -68,6 +68,8 @@ int kube_events_start(struct kube_events *e, const struct kube_config *kc,
  * and whose count says how many. A queue full of other objects drops it
  * (counted as failed). */
 void kube_events_post(struct kube_events *e, const struct kube_event *ev);
+/* Events waiting to be sent (coalesced ones count once). */
+int kube_events_queued(struct kube_events *e);
 /* Joins the sender once kube_stop is set; Events still queued are
  * dropped. */
 void kube_events_stop(struct kube_events *e);
