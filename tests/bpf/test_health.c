@@ -569,22 +569,6 @@ static void guard_healthy(struct test_env *env)
 	       v2, (unsigned long long)(h.refused - h0.refused));
 }
 
-/* The id of service @name in the running config, or -1. */
-static int svc_id(struct test_env *env, const char *name)
-{
-	__u32 ids[CANARY_MAX_SERVICES];
-	struct canary_config cfg;
-	int i, id = -1;
-
-	config_init(&cfg);
-	if (!state_read_config(&env->st, &cfg, ids)) {
-		i = config_find_index(&cfg, name);
-		id = i < 0 ? -1 : (int)ids[i];
-	}
-	config_free(&cfg);
-	return id;
-}
-
 /* far: 10.96.0.30:5000/@proto, all on v2 at 10.244.2.21:5050, on another
  * node: source-NATed from 10.1.0.1, its replies come back through XDP. */
 static int apply_far(struct test_env *env, __u8 proto)
@@ -639,7 +623,7 @@ static void snat_counters(struct test_env *env)
 
 	test__start_subtest("snat_handshake_and_refused");
 	if (!ASSERT_OK(apply_far(env, IPPROTO_TCP), "apply") ||
-	    !ASSERT_TRUE((id = svc_id(env, "far")) >= 0, "far's id"))
+	    !ASSERT_TRUE((id = env_svc_id(env, "far")) >= 0, "far's id"))
 		return;
 	h0 = env_health(env, id, 1);
 	c = conn4(IPPROTO_TCP, 0x0a000002, 36000);

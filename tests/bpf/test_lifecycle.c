@@ -614,22 +614,6 @@ static void flood_guard(struct test_env *env, struct canary_config *cfg,
 	ASSERT_OK(lc_apply(env, cfg, 0, 60), "apply the default rate");
 }
 
-/* The id of service @name in the running config, or -1. */
-static int svc_id(struct test_env *env, const char *name)
-{
-	__u32 ids[CANARY_MAX_SERVICES];
-	struct canary_config cfg;
-	int i, id = -1;
-
-	config_init(&cfg);
-	if (!state_read_config(&env->st, &cfg, ids)) {
-		i = config_find_index(&cfg, name);
-		id = i < 0 ? -1 : (int)ids[i];
-	}
-	config_free(&cfg);
-	return id;
-}
-
 /* New connections counted for service @id, both versions. */
 static __u64 new_conns(struct test_env *env, int id, __u64 *v2)
 {
@@ -659,7 +643,7 @@ static void flood_health(struct test_env *env, struct canary_config *cfg,
 	snprintf(name, sizeof(name), "%s-tcp", f->name);
 	cfg->timeouts.syn_rate = 1;
 	if (!ASSERT_OK(lc_apply(env, cfg, 50, 60), "apply v2=50, rate 1") ||
-	    !ASSERT_TRUE((id = svc_id(env, name)) >= 0, "service id"))
+	    !ASSERT_TRUE((id = env_svc_id(env, name)) >= 0, "service id"))
 		return;
 	n0 = new_conns(env, id, &v2_0);
 	for (i = 0; i < sent; i++)

@@ -124,6 +124,21 @@ int env_apply(struct test_env *env, struct canary_config *cfg)
 	return ret;
 }
 
+int env_svc_id(struct test_env *env, const char *name)
+{
+	__u32 ids[CANARY_MAX_SERVICES];
+	struct canary_config cfg;
+	int i, id = -1;
+
+	config_init(&cfg);
+	if (!state_read_config(&env->st, &cfg, ids)) {
+		i = config_find_index(&cfg, name);
+		id = i < 0 ? -1 : (int)ids[i];
+	}
+	config_free(&cfg);
+	return id;
+}
+
 /* Empties a hash map: keys first, then deletes (restarting a walk after
  * each delete would be quadratic). */
 static int clear_map(int fd, size_t key_size)

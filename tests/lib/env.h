@@ -34,6 +34,8 @@ void env_global_cleanup(void);
 
 /* Makes the running config exactly @cfg. Returns the CLI's exit code. */
 int env_apply(struct test_env *env, struct canary_config *cfg);
+/* The id of service @name in the running config, or -1. */
+int env_svc_id(struct test_env *env, const char *name);
 /* Empties the flow tables (IPv4 and IPv6). */
 int env_clear_flows(struct test_env *env);
 /* Empties the SNAT ways back (IPv4 and IPv6), as their LRU evicting
