@@ -675,6 +675,47 @@ struct sized {
 	int ready; /* env set up, to be torn down */
 };
 
+/* A load of its own for @z: @services services of two versions of @eps
+ * endpoints each, applied, its scenarios set up (as @b's). */
+static int sized_load(struct sized *z, const struct bench *b, int services,
+		      int eps)
+{
+	z->b.plain = b->plain;
+	z->b.fresh = b->fresh;
+	config_init(&z->b.cfg);
+	if (env_setup(&z->b.env))
+		return -1;
+	z->ready = 1;
+	scale_config(&z->b.cfg, services, eps);
+	return apply(&z->b) || setup_scenarios(&z->b, z->sc) ? -1 : 0;
+}
+
+/* ROUNDS rounds of scenarios @which (@n_which) over the @n loads of @z,
+ * interleaved: round 1 of every load, then round 2, ... */
+static int sized_rounds(struct sized *z, int n, const int *which, int n_which)
+{
+	int i, r;
+
+	for (r = 0; r < ROUNDS; r++)
+		for (i = 0; i < n; i++)
+			if (measure_round(&z[i].b, z[i].sc, which, n_which, r))
+				return -1;
+	return 0;
+}
+
+/* The @n loads of @z torn down. */
+static void sized_free(struct sized *z, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (z[i].ready)
+			env_teardown(&z[i].b.env);
+		config_free(&z[i].b.cfg);
+		z[i].ready = 0;
+	}
+}
+
 /*
  * Every size gets its own load of the programs and maps, so that the
  * sizes' rounds interleave like the scenarios of one size do: a drift of
@@ -697,28 +738,16 @@ static int run_scaling(struct bench *b)
 	int i, k, r, bad = 0, ret = -1;
 
 	for (i = 0; i < N; i++) {
-		struct bench *zb = &z[i].b;
-
-		zb->plain = b->plain;
-		zb->fresh = b->fresh;
-		config_init(&zb->cfg);
-		if (env_setup(&zb->env))
-			goto out;
-		z[i].ready = 1;
-		scale_config(&zb->cfg, sizes[i].services,
-			     sizes[i].eps_per_version);
-		if (apply(zb) || setup_scenarios(zb, z[i].sc))
+		if (sized_load(&z[i], b, sizes[i].services,
+			       sizes[i].eps_per_version))
 			goto out;
 		printf("map_memory_bytes_%d_services_%d_endpoints=%llu\n",
 		       sizes[i].services,
 		       sizes[i].services * sizes[i].eps_per_version * 2,
-		       (unsigned long long)map_memory(&zb->env.st));
+		       (unsigned long long)map_memory(&z[i].b.env.st));
 	}
-	for (r = 0; r < ROUNDS; r++)
-		for (i = 0; i < N; i++)
-			if (measure_round(&z[i].b, z[i].sc, which,
-					  sizeof(which) / sizeof(which[0]), r))
-				goto out;
+	if (sized_rounds(z, N, which, sizeof(which) / sizeof(which[0])))
+		goto out;
 	for (i = 0; i < N; i++) {
 		for (k = 0; k < 3; k++) {
 			res[i][k] = net_ns(z[i].sc, cases[k]);
@@ -734,11 +763,7 @@ static int run_scaling(struct bench *b)
 	report_scale(sizes, N, res, rel);
 	ret = 0;
 out:
-	for (i = 0; i < N; i++) {
-		if (z[i].ready)
-			env_teardown(&z[i].b.env);
-		config_free(&z[i].b.cfg);
-	}
+	sized_free(z, N);
 	return ret;
 }
 
@@ -759,22 +784,11 @@ static int run_pick(struct bench *b)
 	double v[ROUNDS], w[ROUNDS];
 	int i, r, ret = -1;
 
-	for (i = 0; i < N; i++) {
-		z[i].b.plain = b->plain;
-		z[i].b.fresh = b->fresh;
-		config_init(&z[i].b.cfg);
-		if (env_setup(&z[i].b.env))
+	for (i = 0; i < N; i++)
+		if (sized_load(&z[i], b, 1, eps[i]))
 			goto out;
-		z[i].ready = 1;
-		scale_config(&z[i].b.cfg, 1, eps[i]);
-		if (apply(&z[i].b) || setup_scenarios(&z[i].b, z[i].sc))
-			goto out;
-	}
-	for (r = 0; r < ROUNDS; r++)
-		for (i = 0; i < N; i++)
-			if (measure_round(&z[i].b, z[i].sc, which,
-					  sizeof(which) / sizeof(which[0]), r))
-				goto out;
+	if (sized_rounds(z, N, which, sizeof(which) / sizeof(which[0])))
+		goto out;
 	for (i = 0; i < N; i++) {
 		for (r = 0; r < ROUNDS; r++) {
 			v[r] = net_round(z[i].sc, S_NEW_FLOW, r) /
@@ -791,12 +805,7 @@ static int run_pick(struct bench *b)
 	}
 	ret = 0;
 out:
-	for (i = 0; i < N; i++) {
-		if (z[i].ready)
-			env_teardown(&z[i].b.env);
-		config_free(&z[i].b.cfg);
-		z[i].ready = 0;
-	}
+	sized_free(z, N);
 	return ret;
 }
 
