@@ -14,6 +14,7 @@
 #include "canary.h"
 
 #include "harness.h"
+#include "rnd_fixture.h"
 
 #define CANARY_INLINE static inline
 #include "canary_hash.h"
@@ -22,17 +23,6 @@
 #define FLOWS 50000  /* flow hashes per set */
 #define BOUND 1.0    /* points over 1/n (issue 3) */
 #define BALANCE 1.0  /* points an endpoint's share may be off 1/n */
-
-static __u64 rng = 0x9e3779b97f4a7c15ull;
-
-/* xorshift64: a fixed sequence, so every run checks the same sets. */
-static __u32 rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (__u32)(rng >> 16);
-}
 
 static int cmp_ep(const void *a, const void *b)
 {

@@ -11,6 +11,7 @@
 
 #include "core/hrw_table.h"
 #include "harness.h"
+#include "rnd_fixture.h"
 
 #define CANARY_INLINE static inline
 #include "canary_hash.h"
@@ -29,17 +30,6 @@
 #define SETS_MANY 40 /* at n = 38, 43, 59: Maglev's worst */
 
 static __u8 ring_a[M_REAL], ring_b[M_REAL];
-static __u64 rng = 0x9e3779b97f4a7c15ull;
-
-/* xorshift64: a fixed sequence, so every run checks the same sets. */
-static __u32 rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (__u32)(rng >> 16);
-}
-
 /* Endpoints 10.244.x.y:5050, sorted as the callers pass them. */
 static void make_eps(struct canary_ep_cfg *ep, int n)
 {
