@@ -162,20 +162,6 @@ static int copy_ring(struct canary_state *st, __u32 id, int v, __u32 from,
 	return 0;
 }
 
-/* Whether version @v's table of @m slots in generation @gen carries this
- * build's tag (CANARY_RING_BUILD): an older build's Maglev table is
- * rebuilt, not kept, whenever its service is written. */
-static bool ring_current(struct canary_state *st, __u32 id, int v, __u32 gen,
-			 __u32 m)
-{
-	struct canary_ring_key k = { .svc_id = id, .version = v, .gen = gen,
-				     .chunk = ring_chunks(m) - 1 };
-	static struct canary_ring chunk;
-
-	return m && !bpf_map_lookup_elem(st->ring_fd, &k, &chunk) &&
-	       chunk.slot[CANARY_RING_CHUNK - 1] == CANARY_RING_BUILD;
-}
-
 /* Set while programs of a build before rendezvous picks are attached. */
 static bool tables_always;
 
@@ -521,14 +507,20 @@ static int drop_slot_rest(struct canary_state *st, __u32 id, __u32 slot,
 }
 
 /* Whether the version entry @v4 / @v6 (by @v6) of generation @gen has no
- * table or one this build tagged. */
+ * table or one that carries this build's tag (CANARY_RING_BUILD, in its
+ * last chunk): an older build's Maglev table is rebuilt, not kept,
+ * whenever its service is written. */
 static bool table_current(struct canary_state *st, __u32 id, int v, __u32 gen,
 			  const struct canary_ver *v4,
 			  const struct canary_ver6 *ver6, bool v6)
 {
 	__u32 m = v6 ? ver6->ring_size : v4->ring_size;
+	struct canary_ring_key k = { .svc_id = id, .version = v, .gen = gen,
+				     .chunk = ring_chunks(m) - 1 };
+	static struct canary_ring chunk;
 
-	return !m || ring_current(st, id, v, gen, m);
+	return !m || (!bpf_map_lookup_elem(st->ring_fd, &k, &chunk) &&
+		      chunk.slot[CANARY_RING_CHUNK - 1] == CANARY_RING_BUILD);
 }
 
 /*
