@@ -732,18 +732,12 @@ static size_t packed_size(const struct canary_service_cfg *svc)
 	return n;
 }
 
-void *config_service_pack(const struct canary_service_cfg *svc, size_t *len)
+/* @svc packed into @p (packed_size() bytes of room). */
+static void pack_to(const struct canary_service_cfg *svc, unsigned char *p)
 {
-	unsigned char *buf, *p;
 	size_t n;
 	int v;
 
-	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
-		return NULL;
-	*len = packed_size(svc);
-	buf = p = malloc(*len);
-	if (!buf)
-		return NULL;
 	memcpy(p, svc, SVC_HEAD);
 	p += SVC_HEAD;
 	for (v = 0; v < svc->n_versions; v++) {
@@ -752,6 +746,18 @@ void *config_service_pack(const struct canary_service_cfg *svc, size_t *len)
 		p += n;
 	}
 	memcpy(p, (const char *)svc + SVC_TAIL, sizeof(*svc) - SVC_TAIL);
+}
+
+void *config_service_pack(const struct canary_service_cfg *svc, size_t *len)
+{
+	void *buf;
+
+	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
+		return NULL;
+	*len = packed_size(svc);
+	buf = malloc(*len);
+	if (buf)
+		pack_to(svc, buf);
 	return buf;
 }
 
@@ -810,5 +816,94 @@ int config_copy(struct canary_config *dst, const struct canary_config *src)
 	dst->n_services = src->n_services;
 	dst->grace_s = src->grace_s;
 	dst->node = src->node;
+	return 0;
+}
+
+_Static_assert(offsetof(struct canary_service_cfg, name) == 0,
+	       "a packed service begins with its name");
+
+void config_packed_init(struct config_packed *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void config_packed_free(struct config_packed *p)
+{
+	free(p->bytes);
+	free(p->off);
+	config_packed_init(p);
+}
+
+/* Room for one more service of @len bytes; 0 or -ENOMEM. */
+static int packed_grow(struct config_packed *p, size_t len)
+{
+	size_t cap;
+	void *more;
+
+	if ((size_t)p->n + 1 >= p->cap_off) {
+		cap = p->cap_off ? p->cap_off * 2 : 64;
+		more = realloc(p->off, cap * sizeof(*p->off));
+		if (!more)
+			return -ENOMEM;
+		p->off = more;
+		p->cap_off = cap;
+	}
+	if (p->used + len > p->cap) {
+		cap = p->cap ? p->cap * 2 : 64 * 1024;
+		while (cap < p->used + len)
+			cap *= 2;
+		more = realloc(p->bytes, cap);
+		if (!more)
+			return -ENOMEM;
+		p->bytes = more;
+		p->cap = cap;
+	}
+	return 0;
+}
+
+int config_packed_add(struct config_packed *p,
+		      const struct canary_service_cfg *svc)
+{
+	size_t len;
+
+	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
+		return -EINVAL;
+	len = packed_size(svc);
+	if (packed_grow(p, len))
+		return -ENOMEM;
+	pack_to(svc, p->bytes + p->used);
+	p->off[p->n] = p->used;
+	p->used += len;
+	p->off[++p->n] = p->used;
+	return 0;
+}
+
+const char *config_packed_name(const struct config_packed *p, int i)
+{
+	return (const char *)p->bytes + p->off[i];
+}
+
+int config_packed_get(const struct config_packed *p, int i,
+		      struct canary_service_cfg *svc)
+{
+	return config_service_unpack(p->bytes + p->off[i],
+				     p->off[i + 1] - p->off[i], svc);
+}
+
+int config_packed_to_config(const struct config_packed *p,
+			    struct canary_config *cfg)
+{
+	struct canary_service_cfg *svc;
+	int i, err;
+
+	if (config_reserve(cfg, cfg->n_services + p->n + 1))
+		return -ENOMEM;
+	for (i = 0; i < p->n; i++) {
+		svc = &cfg->svc[cfg->n_services];
+		err = config_packed_get(p, i, svc);
+		if (err)
+			return err;
+		cfg->n_services++;
+	}
 	return 0;
 }
