@@ -337,8 +337,12 @@ static int read_refs(struct canary_state *st, const struct live_ref *refs,
 	int ret = buf && (o->packed || !config_reserve(o->cfg, n + 1)) ?
 			  0 : -ENOMEM;
 
-	/* meta keys stay under 2^24, version keys' reserved field is 0 */
-	if (!ret && !o->only &&
+	/* Loaded whole, the maps hand over every slot of every service.
+	 * A packed read (apply -f's, beside the file's parse) looks up the
+	 * live slot's entries alone: at 10,000 services those lookups cost
+	 * less than copying, keeping and sorting all the entries.
+	 * meta keys stay under 2^24, version keys' reserved field is 0. */
+	if (!ret && !o->only && !o->packed &&
 	    !load_all(&vs.v4, st->ver_fd, sizeof(struct canary_ver_key),
 		      offsetof(struct canary_ver_key, reserved)) &&
 	    !load_all(&vs.v6, st->ver6_fd, sizeof(struct canary_ver_key),
