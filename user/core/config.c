@@ -387,17 +387,36 @@ void config_index_free(struct config_index *ix)
 	config_index_init(ix);
 }
 
-/* The key of (@s's VIP, @port, its protocol) in ix->ports. */
-static void port_key(const struct canary_service_cfg *s, __be16 port,
-		     char *buf, size_t len)
+/* @n hex digits of @v at @p; returns the end. */
+static char *put_hex(char *p, unsigned long v, int n)
 {
-	const __be32 *a = s->vip.v6;
+	static const char digit[] = "0123456789abcdef";
+	int i;
 
-	snprintf(buf, len, "%u:%08x%08x%08x%08x:%u:%u", s->vip.af,
-		 s->vip.af == AF_INET6 ? a[0] : s->vip.v4,
-		 s->vip.af == AF_INET6 ? a[1] : 0,
-		 s->vip.af == AF_INET6 ? a[2] : 0,
-		 s->vip.af == AF_INET6 ? a[3] : 0, ntohs(port), s->proto);
+	for (i = n - 1; i >= 0; i--, v >>= 4)
+		p[i] = digit[v & 15];
+	return p + n;
+}
+
+/* The key of (@s's VIP, @port, its protocol) in ix->ports: its family,
+ * address words, port and protocol in fixed-width hex, written by hand
+ * (every service of a file is keyed twice). @buf has PORT_KEY_LEN bytes. */
+#define PORT_KEY_LEN (2 + 1 + 32 + 1 + 4 + 1 + 2 + 1)
+static void port_key(const struct canary_service_cfg *s, __be16 port,
+		     char *buf)
+{
+	const bool v6 = s->vip.af == AF_INET6;
+	char *p = put_hex(buf, s->vip.af, 2);
+	int w;
+
+	*p++ = ':';
+	for (w = 0; w < 4; w++)
+		p = put_hex(p, v6 ? s->vip.v6[w] : w ? 0 : s->vip.v4, 8);
+	*p++ = ':';
+	p = put_hex(p, ntohs(port), 4);
+	*p++ = ':';
+	p = put_hex(p, s->proto, 2);
+	*p = '\0';
 }
 
 /* Indexes a copy of @key with value @val in @n. */
@@ -426,13 +445,13 @@ static int unique_in_index(const struct canary_config *cfg, int i,
 {
 	const struct canary_service_cfg *s = &cfg->svc[i];
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
-	char key[96], where[CANARY_ADDR_STRLEN + 8];
+	char key[PORT_KEY_LEN], where[CANARY_ADDR_STRLEN + 8];
 	int p, n = config_ports(s, ports), j;
 
 	if (names_get(&ix->names, s->name) >= 0)
 		return cerr_set(err, "service '%s' is defined twice", s->name);
 	for (p = 0; p < n; p++) {
-		port_key(s, ports[p].port, key, sizeof(key));
+		port_key(s, ports[p].port, key);
 		j = names_get(&ix->ports, key);
 		if (j >= 0)
 			return cerr_set(err, "services '%s' and '%s' both use %s/%s",
@@ -450,14 +469,14 @@ int config_index_add(struct config_index *ix, const struct canary_config *cfg,
 	const struct canary_service_cfg *s = &cfg->svc[i];
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	int p, n = config_ports(s, ports), name_at = ix->n_owned;
-	char key[96];
+	char key[PORT_KEY_LEN];
 
 	if (own_put(ix, &ix->names, s->name, i))
 		return -ENOMEM;
 	/* A port names its service by the copy of the name: @cfg's slot i
 	 * may hold another service later (a loader that drops some). */
 	for (p = 0; p < n; p++) {
-		port_key(s, ports[p].port, key, sizeof(key));
+		port_key(s, ports[p].port, key);
 		if (own_put(ix, &ix->ports, key, name_at))
 			return -ENOMEM;
 	}
@@ -666,6 +685,13 @@ int config_check_node(const struct canary_config *cfg,
 	return 0;
 }
 
+static bool ep_same(const struct canary_ep_cfg *a,
+		    const struct canary_ep_cfg *b)
+{
+	return addr_eq(&a->addr, &b->addr) && a->port == b->port &&
+	       a->flags == b->flags;
+}
+
 /* Whether versions @x and @y list the same endpoints, in any order. */
 static bool same_eps(const struct canary_version_cfg *x,
 		     const struct canary_version_cfg *y)
@@ -675,15 +701,17 @@ static bool same_eps(const struct canary_version_cfg *x,
 
 	if (x->n_endpoints != y->n_endpoints)
 		return false;
+	for (e = 0; e < x->n_endpoints && ep_same(&x->ep[e], &y->ep[e]); e++)
+		;
+	if (e == x->n_endpoints) /* in the same order: no sorting */
+		return true;
 	sx.n_endpoints = sy.n_endpoints = x->n_endpoints;
 	memcpy(sx.ep, x->ep, x->n_endpoints * sizeof(x->ep[0]));
 	memcpy(sy.ep, y->ep, y->n_endpoints * sizeof(y->ep[0]));
 	config_sort_endpoints(&sx);
 	config_sort_endpoints(&sy);
 	for (e = 0; e < sx.n_endpoints; e++)
-		if (!addr_eq(&sx.ep[e].addr, &sy.ep[e].addr) ||
-		    sx.ep[e].port != sy.ep[e].port ||
-		    sx.ep[e].flags != sy.ep[e].flags)
+		if (!ep_same(&sx.ep[e], &sy.ep[e]))
 			return false;
 	return true;
 }
