@@ -44,13 +44,10 @@ void config_timeouts_default(struct canary_timeouts_cfg *t)
  * A service array of SVC_MAP_MIN bytes or more is a mapping of its own
  * with transparent huge pages asked for (madvise: only where the system
  * allows them): 10,000 services take 130 MB, which in 4 KiB pages cost
- * about 5x more to fault in than to fill. From 32 MiB (about 2,500
- * services) malloc maps an array afresh each time too (its mmap
- * threshold stops there), so only the page size changes; smaller arrays
- * come from malloc and may reuse freed heap. Which kind an array is
- * follows from its capacity alone.
+ * about 5x more to fault in than to fill. Smaller ones come from malloc.
+ * Which one an array is follows from its capacity alone.
  */
-#define SVC_MAP_MIN (32ul << 20)
+#define SVC_MAP_MIN (4ul << 20)
 
 static size_t svc_bytes(size_t cap)
 {
@@ -88,8 +85,7 @@ static int svc_grow(struct canary_config *cfg, size_t cap)
 		return -ENOMEM;
 	if (svc_mapped(cap) && !svc_mapped(cfg->cap)) {
 		madvise(svc, svc_bytes(cap), MADV_HUGEPAGE);
-		if (cfg->svc)
-			memcpy(svc, cfg->svc, svc_bytes(cfg->n_services));
+		memcpy(svc, cfg->svc, svc_bytes(cfg->n_services));
 		free(cfg->svc);
 	}
 	cfg->svc = svc;
