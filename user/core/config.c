@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The configuration model: storage, lookup, validation, effective weights. */
-#define _GNU_SOURCE /* mremap */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -8,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/config.h"
 #include "core/names.h"
@@ -40,62 +38,9 @@ void config_timeouts_default(struct canary_timeouts_cfg *t)
 	t->udp_s = CANARY_TMO_UDP_DEFAULT_S;
 }
 
-/*
- * A service array of SVC_MAP_MIN bytes or more is a mapping of its own
- * with transparent huge pages asked for (madvise: only where the system
- * allows them): 10,000 services take 130 MB, which in 4 KiB pages cost
- * about 5x more to fault in than to fill. Smaller ones come from malloc.
- * Which one an array is follows from its capacity alone.
- */
-#define SVC_MAP_MIN (4ul << 20)
-
-static size_t svc_bytes(size_t cap)
-{
-	return cap * sizeof(struct canary_service_cfg);
-}
-
-static bool svc_mapped(size_t cap)
-{
-	return svc_bytes(cap) >= SVC_MAP_MIN;
-}
-
-static void svc_release(struct canary_service_cfg *svc, size_t cap)
-{
-	if (svc && svc_mapped(cap))
-		munmap(svc, svc_bytes(cap));
-	else
-		free(svc);
-}
-
-/* Room for @cap (more than cfg->cap) services, those held kept; 0 or
- * -ENOMEM. */
-static int svc_grow(struct canary_config *cfg, size_t cap)
-{
-	void *svc;
-
-	if (!svc_mapped(cap))
-		svc = realloc(cfg->svc, svc_bytes(cap));
-	else if (cfg->svc && svc_mapped(cfg->cap))
-		svc = mremap(cfg->svc, svc_bytes(cfg->cap), svc_bytes(cap),
-			     MREMAP_MAYMOVE);
-	else
-		svc = mmap(NULL, svc_bytes(cap), PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!svc || svc == MAP_FAILED)
-		return -ENOMEM;
-	if (svc_mapped(cap) && !svc_mapped(cfg->cap)) {
-		madvise(svc, svc_bytes(cap), MADV_HUGEPAGE);
-		memcpy(svc, cfg->svc, svc_bytes(cfg->n_services));
-		free(cfg->svc);
-	}
-	cfg->svc = svc;
-	cfg->cap = cap;
-	return 0;
-}
-
 void config_free(struct canary_config *cfg)
 {
-	svc_release(cfg->svc, cfg->cap);
+	free(cfg->svc);
 	config_init(cfg);
 }
 
@@ -131,15 +76,21 @@ struct canary_service_cfg *config_add_service(struct canary_config *cfg,
 					      struct canary_err *err)
 {
 	struct canary_service_cfg *svc;
+	int cap;
 
 	if (cfg->n_services >= CANARY_MAX_SERVICES) {
 		cerr_set(err, "too many services (at most %d)", CANARY_MAX_SERVICES);
 		return NULL;
 	}
-	if (cfg->n_services == cfg->cap &&
-	    svc_grow(cfg, cfg->cap ? cfg->cap * 2 : 8)) {
-		cerr_set(err, "out of memory adding a service");
-		return NULL;
+	if (cfg->n_services == cfg->cap) {
+		cap = cfg->cap ? cfg->cap * 2 : 8;
+		svc = realloc(cfg->svc, cap * sizeof(*svc));
+		if (!svc) {
+			cerr_set(err, "out of memory adding a service");
+			return NULL;
+		}
+		cfg->svc = svc;
+		cfg->cap = cap;
 	}
 	svc = &cfg->svc[cfg->n_services++];
 	memset(svc, 0, sizeof(*svc));
@@ -872,7 +823,16 @@ int config_service_unpack(const void *buf, size_t len,
 
 int config_reserve(struct canary_config *cfg, int n)
 {
-	return n <= cfg->cap ? 0 : svc_grow(cfg, n);
+	struct canary_service_cfg *svc;
+
+	if (n <= cfg->cap)
+		return 0;
+	svc = realloc(cfg->svc, (size_t)n * sizeof(*svc));
+	if (!svc)
+		return -ENOMEM;
+	cfg->svc = svc;
+	cfg->cap = n;
+	return 0;
 }
 
 int config_copy(struct canary_config *dst, const struct canary_config *src)
