@@ -398,6 +398,72 @@ static void test_validate_v6(void)
 	config_free(&cfg);
 }
 
+/* Services packed end to end come back whole and in order, however many
+ * endpoints each has; a config built from them is the same config. */
+static void test_packed(void)
+{
+	static struct canary_service_cfg want[3], got;
+	struct config_packed p;
+	struct canary_config cfg;
+	int i;
+
+	config_packed_init(&p);
+	config_init(&cfg);
+	svc_fill(&want[0], "one", 1, 1, (int[]){ 100 }, (int[]){ 1 });
+	svc_fill(&want[1], "two", 2, 2, (int[]){ 90, 10 }, (int[]){ 128, 3 });
+	svc_fill(&want[2], "three", 3, 4, (int[]){ 25, 25, 25, 25 },
+		 (int[]){ 0, 4, 2, 1 });
+	want[2].guard.on = true;
+	want[2].guard.min_flows = 7;
+	want[2].n_pins = 1;
+	want[2].pins[0].addr = addr_v4(htonl(0x0a000000));
+	want[2].pins[0].prefixlen = 8;
+	strcpy(want[2].pins[0].version, "v3");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(config_packed_add(&p, &want[i]), 0, "config_packed_add");
+	ASSERT_EQ(p.n, 3, "p.n");
+	ASSERT_TRUE(p.off[2] - p.off[1] > 128 * sizeof(want[1].v[0].ep[0]),
+		    "128 endpoints packed");
+	ASSERT_TRUE(p.off[1] - p.off[0] < 1024, "one endpoint packed small");
+	for (i = 0; i < 3; i++) {
+		ASSERT_TRUE_FMT(!strcmp(config_packed_name(&p, i), want[i].name),
+				"name %d", i);
+		memset(&got, 0xa5, sizeof(got));
+		ASSERT_EQ(config_packed_get(&p, i, &got), 0, "config_packed_get");
+		ASSERT_TRUE_FMT(!memcmp(&got, &want[i], sizeof(got)),
+				"service %d differs", i);
+	}
+	ASSERT_EQ(config_packed_to_config(&p, &cfg), 0, "to_config");
+	ASSERT_EQ(cfg.n_services, 3, "cfg.n_services");
+	for (i = 0; i < 3; i++)
+		ASSERT_TRUE_FMT(!memcmp(&cfg.svc[i], &want[i], sizeof(want[i])),
+				"config service %d differs", i);
+	want[0].n_versions = CANARY_MAX_VERSIONS + 1;
+	ASSERT_EQ(config_packed_add(&p, &want[0]), -EINVAL, "bad n_versions");
+	ASSERT_EQ(p.n, 3, "nothing added");
+	config_free(&cfg);
+	config_packed_free(&p);
+	ASSERT_EQ(p.n, 0, "p.n after free");
+}
+
+/* Endpoint lists equal as listed or only once sorted are the same; a
+ * different flag is not. */
+static void test_service_same_order(void)
+{
+	static struct canary_service_cfg a, b;
+	struct canary_ep_cfg t;
+
+	svc_fill(&a, "s", 1, 2, (int[]){ 50, 50 }, (int[]){ 3, 2 });
+	b = a;
+	ASSERT_TRUE(config_service_same(&a, &b), "same as listed");
+	t = b.v[0].ep[0];
+	b.v[0].ep[0] = b.v[0].ep[2];
+	b.v[0].ep[2] = t;
+	ASSERT_TRUE(config_service_same(&a, &b), "same once sorted");
+	b.v[0].ep[1].flags = CANARY_EP_F_DRAINING;
+	ASSERT_TRUE(!config_service_same(&a, &b), "draining differs");
+}
+
 int main(void)
 {
 	RUN_TEST(test_add_find_del);
@@ -414,5 +480,7 @@ int main(void)
 	RUN_TEST(test_effective_cum);
 	RUN_TEST(test_effective_rounding);
 	RUN_TEST(test_sort);
+	RUN_TEST(test_packed);
+	RUN_TEST(test_service_same_order);
 	return test__summary();
 }

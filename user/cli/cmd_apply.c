@@ -21,13 +21,15 @@ static const struct cli_opt apply_opts[] = {
 };
 
 /*
- * What the file asks of the running config (@old, indexed by name in
- * @ix): the services it changes or adds (want), and which of @old's it
- * names (seen). The Kubernetes agent's services ("k8s.*") are not the
- * file's: it cannot name them, and they stay as the agent set them.
+ * What the file asks of the running config (@old, packed: it is only
+ * compared unless something changed; indexed by name in @ix): the
+ * services it changes or adds (want), and which of @old's it names
+ * (seen). The Kubernetes agent's services ("k8s.*") are not the file's:
+ * it cannot name them, and they stay as the agent set them.
  */
 struct apply_ctx {
-	const struct canary_config *old;
+	struct config_packed old;
+	struct canary_service_cfg *scratch; /* one of old, unpacked */
 	struct names ix;
 	bool *seen;          /* by index in old */
 	int n_seen;
@@ -56,10 +58,11 @@ static int keep_changed(const struct canary_service_cfg *svc, void *arg,
 		return 1;
 	c->seen[i] = true;
 	c->n_seen++;
-	return !config_service_same(&c->old->svc[i], svc);
+	return config_packed_get(&c->old, i, c->scratch) ||
+	       !config_service_same(c->scratch, svc);
 }
 
-/* The running config (@cfg, a copy of c->old) becomes the file's: its
+/* The running config (@cfg, c->old unpacked) becomes the file's: its
  * changed services replace their namesakes, new ones join, those it
  * does not name go (the agent's stay), and its grace period, node and
  * timeouts sections apply. */
@@ -119,9 +122,9 @@ static bool unchanged(struct canary_state *st, const struct apply_ctx *c)
 	struct canary_genstate gs;
 	int i, kube = 0;
 
-	for (i = 0; i < c->old->n_services; i++)
-		kube += is_kube(c->old->svc[i].name);
-	if (w->n_services || c->n_seen != c->old->n_services - kube)
+	for (i = 0; i < c->old.n; i++)
+		kube += is_kube(config_packed_name(&c->old, i));
+	if (w->n_services || c->n_seen != c->old.n - kube)
 		return false;
 	if (w->grace_s != CANARY_GRACE_KEEP &&
 	    (state_genstate(st, &gs) || !gs.prev_until_ns ||
@@ -137,18 +140,17 @@ static bool unchanged(struct canary_state *st, const struct apply_ctx *c)
 static int read_running(struct canary_state *st, struct apply_ctx *c,
 			__u32 *ids)
 {
-	struct canary_config *old = (struct canary_config *)c->old;
 	int i;
 
-	if (state_read_config(st, old, ids)) {
+	if (state_read_packed(st, &c->old, ids)) {
 		p_err("Couldn't read the running config under '%s'", st->pin_dir);
 		return EXIT_FAIL;
 	}
-	c->seen = calloc(old->n_services + 1, sizeof(*c->seen));
+	c->seen = calloc(c->old.n + 1, sizeof(*c->seen));
 	if (!c->seen)
 		return EXIT_FAIL;
-	for (i = 0; i < old->n_services; i++)
-		if (names_put(&c->ix, old->svc[i].name, i))
+	for (i = 0; i < c->old.n; i++)
+		if (names_put(&c->ix, config_packed_name(&c->old, i), i))
 			return EXIT_FAIL;
 	return EXIT_OK;
 }
@@ -244,21 +246,43 @@ static int open_and_load(struct canary_state *st, const char *file,
 	return ret ? ret : read_running(st, c, ids);
 }
 
+/* The file's changes written: the running config unpacked whole, then
+ * edited in one transaction; an exit code. */
+static int apply_changes(struct canary_state *st, struct apply_ctx *c,
+			 const __u32 *ids)
+{
+	struct canary_err err = {};
+	struct canary_config old;
+	int ret;
+
+	config_init(&old);
+	if (config_packed_to_config(&c->old, &old)) {
+		p_err("out of memory");
+		ret = EXIT_FAIL;
+	} else {
+		ret = state_transaction_on(st, &old, ids, apply_edit, c, &err);
+		if (ret)
+			p_err("%s", err.msg[0] ? err.msg : "failed");
+	}
+	config_free(&old);
+	return ret;
+}
+
 /* Applies @file; an exit code. */
 static int apply_file(const char *file)
 {
 	__u32 *ids = calloc(CANARY_MAX_SERVICES, sizeof(*ids));
-	struct canary_err err = {};
-	struct canary_config old;
-	struct apply_ctx c = { .old = &old };
+	struct apply_ctx c = { .scratch = malloc(sizeof(*c.scratch)) };
 	struct canary_state st;
 	int ret;
 
-	if (!ids) {
+	if (!ids || !c.scratch) {
 		p_err("out of memory");
+		free(ids);
+		free(c.scratch);
 		return EXIT_FAIL;
 	}
-	config_init(&old);
+	config_packed_init(&c.old);
 	config_init(&c.want);
 	names_init(&c.ix);
 	ret = open_and_load(&st, file, &c, ids);
@@ -267,15 +291,14 @@ static int apply_file(const char *file)
 		/* A no-op apply still has the bridge FDB copy follow. */
 		bridge_sync(&st);
 	} else if (ret == EXIT_OK) {
-		ret = state_transaction_on(&st, &old, ids, apply_edit, &c, &err);
-		if (ret)
-			p_err("%s", err.msg[0] ? err.msg : "failed");
+		ret = apply_changes(&st, &c, ids);
 	}
 	state_close(&st);
 	names_free(&c.ix);
 	free(c.seen);
+	free(c.scratch);
 	config_free(&c.want);
-	config_free(&old);
+	config_packed_free(&c.old);
 	free(ids);
 	return ret;
 }

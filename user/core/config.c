@@ -387,17 +387,36 @@ void config_index_free(struct config_index *ix)
 	config_index_init(ix);
 }
 
-/* The key of (@s's VIP, @port, its protocol) in ix->ports. */
-static void port_key(const struct canary_service_cfg *s, __be16 port,
-		     char *buf, size_t len)
+/* @n hex digits of @v at @p; returns the end. */
+static char *put_hex(char *p, unsigned long v, int n)
 {
-	const __be32 *a = s->vip.v6;
+	static const char digit[] = "0123456789abcdef";
+	int i;
 
-	snprintf(buf, len, "%u:%08x%08x%08x%08x:%u:%u", s->vip.af,
-		 s->vip.af == AF_INET6 ? a[0] : s->vip.v4,
-		 s->vip.af == AF_INET6 ? a[1] : 0,
-		 s->vip.af == AF_INET6 ? a[2] : 0,
-		 s->vip.af == AF_INET6 ? a[3] : 0, ntohs(port), s->proto);
+	for (i = n - 1; i >= 0; i--, v >>= 4)
+		p[i] = digit[v & 15];
+	return p + n;
+}
+
+/* The key of (@s's VIP, @port, its protocol) in ix->ports: its family,
+ * address words, port and protocol in fixed-width hex, written by hand
+ * (every service of a file is keyed twice). @buf has PORT_KEY_LEN bytes. */
+#define PORT_KEY_LEN (2 + 1 + 32 + 1 + 4 + 1 + 2 + 1)
+static void port_key(const struct canary_service_cfg *s, __be16 port,
+		     char *buf)
+{
+	const bool v6 = s->vip.af == AF_INET6;
+	char *p = put_hex(buf, s->vip.af, 2);
+	int w;
+
+	*p++ = ':';
+	for (w = 0; w < 4; w++)
+		p = put_hex(p, v6 ? s->vip.v6[w] : w ? 0 : s->vip.v4, 8);
+	*p++ = ':';
+	p = put_hex(p, ntohs(port), 4);
+	*p++ = ':';
+	p = put_hex(p, s->proto, 2);
+	*p = '\0';
 }
 
 /* Indexes a copy of @key with value @val in @n. */
@@ -426,13 +445,13 @@ static int unique_in_index(const struct canary_config *cfg, int i,
 {
 	const struct canary_service_cfg *s = &cfg->svc[i];
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
-	char key[96], where[CANARY_ADDR_STRLEN + 8];
+	char key[PORT_KEY_LEN], where[CANARY_ADDR_STRLEN + 8];
 	int p, n = config_ports(s, ports), j;
 
 	if (names_get(&ix->names, s->name) >= 0)
 		return cerr_set(err, "service '%s' is defined twice", s->name);
 	for (p = 0; p < n; p++) {
-		port_key(s, ports[p].port, key, sizeof(key));
+		port_key(s, ports[p].port, key);
 		j = names_get(&ix->ports, key);
 		if (j >= 0)
 			return cerr_set(err, "services '%s' and '%s' both use %s/%s",
@@ -450,14 +469,14 @@ int config_index_add(struct config_index *ix, const struct canary_config *cfg,
 	const struct canary_service_cfg *s = &cfg->svc[i];
 	struct canary_port_cfg ports[CANARY_MAX_PORTS];
 	int p, n = config_ports(s, ports), name_at = ix->n_owned;
-	char key[96];
+	char key[PORT_KEY_LEN];
 
 	if (own_put(ix, &ix->names, s->name, i))
 		return -ENOMEM;
 	/* A port names its service by the copy of the name: @cfg's slot i
 	 * may hold another service later (a loader that drops some). */
 	for (p = 0; p < n; p++) {
-		port_key(s, ports[p].port, key, sizeof(key));
+		port_key(s, ports[p].port, key);
 		if (own_put(ix, &ix->ports, key, name_at))
 			return -ENOMEM;
 	}
@@ -666,6 +685,13 @@ int config_check_node(const struct canary_config *cfg,
 	return 0;
 }
 
+static bool ep_same(const struct canary_ep_cfg *a,
+		    const struct canary_ep_cfg *b)
+{
+	return addr_eq(&a->addr, &b->addr) && a->port == b->port &&
+	       a->flags == b->flags;
+}
+
 /* Whether versions @x and @y list the same endpoints, in any order. */
 static bool same_eps(const struct canary_version_cfg *x,
 		     const struct canary_version_cfg *y)
@@ -675,15 +701,17 @@ static bool same_eps(const struct canary_version_cfg *x,
 
 	if (x->n_endpoints != y->n_endpoints)
 		return false;
+	for (e = 0; e < x->n_endpoints && ep_same(&x->ep[e], &y->ep[e]); e++)
+		;
+	if (e == x->n_endpoints) /* in the same order: no sorting */
+		return true;
 	sx.n_endpoints = sy.n_endpoints = x->n_endpoints;
 	memcpy(sx.ep, x->ep, x->n_endpoints * sizeof(x->ep[0]));
 	memcpy(sy.ep, y->ep, y->n_endpoints * sizeof(y->ep[0]));
 	config_sort_endpoints(&sx);
 	config_sort_endpoints(&sy);
 	for (e = 0; e < sx.n_endpoints; e++)
-		if (!addr_eq(&sx.ep[e].addr, &sy.ep[e].addr) ||
-		    sx.ep[e].port != sy.ep[e].port ||
-		    sx.ep[e].flags != sy.ep[e].flags)
+		if (!ep_same(&sx.ep[e], &sy.ep[e]))
 			return false;
 	return true;
 }
@@ -732,18 +760,12 @@ static size_t packed_size(const struct canary_service_cfg *svc)
 	return n;
 }
 
-void *config_service_pack(const struct canary_service_cfg *svc, size_t *len)
+/* @svc packed into @p (packed_size() bytes of room). */
+static void pack_to(const struct canary_service_cfg *svc, unsigned char *p)
 {
-	unsigned char *buf, *p;
 	size_t n;
 	int v;
 
-	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
-		return NULL;
-	*len = packed_size(svc);
-	buf = p = malloc(*len);
-	if (!buf)
-		return NULL;
 	memcpy(p, svc, SVC_HEAD);
 	p += SVC_HEAD;
 	for (v = 0; v < svc->n_versions; v++) {
@@ -752,6 +774,18 @@ void *config_service_pack(const struct canary_service_cfg *svc, size_t *len)
 		p += n;
 	}
 	memcpy(p, (const char *)svc + SVC_TAIL, sizeof(*svc) - SVC_TAIL);
+}
+
+void *config_service_pack(const struct canary_service_cfg *svc, size_t *len)
+{
+	void *buf;
+
+	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
+		return NULL;
+	*len = packed_size(svc);
+	buf = malloc(*len);
+	if (buf)
+		pack_to(svc, buf);
 	return buf;
 }
 
@@ -810,5 +844,94 @@ int config_copy(struct canary_config *dst, const struct canary_config *src)
 	dst->n_services = src->n_services;
 	dst->grace_s = src->grace_s;
 	dst->node = src->node;
+	return 0;
+}
+
+_Static_assert(offsetof(struct canary_service_cfg, name) == 0,
+	       "a packed service begins with its name");
+
+void config_packed_init(struct config_packed *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void config_packed_free(struct config_packed *p)
+{
+	free(p->bytes);
+	free(p->off);
+	config_packed_init(p);
+}
+
+/* Room for one more service of @len bytes; 0 or -ENOMEM. */
+static int packed_grow(struct config_packed *p, size_t len)
+{
+	size_t cap;
+	void *more;
+
+	if ((size_t)p->n + 1 >= p->cap_off) {
+		cap = p->cap_off ? p->cap_off * 2 : 64;
+		more = realloc(p->off, cap * sizeof(*p->off));
+		if (!more)
+			return -ENOMEM;
+		p->off = more;
+		p->cap_off = cap;
+	}
+	if (p->used + len > p->cap) {
+		cap = p->cap ? p->cap * 2 : 64 * 1024;
+		while (cap < p->used + len)
+			cap *= 2;
+		more = realloc(p->bytes, cap);
+		if (!more)
+			return -ENOMEM;
+		p->bytes = more;
+		p->cap = cap;
+	}
+	return 0;
+}
+
+int config_packed_add(struct config_packed *p,
+		      const struct canary_service_cfg *svc)
+{
+	size_t len;
+
+	if (svc->n_versions < 0 || svc->n_versions > CANARY_MAX_VERSIONS)
+		return -EINVAL;
+	len = packed_size(svc);
+	if (packed_grow(p, len))
+		return -ENOMEM;
+	pack_to(svc, p->bytes + p->used);
+	p->off[p->n] = p->used;
+	p->used += len;
+	p->off[++p->n] = p->used;
+	return 0;
+}
+
+const char *config_packed_name(const struct config_packed *p, int i)
+{
+	return (const char *)p->bytes + p->off[i];
+}
+
+int config_packed_get(const struct config_packed *p, int i,
+		      struct canary_service_cfg *svc)
+{
+	return config_service_unpack(p->bytes + p->off[i],
+				     p->off[i + 1] - p->off[i], svc);
+}
+
+int config_packed_to_config(const struct config_packed *p,
+			    struct canary_config *cfg)
+{
+	struct canary_service_cfg *svc;
+	int i, err;
+
+	if (config_reserve(cfg, cfg->n_services + p->n + 1))
+		return -ENOMEM;
+	for (i = 0; i < p->n; i++) {
+		svc = &cfg->svc[cfg->n_services];
+		err = config_packed_get(p, i, svc);
+		if (err)
+			return err;
+		cfg->n_services++;
+	}
 	return 0;
 }

@@ -217,6 +217,36 @@ void *config_service_pack(const struct canary_service_cfg *svc, size_t *len);
  * config_service_pack(); 0 or -EINVAL when @buf is not one. */
 int config_service_unpack(const void *buf, size_t len,
 			  struct canary_service_cfg *svc);
+
+/*
+ * Services kept packed (config_service_pack()) end to end: under 1 KiB
+ * for a service of a few endpoints where a canary_service_cfg takes
+ * 13 KiB. For a caller that reads the running config to compare it with
+ * another (apply -f), and needs it whole only when something changed.
+ */
+struct config_packed {
+	int n;                 /* services */
+	unsigned char *bytes;  /* the packed services, end to end */
+	size_t used, cap;      /* bytes */
+	size_t *off;           /* service i is bytes[off[i]..off[i + 1]) */
+	size_t cap_off;
+};
+
+void config_packed_init(struct config_packed *p);
+void config_packed_free(struct config_packed *p);
+/* Appends @svc; 0, -EINVAL (n_versions out of range) or -ENOMEM. */
+int config_packed_add(struct config_packed *p,
+		      const struct canary_service_cfg *svc);
+/* Service @i's name (0 <= @i < n). */
+const char *config_packed_name(const struct config_packed *p, int i);
+/* Service @i into @svc (all of it); 0 or -EINVAL. */
+int config_packed_get(const struct config_packed *p, int i,
+		      struct canary_service_cfg *svc);
+/* Appends every service of @p to @cfg, in order; 0, -ENOMEM or -EINVAL
+ * (then @cfg holds those before the failing one). */
+int config_packed_to_config(const struct config_packed *p,
+			    struct canary_config *cfg);
+
 /* Removes service @name; returns 0 or -ENOENT. */
 int config_del_service(struct canary_config *cfg, const char *name);
 

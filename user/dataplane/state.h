@@ -123,6 +123,11 @@ int state_read_meta(struct canary_state *st, __u32 id, struct canary_meta *m);
  * 0 or a negative errno. */
 int state_read_config(struct canary_state *st, struct canary_config *cfg,
 		      __u32 *ids);
+/* The same into @packed (initialized; emptied first): for a caller that
+ * compares what runs with a config and needs it whole only when they
+ * differ (config_packed_to_config()). */
+int state_read_packed(struct canary_state *st, struct config_packed *packed,
+		      __u32 *ids);
 /* The same, and with @base each service's new-flow counters when its
  * weights last changed (canary_meta's flows_base), with @only just the
  * service of that name (-ENOENT if none), with @gen the generation read. */

@@ -136,12 +136,12 @@ static void read_pins(const struct canary_meta *m,
 	}
 }
 
-/* Service @id of generation @gen, whose canary_meta is @m, into @svc. */
+/* Service @id of generation @gen, whose canary_meta is @m, into @svc
+ * (zeroed). */
 static void read_service(struct canary_state *st, const struct ver_set *vs,
 			 __u32 id, __u32 gen, const struct canary_meta *m,
 			 struct canary_service_cfg *svc, struct ver_buf *buf)
 {
-	memset(svc, 0, sizeof(*svc));
 	memcpy(svc->name, m->name, sizeof(svc->name));
 	svc->name[sizeof(svc->name) - 1] = '\0';
 	svc->vip = m->family == CANARY_FAMILY_IPV6 ? addr_v6(m->vip6) :
@@ -246,30 +246,57 @@ static int live_refs(struct canary_state *st, struct live_ref **refs,
 }
 
 /* What a read fills: the config with its ids, and optionally each
- * service's canary_meta flows_base (status's "since" counters). */
+ * service's canary_meta flows_base (status's "since" counters). With
+ * @packed, the services go there instead of @cfg, each read into
+ * @scratch and packed. */
 struct read_out {
 	struct canary_config *cfg;
+	struct config_packed *packed;
+	struct canary_service_cfg *scratch;
 	__u32 *ids;
 	__u64 (*base)[CANARY_MAX_VERSIONS];
 	const char *only; /* one service by name, or NULL */
 };
+
+/* Services read into @o so far. */
+static int out_count(const struct read_out *o)
+{
+	return o->packed ? o->packed->n : o->cfg->n_services;
+}
+
+/* Empties @o for a fresh read. */
+static void out_reset(struct read_out *o)
+{
+	if (o->packed)
+		config_packed_free(o->packed);
+	else
+		config_free(o->cfg);
+}
 
 /* Service @r into @o (its meta entry @m read already). */
 static int read_ref(struct canary_state *st, const struct ver_set *vs,
 		    const struct live_ref *r, const struct canary_meta *m,
 		    struct read_out *o, struct ver_buf *buf)
 {
-	struct canary_service_cfg *svc;
+	struct canary_service_cfg *svc = o->scratch;
 	struct canary_err err;
+	int i = out_count(o), ret;
 
-	svc = config_add_service(o->cfg, &err);
+	if (o->packed)
+		memset(svc, 0, sizeof(*svc));
+	else
+		svc = config_add_service(o->cfg, &err);
 	if (!svc)
 		return -ENOMEM;
 	read_service(st, vs, r->id, r->slot, m, svc, buf);
-	o->ids[o->cfg->n_services - 1] = r->id;
+	if (o->packed) {
+		ret = config_packed_add(o->packed, svc);
+		if (ret)
+			return ret;
+	}
+	o->ids[i] = r->id;
 	if (o->base)
-		memcpy(o->base[o->cfg->n_services - 1], m->flows_base,
-		       sizeof(m->flows_base));
+		memcpy(o->base[i], m->flows_base, sizeof(m->flows_base));
 	return 0;
 }
 
@@ -307,10 +334,15 @@ static int read_refs(struct canary_state *st, const struct live_ref *refs,
 	struct ver_set vs = {};
 	struct canary_meta m;
 	size_t i;
-	int ret = buf && !config_reserve(o->cfg, n + 1) ? 0 : -ENOMEM;
+	int ret = buf && (o->packed || !config_reserve(o->cfg, n + 1)) ?
+			  0 : -ENOMEM;
 
-	/* meta keys stay under 2^24, version keys' reserved field is 0 */
-	if (!ret && !o->only &&
+	/* Loaded whole, the maps hand over every slot of every service.
+	 * A packed read (apply -f's, beside the file's parse) looks up the
+	 * live slot's entries alone: at 10,000 services those lookups cost
+	 * less than copying, keeping and sorting all the entries.
+	 * meta keys stay under 2^24, version keys' reserved field is 0. */
+	if (!ret && !o->only && !o->packed &&
 	    !load_all(&vs.v4, st->ver_fd, sizeof(struct canary_ver_key),
 		      offsetof(struct canary_ver_key, reserved)) &&
 	    !load_all(&vs.v6, st->ver6_fd, sizeof(struct canary_ver_key),
@@ -327,7 +359,7 @@ static int read_refs(struct canary_state *st, const struct live_ref *refs,
 		if (o->only)
 			break;
 	}
-	if (!ret && o->only && !o->cfg->n_services)
+	if (!ret && o->only && !out_count(o))
 		ret = -ENOENT;
 	kv_set_free(&vs.v4);
 	kv_set_free(&vs.v6);
@@ -392,7 +424,7 @@ static int read_live(struct canary_state *st, struct read_out *o, int *gen)
 	bool torn;
 
 	for (tries = 0; o->only && tries < READ_TRIES; tries++) {
-		config_free(o->cfg);
+		out_reset(o);
 		err = read_named(st, o);
 		if (!err && gen)
 			*gen = state_active_gen(st);
@@ -402,7 +434,7 @@ static int read_live(struct canary_state *st, struct read_out *o, int *gen)
 	if (o->only && err != -ENOENT)
 		return err;
 	for (tries = 0; tries < READ_TRIES; tries++) {
-		config_free(o->cfg);
+		out_reset(o);
 		free(a);
 		free(b);
 		a = b = NULL;
@@ -474,6 +506,18 @@ int state_read_config(struct canary_state *st, struct canary_config *cfg,
 	struct read_out o = { .cfg = cfg, .ids = ids };
 
 	return read_live(st, &o, NULL);
+}
+
+int state_read_packed(struct canary_state *st, struct config_packed *packed,
+		      __u32 *ids)
+{
+	struct read_out o = { .packed = packed, .ids = ids };
+	int err;
+
+	o.scratch = malloc(sizeof(*o.scratch));
+	err = o.scratch ? read_live(st, &o, NULL) : -ENOMEM;
+	free(o.scratch);
+	return err;
 }
 
 int state_read_snapshot(struct canary_state *st, struct canary_config *cfg,
