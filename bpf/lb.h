@@ -305,6 +305,11 @@ static __always_inline __u32 lb_endpoint_index(__u32 svc_id, __u32 v,
 	if (FAM_VAL(ver, is6, ring_size))
 		return lb_ring_index(svc_id, v, gen,
 				     FAM_VAL(ver, is6, ring_size), n, hash);
+	/* One entry: rendezvous names it whatever its score (if it takes
+	 * new flows), so neither the score nor the call is paid for it. */
+	if (n == 1)
+		return FAM_VAL(ver, is6, ep[0].flags) & CANARY_EP_F_DRAINING ?
+			       CANARY_MAX_ENDPOINTS : 0;
 	idx = is6 ? lb_hrw_pick6(&ver->v6, hash) : lb_hrw_pick4(&ver->v4, hash);
 	if (idx >= CANARY_MAX_ENDPOINTS)
 		return CANARY_MAX_ENDPOINTS;
