@@ -645,6 +645,26 @@ struct size {
  * target compares @rel: rounds drift together (the machine warming up,
  * another process), sizes within a round hardly.
  */
+/*
+ * The largest quotient of @rel[][@k] between two sizes whose versions have
+ * the same number of endpoints, so the same pick (rendezvous over 1 or 5,
+ * a Maglev slot for 50): what the cluster's size alone costs.
+ */
+static double same_pick_spread(const struct size *sizes, int n,
+			       double rel[][3], int k)
+{
+	double worst = 1;
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			if (sizes[i].eps_per_version ==
+				    sizes[j].eps_per_version &&
+			    rel[i][k] / rel[j][k] > worst)
+				worst = rel[i][k] / rel[j][k];
+	return worst;
+}
+
 static void report_scale(const struct size *sizes, int n, double res[][3],
 			 double rel[][3])
 {
@@ -668,6 +688,8 @@ static void report_scale(const struct size *sizes, int n, double res[][3],
 			hi = rel[i][k] > hi ? rel[i][k] : hi;
 		}
 		printf("scale_%s_max_over_min=%.2f\n", names[k], hi / lo);
+		printf("scale_%s_same_pick_max_over_min=%.2f\n", names[k],
+		       same_pick_spread(sizes, n, rel, k));
 		target(k == 0 ? "scale_established" :
 		       k == 1 ? "scale_new_flow" : "scale_not_service",
 		       hi / lo, 1.1);

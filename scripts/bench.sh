@@ -850,6 +850,14 @@ the raw output; per size below). All sizes drift together over a run, more
 than they differ within a round, so the medians in the table above may
 differ by more.
 
+The sizes differ in endpoints per version as well as in cluster size, and
+a new flow's pick costs by that (part 1: rendezvous hashes every endpoint
+of a version of up to 16, a bigger version reads a Maglev slot): the three
+services sizes have 1 per version, 10 endpoints 5, 1,000 and 100,000
+endpoints 50. Among sizes with the same pick, largest over smallest:
+established $(val scale_established_same_pick_max_over_min), new flow $(val scale_new_flow_same_pick_max_over_min), not a service
+$(val scale_not_service_same_pick_max_over_min).
+
 | size | established | new flow | not a service |
 | --- | ---: | ---: | ---: |
 MD
