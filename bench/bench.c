@@ -147,13 +147,13 @@ static int end_flood(struct bench *b)
 				   &zero, &fl, BPF_ANY);
 }
 
-/* One BPF_PROG_TEST_RUN of REPEAT packets; mean ns per packet, or -1. */
-static double run_once(struct bench *b, struct scenario *s)
+/* One BPF_PROG_TEST_RUN of @n packets; mean ns per packet, or -1. */
+static double run_packets(struct bench *b, struct scenario *s, __u32 n)
 {
 	__u8 out[PKT_MAX];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = s->frame,
 		    .data_size_in = s->v6 ? FRAME6 : FRAME, .data_out = out,
-		    .data_size_out = sizeof(out), .repeat = REPEAT);
+		    .data_size_out = sizeof(out), .repeat = n);
 	__u64 before = counter_value(b, s), after;
 	struct bench_bpf *w = s->wrapper == W_FRESH ? b->fresh : b->plain;
 	__u32 zero = 0;
@@ -175,12 +175,18 @@ static double run_once(struct bench *b, struct scenario *s)
 	if (bpf_prog_test_run_opts(fd, &opts))
 		return -1;
 	after = counter_value(b, s);
-	if (s->counter != C_NONE && after - before != REPEAT) {
+	if (s->counter != C_NONE && after - before != n) {
 		s->bad_rounds++;
-		fprintf(stderr, "bench: %s: %llu of %d packets took the path\n",
-			s->name, (unsigned long long)(after - before), REPEAT);
+		fprintf(stderr, "bench: %s: %llu of %u packets took the path\n",
+			s->name, (unsigned long long)(after - before), n);
 	}
 	return opts.duration;
+}
+
+/* run_packets() of REPEAT packets. */
+static double run_once(struct bench *b, struct scenario *s)
+{
+	return run_packets(b, s, REPEAT);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -639,6 +645,26 @@ struct size {
  * target compares @rel: rounds drift together (the machine warming up,
  * another process), sizes within a round hardly.
  */
+/*
+ * The largest quotient of @rel[][@k] between two sizes whose versions have
+ * the same number of endpoints, so the same pick (rendezvous over 1 or 5,
+ * a Maglev slot for 50): what the cluster's size alone costs.
+ */
+static double same_pick_spread(const struct size *sizes, int n,
+			       double rel[][3], int k)
+{
+	double worst = 1;
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			if (sizes[i].eps_per_version ==
+				    sizes[j].eps_per_version &&
+			    rel[i][k] / rel[j][k] > worst)
+				worst = rel[i][k] / rel[j][k];
+	return worst;
+}
+
 static void report_scale(const struct size *sizes, int n, double res[][3],
 			 double rel[][3])
 {
@@ -662,6 +688,8 @@ static void report_scale(const struct size *sizes, int n, double res[][3],
 			hi = rel[i][k] > hi ? rel[i][k] : hi;
 		}
 		printf("scale_%s_max_over_min=%.2f\n", names[k], hi / lo);
+		printf("scale_%s_same_pick_max_over_min=%.2f\n", names[k],
+		       same_pick_spread(sizes, n, rel, k));
 		target(k == 0 ? "scale_established" :
 		       k == 1 ? "scale_new_flow" : "scale_not_service",
 		       hi / lo, 1.1);
@@ -690,16 +718,54 @@ static int sized_load(struct sized *z, const struct bench *b, int services,
 	return apply(&z->b) || setup_scenarios(&z->b, z->sc) ? -1 : 0;
 }
 
-/* ROUNDS rounds of scenarios @which (@n_which) over the @n loads of @z,
- * interleaved: round 1 of every load, then round 2, ... */
+/*
+ * Slices of a scaling round. Other processes on the machine slow a new flow
+ * (an insert into a 6 MiB table) by up to a fifth for seconds at a time; a
+ * round of whole REPEAT-packet runs took about 5 s, and six loads of the
+ * same size, measured in its good and bad seconds, differed by up to 17 %.
+ * In slices every load sees the same seconds (2 to 3 % apart). The price:
+ * the kernel waits for RCU twice per XDP test run (its XDP dispatcher), ten
+ * times as many runs here.
+ */
+#define SLICES 10
+
+/* Round @r of scenarios @which (@n_which) over the @n loads of @z, in
+ * SLICES slices of REPEAT / SLICES packets per scenario: every slice visits
+ * every load, starting one load further on each time; a load's figure for
+ * the round is the mean of its slices. */
+static int sized_round(struct sized *z, int n, const int *which, int n_which,
+		       int r)
+{
+	int j, k, c;
+
+	for (k = 0; k < n; k++)
+		for (c = 0; c < n_which; c++)
+			z[k].sc[which[c]].ns[r] = 0;
+	for (j = 0; j < SLICES; j++)
+		for (k = 0; k < n; k++) {
+			struct sized *l = &z[(j + k) % n];
+
+			for (c = 0; c < n_which; c++) {
+				struct scenario *s = &l->sc[which[c]];
+				double ns = run_packets(&l->b, s,
+							REPEAT / SLICES);
+
+				if (ns < 0)
+					return -1;
+				s->ns[r] += ns / SLICES;
+			}
+		}
+	return 0;
+}
+
+/* ROUNDS rounds of sized_round(). */
 static int sized_rounds(struct sized *z, int n, const int *which, int n_which)
 {
-	int i, r;
+	int r;
 
 	for (r = 0; r < ROUNDS; r++)
-		for (i = 0; i < n; i++)
-			if (measure_round(&z[i].b, z[i].sc, which, n_which, r))
-				return -1;
+		if (sized_round(z, n, which, n_which, r))
+			return -1;
 	return 0;
 }
 
@@ -718,9 +784,9 @@ static void sized_free(struct sized *z, int n)
 
 /*
  * Every size gets its own load of the programs and maps, so that the
- * sizes' rounds interleave like the scenarios of one size do: a drift of
- * the machine over the minutes the sizes take then spreads over all of
- * them, instead of landing on the sizes measured last.
+ * sizes interleave within each round (sized_round()): a drift of the
+ * machine spreads over all of them instead of landing on the sizes
+ * measured last.
  */
 static int run_scaling(struct bench *b)
 {
@@ -760,6 +826,8 @@ static int run_scaling(struct bench *b)
 			bad += z[i].sc[k].bad_rounds;
 	}
 	printf("scale_paths_checked=%s\n", bad ? "FAILED" : "ok");
+	printf("scale_slices=%d\nscale_slice_packets=%d\n", SLICES,
+	       REPEAT / SLICES);
 	report_scale(sizes, N, res, rel);
 	ret = 0;
 out:

@@ -823,10 +823,13 @@ load of its own per n, in the same rounds; n <= 16 picks by rendezvous
 
 ## 2. Cost against cluster size
 
-Same method, service 0 addressed. Each size has its own load of the
-programs and maps, and the rounds of all six sizes interleave (round 1 of
-every size, then round 2, ...), so a drift of the machine spreads over all
-sizes. Scaling paths checked: \`scale_paths_checked=$(val scale_paths_checked)\`.
+Same cases, service 0 addressed. Each size has its own load of the
+programs and maps. Each of the $(val rounds) rounds runs every case in $(val scale_slices)
+slices of $(val scale_slice_packets) packets, and each slice visits all six sizes, starting
+one size further on each time, so that the sizes share the machine's good
+and bad seconds (other processes slowed a new flow by up to a fifth for
+seconds at a time); a size's figure for a round is the mean of its
+slices. Scaling paths checked: \`scale_paths_checked=$(val scale_paths_checked)\`.
 
 | size | established ns | new flow ns | not a service ns | map memory |
 | --- | ---: | ---: | ---: | ---: |
@@ -841,12 +844,30 @@ MD
 
 Largest over smallest (target <= 1.1): established $(val scale_established_max_over_min),
 new flow $(val scale_new_flow_max_over_min), not a service $(val scale_not_service_max_over_min).
-These compare each size with the smallest (1 service) measured in the same
-round: the median over the rounds of that round's quotient
-(\`scale_*_rel\` in the raw output). All sizes drift together over a run,
-more than they differ within a round (new flows here: rounds 1 to 4 at 700
-to 900 ns, rounds 5 to 9 at 500 to 550 ns, in one run), so the medians in
-the table above may differ by more.
+These compare each size with the smallest (1 service) in the same round:
+the median over the rounds of that round's quotient (\`scale_*_rel\` in
+the raw output; per size below). All sizes drift together over a run, more
+than they differ within a round, so the medians in the table above may
+differ by more.
+
+The sizes differ in endpoints per version as well as in cluster size, and
+a new flow's pick costs by that (part 1: rendezvous hashes every endpoint
+of a version of up to 16, a bigger version reads a Maglev slot): the three
+services sizes have 1 per version, 10 endpoints 5, 1,000 and 100,000
+endpoints 50. Among sizes with the same pick, largest over smallest:
+established $(val scale_established_same_pick_max_over_min), new flow $(val scale_new_flow_same_pick_max_over_min), not a service
+$(val scale_not_service_same_pick_max_over_min).
+
+| size | established | new flow | not a service |
+| --- | ---: | ---: | ---: |
+MD
+	for s in 1 1000 10000; do
+		echo "| $s services | $(val scale_services_${s}_established_rel) | $(val scale_services_${s}_new_flow_rel) | $(val scale_services_${s}_not_service_rel) |"
+	done
+	for e in 10 1000 100000; do
+		echo "| $e endpoints | $(val scale_endpoints_${e}_established_rel) | $(val scale_endpoints_${e}_new_flow_rel) | $(val scale_endpoints_${e}_not_service_rel) |"
+	done
+	cat <<MD
 
 ![cost against cluster size](docs/bench-scale.png)
 
