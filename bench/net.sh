@@ -4,8 +4,8 @@
 # canary-bpf next to kube-proxy's iptables and nftables data planes set up
 # by hand in the node namespace. Prints name=value lines; always exits 0.
 #
-#   bench/net.sh  (NET_SECS=3 NET_ROUNDS=3 NET_SIZES="1 5000"
-#                  NET_WIRINGS="routed bridge nogro" NET_BRIDGE_ROUNDS=4
+#   bench/net.sh  (NET_SECS=2 NET_ROUNDS=5 NET_SIZES="1 5000"
+#                  NET_WIRINGS="routed bridge nogro" NET_BRIDGE_ROUNDS=5
 #                  NET_PLANES="default tuned tc iptables nftables" NET_TCP=1
 #                  NET_SPLIT=1 NET_FIFO=1)
 #
@@ -48,12 +48,16 @@ PREFIX="cbb$$-"
 NS_CLIENT=${PREFIX}cl
 NS_NODE=${PREFIX}nd
 BO=$PWD/.output/bench
-SECS=${NET_SECS:-3}          # seconds per UDP/TCP round
-ROUNDS=${NET_ROUNDS:-3}      # rounds per figure (median, min, max)
+# Rounds of 2 s: with NET_FIFO a round's figure hardly moves with its
+# length (1 s rounds of one attach within 3 %), while this machine's state
+# changes over minutes (see docs/BENCH-NOTES.md): more rounds spread over
+# more of the run, not longer ones, make the medians steadier.
+SECS=${NET_SECS:-2}          # seconds per UDP/TCP round
+ROUNDS=${NET_ROUNDS:-5}      # rounds per figure (median, min, max)
 # Interleaved UDP rounds of the bridge wiring (issue 16's targets there);
 # its other figures (ceiling, tc mode, TCP) and the nogro wiring's take
 # SIDE_ROUNDS, to keep make bench short.
-BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-4}
+BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-5}
 SIDE_ROUNDS=2
 IROUNDS=$ROUNDS              # interleaved rounds of the current wiring
 WIRINGS=${NET_WIRINGS:-"routed bridge nogro"}
