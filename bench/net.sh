@@ -49,7 +49,7 @@ NS_CLIENT=${PREFIX}cl
 NS_NODE=${PREFIX}nd
 BO=$PWD/.output/bench
 # Rounds of 2 s: with NET_FIFO a round's figure hardly moves with its
-# length (1 s rounds of one attach within 3 %), while this machine's state
+# length (1 s rounds of one attach within about 5 %), while this machine's state
 # changes over minutes (see docs/BENCH-NOTES.md): more rounds spread over
 # more of the run, not longer ones, make the medians steadier.
 SECS=${NET_SECS:-2}          # seconds per UDP/TCP round

@@ -319,7 +319,7 @@ fifo_text() {
   ceiling of 0.55 Mpps instead of 2.1-2.5), so those rounds measured the
   machine's load. The share of each round's time the data plane's
   threads ran is in the raw output (\`*_napi_cpu_pct_rounds=\`; with
-  FIFO about 87-92 %, the kernel's RT throttling keeping 5 % for
+  FIFO 81-93 %, the kernel's RT throttling keeping 5 % for
   others); a round below 75 % idled for want of frames, its figure the
   generator's (\`*_unsaturated_rounds=\`, listed with the targets).
 TXT
