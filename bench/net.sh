@@ -49,9 +49,10 @@ NS_CLIENT=${PREFIX}cl
 NS_NODE=${PREFIX}nd
 BO=$PWD/.output/bench
 # Rounds of 2 s: with NET_FIFO a round's figure hardly moves with its
-# length (1 s rounds of one attach within about 5 %), while this machine's state
-# changes over minutes (see docs/BENCH-NOTES.md): more rounds spread over
-# more of the run, not longer ones, make the medians steadier.
+# length (1 s rounds of one attach within about 5 %), while this
+# machine's state changes over minutes (see docs/BENCH-NOTES.md): more
+# rounds spread over more of the run, not longer ones, make the medians
+# steadier.
 SECS=${NET_SECS:-2}          # seconds per UDP/TCP round
 ROUNDS=${NET_ROUNDS:-5}      # rounds per figure (median, min, max)
 # Interleaved UDP rounds of the bridge wiring (issue 16's targets there);
@@ -141,10 +142,11 @@ udp_point() {
 
 udp_reset() { local e; for e in "" .si .sent .dpcpu .load; do : >"$WORK/udp.$1$e"; done; }
 
-# napi_ns: the CPU time (ns) n0's NAPI thread has run, from schedstat
-# (with SPLIT=1; 0 without one). Softirq work it triggers (the pods'
-# veth NAPI after a redirect) runs at its local_bh_enable(), in its own
-# context, and counts as its time too.
+# napi_ns: the CPU time (ns) n0's NAPI thread and ksoftirqd/0 have run,
+# from schedstat (with SPLIT=1; 0 without one): the data plane's time on
+# CPU 0. Softirq work the thread triggers (the pods' veth NAPI after a
+# redirect) runs at its local_bh_enable(), in its own context, and counts
+# as its time; what the kernel defers from there runs in ksoftirqd/0.
 napi_ns() {
 	local t sum=0 ns
 	[ "$SPLIT" = 1 ] || { echo 0; return; }
@@ -181,8 +183,8 @@ udp_rounds() {
 		gen_method "$res"
 		echo "$res" | sed -n 's/^sent_pps=//p' >>"$f.sent"
 		awk -v d=$((rx1 - rx0)) -v s="$secs" 'BEGIN { printf "%.0f\n", d / s }' >>"$f"
-		# the share of the round's wall time n0's NAPI thread ran (the
-		# rest of CPU 0 went to other tasks, or it idled)
+		# the share of the round's wall time the data plane ran on CPU 0
+		# (the rest went to other tasks, or it idled)
 		awk -v d=$((ns1 - ns0)) -v a="$t0" -v b="$t1" \
 			'BEGIN { printf "%.0f\n", d / 1e7 / (b - a) }' >>"$f.dpcpu"
 		cut -d' ' -f1 /proc/loadavg >>"$f.load"
