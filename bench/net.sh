@@ -4,10 +4,10 @@
 # canary-bpf next to kube-proxy's iptables and nftables data planes set up
 # by hand in the node namespace. Prints name=value lines; always exits 0.
 #
-#   bench/net.sh  (NET_SECS=3 NET_ROUNDS=3 NET_SIZES="1 5000"
-#                  NET_WIRINGS="routed bridge nogro" NET_BRIDGE_ROUNDS=4
+#   bench/net.sh  (NET_SECS=2 NET_ROUNDS=5 NET_SIZES="1 5000"
+#                  NET_WIRINGS="routed bridge nogro" NET_BRIDGE_ROUNDS=5
 #                  NET_PLANES="default tuned tc iptables nftables" NET_TCP=1
-#                  NET_SPLIT=1)
+#                  NET_SPLIT=1 NET_FIFO=1)
 #
 # NET_PLANES picks the data planes (canary-bpf as the README's commands
 # attach it, tuned with --redirect-dev/--bridge, in tc mode; the two
@@ -21,6 +21,18 @@
 # receive runs on the core of its interrupt. NET_SPLIT=0 runs it all in
 # the generator's own softirq on CPU 1, where the generator's cost (about
 # half of the drop ceiling's) is part of every figure.
+#
+# NET_FIFO=1 (the default, with NET_SPLIT=1) runs n0's NAPI thread and
+# the generator SCHED_FIFO on their cores: a NIC's softirq preempts any
+# task on its core, and traffic from the network does not wait for this
+# machine's other users. Without it, other users' processes took from
+# half to three quarters of the data plane's core in loaded rounds (the
+# thread's share is in every round's figures: *_napi_cpu_pct_rounds) and
+# starved the generator below what canary-bpf takes (a drop ceiling of
+# 0.55 Mpps instead of 2.1-2.5), so those rounds measured the machine's
+# load. The kernel's RT throttling leaves others 5 % of each core; they
+# get about that during the UDP rounds. A/A: NET_PLANES with "default2"
+# measures the default attach a second time in every round.
 #
 # Topology: tests/e2e/lib.sh (client ns, node ns, 4 pods), under the prefix
 # cbb$$-, set up once per pod wiring (see wiring): routed /32 veths, as
@@ -36,12 +48,17 @@ PREFIX="cbb$$-"
 NS_CLIENT=${PREFIX}cl
 NS_NODE=${PREFIX}nd
 BO=$PWD/.output/bench
-SECS=${NET_SECS:-3}          # seconds per UDP/TCP round
-ROUNDS=${NET_ROUNDS:-3}      # rounds per figure (median, min, max)
+# Rounds of 2 s: with NET_FIFO a round's figure hardly moves with its
+# length (1 s rounds of one attach within about 5 %), while this
+# machine's state changes over minutes (see docs/BENCH-NOTES.md): more
+# rounds spread over more of the run, not longer ones, make the medians
+# steadier.
+SECS=${NET_SECS:-2}          # seconds per UDP/TCP round
+ROUNDS=${NET_ROUNDS:-5}      # rounds per figure (median, min, max)
 # Interleaved UDP rounds of the bridge wiring (issue 16's targets there);
 # its other figures (ceiling, tc mode, TCP) and the nogro wiring's take
 # SIDE_ROUNDS, to keep make bench short.
-BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-4}
+BRIDGE_ROUNDS=${NET_BRIDGE_ROUNDS:-5}
 SIDE_ROUNDS=2
 IROUNDS=$ROUNDS              # interleaved rounds of the current wiring
 WIRINGS=${NET_WIRINGS:-"routed bridge nogro"}
@@ -49,6 +66,9 @@ SIZES=${NET_SIZES:-"1 5000"} # services (the measured TCP+UDP pair counts as 1)
 PLANES=${NET_PLANES:-"default tuned tc iptables nftables"}
 TCP=${NET_TCP:-1}
 SPLIT=${NET_SPLIT:-1}
+FIFO=${NET_FIFO:-1}          # see NET_FIFO above
+GEN_PRIO=()                  # the generator's scheduling, see NET_FIFO
+[ "$FIFO" = 1 ] && GEN_PRIO=(chrt -f 40)
 NAPI_BEFORE=""               # napi/n0-* threads not ours, see napi_split
 GEN_CPU=1                    # the generator's core
 FLOWS=256                    # UDP flows (source ports) of the generator
@@ -120,23 +140,41 @@ udp_point() {
 	udp_stats "$1"
 }
 
-udp_reset() { : >"$WORK/udp.$1"; : >"$WORK/udp.$1.si"; : >"$WORK/udp.$1.sent"; }
+udp_reset() { local e; for e in "" .si .sent .dpcpu .load; do : >"$WORK/udp.$1$e"; done; }
+
+# napi_ns: the CPU time (ns) n0's NAPI thread and ksoftirqd/0 have run,
+# from schedstat (with SPLIT=1; 0 without one): the data plane's time on
+# CPU 0. Softirq work the thread triggers (the pods' veth NAPI after a
+# redirect) runs at its local_bh_enable(), in its own context, and counts
+# as its time; what the kernel defers from there runs in ksoftirqd/0.
+napi_ns() {
+	local t sum=0 ns
+	[ "$SPLIT" = 1 ] || { echo 0; return; }
+	for t in $(pgrep '^napi/n0-') $(pgrep -x 'ksoftirqd/0'); do
+		[[ "$NAPI_BEFORE" == *" $t "* ]] && continue
+		read -r ns _ <"/proc/$t/schedstat" 2>/dev/null || continue
+		sum=$((sum + ns))
+	done
+	echo "$sum"
+}
 
 # udp_rounds NAME K: K more rounds of udp_point NAME, kept for udp_stats.
 udp_rounds() {
-	local name=$1 rx0 rx1 si0 si1 t0 t1 res secs f=$WORK/udp.$1 hz
+	local name=$1 rx0 rx1 si0 si1 t0 t1 res secs f=$WORK/udp.$1 hz ns0 ns1
 	hz=$(getconf CLK_TCK)
 	for _ in $(seq "$2"); do
 		rx0=$(pod_rx)
 		napi_pin
 		t0=$(date +%s.%N)
 		si0=$(softirq_ticks)
-		res=$(nsx "$NS_CLIENT" taskset -c "$GEN_CPU" "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
+		ns0=$(napi_ns)
+		res=$(nsx "$NS_CLIENT" taskset -c "$GEN_CPU" "${GEN_PRIO[@]}" "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
 			"$VPORT" "$FLOWS" "$SECS" 2>&1) || {
 			note "$res"; note "$name: generator failed"
-			echo - >>"$f"; echo - >>"$f.si"; echo - >>"$f.sent"
+			skip_round "$name"
 			return 1
 		}
+		ns1=$(napi_ns)
 		si1=$(softirq_ticks)
 		t1=$(date +%s.%N)
 		sleep 0.2
@@ -145,6 +183,11 @@ udp_rounds() {
 		gen_method "$res"
 		echo "$res" | sed -n 's/^sent_pps=//p' >>"$f.sent"
 		awk -v d=$((rx1 - rx0)) -v s="$secs" 'BEGIN { printf "%.0f\n", d / s }' >>"$f"
+		# the share of the round's wall time the data plane ran on CPU 0
+		# (the rest went to other tasks, or it idled)
+		awk -v d=$((ns1 - ns0)) -v a="$t0" -v b="$t1" \
+			'BEGIN { printf "%.0f\n", d / 1e7 / (b - a) }' >>"$f.dpcpu"
+		cut -d' ' -f1 /proc/loadavg >>"$f.load"
 		# over the ticks' own window (the generator's start and end too)
 		awk -v d=$((si1 - si0)) -v a="$t0" -v b="$t1" -v hz="$hz" \
 			-v n="$([ "$SPLIT" = 1 ] && echo 1 || nproc)" \
@@ -159,6 +202,11 @@ udp_stats() {
 	echo "${NP}${1}_udp_pps_rounds=$(paste -sd, "$f")"
 	echo "${NP}${1}_udp_sent_pps_rounds=$(paste -sd, "$f.sent")"
 	stats "${NP}${1}_udp_sent_pps" <"$f.sent"
+	echo "${NP}${1}_napi_cpu_pct_rounds=$(paste -sd, "$f.dpcpu")"
+	# rounds whose data plane idled a quarter of the time or more: the
+	# generator, not the path, set their figure
+	echo "${NP}${1}_unsaturated_rounds=$(awk '$1 != "-" && $1 < 75' "$f.dpcpu" | wc -l)"
+	echo "${NP}${1}_load_rounds=$(paste -sd, "$f.load")"
 	# with SPLIT=1 the data plane's core's busy time, see softirq_ticks
 	stats "${NP}${1}_$([ "$SPLIT" = 1 ] && echo dp_core || echo softirq)_pct" <"$f.si"
 }
@@ -175,17 +223,20 @@ napi_split() {
 	fi
 	[ "$SPLIT" = 1 ] && note "threaded NAPI refused on n0: generator and data plane share CPU 1"
 	SPLIT=0
+	GEN_PRIO=()
 	echo "${NP}cpu_split=0"
 }
 
 # napi_pin: n0's NAPI thread (one made after napi_split started, named
-# napi/n0-ID) on CPU 0; again before each round, since an XDP attach may
-# make a new one.
+# napi/n0-ID) on CPU 0, SCHED_FIFO with NET_FIFO=1; again before each
+# round, since an XDP attach may make a new one.
 napi_pin() {
 	local t
 	[ "$SPLIT" = 1 ] || return 0
 	for t in $(pgrep '^napi/n0-'); do
-		[[ "$NAPI_BEFORE" == *" $t "* ]] || taskset -pc 0 "$t" >/dev/null 2>&1
+		[[ "$NAPI_BEFORE" == *" $t "* ]] && continue
+		taskset -pc 0 "$t" >/dev/null 2>&1
+		[ "$FIFO" = 1 ] && chrt -f -p 50 "$t" >/dev/null 2>&1
 	done
 }
 
@@ -198,7 +249,7 @@ ceiling_point() {
 	for _ in $(seq "$ROUNDS"); do
 		xdp_helper drop || return 1
 		napi_pin
-		res=$(nsx "$NS_CLIENT" taskset -c "$GEN_CPU" "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
+		res=$(nsx "$NS_CLIENT" taskset -c "$GEN_CPU" "${GEN_PRIO[@]}" "$BO/gen" udp c0 "$N0_MAC" 10.0.0.2 "$VIP" \
 			"$VPORT" "$FLOWS" "$SECS" 2>&1) || { note "$res"; xdp_helper_stop; return 1; }
 		xdp_helper_stop
 		secs=$(sed -n 's/^seconds=//p' <<<"$res")
@@ -315,6 +366,7 @@ print(c["translated"], c["redirected"], c["fib_fallback"], c["passed"])'; }
 canary_name() {
 	case $1 in
 	default) echo "canary_default_$2" ;;
+	default2) echo "canary_defaultaa_$2" ;;
 	tuned) echo "canary_xdp_$2" ;;
 	tc) echo "canary_tc_$2" ;;
 	esac
@@ -324,7 +376,7 @@ canary_name() {
 canary_attach() {
 	local args
 	case $1 in
-	default) args=(n0) ;;
+	default | default2) args=(n0) ;;
 	*) mapfile -t args < <(attach_args "$([ "$1" = tc ] && echo tc || echo native)") ;;
 	esac
 	cb attach "${args[@]}" >/dev/null
@@ -395,7 +447,7 @@ peer_on() {
 # plane_name PLANE N: the figures' name of any data plane of the rounds.
 plane_name() {
 	case $1 in
-	default | tuned | tc) canary_name "$1" "$2" ;;
+	default | default2 | tuned | tc) canary_name "$1" "$2" ;;
 	*) echo "${1%_xdpnoop}$([[ $1 == *_xdpnoop ]] && echo _xdpnoop)_$2" ;;
 	esac
 }
@@ -405,7 +457,7 @@ plane_name() {
 # live, with the do-nothing XDP program on n0 for *_xdpnoop).
 plane_on() {
 	case $1 in
-	default | tuned) canary_attach "$1" ;;
+	default | default2 | tuned) canary_attach "$1" ;;
 	*_xdpnoop) peer_on "${1%_xdpnoop}" && xdp_helper noop ;;
 	*) peer_on "$1" ;;
 	esac
@@ -413,7 +465,7 @@ plane_on() {
 
 plane_off() {
 	case $1 in
-	default | tuned) cb detach n0 >/dev/null ;;
+	default | default2 | tuned) cb detach n0 >/dev/null ;;
 	*_xdpnoop) xdp_helper_stop; peer_on none ;;
 	*) peer_on none ;;
 	esac
@@ -422,7 +474,7 @@ plane_off() {
 # round_planes: the data planes of the interleaved rounds, in order.
 round_planes() {
 	local plane
-	for plane in default tuned iptables iptables_xdpnoop nftables nftables_xdpnoop; do
+	for plane in default tuned default2 iptables iptables_xdpnoop nftables nftables_xdpnoop; do
 		has_plane "${plane%_xdpnoop}" && echo "$plane"
 	done
 }
@@ -460,7 +512,7 @@ rounds() {
 		name=$(plane_name "$plane" "$n")
 		udp_stats "$name"
 		udp_stats "${name}_podxdp"
-		if [[ $plane == default || $plane == tuned ]]; then
+		if [[ $plane == default || $plane == default2 || $plane == tuned ]]; then
 			canary_path "$name"
 			canary_path "${name}_podxdp"
 		fi
@@ -497,14 +549,14 @@ visit() {
 # skip_round NAME: a failed round of NAME, kept for the rounds' alignment.
 skip_round() {
 	local f
-	for f in "$WORK/udp.$1" "$WORK/udp.$1.si" "$WORK/udp.$1.sent"; do echo - >>"$f"; done
+	for f in "$WORK/udp.$1"{,.si,.sent,.dpcpu,.load}; do echo - >>"$f"; done
 }
 
 # counted_round PLANE NAME SECS: one UDP round NAME, with canary-bpf's
 # counters around it (not for the peers: nothing of ours runs then).
 counted_round() {
 	local a
-	[[ $1 == default || $1 == tuned ]] || { SECS=$3 udp_rounds "$2" 1; return; }
+	[[ $1 == default || $1 == default2 || $1 == tuned ]] || { SECS=$3 udp_rounds "$2" 1; return; }
 	a=$(counters)
 	SECS=$3 udp_rounds "$2" 1
 	echo "$a $(counters)" >>"$WORK/ctr.$2"
@@ -545,6 +597,10 @@ round_ratios() {
 		[ -s "$WORK/udp.canary_xdp_$n$col" ] &&
 			round_ratio "${NP}canary_default_${n}${col}_over_tuned" "$WORK/udp.canary_default_$n$col" \
 				"$WORK/udp.canary_xdp_$n$col"
+		# an A/A pair (NET_PLANES with default2): the method's own spread
+		[ -s "$WORK/udp.canary_defaultaa_$n$col" ] &&
+			round_ratio "${NP}canary_default_${n}${col}_over_default2" "$WORK/udp.canary_default_$n$col" \
+				"$WORK/udp.canary_defaultaa_$n$col"
 	done
 }
 
@@ -658,6 +714,7 @@ run() {
 	echo "${NP}planes=$PLANES"
 	echo "${NP}tcp=$TCP"
 	echo "${NP}tcp_xdpnoop=$TCP_NOOP"
+	echo "${NP}fifo=$([ "$SPLIT" = 1 ] && echo "$FIFO" || echo 0)"
 
 	echo "${NP}interleaved=1"
 
