@@ -183,10 +183,15 @@ static double run_packets(struct bench *b, struct scenario *s, __u32 n)
 	return opts.duration;
 }
 
-/* run_packets() of REPEAT packets. */
-static double run_once(struct bench *b, struct scenario *s)
+/* run_packets(), a failed run said on stderr. */
+static double run_checked(struct bench *b, struct scenario *s, __u32 n)
 {
-	return run_packets(b, s, REPEAT);
+	double ns = run_packets(b, s, n);
+
+	if (ns < 0)
+		fprintf(stderr, "bench: %s: run failed: %s\n", s->name,
+			strerror(errno));
+	return ns;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -521,12 +526,9 @@ static int measure_round(struct bench *b, struct scenario *sc,
 	for (i = 0; i < n; i++) {
 		struct scenario *s = &sc[which[i]];
 
-		s->ns[r] = run_once(b, s);
-		if (s->ns[r] < 0) {
-			fprintf(stderr, "bench: %s: run failed: %s\n", s->name,
-				strerror(errno));
+		s->ns[r] = run_checked(b, s, REPEAT);
+		if (s->ns[r] < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -640,15 +642,9 @@ struct size {
 };
 
 /*
- * @res: each size's median cost; @rel: its cost over the smallest size's
- * (sizes[0]) measured in the same round, the median over the rounds. The
- * target compares @rel: rounds drift together (the machine warming up,
- * another process), sizes within a round hardly.
- */
-/*
  * The largest quotient of @rel[][@k] between two sizes whose versions have
  * the same number of endpoints, so the same pick (rendezvous over 1 or 5,
- * a Maglev slot for 50): what the cluster's size alone costs.
+ * a table slot for 50): what the cluster's size alone costs.
  */
 static double same_pick_spread(const struct size *sizes, int n,
 			       double rel[][3], int k)
@@ -665,6 +661,12 @@ static double same_pick_spread(const struct size *sizes, int n,
 	return worst;
 }
 
+/*
+ * @res: each size's median cost; @rel: its cost over the smallest size's
+ * (sizes[0]) measured in the same round, the median over the rounds. The
+ * target compares @rel: rounds drift together (the machine warming up,
+ * another process), sizes within a round hardly.
+ */
 static void report_scale(const struct size *sizes, int n, double res[][3],
 			 double rel[][3])
 {
@@ -747,7 +749,7 @@ static int sized_round(struct sized *z, int n, const int *which, int n_which,
 
 			for (c = 0; c < n_which; c++) {
 				struct scenario *s = &l->sc[which[c]];
-				double ns = run_packets(&l->b, s,
+				double ns = run_checked(&l->b, s,
 							REPEAT / SLICES);
 
 				if (ns < 0)

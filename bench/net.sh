@@ -140,7 +140,11 @@ udp_point() {
 	udp_stats "$1"
 }
 
-udp_reset() { local e; for e in "" .si .sent .dpcpu .load; do : >"$WORK/udp.$1$e"; done; }
+# A UDP figure's files, $WORK/udp.NAME and these: softirq, offered load,
+# data-plane CPU share, load average, one line per round each.
+UDP_EXT=(.si .sent .dpcpu .load)
+
+udp_reset() { local e; for e in "" "${UDP_EXT[@]}"; do : >"$WORK/udp.$1$e"; done; }
 
 # napi_ns: the CPU time (ns) n0's NAPI thread and ksoftirqd/0 have run,
 # from schedstat (with SPLIT=1; 0 without one): the data plane's time on
@@ -444,6 +448,9 @@ peer_on() {
 		"$ipt" "$ipt" "$nft" | nsx "$NS_NODE" nft -f - || { note "nft: could not switch to $1"; return 1; }
 }
 
+# is_canary PLANE: whether PLANE of the rounds is canary-bpf's (XDP).
+is_canary() { [[ $1 == default || $1 == default2 || $1 == tuned ]]; }
+
 # plane_name PLANE N: the figures' name of any data plane of the rounds.
 plane_name() {
 	case $1 in
@@ -512,7 +519,7 @@ rounds() {
 		name=$(plane_name "$plane" "$n")
 		udp_stats "$name"
 		udp_stats "${name}_podxdp"
-		if [[ $plane == default || $plane == default2 || $plane == tuned ]]; then
+		if is_canary "$plane"; then
 			canary_path "$name"
 			canary_path "${name}_podxdp"
 		fi
@@ -548,15 +555,15 @@ visit() {
 
 # skip_round NAME: a failed round of NAME, kept for the rounds' alignment.
 skip_round() {
-	local f
-	for f in "$WORK/udp.$1"{,.si,.sent,.dpcpu,.load}; do echo - >>"$f"; done
+	local e
+	for e in "" "${UDP_EXT[@]}"; do echo - >>"$WORK/udp.$1$e"; done
 }
 
 # counted_round PLANE NAME SECS: one UDP round NAME, with canary-bpf's
 # counters around it (not for the peers: nothing of ours runs then).
 counted_round() {
 	local a
-	[[ $1 == default || $1 == default2 || $1 == tuned ]] || { SECS=$3 udp_rounds "$2" 1; return; }
+	is_canary "$1" || { SECS=$3 udp_rounds "$2" 1; return; }
 	a=$(counters)
 	SECS=$3 udp_rounds "$2" 1
 	echo "$a $(counters)" >>"$WORK/ctr.$2"

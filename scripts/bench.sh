@@ -876,7 +876,7 @@ differ by more.
 
 The sizes differ in endpoints per version as well as in cluster size, and
 a new flow's pick costs by that (part 1: rendezvous hashes every endpoint
-of a version of up to 16, a bigger version reads a Maglev slot): the three
+of a version of up to 16, a bigger version reads a table slot): the three
 services sizes have 1 per version, 10 endpoints 5, 1,000 and 100,000
 endpoints 50. Among sizes with the same pick, largest over smallest:
 established $(val scale_established_same_pick_max_over_min), new flow $(val scale_new_flow_same_pick_max_over_min), not a service
